@@ -1,0 +1,39 @@
+# tinvestd — the two commands a newcomer needs are `make run` and `make test`.
+# Both install what is missing (scripts/install-deps.sh), build, and go.
+
+BUILD_DIR      ?= build
+TEST_BUILD_DIR ?= build-asan
+JOBS           ?= $(shell nproc)
+RUN_DIR        ?= run
+LISTEN         ?= 127.0.0.1:50051
+TLS_LISTEN     ?= 127.0.0.1:50052
+
+.PHONY: all build deps run test unit bench clean format
+
+all: build
+
+deps:
+	@scripts/install-deps.sh
+
+build: deps
+	@cmake -S . -B $(BUILD_DIR) -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
+	@cmake --build $(BUILD_DIR) -j $(JOBS)
+
+# The test build runs everything under AddressSanitizer + UndefinedBehaviorSanitizer; the plain
+# build is compiled too so that both sets of warnings are errors.
+test: build
+	@cmake -S . -B $(TEST_BUILD_DIR) -DCMAKE_BUILD_TYPE=Debug -DTINVESTD_SANITIZE=ON >/dev/null
+	@cmake --build $(TEST_BUILD_DIR) -j $(JOBS)
+	@cd $(TEST_BUILD_DIR) && ctest --output-on-failure -j 2
+
+run: build
+	@scripts/run-demo.sh $(BUILD_DIR)/tinvestd $(RUN_DIR) $(LISTEN) $(TLS_LISTEN)
+
+bench: build
+	@scripts/bench.sh $(BUILD_DIR)
+
+format:
+	@clang-format -i $$(git ls-files '*.c' '*.h')
+
+clean:
+	rm -rf $(BUILD_DIR) $(TEST_BUILD_DIR)

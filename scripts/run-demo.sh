@@ -1,0 +1,39 @@
+#!/usr/bin/env bash
+# Starts tinvestd with the demo configuration and prints how to connect.
+# usage: scripts/run-demo.sh BINARY RUN_DIR PLAINTEXT_ADDR TLS_ADDR
+set -euo pipefail
+binary=$1
+run_dir=$2
+listen=$3
+tls_listen=$4
+mkdir -p "$run_dir/data"
+scripts/make-cert.sh "$run_dir/tls/cert.pem" "$run_dir/tls/key.pem"
+cert_path=$(cd "$run_dir/tls" && pwd)/cert.pem
+plain_port=${listen##*:}
+tls_port=${tls_listen##*:}
+
+cat <<MSG
+
+tinvestd demo — a T-Invest API broker with an embedded exchange
+  plaintext gRPC : localhost:$plain_port   (127.0.0.1)
+  TLS gRPC       : localhost:$tls_port   (self-signed; trust $cert_path)
+  tokens         : t.demo.full (both accounts), t.demo.one (first account only),
+                   t.demo.readonly (read-only on both)
+  accounts       : 2000000001, 2000000002   (instruments: see config/demo.json)
+
+Python (official SDK, TLS):
+  GRPC_DEFAULT_SSL_ROOTS_FILE_PATH=$cert_path python3 -c '
+from tinkoff.invest import Client
+with Client("t.demo.full", target="localhost:$tls_port") as c:
+    print(c.users.get_accounts())'
+
+Node (npm tinkoff-invest-api, plaintext):
+  node -e 'import("tinkoff-invest-api").then(async ({TinkoffInvestApi}) => {
+    const api = new TinkoffInvestApi({ token: "t.demo.full", endpoint: "localhost:$plain_port" });
+    console.log(await api.users.getAccounts({})); })'
+
+Stop with Ctrl-C.
+MSG
+exec "$binary" --config config/demo.json --data-dir "$run_dir/data" \
+    --listen "$listen" --tls-listen "$tls_listen" \
+    --tls-cert "$run_dir/tls/cert.pem" --tls-key "$run_dir/tls/key.pem"

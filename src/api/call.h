@@ -1,0 +1,95 @@
+/* One gRPC call on the server: its request, the identity it carries, and how it is answered.
+ *
+ * DESIGN: every call is answered exactly once, either with a message (api_reply_message) or with
+ * a T-Invest error (api_reply_error*). Both may be called from any thread (the core thread
+ * answers order calls); the completion queue thread frees the call when gRPC reports the reply
+ * sent. Success replies carry x-tracking-id and the x-ratelimit-* headers in the initial
+ * metadata; errors are sent trailers-only, with grpc-message = the numeric code and the
+ * `message`, x-tracking-id and x-ratelimit-* entries in the same header block, because the
+ * official Python SDK reads metadata from the first non-empty block only. */
+#ifndef TINVESTD_API_CALL_H
+#define TINVESTD_API_CALL_H
+
+#include <grpc/grpc.h>
+#include <protobuf-c/protobuf-c.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "core/refdata.h"
+#include "util/uuid.h"
+
+typedef struct api_server api_server;
+typedef struct api_call api_call;
+typedef struct api_method api_method;
+
+/* Completion-queue tags all start with this header so one loop can dispatch any event. */
+typedef struct api_tag {
+    void (*on_complete)(struct api_tag *tag, bool ok);
+} api_tag;
+
+/* Handler of a decoded request. It must eventually answer the call exactly once. */
+typedef void (*api_handler)(api_call *call, const ProtobufCMessage *request);
+
+struct api_method {
+    const char *service; /* "UsersService" */
+    const char *name;    /* "GetAccounts" */
+    const ProtobufCMessageDescriptor *request_type;
+    api_handler handle;
+    bool server_streaming;
+    /* Filled in by the server at start. */
+    uint32_t index;
+    int32_t rate_limit_per_minute;
+    void *registration;
+    char path[128]; /* "/tinkoff.public.invest.api.contract.v1.UsersService/GetAccounts" */
+};
+
+typedef struct api_rate_info {
+    int32_t limit, remaining, reset_s;
+} api_rate_info;
+
+typedef struct api_call_block api_call_block;
+
+struct api_call {
+    api_tag tag;
+    api_server *server;
+    api_method *method;
+    grpc_call *call;
+    gpr_timespec deadline;
+    grpc_metadata_array request_metadata;
+    grpc_byte_buffer *payload;
+    ProtobufCMessage *request;
+    const token *token;
+    int64_t received_ns;
+    api_rate_info rate;
+    char tracking_id[UUID_TEXT_SIZE];
+    /* Reply storage: must stay alive until gRPC reports the batch done. */
+    grpc_metadata reply_metadata[6];
+    size_t reply_metadata_count;
+    grpc_byte_buffer *reply_payload;
+    grpc_slice status_details;
+    int client_cancelled;
+    bool answered;
+    api_call_block *blocks;
+    /* Free for the handler: e.g. the core's command. */
+    void *user;
+};
+
+/* Scratch memory released with the call (responses are built from it). Aborts on OOM: a
+ * per-call allocation of a few KiB failing means the process cannot serve anything anyway. */
+void *api_call_alloc(api_call *call, size_t size);
+char *api_call_strdup(api_call *call, const char *text);
+
+/* Encodes `response` and sends it with status OK. */
+void api_reply_message(api_call *call, const ProtobufCMessage *response);
+/* Sends the catalogue's status and message for `code`. */
+void api_reply_error(api_call *call, int code);
+/* Same status and code, with a more specific human message. */
+void api_reply_error_message(api_call *call, int code, const char *message);
+
+/* Value of request metadata `key` (lower case), or NULL; `len` receives its length. */
+const char *api_call_metadata(const api_call *call, const char *key, size_t *len);
+
+/* Releases everything the call holds; used by the server once gRPC is done with it. */
+void api_call_destroy(api_call *call);
+
+#endif

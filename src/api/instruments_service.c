@@ -1,0 +1,345 @@
+/* InstrumentsService: lookups over the configured reference data.
+ *
+ * All of it is immutable after start, so these handlers answer on the completion-queue thread
+ * without involving the core. */
+#include "api/services.h"
+
+#include <string.h>
+#include <strings.h>
+
+#include "api/pb.h"
+#include "api/server.h"
+#include "util/clock.h"
+
+#define SECONDS_PER_DAY 86400
+#define MAX_SCHEDULE_DAYS 14
+
+static const refdata *refdata_of(const api_call *call) {
+    return &call->server->config->refdata;
+}
+
+static const char *kind_name(instrument_kind kind) {
+    switch (kind) {
+    case INSTRUMENT_KIND_SHARE: return "share";
+    case INSTRUMENT_KIND_BOND: return "bond";
+    case INSTRUMENT_KIND_ETF: return "etf";
+    case INSTRUMENT_KIND_FUTURE: return "futures";
+    case INSTRUMENT_KIND_CURRENCY: return "currency";
+    }
+    return "";
+}
+
+/* The fields every instrument message shares by name (their numbers differ per message). */
+#define FILL_COMMON(call, out, ins)                                                                \
+    do {                                                                                           \
+        (out)->figi = (char *)(ins)->figi;                                                         \
+        (out)->ticker = (char *)(ins)->ticker;                                                     \
+        (out)->class_code = (char *)(ins)->class_code;                                             \
+        (out)->lot = (ins)->lot;                                                                   \
+        (out)->currency = (char *)(ins)->currency;                                                 \
+        (out)->name = (char *)(ins)->name;                                                         \
+        (out)->exchange = (char *)(ins)->exchange;                                                 \
+        (out)->country_of_risk = (char *)(ins)->country_of_risk;                                   \
+        (out)->trading_status = (ins)->trading_status;                                             \
+        (out)->otc_flag = (ins)->otc;                                                              \
+        (out)->buy_available_flag = (ins)->buy_available;                                          \
+        (out)->sell_available_flag = (ins)->sell_available;                                       \
+        (out)->short_enabled_flag = (ins)->short_enabled;                                          \
+        (out)->min_price_increment = pb_quotation((call), (ins)->min_price_increment_nano);        \
+        (out)->api_trade_available_flag = (ins)->api_trade_available;                              \
+        (out)->uid = (char *)(ins)->uid;                                                           \
+        (out)->position_uid = (char *)(ins)->position_uid;                                         \
+        (out)->real_exchange = PB_ENUM(REAL_EXCHANGE__REAL_EXCHANGE_MOEX);                         \
+        (out)->for_qual_investor_flag = (ins)->for_qual_investor;                                  \
+        (out)->weekend_flag = (ins)->weekend_available;                                            \
+        (out)->dlong = pb_quotation((call), 0);                                                    \
+        (out)->dshort = pb_quotation((call), 0);                                                   \
+        (out)->dlong_min = pb_quotation((call), 0);                                                \
+        (out)->dshort_min = pb_quotation((call), 0);                                               \
+    } while (0)
+
+static PB(Share) *make_share(api_call *call, const instrument *ins) {
+    PB(Share) *out = PB_NEW(call, PB(Share), PB_INIT(SHARE));
+    FILL_COMMON(call, out, ins);
+    out->isin = (char *)ins->isin;
+    out->asset_uid = (char *)ins->asset_uid;
+    out->sector = (char *)ins->sector;
+    out->issue_size = ins->issue_size;
+    out->nominal = pb_money(call, ins->currency, 0);
+    out->share_type = PB_ENUM(SHARE_TYPE__SHARE_TYPE_COMMON);
+    return out;
+}
+
+static PB(Bond) *make_bond(api_call *call, const instrument *ins) {
+    PB(Bond) *out = PB_NEW(call, PB(Bond), PB_INIT(BOND));
+    FILL_COMMON(call, out, ins);
+    out->isin = (char *)ins->isin;
+    out->asset_uid = (char *)ins->asset_uid;
+    out->sector = (char *)ins->sector;
+    out->coupon_quantity_per_year = ins->coupon_quantity_per_year;
+    out->maturity_date = pb_timestamp_s(call, ins->maturity_date_s);
+    out->placement_date = pb_timestamp_s(call, ins->placement_date_s);
+    out->nominal = pb_money(call, ins->nominal_currency, ins->nominal_nano);
+    out->initial_nominal = pb_money(call, ins->nominal_currency, ins->nominal_nano);
+    out->aci_value = pb_money(call, ins->nominal_currency, ins->aci_value_nano);
+    return out;
+}
+
+static PB(Etf) *make_etf(api_call *call, const instrument *ins) {
+    PB(Etf) *out = PB_NEW(call, PB(Etf), PB_INIT(ETF));
+    FILL_COMMON(call, out, ins);
+    out->isin = (char *)ins->isin;
+    out->asset_uid = (char *)ins->asset_uid;
+    out->sector = (char *)ins->sector;
+    out->focus_type = (char *)(ins->focus_type ? ins->focus_type : "");
+    return out;
+}
+
+static PB(Future) *make_future(api_call *call, const instrument *ins) {
+    PB(Future) *out = PB_NEW(call, PB(Future), PB_INIT(FUTURE));
+    FILL_COMMON(call, out, ins);
+    out->sector = (char *)ins->sector;
+    out->futures_type = (char *)(ins->futures_type ? ins->futures_type : "");
+    out->asset_type = (char *)(ins->asset_type ? ins->asset_type : "");
+    out->basic_asset = (char *)(ins->basic_asset ? ins->basic_asset : "");
+    out->basic_asset_size = pb_quotation(call, ins->basic_asset_size_nano);
+    out->first_trade_date = pb_timestamp_s(call, ins->first_trade_date_s);
+    out->last_trade_date = pb_timestamp_s(call, ins->last_trade_date_s);
+    out->expiration_date = pb_timestamp_s(call, ins->expiration_date_s);
+    out->min_price_increment_amount = pb_quotation(call, ins->min_price_increment_amount_nano);
+    out->initial_margin_on_buy = pb_money(call, ins->currency, ins->initial_margin_nano);
+    out->initial_margin_on_sell = pb_money(call, ins->currency, ins->initial_margin_nano);
+    return out;
+}
+
+static PB(Currency) *make_currency(api_call *call, const instrument *ins) {
+    PB(Currency) *out = PB_NEW(call, PB(Currency), PB_INIT(CURRENCY));
+    FILL_COMMON(call, out, ins);
+    out->isin = (char *)ins->isin;
+    out->iso_currency_name = (char *)(ins->iso_currency_name ? ins->iso_currency_name : "");
+    out->nominal = pb_money(call, ins->currency, 1000000000);
+    return out;
+}
+
+static PB(Instrument) *make_instrument(api_call *call, const instrument *ins) {
+    PB(Instrument) *out = PB_NEW(call, PB(Instrument), PB_INIT(INSTRUMENT));
+    FILL_COMMON(call, out, ins);
+    out->isin = (char *)ins->isin;
+    out->asset_uid = (char *)ins->asset_uid;
+    out->instrument_type = (char *)kind_name(ins->kind);
+    out->instrument_kind = (int)ins->kind;
+    return out;
+}
+
+/* Resolves an InstrumentRequest; answers the call with the T-Invest error and returns NULL
+ * when the request is invalid or names nothing. */
+static const instrument *find_requested(api_call *call, const PB(InstrumentRequest) *req) {
+    const refdata *rd = refdata_of(call);
+    bool has_class_code = req->_class_code_case != PB_ENUM(INSTRUMENT_REQUEST___CLASS_CODE__NOT_SET) &&
+                          req->class_code[0] != '\0';
+    const instrument *found = NULL;
+    switch ((int)req->id_type) {
+    case PB_ENUM(INSTRUMENT_ID_TYPE__INSTRUMENT_ID_TYPE_FIGI):
+    case PB_ENUM(INSTRUMENT_ID_TYPE__INSTRUMENT_ID_TYPE_UID):
+    case PB_ENUM(INSTRUMENT_ID_TYPE__INSTRUMENT_ID_TYPE_POSITION_UID):
+    case PB_ENUM(INSTRUMENT_ID_TYPE__INSTRUMENT_ID_TYPE_TICKER):
+        break;
+    default:
+        api_reply_error(call, 30005);
+        return NULL;
+    }
+    if (req->id[0] == '\0') {
+        api_reply_error(call, 30007);
+        return NULL;
+    }
+    switch ((int)req->id_type) {
+    case PB_ENUM(INSTRUMENT_ID_TYPE__INSTRUMENT_ID_TYPE_FIGI):
+        found = refdata_find_by_figi(rd, req->id);
+        break;
+    case PB_ENUM(INSTRUMENT_ID_TYPE__INSTRUMENT_ID_TYPE_UID):
+        found = refdata_find_by_uid(rd, req->id);
+        break;
+    case PB_ENUM(INSTRUMENT_ID_TYPE__INSTRUMENT_ID_TYPE_POSITION_UID):
+        found = refdata_find_by_position_uid(rd, req->id);
+        break;
+    default:
+        if (!has_class_code) {
+            api_reply_error(call, 30013);
+            return NULL;
+        }
+        found = refdata_find_by_ticker(rd, req->id, req->class_code);
+        break;
+    }
+    if (found == NULL)
+        api_reply_error(call, 50002);
+    return found;
+}
+
+static const instrument *find_requested_kind(api_call *call, const ProtobufCMessage *request,
+                                             instrument_kind kind) {
+    const instrument *ins = find_requested(call, (const PB(InstrumentRequest) *)request);
+    if (ins != NULL && ins->kind != kind) {
+        api_reply_error(call, 50002);
+        return NULL;
+    }
+    return ins;
+}
+
+static void get_instrument_by(api_call *call, const ProtobufCMessage *request) {
+    const instrument *ins = find_requested(call, (const PB(InstrumentRequest) *)request);
+    if (ins == NULL)
+        return;
+    PB(InstrumentResponse) *resp = PB_NEW(call, PB(InstrumentResponse), PB_INIT(INSTRUMENT_RESPONSE));
+    resp->instrument = make_instrument(call, ins);
+    api_reply_message(call, &resp->base);
+}
+
+/* One "XxxBy" and one "Xxxs" handler per instrument kind; only the message types differ. */
+#define KIND_HANDLERS(by_fn, list_fn, KIND, Type, ListResponse, make, RESP1, RESPN)                              \
+    static void by_fn(api_call *call, const ProtobufCMessage *request) {                           \
+        const instrument *ins = find_requested_kind(call, request, KIND);                          \
+        if (ins == NULL)                                                                           \
+            return;                                                                                \
+        PB(Type##Response) *resp = PB_NEW(call, PB(Type##Response), PB_INIT(RESP1));              \
+        resp->instrument = make(call, ins);                                                        \
+        api_reply_message(call, &resp->base);                                                      \
+    }                                                                                              \
+    static void list_fn(api_call *call, const ProtobufCMessage *request) {                         \
+        const refdata *rd = refdata_of(call);                                                      \
+        PB(ListResponse) *resp = PB_NEW(call, PB(ListResponse), PB_INIT(RESPN));                   \
+        resp->instruments = (PB(Type) **)pb_array(call, rd->instrument_count);                     \
+        for (uint32_t i = 0; i < rd->instrument_count; i++)                                        \
+            if (rd->instruments[i].kind == KIND)                                                   \
+                resp->instruments[resp->n_instruments++] = make(call, &rd->instruments[i]);        \
+        api_reply_message(call, &resp->base);                                                      \
+    }
+
+KIND_HANDLERS(share_by, shares, INSTRUMENT_KIND_SHARE, Share, SharesResponse, make_share, SHARE_RESPONSE,
+              SHARES_RESPONSE)
+KIND_HANDLERS(bond_by, bonds, INSTRUMENT_KIND_BOND, Bond, BondsResponse, make_bond, BOND_RESPONSE, BONDS_RESPONSE)
+KIND_HANDLERS(etf_by, etfs, INSTRUMENT_KIND_ETF, Etf, EtfsResponse, make_etf, ETF_RESPONSE, ETFS_RESPONSE)
+KIND_HANDLERS(future_by, futures, INSTRUMENT_KIND_FUTURE, Future, FuturesResponse, make_future, FUTURE_RESPONSE,
+              FUTURES_RESPONSE)
+KIND_HANDLERS(currency_by, currencies, INSTRUMENT_KIND_CURRENCY, Currency, CurrenciesResponse, make_currency,
+              CURRENCY_RESPONSE, CURRENCIES_RESPONSE)
+
+static bool matches_query(const instrument *ins, const char *query) {
+    return strcasestr(ins->ticker, query) != NULL || strcasestr(ins->name, query) != NULL ||
+           strcasestr(ins->figi, query) != NULL || strcasestr(ins->isin, query) != NULL ||
+           strcasecmp(ins->uid, query) == 0;
+}
+
+static void find_instrument(api_call *call, const ProtobufCMessage *request) {
+    const PB(FindInstrumentRequest) *req = (const PB(FindInstrumentRequest) *)request;
+    if (req->query[0] == '\0') {
+        api_reply_error(call, 30087);
+        return;
+    }
+    bool by_kind = req->_instrument_kind_case == PB_ENUM(FIND_INSTRUMENT_REQUEST___INSTRUMENT_KIND_INSTRUMENT_KIND) &&
+                   req->instrument_kind != PB_ENUM(INSTRUMENT_TYPE__INSTRUMENT_TYPE_UNSPECIFIED);
+    bool by_api_flag = req->_api_trade_available_flag_case ==
+                       PB_ENUM(FIND_INSTRUMENT_REQUEST___API_TRADE_AVAILABLE_FLAG_API_TRADE_AVAILABLE_FLAG);
+    const refdata *rd = refdata_of(call);
+    PB(FindInstrumentResponse) *resp = PB_NEW(call, PB(FindInstrumentResponse), PB_INIT(FIND_INSTRUMENT_RESPONSE));
+    resp->instruments = (PB(InstrumentShort) **)pb_array(call, rd->instrument_count);
+    for (uint32_t i = 0; i < rd->instrument_count; i++) {
+        const instrument *ins = &rd->instruments[i];
+        if (!matches_query(ins, req->query) || (by_kind && (int)ins->kind != (int)req->instrument_kind) ||
+            (by_api_flag && ins->api_trade_available != (bool)req->api_trade_available_flag))
+            continue;
+        PB(InstrumentShort) *out = PB_NEW(call, PB(InstrumentShort), PB_INIT(INSTRUMENT_SHORT));
+        out->isin = (char *)ins->isin;
+        out->figi = (char *)ins->figi;
+        out->ticker = (char *)ins->ticker;
+        out->class_code = (char *)ins->class_code;
+        out->instrument_type = (char *)kind_name(ins->kind);
+        out->name = (char *)ins->name;
+        out->uid = (char *)ins->uid;
+        out->position_uid = (char *)ins->position_uid;
+        out->instrument_kind = (int)ins->kind;
+        out->api_trade_available_flag = ins->api_trade_available;
+        out->for_qual_investor_flag = ins->for_qual_investor;
+        out->weekend_flag = ins->weekend_available;
+        out->lot = ins->lot;
+        resp->instruments[resp->n_instruments++] = out;
+    }
+    api_reply_message(call, &resp->base);
+}
+
+/* The embedded exchange trades around the clock, so every day of the asked period is a
+ * trading day from 00:00 to 23:59:59 UTC for every exchange the instruments name. */
+static PB(TradingDay) *make_trading_day(api_call *call, int64_t day_s) {
+    PB(TradingDay) *day = PB_NEW(call, PB(TradingDay), PB_INIT(TRADING_DAY));
+    day->date = pb_timestamp_s(call, day_s);
+    day->is_trading_day = true;
+    day->start_time = pb_timestamp_s(call, day_s);
+    day->end_time = pb_timestamp_s(call, day_s + SECONDS_PER_DAY - 1);
+    return day;
+}
+
+static bool exchange_listed_before(const refdata *rd, uint32_t index) {
+    for (uint32_t j = 0; j < index; j++)
+        if (strcmp(rd->instruments[j].exchange, rd->instruments[index].exchange) == 0)
+            return true;
+    return false;
+}
+
+static void trading_schedules(api_call *call, const ProtobufCMessage *request) {
+    const PB(TradingSchedulesRequest) *req = (const PB(TradingSchedulesRequest) *)request;
+    int64_t today_s = clock_realtime_ns() / 1000000000 / SECONDS_PER_DAY * SECONDS_PER_DAY;
+    int64_t from_s = req->from ? req->from->seconds / SECONDS_PER_DAY * SECONDS_PER_DAY : today_s;
+    int64_t to_s = req->to ? req->to->seconds / SECONDS_PER_DAY * SECONDS_PER_DAY : from_s;
+    if (to_s < from_s) {
+        api_reply_error(call, 30012);
+        return;
+    }
+    if ((to_s - from_s) / SECONDS_PER_DAY >= MAX_SCHEDULE_DAYS) {
+        api_reply_error(call, 30002);
+        return;
+    }
+    bool one_exchange = req->_exchange_case != PB_ENUM(TRADING_SCHEDULES_REQUEST___EXCHANGE__NOT_SET) &&
+                        req->exchange[0] != '\0';
+    const refdata *rd = refdata_of(call);
+    PB(TradingSchedulesResponse) *resp = PB_NEW(call, PB(TradingSchedulesResponse), PB_INIT(TRADING_SCHEDULES_RESPONSE));
+    resp->exchanges = (PB(TradingSchedule) **)pb_array(call, rd->instrument_count);
+    for (uint32_t i = 0; i < rd->instrument_count; i++) {
+        const char *exchange = rd->instruments[i].exchange;
+        if (exchange_listed_before(rd, i) || (one_exchange && strcasecmp(exchange, req->exchange) != 0))
+            continue;
+        PB(TradingSchedule) *schedule = PB_NEW(call, PB(TradingSchedule), PB_INIT(TRADING_SCHEDULE));
+        schedule->exchange = (char *)exchange;
+        size_t days = (size_t)((to_s - from_s) / SECONDS_PER_DAY + 1);
+        schedule->days = (PB(TradingDay) **)pb_array(call, days);
+        for (size_t d = 0; d < days; d++)
+            schedule->days[schedule->n_days++] = make_trading_day(call, from_s + (int64_t)d * SECONDS_PER_DAY);
+        resp->exchanges[resp->n_exchanges++] = schedule;
+    }
+    if (one_exchange && resp->n_exchanges == 0) {
+        api_reply_error(call, 50001);
+        return;
+    }
+    api_reply_message(call, &resp->base);
+}
+
+#define INSTRUMENTS(method, type, fn)                                                              \
+    {.service = "InstrumentsService", .name = method, .request_type = &PB_DESC(type), .handle = fn}
+static api_method instruments_methods[] = {
+    INSTRUMENTS("GetInstrumentBy", instrument_request, get_instrument_by),
+    INSTRUMENTS("ShareBy", instrument_request, share_by),
+    INSTRUMENTS("Shares", instruments_request, shares),
+    INSTRUMENTS("BondBy", instrument_request, bond_by),
+    INSTRUMENTS("Bonds", instruments_request, bonds),
+    INSTRUMENTS("EtfBy", instrument_request, etf_by),
+    INSTRUMENTS("Etfs", instruments_request, etfs),
+    INSTRUMENTS("FutureBy", instrument_request, future_by),
+    INSTRUMENTS("Futures", instruments_request, futures),
+    INSTRUMENTS("CurrencyBy", instrument_request, currency_by),
+    INSTRUMENTS("Currencies", instruments_request, currencies),
+    INSTRUMENTS("FindInstrument", find_instrument_request, find_instrument),
+    INSTRUMENTS("TradingSchedules", trading_schedules_request, trading_schedules),
+};
+
+const api_method *api_instruments_methods(size_t *count) {
+    *count = sizeof instruments_methods / sizeof instruments_methods[0];
+    return instruments_methods;
+}

@@ -1,0 +1,32 @@
+#include <stdlib.h>
+#include <string.h>
+
+#include "api/services.h"
+
+typedef const api_method *(*method_table_fn)(size_t *count);
+
+static const method_table_fn service_tables[] = {
+    api_users_methods,
+    api_instruments_methods,
+};
+
+api_method *api_all_methods(size_t *count) {
+    size_t total = 0;
+    for (size_t s = 0; s < sizeof service_tables / sizeof service_tables[0]; s++) {
+        size_t n;
+        service_tables[s](&n);
+        total += n;
+    }
+    api_method *all = calloc(total, sizeof *all);
+    if (all == NULL)
+        return NULL;
+    size_t used = 0;
+    for (size_t s = 0; s < sizeof service_tables / sizeof service_tables[0]; s++) {
+        size_t n;
+        const api_method *table = service_tables[s](&n);
+        memcpy(all + used, table, n * sizeof *table);
+        used += n;
+    }
+    *count = total;
+    return all;
+}

@@ -1,0 +1,41 @@
+#include "api/ratelimit.h"
+
+#include <errno.h>
+#include <stdlib.h>
+
+int ratelimit_init(ratelimit *rl, uint32_t token_count, uint32_t method_count) {
+    rl->token_count = token_count;
+    rl->method_count = method_count;
+    size_t cells = (size_t)(token_count ? token_count : 1) * method_count;
+    rl->windows = calloc(cells, sizeof *rl->windows);
+    return rl->windows == NULL ? -ENOMEM : 0;
+}
+
+void ratelimit_deinit(ratelimit *rl) {
+    free(rl->windows);
+    rl->windows = NULL;
+}
+
+bool ratelimit_take(ratelimit *rl, uint32_t token_index, uint32_t method_index,
+                    int32_t limit_per_minute, int64_t now_s, api_rate_info *info) {
+    int64_t window_start_s = now_s - now_s % 60;
+    info->reset_s = (int32_t)(window_start_s + 60 - now_s);
+    if (limit_per_minute <= 0) {
+        info->limit = 0;
+        info->remaining = 0;
+        return true;
+    }
+    ratelimit_window *w = &rl->windows[(size_t)token_index * rl->method_count + method_index];
+    if (w->window_start_s != window_start_s) {
+        w->window_start_s = window_start_s;
+        w->used = 0;
+    }
+    info->limit = limit_per_minute;
+    if (w->used >= limit_per_minute) {
+        info->remaining = 0;
+        return false;
+    }
+    w->used++;
+    info->remaining = limit_per_minute - w->used;
+    return true;
+}

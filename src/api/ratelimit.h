@@ -1,0 +1,30 @@
+/* Per-token, per-method request limits in fixed one-minute windows, like the real API's
+ * "N requests per minute" tariff. Owned and used by the completion-queue thread only. */
+#ifndef TINVESTD_API_RATELIMIT_H
+#define TINVESTD_API_RATELIMIT_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "api/call.h"
+
+typedef struct ratelimit_window {
+    int64_t window_start_s;
+    int32_t used;
+} ratelimit_window;
+
+typedef struct ratelimit {
+    uint32_t token_count, method_count;
+    ratelimit_window *windows; /* token_count * method_count */
+} ratelimit;
+
+int ratelimit_init(ratelimit *rl, uint32_t token_count, uint32_t method_count);
+void ratelimit_deinit(ratelimit *rl);
+
+/* Counts one request and fills `info` with the headers to send. Returns false when the request
+ * is over the limit (it is then not counted). A limit of 0 means unlimited: info reports
+ * limit 0 and remaining 0, documented as "no limit". */
+bool ratelimit_take(ratelimit *rl, uint32_t token_index, uint32_t method_index,
+                    int32_t limit_per_minute, int64_t now_s, api_rate_info *info);
+
+#endif

@@ -1,0 +1,58 @@
+/* The gRPC server: listeners, the completion-queue thread, method dispatch and shutdown.
+ *
+ * DESIGN: one completion-queue thread receives every call. It authenticates the token,
+ * applies the rate limit, decodes the request and runs the method's handler. Handlers that need
+ * only immutable reference data answer at once on this thread; handlers that touch broker
+ * state hand a command to the core thread, which answers the call later (api_reply_* may be
+ * called from any thread). Methods of the contract that are declared but not served are not
+ * registered with gRPC: such calls arrive through the unmatched-call path and are answered
+ * UNIMPLEMENTED with code 12001. */
+#ifndef TINVESTD_API_SERVER_H
+#define TINVESTD_API_SERVER_H
+
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "api/call.h"
+#include "api/ratelimit.h"
+#include "config/config.h"
+
+typedef struct api_server_options {
+    const char *listen_address;     /* plaintext "HOST:PORT", or NULL */
+    const char *tls_listen_address; /* TLS "HOST:PORT", or NULL */
+    const char *tls_cert_path, *tls_key_path;
+} api_server_options;
+
+struct api_server {
+    const tinvestd_config *config;
+    /* Application context for handlers (the core link, stream hub, ...). */
+    void *app;
+    grpc_server *server;
+    grpc_completion_queue *queue;
+    pthread_t queue_thread;
+    bool queue_thread_started;
+    api_method *methods;
+    size_t method_count;
+    ratelimit limiter;
+    int plaintext_port, tls_port;
+    atomic_bool shutting_down;
+    api_tag shutdown_tag;
+    pthread_mutex_t shutdown_lock;
+    pthread_cond_t shutdown_done;
+    bool shutdown_complete;
+};
+
+/* Registers `methods` (the table lives as long as the server), binds the listeners and starts
+ * the completion-queue thread. Returns 0, or -1 with a reason in `error`. */
+int api_server_start(api_server *srv, const tinvestd_config *config, void *app,
+                     api_method *methods, size_t method_count, const api_server_options *options,
+                     char *error, size_t error_size);
+
+/* Stops accepting calls, lets in-flight unary calls finish for up to `grace_ms`, cancels what
+ * is left, and joins the completion-queue thread. */
+void api_server_stop(api_server *srv, int grace_ms);
+void api_server_destroy(api_server *srv);
+
+#endif

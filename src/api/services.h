@@ -1,0 +1,19 @@
+/* The served methods of each contract service. The server copies these tables at start. */
+#ifndef TINVESTD_API_SERVICES_H
+#define TINVESTD_API_SERVICES_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "api/call.h"
+
+const api_method *api_users_methods(size_t *count);
+const api_method *api_instruments_methods(size_t *count);
+
+/* Shared by UsersService.GetAccounts and SandboxService.GetSandboxAccounts. */
+void api_list_accounts(api_call *call, const ProtobufCMessage *request, bool sandbox);
+
+/* Every served method of every service, in one table owned by the caller (free()). */
+api_method *api_all_methods(size_t *count);
+
+#endif

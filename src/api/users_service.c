@@ -1,0 +1,119 @@
+/* UsersService: accounts, user info, tariff (our configured limits) and margin attributes. */
+#include "api/services.h"
+
+#include <string.h>
+
+#include "api/access.h"
+#include "api/pb.h"
+#include "api/server.h"
+
+static bool status_matches(const PB(GetAccountsRequest) *req, const account *acc) {
+    if (req->_status_case == PB_ENUM(GET_ACCOUNTS_REQUEST___STATUS__NOT_SET))
+        return true;
+    int32_t wanted = req->status;
+    return wanted == PB_ENUM(ACCOUNT_STATUS__ACCOUNT_STATUS_UNSPECIFIED) ||
+           wanted == PB_ENUM(ACCOUNT_STATUS__ACCOUNT_STATUS_ALL) || wanted == acc->status;
+}
+
+/* Lists the accounts of the token's owner, sandbox or not, each with the token's access level:
+ * accounts the token has no right to appear as NO_ACCESS, as on the real API. */
+void api_list_accounts(api_call *call, const ProtobufCMessage *request, bool sandbox) {
+    const PB(GetAccountsRequest) *req = (const PB(GetAccountsRequest) *)request;
+    const refdata *rd = &call->server->config->refdata;
+    PB(GetAccountsResponse) *resp = PB_NEW(call, PB(GetAccountsResponse), PB_INIT(GET_ACCOUNTS_RESPONSE));
+    resp->accounts = (PB(Account) **)pb_array(call, rd->account_count);
+    for (uint32_t i = 0; i < rd->account_count; i++) {
+        const account *acc = &rd->accounts[i];
+        if (acc->sandbox != sandbox || !status_matches(req, acc))
+            continue;
+        access_level level = refdata_access(call->token, acc);
+        if (sandbox && level == ACCESS_NONE)
+            continue; /* sandbox accounts belong to the token that opened them */
+        PB(Account) *out = PB_NEW(call, PB(Account), PB_INIT(ACCOUNT));
+        out->id = (char *)acc->id;
+        out->name = (char *)acc->name;
+        out->type = acc->type;
+        out->status = acc->status;
+        out->opened_date = pb_timestamp_s(call, acc->opened_date_s);
+        out->access_level = (int)level;
+        resp->accounts[resp->n_accounts++] = out;
+    }
+    api_reply_message(call, &resp->base);
+}
+
+static void get_accounts(api_call *call, const ProtobufCMessage *request) {
+    api_list_accounts(call, request, false);
+}
+
+static void get_info(api_call *call, const ProtobufCMessage *request) {
+    PB(GetInfoResponse) *resp = PB_NEW(call, PB(GetInfoResponse), PB_INIT(GET_INFO_RESPONSE));
+    resp->tariff = "investor";
+    resp->user_id = (char *)call->token->user_id;
+    resp->risk_level_code = "";
+    api_reply_message(call, &resp->base);
+}
+
+/* Groups the served unary methods by their per-minute limit, as the real tariff does. */
+static void get_user_tariff(api_call *call, const ProtobufCMessage *request) {
+    const api_server *srv = call->server;
+    PB(GetUserTariffResponse) *resp = PB_NEW(call, PB(GetUserTariffResponse), PB_INIT(GET_USER_TARIFF_RESPONSE));
+    resp->unary_limits = (PB(UnaryLimit) **)pb_array(call, srv->method_count);
+    PB(StreamLimit) *streams = PB_NEW(call, PB(StreamLimit), PB_INIT(STREAM_LIMIT));
+    streams->limit = srv->config->streams_per_token_per_method;
+    streams->streams = (char **)pb_array(call, srv->method_count);
+    for (size_t i = 0; i < srv->method_count; i++) {
+        const api_method *m = &srv->methods[i];
+        char *name = api_call_alloc(call, strlen(m->path));
+        strcpy(name, m->path + 1);
+        if (m->server_streaming) {
+            streams->streams[streams->n_streams++] = name;
+            continue;
+        }
+        PB(UnaryLimit) *group = NULL;
+        for (size_t g = 0; g < resp->n_unary_limits; g++)
+            if (resp->unary_limits[g]->limit_per_minute == m->rate_limit_per_minute)
+                group = resp->unary_limits[g];
+        if (group == NULL) {
+            group = PB_NEW(call, PB(UnaryLimit), PB_INIT(UNARY_LIMIT));
+            group->limit_per_minute = m->rate_limit_per_minute;
+            group->methods = (char **)pb_array(call, srv->method_count);
+            resp->unary_limits[resp->n_unary_limits++] = group;
+        }
+        group->methods[group->n_methods++] = name;
+    }
+    if (streams->n_streams > 0) {
+        resp->stream_limits = (PB(StreamLimit) **)pb_array(call, 1);
+        resp->stream_limits[resp->n_stream_limits++] = streams;
+    }
+    api_reply_message(call, &resp->base);
+}
+
+/* Accounts here are cash accounts without margin trading, so every margin figure is zero. */
+static void get_margin_attributes(api_call *call, const ProtobufCMessage *request) {
+    const PB(GetMarginAttributesRequest) *req = (const PB(GetMarginAttributesRequest) *)request;
+    if (api_account_checked(call, req->account_id, ACCESS_NEED_READ) == NULL)
+        return;
+    PB(GetMarginAttributesResponse) *resp =
+        PB_NEW(call, PB(GetMarginAttributesResponse), PB_INIT(GET_MARGIN_ATTRIBUTES_RESPONSE));
+    resp->liquid_portfolio = pb_money(call, "rub", 0);
+    resp->starting_margin = pb_money(call, "rub", 0);
+    resp->minimal_margin = pb_money(call, "rub", 0);
+    resp->funds_sufficiency_level = pb_quotation(call, 0);
+    resp->amount_of_missing_funds = pb_money(call, "rub", 0);
+    resp->corrected_margin = pb_money(call, "rub", 0);
+    api_reply_message(call, &resp->base);
+}
+
+#define USERS(method, type, fn)                                                                    \
+    {.service = "UsersService", .name = method, .request_type = &PB_DESC(type), .handle = fn}
+static api_method users_methods[] = {
+    USERS("GetAccounts", get_accounts_request, get_accounts),
+    USERS("GetInfo", get_info_request, get_info),
+    USERS("GetUserTariff", get_user_tariff_request, get_user_tariff),
+    USERS("GetMarginAttributes", get_margin_attributes_request, get_margin_attributes),
+};
+
+const api_method *api_users_methods(size_t *count) {
+    *count = sizeof users_methods / sizeof users_methods[0];
+    return users_methods;
+}

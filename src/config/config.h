@@ -1,0 +1,68 @@
+/* Loading the JSON configuration file (instruments, accounts, tokens, limits, venue settings).
+ *
+ * The file format is documented in docs/CONFIG.md. Loading validates everything up front and
+ * reports the first problem with its JSON path, so a bad file never starts a half-configured
+ * server. */
+#ifndef TINVESTD_CONFIG_CONFIG_H
+#define TINVESTD_CONFIG_CONFIG_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "core/refdata.h"
+
+#define CONFIG_MAX_RATE_LIMITS 128
+#define CONFIG_MAX_ORDER_VALUE_LIMITS 8
+
+typedef struct rate_limit_rule {
+    char method[96]; /* "Service/Method", e.g. "OrdersService/PostOrder" */
+    int32_t per_minute;
+} rate_limit_rule;
+
+typedef struct order_value_limit {
+    char currency[8];
+    int64_t max_value_nano;
+} order_value_limit;
+
+typedef struct venue_settings {
+    int64_t ack_delay_ns;
+    int64_t fill_delay_ns;
+    uint32_t reject_probability_ppm;
+    uint64_t seed;
+    bool market_maker_enabled;
+    int32_t market_maker_levels;
+    int64_t market_maker_lots_per_level;
+    int32_t market_maker_spread_ticks;
+    int64_t market_maker_refresh_ns;
+    int32_t market_maker_walk_ticks;
+} venue_settings;
+
+typedef struct tinvestd_config {
+    refdata refdata;
+    /* Unary rate limit applied to every method without its own rule; 0 means unlimited. */
+    int32_t default_rate_limit_per_minute;
+    uint32_t rate_limit_count;
+    rate_limit_rule rate_limits[CONFIG_MAX_RATE_LIMITS];
+    int32_t streams_per_token_per_method;
+    int32_t stream_backlog_messages;
+    uint32_t max_message_bytes;
+    int64_t idempotency_retention_s;
+    int64_t order_history_retention_s;
+    int32_t max_orders_per_account;
+    /* Commission charged on executed value, in basis points (hundredths of a percent). */
+    int32_t commission_bp;
+    uint32_t order_value_limit_count;
+    order_value_limit order_value_limits[CONFIG_MAX_ORDER_VALUE_LIMITS];
+    venue_settings venue;
+    int32_t queue_capacity;
+} tinvestd_config;
+
+/* Fills defaults, then reads `path`. On failure returns -1 and writes a one-line reason
+ * (naming the JSON path) into `error`. The config must be released with config_deinit(). */
+int config_load(tinvestd_config *cfg, const char *path, char *error, size_t error_size);
+void config_deinit(tinvestd_config *cfg);
+
+/* The per-minute limit for a method given as "Service/Method"; 0 means unlimited. */
+int32_t config_rate_limit_for(const tinvestd_config *cfg, const char *method);
+
+#endif

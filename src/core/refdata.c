@@ -1,0 +1,106 @@
+#include "core/refdata.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+struct refdata_strings {
+    struct refdata_strings *next;
+    char text[];
+};
+
+void refdata_init(refdata *rd) {
+    memset(rd, 0, sizeof *rd);
+}
+
+void refdata_deinit(refdata *rd) {
+    struct refdata_strings *block = rd->strings;
+    while (block != NULL) {
+        struct refdata_strings *next = block->next;
+        free(block);
+        block = next;
+    }
+    rd->strings = NULL;
+}
+
+const char *refdata_intern(refdata *rd, const char *text) {
+    size_t len = strlen(text);
+    struct refdata_strings *block = malloc(sizeof *block + len + 1);
+    if (block == NULL)
+        return NULL;
+    memcpy(block->text, text, len + 1);
+    block->next = rd->strings;
+    rd->strings = block;
+    return block->text;
+}
+
+static bool same(const char *a, const char *b) {
+    return a != NULL && b != NULL && strcmp(a, b) == 0;
+}
+
+const token *refdata_find_token(const refdata *rd, const char *secret, size_t len) {
+    for (uint32_t i = 0; i < rd->token_count; i++) {
+        const token *tok = &rd->tokens[i];
+        if (strlen(tok->secret) == len && memcmp(tok->secret, secret, len) == 0)
+            return tok;
+    }
+    return NULL;
+}
+
+const account *refdata_find_account(const refdata *rd, const char *id) {
+    for (uint32_t i = 0; i < rd->account_count; i++)
+        if (same(rd->accounts[i].id, id))
+            return &rd->accounts[i];
+    return NULL;
+}
+
+const instrument *refdata_find_by_figi(const refdata *rd, const char *figi) {
+    for (uint32_t i = 0; i < rd->instrument_count; i++)
+        if (same(rd->instruments[i].figi, figi))
+            return &rd->instruments[i];
+    return NULL;
+}
+
+const instrument *refdata_find_by_uid(const refdata *rd, const char *uid) {
+    for (uint32_t i = 0; i < rd->instrument_count; i++)
+        if (same(rd->instruments[i].uid, uid))
+            return &rd->instruments[i];
+    return NULL;
+}
+
+const instrument *refdata_find_by_position_uid(const refdata *rd, const char *position_uid) {
+    for (uint32_t i = 0; i < rd->instrument_count; i++)
+        if (same(rd->instruments[i].position_uid, position_uid))
+            return &rd->instruments[i];
+    return NULL;
+}
+
+const instrument *refdata_find_by_ticker(const refdata *rd, const char *ticker,
+                                         const char *class_code) {
+    for (uint32_t i = 0; i < rd->instrument_count; i++)
+        if (same(rd->instruments[i].ticker, ticker) &&
+            same(rd->instruments[i].class_code, class_code))
+            return &rd->instruments[i];
+    return NULL;
+}
+
+const instrument *refdata_find_instrument_id(const refdata *rd, const char *instrument_id) {
+    const instrument *found = refdata_find_by_uid(rd, instrument_id);
+    if (found == NULL)
+        found = refdata_find_by_figi(rd, instrument_id);
+    if (found == NULL) {
+        /* "TICKER_CLASSCODE": the class code never contains '_', the ticker may. */
+        const char *sep = strrchr(instrument_id, '_');
+        if (sep != NULL && sep != instrument_id && (size_t)(sep - instrument_id) < 64) {
+            char ticker[64];
+            memcpy(ticker, instrument_id, (size_t)(sep - instrument_id));
+            ticker[sep - instrument_id] = '\0';
+            found = refdata_find_by_ticker(rd, ticker, sep + 1);
+        }
+    }
+    return found;
+}
+
+access_level refdata_access(const token *tok, const account *acc) {
+    uint8_t level = tok->access[acc->index];
+    return level == ACCESS_NONE_UNSPECIFIED ? ACCESS_NONE : (access_level)level;
+}

@@ -1,0 +1,128 @@
+/* Reference data: instruments, accounts and tokens as configured at start.
+ *
+ * DESIGN: reference data is loaded once (by config/) before any thread starts and is immutable
+ * afterwards, so the transport threads may read it without locks. Mutable per-account state
+ * (cash, positions, orders) lives in the core, indexed by the same account and instrument
+ * indexes. All strings are owned by the refdata object and freed by refdata_deinit(). */
+#ifndef TINVESTD_CORE_REFDATA_H
+#define TINVESTD_CORE_REFDATA_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#define REFDATA_MAX_INSTRUMENTS 1024
+#define REFDATA_MAX_ACCOUNTS 256
+#define REFDATA_MAX_TOKENS 256
+#define REFDATA_MAX_CURRENCIES 8
+
+/* Values equal the contract's InstrumentType numbers. */
+typedef enum {
+    INSTRUMENT_KIND_BOND = 1,
+    INSTRUMENT_KIND_SHARE = 2,
+    INSTRUMENT_KIND_CURRENCY = 3,
+    INSTRUMENT_KIND_ETF = 4,
+    INSTRUMENT_KIND_FUTURE = 5,
+} instrument_kind;
+
+/* Values equal the contract's AccessLevel numbers. */
+typedef enum {
+    ACCESS_NONE_UNSPECIFIED = 0,
+    ACCESS_FULL = 1,
+    ACCESS_READ_ONLY = 2,
+    ACCESS_NONE = 3,
+} access_level;
+
+typedef struct instrument {
+    uint32_t index;
+    instrument_kind kind;
+    const char *figi, *ticker, *class_code, *isin, *uid, *position_uid, *asset_uid;
+    const char *name, *currency, *exchange, *country_of_risk, *sector;
+    int32_t lot;
+    int64_t min_price_increment_nano;
+    int64_t reference_price_nano;
+    /* Exchange price band around the reference price, in basis points (limit_down/limit_up). */
+    int32_t price_band_bp;
+    int32_t trading_status; /* contract SecurityTradingStatus value */
+    bool api_trade_available, buy_available, sell_available, short_enabled;
+    bool for_qual_investor, otc, weekend_available;
+    /* Bond. */
+    int64_t nominal_nano;
+    const char *nominal_currency;
+    int64_t maturity_date_s, placement_date_s;
+    int32_t coupon_quantity_per_year;
+    int64_t aci_value_nano;
+    /* Future. */
+    const char *basic_asset, *futures_type, *asset_type;
+    int64_t basic_asset_size_nano;
+    int64_t first_trade_date_s, last_trade_date_s, expiration_date_s;
+    int64_t min_price_increment_amount_nano;
+    int64_t initial_margin_nano;
+    /* Currency. */
+    const char *iso_currency_name;
+    /* Share / ETF. */
+    int64_t issue_size;
+    const char *focus_type;
+} instrument;
+
+typedef struct money_amount {
+    char currency[8];
+    int64_t value_nano;
+} money_amount;
+
+typedef struct account {
+    uint32_t index;
+    const char *id, *name;
+    int32_t type;   /* contract AccountType value */
+    int32_t status; /* contract AccountStatus value */
+    int64_t opened_date_s;
+    bool sandbox;
+    uint32_t cash_count;
+    money_amount cash[REFDATA_MAX_CURRENCIES]; /* opening balances */
+} account;
+
+typedef struct token {
+    const char *secret;
+    const char *user_id;
+    const char *name;
+    /* Per account index; ACCESS_NONE where the token has no right. */
+    uint8_t access[REFDATA_MAX_ACCOUNTS];
+} token;
+
+typedef struct trading_session {
+    const char *exchange;
+    /* Seconds from midnight UTC of each trading day. */
+    int32_t start_s, end_s;
+    bool weekends;
+} trading_session;
+
+typedef struct refdata {
+    uint32_t instrument_count, account_count, token_count, session_count;
+    instrument instruments[REFDATA_MAX_INSTRUMENTS];
+    account accounts[REFDATA_MAX_ACCOUNTS];
+    token tokens[REFDATA_MAX_TOKENS];
+    trading_session sessions[32];
+    /* Every string above points into this block list. */
+    struct refdata_strings *strings;
+} refdata;
+
+void refdata_init(refdata *rd);
+void refdata_deinit(refdata *rd);
+
+/* Copies `text` into storage owned by `rd`; NULL on out-of-memory. */
+const char *refdata_intern(refdata *rd, const char *text);
+
+const token *refdata_find_token(const refdata *rd, const char *secret, size_t len);
+const account *refdata_find_account(const refdata *rd, const char *id);
+const instrument *refdata_find_by_figi(const refdata *rd, const char *figi);
+const instrument *refdata_find_by_uid(const refdata *rd, const char *uid);
+const instrument *refdata_find_by_position_uid(const refdata *rd, const char *position_uid);
+const instrument *refdata_find_by_ticker(const refdata *rd, const char *ticker,
+                                         const char *class_code);
+/* Resolves an `instrument_id` as T-Invest does: a FIGI or an instrument uid, or
+ * "TICKER_CLASSCODE". */
+const instrument *refdata_find_instrument_id(const refdata *rd, const char *instrument_id);
+
+access_level refdata_access(const token *tok, const account *acc);
+
+#endif

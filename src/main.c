@@ -1,0 +1,157 @@
+/* tinvestd: a broker core that speaks the T-Invest API, with an embedded exchange.
+ *
+ * This file is the only one that knows every module: it reads the command line and the
+ * configuration, wires the modules together, and turns SIGINT/SIGTERM into a graceful stop. */
+#include <getopt.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "api/server.h"
+#include "api/services.h"
+#include "config/config.h"
+#include "util/log.h"
+
+#define SHUTDOWN_GRACE_MS 5000
+
+typedef struct options {
+    const char *config_path;
+    const char *data_dir;
+    const char *listen;
+    const char *tls_listen;
+    const char *tls_cert;
+    const char *tls_key;
+    const char *durability;
+    const char *log_level;
+} options;
+
+static void usage(FILE *out) {
+    fprintf(out,
+            "usage: tinvestd --config FILE --data-dir DIR --listen HOST:PORT\n"
+            "                [--tls-listen HOST:PORT --tls-cert FILE --tls-key FILE]\n"
+            "                [--durability fsync|none] [--log-level debug|info|warn|error]\n"
+            "Port 0 picks a free port; the first line printed names the chosen ports:\n"
+            "  listening plaintext=127.0.0.1:41234 tls=127.0.0.1:41235\n");
+}
+
+static int parse_options(int argc, char **argv, options *opt) {
+    static const struct option longopts[] = {
+        {"config", required_argument, NULL, 'c'},   {"data-dir", required_argument, NULL, 'd'},
+        {"listen", required_argument, NULL, 'l'},   {"tls-listen", required_argument, NULL, 't'},
+        {"tls-cert", required_argument, NULL, 'C'}, {"tls-key", required_argument, NULL, 'K'},
+        {"durability", required_argument, NULL, 'D'}, {"log-level", required_argument, NULL, 'L'},
+        {"help", no_argument, NULL, 'h'},           {NULL, 0, NULL, 0},
+    };
+    *opt = (options){.durability = "fsync", .log_level = "info"};
+    int c;
+    while ((c = getopt_long(argc, argv, "h", longopts, NULL)) != -1) {
+        switch (c) {
+        case 'c': opt->config_path = optarg; break;
+        case 'd': opt->data_dir = optarg; break;
+        case 'l': opt->listen = optarg; break;
+        case 't': opt->tls_listen = optarg; break;
+        case 'C': opt->tls_cert = optarg; break;
+        case 'K': opt->tls_key = optarg; break;
+        case 'D': opt->durability = optarg; break;
+        case 'L': opt->log_level = optarg; break;
+        case 'h': usage(stdout); exit(0);
+        default: return -1;
+        }
+    }
+    if (opt->config_path == NULL || opt->data_dir == NULL ||
+        (opt->listen == NULL && opt->tls_listen == NULL)) {
+        fprintf(stderr, "tinvestd: --config, --data-dir and --listen (or --tls-listen) are required\n");
+        return -1;
+    }
+    if (opt->tls_listen != NULL && (opt->tls_cert == NULL || opt->tls_key == NULL)) {
+        fprintf(stderr, "tinvestd: --tls-listen needs --tls-cert and --tls-key\n");
+        return -1;
+    }
+    if (strcmp(opt->durability, "fsync") != 0 && strcmp(opt->durability, "none") != 0) {
+        fprintf(stderr, "tinvestd: --durability must be fsync or none\n");
+        return -1;
+    }
+    return 0;
+}
+
+static void set_log_level(const char *name) {
+    static const char *const names[] = {"debug", "info", "warn", "error"};
+    for (int i = 0; i < 4; i++)
+        if (strcmp(name, names[i]) == 0)
+            log_set_level((log_level)i);
+}
+
+/* Prints "HOST:PORT" for an address whose port may have been 0. */
+static void print_endpoint(const char *label, const char *address, int port) {
+    const char *colon = strrchr(address, ':');
+    int host_len = colon ? (int)(colon - address) : (int)strlen(address);
+    printf(" %s=%.*s:%d", label, host_len, address, port);
+}
+
+static int wait_for_stop_signal(void) {
+    sigset_t signals;
+    sigemptyset(&signals);
+    sigaddset(&signals, SIGINT);
+    sigaddset(&signals, SIGTERM);
+    int received = 0;
+    sigwait(&signals, &received);
+    return received;
+}
+
+int main(int argc, char **argv) {
+    options opt;
+    if (parse_options(argc, argv, &opt) != 0) {
+        usage(stderr);
+        return 2;
+    }
+    set_log_level(opt.log_level);
+
+    /* Block the stop signals before any thread starts, so that only sigwait() sees them. */
+    sigset_t signals;
+    sigemptyset(&signals);
+    sigaddset(&signals, SIGINT);
+    sigaddset(&signals, SIGTERM);
+    pthread_sigmask(SIG_BLOCK, &signals, NULL);
+    signal(SIGPIPE, SIG_IGN);
+
+    static tinvestd_config config;
+    char error[512];
+    if (config_load(&config, opt.config_path, error, sizeof error) != 0) {
+        fprintf(stderr, "tinvestd: config: %s\n", error);
+        return 1;
+    }
+    size_t method_count = 0;
+    api_method *methods = api_all_methods(&method_count);
+    static api_server server;
+    api_server_options server_options = {
+        .listen_address = opt.listen,
+        .tls_listen_address = opt.tls_listen,
+        .tls_cert_path = opt.tls_cert,
+        .tls_key_path = opt.tls_key,
+    };
+    if (methods == NULL || api_server_start(&server, &config, NULL, methods, method_count,
+                                            &server_options, error, sizeof error) != 0) {
+        fprintf(stderr, "tinvestd: %s\n", methods ? error : "out of memory");
+        return 1;
+    }
+    printf("listening");
+    if (opt.listen != NULL)
+        print_endpoint("plaintext", opt.listen, server.plaintext_port);
+    if (opt.tls_listen != NULL)
+        print_endpoint("tls", opt.tls_listen, server.tls_port);
+    printf("\n");
+    fflush(stdout);
+    log_info("tinvestd serving %u instruments, %u accounts, %u tokens, %zu methods",
+             config.refdata.instrument_count, config.refdata.account_count,
+             config.refdata.token_count, method_count);
+
+    int received = wait_for_stop_signal();
+    log_info("signal %d: stopping", received);
+    api_server_stop(&server, SHUTDOWN_GRACE_MS);
+    api_server_destroy(&server);
+    free(methods);
+    config_deinit(&config);
+    log_info("stopped");
+    return 0;
+}

@@ -1,0 +1,101 @@
+// Test harness: starts the real tinvestd binary on free loopback ports and builds clients.
+//
+// Every server started here stops when its test file ends (the `stop` returned by startServer,
+// plus an exit hook as a safety net), so no process outlives the test run.
+import { sourceDir, workDir, certPath, keyPath } from './tls-env.mjs';
+import { spawn } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { createInterface } from 'node:readline';
+import { createChannel, createClientFactory, ChannelCredentials, Metadata, ClientError } from 'nice-grpc';
+import { TinkoffInvestApi } from 'tinkoff-invest-api';
+
+export { sourceDir, certPath };
+export const binary = process.env.TINVESTD_BIN ?? join(sourceDir, 'build', 'tinvestd');
+export const demoConfigPath = join(sourceDir, 'config', 'demo.json');
+export const demoConfig = JSON.parse(readFileSync(demoConfigPath, 'utf8'));
+
+const running = new Set();
+process.on('exit', () => {
+  for (const child of running) child.kill('SIGKILL');
+});
+
+let serverCount = 0;
+
+/** Starts tinvestd; resolves to { plainPort, tlsPort, dataDir, stop(), output() }. */
+export async function startServer({ config = demoConfigPath, args = [], dataDir } = {}) {
+  dataDir ??= join(workDir, `data-${++serverCount}`);
+  const child = spawn(binary, [
+    '--config', config, '--data-dir', dataDir,
+    '--listen', '127.0.0.1:0', '--tls-listen', '127.0.0.1:0',
+    '--tls-cert', certPath, '--tls-key', keyPath, ...args,
+  ], { stdio: ['ignore', 'pipe', 'pipe'] });
+  running.add(child);
+  let stderr = '';
+  child.stderr.on('data', (chunk) => { stderr += chunk; });
+  const exited = new Promise((resolveExit) => child.on('exit', (code, signal) => {
+    running.delete(child);
+    resolveExit({ code, signal });
+  }));
+  const firstLine = await new Promise((resolveLine, reject) => {
+    const lines = createInterface({ input: child.stdout });
+    lines.once('line', resolveLine);
+    exited.then(({ code }) => reject(new Error(`tinvestd exited with ${code} before listening:\n${stderr}`)));
+  });
+  const match = /^listening plaintext=[\d.]+:(\d+) tls=[\d.]+:(\d+)$/.exec(firstLine);
+  if (!match) throw new Error(`unexpected first line: ${firstLine}`);
+  return {
+    plainPort: Number(match[1]),
+    tlsPort: Number(match[2]),
+    dataDir,
+    pid: child.pid,
+    output: () => stderr,
+    exited,
+    /** Graceful stop; resolves to the exit status. */
+    async stop(signal = 'SIGTERM') {
+      if (!running.has(child)) return exited;
+      child.kill(signal);
+      const timer = setTimeout(() => child.kill('SIGKILL'), 15000);
+      const status = await exited;
+      clearTimeout(timer);
+      return status;
+    },
+  };
+}
+
+/** The official-style SDK client (npm tinkoff-invest-api). */
+export function sdk(server, token, { tls = false } = {}) {
+  const endpoint = tls ? `127.0.0.1:${server.tlsPort}` : `localhost:${server.plainPort}`;
+  return new TinkoffInvestApi({ token, endpoint, appName: 'tinvestd-tests' });
+}
+
+const channels = [];
+/**
+ * A client of one service built from the SDK's own generated definitions but without its error
+ * middleware, so tests see the raw wire: status, details (the numeric code) and trailers.
+ */
+export function rawClient(server, definition, token) {
+  const channel = createChannel(`127.0.0.1:${server.plainPort}`, ChannelCredentials.createInsecure());
+  channels.push(channel);
+  const metadata = new Metadata();
+  if (token !== undefined) metadata.set('authorization', `Bearer ${token}`);
+  return createClientFactory().create(definition, channel, { '*': { metadata } });
+}
+
+export function closeClients() {
+  for (const channel of channels.splice(0)) channel.close();
+}
+
+/** Calls `fn(options)` and returns { response, header, trailer } or { error, header, trailer }. */
+export async function callRaw(fn) {
+  const seen = {};
+  const options = { onHeader: (h) => { seen.header = h; }, onTrailer: (t) => { seen.trailer = t; } };
+  try {
+    return { response: await fn(options), ...seen };
+  } catch (error) {
+    if (!(error instanceof ClientError)) throw error;
+    return { error, ...seen };
+  }
+}
+
+export const UUID_RE = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;

@@ -1,0 +1,31 @@
+#include <string.h>
+
+#include "check.h"
+#include "util/uuid.h"
+
+int main(void) {
+    CHECK(uuid_is_valid("e6123145-9665-43e0-8413-cd61b8aa9b13", 36));
+    CHECK(uuid_is_valid("E6123145-9665-43E0-8413-CD61B8AA9B13", 36));
+    /* Any version is a UUID for T-Invest: a version-1 and a nil-shaped one. */
+    CHECK(uuid_is_valid("6ba7b810-9dad-11d1-80b4-00c04fd430c8", 36));
+    CHECK(uuid_is_valid("00000000-0000-0000-0000-000000000000", 36));
+    CHECK(!uuid_is_valid("e6123145-9665-43e0-8413-cd61b8aa9b1", 35));
+    CHECK(!uuid_is_valid("e6123145-9665-43e0-8413-cd61b8aa9b13x", 37));
+    CHECK(!uuid_is_valid("e6123145_9665-43e0-8413-cd61b8aa9b13", 36));
+    CHECK(!uuid_is_valid("g6123145-9665-43e0-8413-cd61b8aa9b13", 36));
+    CHECK(!uuid_is_valid("my-order-1", 10));
+    CHECK(!uuid_is_valid(NULL, 0));
+
+    char a[UUID_TEXT_SIZE], b[UUID_TEXT_SIZE];
+    uuid_generate_v4(a);
+    uuid_generate_v4(b);
+    CHECK(uuid_is_valid(a, strlen(a)));
+    CHECK(a[14] == '4');
+    CHECK(strchr("89ab", a[19]) != NULL);
+    CHECK(strcmp(a, b) != 0);
+
+    char fixed[UUID_TEXT_SIZE];
+    uuid_format_from_bits(0, 0, fixed);
+    CHECK(strcmp(fixed, "00000000-0000-4000-8000-000000000000") == 0);
+    return check_finish("uuid");
+}
