@@ -11,6 +11,9 @@
 #include "api/server.h"
 #include "api/services.h"
 #include "config/config.h"
+#include "engine/engine.h"
+#include "engine/venue_link.h"
+#include "util/clock.h"
 #include "util/log.h"
 
 #define SHUTDOWN_GRACE_MS 5000
@@ -89,6 +92,40 @@ static void print_endpoint(const char *label, const char *address, int port) {
     printf(" %s=%.*s:%d", label, host_len, address, port);
 }
 
+static core_config core_config_from(const tinvestd_config *config) {
+    core_config cc = {
+        .refdata = &config->refdata,
+        .commission_bp = config->commission_bp,
+        .max_orders = config->max_orders,
+        .max_trades = config->max_orders * 2,
+        .idempotency_retention_ns = config->idempotency_retention_s * 1000000000LL,
+        .id_seed = config->venue.seed,
+    };
+    for (uint32_t i = 0; i < config->order_value_limit_count && i < CORE_MAX_VALUE_LIMITS; i++) {
+        memcpy(cc.value_limits[i].currency, config->order_value_limits[i].currency, 8);
+        cc.value_limits[i].max_value_nano = config->order_value_limits[i].max_value_nano;
+        cc.value_limit_count++;
+    }
+    return cc;
+}
+
+static engine_venue_settings venue_settings_from(const tinvestd_config *config) {
+    const venue_settings *v = &config->venue;
+    return (engine_venue_settings){
+        .ack_delay_ns = v->ack_delay_ns,
+        .fill_delay_ns = v->fill_delay_ns,
+        .reject_probability_ppm = v->reject_probability_ppm,
+        .seed = v->seed,
+        .market_maker_enabled = v->market_maker_enabled,
+        .market_maker_levels = v->market_maker_levels,
+        .market_maker_lots_per_level = v->market_maker_lots_per_level,
+        .market_maker_spread_ticks = v->market_maker_spread_ticks,
+        .market_maker_refresh_ns = v->market_maker_refresh_ns,
+        .market_maker_walk_ticks = v->market_maker_walk_ticks,
+        .max_orders = config->max_orders,
+    };
+}
+
 static int wait_for_stop_signal(void) {
     sigset_t signals;
     sigemptyset(&signals);
@@ -121,6 +158,16 @@ int main(int argc, char **argv) {
         fprintf(stderr, "tinvestd: config: %s\n", error);
         return 1;
     }
+    engine_venue_settings link_settings = venue_settings_from(&config);
+    engine_venue_link *venue = venue_link_create(&config.refdata, &link_settings, clock_realtime_ns());
+    static engine broker;
+    core_config broker_config = core_config_from(&config);
+    engine_config engine_settings = {.inbox_capacity = (uint32_t)config.queue_capacity, .max_batch = 256};
+    if (venue == NULL || engine_init(&broker, &engine_settings, &broker_config, venue) != 0 ||
+        engine_start(&broker) != 0) {
+        fprintf(stderr, "tinvestd: cannot start the broker core (out of memory?)\n");
+        return 1;
+    }
     size_t method_count = 0;
     api_method *methods = api_all_methods(&method_count);
     static api_server server;
@@ -130,7 +177,7 @@ int main(int argc, char **argv) {
         .tls_cert_path = opt.tls_cert,
         .tls_key_path = opt.tls_key,
     };
-    if (methods == NULL || api_server_start(&server, &config, NULL, methods, method_count,
+    if (methods == NULL || api_server_start(&server, &config, &broker, methods, method_count,
                                             &server_options, error, sizeof error) != 0) {
         fprintf(stderr, "tinvestd: %s\n", methods ? error : "out of memory");
         return 1;
@@ -149,7 +196,10 @@ int main(int argc, char **argv) {
     int received = wait_for_stop_signal();
     log_info("signal %d: stopping", received);
     api_server_stop(&server, SHUTDOWN_GRACE_MS);
+    engine_stop(&broker);
     api_server_destroy(&server);
+    engine_deinit(&broker);
+    venue_link_destroy(venue);
     free(methods);
     config_deinit(&config);
     log_info("stopped");

@@ -340,6 +340,8 @@ static void load_limits(loader *ld, json_t *root) {
                                              cfg->order_history_retention_s, 3600, INT32_MAX);
     cfg->max_orders_per_account = (int32_t)get_int(
         ld, limits, w, "max_orders_per_account", cfg->max_orders_per_account, 1, 10000000);
+    cfg->max_orders = (uint32_t)get_int(ld, limits, w, "max_orders", cfg->max_orders, 1024,
+                                        1 << 26);
     cfg->queue_capacity =
         (int32_t)get_int(ld, limits, w, "queue_capacity", cfg->queue_capacity, 64, 1 << 20);
     cfg->commission_bp = (int32_t)get_int(ld, root, "", "commission_bp", cfg->commission_bp, 0,
@@ -393,6 +395,7 @@ static void set_defaults(tinvestd_config *cfg) {
     cfg->order_history_retention_s = 30 * 24 * 3600;
     cfg->max_orders_per_account = 1000000;
     cfg->queue_capacity = 65536;
+    cfg->max_orders = 1 << 20;
     cfg->commission_bp = 4;
     cfg->venue = (venue_settings){
         .seed = 42,

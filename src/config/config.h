@@ -49,6 +49,8 @@ typedef struct tinvestd_config {
     int64_t idempotency_retention_s;
     int64_t order_history_retention_s;
     int32_t max_orders_per_account;
+    /* Orders the broker keeps in memory (history included); sizes the pools at start. */
+    uint32_t max_orders;
     /* Commission charged on executed value, in basis points (hundredths of a percent). */
     int32_t commission_bp;
     uint32_t order_value_limit_count;

@@ -1,0 +1,30 @@
+#include "api/core_job.h"
+
+#include "api/server.h"
+
+engine *api_engine_of(const api_call *call) {
+    return call->server->app;
+}
+
+void *api_core_job_new(api_call *call, size_t size) {
+    api_core_job *job = api_call_alloc(call, size);
+    job->call = call;
+    return job;
+}
+
+void api_core_job_submit(api_core_job *job, void (*run)(engine *, engine_job *),
+                         void (*finish)(engine *, engine_job *)) {
+    job->base.run = run;
+    job->base.finish = finish;
+    job->base.received_ns = job->call->received_ns;
+    if (!engine_submit(api_engine_of(job->call), &job->base))
+        api_reply_error_message(job->call, 80002, "The broker is overloaded: request queue is full");
+}
+
+static void run_read(engine *e, engine_job *job) {
+    engine_finish_after_commit(e, job);
+}
+
+void api_read_on_core(api_call *call, void (*finish)(engine *, engine_job *)) {
+    api_core_job_submit(api_core_job_new(call, sizeof(api_core_job)), run_read, finish);
+}

@@ -1,0 +1,26 @@
+/* Handing a call to the core thread. The job lives in the call's scratch memory; `run` executes
+ * on the core thread in command order, `finish` sends the reply once the batch is durable. */
+#ifndef TINVESTD_API_CORE_JOB_H
+#define TINVESTD_API_CORE_JOB_H
+
+#include "api/call.h"
+#include "engine/engine.h"
+
+typedef struct api_core_job {
+    engine_job base; /* must stay first */
+    api_call *call;
+} api_core_job;
+
+engine *api_engine_of(const api_call *call);
+
+/* Allocates a job of `size` bytes (>= sizeof(api_core_job)) bound to the call. */
+void *api_core_job_new(api_call *call, size_t size);
+
+/* Queues the job; when the inbox is full the call is answered RESOURCE_EXHAUSTED at once. */
+void api_core_job_submit(api_core_job *job, void (*run)(engine *, engine_job *),
+                         void (*finish)(engine *, engine_job *));
+
+/* For reads: nothing to run, `finish` reads core state on the core thread, in command order. */
+void api_read_on_core(api_call *call, void (*finish)(engine *, engine_job *));
+
+#endif

@@ -1,0 +1,214 @@
+/* OperationsService: positions, portfolio and withdraw limits from the broker's ledger.
+ * Read on the core thread, which owns the ledger. */
+#include "api/services.h"
+
+#include <string.h>
+
+#include "api/core_job.h"
+#include "api/pb.h"
+#include "api/server.h"
+#include "core/valuation.h"
+
+static const char *kind_name(instrument_kind kind) {
+    switch (kind) {
+    case INSTRUMENT_KIND_SHARE: return "share";
+    case INSTRUMENT_KIND_BOND: return "bond";
+    case INSTRUMENT_KIND_ETF: return "etf";
+    case INSTRUMENT_KIND_FUTURE: return "futures";
+    case INSTRUMENT_KIND_CURRENCY: return "currency";
+    }
+    return "";
+}
+
+/* Resolves the request's account on the core thread; answers the call when it cannot. */
+static const account *readable_account(engine *e, api_call *call, const char *account_id) {
+    const account *acc = NULL;
+    int code = core_account_for(&e->core, call->token, account_id, false, &acc);
+    if (code != 0)
+        api_reply_error(call, code);
+    return code == 0 ? acc : NULL;
+}
+
+static size_t cash_slots(const ledger *lg, uint32_t account_index, const ledger_cash **out) {
+    *out = &lg->cash[(size_t)account_index * REFDATA_MAX_CURRENCIES];
+    size_t n = 0;
+    while (n < REFDATA_MAX_CURRENCIES && (*out)[n].currency[0] != '\0')
+        n++;
+    return n;
+}
+
+static void finish_positions(engine *e, engine_job *base) {
+    api_call *call = ((api_core_job *)base)->call;
+    const PB(PositionsRequest) *in = (const PB(PositionsRequest) *)call->request;
+    const account *acc = readable_account(e, call, in->account_id);
+    if (acc == NULL)
+        return;
+    const core *c = &e->core;
+    PB(PositionsResponse) *r = PB_NEW(call, PB(PositionsResponse), PB_INIT(POSITIONS_RESPONSE));
+    r->account_id = (char *)acc->id;
+    const ledger_cash *cash;
+    size_t n = cash_slots(&c->ledger, acc->index, &cash);
+    r->money = (PB(MoneyValue) **)pb_array(call, n);
+    r->blocked = (PB(MoneyValue) **)pb_array(call, n);
+    for (size_t i = 0; i < n; i++) {
+        /* `money` is what is free; `blocked` what open orders hold, as the real API reports. */
+        r->money[r->n_money++] = pb_money(call, cash[i].currency, cash[i].balance_nano - cash[i].blocked_nano);
+        if (cash[i].blocked_nano != 0)
+            r->blocked[r->n_blocked++] = pb_money(call, cash[i].currency, cash[i].blocked_nano);
+    }
+    r->securities = (PB(PositionsSecurities) **)pb_array(call, c->refdata->instrument_count);
+    r->futures = (PB(PositionsFutures) **)pb_array(call, c->refdata->instrument_count);
+    for (uint32_t i = 0; i < c->refdata->instrument_count; i++) {
+        const ledger_position *pos = ledger_position_get(&c->ledger, acc->index, i);
+        if (pos->balance_units == 0 && pos->blocked_units == 0)
+            continue;
+        const instrument *ins = &c->refdata->instruments[i];
+        if (ins->kind == INSTRUMENT_KIND_FUTURE) {
+            PB(PositionsFutures) *f = PB_NEW(call, PB(PositionsFutures), PB_INIT(POSITIONS_FUTURES));
+            f->figi = (char *)ins->figi;
+            f->blocked = pos->blocked_units;
+            f->balance = pos->balance_units - pos->blocked_units;
+            f->position_uid = (char *)ins->position_uid;
+            f->instrument_uid = (char *)ins->uid;
+            f->ticker = (char *)ins->ticker;
+            f->class_code = (char *)ins->class_code;
+            r->futures[r->n_futures++] = f;
+            continue;
+        }
+        PB(PositionsSecurities) *s = PB_NEW(call, PB(PositionsSecurities), PB_INIT(POSITIONS_SECURITIES));
+        s->figi = (char *)ins->figi;
+        s->blocked = pos->blocked_units;
+        s->balance = pos->balance_units - pos->blocked_units;
+        s->position_uid = (char *)ins->position_uid;
+        s->instrument_uid = (char *)ins->uid;
+        s->ticker = (char *)ins->ticker;
+        s->class_code = (char *)ins->class_code;
+        s->instrument_type = (char *)kind_name(ins->kind);
+        r->securities[r->n_securities++] = s;
+    }
+    api_reply_message(call, &r->base);
+}
+
+static void finish_withdraw_limits(engine *e, engine_job *base) {
+    api_call *call = ((api_core_job *)base)->call;
+    const PB(WithdrawLimitsRequest) *in = (const PB(WithdrawLimitsRequest) *)call->request;
+    const account *acc = readable_account(e, call, in->account_id);
+    if (acc == NULL)
+        return;
+    PB(WithdrawLimitsResponse) *r = PB_NEW(call, PB(WithdrawLimitsResponse), PB_INIT(WITHDRAW_LIMITS_RESPONSE));
+    const ledger_cash *cash;
+    size_t n = cash_slots(&e->core.ledger, acc->index, &cash);
+    r->money = (PB(MoneyValue) **)pb_array(call, n);
+    r->blocked = (PB(MoneyValue) **)pb_array(call, n);
+    for (size_t i = 0; i < n; i++) {
+        r->money[r->n_money++] = pb_money(call, cash[i].currency, cash[i].balance_nano - cash[i].blocked_nano);
+        if (cash[i].blocked_nano != 0)
+            r->blocked[r->n_blocked++] = pb_money(call, cash[i].currency, cash[i].blocked_nano);
+    }
+    api_reply_message(call, &r->base);
+}
+
+typedef struct portfolio_totals {
+    int64_t by_kind[6]; /* indexed by instrument_kind */
+    int64_t cash_rub, expected_yield;
+} portfolio_totals;
+
+static PB(PortfolioPosition) *portfolio_position(api_call *call, const core *c,
+                                                 const instrument *ins, const ledger_position *pos,
+                                                 portfolio_totals *totals) {
+    core_market market;
+    core_market_view(c, ins->index, &market);
+    int64_t price = market.last_price_nano ? market.last_price_nano : ins->reference_price_nano;
+    int64_t value = 0, cost = 0;
+    valuation_amount(ins, price, pos->balance_units, &value);
+    valuation_amount(ins, pos->average_price_nano, pos->balance_units, &cost);
+    totals->by_kind[ins->kind] += value;
+    totals->expected_yield += value - cost;
+    PB(PortfolioPosition) *p = PB_NEW(call, PB(PortfolioPosition), PB_INIT(PORTFOLIO_POSITION));
+    p->figi = (char *)ins->figi;
+    p->instrument_type = (char *)kind_name(ins->kind);
+    p->quantity = pb_quotation(call, pos->balance_units * 1000000000LL);
+    p->average_position_price = pb_money(call, ins->currency, pos->average_price_nano);
+    p->average_position_price_fifo = pb_money(call, ins->currency, pos->average_price_nano);
+    p->expected_yield = pb_quotation(call, value - cost);
+    p->expected_yield_fifo = pb_quotation(call, value - cost);
+    p->current_nkd = pb_money(call, ins->currency, 0);
+    p->current_price = pb_money(call, ins->currency, price);
+    p->blocked = pos->blocked_units > 0;
+    p->blocked_lots = pb_quotation(call, pos->blocked_units / ins->lot * 1000000000LL);
+    p->position_uid = (char *)ins->position_uid;
+    p->instrument_uid = (char *)ins->uid;
+    p->var_margin = pb_money(call, ins->currency, 0);
+    p->daily_yield = pb_money(call, ins->currency, 0);
+    p->ticker = (char *)ins->ticker;
+    p->class_code = (char *)ins->class_code;
+    return p;
+}
+
+/* Portfolio in roubles: the instruments here are all quoted in roubles, and foreign cash
+ * balances are reported as positions without conversion. */
+static void finish_portfolio(engine *e, engine_job *base) {
+    api_call *call = ((api_core_job *)base)->call;
+    const PB(PortfolioRequest) *in = (const PB(PortfolioRequest) *)call->request;
+    const account *acc = readable_account(e, call, in->account_id);
+    if (acc == NULL)
+        return;
+    const core *c = &e->core;
+    PB(PortfolioResponse) *r = PB_NEW(call, PB(PortfolioResponse), PB_INIT(PORTFOLIO_RESPONSE));
+    r->account_id = (char *)acc->id;
+    portfolio_totals totals;
+    memset(&totals, 0, sizeof totals);
+    r->positions = (PB(PortfolioPosition) **)pb_array(call, c->refdata->instrument_count);
+    for (uint32_t i = 0; i < c->refdata->instrument_count; i++) {
+        const ledger_position *pos = ledger_position_get(&c->ledger, acc->index, i);
+        if (pos->balance_units != 0)
+            r->positions[r->n_positions++] =
+                portfolio_position(call, c, &c->refdata->instruments[i], pos, &totals);
+    }
+    const ledger_cash *rub = ledger_cash_find(&c->ledger, acc->index, "rub");
+    totals.cash_rub = rub ? rub->balance_nano : 0;
+    r->total_amount_shares = pb_money(call, "rub", totals.by_kind[INSTRUMENT_KIND_SHARE]);
+    r->total_amount_bonds = pb_money(call, "rub", totals.by_kind[INSTRUMENT_KIND_BOND]);
+    r->total_amount_etf = pb_money(call, "rub", totals.by_kind[INSTRUMENT_KIND_ETF]);
+    r->total_amount_currencies =
+        pb_money(call, "rub", totals.cash_rub + totals.by_kind[INSTRUMENT_KIND_CURRENCY]);
+    r->total_amount_futures = pb_money(call, "rub", totals.by_kind[INSTRUMENT_KIND_FUTURE]);
+    r->total_amount_options = pb_money(call, "rub", 0);
+    r->total_amount_sp = pb_money(call, "rub", 0);
+    int64_t total = totals.cash_rub;
+    for (int k = 1; k < 6; k++)
+        total += totals.by_kind[k];
+    r->total_amount_portfolio = pb_money(call, "rub", total);
+    r->expected_yield = pb_quotation(call, totals.expected_yield);
+    r->daily_yield = pb_money(call, "rub", 0);
+    r->daily_yield_relative = pb_quotation(call, 0);
+    api_reply_message(call, &r->base);
+}
+
+static void get_positions(api_call *call, const ProtobufCMessage *request) {
+    api_read_on_core(call, finish_positions);
+}
+
+static void get_withdraw_limits(api_call *call, const ProtobufCMessage *request) {
+    api_read_on_core(call, finish_withdraw_limits);
+}
+
+static void get_portfolio(api_call *call, const ProtobufCMessage *request) {
+    api_read_on_core(call, finish_portfolio);
+}
+
+#define OPERATIONS(service_name, method, type, fn)                                                 \
+    {.service = service_name, .name = method, .request_type = &PB_DESC(type), .handle = fn}
+static api_method operations_methods[] = {
+    OPERATIONS("OperationsService", "GetPositions", positions_request, get_positions),
+    OPERATIONS("OperationsService", "GetPortfolio", portfolio_request, get_portfolio),
+    OPERATIONS("OperationsService", "GetWithdrawLimits", withdraw_limits_request, get_withdraw_limits),
+    OPERATIONS("SandboxService", "GetSandboxPositions", positions_request, get_positions),
+    OPERATIONS("SandboxService", "GetSandboxPortfolio", portfolio_request, get_portfolio),
+    OPERATIONS("SandboxService", "GetSandboxWithdrawLimits", withdraw_limits_request, get_withdraw_limits),
+};
+
+const api_method *api_operations_methods(size_t *count) {
+    *count = sizeof operations_methods / sizeof operations_methods[0];
+    return operations_methods;
+}

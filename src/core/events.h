@@ -1,0 +1,82 @@
+/* Event records: every change of broker state is one of these, applied by core_apply().
+ *
+ * DESIGN: the live path decides (checks, venue reports) and then applies an event; replay
+ * applies the recorded events through the same function. Events carry every value the apply
+ * needs (prices, commission, ids, times), so applying never consults anything but the event and
+ * the state. Records are fixed-size plain structs; the journal encodes them with a version. */
+#ifndef TINVESTD_CORE_EVENTS_H
+#define TINVESTD_CORE_EVENTS_H
+
+#include <stdint.h>
+
+#include "core/types.h"
+
+typedef enum {
+    CORE_EVENT_ORDER_ACCEPTED = 1,
+    CORE_EVENT_ORDER_ACKED = 2,
+    CORE_EVENT_ORDER_TRADE = 3,
+    CORE_EVENT_ORDER_CANCELLED = 4,
+    CORE_EVENT_ORDER_REJECTED = 5,
+    CORE_EVENT_CASH_ADJUSTED = 6,
+} core_event_type;
+
+typedef struct core_event_accepted {
+    uint32_t account, instrument;
+    uint8_t direction, type, tif, source;
+    uint8_t key_is_uuid;
+    int64_t price_nano;         /* limit price, 0 for market orders */
+    int64_t reserve_price_nano; /* price per unit the cash reservation was computed at */
+    int64_t lots;
+    int64_t reserved_cash_nano; /* buy: value at reserve price + commission */
+    int64_t reserved_units;     /* sell: securities held back */
+    int64_t initial_commission_nano;
+    char key[ORDER_KEY_SIZE];        /* the client's order_id / idempotency key */
+    char request_id[ORDER_ID_SIZE];  /* order_request_id shown on streams */
+    char intent_id[ORDER_ID_SIZE];   /* trade_intent_id: the broker's own id */
+    uint32_t replaces_order;         /* ReplaceOrder: the order it replaces, or UINT32_MAX */
+} core_event_accepted;
+
+typedef struct core_event_acked {
+    uint64_t exchange_order_id;
+} core_event_acked;
+
+typedef struct core_event_trade {
+    uint64_t trade_id;
+    int64_t lots;
+    int64_t price_nano;
+    int64_t value_nano;
+    int64_t commission_nano;
+} core_event_trade;
+
+typedef struct core_event_cancelled {
+    int64_t lots;
+    uint8_t cause; /* order_cause */
+} core_event_cancelled;
+
+typedef struct core_event_rejected {
+    uint8_t cause;     /* order_cause */
+    int32_t code;      /* T-Invest error code describing the reason */
+} core_event_rejected;
+
+typedef struct core_event_cash {
+    uint32_t account;
+    char currency[8];
+    int64_t amount_nano;
+} core_event_cash;
+
+typedef struct core_event {
+    uint32_t type;  /* core_event_type */
+    uint32_t order; /* order slot the event concerns (ACCEPTED: the slot it creates) */
+    uint64_t seq;   /* 1, 2, 3, ... in commit order */
+    int64_t time_ns;
+    union {
+        core_event_accepted accepted;
+        core_event_acked acked;
+        core_event_trade trade;
+        core_event_cancelled cancelled;
+        core_event_rejected rejected;
+        core_event_cash cash;
+    } u;
+} core_event;
+
+#endif

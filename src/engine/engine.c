@@ -1,0 +1,187 @@
+#include "engine/engine.h"
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "engine/venue_link.h"
+#include "util/clock.h"
+
+static void on_order_changed(void *ctx, const core_order *order, const core_event *event);
+
+int engine_init(engine *e, const engine_config *config, const core_config *core_settings,
+                engine_venue_link *venue) {
+    memset(e, 0, sizeof *e);
+    e->config = *config;
+    e->venue = venue;
+    if (core_init(&e->core, core_settings) != 0)
+        return -ENOMEM;
+    e->ring = calloc(config->inbox_capacity, sizeof *e->ring);
+    e->waiters = calloc(core_settings->max_orders, sizeof *e->waiters);
+    if (e->ring == NULL || e->waiters == NULL) {
+        engine_deinit(e);
+        return -ENOMEM;
+    }
+    pthread_mutex_init(&e->lock, NULL);
+    pthread_cond_init(&e->wake, NULL);
+    e->outbox_tail = &e->outbox_head;
+    e->core.listener = (core_listener){.ctx = e, .order_changed = on_order_changed};
+    if (venue != NULL)
+        venue_link_attach(venue, &e->core);
+    return 0;
+}
+
+void engine_deinit(engine *e) {
+    core_deinit(&e->core);
+    free(e->ring);
+    free(e->waiters);
+    e->ring = NULL;
+    e->waiters = NULL;
+}
+
+bool engine_submit(engine *e, engine_job *job) {
+    pthread_mutex_lock(&e->lock);
+    bool accepted = !e->stopping && e->count < e->config.inbox_capacity;
+    if (accepted) {
+        e->ring[(e->head + e->count) % e->config.inbox_capacity] = job;
+        e->count++;
+        if (e->count == 1)
+            pthread_cond_signal(&e->wake);
+    }
+    pthread_mutex_unlock(&e->lock);
+    return accepted;
+}
+
+int64_t engine_now_ns(const engine *e) {
+    return e->now_ns;
+}
+
+void engine_finish_after_commit(engine *e, engine_job *job) {
+    job->next = NULL;
+    *e->outbox_tail = job;
+    e->outbox_tail = &job->next;
+}
+
+static bool wait_satisfied(const core_order *order, engine_wait_kind kind) {
+    if (order_status_is_final(order->status))
+        return true;
+    return kind == ENGINE_WAIT_EXCHANGE_ANSWER && order->exchange_order_id != 0;
+}
+
+void engine_wait_for_order(engine *e, engine_job *job, uint32_t order, engine_wait_kind kind) {
+    job->wait_order = order;
+    job->wait_kind = (int)kind;
+    if (wait_satisfied(&e->core.orders[order], kind)) {
+        engine_finish_after_commit(e, job);
+        return;
+    }
+    job->next = e->waiters[order];
+    e->waiters[order] = job;
+}
+
+static void on_order_changed(void *ctx, const core_order *order, const core_event *event) {
+    engine *e = ctx;
+    engine_job **link = &e->waiters[order->index];
+    while (*link != NULL) {
+        engine_job *job = *link;
+        if (wait_satisfied(order, (engine_wait_kind)job->wait_kind)) {
+            *link = job->next;
+            engine_finish_after_commit(e, job);
+        } else {
+            link = &job->next;
+        }
+    }
+    if (e->order_observer != NULL)
+        e->order_observer(e->order_observer_ctx, order, event);
+}
+
+/* Takes up to max_batch jobs; sleeps until one arrives or the venue's next timer is due. */
+static uint32_t take_batch(engine *e, engine_job **batch, bool *stop) {
+    pthread_mutex_lock(&e->lock);
+    while (e->count == 0 && !e->stopping) {
+        int64_t due_ns = e->venue ? venue_link_next_due_ns(e->venue) : INT64_MAX;
+        if (due_ns == INT64_MAX) {
+            pthread_cond_wait(&e->wake, &e->lock);
+            continue;
+        }
+        if (due_ns <= clock_realtime_ns())
+            break;
+        struct timespec until = {.tv_sec = due_ns / 1000000000, .tv_nsec = due_ns % 1000000000};
+        /* The timed wait uses CLOCK_REALTIME, the clock commands are stamped with. */
+        if (pthread_cond_timedwait(&e->wake, &e->lock, &until) == ETIMEDOUT)
+            break;
+    }
+    uint32_t n = 0;
+    while (e->count > 0 && n < e->config.max_batch) {
+        batch[n++] = e->ring[e->head];
+        e->head = (e->head + 1) % e->config.inbox_capacity;
+        e->count--;
+    }
+    *stop = e->stopping && e->count == 0;
+    pthread_mutex_unlock(&e->lock);
+    return n;
+}
+
+static void flush_outbox(engine *e) {
+    engine_job *job = e->outbox_head;
+    e->outbox_head = NULL;
+    e->outbox_tail = &e->outbox_head;
+    while (job != NULL) {
+        engine_job *next = job->next;
+        job->finish(e, job);
+        job = next;
+    }
+}
+
+static void *engine_main(void *arg) {
+    engine *e = arg;
+    engine_job **batch = calloc(e->config.max_batch, sizeof *batch);
+    if (batch == NULL)
+        abort();
+    bool stop = false;
+    while (!stop) {
+        uint32_t n = take_batch(e, batch, &stop);
+        for (uint32_t i = 0; i < n; i++) {
+            /* Each command carries the time it was received; the venue catches up to it first
+             * so that it sees the market as the client did. */
+            e->now_ns = batch[i]->received_ns;
+            if (e->venue != NULL)
+                venue_link_advance(e->venue, e->now_ns);
+            batch[i]->run(e, batch[i]);
+        }
+        e->now_ns = clock_realtime_ns();
+        if (e->venue != NULL)
+            venue_link_advance(e->venue, e->now_ns);
+        flush_outbox(e);
+    }
+    /* Calls still waiting for the exchange get the state the order has now. */
+    for (uint32_t i = 0; i < e->core.order_count; i++) {
+        while (e->waiters[i] != NULL) {
+            engine_job *job = e->waiters[i];
+            e->waiters[i] = job->next;
+            engine_finish_after_commit(e, job);
+        }
+    }
+    flush_outbox(e);
+    free(batch);
+    return NULL;
+}
+
+int engine_start(engine *e) {
+    if (pthread_create(&e->thread, NULL, engine_main, e) != 0)
+        return -EAGAIN;
+    e->started = true;
+    return 0;
+}
+
+void engine_stop(engine *e) {
+    if (!e->started)
+        return;
+    pthread_mutex_lock(&e->lock);
+    e->stopping = true;
+    pthread_cond_signal(&e->wake);
+    pthread_mutex_unlock(&e->lock);
+    pthread_join(e->thread, NULL);
+    e->started = false;
+}

@@ -1,0 +1,84 @@
+/* The core thread: runs the broker core and the venue, one batch of commands at a time.
+ *
+ * DESIGN: transport threads hand jobs in through a bounded inbox (full = backpressure, never a
+ * block). The core thread takes a batch of jobs, runs them against the core, lets the venue
+ * process what became due, commits the batch's events (group commit), and only then sends the
+ * replies and stream messages the batch produced: nothing leaves before its events are durable.
+ * The engine knows no gRPC: a job is a function to run on the core thread and a function to
+ * finish it (send its reply) after the commit. */
+#ifndef TINVESTD_ENGINE_ENGINE_H
+#define TINVESTD_ENGINE_ENGINE_H
+
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "core/core.h"
+
+typedef struct engine engine;
+typedef struct engine_job engine_job;
+
+struct engine_job {
+    /* Runs on the core thread; may register the job as a waiter or put it in the outbox. */
+    void (*run)(engine *e, engine_job *job);
+    /* Runs on the core thread after the batch is durable: sends the reply. */
+    void (*finish)(engine *e, engine_job *job);
+    int64_t received_ns;
+    engine_job *next; /* outbox / waiter list link, owned by the engine while queued */
+    uint32_t wait_order; /* order the job waits for, or CORE_NO_ORDER */
+    int wait_kind;       /* engine_wait_kind */
+};
+
+typedef enum {
+    ENGINE_WAIT_NONE = 0,
+    ENGINE_WAIT_EXCHANGE_ANSWER, /* PostOrder / ReplaceOrder: ack, reject or final state */
+    ENGINE_WAIT_FINAL,           /* CancelOrder: the order reaches a final state */
+} engine_wait_kind;
+
+typedef struct engine_venue_link engine_venue_link;
+
+typedef struct engine_config {
+    uint32_t inbox_capacity;
+    uint32_t max_batch;
+} engine_config;
+
+struct engine {
+    core core;
+    engine_venue_link *venue;
+    engine_config config;
+    /* Inbox: bounded ring guarded by a mutex; the consumer sleeps on the condition variable
+     * when it is empty and no venue timer is due. */
+    pthread_mutex_t lock;
+    pthread_cond_t wake;
+    engine_job **ring;
+    uint32_t head, count;
+    bool stopping;
+    pthread_t thread;
+    bool started;
+    /* Core-thread-only state. */
+    engine_job *outbox_head, **outbox_tail;
+    engine_job **waiters; /* per order slot: list of jobs waiting on it */
+    int64_t now_ns;
+    /* Observers of every applied order change (streams), called on the core thread after the
+     * batch is durable. */
+    void (*order_observer)(void *ctx, const core_order *order, const core_event *event);
+    void *order_observer_ctx;
+};
+
+int engine_init(engine *e, const engine_config *config, const core_config *core_settings,
+                engine_venue_link *venue);
+int engine_start(engine *e);
+/* Stops the core thread after the jobs already queued have run. */
+void engine_stop(engine *e);
+void engine_deinit(engine *e);
+
+/* From any thread. False when the inbox is full: the caller answers RESOURCE_EXHAUSTED. */
+bool engine_submit(engine *e, engine_job *job);
+
+/* Core-thread helpers for job functions. */
+void engine_finish_after_commit(engine *e, engine_job *job);
+void engine_wait_for_order(engine *e, engine_job *job, uint32_t order, engine_wait_kind kind);
+int64_t engine_now_ns(const engine *e);
+
+#endif
