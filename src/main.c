@@ -9,7 +9,9 @@
 #include <string.h>
 
 #include "api/server.h"
+#include "api/order_streams.h"
 #include "api/services.h"
+#include "api/stream_call.h"
 #include "config/config.h"
 #include "engine/engine.h"
 #include "engine/venue_link.h"
@@ -163,11 +165,20 @@ int main(int argc, char **argv) {
     static engine broker;
     core_config broker_config = core_config_from(&config);
     engine_config engine_settings = {.inbox_capacity = (uint32_t)config.queue_capacity, .max_batch = 256};
+    static stream_hub hub;
+    static order_streams streams;
     if (venue == NULL || engine_init(&broker, &engine_settings, &broker_config, venue) != 0 ||
-        engine_start(&broker) != 0) {
+        stream_hub_init(&hub, config.refdata.token_count, config.streams_per_token_per_method) != 0) {
         fprintf(stderr, "tinvestd: cannot start the broker core (out of memory?)\n");
         return 1;
     }
+    order_streams_attach(&streams, &broker, &hub);
+    if (engine_start(&broker) != 0) {
+        fprintf(stderr, "tinvestd: cannot start the core thread\n");
+        return 1;
+    }
+    api_stream_pinger_start();
+    api_app app = {.engine = &broker, .hub = &hub};
     size_t method_count = 0;
     api_method *methods = api_all_methods(&method_count);
     static api_server server;
@@ -177,7 +188,7 @@ int main(int argc, char **argv) {
         .tls_cert_path = opt.tls_cert,
         .tls_key_path = opt.tls_key,
     };
-    if (methods == NULL || api_server_start(&server, &config, &broker, methods, method_count,
+    if (methods == NULL || api_server_start(&server, &config, &app, methods, method_count,
                                             &server_options, error, sizeof error) != 0) {
         fprintf(stderr, "tinvestd: %s\n", methods ? error : "out of memory");
         return 1;
@@ -195,11 +206,14 @@ int main(int argc, char **argv) {
 
     int received = wait_for_stop_signal();
     log_info("signal %d: stopping", received);
+    order_streams_shutdown(&hub);
     api_server_stop(&server, SHUTDOWN_GRACE_MS);
     engine_stop(&broker);
+    api_stream_pinger_stop();
     api_server_destroy(&server);
     engine_deinit(&broker);
     venue_link_destroy(venue);
+    stream_hub_deinit(&hub);
     free(methods);
     config_deinit(&config);
     log_info("stopped");

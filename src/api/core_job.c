@@ -3,7 +3,7 @@
 #include "api/server.h"
 
 engine *api_engine_of(const api_call *call) {
-    return call->server->app;
+    return call->server->app->engine;
 }
 
 void *api_core_job_new(api_call *call, size_t size) {

@@ -267,7 +267,7 @@ static grpc_server *create_grpc_server(const tinvestd_config *config) {
     return grpc_server_create(&channel_args, NULL);
 }
 
-int api_server_start(api_server *srv, const tinvestd_config *config, void *app,
+int api_server_start(api_server *srv, const tinvestd_config *config, api_app *app,
                      api_method *methods, size_t method_count, const api_server_options *options,
                      char *error, size_t error_size) {
     memset(srv, 0, sizeof *srv);

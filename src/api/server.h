@@ -19,6 +19,15 @@
 #include "api/ratelimit.h"
 #include "config/config.h"
 
+struct engine;
+struct stream_hub;
+
+/* What handlers reach beyond reference data: the core thread and the stream subscriptions. */
+typedef struct api_app {
+    struct engine *engine;
+    struct stream_hub *hub;
+} api_app;
+
 typedef struct api_server_options {
     const char *listen_address;     /* plaintext "HOST:PORT", or NULL */
     const char *tls_listen_address; /* TLS "HOST:PORT", or NULL */
@@ -27,8 +36,7 @@ typedef struct api_server_options {
 
 struct api_server {
     const tinvestd_config *config;
-    /* Application context for handlers (the core link, stream hub, ...). */
-    void *app;
+    api_app *app;
     grpc_server *server;
     grpc_completion_queue *queue;
     pthread_t queue_thread;
@@ -46,7 +54,7 @@ struct api_server {
 
 /* Registers `methods` (the table lives as long as the server), binds the listeners and starts
  * the completion-queue thread. Returns 0, or -1 with a reason in `error`. */
-int api_server_start(api_server *srv, const tinvestd_config *config, void *app,
+int api_server_start(api_server *srv, const tinvestd_config *config, api_app *app,
                      api_method *methods, size_t method_count, const api_server_options *options,
                      char *error, size_t error_size);
 

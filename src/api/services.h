@@ -12,6 +12,7 @@ const api_method *api_instruments_methods(size_t *count);
 const api_method *api_orders_methods(size_t *count);
 const api_method *api_operations_methods(size_t *count);
 const api_method *api_marketdata_methods(size_t *count);
+const api_method *api_order_stream_methods(size_t *count);
 
 /* Shared by UsersService.GetAccounts and SandboxService.GetSandboxAccounts. */
 void api_list_accounts(api_call *call, const ProtobufCMessage *request, bool sandbox);

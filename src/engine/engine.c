@@ -10,6 +10,11 @@
 
 static void on_order_changed(void *ctx, const core_order *order, const core_event *event);
 
+typedef struct engine_change {
+    core_order order;
+    core_event event;
+} engine_change;
+
 int engine_init(engine *e, const engine_config *config, const core_config *core_settings,
                 engine_venue_link *venue) {
     memset(e, 0, sizeof *e);
@@ -36,8 +41,10 @@ void engine_deinit(engine *e) {
     core_deinit(&e->core);
     free(e->ring);
     free(e->waiters);
+    free(e->changes);
     e->ring = NULL;
     e->waiters = NULL;
+    e->changes = NULL;
 }
 
 bool engine_submit(engine *e, engine_job *job) {
@@ -80,6 +87,18 @@ void engine_wait_for_order(engine *e, engine_job *job, uint32_t order, engine_wa
     e->waiters[order] = job;
 }
 
+static void keep_change(engine *e, const core_order *order, const core_event *event) {
+    if (e->change_count == e->change_capacity) {
+        uint32_t capacity = e->change_capacity ? e->change_capacity * 2 : 1024;
+        engine_change *grown = realloc(e->changes, capacity * sizeof *grown);
+        if (grown == NULL)
+            abort(); /* a stream message that cannot be kept would be a silent gap */
+        e->changes = grown;
+        e->change_capacity = capacity;
+    }
+    e->changes[e->change_count++] = (engine_change){.order = *order, .event = *event};
+}
+
 static void on_order_changed(void *ctx, const core_order *order, const core_event *event) {
     engine *e = ctx;
     engine_job **link = &e->waiters[order->index];
@@ -92,8 +111,8 @@ static void on_order_changed(void *ctx, const core_order *order, const core_even
             link = &job->next;
         }
     }
-    if (e->order_observer != NULL)
-        e->order_observer(e->order_observer_ctx, order, event);
+    if (e->order_observer != NULL && e->observer_wants(e->order_observer_ctx, order))
+        keep_change(e, order, event);
 }
 
 /* Takes up to max_batch jobs; sleeps until one arrives or the venue's next timer is due. */
@@ -123,6 +142,8 @@ static uint32_t take_batch(engine *e, engine_job **batch, bool *stop) {
     return n;
 }
 
+/* Runs after the batch is durable: replies first, then the stream messages, so that no stream
+ * message leaves before the reply of the call that caused it. */
 static void flush_outbox(engine *e) {
     engine_job *job = e->outbox_head;
     e->outbox_head = NULL;
@@ -132,6 +153,9 @@ static void flush_outbox(engine *e) {
         job->finish(e, job);
         job = next;
     }
+    for (uint32_t i = 0; i < e->change_count; i++)
+        e->order_observer(e->order_observer_ctx, &e->changes[i].order, &e->changes[i].event);
+    e->change_count = 0;
 }
 
 static void *engine_main(void *arg) {

@@ -60,10 +60,14 @@ struct engine {
     engine_job *outbox_head, **outbox_tail;
     engine_job **waiters; /* per order slot: list of jobs waiting on it */
     int64_t now_ns;
-    /* Observers of every applied order change (streams), called on the core thread after the
-     * batch is durable. */
+    /* The observer of applied order changes (streams): each change is kept as a snapshot of
+     * the order as it was right after the event, and handed over on the core thread once the
+     * batch is durable. `observer_wants` filters changes nobody listens to. */
     void (*order_observer)(void *ctx, const core_order *order, const core_event *event);
+    bool (*observer_wants)(void *ctx, const core_order *order);
     void *order_observer_ctx;
+    struct engine_change *changes;
+    uint32_t change_count, change_capacity;
 };
 
 int engine_init(engine *e, const engine_config *config, const core_config *core_settings,

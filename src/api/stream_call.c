@@ -1,0 +1,320 @@
+#include "api/stream_call.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "util/clock.h"
+#include "util/log.h"
+
+static void register_ping(api_stream *stream);
+static void unregister_ping(api_stream *stream);
+
+static void stream_unref_locked(api_stream *stream, bool *free_it) {
+    *free_it = --stream->refs == 0;
+}
+
+static void stream_free(api_stream *stream) {
+    for (uint32_t i = 0; i < stream->count; i++)
+        grpc_slice_unref(stream->queue[(stream->head + i) % stream->capacity]);
+    for (size_t i = 0; i < stream->final_metadata_count; i++)
+        grpc_slice_unref(stream->final_metadata[i].value);
+    grpc_slice_unref(stream->initial_metadata[0].value);
+    grpc_slice_unref(stream->final_details);
+    if (stream->writing != NULL)
+        grpc_byte_buffer_destroy(stream->writing);
+    free(stream->queue);
+    pthread_mutex_destroy(&stream->lock);
+    api_call_destroy(stream->call);
+    free(stream);
+}
+
+static void unref(api_stream *stream) {
+    pthread_mutex_lock(&stream->lock);
+    bool free_it;
+    stream_unref_locked(stream, &free_it);
+    pthread_mutex_unlock(&stream->lock);
+    if (free_it)
+        stream_free(stream);
+}
+
+/* Starts the status batch; the lock is held. */
+static void start_status_locked(api_stream *stream) {
+    stream->status_started = true;
+    grpc_op op;
+    memset(&op, 0, sizeof op);
+    op.op = GRPC_OP_SEND_STATUS_FROM_SERVER;
+    op.data.send_status_from_server.status = stream->final_status;
+    op.data.send_status_from_server.status_details = &stream->final_details;
+    op.data.send_status_from_server.trailing_metadata_count = stream->final_metadata_count;
+    op.data.send_status_from_server.trailing_metadata = stream->final_metadata;
+    if (grpc_call_start_batch(stream->call->call, &op, 1, &stream->status_tag, NULL) != GRPC_CALL_OK)
+        abort();
+}
+
+/* Starts the next write, or the status once the queue is drained; the lock is held. */
+static void pump_locked(api_stream *stream) {
+    if (stream->write_in_flight || stream->status_started)
+        return;
+    if (stream->count > 0 && !(stream->finishing && stream->close_received)) {
+        grpc_slice message = stream->queue[stream->head];
+        stream->head = (stream->head + 1) % stream->capacity;
+        stream->count--;
+        stream->writing = grpc_raw_byte_buffer_create(&message, 1);
+        grpc_slice_unref(message);
+        grpc_op ops[2];
+        memset(ops, 0, sizeof ops);
+        size_t n = 0;
+        if (!stream->initial_metadata_sent) {
+            ops[n].op = GRPC_OP_SEND_INITIAL_METADATA;
+            ops[n].data.send_initial_metadata.count = 1;
+            ops[n].data.send_initial_metadata.metadata = stream->initial_metadata;
+            n++;
+            stream->initial_metadata_sent = true;
+        }
+        ops[n].op = GRPC_OP_SEND_MESSAGE;
+        ops[n].data.send_message.send_message = stream->writing;
+        n++;
+        stream->write_in_flight = true;
+        if (grpc_call_start_batch(stream->call->call, ops, n, &stream->write_tag, NULL) != GRPC_CALL_OK)
+            abort();
+        return;
+    }
+    if (stream->finishing)
+        start_status_locked(stream);
+}
+
+static void notify_closed(api_stream *stream) {
+    bool notify = false;
+    pthread_mutex_lock(&stream->lock);
+    if (!stream->closed_notified) {
+        stream->closed_notified = true;
+        notify = true;
+    }
+    pthread_mutex_unlock(&stream->lock);
+    if (notify) {
+        unregister_ping(stream);
+        if (stream->on_closed != NULL)
+            stream->on_closed(stream);
+    }
+}
+
+static void on_write_done(api_tag *tag, bool ok) {
+    api_stream *stream = (api_stream *)((char *)tag - offsetof(api_stream, write_tag));
+    pthread_mutex_lock(&stream->lock);
+    stream->write_in_flight = false;
+    grpc_byte_buffer_destroy(stream->writing);
+    stream->writing = NULL;
+    if (!ok && !stream->finishing) {
+        /* The client is gone; what is queued can never be delivered. */
+        stream->finishing = true;
+        stream->final_status = GRPC_STATUS_CANCELLED;
+    }
+    pump_locked(stream);
+    pthread_mutex_unlock(&stream->lock);
+}
+
+static void on_status_done(api_tag *tag, bool ok) {
+    api_stream *stream = (api_stream *)((char *)tag - offsetof(api_stream, status_tag));
+    notify_closed(stream);
+    unref(stream);
+}
+
+static void on_close(api_tag *tag, bool ok) {
+    api_stream *stream = (api_stream *)((char *)tag - offsetof(api_stream, close_tag));
+    pthread_mutex_lock(&stream->lock);
+    stream->close_received = true;
+    if (!stream->finishing) {
+        stream->finishing = true;
+        stream->final_status = GRPC_STATUS_CANCELLED;
+    }
+    pump_locked(stream);
+    pthread_mutex_unlock(&stream->lock);
+    notify_closed(stream);
+    unref(stream);
+}
+
+static void set_final(api_stream *stream, grpc_status_code status, int code, const char *message) {
+    stream->final_status = status;
+    char details[16];
+    snprintf(details, sizeof details, "%d", code);
+    grpc_slice_unref(stream->final_details);
+    stream->final_details = grpc_slice_from_copied_string(details);
+    stream->final_metadata_count = 0;
+    memset(stream->final_metadata, 0, sizeof stream->final_metadata);
+    stream->final_metadata[0].key = grpc_slice_from_static_string("message");
+    stream->final_metadata[0].value = grpc_slice_from_copied_string(message);
+    stream->final_metadata[1].key = grpc_slice_from_static_string("x-tracking-id");
+    stream->final_metadata[1].value = grpc_slice_from_copied_string(stream->call->tracking_id);
+    stream->final_metadata_count = 2;
+}
+
+api_stream *api_stream_open(api_call *call, uint32_t capacity, grpc_slice first,
+                            int64_t ping_interval_ns, api_stream_ping_fn make_ping,
+                            api_stream_closed_fn on_closed, void *owner) {
+    api_stream *stream = calloc(1, sizeof *stream);
+    if (stream == NULL)
+        abort();
+    stream->queue = calloc(capacity + 1, sizeof *stream->queue);
+    if (stream->queue == NULL)
+        abort();
+    call->answered = true;
+    stream->call = call;
+    stream->capacity = capacity + 1; /* room for the subscription response */
+    pthread_mutex_init(&stream->lock, NULL);
+    /* References: the close watcher, the status batch, and the owner. */
+    stream->refs = 3;
+    stream->write_tag.on_complete = on_write_done;
+    stream->close_tag.on_complete = on_close;
+    stream->status_tag.on_complete = on_status_done;
+    stream->final_details = grpc_empty_slice();
+    stream->initial_metadata[0].key = grpc_slice_from_static_string("x-tracking-id");
+    stream->initial_metadata[0].value = grpc_slice_from_copied_string(call->tracking_id);
+    uuid_generate_v4(stream->stream_id);
+    stream->ping_interval_ns = ping_interval_ns;
+    stream->next_ping_ns = clock_monotonic_ns() + ping_interval_ns;
+    stream->make_ping = make_ping;
+    stream->on_closed = on_closed;
+    stream->owner = owner;
+
+    grpc_op close_op;
+    memset(&close_op, 0, sizeof close_op);
+    close_op.op = GRPC_OP_RECV_CLOSE_ON_SERVER;
+    close_op.data.recv_close_on_server.cancelled = &stream->client_cancelled;
+    if (grpc_call_start_batch(call->call, &close_op, 1, &stream->close_tag, NULL) != GRPC_CALL_OK)
+        abort();
+    pthread_mutex_lock(&stream->lock);
+    stream->queue[0] = grpc_slice_ref(first);
+    stream->count = 1;
+    pump_locked(stream);
+    pthread_mutex_unlock(&stream->lock);
+    if (make_ping != NULL)
+        register_ping(stream);
+    return stream;
+}
+
+bool api_stream_write(api_stream *stream, grpc_slice message) {
+    pthread_mutex_lock(&stream->lock);
+    bool queued = false;
+    if (!stream->finishing) {
+        if (stream->count + 1 >= stream->capacity) {
+            char text[160];
+            snprintf(text, sizeof text,
+                     "Stream closed: the client reads too slowly (more than %u messages waiting)",
+                     stream->capacity - 1);
+            set_final(stream, GRPC_STATUS_RESOURCE_EXHAUSTED, 80002, text);
+            stream->finishing = true;
+            log_warn("stream %s: slow consumer cut off", stream->stream_id);
+        } else {
+            stream->queue[(stream->head + stream->count) % stream->capacity] = grpc_slice_ref(message);
+            stream->count++;
+            queued = true;
+        }
+        pump_locked(stream);
+    }
+    pthread_mutex_unlock(&stream->lock);
+    return queued;
+}
+
+void api_stream_finish(api_stream *stream, grpc_status_code status, int code, const char *message,
+                       bool drop_queue) {
+    pthread_mutex_lock(&stream->lock);
+    if (!stream->finishing) {
+        set_final(stream, status, code, message);
+        stream->finishing = true;
+        if (drop_queue) {
+            while (stream->count > 0) {
+                grpc_slice_unref(stream->queue[stream->head]);
+                stream->head = (stream->head + 1) % stream->capacity;
+                stream->count--;
+            }
+        }
+        pump_locked(stream);
+    }
+    pthread_mutex_unlock(&stream->lock);
+}
+
+void api_stream_release(api_stream *stream) {
+    unref(stream);
+}
+
+/* ---- Pinger: one thread keeps every stream's ping period, independent of core load. ------ */
+
+static pthread_mutex_t ping_lock = PTHREAD_MUTEX_INITIALIZER;
+static pthread_cond_t ping_wake = PTHREAD_COND_INITIALIZER;
+static api_stream *ping_head;
+static bool ping_running;
+static pthread_t ping_thread;
+
+static void register_ping(api_stream *stream) {
+    pthread_mutex_lock(&ping_lock);
+    pthread_mutex_lock(&stream->lock);
+    stream->refs++; /* the ping registry's reference */
+    pthread_mutex_unlock(&stream->lock);
+    stream->ping_next = ping_head;
+    ping_head = stream;
+    pthread_cond_signal(&ping_wake);
+    pthread_mutex_unlock(&ping_lock);
+}
+
+static void unregister_ping(api_stream *stream) {
+    if (stream->make_ping == NULL)
+        return;
+    bool found = false;
+    pthread_mutex_lock(&ping_lock);
+    for (api_stream **link = &ping_head; *link != NULL; link = &(*link)->ping_next) {
+        if (*link == stream) {
+            *link = stream->ping_next;
+            found = true;
+            break;
+        }
+    }
+    pthread_mutex_unlock(&ping_lock);
+    if (found)
+        unref(stream);
+}
+
+static void *pinger_main(void *arg) {
+    pthread_mutex_lock(&ping_lock);
+    while (ping_running) {
+        int64_t now = clock_monotonic_ns();
+        int64_t next_due = now + 1000000000LL;
+        for (api_stream *s = ping_head; s != NULL; s = s->ping_next) {
+            if (s->next_ping_ns <= now) {
+                grpc_slice ping = s->make_ping(s, clock_realtime_ns());
+                api_stream_write(s, ping);
+                grpc_slice_unref(ping);
+                /* Schedule from the due time, not from now, so the period does not drift. */
+                s->next_ping_ns += s->ping_interval_ns;
+                if (s->next_ping_ns <= now)
+                    s->next_ping_ns = now + s->ping_interval_ns;
+            }
+            if (s->next_ping_ns < next_due)
+                next_due = s->next_ping_ns;
+        }
+        /* The condition variable's clock is CLOCK_REALTIME: convert the monotonic deadline. */
+        int64_t wait_ns = next_due - clock_monotonic_ns();
+        if (wait_ns > 0) {
+            int64_t until = clock_realtime_ns() + wait_ns;
+            struct timespec ts = {.tv_sec = until / 1000000000, .tv_nsec = until % 1000000000};
+            pthread_cond_timedwait(&ping_wake, &ping_lock, &ts);
+        }
+    }
+    pthread_mutex_unlock(&ping_lock);
+    return NULL;
+}
+
+void api_stream_pinger_start(void) {
+    ping_running = true;
+    if (pthread_create(&ping_thread, NULL, pinger_main, NULL) != 0)
+        abort();
+}
+
+void api_stream_pinger_stop(void) {
+    pthread_mutex_lock(&ping_lock);
+    ping_running = false;
+    pthread_cond_signal(&ping_wake);
+    pthread_mutex_unlock(&ping_lock);
+    pthread_join(ping_thread, NULL);
+}

@@ -1,0 +1,72 @@
+/* A server-streaming call: a bounded queue of encoded messages, one write in flight at a time
+ * (gRPC allows no more), periodic pings, and a single final status.
+ *
+ * DESIGN: messages are queued from the core thread (order events) and the ping thread; writes
+ * complete on the completion-queue thread, which starts the next one. A queue that reaches its
+ * bound means the client reads too slowly: the stream is ended with RESOURCE_EXHAUSTED instead
+ * of letting it hold memory or slow anyone else. The object is freed when gRPC has finished with
+ * every batch and the owner has let go (reference count). */
+#ifndef TINVESTD_API_STREAM_CALL_H
+#define TINVESTD_API_STREAM_CALL_H
+
+#include <grpc/grpc.h>
+#include <pthread.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "api/call.h"
+
+typedef struct api_stream api_stream;
+
+/* Encodes a ping message for this stream (its own payload type). */
+typedef grpc_slice (*api_stream_ping_fn)(api_stream *stream, int64_t now_ns);
+/* Called once when the stream is over (client gone, finished, or server stopping). */
+typedef void (*api_stream_closed_fn)(api_stream *stream);
+
+struct api_stream {
+    api_call *call;
+    pthread_mutex_t lock;
+    grpc_slice *queue;
+    uint32_t head, count, capacity;
+    bool write_in_flight, initial_metadata_sent;
+    bool finishing, status_started, close_received, closed_notified;
+    int refs;
+    grpc_byte_buffer *writing;
+    grpc_status_code final_status;
+    grpc_slice final_details;
+    grpc_metadata final_metadata[2];
+    size_t final_metadata_count;
+    grpc_metadata initial_metadata[1];
+    api_tag write_tag, close_tag, status_tag;
+    int client_cancelled;
+    char stream_id[UUID_TEXT_SIZE];
+    int64_t ping_interval_ns, next_ping_ns;
+    api_stream_ping_fn make_ping;
+    api_stream_closed_fn on_closed;
+    void *owner;
+    api_stream *ping_next; /* ping registry link */
+};
+
+/* Turns `call` into a stream (the stream now owns the call), sends the initial metadata with
+ * `first` (the subscription response) and starts watching for the client going away. */
+api_stream *api_stream_open(api_call *call, uint32_t capacity, grpc_slice first,
+                            int64_t ping_interval_ns, api_stream_ping_fn make_ping,
+                            api_stream_closed_fn on_closed, void *owner);
+
+/* Queues one encoded message (the stream takes a reference to the slice). Returns false when
+ * the stream is ending; ends it with RESOURCE_EXHAUSTED when the backlog is full. */
+bool api_stream_write(api_stream *stream, grpc_slice message);
+
+/* Ends the stream after what is queued (or at once, dropping the queue, when `drop_queue`),
+ * with `status`, numeric `code` as details and `message` as the trailer. */
+void api_stream_finish(api_stream *stream, grpc_status_code status, int code, const char *message,
+                       bool drop_queue);
+
+/* The owner's reference: drop it when the owner no longer refers to the stream. */
+void api_stream_release(api_stream *stream);
+
+/* Ping scheduling, run by the pinger thread. */
+void api_stream_pinger_start(void);
+void api_stream_pinger_stop(void);
+
+#endif
