@@ -173,6 +173,16 @@ int main(int argc, char **argv) {
         return 1;
     }
     order_streams_attach(&streams, &broker, &hub);
+    bool durable = strcmp(opt.durability, "fsync") == 0;
+    if (!durable)
+        log_warn("*** --durability none: the journal is written without fdatasync; acknowledged "
+                 "orders can be lost in a crash. For backtests only. ***");
+    static journal events;
+    if (engine_recover(&broker, &events, opt.data_dir, durable ? JOURNAL_SYNC_FSYNC : JOURNAL_SYNC_NONE,
+                       error, sizeof error) != 0) {
+        fprintf(stderr, "tinvestd: %s\n", error);
+        return 1;
+    }
     if (engine_start(&broker) != 0) {
         fprintf(stderr, "tinvestd: cannot start the core thread\n");
         return 1;
@@ -212,6 +222,7 @@ int main(int argc, char **argv) {
     api_stream_pinger_stop();
     api_server_destroy(&server);
     engine_deinit(&broker);
+    journal_close(&events);
     venue_link_destroy(venue);
     stream_hub_deinit(&hub);
     free(methods);

@@ -125,17 +125,21 @@ void api_reply_message(api_call *call, const ProtobufCMessage *response) {
 }
 
 void api_reply_error_message(api_call *call, int code, const char *message) {
-    if (call->answered)
-        abort();
     const api_error_entry *entry = api_error_lookup(code);
     if (entry == NULL) {
         log_error("unknown T-Invest error code %d", code);
         abort();
     }
+    api_reply_error_status(call, entry->status, code, message != NULL ? message : entry->message);
+}
+
+void api_reply_error_status(api_call *call, grpc_status_code status, int code, const char *message) {
+    if (call->answered)
+        abort();
     char code_text[16];
     snprintf(code_text, sizeof code_text, "%d", code);
     call->status_details = grpc_slice_from_copied_string(code_text);
-    add_metadata(call, "message", message != NULL ? message : entry->message);
+    add_metadata(call, "message", message);
     add_common_metadata(call);
     log_debug("%s tracking_id=%s error %d", call->method ? call->method->path : "unmatched",
               call->tracking_id, code);
@@ -146,7 +150,7 @@ void api_reply_error_message(api_call *call, int code, const char *message) {
     memset(ops, 0, sizeof ops);
     ops[0].op = GRPC_OP_SEND_INITIAL_METADATA;
     ops[1].op = GRPC_OP_SEND_STATUS_FROM_SERVER;
-    ops[1].data.send_status_from_server.status = entry->status;
+    ops[1].data.send_status_from_server.status = status;
     ops[1].data.send_status_from_server.status_details = &call->status_details;
     ops[1].data.send_status_from_server.trailing_metadata_count = call->reply_metadata_count;
     ops[1].data.send_status_from_server.trailing_metadata = call->reply_metadata;

@@ -85,6 +85,9 @@ void api_reply_message(api_call *call, const ProtobufCMessage *response);
 void api_reply_error(api_call *call, int code);
 /* Same status and code, with a more specific human message. */
 void api_reply_error_message(api_call *call, int code, const char *message);
+/* A code sent with another gRPC status than the catalogue's (70003 as UNAVAILABLE while the
+ * journal cannot write: a retryable condition, not an internal fault). */
+void api_reply_error_status(api_call *call, grpc_status_code status, int code, const char *message);
 
 /* Value of request metadata `key` (lower case), or NULL; `len` receives its length. */
 const char *api_call_metadata(const api_call *call, const char *key, size_t *len);

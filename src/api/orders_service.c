@@ -24,12 +24,24 @@ struct order_job {
     } out;
 };
 
+static void run_place(engine *e, engine_job *base);
+static void run_cancel(engine *e, engine_job *base);
+static void run_replace(engine *e, engine_job *base);
+
 static void submit(api_call *call, void (*run)(engine *, engine_job *),
                    void (*finish)(engine *, engine_job *)) {
-    api_core_job_submit(api_core_job_new(call, sizeof(order_job)), run, finish);
+    api_core_job *job = api_core_job_new(call, sizeof(order_job));
+    /* Placing, cancelling and replacing change state; everything else here only reads. */
+    job->base.mutates = run == run_place || run == run_cancel || run == run_replace;
+    api_core_job_submit(job, run, finish);
 }
 
 static bool reply_if_failed(order_job *job) {
+    if (job->job.base.refused) {
+        api_reply_error_status(job->job.call, GRPC_STATUS_UNAVAILABLE, 70003,
+                               "The broker cannot write its journal (disk full?); try again later");
+        return true;
+    }
     if (job->result.code == 0)
         return false;
     api_reply_error_message(job->job.call, job->result.code, job->result.message);

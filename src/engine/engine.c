@@ -7,6 +7,10 @@
 
 #include "engine/venue_link.h"
 #include "util/clock.h"
+#include "util/log.h"
+
+#define JOURNAL_SEGMENT_BYTES (64ull << 20)
+#define STALLED_RETRY_NS 100000000LL
 
 static void on_order_changed(void *ctx, const core_order *order, const core_event *event);
 
@@ -45,6 +49,42 @@ void engine_deinit(engine *e) {
     e->ring = NULL;
     e->waiters = NULL;
     e->changes = NULL;
+}
+
+static void journal_event(void *ctx, const core_event *event) {
+    engine *e = ctx;
+    /* Events are fixed-size records; a failure here is memory exhaustion on the core thread,
+     * after which the broker cannot promise anything. */
+    if (journal_append(e->journal, (uint16_t)event->type, event->seq, event, sizeof *event) != 0)
+        abort();
+}
+
+static int replay_event(void *ctx, uint16_t type, uint64_t seq, const void *payload,
+                        uint32_t length) {
+    engine *e = ctx;
+    if (length != sizeof(core_event))
+        return -1;
+    core_event event;
+    memcpy(&event, payload, sizeof event);
+    if (event.type != type || event.seq != seq || seq != e->core.next_seq)
+        return -1;
+    if (event.type == CORE_EVENT_ORDER_ACCEPTED && event.order != e->core.order_count)
+        return -1;
+    core_apply(&e->core, &event);
+    return 0;
+}
+
+int engine_recover(engine *e, journal *j, const char *dir, journal_sync sync, char *error,
+                   size_t error_size) {
+    int64_t started_ns = clock_monotonic_ns();
+    if (journal_open(j, dir, sync, JOURNAL_SEGMENT_BYTES, replay_event, e, error, error_size) != 0)
+        return -1;
+    e->journal = j;
+    e->core.sink = (core_event_sink){.ctx = e, .append = journal_event};
+    log_info("journal: replayed %llu events into %u orders in %.1f ms",
+             (unsigned long long)(e->core.next_seq - 1), e->core.order_count,
+             (double)(clock_monotonic_ns() - started_ns) / 1e6);
+    return 0;
 }
 
 bool engine_submit(engine *e, engine_job *job) {
@@ -120,6 +160,8 @@ static uint32_t take_batch(engine *e, engine_job **batch, bool *stop) {
     pthread_mutex_lock(&e->lock);
     while (e->count == 0 && !e->stopping) {
         int64_t due_ns = e->venue ? venue_link_next_due_ns(e->venue) : INT64_MAX;
+        if (e->journal_stalled && due_ns > clock_realtime_ns() + STALLED_RETRY_NS)
+            due_ns = clock_realtime_ns() + STALLED_RETRY_NS; /* retry the held commit */
         if (due_ns == INT64_MAX) {
             pthread_cond_wait(&e->wake, &e->lock);
             continue;
@@ -158,6 +200,44 @@ static void flush_outbox(engine *e) {
     e->change_count = 0;
 }
 
+/* Makes the batch durable. Returns true when its replies may leave. */
+static bool commit_batch(engine *e) {
+    if (e->journal == NULL)
+        return true;
+    int rc = journal_commit(e->journal);
+    if (rc == 0) {
+        if (e->journal_stalled)
+            log_warn("journal: writing again; held replies are released");
+        e->journal_stalled = false;
+        return true;
+    }
+    if (rc == -EIO) {
+        /* After a failed fdatasync the kernel may have dropped the data: nothing acknowledged
+         * since the last good sync can be vouched for. Stop; recovery decides from the disk. */
+        log_error("journal: fdatasync failed; stopping so that recovery can run");
+        abort();
+    }
+    if (!e->journal_stalled)
+        log_error("journal: cannot write (%s); holding replies and refusing new orders",
+                  strerror(-rc));
+    e->journal_stalled = true;
+    return false;
+}
+
+static void run_job(engine *e, engine_job *job) {
+    /* Each command carries the time it was received; the venue catches up to it first so that
+     * it sees the market as the client did. */
+    e->now_ns = job->received_ns;
+    if (e->journal_stalled && job->mutates) {
+        job->refused = true;
+        job->finish(e, job);
+        return;
+    }
+    if (e->venue != NULL && !e->journal_stalled)
+        venue_link_advance(e->venue, e->now_ns);
+    job->run(e, job);
+}
+
 static void *engine_main(void *arg) {
     engine *e = arg;
     engine_job **batch = calloc(e->config.max_batch, sizeof *batch);
@@ -166,18 +246,13 @@ static void *engine_main(void *arg) {
     bool stop = false;
     while (!stop) {
         uint32_t n = take_batch(e, batch, &stop);
-        for (uint32_t i = 0; i < n; i++) {
-            /* Each command carries the time it was received; the venue catches up to it first
-             * so that it sees the market as the client did. */
-            e->now_ns = batch[i]->received_ns;
-            if (e->venue != NULL)
-                venue_link_advance(e->venue, e->now_ns);
-            batch[i]->run(e, batch[i]);
-        }
+        for (uint32_t i = 0; i < n; i++)
+            run_job(e, batch[i]);
         e->now_ns = clock_realtime_ns();
-        if (e->venue != NULL)
+        if (e->venue != NULL && !e->journal_stalled)
             venue_link_advance(e->venue, e->now_ns);
-        flush_outbox(e);
+        if (commit_batch(e))
+            flush_outbox(e);
     }
     /* Calls still waiting for the exchange get the state the order has now. */
     for (uint32_t i = 0; i < e->core.order_count; i++) {
@@ -187,7 +262,8 @@ static void *engine_main(void *arg) {
             engine_finish_after_commit(e, job);
         }
     }
-    flush_outbox(e);
+    if (commit_batch(e))
+        flush_outbox(e);
     free(batch);
     return NULL;
 }

@@ -15,6 +15,7 @@
 #include <stdint.h>
 
 #include "core/core.h"
+#include "journal/journal.h"
 
 typedef struct engine engine;
 typedef struct engine_job engine_job;
@@ -28,6 +29,10 @@ struct engine_job {
     engine_job *next; /* outbox / waiter list link, owned by the engine while queued */
     uint32_t wait_order; /* order the job waits for, or CORE_NO_ORDER */
     int wait_kind;       /* engine_wait_kind */
+    /* Set by the submitter: the job may change state (place, cancel, replace). */
+    bool mutates;
+    /* Set by the engine: refused because the journal cannot write; `finish` answers 70003. */
+    bool refused;
 };
 
 typedef enum {
@@ -46,6 +51,12 @@ typedef struct engine_config {
 struct engine {
     core core;
     engine_venue_link *venue;
+    /* NULL for an in-memory broker (tests); otherwise every event is journaled before any
+     * reply or stream message of its batch leaves. */
+    journal *journal;
+    /* The last commit could not write (disk full): replies are held, new mutating jobs are
+     * refused, and the commit is retried until it succeeds. */
+    bool journal_stalled;
     engine_config config;
     /* Inbox: bounded ring guarded by a mutex; the consumer sleeps on the condition variable
      * when it is empty and no venue timer is due. */
@@ -72,6 +83,10 @@ struct engine {
 
 int engine_init(engine *e, const engine_config *config, const core_config *core_settings,
                 engine_venue_link *venue);
+/* Makes `j` the engine's journal: replays what it holds into the core (through core_apply),
+ * then records every new event. Call before engine_start. Returns 0 or -1 with `error`. */
+int engine_recover(engine *e, journal *j, const char *dir, journal_sync sync, char *error,
+                   size_t error_size);
 int engine_start(engine *e);
 /* Stops the core thread after the jobs already queued have run. */
 void engine_stop(engine *e);

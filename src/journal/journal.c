@@ -1,0 +1,342 @@
+#include "journal/journal.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "util/crc32c.h"
+#include "util/log.h"
+
+/* Segment file header: magic, format version, segment number. */
+#define SEGMENT_MAGIC "TINVJRNL"
+#define SEGMENT_HEADER_BYTES 16
+
+static void put_u16(uint8_t *p, uint16_t v) {
+    p[0] = (uint8_t)v;
+    p[1] = (uint8_t)(v >> 8);
+}
+static void put_u32(uint8_t *p, uint32_t v) {
+    for (int i = 0; i < 4; i++)
+        p[i] = (uint8_t)(v >> (8 * i));
+}
+static void put_u64(uint8_t *p, uint64_t v) {
+    for (int i = 0; i < 8; i++)
+        p[i] = (uint8_t)(v >> (8 * i));
+}
+static uint16_t get_u16(const uint8_t *p) {
+    return (uint16_t)(p[0] | p[1] << 8);
+}
+static uint32_t get_u32(const uint8_t *p) {
+    uint32_t v = 0;
+    for (int i = 3; i >= 0; i--)
+        v = v << 8 | p[i];
+    return v;
+}
+static uint64_t get_u64(const uint8_t *p) {
+    uint64_t v = 0;
+    for (int i = 7; i >= 0; i--)
+        v = v << 8 | p[i];
+    return v;
+}
+
+static void segment_path(const journal *j, uint32_t index, char *out, size_t size) {
+    snprintf(out, size, "%s/journal-%08u.log", j->dir, index);
+}
+
+/* Record layout: u32 payload length | u32 crc32c of the 16 bytes after it and the payload |
+ * u16 type | u16 flags (0) | u32 reserved (0) | u64 sequence number | payload. */
+static uint32_t record_crc(const uint8_t *record, uint32_t length) {
+    return crc32c_update(0, record + 8, 16 + (size_t)length);
+}
+
+int journal_append(journal *j, uint16_t type, uint64_t seq, const void *payload, uint32_t length) {
+    if (length > JOURNAL_MAX_PAYLOAD_BYTES)
+        return -EMSGSIZE;
+    size_t need = j->pending_bytes + JOURNAL_RECORD_HEADER_BYTES + length;
+    if (need > j->pending_capacity) {
+        size_t capacity = j->pending_capacity ? j->pending_capacity : 65536;
+        while (capacity < need)
+            capacity *= 2;
+        uint8_t *grown = realloc(j->pending, capacity);
+        if (grown == NULL)
+            return -ENOMEM;
+        j->pending = grown;
+        j->pending_capacity = capacity;
+    }
+    uint8_t *r = j->pending + j->pending_bytes;
+    put_u32(r, length);
+    put_u16(r + 8, type);
+    put_u16(r + 10, 0);
+    put_u32(r + 12, 0);
+    put_u64(r + 16, seq);
+    memcpy(r + JOURNAL_RECORD_HEADER_BYTES, payload, length);
+    put_u32(r + 4, record_crc(r, length));
+    j->pending_bytes = need;
+    return 0;
+}
+
+bool journal_has_pending(const journal *j) {
+    return j->pending_bytes > 0;
+}
+
+static int write_all(int fd, const uint8_t *data, size_t size) {
+    while (size > 0) {
+        ssize_t n = write(fd, data, size);
+        if (n < 0) {
+            if (errno == EINTR)
+                continue;
+            return -errno;
+        }
+        data += n;
+        size -= (size_t)n;
+    }
+    return 0;
+}
+
+static int sync_dir(const char *dir) {
+    int fd = open(dir, O_RDONLY | O_DIRECTORY);
+    if (fd < 0)
+        return -errno;
+    int rc = fsync(fd) == 0 ? 0 : -errno;
+    close(fd);
+    return rc;
+}
+
+static int open_segment(journal *j, uint32_t index, bool create) {
+    char path[600];
+    segment_path(j, index, path, sizeof path);
+    int fd = open(path, O_WRONLY | O_APPEND | (create ? O_CREAT | O_EXCL : 0), 0644);
+    if (fd < 0)
+        return -errno;
+    if (create) {
+        uint8_t header[SEGMENT_HEADER_BYTES] = {0};
+        memcpy(header, SEGMENT_MAGIC, 8);
+        put_u32(header + 8, JOURNAL_FORMAT_VERSION);
+        put_u32(header + 12, index);
+        int rc = write_all(fd, header, sizeof header);
+        if (rc == 0 && j->sync == JOURNAL_SYNC_FSYNC && (fdatasync(fd) != 0 || sync_dir(j->dir) != 0))
+            rc = -EIO;
+        if (rc != 0) {
+            close(fd);
+            unlink(path);
+            return rc;
+        }
+    }
+    j->fd = fd;
+    j->segment_index = index;
+    struct stat st;
+    j->segment_bytes = fstat(fd, &st) == 0 ? (uint64_t)st.st_size : 0;
+    return 0;
+}
+
+int journal_commit(journal *j) {
+    if (j->pending_bytes == 0)
+        return 0;
+    if (j->segment_bytes >= j->segment_limit_bytes) {
+        int fd = j->fd;
+        int rc = open_segment(j, j->segment_index + 1, true);
+        if (rc != 0)
+            return rc == -EIO ? -EIO : rc;
+        close(fd);
+    }
+    off_t start = (off_t)j->segment_bytes;
+    int rc = write_all(j->fd, j->pending, j->pending_bytes);
+    if (rc != 0) {
+        /* Take back a partial write, so the batch can be written whole when space returns. */
+        if (ftruncate(j->fd, start) != 0)
+            return -EIO;
+        return rc;
+    }
+    if (j->sync == JOURNAL_SYNC_FSYNC && fdatasync(j->fd) != 0)
+        return -EIO;
+    j->segment_bytes += j->pending_bytes;
+    j->pending_bytes = 0;
+    j->commits++;
+    return 0;
+}
+
+/* ---- Recovery scan ------------------------------------------------------------------------- */
+
+static int compare_u32(const void *a, const void *b) {
+    uint32_t x = *(const uint32_t *)a, y = *(const uint32_t *)b;
+    return x < y ? -1 : x > y;
+}
+
+static int list_segments(const char *dir, uint32_t **out, size_t *count) {
+    DIR *d = opendir(dir);
+    if (d == NULL)
+        return -errno;
+    size_t n = 0, cap = 16;
+    uint32_t *list = malloc(cap * sizeof *list);
+    struct dirent *entry;
+    while (list != NULL && (entry = readdir(d)) != NULL) {
+        unsigned index;
+        char tail;
+        if (sscanf(entry->d_name, "journal-%8u.lo%c", &index, &tail) != 2 || tail != 'g')
+            continue;
+        if (n == cap) {
+            uint32_t *grown = realloc(list, (cap *= 2) * sizeof *list);
+            if (grown == NULL) {
+                free(list);
+                list = NULL;
+                break;
+            }
+            list = grown;
+        }
+        list[n++] = index;
+    }
+    closedir(d);
+    if (list == NULL)
+        return -ENOMEM;
+    qsort(list, n, sizeof *list, compare_u32);
+    *out = list;
+    *count = n;
+    return 0;
+}
+
+static uint8_t *read_whole(const char *path, size_t *size) {
+    FILE *f = fopen(path, "rb");
+    if (f == NULL)
+        return NULL;
+    fseek(f, 0, SEEK_END);
+    long len = ftell(f);
+    fseek(f, 0, SEEK_SET);
+    uint8_t *data = malloc(len > 0 ? (size_t)len : 1);
+    if (data != NULL && len > 0 && fread(data, 1, (size_t)len, f) != (size_t)len) {
+        free(data);
+        data = NULL;
+    }
+    fclose(f);
+    *size = len > 0 ? (size_t)len : 0;
+    return data;
+}
+
+typedef struct scan {
+    journal *j;
+    journal_record_fn on_record;
+    void *ctx;
+    char *error;
+    size_t error_size;
+} scan;
+
+/* Replays one segment. Returns 0, or -1 with `error` set; `*valid_bytes` receives where the
+ * good records end (less than the file size only for a torn tail). */
+static int scan_segment(scan *s, uint32_t index, bool newest, size_t *valid_bytes) {
+    char path[600];
+    segment_path(s->j, index, path, sizeof path);
+    size_t size;
+    uint8_t *data = read_whole(path, &size);
+    if (data == NULL) {
+        snprintf(s->error, s->error_size, "journal: cannot read %s", path);
+        return -1;
+    }
+    int rc = 0;
+    if (size < SEGMENT_HEADER_BYTES || memcmp(data, SEGMENT_MAGIC, 8) != 0 ||
+        get_u32(data + 8) != JOURNAL_FORMAT_VERSION) {
+        if (newest && size < SEGMENT_HEADER_BYTES) {
+            *valid_bytes = 0; /* a segment whose creation the crash interrupted */
+            free(data);
+            return 0;
+        }
+        snprintf(s->error, s->error_size,
+                 "journal: %s is not a version %d journal segment (bad header at offset 0)", path,
+                 JOURNAL_FORMAT_VERSION);
+        free(data);
+        return -1;
+    }
+    size_t off = SEGMENT_HEADER_BYTES;
+    while (off < size) {
+        bool whole = size - off >= JOURNAL_RECORD_HEADER_BYTES &&
+                     get_u32(data + off) <= JOURNAL_MAX_PAYLOAD_BYTES &&
+                     size - off - JOURNAL_RECORD_HEADER_BYTES >= get_u32(data + off);
+        uint32_t length = whole ? get_u32(data + off) : 0;
+        bool intact = whole && record_crc(data + off, length) == get_u32(data + off + 4);
+        size_t end = off + JOURNAL_RECORD_HEADER_BYTES + length;
+        if (!intact) {
+            if (newest && (!whole || end == size)) {
+                log_warn("journal: %s: torn record at offset %zu (%zu bytes) cut off", path, off,
+                         size - off);
+                break;
+            }
+            snprintf(s->error, s->error_size,
+                     "journal: %s: corrupt record at offset %zu (checksum mismatch); refusing to "
+                     "start — restore the file or move it aside",
+                     path, off);
+            rc = -1;
+            break;
+        }
+        if (s->on_record != NULL &&
+            s->on_record(s->ctx, get_u16(data + off + 8), get_u64(data + off + 16),
+                         data + off + JOURNAL_RECORD_HEADER_BYTES, length) != 0) {
+            snprintf(s->error, s->error_size, "journal: %s: record at offset %zu was refused", path, off);
+            rc = -1;
+            break;
+        }
+        s->j->records_written++;
+        off = end;
+    }
+    *valid_bytes = off;
+    free(data);
+    return rc;
+}
+
+int journal_open(journal *j, const char *dir, journal_sync sync, uint64_t segment_limit_bytes,
+                 journal_record_fn on_record, void *ctx, char *error, size_t error_size) {
+    memset(j, 0, sizeof *j);
+    j->fd = -1;
+    j->sync = sync;
+    j->segment_limit_bytes = segment_limit_bytes;
+    snprintf(j->dir, sizeof j->dir, "%s", dir);
+    if (mkdir(dir, 0755) != 0 && errno != EEXIST) {
+        snprintf(error, error_size, "journal: cannot create %s", dir);
+        return -1;
+    }
+    uint32_t *segments = NULL;
+    size_t count = 0;
+    if (list_segments(dir, &segments, &count) != 0) {
+        snprintf(error, error_size, "journal: cannot list %s", dir);
+        return -1;
+    }
+    scan s = {.j = j, .on_record = on_record, .ctx = ctx, .error = error, .error_size = error_size};
+    size_t valid = 0;
+    for (size_t i = 0; i < count; i++) {
+        if (scan_segment(&s, segments[i], i + 1 == count, &valid) != 0) {
+            free(segments);
+            return -1;
+        }
+    }
+    uint32_t newest = count ? segments[count - 1] : 0;
+    free(segments);
+    if (count == 0 || valid == 0) {
+        if (count > 0) {
+            char path[600];
+            segment_path(j, newest, path, sizeof path);
+            unlink(path);
+        }
+        if (open_segment(j, count ? newest : 1, true) != 0) {
+            snprintf(error, error_size, "journal: cannot create a segment in %s", dir);
+            return -1;
+        }
+        return 0;
+    }
+    char path[600];
+    segment_path(j, newest, path, sizeof path);
+    if (truncate(path, (off_t)valid) != 0 || open_segment(j, newest, false) != 0) {
+        snprintf(error, error_size, "journal: cannot open %s for appending", path);
+        return -1;
+    }
+    return 0;
+}
+
+void journal_close(journal *j) {
+    if (j->fd >= 0)
+        close(j->fd);
+    j->fd = -1;
+    free(j->pending);
+    j->pending = NULL;
+}

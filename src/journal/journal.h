@@ -1,0 +1,58 @@
+/* The durable journal: append-only segment files of checksummed records, group commit, and the
+ * scan that recovery replays. The format is documented in docs/JOURNAL.md.
+ *
+ * DESIGN: records of one batch are gathered in memory by journal_append() and written with one
+ * write() and one fdatasync() by journal_commit(); only then may the batch's replies leave. A
+ * commit that cannot write (disk full) keeps the batch and reports -ENOSPC: the caller holds the
+ * replies and refuses new work until journal_commit() succeeds. An fdatasync() failure is not
+ * retried — after one, the kernel may have dropped the dirty pages, so the data's fate is
+ * unknown; the caller must stop and let recovery decide (the lesson of PostgreSQL's fsyncgate).
+ *
+ * Recovery tells a torn tail from corruption: a last record that is incomplete or fails its
+ * checksum at the very end of the newest segment is a write the crash interrupted, and is cut
+ * off; a bad record anywhere else is corruption, and the journal refuses to open. */
+#ifndef TINVESTD_JOURNAL_JOURNAL_H
+#define TINVESTD_JOURNAL_JOURNAL_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#define JOURNAL_FORMAT_VERSION 1
+#define JOURNAL_RECORD_HEADER_BYTES 24
+#define JOURNAL_MAX_PAYLOAD_BYTES (1u << 20)
+
+typedef enum { JOURNAL_SYNC_FSYNC, JOURNAL_SYNC_NONE } journal_sync;
+
+typedef struct journal {
+    char dir[512];
+    journal_sync sync;
+    int fd;                 /* current segment, opened for append */
+    uint32_t segment_index; /* number in the current segment's name */
+    uint64_t segment_bytes;
+    uint64_t segment_limit_bytes;
+    uint8_t *pending;       /* records not yet written */
+    size_t pending_bytes, pending_capacity;
+    uint64_t records_written, commits;
+} journal;
+
+typedef int (*journal_record_fn)(void *ctx, uint16_t type, uint64_t seq, const void *payload,
+                                 uint32_t length);
+
+/* Opens the journal in `dir` (created if missing). Existing records are checked and passed, in
+ * order, to `on_record` before anything new is appended; a torn tail is truncated. Returns 0, or
+ * -1 with a reason naming the file and offset in `error`. */
+int journal_open(journal *j, const char *dir, journal_sync sync, uint64_t segment_limit_bytes,
+                 journal_record_fn on_record, void *ctx, char *error, size_t error_size);
+void journal_close(journal *j);
+
+/* Adds a record to the pending batch; -ENOMEM or -EMSGSIZE on failure. */
+int journal_append(journal *j, uint16_t type, uint64_t seq, const void *payload, uint32_t length);
+
+/* Writes and syncs the pending batch. 0 when durable; -ENOSPC (or another write error) when the
+ * batch could not be written and is still pending; -EIO when fdatasync failed (fatal). */
+int journal_commit(journal *j);
+
+bool journal_has_pending(const journal *j);
+
+#endif
