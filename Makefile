@@ -8,7 +8,7 @@ RUN_DIR        ?= run
 LISTEN         ?= 127.0.0.1:50051
 TLS_LISTEN     ?= 127.0.0.1:50052
 
-.PHONY: all build deps run test unit bench clean format
+.PHONY: all build deps run test crash-soak bench clean format
 
 all: build
 
@@ -25,6 +25,11 @@ test: build
 	@cmake -S . -B $(TEST_BUILD_DIR) -DCMAKE_BUILD_TYPE=Debug -DTINVESTD_SANITIZE=ON >/dev/null
 	@cmake --build $(TEST_BUILD_DIR) -j $(JOBS)
 	@cd $(TEST_BUILD_DIR) && ctest --output-on-failure -j 2
+
+# 200+ kill -9 rounds against the journal (make test runs 20).
+crash-soak: build
+	@cd tests/integration && TINVESTD_BIN=$(CURDIR)/$(BUILD_DIR)/tinvestd TINVESTD_SOURCE_DIR=$(CURDIR) \
+		CRASH_ROUNDS=$${CRASH_ROUNDS:-200} node --test crash.test.mjs
 
 run: build
 	@scripts/run-demo.sh $(BUILD_DIR)/tinvestd $(RUN_DIR) $(LISTEN) $(TLS_LISTEN)

@@ -29,6 +29,7 @@ typedef struct options {
     const char *tls_key;
     const char *durability;
     const char *log_level;
+    bool check_only;
 } options;
 
 static void usage(FILE *out) {
@@ -36,6 +37,8 @@ static void usage(FILE *out) {
             "usage: tinvestd --config FILE --data-dir DIR --listen HOST:PORT\n"
             "                [--tls-listen HOST:PORT --tls-cert FILE --tls-key FILE]\n"
             "                [--durability fsync|none] [--log-level debug|info|warn|error]\n"
+            "       tinvestd --check --config FILE --data-dir DIR\n"
+            "                (replays the journal, prints the state hash and exits)\n"
             "Port 0 picks a free port; the first line printed names the chosen ports:\n"
             "  listening plaintext=127.0.0.1:41234 tls=127.0.0.1:41235\n");
 }
@@ -46,7 +49,7 @@ static int parse_options(int argc, char **argv, options *opt) {
         {"listen", required_argument, NULL, 'l'},   {"tls-listen", required_argument, NULL, 't'},
         {"tls-cert", required_argument, NULL, 'C'}, {"tls-key", required_argument, NULL, 'K'},
         {"durability", required_argument, NULL, 'D'}, {"log-level", required_argument, NULL, 'L'},
-        {"help", no_argument, NULL, 'h'},           {NULL, 0, NULL, 0},
+        {"help", no_argument, NULL, 'h'},          {"check", no_argument, NULL, 'k'},           {NULL, 0, NULL, 0},
     };
     *opt = (options){.durability = "fsync", .log_level = "info"};
     int c;
@@ -61,11 +64,12 @@ static int parse_options(int argc, char **argv, options *opt) {
         case 'D': opt->durability = optarg; break;
         case 'L': opt->log_level = optarg; break;
         case 'h': usage(stdout); exit(0);
+        case 'k': opt->check_only = true; break;
         default: return -1;
         }
     }
     if (opt->config_path == NULL || opt->data_dir == NULL ||
-        (opt->listen == NULL && opt->tls_listen == NULL)) {
+        (!opt->check_only && opt->listen == NULL && opt->tls_listen == NULL)) {
         fprintf(stderr, "tinvestd: --config, --data-dir and --listen (or --tls-listen) are required\n");
         return -1;
     }
@@ -183,6 +187,18 @@ int main(int argc, char **argv) {
         fprintf(stderr, "tinvestd: %s\n", error);
         return 1;
     }
+    log_info("recovered state_hash=%016llx", (unsigned long long)core_state_hash(&broker.core));
+    if (opt.check_only) {
+        printf("state_hash=%016llx orders=%u events=%llu\n",
+               (unsigned long long)core_state_hash(&broker.core), broker.core.order_count,
+               (unsigned long long)(broker.core.next_seq - 1));
+        engine_deinit(&broker);
+        journal_close(&events);
+        venue_link_destroy(venue);
+        stream_hub_deinit(&hub);
+        config_deinit(&config);
+        return 0;
+    }
     if (engine_start(&broker) != 0) {
         fprintf(stderr, "tinvestd: cannot start the core thread\n");
         return 1;
@@ -220,6 +236,7 @@ int main(int argc, char **argv) {
     api_server_stop(&server, SHUTDOWN_GRACE_MS);
     engine_stop(&broker);
     api_stream_pinger_stop();
+    log_info("final state_hash=%016llx", (unsigned long long)core_state_hash(&broker.core));
     api_server_destroy(&server);
     engine_deinit(&broker);
     journal_close(&events);
