@@ -10,6 +10,7 @@ static const method_table_fn service_tables[] = {
     api_instruments_methods,
     api_orders_methods,
     api_operations_methods,
+    api_marketdata_methods,
     api_order_stream_methods,
 };
 

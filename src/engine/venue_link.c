@@ -75,6 +75,20 @@ int64_t venue_link_next_due_ns(const engine_venue_link *link) {
     return INT64_MAX;
 }
 
-const struct venue *venue_link_venue(const engine_venue_link *link) {
-    return NULL;
+void venue_link_order_book(const engine_venue_link *link, uint32_t instrument_index,
+                           uint32_t depth, venue_link_book *out) {
+    const instrument *ins = &link->core->refdata->instruments[instrument_index];
+    *out = (venue_link_book){.last_price_nano = ins->reference_price_nano,
+                             .limit_up_nano = ins->reference_price_nano * 12 / 10,
+                             .limit_down_nano = ins->reference_price_nano * 8 / 10};
+}
+
+uint32_t venue_link_last_trades(const engine_venue_link *link, uint32_t instrument_index,
+                                int64_t from_ns, int64_t to_ns, venue_link_trade *out,
+                                uint32_t max) {
+    return 0;
+}
+
+bool venue_link_trading(const engine_venue_link *link, uint32_t instrument_index) {
+    return true;
 }

@@ -38,7 +38,32 @@ void venue_link_advance(engine_venue_link *link, int64_t now_ns);
 int64_t venue_link_next_due_ns(const engine_venue_link *link);
 
 /* Market data for MarketDataService, read on the core thread. */
-struct venue; /* forward */
-const struct venue *venue_link_venue(const engine_venue_link *link);
+#define VENUE_LINK_MAX_DEPTH 50
+
+typedef struct venue_link_level {
+    int64_t price_nano;
+    int64_t qty_lots;
+} venue_link_level;
+
+typedef struct venue_link_book {
+    uint32_t bid_count, ask_count;
+    venue_link_level bids[VENUE_LINK_MAX_DEPTH]; /* best first */
+    venue_link_level asks[VENUE_LINK_MAX_DEPTH]; /* best first */
+    int64_t limit_down_nano, limit_up_nano;
+    int64_t last_price_nano, last_price_ns;
+} venue_link_book;
+
+typedef struct venue_link_trade {
+    int64_t price_nano, qty_lots, time_ns;
+    int direction; /* 1 buy (the aggressor bought), 2 sell */
+} venue_link_trade;
+
+void venue_link_order_book(const engine_venue_link *link, uint32_t instrument_index,
+                           uint32_t depth, venue_link_book *out);
+/* Trades of the instrument between the times (inclusive), oldest first; returns the count. */
+uint32_t venue_link_last_trades(const engine_venue_link *link, uint32_t instrument_index,
+                                int64_t from_ns, int64_t to_ns, venue_link_trade *out,
+                                uint32_t max);
+bool venue_link_trading(const engine_venue_link *link, uint32_t instrument_index);
 
 #endif

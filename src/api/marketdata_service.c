@@ -1,0 +1,251 @@
+/* MarketDataService from the embedded exchange: order books, last prices, trading statuses and
+ * last trades. Read on the core thread, which owns the venue. */
+#include "api/services.h"
+
+#include <string.h>
+
+#include "api/core_job.h"
+#include "api/pb.h"
+#include "api/server.h"
+#include "engine/venue_link.h"
+
+#define MAX_LAST_TRADES 1000
+#define DEFAULT_TRADES_WINDOW_NS (3600LL * 1000000000LL)
+#define SECURITY_TRADING_STATUS_NORMAL_TRADING 5
+#define SECURITY_TRADING_STATUS_NOT_AVAILABLE 1
+
+static const refdata *refdata_of(const api_call *call) {
+    return &call->server->config->refdata;
+}
+
+/* Resolves `instrument_id` (or the deprecated figi); answers the call and returns NULL when it
+ * is missing or unknown. */
+static const instrument *requested_instrument(api_call *call, const char *instrument_id) {
+    if (instrument_id == NULL || instrument_id[0] == '\0') {
+        api_reply_error(call, 30237);
+        return NULL;
+    }
+    const instrument *ins = refdata_find_instrument_id(refdata_of(call), instrument_id);
+    if (ins == NULL)
+        api_reply_error(call, 50002);
+    return ins;
+}
+
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Wdeprecated-declarations"
+/* Older bots still send the deprecated `figi` field instead of `instrument_id`. */
+#define INSTRUMENT_OR_FIGI(req, REQ)                                                               \
+    ((req)->_instrument_id_case == PB_ENUM(REQ##___INSTRUMENT_ID_INSTRUMENT_ID) &&                 \
+             (req)->instrument_id[0] != '\0'                                                       \
+         ? (req)->instrument_id                                                                    \
+         : ((req)->_figi_case == PB_ENUM(REQ##___FIGI_FIGI) ? (req)->figi : ""))
+
+static const char *book_instrument_id(const PB(GetOrderBookRequest) *req) {
+    return INSTRUMENT_OR_FIGI(req, GET_ORDER_BOOK_REQUEST);
+}
+static const char *status_instrument_id(const PB(GetTradingStatusRequest) *req) {
+    return INSTRUMENT_OR_FIGI(req, GET_TRADING_STATUS_REQUEST);
+}
+static const char *trades_instrument_id(const PB(GetLastTradesRequest) *req) {
+    return INSTRUMENT_OR_FIGI(req, GET_LAST_TRADES_REQUEST);
+}
+#pragma GCC diagnostic pop
+
+static engine_venue_link *venue_of(engine *e) {
+    return e->venue;
+}
+
+static PB(Order) **levels(api_call *call, const venue_link_level *in, uint32_t n) {
+    PB(Order) **out = (PB(Order) **)pb_array(call, n);
+    for (uint32_t i = 0; i < n; i++) {
+        out[i] = PB_NEW(call, PB(Order), PB_INIT(ORDER));
+        out[i]->price = pb_quotation(call, in[i].price_nano);
+        out[i]->quantity = in[i].qty_lots;
+    }
+    return out;
+}
+
+static bool valid_depth(int32_t depth) {
+    return depth >= 1 && depth <= VENUE_LINK_MAX_DEPTH;
+}
+
+static void finish_order_book(engine *e, engine_job *base) {
+    api_call *call = ((api_core_job *)base)->call;
+    const PB(GetOrderBookRequest) *in = (const PB(GetOrderBookRequest) *)call->request;
+    const instrument *ins = refdata_find_instrument_id(refdata_of(call), book_instrument_id(in));
+    venue_link_book *book = api_call_alloc(call, sizeof *book);
+    venue_link_order_book(venue_of(e), ins->index, (uint32_t)in->depth, book);
+    PB(GetOrderBookResponse) *r = PB_NEW(call, PB(GetOrderBookResponse), PB_INIT(GET_ORDER_BOOK_RESPONSE));
+    r->figi = (char *)ins->figi;
+    r->depth = in->depth;
+    r->bids = levels(call, book->bids, book->bid_count);
+    r->n_bids = book->bid_count;
+    r->asks = levels(call, book->asks, book->ask_count);
+    r->n_asks = book->ask_count;
+    r->last_price = pb_quotation(call, book->last_price_nano);
+    r->close_price = pb_quotation(call, ins->reference_price_nano);
+    r->limit_up = pb_quotation(call, book->limit_up_nano);
+    r->limit_down = pb_quotation(call, book->limit_down_nano);
+    r->instrument_uid = (char *)ins->uid;
+    r->ticker = (char *)ins->ticker;
+    r->class_code = (char *)ins->class_code;
+    r->last_price_ts = pb_timestamp(call, book->last_price_ns);
+    r->orderbook_ts = pb_timestamp(call, engine_now_ns(e));
+    api_reply_message(call, &r->base);
+}
+
+static void get_order_book(api_call *call, const ProtobufCMessage *request) {
+    const PB(GetOrderBookRequest) *in = (const PB(GetOrderBookRequest) *)request;
+    if (requested_instrument(call, book_instrument_id(in)) == NULL)
+        return;
+    if (!valid_depth(in->depth)) {
+        api_reply_error(call, in->depth == 0 ? 30031 : 30032);
+        return;
+    }
+    api_read_on_core(call, finish_order_book);
+}
+
+static void finish_last_prices(engine *e, engine_job *base) {
+    api_call *call = ((api_core_job *)base)->call;
+    const PB(GetLastPricesRequest) *in = (const PB(GetLastPricesRequest) *)call->request;
+    const refdata *rd = refdata_of(call);
+    size_t wanted = in->n_instrument_id ? in->n_instrument_id : rd->instrument_count;
+    PB(GetLastPricesResponse) *r = PB_NEW(call, PB(GetLastPricesResponse), PB_INIT(GET_LAST_PRICES_RESPONSE));
+    r->last_prices = (PB(LastPrice) **)pb_array(call, wanted);
+    for (size_t i = 0; i < wanted; i++) {
+        const instrument *ins = in->n_instrument_id
+                                    ? refdata_find_instrument_id(rd, in->instrument_id[i])
+                                    : &rd->instruments[i];
+        venue_link_book book;
+        venue_link_order_book(venue_of(e), ins->index, 0, &book);
+        PB(LastPrice) *p = PB_NEW(call, PB(LastPrice), PB_INIT(LAST_PRICE));
+        p->figi = (char *)ins->figi;
+        p->price = pb_quotation(call, book.last_price_nano);
+        p->time = pb_timestamp(call, book.last_price_ns);
+        p->ticker = (char *)ins->ticker;
+        p->class_code = (char *)ins->class_code;
+        p->instrument_uid = (char *)ins->uid;
+        p->last_price_type = PB_ENUM(LAST_PRICE_TYPE__LAST_PRICE_EXCHANGE);
+        r->last_prices[r->n_last_prices++] = p;
+    }
+    api_reply_message(call, &r->base);
+}
+
+static void get_last_prices(api_call *call, const ProtobufCMessage *request) {
+    const PB(GetLastPricesRequest) *in = (const PB(GetLastPricesRequest) *)request;
+    for (size_t i = 0; i < in->n_instrument_id; i++)
+        if (requested_instrument(call, in->instrument_id[i]) == NULL)
+            return;
+    api_read_on_core(call, finish_last_prices);
+}
+
+static PB(GetTradingStatusResponse) *status_of(api_call *call, engine *e, const instrument *ins) {
+    bool trading = ins->trading_status == SECURITY_TRADING_STATUS_NORMAL_TRADING &&
+                   venue_link_trading(venue_of(e), ins->index);
+    PB(GetTradingStatusResponse) *s = PB_NEW(call, PB(GetTradingStatusResponse), PB_INIT(GET_TRADING_STATUS_RESPONSE));
+    s->figi = (char *)ins->figi;
+    s->trading_status = trading ? SECURITY_TRADING_STATUS_NORMAL_TRADING
+                                : (ins->trading_status != SECURITY_TRADING_STATUS_NORMAL_TRADING
+                                       ? ins->trading_status
+                                       : SECURITY_TRADING_STATUS_NOT_AVAILABLE);
+    s->limit_order_available_flag = trading;
+    s->market_order_available_flag = trading;
+    s->bestprice_order_available_flag = trading;
+    s->api_trade_available_flag = ins->api_trade_available;
+    s->instrument_uid = (char *)ins->uid;
+    s->ticker = (char *)ins->ticker;
+    s->class_code = (char *)ins->class_code;
+    return s;
+}
+
+static void finish_trading_status(engine *e, engine_job *base) {
+    api_call *call = ((api_core_job *)base)->call;
+    const PB(GetTradingStatusRequest) *in = (const PB(GetTradingStatusRequest) *)call->request;
+    const instrument *ins = refdata_find_instrument_id(refdata_of(call), status_instrument_id(in));
+    api_reply_message(call, &status_of(call, e, ins)->base);
+}
+
+static void get_trading_status(api_call *call, const ProtobufCMessage *request) {
+    const PB(GetTradingStatusRequest) *in = (const PB(GetTradingStatusRequest) *)request;
+    if (requested_instrument(call, status_instrument_id(in)) != NULL)
+        api_read_on_core(call, finish_trading_status);
+}
+
+static void finish_trading_statuses(engine *e, engine_job *base) {
+    api_call *call = ((api_core_job *)base)->call;
+    const PB(GetTradingStatusesRequest) *in = (const PB(GetTradingStatusesRequest) *)call->request;
+    PB(GetTradingStatusesResponse) *r = PB_NEW(call, PB(GetTradingStatusesResponse), PB_INIT(GET_TRADING_STATUSES_RESPONSE));
+    r->trading_statuses = (PB(GetTradingStatusResponse) **)pb_array(call, in->n_instrument_id);
+    for (size_t i = 0; i < in->n_instrument_id; i++)
+        r->trading_statuses[r->n_trading_statuses++] =
+            status_of(call, e, refdata_find_instrument_id(refdata_of(call), in->instrument_id[i]));
+    api_reply_message(call, &r->base);
+}
+
+static void get_trading_statuses(api_call *call, const ProtobufCMessage *request) {
+    const PB(GetTradingStatusesRequest) *in = (const PB(GetTradingStatusesRequest) *)request;
+    if (in->n_instrument_id == 0) {
+        api_reply_error(call, 30237);
+        return;
+    }
+    for (size_t i = 0; i < in->n_instrument_id; i++)
+        if (requested_instrument(call, in->instrument_id[i]) == NULL)
+            return;
+    api_read_on_core(call, finish_trading_statuses);
+}
+
+static int64_t time_ns_of(const Google__Protobuf__Timestamp *t, int64_t fallback) {
+    return t == NULL ? fallback : t->seconds * 1000000000LL + t->nanos;
+}
+
+static void finish_last_trades(engine *e, engine_job *base) {
+    api_call *call = ((api_core_job *)base)->call;
+    const PB(GetLastTradesRequest) *in = (const PB(GetLastTradesRequest) *)call->request;
+    const instrument *ins = refdata_find_instrument_id(refdata_of(call), trades_instrument_id(in));
+    int64_t to_ns = time_ns_of(in->to, engine_now_ns(e));
+    int64_t from_ns = time_ns_of(in->from, to_ns - DEFAULT_TRADES_WINDOW_NS);
+    venue_link_trade *trades = api_call_alloc(call, MAX_LAST_TRADES * sizeof *trades);
+    uint32_t n = venue_link_last_trades(venue_of(e), ins->index, from_ns, to_ns, trades, MAX_LAST_TRADES);
+    PB(GetLastTradesResponse) *r = PB_NEW(call, PB(GetLastTradesResponse), PB_INIT(GET_LAST_TRADES_RESPONSE));
+    r->trades = (PB(Trade) **)pb_array(call, n);
+    for (uint32_t i = 0; i < n; i++) {
+        PB(Trade) *t = PB_NEW(call, PB(Trade), PB_INIT(TRADE));
+        t->figi = (char *)ins->figi;
+        t->direction = trades[i].direction;
+        t->price = pb_quotation(call, trades[i].price_nano);
+        t->quantity = trades[i].qty_lots;
+        t->time = pb_timestamp(call, trades[i].time_ns);
+        t->instrument_uid = (char *)ins->uid;
+        t->trade_source = PB_ENUM(TRADE_SOURCE_TYPE__TRADE_SOURCE_EXCHANGE);
+        t->ticker = (char *)ins->ticker;
+        t->class_code = (char *)ins->class_code;
+        r->trades[r->n_trades++] = t;
+    }
+    api_reply_message(call, &r->base);
+}
+
+static void get_last_trades(api_call *call, const ProtobufCMessage *request) {
+    const PB(GetLastTradesRequest) *in = (const PB(GetLastTradesRequest) *)request;
+    if (requested_instrument(call, trades_instrument_id(in)) == NULL)
+        return;
+    if (in->from != NULL && in->to != NULL && time_ns_of(in->to, 0) < time_ns_of(in->from, 0)) {
+        api_reply_error(call, 30012);
+        return;
+    }
+    api_read_on_core(call, finish_last_trades);
+}
+
+#define MARKETDATA(method, type, fn)                                                               \
+    {.service = "MarketDataService", .name = method, .request_type = &PB_DESC(type), .handle = fn}
+static api_method marketdata_methods[] = {
+    MARKETDATA("GetOrderBook", get_order_book_request, get_order_book),
+    MARKETDATA("GetLastPrices", get_last_prices_request, get_last_prices),
+    MARKETDATA("GetTradingStatus", get_trading_status_request, get_trading_status),
+    MARKETDATA("GetTradingStatuses", get_trading_statuses_request, get_trading_statuses),
+    MARKETDATA("GetLastTrades", get_last_trades_request, get_last_trades),
+};
+
+const api_method *api_marketdata_methods(size_t *count) {
+    *count = sizeof marketdata_methods / sizeof marketdata_methods[0];
+    return marketdata_methods;
+}
