@@ -183,7 +183,7 @@ int main(int argc, char **argv) {
                  "orders can be lost in a crash. For backtests only. ***");
     static journal events;
     if (engine_recover(&broker, &events, opt.data_dir, durable ? JOURNAL_SYNC_FSYNC : JOURNAL_SYNC_NONE,
-                       error, sizeof error) != 0) {
+                       (uint64_t)config.snapshot_every_events, error, sizeof error) != 0) {
         fprintf(stderr, "tinvestd: %s\n", error);
         return 1;
     }

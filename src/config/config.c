@@ -344,6 +344,8 @@ static void load_limits(loader *ld, json_t *root) {
                                         1 << 26);
     cfg->queue_capacity =
         (int32_t)get_int(ld, limits, w, "queue_capacity", cfg->queue_capacity, 64, 1 << 20);
+    cfg->snapshot_every_events = get_int(ld, limits, w, "snapshot_every_events",
+                                         cfg->snapshot_every_events, 0, INT64_MAX);
     cfg->commission_bp = (int32_t)get_int(ld, root, "", "commission_bp", cfg->commission_bp, 0,
                                           10000);
     json_t *values = get_object(ld, limits, w, "max_order_value");
@@ -396,6 +398,7 @@ static void set_defaults(tinvestd_config *cfg) {
     cfg->max_orders_per_account = 1000000;
     cfg->queue_capacity = 65536;
     cfg->max_orders = 1 << 20;
+    cfg->snapshot_every_events = 1000000;
     cfg->commission_bp = 4;
     cfg->venue = (venue_settings){
         .seed = 42,

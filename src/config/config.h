@@ -57,6 +57,8 @@ typedef struct tinvestd_config {
     order_value_limit order_value_limits[CONFIG_MAX_ORDER_VALUE_LIMITS];
     venue_settings venue;
     int32_t queue_capacity;
+    /* A snapshot is written after this many events (0: never). */
+    int64_t snapshot_every_events;
 } tinvestd_config;
 
 /* Fills defaults, then reads `path`. On failure returns -1 and writes a one-line reason

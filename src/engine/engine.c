@@ -1,10 +1,14 @@
 #include "engine/engine.h"
 
 #include <errno.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
 #include <time.h>
 
+#include "engine/snapshot.h"
 #include "engine/venue_link.h"
 #include "util/clock.h"
 #include "util/log.h"
@@ -64,6 +68,8 @@ static int replay_event(void *ctx, uint16_t type, uint64_t seq, const void *payl
     engine *e = ctx;
     if (length != sizeof(core_event))
         return -1;
+    if (seq < e->core.next_seq)
+        return 0; /* covered by the snapshot */
     core_event event;
     memcpy(&event, payload, sizeof event);
     if (event.type != type || event.seq != seq || seq != e->core.next_seq)
@@ -74,9 +80,19 @@ static int replay_event(void *ctx, uint16_t type, uint64_t seq, const void *payl
     return 0;
 }
 
-int engine_recover(engine *e, journal *j, const char *dir, journal_sync sync, char *error,
-                   size_t error_size) {
+int engine_recover(engine *e, journal *j, const char *dir, journal_sync sync,
+                   uint64_t snapshot_every_events, char *error, size_t error_size) {
     int64_t started_ns = clock_monotonic_ns();
+    snprintf(e->data_dir, sizeof e->data_dir, "%s", dir);
+    e->snapshot_every_events = snapshot_every_events;
+    if (mkdir(dir, 0755) != 0 && errno != EEXIST) {
+        snprintf(error, error_size, "cannot create %s", dir);
+        return -1;
+    }
+    int64_t snapshot_seq = snapshot_load(&e->core, dir, error, error_size);
+    if (snapshot_seq < 0)
+        return -1;
+    e->last_snapshot_seq = (uint64_t)snapshot_seq;
     if (journal_open(j, dir, sync, JOURNAL_SEGMENT_BYTES, replay_event, e, error, error_size) != 0)
         return -1;
     e->journal = j;
@@ -224,6 +240,48 @@ static bool commit_batch(engine *e) {
     return false;
 }
 
+/* Collects a finished snapshot child; once its file is durable, older snapshots and the journal
+ * segments it covers are removed. `block` waits for it (at stop). */
+static void reap_snapshot(engine *e, bool block) {
+    if (e->pending_snapshot_pid <= 0)
+        return;
+    int status = 0;
+    pid_t done = waitpid(e->pending_snapshot_pid, &status, block ? 0 : WNOHANG);
+    if (done == 0)
+        return;
+    e->pending_snapshot_pid = 0;
+    if (done < 0 || !WIFEXITED(status) || WEXITSTATUS(status) != 0) {
+        log_warn("snapshot at event %llu failed; the journal keeps everything",
+                 (unsigned long long)e->pending_snapshot_seq);
+        return;
+    }
+    e->last_snapshot_seq = e->pending_snapshot_seq;
+    snapshot_prune(e->data_dir, e->last_snapshot_seq);
+    journal_remove_segments_before(e->journal, e->pending_snapshot_segment);
+    log_info("snapshot at event %llu written", (unsigned long long)e->last_snapshot_seq);
+}
+
+/* Starts a snapshot when enough events have passed since the last one. The journal rolls to a
+ * new segment first, so every older segment is covered by the snapshot once it is written. */
+static void maybe_snapshot(engine *e) {
+    reap_snapshot(e, false);
+    uint64_t seq = e->core.next_seq - 1;
+    if (e->journal == NULL || e->snapshot_every_events == 0 || e->pending_snapshot_pid > 0 ||
+        seq - e->last_snapshot_seq < e->snapshot_every_events)
+        return;
+    int64_t segment = journal_roll(e->journal);
+    if (segment < 0)
+        return;
+    pid_t pid = snapshot_start(&e->core, e->data_dir);
+    if (pid < 0) {
+        log_warn("snapshot: fork failed (%s)", strerror(errno));
+        return;
+    }
+    e->pending_snapshot_pid = pid;
+    e->pending_snapshot_seq = seq;
+    e->pending_snapshot_segment = (uint32_t)segment;
+}
+
 static void run_job(engine *e, engine_job *job) {
     /* Each command carries the time it was received; the venue catches up to it first so that
      * it sees the market as the client did. */
@@ -251,8 +309,10 @@ static void *engine_main(void *arg) {
         e->now_ns = clock_realtime_ns();
         if (e->venue != NULL && !e->journal_stalled)
             venue_link_advance(e->venue, e->now_ns);
-        if (commit_batch(e))
+        if (commit_batch(e)) {
             flush_outbox(e);
+            maybe_snapshot(e);
+        }
     }
     /* Calls still waiting for the exchange get the state the order has now. */
     for (uint32_t i = 0; i < e->core.order_count; i++) {
@@ -264,6 +324,7 @@ static void *engine_main(void *arg) {
     }
     if (commit_batch(e))
         flush_outbox(e);
+    reap_snapshot(e, true);
     free(batch);
     return NULL;
 }

@@ -57,6 +57,12 @@ struct engine {
     /* The last commit could not write (disk full): replies are held, new mutating jobs are
      * refused, and the commit is retried until it succeeds. */
     bool journal_stalled;
+    /* Snapshots: every `snapshot_every_events` events a forked child writes the state. */
+    char data_dir[512];
+    uint64_t snapshot_every_events;
+    uint64_t last_snapshot_seq, pending_snapshot_seq;
+    int pending_snapshot_pid;
+    uint32_t pending_snapshot_segment;
     engine_config config;
     /* Inbox: bounded ring guarded by a mutex; the consumer sleeps on the condition variable
      * when it is empty and no venue timer is due. */
@@ -83,10 +89,11 @@ struct engine {
 
 int engine_init(engine *e, const engine_config *config, const core_config *core_settings,
                 engine_venue_link *venue);
-/* Makes `j` the engine's journal: replays what it holds into the core (through core_apply),
- * then records every new event. Call before engine_start. Returns 0 or -1 with `error`. */
-int engine_recover(engine *e, journal *j, const char *dir, journal_sync sync, char *error,
-                   size_t error_size);
+/* Restores the core from `dir`: the newest valid snapshot, then the journal records after it
+ * (through core_apply); then makes `j` record every new event. Call before engine_start.
+ * Returns 0 or -1 with `error`. */
+int engine_recover(engine *e, journal *j, const char *dir, journal_sync sync,
+                   uint64_t snapshot_every_events, char *error, size_t error_size);
 int engine_start(engine *e);
 /* Stops the core thread after the jobs already queued have run. */
 void engine_stop(engine *e);

@@ -160,6 +160,35 @@ int journal_commit(journal *j) {
     return 0;
 }
 
+int64_t journal_roll(journal *j) {
+    if (j->pending_bytes != 0)
+        return -EBUSY;
+    int fd = j->fd;
+    int rc = open_segment(j, j->segment_index + 1, true);
+    if (rc != 0)
+        return rc;
+    close(fd);
+    return j->segment_index;
+}
+
+static int list_segments(const char *dir, uint32_t **out, size_t *count);
+
+void journal_remove_segments_before(journal *j, uint32_t index) {
+    uint32_t *segments = NULL;
+    size_t count = 0;
+    if (list_segments(j->dir, &segments, &count) != 0)
+        return;
+    for (size_t i = 0; i < count; i++) {
+        if (segments[i] >= index)
+            continue;
+        char path[600];
+        segment_path(j, segments[i], path, sizeof path);
+        unlink(path);
+    }
+    free(segments);
+    sync_dir(j->dir);
+}
+
 /* ---- Recovery scan ------------------------------------------------------------------------- */
 
 static int compare_u32(const void *a, const void *b) {

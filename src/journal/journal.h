@@ -55,4 +55,10 @@ int journal_commit(journal *j);
 
 bool journal_has_pending(const journal *j);
 
+/* Starts a new segment for the records that follow (nothing may be pending). Returns the new
+ * segment's number, or -errno. */
+int64_t journal_roll(journal *j);
+/* Deletes the segments numbered below `index` (their records are covered by a snapshot). */
+void journal_remove_segments_before(journal *j, uint32_t index);
+
 #endif

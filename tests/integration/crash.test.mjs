@@ -2,15 +2,15 @@
 // directory, then check that nothing acknowledged was lost and the recovered state is exactly
 // what a fresh replay of the journal gives. CRASH_ROUNDS sets the number of rounds (default 20).
 import './tls-env.mjs';
-import { test } from 'node:test';
+import { test, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import { execFileSync } from 'node:child_process';
-import { mkdtempSync } from 'node:fs';
+import { mkdtempSync, writeFileSync, readdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { tmpdir } from 'node:os';
 import { OrderDirection, OrderType, OrderIdType } from 'tinkoff-invest-api/dist/generated/orders.js';
-import { startServer, sdk, binary, demoConfigPath, demoConfig } from './harness.mjs';
+import { startServer, sdk, binary, demoConfig } from './harness.mjs';
 
 const rounds = Number(process.env.CRASH_ROUNDS ?? 20);
 const account = demoConfig.accounts[0];
@@ -96,24 +96,34 @@ function finalHash(output) {
   return match[1];
 }
 
+// Snapshots every few dozen events, so that rounds crash before, during and after them.
+const configDir = mkdtempSync(join(tmpdir(), 'tinvestd-crash-config-'));
+const configPath = join(configDir, 'config.json');
+writeFileSync(configPath, JSON.stringify({ ...demoConfig, limits: { ...demoConfig.limits, snapshot_every_events: 37 } }));
+const dataDir = mkdtempSync(join(tmpdir(), 'tinvestd-crash-'));
+after(() => {
+  rmSync(configDir, { recursive: true, force: true });
+  rmSync(dataDir, { recursive: true, force: true });
+});
+
 test(`${rounds} crash rounds: acknowledged orders survive kill -9, recovery equals a fresh replay`, async () => {
-  const dataDir = mkdtempSync(join(tmpdir(), 'tinvestd-crash-'));
   const acked = new Map();
   const attempted = new Set();
   for (let round = 0; round < rounds; round++) {
-    const server = await startServer({ dataDir });
+    const server = await startServer({ dataDir, config: configPath });
     const running = load(server, 8, acked, attempted);
     await new Promise((r) => setTimeout(r, 20 + Math.random() * 150));
     await server.stop('SIGKILL');
     await running;
 
-    const restarted = await startServer({ dataDir });
+    const restarted = await startServer({ dataDir, config: configPath });
     await verify(restarted, acked, attempted);
     const status = await restarted.stop();
     assert.deepEqual(status, { code: 0, signal: null });
-    const replay = execFileSync(binary, ['--check', '--config', demoConfigPath, '--data-dir', dataDir], { encoding: 'utf8' });
+    const replay = execFileSync(binary, ['--check', '--config', configPath, '--data-dir', dataDir], { encoding: 'utf8' });
     assert.equal(/state_hash=([0-9a-f]{16})/.exec(replay)[1], finalHash(restarted.output()),
       `round ${round}: recovered state equals a fresh replay`);
   }
   assert.ok(acked.size > rounds, 'the load placed orders');
+  assert.ok(readdirSync(dataDir).some((f) => f.startsWith('snapshot-')), 'snapshots were written');
 });

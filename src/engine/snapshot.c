@@ -1,0 +1,248 @@
+#include "engine/snapshot.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "util/crc32c.h"
+#include "util/log.h"
+
+#define SNAPSHOT_MAGIC "TINVSNAP"
+
+/* Header: magic, version, sizes of the record types (a snapshot from another build is refused),
+ * the counts, the sequence number, then the sections and a trailing CRC32C of the sections. */
+typedef struct snapshot_header {
+    char magic[8];
+    uint32_t version;
+    uint32_t order_size, trade_size, cash_size, position_size;
+    uint32_t order_count, trade_count, account_count, instrument_count;
+    uint64_t seq;
+} snapshot_header;
+
+typedef struct section {
+    const void *data;
+    size_t size;
+} section;
+
+static void sections_of(const core *c, section out[4]) {
+    const ledger *lg = &c->ledger;
+    out[0] = (section){c->orders, (size_t)c->order_count * sizeof(core_order)};
+    out[1] = (section){c->trades, (size_t)c->trade_count * sizeof(core_trade)};
+    out[2] = (section){lg->cash, (size_t)lg->account_count * REFDATA_MAX_CURRENCIES * sizeof(ledger_cash)};
+    out[3] = (section){lg->positions,
+                       (size_t)lg->account_count * lg->instrument_count * sizeof(ledger_position)};
+}
+
+static int write_all(int fd, const void *data, size_t size) {
+    const char *p = data;
+    while (size > 0) {
+        ssize_t n = write(fd, p, size);
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n <= 0)
+            return -errno;
+        p += n;
+        size -= (size_t)n;
+    }
+    return 0;
+}
+
+int snapshot_write(const core *c, const char *dir) {
+    char tmp[600], path[600];
+    uint64_t seq = c->next_seq - 1;
+    snprintf(tmp, sizeof tmp, "%s/snapshot-%020llu.tmp", dir, (unsigned long long)seq);
+    snprintf(path, sizeof path, "%s/snapshot-%020llu.snap", dir, (unsigned long long)seq);
+    int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC, 0644);
+    if (fd < 0)
+        return -errno;
+    snapshot_header h;
+    memset(&h, 0, sizeof h);
+    memcpy(h.magic, SNAPSHOT_MAGIC, 8);
+    h.version = SNAPSHOT_FORMAT_VERSION;
+    h.order_size = sizeof(core_order);
+    h.trade_size = sizeof(core_trade);
+    h.cash_size = sizeof(ledger_cash);
+    h.position_size = sizeof(ledger_position);
+    h.order_count = c->order_count;
+    h.trade_count = c->trade_count;
+    h.account_count = c->ledger.account_count;
+    h.instrument_count = c->ledger.instrument_count;
+    h.seq = seq;
+    section parts[4];
+    sections_of(c, parts);
+    uint32_t crc = crc32c_update(0, &h, sizeof h);
+    int rc = write_all(fd, &h, sizeof h);
+    for (int i = 0; rc == 0 && i < 4; i++) {
+        crc = crc32c_update(crc, parts[i].data, parts[i].size);
+        rc = write_all(fd, parts[i].data, parts[i].size);
+    }
+    if (rc == 0)
+        rc = write_all(fd, &crc, sizeof crc);
+    if (rc == 0 && fsync(fd) != 0)
+        rc = -errno;
+    close(fd);
+    if (rc == 0 && rename(tmp, path) != 0)
+        rc = -errno;
+    if (rc != 0) {
+        unlink(tmp);
+        return rc;
+    }
+    int dfd = open(dir, O_RDONLY | O_DIRECTORY);
+    if (dfd >= 0) {
+        fsync(dfd);
+        close(dfd);
+    }
+    return 0;
+}
+
+pid_t snapshot_start(const core *c, const char *dir) {
+    pid_t pid = fork();
+    if (pid == 0)
+        _exit(snapshot_write(c, dir) == 0 ? 0 : 1);
+    return pid;
+}
+
+/* The newest snapshot's sequence number and path; 0 when there is none. */
+static uint64_t newest_snapshot(const char *dir, uint64_t below, char *path, size_t size) {
+    DIR *d = opendir(dir);
+    if (d == NULL)
+        return 0;
+    uint64_t best = 0;
+    struct dirent *entry;
+    while ((entry = readdir(d)) != NULL) {
+        unsigned long long seq;
+        char tail[8];
+        if (sscanf(entry->d_name, "snapshot-%20llu.%4s", &seq, tail) == 2 &&
+            strcmp(tail, "snap") == 0 && seq > best && seq < below)
+            best = seq;
+    }
+    closedir(d);
+    if (best != 0)
+        snprintf(path, size, "%s/snapshot-%020llu.snap", dir, (unsigned long long)best);
+    return best;
+}
+
+static void rebuild_indexes(core *c) {
+    for (uint32_t i = 0; i < c->order_count; i++) {
+        const core_order *o = &c->orders[i];
+        char bytes[sizeof(uint32_t) + ORDER_KEY_MAX_LEN];
+        size_t len = strlen(o->key);
+        memcpy(bytes, &o->account, sizeof o->account);
+        memcpy(bytes + sizeof o->account, o->key, len);
+        order_index_insert(&c->by_key, bytes, sizeof o->account + len, i);
+        order_index_insert(&c->by_order_id, o->intent_id, strlen(o->intent_id), i);
+        if (o->exchange_order_id != 0)
+            order_index_insert(&c->by_order_id, o->exchange_id_text, strlen(o->exchange_id_text), i);
+    }
+}
+
+static uint8_t *read_file(const char *path, size_t *size) {
+    FILE *f = fopen(path, "rb");
+    if (f == NULL)
+        return NULL;
+    uint8_t *data = NULL;
+    if (fseek(f, 0, SEEK_END) == 0) {
+        long len = ftell(f);
+        rewind(f);
+        data = len > 0 ? malloc((size_t)len) : NULL;
+        if (data != NULL && fread(data, 1, (size_t)len, f) != (size_t)len) {
+            free(data);
+            data = NULL;
+        }
+        *size = len > 0 ? (size_t)len : 0;
+    }
+    fclose(f);
+    return data;
+}
+
+static size_t sections_bytes(const snapshot_header *h) {
+    return (size_t)h->order_count * h->order_size + (size_t)h->trade_count * h->trade_size +
+           (size_t)h->account_count * REFDATA_MAX_CURRENCIES * h->cash_size +
+           (size_t)h->account_count * h->instrument_count * h->position_size;
+}
+
+/* Checks one snapshot file whole before anything is copied into `c`, so a damaged file leaves
+ * the core untouched. False when it is torn, damaged, or (with `error`) of another shape. */
+static bool load_file(core *c, const char *path, char *error, size_t error_size) {
+    size_t size = 0;
+    uint8_t *data = read_file(path, &size);
+    if (data == NULL)
+        return false;
+    snapshot_header h;
+    bool ok = size >= sizeof h;
+    if (ok)
+        memcpy(&h, data, sizeof h);
+    ok = ok && memcmp(h.magic, SNAPSHOT_MAGIC, 8) == 0 && h.version == SNAPSHOT_FORMAT_VERSION &&
+         h.order_size == sizeof(core_order) && h.trade_size == sizeof(core_trade) &&
+         h.cash_size == sizeof(ledger_cash) && h.position_size == sizeof(ledger_position);
+    if (ok && (h.account_count != c->ledger.account_count ||
+               h.instrument_count != c->ledger.instrument_count ||
+               h.order_count > c->config.max_orders || h.trade_count > c->config.max_trades)) {
+        snprintf(error, error_size,
+                 "snapshot %s does not fit the configuration (accounts, instruments or limits "
+                 "changed)",
+                 path);
+        ok = false;
+    }
+    ok = ok && size == sizeof h + sections_bytes(&h) + sizeof(uint32_t);
+    if (ok) {
+        uint32_t stored;
+        memcpy(&stored, data + size - sizeof stored, sizeof stored);
+        ok = crc32c_update(0, data, size - sizeof stored) == stored;
+    }
+    if (ok) {
+        c->order_count = h.order_count;
+        c->trade_count = h.trade_count;
+        section parts[4];
+        sections_of(c, parts);
+        const uint8_t *p = data + sizeof h;
+        for (int i = 0; i < 4; i++) {
+            memcpy((void *)parts[i].data, p, parts[i].size);
+            p += parts[i].size;
+        }
+        c->next_seq = h.seq + 1;
+        rebuild_indexes(c);
+    }
+    free(data);
+    return ok;
+}
+
+int64_t snapshot_load(core *c, const char *dir, char *error, size_t error_size) {
+    char path[600];
+    error[0] = '\0';
+    for (uint64_t below = UINT64_MAX;;) {
+        uint64_t seq = newest_snapshot(dir, below, path, sizeof path);
+        if (seq == 0)
+            return 0;
+        if (load_file(c, path, error, error_size)) {
+            log_info("snapshot: loaded %s (%u orders)", path, c->order_count);
+            return (int64_t)seq;
+        }
+        if (error[0] != '\0')
+            return -1;
+        log_warn("snapshot: %s is incomplete or damaged; trying an older one", path);
+        below = seq;
+    }
+}
+
+void snapshot_prune(const char *dir, uint64_t keep_seq) {
+    DIR *d = opendir(dir);
+    if (d == NULL)
+        return;
+    struct dirent *entry;
+    while ((entry = readdir(d)) != NULL) {
+        unsigned long long seq;
+        char tail[8];
+        if (sscanf(entry->d_name, "snapshot-%20llu.%4s", &seq, tail) == 2 && seq < keep_seq) {
+            char path[600];
+            snprintf(path, sizeof path, "%s/%s", dir, entry->d_name);
+            unlink(path);
+        }
+    }
+    closedir(d);
+}

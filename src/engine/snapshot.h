@@ -1,0 +1,34 @@
+/* Snapshots of the core: the whole broker state at a sequence number, so that recovery reads
+ * the latest snapshot and replays only the journal written after it.
+ *
+ * DESIGN: a snapshot is written by a forked child from its copy-on-write image of the core, so
+ * the core thread does not stop while it is written (the technique of Redis' background save).
+ * The child only calls write/fsync/rename/_exit on memory that already exists — nothing that
+ * could need a lock another thread held at fork time. Indexes are not stored: loading rebuilds
+ * them from the orders. */
+#ifndef TINVESTD_ENGINE_SNAPSHOT_H
+#define TINVESTD_ENGINE_SNAPSHOT_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#include "core/core.h"
+
+#define SNAPSHOT_FORMAT_VERSION 1
+
+/* Forks a child that writes `dir`/snapshot-<seq>.snap; returns its pid, or -1. */
+pid_t snapshot_start(const core *c, const char *dir);
+
+/* Writes a snapshot synchronously (tests, and the child's work). Returns 0 or -errno. */
+int snapshot_write(const core *c, const char *dir);
+
+/* Loads the newest valid snapshot in `dir` into a freshly initialised core. Returns the
+ * snapshot's sequence number, 0 when there is none, or -1 with `error` set when the newest
+ * snapshot does not fit this configuration. Invalid (torn) snapshots are skipped. */
+int64_t snapshot_load(core *c, const char *dir, char *error, size_t error_size);
+
+/* Removes snapshots older than the one at `keep_seq`. */
+void snapshot_prune(const char *dir, uint64_t keep_seq);
+
+#endif
