@@ -213,3 +213,40 @@ test('shutdown ends open streams with UNAVAILABLE', async () => {
   await stream.done;
   assert.equal(stream.ended.error?.code, Status.UNAVAILABLE);
 });
+
+test('a consumer that falls behind is cut off with RESOURCE_EXHAUSTED; a fast one gets everything', async () => {
+  const config = structuredClone(demoConfig);
+  config.limits.stream_backlog_messages = 1024;
+  const path = join(tmpdir(), `tinvestd-slow-${process.pid}.json`);
+  writeFileSync(path, JSON.stringify(config));
+  const own = await startServer({ config: path });
+  try {
+    const api = sdk(own, 't.demo.full');
+    // The slow consumer reads its subscription and then nothing more.
+    const slowIterator = api.ordersStream.orderStateStream({ accounts: [firstAccount] })[Symbol.asyncIterator]();
+    assert.ok((await slowIterator.next()).value.subscription);
+    const fast = openStream(api, 'orderStateStream', { accounts: [firstAccount] });
+    await fast.next((m) => m.subscription);
+
+    const orders = Array.from({ length: 2500 }, () => restingOrder());
+    for (let i = 0; i < orders.length; i += 100)
+      await Promise.all(orders.slice(i, i + 100).map((o) => api.orders.postOrderAsync(o)));
+    const last = orders[orders.length - 1].orderId;
+    await fast.next((m) => m.orderState?.orderRequestId === last && /^\d+$/.test(m.orderState.orderId), 20000);
+    const received = fast.messages.filter((m) => m.message.orderState).length;
+    assert.equal(received, orders.length * 2, 'accepted and acknowledged for every order, none lost');
+    assert.equal(fast.ended, null, 'the fast consumer is still connected');
+
+    // Draining the slow stream now ends in the cut-off error after what was already buffered.
+    const error = await (async () => {
+      try {
+        for (;;) { const { done } = await slowIterator.next(); if (done) return null; }
+      } catch (e) { return e; }
+    })();
+    assert.equal(error?.code, Status.RESOURCE_EXHAUSTED);
+    assert.match(error.details, /too slowly/);
+    await fast.close();
+  } finally {
+    assert.deepEqual(await own.stop(), { code: 0, signal: null });
+  }
+});
