@@ -253,3 +253,46 @@ test('500 parallel PostOrderAsync: all accepted, no duplicates, balances conserv
   assert.ok(Math.abs(after.free - before.free) < 1e-6);
   assert.ok(Math.abs(after.blocked - before.blocked) < 1e-6);
 });
+
+test('ReplaceOrder cancels the order and places a new one under the idempotency key', async () => {
+  const original = asyncOrder({ quantity: 2 });
+  await api.orders.postOrderAsync(original);
+  const state = await api.orders.getOrderState({ accountId: firstAccount, orderId: original.orderId, orderIdType: OrderIdType.ORDER_ID_TYPE_REQUEST });
+  const newKey = randomUUID();
+  const replaced = await api.orders.replaceOrder({
+    accountId: firstAccount, orderId: state.orderId, idempotencyKey: newKey, quantity: 3, price: price(0.89),
+  });
+  assert.match(replaced.orderId, /^\d+$/);
+  assert.notEqual(replaced.orderId, state.orderId);
+  assert.equal(replaced.lotsRequested, 3);
+  assert.equal(replaced.orderRequestId, newKey);
+  const old = await api.orders.getOrderState({ accountId: firstAccount, orderId: state.orderId });
+  assert.equal(old.executionReportStatus, OrderExecutionReportStatus.EXECUTION_REPORT_STATUS_CANCELLED);
+  const again = await api.orders.replaceOrder({
+    accountId: firstAccount, orderId: state.orderId, idempotencyKey: newKey, quantity: 3, price: price(0.89),
+  });
+  assert.equal(again.orderId, replaced.orderId, 'a repeated replace returns the same new order');
+  const orders = rawClient(server, OrdersServiceDefinition, 't.demo.full');
+  const missing = await callRaw((o) => orders.replaceOrder({ accountId: firstAccount, orderId: '999999', idempotencyKey: randomUUID(), quantity: 1, price: price(0.9) }, o));
+  assert.equal(missing.error?.details, '50005');
+  await api.orders.cancelOrder({ accountId: firstAccount, orderId: replaced.orderId });
+});
+
+test('GetOrderState and CancelOrder: unknown order 50005, foreign account 40002, invalid id type 30023', async () => {
+  const orders = rawClient(server, OrdersServiceDefinition, 't.demo.one');
+  const unknown = await callRaw((o) => orders.getOrderState({ accountId: firstAccount, orderId: '123' }, o));
+  assert.equal(unknown.error?.code, Status.NOT_FOUND);
+  assert.equal(unknown.error?.details, '50005');
+  const foreign = await callRaw((o) => orders.cancelOrder({ accountId: secondAccount, orderId: '123' }, o));
+  assert.equal(foreign.error?.details, '40002');
+  const badType = await callRaw((o) => orders.getOrderState({ accountId: firstAccount, orderId: '1', orderIdType: 7 }, o));
+  assert.equal(badType.error?.details, '30023');
+  const readonly = rawClient(server, OrdersServiceDefinition, 't.demo.readonly');
+  const order = asyncOrder();
+  await api.orders.postOrderAsync(order);
+  const viewed = await callRaw((o) => readonly.getOrderState({ accountId: firstAccount, orderId: order.orderId, orderIdType: OrderIdType.ORDER_ID_TYPE_REQUEST }, o));
+  assert.ok(viewed.response, 'a read-only token can read orders');
+  const refused = await callRaw((o) => readonly.cancelOrder({ accountId: firstAccount, orderId: order.orderId, orderIdType: OrderIdType.ORDER_ID_TYPE_REQUEST }, o));
+  assert.equal(refused.error?.details, '40002', 'but cannot cancel them');
+  await api.orders.cancelOrder({ accountId: firstAccount, orderId: order.orderId, orderIdType: OrderIdType.ORDER_ID_TYPE_REQUEST });
+});
