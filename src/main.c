@@ -187,6 +187,7 @@ int main(int argc, char **argv) {
         fprintf(stderr, "tinvestd: %s\n", error);
         return 1;
     }
+    venue_link_restore(venue, clock_realtime_ns());
     log_info("recovered state_hash=%016llx", (unsigned long long)core_state_hash(&broker.core));
     if (opt.check_only) {
         printf("state_hash=%016llx orders=%u events=%llu\n",

@@ -86,7 +86,8 @@ static void record_trade(core *c, core_order *o, const core_event *ev) {
                                     .lots = ev->u.trade.lots,
                                     .price_nano = ev->u.trade.price_nano,
                                     .time_ns = ev->time_ns,
-                                    .next = CORE_NO_ORDER};
+                                    .next = CORE_NO_ORDER,
+                                    .order = o->index};
     if (o->last_trade == CORE_NO_ORDER)
         o->first_trade = index;
     else

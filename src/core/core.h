@@ -30,7 +30,8 @@ typedef struct core_trade {
     int64_t lots;
     int64_t price_nano;
     int64_t time_ns;
-    uint32_t next; /* next trade of the same order, or CORE_NO_ORDER */
+    uint32_t next;  /* next trade of the same order, or CORE_NO_ORDER */
+    uint32_t order; /* the order it belongs to */
 } core_trade;
 
 typedef struct core_order {

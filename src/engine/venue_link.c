@@ -1,63 +1,133 @@
-/* TEMPORARY exchange link: acknowledges every order and cancels on request, no matching.
- * Replaced by the link to the embedded venue. */
+/* The exchange link: core orders in, execution reports out, like a broker's gateway to an
+ * exchange. Everything runs on the core thread. */
 #include "engine/venue_link.h"
 
 #include <stdlib.h>
+#include <string.h>
 
-#define PENDING_MAX 65536
+#include "venue/exchange.h"
 
-typedef struct pending_report {
-    core_exchange_report report;
-} pending_report;
+#define FIRST_EXCHANGE_ORDER_ID 10000000001ULL
+#define LEVELS_PER_SIDE 512
 
 struct engine_venue_link {
     core *core;
-    uint64_t next_exchange_id;
-    pending_report *pending;
-    uint32_t pending_count;
+    exchange *exchange;
 };
+
+/* The exchange's reference for a broker order: its slot + 1, so that 0 stays the market maker's. */
+static uint64_t client_ref_of(const core_order *order) {
+    return (uint64_t)order->index + 1;
+}
+
+static int32_t reject_code(int reason) {
+    switch ((exch_reject_reason)reason) {
+    case EXCH_REJECT_PRICE_OUTSIDE_LIMITS: return 30099;
+    case EXCH_REJECT_NOT_TRADING: return 30098;
+    case EXCH_REJECT_INJECTED:
+    case EXCH_REJECT_CAPACITY: return 30095;
+    }
+    return 30095;
+}
+
+static void on_report(void *ctx, const exch_report *r) {
+    engine_venue_link *link = ctx;
+    if (link->core == NULL || r->client_ref == 0 || r->client_ref > link->core->order_count)
+        return;
+    core_exchange_report out = {.order = (uint32_t)(r->client_ref - 1), .exchange_order_id = r->exchange_id,
+                                .trade_id = r->trade_id, .lots = r->qty_lots, .price_nano = r->price_nano,
+                                .time_ns = r->time_ns};
+    switch (r->kind) {
+    case EXCH_REPORT_ACK: out.kind = REPORT_ACK; break;
+    case EXCH_REPORT_TRADE: out.kind = REPORT_TRADE; break;
+    case EXCH_REPORT_CANCELLED:
+        out.kind = REPORT_CANCELLED;
+        out.cause = r->reason == EXCH_CANCEL_BY_CLIENT ? ORDER_CAUSE_CANCELLED_BY_CLIENT
+                                                      : ORDER_CAUSE_CANCELLED_BY_EXCHANGE;
+        break;
+    case EXCH_REPORT_REJECTED:
+        out.kind = REPORT_REJECTED;
+        out.cause = ORDER_CAUSE_REJECTED_BY_EXCHANGE;
+        out.reject_code = reject_code(r->reason);
+        break;
+    }
+    core_on_exchange_report(link->core, &out);
+}
 
 engine_venue_link *venue_link_create(const refdata *rd, const engine_venue_settings *settings,
                                      int64_t start_ns) {
     engine_venue_link *link = calloc(1, sizeof *link);
-    if (link == NULL)
+    exch_instrument_setup *setups = calloc(rd->instrument_count ? rd->instrument_count : 1, sizeof *setups);
+    if (link == NULL || setups == NULL) {
+        free(link);
+        free(setups);
         return NULL;
-    link->pending = calloc(PENDING_MAX, sizeof *link->pending);
-    link->next_exchange_id = 10000000001ULL;
+    }
+    for (uint32_t i = 0; i < rd->instrument_count; i++) {
+        const instrument *ins = &rd->instruments[i];
+        setups[i] = (exch_instrument_setup){.tick_nano = ins->min_price_increment_nano,
+                                            .reference_price_nano = ins->reference_price_nano,
+                                            .price_band_bp = ins->price_band_bp,
+                                            .trading = ins->trading_status == 5};
+    }
+    exch_config config = {
+        .instrument_count = rd->instrument_count,
+        .max_orders = settings->max_orders + rd->instrument_count * 200,
+        .levels_per_side = LEVELS_PER_SIDE,
+        .ack_delay_ns = settings->ack_delay_ns,
+        .fill_delay_ns = settings->fill_delay_ns,
+        .reject_probability_ppm = settings->reject_probability_ppm,
+        .seed = settings->seed,
+        .first_exchange_id = FIRST_EXCHANGE_ORDER_ID,
+        .market_maker = settings->market_maker_enabled,
+        .mm_levels = settings->market_maker_levels,
+        .mm_lots_per_level = settings->market_maker_lots_per_level,
+        .mm_spread_ticks = settings->market_maker_spread_ticks,
+        .mm_refresh_ns = settings->market_maker_refresh_ns,
+        .mm_walk_ticks = settings->market_maker_walk_ticks,
+        .on_report = on_report,
+        .report_ctx = link,
+    };
+    link->exchange = exchange_create(&config, setups, start_ns);
+    free(setups);
+    if (link->exchange == NULL) {
+        free(link);
+        return NULL;
+    }
     return link;
 }
 
 void venue_link_destroy(engine_venue_link *link) {
     if (link != NULL)
-        free(link->pending);
+        exchange_destroy(link->exchange);
     free(link);
-}
-
-static void push(engine_venue_link *link, core_exchange_report r) {
-    if (link->pending_count < PENDING_MAX)
-        link->pending[link->pending_count++].report = r;
 }
 
 static void submit(void *ctx, const core_order *order, int64_t now_ns) {
     engine_venue_link *link = ctx;
-    push(link, (core_exchange_report){.kind = REPORT_ACK, .order = order->index,
-                                      .exchange_order_id = link->next_exchange_id++, .time_ns = now_ns});
+    exch_new_order o = {.client_ref = client_ref_of(order), .owner = order->account + 1,
+                        .instrument = order->instrument,
+                        .side = order->direction == DIRECTION_BUY ? BOOK_BUY : BOOK_SELL,
+                        .type = (exch_order_type)order->type, .tif = (exch_tif)order->tif,
+                        .price_nano = order->price_nano,
+                        .qty_lots = order->lots_requested - order->lots_executed};
+    exchange_submit(link->exchange, &o, now_ns);
 }
 
 static void cancel(void *ctx, const core_order *order, int64_t now_ns) {
     engine_venue_link *link = ctx;
-    push(link, (core_exchange_report){.kind = REPORT_CANCELLED, .order = order->index,
-                                      .lots = order->lots_requested - order->lots_executed,
-                                      .cause = ORDER_CAUSE_CANCELLED_BY_CLIENT, .time_ns = now_ns});
+    exchange_cancel(link->exchange, client_ref_of(order), now_ns);
 }
 
 static void market(void *ctx, uint32_t instrument_index, core_market *out) {
     engine_venue_link *link = ctx;
-    const instrument *ins = &link->core->refdata->instruments[instrument_index];
-    out->trading = true;
-    out->last_price_nano = ins->reference_price_nano;
-    out->limit_up_nano = ins->reference_price_nano * 12 / 10;
-    out->limit_down_nano = ins->reference_price_nano * 8 / 10;
+    const exchange *x = link->exchange;
+    out->trading = exchange_trading(x, instrument_index);
+    exchange_limits(x, instrument_index, &out->limit_down_nano, &out->limit_up_nano);
+    out->last_price_nano = exchange_last_price(x, instrument_index, NULL);
+    const order_book *book = exchange_book(x, instrument_index);
+    out->best_bid_nano = book->bids.count ? book->bids.levels[0].price_nano : 0;
+    out->best_ask_nano = book->asks.count ? book->asks.levels[0].price_nano : 0;
 }
 
 void venue_link_attach(engine_venue_link *link, core *c) {
@@ -65,30 +135,73 @@ void venue_link_attach(engine_venue_link *link, core *c) {
     c->exchange = (core_exchange){.ctx = link, .submit = submit, .cancel = cancel, .market = market};
 }
 
+void venue_link_restore(engine_venue_link *link, int64_t now_ns) {
+    core *c = link->core;
+    for (uint32_t i = 0; i < c->order_count; i++) {
+        const core_order *o = &c->orders[i];
+        if (order_status_is_final(o->status))
+            continue;
+        if (o->exchange_order_id == 0) {
+            /* Accepted by the broker but not yet acknowledged when the process stopped: the
+             * exchange never saw it, so it is sent again now. */
+            submit(link, o, now_ns);
+            continue;
+        }
+        exch_new_order rest = {.client_ref = client_ref_of(o), .owner = o->account + 1,
+                               .instrument = o->instrument,
+                               .side = o->direction == DIRECTION_BUY ? BOOK_BUY : BOOK_SELL,
+                               .type = EXCH_LIMIT, .tif = EXCH_DAY, .price_nano = o->price_nano,
+                               .qty_lots = o->lots_requested - o->lots_executed - o->lots_cancelled};
+        exchange_restore(link->exchange, &rest, o->exchange_order_id);
+    }
+    /* The last traded price of every instrument the broker traded, from its own trades (kept
+     * in time order). */
+    for (uint32_t t = 0; t < c->trade_count; t++) {
+        const core_trade *trade = &c->trades[t];
+        exchange_set_last_price(link->exchange, c->orders[trade->order].instrument,
+                                trade->price_nano, trade->time_ns);
+    }
+}
+
 void venue_link_advance(engine_venue_link *link, int64_t now_ns) {
-    for (uint32_t i = 0; i < link->pending_count; i++)
-        core_on_exchange_report(link->core, &link->pending[i].report);
-    link->pending_count = 0;
+    exchange_advance(link->exchange, now_ns);
 }
 
 int64_t venue_link_next_due_ns(const engine_venue_link *link) {
-    return INT64_MAX;
+    return exchange_next_due_ns(link->exchange);
 }
 
 void venue_link_order_book(const engine_venue_link *link, uint32_t instrument_index,
                            uint32_t depth, venue_link_book *out) {
-    const instrument *ins = &link->core->refdata->instruments[instrument_index];
-    *out = (venue_link_book){.last_price_nano = ins->reference_price_nano,
-                             .limit_up_nano = ins->reference_price_nano * 12 / 10,
-                             .limit_down_nano = ins->reference_price_nano * 8 / 10};
+    const exchange *x = link->exchange;
+    memset(out, 0, sizeof *out);
+    if (depth > VENUE_LINK_MAX_DEPTH)
+        depth = VENUE_LINK_MAX_DEPTH;
+    const order_book *book = exchange_book(x, instrument_index);
+    for (uint32_t i = 0; i < depth && i < book->bids.count; i++)
+        out->bids[out->bid_count++] = (venue_link_level){book->bids.levels[i].price_nano, book->bids.levels[i].total_lots};
+    for (uint32_t i = 0; i < depth && i < book->asks.count; i++)
+        out->asks[out->ask_count++] = (venue_link_level){book->asks.levels[i].price_nano, book->asks.levels[i].total_lots};
+    exchange_limits(x, instrument_index, &out->limit_down_nano, &out->limit_up_nano);
+    out->last_price_nano = exchange_last_price(x, instrument_index, &out->last_price_ns);
 }
 
 uint32_t venue_link_last_trades(const engine_venue_link *link, uint32_t instrument_index,
                                 int64_t from_ns, int64_t to_ns, venue_link_trade *out,
                                 uint32_t max) {
-    return 0;
+    exch_trade_print prints[256];
+    uint32_t n = exchange_trades(link->exchange, instrument_index, from_ns, to_ns, prints,
+                                 max < 256 ? max : 256);
+    for (uint32_t i = 0; i < n; i++)
+        out[i] = (venue_link_trade){.price_nano = prints[i].price_nano, .qty_lots = prints[i].qty_lots,
+                                    .time_ns = prints[i].time_ns, .direction = prints[i].aggressor_side};
+    return n;
 }
 
 bool venue_link_trading(const engine_venue_link *link, uint32_t instrument_index) {
-    return true;
+    return exchange_trading(link->exchange, instrument_index);
+}
+
+uint64_t venue_link_state_hash(const engine_venue_link *link) {
+    return exchange_state_hash(link->exchange);
 }

@@ -34,6 +34,10 @@ void venue_link_destroy(engine_venue_link *link);
 void venue_link_attach(engine_venue_link *link, core *c);
 /* Lets the venue process everything due by `now_ns`, feeding its reports to the core. */
 void venue_link_advance(engine_venue_link *link, int64_t now_ns);
+/* After recovery: puts the broker's open orders back into the exchange's books (acknowledged
+ * ones resting with their numbers, unacknowledged ones sent again). */
+void venue_link_restore(engine_venue_link *link, int64_t now_ns);
+uint64_t venue_link_state_hash(const engine_venue_link *link);
 /* When the venue next has something to do; INT64_MAX when nothing is scheduled. */
 int64_t venue_link_next_due_ns(const engine_venue_link *link);
 

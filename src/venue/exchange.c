@@ -1,0 +1,652 @@
+/* The embedded exchange: arrival queue (latency model), exchange-side checks, matching, and the
+ * market maker. See exchange.h for the contract. */
+#include "venue/exchange.h"
+
+#include <assert.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define TRADE_RING 1024
+#define MAP_EMPTY UINT64_MAX
+#define BESTPRICE_PROTECTION_BP 30 /* best-price orders trade within 0.3% of the last price */
+
+typedef enum { EV_ARRIVE, EV_MATCH, EV_CANCEL, EV_MM_REFRESH } event_kind;
+
+typedef struct pending_event {
+    int64_t due_ns;
+    uint64_t seq; /* ties broken by submission order, for determinism */
+    uint8_t kind;
+    uint32_t index;      /* pool index (ARRIVE, MATCH) or instrument (MM_REFRESH) */
+    uint64_t client_ref; /* CANCEL */
+} pending_event;
+
+/* Order pool slot state beyond the book fields. */
+typedef struct slot_state {
+    bool in_use, in_book, dead;
+    uint8_t type, tif;
+} slot_state;
+
+typedef struct mm_quote {
+    uint32_t index;
+    uint64_t exchange_id;
+} mm_quote;
+
+typedef struct exch_instrument {
+    exch_instrument_setup setup;
+    order_book book;
+    int64_t limit_down_nano, limit_up_nano;
+    int64_t last_price_nano, last_price_ns;
+    exch_trade_print trades[TRADE_RING];
+    uint32_t trade_head, trade_count;
+    int64_t mm_reference_nano;
+    mm_quote *mm_quotes;
+    uint32_t mm_quote_count;
+} exch_instrument;
+
+struct exchange {
+    exch_config config;
+    exch_instrument *instruments;
+    book_order *pool;
+    slot_state *state;
+    uint32_t *free_list;
+    uint32_t free_count;
+    /* client_ref -> pool index, linear probing with backward-shift deletion. */
+    uint64_t *map_keys;
+    uint32_t *map_values;
+    size_t map_mask;
+    pending_event *heap;
+    uint32_t heap_count, heap_capacity;
+    uint64_t next_seq, next_exchange_id, next_trade_id;
+    uint64_t rng[4];
+};
+
+/* ---- Deterministic randomness: xoshiro256** seeded through splitmix64. ------------------- */
+
+static uint64_t splitmix64(uint64_t *x) {
+    uint64_t z = (*x += 0x9e3779b97f4a7c15ULL);
+    z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
+    z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
+    return z ^ (z >> 31);
+}
+
+static uint64_t rotl(uint64_t x, int k) {
+    return (x << k) | (x >> (64 - k));
+}
+
+static uint64_t rng_next(exchange *x) {
+    uint64_t *s = x->rng;
+    uint64_t result = rotl(s[1] * 5, 7) * 9;
+    uint64_t t = s[1] << 17;
+    s[2] ^= s[0];
+    s[3] ^= s[1];
+    s[1] ^= s[2];
+    s[0] ^= s[3];
+    s[2] ^= t;
+    s[3] = rotl(s[3], 45);
+    return result;
+}
+
+/* Uniform in [0, n), without modulo bias. */
+static uint64_t rng_below(exchange *x, uint64_t n) {
+    uint64_t limit = UINT64_MAX - UINT64_MAX % n;
+    uint64_t v;
+    do
+        v = rng_next(x);
+    while (v >= limit);
+    return v % n;
+}
+
+/* ---- client_ref map ------------------------------------------------------------------------ */
+
+static size_t map_slot(const exchange *x, uint64_t key) {
+    uint64_t seed = key;
+    return (size_t)splitmix64(&seed) & x->map_mask;
+}
+
+static uint32_t map_find(const exchange *x, uint64_t key) {
+    for (size_t i = map_slot(x, key);; i = (i + 1) & x->map_mask) {
+        if (x->map_keys[i] == MAP_EMPTY)
+            return BOOK_NONE;
+        if (x->map_keys[i] == key)
+            return x->map_values[i];
+    }
+}
+
+static void map_put(exchange *x, uint64_t key, uint32_t value) {
+    size_t i = map_slot(x, key);
+    while (x->map_keys[i] != MAP_EMPTY && x->map_keys[i] != key)
+        i = (i + 1) & x->map_mask;
+    x->map_keys[i] = key;
+    x->map_values[i] = value;
+}
+
+static void map_erase(exchange *x, uint64_t key) {
+    size_t i = map_slot(x, key);
+    while (x->map_keys[i] != key) {
+        if (x->map_keys[i] == MAP_EMPTY)
+            return;
+        i = (i + 1) & x->map_mask;
+    }
+    /* Backward-shift deletion keeps every probe chain unbroken without tombstones. */
+    for (size_t j = (i + 1) & x->map_mask; x->map_keys[j] != MAP_EMPTY; j = (j + 1) & x->map_mask) {
+        size_t home = map_slot(x, x->map_keys[j]);
+        bool movable = i <= j ? (home <= i || home > j) : (home <= i && home > j);
+        if (movable) {
+            x->map_keys[i] = x->map_keys[j];
+            x->map_values[i] = x->map_values[j];
+            i = j;
+        }
+    }
+    x->map_keys[i] = MAP_EMPTY;
+}
+
+/* ---- Event heap (min by due time, then sequence) ----------------------------------------- */
+
+static bool event_before(const pending_event *a, const pending_event *b) {
+    return a->due_ns < b->due_ns || (a->due_ns == b->due_ns && a->seq < b->seq);
+}
+
+static bool heap_push(exchange *x, pending_event ev) {
+    if (x->heap_count == x->heap_capacity)
+        return false;
+    ev.seq = x->next_seq++;
+    uint32_t i = x->heap_count++;
+    while (i > 0) {
+        uint32_t parent = (i - 1) / 2;
+        if (!event_before(&ev, &x->heap[parent]))
+            break;
+        x->heap[i] = x->heap[parent];
+        i = parent;
+    }
+    x->heap[i] = ev;
+    return true;
+}
+
+static pending_event heap_pop(exchange *x) {
+    pending_event top = x->heap[0];
+    pending_event last = x->heap[--x->heap_count];
+    uint32_t i = 0;
+    for (;;) {
+        uint32_t child = 2 * i + 1;
+        if (child >= x->heap_count)
+            break;
+        if (child + 1 < x->heap_count && event_before(&x->heap[child + 1], &x->heap[child]))
+            child++;
+        if (!event_before(&x->heap[child], &last))
+            break;
+        x->heap[i] = x->heap[child];
+        i = child;
+    }
+    if (x->heap_count > 0)
+        x->heap[i] = last;
+    return top;
+}
+
+/* ---- Pool ---------------------------------------------------------------------------------- */
+
+static uint32_t slot_take(exchange *x) {
+    if (x->free_count == 0)
+        return BOOK_NONE;
+    uint32_t index = x->free_list[--x->free_count];
+    x->state[index] = (slot_state){.in_use = true};
+    return index;
+}
+
+static void slot_release(exchange *x, uint32_t index) {
+    if (x->pool[index].client_ref != 0)
+        map_erase(x, x->pool[index].client_ref);
+    x->state[index] = (slot_state){0};
+    x->free_list[x->free_count++] = index;
+}
+
+/* ---- Reports ------------------------------------------------------------------------------- */
+
+static void report(exchange *x, const book_order *o, exch_report_kind kind, int64_t qty,
+                   int64_t price, uint64_t trade_id, int reason, int64_t now_ns) {
+    if (o->client_ref == 0)
+        return; /* the market maker's own orders are not the broker's business */
+    exch_report r = {.kind = kind, .client_ref = o->client_ref, .exchange_id = o->exchange_id,
+                     .instrument = o->instrument, .qty_lots = qty, .price_nano = price,
+                     .trade_id = trade_id, .reason = reason, .time_ns = now_ns};
+    x->config.on_report(x->config.report_ctx, &r);
+}
+
+static void finish_unfilled(exchange *x, uint32_t index, int reason, int64_t now_ns) {
+    book_order *o = &x->pool[index];
+    if (o->qty_lots > 0)
+        report(x, o, EXCH_REPORT_CANCELLED, o->qty_lots, 0, 0, reason, now_ns);
+    slot_release(x, index);
+}
+
+/* ---- Prices -------------------------------------------------------------------------------- */
+
+static int64_t round_to_tick(int64_t price, int64_t tick, bool up) {
+    int64_t r = price % tick;
+    if (r == 0)
+        return price;
+    return up ? price - r + tick : price - r;
+}
+
+static int64_t clamp(int64_t v, int64_t lo, int64_t hi) {
+    return v < lo ? lo : v > hi ? hi : v;
+}
+
+/* The worst price an incoming order may trade at. */
+static int64_t limit_price_of(const exch_instrument *ins, const book_order *o, uint8_t type) {
+    bool buy = o->side == BOOK_BUY;
+    if (type == EXCH_LIMIT)
+        return o->price_nano;
+    if (type == EXCH_MARKET)
+        return buy ? ins->limit_up_nano : ins->limit_down_nano;
+    __int128 moved = (__int128)ins->last_price_nano * (10000 + (buy ? 1 : -1) * BESTPRICE_PROTECTION_BP) / 10000;
+    int64_t protective = round_to_tick((int64_t)moved, ins->setup.tick_nano, buy);
+    return clamp(protective, ins->limit_down_nano, ins->limit_up_nano);
+}
+
+/* ---- Matching ------------------------------------------------------------------------------ */
+
+static void record_trade(exch_instrument *ins, int64_t price, int64_t qty, uint8_t side,
+                         int64_t now_ns) {
+    ins->last_price_nano = price;
+    ins->last_price_ns = now_ns;
+    uint32_t at = (ins->trade_head + ins->trade_count) % TRADE_RING;
+    ins->trades[at] = (exch_trade_print){.price_nano = price, .qty_lots = qty, .time_ns = now_ns,
+                                         .aggressor_side = side};
+    if (ins->trade_count < TRADE_RING)
+        ins->trade_count++;
+    else
+        ins->trade_head = (ins->trade_head + 1) % TRADE_RING;
+}
+
+static int64_t crossing_lots(const exchange *x, const exch_instrument *ins, const book_order *o,
+                             int64_t limit, int64_t wanted) {
+    const book_half *opposite = order_book_half_const(&ins->book, o->side == BOOK_BUY ? BOOK_SELL : BOOK_BUY);
+    int64_t available = 0;
+    for (uint32_t l = 0; l < opposite->count && available < wanted; l++) {
+        if (!order_book_crosses((book_side)o->side, limit, opposite->levels[l].price_nano))
+            break;
+        available += opposite->levels[l].total_lots;
+    }
+    return available;
+}
+
+static void mm_requote(exchange *x, uint32_t instrument, int64_t now_ns);
+
+/* Trades incoming order `index` against the book. Returns the reason it stopped early
+ * (0 when it ran out of crossing liquidity or filled) and whether market-maker quotes traded. */
+static int sweep(exchange *x, uint32_t index, int64_t limit, int64_t now_ns, bool *mm_touched) {
+    book_order *o = &x->pool[index];
+    exch_instrument *ins = &x->instruments[o->instrument];
+    book_half *opposite = order_book_half(&ins->book, o->side == BOOK_BUY ? BOOK_SELL : BOOK_BUY);
+    while (o->qty_lots > 0 && opposite->count > 0 &&
+           order_book_crosses((book_side)o->side, limit, opposite->levels[0].price_nano)) {
+        book_level *level = &opposite->levels[0];
+        uint32_t resting_index = level->head;
+        book_order *resting = &x->pool[resting_index];
+        if (o->owner != 0 && resting->owner == o->owner)
+            return EXCH_CANCEL_SELF_TRADE;
+        int64_t qty = o->qty_lots < resting->qty_lots ? o->qty_lots : resting->qty_lots;
+        int64_t price = resting->price_nano;
+        uint64_t trade_id = x->next_trade_id++;
+        o->qty_lots -= qty;
+        resting->qty_lots -= qty;
+        level->total_lots -= qty;
+        record_trade(ins, price, qty, o->side, now_ns);
+        report(x, o, EXCH_REPORT_TRADE, qty, price, trade_id, 0, now_ns);
+        report(x, resting, EXCH_REPORT_TRADE, qty, price, trade_id, 0, now_ns);
+        if (resting->owner == 0)
+            *mm_touched = true;
+        if (resting->qty_lots == 0) {
+            order_book_remove(&ins->book, x->pool, resting_index);
+            slot_release(x, resting_index);
+        }
+    }
+    return 0;
+}
+
+static void match(exchange *x, uint32_t index, int64_t now_ns) {
+    book_order *o = &x->pool[index];
+    slot_state *st = &x->state[index];
+    exch_instrument *ins = &x->instruments[o->instrument];
+    int64_t limit = limit_price_of(ins, o, st->type);
+    bool immediate = st->type != EXCH_LIMIT || st->tif != EXCH_DAY;
+    if (st->type == EXCH_LIMIT && st->tif == EXCH_FILL_OR_KILL &&
+        crossing_lots(x, ins, o, limit, o->qty_lots) < o->qty_lots) {
+        finish_unfilled(x, index, EXCH_CANCEL_UNFILLED_REST, now_ns);
+        return;
+    }
+    int64_t wanted = o->qty_lots;
+    bool mm_touched = false;
+    int stop = sweep(x, index, limit, now_ns, &mm_touched);
+    uint32_t instrument = o->instrument;
+    if (stop != 0) {
+        finish_unfilled(x, index, stop, now_ns);
+    } else if (o->qty_lots == 0) {
+        slot_release(x, index);
+    } else if (immediate) {
+        int reason = st->type == EXCH_MARKET && o->qty_lots == wanted ? EXCH_CANCEL_NO_LIQUIDITY
+                                                                      : EXCH_CANCEL_UNFILLED_REST;
+        finish_unfilled(x, index, reason, now_ns);
+    } else if (order_book_insert(&ins->book, x->pool, index)) {
+        st->in_book = true;
+    } else {
+        finish_unfilled(x, index, EXCH_CANCEL_UNFILLED_REST, now_ns);
+    }
+    if (mm_touched && x->config.market_maker)
+        mm_requote(x, instrument, now_ns);
+}
+
+/* ---- Arrival, cancel ----------------------------------------------------------------------- */
+
+static void reject(exchange *x, uint32_t index, int reason, int64_t now_ns) {
+    report(x, &x->pool[index], EXCH_REPORT_REJECTED, 0, 0, 0, reason, now_ns);
+    slot_release(x, index);
+}
+
+static void arrive(exchange *x, uint32_t index, int64_t now_ns) {
+    book_order *o = &x->pool[index];
+    const exch_instrument *ins = &x->instruments[o->instrument];
+    if (!ins->setup.trading) {
+        reject(x, index, EXCH_REJECT_NOT_TRADING, now_ns);
+        return;
+    }
+    if (x->state[index].type == EXCH_LIMIT &&
+        (o->price_nano < ins->limit_down_nano || o->price_nano > ins->limit_up_nano)) {
+        reject(x, index, EXCH_REJECT_PRICE_OUTSIDE_LIMITS, now_ns);
+        return;
+    }
+    if (x->config.reject_probability_ppm > 0 &&
+        rng_below(x, 1000000) < x->config.reject_probability_ppm) {
+        reject(x, index, EXCH_REJECT_INJECTED, now_ns);
+        return;
+    }
+    o->exchange_id = x->next_exchange_id++;
+    report(x, o, EXCH_REPORT_ACK, 0, 0, 0, 0, now_ns);
+    if (x->config.fill_delay_ns > 0 &&
+        heap_push(x, (pending_event){.due_ns = now_ns + x->config.fill_delay_ns, .kind = EV_MATCH, .index = index}))
+        return;
+    match(x, index, now_ns);
+}
+
+static void cancel_now(exchange *x, uint64_t client_ref, int64_t now_ns) {
+    uint32_t index = map_find(x, client_ref);
+    if (index == BOOK_NONE || x->state[index].dead)
+        return; /* already filled or cancelled: the broker sees that from the earlier reports */
+    book_order *o = &x->pool[index];
+    if (x->state[index].in_book) {
+        order_book_remove(&x->instruments[o->instrument].book, x->pool, index);
+        finish_unfilled(x, index, EXCH_CANCEL_BY_CLIENT, now_ns);
+        return;
+    }
+    /* Acknowledged but not yet matched (fill delay): it ends here; its match event finds it dead. */
+    report(x, o, EXCH_REPORT_CANCELLED, o->qty_lots, 0, 0, EXCH_CANCEL_BY_CLIENT, now_ns);
+    x->state[index].dead = true;
+    map_erase(x, client_ref);
+    o->client_ref = 0;
+}
+
+void exchange_submit(exchange *x, const exch_new_order *order, int64_t now_ns) {
+    uint32_t index = slot_take(x);
+    book_order rejected = {.client_ref = order->client_ref, .instrument = order->instrument};
+    if (index == BOOK_NONE) {
+        report(x, &rejected, EXCH_REPORT_REJECTED, 0, 0, 0, EXCH_REJECT_CAPACITY, now_ns);
+        return;
+    }
+    x->pool[index] = (book_order){.client_ref = order->client_ref, .owner = order->owner,
+                                  .instrument = order->instrument, .price_nano = order->price_nano,
+                                  .qty_lots = order->qty_lots, .side = (uint8_t)order->side,
+                                  .prev = BOOK_NONE, .next = BOOK_NONE};
+    x->state[index].type = (uint8_t)order->type;
+    x->state[index].tif = (uint8_t)order->tif;
+    if (order->client_ref != 0)
+        map_put(x, order->client_ref, index);
+    if (!heap_push(x, (pending_event){.due_ns = now_ns + x->config.ack_delay_ns, .kind = EV_ARRIVE, .index = index})) {
+        slot_release(x, index);
+        report(x, &rejected, EXCH_REPORT_REJECTED, 0, 0, 0, EXCH_REJECT_CAPACITY, now_ns);
+    }
+}
+
+void exchange_cancel(exchange *x, uint64_t client_ref, int64_t now_ns) {
+    /* Same delay as a new order: a cancel never overtakes the order it cancels. */
+    if (!heap_push(x, (pending_event){.due_ns = now_ns + x->config.ack_delay_ns, .kind = EV_CANCEL, .client_ref = client_ref}))
+        cancel_now(x, client_ref, now_ns);
+}
+
+/* ---- Market maker -------------------------------------------------------------------------- */
+
+static void mm_place(exchange *x, uint32_t instrument, book_side side, int64_t price, int64_t now_ns) {
+    exch_instrument *ins = &x->instruments[instrument];
+    if (price < ins->limit_down_nano || price > ins->limit_up_nano || price <= 0)
+        return;
+    uint32_t index = slot_take(x);
+    if (index == BOOK_NONE)
+        return;
+    x->pool[index] = (book_order){.exchange_id = x->next_exchange_id++, .instrument = instrument,
+                                  .price_nano = price, .qty_lots = x->config.mm_lots_per_level,
+                                  .side = (uint8_t)side, .prev = BOOK_NONE, .next = BOOK_NONE};
+    x->state[index].type = EXCH_LIMIT;
+    x->state[index].tif = EXCH_DAY;
+    mm_quote quote = {.index = index, .exchange_id = x->pool[index].exchange_id};
+    match(x, index, now_ns);
+    if (x->state[index].in_use && x->state[index].in_book && x->pool[index].exchange_id == quote.exchange_id)
+        ins->mm_quotes[ins->mm_quote_count++] = quote;
+}
+
+static void mm_requote(exchange *x, uint32_t instrument, int64_t now_ns) {
+    exch_instrument *ins = &x->instruments[instrument];
+    for (uint32_t i = 0; i < ins->mm_quote_count; i++) {
+        mm_quote q = ins->mm_quotes[i];
+        if (x->state[q.index].in_use && x->state[q.index].in_book && x->pool[q.index].exchange_id == q.exchange_id &&
+            x->pool[q.index].owner == 0) {
+            order_book_remove(&ins->book, x->pool, q.index);
+            slot_release(x, q.index);
+        }
+    }
+    ins->mm_quote_count = 0;
+    int64_t tick = ins->setup.tick_nano;
+    for (int32_t level = 0; level < x->config.mm_levels; level++) {
+        int64_t offset = (int64_t)(x->config.mm_spread_ticks + level) * tick;
+        mm_place(x, instrument, BOOK_BUY, ins->mm_reference_nano - offset, now_ns);
+        mm_place(x, instrument, BOOK_SELL, ins->mm_reference_nano + offset, now_ns);
+    }
+}
+
+static void mm_refresh(exchange *x, uint32_t instrument, int64_t now_ns) {
+    exch_instrument *ins = &x->instruments[instrument];
+    int64_t tick = ins->setup.tick_nano;
+    int64_t walk = x->config.mm_walk_ticks;
+    if (walk > 0) {
+        int64_t step = (int64_t)rng_below(x, (uint64_t)(2 * walk + 1)) - walk;
+        int64_t margin = (int64_t)(x->config.mm_spread_ticks + x->config.mm_levels) * tick;
+        ins->mm_reference_nano = clamp(ins->mm_reference_nano + step * tick,
+                                       ins->limit_down_nano + margin, ins->limit_up_nano - margin);
+    }
+    if (ins->setup.trading)
+        mm_requote(x, instrument, now_ns);
+    heap_push(x, (pending_event){.due_ns = now_ns + x->config.mm_refresh_ns, .kind = EV_MM_REFRESH, .index = instrument});
+}
+
+/* ---- Time ---------------------------------------------------------------------------------- */
+
+void exchange_advance(exchange *x, int64_t now_ns) {
+    while (x->heap_count > 0 && x->heap[0].due_ns <= now_ns) {
+        pending_event ev = heap_pop(x);
+        switch ((event_kind)ev.kind) {
+        case EV_ARRIVE: arrive(x, ev.index, ev.due_ns); break;
+        case EV_MATCH:
+            if (x->state[ev.index].dead)
+                slot_release(x, ev.index);
+            else
+                match(x, ev.index, ev.due_ns);
+            break;
+        case EV_CANCEL: cancel_now(x, ev.client_ref, ev.due_ns); break;
+        case EV_MM_REFRESH: mm_refresh(x, ev.index, ev.due_ns); break;
+        }
+    }
+}
+
+int64_t exchange_next_due_ns(const exchange *x) {
+    return x->heap_count > 0 ? x->heap[0].due_ns : INT64_MAX;
+}
+
+/* ---- Setup --------------------------------------------------------------------------------- */
+
+static bool setup_instrument(exchange *x, uint32_t i, const exch_instrument_setup *setup, int64_t start_ns) {
+    exch_instrument *ins = &x->instruments[i];
+    ins->setup = *setup;
+    if (order_book_init(&ins->book, x->config.levels_per_side) != 0)
+        return false;
+    int64_t ref = setup->reference_price_nano, tick = setup->tick_nano;
+    int64_t band = (int64_t)((__int128)ref * setup->price_band_bp / 10000);
+    ins->limit_down_nano = round_to_tick(ref - band, tick, true);
+    ins->limit_up_nano = round_to_tick(ref + band, tick, false);
+    ins->last_price_nano = ref;
+    ins->last_price_ns = start_ns;
+    ins->mm_reference_nano = ref;
+    ins->mm_quotes = calloc((size_t)(2 * (x->config.mm_levels > 0 ? x->config.mm_levels : 1)), sizeof *ins->mm_quotes);
+    return ins->mm_quotes != NULL;
+}
+
+exchange *exchange_create(const exch_config *config, const exch_instrument_setup *instruments,
+                          int64_t start_ns) {
+    exchange *x = calloc(1, sizeof *x);
+    if (x == NULL)
+        return NULL;
+    x->config = *config;
+    uint32_t capacity = config->max_orders;
+    size_t map_capacity = 16;
+    while (map_capacity < (size_t)capacity * 2)
+        map_capacity *= 2;
+    x->instruments = calloc(config->instrument_count ? config->instrument_count : 1, sizeof *x->instruments);
+    x->pool = calloc(capacity, sizeof *x->pool);
+    x->state = calloc(capacity, sizeof *x->state);
+    x->free_list = malloc(capacity * sizeof *x->free_list);
+    x->map_keys = malloc(map_capacity * sizeof *x->map_keys);
+    x->map_values = malloc(map_capacity * sizeof *x->map_values);
+    x->heap_capacity = capacity * 2 + config->instrument_count;
+    x->heap = malloc(x->heap_capacity * sizeof *x->heap);
+    bool ok = x->instruments && x->pool && x->state && x->free_list && x->map_keys && x->map_values && x->heap;
+    for (uint32_t i = 0; ok && i < config->instrument_count; i++)
+        ok = setup_instrument(x, i, &instruments[i], start_ns);
+    if (!ok) {
+        exchange_destroy(x);
+        return NULL;
+    }
+    x->map_mask = map_capacity - 1;
+    memset(x->map_keys, 0xFF, map_capacity * sizeof *x->map_keys);
+    for (uint32_t i = 0; i < capacity; i++)
+        x->free_list[i] = capacity - 1 - i;
+    x->free_count = capacity;
+    x->next_exchange_id = config->first_exchange_id;
+    x->next_trade_id = 1;
+    uint64_t seed = config->seed;
+    for (int i = 0; i < 4; i++)
+        x->rng[i] = splitmix64(&seed);
+    if (config->market_maker)
+        for (uint32_t i = 0; i < config->instrument_count; i++)
+            mm_refresh(x, i, start_ns);
+    return x;
+}
+
+void exchange_destroy(exchange *x) {
+    if (x == NULL)
+        return;
+    for (uint32_t i = 0; x->instruments != NULL && i < x->config.instrument_count; i++) {
+        order_book_deinit(&x->instruments[i].book);
+        free(x->instruments[i].mm_quotes);
+    }
+    free(x->instruments);
+    free(x->pool);
+    free(x->state);
+    free(x->free_list);
+    free(x->map_keys);
+    free(x->map_values);
+    free(x->heap);
+    free(x);
+}
+
+bool exchange_restore(exchange *x, const exch_new_order *order, uint64_t exchange_id) {
+    uint32_t index = slot_take(x);
+    if (index == BOOK_NONE)
+        return false;
+    x->pool[index] = (book_order){.exchange_id = exchange_id, .client_ref = order->client_ref,
+                                  .owner = order->owner, .instrument = order->instrument,
+                                  .price_nano = order->price_nano, .qty_lots = order->qty_lots,
+                                  .side = (uint8_t)order->side, .prev = BOOK_NONE, .next = BOOK_NONE};
+    x->state[index].type = EXCH_LIMIT;
+    x->state[index].tif = EXCH_DAY;
+    if (!order_book_insert(&x->instruments[order->instrument].book, x->pool, index)) {
+        slot_release(x, index);
+        return false;
+    }
+    x->state[index].in_book = true;
+    map_put(x, order->client_ref, index);
+    if (exchange_id >= x->next_exchange_id)
+        x->next_exchange_id = exchange_id + 1;
+    return true;
+}
+
+void exchange_set_last_price(exchange *x, uint32_t instrument, int64_t price_nano, int64_t time_ns) {
+    x->instruments[instrument].last_price_nano = price_nano;
+    x->instruments[instrument].last_price_ns = time_ns;
+}
+
+/* ---- Queries ------------------------------------------------------------------------------- */
+
+const order_book *exchange_book(const exchange *x, uint32_t instrument) {
+    return &x->instruments[instrument].book;
+}
+
+void exchange_limits(const exchange *x, uint32_t instrument, int64_t *limit_down_nano,
+                     int64_t *limit_up_nano) {
+    *limit_down_nano = x->instruments[instrument].limit_down_nano;
+    *limit_up_nano = x->instruments[instrument].limit_up_nano;
+}
+
+int64_t exchange_last_price(const exchange *x, uint32_t instrument, int64_t *time_ns) {
+    if (time_ns != NULL)
+        *time_ns = x->instruments[instrument].last_price_ns;
+    return x->instruments[instrument].last_price_nano;
+}
+
+bool exchange_trading(const exchange *x, uint32_t instrument) {
+    return x->instruments[instrument].setup.trading;
+}
+
+void exchange_set_trading(exchange *x, uint32_t instrument, bool trading) {
+    x->instruments[instrument].setup.trading = trading;
+}
+
+uint32_t exchange_trades(const exchange *x, uint32_t instrument, int64_t from_ns, int64_t to_ns,
+                         exch_trade_print *out, uint32_t max) {
+    const exch_instrument *ins = &x->instruments[instrument];
+    uint32_t n = 0;
+    for (uint32_t i = 0; i < ins->trade_count && n < max; i++) {
+        const exch_trade_print *t = &ins->trades[(ins->trade_head + i) % TRADE_RING];
+        if (t->time_ns >= from_ns && t->time_ns <= to_ns)
+            out[n++] = *t;
+    }
+    return n;
+}
+
+static uint64_t mix(uint64_t h, uint64_t v) {
+    h ^= v + 0x9e3779b97f4a7c15ULL + (h << 6) + (h >> 2);
+    return h * 0xff51afd7ed558ccdULL;
+}
+
+uint64_t exchange_state_hash(const exchange *x) {
+    uint64_t h = mix(mix(0, x->next_exchange_id), x->next_trade_id);
+    for (uint32_t i = 0; i < x->config.instrument_count; i++) {
+        const exch_instrument *ins = &x->instruments[i];
+        h = mix(h, (uint64_t)ins->last_price_nano);
+        for (int s = BOOK_BUY; s <= BOOK_SELL; s++) {
+            const book_half *half = order_book_half_const(&ins->book, (book_side)s);
+            for (uint32_t l = 0; l < half->count; l++) {
+                h = mix(mix(h, (uint64_t)half->levels[l].price_nano), (uint64_t)half->levels[l].total_lots);
+                for (uint32_t o = half->levels[l].head; o != BOOK_NONE; o = x->pool[o].next)
+                    h = mix(h, x->pool[o].exchange_id);
+            }
+        }
+    }
+    return h;
+}

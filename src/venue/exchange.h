@@ -1,0 +1,128 @@
+/* The embedded exchange: order books for every instrument, matching with price-time priority,
+ * exchange-side checks, a latency and reject model, and a market maker.
+ *
+ * DESIGN: pure and single-threaded. Time comes in as an argument and randomness from a seeded
+ * generator, so the same calls with the same times always give the same reports. New orders and
+ * cancels are queued with their arrival time (now + ack delay); exchange_advance() processes
+ * everything due, in time order, and reports through the callback given at init: like a real
+ * exchange link, the venue never reaches into the broker. Pools are sized at init; matching
+ * never allocates, and a full pool is a clean reject. */
+#ifndef TINVESTD_VENUE_EXCHANGE_H
+#define TINVESTD_VENUE_EXCHANGE_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "venue/order_book.h"
+
+typedef enum { EXCH_LIMIT = 1, EXCH_MARKET = 2, EXCH_BESTPRICE = 3 } exch_order_type;
+typedef enum { EXCH_DAY = 1, EXCH_FILL_AND_KILL = 2, EXCH_FILL_OR_KILL = 3 } exch_tif;
+
+typedef enum {
+    EXCH_REPORT_ACK,
+    EXCH_REPORT_TRADE,
+    EXCH_REPORT_CANCELLED,
+    EXCH_REPORT_REJECTED,
+} exch_report_kind;
+
+typedef enum {
+    EXCH_CANCEL_BY_CLIENT = 1,
+    EXCH_CANCEL_NO_LIQUIDITY,    /* market order with nothing (more) to trade against */
+    EXCH_CANCEL_UNFILLED_REST,   /* FAK / FOK / best-price remainder */
+    EXCH_CANCEL_SELF_TRADE,      /* would have traded with the same owner's order */
+} exch_cancel_reason;
+
+typedef enum {
+    EXCH_REJECT_PRICE_OUTSIDE_LIMITS = 1, /* T-Invest 30099 */
+    EXCH_REJECT_INJECTED,                 /* the configured reject model */
+    EXCH_REJECT_NOT_TRADING,              /* instrument halted */
+    EXCH_REJECT_CAPACITY,                 /* pool or book full */
+} exch_reject_reason;
+
+typedef struct exch_report {
+    exch_report_kind kind;
+    uint64_t client_ref;
+    uint64_t exchange_id;
+    uint32_t instrument;
+    int64_t qty_lots;   /* TRADE: executed; CANCELLED: cancelled */
+    int64_t price_nano; /* TRADE */
+    uint64_t trade_id;  /* TRADE */
+    int reason;         /* exch_cancel_reason / exch_reject_reason */
+    int64_t time_ns;
+} exch_report;
+
+typedef void (*exch_report_fn)(void *ctx, const exch_report *report);
+
+typedef struct exch_instrument_setup {
+    int64_t tick_nano;
+    int64_t reference_price_nano;
+    int32_t price_band_bp; /* limit_down / limit_up around the reference price */
+    bool trading;
+} exch_instrument_setup;
+
+typedef struct exch_config {
+    uint32_t instrument_count;
+    uint32_t max_orders;       /* resting plus queued */
+    uint32_t levels_per_side;
+    int64_t ack_delay_ns, fill_delay_ns;
+    uint32_t reject_probability_ppm;
+    uint64_t seed;
+    uint64_t first_exchange_id;
+    bool market_maker;
+    int32_t mm_levels;
+    int64_t mm_lots_per_level;
+    int32_t mm_spread_ticks;
+    int64_t mm_refresh_ns;
+    int32_t mm_walk_ticks;
+    exch_report_fn on_report;
+    void *report_ctx;
+} exch_config;
+
+typedef struct exch_trade_print {
+    int64_t price_nano, qty_lots, time_ns;
+    uint8_t aggressor_side;
+} exch_trade_print;
+
+typedef struct exchange exchange;
+
+exchange *exchange_create(const exch_config *config, const exch_instrument_setup *instruments,
+                          int64_t start_ns);
+void exchange_destroy(exchange *x);
+
+typedef struct exch_new_order {
+    uint64_t client_ref;
+    uint32_t owner; /* account + 1 */
+    uint32_t instrument;
+    book_side side;
+    exch_order_type type;
+    exch_tif tif;
+    int64_t price_nano; /* limit orders */
+    int64_t qty_lots;
+} exch_new_order;
+
+void exchange_submit(exchange *x, const exch_new_order *order, int64_t now_ns);
+void exchange_cancel(exchange *x, uint64_t client_ref, int64_t now_ns);
+void exchange_advance(exchange *x, int64_t now_ns);
+/* INT64_MAX when nothing is scheduled. */
+int64_t exchange_next_due_ns(const exchange *x);
+
+/* Puts back a resting order after a restart, in time priority (call oldest first), without
+ * matching or reporting. The exchange numbers its later orders above every restored number. */
+bool exchange_restore(exchange *x, const exch_new_order *order, uint64_t exchange_id);
+void exchange_set_last_price(exchange *x, uint32_t instrument, int64_t price_nano, int64_t time_ns);
+
+/* Market data. */
+const order_book *exchange_book(const exchange *x, uint32_t instrument);
+void exchange_limits(const exchange *x, uint32_t instrument, int64_t *limit_down_nano,
+                     int64_t *limit_up_nano);
+int64_t exchange_last_price(const exchange *x, uint32_t instrument, int64_t *time_ns);
+bool exchange_trading(const exchange *x, uint32_t instrument);
+void exchange_set_trading(exchange *x, uint32_t instrument, bool trading);
+/* Copies up to `max` trades with time in [from, to], oldest first. */
+uint32_t exchange_trades(const exchange *x, uint32_t instrument, int64_t from_ns, int64_t to_ns,
+                         exch_trade_print *out, uint32_t max);
+
+/* Fingerprint of books, counters and last prices. */
+uint64_t exchange_state_hash(const exchange *x);
+
+#endif
