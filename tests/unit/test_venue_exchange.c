@@ -1,0 +1,246 @@
+/* The embedded exchange: priority, partial fills, every order type and time in force, price
+ * limits, cancels, the latency and reject model, the market maker, self-trade prevention,
+ * capacity, and determinism. Reports are recorded and inspected. */
+#include <string.h>
+
+#include "check.h"
+#include "venue/exchange.h"
+
+#define NANO 1000000000LL
+#define MAX_REPORTS 4096
+
+static exch_report reports[MAX_REPORTS];
+static int report_count;
+
+static void record(void *ctx, const exch_report *r) {
+    if (report_count < MAX_REPORTS)
+        reports[report_count++] = *r;
+}
+
+static exch_instrument_setup setup = {.tick_nano = NANO / 100, .reference_price_nano = 100 * NANO,
+                                      .price_band_bp = 1000, .trading = true};
+
+static exch_config base_config(void) {
+    return (exch_config){.instrument_count = 1, .max_orders = 64, .levels_per_side = 16, .seed = 1,
+                         .first_exchange_id = 1000, .on_report = record};
+}
+
+static exchange *make(exch_config cfg) {
+    report_count = 0;
+    return exchange_create(&cfg, &setup, 0);
+}
+
+static void place(exchange *x, uint64_t ref, uint32_t owner, book_side side, exch_order_type type,
+                  exch_tif tif, int64_t price, int64_t qty, int64_t now) {
+    exch_new_order o = {.client_ref = ref, .owner = owner, .instrument = 0, .side = side,
+                        .type = type, .tif = tif, .price_nano = price, .qty_lots = qty};
+    exchange_submit(x, &o, now);
+    exchange_advance(x, now);
+}
+
+static int count(exch_report_kind kind, uint64_t ref) {
+    int n = 0;
+    for (int i = 0; i < report_count; i++)
+        n += reports[i].kind == kind && reports[i].client_ref == ref;
+    return n;
+}
+
+static const exch_report *last(exch_report_kind kind, uint64_t ref) {
+    for (int i = report_count - 1; i >= 0; i--)
+        if (reports[i].kind == kind && reports[i].client_ref == ref)
+            return &reports[i];
+    return NULL;
+}
+
+static int64_t traded(uint64_t ref) {
+    int64_t lots = 0;
+    for (int i = 0; i < report_count; i++)
+        if (reports[i].kind == EXCH_REPORT_TRADE && reports[i].client_ref == ref)
+            lots += reports[i].qty_lots;
+    return lots;
+}
+
+static void test_price_time_priority_and_partial_fills(void) {
+    exchange *x = make(base_config());
+    place(x, 1, 1, BOOK_SELL, EXCH_LIMIT, EXCH_DAY, 101 * NANO, 5, 1);
+    place(x, 2, 2, BOOK_SELL, EXCH_LIMIT, EXCH_DAY, 100 * NANO, 5, 2);
+    place(x, 3, 3, BOOK_SELL, EXCH_LIMIT, EXCH_DAY, 100 * NANO, 5, 3);
+    CHECK_EQ_INT(count(EXCH_REPORT_ACK, 1) + count(EXCH_REPORT_ACK, 2) + count(EXCH_REPORT_ACK, 3), 3);
+    CHECK(last(EXCH_REPORT_ACK, 2)->exchange_id > last(EXCH_REPORT_ACK, 1)->exchange_id);
+    /* A buy of 7 at 101: best price first (100), and at 100 the earlier order first. */
+    place(x, 4, 4, BOOK_BUY, EXCH_LIMIT, EXCH_DAY, 101 * NANO, 7, 4);
+    CHECK_EQ_INT(traded(2), 5);
+    CHECK_EQ_INT(traded(3), 2);
+    CHECK_EQ_INT(traded(1), 0);
+    CHECK_EQ_INT(traded(4), 7);
+    CHECK_EQ_INT(last(EXCH_REPORT_TRADE, 4)->price_nano, 100 * NANO);
+    const order_book *book = exchange_book(x, 0);
+    CHECK_EQ_INT(book->asks.count, 2);
+    CHECK_EQ_INT(book->asks.levels[0].total_lots, 3);
+    CHECK_EQ_INT(exchange_last_price(x, 0, NULL), 100 * NANO);
+    exch_trade_print prints[8];
+    CHECK_EQ_INT(exchange_trades(x, 0, 0, 100, prints, 8), 2);
+    exchange_destroy(x);
+}
+
+static void test_time_in_force_and_types(void) {
+    exchange *x = make(base_config());
+    place(x, 1, 1, BOOK_SELL, EXCH_LIMIT, EXCH_DAY, 100 * NANO, 3, 1);
+    /* FILL_AND_KILL: takes the 3 available, the other 2 are cancelled by the exchange. */
+    place(x, 2, 2, BOOK_BUY, EXCH_LIMIT, EXCH_FILL_AND_KILL, 100 * NANO, 5, 2);
+    CHECK_EQ_INT(traded(2), 3);
+    CHECK_EQ_INT(last(EXCH_REPORT_CANCELLED, 2)->qty_lots, 2);
+    CHECK_EQ_INT(last(EXCH_REPORT_CANCELLED, 2)->reason, EXCH_CANCEL_UNFILLED_REST);
+    /* FILL_OR_KILL that cannot fill entirely trades nothing. */
+    place(x, 3, 1, BOOK_SELL, EXCH_LIMIT, EXCH_DAY, 100 * NANO, 3, 3);
+    place(x, 4, 2, BOOK_BUY, EXCH_LIMIT, EXCH_FILL_OR_KILL, 100 * NANO, 4, 4);
+    CHECK_EQ_INT(traded(4), 0);
+    CHECK_EQ_INT(last(EXCH_REPORT_CANCELLED, 4)->qty_lots, 4);
+    place(x, 5, 2, BOOK_BUY, EXCH_LIMIT, EXCH_FILL_OR_KILL, 100 * NANO, 3, 5);
+    CHECK_EQ_INT(traded(5), 3);
+    CHECK_EQ_INT(count(EXCH_REPORT_CANCELLED, 5), 0);
+    /* MARKET with no liquidity is cancelled whole; MARKET sweeps levels then cancels the rest. */
+    place(x, 6, 2, BOOK_BUY, EXCH_MARKET, EXCH_DAY, 0, 2, 6);
+    CHECK_EQ_INT(last(EXCH_REPORT_CANCELLED, 6)->reason, EXCH_CANCEL_NO_LIQUIDITY);
+    place(x, 7, 1, BOOK_SELL, EXCH_LIMIT, EXCH_DAY, 100 * NANO, 1, 7);
+    place(x, 8, 1, BOOK_SELL, EXCH_LIMIT, EXCH_DAY, 105 * NANO, 1, 8);
+    place(x, 9, 2, BOOK_BUY, EXCH_MARKET, EXCH_DAY, 0, 3, 9);
+    CHECK_EQ_INT(traded(9), 2);
+    CHECK_EQ_INT(last(EXCH_REPORT_TRADE, 9)->price_nano, 105 * NANO);
+    CHECK_EQ_INT(last(EXCH_REPORT_CANCELLED, 9)->qty_lots, 1);
+    /* BESTPRICE trades only within 0.3% of the last price (105 now): 105.30 at most. */
+    place(x, 10, 1, BOOK_SELL, EXCH_LIMIT, EXCH_DAY, 10530 * NANO / 100, 1, 10);
+    place(x, 11, 1, BOOK_SELL, EXCH_LIMIT, EXCH_DAY, 10540 * NANO / 100, 1, 11);
+    place(x, 12, 2, BOOK_BUY, EXCH_BESTPRICE, EXCH_DAY, 0, 2, 12);
+    CHECK_EQ_INT(traded(12), 1);
+    CHECK_EQ_INT(last(EXCH_REPORT_CANCELLED, 12)->qty_lots, 1);
+    CHECK_EQ_INT(exchange_book(x, 0)->asks.count, 1);
+    exchange_destroy(x);
+}
+
+static void test_limits_cancel_self_trade_capacity(void) {
+    exch_config cfg = base_config();
+    cfg.max_orders = 3;
+    exchange *x = make(cfg);
+    int64_t down, up;
+    exchange_limits(x, 0, &down, &up);
+    CHECK_EQ_INT(down, 90 * NANO);
+    CHECK_EQ_INT(up, 110 * NANO);
+    place(x, 1, 1, BOOK_BUY, EXCH_LIMIT, EXCH_DAY, 111 * NANO, 1, 1);
+    CHECK_EQ_INT(last(EXCH_REPORT_REJECTED, 1)->reason, EXCH_REJECT_PRICE_OUTSIDE_LIMITS);
+    CHECK_EQ_INT(count(EXCH_REPORT_ACK, 1), 0);
+    place(x, 2, 1, BOOK_BUY, EXCH_LIMIT, EXCH_DAY, 99 * NANO, 4, 2);
+    exchange_cancel(x, 2, 3);
+    exchange_advance(x, 3);
+    CHECK_EQ_INT(last(EXCH_REPORT_CANCELLED, 2)->reason, EXCH_CANCEL_BY_CLIENT);
+    CHECK_EQ_INT(last(EXCH_REPORT_CANCELLED, 2)->qty_lots, 4);
+    CHECK_EQ_INT(exchange_book(x, 0)->bids.count, 0);
+    exchange_cancel(x, 2, 4); /* already gone: nothing happens */
+    exchange_advance(x, 4);
+    CHECK_EQ_INT(count(EXCH_REPORT_CANCELLED, 2), 1);
+    /* The same owner never trades with itself: the incoming order is cancelled. */
+    place(x, 3, 7, BOOK_SELL, EXCH_LIMIT, EXCH_DAY, 100 * NANO, 1, 5);
+    place(x, 4, 7, BOOK_BUY, EXCH_LIMIT, EXCH_DAY, 100 * NANO, 1, 6);
+    CHECK_EQ_INT(traded(4), 0);
+    CHECK_EQ_INT(last(EXCH_REPORT_CANCELLED, 4)->reason, EXCH_CANCEL_SELF_TRADE);
+    /* Capacity 3: two resting orders fill it (with the one above), the next is rejected. */
+    place(x, 5, 1, BOOK_BUY, EXCH_LIMIT, EXCH_DAY, 95 * NANO, 1, 7);
+    place(x, 6, 1, BOOK_BUY, EXCH_LIMIT, EXCH_DAY, 94 * NANO, 1, 8);
+    place(x, 7, 1, BOOK_BUY, EXCH_LIMIT, EXCH_DAY, 93 * NANO, 1, 9);
+    CHECK_EQ_INT(last(EXCH_REPORT_REJECTED, 7)->reason, EXCH_REJECT_CAPACITY);
+    exchange_destroy(x);
+}
+
+static void test_latency_and_reject_model(void) {
+    exch_config cfg = base_config();
+    cfg.ack_delay_ns = 1000;
+    exchange *x = make(cfg);
+    exch_new_order o = {.client_ref = 1, .owner = 1, .side = BOOK_BUY, .type = EXCH_LIMIT,
+                        .tif = EXCH_DAY, .price_nano = 99 * NANO, .qty_lots = 1};
+    exchange_submit(x, &o, 0);
+    exchange_cancel(x, 1, 10);
+    exchange_advance(x, 999);
+    CHECK_EQ_INT(report_count, 0);
+    CHECK_EQ_INT(exchange_next_due_ns(x), 1000);
+    exchange_advance(x, 1000);
+    CHECK_EQ_INT(count(EXCH_REPORT_ACK, 1), 1);
+    CHECK_EQ_INT(count(EXCH_REPORT_CANCELLED, 1), 0);
+    exchange_advance(x, 1010);
+    CHECK_EQ_INT(count(EXCH_REPORT_CANCELLED, 1), 1);
+    CHECK_EQ_INT(last(EXCH_REPORT_ACK, 1)->time_ns, 1000);
+    exchange_destroy(x);
+
+    /* Half of the orders rejected, and the same seed rejects the same ones. */
+    int rejected_first[40], rejected_second[40], total = 0;
+    for (int round = 0; round < 2; round++) {
+        exch_config rc = base_config();
+        rc.reject_probability_ppm = 500000;
+        rc.seed = 99;
+        rc.max_orders = 64;
+        exchange *y = make(rc);
+        for (int i = 0; i < 40; i++) {
+            place(y, (uint64_t)i + 1, 1, BOOK_BUY, EXCH_LIMIT, EXCH_FILL_AND_KILL, 95 * NANO, 1, i);
+            (round == 0 ? rejected_first : rejected_second)[i] = count(EXCH_REPORT_REJECTED, (uint64_t)i + 1);
+        }
+        exchange_destroy(y);
+    }
+    for (int i = 0; i < 40; i++) {
+        CHECK_EQ_INT(rejected_first[i], rejected_second[i]);
+        total += rejected_first[i];
+    }
+    CHECK(total > 8 && total < 32);
+}
+
+static void test_market_maker(void) {
+    exch_config cfg = base_config();
+    cfg.max_orders = 256;
+    cfg.market_maker = true;
+    cfg.mm_levels = 3;
+    cfg.mm_lots_per_level = 10;
+    cfg.mm_spread_ticks = 1;
+    cfg.mm_refresh_ns = 1000000;
+    cfg.mm_walk_ticks = 2;
+    exchange *x = make(cfg);
+    const order_book *book = exchange_book(x, 0);
+    CHECK_EQ_INT(book->bids.count, 3);
+    CHECK_EQ_INT(book->asks.count, 3);
+    CHECK_EQ_INT(book->asks.levels[0].price_nano, 100 * NANO + NANO / 100);
+    CHECK_EQ_INT(book->bids.levels[0].price_nano, 100 * NANO - NANO / 100);
+    CHECK_EQ_INT(book->asks.levels[0].total_lots, 10);
+    /* A market buy fills against the quotes; the maker replenishes at once. */
+    place(x, 1, 1, BOOK_BUY, EXCH_MARKET, EXCH_DAY, 0, 15, 10);
+    CHECK_EQ_INT(traded(1), 15);
+    CHECK_EQ_INT(book->asks.count, 3);
+    CHECK_EQ_INT(book->asks.levels[0].total_lots, 10);
+    /* The reference walks on refresh, deterministically for a seed. */
+    exchange_advance(x, 5000000);
+    uint64_t h1 = exchange_state_hash(x);
+    exchange_destroy(x);
+    exchange *y = make(cfg);
+    place(y, 1, 1, BOOK_BUY, EXCH_MARKET, EXCH_DAY, 0, 15, 10);
+    exchange_advance(y, 5000000);
+    CHECK(exchange_state_hash(y) == h1);
+    exchange_destroy(y);
+}
+
+static void test_restore(void) {
+    exchange *x = make(base_config());
+    exch_new_order rest = {.client_ref = 5, .owner = 1, .side = BOOK_SELL, .type = EXCH_LIMIT,
+                           .tif = EXCH_DAY, .price_nano = 100 * NANO, .qty_lots = 2};
+    CHECK(exchange_restore(x, &rest, 5000));
+    CHECK_EQ_INT(report_count, 0);
+    place(x, 6, 2, BOOK_BUY, EXCH_LIMIT, EXCH_DAY, 100 * NANO, 2, 1);
+    CHECK_EQ_INT(traded(5), 2);
+    CHECK(last(EXCH_REPORT_ACK, 6)->exchange_id > 5000);
+    exchange_destroy(x);
+}
+
+int main(void) {
+    test_price_time_priority_and_partial_fills();
+    test_time_in_force_and_types();
+    test_limits_cancel_self_trade_capacity();
+    test_latency_and_reject_model();
+    test_market_maker();
+    test_restore();
+    return check_finish("venue exchange");
+}
