@@ -180,10 +180,10 @@ static void load_instrument(loader *ld, json_t *item, uint32_t index) {
     ins->index = index;
     ins->kind = parse_kind(ld, get_string(ld, item, where, "type", NULL), where);
     ins->figi = get_string(ld, item, where, "figi", NULL);
-    ins->ticker = get_string(ld, item, where, "ticker", NULL);
+    ins->ticker = get_string(ld, item, where, "ticker", "");
     ins->class_code = get_string(ld, item, where, "class_code", NULL);
     ins->uid = get_string(ld, item, where, "uid", NULL);
-    ins->position_uid = get_string(ld, item, where, "position_uid", NULL);
+    ins->position_uid = get_string(ld, item, where, "position_uid", "");
     ins->asset_uid = get_string(ld, item, where, "asset_uid", "");
     ins->isin = get_string(ld, item, where, "isin", "");
     ins->name = get_string(ld, item, where, "name", NULL);

@@ -33,8 +33,9 @@ const char *refdata_intern(refdata *rd, const char *text) {
     return block->text;
 }
 
+/* Equal and not empty: an identifier the configuration leaves empty matches nothing. */
 static bool same(const char *a, const char *b) {
-    return a != NULL && b != NULL && strcmp(a, b) == 0;
+    return a != NULL && b != NULL && a[0] != '\0' && strcmp(a, b) == 0;
 }
 
 const token *refdata_find_token(const refdata *rd, const char *secret, size_t len) {

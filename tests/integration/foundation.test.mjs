@@ -194,7 +194,7 @@ test('FindInstrument matches ticker, name and FIGI substrings; empty query is 30
   const byFigi = await api.instruments.findInstrument({ query: share.figi.slice(0, 8) });
   assert.ok(byFigi.instruments.some((i) => i.figi === share.figi));
   const bondsOnly = await api.instruments.findInstrument({
-    query: bond.ticker, instrumentKind: InstrumentType.INSTRUMENT_TYPE_BOND,
+    query: bond.name.split(' ')[0], instrumentKind: InstrumentType.INSTRUMENT_TYPE_BOND,
   });
   assert.ok(bondsOnly.instruments.length >= 1);
   assert.ok(bondsOnly.instruments.every((i) => i.instrumentKind === InstrumentType.INSTRUMENT_TYPE_BOND));
