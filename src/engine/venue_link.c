@@ -73,6 +73,7 @@ engine_venue_link *venue_link_create(const refdata *rd, const engine_venue_setti
     exch_config config = {
         .instrument_count = rd->instrument_count,
         .max_orders = settings->max_orders + rd->instrument_count * 200,
+        .max_client_ref = settings->max_orders,
         .levels_per_side = LEVELS_PER_SIDE,
         .ack_delay_ns = settings->ack_delay_ns,
         .fill_delay_ns = settings->fill_delay_ns,

@@ -50,10 +50,7 @@ struct exchange {
     slot_state *state;
     uint32_t *free_list;
     uint32_t free_count;
-    /* client_ref -> pool index, linear probing with backward-shift deletion. */
-    uint64_t *map_keys;
-    uint32_t *map_values;
-    size_t map_mask;
+    uint32_t *slot_of_ref; /* client_ref -> pool index, BOOK_NONE when not live */
     pending_event *heap;
     uint32_t heap_count, heap_capacity;
     uint64_t next_seq, next_exchange_id, next_trade_id;
@@ -96,48 +93,22 @@ static uint64_t rng_below(exchange *x, uint64_t n) {
     return v % n;
 }
 
-/* ---- client_ref map ------------------------------------------------------------------------ */
+/* ---- client_ref -> pool index ------------------------------------------------------------ */
 
-static size_t map_slot(const exchange *x, uint64_t key) {
-    uint64_t seed = key;
-    return (size_t)splitmix64(&seed) & x->map_mask;
-}
-
+/* The broker's references are dense (its order slots), so a plain array indexed by reference
+ * finds an order with one memory access, where a hash map would probe. */
 static uint32_t map_find(const exchange *x, uint64_t key) {
-    for (size_t i = map_slot(x, key);; i = (i + 1) & x->map_mask) {
-        if (x->map_keys[i] == MAP_EMPTY)
-            return BOOK_NONE;
-        if (x->map_keys[i] == key)
-            return x->map_values[i];
-    }
+    return key <= x->config.max_client_ref ? x->slot_of_ref[key] : BOOK_NONE;
 }
 
 static void map_put(exchange *x, uint64_t key, uint32_t value) {
-    size_t i = map_slot(x, key);
-    while (x->map_keys[i] != MAP_EMPTY && x->map_keys[i] != key)
-        i = (i + 1) & x->map_mask;
-    x->map_keys[i] = key;
-    x->map_values[i] = value;
+    assert(key <= x->config.max_client_ref);
+    x->slot_of_ref[key] = value;
 }
 
 static void map_erase(exchange *x, uint64_t key) {
-    size_t i = map_slot(x, key);
-    while (x->map_keys[i] != key) {
-        if (x->map_keys[i] == MAP_EMPTY)
-            return;
-        i = (i + 1) & x->map_mask;
-    }
-    /* Backward-shift deletion keeps every probe chain unbroken without tombstones. */
-    for (size_t j = (i + 1) & x->map_mask; x->map_keys[j] != MAP_EMPTY; j = (j + 1) & x->map_mask) {
-        size_t home = map_slot(x, x->map_keys[j]);
-        bool movable = i <= j ? (home <= i || home > j) : (home <= i && home > j);
-        if (movable) {
-            x->map_keys[i] = x->map_keys[j];
-            x->map_values[i] = x->map_values[j];
-            i = j;
-        }
-    }
-    x->map_keys[i] = MAP_EMPTY;
+    if (key <= x->config.max_client_ref)
+        x->slot_of_ref[key] = BOOK_NONE;
 }
 
 /* ---- Event heap (min by due time, then sequence) ----------------------------------------- */
@@ -205,9 +176,15 @@ static void report(exchange *x, const book_order *o, exch_report_kind kind, int6
                    int64_t price, uint64_t trade_id, int reason, int64_t now_ns) {
     if (o->client_ref == 0)
         return; /* the market maker's own orders are not the broker's business */
-    exch_report r = {.kind = kind, .client_ref = o->client_ref, .exchange_id = o->exchange_id,
-                     .instrument = o->instrument, .qty_lots = qty, .price_nano = price,
-                     .trade_id = trade_id, .reason = reason, .time_ns = now_ns};
+    exch_report r = {.kind = kind,
+                     .client_ref = o->client_ref,
+                     .exchange_id = o->exchange_id,
+                     .instrument = o->instrument,
+                     .qty_lots = qty,
+                     .price_nano = price,
+                     .trade_id = trade_id,
+                     .reason = reason,
+                     .time_ns = now_ns};
     x->config.on_report(x->config.report_ctx, &r);
 }
 
@@ -238,7 +215,8 @@ static int64_t limit_price_of(const exch_instrument *ins, const book_order *o, u
         return o->price_nano;
     if (type == EXCH_MARKET)
         return buy ? ins->limit_up_nano : ins->limit_down_nano;
-    __int128 moved = (__int128)ins->last_price_nano * (10000 + (buy ? 1 : -1) * BESTPRICE_PROTECTION_BP) / 10000;
+    __int128 moved =
+        (__int128)ins->last_price_nano * (10000 + (buy ? 1 : -1) * BESTPRICE_PROTECTION_BP) / 10000;
     int64_t protective = round_to_tick((int64_t)moved, ins->setup.tick_nano, buy);
     return clamp(protective, ins->limit_down_nano, ins->limit_up_nano);
 }
@@ -250,8 +228,8 @@ static void record_trade(exch_instrument *ins, int64_t price, int64_t qty, uint8
     ins->last_price_nano = price;
     ins->last_price_ns = now_ns;
     uint32_t at = (ins->trade_head + ins->trade_count) % TRADE_RING;
-    ins->trades[at] = (exch_trade_print){.price_nano = price, .qty_lots = qty, .time_ns = now_ns,
-                                         .aggressor_side = side};
+    ins->trades[at] = (exch_trade_print){
+        .price_nano = price, .qty_lots = qty, .time_ns = now_ns, .aggressor_side = side};
     if (ins->trade_count < TRADE_RING)
         ins->trade_count++;
     else
@@ -260,7 +238,8 @@ static void record_trade(exch_instrument *ins, int64_t price, int64_t qty, uint8
 
 static int64_t crossing_lots(const exchange *x, const exch_instrument *ins, const book_order *o,
                              int64_t limit, int64_t wanted) {
-    const book_half *opposite = order_book_half_const(&ins->book, o->side == BOOK_BUY ? BOOK_SELL : BOOK_BUY);
+    const book_half *opposite =
+        order_book_half_const(&ins->book, o->side == BOOK_BUY ? BOOK_SELL : BOOK_BUY);
     int64_t available = 0;
     for (uint32_t l = 0; l < opposite->count && available < wanted; l++) {
         if (!order_book_crosses((book_side)o->side, limit, opposite->levels[l].price_nano))
@@ -363,7 +342,9 @@ static void arrive(exchange *x, uint32_t index, int64_t now_ns) {
     o->exchange_id = x->next_exchange_id++;
     report(x, o, EXCH_REPORT_ACK, 0, 0, 0, 0, now_ns);
     if (x->config.fill_delay_ns > 0 &&
-        heap_push(x, (pending_event){.due_ns = now_ns + x->config.fill_delay_ns, .kind = EV_MATCH, .index = index}))
+        heap_push(x, (pending_event){.due_ns = now_ns + x->config.fill_delay_ns,
+                                     .kind = EV_MATCH,
+                                     .index = index}))
         return;
     match(x, index, now_ns);
 }
@@ -378,7 +359,8 @@ static void cancel_now(exchange *x, uint64_t client_ref, int64_t now_ns) {
         finish_unfilled(x, index, EXCH_CANCEL_BY_CLIENT, now_ns);
         return;
     }
-    /* Acknowledged but not yet matched (fill delay): it ends here; its match event finds it dead. */
+    /* Acknowledged but not yet matched (fill delay): it ends here; its match event finds it dead.
+     */
     report(x, o, EXCH_REPORT_CANCELLED, o->qty_lots, 0, 0, EXCH_CANCEL_BY_CLIENT, now_ns);
     x->state[index].dead = true;
     map_erase(x, client_ref);
@@ -392,15 +374,26 @@ void exchange_submit(exchange *x, const exch_new_order *order, int64_t now_ns) {
         report(x, &rejected, EXCH_REPORT_REJECTED, 0, 0, 0, EXCH_REJECT_CAPACITY, now_ns);
         return;
     }
-    x->pool[index] = (book_order){.client_ref = order->client_ref, .owner = order->owner,
-                                  .instrument = order->instrument, .price_nano = order->price_nano,
-                                  .qty_lots = order->qty_lots, .side = (uint8_t)order->side,
-                                  .prev = BOOK_NONE, .next = BOOK_NONE};
+    x->pool[index] = (book_order){.client_ref = order->client_ref,
+                                  .owner = order->owner,
+                                  .instrument = order->instrument,
+                                  .price_nano = order->price_nano,
+                                  .qty_lots = order->qty_lots,
+                                  .side = (uint8_t)order->side,
+                                  .prev = BOOK_NONE,
+                                  .next = BOOK_NONE};
     x->state[index].type = (uint8_t)order->type;
     x->state[index].tif = (uint8_t)order->tif;
     if (order->client_ref != 0)
         map_put(x, order->client_ref, index);
-    if (!heap_push(x, (pending_event){.due_ns = now_ns + x->config.ack_delay_ns, .kind = EV_ARRIVE, .index = index})) {
+    if (x->config.ack_delay_ns == 0) {
+        /* No latency model: the order arrives now (the common case, and the fast path). */
+        arrive(x, index, now_ns);
+        return;
+    }
+    if (!heap_push(x, (pending_event){.due_ns = now_ns + x->config.ack_delay_ns,
+                                      .kind = EV_ARRIVE,
+                                      .index = index})) {
         slot_release(x, index);
         report(x, &rejected, EXCH_REPORT_REJECTED, 0, 0, 0, EXCH_REJECT_CAPACITY, now_ns);
     }
@@ -408,27 +401,36 @@ void exchange_submit(exchange *x, const exch_new_order *order, int64_t now_ns) {
 
 void exchange_cancel(exchange *x, uint64_t client_ref, int64_t now_ns) {
     /* Same delay as a new order: a cancel never overtakes the order it cancels. */
-    if (!heap_push(x, (pending_event){.due_ns = now_ns + x->config.ack_delay_ns, .kind = EV_CANCEL, .client_ref = client_ref}))
+    if (x->config.ack_delay_ns == 0 ||
+        !heap_push(x, (pending_event){.due_ns = now_ns + x->config.ack_delay_ns,
+                                      .kind = EV_CANCEL,
+                                      .client_ref = client_ref}))
         cancel_now(x, client_ref, now_ns);
 }
 
 /* ---- Market maker -------------------------------------------------------------------------- */
 
-static void mm_place(exchange *x, uint32_t instrument, book_side side, int64_t price, int64_t now_ns) {
+static void mm_place(exchange *x, uint32_t instrument, book_side side, int64_t price,
+                     int64_t now_ns) {
     exch_instrument *ins = &x->instruments[instrument];
     if (price < ins->limit_down_nano || price > ins->limit_up_nano || price <= 0)
         return;
     uint32_t index = slot_take(x);
     if (index == BOOK_NONE)
         return;
-    x->pool[index] = (book_order){.exchange_id = x->next_exchange_id++, .instrument = instrument,
-                                  .price_nano = price, .qty_lots = x->config.mm_lots_per_level,
-                                  .side = (uint8_t)side, .prev = BOOK_NONE, .next = BOOK_NONE};
+    x->pool[index] = (book_order){.exchange_id = x->next_exchange_id++,
+                                  .instrument = instrument,
+                                  .price_nano = price,
+                                  .qty_lots = x->config.mm_lots_per_level,
+                                  .side = (uint8_t)side,
+                                  .prev = BOOK_NONE,
+                                  .next = BOOK_NONE};
     x->state[index].type = EXCH_LIMIT;
     x->state[index].tif = EXCH_DAY;
     mm_quote quote = {.index = index, .exchange_id = x->pool[index].exchange_id};
     match(x, index, now_ns);
-    if (x->state[index].in_use && x->state[index].in_book && x->pool[index].exchange_id == quote.exchange_id)
+    if (x->state[index].in_use && x->state[index].in_book &&
+        x->pool[index].exchange_id == quote.exchange_id)
         ins->mm_quotes[ins->mm_quote_count++] = quote;
 }
 
@@ -436,8 +438,8 @@ static void mm_requote(exchange *x, uint32_t instrument, int64_t now_ns) {
     exch_instrument *ins = &x->instruments[instrument];
     for (uint32_t i = 0; i < ins->mm_quote_count; i++) {
         mm_quote q = ins->mm_quotes[i];
-        if (x->state[q.index].in_use && x->state[q.index].in_book && x->pool[q.index].exchange_id == q.exchange_id &&
-            x->pool[q.index].owner == 0) {
+        if (x->state[q.index].in_use && x->state[q.index].in_book &&
+            x->pool[q.index].exchange_id == q.exchange_id && x->pool[q.index].owner == 0) {
             order_book_remove(&ins->book, x->pool, q.index);
             slot_release(x, q.index);
         }
@@ -463,7 +465,9 @@ static void mm_refresh(exchange *x, uint32_t instrument, int64_t now_ns) {
     }
     if (ins->setup.trading)
         mm_requote(x, instrument, now_ns);
-    heap_push(x, (pending_event){.due_ns = now_ns + x->config.mm_refresh_ns, .kind = EV_MM_REFRESH, .index = instrument});
+    heap_push(x, (pending_event){.due_ns = now_ns + x->config.mm_refresh_ns,
+                                 .kind = EV_MM_REFRESH,
+                                 .index = instrument});
 }
 
 /* ---- Time ---------------------------------------------------------------------------------- */
@@ -472,15 +476,21 @@ void exchange_advance(exchange *x, int64_t now_ns) {
     while (x->heap_count > 0 && x->heap[0].due_ns <= now_ns) {
         pending_event ev = heap_pop(x);
         switch ((event_kind)ev.kind) {
-        case EV_ARRIVE: arrive(x, ev.index, ev.due_ns); break;
+        case EV_ARRIVE:
+            arrive(x, ev.index, ev.due_ns);
+            break;
         case EV_MATCH:
             if (x->state[ev.index].dead)
                 slot_release(x, ev.index);
             else
                 match(x, ev.index, ev.due_ns);
             break;
-        case EV_CANCEL: cancel_now(x, ev.client_ref, ev.due_ns); break;
-        case EV_MM_REFRESH: mm_refresh(x, ev.index, ev.due_ns); break;
+        case EV_CANCEL:
+            cancel_now(x, ev.client_ref, ev.due_ns);
+            break;
+        case EV_MM_REFRESH:
+            mm_refresh(x, ev.index, ev.due_ns);
+            break;
         }
     }
 }
@@ -491,7 +501,8 @@ int64_t exchange_next_due_ns(const exchange *x) {
 
 /* ---- Setup --------------------------------------------------------------------------------- */
 
-static bool setup_instrument(exchange *x, uint32_t i, const exch_instrument_setup *setup, int64_t start_ns) {
+static bool setup_instrument(exchange *x, uint32_t i, const exch_instrument_setup *setup,
+                             int64_t start_ns) {
     exch_instrument *ins = &x->instruments[i];
     ins->setup = *setup;
     if (order_book_init(&ins->book, x->config.levels_per_side) != 0)
@@ -503,7 +514,8 @@ static bool setup_instrument(exchange *x, uint32_t i, const exch_instrument_setu
     ins->last_price_nano = ref;
     ins->last_price_ns = start_ns;
     ins->mm_reference_nano = ref;
-    ins->mm_quotes = calloc((size_t)(2 * (x->config.mm_levels > 0 ? x->config.mm_levels : 1)), sizeof *ins->mm_quotes);
+    ins->mm_quotes = calloc((size_t)(2 * (x->config.mm_levels > 0 ? x->config.mm_levels : 1)),
+                            sizeof *ins->mm_quotes);
     return ins->mm_quotes != NULL;
 }
 
@@ -514,26 +526,22 @@ exchange *exchange_create(const exch_config *config, const exch_instrument_setup
         return NULL;
     x->config = *config;
     uint32_t capacity = config->max_orders;
-    size_t map_capacity = 16;
-    while (map_capacity < (size_t)capacity * 2)
-        map_capacity *= 2;
-    x->instruments = calloc(config->instrument_count ? config->instrument_count : 1, sizeof *x->instruments);
+    x->instruments =
+        calloc(config->instrument_count ? config->instrument_count : 1, sizeof *x->instruments);
     x->pool = calloc(capacity, sizeof *x->pool);
     x->state = calloc(capacity, sizeof *x->state);
     x->free_list = malloc(capacity * sizeof *x->free_list);
-    x->map_keys = malloc(map_capacity * sizeof *x->map_keys);
-    x->map_values = malloc(map_capacity * sizeof *x->map_values);
+    x->slot_of_ref = malloc((config->max_client_ref + 1) * sizeof *x->slot_of_ref);
     x->heap_capacity = capacity * 2 + config->instrument_count;
     x->heap = malloc(x->heap_capacity * sizeof *x->heap);
-    bool ok = x->instruments && x->pool && x->state && x->free_list && x->map_keys && x->map_values && x->heap;
+    bool ok = x->instruments && x->pool && x->state && x->free_list && x->slot_of_ref && x->heap;
     for (uint32_t i = 0; ok && i < config->instrument_count; i++)
         ok = setup_instrument(x, i, &instruments[i], start_ns);
     if (!ok) {
         exchange_destroy(x);
         return NULL;
     }
-    x->map_mask = map_capacity - 1;
-    memset(x->map_keys, 0xFF, map_capacity * sizeof *x->map_keys);
+    memset(x->slot_of_ref, 0xFF, (config->max_client_ref + 1) * sizeof *x->slot_of_ref);
     for (uint32_t i = 0; i < capacity; i++)
         x->free_list[i] = capacity - 1 - i;
     x->free_count = capacity;
@@ -559,8 +567,7 @@ void exchange_destroy(exchange *x) {
     free(x->pool);
     free(x->state);
     free(x->free_list);
-    free(x->map_keys);
-    free(x->map_values);
+    free(x->slot_of_ref);
     free(x->heap);
     free(x);
 }
@@ -569,10 +576,15 @@ bool exchange_restore(exchange *x, const exch_new_order *order, uint64_t exchang
     uint32_t index = slot_take(x);
     if (index == BOOK_NONE)
         return false;
-    x->pool[index] = (book_order){.exchange_id = exchange_id, .client_ref = order->client_ref,
-                                  .owner = order->owner, .instrument = order->instrument,
-                                  .price_nano = order->price_nano, .qty_lots = order->qty_lots,
-                                  .side = (uint8_t)order->side, .prev = BOOK_NONE, .next = BOOK_NONE};
+    x->pool[index] = (book_order){.exchange_id = exchange_id,
+                                  .client_ref = order->client_ref,
+                                  .owner = order->owner,
+                                  .instrument = order->instrument,
+                                  .price_nano = order->price_nano,
+                                  .qty_lots = order->qty_lots,
+                                  .side = (uint8_t)order->side,
+                                  .prev = BOOK_NONE,
+                                  .next = BOOK_NONE};
     x->state[index].type = EXCH_LIMIT;
     x->state[index].tif = EXCH_DAY;
     if (!order_book_insert(&x->instruments[order->instrument].book, x->pool, index)) {
@@ -586,7 +598,8 @@ bool exchange_restore(exchange *x, const exch_new_order *order, uint64_t exchang
     return true;
 }
 
-void exchange_set_last_price(exchange *x, uint32_t instrument, int64_t price_nano, int64_t time_ns) {
+void exchange_set_last_price(exchange *x, uint32_t instrument, int64_t price_nano,
+                             int64_t time_ns) {
     x->instruments[instrument].last_price_nano = price_nano;
     x->instruments[instrument].last_price_ns = time_ns;
 }
@@ -642,7 +655,8 @@ uint64_t exchange_state_hash(const exchange *x) {
         for (int s = BOOK_BUY; s <= BOOK_SELL; s++) {
             const book_half *half = order_book_half_const(&ins->book, (book_side)s);
             for (uint32_t l = 0; l < half->count; l++) {
-                h = mix(mix(h, (uint64_t)half->levels[l].price_nano), (uint64_t)half->levels[l].total_lots);
+                h = mix(mix(h, (uint64_t)half->levels[l].price_nano),
+                        (uint64_t)half->levels[l].total_lots);
                 for (uint32_t o = half->levels[l].head; o != BOOK_NONE; o = x->pool[o].next)
                     h = mix(h, x->pool[o].exchange_id);
             }

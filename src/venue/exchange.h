@@ -27,9 +27,9 @@ typedef enum {
 
 typedef enum {
     EXCH_CANCEL_BY_CLIENT = 1,
-    EXCH_CANCEL_NO_LIQUIDITY,    /* market order with nothing (more) to trade against */
-    EXCH_CANCEL_UNFILLED_REST,   /* FAK / FOK / best-price remainder */
-    EXCH_CANCEL_SELF_TRADE,      /* would have traded with the same owner's order */
+    EXCH_CANCEL_NO_LIQUIDITY,  /* market order with nothing (more) to trade against */
+    EXCH_CANCEL_UNFILLED_REST, /* FAK / FOK / best-price remainder */
+    EXCH_CANCEL_SELF_TRADE,    /* would have traded with the same owner's order */
 } exch_cancel_reason;
 
 typedef enum {
@@ -62,7 +62,8 @@ typedef struct exch_instrument_setup {
 
 typedef struct exch_config {
     uint32_t instrument_count;
-    uint32_t max_orders;       /* resting plus queued */
+    uint32_t max_orders;     /* resting plus queued */
+    uint64_t max_client_ref; /* client references are 1 ... max_client_ref (dense) */
     uint32_t levels_per_side;
     int64_t ack_delay_ns, fill_delay_ns;
     uint32_t reject_probability_ppm;

@@ -6,8 +6,10 @@
 #include <string.h>
 
 int order_book_init(order_book *b, uint32_t level_capacity) {
-    b->bids = (book_half){.levels = calloc(level_capacity, sizeof(book_level)), .capacity = level_capacity};
-    b->asks = (book_half){.levels = calloc(level_capacity, sizeof(book_level)), .capacity = level_capacity};
+    b->bids = (book_half){.levels = calloc(level_capacity, sizeof(book_level)),
+                          .capacity = level_capacity};
+    b->asks = (book_half){.levels = calloc(level_capacity, sizeof(book_level)),
+                          .capacity = level_capacity};
     if (b->bids.levels == NULL || b->asks.levels == NULL) {
         order_book_deinit(b);
         return -ENOMEM;
@@ -63,7 +65,8 @@ bool order_book_insert(order_book *b, book_order *pool, uint32_t index) {
         if (h->count == h->capacity)
             return false;
         memmove(&h->levels[at + 1], &h->levels[at], (h->count - at) * sizeof *h->levels);
-        h->levels[at] = (book_level){.price_nano = o->price_nano, .head = BOOK_NONE, .tail = BOOK_NONE};
+        h->levels[at] =
+            (book_level){.price_nano = o->price_nano, .head = BOOK_NONE, .tail = BOOK_NONE};
         h->count++;
     }
     book_level *level = &h->levels[at];

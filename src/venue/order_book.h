@@ -20,7 +20,7 @@ typedef struct book_order {
     uint32_t owner;      /* account + 1; 0 for the market maker */
     uint32_t instrument;
     int64_t price_nano;
-    int64_t qty_lots;    /* remaining */
+    int64_t qty_lots; /* remaining */
     uint8_t side;
     uint32_t prev, next; /* neighbours at the same level, or free-list link */
 } book_order;

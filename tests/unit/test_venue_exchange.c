@@ -21,7 +21,7 @@ static exch_instrument_setup setup = {.tick_nano = NANO / 100, .reference_price_
                                       .price_band_bp = 1000, .trading = true};
 
 static exch_config base_config(void) {
-    return (exch_config){.instrument_count = 1, .max_orders = 64, .levels_per_side = 16, .seed = 1,
+    return (exch_config){.instrument_count = 1, .max_orders = 64, .max_client_ref = 1000, .levels_per_side = 16, .seed = 1,
                          .first_exchange_id = 1000, .on_report = record};
 }
 
