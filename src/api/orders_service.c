@@ -63,8 +63,10 @@ static void run_place(engine *e, engine_job *base) {
     core_order_request *req = job->job.call->user;
     req->now_ns = engine_now_ns(e);
     job->result = core_place_order(&e->core, req);
+    /* A new order is reported as the broker accepted it (NEW), even when a zero-latency
+     * exchange has already answered by the time this function returns. */
     if (job->result.code == 0)
-        job->status_at_accept = job->result.order->status;
+        job->status_at_accept = job->result.duplicate ? job->result.order->status : ORDER_STATUS_NEW;
     if (job->result.code == 0 && req->source == ORDER_SOURCE_SYNC)
         engine_wait_for_order(e, base, job->result.order->index, ENGINE_WAIT_EXCHANGE_ANSWER);
     else
@@ -94,7 +96,7 @@ static void finish_post_order_async(engine *e, engine_job *base) {
         PB_NEW(call, PB(PostOrderAsyncResponse), PB_INIT(POST_ORDER_ASYNC_RESPONSE));
     r->order_request_id = (char *)order->key;
     /* A new order is NEW when accepted; a repeated key reports the stored order as it is now. */
-    r->execution_report_status = (int)(job->result.duplicate ? order->status : job->status_at_accept);
+    r->execution_report_status = (int)job->status_at_accept;
     r->_trade_intent_id_case = PB_ENUM(POST_ORDER_ASYNC_RESPONSE___TRADE_INTENT_ID_TRADE_INTENT_ID);
     r->trade_intent_id = (char *)order->intent_id;
     api_reply_message(call, &r->base);
