@@ -1,6 +1,8 @@
 # tinvestd — the two commands a newcomer needs are `make run` and `make test`.
 # Both install what is missing (scripts/install-deps.sh), build, and go.
 
+MAKEFLAGS += --no-print-directory
+
 BUILD_DIR      ?= build
 TEST_BUILD_DIR ?= build-asan
 JOBS           ?= $(shell nproc)

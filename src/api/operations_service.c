@@ -8,6 +8,7 @@
 #include "api/pb.h"
 #include "api/server.h"
 #include "core/valuation.h"
+#include "util/money.h"
 
 static const char *kind_name(instrument_kind kind) {
     switch (kind) {
@@ -197,6 +198,54 @@ static void get_portfolio(api_call *call, const ProtobufCMessage *request) {
     api_read_on_core(call, finish_portfolio);
 }
 
+typedef struct pay_in_job {
+    api_core_job job; /* must stay first */
+    int code;
+    int64_t balance_nano;
+} pay_in_job;
+
+static void run_pay_in(engine *e, engine_job *base) {
+    pay_in_job *job = (pay_in_job *)base;
+    const PB(SandboxPayInRequest) *in = (const PB(SandboxPayInRequest) *)job->job.call->request;
+    int64_t amount_nano = 0;
+    if (in->amount == NULL)
+        job->code = 30247;
+    else if (money_from_units_nano(in->amount->units, in->amount->nano, &amount_nano) != 0)
+        job->code = 30246;
+    else
+        job->code = core_pay_in(&e->core, job->job.call->token, in->account_id, in->amount->currency,
+                                amount_nano, engine_now_ns(e), &job->balance_nano);
+    engine_finish_after_commit(e, base);
+}
+
+static void finish_pay_in(engine *e, engine_job *base) {
+    pay_in_job *job = (pay_in_job *)base;
+    api_call *call = job->job.call;
+    if (base->refused) {
+        api_reply_error_status(call, GRPC_STATUS_UNAVAILABLE, 70003,
+                               "The broker cannot write its journal (disk full?); try again later");
+        return;
+    }
+    if (job->code != 0) {
+        api_reply_error(call, job->code);
+        return;
+    }
+    const PB(SandboxPayInRequest) *in = (const PB(SandboxPayInRequest) *)call->request;
+    PB(SandboxPayInResponse) *r = PB_NEW(call, PB(SandboxPayInResponse), PB_INIT(SANDBOX_PAY_IN_RESPONSE));
+    r->balance = pb_money(call, in->amount->currency, job->balance_nano);
+    api_reply_message(call, &r->base);
+}
+
+static void sandbox_pay_in(api_call *call, const ProtobufCMessage *request) {
+    api_core_job *job = api_core_job_new(call, sizeof(pay_in_job));
+    job->base.mutates = true;
+    api_core_job_submit(job, run_pay_in, finish_pay_in);
+}
+
+static void get_sandbox_accounts(api_call *call, const ProtobufCMessage *request) {
+    api_list_accounts(call, request, true);
+}
+
 #define OPERATIONS(service_name, method, type, fn)                                                 \
     {.service = service_name, .name = method, .request_type = &PB_DESC(type), .handle = fn}
 static api_method operations_methods[] = {
@@ -206,6 +255,8 @@ static api_method operations_methods[] = {
     OPERATIONS("SandboxService", "GetSandboxPositions", positions_request, get_positions),
     OPERATIONS("SandboxService", "GetSandboxPortfolio", portfolio_request, get_portfolio),
     OPERATIONS("SandboxService", "GetSandboxWithdrawLimits", withdraw_limits_request, get_withdraw_limits),
+    OPERATIONS("SandboxService", "SandboxPayIn", sandbox_pay_in_request, sandbox_pay_in),
+    OPERATIONS("SandboxService", "GetSandboxAccounts", get_accounts_request, get_sandbox_accounts),
 };
 
 const api_method *api_operations_methods(size_t *count) {

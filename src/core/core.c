@@ -460,6 +460,27 @@ void core_on_exchange_report(core *c, const core_exchange_report *report) {
     commit_event(c, &ev);
 }
 
+int core_pay_in(core *c, const token *tok, const char *account_id, const char *currency,
+                int64_t amount_nano, int64_t now_ns, int64_t *balance_nano) {
+    const account *acc;
+    int code = core_account_for(c, tok, account_id, true, &acc);
+    if (code != 0)
+        return code;
+    if (!acc->sandbox)
+        return 30022; /* `account_id` is invalid: only sandbox accounts can be topped up */
+    if (amount_nano <= 0 || currency == NULL || currency[0] == '\0' || strlen(currency) >= 8)
+        return 30246;
+    if (!ledger_cash_has_room(&c->ledger, acc->index, currency))
+        return 30258;
+    core_event ev = {.type = CORE_EVENT_CASH_ADJUSTED, .order = CORE_NO_ORDER, .time_ns = now_ns};
+    ev.u.cash.account = acc->index;
+    snprintf(ev.u.cash.currency, sizeof ev.u.cash.currency, "%s", currency);
+    ev.u.cash.amount_nano = amount_nano;
+    commit_event(c, &ev);
+    *balance_nano = ledger_cash_find(&c->ledger, acc->index, currency)->balance_nano;
+    return 0;
+}
+
 int core_max_lots_for(core *c, const token *tok, const char *account_id, const char *instrument_id,
                       bool has_price, int64_t price_nano, core_max_lots *out) {
     const account *acc;

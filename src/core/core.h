@@ -201,6 +201,10 @@ int core_order_price_for(core *c, const token *tok, const char *account_id,
                          const char *instrument_id, int32_t direction, int64_t quantity,
                          bool has_price, int64_t price_nano, core_order_price *out);
 
+/* SandboxPayIn: credits a sandbox account. Returns 0 (with the new balance) or a T-Invest code. */
+int core_pay_in(core *c, const token *tok, const char *account_id, const char *currency,
+                int64_t amount_nano, int64_t now_ns, int64_t *balance_nano);
+
 /* Resolves an account for reading: 0, 30021, 50004 or 40002. */
 int core_account_for(const core *c, const token *tok, const char *account_id, bool need_trade,
                      const account **out);

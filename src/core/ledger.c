@@ -35,6 +35,12 @@ const ledger_cash *ledger_cash_find(const ledger *lg, uint32_t account_index, co
     return NULL;
 }
 
+bool ledger_cash_has_room(const ledger *lg, uint32_t account_index, const char *currency) {
+    const ledger_cash *slots = &lg->cash[(size_t)account_index * REFDATA_MAX_CURRENCIES];
+    return ledger_cash_find(lg, account_index, currency) != NULL ||
+           slots[REFDATA_MAX_CURRENCIES - 1].currency[0] == '\0';
+}
+
 ledger_cash *ledger_cash_slot(ledger *lg, uint32_t account_index, const char *currency) {
     assert(account_index < lg->account_count && strlen(currency) < sizeof lg->cash[0].currency);
     ledger_cash *slots = &lg->cash[(size_t)account_index * REFDATA_MAX_CURRENCIES];

@@ -39,6 +39,8 @@ void ledger_deinit(ledger *lg);
  * already holds REFDATA_MAX_CURRENCIES other currencies. */
 ledger_cash *ledger_cash_slot(ledger *lg, uint32_t account_index, const char *currency);
 const ledger_cash *ledger_cash_find(const ledger *lg, uint32_t account_index, const char *currency);
+/* Whether the account holds `currency` already or has room for one more currency. */
+bool ledger_cash_has_room(const ledger *lg, uint32_t account_index, const char *currency);
 ledger_position *ledger_position_of(ledger *lg, uint32_t account_index, uint32_t instrument_index);
 const ledger_position *ledger_position_get(const ledger *lg, uint32_t account_index, uint32_t instrument_index);
 

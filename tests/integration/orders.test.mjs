@@ -296,3 +296,23 @@ test('GetOrderState and CancelOrder: unknown order 50005, foreign account 40002,
   assert.equal(refused.error?.details, '40002', 'but cannot cancel them');
   await api.orders.cancelOrder({ accountId: firstAccount, orderId: order.orderId, orderIdType: OrderIdType.ORDER_ID_TYPE_REQUEST });
 });
+
+test('sandbox: GetSandboxAccounts, not enough cash is 30034, SandboxPayIn tops up, the order then passes', async () => {
+  const sandbox = demoConfig.accounts.find((a) => a.sandbox);
+  const { accounts } = await api.sandbox.getSandboxAccounts({});
+  assert.deepEqual(accounts.map((a) => a.id), [sandbox.id]);
+  const big = asyncOrder({ accountId: sandbox.id, quantity: 100 }); // 100 lots of 10 at ~270 = 270 000 > 100 000
+  const sandboxClient = rawClient(server, (await import('tinkoff-invest-api/dist/generated/sandbox.js')).SandboxServiceDefinition, 't.demo.full');
+  const refused = await callRaw((o) => sandboxClient.postSandboxOrder(big, o));
+  assert.equal(refused.error?.details, '30034');
+  const topped = await api.sandbox.sandboxPayIn({ accountId: sandbox.id, amount: { currency: 'rub', units: 1000000, nano: 0 } });
+  assert.equal(topped.balance.units, 1100000);
+  const placed = await api.sandbox.postSandboxOrder(big);
+  assert.equal(placed.orderRequestId, big.orderId);
+  assert.match(placed.orderId, /^\d+$/);
+  const positions = await api.sandbox.getSandboxPositions({ accountId: sandbox.id });
+  assert.ok(positions.blocked.some((m) => m.currency === 'rub' && m.units > 0));
+  await api.sandbox.cancelSandboxOrder({ accountId: sandbox.id, orderId: big.orderId, orderIdType: OrderIdType.ORDER_ID_TYPE_REQUEST });
+  const notSandbox = await callRaw((o) => sandboxClient.sandboxPayIn({ accountId: firstAccount, amount: { currency: 'rub', units: 1, nano: 0 } }, o));
+  assert.equal(notSandbox.error?.details, '30022');
+});
