@@ -138,6 +138,16 @@ void venue_link_attach(engine_venue_link *link, core *c) {
 
 void venue_link_restore(engine_venue_link *link, int64_t now_ns) {
     core *c = link->core;
+    /* Exchange numbers and trade ids the broker has seen, finished orders included, are never
+     * reused: clients keep them, and the broker indexes orders by them. */
+    uint64_t last_exchange_id = 0, last_trade_id = 0;
+    for (uint32_t i = 0; i < c->order_count; i++)
+        if (c->orders[i].exchange_order_id > last_exchange_id)
+            last_exchange_id = c->orders[i].exchange_order_id;
+    for (uint32_t t = 0; t < c->trade_count; t++)
+        if (c->trades[t].trade_id > last_trade_id)
+            last_trade_id = c->trades[t].trade_id;
+    exchange_reserve_numbers(link->exchange, last_exchange_id, last_trade_id);
     for (uint32_t i = 0; i < c->order_count; i++) {
         const core_order *o = &c->orders[i];
         if (order_status_is_final(o->status))

@@ -598,6 +598,13 @@ bool exchange_restore(exchange *x, const exch_new_order *order, uint64_t exchang
     return true;
 }
 
+void exchange_reserve_numbers(exchange *x, uint64_t last_exchange_id, uint64_t last_trade_id) {
+    if (last_exchange_id >= x->next_exchange_id)
+        x->next_exchange_id = last_exchange_id + 1;
+    if (last_trade_id >= x->next_trade_id)
+        x->next_trade_id = last_trade_id + 1;
+}
+
 void exchange_set_last_price(exchange *x, uint32_t instrument, int64_t price_nano,
                              int64_t time_ns) {
     x->instruments[instrument].last_price_nano = price_nano;

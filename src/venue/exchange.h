@@ -111,6 +111,8 @@ int64_t exchange_next_due_ns(const exchange *x);
  * matching or reporting. The exchange numbers its later orders above every restored number. */
 bool exchange_restore(exchange *x, const exch_new_order *order, uint64_t exchange_id);
 void exchange_set_last_price(exchange *x, uint32_t instrument, int64_t price_nano, int64_t time_ns);
+/* After a restart: numbers already handed out must never be handed out again. */
+void exchange_reserve_numbers(exchange *x, uint64_t last_exchange_id, uint64_t last_trade_id);
 
 /* Market data. */
 const order_book *exchange_book(const exchange *x, uint32_t instrument);

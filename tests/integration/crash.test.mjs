@@ -84,6 +84,12 @@ async function verify(server, acked, attempted) {
       assert.equal(error.code, 5, `unacknowledged ${key}: found once or not at all`);
     }
   }
+  // Exchange numbers are never handed out twice, across restarts too.
+  const numbers = listed.orders.map((o) => o.orderId).filter((id) => /^\d+$/.test(id)).map(BigInt);
+  const fresh = randomOrder(true);
+  const placed = await api.orders.postOrder(fresh);
+  acked.set(fresh.orderId, fresh);
+  assert.ok(numbers.every((n) => BigInt(placed.orderId) > n), 'a new order gets a new exchange number');
   // Nothing filled (every order rests under the market), so cash is only moved to blocked.
   const positions = await api.operations.getPositions({ accountId: account.id });
   const sum = (list) => list.filter((m) => m.currency === 'rub').reduce((s, m) => s + m.units + m.nano / 1e9, 0);
