@@ -36,7 +36,8 @@ static void open_market(void *ctx, uint32_t instrument_index, core_market *out) 
     out->limit_up_nano = INT64_MAX / 4;
 }
 
-static int replay_into(void *ctx, uint16_t type, uint64_t seq, const void *payload, uint32_t length) {
+static int replay_into(void *ctx, uint16_t type, uint64_t seq, const void *payload,
+                       uint32_t length) {
     core *c = ctx;
     core_event ev;
     memcpy(&ev, payload, sizeof ev);
@@ -83,11 +84,15 @@ int main(int argc, char **argv) {
     /* Enough cash for every order, so that the broker accepts them all. */
     cfg.refdata.accounts[0].cash[0].value_nano = INT64_MAX / 4;
     const instrument *ins = &cfg.refdata.instruments[0];
-    core_config cc = {.refdata = &cfg.refdata, .commission_bp = 4, .max_orders = orders + 16,
-                      .max_trades = 16, .idempotency_retention_ns = INT64_MAX / 4, .id_seed = 1};
+    core_config cc = {.refdata = &cfg.refdata,
+                      .commission_bp = 4,
+                      .max_orders = orders + 16,
+                      .max_trades = 16,
+                      .idempotency_retention_ns = INT64_MAX / 4,
+                      .id_seed = 1};
     static core live;
-    if (core_init(&live, &cc) != 0 || journal_open(&writer, dir, JOURNAL_SYNC_NONE, 1ull << 30, NULL,
-                                                   NULL, error, sizeof error) != 0) {
+    if (core_init(&live, &cc) != 0 || journal_open(&writer, dir, JOURNAL_SYNC_NONE, 1ull << 30,
+                                                   NULL, NULL, error, sizeof error) != 0) {
         fprintf(stderr, "init failed %s\n", error);
         return 1;
     }
@@ -97,17 +102,26 @@ int main(int argc, char **argv) {
     for (uint32_t i = 0; i < orders; i++) {
         char key[UUID_TEXT_SIZE];
         uuid_format_from_bits(0xbe9c4, i, key);
-        core_order_request req = {.token = &cfg.refdata.tokens[0], .account_id = cfg.refdata.accounts[0].id,
-                                  .instrument_id = ins->uid, .key = key, .quantity = 1, .has_price = true,
-                                  .price_nano = ins->reference_price_nano, .direction = DIRECTION_BUY,
-                                  .type = ORDER_TYPE_LIMIT, .source = ORDER_SOURCE_ASYNC, .now_ns = i};
+        core_order_request req = {.token = &cfg.refdata.tokens[0],
+                                  .account_id = cfg.refdata.accounts[0].id,
+                                  .instrument_id = ins->uid,
+                                  .key = key,
+                                  .quantity = 1,
+                                  .has_price = true,
+                                  .price_nano = ins->reference_price_nano,
+                                  .direction = DIRECTION_BUY,
+                                  .type = ORDER_TYPE_LIMIT,
+                                  .source = ORDER_SOURCE_ASYNC,
+                                  .now_ns = i};
         core_result r = core_place_order(&live, &req);
         if (r.code != 0) {
             fprintf(stderr, "order %u refused with %d\n", i, r.code);
             return 1;
         }
-        core_exchange_report ack = {.kind = REPORT_ACK, .order = pending_ack,
-                                    .exchange_order_id = 10000000000ULL + i, .time_ns = i};
+        core_exchange_report ack = {.kind = REPORT_ACK,
+                                    .order = pending_ack,
+                                    .exchange_order_id = 10000000000ULL + i,
+                                    .time_ns = i};
         core_on_exchange_report(&live, &ack);
         if (i % (COMMIT_EVERY / 2) == 0 && journal_commit(&writer) != 0)
             abort();
@@ -123,7 +137,8 @@ int main(int argc, char **argv) {
     t0 = clock_monotonic_ns();
     journal reader;
     if (core_init(&replayed, &cc) != 0 ||
-        journal_open(&reader, dir, JOURNAL_SYNC_NONE, 1ull << 30, replay_into, &replayed, error, sizeof error) != 0) {
+        journal_open(&reader, dir, JOURNAL_SYNC_NONE, 1ull << 30, replay_into, &replayed, error,
+                     sizeof error) != 0) {
         fprintf(stderr, "replay failed: %s\n", error);
         return 1;
     }
@@ -144,13 +159,14 @@ int main(int argc, char **argv) {
     }
     double restart_s = (clock_monotonic_ns() - t0) / 1e9;
     bool same_snapshot = core_state_hash(&restored) == live_hash;
-    printf("recovery: %llu events (%u orders): append+apply %.2f s (%.0f events/s, no fsync); "
-           "replay %.2f s (%.0f events/s)%s; snapshot write %.2f s; restart from snapshot %.2f s%s; "
-           "peak RSS after building %ld MiB (%.0f bytes per resting order with its key)\n",
-           (unsigned long long)(live.next_seq - 1), orders, write_s, events / write_s, replay_s,
-           events / replay_s, same ? "" : " STATE MISMATCH", snapshot_s, restart_s,
-           same_snapshot ? "" : " STATE MISMATCH", rss_after_build / 1024,
-           rss_after_build * 1024.0 / orders);
+    printf(
+        "recovery: %llu events (%u orders): append+apply %.2f s (%.0f events/s, no fsync); "
+        "replay %.2f s (%.0f events/s)%s; snapshot write %.2f s; restart from snapshot %.2f s%s; "
+        "peak RSS after building %ld MiB (%.0f bytes per resting order with its key)\n",
+        (unsigned long long)(live.next_seq - 1), orders, write_s, events / write_s, replay_s,
+        events / replay_s, same ? "" : " STATE MISMATCH", snapshot_s, restart_s,
+        same_snapshot ? "" : " STATE MISMATCH", rss_after_build / 1024,
+        rss_after_build * 1024.0 / orders);
     core_deinit(&restored);
     core_deinit(&live);
     empty_dir(dir);

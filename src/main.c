@@ -33,44 +33,71 @@ typedef struct options {
 } options;
 
 static void usage(FILE *out) {
-    fprintf(out,
-            "usage: tinvestd --config FILE --data-dir DIR --listen HOST:PORT\n"
-            "                [--tls-listen HOST:PORT --tls-cert FILE --tls-key FILE]\n"
-            "                [--durability fsync|none] [--log-level debug|info|warn|error]\n"
-            "       tinvestd --check --config FILE --data-dir DIR\n"
-            "                (replays the journal, prints the state hash and exits)\n"
-            "Port 0 picks a free port; the first line printed names the chosen ports:\n"
-            "  listening plaintext=127.0.0.1:41234 tls=127.0.0.1:41235\n");
+    fprintf(out, "usage: tinvestd --config FILE --data-dir DIR --listen HOST:PORT\n"
+                 "                [--tls-listen HOST:PORT --tls-cert FILE --tls-key FILE]\n"
+                 "                [--durability fsync|none] [--log-level debug|info|warn|error]\n"
+                 "       tinvestd --check --config FILE --data-dir DIR\n"
+                 "                (replays the journal, prints the state hash and exits)\n"
+                 "Port 0 picks a free port; the first line printed names the chosen ports:\n"
+                 "  listening plaintext=127.0.0.1:41234 tls=127.0.0.1:41235\n");
 }
 
 static int parse_options(int argc, char **argv, options *opt) {
     static const struct option longopts[] = {
-        {"config", required_argument, NULL, 'c'},   {"data-dir", required_argument, NULL, 'd'},
-        {"listen", required_argument, NULL, 'l'},   {"tls-listen", required_argument, NULL, 't'},
-        {"tls-cert", required_argument, NULL, 'C'}, {"tls-key", required_argument, NULL, 'K'},
-        {"durability", required_argument, NULL, 'D'}, {"log-level", required_argument, NULL, 'L'},
-        {"help", no_argument, NULL, 'h'},          {"check", no_argument, NULL, 'k'},           {NULL, 0, NULL, 0},
+        {"config", required_argument, NULL, 'c'},
+        {"data-dir", required_argument, NULL, 'd'},
+        {"listen", required_argument, NULL, 'l'},
+        {"tls-listen", required_argument, NULL, 't'},
+        {"tls-cert", required_argument, NULL, 'C'},
+        {"tls-key", required_argument, NULL, 'K'},
+        {"durability", required_argument, NULL, 'D'},
+        {"log-level", required_argument, NULL, 'L'},
+        {"help", no_argument, NULL, 'h'},
+        {"check", no_argument, NULL, 'k'},
+        {NULL, 0, NULL, 0},
     };
     *opt = (options){.durability = "fsync", .log_level = "info"};
     int c;
     while ((c = getopt_long(argc, argv, "h", longopts, NULL)) != -1) {
         switch (c) {
-        case 'c': opt->config_path = optarg; break;
-        case 'd': opt->data_dir = optarg; break;
-        case 'l': opt->listen = optarg; break;
-        case 't': opt->tls_listen = optarg; break;
-        case 'C': opt->tls_cert = optarg; break;
-        case 'K': opt->tls_key = optarg; break;
-        case 'D': opt->durability = optarg; break;
-        case 'L': opt->log_level = optarg; break;
-        case 'h': usage(stdout); exit(0);
-        case 'k': opt->check_only = true; break;
-        default: return -1;
+        case 'c':
+            opt->config_path = optarg;
+            break;
+        case 'd':
+            opt->data_dir = optarg;
+            break;
+        case 'l':
+            opt->listen = optarg;
+            break;
+        case 't':
+            opt->tls_listen = optarg;
+            break;
+        case 'C':
+            opt->tls_cert = optarg;
+            break;
+        case 'K':
+            opt->tls_key = optarg;
+            break;
+        case 'D':
+            opt->durability = optarg;
+            break;
+        case 'L':
+            opt->log_level = optarg;
+            break;
+        case 'h':
+            usage(stdout);
+            exit(0);
+        case 'k':
+            opt->check_only = true;
+            break;
+        default:
+            return -1;
         }
     }
     if (opt->config_path == NULL || opt->data_dir == NULL ||
         (!opt->check_only && opt->listen == NULL && opt->tls_listen == NULL)) {
-        fprintf(stderr, "tinvestd: --config, --data-dir and --listen (or --tls-listen) are required\n");
+        fprintf(stderr,
+                "tinvestd: --config, --data-dir and --listen (or --tls-listen) are required\n");
         return -1;
     }
     if (opt->tls_listen != NULL && (opt->tls_cert == NULL || opt->tls_key == NULL)) {
@@ -165,14 +192,17 @@ int main(int argc, char **argv) {
         return 1;
     }
     engine_venue_settings link_settings = venue_settings_from(&config);
-    engine_venue_link *venue = venue_link_create(&config.refdata, &link_settings, clock_realtime_ns());
+    engine_venue_link *venue =
+        venue_link_create(&config.refdata, &link_settings, clock_realtime_ns());
     static engine broker;
     core_config broker_config = core_config_from(&config);
-    engine_config engine_settings = {.inbox_capacity = (uint32_t)config.queue_capacity, .max_batch = 256};
+    engine_config engine_settings = {.inbox_capacity = (uint32_t)config.queue_capacity,
+                                     .max_batch = 256};
     static stream_hub hub;
     static order_streams streams;
     if (venue == NULL || engine_init(&broker, &engine_settings, &broker_config, venue) != 0 ||
-        stream_hub_init(&hub, config.refdata.token_count, config.streams_per_token_per_method) != 0) {
+        stream_hub_init(&hub, config.refdata.token_count, config.streams_per_token_per_method) !=
+            0) {
         fprintf(stderr, "tinvestd: cannot start the broker core (out of memory?)\n");
         return 1;
     }
@@ -182,7 +212,8 @@ int main(int argc, char **argv) {
         log_warn("*** --durability none: the journal is written without fdatasync; acknowledged "
                  "orders can be lost in a crash. For backtests only. ***");
     static journal events;
-    if (engine_recover(&broker, &events, opt.data_dir, durable ? JOURNAL_SYNC_FSYNC : JOURNAL_SYNC_NONE,
+    if (engine_recover(&broker, &events, opt.data_dir,
+                       durable ? JOURNAL_SYNC_FSYNC : JOURNAL_SYNC_NONE,
                        (uint64_t)config.snapshot_every_events, error, sizeof error) != 0) {
         fprintf(stderr, "tinvestd: %s\n", error);
         return 1;

@@ -93,7 +93,8 @@ static void start_reply(api_call *call, grpc_op *ops, size_t op_count) {
     grpc_call_error rc = grpc_call_start_batch(call->call, ops, op_count, &call->tag, NULL);
     if (rc != GRPC_CALL_OK) {
         /* Only a programming error can make a first reply batch invalid. */
-        log_error("grpc_call_start_batch failed (%d) for %s", rc, call->method ? call->method->path : "?");
+        log_error("grpc_call_start_batch failed (%d) for %s", rc,
+                  call->method ? call->method->path : "?");
         abort();
     }
 }
@@ -133,7 +134,8 @@ void api_reply_error_message(api_call *call, int code, const char *message) {
     api_reply_error_status(call, entry->status, code, message != NULL ? message : entry->message);
 }
 
-void api_reply_error_status(api_call *call, grpc_status_code status, int code, const char *message) {
+void api_reply_error_status(api_call *call, grpc_status_code status, int code,
+                            const char *message) {
     if (call->answered)
         abort();
     char code_text[16];

@@ -18,7 +18,8 @@ void api_core_job_submit(api_core_job *job, void (*run)(engine *, engine_job *),
     job->base.finish = finish;
     job->base.received_ns = job->call->received_ns;
     if (!engine_submit(api_engine_of(job->call), &job->base))
-        api_reply_error_message(job->call, 80002, "The broker is overloaded: request queue is full");
+        api_reply_error_message(job->call, 80002,
+                                "The broker is overloaded: request queue is full");
 }
 
 static void run_read(engine *e, engine_job *job) {

@@ -20,11 +20,16 @@ static const refdata *refdata_of(const api_call *call) {
 
 static const char *kind_name(instrument_kind kind) {
     switch (kind) {
-    case INSTRUMENT_KIND_SHARE: return "share";
-    case INSTRUMENT_KIND_BOND: return "bond";
-    case INSTRUMENT_KIND_ETF: return "etf";
-    case INSTRUMENT_KIND_FUTURE: return "futures";
-    case INSTRUMENT_KIND_CURRENCY: return "currency";
+    case INSTRUMENT_KIND_SHARE:
+        return "share";
+    case INSTRUMENT_KIND_BOND:
+        return "bond";
+    case INSTRUMENT_KIND_ETF:
+        return "etf";
+    case INSTRUMENT_KIND_FUTURE:
+        return "futures";
+    case INSTRUMENT_KIND_CURRENCY:
+        return "currency";
     }
     return "";
 }
@@ -43,7 +48,7 @@ static const char *kind_name(instrument_kind kind) {
         (out)->trading_status = (ins)->trading_status;                                             \
         (out)->otc_flag = (ins)->otc;                                                              \
         (out)->buy_available_flag = (ins)->buy_available;                                          \
-        (out)->sell_available_flag = (ins)->sell_available;                                       \
+        (out)->sell_available_flag = (ins)->sell_available;                                        \
         (out)->short_enabled_flag = (ins)->short_enabled;                                          \
         (out)->min_price_increment = pb_quotation((call), (ins)->min_price_increment_nano);        \
         (out)->api_trade_available_flag = (ins)->api_trade_available;                              \
@@ -58,7 +63,7 @@ static const char *kind_name(instrument_kind kind) {
         (out)->dshort_min = pb_quotation((call), 0);                                               \
     } while (0)
 
-static PB(Share) *make_share(api_call *call, const instrument *ins) {
+static PB(Share) * make_share(api_call *call, const instrument *ins) {
     PB(Share) *out = PB_NEW(call, PB(Share), PB_INIT(SHARE));
     FILL_COMMON(call, out, ins);
     out->isin = (char *)ins->isin;
@@ -70,7 +75,7 @@ static PB(Share) *make_share(api_call *call, const instrument *ins) {
     return out;
 }
 
-static PB(Bond) *make_bond(api_call *call, const instrument *ins) {
+static PB(Bond) * make_bond(api_call *call, const instrument *ins) {
     PB(Bond) *out = PB_NEW(call, PB(Bond), PB_INIT(BOND));
     FILL_COMMON(call, out, ins);
     out->isin = (char *)ins->isin;
@@ -85,7 +90,7 @@ static PB(Bond) *make_bond(api_call *call, const instrument *ins) {
     return out;
 }
 
-static PB(Etf) *make_etf(api_call *call, const instrument *ins) {
+static PB(Etf) * make_etf(api_call *call, const instrument *ins) {
     PB(Etf) *out = PB_NEW(call, PB(Etf), PB_INIT(ETF));
     FILL_COMMON(call, out, ins);
     out->isin = (char *)ins->isin;
@@ -95,7 +100,7 @@ static PB(Etf) *make_etf(api_call *call, const instrument *ins) {
     return out;
 }
 
-static PB(Future) *make_future(api_call *call, const instrument *ins) {
+static PB(Future) * make_future(api_call *call, const instrument *ins) {
     PB(Future) *out = PB_NEW(call, PB(Future), PB_INIT(FUTURE));
     FILL_COMMON(call, out, ins);
     out->sector = (char *)ins->sector;
@@ -112,7 +117,7 @@ static PB(Future) *make_future(api_call *call, const instrument *ins) {
     return out;
 }
 
-static PB(Currency) *make_currency(api_call *call, const instrument *ins) {
+static PB(Currency) * make_currency(api_call *call, const instrument *ins) {
     PB(Currency) *out = PB_NEW(call, PB(Currency), PB_INIT(CURRENCY));
     FILL_COMMON(call, out, ins);
     out->isin = (char *)ins->isin;
@@ -121,7 +126,7 @@ static PB(Currency) *make_currency(api_call *call, const instrument *ins) {
     return out;
 }
 
-static PB(Instrument) *make_instrument(api_call *call, const instrument *ins) {
+static PB(Instrument) * make_instrument(api_call *call, const instrument *ins) {
     PB(Instrument) *out = PB_NEW(call, PB(Instrument), PB_INIT(INSTRUMENT));
     FILL_COMMON(call, out, ins);
     out->isin = (char *)ins->isin;
@@ -133,10 +138,11 @@ static PB(Instrument) *make_instrument(api_call *call, const instrument *ins) {
 
 /* Resolves an InstrumentRequest; answers the call with the T-Invest error and returns NULL
  * when the request is invalid or names nothing. */
-static const instrument *find_requested(api_call *call, const PB(InstrumentRequest) *req) {
+static const instrument *find_requested(api_call *call, const PB(InstrumentRequest) * req) {
     const refdata *rd = refdata_of(call);
-    bool has_class_code = req->_class_code_case != PB_ENUM(INSTRUMENT_REQUEST___CLASS_CODE__NOT_SET) &&
-                          req->class_code[0] != '\0';
+    bool has_class_code =
+        req->_class_code_case != PB_ENUM(INSTRUMENT_REQUEST___CLASS_CODE__NOT_SET) &&
+        req->class_code[0] != '\0';
     const instrument *found = NULL;
     switch ((int)req->id_type) {
     case PB_ENUM(INSTRUMENT_ID_TYPE__INSTRUMENT_ID_TYPE_FIGI):
@@ -189,18 +195,19 @@ static void get_instrument_by(api_call *call, const ProtobufCMessage *request) {
     const instrument *ins = find_requested(call, (const PB(InstrumentRequest) *)request);
     if (ins == NULL)
         return;
-    PB(InstrumentResponse) *resp = PB_NEW(call, PB(InstrumentResponse), PB_INIT(INSTRUMENT_RESPONSE));
+    PB(InstrumentResponse) *resp =
+        PB_NEW(call, PB(InstrumentResponse), PB_INIT(INSTRUMENT_RESPONSE));
     resp->instrument = make_instrument(call, ins);
     api_reply_message(call, &resp->base);
 }
 
 /* One "XxxBy" and one "Xxxs" handler per instrument kind; only the message types differ. */
-#define KIND_HANDLERS(by_fn, list_fn, KIND, Type, ListResponse, make, RESP1, RESPN)                              \
+#define KIND_HANDLERS(by_fn, list_fn, KIND, Type, ListResponse, make, RESP1, RESPN)                \
     static void by_fn(api_call *call, const ProtobufCMessage *request) {                           \
         const instrument *ins = find_requested_kind(call, request, KIND);                          \
         if (ins == NULL)                                                                           \
             return;                                                                                \
-        PB(Type##Response) *resp = PB_NEW(call, PB(Type##Response), PB_INIT(RESP1));              \
+        PB(Type##Response) *resp = PB_NEW(call, PB(Type##Response), PB_INIT(RESP1));               \
         resp->instrument = make(call, ins);                                                        \
         api_reply_message(call, &resp->base);                                                      \
     }                                                                                              \
@@ -214,14 +221,16 @@ static void get_instrument_by(api_call *call, const ProtobufCMessage *request) {
         api_reply_message(call, &resp->base);                                                      \
     }
 
-KIND_HANDLERS(share_by, shares, INSTRUMENT_KIND_SHARE, Share, SharesResponse, make_share, SHARE_RESPONSE,
-              SHARES_RESPONSE)
-KIND_HANDLERS(bond_by, bonds, INSTRUMENT_KIND_BOND, Bond, BondsResponse, make_bond, BOND_RESPONSE, BONDS_RESPONSE)
-KIND_HANDLERS(etf_by, etfs, INSTRUMENT_KIND_ETF, Etf, EtfsResponse, make_etf, ETF_RESPONSE, ETFS_RESPONSE)
-KIND_HANDLERS(future_by, futures, INSTRUMENT_KIND_FUTURE, Future, FuturesResponse, make_future, FUTURE_RESPONSE,
-              FUTURES_RESPONSE)
-KIND_HANDLERS(currency_by, currencies, INSTRUMENT_KIND_CURRENCY, Currency, CurrenciesResponse, make_currency,
-              CURRENCY_RESPONSE, CURRENCIES_RESPONSE)
+KIND_HANDLERS(share_by, shares, INSTRUMENT_KIND_SHARE, Share, SharesResponse, make_share,
+              SHARE_RESPONSE, SHARES_RESPONSE)
+KIND_HANDLERS(bond_by, bonds, INSTRUMENT_KIND_BOND, Bond, BondsResponse, make_bond, BOND_RESPONSE,
+              BONDS_RESPONSE)
+KIND_HANDLERS(etf_by, etfs, INSTRUMENT_KIND_ETF, Etf, EtfsResponse, make_etf, ETF_RESPONSE,
+              ETFS_RESPONSE)
+KIND_HANDLERS(future_by, futures, INSTRUMENT_KIND_FUTURE, Future, FuturesResponse, make_future,
+              FUTURE_RESPONSE, FUTURES_RESPONSE)
+KIND_HANDLERS(currency_by, currencies, INSTRUMENT_KIND_CURRENCY, Currency, CurrenciesResponse,
+              make_currency, CURRENCY_RESPONSE, CURRENCIES_RESPONSE)
 
 static bool matches_query(const instrument *ins, const char *query) {
     return strcasestr(ins->ticker, query) != NULL || strcasestr(ins->name, query) != NULL ||
@@ -235,16 +244,20 @@ static void find_instrument(api_call *call, const ProtobufCMessage *request) {
         api_reply_error(call, 30087);
         return;
     }
-    bool by_kind = req->_instrument_kind_case == PB_ENUM(FIND_INSTRUMENT_REQUEST___INSTRUMENT_KIND_INSTRUMENT_KIND) &&
+    bool by_kind = req->_instrument_kind_case ==
+                       PB_ENUM(FIND_INSTRUMENT_REQUEST___INSTRUMENT_KIND_INSTRUMENT_KIND) &&
                    req->instrument_kind != PB_ENUM(INSTRUMENT_TYPE__INSTRUMENT_TYPE_UNSPECIFIED);
-    bool by_api_flag = req->_api_trade_available_flag_case ==
-                       PB_ENUM(FIND_INSTRUMENT_REQUEST___API_TRADE_AVAILABLE_FLAG_API_TRADE_AVAILABLE_FLAG);
+    bool by_api_flag =
+        req->_api_trade_available_flag_case ==
+        PB_ENUM(FIND_INSTRUMENT_REQUEST___API_TRADE_AVAILABLE_FLAG_API_TRADE_AVAILABLE_FLAG);
     const refdata *rd = refdata_of(call);
-    PB(FindInstrumentResponse) *resp = PB_NEW(call, PB(FindInstrumentResponse), PB_INIT(FIND_INSTRUMENT_RESPONSE));
+    PB(FindInstrumentResponse) *resp =
+        PB_NEW(call, PB(FindInstrumentResponse), PB_INIT(FIND_INSTRUMENT_RESPONSE));
     resp->instruments = (PB(InstrumentShort) **)pb_array(call, rd->instrument_count);
     for (uint32_t i = 0; i < rd->instrument_count; i++) {
         const instrument *ins = &rd->instruments[i];
-        if (!matches_query(ins, req->query) || (by_kind && (int)ins->kind != (int)req->instrument_kind) ||
+        if (!matches_query(ins, req->query) ||
+            (by_kind && (int)ins->kind != (int)req->instrument_kind) ||
             (by_api_flag && ins->api_trade_available != (bool)req->api_trade_available_flag))
             continue;
         PB(InstrumentShort) *out = PB_NEW(call, PB(InstrumentShort), PB_INIT(INSTRUMENT_SHORT));
@@ -268,7 +281,7 @@ static void find_instrument(api_call *call, const ProtobufCMessage *request) {
 
 /* The embedded exchange trades around the clock, so every day of the asked period is a
  * trading day from 00:00 to 23:59:59 UTC for every exchange the instruments name. */
-static PB(TradingDay) *make_trading_day(api_call *call, int64_t day_s) {
+static PB(TradingDay) * make_trading_day(api_call *call, int64_t day_s) {
     PB(TradingDay) *day = PB_NEW(call, PB(TradingDay), PB_INIT(TRADING_DAY));
     day->date = pb_timestamp_s(call, day_s);
     day->is_trading_day = true;
@@ -297,21 +310,26 @@ static void trading_schedules(api_call *call, const ProtobufCMessage *request) {
         api_reply_error(call, 30002);
         return;
     }
-    bool one_exchange = req->_exchange_case != PB_ENUM(TRADING_SCHEDULES_REQUEST___EXCHANGE__NOT_SET) &&
-                        req->exchange[0] != '\0';
+    bool one_exchange =
+        req->_exchange_case != PB_ENUM(TRADING_SCHEDULES_REQUEST___EXCHANGE__NOT_SET) &&
+        req->exchange[0] != '\0';
     const refdata *rd = refdata_of(call);
-    PB(TradingSchedulesResponse) *resp = PB_NEW(call, PB(TradingSchedulesResponse), PB_INIT(TRADING_SCHEDULES_RESPONSE));
+    PB(TradingSchedulesResponse) *resp =
+        PB_NEW(call, PB(TradingSchedulesResponse), PB_INIT(TRADING_SCHEDULES_RESPONSE));
     resp->exchanges = (PB(TradingSchedule) **)pb_array(call, rd->instrument_count);
     for (uint32_t i = 0; i < rd->instrument_count; i++) {
         const char *exchange = rd->instruments[i].exchange;
-        if (exchange_listed_before(rd, i) || (one_exchange && strcasecmp(exchange, req->exchange) != 0))
+        if (exchange_listed_before(rd, i) ||
+            (one_exchange && strcasecmp(exchange, req->exchange) != 0))
             continue;
-        PB(TradingSchedule) *schedule = PB_NEW(call, PB(TradingSchedule), PB_INIT(TRADING_SCHEDULE));
+        PB(TradingSchedule) *schedule =
+            PB_NEW(call, PB(TradingSchedule), PB_INIT(TRADING_SCHEDULE));
         schedule->exchange = (char *)exchange;
         size_t days = (size_t)((to_s - from_s) / SECONDS_PER_DAY + 1);
         schedule->days = (PB(TradingDay) **)pb_array(call, days);
         for (size_t d = 0; d < days; d++)
-            schedule->days[schedule->n_days++] = make_trading_day(call, from_s + (int64_t)d * SECONDS_PER_DAY);
+            schedule->days[schedule->n_days++] =
+                make_trading_day(call, from_s + (int64_t)d * SECONDS_PER_DAY);
         resp->exchanges[resp->n_exchanges++] = schedule;
     }
     if (one_exchange && resp->n_exchanges == 0) {
@@ -322,7 +340,10 @@ static void trading_schedules(api_call *call, const ProtobufCMessage *request) {
 }
 
 #define INSTRUMENTS(method, type, fn)                                                              \
-    {.service = "InstrumentsService", .name = method, .request_type = &PB_DESC(type), .handle = fn}
+    {                                                                                              \
+        .service = "InstrumentsService", .name = method, .request_type = &PB_DESC(type),           \
+        .handle = fn                                                                               \
+    }
 static api_method instruments_methods[] = {
     INSTRUMENTS("GetInstrumentBy", instrument_request, get_instrument_by),
     INSTRUMENTS("ShareBy", instrument_request, share_by),

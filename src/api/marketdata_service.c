@@ -40,13 +40,13 @@ static const instrument *requested_instrument(api_call *call, const char *instru
          ? (req)->instrument_id                                                                    \
          : ((req)->_figi_case == PB_ENUM(REQ##___FIGI_FIGI) ? (req)->figi : ""))
 
-static const char *book_instrument_id(const PB(GetOrderBookRequest) *req) {
+static const char *book_instrument_id(const PB(GetOrderBookRequest) * req) {
     return INSTRUMENT_OR_FIGI(req, GET_ORDER_BOOK_REQUEST);
 }
-static const char *status_instrument_id(const PB(GetTradingStatusRequest) *req) {
+static const char *status_instrument_id(const PB(GetTradingStatusRequest) * req) {
     return INSTRUMENT_OR_FIGI(req, GET_TRADING_STATUS_REQUEST);
 }
-static const char *trades_instrument_id(const PB(GetLastTradesRequest) *req) {
+static const char *trades_instrument_id(const PB(GetLastTradesRequest) * req) {
     return INSTRUMENT_OR_FIGI(req, GET_LAST_TRADES_REQUEST);
 }
 #pragma GCC diagnostic pop
@@ -55,7 +55,7 @@ static engine_venue_link *venue_of(engine *e) {
     return e->venue;
 }
 
-static PB(Order) **levels(api_call *call, const venue_link_level *in, uint32_t n) {
+static PB(Order) * *levels(api_call *call, const venue_link_level *in, uint32_t n) {
     PB(Order) **out = (PB(Order) **)pb_array(call, n);
     for (uint32_t i = 0; i < n; i++) {
         out[i] = PB_NEW(call, PB(Order), PB_INIT(ORDER));
@@ -75,7 +75,8 @@ static void finish_order_book(engine *e, engine_job *base) {
     const instrument *ins = refdata_find_instrument_id(refdata_of(call), book_instrument_id(in));
     venue_link_book *book = api_call_alloc(call, sizeof *book);
     venue_link_order_book(venue_of(e), ins->index, (uint32_t)in->depth, book);
-    PB(GetOrderBookResponse) *r = PB_NEW(call, PB(GetOrderBookResponse), PB_INIT(GET_ORDER_BOOK_RESPONSE));
+    PB(GetOrderBookResponse) *r =
+        PB_NEW(call, PB(GetOrderBookResponse), PB_INIT(GET_ORDER_BOOK_RESPONSE));
     r->figi = (char *)ins->figi;
     r->depth = in->depth;
     r->bids = levels(call, book->bids, book->bid_count);
@@ -110,7 +111,8 @@ static void finish_last_prices(engine *e, engine_job *base) {
     const PB(GetLastPricesRequest) *in = (const PB(GetLastPricesRequest) *)call->request;
     const refdata *rd = refdata_of(call);
     size_t wanted = in->n_instrument_id ? in->n_instrument_id : rd->instrument_count;
-    PB(GetLastPricesResponse) *r = PB_NEW(call, PB(GetLastPricesResponse), PB_INIT(GET_LAST_PRICES_RESPONSE));
+    PB(GetLastPricesResponse) *r =
+        PB_NEW(call, PB(GetLastPricesResponse), PB_INIT(GET_LAST_PRICES_RESPONSE));
     r->last_prices = (PB(LastPrice) **)pb_array(call, wanted);
     for (size_t i = 0; i < wanted; i++) {
         const instrument *ins = in->n_instrument_id
@@ -139,10 +141,11 @@ static void get_last_prices(api_call *call, const ProtobufCMessage *request) {
     api_read_on_core(call, finish_last_prices);
 }
 
-static PB(GetTradingStatusResponse) *status_of(api_call *call, engine *e, const instrument *ins) {
+static PB(GetTradingStatusResponse) * status_of(api_call *call, engine *e, const instrument *ins) {
     bool trading = ins->trading_status == SECURITY_TRADING_STATUS_NORMAL_TRADING &&
                    venue_link_trading(venue_of(e), ins->index);
-    PB(GetTradingStatusResponse) *s = PB_NEW(call, PB(GetTradingStatusResponse), PB_INIT(GET_TRADING_STATUS_RESPONSE));
+    PB(GetTradingStatusResponse) *s =
+        PB_NEW(call, PB(GetTradingStatusResponse), PB_INIT(GET_TRADING_STATUS_RESPONSE));
     s->figi = (char *)ins->figi;
     s->trading_status = trading ? SECURITY_TRADING_STATUS_NORMAL_TRADING
                                 : (ins->trading_status != SECURITY_TRADING_STATUS_NORMAL_TRADING
@@ -174,7 +177,8 @@ static void get_trading_status(api_call *call, const ProtobufCMessage *request) 
 static void finish_trading_statuses(engine *e, engine_job *base) {
     api_call *call = ((api_core_job *)base)->call;
     const PB(GetTradingStatusesRequest) *in = (const PB(GetTradingStatusesRequest) *)call->request;
-    PB(GetTradingStatusesResponse) *r = PB_NEW(call, PB(GetTradingStatusesResponse), PB_INIT(GET_TRADING_STATUSES_RESPONSE));
+    PB(GetTradingStatusesResponse) *r =
+        PB_NEW(call, PB(GetTradingStatusesResponse), PB_INIT(GET_TRADING_STATUSES_RESPONSE));
     r->trading_statuses = (PB(GetTradingStatusResponse) **)pb_array(call, in->n_instrument_id);
     for (size_t i = 0; i < in->n_instrument_id; i++)
         r->trading_statuses[r->n_trading_statuses++] =
@@ -205,8 +209,10 @@ static void finish_last_trades(engine *e, engine_job *base) {
     int64_t to_ns = time_ns_of(in->to, engine_now_ns(e));
     int64_t from_ns = time_ns_of(in->from, to_ns - DEFAULT_TRADES_WINDOW_NS);
     venue_link_trade *trades = api_call_alloc(call, MAX_LAST_TRADES * sizeof *trades);
-    uint32_t n = venue_link_last_trades(venue_of(e), ins->index, from_ns, to_ns, trades, MAX_LAST_TRADES);
-    PB(GetLastTradesResponse) *r = PB_NEW(call, PB(GetLastTradesResponse), PB_INIT(GET_LAST_TRADES_RESPONSE));
+    uint32_t n =
+        venue_link_last_trades(venue_of(e), ins->index, from_ns, to_ns, trades, MAX_LAST_TRADES);
+    PB(GetLastTradesResponse) *r =
+        PB_NEW(call, PB(GetLastTradesResponse), PB_INIT(GET_LAST_TRADES_RESPONSE));
     r->trades = (PB(Trade) **)pb_array(call, n);
     for (uint32_t i = 0; i < n; i++) {
         PB(Trade) *t = PB_NEW(call, PB(Trade), PB_INIT(TRADE));
@@ -236,7 +242,7 @@ static void get_last_trades(api_call *call, const ProtobufCMessage *request) {
 }
 
 #define MARKETDATA(method, type, fn)                                                               \
-    {.service = "MarketDataService", .name = method, .request_type = &PB_DESC(type), .handle = fn}
+    { .service = "MarketDataService", .name = method, .request_type = &PB_DESC(type), .handle = fn }
 static api_method marketdata_methods[] = {
     MARKETDATA("GetOrderBook", get_order_book_request, get_order_book),
     MARKETDATA("GetLastPrices", get_last_prices_request, get_last_prices),

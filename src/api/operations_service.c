@@ -12,11 +12,16 @@
 
 static const char *kind_name(instrument_kind kind) {
     switch (kind) {
-    case INSTRUMENT_KIND_SHARE: return "share";
-    case INSTRUMENT_KIND_BOND: return "bond";
-    case INSTRUMENT_KIND_ETF: return "etf";
-    case INSTRUMENT_KIND_FUTURE: return "futures";
-    case INSTRUMENT_KIND_CURRENCY: return "currency";
+    case INSTRUMENT_KIND_SHARE:
+        return "share";
+    case INSTRUMENT_KIND_BOND:
+        return "bond";
+    case INSTRUMENT_KIND_ETF:
+        return "etf";
+    case INSTRUMENT_KIND_FUTURE:
+        return "futures";
+    case INSTRUMENT_KIND_CURRENCY:
+        return "currency";
     }
     return "";
 }
@@ -53,7 +58,8 @@ static void finish_positions(engine *e, engine_job *base) {
     r->blocked = (PB(MoneyValue) **)pb_array(call, n);
     for (size_t i = 0; i < n; i++) {
         /* `money` is what is free; `blocked` what open orders hold, as the real API reports. */
-        r->money[r->n_money++] = pb_money(call, cash[i].currency, cash[i].balance_nano - cash[i].blocked_nano);
+        r->money[r->n_money++] =
+            pb_money(call, cash[i].currency, cash[i].balance_nano - cash[i].blocked_nano);
         if (cash[i].blocked_nano != 0)
             r->blocked[r->n_blocked++] = pb_money(call, cash[i].currency, cash[i].blocked_nano);
     }
@@ -65,7 +71,8 @@ static void finish_positions(engine *e, engine_job *base) {
             continue;
         const instrument *ins = &c->refdata->instruments[i];
         if (ins->kind == INSTRUMENT_KIND_FUTURE) {
-            PB(PositionsFutures) *f = PB_NEW(call, PB(PositionsFutures), PB_INIT(POSITIONS_FUTURES));
+            PB(PositionsFutures) *f =
+                PB_NEW(call, PB(PositionsFutures), PB_INIT(POSITIONS_FUTURES));
             f->figi = (char *)ins->figi;
             f->blocked = pos->blocked_units;
             f->balance = pos->balance_units - pos->blocked_units;
@@ -76,7 +83,8 @@ static void finish_positions(engine *e, engine_job *base) {
             r->futures[r->n_futures++] = f;
             continue;
         }
-        PB(PositionsSecurities) *s = PB_NEW(call, PB(PositionsSecurities), PB_INIT(POSITIONS_SECURITIES));
+        PB(PositionsSecurities) *s =
+            PB_NEW(call, PB(PositionsSecurities), PB_INIT(POSITIONS_SECURITIES));
         s->figi = (char *)ins->figi;
         s->blocked = pos->blocked_units;
         s->balance = pos->balance_units - pos->blocked_units;
@@ -96,13 +104,15 @@ static void finish_withdraw_limits(engine *e, engine_job *base) {
     const account *acc = readable_account(e, call, in->account_id);
     if (acc == NULL)
         return;
-    PB(WithdrawLimitsResponse) *r = PB_NEW(call, PB(WithdrawLimitsResponse), PB_INIT(WITHDRAW_LIMITS_RESPONSE));
+    PB(WithdrawLimitsResponse) *r =
+        PB_NEW(call, PB(WithdrawLimitsResponse), PB_INIT(WITHDRAW_LIMITS_RESPONSE));
     const ledger_cash *cash;
     size_t n = cash_slots(&e->core.ledger, acc->index, &cash);
     r->money = (PB(MoneyValue) **)pb_array(call, n);
     r->blocked = (PB(MoneyValue) **)pb_array(call, n);
     for (size_t i = 0; i < n; i++) {
-        r->money[r->n_money++] = pb_money(call, cash[i].currency, cash[i].balance_nano - cash[i].blocked_nano);
+        r->money[r->n_money++] =
+            pb_money(call, cash[i].currency, cash[i].balance_nano - cash[i].blocked_nano);
         if (cash[i].blocked_nano != 0)
             r->blocked[r->n_blocked++] = pb_money(call, cash[i].currency, cash[i].blocked_nano);
     }
@@ -114,9 +124,9 @@ typedef struct portfolio_totals {
     int64_t cash_rub, expected_yield;
 } portfolio_totals;
 
-static PB(PortfolioPosition) *portfolio_position(api_call *call, const core *c,
-                                                 const instrument *ins, const ledger_position *pos,
-                                                 portfolio_totals *totals) {
+static PB(PortfolioPosition) * portfolio_position(api_call *call, const core *c,
+                                                  const instrument *ins, const ledger_position *pos,
+                                                  portfolio_totals *totals) {
     core_market market;
     core_market_view(c, ins->index, &market);
     int64_t price = market.last_price_nano ? market.last_price_nano : ins->reference_price_nano;
@@ -213,8 +223,9 @@ static void run_pay_in(engine *e, engine_job *base) {
     else if (money_from_units_nano(in->amount->units, in->amount->nano, &amount_nano) != 0)
         job->code = 30246;
     else
-        job->code = core_pay_in(&e->core, job->job.call->token, in->account_id, in->amount->currency,
-                                amount_nano, engine_now_ns(e), &job->balance_nano);
+        job->code =
+            core_pay_in(&e->core, job->job.call->token, in->account_id, in->amount->currency,
+                        amount_nano, engine_now_ns(e), &job->balance_nano);
     engine_finish_after_commit(e, base);
 }
 
@@ -231,7 +242,8 @@ static void finish_pay_in(engine *e, engine_job *base) {
         return;
     }
     const PB(SandboxPayInRequest) *in = (const PB(SandboxPayInRequest) *)call->request;
-    PB(SandboxPayInResponse) *r = PB_NEW(call, PB(SandboxPayInResponse), PB_INIT(SANDBOX_PAY_IN_RESPONSE));
+    PB(SandboxPayInResponse) *r =
+        PB_NEW(call, PB(SandboxPayInResponse), PB_INIT(SANDBOX_PAY_IN_RESPONSE));
     r->balance = pb_money(call, in->amount->currency, job->balance_nano);
     api_reply_message(call, &r->base);
 }
@@ -247,14 +259,16 @@ static void get_sandbox_accounts(api_call *call, const ProtobufCMessage *request
 }
 
 #define OPERATIONS(service_name, method, type, fn)                                                 \
-    {.service = service_name, .name = method, .request_type = &PB_DESC(type), .handle = fn}
+    { .service = service_name, .name = method, .request_type = &PB_DESC(type), .handle = fn }
 static api_method operations_methods[] = {
     OPERATIONS("OperationsService", "GetPositions", positions_request, get_positions),
     OPERATIONS("OperationsService", "GetPortfolio", portfolio_request, get_portfolio),
-    OPERATIONS("OperationsService", "GetWithdrawLimits", withdraw_limits_request, get_withdraw_limits),
+    OPERATIONS("OperationsService", "GetWithdrawLimits", withdraw_limits_request,
+               get_withdraw_limits),
     OPERATIONS("SandboxService", "GetSandboxPositions", positions_request, get_positions),
     OPERATIONS("SandboxService", "GetSandboxPortfolio", portfolio_request, get_portfolio),
-    OPERATIONS("SandboxService", "GetSandboxWithdrawLimits", withdraw_limits_request, get_withdraw_limits),
+    OPERATIONS("SandboxService", "GetSandboxWithdrawLimits", withdraw_limits_request,
+               get_withdraw_limits),
     OPERATIONS("SandboxService", "SandboxPayIn", sandbox_pay_in_request, sandbox_pay_in),
     OPERATIONS("SandboxService", "GetSandboxAccounts", get_accounts_request, get_sandbox_accounts),
 };

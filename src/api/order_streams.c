@@ -72,7 +72,7 @@ static grpc_slice trades_ping(api_stream *stream, int64_t now_ns) {
 /* Resolves the requested accounts into the subscriber's account set; an empty list means every
  * account the token can see. Returns 0 or the T-Invest code of the first account refused. */
 static int select_accounts(api_call *call, char **ids, size_t n, stream_subscriber *sub,
-                           PB(SubscriptionResponse) *reply) {
+                           PB(SubscriptionResponse) * reply) {
     const refdata *rd = &call->server->config->refdata;
     reply->accounts = (char **)pb_array(call, n ? n : rd->account_count);
     if (n == 0) {
@@ -96,16 +96,16 @@ static int select_accounts(api_call *call, char **ids, size_t n, stream_subscrib
     return 0;
 }
 
-typedef grpc_slice (*wrap_subscription_fn)(PB(SubscriptionResponse) *sub_reply);
+typedef grpc_slice (*wrap_subscription_fn)(PB(SubscriptionResponse) * sub_reply);
 
-static grpc_slice wrap_order_state_subscription(PB(SubscriptionResponse) *sub_reply) {
+static grpc_slice wrap_order_state_subscription(PB(SubscriptionResponse) * sub_reply) {
     PB(OrderStateStreamResponse) msg = PB_INIT(ORDER_STATE_STREAM_RESPONSE);
     msg.payload_case = PB_ENUM(ORDER_STATE_STREAM_RESPONSE__PAYLOAD_SUBSCRIPTION);
     msg.subscription = sub_reply;
     return pack(&msg.base);
 }
 
-static grpc_slice wrap_trades_subscription(PB(SubscriptionResponse) *sub_reply) {
+static grpc_slice wrap_trades_subscription(PB(SubscriptionResponse) * sub_reply) {
     PB(TradesStreamResponse) msg = PB_INIT(TRADES_STREAM_RESPONSE);
     msg.payload_case = PB_ENUM(TRADES_STREAM_RESPONSE__PAYLOAD_SUBSCRIPTION);
     msg.subscription = sub_reply;
@@ -126,8 +126,8 @@ typedef struct stream_request {
 static void subscribe(api_call *call, const stream_request *req) {
     if (req->has_ping && (req->ping_ms < req->ping_min_ms || req->ping_ms > req->ping_max_ms)) {
         char text[128];
-        snprintf(text, sizeof text, "Invalid parameter: `%s` must be from %d to %d", req->ping_field,
-                 req->ping_min_ms, req->ping_max_ms);
+        snprintf(text, sizeof text, "Invalid parameter: `%s` must be from %d to %d",
+                 req->ping_field, req->ping_min_ms, req->ping_max_ms);
         api_reply_error_message(call, 30102, text);
         return;
     }
@@ -137,7 +137,8 @@ static void subscribe(api_call *call, const stream_request *req) {
     s->hub = call->server->app->hub;
     s->sub.kind = req->kind;
     s->sub.token_index = (uint32_t)(call->token - call->server->config->refdata.tokens);
-    PB(SubscriptionResponse) *reply = PB_NEW(call, PB(SubscriptionResponse), PB_INIT(SUBSCRIPTION_RESPONSE));
+    PB(SubscriptionResponse) *reply =
+        PB_NEW(call, PB(SubscriptionResponse), PB_INIT(SUBSCRIPTION_RESPONSE));
     int code = select_accounts(call, req->accounts, req->account_count, &s->sub, reply);
     if (code == 0 && !stream_hub_add(s->hub, &s->sub)) {
         free(s);
@@ -148,8 +149,9 @@ static void subscribe(api_call *call, const stream_request *req) {
     uuid_generate_v4(stream_id);
     reply->tracking_id = call->tracking_id;
     reply->stream_id = stream_id;
-    reply->status = code == 0 ? PB_ENUM(RESULT_SUBSCRIPTION_STATUS__RESULT_SUBSCRIPTION_STATUS_OK)
-                              : PB_ENUM(RESULT_SUBSCRIPTION_STATUS__RESULT_SUBSCRIPTION_STATUS_ERROR);
+    reply->status = code == 0
+                        ? PB_ENUM(RESULT_SUBSCRIPTION_STATUS__RESULT_SUBSCRIPTION_STATUS_OK)
+                        : PB_ENUM(RESULT_SUBSCRIPTION_STATUS__RESULT_SUBSCRIPTION_STATUS_ERROR);
     if (code != 0) {
         /* The subscription itself reports the refusal, then the stream ends with the error. */
         PB(ErrorDetail) *error = PB_NEW(call, PB(ErrorDetail), PB_INIT(ERROR_DETAIL));
@@ -160,14 +162,15 @@ static void subscribe(api_call *call, const stream_request *req) {
     }
     grpc_slice first = req->wrap(reply);
     int64_t ping_ns = (int64_t)(req->has_ping ? req->ping_ms : DEFAULT_PING_MS) * 1000000;
-    api_stream *stream = api_stream_open(call, (uint32_t)call->server->config->stream_backlog_messages,
-                                         first, ping_ns, code == 0 ? req->make_ping : NULL,
-                                         code == 0 ? on_stream_closed : NULL, s);
+    api_stream *stream = api_stream_open(
+        call, (uint32_t)call->server->config->stream_backlog_messages, first, ping_ns,
+        code == 0 ? req->make_ping : NULL, code == 0 ? on_stream_closed : NULL, s);
     grpc_slice_unref(first);
     memcpy(stream->stream_id, stream_id, UUID_TEXT_SIZE);
     if (code != 0) {
         free(s);
-        api_stream_finish(stream, GRPC_STATUS_PERMISSION_DENIED, code, "Insufficient privileges", false);
+        api_stream_finish(stream, GRPC_STATUS_PERMISSION_DENIED, code, "Insufficient privileges",
+                          false);
         api_stream_release(stream);
         return;
     }
@@ -178,23 +181,33 @@ static void subscribe(api_call *call, const stream_request *req) {
 static void order_state_stream(api_call *call, const ProtobufCMessage *request) {
     const PB(OrderStateStreamRequest) *in = (const PB(OrderStateStreamRequest) *)request;
     stream_request req = {
-        .kind = STREAM_KIND_ORDER_STATE, .accounts = in->accounts, .account_count = in->n_accounts,
+        .kind = STREAM_KIND_ORDER_STATE,
+        .accounts = in->accounts,
+        .account_count = in->n_accounts,
         .has_ping = in->_ping_delay_millis_case ==
                     PB_ENUM(ORDER_STATE_STREAM_REQUEST___PING_DELAY_MILLIS_PING_DELAY_MILLIS),
-        .ping_ms = in->ping_delay_millis, .ping_min_ms = ORDER_STATE_PING_MIN_MS,
-        .ping_max_ms = ORDER_STATE_PING_MAX_MS, .ping_field = "ping_delay_millis",
-        .wrap = wrap_order_state_subscription, .make_ping = order_state_ping};
+        .ping_ms = in->ping_delay_millis,
+        .ping_min_ms = ORDER_STATE_PING_MIN_MS,
+        .ping_max_ms = ORDER_STATE_PING_MAX_MS,
+        .ping_field = "ping_delay_millis",
+        .wrap = wrap_order_state_subscription,
+        .make_ping = order_state_ping};
     subscribe(call, &req);
 }
 
 static void trades_stream(api_call *call, const ProtobufCMessage *request) {
     const PB(TradesStreamRequest) *in = (const PB(TradesStreamRequest) *)request;
-    stream_request req = {
-        .kind = STREAM_KIND_TRADES, .accounts = in->accounts, .account_count = in->n_accounts,
-        .has_ping = in->_ping_delay_ms_case == PB_ENUM(TRADES_STREAM_REQUEST___PING_DELAY_MS_PING_DELAY_MS),
-        .ping_ms = in->ping_delay_ms, .ping_min_ms = TRADES_PING_MIN_MS,
-        .ping_max_ms = TRADES_PING_MAX_MS, .ping_field = "ping_delay_ms",
-        .wrap = wrap_trades_subscription, .make_ping = trades_ping};
+    stream_request req = {.kind = STREAM_KIND_TRADES,
+                          .accounts = in->accounts,
+                          .account_count = in->n_accounts,
+                          .has_ping = in->_ping_delay_ms_case ==
+                                      PB_ENUM(TRADES_STREAM_REQUEST___PING_DELAY_MS_PING_DELAY_MS),
+                          .ping_ms = in->ping_delay_ms,
+                          .ping_min_ms = TRADES_PING_MIN_MS,
+                          .ping_max_ms = TRADES_PING_MAX_MS,
+                          .ping_field = "ping_delay_ms",
+                          .wrap = wrap_trades_subscription,
+                          .make_ping = trades_ping};
     subscribe(call, &req);
 }
 
@@ -204,7 +217,7 @@ static void write_to(stream_subscriber *sub, void *ctx) {
     api_stream_write(sub->sink, *(grpc_slice *)ctx);
 }
 
-static void set_money(PB(MoneyValue) *m, const char *currency, int64_t value_nano) {
+static void set_money(PB(MoneyValue) * m, const char *currency, int64_t value_nano) {
     m->currency = (char *)currency;
     m->units = value_nano / 1000000000;
     m->nano = (int32_t)(value_nano % 1000000000);
@@ -221,7 +234,8 @@ static int status_info_of(const core_order *o, const core_event *ev) {
     return 0;
 }
 
-static grpc_slice encode_order_state(const order_streams *os, const core_order *o, const core_event *ev) {
+static grpc_slice encode_order_state(const order_streams *os, const core_order *o,
+                                     const core_event *ev) {
     const instrument *ins = &os->refdata->instruments[o->instrument];
     const char *cur = ins->currency;
     PB(OrderStateStreamResponse__OrderState) st = PB_INIT(ORDER_STATE_STREAM_RESPONSE__ORDER_STATE);
@@ -231,12 +245,13 @@ static grpc_slice encode_order_state(const order_streams *os, const core_order *
     PB(MoneyValue) initial = PB_INIT(MONEY_VALUE), order_price = PB_INIT(MONEY_VALUE);
     PB(MoneyValue) amount = PB_INIT(MONEY_VALUE), executed = PB_INIT(MONEY_VALUE);
     PB(OrderTrade) trade = PB_INIT(ORDER_TRADE);
-    PB(OrderTrade) *trades[1] = {&trade};
+    PB(OrderTrade) * trades[1] = {&trade};
     PB(Quotation) trade_price = PB_INIT(QUOTATION);
     char trade_id[24];
 
     st.order_id = (char *)(o->exchange_order_id ? o->exchange_id_text : o->intent_id);
-    st._order_request_id_case = PB_ENUM(ORDER_STATE_STREAM_RESPONSE__ORDER_STATE___ORDER_REQUEST_ID_ORDER_REQUEST_ID);
+    st._order_request_id_case =
+        PB_ENUM(ORDER_STATE_STREAM_RESPONSE__ORDER_STATE___ORDER_REQUEST_ID_ORDER_REQUEST_ID);
     st.order_request_id = (char *)o->request_id;
     st.client_code = (char *)os->refdata->accounts[o->account].id;
     set_time(&created, o->created_ns);
@@ -244,7 +259,8 @@ static grpc_slice encode_order_state(const order_streams *os, const core_order *
     st.execution_report_status = (int)o->status;
     int info = status_info_of(o, ev);
     if (info != 0) {
-        st._status_info_case = PB_ENUM(ORDER_STATE_STREAM_RESPONSE__ORDER_STATE___STATUS_INFO_STATUS_INFO);
+        st._status_info_case =
+            PB_ENUM(ORDER_STATE_STREAM_RESPONSE__ORDER_STATE___STATUS_INFO_STATUS_INFO);
         st.status_info = info;
     }
     st.ticker = (char *)ins->ticker;
@@ -295,13 +311,14 @@ static grpc_slice encode_order_state(const order_streams *os, const core_order *
     return pack(&msg.base);
 }
 
-static grpc_slice encode_trades(const order_streams *os, const core_order *o, const core_event *ev) {
+static grpc_slice encode_trades(const order_streams *os, const core_order *o,
+                                const core_event *ev) {
     const instrument *ins = &os->refdata->instruments[o->instrument];
     Google__Protobuf__Timestamp created = GOOGLE__PROTOBUF__TIMESTAMP__INIT;
     Google__Protobuf__Timestamp trade_time = GOOGLE__PROTOBUF__TIMESTAMP__INIT;
     PB(Quotation) price = PB_INIT(QUOTATION);
     PB(OrderTrade) trade = PB_INIT(ORDER_TRADE);
-    PB(OrderTrade) *trades[1] = {&trade};
+    PB(OrderTrade) * trades[1] = {&trade};
     char trade_id[24];
     PB(OrderTrades) ot = PB_INIT(ORDER_TRADES);
     ot.order_id = (char *)(o->exchange_order_id ? o->exchange_id_text : o->intent_id);
@@ -354,7 +371,8 @@ void order_streams_attach(order_streams *os, engine *e, stream_hub *hub) {
 }
 
 static void end_for_shutdown(stream_subscriber *sub, void *ctx) {
-    api_stream_finish(sub->sink, GRPC_STATUS_UNAVAILABLE, 70003, "The server is shutting down", true);
+    api_stream_finish(sub->sink, GRPC_STATUS_UNAVAILABLE, 70003, "The server is shutting down",
+                      true);
 }
 
 void order_streams_shutdown(stream_hub *hub) {
@@ -362,8 +380,10 @@ void order_streams_shutdown(stream_hub *hub) {
 }
 
 #define STREAMS(method, type, fn)                                                                  \
-    {.service = "OrdersStreamService", .name = method, .request_type = &PB_DESC(type),             \
-     .handle = fn, .server_streaming = true}
+    {                                                                                              \
+        .service = "OrdersStreamService", .name = method, .request_type = &PB_DESC(type),          \
+        .handle = fn, .server_streaming = true                                                     \
+    }
 static api_method stream_methods[] = {
     STREAMS("OrderStateStream", order_state_stream_request, order_state_stream),
     STREAMS("TradesStream", trades_stream_request, trades_stream),

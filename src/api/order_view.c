@@ -24,8 +24,8 @@ static const char *order_id_text(const core_order *order) {
     return order->exchange_order_id != 0 ? order->exchange_id_text : order->intent_id;
 }
 
-PB(PostOrderResponse) *order_view_post_response(api_call *call, const core *c,
-                                                const core_order *order) {
+PB(PostOrderResponse) *
+    order_view_post_response(api_call *call, const core *c, const core_order *order) {
     const instrument *ins = core_instrument_of(c, order);
     const char *cur = ins->currency;
     PB(PostOrderResponse) *r = PB_NEW(call, PB(PostOrderResponse), PB_INIT(POST_ORDER_RESPONSE));
@@ -58,7 +58,7 @@ PB(PostOrderResponse) *order_view_post_response(api_call *call, const core *c,
     return r;
 }
 
-PB(OrderState) *order_view_state(api_call *call, const core *c, const core_order *order) {
+PB(OrderState) * order_view_state(api_call *call, const core *c, const core_order *order) {
     const instrument *ins = core_instrument_of(c, order);
     const char *cur = ins->currency;
     PB(OrderState) *s = PB_NEW(call, PB(OrderState), PB_INIT(ORDER_STATE));

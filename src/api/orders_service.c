@@ -50,7 +50,7 @@ static bool reply_if_failed(order_job *job) {
 
 /* ---- PostOrder / PostOrderAsync ------------------------------------------------------------- */
 
-static int price_from(const PB(Quotation) *price, bool *has_price, int64_t *price_nano) {
+static int price_from(const PB(Quotation) * price, bool *has_price, int64_t *price_nano) {
     *has_price = price != NULL;
     *price_nano = 0;
     if (price != NULL && !pb_quotation_to_nano(price, price_nano))
@@ -66,7 +66,8 @@ static void run_place(engine *e, engine_job *base) {
     /* A new order is reported as the broker accepted it (NEW), even when a zero-latency
      * exchange has already answered by the time this function returns. */
     if (job->result.code == 0)
-        job->status_at_accept = job->result.duplicate ? job->result.order->status : ORDER_STATUS_NEW;
+        job->status_at_accept =
+            job->result.duplicate ? job->result.order->status : ORDER_STATUS_NEW;
     if (job->result.code == 0 && req->source == ORDER_SOURCE_SYNC)
         engine_wait_for_order(e, base, job->result.order->index, ENGINE_WAIT_EXCHANGE_ANSWER);
     else
@@ -83,7 +84,8 @@ static void finish_post_order(engine *e, engine_job *base) {
         api_reply_error(job->job.call, order->reject_code);
         return;
     }
-    api_reply_message(job->job.call, &order_view_post_response(job->job.call, &e->core, order)->base);
+    api_reply_message(job->job.call,
+                      &order_view_post_response(job->job.call, &e->core, order)->base);
 }
 
 static void finish_post_order_async(engine *e, engine_job *base) {
@@ -114,16 +116,22 @@ static void post_order(api_call *call, const ProtobufCMessage *request) {
     /* Older bots still send the deprecated `figi` instead of `instrument_id`. */
 #pragma GCC diagnostic push
 #pragma GCC diagnostic ignored "-Wdeprecated-declarations"
-    bool legacy_figi = in->instrument_id[0] == '\0' &&
-                       in->_figi_case == PB_ENUM(POST_ORDER_REQUEST___FIGI_FIGI);
+    bool legacy_figi =
+        in->instrument_id[0] == '\0' && in->_figi_case == PB_ENUM(POST_ORDER_REQUEST___FIGI_FIGI);
     const char *instrument_id = legacy_figi ? in->figi : in->instrument_id;
 #pragma GCC diagnostic pop
-    *req = (core_order_request){
-        .token = call->token, .account_id = in->account_id,
-        .instrument_id = instrument_id, .key = in->order_id,
-        .quantity = in->quantity, .has_price = req->has_price, .price_nano = req->price_nano,
-        .direction = in->direction, .type = in->order_type, .tif = in->time_in_force,
-        .price_type = in->price_type, .source = ORDER_SOURCE_SYNC};
+    *req = (core_order_request){.token = call->token,
+                                .account_id = in->account_id,
+                                .instrument_id = instrument_id,
+                                .key = in->order_id,
+                                .quantity = in->quantity,
+                                .has_price = req->has_price,
+                                .price_nano = req->price_nano,
+                                .direction = in->direction,
+                                .type = in->order_type,
+                                .tif = in->time_in_force,
+                                .price_type = in->price_type,
+                                .source = ORDER_SOURCE_SYNC};
     submit(call, run_place, finish_post_order);
 }
 
@@ -136,14 +144,23 @@ static void post_order_async(api_call *call, const ProtobufCMessage *request) {
         api_reply_error(call, code);
         return;
     }
-    bool has_tif = in->_time_in_force_case == PB_ENUM(POST_ORDER_ASYNC_REQUEST___TIME_IN_FORCE_TIME_IN_FORCE);
-    bool has_price_type = in->_price_type_case == PB_ENUM(POST_ORDER_ASYNC_REQUEST___PRICE_TYPE_PRICE_TYPE);
-    *req = (core_order_request){
-        .token = call->token, .account_id = in->account_id, .instrument_id = in->instrument_id,
-        .key = in->order_id, .quantity = in->quantity, .has_price = req->has_price,
-        .price_nano = req->price_nano, .direction = in->direction, .type = in->order_type,
-        .tif = has_tif ? in->time_in_force : 0, .price_type = has_price_type ? in->price_type : 0,
-        .source = ORDER_SOURCE_ASYNC, .require_uuid_key = true};
+    bool has_tif =
+        in->_time_in_force_case == PB_ENUM(POST_ORDER_ASYNC_REQUEST___TIME_IN_FORCE_TIME_IN_FORCE);
+    bool has_price_type =
+        in->_price_type_case == PB_ENUM(POST_ORDER_ASYNC_REQUEST___PRICE_TYPE_PRICE_TYPE);
+    *req = (core_order_request){.token = call->token,
+                                .account_id = in->account_id,
+                                .instrument_id = in->instrument_id,
+                                .key = in->order_id,
+                                .quantity = in->quantity,
+                                .has_price = req->has_price,
+                                .price_nano = req->price_nano,
+                                .direction = in->direction,
+                                .type = in->order_type,
+                                .tif = has_tif ? in->time_in_force : 0,
+                                .price_type = has_price_type ? in->price_type : 0,
+                                .source = ORDER_SOURCE_ASYNC,
+                                .require_uuid_key = true};
     submit(call, run_place, finish_post_order_async);
 }
 
@@ -180,12 +197,14 @@ static void finish_get_state(engine *e, engine_job *base) {
     order_job *job = (order_job *)base;
     if (reply_if_failed(job))
         return;
-    api_reply_message(job->job.call, &order_view_state(job->job.call, &e->core, job->result.order)->base);
+    api_reply_message(job->job.call,
+                      &order_view_state(job->job.call, &e->core, job->result.order)->base);
 }
 
 static void get_order_state(api_call *call, const ProtobufCMessage *request) {
     const PB(GetOrderStateRequest) *in = (const PB(GetOrderStateRequest) *)request;
-    bool has_type = in->_order_id_type_case == PB_ENUM(GET_ORDER_STATE_REQUEST___ORDER_ID_TYPE_ORDER_ID_TYPE);
+    bool has_type =
+        in->_order_id_type_case == PB_ENUM(GET_ORDER_STATE_REQUEST___ORDER_ID_TYPE_ORDER_ID_TYPE);
     int code = order_ref_from(call, in->account_id, in->order_id, has_type, in->order_id_type);
     if (code != 0) {
         api_reply_error(call, code);
@@ -211,13 +230,15 @@ static void finish_cancel(engine *e, engine_job *base) {
         return;
     const core_order *order = job->result.order;
     if (order->status != ORDER_STATUS_CANCELLED) {
-        api_reply_error_message(job->job.call, 30059, order->status == ORDER_STATUS_FILL
-                                                      ? "Cancel order error: the order is filled"
-                                                      : "Cancel order error: the order is not active");
+        api_reply_error_message(job->job.call, 30059,
+                                order->status == ORDER_STATUS_FILL
+                                    ? "Cancel order error: the order is filled"
+                                    : "Cancel order error: the order is not active");
         return;
     }
     api_call *call = job->job.call;
-    PB(CancelOrderResponse) *r = PB_NEW(call, PB(CancelOrderResponse), PB_INIT(CANCEL_ORDER_RESPONSE));
+    PB(CancelOrderResponse) *r =
+        PB_NEW(call, PB(CancelOrderResponse), PB_INIT(CANCEL_ORDER_RESPONSE));
     r->time = pb_timestamp(call, order->completion_ns);
     PB(ResponseMetadata) *meta = PB_NEW(call, PB(ResponseMetadata), PB_INIT(RESPONSE_METADATA));
     meta->tracking_id = call->tracking_id;
@@ -228,7 +249,8 @@ static void finish_cancel(engine *e, engine_job *base) {
 
 static void cancel_order(api_call *call, const ProtobufCMessage *request) {
     const PB(CancelOrderRequest) *in = (const PB(CancelOrderRequest) *)request;
-    bool has_type = in->_order_id_type_case == PB_ENUM(CANCEL_ORDER_REQUEST___ORDER_ID_TYPE_ORDER_ID_TYPE);
+    bool has_type =
+        in->_order_id_type_case == PB_ENUM(CANCEL_ORDER_REQUEST___ORDER_ID_TYPE_ORDER_ID_TYPE);
     int code = order_ref_from(call, in->account_id, in->order_id, has_type, in->order_id_type);
     if (code != 0) {
         api_reply_error(call, code);
@@ -239,7 +261,8 @@ static void cancel_order(api_call *call, const ProtobufCMessage *request) {
 
 /* ---- GetOrders ------------------------------------------------------------------------------ */
 
-static bool order_listed(const core_order *o, const PB(GetOrdersRequest__GetOrdersRequestFilters) *f) {
+static bool order_listed(const core_order *o,
+                         const PB(GetOrdersRequest__GetOrdersRequestFilters) * f) {
     if (f == NULL)
         return !order_status_is_final(o->status);
     if (f->from != NULL && o->created_ns < f->from->seconds * 1000000000 + f->from->nanos)
@@ -258,7 +281,8 @@ static void run_get_orders(engine *e, engine_job *base) {
     order_job *job = (order_job *)base;
     const PB(GetOrdersRequest) *in = (const PB(GetOrdersRequest) *)job->job.call->request;
     const account *acc;
-    job->result.code = core_account_for(&e->core, job->job.call->token, in->account_id, false, &acc);
+    job->result.code =
+        core_account_for(&e->core, job->job.call->token, in->account_id, false, &acc);
     engine_finish_after_commit(e, base);
 }
 
@@ -272,7 +296,8 @@ static void finish_get_orders(engine *e, engine_job *base) {
     const core *c = &e->core;
     size_t count = 0;
     for (uint32_t i = 0; i < c->order_count; i++)
-        count += c->orders[i].account == acc->index && order_listed(&c->orders[i], in->advanced_filters);
+        count +=
+            c->orders[i].account == acc->index && order_listed(&c->orders[i], in->advanced_filters);
     PB(GetOrdersResponse) *r = PB_NEW(call, PB(GetOrdersResponse), PB_INIT(GET_ORDERS_RESPONSE));
     r->orders = (PB(OrderState) **)pb_array(call, count);
     for (uint32_t i = 0; i < c->order_count; i++)
@@ -298,7 +323,8 @@ static void run_replace(engine *e, engine_job *base) {
         engine_finish_after_commit(e, base);
         return;
     }
-    bool has_price_type = in->_price_type_case == PB_ENUM(REPLACE_ORDER_REQUEST___PRICE_TYPE_PRICE_TYPE);
+    bool has_price_type =
+        in->_price_type_case == PB_ENUM(REPLACE_ORDER_REQUEST___PRICE_TYPE_PRICE_TYPE);
     job->result = core_replace_order(&e->core, job->job.call->token, in->account_id, in->order_id,
                                      in->idempotency_key, in->quantity, has_price, price_nano,
                                      has_price_type ? in->price_type : 0, engine_now_ns(e));
@@ -321,9 +347,9 @@ static void run_max_lots(engine *e, engine_job *base) {
     int64_t price_nano;
     job->result.code = price_from(in->price, &has_price, &price_nano);
     if (job->result.code == 0)
-        job->result.code = core_max_lots_for(&e->core, job->job.call->token, in->account_id,
-                                             in->instrument_id, has_price, price_nano,
-                                             &job->out.max_lots);
+        job->result.code =
+            core_max_lots_for(&e->core, job->job.call->token, in->account_id, in->instrument_id,
+                              has_price, price_nano, &job->out.max_lots);
     engine_finish_after_commit(e, base);
 }
 
@@ -333,15 +359,18 @@ static void finish_max_lots(engine *e, engine_job *base) {
         return;
     api_call *call = job->job.call;
     const core_max_lots *m = &job->out.max_lots;
-    PB(GetMaxLotsResponse) *r = PB_NEW(call, PB(GetMaxLotsResponse), PB_INIT(GET_MAX_LOTS_RESPONSE));
+    PB(GetMaxLotsResponse) *r =
+        PB_NEW(call, PB(GetMaxLotsResponse), PB_INIT(GET_MAX_LOTS_RESPONSE));
     r->currency = (char *)m->currency;
     PB(GetMaxLotsResponse__BuyLimitsView) *buy =
-        PB_NEW(call, PB(GetMaxLotsResponse__BuyLimitsView), PB_INIT(GET_MAX_LOTS_RESPONSE__BUY_LIMITS_VIEW));
+        PB_NEW(call, PB(GetMaxLotsResponse__BuyLimitsView),
+               PB_INIT(GET_MAX_LOTS_RESPONSE__BUY_LIMITS_VIEW));
     buy->buy_money_amount = pb_quotation(call, m->buy_money_nano);
     buy->buy_max_lots = m->buy_max_lots;
     buy->buy_max_market_lots = m->buy_max_market_lots;
     PB(GetMaxLotsResponse__SellLimitsView) *sell =
-        PB_NEW(call, PB(GetMaxLotsResponse__SellLimitsView), PB_INIT(GET_MAX_LOTS_RESPONSE__SELL_LIMITS_VIEW));
+        PB_NEW(call, PB(GetMaxLotsResponse__SellLimitsView),
+               PB_INIT(GET_MAX_LOTS_RESPONSE__SELL_LIMITS_VIEW));
     sell->sell_max_lots = m->sell_max_lots;
     /* A cash account has no margin: the margin views equal the plain ones. */
     r->buy_limits = buy;
@@ -375,7 +404,8 @@ static void finish_order_price(engine *e, engine_job *base) {
     api_call *call = job->job.call;
     const core_order_price *p = &job->out.price;
     const char *cur = p->instrument->currency;
-    PB(GetOrderPriceResponse) *r = PB_NEW(call, PB(GetOrderPriceResponse), PB_INIT(GET_ORDER_PRICE_RESPONSE));
+    PB(GetOrderPriceResponse) *r =
+        PB_NEW(call, PB(GetOrderPriceResponse), PB_INIT(GET_ORDER_PRICE_RESPONSE));
     r->total_order_amount = pb_money(call, cur, p->total_nano);
     r->initial_order_amount = pb_money(call, cur, p->initial_nano);
     r->lots_requested = p->lots;
@@ -385,14 +415,16 @@ static void finish_order_price(engine *e, engine_job *base) {
     r->deal_commission = pb_money(call, cur, p->commission_nano);
     if (p->instrument->kind == INSTRUMENT_KIND_BOND) {
         PB(GetOrderPriceResponse__ExtraBond) *bond =
-            PB_NEW(call, PB(GetOrderPriceResponse__ExtraBond), PB_INIT(GET_ORDER_PRICE_RESPONSE__EXTRA_BOND));
+            PB_NEW(call, PB(GetOrderPriceResponse__ExtraBond),
+                   PB_INIT(GET_ORDER_PRICE_RESPONSE__EXTRA_BOND));
         bond->aci_value = pb_money(call, cur, p->instrument->aci_value_nano);
         bond->nominal_conversion_rate = pb_quotation(call, 1000000000);
         r->instrument_extra_case = PB_ENUM(GET_ORDER_PRICE_RESPONSE__INSTRUMENT_EXTRA_EXTRA_BOND);
         r->extra_bond = bond;
     } else if (p->instrument->kind == INSTRUMENT_KIND_FUTURE) {
         PB(GetOrderPriceResponse__ExtraFuture) *future =
-            PB_NEW(call, PB(GetOrderPriceResponse__ExtraFuture), PB_INIT(GET_ORDER_PRICE_RESPONSE__EXTRA_FUTURE));
+            PB_NEW(call, PB(GetOrderPriceResponse__ExtraFuture),
+                   PB_INIT(GET_ORDER_PRICE_RESPONSE__EXTRA_FUTURE));
         future->initial_margin = pb_money(call, cur, p->instrument->initial_margin_nano * p->lots);
         r->instrument_extra_case = PB_ENUM(GET_ORDER_PRICE_RESPONSE__INSTRUMENT_EXTRA_EXTRA_FUTURE);
         r->extra_future = future;
@@ -405,9 +437,9 @@ static void get_order_price(api_call *call, const ProtobufCMessage *request) {
 }
 
 #define ORDERS(method, type, fn)                                                                   \
-    {.service = "OrdersService", .name = method, .request_type = &PB_DESC(type), .handle = fn}
+    { .service = "OrdersService", .name = method, .request_type = &PB_DESC(type), .handle = fn }
 #define SANDBOX(method, type, fn)                                                                  \
-    {.service = "SandboxService", .name = method, .request_type = &PB_DESC(type), .handle = fn}
+    { .service = "SandboxService", .name = method, .request_type = &PB_DESC(type), .handle = fn }
 static api_method orders_methods[] = {
     ORDERS("PostOrder", post_order_request, post_order),
     ORDERS("PostOrderAsync", post_order_async_request, post_order_async),

@@ -6,7 +6,7 @@ void **pb_array(api_call *call, size_t count) {
     return api_call_alloc(call, (count ? count : 1) * sizeof(void *));
 }
 
-PB(Quotation) *pb_quotation(api_call *call, int64_t value_nano) {
+PB(Quotation) * pb_quotation(api_call *call, int64_t value_nano) {
     PB(Quotation) *q = PB_NEW(call, PB(Quotation), PB_INIT(QUOTATION));
     int64_t units;
     int32_t nano;
@@ -16,7 +16,7 @@ PB(Quotation) *pb_quotation(api_call *call, int64_t value_nano) {
     return q;
 }
 
-PB(MoneyValue) *pb_money(api_call *call, const char *currency, int64_t value_nano) {
+PB(MoneyValue) * pb_money(api_call *call, const char *currency, int64_t value_nano) {
     PB(MoneyValue) *m = PB_NEW(call, PB(MoneyValue), PB_INIT(MONEY_VALUE));
     int64_t units;
     int32_t nano;
@@ -39,6 +39,6 @@ Google__Protobuf__Timestamp *pb_timestamp_s(api_call *call, int64_t time_s) {
     return pb_timestamp(call, time_s * 1000000000);
 }
 
-bool pb_quotation_to_nano(const PB(Quotation) *q, int64_t *out_nano) {
+bool pb_quotation_to_nano(const PB(Quotation) * q, int64_t *out_nano) {
     return money_from_units_nano(q->units, q->nano, out_nano) == 0;
 }

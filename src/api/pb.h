@@ -38,12 +38,12 @@
 /* Allocates an array of `count` message pointers. */
 void **pb_array(api_call *call, size_t count);
 
-PB(Quotation) *pb_quotation(api_call *call, int64_t value_nano);
-PB(MoneyValue) *pb_money(api_call *call, const char *currency, int64_t value_nano);
+PB(Quotation) * pb_quotation(api_call *call, int64_t value_nano);
+PB(MoneyValue) * pb_money(api_call *call, const char *currency, int64_t value_nano);
 Google__Protobuf__Timestamp *pb_timestamp(api_call *call, int64_t time_ns);
 Google__Protobuf__Timestamp *pb_timestamp_s(api_call *call, int64_t time_s);
 
 /* Converts a request Quotation to nano; returns false on overflow or mixed signs. */
-bool pb_quotation_to_nano(const PB(Quotation) *q, int64_t *out_nano);
+bool pb_quotation_to_nano(const PB(Quotation) * q, int64_t *out_nano);
 
 #endif

@@ -39,11 +39,12 @@ static bool authenticate(api_call *call) {
     size_t len = 0;
     const char *value = api_call_metadata(call, "authorization", &len);
     static const char bearer[] = "Bearer ";
-    if (value == NULL || len <= sizeof bearer - 1 || strncasecmp(value, bearer, sizeof bearer - 1) != 0)
+    if (value == NULL || len <= sizeof bearer - 1 ||
+        strncasecmp(value, bearer, sizeof bearer - 1) != 0)
         return false;
     const char *secret = value + sizeof bearer - 1;
-    call->token = refdata_find_token(&call->server->config->refdata, secret,
-                                     len - (sizeof bearer - 1));
+    call->token =
+        refdata_find_token(&call->server->config->refdata, secret, len - (sizeof bearer - 1));
     return call->token != NULL;
 }
 
@@ -55,8 +56,8 @@ static bool decode_request(api_call *call) {
         return false;
     grpc_slice bytes = grpc_byte_buffer_reader_readall(&reader);
     grpc_byte_buffer_reader_destroy(&reader);
-    call->request = protobuf_c_message_unpack(call->method->request_type, NULL,
-                                              GRPC_SLICE_LENGTH(bytes), GRPC_SLICE_START_PTR(bytes));
+    call->request = protobuf_c_message_unpack(
+        call->method->request_type, NULL, GRPC_SLICE_LENGTH(bytes), GRPC_SLICE_START_PTR(bytes));
     grpc_slice_unref(bytes);
     return call->request != NULL;
 }
@@ -133,10 +134,9 @@ static void arm_unmatched(api_server *srv) {
     unmatched_call *pending = (unmatched_call *)call_new(srv, NULL, sizeof *pending);
     grpc_call_details_init(&pending->details);
     pending->base.tag.on_complete = on_unmatched_call;
-    grpc_call_error rc =
-        grpc_server_request_call(srv->server, &pending->base.call, &pending->details,
-                                 &pending->base.request_metadata, srv->queue, srv->queue,
-                                 &pending->base.tag);
+    grpc_call_error rc = grpc_server_request_call(
+        srv->server, &pending->base.call, &pending->details, &pending->base.request_metadata,
+        srv->queue, srv->queue, &pending->base.tag);
     if (rc != GRPC_CALL_OK) {
         grpc_call_details_destroy(&pending->details);
         api_call_destroy(&pending->base);
@@ -151,8 +151,8 @@ static void on_server_shutdown(api_tag *tag, bool ok) {
 static void *queue_thread_main(void *arg) {
     api_server *srv = arg;
     for (;;) {
-        grpc_event ev = grpc_completion_queue_next(srv->queue, gpr_inf_future(GPR_CLOCK_REALTIME),
-                                                   NULL);
+        grpc_event ev =
+            grpc_completion_queue_next(srv->queue, gpr_inf_future(GPR_CLOCK_REALTIME), NULL);
         if (ev.type == GRPC_QUEUE_SHUTDOWN)
             break;
         if (ev.type == GRPC_OP_COMPLETE) {
@@ -201,7 +201,8 @@ static int add_listeners(api_server *srv, const api_server_options *options, cha
                          size_t error_size) {
     if (options->listen_address != NULL) {
         grpc_server_credentials *creds = grpc_insecure_server_credentials_create();
-        srv->plaintext_port = grpc_server_add_http2_port(srv->server, options->listen_address, creds);
+        srv->plaintext_port =
+            grpc_server_add_http2_port(srv->server, options->listen_address, creds);
         grpc_server_credentials_release(creds);
         if (srv->plaintext_port == 0) {
             snprintf(error, error_size, "cannot listen on %s", options->listen_address);
@@ -218,9 +219,8 @@ static int add_listeners(api_server *srv, const api_server_options *options, cha
         grpc_ssl_pem_key_cert_pair pair = {.private_key = key, .cert_chain = cert};
         grpc_server_credentials *creds = grpc_ssl_server_credentials_create_ex(
             NULL, &pair, 1, GRPC_SSL_DONT_REQUEST_CLIENT_CERTIFICATE, NULL);
-        srv->tls_port = creds ? grpc_server_add_http2_port(srv->server,
-                                                           options->tls_listen_address, creds)
-                              : 0;
+        srv->tls_port =
+            creds ? grpc_server_add_http2_port(srv->server, options->tls_listen_address, creds) : 0;
         if (creds != NULL)
             grpc_server_credentials_release(creds);
         free(cert);
@@ -242,8 +242,8 @@ static void register_methods(api_server *srv) {
         char rule[96];
         snprintf(rule, sizeof rule, "%s/%s", m->service, m->name);
         m->rate_limit_per_minute = config_rate_limit_for(srv->config, rule);
-        m->registration = grpc_server_register_method(
-            srv->server, m->path, NULL, GRPC_SRM_PAYLOAD_READ_INITIAL_BYTE_BUFFER, 0);
+        m->registration = grpc_server_register_method(srv->server, m->path, NULL,
+                                                      GRPC_SRM_PAYLOAD_READ_INITIAL_BYTE_BUFFER, 0);
     }
 }
 

@@ -49,7 +49,8 @@ static void start_status_locked(api_stream *stream) {
     op.data.send_status_from_server.status_details = &stream->final_details;
     op.data.send_status_from_server.trailing_metadata_count = stream->final_metadata_count;
     op.data.send_status_from_server.trailing_metadata = stream->final_metadata;
-    if (grpc_call_start_batch(stream->call->call, &op, 1, &stream->status_tag, NULL) != GRPC_CALL_OK)
+    if (grpc_call_start_batch(stream->call->call, &op, 1, &stream->status_tag, NULL) !=
+        GRPC_CALL_OK)
         abort();
 }
 
@@ -77,7 +78,8 @@ static void pump_locked(api_stream *stream) {
         ops[n].data.send_message.send_message = stream->writing;
         n++;
         stream->write_in_flight = true;
-        if (grpc_call_start_batch(stream->call->call, ops, n, &stream->write_tag, NULL) != GRPC_CALL_OK)
+        if (grpc_call_start_batch(stream->call->call, ops, n, &stream->write_tag, NULL) !=
+            GRPC_CALL_OK)
             abort();
         return;
     }
@@ -207,7 +209,8 @@ bool api_stream_write(api_stream *stream, grpc_slice message) {
             stream->finishing = true;
             log_warn("stream %s: slow consumer cut off", stream->stream_id);
         } else {
-            stream->queue[(stream->head + stream->count) % stream->capacity] = grpc_slice_ref(message);
+            stream->queue[(stream->head + stream->count) % stream->capacity] =
+                grpc_slice_ref(message);
             stream->count++;
             queued = true;
         }

@@ -7,7 +7,7 @@
 #include "api/pb.h"
 #include "api/server.h"
 
-static bool status_matches(const PB(GetAccountsRequest) *req, const account *acc) {
+static bool status_matches(const PB(GetAccountsRequest) * req, const account *acc) {
     if (req->_status_case == PB_ENUM(GET_ACCOUNTS_REQUEST___STATUS__NOT_SET))
         return true;
     int32_t wanted = req->status;
@@ -20,7 +20,8 @@ static bool status_matches(const PB(GetAccountsRequest) *req, const account *acc
 void api_list_accounts(api_call *call, const ProtobufCMessage *request, bool sandbox) {
     const PB(GetAccountsRequest) *req = (const PB(GetAccountsRequest) *)request;
     const refdata *rd = &call->server->config->refdata;
-    PB(GetAccountsResponse) *resp = PB_NEW(call, PB(GetAccountsResponse), PB_INIT(GET_ACCOUNTS_RESPONSE));
+    PB(GetAccountsResponse) *resp =
+        PB_NEW(call, PB(GetAccountsResponse), PB_INIT(GET_ACCOUNTS_RESPONSE));
     resp->accounts = (PB(Account) **)pb_array(call, rd->account_count);
     for (uint32_t i = 0; i < rd->account_count; i++) {
         const account *acc = &rd->accounts[i];
@@ -56,7 +57,8 @@ static void get_info(api_call *call, const ProtobufCMessage *request) {
 /* Groups the served unary methods by their per-minute limit, as the real tariff does. */
 static void get_user_tariff(api_call *call, const ProtobufCMessage *request) {
     const api_server *srv = call->server;
-    PB(GetUserTariffResponse) *resp = PB_NEW(call, PB(GetUserTariffResponse), PB_INIT(GET_USER_TARIFF_RESPONSE));
+    PB(GetUserTariffResponse) *resp =
+        PB_NEW(call, PB(GetUserTariffResponse), PB_INIT(GET_USER_TARIFF_RESPONSE));
     resp->unary_limits = (PB(UnaryLimit) **)pb_array(call, srv->method_count);
     PB(StreamLimit) *streams = PB_NEW(call, PB(StreamLimit), PB_INIT(STREAM_LIMIT));
     streams->limit = srv->config->streams_per_token_per_method;
@@ -105,7 +107,7 @@ static void get_margin_attributes(api_call *call, const ProtobufCMessage *reques
 }
 
 #define USERS(method, type, fn)                                                                    \
-    {.service = "UsersService", .name = method, .request_type = &PB_DESC(type), .handle = fn}
+    { .service = "UsersService", .name = method, .request_type = &PB_DESC(type), .handle = fn }
 static api_method users_methods[] = {
     USERS("GetAccounts", get_accounts_request, get_accounts),
     USERS("GetInfo", get_info_request, get_info),

@@ -306,9 +306,9 @@ static void load_array(loader *ld, json_t *root, const char *key, uint32_t max, 
 static void load_rate_limits(loader *ld, json_t *root) {
     json_t *limits = get_object(ld, root, "", "rate_limits");
     tinvestd_config *cfg = ld->cfg;
-    cfg->default_rate_limit_per_minute = (int32_t)get_int(
-        ld, limits, "rate_limits", "default_per_minute", cfg->default_rate_limit_per_minute, 0,
-        INT32_MAX);
+    cfg->default_rate_limit_per_minute =
+        (int32_t)get_int(ld, limits, "rate_limits", "default_per_minute",
+                         cfg->default_rate_limit_per_minute, 0, INT32_MAX);
     json_t *methods = get_object(ld, limits, "rate_limits", "methods");
     const char *method;
     json_t *value;
@@ -319,8 +319,8 @@ static void load_rate_limits(loader *ld, json_t *root) {
         }
         rate_limit_rule *rule = &cfg->rate_limits[cfg->rate_limit_count++];
         snprintf(rule->method, sizeof rule->method, "%s", method);
-        rule->per_minute = (int32_t)get_int(ld, methods, "rate_limits.methods", method, 0, 0,
-                                            INT32_MAX);
+        rule->per_minute =
+            (int32_t)get_int(ld, methods, "rate_limits.methods", method, 0, 0, INT32_MAX);
     }
 }
 
@@ -338,21 +338,22 @@ static void load_limits(loader *ld, json_t *root) {
                                            cfg->idempotency_retention_s, 3600, INT32_MAX);
     cfg->order_history_retention_s = get_int(ld, limits, w, "order_history_retention_s",
                                              cfg->order_history_retention_s, 3600, INT32_MAX);
-    cfg->max_orders_per_account = (int32_t)get_int(
-        ld, limits, w, "max_orders_per_account", cfg->max_orders_per_account, 1, 10000000);
-    cfg->max_orders = (uint32_t)get_int(ld, limits, w, "max_orders", cfg->max_orders, 1024,
-                                        1 << 26);
+    cfg->max_orders_per_account = (int32_t)get_int(ld, limits, w, "max_orders_per_account",
+                                                   cfg->max_orders_per_account, 1, 10000000);
+    cfg->max_orders =
+        (uint32_t)get_int(ld, limits, w, "max_orders", cfg->max_orders, 1024, 1 << 26);
     cfg->queue_capacity =
         (int32_t)get_int(ld, limits, w, "queue_capacity", cfg->queue_capacity, 64, 1 << 20);
-    cfg->snapshot_every_events = get_int(ld, limits, w, "snapshot_every_events",
-                                         cfg->snapshot_every_events, 0, INT64_MAX);
-    cfg->commission_bp = (int32_t)get_int(ld, root, "", "commission_bp", cfg->commission_bp, 0,
-                                          10000);
+    cfg->snapshot_every_events =
+        get_int(ld, limits, w, "snapshot_every_events", cfg->snapshot_every_events, 0, INT64_MAX);
+    cfg->commission_bp =
+        (int32_t)get_int(ld, root, "", "commission_bp", cfg->commission_bp, 0, 10000);
     json_t *values = get_object(ld, limits, w, "max_order_value");
     const char *currency;
     json_t *value;
     json_object_foreach(values, currency, value) {
-        if (cfg->order_value_limit_count == CONFIG_MAX_ORDER_VALUE_LIMITS || strlen(currency) >= 8) {
+        if (cfg->order_value_limit_count == CONFIG_MAX_ORDER_VALUE_LIMITS ||
+            strlen(currency) >= 8) {
             fail(ld, "limits.max_order_value.%s: too many currencies or bad code", currency);
             return;
         }
@@ -366,10 +367,10 @@ static void load_venue(loader *ld, json_t *root) {
     venue_settings *v = &ld->cfg->venue;
     json_t *venue = get_object(ld, root, "", "venue");
     const char *w = "venue";
-    v->ack_delay_ns = get_int(ld, venue, w, "ack_delay_us", v->ack_delay_ns / 1000, 0,
-                              60000000) * 1000;
-    v->fill_delay_ns = get_int(ld, venue, w, "fill_delay_us", v->fill_delay_ns / 1000, 0,
-                               60000000) * 1000;
+    v->ack_delay_ns =
+        get_int(ld, venue, w, "ack_delay_us", v->ack_delay_ns / 1000, 0, 60000000) * 1000;
+    v->fill_delay_ns =
+        get_int(ld, venue, w, "fill_delay_us", v->fill_delay_ns / 1000, 0, 60000000) * 1000;
     v->reject_probability_ppm = (uint32_t)get_int(ld, venue, w, "reject_probability_ppm",
                                                   v->reject_probability_ppm, 0, 1000000);
     v->seed = (uint64_t)get_int(ld, venue, w, "seed", (int64_t)v->seed, 0, INT64_MAX);
@@ -377,15 +378,15 @@ static void load_venue(loader *ld, json_t *root) {
     const char *m = "venue.market_maker";
     v->market_maker_enabled = get_bool(ld, mm, m, "enabled", v->market_maker_enabled);
     v->market_maker_levels = (int32_t)get_int(ld, mm, m, "levels", v->market_maker_levels, 1, 50);
-    v->market_maker_lots_per_level = get_int(ld, mm, m, "lots_per_level",
-                                             v->market_maker_lots_per_level, 1, 1000000000);
-    v->market_maker_spread_ticks = (int32_t)get_int(ld, mm, m, "spread_ticks",
-                                                    v->market_maker_spread_ticks, 1, 10000);
-    v->market_maker_refresh_ns = get_int(ld, mm, m, "refresh_ms",
-                                         v->market_maker_refresh_ns / 1000000, 1, 3600000) *
-                                 1000000;
-    v->market_maker_walk_ticks = (int32_t)get_int(ld, mm, m, "walk_ticks",
-                                                  v->market_maker_walk_ticks, 0, 10000);
+    v->market_maker_lots_per_level =
+        get_int(ld, mm, m, "lots_per_level", v->market_maker_lots_per_level, 1, 1000000000);
+    v->market_maker_spread_ticks =
+        (int32_t)get_int(ld, mm, m, "spread_ticks", v->market_maker_spread_ticks, 1, 10000);
+    v->market_maker_refresh_ns =
+        get_int(ld, mm, m, "refresh_ms", v->market_maker_refresh_ns / 1000000, 1, 3600000) *
+        1000000;
+    v->market_maker_walk_ticks =
+        (int32_t)get_int(ld, mm, m, "walk_ticks", v->market_maker_walk_ticks, 0, 10000);
 }
 
 static void set_defaults(tinvestd_config *cfg) {

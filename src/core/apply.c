@@ -6,7 +6,8 @@
 #include "core/core.h"
 
 static ledger_cash *cash_of(core *c, const core_order *o) {
-    ledger_cash *cash = ledger_cash_slot(&c->ledger, o->account, core_instrument_of(c, o)->currency);
+    ledger_cash *cash =
+        ledger_cash_slot(&c->ledger, o->account, core_instrument_of(c, o)->currency);
     assert(cash != NULL);
     return cash;
 }
@@ -50,7 +51,8 @@ static void apply_accepted(core *c, const core_event *ev) {
     if (o->reserved_cash_nano > 0)
         cash_of(c, o)->blocked_nano += o->reserved_cash_nano;
     if (o->reserved_units > 0)
-        ledger_position_of(&c->ledger, o->account, o->instrument)->blocked_units += o->reserved_units;
+        ledger_position_of(&c->ledger, o->account, o->instrument)->blocked_units +=
+            o->reserved_units;
     index_key(c, o);
     bool ok = order_index_insert(&c->by_order_id, o->intent_id, strlen(o->intent_id), o->index);
     assert(ok);
@@ -62,7 +64,8 @@ static void release_reservation(core *c, core_order *o) {
     if (o->reserved_cash_nano > 0)
         cash_of(c, o)->blocked_nano -= o->reserved_cash_nano;
     if (o->reserved_units > 0)
-        ledger_position_of(&c->ledger, o->account, o->instrument)->blocked_units -= o->reserved_units;
+        ledger_position_of(&c->ledger, o->account, o->instrument)->blocked_units -=
+            o->reserved_units;
     o->reserved_cash_nano = 0;
     o->reserved_units = 0;
 }
@@ -165,13 +168,26 @@ void core_apply(core *c, const core_event *ev) {
     assert(ev->seq == c->next_seq);
     c->next_seq++;
     switch ((core_event_type)ev->type) {
-    case CORE_EVENT_ORDER_ACCEPTED: apply_accepted(c, ev); break;
-    case CORE_EVENT_ORDER_ACKED: apply_acked(c, ev); break;
-    case CORE_EVENT_ORDER_TRADE: apply_trade(c, ev); break;
-    case CORE_EVENT_ORDER_CANCELLED: apply_finished(c, ev, ORDER_STATUS_CANCELLED); break;
-    case CORE_EVENT_ORDER_REJECTED: apply_finished(c, ev, ORDER_STATUS_REJECTED); break;
-    case CORE_EVENT_CASH_ADJUSTED: apply_cash(c, ev); break;
-    default: assert(!"unknown event type");
+    case CORE_EVENT_ORDER_ACCEPTED:
+        apply_accepted(c, ev);
+        break;
+    case CORE_EVENT_ORDER_ACKED:
+        apply_acked(c, ev);
+        break;
+    case CORE_EVENT_ORDER_TRADE:
+        apply_trade(c, ev);
+        break;
+    case CORE_EVENT_ORDER_CANCELLED:
+        apply_finished(c, ev, ORDER_STATUS_CANCELLED);
+        break;
+    case CORE_EVENT_ORDER_REJECTED:
+        apply_finished(c, ev, ORDER_STATUS_REJECTED);
+        break;
+    case CORE_EVENT_CASH_ADJUSTED:
+        apply_cash(c, ev);
+        break;
+    default:
+        assert(!"unknown event type");
     }
 }
 
@@ -185,12 +201,24 @@ uint64_t core_state_hash(const core *c) {
     uint64_t h = ledger_hash(&c->ledger, c->order_count);
     for (uint32_t i = 0; i < c->order_count; i++) {
         const core_order *o = &c->orders[i];
-        const int64_t fields[] = {o->account, o->instrument, o->direction, o->type, o->tif,
-                                  o->status, o->cause, o->price_nano, o->lots_requested,
-                                  o->lots_executed, o->lots_cancelled, o->executed_value_nano,
-                                  o->executed_commission_nano, o->reserved_cash_nano,
-                                  o->reserved_units, (int64_t)o->exchange_order_id,
-                                  o->created_ns, o->completion_ns};
+        const int64_t fields[] = {o->account,
+                                  o->instrument,
+                                  o->direction,
+                                  o->type,
+                                  o->tif,
+                                  o->status,
+                                  o->cause,
+                                  o->price_nano,
+                                  o->lots_requested,
+                                  o->lots_executed,
+                                  o->lots_cancelled,
+                                  o->executed_value_nano,
+                                  o->executed_commission_nano,
+                                  o->reserved_cash_nano,
+                                  o->reserved_units,
+                                  (int64_t)o->exchange_order_id,
+                                  o->created_ns,
+                                  o->completion_ns};
         for (size_t f = 0; f < sizeof fields / sizeof fields[0]; f++)
             h = mix(h, (uint64_t)fields[f]);
         for (const char *p = o->key; *p; p++)

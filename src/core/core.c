@@ -81,15 +81,16 @@ int core_account_for(const core *c, const token *tok, const char *account_id, bo
     if (acc == NULL)
         return 50004;
     access_level level = refdata_access(tok, acc);
-    bool allowed = need_trade ? level == ACCESS_FULL
-                              : (level == ACCESS_FULL || level == ACCESS_READ_ONLY);
+    bool allowed =
+        need_trade ? level == ACCESS_FULL : (level == ACCESS_FULL || level == ACCESS_READ_ONLY);
     if (!allowed)
         return 40002;
     *out = acc;
     return 0;
 }
 
-static size_t key_bytes(uint32_t account_index, const char *key, char out[ORDER_ID_TYPE_KEY_BYTES]) {
+static size_t key_bytes(uint32_t account_index, const char *key,
+                        char out[ORDER_ID_TYPE_KEY_BYTES]) {
     size_t len = strlen(key);
     assert(len <= ORDER_KEY_MAX_LEN);
     memcpy(out, &account_index, sizeof account_index);
@@ -230,9 +231,10 @@ static int check_funds(const core *c, const order_terms *t, int64_t credit_nano,
     int64_t value_nano;
     if (!valuation_amount(ins, r->reserve_price_nano, units, &value_nano))
         return 30109;
-    int64_t quoted_price = t->type == ORDER_TYPE_LIMIT ? t->price_nano
-                                                       : (market.last_price_nano ? market.last_price_nano
-                                                                                 : ins->reference_price_nano);
+    int64_t quoted_price =
+        t->type == ORDER_TYPE_LIMIT
+            ? t->price_nano
+            : (market.last_price_nano ? market.last_price_nano : ins->reference_price_nano);
     int64_t quoted_value;
     if (!valuation_amount(ins, quoted_price, units, &quoted_value) ||
         quoted_value > value_limit_for(c, ins->currency))
@@ -273,8 +275,8 @@ static void make_ids(const core *c, uint32_t slot, core_event_accepted *a, const
 }
 
 static const core_order *accept_order(core *c, const order_terms *t, const reservation *r,
-                                      const char *key, order_source source,
-                                      uint32_t replaces_order, int64_t now_ns) {
+                                      const char *key, order_source source, uint32_t replaces_order,
+                                      int64_t now_ns) {
     core_event ev = {.type = CORE_EVENT_ORDER_ACCEPTED, .order = c->order_count, .time_ns = now_ns};
     core_event_accepted *a = &ev.u.accepted;
     a->account = t->account->index;
@@ -336,12 +338,13 @@ static uint32_t lookup_order(const core *c, uint32_t account_index, const char *
     if (by_request_id)
         return find_by_key(c, account_index, order_id);
     uint32_t slot = order_index_find(&c->by_order_id, order_id, strlen(order_id));
-    return slot != ORDER_INDEX_EMPTY && c->orders[slot].account == account_index ? slot
-                                                                           : ORDER_INDEX_EMPTY;
+    return slot != ORDER_INDEX_EMPTY && c->orders[slot].account == account_index
+               ? slot
+               : ORDER_INDEX_EMPTY;
 }
 
-core_result core_find_order(core *c, const token *tok, const char *account_id,
-                            const char *order_id, bool by_request_id, int64_t now_ns) {
+core_result core_find_order(core *c, const token *tok, const char *account_id, const char *order_id,
+                            bool by_request_id, int64_t now_ns) {
     const account *acc;
     int code = core_account_for(c, tok, account_id, false, &acc);
     if (code != 0)
@@ -367,7 +370,8 @@ core_result core_cancel_order(core *c, const token *tok, const char *account_id,
         return fail(50005);
     const core_order *order = &c->orders[slot];
     if (order_status_is_final(order->status))
-        return (core_result){.code = 30059, .message = "Cancel order error: the order is not active",
+        return (core_result){.code = 30059,
+                             .message = "Cancel order error: the order is not active",
                              .order = order};
     if (c->exchange.cancel != NULL)
         c->exchange.cancel(c->exchange.ctx, order, now_ns);
@@ -391,11 +395,19 @@ core_result core_replace_order(core *c, const token *tok, const char *account_id
     if (slot == ORDER_INDEX_EMPTY)
         return fail(50005);
     const core_order *old = &c->orders[slot];
-    core_order_request req = {
-        .token = tok, .account_id = account_id, .instrument_id = core_instrument_of(c, old)->uid,
-        .key = key, .quantity = quantity, .has_price = has_price, .price_nano = price_nano,
-        .direction = old->direction, .type = ORDER_TYPE_LIMIT, .tif = old->tif,
-        .price_type = price_type, .source = ORDER_SOURCE_REPLACE, .now_ns = now_ns};
+    core_order_request req = {.token = tok,
+                              .account_id = account_id,
+                              .instrument_id = core_instrument_of(c, old)->uid,
+                              .key = key,
+                              .quantity = quantity,
+                              .has_price = has_price,
+                              .price_nano = price_nano,
+                              .direction = old->direction,
+                              .type = ORDER_TYPE_LIMIT,
+                              .tif = old->tif,
+                              .price_type = price_type,
+                              .source = ORDER_SOURCE_REPLACE,
+                              .now_ns = now_ns};
     order_terms t;
     code = check_terms(c, &req, &t);
     if (code != 0)
@@ -409,7 +421,8 @@ core_result core_replace_order(core *c, const token *tok, const char *account_id
         return (core_result){.order = &c->orders[stored], .duplicate = true};
     }
     if (order_status_is_final(old->status))
-        return (core_result){.code = 30059, .message = "Cancel order error: the order is not active"};
+        return (core_result){.code = 30059,
+                             .message = "Cancel order error: the order is not active"};
     reservation r;
     code = check_funds(c, &t, old->reserved_cash_nano, old->reserved_units, &r);
     if (code != 0)
@@ -442,8 +455,8 @@ void core_on_exchange_report(core *c, const core_exchange_report *report) {
                                    &ev.u.trade.value_nano);
         assert(ok); /* within the reservation, which was checked for overflow */
         (void)ok;
-        ev.u.trade.commission_nano = valuation_commission(ev.u.trade.value_nano,
-                                                          c->config.commission_bp);
+        ev.u.trade.commission_nano =
+            valuation_commission(ev.u.trade.value_nano, c->config.commission_bp);
         break;
     }
     case REPORT_CANCELLED:
@@ -494,11 +507,12 @@ int core_max_lots_for(core *c, const token *tok, const char *account_id, const c
         return 50002;
     core_market market;
     core_market_view(c, ins->index, &market);
-    int64_t limit_price = has_price && price_nano > 0
-                              ? price_nano
-                              : (market.best_ask_nano ? market.best_ask_nano
-                                                      : (market.last_price_nano ? market.last_price_nano
-                                                                                : ins->reference_price_nano));
+    int64_t limit_price =
+        has_price && price_nano > 0
+            ? price_nano
+            : (market.best_ask_nano
+                   ? market.best_ask_nano
+                   : (market.last_price_nano ? market.last_price_nano : ins->reference_price_nano));
     int64_t market_price = market.limit_up_nano > 0 ? market.limit_up_nano : limit_price;
     memset(out, 0, sizeof *out);
     out->currency = ins->currency;
@@ -546,9 +560,10 @@ int core_order_price_for(core *c, const token *tok, const char *account_id,
         return direction == 0 ? 30019 : 30020;
     core_market market;
     core_market_view(c, ins->index, &market);
-    int64_t price = has_price && price_nano > 0
-                        ? price_nano
-                        : (market.last_price_nano ? market.last_price_nano : ins->reference_price_nano);
+    int64_t price =
+        has_price && price_nano > 0
+            ? price_nano
+            : (market.last_price_nano ? market.last_price_nano : ins->reference_price_nano);
     if (price % ins->min_price_increment_nano != 0)
         return 30078;
     int64_t units, value;
@@ -559,7 +574,7 @@ int core_order_price_for(core *c, const token *tok, const char *account_id,
     out->lots = quantity;
     out->initial_nano = value;
     out->commission_nano = valuation_commission(value, c->config.commission_bp);
-    out->total_nano = direction == DIRECTION_BUY ? value + out->commission_nano
-                                                 : value - out->commission_nano;
+    out->total_nano =
+        direction == DIRECTION_BUY ? value + out->commission_nano : value - out->commission_nano;
     return 0;
 }

@@ -111,13 +111,13 @@ typedef enum { REPORT_ACK, REPORT_TRADE, REPORT_CANCELLED, REPORT_REJECTED } cor
 /* An execution report from the exchange, in the core's terms. */
 typedef struct core_exchange_report {
     core_report_kind kind;
-    uint32_t order;              /* order slot (the client_ref the core gave the exchange) */
-    uint64_t exchange_order_id;  /* ACK */
-    uint64_t trade_id;           /* TRADE */
-    int64_t lots;                /* TRADE: executed; CANCELLED: cancelled */
-    int64_t price_nano;          /* TRADE */
-    order_cause cause;           /* CANCELLED / REJECTED */
-    int32_t reject_code;         /* REJECTED: T-Invest code of the reason */
+    uint32_t order;             /* order slot (the client_ref the core gave the exchange) */
+    uint64_t exchange_order_id; /* ACK */
+    uint64_t trade_id;          /* TRADE */
+    int64_t lots;               /* TRADE: executed; CANCELLED: cancelled */
+    int64_t price_nano;         /* TRADE */
+    order_cause cause;          /* CANCELLED / REJECTED */
+    int32_t reject_code;        /* REJECTED: T-Invest code of the reason */
     int64_t time_ns;
 } core_exchange_report;
 
@@ -125,7 +125,7 @@ typedef struct core_order_request {
     const token *token;
     const char *account_id;
     const char *instrument_id;
-    const char *key;  /* order_id / idempotency key as the client sent it */
+    const char *key; /* order_id / idempotency key as the client sent it */
     int64_t quantity;
     bool has_price;
     int64_t price_nano;
@@ -136,10 +136,10 @@ typedef struct core_order_request {
 } core_order_request;
 
 typedef struct core_result {
-    int code;                 /* 0 or the T-Invest error code */
-    const char *message;      /* NULL, or a more specific text for the error */
-    const core_order *order;  /* the placed (or, for a duplicate key, the stored) order */
-    bool duplicate;           /* the key was stored already with the same terms */
+    int code;                /* 0 or the T-Invest error code */
+    const char *message;     /* NULL, or a more specific text for the error */
+    const core_order *order; /* the placed (or, for a duplicate key, the stored) order */
+    bool duplicate;          /* the key was stored already with the same terms */
 } core_result;
 
 typedef struct core {
@@ -167,8 +167,8 @@ void core_deinit(core *c);
 core_result core_place_order(core *c, const core_order_request *req);
 
 /* Finds an order of an account by exchange number / internal id or by the client's key. */
-core_result core_find_order(core *c, const token *tok, const char *account_id,
-                            const char *order_id, bool by_request_id, int64_t now_ns);
+core_result core_find_order(core *c, const token *tok, const char *account_id, const char *order_id,
+                            bool by_request_id, int64_t now_ns);
 /* Requests cancellation at the exchange; the order ends when the exchange confirms. */
 core_result core_cancel_order(core *c, const token *tok, const char *account_id,
                               const char *order_id, bool by_request_id, int64_t now_ns);

@@ -30,10 +30,10 @@ typedef struct core_event_accepted {
     int64_t reserved_cash_nano; /* buy: value at reserve price + commission */
     int64_t reserved_units;     /* sell: securities held back */
     int64_t initial_commission_nano;
-    char key[ORDER_KEY_SIZE];        /* the client's order_id / idempotency key */
-    char request_id[ORDER_ID_SIZE];  /* order_request_id shown on streams */
-    char intent_id[ORDER_ID_SIZE];   /* trade_intent_id: the broker's own id */
-    uint32_t replaces_order;         /* ReplaceOrder: the order it replaces, or UINT32_MAX */
+    char key[ORDER_KEY_SIZE];       /* the client's order_id / idempotency key */
+    char request_id[ORDER_ID_SIZE]; /* order_request_id shown on streams */
+    char intent_id[ORDER_ID_SIZE];  /* trade_intent_id: the broker's own id */
+    uint32_t replaces_order;        /* ReplaceOrder: the order it replaces, or UINT32_MAX */
 } core_event_accepted;
 
 typedef struct core_event_acked {
@@ -54,8 +54,8 @@ typedef struct core_event_cancelled {
 } core_event_cancelled;
 
 typedef struct core_event_rejected {
-    uint8_t cause;     /* order_cause */
-    int32_t code;      /* T-Invest error code describing the reason */
+    uint8_t cause; /* order_cause */
+    int32_t code;  /* T-Invest error code describing the reason */
 } core_event_rejected;
 
 typedef struct core_event_cash {

@@ -26,7 +26,8 @@ void ledger_deinit(ledger *lg) {
     lg->positions = NULL;
 }
 
-const ledger_cash *ledger_cash_find(const ledger *lg, uint32_t account_index, const char *currency) {
+const ledger_cash *ledger_cash_find(const ledger *lg, uint32_t account_index,
+                                    const char *currency) {
     assert(account_index < lg->account_count);
     const ledger_cash *slots = &lg->cash[(size_t)account_index * REFDATA_MAX_CURRENCIES];
     for (int i = 0; i < REFDATA_MAX_CURRENCIES && slots[i].currency[0] != '\0'; i++)
@@ -60,7 +61,8 @@ ledger_position *ledger_position_of(ledger *lg, uint32_t account_index, uint32_t
     return &lg->positions[(size_t)account_index * lg->instrument_count + instrument_index];
 }
 
-const ledger_position *ledger_position_get(const ledger *lg, uint32_t account_index, uint32_t instrument_index) {
+const ledger_position *ledger_position_get(const ledger *lg, uint32_t account_index,
+                                           uint32_t instrument_index) {
     assert(account_index < lg->account_count && instrument_index < lg->instrument_count);
     return &lg->positions[(size_t)account_index * lg->instrument_count + instrument_index];
 }

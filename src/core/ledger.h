@@ -28,8 +28,8 @@ typedef struct ledger_position {
 
 typedef struct ledger {
     uint32_t account_count, instrument_count;
-    ledger_cash *cash;             /* account_count * REFDATA_MAX_CURRENCIES */
-    ledger_position *positions;    /* account_count * instrument_count */
+    ledger_cash *cash;          /* account_count * REFDATA_MAX_CURRENCIES */
+    ledger_position *positions; /* account_count * instrument_count */
 } ledger;
 
 int ledger_init(ledger *lg, uint32_t account_count, uint32_t instrument_count);
@@ -42,7 +42,8 @@ const ledger_cash *ledger_cash_find(const ledger *lg, uint32_t account_index, co
 /* Whether the account holds `currency` already or has room for one more currency. */
 bool ledger_cash_has_room(const ledger *lg, uint32_t account_index, const char *currency);
 ledger_position *ledger_position_of(ledger *lg, uint32_t account_index, uint32_t instrument_index);
-const ledger_position *ledger_position_get(const ledger *lg, uint32_t account_index, uint32_t instrument_index);
+const ledger_position *ledger_position_get(const ledger *lg, uint32_t account_index,
+                                           uint32_t instrument_index);
 
 int64_t ledger_cash_free(const ledger *lg, uint32_t account_index, const char *currency);
 int64_t ledger_units_free(const ledger *lg, uint32_t account_index, uint32_t instrument_index);

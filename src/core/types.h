@@ -33,7 +33,11 @@ typedef enum {
 } order_cause;
 
 /* How the order entered the broker: decides when its reply is sent. */
-typedef enum { ORDER_SOURCE_SYNC = 1, ORDER_SOURCE_ASYNC = 2, ORDER_SOURCE_REPLACE = 3 } order_source;
+typedef enum {
+    ORDER_SOURCE_SYNC = 1,
+    ORDER_SOURCE_ASYNC = 2,
+    ORDER_SOURCE_REPLACE = 3
+} order_source;
 
 static inline bool order_status_is_final(order_status status) {
     return status == ORDER_STATUS_FILL || status == ORDER_STATUS_REJECTED ||

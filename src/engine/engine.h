@@ -26,7 +26,7 @@ struct engine_job {
     /* Runs on the core thread after the batch is durable: sends the reply. */
     void (*finish)(engine *e, engine_job *job);
     int64_t received_ns;
-    engine_job *next; /* outbox / waiter list link, owned by the engine while queued */
+    engine_job *next;    /* outbox / waiter list link, owned by the engine while queued */
     uint32_t wait_order; /* order the job waits for, or CORE_NO_ORDER */
     int wait_kind;       /* engine_wait_kind */
     /* Set by the submitter: the job may change state (place, cancel, replace). */

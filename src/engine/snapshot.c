@@ -33,7 +33,8 @@ static void sections_of(const core *c, section out[4]) {
     const ledger *lg = &c->ledger;
     out[0] = (section){c->orders, (size_t)c->order_count * sizeof(core_order)};
     out[1] = (section){c->trades, (size_t)c->trade_count * sizeof(core_trade)};
-    out[2] = (section){lg->cash, (size_t)lg->account_count * REFDATA_MAX_CURRENCIES * sizeof(ledger_cash)};
+    out[2] = (section){lg->cash,
+                       (size_t)lg->account_count * REFDATA_MAX_CURRENCIES * sizeof(ledger_cash)};
     out[3] = (section){lg->positions,
                        (size_t)lg->account_count * lg->instrument_count * sizeof(ledger_position)};
 }
@@ -137,7 +138,8 @@ static void rebuild_indexes(core *c) {
         order_index_insert(&c->by_key, bytes, sizeof o->account + len, i);
         order_index_insert(&c->by_order_id, o->intent_id, strlen(o->intent_id), i);
         if (o->exchange_order_id != 0)
-            order_index_insert(&c->by_order_id, o->exchange_id_text, strlen(o->exchange_id_text), i);
+            order_index_insert(&c->by_order_id, o->exchange_id_text, strlen(o->exchange_id_text),
+                               i);
     }
 }
 

@@ -22,10 +22,13 @@ static uint64_t client_ref_of(const core_order *order) {
 
 static int32_t reject_code(int reason) {
     switch ((exch_reject_reason)reason) {
-    case EXCH_REJECT_PRICE_OUTSIDE_LIMITS: return 30099;
-    case EXCH_REJECT_NOT_TRADING: return 30098;
+    case EXCH_REJECT_PRICE_OUTSIDE_LIMITS:
+        return 30099;
+    case EXCH_REJECT_NOT_TRADING:
+        return 30098;
     case EXCH_REJECT_INJECTED:
-    case EXCH_REJECT_CAPACITY: return 30095;
+    case EXCH_REJECT_CAPACITY:
+        return 30095;
     }
     return 30095;
 }
@@ -34,16 +37,23 @@ static void on_report(void *ctx, const exch_report *r) {
     engine_venue_link *link = ctx;
     if (link->core == NULL || r->client_ref == 0 || r->client_ref > link->core->order_count)
         return;
-    core_exchange_report out = {.order = (uint32_t)(r->client_ref - 1), .exchange_order_id = r->exchange_id,
-                                .trade_id = r->trade_id, .lots = r->qty_lots, .price_nano = r->price_nano,
+    core_exchange_report out = {.order = (uint32_t)(r->client_ref - 1),
+                                .exchange_order_id = r->exchange_id,
+                                .trade_id = r->trade_id,
+                                .lots = r->qty_lots,
+                                .price_nano = r->price_nano,
                                 .time_ns = r->time_ns};
     switch (r->kind) {
-    case EXCH_REPORT_ACK: out.kind = REPORT_ACK; break;
-    case EXCH_REPORT_TRADE: out.kind = REPORT_TRADE; break;
+    case EXCH_REPORT_ACK:
+        out.kind = REPORT_ACK;
+        break;
+    case EXCH_REPORT_TRADE:
+        out.kind = REPORT_TRADE;
+        break;
     case EXCH_REPORT_CANCELLED:
         out.kind = REPORT_CANCELLED;
         out.cause = r->reason == EXCH_CANCEL_BY_CLIENT ? ORDER_CAUSE_CANCELLED_BY_CLIENT
-                                                      : ORDER_CAUSE_CANCELLED_BY_EXCHANGE;
+                                                       : ORDER_CAUSE_CANCELLED_BY_EXCHANGE;
         break;
     case EXCH_REPORT_REJECTED:
         out.kind = REPORT_REJECTED;
@@ -57,7 +67,8 @@ static void on_report(void *ctx, const exch_report *r) {
 engine_venue_link *venue_link_create(const refdata *rd, const engine_venue_settings *settings,
                                      int64_t start_ns) {
     engine_venue_link *link = calloc(1, sizeof *link);
-    exch_instrument_setup *setups = calloc(rd->instrument_count ? rd->instrument_count : 1, sizeof *setups);
+    exch_instrument_setup *setups =
+        calloc(rd->instrument_count ? rd->instrument_count : 1, sizeof *setups);
     if (link == NULL || setups == NULL) {
         free(link);
         free(setups);
@@ -106,10 +117,12 @@ void venue_link_destroy(engine_venue_link *link) {
 
 static void submit(void *ctx, const core_order *order, int64_t now_ns) {
     engine_venue_link *link = ctx;
-    exch_new_order o = {.client_ref = client_ref_of(order), .owner = order->account + 1,
+    exch_new_order o = {.client_ref = client_ref_of(order),
+                        .owner = order->account + 1,
                         .instrument = order->instrument,
                         .side = order->direction == DIRECTION_BUY ? BOOK_BUY : BOOK_SELL,
-                        .type = (exch_order_type)order->type, .tif = (exch_tif)order->tif,
+                        .type = (exch_order_type)order->type,
+                        .tif = (exch_tif)order->tif,
                         .price_nano = order->price_nano,
                         .qty_lots = order->lots_requested - order->lots_executed};
     exchange_submit(link->exchange, &o, now_ns);
@@ -133,7 +146,8 @@ static void market(void *ctx, uint32_t instrument_index, core_market *out) {
 
 void venue_link_attach(engine_venue_link *link, core *c) {
     link->core = c;
-    c->exchange = (core_exchange){.ctx = link, .submit = submit, .cancel = cancel, .market = market};
+    c->exchange =
+        (core_exchange){.ctx = link, .submit = submit, .cancel = cancel, .market = market};
 }
 
 void venue_link_restore(engine_venue_link *link, int64_t now_ns) {
@@ -158,11 +172,15 @@ void venue_link_restore(engine_venue_link *link, int64_t now_ns) {
             submit(link, o, now_ns);
             continue;
         }
-        exch_new_order rest = {.client_ref = client_ref_of(o), .owner = o->account + 1,
+        exch_new_order rest = {.client_ref = client_ref_of(o),
+                               .owner = o->account + 1,
                                .instrument = o->instrument,
                                .side = o->direction == DIRECTION_BUY ? BOOK_BUY : BOOK_SELL,
-                               .type = EXCH_LIMIT, .tif = EXCH_DAY, .price_nano = o->price_nano,
-                               .qty_lots = o->lots_requested - o->lots_executed - o->lots_cancelled};
+                               .type = EXCH_LIMIT,
+                               .tif = EXCH_DAY,
+                               .price_nano = o->price_nano,
+                               .qty_lots =
+                                   o->lots_requested - o->lots_executed - o->lots_cancelled};
         exchange_restore(link->exchange, &rest, o->exchange_order_id);
     }
     /* The last traded price of every instrument the broker traded, from its own trades (kept
@@ -182,17 +200,19 @@ int64_t venue_link_next_due_ns(const engine_venue_link *link) {
     return exchange_next_due_ns(link->exchange);
 }
 
-void venue_link_order_book(const engine_venue_link *link, uint32_t instrument_index,
-                           uint32_t depth, venue_link_book *out) {
+void venue_link_order_book(const engine_venue_link *link, uint32_t instrument_index, uint32_t depth,
+                           venue_link_book *out) {
     const exchange *x = link->exchange;
     memset(out, 0, sizeof *out);
     if (depth > VENUE_LINK_MAX_DEPTH)
         depth = VENUE_LINK_MAX_DEPTH;
     const order_book *book = exchange_book(x, instrument_index);
     for (uint32_t i = 0; i < depth && i < book->bids.count; i++)
-        out->bids[out->bid_count++] = (venue_link_level){book->bids.levels[i].price_nano, book->bids.levels[i].total_lots};
+        out->bids[out->bid_count++] =
+            (venue_link_level){book->bids.levels[i].price_nano, book->bids.levels[i].total_lots};
     for (uint32_t i = 0; i < depth && i < book->asks.count; i++)
-        out->asks[out->ask_count++] = (venue_link_level){book->asks.levels[i].price_nano, book->asks.levels[i].total_lots};
+        out->asks[out->ask_count++] =
+            (venue_link_level){book->asks.levels[i].price_nano, book->asks.levels[i].total_lots};
     exchange_limits(x, instrument_index, &out->limit_down_nano, &out->limit_up_nano);
     out->last_price_nano = exchange_last_price(x, instrument_index, &out->last_price_ns);
 }
@@ -204,8 +224,10 @@ uint32_t venue_link_last_trades(const engine_venue_link *link, uint32_t instrume
     uint32_t n = exchange_trades(link->exchange, instrument_index, from_ns, to_ns, prints,
                                  max < 256 ? max : 256);
     for (uint32_t i = 0; i < n; i++)
-        out[i] = (venue_link_trade){.price_nano = prints[i].price_nano, .qty_lots = prints[i].qty_lots,
-                                    .time_ns = prints[i].time_ns, .direction = prints[i].aggressor_side};
+        out[i] = (venue_link_trade){.price_nano = prints[i].price_nano,
+                                    .qty_lots = prints[i].qty_lots,
+                                    .time_ns = prints[i].time_ns,
+                                    .direction = prints[i].aggressor_side};
     return n;
 }
 

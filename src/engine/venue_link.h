@@ -62,8 +62,8 @@ typedef struct venue_link_trade {
     int direction; /* 1 buy (the aggressor bought), 2 sell */
 } venue_link_trade;
 
-void venue_link_order_book(const engine_venue_link *link, uint32_t instrument_index,
-                           uint32_t depth, venue_link_book *out);
+void venue_link_order_book(const engine_venue_link *link, uint32_t instrument_index, uint32_t depth,
+                           venue_link_book *out);
 /* Trades of the instrument between the times (inclusive), oldest first; returns the count. */
 uint32_t venue_link_last_trades(const engine_venue_link *link, uint32_t instrument_index,
                                 int64_t from_ns, int64_t to_ns, venue_link_trade *out,

@@ -119,7 +119,8 @@ static int open_segment(journal *j, uint32_t index, bool create) {
         put_u32(header + 8, JOURNAL_FORMAT_VERSION);
         put_u32(header + 12, index);
         int rc = write_all(fd, header, sizeof header);
-        if (rc == 0 && j->sync == JOURNAL_SYNC_FSYNC && (fdatasync(fd) != 0 || sync_dir(j->dir) != 0))
+        if (rc == 0 && j->sync == JOURNAL_SYNC_FSYNC &&
+            (fdatasync(fd) != 0 || sync_dir(j->dir) != 0))
             rc = -EIO;
         if (rc != 0) {
             close(fd);
@@ -302,7 +303,8 @@ static int scan_segment(scan *s, uint32_t index, bool newest, size_t *valid_byte
         if (s->on_record != NULL &&
             s->on_record(s->ctx, get_u16(data + off + 8), get_u64(data + off + 16),
                          data + off + JOURNAL_RECORD_HEADER_BYTES, length) != 0) {
-            snprintf(s->error, s->error_size, "journal: %s: record at offset %zu was refused", path, off);
+            snprintf(s->error, s->error_size, "journal: %s: record at offset %zu was refused", path,
+                     off);
             rc = -1;
             break;
         }

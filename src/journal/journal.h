@@ -31,7 +31,7 @@ typedef struct journal {
     uint32_t segment_index; /* number in the current segment's name */
     uint64_t segment_bytes;
     uint64_t segment_limit_bytes;
-    uint8_t *pending;       /* records not yet written */
+    uint8_t *pending; /* records not yet written */
     size_t pending_bytes, pending_capacity;
     uint64_t records_written, commits;
 } journal;

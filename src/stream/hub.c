@@ -8,7 +8,8 @@ int stream_hub_init(stream_hub *hub, uint32_t token_count, int32_t per_token_lim
     hub->head = NULL;
     hub->token_count = token_count;
     hub->per_token_limit = per_token_limit;
-    hub->open = calloc((size_t)(token_count ? token_count : 1) * STREAM_KIND_COUNT, sizeof *hub->open);
+    hub->open =
+        calloc((size_t)(token_count ? token_count : 1) * STREAM_KIND_COUNT, sizeof *hub->open);
     for (int i = 0; i < REFDATA_MAX_ACCOUNTS; i++)
         atomic_init(&hub->listeners[i], 0);
     return hub->open == NULL ? -ENOMEM : 0;
@@ -87,7 +88,8 @@ void stream_hub_each(stream_hub *hub, stream_kind kind, uint32_t account_index,
     pthread_mutex_unlock(&hub->lock);
 }
 
-void stream_hub_each_all(stream_hub *hub, void (*fn)(stream_subscriber *sub, void *ctx), void *ctx) {
+void stream_hub_each_all(stream_hub *hub, void (*fn)(stream_subscriber *sub, void *ctx),
+                         void *ctx) {
     pthread_mutex_lock(&hub->lock);
     for (stream_subscriber *sub = hub->head; sub != NULL; sub = sub->next)
         if (sub->sink != NULL)

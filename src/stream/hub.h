@@ -47,7 +47,8 @@ int32_t stream_hub_open_count(stream_hub *hub, uint32_t token_index, stream_kind
 
 bool stream_hub_has_listeners(const stream_hub *hub, uint32_t account_index);
 
-/* Calls `fn` for every subscriber of `kind` with a sink that listens to `account_index`, under the lock. */
+/* Calls `fn` for every subscriber of `kind` with a sink that listens to `account_index`, under the
+ * lock. */
 void stream_hub_each(stream_hub *hub, stream_kind kind, uint32_t account_index,
                      void (*fn)(stream_subscriber *sub, void *ctx), void *ctx);
 

@@ -30,8 +30,8 @@ static uint32_t crc32c_table(uint32_t crc, const unsigned char *p, size_t len) {
 }
 
 #if defined(__x86_64__)
-__attribute__((target("sse4.2"))) static uint32_t crc32c_hardware(uint32_t crc, const unsigned char *p,
-                                                                   size_t len) {
+__attribute__((target("sse4.2"))) static uint32_t
+crc32c_hardware(uint32_t crc, const unsigned char *p, size_t len) {
     uint64_t c = crc;
     while (len >= 8) {
         uint64_t word;

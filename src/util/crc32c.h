@@ -5,7 +5,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
-/* Continues a CRC over `data`; start with crc = 0. crc32c_update(0, "123456789", 9) == 0xE3069283. */
+/* Continues a CRC over `data`; start with crc = 0. crc32c_update(0, "123456789", 9) == 0xE3069283.
+ */
 uint32_t crc32c_update(uint32_t crc, const void *data, size_t len);
 
 #endif

@@ -15,7 +15,8 @@ int money_parse_decimal(const char *text, int64_t *out_nano) {
         return -EINVAL;
     int64_t units = 0;
     while (*p >= '0' && *p <= '9') {
-        if (__builtin_mul_overflow(units, 10, &units) || __builtin_add_overflow(units, *p - '0', &units))
+        if (__builtin_mul_overflow(units, 10, &units) ||
+            __builtin_add_overflow(units, *p - '0', &units))
             return -ERANGE;
         p++;
     }
@@ -35,17 +36,20 @@ int money_parse_decimal(const char *text, int64_t *out_nano) {
     if (*p != '\0')
         return -EINVAL;
     int64_t value;
-    if (__builtin_mul_overflow(units, NANO_PER_UNIT, &value) || __builtin_add_overflow(value, frac, &value))
+    if (__builtin_mul_overflow(units, NANO_PER_UNIT, &value) ||
+        __builtin_add_overflow(value, frac, &value))
         return -ERANGE;
     *out_nano = sign * value;
     return 0;
 }
 
 int money_from_units_nano(int64_t units, int32_t nano, int64_t *out_nano) {
-    if (nano <= -NANO_PER_UNIT || nano >= NANO_PER_UNIT || (units > 0 && nano < 0) || (units < 0 && nano > 0))
+    if (nano <= -NANO_PER_UNIT || nano >= NANO_PER_UNIT || (units > 0 && nano < 0) ||
+        (units < 0 && nano > 0))
         return -EINVAL;
     int64_t value;
-    if (__builtin_mul_overflow(units, NANO_PER_UNIT, &value) || __builtin_add_overflow(value, nano, &value))
+    if (__builtin_mul_overflow(units, NANO_PER_UNIT, &value) ||
+        __builtin_add_overflow(value, nano, &value))
         return -ERANGE;
     *out_nano = value;
     return 0;

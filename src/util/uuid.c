@@ -20,8 +20,8 @@ bool uuid_is_valid(const char *text, size_t len) {
 }
 
 void uuid_format_from_bits(uint64_t hi, uint64_t lo, char out[UUID_TEXT_SIZE]) {
-    hi = (hi & ~UINT64_C(0xF000)) | UINT64_C(0x4000);              /* version 4 */
-    lo = (lo & ~(UINT64_C(3) << 62)) | (UINT64_C(2) << 62);        /* RFC 4122 variant */
+    hi = (hi & ~UINT64_C(0xF000)) | UINT64_C(0x4000);       /* version 4 */
+    lo = (lo & ~(UINT64_C(3) << 62)) | (UINT64_C(2) << 62); /* RFC 4122 variant */
     snprintf(out, UUID_TEXT_SIZE, "%08x-%04x-%04x-%04x-%012llx", (unsigned)(hi >> 32),
              (unsigned)((hi >> 16) & 0xFFFF), (unsigned)(hi & 0xFFFF), (unsigned)(lo >> 48),
              (unsigned long long)(lo & UINT64_C(0xFFFFFFFFFFFF)));

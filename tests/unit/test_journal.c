@@ -45,7 +45,8 @@ static void write_records(const char *dir, int count, uint64_t first_seq) {
     journal j;
     char error[256];
     seen s = {.last_seq = 0};
-    CHECK(journal_open(&j, dir, JOURNAL_SYNC_FSYNC, 1 << 20, collect, &s, error, sizeof error) == 0);
+    CHECK(journal_open(&j, dir, JOURNAL_SYNC_FSYNC, 1 << 20, collect, &s, error, sizeof error) ==
+          0);
     for (int i = 0; i < count; i++) {
         unsigned char payload[100];
         memset(payload, (int)(first_seq + (uint64_t)i), sizeof payload);
@@ -81,7 +82,8 @@ static void test_round_trip_and_torn_tail(void) {
 
     journal j;
     seen s = {0};
-    CHECK(journal_open(&j, dir, JOURNAL_SYNC_FSYNC, 1 << 20, collect, &s, error, sizeof error) == 0);
+    CHECK(journal_open(&j, dir, JOURNAL_SYNC_FSYNC, 1 << 20, collect, &s, error, sizeof error) ==
+          0);
     CHECK_EQ_INT(s.count, 20);
     CHECK_EQ_INT(s.last_seq, 20);
     CHECK_EQ_INT(file_size(path), whole);
@@ -91,7 +93,8 @@ static void test_round_trip_and_torn_tail(void) {
     CHECK(journal_commit(&j) == 0);
     journal_close(&j);
     seen again = {0};
-    CHECK(journal_open(&j, dir, JOURNAL_SYNC_NONE, 1 << 20, collect, &again, error, sizeof error) == 0);
+    CHECK(journal_open(&j, dir, JOURNAL_SYNC_NONE, 1 << 20, collect, &again, error, sizeof error) ==
+          0);
     CHECK_EQ_INT(again.count, 21);
     journal_close(&j);
     remove_dir(dir);
@@ -111,7 +114,8 @@ static void test_corruption_in_the_middle_refuses(void) {
     close(fd);
     journal j;
     seen s = {0};
-    CHECK(journal_open(&j, dir, JOURNAL_SYNC_FSYNC, 1 << 20, collect, &s, error, sizeof error) != 0);
+    CHECK(journal_open(&j, dir, JOURNAL_SYNC_FSYNC, 1 << 20, collect, &s, error, sizeof error) !=
+          0);
     CHECK(strstr(error, "journal-00000001.log") != NULL);
     CHECK(strstr(error, "offset 388") != NULL);
     CHECK(strstr(error, "corrupt") != NULL);

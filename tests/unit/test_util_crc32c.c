@@ -15,7 +15,8 @@ int main(void) {
     const char *text = "the quick brown fox jumps over the lazy dog, twice over";
     uint32_t whole = crc32c_update(0, text, strlen(text));
     for (size_t split = 0; split <= strlen(text); split++)
-        CHECK(crc32c_update(crc32c_update(0, text, split), text + split, strlen(text) - split) == whole);
+        CHECK(crc32c_update(crc32c_update(0, text, split), text + split, strlen(text) - split) ==
+              whole);
     CHECK(crc32c_update(0, "", 0) == 0);
     return check_finish("crc32c");
 }

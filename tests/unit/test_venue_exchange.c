@@ -17,12 +17,19 @@ static void record(void *ctx, const exch_report *r) {
         reports[report_count++] = *r;
 }
 
-static exch_instrument_setup setup = {.tick_nano = NANO / 100, .reference_price_nano = 100 * NANO,
-                                      .price_band_bp = 1000, .trading = true};
+static exch_instrument_setup setup = {.tick_nano = NANO / 100,
+                                      .reference_price_nano = 100 * NANO,
+                                      .price_band_bp = 1000,
+                                      .trading = true};
 
 static exch_config base_config(void) {
-    return (exch_config){.instrument_count = 1, .max_orders = 64, .max_client_ref = 1000, .levels_per_side = 16, .seed = 1,
-                         .first_exchange_id = 1000, .on_report = record};
+    return (exch_config){.instrument_count = 1,
+                         .max_orders = 64,
+                         .max_client_ref = 1000,
+                         .levels_per_side = 16,
+                         .seed = 1,
+                         .first_exchange_id = 1000,
+                         .on_report = record};
 }
 
 static exchange *make(exch_config cfg) {
@@ -32,8 +39,14 @@ static exchange *make(exch_config cfg) {
 
 static void place(exchange *x, uint64_t ref, uint32_t owner, book_side side, exch_order_type type,
                   exch_tif tif, int64_t price, int64_t qty, int64_t now) {
-    exch_new_order o = {.client_ref = ref, .owner = owner, .instrument = 0, .side = side,
-                        .type = type, .tif = tif, .price_nano = price, .qty_lots = qty};
+    exch_new_order o = {.client_ref = ref,
+                        .owner = owner,
+                        .instrument = 0,
+                        .side = side,
+                        .type = type,
+                        .tif = tif,
+                        .price_nano = price,
+                        .qty_lots = qty};
     exchange_submit(x, &o, now);
     exchange_advance(x, now);
 }
@@ -65,7 +78,8 @@ static void test_price_time_priority_and_partial_fills(void) {
     place(x, 1, 1, BOOK_SELL, EXCH_LIMIT, EXCH_DAY, 101 * NANO, 5, 1);
     place(x, 2, 2, BOOK_SELL, EXCH_LIMIT, EXCH_DAY, 100 * NANO, 5, 2);
     place(x, 3, 3, BOOK_SELL, EXCH_LIMIT, EXCH_DAY, 100 * NANO, 5, 3);
-    CHECK_EQ_INT(count(EXCH_REPORT_ACK, 1) + count(EXCH_REPORT_ACK, 2) + count(EXCH_REPORT_ACK, 3), 3);
+    CHECK_EQ_INT(count(EXCH_REPORT_ACK, 1) + count(EXCH_REPORT_ACK, 2) + count(EXCH_REPORT_ACK, 3),
+                 3);
     CHECK(last(EXCH_REPORT_ACK, 2)->exchange_id > last(EXCH_REPORT_ACK, 1)->exchange_id);
     /* A buy of 7 at 101: best price first (100), and at 100 the earlier order first. */
     place(x, 4, 4, BOOK_BUY, EXCH_LIMIT, EXCH_DAY, 101 * NANO, 7, 4);
@@ -155,8 +169,13 @@ static void test_latency_and_reject_model(void) {
     exch_config cfg = base_config();
     cfg.ack_delay_ns = 1000;
     exchange *x = make(cfg);
-    exch_new_order o = {.client_ref = 1, .owner = 1, .side = BOOK_BUY, .type = EXCH_LIMIT,
-                        .tif = EXCH_DAY, .price_nano = 99 * NANO, .qty_lots = 1};
+    exch_new_order o = {.client_ref = 1,
+                        .owner = 1,
+                        .side = BOOK_BUY,
+                        .type = EXCH_LIMIT,
+                        .tif = EXCH_DAY,
+                        .price_nano = 99 * NANO,
+                        .qty_lots = 1};
     exchange_submit(x, &o, 0);
     exchange_cancel(x, 1, 10);
     exchange_advance(x, 999);
@@ -180,7 +199,8 @@ static void test_latency_and_reject_model(void) {
         exchange *y = make(rc);
         for (int i = 0; i < 40; i++) {
             place(y, (uint64_t)i + 1, 1, BOOK_BUY, EXCH_LIMIT, EXCH_FILL_AND_KILL, 95 * NANO, 1, i);
-            (round == 0 ? rejected_first : rejected_second)[i] = count(EXCH_REPORT_REJECTED, (uint64_t)i + 1);
+            (round == 0 ? rejected_first : rejected_second)[i] =
+                count(EXCH_REPORT_REJECTED, (uint64_t)i + 1);
         }
         exchange_destroy(y);
     }
@@ -225,8 +245,13 @@ static void test_market_maker(void) {
 
 static void test_restore(void) {
     exchange *x = make(base_config());
-    exch_new_order rest = {.client_ref = 5, .owner = 1, .side = BOOK_SELL, .type = EXCH_LIMIT,
-                           .tif = EXCH_DAY, .price_nano = 100 * NANO, .qty_lots = 2};
+    exch_new_order rest = {.client_ref = 5,
+                           .owner = 1,
+                           .side = BOOK_SELL,
+                           .type = EXCH_LIMIT,
+                           .tif = EXCH_DAY,
+                           .price_nano = 100 * NANO,
+                           .qty_lots = 2};
     CHECK(exchange_restore(x, &rest, 5000));
     CHECK_EQ_INT(report_count, 0);
     place(x, 6, 2, BOOK_BUY, EXCH_LIMIT, EXCH_DAY, 100 * NANO, 2, 1);
