@@ -66,6 +66,8 @@ test('the market maker quotes the order book; limits, last price and trading sta
 });
 
 test('a market buy fills against the quotes and moves cash and positions; selling brings it back', async () => {
+  const trades = api.ordersStream.tradesStream({ accounts: [firstAccount] })[Symbol.asyncIterator]();
+  assert.ok((await trades.next()).value.subscription);
   const before = await cash(firstAccount);
   const bought = await api.orders.postOrder({
     instrumentId: share.uid, quantity: 3, direction: OrderDirection.ORDER_DIRECTION_BUY, accountId: firstAccount,
@@ -83,6 +85,17 @@ test('a market buy fills against the quotes and moves cash and positions; sellin
   const after = await cash(firstAccount);
   assert.ok(near(after.free + after.blocked, before.free + before.blocked - value - commission, 1e-5));
   assert.equal(units(after.positions, share.uid) - units(before.positions, share.uid), 3 * share.lot);
+  for (;;) {
+    const { value } = await trades.next();
+    if (value.orderTrades?.orderId !== bought.orderId) continue;
+    assert.equal(value.orderTrades.accountId, firstAccount);
+    assert.equal(value.orderTrades.instrumentUid, share.uid);
+    assert.equal(value.orderTrades.direction, OrderDirection.ORDER_DIRECTION_BUY);
+    assert.equal(value.orderTrades.trades[0].quantity, 3);
+    assert.ok(near(num(value.orderTrades.trades[0].price), ref + tick));
+    break;
+  }
+  await trades.return();
   const portfolio = await api.operations.getPortfolio({ accountId: firstAccount });
   assert.ok(portfolio.positions.some((p) => p.instrumentUid === share.uid));
 
@@ -98,8 +111,8 @@ test('a market buy fills against the quotes and moves cash and positions; sellin
   assert.ok(near(end.free, before.free - spread - commission - num(soldState.executedCommission), 1e-5));
   const last = await api.marketdata.getLastPrices({ figi: [], instrumentId: [share.uid] });
   assert.ok(near(num(last.lastPrices[0].price), ref - tick));
-  const trades = await api.marketdata.getLastTrades({ instrumentId: share.uid, from: new Date(Date.now() - 60000), to: new Date(Date.now() + 1000) });
-  assert.ok(trades.trades.length >= 2);
+  const lastTrades = await api.marketdata.getLastTrades({ instrumentId: share.uid, from: new Date(Date.now() - 60000), to: new Date(Date.now() + 1000) });
+  assert.ok(lastTrades.trades.length >= 2);
 });
 
 test('a limit buy larger than the quotes fills partially and rests; the stream shows each fill', async () => {
