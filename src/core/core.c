@@ -15,6 +15,23 @@
 #define PRICE_TYPE_MAX 2
 #define ORDER_ID_TYPE_KEY_BYTES (sizeof(uint32_t) + ORDER_KEY_MAX_LEN)
 
+/* Index confirmations: the keys live in the orders, the indexes hold only slots. */
+static bool key_names_order(const void *owner, uint32_t slot, const void *key, size_t len) {
+    const core_order *o = &((const core *)owner)->orders[slot];
+    uint32_t account_index;
+    memcpy(&account_index, key, sizeof account_index);
+    size_t key_len = len - sizeof account_index;
+    return o->account == account_index && strlen(o->key) == key_len &&
+           memcmp(o->key, (const char *)key + sizeof account_index, key_len) == 0;
+}
+
+static bool id_names_order(const void *owner, uint32_t slot, const void *key, size_t len) {
+    const core_order *o = &((const core *)owner)->orders[slot];
+    return (strlen(o->intent_id) == len && memcmp(o->intent_id, key, len) == 0) ||
+           (o->exchange_order_id != 0 && strlen(o->exchange_id_text) == len &&
+            memcmp(o->exchange_id_text, key, len) == 0);
+}
+
 int core_init(core *c, const core_config *config) {
     memset(c, 0, sizeof *c);
     c->config = *config;
@@ -24,8 +41,8 @@ int core_init(core *c, const core_config *config) {
     c->trades = calloc(config->max_trades, sizeof *c->trades);
     if (c->orders == NULL || c->trades == NULL ||
         ledger_init(&c->ledger, rd->account_count, rd->instrument_count) != 0 ||
-        order_index_init(&c->by_key, config->max_orders) != 0 ||
-        order_index_init(&c->by_order_id, (size_t)config->max_orders * 2) != 0) {
+        order_index_init(&c->by_key, config->max_orders, key_names_order, c) != 0 ||
+        order_index_init(&c->by_order_id, (size_t)config->max_orders * 2, id_names_order, c) != 0) {
         core_deinit(c);
         return -ENOMEM;
     }

@@ -26,18 +26,20 @@ static uint64_t hash_bytes(const void *key, size_t len) {
     return h;
 }
 
-int order_index_init(order_index *ix, size_t max_items) {
+int order_index_init(order_index *ix, size_t max_items, order_index_match_fn match,
+                     const void *owner) {
     size_t capacity = 16;
     while (capacity * 7 / 10 < max_items)
         capacity *= 2;
     ix->entries = malloc(capacity * sizeof *ix->entries);
     if (ix->entries == NULL)
         return -ENOMEM;
-    for (size_t i = 0; i < capacity; i++)
-        ix->entries[i].value = ORDER_INDEX_EMPTY;
+    memset(ix->entries, 0xFF, capacity * sizeof *ix->entries);
     ix->mask = capacity - 1;
     ix->used = 0;
     ix->max_used = max_items;
+    ix->match = match;
+    ix->owner = owner;
     return 0;
 }
 
@@ -46,35 +48,31 @@ void order_index_deinit(order_index *ix) {
     ix->entries = NULL;
 }
 
-static bool entry_is(const order_index_entry *e, const void *key, size_t key_len) {
-    return e->key_len == key_len && memcmp(e->key, key, key_len) == 0;
-}
-
 uint32_t order_index_find(const order_index *ix, const void *key, size_t key_len) {
-    if (key_len > ORDER_INDEX_KEY_MAX)
-        return ORDER_INDEX_EMPTY;
-    for (size_t i = hash_bytes(key, key_len) & ix->mask;; i = (i + 1) & ix->mask) {
+    uint64_t h = hash_bytes(key, key_len);
+    uint32_t tag = (uint32_t)(h >> 32);
+    for (size_t i = h & ix->mask;; i = (i + 1) & ix->mask) {
         const order_index_entry *e = &ix->entries[i];
         if (e->value == ORDER_INDEX_EMPTY)
             return ORDER_INDEX_EMPTY;
-        if (entry_is(e, key, key_len))
+        if (e->tag == tag && ix->match(ix->owner, e->value, key, key_len))
             return e->value;
     }
 }
 
 bool order_index_insert(order_index *ix, const void *key, size_t key_len, uint32_t value) {
-    if (key_len > ORDER_INDEX_KEY_MAX || ix->used >= ix->max_used)
+    if (ix->used >= ix->max_used)
         return false;
-    for (size_t i = hash_bytes(key, key_len) & ix->mask;; i = (i + 1) & ix->mask) {
+    uint64_t h = hash_bytes(key, key_len);
+    uint32_t tag = (uint32_t)(h >> 32);
+    for (size_t i = h & ix->mask;; i = (i + 1) & ix->mask) {
         order_index_entry *e = &ix->entries[i];
         if (e->value == ORDER_INDEX_EMPTY) {
-            e->value = value;
-            e->key_len = (uint8_t)key_len;
-            memcpy(e->key, key, key_len);
+            *e = (order_index_entry){.value = value, .tag = tag};
             ix->used++;
             return true;
         }
-        if (entry_is(e, key, key_len)) {
+        if (e->tag == tag && ix->match(ix->owner, e->value, key, key_len)) {
             e->value = value;
             return true;
         }

@@ -1,9 +1,11 @@
 /* Fixed-capacity open-addressing index from a short byte key to an order slot.
  *
  * DESIGN: the core looks orders up by the client's key (scoped by account), by our internal id
- * and by the exchange order number. Keys are at most ORDER_INDEX_KEY_MAX bytes and are stored
- * inline, so an insert never allocates; capacity is fixed at init (a power of two at most 70%
- * full). Nothing is ever erased: an order keeps its ids for as long as it stays in history. */
+ * and by the exchange order number. The keys already live in the orders themselves, so an entry
+ * holds only the slot and 32 bits of the key's hash (8 bytes, not a copy of the key): a probe
+ * compares hashes and asks the owner to confirm a candidate. Capacity is fixed at init (a power
+ * of two at most 70% full) and nothing is ever erased: an order keeps its ids for as long as it
+ * stays in history. */
 #ifndef TINVESTD_CORE_ORDER_INDEX_H
 #define TINVESTD_CORE_ORDER_INDEX_H
 
@@ -11,27 +13,32 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define ORDER_INDEX_KEY_MAX 48
 #define ORDER_INDEX_EMPTY UINT32_MAX
+
+/* Whether slot `value` is the one `key` names. */
+typedef bool (*order_index_match_fn)(const void *owner, uint32_t value, const void *key,
+                                     size_t key_len);
 
 typedef struct order_index_entry {
     uint32_t value;
-    uint8_t key_len;
-    char key[ORDER_INDEX_KEY_MAX];
+    uint32_t tag;
 } order_index_entry;
 
 typedef struct order_index {
     order_index_entry *entries;
     size_t mask;
     size_t used, max_used;
+    order_index_match_fn match;
+    const void *owner;
 } order_index;
 
-int order_index_init(order_index *ix, size_t max_items);
+int order_index_init(order_index *ix, size_t max_items, order_index_match_fn match,
+                     const void *owner);
 void order_index_deinit(order_index *ix);
 
 /* ORDER_INDEX_EMPTY when absent. */
 uint32_t order_index_find(const order_index *ix, const void *key, size_t key_len);
-/* Returns false when the index is full or the key is too long (callers size it for the pool). */
+/* Returns false when the index is full (callers size it for the pool). */
 bool order_index_insert(order_index *ix, const void *key, size_t key_len, uint32_t value);
 
 #endif
