@@ -66,6 +66,39 @@ static long max_rss_kib(void) {
     return ru.ru_maxrss;
 }
 
+/* Group commit with fdatasync: records per second for several batch sizes, in `dir`. */
+static void bench_durable_appends(const char *dir) {
+    static const uint32_t batch_sizes[] = {1, 16, 256};
+    core_event ev;
+    memset(&ev, 0, sizeof ev);
+    for (size_t b = 0; b < sizeof batch_sizes / sizeof batch_sizes[0]; b++) {
+        empty_dir(dir);
+        journal j;
+        char error[256];
+        if (journal_open(&j, dir, JOURNAL_SYNC_FSYNC, 1ull << 30, NULL, NULL, error, sizeof error) != 0)
+            abort();
+        uint64_t seq = 1;
+        int64_t t0 = clock_monotonic_ns(), deadline = t0 + 1000000000LL;
+        uint64_t commits = 0;
+        while (clock_monotonic_ns() < deadline) {
+            for (uint32_t i = 0; i < batch_sizes[b]; i++) {
+                ev.seq = seq;
+                if (journal_append(&j, 1, seq++, &ev, sizeof ev) != 0)
+                    abort();
+            }
+            if (journal_commit(&j) != 0)
+                abort();
+            commits++;
+        }
+        double s = (clock_monotonic_ns() - t0) / 1e9;
+        printf("durable append: batch %3u records: %.0f records/s, %.0f commits/s (%.0f us per "
+               "write+fdatasync)\n",
+               batch_sizes[b], (seq - 1) / s, commits / s, s * 1e6 / commits);
+        journal_close(&j);
+    }
+    empty_dir(dir);
+}
+
 int main(int argc, char **argv) {
     if (argc != 4) {
         fprintf(stderr, "usage: bench_recovery CONFIG EVENTS DIR\n");
@@ -78,6 +111,7 @@ int main(int argc, char **argv) {
         return 1;
     }
     uint64_t events = strtoull(argv[2], NULL, 10);
+    bench_durable_appends(argv[3]);
     uint32_t orders = (uint32_t)(events / 2);
     const char *dir = argv[3];
     empty_dir(dir);
