@@ -75,7 +75,8 @@ static void bench_durable_appends(const char *dir) {
         empty_dir(dir);
         journal j;
         char error[256];
-        if (journal_open(&j, dir, JOURNAL_SYNC_FSYNC, 1ull << 30, NULL, NULL, error, sizeof error) != 0)
+        if (journal_open(&j, dir, JOURNAL_SYNC_FSYNC, 1ull << 30, NULL, NULL, error,
+                         sizeof error) != 0)
             abort();
         uint64_t seq = 1;
         int64_t t0 = clock_monotonic_ns(), deadline = t0 + 1000000000LL;

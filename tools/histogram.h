@@ -20,7 +20,8 @@ static inline int histogram_bucket(int64_t v) {
         return (int)(v < 0 ? 0 : v);
     int msb = 63 - __builtin_clzll((uint64_t)v);
     int shift = msb - HISTOGRAM_SUB_BITS;
-    return ((shift + 1) << HISTOGRAM_SUB_BITS) + (int)((v >> shift) & ((1 << HISTOGRAM_SUB_BITS) - 1));
+    return ((shift + 1) << HISTOGRAM_SUB_BITS) +
+           (int)((v >> shift) & ((1 << HISTOGRAM_SUB_BITS) - 1));
 }
 
 /* The lowest value that falls in `bucket`. */

@@ -69,41 +69,58 @@ static grpc_channel *channels[MAX_CHANNELS];
 static grpc_completion_queue *queue;
 static histogram latency, stream_after_reply, stream_after_created;
 static uint64_t errors[MAX_STATUS];
-static int64_t *reply_ns;  /* per call counter: when its reply arrived */
+static int64_t *reply_ns; /* per call counter: when its reply arrived */
 static uint8_t *stream_seen;
 static long next_counter, completed;
 
 static void usage(void) {
-    fprintf(stderr, "usage: loadgen --target HOST:PORT [--token T] [--account A] [--instrument UID] "
-                    "[--price UNITS.NANO] [--method async|sync|echo] [--path P] [--mix async=P,sync=P] "
-                    "[--concurrency N | --rate R] [--calls N] [--channels K] [--stream] [--json]\n");
+    fprintf(stderr,
+            "usage: loadgen --target HOST:PORT [--token T] [--account A] [--instrument UID] "
+            "[--price UNITS.NANO] [--method async|sync|echo] [--path P] [--mix async=P,sync=P] "
+            "[--concurrency N | --rate R] [--calls N] [--channels K] [--stream] [--json]\n");
     exit(2);
 }
 
 static void parse(int argc, char **argv) {
     static const struct option longopts[] = {
-        {"target", 1, NULL, 't'}, {"token", 1, NULL, 'k'}, {"account", 1, NULL, 'a'},
+        {"target", 1, NULL, 't'},     {"token", 1, NULL, 'k'}, {"account", 1, NULL, 'a'},
         {"instrument", 1, NULL, 'i'}, {"price", 1, NULL, 'p'}, {"method", 1, NULL, 'm'},
-        {"path", 1, NULL, 'P'}, {"mix", 1, NULL, 'x'}, {"concurrency", 1, NULL, 'c'},
-        {"rate", 1, NULL, 'r'}, {"calls", 1, NULL, 'n'}, {"channels", 1, NULL, 'C'},
-        {"stream", 0, NULL, 's'}, {"json", 0, NULL, 'j'}, {NULL, 0, NULL, 0}};
-    opt = (options){.token = "t.demo.full", .account = "2000000001",
-                    .instrument = "e2d0dbac-d354-4c36-a5ed-e5aae42ffc76", .method = "async",
-                    .concurrency = 1, .channels = 1, .calls = 10000};
+        {"path", 1, NULL, 'P'},       {"mix", 1, NULL, 'x'},   {"concurrency", 1, NULL, 'c'},
+        {"rate", 1, NULL, 'r'},       {"calls", 1, NULL, 'n'}, {"channels", 1, NULL, 'C'},
+        {"stream", 0, NULL, 's'},     {"json", 0, NULL, 'j'},  {NULL, 0, NULL, 0}};
+    opt = (options){.token = "t.demo.full",
+                    .account = "2000000001",
+                    .instrument = "e2d0dbac-d354-4c36-a5ed-e5aae42ffc76",
+                    .method = "async",
+                    .concurrency = 1,
+                    .channels = 1,
+                    .calls = 10000};
     money_parse_decimal("8.000", &opt.price_nano);
     int c;
     while ((c = getopt_long(argc, argv, "", longopts, NULL)) != -1) {
         switch (c) {
-        case 't': opt.target = optarg; break;
-        case 'k': opt.token = optarg; break;
-        case 'a': opt.account = optarg; break;
-        case 'i': opt.instrument = optarg; break;
+        case 't':
+            opt.target = optarg;
+            break;
+        case 'k':
+            opt.token = optarg;
+            break;
+        case 'a':
+            opt.account = optarg;
+            break;
+        case 'i':
+            opt.instrument = optarg;
+            break;
         case 'p':
             if (money_parse_decimal(optarg, &opt.price_nano) != 0)
                 usage();
             break;
-        case 'm': opt.method = optarg; break;
-        case 'P': opt.path = optarg; break;
+        case 'm':
+            opt.method = optarg;
+            break;
+        case 'P':
+            opt.path = optarg;
+            break;
         case 'x': {
             int async_percent = 100, sync_percent = 0;
             if (sscanf(optarg, "async=%d,sync=%d", &async_percent, &sync_percent) != 2)
@@ -111,16 +128,30 @@ static void parse(int argc, char **argv) {
             opt.sync_percent = sync_percent * 100 / (async_percent + sync_percent);
             break;
         }
-        case 'c': opt.concurrency = atoi(optarg); break;
-        case 'r': opt.rate = atof(optarg); break;
-        case 'n': opt.calls = atol(optarg); break;
-        case 'C': opt.channels = atoi(optarg); break;
-        case 's': opt.stream = true; break;
-        case 'j': opt.json = true; break;
-        default: usage();
+        case 'c':
+            opt.concurrency = atoi(optarg);
+            break;
+        case 'r':
+            opt.rate = atof(optarg);
+            break;
+        case 'n':
+            opt.calls = atol(optarg);
+            break;
+        case 'C':
+            opt.channels = atoi(optarg);
+            break;
+        case 's':
+            opt.stream = true;
+            break;
+        case 'j':
+            opt.json = true;
+            break;
+        default:
+            usage();
         }
     }
-    if (opt.target == NULL || opt.channels < 1 || opt.channels > MAX_CHANNELS || opt.concurrency < 1)
+    if (opt.target == NULL || opt.channels < 1 || opt.channels > MAX_CHANNELS ||
+        opt.concurrency < 1)
         usage();
     if (strcmp(opt.method, "sync") == 0)
         opt.sync_percent = 100;
@@ -181,8 +212,9 @@ static void start_call(slot *s, int64_t due_ns) {
                        : "/tinkoff.public.invest.api.contract.v1.OrdersService/PostOrderAsync";
     s->request = order_request(s->counter, s->sync);
     grpc_slice method = grpc_slice_from_copied_string(path);
-    s->call = grpc_channel_create_call(channels[s->counter % opt.channels], NULL, GRPC_PROPAGATE_DEFAULTS,
-                                       queue, method, NULL, gpr_inf_future(GPR_CLOCK_REALTIME), NULL);
+    s->call =
+        grpc_channel_create_call(channels[s->counter % opt.channels], NULL, GRPC_PROPAGATE_DEFAULTS,
+                                 queue, method, NULL, gpr_inf_future(GPR_CLOCK_REALTIME), NULL);
     grpc_slice_unref(method);
     grpc_metadata_array_init(&s->recv_md);
     grpc_metadata_array_init(&s->trailing_md);
@@ -272,9 +304,11 @@ static void stream_message(stream_state *st) {
     grpc_byte_buffer_destroy(st->response);
     st->response = NULL;
     PB(OrderStateStreamResponse) *msg = (PB(OrderStateStreamResponse) *)protobuf_c_message_unpack(
-        &PB_DESC(order_state_stream_response), NULL, GRPC_SLICE_LENGTH(bytes), GRPC_SLICE_START_PTR(bytes));
+        &PB_DESC(order_state_stream_response), NULL, GRPC_SLICE_LENGTH(bytes),
+        GRPC_SLICE_START_PTR(bytes));
     grpc_slice_unref(bytes);
-    if (msg != NULL && msg->payload_case == PB_ENUM(ORDER_STATE_STREAM_RESPONSE__PAYLOAD_ORDER_STATE)) {
+    if (msg != NULL &&
+        msg->payload_case == PB_ENUM(ORDER_STATE_STREAM_RESPONSE__PAYLOAD_ORDER_STATE)) {
         long counter = counter_of(msg->order_state->order_request_id);
         if (counter >= 0 && counter < opt.calls && !stream_seen[counter]) {
             stream_seen[counter] = 1;
@@ -282,7 +316,8 @@ static void stream_message(stream_state *st) {
                 histogram_record(&stream_after_reply, now_mono - reply_ns[counter]);
             const Google__Protobuf__Timestamp *t = msg->order_state->created_at;
             if (t != NULL)
-                histogram_record(&stream_after_created, now_real - (t->seconds * 1000000000LL + t->nanos));
+                histogram_record(&stream_after_created,
+                                 now_real - (t->seconds * 1000000000LL + t->nanos));
         }
     }
     if (msg != NULL)
@@ -291,12 +326,14 @@ static void stream_message(stream_state *st) {
 
 static void report_histogram(const char *name, const histogram *h) {
     if (opt.json)
-        printf("\"%s\":{\"count\":%llu,\"p50_us\":%.1f,\"p90_us\":%.1f,\"p99_us\":%.1f,\"p999_us\":%.1f,\"max_us\":%.1f},",
+        printf("\"%s\":{\"count\":%llu,\"p50_us\":%.1f,\"p90_us\":%.1f,\"p99_us\":%.1f,\"p999_us\":"
+               "%.1f,\"max_us\":%.1f},",
                name, (unsigned long long)h->total, histogram_percentile(h, 50) / 1e3,
                histogram_percentile(h, 90) / 1e3, histogram_percentile(h, 99) / 1e3,
                histogram_percentile(h, 99.9) / 1e3, h->max / 1e3);
     else
-        printf("%-22s n=%-8llu p50 %8.1f us  p90 %8.1f us  p99 %8.1f us  p99.9 %8.1f us  max %8.1f us\n",
+        printf("%-22s n=%-8llu p50 %8.1f us  p90 %8.1f us  p99 %8.1f us  p99.9 %8.1f us  max %8.1f "
+               "us\n",
                name, (unsigned long long)h->total, histogram_percentile(h, 50) / 1e3,
                histogram_percentile(h, 90) / 1e3, histogram_percentile(h, 99) / 1e3,
                histogram_percentile(h, 99.9) / 1e3, h->max / 1e3);
@@ -309,7 +346,9 @@ int main(int argc, char **argv) {
     grpc_channel_credentials *creds = grpc_insecure_credentials_create();
     for (int i = 0; i < opt.channels; i++) {
         /* A local subchannel pool per channel: K channels are K connections. */
-        grpc_arg arg = {.type = GRPC_ARG_INTEGER, .key = GRPC_ARG_USE_LOCAL_SUBCHANNEL_POOL, .value.integer = 1};
+        grpc_arg arg = {.type = GRPC_ARG_INTEGER,
+                        .key = GRPC_ARG_USE_LOCAL_SUBCHANNEL_POOL,
+                        .value.integer = 1};
         grpc_channel_args args = {.num_args = 1, .args = &arg};
         channels[i] = grpc_channel_create(opt.target, creds, &args);
     }
@@ -336,7 +375,8 @@ int main(int argc, char **argv) {
     /* Warm the connections so that connection set-up is not measured. */
     for (int i = 0; i < opt.channels; i++)
         grpc_channel_check_connectivity_state(channels[i], 1);
-    gpr_sleep_until(gpr_time_add(gpr_now(GPR_CLOCK_MONOTONIC), gpr_time_from_millis(300, GPR_TIMESPAN)));
+    gpr_sleep_until(
+        gpr_time_add(gpr_now(GPR_CLOCK_MONOTONIC), gpr_time_from_millis(300, GPR_TIMESPAN)));
 
     int64_t start = clock_monotonic_ns();
     int64_t interval_ns = opt.rate > 0 ? (int64_t)(1e9 / opt.rate) : 0;
@@ -352,8 +392,11 @@ int main(int argc, char **argv) {
             while (next_counter < opt.calls && free_count > 0)
                 start_call(free_slots[--free_count], clock_monotonic_ns());
         }
-        gpr_timespec deadline = gpr_time_add(gpr_now(GPR_CLOCK_MONOTONIC), gpr_time_from_micros(
-            opt.rate > 0 ? (int64_t)(interval_ns / 1000 > 0 ? interval_ns / 1000 : 1) : 100000, GPR_TIMESPAN));
+        gpr_timespec deadline = gpr_time_add(
+            gpr_now(GPR_CLOCK_MONOTONIC),
+            gpr_time_from_micros(
+                opt.rate > 0 ? (int64_t)(interval_ns / 1000 > 0 ? interval_ns / 1000 : 1) : 100000,
+                GPR_TIMESPAN));
         grpc_event ev = grpc_completion_queue_next(queue, deadline, NULL);
         if (ev.type != GRPC_OP_COMPLETE || ev.tag == NULL)
             continue;
@@ -373,7 +416,9 @@ int main(int argc, char **argv) {
     int64_t drain_until = clock_monotonic_ns() + (opt.stream ? 500000000LL : 0);
     while (opt.stream && clock_monotonic_ns() < drain_until) {
         grpc_event ev = grpc_completion_queue_next(
-            queue, gpr_time_add(gpr_now(GPR_CLOCK_MONOTONIC), gpr_time_from_millis(50, GPR_TIMESPAN)), NULL);
+            queue,
+            gpr_time_add(gpr_now(GPR_CLOCK_MONOTONIC), gpr_time_from_millis(50, GPR_TIMESPAN)),
+            NULL);
         if (ev.type == GRPC_OP_COMPLETE && ev.tag != NULL && ev.success && st.response != NULL) {
             stream_message(&st);
             stream_read(&st);
@@ -383,8 +428,8 @@ int main(int argc, char **argv) {
     for (int i = 0; i < MAX_STATUS; i++)
         error_total += errors[i];
     if (opt.json) {
-        printf("{\"calls\":%ld,\"seconds\":%.3f,\"calls_per_s\":%.0f,\"errors\":%llu,", opt.calls, seconds,
-               opt.calls / seconds, (unsigned long long)error_total);
+        printf("{\"calls\":%ld,\"seconds\":%.3f,\"calls_per_s\":%.0f,\"errors\":%llu,", opt.calls,
+               seconds, opt.calls / seconds, (unsigned long long)error_total);
         report_histogram("latency", &latency);
         if (opt.stream) {
             report_histogram("stream_after_reply", &stream_after_reply);
@@ -392,8 +437,8 @@ int main(int argc, char **argv) {
         }
         printf("\"method\":\"%s\"}\n", opt.method);
     } else {
-        printf("%ld calls in %.3f s = %.0f calls/s, %llu errors", opt.calls, seconds, opt.calls / seconds,
-               (unsigned long long)error_total);
+        printf("%ld calls in %.3f s = %.0f calls/s, %llu errors", opt.calls, seconds,
+               opt.calls / seconds, (unsigned long long)error_total);
         for (int i = 1; i < MAX_STATUS; i++)
             if (errors[i])
                 printf(" [status %d: %llu]", i, (unsigned long long)errors[i]);
@@ -411,7 +456,8 @@ int main(int argc, char **argv) {
     for (int i = 0; i < opt.channels; i++)
         grpc_channel_destroy(channels[i]);
     grpc_completion_queue_shutdown(queue);
-    while (grpc_completion_queue_next(queue, gpr_inf_future(GPR_CLOCK_REALTIME), NULL).type != GRPC_QUEUE_SHUTDOWN) {
+    while (grpc_completion_queue_next(queue, gpr_inf_future(GPR_CLOCK_REALTIME), NULL).type !=
+           GRPC_QUEUE_SHUTDOWN) {
     }
     grpc_completion_queue_destroy(queue);
     grpc_shutdown();
