@@ -19,6 +19,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "api/pb.h"
 #include "histogram.h"
@@ -28,7 +29,7 @@
 
 #define MAX_CHANNELS 64
 #define MAX_STATUS 17
-#define RUN_ID_BITS 0x10adULL
+
 
 typedef struct options {
     const char *target, *token, *account, *instrument, *path, *method;
@@ -72,6 +73,9 @@ static uint64_t errors[MAX_STATUS];
 static int64_t *reply_ns; /* per call counter: when its reply arrived */
 static uint8_t *stream_seen;
 static long next_counter, completed;
+/* Random per run, so that keys never repeat across runs against the same server (a repeated
+ * key would be answered from the stored order: idempotency, not a new order). */
+static uint64_t run_id;
 
 static void usage(void) {
     fprintf(stderr,
@@ -169,7 +173,7 @@ static grpc_byte_buffer *pack(const ProtobufCMessage *msg) {
 /* An order request with the key for `counter` (the counter is recoverable from the key). */
 static grpc_byte_buffer *order_request(long counter, bool sync) {
     char key[UUID_TEXT_SIZE];
-    uuid_format_from_bits(RUN_ID_BITS, (uint64_t)counter, key);
+    uuid_format_from_bits(run_id, (uint64_t)counter, key);
     PB(Quotation) price = PB_INIT(QUOTATION);
     price.units = opt.price_nano / 1000000000;
     price.nano = (int32_t)(opt.price_nano % 1000000000);
@@ -246,6 +250,9 @@ static void finish_call(slot *s) {
     if (s->status == GRPC_STATUS_OK) {
         histogram_record(&latency, now - s->started_ns);
         reply_ns[s->counter] = now;
+        /* Its stream message came first: the stream added no delay beyond the reply. */
+        if (opt.stream && stream_seen[s->counter])
+            histogram_record(&stream_after_reply, 0);
     } else {
         errors[s->status < MAX_STATUS ? s->status : MAX_STATUS - 1]++;
     }
@@ -341,6 +348,7 @@ static void report_histogram(const char *name, const histogram *h) {
 
 int main(int argc, char **argv) {
     parse(argc, argv);
+    run_id = (uint64_t)clock_realtime_ns() * 0x9e3779b97f4a7c15ULL ^ (uint64_t)getpid();
     grpc_init();
     queue = grpc_completion_queue_create_for_next(NULL);
     grpc_channel_credentials *creds = grpc_insecure_credentials_create();

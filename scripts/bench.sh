@@ -1,0 +1,128 @@
+#!/usr/bin/env bash
+# make bench: every figure of the benchmark table, measured against the floors of this machine in
+# the same run, printed and written to bench/results/latest.md.
+# usage: scripts/bench.sh BUILD_DIR        BENCH_QUICK=1 for a short smoke run (CI)
+set -euo pipefail
+cd "$(dirname "$0")/.."
+build=${1:-build}
+quick=${BENCH_QUICK:-0}
+work=$(mktemp -d)
+pids=()
+cleanup() {
+    for pid in "${pids[@]}"; do kill "$pid" 2>/dev/null || true; done
+    wait 2>/dev/null || true
+    rm -rf "$work"
+}
+trap cleanup EXIT
+
+if [ "$quick" = 1 ]; then
+    latency_calls=500; load_calls=5000; venue_ops=200000; recovery_events=100000; burst=100
+else
+    latency_calls=20000; load_calls=200000; venue_ops=5000000; recovery_events=1000000; burst=500
+fi
+
+# Starts a server binary with its arguments (in this shell, so that cleanup can stop it) and
+# sets server_port from its first line.
+server_port=
+start_server() {
+    local out="$work/server-$RANDOM.out"
+    "$@" > "$out" 2> "$out.err" &
+    pids+=("$!")
+    for _ in $(seq 1 100); do
+        if [ -s "$out" ]; then
+            server_port=$(sed -n '1s/.*plaintext=[^:]*:\([0-9]*\).*/\1/p' "$out")
+            return 0
+        fi
+        sleep 0.05
+    done
+    echo "server did not start: $*" >&2
+    cat "$out.err" >&2
+    return 1
+}
+
+stop_last_server() {
+    local pid=${pids[-1]}
+    kill "$pid" 2>/dev/null || true
+    wait "$pid" 2>/dev/null || true
+    unset 'pids[-1]'
+}
+
+json() { node -e "const r=JSON.parse(require('fs').readFileSync(0,'utf8')); console.log($1)"; }
+
+etf_uid=$(node -e "const c=require('./config/demo.json'); console.log(c.instruments.find(i=>i.type==='etf').uid)")
+loadgen="$build/loadgen --instrument $etf_uid --price 8.000 --json"
+
+echo "== floors"
+fsync_line=$("$build/fsync_floor" "$work" $([ "$quick" = 1 ] && echo 200 || echo 2000))
+tcp_line=$("$build/tcp_pingpong" $([ "$quick" = 1 ] && echo 2000 || echo 20000))
+echo "$fsync_line"; echo "$tcp_line"
+fsync_p50=$(sed -n 's/.*p50 \([0-9.]*\) us.*/\1/p' <<<"$fsync_line")
+start_server "$build/echo_server"; port=$server_port
+echo_json=$($loadgen --target "127.0.0.1:$port" --method echo --path /bench.Echo/Echo --calls $latency_calls)
+stop_last_server
+echo_p50=$(json "r.latency.p50_us" <<<"$echo_json")
+echo "gRPC echo: p50 $echo_p50 us"
+
+run_tinvestd() { # durability, extra config
+    local config="$work/config-$RANDOM.json"
+    node -e "const c=require('./config/demo.json'); Object.assign(c.venue, $2); c.accounts[0].cash.rub='1000000000'; require('fs').writeFileSync('$config', JSON.stringify(c))"
+    start_server "$build/tinvestd" --config "$config" --data-dir "$work/data-$RANDOM" \
+        --listen 127.0.0.1:0 --durability "$1" --log-level error
+}
+
+echo "== tinvestd"
+run_tinvestd fsync '{}'; port=$server_port
+async_fsync=$($loadgen --target "127.0.0.1:$port" --calls $latency_calls --concurrency 1)
+sustained=$($loadgen --target "127.0.0.1:$port" --calls $load_calls --concurrency 256 --channels 4 --stream)
+stop_last_server
+run_tinvestd none '{}'; port=$server_port
+async_none=$($loadgen --target "127.0.0.1:$port" --calls $latency_calls --concurrency 1)
+stop_last_server
+run_tinvestd fsync '{ack_delay_us: 2000}'; port=$server_port
+burst_async=$($loadgen --target "127.0.0.1:$port" --calls $burst --concurrency $burst)
+burst_sync=$($loadgen --target "127.0.0.1:$port" --calls $burst --concurrency 1 --method sync)
+stop_last_server
+
+venue_line=$("$build/bench_venue" $venue_ops)
+recovery_line=$("$build/bench_recovery" config/demo.json $recovery_events "$work/recovery" | tail -1)
+echo "$venue_line"; echo "$recovery_line"
+
+a_fsync_p50=$(json "r.latency.p50_us" <<<"$async_fsync")
+a_fsync_p99=$(json "r.latency.p99_us" <<<"$async_fsync")
+a_none_p50=$(json "r.latency.p50_us" <<<"$async_none")
+sustained_rate=$(json "r.calls_per_s" <<<"$sustained")
+stream_p50=$(json "r.stream_after_reply ? r.stream_after_reply.p50_us : 'n/a'" <<<"$sustained")
+stream_p99=$(json "r.stream_after_reply ? r.stream_after_reply.p99_us : 'n/a'" <<<"$sustained")
+burst_async_s=$(json "r.seconds" <<<"$burst_async")
+burst_sync_s=$(json "r.seconds" <<<"$burst_sync")
+ratio() { node -e "console.log(($1).toFixed(2))"; }
+
+machine="$(lscpu | sed -n 's/^Model name: *//p' | head -1), $(nproc) vCPU, kernel $(uname -r), data on $(df -h "$work" | awk 'NR==2{print $1" ("$2")"}')"
+mode=$([ "$quick" = 1 ] && echo "quick (smoke)" || echo "full")
+table=$(cat <<TABLE
+# tinvestd benchmarks — $mode run, $(date -u +%Y-%m-%dT%H:%MZ)
+
+Machine: $machine
+
+| floor | p50 |
+|---|---|
+| fdatasync of a 4 KiB append | $fsync_p50 µs |
+| TCP loopback ping-pong | $(sed -n 's/.*p50 \([0-9.]*\) us.*/\1/p' <<<"$tcp_line") µs |
+| gRPC C-core echo, same message size | $echo_p50 µs |
+
+| figure | measured | goal | ratio |
+|---|---|---|---|
+| PostOrderAsync durable p50 | $a_fsync_p50 µs | ≤ 1.3 × (fsync + echo) = $(ratio "1.3*($fsync_p50+$echo_p50)") µs | $(ratio "$a_fsync_p50/($fsync_p50+$echo_p50)") × floors |
+| PostOrderAsync durable p99 | $a_fsync_p99 µs | ≤ 600 µs | |
+| PostOrderAsync --durability none p50 | $a_none_p50 µs | ≤ 1.3 × echo = $(ratio "1.3*$echo_p50") µs | $(ratio "$a_none_p50/$echo_p50") × echo |
+| $burst parallel PostOrderAsync vs $burst sequential PostOrder, venue latency 2 ms | ${burst_async_s} s vs ${burst_sync_s} s | ≥ 10× faster | $(ratio "$burst_sync_s/$burst_async_s") × |
+| sustained durable orders/s (256 in flight, 4 channels, stream attached, load generator on the same machine) | $sustained_rate /s | ≥ 50 000/s | |
+| OrderStateStream: reply → first stream message, p50 / p99 | $stream_p50 / $stream_p99 µs | p50 ≤ 50 µs | |
+| matching engine alone | ${venue_line#venue matching: } | ≥ 5 M ops/s, p99 ≤ 2 µs | |
+| recovery | ${recovery_line#recovery: } | restart with 10 M events ≤ 2 s | |
+TABLE
+)
+mkdir -p bench/results
+echo "$table" > bench/results/latest.md
+echo
+echo "$table"
