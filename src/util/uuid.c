@@ -22,16 +22,49 @@ bool uuid_is_valid(const char *text, size_t len) {
 void uuid_format_from_bits(uint64_t hi, uint64_t lo, char out[UUID_TEXT_SIZE]) {
     hi = (hi & ~UINT64_C(0xF000)) | UINT64_C(0x4000);       /* version 4 */
     lo = (lo & ~(UINT64_C(3) << 62)) | (UINT64_C(2) << 62); /* RFC 4122 variant */
-    snprintf(out, UUID_TEXT_SIZE, "%08x-%04x-%04x-%04x-%012llx", (unsigned)(hi >> 32),
-             (unsigned)((hi >> 16) & 0xFFFF), (unsigned)(hi & 0xFFFF), (unsigned)(lo >> 48),
-             (unsigned long long)(lo & UINT64_C(0xFFFFFFFFFFFF)));
+    static const char hex[] = "0123456789abcdef";
+    /* Hand-formatted: this runs on every call, and printf's machinery is the slow part. */
+    int pos = 0;
+    for (int nibble = 15; nibble >= 0; nibble--) {
+        out[pos++] = hex[(hi >> (nibble * 4)) & 0xF];
+        if (pos == 8 || pos == 13 || pos == 18)
+            out[pos++] = '-';
+    }
+    for (int nibble = 15; nibble >= 0; nibble--) {
+        if (pos == 23)
+            out[pos++] = '-';
+        out[pos++] = hex[(lo >> (nibble * 4)) & 0xF];
+    }
+    out[pos] = '\0';
+}
+
+/* xoshiro256** per thread, seeded once from the kernel: tracking ids are needed on every call,
+ * and a getrandom() system call each time costs more than the rest of the id. */
+static _Thread_local uint64_t state[4];
+static _Thread_local int seeded;
+
+static uint64_t rotl(uint64_t x, int k) {
+    return (x << k) | (x >> (64 - k));
+}
+
+static uint64_t next_bits(void) {
+    if (!seeded) {
+        /* getrandom on a 32-byte buffer cannot be short once the pool is initialised. */
+        if (getrandom(state, sizeof state, 0) != (ssize_t)sizeof state)
+            abort();
+        seeded = 1;
+    }
+    uint64_t result = rotl(state[1] * 5, 7) * 9, t = state[1] << 17;
+    state[2] ^= state[0];
+    state[3] ^= state[1];
+    state[1] ^= state[2];
+    state[0] ^= state[3];
+    state[2] ^= t;
+    state[3] = rotl(state[3], 45);
+    return result;
 }
 
 void uuid_generate_v4(char out[UUID_TEXT_SIZE]) {
-    uint64_t bits[2];
-    ssize_t got = getrandom(bits, sizeof bits, 0);
-    /* getrandom on a 16-byte buffer cannot be short once the pool is initialised. */
-    if (got != (ssize_t)sizeof bits)
-        abort();
-    uuid_format_from_bits(bits[0], bits[1], out);
+    uint64_t hi = next_bits();
+    uuid_format_from_bits(hi, next_bits(), out);
 }
