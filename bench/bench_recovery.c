@@ -118,7 +118,15 @@ int main(int argc, char **argv) {
     empty_dir(dir);
     /* Enough cash for every order, so that the broker accepts them all. */
     cfg.refdata.accounts[0].cash[0].value_nano = INT64_MAX / 4;
+    /* The cheapest instrument, so that millions of orders fit the cash. */
     const instrument *ins = &cfg.refdata.instruments[0];
+    for (uint32_t i = 1; i < cfg.refdata.instrument_count; i++) {
+        const instrument *candidate = &cfg.refdata.instruments[i];
+        if (candidate->kind != INSTRUMENT_KIND_BOND && candidate->kind != INSTRUMENT_KIND_FUTURE &&
+            (__int128)candidate->reference_price_nano * candidate->lot <
+                (__int128)ins->reference_price_nano * ins->lot)
+            ins = candidate;
+    }
     core_config cc = {.refdata = &cfg.refdata,
                       .commission_bp = 4,
                       .max_orders = orders + 16,
