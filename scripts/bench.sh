@@ -100,7 +100,7 @@ burst_async_s=$(json "r.seconds" <<<"$burst_async")
 burst_sync_s=$(json "r.seconds" <<<"$burst_sync")
 ratio() { node -e "console.log(($1).toFixed(2))"; }
 
-machine="$(lscpu | sed -n 's/^Model name: *//p' | head -1), $(nproc) vCPU, kernel $(uname -r), data on $(df -hT "$work" | awk 'NR==2{print $2", "$3}') ($(lsblk -dno ROTA 2>/dev/null | head -1 | sed 's/1/rotational/;s/0/non-rotational/') disk)"
+machine="$(lscpu | sed -n 's/^Model name: *//p' | head -1), $(nproc) vCPU, kernel $(uname -r), data on $(df -hT "$work" | awk 'NR==2{print $2", "$3}') ($(lsblk -dno ROTA 2>/dev/null | head -1 | tr -d ' ' | sed 's/1/rotational/;s/0/non-rotational/') disk)"
 mode=$([ "$quick" = 1 ] && echo "quick (smoke)" || echo "full")
 table=$(cat <<TABLE
 # tinvestd benchmarks — $mode run, $(date -u +%Y-%m-%dT%H:%MZ)
