@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # make bench: every figure of the benchmark table, measured against the floors of this machine in
 # the same run, printed and written to bench/results/latest.md.
-# usage: scripts/bench.sh BUILD_DIR        BENCH_QUICK=1 for a short smoke run (CI)
+# usage: scripts/bench.sh BUILD_DIR        BENCH_QUICK=1 for a short smoke run (CI);
+#        BENCH_RESULTS=FILE writes the table there instead of bench/results/latest.md
 set -euo pipefail
 cd "$(dirname "$0")/.."
 build=${1:-build}
@@ -125,7 +126,8 @@ Machine: $machine
 | recovery | ${recovery_line#recovery: } | restart with 10 M events ≤ 2 s | |
 TABLE
 )
-mkdir -p bench/results
-echo "$table" > bench/results/latest.md
+results=${BENCH_RESULTS:-bench/results/latest.md}
+mkdir -p "$(dirname "$results")"
+echo "$table" > "$results"
 echo
 echo "$table"

@@ -460,7 +460,14 @@ int main(int argc, char **argv) {
     if (opt.stream && st.call != NULL) {
         grpc_call_cancel(st.call, NULL);
         grpc_call_unref(st.call);
+        grpc_byte_buffer_destroy(st.request);
+        grpc_metadata_array_destroy(&st.recv_md);
     }
+    free(slots);
+    free(free_slots);
+    free(reply_ns);
+    free(stream_seen);
+    grpc_slice_unref(auth_value);
     for (int i = 0; i < opt.channels; i++)
         grpc_channel_destroy(channels[i]);
     grpc_completion_queue_shutdown(queue);
