@@ -1,0 +1,46 @@
+#include <errno.h>
+
+#include "check.h"
+#include "util/money.h"
+
+#define NANO 1000000000LL
+
+int main(void) {
+    int64_t v = 0;
+    CHECK_EQ_INT(money_parse_decimal("250.35", &v), 0);
+    CHECK_EQ_INT(v, 250 * NANO + 350000000);
+    CHECK_EQ_INT(money_parse_decimal("0.000000001", &v), 0);
+    CHECK_EQ_INT(v, 1);
+    CHECK_EQ_INT(money_parse_decimal("-12.5", &v), 0);
+    CHECK_EQ_INT(v, -12 * NANO - 500000000);
+    CHECK_EQ_INT(money_parse_decimal("100", &v), 0);
+    CHECK_EQ_INT(v, 100 * NANO);
+    CHECK_EQ_INT(money_parse_decimal("9223372036", &v), 0);
+    CHECK_EQ_INT(money_parse_decimal("9223372037", &v), -ERANGE);
+    CHECK_EQ_INT(money_parse_decimal("1.0000000001", &v), -EINVAL);
+    CHECK_EQ_INT(money_parse_decimal("1e3", &v), -EINVAL);
+    CHECK_EQ_INT(money_parse_decimal("", &v), -EINVAL);
+    CHECK_EQ_INT(money_parse_decimal(".5", &v), -EINVAL);
+    CHECK_EQ_INT(money_parse_decimal("5.", &v), -EINVAL);
+    CHECK_EQ_INT(money_parse_decimal("1,5", &v), -EINVAL);
+
+    CHECK_EQ_INT(money_from_units_nano(114, 250000000, &v), 0);
+    CHECK_EQ_INT(v, 114 * NANO + 250000000);
+    CHECK_EQ_INT(money_from_units_nano(-1, -500000000, &v), 0);
+    CHECK_EQ_INT(v, -NANO - 500000000);
+    CHECK_EQ_INT(money_from_units_nano(0, -5, &v), 0);
+    CHECK_EQ_INT(v, -5);
+    CHECK_EQ_INT(money_from_units_nano(1, -5, &v), -EINVAL);
+    CHECK_EQ_INT(money_from_units_nano(1, 1000000000, &v), -EINVAL);
+    CHECK_EQ_INT(money_from_units_nano(INT64_MAX / 2, 0, &v), -ERANGE);
+
+    int64_t units;
+    int32_t nano;
+    money_to_units_nano(-NANO - 500000000, &units, &nano);
+    CHECK_EQ_INT(units, -1);
+    CHECK_EQ_INT(nano, -500000000);
+    money_to_units_nano(250 * NANO + 10000000, &units, &nano);
+    CHECK_EQ_INT(units, 250);
+    CHECK_EQ_INT(nano, 10000000);
+    return check_finish("money");
+}
