@@ -6,6 +6,7 @@
 #include "api/access.h"
 #include "api/pb.h"
 #include "api/server.h"
+#include "stream/hub.h"
 
 static bool status_matches(const PB(GetAccountsRequest) * req, const account *acc) {
     if (req->_status_case == PB_ENUM(GET_ACCOUNTS_REQUEST___STATUS__NOT_SET))
@@ -83,6 +84,9 @@ static void get_user_tariff(api_call *call, const ProtobufCMessage *request) {
         }
         group->methods[group->n_methods++] = name;
     }
+    uint32_t token_index = (uint32_t)(call->token - srv->config->refdata.tokens);
+    for (int kind = 0; kind < STREAM_KIND_COUNT; kind++)
+        streams->open += stream_hub_open_count(srv->app->hub, token_index, (stream_kind)kind);
     if (streams->n_streams > 0) {
         resp->stream_limits = (PB(StreamLimit) **)pb_array(call, 1);
         resp->stream_limits[resp->n_stream_limits++] = streams;

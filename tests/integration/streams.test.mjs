@@ -156,7 +156,18 @@ test('pings arrive at the asked period; an out-of-range period is INVALID_ARGUME
   const api = sdk(server, 't.demo.full');
   const stream = openStream(api, 'orderStateStream', { accounts: [], pingDelayMs: 1000 });
   await stream.next((m) => m.subscription);
+  const tariff = await api.users.getUserTariff({});
+  assert.ok(tariff.streamLimits[0].open >= 1, 'GetUserTariff counts the open stream');
+  // Load while the pings are timed: their period must not depend on the core's work.
+  const load = (async () => {
+    for (let round = 0; round < 6; round++) {
+      const orders = Array.from({ length: 200 }, () => restingOrder());
+      await Promise.all(orders.map((o) => api.orders.postOrderAsync(o)));
+      await Promise.all(orders.map((o) => api.orders.cancelOrder({ accountId: o.accountId, orderId: o.orderId, orderIdType: OrderIdType.ORDER_ID_TYPE_REQUEST })));
+    }
+  })();
   for (let i = 0; i < 3; i++) await stream.next((m) => m.ping, 3000, stream.messages.length);
+  await load;
   const pings = stream.messages.filter((m) => m.message.ping);
   assert.ok(pings.length >= 3);
   for (let i = 1; i < pings.length; i++) {
