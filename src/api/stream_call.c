@@ -220,6 +220,19 @@ bool api_stream_write(api_stream *stream, grpc_slice message) {
     return queued;
 }
 
+bool api_stream_write_ping(api_stream *stream, grpc_slice ping) {
+    pthread_mutex_lock(&stream->lock);
+    bool queued = !stream->finishing && stream->count + 1 < stream->capacity;
+    if (queued) {
+        stream->head = (stream->head + stream->capacity - 1) % stream->capacity;
+        stream->queue[stream->head] = grpc_slice_ref(ping);
+        stream->count++;
+        pump_locked(stream);
+    }
+    pthread_mutex_unlock(&stream->lock);
+    return queued;
+}
+
 void api_stream_finish(api_stream *stream, grpc_status_code status, int code, const char *message,
                        bool drop_queue) {
     pthread_mutex_lock(&stream->lock);
@@ -286,7 +299,7 @@ static void *pinger_main(void *arg) {
         for (api_stream *s = ping_head; s != NULL; s = s->ping_next) {
             if (s->next_ping_ns <= now) {
                 grpc_slice ping = s->make_ping(s, clock_realtime_ns());
-                api_stream_write(s, ping);
+                api_stream_write_ping(s, ping);
                 grpc_slice_unref(ping);
                 /* Schedule from the due time, not from now, so the period does not drift. */
                 s->next_ping_ns += s->ping_interval_ns;

@@ -56,6 +56,9 @@ api_stream *api_stream_open(api_call *call, uint32_t capacity, grpc_slice first,
 /* Queues one encoded message (the stream takes a reference to the slice). Returns false when
  * the stream is ending; ends it with RESOURCE_EXHAUSTED when the backlog is full. */
 bool api_stream_write(api_stream *stream, grpc_slice message);
+/* Queues a ping ahead of the messages waiting (after the write in flight): a ping carries no
+ * state, and its period must not depend on how much the stream has to deliver. */
+bool api_stream_write_ping(api_stream *stream, grpc_slice ping);
 
 /* Ends the stream after what is queued (or at once, dropping the queue, when `drop_queue`),
  * with `status`, numeric `code` as details and `message` as the trailer. */
