@@ -24,11 +24,13 @@ function price(fraction) {
   return { units: Math.trunc(nanos / 1e9), nano: nanos % 1e9 };
 }
 
-function randomOrder(sync) {
+/* Mostly resting limit buys; one in five is a market buy that trades at once. */
+function randomOrder(sync, { restingOnly = false } = {}) {
+  const market = !restingOnly && Math.random() < 0.2;
   return {
     instrumentId: etf.uid, quantity: 1 + Math.floor(Math.random() * 5),
-    price: price(0.85 + Math.random() * 0.1), direction: OrderDirection.ORDER_DIRECTION_BUY,
-    accountId: account.id, orderType: OrderType.ORDER_TYPE_LIMIT,
+    price: market ? undefined : price(0.85 + Math.random() * 0.1), direction: OrderDirection.ORDER_DIRECTION_BUY,
+    accountId: account.id, orderType: market ? OrderType.ORDER_TYPE_MARKET : OrderType.ORDER_TYPE_LIMIT,
     orderId: sync ? `crash-${randomUUID().slice(0, 20)}` : randomUUID(),
   };
 }
@@ -70,30 +72,48 @@ async function verify(server, acked, attempted) {
     assert.equal(state.lotsRequested, order.quantity, `acknowledged ${key} kept its quantity`);
     assert.equal(state.direction, order.direction);
     assert.equal(state.instrumentUid, order.instrumentId);
-    assert.ok(sameQuotation(state.initialSecurityPrice, order.price), `acknowledged ${key} kept its price`);
+    assert.equal(state.orderType, order.orderType);
+    if (order.price) assert.ok(sameQuotation(state.initialSecurityPrice, order.price), `acknowledged ${key} kept its price`);
   }
-  // Unacknowledged keys exist at most once (a key can only ever name one order).
-  const listed = await api.orders.getOrders({ accountId: account.id, advancedFilters: { executionStatus: [1, 2, 3, 4, 5] } });
-  const ids = listed.orders.map((o) => o.orderRequestId);
-  assert.equal(new Set(ids).size, ids.length, 'no order_request_id twice');
+  // Every order this test placed, found by its key: acknowledged ones must exist; the others
+  // (journaled but killed before the reply) exist once or not at all.
+  const states = [];
   for (const key of attempted) {
-    if (acked.has(key)) continue;
     try {
-      await api.orders.getOrderState({ accountId: account.id, orderId: key, orderIdType: OrderIdType.ORDER_ID_TYPE_REQUEST });
+      states.push(await api.orders.getOrderState({ accountId: account.id, orderId: key, orderIdType: OrderIdType.ORDER_ID_TYPE_REQUEST }));
     } catch (error) {
+      assert.ok(!acked.has(key), `acknowledged ${key} is found`);
       assert.equal(error.code, 5, `unacknowledged ${key}: found once or not at all`);
     }
   }
+  const active = await api.orders.getOrders({ accountId: account.id });
+  const ids = active.orders.map((o) => o.orderRequestId);
+  assert.equal(new Set(ids).size, ids.length, 'no order_request_id twice');
   // Exchange numbers are never handed out twice, across restarts too.
-  const numbers = listed.orders.map((o) => o.orderId).filter((id) => /^\d+$/.test(id)).map(BigInt);
-  const fresh = randomOrder(true);
+  const numbers = states.map((o) => o.orderId).filter((id) => /^\d+$/.test(id)).map(BigInt);
+  assert.equal(new Set(numbers).size, numbers.length, 'no exchange number twice');
+  const known = new Set(states.map((o) => o.orderId));
+  for (const o of active.orders) assert.ok(known.has(o.orderId), `active order ${o.orderId} is one this test placed`);
+  const fresh = randomOrder(true, { restingOnly: true }); // rests, so it changes no execution total
+  attempted.add(fresh.orderId);
   const placed = await api.orders.postOrder(fresh);
   acked.set(fresh.orderId, fresh);
   assert.ok(numbers.every((n) => BigInt(placed.orderId) > n), 'a new order gets a new exchange number');
-  // Nothing filled (every order rests under the market), so cash is only moved to blocked.
+  // Every execution counted once: cash and securities equal what the orders' own fills say.
+  const money = (m) => (m ? m.units + m.nano / 1e9 : 0);
+  let spent = 0;
+  let lots = 0;
+  for (const o of states) {
+    spent += money(o.executedOrderPrice) + money(o.executedCommission);
+    lots += o.lotsExecuted;
+  }
   const positions = await api.operations.getPositions({ accountId: account.id });
-  const sum = (list) => list.filter((m) => m.currency === 'rub').reduce((s, m) => s + m.units + m.nano / 1e9, 0);
-  assert.ok(Math.abs(sum(positions.money) + sum(positions.blocked) - initialRub) < 1e-6, 'cash conserved');
+  const sum = (list) => list.filter((m) => m.currency === 'rub').reduce((s, m) => s + money(m), 0);
+  const cash = sum(positions.money) + sum(positions.blocked);
+  assert.ok(Math.abs(cash + spent - initialRub) < 1e-4, `cash conserved: ${cash} + ${spent} vs ${initialRub}`);
+  const held = positions.securities.filter((p) => p.instrumentUid === etf.uid).reduce((n, p) => n + p.balance + p.blocked, 0);
+  assert.equal(held, lots * etf.lot, 'securities equal the executed lots: no execution lost or doubled');
+  return lots;
 }
 
 function finalHash(output) {
@@ -115,6 +135,7 @@ after(() => {
 test(`${rounds} crash rounds: acknowledged orders survive kill -9, recovery equals a fresh replay`, async () => {
   const acked = new Map();
   const attempted = new Set();
+  let lotsExecuted = 0;
   for (let round = 0; round < rounds; round++) {
     const server = await startServer({ dataDir, config: configPath });
     const running = load(server, 8, acked, attempted);
@@ -123,13 +144,18 @@ test(`${rounds} crash rounds: acknowledged orders survive kill -9, recovery equa
     await running;
 
     const restarted = await startServer({ dataDir, config: configPath });
-    await verify(restarted, acked, attempted);
-    const status = await restarted.stop();
+    let status;
+    try {
+      lotsExecuted = await verify(restarted, acked, attempted);
+    } finally {
+      status = await restarted.stop();
+    }
     assert.deepEqual(status, { code: 0, signal: null });
     const replay = execFileSync(binary, ['--check', '--config', configPath, '--data-dir', dataDir], { encoding: 'utf8' });
     assert.equal(/state_hash=([0-9a-f]{16})/.exec(replay)[1], finalHash(restarted.output()),
       `round ${round}: recovered state equals a fresh replay`);
   }
   assert.ok(acked.size > rounds, 'the load placed orders');
+  assert.ok(lotsExecuted > 0, 'market orders traded, so fills crossed the crashes too');
   assert.ok(readdirSync(dataDir).some((f) => f.startsWith('snapshot-')), 'snapshots were written');
 });

@@ -10,6 +10,8 @@ import { tmpdir } from 'node:os';
 import { Status } from 'nice-grpc';
 import { OrdersServiceDefinition, OrderDirection, OrderType, OrderExecutionReportStatus, OrderIdType }
   from 'tinkoff-invest-api/dist/generated/orders.js';
+import protobuf from 'protobufjs/minimal.js';
+import { GetOrdersResponse } from 'tinkoff-invest-api/dist/generated/orders.js';
 import { startServer, sdk, rawClient, callRaw, closeClients, demoConfig, UUID_RE } from './harness.mjs';
 
 const [firstAccount, secondAccount] = demoConfig.accounts.map((a) => a.id);
@@ -295,6 +297,66 @@ test('GetOrderState and CancelOrder: unknown order 50005, foreign account 40002,
   const refused = await callRaw((o) => readonly.cancelOrder({ accountId: firstAccount, orderId: order.orderId, orderIdType: OrderIdType.ORDER_ID_TYPE_REQUEST }, o));
   assert.equal(refused.error?.details, '40002', 'but cannot cancel them');
   await api.orders.cancelOrder({ accountId: firstAccount, orderId: order.orderId, orderIdType: OrderIdType.ORDER_ID_TYPE_REQUEST });
+});
+
+/**
+ * GetOrders with advanced_filters, which the npm SDK's generated code predates: the request is
+ * encoded by hand from the contract's field numbers, the reply decoded by the SDK.
+ */
+function getOrdersFiltered(accountId, { from, to, statuses = [] }) {
+  const timestamp = (w, field, date) => {
+    const ms = date.getTime();
+    w.uint32((field << 3) | 2).fork().uint32(1 << 3).int64(Math.floor(ms / 1000)).uint32(2 << 3).int32((ms % 1000) * 1e6).ldelim();
+  };
+  const w = protobuf.Writer.create();
+  w.uint32((1 << 3) | 2).string(accountId);
+  w.uint32((2 << 3) | 2).fork();
+  if (from) timestamp(w, 1, from);
+  if (to) timestamp(w, 2, to);
+  if (statuses.length > 0) {
+    w.uint32((3 << 3) | 2).fork();
+    for (const s of statuses) w.int32(s);
+    w.ldelim();
+  }
+  w.ldelim();
+  const bytes = w.finish();
+  const definition = {
+    ...OrdersServiceDefinition,
+    methods: {
+      getOrders: {
+        ...OrdersServiceDefinition.methods.getOrders,
+        requestType: { encode: () => ({ finish: () => bytes }), decode: () => ({}) },
+        responseType: GetOrdersResponse,
+      },
+    },
+  };
+  return rawClient(server, definition, 't.demo.full').getOrders({});
+}
+
+test('GetOrders: active orders by default; advanced filters select by status and creation time', async () => {
+  const cancelled = asyncOrder();
+  await api.orders.postOrderAsync(cancelled);
+  await api.orders.cancelOrder({ accountId: firstAccount, orderId: cancelled.orderId, orderIdType: OrderIdType.ORDER_ID_TYPE_REQUEST });
+  const resting = asyncOrder();
+  await api.orders.postOrderAsync(resting);
+  const keys = (r) => new Set(r.orders.map((o) => o.orderRequestId));
+
+  const active = keys(await api.orders.getOrders({ accountId: firstAccount }));
+  assert.ok(active.has(resting.orderId) && !active.has(cancelled.orderId), 'no filter: active orders only');
+  const onlyCancelled = await getOrdersFiltered(firstAccount, { statuses: [OrderExecutionReportStatus.EXECUTION_REPORT_STATUS_CANCELLED] });
+  assert.ok(keys(onlyCancelled).has(cancelled.orderId) && !keys(onlyCancelled).has(resting.orderId), 'status filter');
+  assert.ok(onlyCancelled.orders.every((o) => o.executionReportStatus === OrderExecutionReportStatus.EXECUTION_REPORT_STATUS_CANCELLED));
+  const both = keys(await getOrdersFiltered(firstAccount, {
+    statuses: [OrderExecutionReportStatus.EXECUTION_REPORT_STATUS_CANCELLED, OrderExecutionReportStatus.EXECUTION_REPORT_STATUS_NEW],
+  }));
+  assert.ok(both.has(cancelled.orderId) && both.has(resting.orderId), 'several statuses');
+  const future = await getOrdersFiltered(firstAccount, { from: new Date(Date.now() + 3600e3) });
+  assert.equal(future.orders.length, 0, 'nothing was created after `from`');
+  const past = await getOrdersFiltered(firstAccount, { to: new Date(Date.now() - 3600e3) });
+  assert.equal(past.orders.length, 0, 'nothing was created before `to`');
+  const window = keys(await getOrdersFiltered(firstAccount, { from: new Date(Date.now() - 3600e3), to: new Date(Date.now() + 3600e3) }));
+  assert.ok(window.has(resting.orderId) && !window.has(cancelled.orderId), 'a time window without statuses keeps active orders');
+  await api.orders.cancelOrder({ accountId: firstAccount, orderId: resting.orderId, orderIdType: OrderIdType.ORDER_ID_TYPE_REQUEST });
 });
 
 test('sandbox: GetSandboxAccounts, not enough cash is 30034, SandboxPayIn tops up, the order then passes', async () => {
