@@ -90,7 +90,8 @@ static void record_trade(core *c, core_order *o, const core_event *ev) {
                                     .price_nano = ev->u.trade.price_nano,
                                     .time_ns = ev->time_ns,
                                     .next = CORE_NO_ORDER,
-                                    .order = o->index};
+                                    .order = o->index,
+                                    .aggressor = ev->u.trade.aggressor != 0};
     if (o->last_trade == CORE_NO_ORDER)
         o->first_trade = index;
     else
@@ -158,6 +159,13 @@ static void apply_finished(core *c, const core_event *ev, order_status status) {
     release_reservation(c, o);
 }
 
+static void apply_market_maker(core *c, const core_event *ev) {
+    const core_event_market_maker *m = &ev->u.market_maker;
+    assert(m->instrument < c->refdata->instrument_count);
+    c->venue.mm_reference_nano[m->instrument] = m->reference_nano;
+    memcpy(c->venue.random_state, m->random_state, sizeof c->venue.random_state);
+}
+
 static void apply_cash(core *c, const core_event *ev) {
     ledger_cash *cash = ledger_cash_slot(&c->ledger, ev->u.cash.account, ev->u.cash.currency);
     assert(cash != NULL);
@@ -185,6 +193,9 @@ void core_apply(core *c, const core_event *ev) {
         break;
     case CORE_EVENT_CASH_ADJUSTED:
         apply_cash(c, ev);
+        break;
+    case CORE_EVENT_MARKET_MAKER_MOVED:
+        apply_market_maker(c, ev);
         break;
     default:
         assert(!"unknown event type");
@@ -225,6 +236,11 @@ uint64_t core_state_hash(const core *c) {
             h = mix(h, (uint64_t)(unsigned char)*p);
     }
     for (uint32_t i = 0; i < c->trade_count; i++)
-        h = mix(mix(h, c->trades[i].trade_id), (uint64_t)c->trades[i].lots);
+        h = mix(mix(mix(h, c->trades[i].trade_id), (uint64_t)c->trades[i].lots),
+                c->trades[i].aggressor);
+    for (int i = 0; i < 4; i++)
+        h = mix(h, c->venue.random_state[i]);
+    for (uint32_t i = 0; i < c->refdata->instrument_count; i++)
+        h = mix(h, (uint64_t)c->venue.mm_reference_nano[i]);
     return h;
 }

@@ -39,7 +39,9 @@ int core_init(core *c, const core_config *config) {
     const refdata *rd = config->refdata;
     c->orders = calloc(config->max_orders, sizeof *c->orders);
     c->trades = calloc(config->max_trades, sizeof *c->trades);
-    if (c->orders == NULL || c->trades == NULL ||
+    c->venue.mm_reference_nano =
+        calloc(rd->instrument_count ? rd->instrument_count : 1, sizeof(int64_t));
+    if (c->orders == NULL || c->trades == NULL || c->venue.mm_reference_nano == NULL ||
         ledger_init(&c->ledger, rd->account_count, rd->instrument_count) != 0 ||
         order_index_init(&c->by_key, config->max_orders, key_names_order, c) != 0 ||
         order_index_init(&c->by_order_id, (size_t)config->max_orders * 2, id_names_order, c) != 0) {
@@ -61,8 +63,10 @@ int core_init(core *c, const core_config *config) {
 void core_deinit(core *c) {
     free(c->orders);
     free(c->trades);
+    free(c->venue.mm_reference_nano);
     c->orders = NULL;
     c->trades = NULL;
+    c->venue.mm_reference_nano = NULL;
     ledger_deinit(&c->ledger);
     order_index_deinit(&c->by_key);
     order_index_deinit(&c->by_order_id);
@@ -474,6 +478,7 @@ void core_on_exchange_report(core *c, const core_exchange_report *report) {
         (void)ok;
         ev.u.trade.commission_nano =
             valuation_commission(ev.u.trade.value_nano, c->config.commission_bp);
+        ev.u.trade.aggressor = report->aggressor;
         break;
     }
     case REPORT_CANCELLED:
@@ -487,6 +492,16 @@ void core_on_exchange_report(core *c, const core_exchange_report *report) {
         ev.u.rejected.code = report->reject_code;
         break;
     }
+    commit_event(c, &ev);
+}
+
+void core_record_market_maker(core *c, uint32_t instrument_index, int64_t reference_nano,
+                              const uint64_t random_state[4], int64_t now_ns) {
+    core_event ev = {
+        .type = CORE_EVENT_MARKET_MAKER_MOVED, .order = CORE_NO_ORDER, .time_ns = now_ns};
+    ev.u.market_maker.instrument = instrument_index;
+    ev.u.market_maker.reference_nano = reference_nano;
+    memcpy(ev.u.market_maker.random_state, random_state, sizeof ev.u.market_maker.random_state);
     commit_event(c, &ev);
 }
 

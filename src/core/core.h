@@ -32,7 +32,15 @@ typedef struct core_trade {
     int64_t time_ns;
     uint32_t next;  /* next trade of the same order, or CORE_NO_ORDER */
     uint32_t order; /* the order it belongs to */
+    bool aggressor; /* the order was the incoming side */
 } core_trade;
+
+/* What the broker knows of the exchange's own state: enough to put the market maker back where
+ * it was after a restart (see CORE_EVENT_MARKET_MAKER_MOVED). */
+typedef struct core_venue_state {
+    uint64_t random_state[4];   /* all zero until the first move is recorded */
+    int64_t *mm_reference_nano; /* per instrument; 0 = no move recorded */
+} core_venue_state;
 
 typedef struct core_order {
     uint32_t index;
@@ -119,6 +127,7 @@ typedef struct core_exchange_report {
     order_cause cause;          /* CANCELLED / REJECTED */
     int32_t reject_code;        /* REJECTED: T-Invest code of the reason */
     int64_t time_ns;
+    bool aggressor; /* TRADE: the order was the incoming side */
 } core_exchange_report;
 
 typedef struct core_order_request {
@@ -152,6 +161,7 @@ typedef struct core {
     uint32_t trade_count;
     order_index by_key;      /* account index + client key */
     order_index by_order_id; /* intent id and exchange number, as text */
+    core_venue_state venue;
     uint64_t next_seq;
     uint64_t id_counter;
     core_exchange exchange;
@@ -179,6 +189,9 @@ core_result core_replace_order(core *c, const token *tok, const char *account_id
                                int64_t now_ns);
 
 void core_on_exchange_report(core *c, const core_exchange_report *report);
+/* Records a move of the exchange's market maker (see CORE_EVENT_MARKET_MAKER_MOVED). */
+void core_record_market_maker(core *c, uint32_t instrument_index, int64_t reference_nano,
+                              const uint64_t random_state[4], int64_t now_ns);
 
 /* The single mutation path; live and replay alike. */
 void core_apply(core *c, const core_event *event);

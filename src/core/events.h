@@ -18,6 +18,7 @@ typedef enum {
     CORE_EVENT_ORDER_CANCELLED = 4,
     CORE_EVENT_ORDER_REJECTED = 5,
     CORE_EVENT_CASH_ADJUSTED = 6,
+    CORE_EVENT_MARKET_MAKER_MOVED = 7,
 } core_event_type;
 
 typedef struct core_event_accepted {
@@ -46,6 +47,7 @@ typedef struct core_event_trade {
     int64_t price_nano;
     int64_t value_nano;
     int64_t commission_nano;
+    uint8_t aggressor; /* this order was the incoming side of the trade */
 } core_event_trade;
 
 typedef struct core_event_cancelled {
@@ -64,6 +66,15 @@ typedef struct core_event_cash {
     int64_t amount_nano;
 } core_event_cash;
 
+/* The exchange's market maker moved its reference price (its random walk), recorded with the
+ * venue's generator state so that after a restart it quotes where it quoted before and walks on
+ * from there. `order` is CORE_NO_ORDER. */
+typedef struct core_event_market_maker {
+    uint32_t instrument;
+    int64_t reference_nano;
+    uint64_t random_state[4];
+} core_event_market_maker;
+
 typedef struct core_event {
     uint32_t type;  /* core_event_type */
     uint32_t order; /* order slot the event concerns (ACCEPTED: the slot it creates) */
@@ -76,6 +87,7 @@ typedef struct core_event {
         core_event_cancelled cancelled;
         core_event_rejected rejected;
         core_event_cash cash;
+        core_event_market_maker market_maker;
     } u;
 } core_event;
 

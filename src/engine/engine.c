@@ -75,7 +75,12 @@ static int replay_event(void *ctx, uint16_t type, uint64_t seq, const void *payl
     memcpy(&event, payload, sizeof event);
     if (event.type != type || event.seq != seq || seq != e->core.next_seq)
         return -1;
+    if (event.type < CORE_EVENT_ORDER_ACCEPTED || event.type > CORE_EVENT_MARKET_MAKER_MOVED)
+        return -1;
     if (event.type == CORE_EVENT_ORDER_ACCEPTED && event.order != e->core.order_count)
+        return -1;
+    if (event.type == CORE_EVENT_MARKET_MAKER_MOVED &&
+        event.u.market_maker.instrument >= e->core.refdata->instrument_count)
         return -1;
     core_apply(&e->core, &event);
     return 0;

@@ -29,7 +29,9 @@ typedef struct section {
     size_t size;
 } section;
 
-static void sections_of(const core *c, section out[4]) {
+#define SECTION_COUNT 6
+
+static void sections_of(const core *c, section out[SECTION_COUNT]) {
     const ledger *lg = &c->ledger;
     out[0] = (section){c->orders, (size_t)c->order_count * sizeof(core_order)};
     out[1] = (section){c->trades, (size_t)c->trade_count * sizeof(core_trade)};
@@ -37,6 +39,8 @@ static void sections_of(const core *c, section out[4]) {
                        (size_t)lg->account_count * REFDATA_MAX_CURRENCIES * sizeof(ledger_cash)};
     out[3] = (section){lg->positions,
                        (size_t)lg->account_count * lg->instrument_count * sizeof(ledger_position)};
+    out[4] = (section){c->venue.random_state, sizeof c->venue.random_state};
+    out[5] = (section){c->venue.mm_reference_nano, (size_t)lg->instrument_count * sizeof(int64_t)};
 }
 
 static int write_all(int fd, const void *data, size_t size) {
@@ -74,11 +78,11 @@ int snapshot_write(const core *c, const char *dir) {
     h.account_count = c->ledger.account_count;
     h.instrument_count = c->ledger.instrument_count;
     h.seq = seq;
-    section parts[4];
+    section parts[SECTION_COUNT];
     sections_of(c, parts);
     uint32_t crc = crc32c_update(0, &h, sizeof h);
     int rc = write_all(fd, &h, sizeof h);
-    for (int i = 0; rc == 0 && i < 4; i++) {
+    for (int i = 0; rc == 0 && i < SECTION_COUNT; i++) {
         crc = crc32c_update(crc, parts[i].data, parts[i].size);
         rc = write_all(fd, parts[i].data, parts[i].size);
     }
@@ -165,7 +169,8 @@ static uint8_t *read_file(const char *path, size_t *size) {
 static size_t sections_bytes(const snapshot_header *h) {
     return (size_t)h->order_count * h->order_size + (size_t)h->trade_count * h->trade_size +
            (size_t)h->account_count * REFDATA_MAX_CURRENCIES * h->cash_size +
-           (size_t)h->account_count * h->instrument_count * h->position_size;
+           (size_t)h->account_count * h->instrument_count * h->position_size +
+           4 * sizeof(uint64_t) + (size_t)h->instrument_count * sizeof(int64_t);
 }
 
 /* Checks one snapshot file whole before anything is copied into `c`, so a damaged file leaves
@@ -200,10 +205,10 @@ static bool load_file(core *c, const char *path, char *error, size_t error_size)
     if (ok) {
         c->order_count = h.order_count;
         c->trade_count = h.trade_count;
-        section parts[4];
+        section parts[SECTION_COUNT];
         sections_of(c, parts);
         const uint8_t *p = data + sizeof h;
-        for (int i = 0; i < 4; i++) {
+        for (int i = 0; i < SECTION_COUNT; i++) {
             memcpy((void *)parts[i].data, p, parts[i].size);
             p += parts[i].size;
         }

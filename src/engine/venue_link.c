@@ -35,7 +35,16 @@ static int32_t reject_code(int reason) {
 
 static void on_report(void *ctx, const exch_report *r) {
     engine_venue_link *link = ctx;
-    if (link->core == NULL || r->client_ref == 0 || r->client_ref > link->core->order_count)
+    if (link->core == NULL)
+        return; /* the exchange's start, before the broker is attached */
+    if (r->kind == EXCH_REPORT_MARKET_MAKER_MOVED) {
+        uint64_t random_state[4];
+        exchange_random_state(link->exchange, random_state);
+        core_record_market_maker(link->core, r->instrument, r->price_nano, random_state,
+                                 r->time_ns);
+        return;
+    }
+    if (r->client_ref == 0 || r->client_ref > link->core->order_count)
         return;
     core_exchange_report out = {.order = (uint32_t)(r->client_ref - 1),
                                 .exchange_order_id = r->exchange_id,
@@ -49,6 +58,7 @@ static void on_report(void *ctx, const exch_report *r) {
         break;
     case EXCH_REPORT_TRADE:
         out.kind = REPORT_TRADE;
+        out.aggressor = r->aggressor;
         break;
     case EXCH_REPORT_CANCELLED:
         out.kind = REPORT_CANCELLED;
@@ -60,6 +70,8 @@ static void on_report(void *ctx, const exch_report *r) {
         out.cause = ORDER_CAUSE_REJECTED_BY_EXCHANGE;
         out.reject_code = reject_code(r->reason);
         break;
+    case EXCH_REPORT_MARKET_MAKER_MOVED:
+        return;
     }
     core_on_exchange_report(link->core, &out);
 }
@@ -183,13 +195,25 @@ void venue_link_restore(engine_venue_link *link, int64_t now_ns) {
                                    o->lots_requested - o->lots_executed - o->lots_cancelled};
         exchange_restore(link->exchange, &rest, o->exchange_order_id);
     }
-    /* The last traded price of every instrument the broker traded, from its own trades (kept
-     * in time order). */
+    /* Recent trades and last prices, from the broker's own trades (kept in time order). Both
+     * sides of a trade between two clients are broker trades with the same id, one after the
+     * other: the exchange printed it once. */
     for (uint32_t t = 0; t < c->trade_count; t++) {
         const core_trade *trade = &c->trades[t];
-        exchange_set_last_price(link->exchange, c->orders[trade->order].instrument,
-                                trade->price_nano, trade->time_ns);
+        if (t > 0 && c->trades[t - 1].trade_id == trade->trade_id)
+            continue;
+        const core_order *order = &c->orders[trade->order];
+        book_side side = order->direction == DIRECTION_BUY ? BOOK_BUY : BOOK_SELL;
+        if (!trade->aggressor) /* the other side came in: the market maker's requote */
+            side = side == BOOK_BUY ? BOOK_SELL : BOOK_BUY;
+        exchange_restore_trade(link->exchange, order->instrument,
+                               &(exch_trade_print){.price_nano = trade->price_nano,
+                                                   .qty_lots = trade->lots,
+                                                   .time_ns = trade->time_ns,
+                                                   .aggressor_side = (uint8_t)side});
     }
+    exchange_restore_market_maker(link->exchange, c->venue.mm_reference_nano, c->venue.random_state,
+                                  now_ns);
 }
 
 void venue_link_advance(engine_venue_link *link, int64_t now_ns) {

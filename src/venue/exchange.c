@@ -10,13 +10,14 @@
 #define MAP_EMPTY UINT64_MAX
 #define BESTPRICE_PROTECTION_BP 30 /* best-price orders trade within 0.3% of the last price */
 
-typedef enum { EV_ARRIVE, EV_MATCH, EV_CANCEL, EV_MM_REFRESH } event_kind;
+/* MM_REFRESH walks the market maker's reference and requotes; MM_REQUOTE only requotes. */
+typedef enum { EV_ARRIVE, EV_MATCH, EV_CANCEL, EV_MM_REFRESH, EV_MM_REQUOTE } event_kind;
 
 typedef struct pending_event {
     int64_t due_ns;
     uint64_t seq; /* ties broken by submission order, for determinism */
     uint8_t kind;
-    uint32_t index;      /* pool index (ARRIVE, MATCH) or instrument (MM_REFRESH) */
+    uint32_t index;      /* pool index (ARRIVE, MATCH) or instrument (MM_REFRESH, MM_REQUOTE) */
     uint64_t client_ref; /* CANCEL */
 } pending_event;
 
@@ -188,6 +189,22 @@ static void report(exchange *x, const book_order *o, exch_report_kind kind, int6
     x->config.on_report(x->config.report_ctx, &r);
 }
 
+static void report_trade(exchange *x, const book_order *o, int64_t qty, int64_t price,
+                         uint64_t trade_id, bool aggressor, int64_t now_ns) {
+    if (o->client_ref == 0)
+        return;
+    exch_report r = {.kind = EXCH_REPORT_TRADE,
+                     .client_ref = o->client_ref,
+                     .exchange_id = o->exchange_id,
+                     .instrument = o->instrument,
+                     .qty_lots = qty,
+                     .price_nano = price,
+                     .trade_id = trade_id,
+                     .aggressor = aggressor,
+                     .time_ns = now_ns};
+    x->config.on_report(x->config.report_ctx, &r);
+}
+
 static void finish_unfilled(exchange *x, uint32_t index, int reason, int64_t now_ns) {
     book_order *o = &x->pool[index];
     if (o->qty_lots > 0)
@@ -271,8 +288,8 @@ static int sweep(exchange *x, uint32_t index, int64_t limit, int64_t now_ns, boo
         resting->qty_lots -= qty;
         level->total_lots -= qty;
         record_trade(ins, price, qty, o->side, now_ns);
-        report(x, o, EXCH_REPORT_TRADE, qty, price, trade_id, 0, now_ns);
-        report(x, resting, EXCH_REPORT_TRADE, qty, price, trade_id, 0, now_ns);
+        report_trade(x, o, qty, price, trade_id, true, now_ns);
+        report_trade(x, resting, qty, price, trade_id, false, now_ns);
         if (resting->owner == 0)
             *mm_touched = true;
         if (resting->qty_lots == 0) {
@@ -462,6 +479,11 @@ static void mm_refresh(exchange *x, uint32_t instrument, int64_t now_ns) {
         int64_t margin = (int64_t)(x->config.mm_spread_ticks + x->config.mm_levels) * tick;
         ins->mm_reference_nano = clamp(ins->mm_reference_nano + step * tick,
                                        ins->limit_down_nano + margin, ins->limit_up_nano - margin);
+        exch_report moved = {.kind = EXCH_REPORT_MARKET_MAKER_MOVED,
+                             .instrument = instrument,
+                             .price_nano = ins->mm_reference_nano,
+                             .time_ns = now_ns};
+        x->config.on_report(x->config.report_ctx, &moved);
     }
     if (ins->setup.trading)
         mm_requote(x, instrument, now_ns);
@@ -490,6 +512,10 @@ void exchange_advance(exchange *x, int64_t now_ns) {
             break;
         case EV_MM_REFRESH:
             mm_refresh(x, ev.index, ev.due_ns);
+            break;
+        case EV_MM_REQUOTE:
+            if (x->instruments[ev.index].setup.trading)
+                mm_requote(x, ev.index, ev.due_ns);
             break;
         }
     }
@@ -598,17 +624,47 @@ bool exchange_restore(exchange *x, const exch_new_order *order, uint64_t exchang
     return true;
 }
 
+void exchange_random_state(const exchange *x, uint64_t out[4]) {
+    memcpy(out, x->rng, sizeof x->rng);
+}
+
+/* Takes the market maker's quotes out of the book at once (they are the exchange's own: nobody
+ * is told) and schedules quotes around the recorded references for the first advance, where
+ * they trade like any requote if a restored order crosses them. */
+void exchange_restore_market_maker(exchange *x, const int64_t *reference_nano,
+                                   const uint64_t random_state[4], int64_t now_ns) {
+    if (!x->config.market_maker)
+        return;
+    if (random_state[0] | random_state[1] | random_state[2] | random_state[3])
+        memcpy(x->rng, random_state, sizeof x->rng);
+    for (uint32_t i = 0; i < x->config.instrument_count; i++) {
+        exch_instrument *ins = &x->instruments[i];
+        for (uint32_t q = 0; q < ins->mm_quote_count; q++) {
+            mm_quote quote = ins->mm_quotes[q];
+            if (x->state[quote.index].in_use && x->state[quote.index].in_book &&
+                x->pool[quote.index].exchange_id == quote.exchange_id &&
+                x->pool[quote.index].owner == 0) {
+                order_book_remove(&ins->book, x->pool, quote.index);
+                slot_release(x, quote.index);
+            }
+        }
+        ins->mm_quote_count = 0;
+        if (reference_nano[i] != 0)
+            ins->mm_reference_nano = reference_nano[i];
+        heap_push(x, (pending_event){.due_ns = now_ns, .kind = EV_MM_REQUOTE, .index = i});
+    }
+}
+
+void exchange_restore_trade(exchange *x, uint32_t instrument, const exch_trade_print *print) {
+    record_trade(&x->instruments[instrument], print->price_nano, print->qty_lots,
+                 print->aggressor_side, print->time_ns);
+}
+
 void exchange_reserve_numbers(exchange *x, uint64_t last_exchange_id, uint64_t last_trade_id) {
     if (last_exchange_id >= x->next_exchange_id)
         x->next_exchange_id = last_exchange_id + 1;
     if (last_trade_id >= x->next_trade_id)
         x->next_trade_id = last_trade_id + 1;
-}
-
-void exchange_set_last_price(exchange *x, uint32_t instrument, int64_t price_nano,
-                             int64_t time_ns) {
-    x->instruments[instrument].last_price_nano = price_nano;
-    x->instruments[instrument].last_price_ns = time_ns;
 }
 
 /* ---- Queries ------------------------------------------------------------------------------- */

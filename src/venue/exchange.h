@@ -23,6 +23,7 @@ typedef enum {
     EXCH_REPORT_TRADE,
     EXCH_REPORT_CANCELLED,
     EXCH_REPORT_REJECTED,
+    EXCH_REPORT_MARKET_MAKER_MOVED, /* instrument, price_nano = the new reference price */
 } exch_report_kind;
 
 typedef enum {
@@ -48,6 +49,7 @@ typedef struct exch_report {
     int64_t price_nano; /* TRADE */
     uint64_t trade_id;  /* TRADE */
     int reason;         /* exch_cancel_reason / exch_reject_reason */
+    bool aggressor;     /* TRADE: this order was the incoming side */
     int64_t time_ns;
 } exch_report;
 
@@ -110,7 +112,14 @@ int64_t exchange_next_due_ns(const exchange *x);
 /* Puts back a resting order after a restart, in time priority (call oldest first), without
  * matching or reporting. The exchange numbers its later orders above every restored number. */
 bool exchange_restore(exchange *x, const exch_new_order *order, uint64_t exchange_id);
-void exchange_set_last_price(exchange *x, uint32_t instrument, int64_t price_nano, int64_t time_ns);
+/* Puts a trade back into the instrument's recent trades (and last price) after a restart. */
+void exchange_restore_trade(exchange *x, uint32_t instrument, const exch_trade_print *print);
+/* The generator state, recorded with every market-maker move. */
+void exchange_random_state(const exchange *x, uint64_t out[4]);
+/* After a restart: the market maker quotes again around the recorded references (0 = keep the
+ * configured one) and its generator continues from `random_state` (all zero = from the seed). */
+void exchange_restore_market_maker(exchange *x, const int64_t *reference_nano,
+                                   const uint64_t random_state[4], int64_t now_ns);
 /* After a restart: numbers already handed out must never be handed out again. */
 void exchange_reserve_numbers(exchange *x, uint64_t last_exchange_id, uint64_t last_trade_id);
 

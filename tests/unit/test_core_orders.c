@@ -243,7 +243,8 @@ static void report(core *c, core_report_kind kind, uint32_t order, int64_t lots,
                                 .lots = lots,
                                 .price_nano = price_nano,
                                 .exchange_order_id = 5000 + order,
-                                .trade_id = next_trade++,
+                                .trade_id = next_trade,
+                                .aggressor = next_trade++ % 2 == 1,
                                 .cause = kind == REPORT_CANCELLED
                                              ? ORDER_CAUSE_CANCELLED_BY_CLIENT
                                              : ORDER_CAUSE_REJECTED_BY_EXCHANGE,
@@ -328,6 +329,15 @@ static void test_fills_move_cash_and_positions(void) {
     CHECK(ledger_cash_free(&c.ledger, 0, "rub") > free_before);
     CHECK_EQ_INT(ledger_cash_find(&c.ledger, 0, "rub")->blocked_nano, 0);
 
+    /* The market maker's moves are broker state too: recorded, hashed, replayed. */
+    uint64_t hash_before_move = core_state_hash(&c);
+    const uint64_t random_state[4] = {1, 2, 3, 4};
+    core_record_market_maker(&c, 1, 101 * NANO, random_state, 5000);
+    CHECK_EQ_INT(c.venue.mm_reference_nano[1], 101 * NANO);
+    CHECK_EQ_INT(c.venue.mm_reference_nano[0], 0);
+    CHECK(c.venue.random_state[3] == 4);
+    CHECK(core_state_hash(&c) != hash_before_move);
+
     /* Replay: the recorded events rebuild an identical state in a fresh core. */
     core replica;
     core_config cfg = make_config();
@@ -338,6 +348,11 @@ static void test_fills_move_cash_and_positions(void) {
     CHECK_EQ_INT(replica.order_count, c.order_count);
     CHECK(strcmp(replica.orders[0].intent_id, c.orders[0].intent_id) == 0);
     CHECK_EQ_INT(ledger_cash_find(&replica.ledger, 0, "rub")->balance_nano, rub->balance_nano);
+    CHECK_EQ_INT(replica.venue.mm_reference_nano[1], 101 * NANO);
+    CHECK(memcmp(replica.venue.random_state, random_state, sizeof random_state) == 0);
+    CHECK(c.trade_count == 2 && c.trades[0].aggressor != c.trades[1].aggressor);
+    for (uint32_t t = 0; t < c.trade_count; t++)
+        CHECK_EQ_INT(replica.trades[t].aggressor, c.trades[t].aggressor);
     core_deinit(&replica);
     core_deinit(&c);
 }

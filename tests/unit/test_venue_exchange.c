@@ -257,7 +257,49 @@ static void test_restore(void) {
     place(x, 6, 2, BOOK_BUY, EXCH_LIMIT, EXCH_DAY, 100 * NANO, 2, 1);
     CHECK_EQ_INT(traded(5), 2);
     CHECK(last(EXCH_REPORT_ACK, 6)->exchange_id > 5000);
+    CHECK(!last(EXCH_REPORT_TRADE, 5)->aggressor);
+    CHECK(last(EXCH_REPORT_TRADE, 6)->aggressor);
     exchange_destroy(x);
+}
+
+/* A restarted exchange given the market maker's last recorded move quotes exactly where the old
+ * one quoted, and walks on exactly as the old one walks on. */
+static void test_market_maker_restore(void) {
+    exch_config cfg = base_config();
+    cfg.max_orders = 256;
+    cfg.market_maker = true;
+    cfg.mm_levels = 3;
+    cfg.mm_lots_per_level = 10;
+    cfg.mm_spread_ticks = 1;
+    cfg.mm_refresh_ns = 1000000;
+    cfg.mm_walk_ticks = 20;
+    exchange *x = make(cfg);
+    exchange_advance(x, 7500000);
+    const exch_report *moved = last(EXCH_REPORT_MARKET_MAKER_MOVED, 0);
+    CHECK(moved != NULL && moved->instrument == 0);
+    CHECK_EQ_INT(count(EXCH_REPORT_MARKET_MAKER_MOVED, 0), 8); /* at start, then every 1 ms */
+    int64_t reference = moved->price_nano;
+    uint64_t random_state[4];
+    exchange_random_state(x, random_state);
+    const order_book *old_book = exchange_book(x, 0);
+    int64_t old_best_ask = old_book->asks.levels[0].price_nano;
+    CHECK_EQ_INT(old_best_ask, reference + NANO / 100);
+
+    report_count = 0;
+    exchange *y = exchange_create(&cfg, &setup, 7600000);
+    exchange_restore_market_maker(y, &reference, random_state, 7600000);
+    exchange_advance(y, 7600000);
+    const order_book *new_book = exchange_book(y, 0);
+    CHECK_EQ_INT(new_book->asks.count, 3);
+    CHECK_EQ_INT(new_book->asks.levels[0].price_nano, old_best_ask);
+    CHECK_EQ_INT(new_book->bids.levels[0].price_nano, old_book->bids.levels[0].price_nano);
+    CHECK_EQ_INT(new_book->bids.levels[2].total_lots, 10);
+    /* The next move: both draw the same step from the same generator state. */
+    exchange_advance(x, 8500000);
+    exchange_advance(y, 8600000);
+    CHECK_EQ_INT(new_book->asks.levels[0].price_nano, old_book->asks.levels[0].price_nano);
+    exchange_destroy(x);
+    exchange_destroy(y);
 }
 
 int main(void) {
@@ -267,5 +309,6 @@ int main(void) {
     test_latency_and_reject_model();
     test_market_maker();
     test_restore();
+    test_market_maker_restore();
     return check_finish("venue exchange");
 }

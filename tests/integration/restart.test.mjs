@@ -1,0 +1,126 @@
+// After a restart every read answers as it did before: orders, balances, and the exchange's side
+// too: the market maker quotes where it quoted (its random walk is journaled), and recent trades
+// and last prices are those of before. Checked after a graceful stop and after kill -9.
+import './tls-env.mjs';
+import { test, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { randomUUID } from 'node:crypto';
+import { mkdtempSync, writeFileSync, rmSync } from 'node:fs';
+import { join } from 'node:path';
+import { tmpdir } from 'node:os';
+import { OrderDirection, OrderType, OrderIdType } from 'tinkoff-invest-api/dist/generated/orders.js';
+import { startServer, sdk, demoConfig } from './harness.mjs';
+
+const REFRESH_MS = 1000;
+const [firstAccount, secondAccount] = demoConfig.accounts.map((a) => a.id);
+const share = demoConfig.instruments.find((i) => i.type === 'share');
+const etf = demoConfig.instruments.find((i) => i.type === 'etf');
+
+// The maker walks up to 25 price steps a second, so a restart that forgot its walk would show.
+const dir = mkdtempSync(join(tmpdir(), 'tinvestd-restart-'));
+const configPath = join(dir, 'config.json');
+const config = structuredClone(demoConfig);
+config.venue.market_maker = { ...config.venue.market_maker, refresh_ms: REFRESH_MS, walk_ticks: 25 };
+writeFileSync(configPath, JSON.stringify(config));
+after(() => rmSync(dir, { recursive: true, force: true }));
+
+const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
+
+/** Waits until the maker's next move is about half a period away, so reads fit between moves. */
+async function betweenMoves(startedAt) {
+  const phase = (Date.now() - startedAt) % REFRESH_MS;
+  await sleep((REFRESH_MS * 1.3 - phase) % REFRESH_MS);
+}
+
+/** Everything a client can read that the restart must keep. */
+async function readAll(api, keys) {
+  const book = async (instrumentId) => {
+    const b = await api.marketdata.getOrderBook({ instrumentId, depth: 20 });
+    return { bids: b.bids, asks: b.asks, lastPrice: b.lastPrice, limitUp: b.limitUp, limitDown: b.limitDown };
+  };
+  const window = { from: new Date(Date.now() - 600e3), to: new Date(Date.now() + 600e3) };
+  const states = [];
+  for (const key of keys) {
+    const s = await api.orders.getOrderState({ accountId: firstAccount, orderId: key, orderIdType: OrderIdType.ORDER_ID_TYPE_REQUEST });
+    delete s.responseMetadata;
+    states.push(s);
+  }
+  const strip = (r) => { delete r.responseMetadata; return r; };
+  return {
+    books: [await book(share.uid), await book(etf.uid)],
+    lastPrices: strip(await api.marketdata.getLastPrices({ figi: [], instrumentId: [share.uid, etf.uid] })),
+    lastTrades: strip(await api.marketdata.getLastTrades({ instrumentId: share.uid, ...window })),
+    orders: strip(await api.orders.getOrders({ accountId: firstAccount })),
+    states,
+    positions: await Promise.all([firstAccount, secondAccount].map(async (accountId) => strip(await api.operations.getPositions({ accountId })))),
+    maxLots: strip(await api.orders.getMaxLots({ accountId: firstAccount, instrumentId: share.uid })),
+  };
+}
+
+/** Reads twice around a read of everything; retries if the maker moved in between. */
+async function stableRead(api, keys, startedAt) {
+  for (let attempt = 0; attempt < 5; attempt++) {
+    await betweenMoves(startedAt);
+    const first = await readAll(api, keys);
+    const second = await readAll(api, keys);
+    if (JSON.stringify(first) === JSON.stringify(second)) return first;
+  }
+  throw new Error('the market kept moving between two reads');
+}
+
+/** Trades that touch the maker on both sides, and orders that rest in the book. */
+async function trade(api, keys) {
+  const place = async (order) => {
+    const orderId = randomUUID();
+    keys.push(orderId);
+    return api.orders.postOrder({ accountId: firstAccount, orderId, ...order });
+  };
+  for (const direction of [OrderDirection.ORDER_DIRECTION_BUY, OrderDirection.ORDER_DIRECTION_SELL]) {
+    await place({ instrumentId: share.uid, quantity: 3, direction, orderType: OrderType.ORDER_TYPE_MARKET });
+  }
+  await place({ instrumentId: etf.uid, quantity: 2, direction: OrderDirection.ORDER_DIRECTION_BUY, orderType: OrderType.ORDER_TYPE_MARKET });
+  const book = await api.marketdata.getOrderBook({ instrumentId: share.uid, depth: 1 });
+  // A bid one step under the maker's best bid: it rests behind the maker's quotes.
+  const bid = book.bids[0].price;
+  const tickNano = Math.round(Number(share.min_price_increment) * 1e9);
+  const nanos = bid.units * 1e9 + bid.nano - tickNano;
+  await place({
+    instrumentId: share.uid, quantity: 7, direction: OrderDirection.ORDER_DIRECTION_BUY, orderType: OrderType.ORDER_TYPE_LIMIT,
+    price: { units: Math.trunc(nanos / 1e9), nano: nanos % 1e9 },
+  });
+}
+
+for (const signal of ['SIGTERM', 'SIGKILL']) {
+  test(`after a restart (${signal}) books, trades, prices, orders and balances read as before`, async () => {
+    const dataDir = join(dir, `data-${signal}`);
+    const keys = [];
+    let server = await startServer({ dataDir, config: configPath });
+    let startedAt = Date.now();
+    let api = sdk(server, 't.demo.full');
+    const fresh = await api.marketdata.getOrderBook({ instrumentId: share.uid, depth: 1 });
+    await sleep(REFRESH_MS * 2.5); // the maker walks away from where a fresh start puts it
+    await trade(api, keys);
+    const before = await stableRead(api, keys, startedAt);
+    assert.ok(before.lastTrades.trades.length >= 2, 'trades were printed');
+    assert.ok(before.orders.orders.length === 1, 'one order rests');
+    const moved = JSON.stringify(before.books[0].asks[0]?.price) !== JSON.stringify(fresh.asks[0]?.price);
+    await server.stop(signal);
+
+    server = await startServer({ dataDir, config: configPath });
+    startedAt = Date.now();
+    api = sdk(server, 't.demo.full');
+    try {
+      const afterRestart = await readAll(api, keys);
+      assert.ok(Date.now() - startedAt < REFRESH_MS, 'read before the maker\'s first move after the restart');
+      assert.deepEqual(afterRestart.books, before.books, `order books as before${moved ? ' (the maker had moved)' : ''}`);
+      assert.deepEqual(afterRestart.lastTrades, before.lastTrades, 'recent trades as before');
+      assert.deepEqual(afterRestart.lastPrices, before.lastPrices, 'last prices as before');
+      assert.deepEqual(afterRestart.orders, before.orders, 'active orders as before');
+      assert.deepEqual(afterRestart.states, before.states, 'every order as before');
+      assert.deepEqual(afterRestart.positions, before.positions, 'balances as before');
+      assert.deepEqual(afterRestart.maxLots, before.maxLots, 'GetMaxLots as before');
+    } finally {
+      assert.deepEqual(await server.stop(), { code: 0, signal: null });
+    }
+  });
+}
