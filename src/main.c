@@ -125,7 +125,7 @@ static void print_endpoint(const char *label, const char *address, int port) {
     printf(" %s=%.*s:%d", label, host_len, address, port);
 }
 
-static core_config core_config_from(const tinvestd_config *config) {
+static core_config core_config_from(tinvestd_config *config) {
     core_config cc = {
         .refdata = &config->refdata,
         .commission_bp = config->commission_bp,
@@ -133,6 +133,7 @@ static core_config core_config_from(const tinvestd_config *config) {
         .max_trades = config->max_orders * 2,
         .idempotency_retention_ns = config->idempotency_retention_s * 1000000000LL,
         .id_seed = config->venue.seed,
+        .openable_sandbox_accounts = (uint32_t)config->sandbox_accounts,
     };
     for (uint32_t i = 0; i < config->order_value_limit_count && i < CORE_MAX_VALUE_LIMITS; i++) {
         memcpy(cc.value_limits[i].currency, config->order_value_limits[i].currency, 8);

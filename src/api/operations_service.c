@@ -208,6 +208,15 @@ static void get_portfolio(api_call *call, const ProtobufCMessage *request) {
     api_read_on_core(call, finish_portfolio);
 }
 
+/* A state-changing request the core refused because its journal cannot be written. */
+static bool refused_for_journal(engine_job *base, api_call *call) {
+    if (!base->refused)
+        return false;
+    api_reply_error_status(call, GRPC_STATUS_UNAVAILABLE, 70003,
+                           "The broker cannot write its journal (disk full?); try again later");
+    return true;
+}
+
 typedef struct pay_in_job {
     api_core_job job; /* must stay first */
     int code;
@@ -232,11 +241,8 @@ static void run_pay_in(engine *e, engine_job *base) {
 static void finish_pay_in(engine *e, engine_job *base) {
     pay_in_job *job = (pay_in_job *)base;
     api_call *call = job->job.call;
-    if (base->refused) {
-        api_reply_error_status(call, GRPC_STATUS_UNAVAILABLE, 70003,
-                               "The broker cannot write its journal (disk full?); try again later");
+    if (refused_for_journal(base, call))
         return;
-    }
     if (job->code != 0) {
         api_reply_error(call, job->code);
         return;
@@ -252,6 +258,76 @@ static void sandbox_pay_in(api_call *call, const ProtobufCMessage *request) {
     api_core_job *job = api_core_job_new(call, sizeof(pay_in_job));
     job->base.mutates = true;
     api_core_job_submit(job, run_pay_in, finish_pay_in);
+}
+
+/* ---- OpenSandboxAccount, CloseSandboxAccount ------------------------------------------------ */
+
+typedef struct sandbox_account_job {
+    api_core_job job; /* must stay first */
+    int code;
+    char account_id[ORDER_ID_SIZE];
+} sandbox_account_job;
+
+static void run_open_account(engine *e, engine_job *base) {
+    sandbox_account_job *job = (sandbox_account_job *)base;
+    const PB(OpenSandboxAccountRequest) *in =
+        (const PB(OpenSandboxAccountRequest) *)job->job.call->request;
+    const char *name =
+        in->_name_case == PB_ENUM(OPEN_SANDBOX_ACCOUNT_REQUEST___NAME_NAME) ? in->name : NULL;
+    job->code = core_open_sandbox_account(&e->core, job->job.call->token, name, engine_now_ns(e),
+                                          job->account_id);
+    engine_finish_after_commit(e, base);
+}
+
+static void finish_open_account(engine *e, engine_job *base) {
+    sandbox_account_job *job = (sandbox_account_job *)base;
+    api_call *call = job->job.call;
+    if (refused_for_journal(base, call))
+        return;
+    if (job->code != 0) {
+        api_reply_error(call, job->code);
+        return;
+    }
+    PB(OpenSandboxAccountResponse) *r =
+        PB_NEW(call, PB(OpenSandboxAccountResponse), PB_INIT(OPEN_SANDBOX_ACCOUNT_RESPONSE));
+    r->account_id = api_call_alloc(call, sizeof job->account_id);
+    memcpy(r->account_id, job->account_id, sizeof job->account_id);
+    api_reply_message(call, &r->base);
+}
+
+static void open_sandbox_account(api_call *call, const ProtobufCMessage *request) {
+    api_core_job *job = api_core_job_new(call, sizeof(sandbox_account_job));
+    job->base.mutates = true;
+    api_core_job_submit(job, run_open_account, finish_open_account);
+}
+
+static void run_close_account(engine *e, engine_job *base) {
+    sandbox_account_job *job = (sandbox_account_job *)base;
+    const PB(CloseSandboxAccountRequest) *in =
+        (const PB(CloseSandboxAccountRequest) *)job->job.call->request;
+    job->code = core_close_sandbox_account(&e->core, job->job.call->token, in->account_id,
+                                           engine_now_ns(e));
+    engine_finish_after_commit(e, base);
+}
+
+static void finish_close_account(engine *e, engine_job *base) {
+    sandbox_account_job *job = (sandbox_account_job *)base;
+    api_call *call = job->job.call;
+    if (refused_for_journal(base, call))
+        return;
+    if (job->code != 0) {
+        api_reply_error(call, job->code);
+        return;
+    }
+    PB(CloseSandboxAccountResponse) *r =
+        PB_NEW(call, PB(CloseSandboxAccountResponse), PB_INIT(CLOSE_SANDBOX_ACCOUNT_RESPONSE));
+    api_reply_message(call, &r->base);
+}
+
+static void close_sandbox_account(api_call *call, const ProtobufCMessage *request) {
+    api_core_job *job = api_core_job_new(call, sizeof(sandbox_account_job));
+    job->base.mutates = true;
+    api_core_job_submit(job, run_close_account, finish_close_account);
 }
 
 static void get_sandbox_accounts(api_call *call, const ProtobufCMessage *request) {
@@ -271,6 +347,10 @@ static api_method operations_methods[] = {
                get_withdraw_limits),
     OPERATIONS("SandboxService", "SandboxPayIn", sandbox_pay_in_request, sandbox_pay_in),
     OPERATIONS("SandboxService", "GetSandboxAccounts", get_accounts_request, get_sandbox_accounts),
+    OPERATIONS("SandboxService", "OpenSandboxAccount", open_sandbox_account_request,
+               open_sandbox_account),
+    OPERATIONS("SandboxService", "CloseSandboxAccount", close_sandbox_account_request,
+               close_sandbox_account),
 };
 
 const api_method *api_operations_methods(size_t *count) {

@@ -74,9 +74,12 @@ static grpc_slice trades_ping(api_stream *stream, int64_t now_ns) {
 static int select_accounts(api_call *call, char **ids, size_t n, stream_subscriber *sub,
                            PB(SubscriptionResponse) * reply) {
     const refdata *rd = &call->server->config->refdata;
-    reply->accounts = (char **)pb_array(call, n ? n : rd->account_count);
+    uint32_t count = refdata_account_count(rd); /* sandbox accounts may be opened meanwhile */
+    reply->accounts = (char **)pb_array(call, n ? n : count);
     if (n == 0) {
-        for (uint32_t i = 0; i < rd->account_count; i++) {
+        for (uint32_t i = 0; i < count; i++) {
+            if (refdata_account_status(&rd->accounts[i]) == ACCOUNT_STATUS_CLOSED)
+                continue;
             access_level level = refdata_access(call->token, &rd->accounts[i]);
             if (level == ACCESS_FULL || level == ACCESS_READ_ONLY) {
                 sub->accounts[i] = true;

@@ -8,25 +8,29 @@
 #include "api/server.h"
 #include "stream/hub.h"
 
-static bool status_matches(const PB(GetAccountsRequest) * req, const account *acc) {
+static bool status_matches(const PB(GetAccountsRequest) * req, int32_t status) {
     if (req->_status_case == PB_ENUM(GET_ACCOUNTS_REQUEST___STATUS__NOT_SET))
         return true;
     int32_t wanted = req->status;
     return wanted == PB_ENUM(ACCOUNT_STATUS__ACCOUNT_STATUS_UNSPECIFIED) ||
-           wanted == PB_ENUM(ACCOUNT_STATUS__ACCOUNT_STATUS_ALL) || wanted == acc->status;
+           wanted == PB_ENUM(ACCOUNT_STATUS__ACCOUNT_STATUS_ALL) || wanted == status;
 }
 
 /* Lists the accounts of the token's owner, sandbox or not, each with the token's access level:
- * accounts the token has no right to appear as NO_ACCESS, as on the real API. */
+ * accounts the token has no right to appear as NO_ACCESS, as on the real API. A closed sandbox
+ * account is gone: CloseSandboxAccount deletes it. */
 void api_list_accounts(api_call *call, const ProtobufCMessage *request, bool sandbox) {
     const PB(GetAccountsRequest) *req = (const PB(GetAccountsRequest) *)request;
     const refdata *rd = &call->server->config->refdata;
     PB(GetAccountsResponse) *resp =
         PB_NEW(call, PB(GetAccountsResponse), PB_INIT(GET_ACCOUNTS_RESPONSE));
-    resp->accounts = (PB(Account) **)pb_array(call, rd->account_count);
-    for (uint32_t i = 0; i < rd->account_count; i++) {
+    uint32_t count = refdata_account_count(rd); /* sandbox accounts may be opened meanwhile */
+    resp->accounts = (PB(Account) **)pb_array(call, count);
+    for (uint32_t i = 0; i < count; i++) {
         const account *acc = &rd->accounts[i];
-        if (acc->sandbox != sandbox || !status_matches(req, acc))
+        int32_t status = refdata_account_status(acc);
+        if (acc->sandbox != sandbox || !status_matches(req, status) ||
+            (sandbox && status == ACCOUNT_STATUS_CLOSED))
             continue;
         access_level level = refdata_access(call->token, acc);
         if (sandbox && level == ACCESS_NONE)
@@ -35,7 +39,7 @@ void api_list_accounts(api_call *call, const ProtobufCMessage *request, bool san
         out->id = (char *)acc->id;
         out->name = (char *)acc->name;
         out->type = acc->type;
-        out->status = acc->status;
+        out->status = status;
         out->opened_date = pb_timestamp_s(call, acc->opened_date_s);
         out->access_level = (int)level;
         resp->accounts[resp->n_accounts++] = out;

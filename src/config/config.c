@@ -346,6 +346,8 @@ static void load_limits(loader *ld, json_t *root) {
         (int32_t)get_int(ld, limits, w, "queue_capacity", cfg->queue_capacity, 64, 1 << 20);
     cfg->snapshot_every_events =
         get_int(ld, limits, w, "snapshot_every_events", cfg->snapshot_every_events, 0, INT64_MAX);
+    cfg->sandbox_accounts = (int32_t)get_int(ld, limits, w, "sandbox_accounts",
+                                             cfg->sandbox_accounts, 0, REFDATA_MAX_ACCOUNTS);
     cfg->commission_bp =
         (int32_t)get_int(ld, root, "", "commission_bp", cfg->commission_bp, 0, 10000);
     json_t *values = get_object(ld, limits, w, "max_order_value");
@@ -400,6 +402,7 @@ static void set_defaults(tinvestd_config *cfg) {
     cfg->queue_capacity = 65536;
     cfg->max_orders = 1 << 20;
     cfg->snapshot_every_events = 1000000;
+    cfg->sandbox_accounts = 32;
     cfg->commission_bp = 4;
     cfg->venue = (venue_settings){
         .seed = 42,

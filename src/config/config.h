@@ -59,6 +59,8 @@ typedef struct tinvestd_config {
     int32_t queue_capacity;
     /* A snapshot is written after this many events (0: never). */
     int64_t snapshot_every_events;
+    /* Sandbox accounts OpenSandboxAccount may open in all (more → 35001). */
+    int32_t sandbox_accounts;
 } tinvestd_config;
 
 /* Fills defaults, then reads `path`. On failure returns -1 and writes a one-line reason

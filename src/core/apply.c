@@ -166,6 +166,52 @@ static void apply_market_maker(core *c, const core_event *ev) {
     memcpy(c->venue.random_state, m->random_state, sizeof c->venue.random_state);
 }
 
+/* Fills the refdata slot of opened account `n` and publishes it (see refdata.h DESIGN). */
+static void publish_opened(core *c, uint32_t n) {
+    refdata *rd = c->refdata;
+    const core_opened_account *opened = &c->accounts.opened[n];
+    uint32_t slot = c->accounts.configured_count + n;
+    assert(slot == rd->account_count);
+    rd->accounts[slot] = (account){.index = slot,
+                                   .id = opened->id,
+                                   .name = opened->name,
+                                   .type = 1, /* ACCOUNT_TYPE_TINKOFF, as the sandbox opens */
+                                   .status = ACCOUNT_STATUS_OPEN,
+                                   .opened_date_s = opened->opened_ns / 1000000000,
+                                   .sandbox = true};
+    for (uint32_t t = 0; t < rd->token_count; t++)
+        rd->tokens[t].access[slot] = t == opened->token ? ACCESS_FULL : ACCESS_NONE;
+    refdata_publish_account(rd);
+}
+
+static void apply_account_opened(core *c, const core_event *ev) {
+    const core_event_account_opened *e = &ev->u.account_opened;
+    core_accounts_state *a = &c->accounts;
+    assert(e->account == a->configured_count + a->opened_count && e->account < a->capacity);
+    core_opened_account *opened = &a->opened[a->opened_count];
+    memcpy(opened->id, e->id, sizeof opened->id);
+    memcpy(opened->name, e->name, sizeof opened->name);
+    opened->token = e->token;
+    opened->opened_ns = ev->time_ns;
+    publish_opened(c, a->opened_count++);
+}
+
+static void apply_account_closed(core *c, const core_event *ev) {
+    uint32_t slot = ev->u.account_closed.account;
+    assert(slot < c->refdata->account_count);
+    c->accounts.closed[slot] = 1;
+    refdata_set_account_status(&c->refdata->accounts[slot], ACCOUNT_STATUS_CLOSED);
+}
+
+void core_publish_accounts(core *c) {
+    for (uint32_t n = c->refdata->account_count - c->accounts.configured_count;
+         n < c->accounts.opened_count; n++)
+        publish_opened(c, n);
+    for (uint32_t slot = 0; slot < c->refdata->account_count; slot++)
+        if (c->accounts.closed[slot])
+            refdata_set_account_status(&c->refdata->accounts[slot], ACCOUNT_STATUS_CLOSED);
+}
+
 static void apply_cash(core *c, const core_event *ev) {
     ledger_cash *cash = ledger_cash_slot(&c->ledger, ev->u.cash.account, ev->u.cash.currency);
     assert(cash != NULL);
@@ -196,6 +242,12 @@ void core_apply(core *c, const core_event *ev) {
         break;
     case CORE_EVENT_MARKET_MAKER_MOVED:
         apply_market_maker(c, ev);
+        break;
+    case CORE_EVENT_ACCOUNT_OPENED:
+        apply_account_opened(c, ev);
+        break;
+    case CORE_EVENT_ACCOUNT_CLOSED:
+        apply_account_closed(c, ev);
         break;
     default:
         assert(!"unknown event type");
@@ -242,5 +294,15 @@ uint64_t core_state_hash(const core *c) {
         h = mix(h, c->venue.random_state[i]);
     for (uint32_t i = 0; i < c->refdata->instrument_count; i++)
         h = mix(h, (uint64_t)c->venue.mm_reference_nano[i]);
+    for (uint32_t n = 0; n < c->accounts.opened_count; n++) {
+        const core_opened_account *opened = &c->accounts.opened[n];
+        for (const char *p = opened->id; *p; p++)
+            h = mix(h, (uint64_t)(unsigned char)*p);
+        for (const char *p = opened->name; *p; p++)
+            h = mix(h, (uint64_t)(unsigned char)*p);
+        h = mix(mix(h, opened->token), (uint64_t)opened->opened_ns);
+    }
+    for (uint32_t slot = 0; slot < c->accounts.capacity; slot++)
+        h = mix(h, c->accounts.closed[slot]);
     return h;
 }

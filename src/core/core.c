@@ -37,12 +37,20 @@ int core_init(core *c, const core_config *config) {
     c->config = *config;
     c->refdata = config->refdata;
     const refdata *rd = config->refdata;
+    uint32_t capacity = rd->account_count + config->openable_sandbox_accounts;
+    if (capacity > REFDATA_MAX_ACCOUNTS)
+        capacity = REFDATA_MAX_ACCOUNTS;
+    c->accounts =
+        (core_accounts_state){.configured_count = rd->account_count, .capacity = capacity};
+    c->accounts.opened = calloc(capacity - rd->account_count + 1, sizeof *c->accounts.opened);
+    c->accounts.closed = calloc(capacity ? capacity : 1, 1);
     c->orders = calloc(config->max_orders, sizeof *c->orders);
     c->trades = calloc(config->max_trades, sizeof *c->trades);
     c->venue.mm_reference_nano =
         calloc(rd->instrument_count ? rd->instrument_count : 1, sizeof(int64_t));
     if (c->orders == NULL || c->trades == NULL || c->venue.mm_reference_nano == NULL ||
-        ledger_init(&c->ledger, rd->account_count, rd->instrument_count) != 0 ||
+        c->accounts.opened == NULL || c->accounts.closed == NULL ||
+        ledger_init(&c->ledger, capacity, rd->instrument_count) != 0 ||
         order_index_init(&c->by_key, config->max_orders, key_names_order, c) != 0 ||
         order_index_init(&c->by_order_id, (size_t)config->max_orders * 2, id_names_order, c) != 0) {
         core_deinit(c);
@@ -64,6 +72,10 @@ void core_deinit(core *c) {
     free(c->orders);
     free(c->trades);
     free(c->venue.mm_reference_nano);
+    free(c->accounts.opened);
+    free(c->accounts.closed);
+    c->accounts.opened = NULL;
+    c->accounts.closed = NULL;
     c->orders = NULL;
     c->trades = NULL;
     c->venue.mm_reference_nano = NULL;
@@ -493,6 +505,52 @@ void core_on_exchange_report(core *c, const core_exchange_report *report) {
         break;
     }
     commit_event(c, &ev);
+}
+
+int core_open_sandbox_account(core *c, const token *tok, const char *name, int64_t now_ns,
+                              char id_out[ORDER_ID_SIZE]) {
+    core_accounts_state *a = &c->accounts;
+    uint32_t slot = a->configured_count + a->opened_count;
+    if (slot >= a->capacity)
+        return 35001;
+    core_event ev = {.type = CORE_EVENT_ACCOUNT_OPENED, .order = CORE_NO_ORDER, .time_ns = now_ns};
+    core_event_account_opened *o = &ev.u.account_opened;
+    o->account = slot;
+    o->token = (uint32_t)(tok - c->refdata->tokens);
+    /* Like order ids: derived from the seed and the slot, so a replay reproduces them. */
+    uint64_t hi = splitmix64(c->config.id_seed ^ 0xacc0000000000000ULL ^ slot);
+    uuid_format_from_bits(hi, splitmix64(hi), o->id);
+    /* A longer name is cut at a character boundary: the contract sets no limit, we keep 63 bytes.
+     */
+    size_t len = name != NULL ? strlen(name) : 0;
+    if (len >= sizeof o->name) {
+        len = sizeof o->name - 1;
+        while (len > 0 && ((unsigned char)name[len] & 0xC0) == 0x80)
+            len--;
+    }
+    memcpy(o->name, name != NULL ? name : "", len);
+    commit_event(c, &ev);
+    memcpy(id_out, o->id, ORDER_ID_SIZE);
+    return 0;
+}
+
+int core_close_sandbox_account(core *c, const token *tok, const char *account_id, int64_t now_ns) {
+    const account *acc;
+    int code = core_account_for(c, tok, account_id, true, &acc);
+    if (code != 0)
+        return code;
+    if (!acc->sandbox)
+        return 30022; /* `account_id` is invalid: the sandbox closes only its own accounts */
+    core_event ev = {.type = CORE_EVENT_ACCOUNT_CLOSED, .order = CORE_NO_ORDER, .time_ns = now_ns};
+    ev.u.account_closed.account = acc->index;
+    commit_event(c, &ev);
+    for (uint32_t i = 0; i < c->order_count; i++) {
+        const core_order *o = &c->orders[i];
+        if (o->account == acc->index && !order_status_is_final(o->status) &&
+            c->exchange.cancel != NULL)
+            c->exchange.cancel(c->exchange.ctx, o, now_ns);
+    }
+    return 0;
 }
 
 void core_record_market_maker(core *c, uint32_t instrument_index, int64_t reference_nano,

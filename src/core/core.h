@@ -37,6 +37,23 @@ typedef struct core_trade {
 
 /* What the broker knows of the exchange's own state: enough to put the market maker back where
  * it was after a restart (see CORE_EVENT_MARKET_MAKER_MOVED). */
+/* A sandbox account opened at run time; its refdata slot points at these strings. */
+typedef struct core_opened_account {
+    char id[ORDER_ID_SIZE];
+    char name[ACCOUNT_NAME_SIZE];
+    uint32_t token;
+    int64_t opened_ns;
+} core_opened_account;
+
+/* Accounts beyond the configured ones: opened at run time, and closed ones of either kind. */
+typedef struct core_accounts_state {
+    uint32_t configured_count;   /* slots 0 .. configured_count-1 come from the configuration */
+    uint32_t capacity;           /* configured + openable; the ledger is sized for it */
+    uint32_t opened_count;       /* slots configured_count .. + opened_count-1 */
+    core_opened_account *opened; /* capacity - configured_count records */
+    uint8_t *closed;             /* per slot: 1 once closed */
+} core_accounts_state;
+
 typedef struct core_venue_state {
     uint64_t random_state[4];   /* all zero until the first move is recorded */
     int64_t *mm_reference_nano; /* per instrument; 0 = no move recorded */
@@ -75,7 +92,7 @@ typedef struct core_value_limit {
 } core_value_limit;
 
 typedef struct core_config {
-    const refdata *refdata;
+    refdata *refdata; /* the core publishes the accounts opened at run time into it */
     int32_t commission_bp;
     uint32_t max_orders;
     uint32_t max_trades;
@@ -84,6 +101,8 @@ typedef struct core_config {
     core_value_limit value_limits[CORE_MAX_VALUE_LIMITS];
     /* Seeds the broker's generated ids, so that a replay produces the same ids. */
     uint64_t id_seed;
+    /* Sandbox accounts that OpenSandboxAccount may open over the configured ones. */
+    uint32_t openable_sandbox_accounts;
 } core_config;
 
 /* What the core knows of the market, asked from the exchange link at check time. */
@@ -153,7 +172,7 @@ typedef struct core_result {
 
 typedef struct core {
     core_config config;
-    const refdata *refdata;
+    refdata *refdata;
     ledger ledger;
     core_order *orders;
     uint32_t order_count;
@@ -162,6 +181,7 @@ typedef struct core {
     order_index by_key;      /* account index + client key */
     order_index by_order_id; /* intent id and exchange number, as text */
     core_venue_state venue;
+    core_accounts_state accounts;
     uint64_t next_seq;
     uint64_t id_counter;
     core_exchange exchange;
@@ -189,6 +209,15 @@ core_result core_replace_order(core *c, const token *tok, const char *account_id
                                int64_t now_ns);
 
 void core_on_exchange_report(core *c, const core_exchange_report *report);
+/* OpenSandboxAccount: a new sandbox account the token has full access to; its id into `id_out`.
+ * 35001 when no slot is left. */
+int core_open_sandbox_account(core *c, const token *tok, const char *name, int64_t now_ns,
+                              char id_out[ORDER_ID_SIZE]);
+/* CloseSandboxAccount: the account disappears for every client (50004 from then on) and its
+ * active orders are cancelled. */
+int core_close_sandbox_account(core *c, const token *tok, const char *account_id, int64_t now_ns);
+/* After a snapshot load: publishes the restored accounts into the refdata. */
+void core_publish_accounts(core *c);
 /* Records a move of the exchange's market maker (see CORE_EVENT_MARKET_MAKER_MOVED). */
 void core_record_market_maker(core *c, uint32_t instrument_index, int64_t reference_nano,
                               const uint64_t random_state[4], int64_t now_ns);

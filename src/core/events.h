@@ -19,7 +19,11 @@ typedef enum {
     CORE_EVENT_ORDER_REJECTED = 5,
     CORE_EVENT_CASH_ADJUSTED = 6,
     CORE_EVENT_MARKET_MAKER_MOVED = 7,
+    CORE_EVENT_ACCOUNT_OPENED = 8,
+    CORE_EVENT_ACCOUNT_CLOSED = 9,
 } core_event_type;
+
+#define ACCOUNT_NAME_SIZE 64
 
 typedef struct core_event_accepted {
     uint32_t account, instrument;
@@ -75,6 +79,20 @@ typedef struct core_event_market_maker {
     uint64_t random_state[4];
 } core_event_market_maker;
 
+/* OpenSandboxAccount: the account takes the next account slot; `token` (an index into the
+ * configured tokens) gets full access to it. `order` is CORE_NO_ORDER. */
+typedef struct core_event_account_opened {
+    uint32_t account;
+    uint32_t token;
+    char id[ORDER_ID_SIZE];
+    char name[ACCOUNT_NAME_SIZE];
+} core_event_account_opened;
+
+/* CloseSandboxAccount. */
+typedef struct core_event_account_closed {
+    uint32_t account;
+} core_event_account_closed;
+
 typedef struct core_event {
     uint32_t type;  /* core_event_type */
     uint32_t order; /* order slot the event concerns (ACCEPTED: the slot it creates) */
@@ -88,6 +106,8 @@ typedef struct core_event {
         core_event_rejected rejected;
         core_event_cash cash;
         core_event_market_maker market_maker;
+        core_event_account_opened account_opened;
+        core_event_account_closed account_closed;
     } u;
 } core_event;
 

@@ -47,10 +47,29 @@ const token *refdata_find_token(const refdata *rd, const char *secret, size_t le
     return NULL;
 }
 
+uint32_t refdata_account_count(const refdata *rd) {
+    return __atomic_load_n(&rd->account_count, __ATOMIC_ACQUIRE);
+}
+
+int32_t refdata_account_status(const account *acc) {
+    return __atomic_load_n(&acc->status, __ATOMIC_ACQUIRE);
+}
+
+void refdata_publish_account(refdata *rd) {
+    __atomic_store_n(&rd->account_count, rd->account_count + 1, __ATOMIC_RELEASE);
+}
+
+void refdata_set_account_status(account *acc, int32_t status) {
+    __atomic_store_n(&acc->status, status, __ATOMIC_RELEASE);
+}
+
 const account *refdata_find_account(const refdata *rd, const char *id) {
-    for (uint32_t i = 0; i < rd->account_count; i++)
+    uint32_t count = refdata_account_count(rd);
+    for (uint32_t i = 0; i < count; i++)
         if (same(rd->accounts[i].id, id))
-            return &rd->accounts[i];
+            return refdata_account_status(&rd->accounts[i]) == ACCOUNT_STATUS_CLOSED
+                       ? NULL
+                       : &rd->accounts[i];
     return NULL;
 }
 

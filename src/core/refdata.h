@@ -1,9 +1,14 @@
 /* Reference data: instruments, accounts and tokens as configured at start.
  *
  * DESIGN: reference data is loaded once (by config/) before any thread starts and is immutable
- * afterwards, so the transport threads may read it without locks. Mutable per-account state
- * (cash, positions, orders) lives in the core, indexed by the same account and instrument
- * indexes. All strings are owned by the refdata object and freed by refdata_deinit(). */
+ * afterwards, so the transport threads may read it without locks, with one exception: sandbox
+ * accounts opened and closed at run time. Only the core thread changes those; it fills a new
+ * account's slot (and the tokens' access to it) before it publishes the larger account count
+ * with a release store, and readers take the count and an account's status with acquire loads
+ * (refdata_account_count, refdata_account_status). Slots are never reused. Mutable per-account
+ * state (cash, positions, orders) lives in the core, indexed by the same account and instrument
+ * indexes. All strings are owned by the refdata object (or, for opened accounts, the core) and
+ * freed by refdata_deinit(). */
 #ifndef TINVESTD_CORE_REFDATA_H
 #define TINVESTD_CORE_REFDATA_H
 
@@ -70,11 +75,15 @@ typedef struct money_amount {
     int64_t value_nano;
 } money_amount;
 
+/* AccountStatus values of the contract used here. */
+#define ACCOUNT_STATUS_OPEN 2
+#define ACCOUNT_STATUS_CLOSED 3
+
 typedef struct account {
     uint32_t index;
     const char *id, *name;
     int32_t type;   /* contract AccountType value */
-    int32_t status; /* contract AccountStatus value */
+    int32_t status; /* contract AccountStatus value; read with refdata_account_status() */
     int64_t opened_date_s;
     bool sandbox;
     uint32_t cash_count;
@@ -113,6 +122,13 @@ void refdata_deinit(refdata *rd);
 const char *refdata_intern(refdata *rd, const char *text);
 
 const token *refdata_find_token(const refdata *rd, const char *secret, size_t len);
+/* The number of account slots published so far (see DESIGN). */
+uint32_t refdata_account_count(const refdata *rd);
+int32_t refdata_account_status(const account *acc);
+/* Publishes a filled slot `rd->accounts[rd->account_count]`: core thread only. */
+void refdata_publish_account(refdata *rd);
+void refdata_set_account_status(account *acc, int32_t status);
+/* An open or configured account by id; NULL when unknown or closed. */
 const account *refdata_find_account(const refdata *rd, const char *id);
 const instrument *refdata_find_by_figi(const refdata *rd, const char *figi);
 const instrument *refdata_find_by_uid(const refdata *rd, const char *uid);

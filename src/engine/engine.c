@@ -75,12 +75,21 @@ static int replay_event(void *ctx, uint16_t type, uint64_t seq, const void *payl
     memcpy(&event, payload, sizeof event);
     if (event.type != type || event.seq != seq || seq != e->core.next_seq)
         return -1;
-    if (event.type < CORE_EVENT_ORDER_ACCEPTED || event.type > CORE_EVENT_MARKET_MAKER_MOVED)
+    if (event.type < CORE_EVENT_ORDER_ACCEPTED || event.type > CORE_EVENT_ACCOUNT_CLOSED)
         return -1;
     if (event.type == CORE_EVENT_ORDER_ACCEPTED && event.order != e->core.order_count)
         return -1;
     if (event.type == CORE_EVENT_MARKET_MAKER_MOVED &&
         event.u.market_maker.instrument >= e->core.refdata->instrument_count)
+        return -1;
+    const core_accounts_state *accounts = &e->core.accounts;
+    if (event.type == CORE_EVENT_ACCOUNT_OPENED &&
+        (event.u.account_opened.account != accounts->configured_count + accounts->opened_count ||
+         event.u.account_opened.account >= accounts->capacity ||
+         event.u.account_opened.token >= e->core.refdata->token_count))
+        return -1; /* opened with another configuration, or more than it allows */
+    if (event.type == CORE_EVENT_ACCOUNT_CLOSED &&
+        event.u.account_closed.account >= e->core.refdata->account_count)
         return -1;
     core_apply(&e->core, &event);
     return 0;

@@ -21,6 +21,7 @@ typedef struct snapshot_header {
     uint32_t version;
     uint32_t order_size, trade_size, cash_size, position_size;
     uint32_t order_count, trade_count, account_count, instrument_count;
+    uint32_t configured_account_count, opened_account_count;
     uint64_t seq;
 } snapshot_header;
 
@@ -29,7 +30,7 @@ typedef struct section {
     size_t size;
 } section;
 
-#define SECTION_COUNT 6
+#define SECTION_COUNT 8
 
 static void sections_of(const core *c, section out[SECTION_COUNT]) {
     const ledger *lg = &c->ledger;
@@ -41,6 +42,9 @@ static void sections_of(const core *c, section out[SECTION_COUNT]) {
                        (size_t)lg->account_count * lg->instrument_count * sizeof(ledger_position)};
     out[4] = (section){c->venue.random_state, sizeof c->venue.random_state};
     out[5] = (section){c->venue.mm_reference_nano, (size_t)lg->instrument_count * sizeof(int64_t)};
+    out[6] = (section){c->accounts.opened,
+                       (size_t)c->accounts.opened_count * sizeof(core_opened_account)};
+    out[7] = (section){c->accounts.closed, c->accounts.capacity};
 }
 
 static int write_all(int fd, const void *data, size_t size) {
@@ -77,6 +81,8 @@ int snapshot_write(const core *c, const char *dir) {
     h.trade_count = c->trade_count;
     h.account_count = c->ledger.account_count;
     h.instrument_count = c->ledger.instrument_count;
+    h.configured_account_count = c->accounts.configured_count;
+    h.opened_account_count = c->accounts.opened_count;
     h.seq = seq;
     section parts[SECTION_COUNT];
     sections_of(c, parts);
@@ -170,7 +176,8 @@ static size_t sections_bytes(const snapshot_header *h) {
     return (size_t)h->order_count * h->order_size + (size_t)h->trade_count * h->trade_size +
            (size_t)h->account_count * REFDATA_MAX_CURRENCIES * h->cash_size +
            (size_t)h->account_count * h->instrument_count * h->position_size +
-           4 * sizeof(uint64_t) + (size_t)h->instrument_count * sizeof(int64_t);
+           4 * sizeof(uint64_t) + (size_t)h->instrument_count * sizeof(int64_t) +
+           (size_t)h->opened_account_count * sizeof(core_opened_account) + h->account_count;
 }
 
 /* Checks one snapshot file whole before anything is copied into `c`, so a damaged file leaves
@@ -188,6 +195,8 @@ static bool load_file(core *c, const char *path, char *error, size_t error_size)
          h.order_size == sizeof(core_order) && h.trade_size == sizeof(core_trade) &&
          h.cash_size == sizeof(ledger_cash) && h.position_size == sizeof(ledger_position);
     if (ok && (h.account_count != c->ledger.account_count ||
+               h.configured_account_count != c->accounts.configured_count ||
+               h.configured_account_count + h.opened_account_count > h.account_count ||
                h.instrument_count != c->ledger.instrument_count ||
                h.order_count > c->config.max_orders || h.trade_count > c->config.max_trades)) {
         snprintf(error, error_size,
@@ -205,6 +214,7 @@ static bool load_file(core *c, const char *path, char *error, size_t error_size)
     if (ok) {
         c->order_count = h.order_count;
         c->trade_count = h.trade_count;
+        c->accounts.opened_count = h.opened_account_count;
         section parts[SECTION_COUNT];
         sections_of(c, parts);
         const uint8_t *p = data + sizeof h;
@@ -214,6 +224,7 @@ static bool load_file(core *c, const char *path, char *error, size_t error_size)
         }
         c->next_seq = h.seq + 1;
         rebuild_indexes(c);
+        core_publish_accounts(c);
     }
     free(data);
     return ok;

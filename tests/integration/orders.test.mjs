@@ -378,3 +378,63 @@ test('sandbox: GetSandboxAccounts, not enough cash is 30034, SandboxPayIn tops u
   const notSandbox = await callRaw((o) => sandboxClient.sandboxPayIn({ accountId: firstAccount, amount: { currency: 'rub', units: 1, nano: 0 } }, o));
   assert.equal(notSandbox.error?.details, '30022');
 });
+
+test('sandbox accounts: opened for the token that asks, funded, traded, closed with their orders', async () => {
+  const { SandboxServiceDefinition } = await import('tinkoff-invest-api/dist/generated/sandbox.js');
+  const sandboxClient = rawClient(server, SandboxServiceDefinition, 't.demo.full');
+  const opened = await api.sandbox.openSandboxAccount({ name: 'стратегия A' });
+  assert.match(opened.accountId, UUID_RE);
+  const mine = (await api.sandbox.getSandboxAccounts({})).accounts.find((a) => a.id === opened.accountId);
+  assert.ok(mine, 'the new account is listed for its owner');
+  assert.equal(mine.name, 'стратегия A');
+  assert.equal(mine.accessLevel, 1);
+  assert.equal(mine.status, 2);
+  const other = sdk(server, 't.demo.one');
+  assert.ok(!(await other.sandbox.getSandboxAccounts({})).accounts.some((a) => a.id === opened.accountId), 'and for nobody else');
+  const foreign = rawClient(server, SandboxServiceDefinition, 't.demo.one');
+  const refused = await callRaw((o) => foreign.sandboxPayIn({ accountId: opened.accountId, amount: { currency: 'rub', units: 1, nano: 0 } }, o));
+  assert.equal(refused.error?.details, '40002');
+
+  // Empty at first, as the real sandbox opens them: the first order needs a pay-in.
+  const order = asyncOrder({ accountId: opened.accountId, price: price(0.85) });
+  const poor = await callRaw((o) => sandboxClient.postSandboxOrder(order, o));
+  assert.equal(poor.error?.details, '30034');
+  await api.sandbox.sandboxPayIn({ accountId: opened.accountId, amount: { currency: 'rub', units: 50000, nano: 0 } });
+  await api.sandbox.postSandboxOrder(order);
+  const state = await api.sandbox.getSandboxOrderState({ accountId: opened.accountId, orderId: order.orderId, orderIdType: OrderIdType.ORDER_ID_TYPE_REQUEST });
+  assert.match(state.orderId, /^\d+$/, 'the exchange took it');
+  const level = (book) => book.bids.find((b) => b.price.units === order.price.units && b.price.nano === order.price.nano);
+  assert.ok(level(await api.marketdata.getOrderBook({ instrumentId: share.uid, depth: 50 })), 'it rests in the book');
+
+  await api.sandbox.closeSandboxAccount({ accountId: opened.accountId });
+  assert.ok(!(await api.sandbox.getSandboxAccounts({})).accounts.some((a) => a.id === opened.accountId), 'gone from the list');
+  const gone = await callRaw((o) => sandboxClient.getSandboxPositions({ accountId: opened.accountId }, o));
+  assert.equal(gone.error?.details, '50004');
+  const again = await callRaw((o) => sandboxClient.closeSandboxAccount({ accountId: opened.accountId }, o));
+  assert.equal(again.error?.details, '50004');
+  assert.ok(!level(await api.marketdata.getOrderBook({ instrumentId: share.uid, depth: 50 })), 'its order was cancelled');
+  const notSandbox = await callRaw((o) => sandboxClient.closeSandboxAccount({ accountId: firstAccount }, o));
+  assert.equal(notSandbox.error?.details, '30022');
+});
+
+test('OpenSandboxAccount beyond limits.sandbox_accounts is 35001', async () => {
+  const config = structuredClone(demoConfig);
+  config.limits = { ...config.limits, sandbox_accounts: 2 };
+  const path = join(tmpdir(), `tinvestd-sandbox-limit-${process.pid}.json`);
+  writeFileSync(path, JSON.stringify(config));
+  const limited = await startServer({ config: path });
+  try {
+    const client = rawClient(limited, (await import('tinkoff-invest-api/dist/generated/sandbox.js')).SandboxServiceDefinition, 't.demo.full');
+    const first = await client.openSandboxAccount({});
+    await client.openSandboxAccount({ name: 'x'.repeat(200) }); // a long name is kept shortened
+    const third = await callRaw((o) => client.openSandboxAccount({}, o));
+    assert.equal(third.error?.code, Status.INVALID_ARGUMENT);
+    assert.equal(third.error?.details, '35001');
+    assert.equal(third.trailer?.get('message'), 'Sandbox accounts limit reached');
+    const listed = await client.getSandboxAccounts({});
+    assert.ok(listed.accounts.some((a) => a.id === first.accountId));
+    assert.ok(listed.accounts.some((a) => a.name === 'x'.repeat(63)));
+  } finally {
+    assert.deepEqual(await limited.stop(), { code: 0, signal: null });
+  }
+});

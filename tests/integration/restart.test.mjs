@@ -1,17 +1,18 @@
-// After a restart every read answers as it did before: orders, balances, and the exchange's side
+// After a restart every read answers as it did before: orders, balances, sandbox accounts opened
+// and closed at run time, and the exchange's side
 // too: the market maker quotes where it quoted (its random walk is journaled), and recent trades
 // and last prices are those of before. Checked after a graceful stop and after kill -9.
 import './tls-env.mjs';
 import { test, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
-import { mkdtempSync, writeFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, writeFileSync, rmSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { tmpdir } from 'node:os';
 import { OrderDirection, OrderType, OrderIdType } from 'tinkoff-invest-api/dist/generated/orders.js';
 import { startServer, sdk, demoConfig } from './harness.mjs';
 
-const REFRESH_MS = 1000;
+const REFRESH_MS = 2000;
 const [firstAccount, secondAccount] = demoConfig.accounts.map((a) => a.id);
 const share = demoConfig.instruments.find((i) => i.type === 'share');
 const etf = demoConfig.instruments.find((i) => i.type === 'etf');
@@ -21,6 +22,8 @@ const dir = mkdtempSync(join(tmpdir(), 'tinvestd-restart-'));
 const configPath = join(dir, 'config.json');
 const config = structuredClone(demoConfig);
 config.venue.market_maker = { ...config.venue.market_maker, refresh_ms: REFRESH_MS, walk_ticks: 25 };
+// Snapshots every few dozen events, so that restarts load one and replay the journal after it.
+config.limits = { ...config.limits, snapshot_every_events: 25 };
 writeFileSync(configPath, JSON.stringify(config));
 after(() => rmSync(dir, { recursive: true, force: true }));
 
@@ -32,12 +35,17 @@ async function betweenMoves(startedAt) {
   await sleep((REFRESH_MS * 1.3 - phase) % REFRESH_MS);
 }
 
-/** Everything a client can read that the restart must keep. */
-async function readAll(api, keys) {
+async function books(api) {
   const book = async (instrumentId) => {
     const b = await api.marketdata.getOrderBook({ instrumentId, depth: 20 });
     return { bids: b.bids, asks: b.asks, lastPrice: b.lastPrice, limitUp: b.limitUp, limitDown: b.limitDown };
   };
+  return [await book(share.uid), await book(etf.uid)];
+}
+
+/** Everything a client can read that the restart must keep; the books first. */
+async function readAll(api, keys, sandboxAccount) {
+  const booksRead = await books(api);
   const window = { from: new Date(Date.now() - 600e3), to: new Date(Date.now() + 600e3) };
   const states = [];
   for (const key of keys) {
@@ -47,23 +55,24 @@ async function readAll(api, keys) {
   }
   const strip = (r) => { delete r.responseMetadata; return r; };
   return {
-    books: [await book(share.uid), await book(etf.uid)],
+    books: booksRead,
     lastPrices: strip(await api.marketdata.getLastPrices({ figi: [], instrumentId: [share.uid, etf.uid] })),
     lastTrades: strip(await api.marketdata.getLastTrades({ instrumentId: share.uid, ...window })),
     orders: strip(await api.orders.getOrders({ accountId: firstAccount })),
     states,
     positions: await Promise.all([firstAccount, secondAccount].map(async (accountId) => strip(await api.operations.getPositions({ accountId })))),
     maxLots: strip(await api.orders.getMaxLots({ accountId: firstAccount, instrumentId: share.uid })),
+    sandboxAccounts: strip(await api.sandbox.getSandboxAccounts({})),
+    sandboxPositions: strip(await api.sandbox.getSandboxPositions({ accountId: sandboxAccount })),
   };
 }
 
-/** Reads twice around a read of everything; retries if the maker moved in between. */
-async function stableRead(api, keys, startedAt) {
+/** Reads everything, then the books again; retries if the maker moved in between. */
+async function stableRead(api, keys, sandboxAccount, startedAt) {
   for (let attempt = 0; attempt < 5; attempt++) {
     await betweenMoves(startedAt);
-    const first = await readAll(api, keys);
-    const second = await readAll(api, keys);
-    if (JSON.stringify(first) === JSON.stringify(second)) return first;
+    const all = await readAll(api, keys, sandboxAccount);
+    if (JSON.stringify(await books(api)) === JSON.stringify(all.books)) return all;
   }
   throw new Error('the market kept moving between two reads');
 }
@@ -100,25 +109,48 @@ for (const signal of ['SIGTERM', 'SIGKILL']) {
     const fresh = await api.marketdata.getOrderBook({ instrumentId: share.uid, depth: 1 });
     await sleep(REFRESH_MS * 2.5); // the maker walks away from where a fresh start puts it
     await trade(api, keys);
-    const before = await stableRead(api, keys, startedAt);
+    // Accounts opened at run time are state too: one kept, one closed.
+    const { accountId: sandboxAccount } = await api.sandbox.openSandboxAccount({ name: `restart ${signal}` });
+    await api.sandbox.sandboxPayIn({ accountId: sandboxAccount, amount: { currency: 'rub', units: 1234, nano: 500000000 } });
+    const { accountId: closed } = await api.sandbox.openSandboxAccount({});
+    await api.sandbox.closeSandboxAccount({ accountId: closed });
+    // Over 25 more events (accept, ack, cancel each), so a snapshot holds the accounts above.
+    for (let i = 0; i < 10; i++) {
+      const orderId = randomUUID();
+      await api.orders.postOrder({
+        accountId: firstAccount, orderId, instrumentId: etf.uid, quantity: 1, direction: OrderDirection.ORDER_DIRECTION_BUY,
+        orderType: OrderType.ORDER_TYPE_LIMIT, price: { units: Math.trunc(Number(etf.reference_price) * 0.9), nano: 0 },
+      });
+      await api.orders.cancelOrder({ accountId: firstAccount, orderId, orderIdType: OrderIdType.ORDER_ID_TYPE_REQUEST });
+    }
+    const before = await stableRead(api, keys, sandboxAccount, startedAt);
+    assert.ok(before.sandboxAccounts.accounts.some((a) => a.id === sandboxAccount));
+    assert.ok(!before.sandboxAccounts.accounts.some((a) => a.id === closed));
     assert.ok(before.lastTrades.trades.length >= 2, 'trades were printed');
     assert.ok(before.orders.orders.length === 1, 'one order rests');
+    const snapshots = readdirSync(dataDir).filter((f) => f.endsWith('.snap'));
     const moved = JSON.stringify(before.books[0].asks[0]?.price) !== JSON.stringify(fresh.asks[0]?.price);
+    const readMs = Date.now() - startedAt;
     await server.stop(signal);
 
     server = await startServer({ dataDir, config: configPath });
     startedAt = Date.now();
     api = sdk(server, 't.demo.full');
     try {
-      const afterRestart = await readAll(api, keys);
-      assert.ok(Date.now() - startedAt < REFRESH_MS, 'read before the maker\'s first move after the restart');
-      assert.deepEqual(afterRestart.books, before.books, `order books as before${moved ? ' (the maker had moved)' : ''}`);
+      const afterRestart = await readAll(api, keys, sandboxAccount);
+      const afterMs = Date.now() - startedAt;
+      assert.ok(snapshots.length > 0, 'the restart began from a snapshot');
+      assert.ok(afterMs < REFRESH_MS, 'read before the maker\'s first move after the restart');
+      assert.deepEqual(afterRestart.books, before.books,
+        `order books as before${moved ? ' (the maker had moved)' : ''}; read at ${readMs} ms, stopped, read again ${afterMs} ms after the restart`);
       assert.deepEqual(afterRestart.lastTrades, before.lastTrades, 'recent trades as before');
       assert.deepEqual(afterRestart.lastPrices, before.lastPrices, 'last prices as before');
       assert.deepEqual(afterRestart.orders, before.orders, 'active orders as before');
       assert.deepEqual(afterRestart.states, before.states, 'every order as before');
       assert.deepEqual(afterRestart.positions, before.positions, 'balances as before');
       assert.deepEqual(afterRestart.maxLots, before.maxLots, 'GetMaxLots as before');
+      assert.deepEqual(afterRestart.sandboxAccounts, before.sandboxAccounts, 'opened accounts as before, the closed one still closed');
+      assert.deepEqual(afterRestart.sandboxPositions, before.sandboxPositions, 'the opened account keeps its cash');
     } finally {
       assert.deepEqual(await server.stop(), { code: 0, signal: null });
     }
