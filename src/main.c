@@ -265,6 +265,7 @@ int main(int argc, char **argv) {
 
     int received = wait_for_stop_signal();
     log_info("signal %d: stopping", received);
+    engine_close_market(&broker);
     order_streams_shutdown(&hub);
     api_server_stop(&server, SHUTDOWN_GRACE_MS);
     engine_stop(&broker);

@@ -220,6 +220,10 @@ static uint32_t take_batch(engine *e, engine_job **batch, bool *stop) {
         e->count--;
     }
     *stop = e->stopping && e->count == 0;
+    if (e->market_closing && !e->market_closed && e->venue != NULL) {
+        venue_link_close_market(e->venue);
+        e->market_closed = true;
+    }
     pthread_mutex_unlock(&e->lock);
     return n;
 }
@@ -358,6 +362,13 @@ int engine_start(engine *e) {
         return -EAGAIN;
     e->started = true;
     return 0;
+}
+
+void engine_close_market(engine *e) {
+    pthread_mutex_lock(&e->lock);
+    e->market_closing = true;
+    pthread_cond_signal(&e->wake);
+    pthread_mutex_unlock(&e->lock);
 }
 
 void engine_stop(engine *e) {

@@ -71,12 +71,14 @@ struct engine {
     engine_job **ring;
     uint32_t head, count;
     bool stopping;
+    bool market_closing; /* under `lock`: engine_close_market() was called */
     pthread_t thread;
     bool started;
     /* Core-thread-only state. */
     engine_job *outbox_head, **outbox_tail;
     engine_job **waiters; /* per order slot: list of jobs waiting on it */
     int64_t now_ns;
+    bool market_closed;
     /* The observer of applied order changes (streams): each change is kept as a snapshot of
      * the order as it was right after the event, and handed over on the core thread once the
      * batch is durable. `observer_wants` filters changes nobody listens to. */
@@ -95,6 +97,9 @@ int engine_init(engine *e, const engine_config *config, const core_config *core_
 int engine_recover(engine *e, journal *j, const char *dir, journal_sync sync,
                    uint64_t snapshot_every_events, char *error, size_t error_size);
 int engine_start(engine *e);
+/* The first step of a graceful stop: the exchange's market maker stops moving, so the market a
+ * client last read is the market a restart restores. Orders in flight are still matched. */
+void engine_close_market(engine *e);
 /* Stops the core thread after the jobs already queued have run. */
 void engine_stop(engine *e);
 void engine_deinit(engine *e);

@@ -216,6 +216,10 @@ void venue_link_restore(engine_venue_link *link, int64_t now_ns) {
                                   now_ns);
 }
 
+void venue_link_close_market(engine_venue_link *link) {
+    exchange_stop_market_maker(link->exchange);
+}
+
 void venue_link_advance(engine_venue_link *link, int64_t now_ns) {
     exchange_advance(link->exchange, now_ns);
 }

@@ -56,6 +56,7 @@ struct exchange {
     uint32_t heap_count, heap_capacity;
     uint64_t next_seq, next_exchange_id, next_trade_id;
     uint64_t rng[4];
+    bool mm_stopped;
 };
 
 /* ---- Deterministic randomness: xoshiro256** seeded through splitmix64. ------------------- */
@@ -471,6 +472,8 @@ static void mm_requote(exchange *x, uint32_t instrument, int64_t now_ns) {
 }
 
 static void mm_refresh(exchange *x, uint32_t instrument, int64_t now_ns) {
+    if (x->mm_stopped)
+        return;
     exch_instrument *ins = &x->instruments[instrument];
     int64_t tick = ins->setup.tick_nano;
     int64_t walk = x->config.mm_walk_ticks;
@@ -519,6 +522,10 @@ void exchange_advance(exchange *x, int64_t now_ns) {
             break;
         }
     }
+}
+
+void exchange_stop_market_maker(exchange *x) {
+    x->mm_stopped = true;
 }
 
 int64_t exchange_next_due_ns(const exchange *x) {

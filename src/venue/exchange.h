@@ -106,6 +106,8 @@ typedef struct exch_new_order {
 void exchange_submit(exchange *x, const exch_new_order *order, int64_t now_ns);
 void exchange_cancel(exchange *x, uint64_t client_ref, int64_t now_ns);
 void exchange_advance(exchange *x, int64_t now_ns);
+/* The market maker stops walking and requoting on its timer (before a graceful stop). */
+void exchange_stop_market_maker(exchange *x);
 /* INT64_MAX when nothing is scheduled. */
 int64_t exchange_next_due_ns(const exchange *x);
 

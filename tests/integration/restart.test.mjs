@@ -12,10 +12,11 @@ import { tmpdir } from 'node:os';
 import { OrderDirection, OrderType, OrderIdType } from 'tinkoff-invest-api/dist/generated/orders.js';
 import { startServer, sdk, demoConfig } from './harness.mjs';
 
-const REFRESH_MS = 2000;
+const REFRESH_MS = 4000;
 const [firstAccount, secondAccount] = demoConfig.accounts.map((a) => a.id);
 const share = demoConfig.instruments.find((i) => i.type === 'share');
 const etf = demoConfig.instruments.find((i) => i.type === 'etf');
+const untraded = demoConfig.instruments.filter((i) => i.type === 'share')[1];
 
 // The maker walks up to 25 price steps a second, so a restart that forgot its walk would show.
 const dir = mkdtempSync(join(tmpdir(), 'tinvestd-restart-'));
@@ -29,7 +30,16 @@ after(() => rmSync(dir, { recursive: true, force: true }));
 
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 
-/** Waits until the maker's next move is about half a period away, so reads fit between moves. */
+/**
+ * When the exchange started, by the server's clock: the maker moves at that time plus whole
+ * periods. An instrument nobody traded reports it as its last price's time.
+ */
+async function exchangeStart(api) {
+  const { lastPrices } = await api.marketdata.getLastPrices({ figi: [], instrumentId: [untraded.uid] });
+  return lastPrices[0].time.getTime();
+}
+
+/** Waits until the maker's last move is 0.3 periods old, so reads fit before the next. */
 async function betweenMoves(startedAt) {
   const phase = (Date.now() - startedAt) % REFRESH_MS;
   await sleep((REFRESH_MS * 1.3 - phase) % REFRESH_MS);
@@ -37,7 +47,7 @@ async function betweenMoves(startedAt) {
 
 async function books(api) {
   const book = async (instrumentId) => {
-    const b = await api.marketdata.getOrderBook({ instrumentId, depth: 20 });
+    const b = await api.marketdata.getOrderBook({ instrumentId, depth: 50 });
     return { bids: b.bids, asks: b.asks, lastPrice: b.lastPrice, limitUp: b.limitUp, limitDown: b.limitDown };
   };
   return [await book(share.uid), await book(etf.uid)];
@@ -88,11 +98,9 @@ async function trade(api, keys) {
     await place({ instrumentId: share.uid, quantity: 3, direction, orderType: OrderType.ORDER_TYPE_MARKET });
   }
   await place({ instrumentId: etf.uid, quantity: 2, direction: OrderDirection.ORDER_DIRECTION_BUY, orderType: OrderType.ORDER_TYPE_MARKET });
-  const book = await api.marketdata.getOrderBook({ instrumentId: share.uid, depth: 1 });
-  // A bid one step under the maker's best bid: it rests behind the maker's quotes.
-  const bid = book.bids[0].price;
+  // A bid a tenth under the reference: it rests, out of the maker's reach, in the book's depth.
   const tickNano = Math.round(Number(share.min_price_increment) * 1e9);
-  const nanos = bid.units * 1e9 + bid.nano - tickNano;
+  const nanos = Math.round((Number(share.reference_price) * 0.9 * 1e9) / tickNano) * tickNano;
   await place({
     instrumentId: share.uid, quantity: 7, direction: OrderDirection.ORDER_DIRECTION_BUY, orderType: OrderType.ORDER_TYPE_LIMIT,
     price: { units: Math.trunc(nanos / 1e9), nano: nanos % 1e9 },
@@ -104,10 +112,10 @@ for (const signal of ['SIGTERM', 'SIGKILL']) {
     const dataDir = join(dir, `data-${signal}`);
     const keys = [];
     let server = await startServer({ dataDir, config: configPath });
-    let startedAt = Date.now();
     let api = sdk(server, 't.demo.full');
+    let startedAt = await exchangeStart(api);
     const fresh = await api.marketdata.getOrderBook({ instrumentId: share.uid, depth: 1 });
-    await sleep(REFRESH_MS * 2.5); // the maker walks away from where a fresh start puts it
+    await sleep(REFRESH_MS * 1.5); // the maker walks away from where a fresh start puts it
     await trade(api, keys);
     // Accounts opened at run time are state too: one kept, one closed.
     const { accountId: sandboxAccount } = await api.sandbox.openSandboxAccount({ name: `restart ${signal}` });
@@ -132,17 +140,18 @@ for (const signal of ['SIGTERM', 'SIGKILL']) {
     const moved = JSON.stringify(before.books[0].asks[0]?.price) !== JSON.stringify(fresh.asks[0]?.price);
     const readMs = Date.now() - startedAt;
     await server.stop(signal);
+    const stopMs = Date.now() - startedAt - readMs;
 
     server = await startServer({ dataDir, config: configPath });
-    startedAt = Date.now();
     api = sdk(server, 't.demo.full');
+    startedAt = await exchangeStart(api);
     try {
       const afterRestart = await readAll(api, keys, sandboxAccount);
       const afterMs = Date.now() - startedAt;
       assert.ok(snapshots.length > 0, 'the restart began from a snapshot');
-      assert.ok(afterMs < REFRESH_MS, 'read before the maker\'s first move after the restart');
+      assert.ok(afterMs < REFRESH_MS, `read before the maker's first move after the restart (${afterMs} ms)`);
       assert.deepEqual(afterRestart.books, before.books,
-        `order books as before${moved ? ' (the maker had moved)' : ''}; read at ${readMs} ms, stopped, read again ${afterMs} ms after the restart`);
+        `order books as before${moved ? ' (the maker had moved)' : ''}; read at ${readMs} ms, stopped in ${stopMs} ms, read again ${afterMs} ms after the restart`);
       assert.deepEqual(afterRestart.lastTrades, before.lastTrades, 'recent trades as before');
       assert.deepEqual(afterRestart.lastPrices, before.lastPrices, 'last prices as before');
       assert.deepEqual(afterRestart.orders, before.orders, 'active orders as before');
