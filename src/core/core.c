@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "core/valuation.h"
+#include "util/bigmem.h"
 #include "util/uuid.h"
 
 #define SECURITY_TRADING_STATUS_NORMAL_TRADING 5
@@ -32,6 +33,18 @@ static bool id_names_order(const void *owner, uint32_t slot, const void *key, si
             memcmp(o->exchange_id_text, key, len) == 0);
 }
 
+/* The configured accounts' opening cash (slots 0 .. configured_count-1). */
+static void credit_opening_balances(core *c) {
+    for (uint32_t a = 0; a < c->accounts.configured_count; a++) {
+        const account *acc = &c->refdata->accounts[a];
+        for (uint32_t k = 0; k < acc->cash_count; k++) {
+            ledger_cash *cash = ledger_cash_slot(&c->ledger, a, acc->cash[k].currency);
+            assert(cash != NULL);
+            cash->balance_nano += acc->cash[k].value_nano;
+        }
+    }
+}
+
 int core_init(core *c, const core_config *config) {
     memset(c, 0, sizeof *c);
     c->config = *config;
@@ -44,8 +57,8 @@ int core_init(core *c, const core_config *config) {
         (core_accounts_state){.configured_count = rd->account_count, .capacity = capacity};
     c->accounts.opened = calloc(capacity - rd->account_count + 1, sizeof *c->accounts.opened);
     c->accounts.closed = calloc(capacity ? capacity : 1, 1);
-    c->orders = calloc(config->max_orders, sizeof *c->orders);
-    c->trades = calloc(config->max_trades, sizeof *c->trades);
+    c->orders = bigmem_alloc(config->max_orders, sizeof *c->orders);
+    c->trades = bigmem_alloc(config->max_trades, sizeof *c->trades);
     c->venue.mm_reference_nano =
         calloc(rd->instrument_count ? rd->instrument_count : 1, sizeof(int64_t));
     if (c->orders == NULL || c->trades == NULL || c->venue.mm_reference_nano == NULL ||
@@ -57,20 +70,31 @@ int core_init(core *c, const core_config *config) {
         return -ENOMEM;
     }
     c->next_seq = 1;
-    for (uint32_t a = 0; a < rd->account_count; a++) {
-        const account *acc = &rd->accounts[a];
-        for (uint32_t k = 0; k < acc->cash_count; k++) {
-            ledger_cash *cash = ledger_cash_slot(&c->ledger, a, acc->cash[k].currency);
-            assert(cash != NULL);
-            cash->balance_nano += acc->cash[k].value_nano;
-        }
-    }
+    credit_opening_balances(c);
     return 0;
 }
 
+void core_reset(core *c) {
+    ledger *lg = &c->ledger;
+    memset(lg->cash, 0, (size_t)lg->account_count * REFDATA_MAX_CURRENCIES * sizeof *lg->cash);
+    memset(lg->positions, 0,
+           (size_t)lg->account_count * lg->instrument_count * sizeof *lg->positions);
+    credit_opening_balances(c);
+    c->order_count = 0;
+    c->trade_count = 0;
+    c->next_seq = 1;
+    memset(c->venue.random_state, 0, sizeof c->venue.random_state);
+    memset(c->venue.mm_reference_nano, 0,
+           c->refdata->instrument_count * sizeof *c->venue.mm_reference_nano);
+    c->accounts.opened_count = 0;
+    memset(c->accounts.closed, 0, c->accounts.capacity);
+    order_index_clear(&c->by_key);
+    order_index_clear(&c->by_order_id);
+}
+
 void core_deinit(core *c) {
-    free(c->orders);
-    free(c->trades);
+    bigmem_free(c->orders, c->config.max_orders, sizeof *c->orders);
+    bigmem_free(c->trades, c->config.max_trades, sizeof *c->trades);
     free(c->venue.mm_reference_nano);
     free(c->accounts.opened);
     free(c->accounts.closed);

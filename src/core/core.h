@@ -183,7 +183,6 @@ typedef struct core {
     core_venue_state venue;
     core_accounts_state accounts;
     uint64_t next_seq;
-    uint64_t id_counter;
     core_exchange exchange;
     core_listener listener;
     core_event_sink sink;
@@ -191,6 +190,9 @@ typedef struct core {
 
 int core_init(core *c, const core_config *config);
 void core_deinit(core *c);
+/* Back to the state core_init() left: after a snapshot that failed its check half-way through
+ * loading, before recovery tries an older one or the whole journal. */
+void core_reset(core *c);
 
 /* Places an order (PostOrder, PostOrderAsync, sandbox variants): every pre-trade check, then
  * idempotency, then acceptance and hand-off to the exchange. */

@@ -4,6 +4,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "util/bigmem.h"
+
 /* Eight bytes at a time through a multiply-xorshift mix, then a final avalanche: keys are short
  * (up to 48 bytes), so this is a handful of multiplications per lookup. */
 static uint64_t hash_bytes(const void *key, size_t len) {
@@ -31,7 +33,7 @@ int order_index_init(order_index *ix, size_t max_items, order_index_match_fn mat
     size_t capacity = 16;
     while (capacity * 7 / 10 < max_items)
         capacity *= 2;
-    ix->entries = malloc(capacity * sizeof *ix->entries);
+    ix->entries = bigmem_alloc(capacity, sizeof *ix->entries);
     if (ix->entries == NULL)
         return -ENOMEM;
     memset(ix->entries, 0xFF, capacity * sizeof *ix->entries);
@@ -43,9 +45,37 @@ int order_index_init(order_index *ix, size_t max_items, order_index_match_fn mat
     return 0;
 }
 
+void order_index_clear(order_index *ix) {
+    memset(ix->entries, 0xFF, (ix->mask + 1) * sizeof *ix->entries);
+    ix->used = 0;
+}
+
 void order_index_deinit(order_index *ix) {
-    free(ix->entries);
+    if (ix->entries != NULL)
+        bigmem_free(ix->entries, ix->mask + 1, sizeof *ix->entries);
     ix->entries = NULL;
+}
+
+uint64_t order_index_hash(const void *key, size_t key_len) {
+    return hash_bytes(key, key_len);
+}
+
+void order_index_prefetch(const order_index *ix, uint64_t hash) {
+    __builtin_prefetch(&ix->entries[hash & ix->mask], 1);
+}
+
+bool order_index_insert_new(order_index *ix, uint64_t hash, uint32_t value) {
+    if (ix->used >= ix->max_used)
+        return false;
+    uint32_t tag = (uint32_t)(hash >> 32);
+    for (size_t i = hash & ix->mask;; i = (i + 1) & ix->mask) {
+        order_index_entry *e = &ix->entries[i];
+        if (e->value == ORDER_INDEX_EMPTY) {
+            *e = (order_index_entry){.value = value, .tag = tag};
+            ix->used++;
+            return true;
+        }
+    }
 }
 
 uint32_t order_index_find(const order_index *ix, const void *key, size_t key_len) {

@@ -35,10 +35,19 @@ typedef struct order_index {
 int order_index_init(order_index *ix, size_t max_items, order_index_match_fn match,
                      const void *owner);
 void order_index_deinit(order_index *ix);
+/* Empties the index (keeps its capacity). */
+void order_index_clear(order_index *ix);
 
 /* ORDER_INDEX_EMPTY when absent. */
 uint32_t order_index_find(const order_index *ix, const void *key, size_t key_len);
 /* Returns false when the index is full (callers size it for the pool). */
 bool order_index_insert(order_index *ix, const void *key, size_t key_len, uint32_t value);
+
+/* Bulk building after a snapshot load, where every key is known to be new: the caller hashes
+ * keys a little ahead and prefetches their slots, so that the cache misses of many inserts
+ * overlap instead of following one another. */
+uint64_t order_index_hash(const void *key, size_t key_len);
+void order_index_prefetch(const order_index *ix, uint64_t hash);
+bool order_index_insert_new(order_index *ix, uint64_t hash, uint32_t value);
 
 #endif

@@ -10,6 +10,7 @@
 
 #include "engine/snapshot.h"
 #include "engine/venue_link.h"
+#include "util/bigmem.h"
 #include "util/clock.h"
 #include "util/log.h"
 
@@ -32,7 +33,7 @@ int engine_init(engine *e, const engine_config *config, const core_config *core_
     if (core_init(&e->core, core_settings) != 0)
         return -ENOMEM;
     e->ring = calloc(config->inbox_capacity, sizeof *e->ring);
-    e->waiters = calloc(core_settings->max_orders, sizeof *e->waiters);
+    e->waiters = bigmem_alloc(core_settings->max_orders, sizeof *e->waiters);
     if (e->ring == NULL || e->waiters == NULL) {
         engine_deinit(e);
         return -ENOMEM;
@@ -49,7 +50,7 @@ int engine_init(engine *e, const engine_config *config, const core_config *core_
 void engine_deinit(engine *e) {
     core_deinit(&e->core);
     free(e->ring);
-    free(e->waiters);
+    bigmem_free(e->waiters, e->core.config.max_orders, sizeof *e->waiters);
     free(e->changes);
     e->ring = NULL;
     e->waiters = NULL;

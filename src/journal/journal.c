@@ -9,6 +9,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "util/bigmem.h"
 #include "util/crc32c.h"
 #include "util/log.h"
 
@@ -229,20 +230,30 @@ static int list_segments(const char *dir, uint32_t **out, size_t *count) {
     return 0;
 }
 
+/* The whole segment in one huge-page-backed buffer (util/bigmem.h): segments are tens of MiB
+ * and recovery reads them all. Free with bigmem_free(data, size + 1, 1). */
 static uint8_t *read_whole(const char *path, size_t *size) {
-    FILE *f = fopen(path, "rb");
-    if (f == NULL)
+    int fd = open(path, O_RDONLY);
+    if (fd < 0)
         return NULL;
-    fseek(f, 0, SEEK_END);
-    long len = ftell(f);
-    fseek(f, 0, SEEK_SET);
-    uint8_t *data = malloc(len > 0 ? (size_t)len : 1);
-    if (data != NULL && len > 0 && fread(data, 1, (size_t)len, f) != (size_t)len) {
-        free(data);
-        data = NULL;
+    struct stat st;
+    uint8_t *data = NULL;
+    if (fstat(fd, &st) == 0 && st.st_size >= 0)
+        data = bigmem_alloc((size_t)st.st_size + 1, 1);
+    size_t done = 0;
+    while (data != NULL && done < (size_t)st.st_size) {
+        ssize_t n = read(fd, data + done, (size_t)st.st_size - done);
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n <= 0) {
+            bigmem_free(data, (size_t)st.st_size + 1, 1);
+            data = NULL;
+            break;
+        }
+        done += (size_t)n;
     }
-    fclose(f);
-    *size = len > 0 ? (size_t)len : 0;
+    close(fd);
+    *size = done;
     return data;
 }
 
@@ -270,13 +281,13 @@ static int scan_segment(scan *s, uint32_t index, bool newest, size_t *valid_byte
         get_u32(data + 8) != JOURNAL_FORMAT_VERSION) {
         if (newest && size < SEGMENT_HEADER_BYTES) {
             *valid_bytes = 0; /* a segment whose creation the crash interrupted */
-            free(data);
+            bigmem_free(data, size + 1, 1);
             return 0;
         }
         snprintf(s->error, s->error_size,
                  "journal: %s is not a version %d journal segment (bad header at offset 0)", path,
                  JOURNAL_FORMAT_VERSION);
-        free(data);
+        bigmem_free(data, size + 1, 1);
         return -1;
     }
     size_t off = SEGMENT_HEADER_BYTES;
@@ -312,7 +323,7 @@ static int scan_segment(scan *s, uint32_t index, bool newest, size_t *valid_byte
         off = end;
     }
     *valid_bytes = off;
-    free(data);
+    bigmem_free(data, size + 1, 1);
     return rc;
 }
 

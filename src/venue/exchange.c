@@ -6,6 +6,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "util/bigmem.h"
+
 #define TRADE_RING 1024
 #define MAP_EMPTY UINT64_MAX
 #define BESTPRICE_PROTECTION_BP 30 /* best-price orders trade within 0.3% of the last price */
@@ -561,12 +563,12 @@ exchange *exchange_create(const exch_config *config, const exch_instrument_setup
     uint32_t capacity = config->max_orders;
     x->instruments =
         calloc(config->instrument_count ? config->instrument_count : 1, sizeof *x->instruments);
-    x->pool = calloc(capacity, sizeof *x->pool);
-    x->state = calloc(capacity, sizeof *x->state);
-    x->free_list = malloc(capacity * sizeof *x->free_list);
-    x->slot_of_ref = malloc((config->max_client_ref + 1) * sizeof *x->slot_of_ref);
+    x->pool = bigmem_alloc(capacity, sizeof *x->pool);
+    x->state = bigmem_alloc(capacity, sizeof *x->state);
+    x->free_list = bigmem_alloc(capacity, sizeof *x->free_list);
+    x->slot_of_ref = bigmem_alloc(config->max_client_ref + 1, sizeof *x->slot_of_ref);
     x->heap_capacity = capacity * 2 + config->instrument_count;
-    x->heap = malloc(x->heap_capacity * sizeof *x->heap);
+    x->heap = bigmem_alloc(x->heap_capacity, sizeof *x->heap);
     bool ok = x->instruments && x->pool && x->state && x->free_list && x->slot_of_ref && x->heap;
     for (uint32_t i = 0; ok && i < config->instrument_count; i++)
         ok = setup_instrument(x, i, &instruments[i], start_ns);
@@ -597,11 +599,11 @@ void exchange_destroy(exchange *x) {
         free(x->instruments[i].mm_quotes);
     }
     free(x->instruments);
-    free(x->pool);
-    free(x->state);
-    free(x->free_list);
-    free(x->slot_of_ref);
-    free(x->heap);
+    bigmem_free(x->pool, x->config.max_orders, sizeof *x->pool);
+    bigmem_free(x->state, x->config.max_orders, sizeof *x->state);
+    bigmem_free(x->free_list, x->config.max_orders, sizeof *x->free_list);
+    bigmem_free(x->slot_of_ref, x->config.max_client_ref + 1, sizeof *x->slot_of_ref);
+    bigmem_free(x->heap, x->heap_capacity, sizeof *x->heap);
     free(x);
 }
 

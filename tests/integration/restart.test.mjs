@@ -6,7 +6,7 @@ import './tls-env.mjs';
 import { test, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
-import { mkdtempSync, writeFileSync, rmSync, readdirSync } from 'node:fs';
+import { mkdtempSync, writeFileSync, readFileSync, rmSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { tmpdir } from 'node:os';
 import { OrderDirection, OrderType, OrderIdType } from 'tinkoff-invest-api/dist/generated/orders.js';
@@ -165,3 +165,30 @@ for (const signal of ['SIGTERM', 'SIGKILL']) {
     }
   });
 }
+
+test('a damaged snapshot is never loaded: with the journal it covered gone, the server refuses to start and says why', async () => {
+  const dataDir = join(dir, 'data-damaged');
+  const server = await startServer({ dataDir, config: configPath });
+  const api = sdk(server, 't.demo.full');
+  for (let i = 0; i < 12; i++) {
+    const orderId = randomUUID();
+    await api.orders.postOrder({
+      accountId: firstAccount, orderId, instrumentId: etf.uid, quantity: 1, direction: OrderDirection.ORDER_DIRECTION_BUY,
+      orderType: OrderType.ORDER_TYPE_LIMIT, price: { units: 8, nano: 0 },
+    });
+    await api.orders.cancelOrder({ accountId: firstAccount, orderId, orderIdType: OrderIdType.ORDER_ID_TYPE_REQUEST });
+  }
+  assert.deepEqual(await server.stop(), { code: 0, signal: null });
+  const snapshots = readdirSync(dataDir).filter((f) => f.endsWith('.snap')).sort();
+  assert.ok(snapshots.length > 0, 'a snapshot was written');
+  const newest = join(dataDir, snapshots.at(-1));
+  const bytes = readFileSync(newest);
+  bytes[Math.floor(bytes.length / 2)] ^= 0x40; // one flipped bit in the middle of the orders
+  writeFileSync(newest, bytes);
+  await assert.rejects(startServer({ dataDir, config: configPath }), (error) => {
+    assert.match(error.message, /exited with 1 before listening/);
+    assert.match(error.message, /snapshot: .* is incomplete or damaged/);
+    assert.match(error.message, /journal: .*refused/);
+    return true;
+  });
+});
