@@ -10,6 +10,7 @@
 #include "api/pb.h"
 #include "api/server.h"
 #include "util/clock.h"
+#include "util/text.h"
 
 #define SECONDS_PER_DAY 86400
 #define MAX_SCHEDULE_DAYS 14
@@ -232,9 +233,10 @@ KIND_HANDLERS(future_by, futures, INSTRUMENT_KIND_FUTURE, Future, FuturesRespons
 KIND_HANDLERS(currency_by, currencies, INSTRUMENT_KIND_CURRENCY, Currency, CurrenciesResponse,
               make_currency, CURRENCY_RESPONSE, CURRENCIES_RESPONSE)
 
+/* Any case, Latin or Cyrillic: "сбер" finds "Сбербанк". */
 static bool matches_query(const instrument *ins, const char *query) {
-    return strcasestr(ins->ticker, query) != NULL || strcasestr(ins->name, query) != NULL ||
-           strcasestr(ins->figi, query) != NULL || strcasestr(ins->isin, query) != NULL ||
+    return text_contains_folded(ins->ticker, query) || text_contains_folded(ins->name, query) ||
+           text_contains_folded(ins->figi, query) || text_contains_folded(ins->isin, query) ||
            strcasecmp(ins->uid, query) == 0;
 }
 

@@ -139,6 +139,11 @@ static PB(PortfolioPosition) * portfolio_position(api_call *call, const core *c,
     p->figi = (char *)ins->figi;
     p->instrument_type = (char *)kind_name(ins->kind);
     p->quantity = pb_quotation(call, pos->balance_units * 1000000000LL);
+    /* Deprecated in the contract but still filled: bots written against older releases read it. */
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Wdeprecated-declarations"
+    p->quantity_lots = pb_quotation(call, pos->balance_units / ins->lot * 1000000000LL);
+#pragma GCC diagnostic pop
     p->average_position_price = pb_money(call, ins->currency, pos->average_price_nano);
     p->average_position_price_fifo = pb_money(call, ins->currency, pos->average_price_nano);
     p->expected_yield = pb_quotation(call, value - cost);

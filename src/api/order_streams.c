@@ -280,7 +280,7 @@ static grpc_slice encode_order_state(const order_streams *os, const core_order *
     st.initial_order_price = &initial;
     set_money(&order_price, cur, price);
     st.order_price = &order_price;
-    set_money(&amount, cur, o->executed_value_nano);
+    set_money(&amount, cur, initial_value); /* "the precomputed value of the whole order" */
     st.amount = &amount;
     int64_t average = order_view_average_price_nano(os->core, o);
     set_money(&executed, cur, average);

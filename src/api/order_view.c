@@ -35,7 +35,8 @@ PB(PostOrderResponse) *
     r->lots_executed = order->lots_executed;
     int64_t price = order->price_nano > 0 ? order->price_nano : order->reserve_price_nano;
     r->initial_order_price = pb_money(call, cur, order_value(c, order, price));
-    r->executed_order_price = pb_money(call, cur, order->executed_value_nano);
+    /* Here the contract means the average price of one instrument (OrderState: the total). */
+    r->executed_order_price = pb_money(call, cur, order_view_average_price_nano(c, order));
     r->total_order_amount =
         pb_money(call, cur, order->executed_value_nano + order->executed_commission_nano);
     r->initial_commission = pb_money(call, cur, order->initial_commission_nano);

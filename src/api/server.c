@@ -62,6 +62,22 @@ static bool decode_request(api_call *call) {
     return call->request != NULL;
 }
 
+/* The sandbox knows only sandbox accounts, as the real sandbox host knows none of the broker's:
+ * a SandboxService request naming any other account (its `account_id` field) is answered as
+ * for an unknown account. One check here covers every sandbox method. */
+static bool names_broker_account_in_sandbox(const api_call *call) {
+    if (strcmp(call->method->service, "SandboxService") != 0)
+        return false;
+    const ProtobufCFieldDescriptor *field =
+        protobuf_c_message_descriptor_get_field_by_name(call->method->request_type, "account_id");
+    if (field == NULL || field->type != PROTOBUF_C_TYPE_STRING ||
+        field->label == PROTOBUF_C_LABEL_REPEATED)
+        return false;
+    const char *account_id = *(char *const *)((const char *)call->request + field->offset);
+    const account *acc = refdata_find_account(&call->server->config->refdata, account_id);
+    return acc != NULL && !acc->sandbox;
+}
+
 static void on_registered_call(api_tag *tag, bool ok) {
     api_call *call = (api_call *)tag;
     api_server *srv = call->server;
@@ -91,6 +107,10 @@ static void on_registered_call(api_tag *tag, bool ok) {
         return;
     }
     log_debug("%s tracking_id=%s", call->method->path, call->tracking_id);
+    if (names_broker_account_in_sandbox(call)) {
+        api_reply_error(call, 50004);
+        return;
+    }
     call->method->handle(call, call->request);
 }
 

@@ -112,6 +112,8 @@ int engine_recover(engine *e, journal *j, const char *dir, journal_sync sync,
     if (journal_open(j, dir, sync, JOURNAL_SEGMENT_BYTES, replay_event, e, error, error_size) != 0)
         return -1;
     e->journal = j;
+    /* The loaded snapshot is the previous generation once the next one is written. */
+    e->kept_segment = journal_segment_holding(j, e->last_snapshot_seq + 1);
     e->core.sink = (core_event_sink){.ctx = e, .append = journal_event};
     log_info("journal: replayed %llu events into %u orders in %.1f ms",
              (unsigned long long)(e->core.next_seq - 1), e->core.order_count,
@@ -284,9 +286,12 @@ static void reap_snapshot(engine *e, bool block) {
                  (unsigned long long)e->pending_snapshot_seq);
         return;
     }
-    e->last_snapshot_seq = e->pending_snapshot_seq;
+    /* Two generations stay on disk: the new snapshot, and the previous one with every segment
+     * after it, so that a newest snapshot damaged later still leaves a way back. */
     snapshot_prune(e->data_dir, e->last_snapshot_seq);
-    journal_remove_segments_before(e->journal, e->pending_snapshot_segment);
+    journal_remove_segments_before(e->journal, e->kept_segment);
+    e->kept_segment = e->pending_snapshot_segment;
+    e->last_snapshot_seq = e->pending_snapshot_seq;
     log_info("snapshot at event %llu written", (unsigned long long)e->last_snapshot_seq);
 }
 

@@ -63,6 +63,7 @@ struct engine {
     uint64_t last_snapshot_seq, pending_snapshot_seq;
     int pending_snapshot_pid;
     uint32_t pending_snapshot_segment;
+    uint32_t kept_segment; /* the oldest segment kept: the previous snapshot replays from it */
     engine_config config;
     /* Inbox: bounded ring guarded by a mutex; the consumer sleeps on the condition variable
      * when it is empty and no venue timer is due. */

@@ -191,6 +191,29 @@ void journal_remove_segments_before(journal *j, uint32_t index) {
     sync_dir(j->dir);
 }
 
+uint32_t journal_segment_holding(journal *j, uint64_t seq) {
+    uint32_t *segments = NULL;
+    size_t count = 0;
+    if (list_segments(j->dir, &segments, &count) != 0 || count == 0) {
+        free(segments);
+        return j->segment_index;
+    }
+    uint32_t holding = segments[0];
+    for (size_t i = 0; i < count; i++) {
+        char path[600];
+        segment_path(j, segments[i], path, sizeof path);
+        uint8_t head[SEGMENT_HEADER_BYTES + JOURNAL_RECORD_HEADER_BYTES];
+        int fd = open(path, O_RDONLY);
+        bool has_record = fd >= 0 && pread(fd, head, sizeof head, 0) == (ssize_t)sizeof head;
+        if (fd >= 0)
+            close(fd);
+        if (has_record && get_u64(head + SEGMENT_HEADER_BYTES + 16) <= seq)
+            holding = segments[i];
+    }
+    free(segments);
+    return holding;
+}
+
 /* ---- Recovery scan ------------------------------------------------------------------------- */
 
 static int compare_u32(const void *a, const void *b) {

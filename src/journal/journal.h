@@ -60,5 +60,8 @@ bool journal_has_pending(const journal *j);
 int64_t journal_roll(journal *j);
 /* Deletes the segments numbered below `index` (their records are covered by a snapshot). */
 void journal_remove_segments_before(journal *j, uint32_t index);
+/* The segment that holds the record numbered `seq` (by the first record of each segment), or the
+ * oldest segment when every segment starts after it. */
+uint32_t journal_segment_holding(journal *j, uint64_t seq);
 
 #endif

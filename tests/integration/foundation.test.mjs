@@ -191,6 +191,12 @@ test('FindInstrument matches ticker, name and FIGI substrings; empty query is 30
   const api = sdk(server, 't.demo.full');
   const byTicker = await api.instruments.findInstrument({ query: share.ticker.toLowerCase() });
   assert.ok(byTicker.instruments.some((i) => i.uid === share.uid));
+  // Names in any case, Cyrillic too: "сбер" and "СБЕР" find "Сбер Банк".
+  const word = share.name.split(' ')[0];
+  for (const query of [word.toLowerCase(), word.toUpperCase()]) {
+    const byName = await api.instruments.findInstrument({ query });
+    assert.ok(byName.instruments.some((i) => i.uid === share.uid), `found by name "${query}"`);
+  }
   const byFigi = await api.instruments.findInstrument({ query: share.figi.slice(0, 8) });
   assert.ok(byFigi.instruments.some((i) => i.figi === share.figi));
   const bondsOnly = await api.instruments.findInstrument({

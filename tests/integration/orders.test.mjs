@@ -375,8 +375,14 @@ test('sandbox: GetSandboxAccounts, not enough cash is 30034, SandboxPayIn tops u
   const positions = await api.sandbox.getSandboxPositions({ accountId: sandbox.id });
   assert.ok(positions.blocked.some((m) => m.currency === 'rub' && m.units > 0));
   await api.sandbox.cancelSandboxOrder({ accountId: sandbox.id, orderId: big.orderId, orderIdType: OrderIdType.ORDER_ID_TYPE_REQUEST });
+  // The sandbox knows no broker account: every sandbox method naming one answers 50004.
   const notSandbox = await callRaw((o) => sandboxClient.sandboxPayIn({ accountId: firstAccount, amount: { currency: 'rub', units: 1, nano: 0 } }, o));
-  assert.equal(notSandbox.error?.details, '30022');
+  assert.equal(notSandbox.error?.details, '50004');
+  const brokerOrder = await callRaw((o) => sandboxClient.postSandboxOrder(asyncOrder(), o));
+  assert.equal(brokerOrder.error?.code, Status.NOT_FOUND);
+  assert.equal(brokerOrder.error?.details, '50004');
+  const brokerPositions = await callRaw((o) => sandboxClient.getSandboxPositions({ accountId: firstAccount }, o));
+  assert.equal(brokerPositions.error?.details, '50004');
 });
 
 test('sandbox accounts: opened for the token that asks, funded, traded, closed with their orders', async () => {
@@ -414,7 +420,7 @@ test('sandbox accounts: opened for the token that asks, funded, traded, closed w
   assert.equal(again.error?.details, '50004');
   assert.ok(!level(await api.marketdata.getOrderBook({ instrumentId: share.uid, depth: 50 })), 'its order was cancelled');
   const notSandbox = await callRaw((o) => sandboxClient.closeSandboxAccount({ accountId: firstAccount }, o));
-  assert.equal(notSandbox.error?.details, '30022');
+  assert.equal(notSandbox.error?.details, '50004', 'the sandbox knows no broker account');
 });
 
 test('OpenSandboxAccount beyond limits.sandbox_accounts is 35001', async () => {

@@ -69,10 +69,11 @@ test('a market buy fills against the quotes and moves cash and positions; sellin
   const trades = api.ordersStream.tradesStream({ accounts: [firstAccount] })[Symbol.asyncIterator]();
   assert.ok((await trades.next()).value.subscription);
   const before = await cash(firstAccount);
-  const bought = await api.orders.postOrder({
+  const buy = {
     instrumentId: share.uid, quantity: 3, direction: OrderDirection.ORDER_DIRECTION_BUY, accountId: firstAccount,
     orderType: OrderType.ORDER_TYPE_MARKET, orderId: randomUUID(),
-  });
+  };
+  const bought = await api.orders.postOrder(buy);
   // PostOrder answers once the exchange has acknowledged; the fill follows at once with no latency.
   const state = await api.orders.getOrderState({ accountId: firstAccount, orderId: bought.orderId });
   assert.equal(state.executionReportStatus, S.EXECUTION_REPORT_STATUS_FILL);
@@ -82,6 +83,12 @@ test('a market buy fills against the quotes and moves cash and positions; sellin
   assert.ok(near(num(state.executedOrderPrice), value));
   const commission = num(state.executedCommission);
   assert.ok(commission > 0);
+  // The same key again answers with the order as it is now. In PostOrderResponse the contract
+  // makes executed_order_price the average price of one instrument (OrderState: the total).
+  const repeated = await api.orders.postOrder(buy);
+  assert.equal(repeated.orderId, bought.orderId);
+  assert.ok(near(num(repeated.executedOrderPrice), ref + tick), 'average price of one instrument');
+  assert.ok(near(num(repeated.totalOrderAmount), value + commission), 'total with commission');
   const after = await cash(firstAccount);
   assert.ok(near(after.free + after.blocked, before.free + before.blocked - value - commission, 1e-5));
   assert.equal(units(after.positions, share.uid) - units(before.positions, share.uid), 3 * share.lot);
