@@ -21,8 +21,10 @@ bool ratelimit_take(ratelimit *rl, uint32_t token_index, uint32_t method_index,
     int64_t window_start_s = now_s - now_s % 60;
     info->reset_s = (int32_t)(window_start_s + 60 - now_s);
     if (limit_per_minute <= 0) {
-        info->limit = 0;
-        info->remaining = 0;
+        /* Unlimited. Reported as a limit no client reaches rather than as 0: a bot that pauses
+         * when `remaining` hits 0 must not stall against a server without limits. */
+        info->limit = RATELIMIT_UNLIMITED_REPORTED;
+        info->remaining = RATELIMIT_UNLIMITED_REPORTED;
         return true;
     }
     ratelimit_window *w = &rl->windows[(size_t)token_index * rl->method_count + method_index];

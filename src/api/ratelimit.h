@@ -24,6 +24,8 @@ void ratelimit_deinit(ratelimit *rl);
 /* Counts one request and fills `info` with the headers to send. Returns false when the request
  * is over the limit (it is then not counted). A limit of 0 means unlimited: info reports
  * limit 0 and remaining 0, documented as "no limit". */
+#define RATELIMIT_UNLIMITED_REPORTED 1000000000
+
 bool ratelimit_take(ratelimit *rl, uint32_t token_index, uint32_t method_index,
                     int32_t limit_per_minute, int64_t now_s, api_rate_info *info);
 

@@ -102,6 +102,8 @@ test('every successful unary reply carries x-tracking-id and x-ratelimit-* heade
       assert.match(String(result.header.get(key)), /^\d+$/, key);
   }
   assert.notEqual(first.header.get('x-tracking-id'), second.header.get('x-tracking-id'));
+  // The demo has no limits: reported as one no client reaches, never as 0 remaining.
+  assert.ok(Number(second.header.get('x-ratelimit-remaining')) > 1000000, 'unlimited is not "0 remaining"');
 });
 
 test('GetInfo, GetUserTariff and GetMarginAttributes', async () => {
