@@ -335,8 +335,21 @@ static void close_sandbox_account(api_call *call, const ProtobufCMessage *reques
     api_core_job_submit(job, run_close_account, finish_close_account);
 }
 
+/* Through the core thread, answered after the batch commits: an account OpenSandboxAccount has
+ * just applied is listed only once its event is durable (the listing itself reads the published
+ * accounts, which is safe from any thread). */
+static void run_list_sandbox_accounts(engine *e, engine_job *base) {
+    engine_finish_after_commit(e, base);
+}
+
+static void finish_list_sandbox_accounts(engine *e, engine_job *base) {
+    api_call *call = ((api_core_job *)base)->call;
+    api_list_accounts(call, call->request, true);
+}
+
 static void get_sandbox_accounts(api_call *call, const ProtobufCMessage *request) {
-    api_list_accounts(call, request, true);
+    api_core_job *job = api_core_job_new(call, sizeof(api_core_job));
+    api_core_job_submit(job, run_list_sandbox_accounts, finish_list_sandbox_accounts);
 }
 
 #define OPERATIONS(service_name, method, type, fn)                                                 \
