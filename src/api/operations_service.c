@@ -161,8 +161,39 @@ static PB(PortfolioPosition) * portfolio_position(api_call *call, const core *c,
     return p;
 }
 
-/* Portfolio in roubles: the instruments here are all quoted in roubles, and foreign cash
- * balances are reported as positions without conversion. */
+/* The rouble cash as the real GetPortfolio lists it: a "currency" position under the rouble's own
+ * FIGI and uids, quantity = the balance, price 1. */
+#define ROUBLE_FIGI "RUB000UTSTOM"
+#define ROUBLE_INSTRUMENT_UID "a92e2e25-a698-45cc-a781-167cf465257c"
+#define ROUBLE_POSITION_UID "33e24a92-aab0-409c-88b8-f2d57415b920"
+
+static PB(PortfolioPosition) * rouble_position(api_call *call, const ledger_cash *rub) {
+    PB(PortfolioPosition) *p = PB_NEW(call, PB(PortfolioPosition), PB_INIT(PORTFOLIO_POSITION));
+    p->figi = ROUBLE_FIGI;
+    p->instrument_type = "currency";
+    p->quantity = pb_quotation(call, rub->balance_nano);
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Wdeprecated-declarations"
+    p->quantity_lots = pb_quotation(call, rub->balance_nano);
+#pragma GCC diagnostic pop
+    p->average_position_price = pb_money(call, "rub", 1000000000LL);
+    p->average_position_price_fifo = pb_money(call, "rub", 1000000000LL);
+    p->current_price = pb_money(call, "rub", 1000000000LL);
+    p->expected_yield = pb_quotation(call, 0);
+    p->expected_yield_fifo = pb_quotation(call, 0);
+    p->current_nkd = pb_money(call, "rub", 0);
+    p->var_margin = pb_money(call, "rub", 0);
+    p->daily_yield = pb_money(call, "rub", 0);
+    p->blocked = rub->blocked_nano > 0;
+    p->blocked_lots = pb_quotation(call, rub->blocked_nano);
+    p->position_uid = ROUBLE_POSITION_UID;
+    p->instrument_uid = ROUBLE_INSTRUMENT_UID;
+    p->ticker = ""; /* not shown in the real replies we have seen */
+    p->class_code = "";
+    return p;
+}
+
+/* Portfolio in roubles: the instruments here are all quoted in roubles. */
 static void finish_portfolio(engine *e, engine_job *base) {
     api_call *call = ((api_core_job *)base)->call;
     const PB(PortfolioRequest) *in = (const PB(PortfolioRequest) *)call->request;
@@ -174,14 +205,16 @@ static void finish_portfolio(engine *e, engine_job *base) {
     r->account_id = (char *)acc->id;
     portfolio_totals totals;
     memset(&totals, 0, sizeof totals);
-    r->positions = (PB(PortfolioPosition) **)pb_array(call, c->refdata->instrument_count);
+    const ledger_cash *rub = ledger_cash_find(&c->ledger, acc->index, "rub");
+    r->positions = (PB(PortfolioPosition) **)pb_array(call, c->refdata->instrument_count + 1);
+    if (rub != NULL)
+        r->positions[r->n_positions++] = rouble_position(call, rub);
     for (uint32_t i = 0; i < c->refdata->instrument_count; i++) {
         const ledger_position *pos = ledger_position_get(&c->ledger, acc->index, i);
         if (pos->balance_units != 0)
             r->positions[r->n_positions++] =
                 portfolio_position(call, c, &c->refdata->instruments[i], pos, &totals);
     }
-    const ledger_cash *rub = ledger_cash_find(&c->ledger, acc->index, "rub");
     totals.cash_rub = rub ? rub->balance_nano : 0;
     r->total_amount_shares = pb_money(call, "rub", totals.by_kind[INSTRUMENT_KIND_SHARE]);
     r->total_amount_bonds = pb_money(call, "rub", totals.by_kind[INSTRUMENT_KIND_BOND]);

@@ -104,7 +104,14 @@ test('a market buy fills against the quotes and moves cash and positions; sellin
   }
   await trades.return();
   const portfolio = await api.operations.getPortfolio({ accountId: firstAccount });
-  assert.ok(portfolio.positions.some((p) => p.instrumentUid === share.uid));
+  const held = portfolio.positions.find((p) => p.instrumentUid === share.uid);
+  assert.ok(held);
+  assert.equal(num(held.quantityLots), num(held.quantity) / share.lot);
+  // Roubles are a position too, as on the real API: FIGI RUB000UTSTOM, quantity = the balance.
+  const rouble = portfolio.positions.find((p) => p.figi === 'RUB000UTSTOM');
+  assert.equal(rouble?.instrumentType, 'currency');
+  assert.ok(near(num(rouble.quantity), after.free + after.blocked, 1e-6));
+  assert.ok(near(num(rouble.currentPrice), 1));
 
   const sold = await api.orders.postOrder({
     instrumentId: share.uid, quantity: 3, direction: OrderDirection.ORDER_DIRECTION_SELL, accountId: firstAccount,
