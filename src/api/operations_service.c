@@ -246,13 +246,27 @@ static void get_portfolio(api_call *call, const ProtobufCMessage *request) {
     api_read_on_core(call, finish_portfolio);
 }
 
-/* A state-changing request the core refused because its journal cannot be written. */
-static bool refused_for_journal(engine_job *base, api_call *call) {
-    if (!base->refused)
-        return false;
-    api_reply_error_status(call, GRPC_STATUS_UNAVAILABLE, 70003,
-                           "The broker cannot write its journal (disk full?); try again later");
-    return true;
+/* Answers a state-changing request that failed: refused because the journal cannot be written
+ * (70003), or rejected by the core with `code`. False when it succeeded and is still to answer. */
+static bool replied_failure(engine_job *base, api_call *call, int code) {
+    if (base->refused) {
+        api_reply_error_status(call, GRPC_STATUS_UNAVAILABLE, 70003,
+                               "The broker cannot write its journal (disk full?); try again later");
+        return true;
+    }
+    if (code != 0) {
+        api_reply_error(call, code);
+        return true;
+    }
+    return false;
+}
+
+/* Queues a job that changes state (refused while the journal cannot be written). */
+static void submit_change(api_call *call, size_t job_size, void (*run)(engine *, engine_job *),
+                          void (*finish)(engine *, engine_job *)) {
+    api_core_job *job = api_core_job_new(call, job_size);
+    job->base.mutates = true;
+    api_core_job_submit(job, run, finish);
 }
 
 typedef struct pay_in_job {
@@ -279,12 +293,8 @@ static void run_pay_in(engine *e, engine_job *base) {
 static void finish_pay_in(engine *e, engine_job *base) {
     pay_in_job *job = (pay_in_job *)base;
     api_call *call = job->job.call;
-    if (refused_for_journal(base, call))
+    if (replied_failure(base, call, job->code))
         return;
-    if (job->code != 0) {
-        api_reply_error(call, job->code);
-        return;
-    }
     const PB(SandboxPayInRequest) *in = (const PB(SandboxPayInRequest) *)call->request;
     PB(SandboxPayInResponse) *r =
         PB_NEW(call, PB(SandboxPayInResponse), PB_INIT(SANDBOX_PAY_IN_RESPONSE));
@@ -293,9 +303,7 @@ static void finish_pay_in(engine *e, engine_job *base) {
 }
 
 static void sandbox_pay_in(api_call *call, const ProtobufCMessage *request) {
-    api_core_job *job = api_core_job_new(call, sizeof(pay_in_job));
-    job->base.mutates = true;
-    api_core_job_submit(job, run_pay_in, finish_pay_in);
+    submit_change(call, sizeof(pay_in_job), run_pay_in, finish_pay_in);
 }
 
 /* ---- OpenSandboxAccount, CloseSandboxAccount ------------------------------------------------ */
@@ -320,12 +328,8 @@ static void run_open_account(engine *e, engine_job *base) {
 static void finish_open_account(engine *e, engine_job *base) {
     sandbox_account_job *job = (sandbox_account_job *)base;
     api_call *call = job->job.call;
-    if (refused_for_journal(base, call))
+    if (replied_failure(base, call, job->code))
         return;
-    if (job->code != 0) {
-        api_reply_error(call, job->code);
-        return;
-    }
     PB(OpenSandboxAccountResponse) *r =
         PB_NEW(call, PB(OpenSandboxAccountResponse), PB_INIT(OPEN_SANDBOX_ACCOUNT_RESPONSE));
     r->account_id = api_call_alloc(call, sizeof job->account_id);
@@ -334,9 +338,7 @@ static void finish_open_account(engine *e, engine_job *base) {
 }
 
 static void open_sandbox_account(api_call *call, const ProtobufCMessage *request) {
-    api_core_job *job = api_core_job_new(call, sizeof(sandbox_account_job));
-    job->base.mutates = true;
-    api_core_job_submit(job, run_open_account, finish_open_account);
+    submit_change(call, sizeof(sandbox_account_job), run_open_account, finish_open_account);
 }
 
 static void run_close_account(engine *e, engine_job *base) {
@@ -351,21 +353,15 @@ static void run_close_account(engine *e, engine_job *base) {
 static void finish_close_account(engine *e, engine_job *base) {
     sandbox_account_job *job = (sandbox_account_job *)base;
     api_call *call = job->job.call;
-    if (refused_for_journal(base, call))
+    if (replied_failure(base, call, job->code))
         return;
-    if (job->code != 0) {
-        api_reply_error(call, job->code);
-        return;
-    }
     PB(CloseSandboxAccountResponse) *r =
         PB_NEW(call, PB(CloseSandboxAccountResponse), PB_INIT(CLOSE_SANDBOX_ACCOUNT_RESPONSE));
     api_reply_message(call, &r->base);
 }
 
 static void close_sandbox_account(api_call *call, const ProtobufCMessage *request) {
-    api_core_job *job = api_core_job_new(call, sizeof(sandbox_account_job));
-    job->base.mutates = true;
-    api_core_job_submit(job, run_close_account, finish_close_account);
+    submit_change(call, sizeof(sandbox_account_job), run_close_account, finish_close_account);
 }
 
 /* Through the core thread, answered after the batch commits: an account OpenSandboxAccount has

@@ -176,36 +176,36 @@ static void slot_release(exchange *x, uint32_t index) {
 
 /* ---- Reports ------------------------------------------------------------------------------- */
 
-static void report(exchange *x, const book_order *o, exch_report_kind kind, int64_t qty,
-                   int64_t price, uint64_t trade_id, int reason, int64_t now_ns) {
+/* Sends `r` about order `o`, filling in the order's identity. */
+static void send_report(exchange *x, const book_order *o, exch_report r) {
     if (o->client_ref == 0)
         return; /* the market maker's own orders are not the broker's business */
-    exch_report r = {.kind = kind,
-                     .client_ref = o->client_ref,
-                     .exchange_id = o->exchange_id,
-                     .instrument = o->instrument,
-                     .qty_lots = qty,
-                     .price_nano = price,
-                     .trade_id = trade_id,
-                     .reason = reason,
-                     .time_ns = now_ns};
+    r.client_ref = o->client_ref;
+    r.exchange_id = o->exchange_id;
+    r.instrument = o->instrument;
     x->config.on_report(x->config.report_ctx, &r);
+}
+
+static void report(exchange *x, const book_order *o, exch_report_kind kind, int64_t qty,
+                   int64_t price, uint64_t trade_id, int reason, int64_t now_ns) {
+    send_report(x, o,
+                (exch_report){.kind = kind,
+                              .qty_lots = qty,
+                              .price_nano = price,
+                              .trade_id = trade_id,
+                              .reason = reason,
+                              .time_ns = now_ns});
 }
 
 static void report_trade(exchange *x, const book_order *o, int64_t qty, int64_t price,
                          uint64_t trade_id, bool aggressor, int64_t now_ns) {
-    if (o->client_ref == 0)
-        return;
-    exch_report r = {.kind = EXCH_REPORT_TRADE,
-                     .client_ref = o->client_ref,
-                     .exchange_id = o->exchange_id,
-                     .instrument = o->instrument,
-                     .qty_lots = qty,
-                     .price_nano = price,
-                     .trade_id = trade_id,
-                     .aggressor = aggressor,
-                     .time_ns = now_ns};
-    x->config.on_report(x->config.report_ctx, &r);
+    send_report(x, o,
+                (exch_report){.kind = EXCH_REPORT_TRADE,
+                              .qty_lots = qty,
+                              .price_nano = price,
+                              .trade_id = trade_id,
+                              .aggressor = aggressor,
+                              .time_ns = now_ns});
 }
 
 static void finish_unfilled(exchange *x, uint32_t index, int reason, int64_t now_ns) {

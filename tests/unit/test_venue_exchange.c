@@ -211,7 +211,8 @@ static void test_latency_and_reject_model(void) {
     CHECK(total > 8 && total < 32);
 }
 
-static void test_market_maker(void) {
+/* A maker quoting 3 levels of 10 lots, one tick out, moving every millisecond. */
+static exch_config market_maker_config(int32_t walk_ticks) {
     exch_config cfg = base_config();
     cfg.max_orders = 256;
     cfg.market_maker = true;
@@ -219,7 +220,12 @@ static void test_market_maker(void) {
     cfg.mm_lots_per_level = 10;
     cfg.mm_spread_ticks = 1;
     cfg.mm_refresh_ns = 1000000;
-    cfg.mm_walk_ticks = 2;
+    cfg.mm_walk_ticks = walk_ticks;
+    return cfg;
+}
+
+static void test_market_maker(void) {
+    exch_config cfg = market_maker_config(2);
     exchange *x = make(cfg);
     const order_book *book = exchange_book(x, 0);
     CHECK_EQ_INT(book->bids.count, 3);
@@ -265,14 +271,7 @@ static void test_restore(void) {
 /* A restarted exchange given the market maker's last recorded move quotes exactly where the old
  * one quoted, and walks on exactly as the old one walks on. */
 static void test_market_maker_restore(void) {
-    exch_config cfg = base_config();
-    cfg.max_orders = 256;
-    cfg.market_maker = true;
-    cfg.mm_levels = 3;
-    cfg.mm_lots_per_level = 10;
-    cfg.mm_spread_ticks = 1;
-    cfg.mm_refresh_ns = 1000000;
-    cfg.mm_walk_ticks = 20;
+    exch_config cfg = market_maker_config(20);
     exchange *x = make(cfg);
     exchange_advance(x, 7500000);
     const exch_report *moved = last(EXCH_REPORT_MARKET_MAKER_MOVED, 0);
