@@ -39,6 +39,9 @@ struct api_method {
     /* Filled in by the server at start. */
     uint32_t index;
     int32_t rate_limit_per_minute;
+    /* SandboxService methods: the request's `account_id` field, which must name a sandbox
+     * account; NULL for every other method. */
+    const ProtobufCFieldDescriptor *sandbox_account_field;
     void *registration;
     char path[128]; /* "/tinkoff.public.invest.api.contract.v1.UsersService/GetAccounts" */
 };

@@ -22,6 +22,14 @@ void api_core_job_submit(api_core_job *job, void (*run)(engine *, engine_job *),
                                 "The broker is overloaded: request queue is full");
 }
 
+bool api_reply_if_refused(api_core_job *job) {
+    if (!job->base.refused)
+        return false;
+    api_reply_error_status(job->call, GRPC_STATUS_UNAVAILABLE, 70003,
+                           "The broker cannot write its journal (disk full?); try again later");
+    return true;
+}
+
 static void run_read(engine *e, engine_job *job) {
     engine_finish_after_commit(e, job);
 }

@@ -20,6 +20,10 @@ void *api_core_job_new(api_call *call, size_t size);
 void api_core_job_submit(api_core_job *job, void (*run)(engine *, engine_job *),
                          void (*finish)(engine *, engine_job *));
 
+/* For a job that changes state and was refused because the journal cannot be written: answers
+ * UNAVAILABLE 70003 and returns true; false when the job was not refused. */
+bool api_reply_if_refused(api_core_job *job);
+
 /* For reads: nothing to run, `finish` reads core state on the core thread, in command order. */
 void api_read_on_core(api_call *call, void (*finish)(engine *, engine_job *));
 

@@ -124,6 +124,15 @@ typedef struct portfolio_totals {
     int64_t cash_rub, expected_yield;
 } portfolio_totals;
 
+/* `quantity_lots` is deprecated in the contract but still filled: bots written against older
+ * releases read it. */
+static void set_quantity_lots(api_call *call, PB(PortfolioPosition) * p, int64_t lots_nano) {
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Wdeprecated-declarations"
+    p->quantity_lots = pb_quotation(call, lots_nano);
+#pragma GCC diagnostic pop
+}
+
 static PB(PortfolioPosition) * portfolio_position(api_call *call, const core *c,
                                                   const instrument *ins, const ledger_position *pos,
                                                   portfolio_totals *totals) {
@@ -139,11 +148,7 @@ static PB(PortfolioPosition) * portfolio_position(api_call *call, const core *c,
     p->figi = (char *)ins->figi;
     p->instrument_type = (char *)kind_name(ins->kind);
     p->quantity = pb_quotation(call, pos->balance_units * 1000000000LL);
-    /* Deprecated in the contract but still filled: bots written against older releases read it. */
-#pragma GCC diagnostic push
-#pragma GCC diagnostic ignored "-Wdeprecated-declarations"
-    p->quantity_lots = pb_quotation(call, pos->balance_units / ins->lot * 1000000000LL);
-#pragma GCC diagnostic pop
+    set_quantity_lots(call, p, pos->balance_units / ins->lot * 1000000000LL);
     p->average_position_price = pb_money(call, ins->currency, pos->average_price_nano);
     p->average_position_price_fifo = pb_money(call, ins->currency, pos->average_price_nano);
     p->expected_yield = pb_quotation(call, value - cost);
@@ -172,10 +177,7 @@ static PB(PortfolioPosition) * rouble_position(api_call *call, const ledger_cash
     p->figi = ROUBLE_FIGI;
     p->instrument_type = "currency";
     p->quantity = pb_quotation(call, rub->balance_nano);
-#pragma GCC diagnostic push
-#pragma GCC diagnostic ignored "-Wdeprecated-declarations"
-    p->quantity_lots = pb_quotation(call, rub->balance_nano);
-#pragma GCC diagnostic pop
+    set_quantity_lots(call, p, rub->balance_nano);
     p->average_position_price = pb_money(call, "rub", 1000000000LL);
     p->average_position_price_fifo = pb_money(call, "rub", 1000000000LL);
     p->current_price = pb_money(call, "rub", 1000000000LL);
@@ -248,17 +250,12 @@ static void get_portfolio(api_call *call, const ProtobufCMessage *request) {
 
 /* Answers a state-changing request that failed: refused because the journal cannot be written
  * (70003), or rejected by the core with `code`. False when it succeeded and is still to answer. */
-static bool replied_failure(engine_job *base, api_call *call, int code) {
-    if (base->refused) {
-        api_reply_error_status(call, GRPC_STATUS_UNAVAILABLE, 70003,
-                               "The broker cannot write its journal (disk full?); try again later");
+static bool replied_failure(api_core_job *job, int code) {
+    if (api_reply_if_refused(job))
         return true;
-    }
-    if (code != 0) {
-        api_reply_error(call, code);
-        return true;
-    }
-    return false;
+    if (code != 0)
+        api_reply_error(job->call, code);
+    return code != 0;
 }
 
 /* Queues a job that changes state (refused while the journal cannot be written). */
@@ -293,7 +290,7 @@ static void run_pay_in(engine *e, engine_job *base) {
 static void finish_pay_in(engine *e, engine_job *base) {
     pay_in_job *job = (pay_in_job *)base;
     api_call *call = job->job.call;
-    if (replied_failure(base, call, job->code))
+    if (replied_failure(&job->job, job->code))
         return;
     const PB(SandboxPayInRequest) *in = (const PB(SandboxPayInRequest) *)call->request;
     PB(SandboxPayInResponse) *r =
@@ -328,7 +325,7 @@ static void run_open_account(engine *e, engine_job *base) {
 static void finish_open_account(engine *e, engine_job *base) {
     sandbox_account_job *job = (sandbox_account_job *)base;
     api_call *call = job->job.call;
-    if (replied_failure(base, call, job->code))
+    if (replied_failure(&job->job, job->code))
         return;
     PB(OpenSandboxAccountResponse) *r =
         PB_NEW(call, PB(OpenSandboxAccountResponse), PB_INIT(OPEN_SANDBOX_ACCOUNT_RESPONSE));
@@ -353,7 +350,7 @@ static void run_close_account(engine *e, engine_job *base) {
 static void finish_close_account(engine *e, engine_job *base) {
     sandbox_account_job *job = (sandbox_account_job *)base;
     api_call *call = job->job.call;
-    if (replied_failure(base, call, job->code))
+    if (replied_failure(&job->job, job->code))
         return;
     PB(CloseSandboxAccountResponse) *r =
         PB_NEW(call, PB(CloseSandboxAccountResponse), PB_INIT(CLOSE_SANDBOX_ACCOUNT_RESPONSE));
@@ -367,18 +364,13 @@ static void close_sandbox_account(api_call *call, const ProtobufCMessage *reques
 /* Through the core thread, answered after the batch commits: an account OpenSandboxAccount has
  * just applied is listed only once its event is durable (the listing itself reads the published
  * accounts, which is safe from any thread). */
-static void run_list_sandbox_accounts(engine *e, engine_job *base) {
-    engine_finish_after_commit(e, base);
-}
-
 static void finish_list_sandbox_accounts(engine *e, engine_job *base) {
     api_call *call = ((api_core_job *)base)->call;
     api_list_accounts(call, call->request, true);
 }
 
 static void get_sandbox_accounts(api_call *call, const ProtobufCMessage *request) {
-    api_core_job *job = api_core_job_new(call, sizeof(api_core_job));
-    api_core_job_submit(job, run_list_sandbox_accounts, finish_list_sandbox_accounts);
+    api_read_on_core(call, finish_list_sandbox_accounts);
 }
 
 #define OPERATIONS(service_name, method, type, fn)                                                 \

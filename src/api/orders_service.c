@@ -37,11 +37,8 @@ static void submit(api_call *call, void (*run)(engine *, engine_job *),
 }
 
 static bool reply_if_failed(order_job *job) {
-    if (job->job.base.refused) {
-        api_reply_error_status(job->job.call, GRPC_STATUS_UNAVAILABLE, 70003,
-                               "The broker cannot write its journal (disk full?); try again later");
+    if (api_reply_if_refused(&job->job))
         return true;
-    }
     if (job->result.code == 0)
         return false;
     api_reply_error_message(job->job.call, job->result.code, job->result.message);

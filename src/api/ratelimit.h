@@ -21,11 +21,12 @@ typedef struct ratelimit {
 int ratelimit_init(ratelimit *rl, uint32_t token_count, uint32_t method_count);
 void ratelimit_deinit(ratelimit *rl);
 
-/* Counts one request and fills `info` with the headers to send. Returns false when the request
- * is over the limit (it is then not counted). A limit of 0 means unlimited: info reports
- * limit 0 and remaining 0, documented as "no limit". */
+/* What an unlimited method reports as its limit and remaining: a number no client reaches. */
 #define RATELIMIT_UNLIMITED_REPORTED 1000000000
 
+/* Counts one request and fills `info` with the headers to send. Returns false when the request
+ * is over the limit (it is then not counted). A limit of 0 means unlimited: info reports
+ * RATELIMIT_UNLIMITED_REPORTED as both limit and remaining. */
 bool ratelimit_take(ratelimit *rl, uint32_t token_index, uint32_t method_index,
                     int32_t limit_per_minute, int64_t now_s, api_rate_info *info);
 

@@ -63,19 +63,26 @@ static bool decode_request(api_call *call) {
 }
 
 /* The sandbox knows only sandbox accounts, as the real sandbox host knows none of the broker's:
- * a SandboxService request naming any other account (its `account_id` field) is answered as
- * for an unknown account. One check here covers every sandbox method. */
+ * a SandboxService request naming any other account is answered as for an unknown account. One
+ * check here covers every sandbox method. */
 static bool names_broker_account_in_sandbox(const api_call *call) {
-    if (strcmp(call->method->service, "SandboxService") != 0)
-        return false;
-    const ProtobufCFieldDescriptor *field =
-        protobuf_c_message_descriptor_get_field_by_name(call->method->request_type, "account_id");
-    if (field == NULL || field->type != PROTOBUF_C_TYPE_STRING ||
-        field->label == PROTOBUF_C_LABEL_REPEATED)
+    const ProtobufCFieldDescriptor *field = call->method->sandbox_account_field;
+    if (field == NULL)
         return false;
     const char *account_id = *(char *const *)((const char *)call->request + field->offset);
     const account *acc = refdata_find_account(&call->server->config->refdata, account_id);
     return acc != NULL && !acc->sandbox;
+}
+
+/* The `account_id` string field of a SandboxService request, looked up once at start. */
+static const ProtobufCFieldDescriptor *sandbox_account_field_of(const api_method *m) {
+    if (strcmp(m->service, "SandboxService") != 0)
+        return NULL;
+    const ProtobufCFieldDescriptor *field =
+        protobuf_c_message_descriptor_get_field_by_name(m->request_type, "account_id");
+    bool usable = field != NULL && field->type == PROTOBUF_C_TYPE_STRING &&
+                  field->label != PROTOBUF_C_LABEL_REPEATED;
+    return usable ? field : NULL;
 }
 
 static void on_registered_call(api_tag *tag, bool ok) {
@@ -262,6 +269,7 @@ static void register_methods(api_server *srv) {
         char rule[96];
         snprintf(rule, sizeof rule, "%s/%s", m->service, m->name);
         m->rate_limit_per_minute = config_rate_limit_for(srv->config, rule);
+        m->sandbox_account_field = sandbox_account_field_of(m);
         m->registration = grpc_server_register_method(srv->server, m->path, NULL,
                                                       GRPC_SRM_PAYLOAD_READ_INITIAL_BYTE_BUFFER, 0);
     }

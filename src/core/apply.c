@@ -260,6 +260,12 @@ static uint64_t mix(uint64_t h, uint64_t v) {
     return h ^ (h >> 33);
 }
 
+static uint64_t mix_text(uint64_t h, const char *text) {
+    for (const char *p = text; *p; p++)
+        h = mix(h, (uint64_t)(unsigned char)*p);
+    return h;
+}
+
 uint64_t core_state_hash(const core *c) {
     uint64_t h = ledger_hash(&c->ledger, c->order_count);
     for (uint32_t i = 0; i < c->order_count; i++) {
@@ -284,8 +290,7 @@ uint64_t core_state_hash(const core *c) {
                                   o->completion_ns};
         for (size_t f = 0; f < sizeof fields / sizeof fields[0]; f++)
             h = mix(h, (uint64_t)fields[f]);
-        for (const char *p = o->key; *p; p++)
-            h = mix(h, (uint64_t)(unsigned char)*p);
+        h = mix_text(h, o->key);
     }
     for (uint32_t i = 0; i < c->trade_count; i++)
         h = mix(mix(mix(h, c->trades[i].trade_id), (uint64_t)c->trades[i].lots),
@@ -296,10 +301,7 @@ uint64_t core_state_hash(const core *c) {
         h = mix(h, (uint64_t)c->venue.mm_reference_nano[i]);
     for (uint32_t n = 0; n < c->accounts.opened_count; n++) {
         const core_opened_account *opened = &c->accounts.opened[n];
-        for (const char *p = opened->id; *p; p++)
-            h = mix(h, (uint64_t)(unsigned char)*p);
-        for (const char *p = opened->name; *p; p++)
-            h = mix(h, (uint64_t)(unsigned char)*p);
+        h = mix_text(mix_text(h, opened->id), opened->name);
         h = mix(mix(h, opened->token), (uint64_t)opened->opened_ns);
     }
     for (uint32_t slot = 0; slot < c->accounts.capacity; slot++)

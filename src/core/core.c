@@ -317,17 +317,23 @@ static uint64_t splitmix64(uint64_t x) {
     return x ^ (x >> 31);
 }
 
-/* Ids derive from the seed and the order slot, so a replay reproduces them exactly. */
+/* Ids the broker makes derive from the seed and `salt` (an order or account slot), so a replay,
+ * and a run with the same seed, reproduce them exactly. */
+static void derive_uuid(const core *c, uint64_t salt, char out[ORDER_ID_SIZE]) {
+    uint64_t hi = splitmix64(c->config.id_seed ^ salt);
+    uuid_format_from_bits(hi, splitmix64(hi), out);
+}
+
+#define ACCOUNT_ID_SALT 0xacc0000000000000ULL
+
 static void make_ids(const core *c, uint32_t slot, core_event_accepted *a, const char *key) {
-    uint64_t hi = splitmix64(c->config.id_seed ^ ((uint64_t)slot << 1));
-    uuid_format_from_bits(hi, splitmix64(hi), a->intent_id);
+    derive_uuid(c, (uint64_t)slot << 1, a->intent_id);
     if (uuid_is_valid(key, strlen(key))) {
         snprintf(a->request_id, sizeof a->request_id, "%s", key);
         a->key_is_uuid = 1;
     } else {
         /* A non-UUID key is accepted by PostOrder; streams then show a UUID we generate. */
-        uint64_t rhi = splitmix64(c->config.id_seed ^ ((uint64_t)slot << 1 | 1));
-        uuid_format_from_bits(rhi, splitmix64(rhi), a->request_id);
+        derive_uuid(c, (uint64_t)slot << 1 | 1, a->request_id);
     }
 }
 
@@ -541,9 +547,7 @@ int core_open_sandbox_account(core *c, const token *tok, const char *name, int64
     core_event_account_opened *o = &ev.u.account_opened;
     o->account = slot;
     o->token = (uint32_t)(tok - c->refdata->tokens);
-    /* Like order ids: derived from the seed and the slot, so a replay reproduces them. */
-    uint64_t hi = splitmix64(c->config.id_seed ^ 0xacc0000000000000ULL ^ slot);
-    uuid_format_from_bits(hi, splitmix64(hi), o->id);
+    derive_uuid(c, ACCOUNT_ID_SALT ^ slot, o->id);
     /* A longer name is cut at a character boundary: the contract sets no limit, we keep 63 bytes.
      */
     size_t len = name != NULL ? strlen(name) : 0;
@@ -558,13 +562,19 @@ int core_open_sandbox_account(core *c, const token *tok, const char *name, int64
     return 0;
 }
 
+/* A sandbox account the token may trade on; for a broker account the sandbox answers as the
+ * transport does for every sandbox method (50004: it knows no such account). */
+static int sandbox_account_for(const core *c, const token *tok, const char *account_id,
+                               const account **out) {
+    int code = core_account_for(c, tok, account_id, true, out);
+    return code != 0 ? code : (*out)->sandbox ? 0 : 50004;
+}
+
 int core_close_sandbox_account(core *c, const token *tok, const char *account_id, int64_t now_ns) {
     const account *acc;
-    int code = core_account_for(c, tok, account_id, true, &acc);
+    int code = sandbox_account_for(c, tok, account_id, &acc);
     if (code != 0)
         return code;
-    if (!acc->sandbox)
-        return 30022; /* `account_id` is invalid: the sandbox closes only its own accounts */
     core_event ev = {.type = CORE_EVENT_ACCOUNT_CLOSED, .order = CORE_NO_ORDER, .time_ns = now_ns};
     ev.u.account_closed.account = acc->index;
     commit_event(c, &ev);
@@ -590,11 +600,9 @@ void core_record_market_maker(core *c, uint32_t instrument_index, int64_t refere
 int core_pay_in(core *c, const token *tok, const char *account_id, const char *currency,
                 int64_t amount_nano, int64_t now_ns, int64_t *balance_nano) {
     const account *acc;
-    int code = core_account_for(c, tok, account_id, true, &acc);
+    int code = sandbox_account_for(c, tok, account_id, &acc);
     if (code != 0)
         return code;
-    if (!acc->sandbox)
-        return 30022; /* `account_id` is invalid: only sandbox accounts can be topped up */
     if (amount_nano <= 0 || currency == NULL || currency[0] == '\0' || strlen(currency) >= 8)
         return 30246;
     if (!ledger_cash_has_room(&c->ledger, acc->index, currency))

@@ -35,8 +35,6 @@ typedef struct core_trade {
     bool aggressor; /* the order was the incoming side */
 } core_trade;
 
-/* What the broker knows of the exchange's own state: enough to put the market maker back where
- * it was after a restart (see CORE_EVENT_MARKET_MAKER_MOVED). */
 /* A sandbox account opened at run time; its refdata slot points at these strings. */
 typedef struct core_opened_account {
     char id[ORDER_ID_SIZE];
@@ -54,6 +52,8 @@ typedef struct core_accounts_state {
     uint8_t *closed;             /* per slot: 1 once closed */
 } core_accounts_state;
 
+/* What the broker knows of the exchange's own state: enough to put the market maker back where
+ * it was after a restart (see CORE_EVENT_MARKET_MAKER_MOVED). */
 typedef struct core_venue_state {
     uint64_t random_state[4];   /* all zero until the first move is recorded */
     int64_t *mm_reference_nano; /* per instrument; 0 = no move recorded */

@@ -223,10 +223,8 @@ static uint32_t take_batch(engine *e, engine_job **batch, bool *stop) {
         e->count--;
     }
     *stop = e->stopping && e->count == 0;
-    if (e->market_closing && !e->market_closed && e->venue != NULL) {
-        venue_link_close_market(e->venue);
-        e->market_closed = true;
-    }
+    if (e->market_closing && e->venue != NULL)
+        venue_link_close_market(e->venue); /* idempotent */
     pthread_mutex_unlock(&e->lock);
     return n;
 }

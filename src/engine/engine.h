@@ -79,7 +79,6 @@ struct engine {
     engine_job *outbox_head, **outbox_tail;
     engine_job **waiters; /* per order slot: list of jobs waiting on it */
     int64_t now_ns;
-    bool market_closed;
     /* The observer of applied order changes (streams): each change is kept as a snapshot of
      * the order as it was right after the event, and handed over on the core thread once the
      * batch is durable. `observer_wants` filters changes nobody listens to. */

@@ -34,10 +34,12 @@ typedef struct section {
 
 #define SECTION_COUNT 8
 
-static void sections_of(const core *c, section out[SECTION_COUNT]) {
+/* Where each section lives in `c` and how long it is, for the counts a header gives: the one
+ * layout writing and loading (and the size check) share. */
+static size_t sections_of(const core *c, const snapshot_header *h, section out[SECTION_COUNT]) {
     const ledger *lg = &c->ledger;
-    out[0] = (section){c->orders, (size_t)c->order_count * sizeof(core_order)};
-    out[1] = (section){c->trades, (size_t)c->trade_count * sizeof(core_trade)};
+    out[0] = (section){c->orders, (size_t)h->order_count * sizeof(core_order)};
+    out[1] = (section){c->trades, (size_t)h->trade_count * sizeof(core_trade)};
     out[2] = (section){lg->cash,
                        (size_t)lg->account_count * REFDATA_MAX_CURRENCIES * sizeof(ledger_cash)};
     out[3] = (section){lg->positions,
@@ -45,8 +47,12 @@ static void sections_of(const core *c, section out[SECTION_COUNT]) {
     out[4] = (section){c->venue.random_state, sizeof c->venue.random_state};
     out[5] = (section){c->venue.mm_reference_nano, (size_t)lg->instrument_count * sizeof(int64_t)};
     out[6] = (section){c->accounts.opened,
-                       (size_t)c->accounts.opened_count * sizeof(core_opened_account)};
+                       (size_t)h->opened_account_count * sizeof(core_opened_account)};
     out[7] = (section){c->accounts.closed, c->accounts.capacity};
+    size_t total = 0;
+    for (int i = 0; i < SECTION_COUNT; i++)
+        total += out[i].size;
+    return total;
 }
 
 static int write_all(int fd, const void *data, size_t size) {
@@ -87,7 +93,7 @@ int snapshot_write(const core *c, const char *dir) {
     h.opened_account_count = c->accounts.opened_count;
     h.seq = seq;
     section parts[SECTION_COUNT];
-    sections_of(c, parts);
+    sections_of(c, &h, parts);
     uint32_t crc = crc32c_update(0, &h, sizeof h);
     int rc = write_all(fd, &h, sizeof h);
     for (int i = 0; rc == 0 && i < SECTION_COUNT; i++) {
@@ -204,14 +210,6 @@ static void rebuild_indexes(core *c) {
         pthread_join(helper, NULL);
 }
 
-static size_t sections_bytes(const snapshot_header *h) {
-    return (size_t)h->order_count * h->order_size + (size_t)h->trade_count * h->trade_size +
-           (size_t)h->account_count * REFDATA_MAX_CURRENCIES * h->cash_size +
-           (size_t)h->account_count * h->instrument_count * h->position_size +
-           4 * sizeof(uint64_t) + (size_t)h->instrument_count * sizeof(int64_t) +
-           (size_t)h->opened_account_count * sizeof(core_opened_account) + h->account_count;
-}
-
 /* Reads `size` bytes at `offset` into `to` and folds them into `crc`, a few MiB at a time so
  * that the CRC runs over bytes still in the cache. */
 static bool read_checked(int fd, off_t offset, void *to, size_t size, uint32_t *crc) {
@@ -259,15 +257,14 @@ static load_result load_file(core *c, const char *path, char *error, size_t erro
         close(fd);
         return LOAD_REFUSED;
     }
-    if (!ok || (uint64_t)st.st_size != sizeof h + sections_bytes(&h) + sizeof(uint32_t)) {
+    section parts[SECTION_COUNT];
+    if (!ok || (uint64_t)st.st_size != sizeof h + sections_of(c, &h, parts) + sizeof(uint32_t)) {
         close(fd);
         return LOAD_SKIPPED; /* torn or foreign: nothing was written into the core */
     }
     c->order_count = h.order_count;
     c->trade_count = h.trade_count;
     c->accounts.opened_count = h.opened_account_count;
-    section parts[SECTION_COUNT];
-    sections_of(c, parts);
     uint32_t crc = crc32c_update(0, &h, sizeof h), stored = 0;
     off_t offset = sizeof h;
     for (int i = 0; ok && i < SECTION_COUNT; i++) {

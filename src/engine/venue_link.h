@@ -32,9 +32,9 @@ void venue_link_destroy(engine_venue_link *link);
 
 /* Installs the link as the core's exchange. */
 void venue_link_attach(engine_venue_link *link, core *c);
-/* Lets the venue process everything due by `now_ns`, feeding its reports to the core. */
 /* Graceful stop: the market maker stops moving (see engine_close_market). */
 void venue_link_close_market(engine_venue_link *link);
+/* Lets the venue process everything due by `now_ns`, feeding its reports to the core. */
 void venue_link_advance(engine_venue_link *link, int64_t now_ns);
 /* After recovery: puts the broker's open orders back into the exchange's books (acknowledged
  * ones resting with their numbers, unacknowledged ones sent again). */

@@ -254,7 +254,7 @@ static int list_segments(const char *dir, uint32_t **out, size_t *count) {
 }
 
 /* The whole segment in one huge-page-backed buffer (util/bigmem.h): segments are tens of MiB
- * and recovery reads them all. Free with bigmem_free(data, size + 1, 1). */
+ * and recovery reads them all. Free with bigmem_free(data, size, 1). */
 static uint8_t *read_whole(const char *path, size_t *size) {
     int fd = open(path, O_RDONLY);
     if (fd < 0)
@@ -262,14 +262,14 @@ static uint8_t *read_whole(const char *path, size_t *size) {
     struct stat st;
     uint8_t *data = NULL;
     if (fstat(fd, &st) == 0 && st.st_size >= 0)
-        data = bigmem_alloc((size_t)st.st_size + 1, 1);
+        data = bigmem_alloc((size_t)st.st_size, 1);
     size_t done = 0;
     while (data != NULL && done < (size_t)st.st_size) {
         ssize_t n = read(fd, data + done, (size_t)st.st_size - done);
         if (n < 0 && errno == EINTR)
             continue;
         if (n <= 0) {
-            bigmem_free(data, (size_t)st.st_size + 1, 1);
+            bigmem_free(data, (size_t)st.st_size, 1);
             data = NULL;
             break;
         }
@@ -304,13 +304,13 @@ static int scan_segment(scan *s, uint32_t index, bool newest, size_t *valid_byte
         get_u32(data + 8) != JOURNAL_FORMAT_VERSION) {
         if (newest && size < SEGMENT_HEADER_BYTES) {
             *valid_bytes = 0; /* a segment whose creation the crash interrupted */
-            bigmem_free(data, size + 1, 1);
+            bigmem_free(data, size, 1);
             return 0;
         }
         snprintf(s->error, s->error_size,
                  "journal: %s is not a version %d journal segment (bad header at offset 0)", path,
                  JOURNAL_FORMAT_VERSION);
-        bigmem_free(data, size + 1, 1);
+        bigmem_free(data, size, 1);
         return -1;
     }
     size_t off = SEGMENT_HEADER_BYTES;
@@ -346,7 +346,7 @@ static int scan_segment(scan *s, uint32_t index, bool newest, size_t *valid_byte
         off = end;
     }
     *valid_bytes = off;
-    bigmem_free(data, size + 1, 1);
+    bigmem_free(data, size, 1);
     return rc;
 }
 

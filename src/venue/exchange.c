@@ -454,8 +454,9 @@ static void mm_place(exchange *x, uint32_t instrument, book_side side, int64_t p
         ins->mm_quotes[ins->mm_quote_count++] = quote;
 }
 
-static void mm_requote(exchange *x, uint32_t instrument, int64_t now_ns) {
-    exch_instrument *ins = &x->instruments[instrument];
+/* Takes the maker's quotes that still rest out of the book. They are the exchange's own orders:
+ * nobody is told. */
+static void mm_withdraw(exchange *x, exch_instrument *ins) {
     for (uint32_t i = 0; i < ins->mm_quote_count; i++) {
         mm_quote q = ins->mm_quotes[i];
         if (x->state[q.index].in_use && x->state[q.index].in_book &&
@@ -465,6 +466,11 @@ static void mm_requote(exchange *x, uint32_t instrument, int64_t now_ns) {
         }
     }
     ins->mm_quote_count = 0;
+}
+
+static void mm_requote(exchange *x, uint32_t instrument, int64_t now_ns) {
+    exch_instrument *ins = &x->instruments[instrument];
+    mm_withdraw(x, ins);
     int64_t tick = ins->setup.tick_nano;
     for (int32_t level = 0; level < x->config.mm_levels; level++) {
         int64_t offset = (int64_t)(x->config.mm_spread_ticks + level) * tick;
@@ -637,9 +643,9 @@ void exchange_random_state(const exchange *x, uint64_t out[4]) {
     memcpy(out, x->rng, sizeof x->rng);
 }
 
-/* Takes the market maker's quotes out of the book at once (they are the exchange's own: nobody
- * is told) and schedules quotes around the recorded references for the first advance, where
- * they trade like any requote if a restored order crosses them. */
+/* Takes the market maker's quotes out of the book at once and schedules quotes around the
+ * recorded references for the first advance, where they trade like any requote if a restored
+ * order crosses them. */
 void exchange_restore_market_maker(exchange *x, const int64_t *reference_nano,
                                    const uint64_t random_state[4], int64_t now_ns) {
     if (!x->config.market_maker)
@@ -648,16 +654,7 @@ void exchange_restore_market_maker(exchange *x, const int64_t *reference_nano,
         memcpy(x->rng, random_state, sizeof x->rng);
     for (uint32_t i = 0; i < x->config.instrument_count; i++) {
         exch_instrument *ins = &x->instruments[i];
-        for (uint32_t q = 0; q < ins->mm_quote_count; q++) {
-            mm_quote quote = ins->mm_quotes[q];
-            if (x->state[quote.index].in_use && x->state[quote.index].in_book &&
-                x->pool[quote.index].exchange_id == quote.exchange_id &&
-                x->pool[quote.index].owner == 0) {
-                order_book_remove(&ins->book, x->pool, quote.index);
-                slot_release(x, quote.index);
-            }
-        }
-        ins->mm_quote_count = 0;
+        mm_withdraw(x, ins);
         if (reference_nano[i] != 0)
             ins->mm_reference_nano = reference_nano[i];
         heap_push(x, (pending_event){.due_ns = now_ns, .kind = EV_MM_REQUOTE, .index = i});
