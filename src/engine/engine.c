@@ -314,10 +314,17 @@ static void maybe_snapshot(engine *e) {
     e->pending_snapshot_segment = (uint32_t)segment;
 }
 
+/* Event time never goes backwards: a job stamped before the last batch's clock reading (it was
+ * received while that batch ran) is applied at the later time. */
+static void advance_clock(engine *e, int64_t now_ns) {
+    if (now_ns > e->now_ns)
+        e->now_ns = now_ns;
+}
+
 static void run_job(engine *e, engine_job *job) {
     /* Each command carries the time it was received; the venue catches up to it first so that
      * it sees the market as the client did. */
-    e->now_ns = job->received_ns;
+    advance_clock(e, job->received_ns);
     if (e->journal_stalled && job->mutates) {
         job->refused = true;
         job->finish(e, job);
@@ -328,6 +335,19 @@ static void run_job(engine *e, engine_job *job) {
     job->run(e, job);
 }
 
+bool engine_run_batch(engine *e, engine_job **jobs, uint32_t n, int64_t now_ns) {
+    for (uint32_t i = 0; i < n; i++)
+        run_job(e, jobs[i]);
+    advance_clock(e, now_ns);
+    if (e->venue != NULL && !e->journal_stalled)
+        venue_link_advance(e->venue, e->now_ns);
+    if (!commit_batch(e))
+        return false;
+    flush_outbox(e);
+    maybe_snapshot(e);
+    return true;
+}
+
 static void *engine_main(void *arg) {
     engine *e = arg;
     engine_job **batch = calloc(e->config.max_batch, sizeof *batch);
@@ -336,15 +356,7 @@ static void *engine_main(void *arg) {
     bool stop = false;
     while (!stop) {
         uint32_t n = take_batch(e, batch, &stop);
-        for (uint32_t i = 0; i < n; i++)
-            run_job(e, batch[i]);
-        e->now_ns = clock_realtime_ns();
-        if (e->venue != NULL && !e->journal_stalled)
-            venue_link_advance(e->venue, e->now_ns);
-        if (commit_batch(e)) {
-            flush_outbox(e);
-            maybe_snapshot(e);
-        }
+        engine_run_batch(e, batch, n, clock_realtime_ns());
     }
     /* Calls still waiting for the exchange get the state the order has now. */
     for (uint32_t i = 0; i < e->core.order_count; i++) {

@@ -104,6 +104,13 @@ void engine_close_market(engine *e);
 void engine_stop(engine *e);
 void engine_deinit(engine *e);
 
+/* One batch on the calling thread, without the inbox: runs `jobs` in order, lets the venue
+ * process what is due by `now_ns`, commits, and then finishes the jobs and hands out the stream
+ * changes. Returns false when the commit could not write (the replies stay held, as in the
+ * thread's loop). The core thread's loop is this function over the jobs it takes from the inbox;
+ * the simulator calls it directly. */
+bool engine_run_batch(engine *e, engine_job **jobs, uint32_t n, int64_t now_ns);
+
 /* From any thread. False when the inbox is full: the caller answers RESOURCE_EXHAUSTED. */
 bool engine_submit(engine *e, engine_job *job);
 
