@@ -20,15 +20,10 @@
 #define COMMIT_EVERY 1000
 
 static journal writer;
-static uint32_t pending_ack = CORE_NO_ORDER;
 
 static void append_event(void *ctx, const core_event *event) {
     if (journal_append(&writer, (uint16_t)event->type, event->seq, event, sizeof *event) != 0)
         abort();
-}
-
-static void remember_submit(void *ctx, const core_order *order, int64_t now_ns) {
-    pending_ack = order->index;
 }
 
 static void open_market(void *ctx, uint32_t instrument_index, core_market *out) {
@@ -130,8 +125,11 @@ int main(int argc, char **argv) {
     core_config cc = {.refdata = &cfg.refdata,
                       .commission_bp = 4,
                       .max_orders = orders + 16,
-                      .max_trades = 16,
+                      .max_trades = orders + 16, /* one fill reserved per one-lot order */
+                      .order_retention_ns = INT64_MAX / 4,
                       .idempotency_retention_ns = INT64_MAX / 4,
+                      .max_orders_per_account = orders + 16,
+                      .max_trades_per_order = 1,
                       .id_seed = 1};
     static core live;
     if (core_init(&live, &cc) != 0 || journal_open(&writer, dir, JOURNAL_SYNC_NONE, 1ull << 30,
@@ -140,7 +138,7 @@ int main(int argc, char **argv) {
         return 1;
     }
     live.sink = (core_event_sink){.append = append_event};
-    live.exchange = (core_exchange){.submit = remember_submit, .market = open_market};
+    live.exchange = (core_exchange){.market = open_market};
     int64_t t0 = clock_monotonic_ns();
     for (uint32_t i = 0; i < orders; i++) {
         char key[UUID_TEXT_SIZE];
@@ -157,12 +155,15 @@ int main(int argc, char **argv) {
                                   .source = ORDER_SOURCE_ASYNC,
                                   .now_ns = i};
         core_result r = core_place_order(&live, &req);
-        if (r.code != 0) {
-            fprintf(stderr, "order %u refused with %d\n", i, r.code);
+        if (r.error != CORE_OK) {
+            fprintf(stderr, "order %u refused with %d\n", i, (int)r.error);
             return 1;
         }
+        core_request sent;
+        while (core_next_request(&live, &sent))
+            ; /* the exchange here acknowledges at once, below */
         core_exchange_report ack = {.kind = REPORT_ACK,
-                                    .order = pending_ack,
+                                    .client_ref = core_client_ref(&live.orders[r.order.index]),
                                     .exchange_order_id = 10000000000ULL + i,
                                     .time_ns = i};
         core_on_exchange_report(&live, &ack);

@@ -130,8 +130,14 @@ static core_config core_config_from(tinvestd_config *config) {
         .refdata = &config->refdata,
         .commission_bp = config->commission_bp,
         .max_orders = config->max_orders,
-        .max_trades = config->max_orders * 2,
+        .max_trades = config->max_trades ? config->max_trades : 2 * config->max_orders,
+        .order_retention_ns = (config->order_history_retention_s > config->idempotency_retention_s
+                                   ? config->order_history_retention_s
+                                   : config->idempotency_retention_s) *
+                              1000000000LL,
         .idempotency_retention_ns = config->idempotency_retention_s * 1000000000LL,
+        .max_orders_per_account = (uint32_t)config->max_orders_per_account,
+        .max_trades_per_order = config->max_trades_per_order,
         .id_seed = config->venue.seed,
         .openable_sandbox_accounts = (uint32_t)config->sandbox_accounts,
     };
@@ -219,11 +225,12 @@ int main(int argc, char **argv) {
         fprintf(stderr, "tinvestd: %s\n", error);
         return 1;
     }
-    venue_link_restore(venue, clock_realtime_ns());
+    /* The hash of what the journal holds, before the exchange is restored: restoring may add
+     * events of its own (a cancel the crash lost, an order that no longer fits a book). */
     log_info("recovered state_hash=%016llx", (unsigned long long)core_state_hash(&broker.core));
     if (opt.check_only) {
         printf("state_hash=%016llx orders=%u events=%llu\n",
-               (unsigned long long)core_state_hash(&broker.core), broker.core.order_count,
+               (unsigned long long)core_state_hash(&broker.core), broker.core.pools.orders_in_use,
                (unsigned long long)(broker.core.next_seq - 1));
         engine_deinit(&broker);
         journal_close(&events);
@@ -232,6 +239,7 @@ int main(int argc, char **argv) {
         config_deinit(&config);
         return 0;
     }
+    venue_link_restore(venue, clock_realtime_ns());
     if (engine_start(&broker) != 0) {
         fprintf(stderr, "tinvestd: cannot start the core thread\n");
         return 1;

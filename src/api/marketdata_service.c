@@ -52,7 +52,7 @@ static const char *trades_instrument_id(const PB(GetLastTradesRequest) * req) {
 #pragma GCC diagnostic pop
 
 static engine_venue_link *venue_of(engine *e) {
-    return e->venue;
+    return engine_venue(e);
 }
 
 static PB(Order) * *levels(api_call *call, const venue_link_level *in, uint32_t n) {

@@ -4,6 +4,7 @@
 
 #include <string.h>
 
+#include "api/core_errors.h"
 #include "api/core_job.h"
 #include "api/pb.h"
 #include "api/server.h"
@@ -26,50 +27,89 @@ static const char *kind_name(instrument_kind kind) {
     return "";
 }
 
-/* Resolves the request's account on the core thread; answers the call when it cannot. */
-static const account *readable_account(engine *e, api_call *call, const char *account_id) {
-    const account *acc = NULL;
-    int code = core_account_for(&e->core, call->token, account_id, false, &acc);
-    if (code != 0)
-        api_reply_error(call, code);
-    return code == 0 ? acc : NULL;
+/* An account's cash, positions and the market of every instrument, copied on the core thread
+ * when the job runs; the reply is encoded from this copy alone. */
+typedef struct account_read_job {
+    api_core_job job; /* must stay first */
+    core_error error;
+    const account *account;
+    ledger_cash cash[REFDATA_MAX_CURRENCIES];
+    uint32_t cash_count;
+    ledger_position *positions; /* per instrument */
+    core_market *markets;       /* per instrument */
+} account_read_job;
+
+static void run_read_account(engine *e, engine_job *base) {
+    account_read_job *job = (account_read_job *)base;
+    api_call *call = job->job.call;
+    const char *account_id = call->user;
+    const core *c = engine_core(e);
+    job->error = core_account_for(c, call->token, account_id, false, &job->account);
+    if (job->error == CORE_OK) {
+        uint32_t n = c->refdata->instrument_count;
+        job->cash_count = core_account_cash(c, job->account->index, job->cash);
+        job->positions = api_call_alloc(call, (size_t)(n ? n : 1) * sizeof *job->positions);
+        job->markets = api_call_alloc(call, (size_t)(n ? n : 1) * sizeof *job->markets);
+        for (uint32_t i = 0; i < n; i++) {
+            job->positions[i] = core_account_position(c, job->account->index, i);
+            core_market_view(c, i, &job->markets[i]);
+        }
+    }
+    engine_finish_after_commit(e, base);
 }
 
-static size_t cash_slots(const ledger *lg, uint32_t account_index, const ledger_cash **out) {
-    *out = &lg->cash[(size_t)account_index * REFDATA_MAX_CURRENCIES];
-    size_t n = 0;
-    while (n < REFDATA_MAX_CURRENCIES && (*out)[n].currency[0] != '\0')
-        n++;
-    return n;
+static void read_account(api_call *call, const char *account_id,
+                         void (*finish)(engine *, engine_job *)) {
+    call->user = (void *)account_id;
+    api_core_job_submit(api_core_job_new(call, sizeof(account_read_job)), run_read_account, finish);
+}
+
+/* The job, or NULL after answering the call with the error it met. */
+static const account_read_job *read_result(engine_job *base) {
+    account_read_job *job = (account_read_job *)base;
+    if (job->error == CORE_OK)
+        return job;
+    api_reply_core_error(job->job.call, job->error);
+    return NULL;
+}
+
+static const ledger_cash *cash_in(const account_read_job *job, const char *currency) {
+    for (uint32_t i = 0; i < job->cash_count; i++)
+        if (strcmp(job->cash[i].currency, currency) == 0)
+            return &job->cash[i];
+    return NULL;
+}
+
+/* `money` is what is free; `blocked` what open orders hold, as the real API reports. */
+static void set_cash(api_call *call, const account_read_job *job, PB(MoneyValue) * **money,
+                     size_t *n_money, PB(MoneyValue) * **blocked, size_t *n_blocked) {
+    *money = (PB(MoneyValue) **)pb_array(call, job->cash_count);
+    *blocked = (PB(MoneyValue) **)pb_array(call, job->cash_count);
+    for (uint32_t i = 0; i < job->cash_count; i++) {
+        const ledger_cash *cash = &job->cash[i];
+        (*money)[(*n_money)++] =
+            pb_money(call, cash->currency, cash->balance_nano - cash->blocked_nano);
+        if (cash->blocked_nano != 0)
+            (*blocked)[(*n_blocked)++] = pb_money(call, cash->currency, cash->blocked_nano);
+    }
 }
 
 static void finish_positions(engine *e, engine_job *base) {
-    api_call *call = ((api_core_job *)base)->call;
-    const PB(PositionsRequest) *in = (const PB(PositionsRequest) *)call->request;
-    const account *acc = readable_account(e, call, in->account_id);
-    if (acc == NULL)
+    const account_read_job *job = read_result(base);
+    if (job == NULL)
         return;
-    const core *c = &e->core;
+    api_call *call = job->job.call;
+    const refdata *rd = &call->server->config->refdata;
     PB(PositionsResponse) *r = PB_NEW(call, PB(PositionsResponse), PB_INIT(POSITIONS_RESPONSE));
-    r->account_id = (char *)acc->id;
-    const ledger_cash *cash;
-    size_t n = cash_slots(&c->ledger, acc->index, &cash);
-    r->money = (PB(MoneyValue) **)pb_array(call, n);
-    r->blocked = (PB(MoneyValue) **)pb_array(call, n);
-    for (size_t i = 0; i < n; i++) {
-        /* `money` is what is free; `blocked` what open orders hold, as the real API reports. */
-        r->money[r->n_money++] =
-            pb_money(call, cash[i].currency, cash[i].balance_nano - cash[i].blocked_nano);
-        if (cash[i].blocked_nano != 0)
-            r->blocked[r->n_blocked++] = pb_money(call, cash[i].currency, cash[i].blocked_nano);
-    }
-    r->securities = (PB(PositionsSecurities) **)pb_array(call, c->refdata->instrument_count);
-    r->futures = (PB(PositionsFutures) **)pb_array(call, c->refdata->instrument_count);
-    for (uint32_t i = 0; i < c->refdata->instrument_count; i++) {
-        const ledger_position *pos = ledger_position_get(&c->ledger, acc->index, i);
+    r->account_id = (char *)job->account->id;
+    set_cash(call, job, &r->money, &r->n_money, &r->blocked, &r->n_blocked);
+    r->securities = (PB(PositionsSecurities) **)pb_array(call, rd->instrument_count);
+    r->futures = (PB(PositionsFutures) **)pb_array(call, rd->instrument_count);
+    for (uint32_t i = 0; i < rd->instrument_count; i++) {
+        const ledger_position *pos = &job->positions[i];
         if (pos->balance_units == 0 && pos->blocked_units == 0)
             continue;
-        const instrument *ins = &c->refdata->instruments[i];
+        const instrument *ins = &rd->instruments[i];
         if (ins->kind == INSTRUMENT_KIND_FUTURE) {
             PB(PositionsFutures) *f =
                 PB_NEW(call, PB(PositionsFutures), PB_INIT(POSITIONS_FUTURES));
@@ -99,30 +139,31 @@ static void finish_positions(engine *e, engine_job *base) {
 }
 
 static void finish_withdraw_limits(engine *e, engine_job *base) {
-    api_call *call = ((api_core_job *)base)->call;
-    const PB(WithdrawLimitsRequest) *in = (const PB(WithdrawLimitsRequest) *)call->request;
-    const account *acc = readable_account(e, call, in->account_id);
-    if (acc == NULL)
+    const account_read_job *job = read_result(base);
+    if (job == NULL)
         return;
+    api_call *call = job->job.call;
     PB(WithdrawLimitsResponse) *r =
         PB_NEW(call, PB(WithdrawLimitsResponse), PB_INIT(WITHDRAW_LIMITS_RESPONSE));
-    const ledger_cash *cash;
-    size_t n = cash_slots(&e->core.ledger, acc->index, &cash);
-    r->money = (PB(MoneyValue) **)pb_array(call, n);
-    r->blocked = (PB(MoneyValue) **)pb_array(call, n);
-    for (size_t i = 0; i < n; i++) {
-        r->money[r->n_money++] =
-            pb_money(call, cash[i].currency, cash[i].balance_nano - cash[i].blocked_nano);
-        if (cash[i].blocked_nano != 0)
-            r->blocked[r->n_blocked++] = pb_money(call, cash[i].currency, cash[i].blocked_nano);
-    }
+    set_cash(call, job, &r->money, &r->n_money, &r->blocked, &r->n_blocked);
     api_reply_message(call, &r->base);
 }
 
+/* Sums over positions are taken in 128 bits: a total past what a MoneyValue holds is shown at
+ * the largest value it can hold, never wrapped. */
 typedef struct portfolio_totals {
-    int64_t by_kind[6]; /* indexed by instrument_kind */
-    int64_t cash_rub, expected_yield;
+    __int128 by_kind[6]; /* indexed by instrument_kind */
+    __int128 cash_rub, expected_yield;
 } portfolio_totals;
+
+static int64_t saturated(__int128 v) {
+    return v > INT64_MAX ? INT64_MAX : v < -INT64_MAX ? -INT64_MAX : (int64_t)v;
+}
+
+/* Units to a Quotation count (units x 10^9), saturated. */
+static int64_t count_nano(int64_t units) {
+    return saturated((__int128)units * 1000000000);
+}
 
 /* `quantity_lots` is deprecated in the contract but still filled: bots written against older
  * releases read it. */
@@ -133,30 +174,33 @@ static void set_quantity_lots(api_call *call, PB(PortfolioPosition) * p, int64_t
 #pragma GCC diagnostic pop
 }
 
-static PB(PortfolioPosition) * portfolio_position(api_call *call, const core *c,
-                                                  const instrument *ins, const ledger_position *pos,
-                                                  portfolio_totals *totals) {
-    core_market market;
-    core_market_view(c, ins->index, &market);
-    int64_t price = market.last_price_nano ? market.last_price_nano : ins->reference_price_nano;
-    int64_t value = 0, cost = 0;
-    valuation_amount(ins, price, pos->balance_units, &value);
-    valuation_amount(ins, pos->average_price_nano, pos->balance_units, &cost);
+/* Value of `units` at `price`, saturated when it does not fit in int64 nano. */
+static int64_t position_value(const instrument *ins, int64_t price_nano, int64_t units) {
+    int64_t value;
+    return valuation_amount(ins, price_nano, units, &value) ? value : INT64_MAX;
+}
+
+static PB(PortfolioPosition) *
+    portfolio_position(api_call *call, const instrument *ins, const core_market *market,
+                       const ledger_position *pos, portfolio_totals *totals) {
+    int64_t price = market->last_price_nano ? market->last_price_nano : ins->reference_price_nano;
+    int64_t value = position_value(ins, price, pos->balance_units);
+    int64_t cost = position_value(ins, pos->average_price_nano, pos->balance_units);
     totals->by_kind[ins->kind] += value;
-    totals->expected_yield += value - cost;
+    totals->expected_yield += (__int128)value - cost;
     PB(PortfolioPosition) *p = PB_NEW(call, PB(PortfolioPosition), PB_INIT(PORTFOLIO_POSITION));
     p->figi = (char *)ins->figi;
     p->instrument_type = (char *)kind_name(ins->kind);
-    p->quantity = pb_quotation(call, pos->balance_units * 1000000000LL);
-    set_quantity_lots(call, p, pos->balance_units / ins->lot * 1000000000LL);
+    p->quantity = pb_quotation(call, count_nano(pos->balance_units));
+    set_quantity_lots(call, p, count_nano(pos->balance_units / ins->lot));
     p->average_position_price = pb_money(call, ins->currency, pos->average_price_nano);
     p->average_position_price_fifo = pb_money(call, ins->currency, pos->average_price_nano);
-    p->expected_yield = pb_quotation(call, value - cost);
-    p->expected_yield_fifo = pb_quotation(call, value - cost);
+    p->expected_yield = pb_quotation(call, saturated((__int128)value - cost));
+    p->expected_yield_fifo = pb_quotation(call, saturated((__int128)value - cost));
     p->current_nkd = pb_money(call, ins->currency, 0);
     p->current_price = pb_money(call, ins->currency, price);
     p->blocked = pos->blocked_units > 0;
-    p->blocked_lots = pb_quotation(call, pos->blocked_units / ins->lot * 1000000000LL);
+    p->blocked_lots = pb_quotation(call, count_nano(pos->blocked_units / ins->lot));
     p->position_uid = (char *)ins->position_uid;
     p->instrument_uid = (char *)ins->uid;
     p->var_margin = pb_money(call, ins->currency, 0);
@@ -197,65 +241,67 @@ static PB(PortfolioPosition) * rouble_position(api_call *call, const ledger_cash
 
 /* Portfolio in roubles: the instruments here are all quoted in roubles. */
 static void finish_portfolio(engine *e, engine_job *base) {
-    api_call *call = ((api_core_job *)base)->call;
-    const PB(PortfolioRequest) *in = (const PB(PortfolioRequest) *)call->request;
-    const account *acc = readable_account(e, call, in->account_id);
-    if (acc == NULL)
+    const account_read_job *job = read_result(base);
+    if (job == NULL)
         return;
-    const core *c = &e->core;
+    api_call *call = job->job.call;
+    const refdata *rd = &call->server->config->refdata;
     PB(PortfolioResponse) *r = PB_NEW(call, PB(PortfolioResponse), PB_INIT(PORTFOLIO_RESPONSE));
-    r->account_id = (char *)acc->id;
+    r->account_id = (char *)job->account->id;
     portfolio_totals totals;
     memset(&totals, 0, sizeof totals);
-    const ledger_cash *rub = ledger_cash_find(&c->ledger, acc->index, "rub");
-    r->positions = (PB(PortfolioPosition) **)pb_array(call, c->refdata->instrument_count + 1);
+    const ledger_cash *rub = cash_in(job, "rub");
+    r->positions = (PB(PortfolioPosition) **)pb_array(call, rd->instrument_count + 1);
     if (rub != NULL)
         r->positions[r->n_positions++] = rouble_position(call, rub);
-    for (uint32_t i = 0; i < c->refdata->instrument_count; i++) {
-        const ledger_position *pos = ledger_position_get(&c->ledger, acc->index, i);
+    for (uint32_t i = 0; i < rd->instrument_count; i++) {
+        const ledger_position *pos = &job->positions[i];
         if (pos->balance_units != 0)
             r->positions[r->n_positions++] =
-                portfolio_position(call, c, &c->refdata->instruments[i], pos, &totals);
+                portfolio_position(call, &rd->instruments[i], &job->markets[i], pos, &totals);
     }
     totals.cash_rub = rub ? rub->balance_nano : 0;
-    r->total_amount_shares = pb_money(call, "rub", totals.by_kind[INSTRUMENT_KIND_SHARE]);
-    r->total_amount_bonds = pb_money(call, "rub", totals.by_kind[INSTRUMENT_KIND_BOND]);
-    r->total_amount_etf = pb_money(call, "rub", totals.by_kind[INSTRUMENT_KIND_ETF]);
-    r->total_amount_currencies =
-        pb_money(call, "rub", totals.cash_rub + totals.by_kind[INSTRUMENT_KIND_CURRENCY]);
-    r->total_amount_futures = pb_money(call, "rub", totals.by_kind[INSTRUMENT_KIND_FUTURE]);
+    r->total_amount_shares =
+        pb_money(call, "rub", saturated(totals.by_kind[INSTRUMENT_KIND_SHARE]));
+    r->total_amount_bonds = pb_money(call, "rub", saturated(totals.by_kind[INSTRUMENT_KIND_BOND]));
+    r->total_amount_etf = pb_money(call, "rub", saturated(totals.by_kind[INSTRUMENT_KIND_ETF]));
+    r->total_amount_currencies = pb_money(
+        call, "rub", saturated(totals.cash_rub + totals.by_kind[INSTRUMENT_KIND_CURRENCY]));
+    r->total_amount_futures =
+        pb_money(call, "rub", saturated(totals.by_kind[INSTRUMENT_KIND_FUTURE]));
     r->total_amount_options = pb_money(call, "rub", 0);
     r->total_amount_sp = pb_money(call, "rub", 0);
-    int64_t total = totals.cash_rub;
+    __int128 total = totals.cash_rub;
     for (int k = 1; k < 6; k++)
         total += totals.by_kind[k];
-    r->total_amount_portfolio = pb_money(call, "rub", total);
-    r->expected_yield = pb_quotation(call, totals.expected_yield);
+    r->total_amount_portfolio = pb_money(call, "rub", saturated(total));
+    r->expected_yield = pb_quotation(call, saturated(totals.expected_yield));
     r->daily_yield = pb_money(call, "rub", 0);
     r->daily_yield_relative = pb_quotation(call, 0);
     api_reply_message(call, &r->base);
 }
 
 static void get_positions(api_call *call, const ProtobufCMessage *request) {
-    api_read_on_core(call, finish_positions);
+    read_account(call, ((const PB(PositionsRequest) *)request)->account_id, finish_positions);
 }
 
 static void get_withdraw_limits(api_call *call, const ProtobufCMessage *request) {
-    api_read_on_core(call, finish_withdraw_limits);
+    read_account(call, ((const PB(WithdrawLimitsRequest) *)request)->account_id,
+                 finish_withdraw_limits);
 }
 
 static void get_portfolio(api_call *call, const ProtobufCMessage *request) {
-    api_read_on_core(call, finish_portfolio);
+    read_account(call, ((const PB(PortfolioRequest) *)request)->account_id, finish_portfolio);
 }
 
 /* Answers a state-changing request that failed: refused because the journal cannot be written
- * (70003), or rejected by the core with `code`. False when it succeeded and is still to answer. */
-static bool replied_failure(api_core_job *job, int code) {
+ * (70003), or rejected by the core. False when it succeeded and is still to answer. */
+static bool replied_failure(api_core_job *job, core_error error) {
     if (api_reply_if_refused(job))
         return true;
-    if (code != 0)
-        api_reply_error(job->call, code);
-    return code != 0;
+    if (error != CORE_OK)
+        api_reply_core_error(job->call, error);
+    return error != CORE_OK;
 }
 
 /* Queues a job that changes state (refused while the journal cannot be written). */
@@ -268,7 +314,8 @@ static void submit_change(api_call *call, size_t job_size, void (*run)(engine *,
 
 typedef struct pay_in_job {
     api_core_job job; /* must stay first */
-    int code;
+    int code;         /* a decoding error (T-Invest code), or 0 */
+    core_error error;
     int64_t balance_nano;
 } pay_in_job;
 
@@ -281,8 +328,8 @@ static void run_pay_in(engine *e, engine_job *base) {
     else if (money_from_units_nano(in->amount->units, in->amount->nano, &amount_nano) != 0)
         job->code = 30246;
     else
-        job->code =
-            core_pay_in(&e->core, job->job.call->token, in->account_id, in->amount->currency,
+        job->error =
+            core_pay_in(engine_core(e), job->job.call->token, in->account_id, in->amount->currency,
                         amount_nano, engine_now_ns(e), &job->balance_nano);
     engine_finish_after_commit(e, base);
 }
@@ -290,7 +337,11 @@ static void run_pay_in(engine *e, engine_job *base) {
 static void finish_pay_in(engine *e, engine_job *base) {
     pay_in_job *job = (pay_in_job *)base;
     api_call *call = job->job.call;
-    if (replied_failure(&job->job, job->code))
+    if (job->code != 0 && !api_reply_if_refused(&job->job)) {
+        api_reply_error(call, job->code);
+        return;
+    }
+    if (job->code != 0 || replied_failure(&job->job, job->error))
         return;
     const PB(SandboxPayInRequest) *in = (const PB(SandboxPayInRequest) *)call->request;
     PB(SandboxPayInResponse) *r =
@@ -307,7 +358,7 @@ static void sandbox_pay_in(api_call *call, const ProtobufCMessage *request) {
 
 typedef struct sandbox_account_job {
     api_core_job job; /* must stay first */
-    int code;
+    core_error error;
     char account_id[ORDER_ID_SIZE];
 } sandbox_account_job;
 
@@ -317,15 +368,15 @@ static void run_open_account(engine *e, engine_job *base) {
         (const PB(OpenSandboxAccountRequest) *)job->job.call->request;
     const char *name =
         in->_name_case == PB_ENUM(OPEN_SANDBOX_ACCOUNT_REQUEST___NAME_NAME) ? in->name : NULL;
-    job->code = core_open_sandbox_account(&e->core, job->job.call->token, name, engine_now_ns(e),
-                                          job->account_id);
+    job->error = core_open_sandbox_account(engine_core(e), job->job.call->token, name,
+                                           engine_now_ns(e), job->account_id);
     engine_finish_after_commit(e, base);
 }
 
 static void finish_open_account(engine *e, engine_job *base) {
     sandbox_account_job *job = (sandbox_account_job *)base;
     api_call *call = job->job.call;
-    if (replied_failure(&job->job, job->code))
+    if (replied_failure(&job->job, job->error))
         return;
     PB(OpenSandboxAccountResponse) *r =
         PB_NEW(call, PB(OpenSandboxAccountResponse), PB_INIT(OPEN_SANDBOX_ACCOUNT_RESPONSE));
@@ -342,15 +393,15 @@ static void run_close_account(engine *e, engine_job *base) {
     sandbox_account_job *job = (sandbox_account_job *)base;
     const PB(CloseSandboxAccountRequest) *in =
         (const PB(CloseSandboxAccountRequest) *)job->job.call->request;
-    job->code = core_close_sandbox_account(&e->core, job->job.call->token, in->account_id,
-                                           engine_now_ns(e));
+    job->error = core_close_sandbox_account(engine_core(e), job->job.call->token, in->account_id,
+                                            engine_now_ns(e));
     engine_finish_after_commit(e, base);
 }
 
 static void finish_close_account(engine *e, engine_job *base) {
     sandbox_account_job *job = (sandbox_account_job *)base;
     api_call *call = job->job.call;
-    if (replied_failure(&job->job, job->code))
+    if (replied_failure(&job->job, job->error))
         return;
     PB(CloseSandboxAccountResponse) *r =
         PB_NEW(call, PB(CloseSandboxAccountResponse), PB_INIT(CLOSE_SANDBOX_ACCOUNT_RESPONSE));

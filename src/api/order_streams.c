@@ -274,15 +274,16 @@ static grpc_slice encode_order_state(const order_streams *os, const core_order *
     st.order_type = (int)o->type;
     st.account_id = (char *)os->refdata->accounts[o->account].id;
     int64_t price = o->price_nano > 0 ? o->price_nano : o->reserve_price_nano;
-    int64_t initial_value = 0;
-    valuation_amount(ins, price, o->lots_requested * ins->lot, &initial_value);
+    int64_t initial_value = order_view_value_nano(ins, o, price);
     set_money(&initial, cur, initial_value);
     st.initial_order_price = &initial;
     set_money(&order_price, cur, price);
     st.order_price = &order_price;
     set_money(&amount, cur, initial_value); /* "the precomputed value of the whole order" */
     st.amount = &amount;
-    int64_t average = order_view_average_price_nano(os->core, o);
+    /* From the copy of the order taken right after the event: the average of the fills so far,
+     * not of fills that came later in the same batch. */
+    int64_t average = core_order_average_price_nano(o);
     set_money(&executed, cur, average);
     st.executed_order_price = &executed;
     st.currency = (char *)cur;
@@ -366,8 +367,7 @@ static bool wants(void *ctx, const core_order *order) {
 
 void order_streams_attach(order_streams *os, engine *e, stream_hub *hub) {
     os->hub = hub;
-    os->core = &e->core;
-    os->refdata = e->core.refdata;
+    os->refdata = engine_core(e)->refdata;
     e->order_observer = observe;
     e->observer_wants = wants;
     e->order_observer_ctx = os;

@@ -4,19 +4,11 @@
 
 #include "core/valuation.h"
 
-int64_t order_view_average_price_nano(const core *c, const core_order *order) {
-    if (order->lots_executed == 0)
+int64_t order_view_value_nano(const instrument *ins, const core_order *order, int64_t price_nano) {
+    int64_t units, value = 0;
+    if (__builtin_mul_overflow(order->lots_requested, (int64_t)ins->lot, &units) ||
+        !valuation_amount(ins, price_nano, units, &value))
         return 0;
-    __int128 weighted = 0;
-    for (uint32_t t = order->first_trade; t != CORE_NO_ORDER; t = core_trade_at(c, t)->next)
-        weighted += (__int128)core_trade_at(c, t)->price_nano * core_trade_at(c, t)->lots;
-    return (int64_t)(weighted / order->lots_executed);
-}
-
-static int64_t order_value(const core *c, const core_order *order, int64_t price_nano) {
-    const instrument *ins = core_instrument_of(c, order);
-    int64_t value = 0;
-    valuation_amount(ins, price_nano, order->lots_requested * ins->lot, &value);
     return value;
 }
 
@@ -25,8 +17,8 @@ static const char *order_id_text(const core_order *order) {
 }
 
 PB(PostOrderResponse) *
-    order_view_post_response(api_call *call, const core *c, const core_order *order) {
-    const instrument *ins = core_instrument_of(c, order);
+    order_view_post_response(api_call *call, const refdata *rd, const core_order *order) {
+    const instrument *ins = &rd->instruments[order->instrument];
     const char *cur = ins->currency;
     PB(PostOrderResponse) *r = PB_NEW(call, PB(PostOrderResponse), PB_INIT(POST_ORDER_RESPONSE));
     r->order_id = (char *)order_id_text(order);
@@ -34,9 +26,9 @@ PB(PostOrderResponse) *
     r->lots_requested = order->lots_requested;
     r->lots_executed = order->lots_executed;
     int64_t price = order->price_nano > 0 ? order->price_nano : order->reserve_price_nano;
-    r->initial_order_price = pb_money(call, cur, order_value(c, order, price));
+    r->initial_order_price = pb_money(call, cur, order_view_value_nano(ins, order, price));
     /* Here the contract means the average price of one instrument (OrderState: the total). */
-    r->executed_order_price = pb_money(call, cur, order_view_average_price_nano(c, order));
+    r->executed_order_price = pb_money(call, cur, core_order_average_price_nano(order));
     r->total_order_amount =
         pb_money(call, cur, order->executed_value_nano + order->executed_commission_nano);
     r->initial_commission = pb_money(call, cur, order->initial_commission_nano);
@@ -59,8 +51,9 @@ PB(PostOrderResponse) *
     return r;
 }
 
-PB(OrderState) * order_view_state(api_call *call, const core *c, const core_order *order) {
-    const instrument *ins = core_instrument_of(c, order);
+PB(OrderState) * order_view_state(api_call *call, const refdata *rd, const core_order *order,
+                                  const core_trade *stages, uint32_t stage_count) {
+    const instrument *ins = &rd->instruments[order->instrument];
     const char *cur = ins->currency;
     PB(OrderState) *s = PB_NEW(call, PB(OrderState), PB_INIT(ORDER_STATE));
     s->order_id = (char *)order_id_text(order);
@@ -68,11 +61,11 @@ PB(OrderState) * order_view_state(api_call *call, const core *c, const core_orde
     s->lots_requested = order->lots_requested;
     s->lots_executed = order->lots_executed;
     int64_t price = order->price_nano > 0 ? order->price_nano : order->reserve_price_nano;
-    s->initial_order_price = pb_money(call, cur, order_value(c, order, price));
+    s->initial_order_price = pb_money(call, cur, order_view_value_nano(ins, order, price));
     s->executed_order_price = pb_money(call, cur, order->executed_value_nano);
     s->total_order_amount =
         pb_money(call, cur, order->executed_value_nano + order->executed_commission_nano);
-    s->average_position_price = pb_money(call, cur, order_view_average_price_nano(c, order));
+    s->average_position_price = pb_money(call, cur, core_order_average_price_nano(order));
     s->initial_commission = pb_money(call, cur, order->initial_commission_nano);
     s->executed_commission = pb_money(call, cur, order->executed_commission_nano);
     s->figi = (char *)ins->figi;
@@ -86,9 +79,9 @@ PB(OrderState) * order_view_state(api_call *call, const core *c, const core_orde
     s->order_request_id = (char *)order->request_id;
     s->ticker = (char *)ins->ticker;
     s->class_code = (char *)ins->class_code;
-    s->stages = (PB(OrderStage) **)pb_array(call, order->trade_count);
-    for (uint32_t t = order->first_trade; t != CORE_NO_ORDER;) {
-        const core_trade *trade = core_trade_at(c, t);
+    s->stages = (PB(OrderStage) **)pb_array(call, stage_count);
+    for (uint32_t t = 0; t < stage_count; t++) {
+        const core_trade *trade = &stages[t];
         PB(OrderStage) *stage = PB_NEW(call, PB(OrderStage), PB_INIT(ORDER_STAGE));
         stage->price = pb_money(call, cur, trade->price_nano);
         stage->quantity = trade->lots;
@@ -97,7 +90,6 @@ PB(OrderState) * order_view_state(api_call *call, const core *c, const core_orde
         stage->trade_id = trade_id;
         stage->execution_time = pb_timestamp(call, trade->time_ns);
         s->stages[s->n_stages++] = stage;
-        t = trade->next;
     }
     return s;
 }

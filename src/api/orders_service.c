@@ -4,20 +4,26 @@
 
 #include <string.h>
 
+#include "api/core_errors.h"
+#include "api/core_job.h"
 #include "api/order_view.h"
 #include "api/pb.h"
 #include "api/server.h"
-#include "api/core_job.h"
 
 typedef struct order_job order_job;
 typedef void (*order_job_fn)(order_job *job, engine *e);
 
+/* Everything `finish` answers from is copied here on the core thread when the job runs (or,
+ * for a job that waits, when its wait ends): replies never read live core state. */
 struct order_job {
     api_core_job job; /* must stay first */
     core_result result;
-    order_status status_at_accept;
-    /* For jobs that compute something rather than find an order. */
-    int code;
+    /* GetOrderState: the order's fills. */
+    core_trade *stages;
+    uint32_t stage_count;
+    /* GetOrders: the listed orders and their fills. */
+    order_view_listed *listed;
+    uint32_t listed_count;
     union {
         core_max_lots max_lots;
         core_order_price price;
@@ -30,19 +36,25 @@ static void run_replace(engine *e, engine_job *base);
 
 static void submit(api_call *call, void (*run)(engine *, engine_job *),
                    void (*finish)(engine *, engine_job *)) {
-    api_core_job *job = api_core_job_new(call, sizeof(order_job));
+    order_job *job = api_core_job_new(call, sizeof(order_job));
     /* Placing, cancelling and replacing change state; everything else here only reads. */
-    job->base.mutates = run == run_place || run == run_cancel || run == run_replace;
-    api_core_job_submit(job, run, finish);
+    job->job.base.mutates = run == run_place || run == run_cancel || run == run_replace;
+    job->job.base.capture = &job->result.order;
+    job->result.order.index = CORE_NO_ORDER;
+    api_core_job_submit(&job->job, run, finish);
 }
 
 static bool reply_if_failed(order_job *job) {
     if (api_reply_if_refused(&job->job))
         return true;
-    if (job->result.code == 0)
+    if (job->result.error == CORE_OK)
         return false;
-    api_reply_error_message(job->job.call, job->result.code, job->result.message);
+    api_reply_core_error(job->job.call, job->result.error);
     return true;
+}
+
+static const refdata *refdata_of(const api_call *call) {
+    return &call->server->config->refdata;
 }
 
 /* ---- PostOrder / PostOrderAsync ------------------------------------------------------------- */
@@ -59,43 +71,40 @@ static void run_place(engine *e, engine_job *base) {
     order_job *job = (order_job *)base;
     core_order_request *req = job->job.call->user;
     req->now_ns = engine_now_ns(e);
-    job->result = core_place_order(&e->core, req);
-    /* A new order is reported as the broker accepted it (NEW), even when a zero-latency
-     * exchange has already answered by the time this function returns. */
-    if (job->result.code == 0)
-        job->status_at_accept =
-            job->result.duplicate ? job->result.order->status : ORDER_STATUS_NEW;
-    if (job->result.code == 0 && req->source == ORDER_SOURCE_SYNC)
-        engine_wait_for_order(e, base, job->result.order->index, ENGINE_WAIT_EXCHANGE_ANSWER);
+    job->result = core_place_order(engine_core(e), req);
+    /* PostOrder answers once the exchange has; PostOrderAsync with the order as accepted (NEW:
+     * the exchange has not seen it yet), or for a repeated key as it is now. */
+    if (job->result.error == CORE_OK && req->source == ORDER_SOURCE_SYNC)
+        engine_wait_for_order(e, base, job->result.order.index, ENGINE_WAIT_EXCHANGE_ANSWER);
     else
         engine_finish_after_commit(e, base);
 }
 
-/* PostOrder's answer: the order once the exchange has answered, or the exchange's reject. */
+/* PostOrder's answer: the order once the exchange has answered, or the reject. */
 static void finish_post_order(engine *e, engine_job *base) {
     order_job *job = (order_job *)base;
     if (reply_if_failed(job))
         return;
-    const core_order *order = job->result.order;
-    if (order->status == ORDER_STATUS_REJECTED && order->reject_code != 0) {
-        api_reply_error(job->job.call, order->reject_code);
+    const core_order *order = &job->result.order;
+    if (order->status == ORDER_STATUS_REJECTED && order->reject_reason != CORE_OK) {
+        api_reply_core_error(job->job.call, order->reject_reason);
         return;
     }
-    api_reply_message(job->job.call,
-                      &order_view_post_response(job->job.call, &e->core, order)->base);
+    api_reply_message(
+        job->job.call,
+        &order_view_post_response(job->job.call, refdata_of(job->job.call), order)->base);
 }
 
 static void finish_post_order_async(engine *e, engine_job *base) {
     order_job *job = (order_job *)base;
     if (reply_if_failed(job))
         return;
-    const core_order *order = job->result.order;
+    const core_order *order = &job->result.order;
     api_call *call = job->job.call;
     PB(PostOrderAsyncResponse) *r =
         PB_NEW(call, PB(PostOrderAsyncResponse), PB_INIT(POST_ORDER_ASYNC_RESPONSE));
     r->order_request_id = (char *)order->key;
-    /* A new order is NEW when accepted; a repeated key reports the stored order as it is now. */
-    r->execution_report_status = (int)job->status_at_accept;
+    r->execution_report_status = (int)order->status;
     r->_trade_intent_id_case = PB_ENUM(POST_ORDER_ASYNC_RESPONSE___TRADE_INTENT_ID_TRADE_INTENT_ID);
     r->trade_intent_id = (char *)order->intent_id;
     api_reply_message(call, &r->base);
@@ -182,11 +191,20 @@ static int order_ref_from(api_call *call, const char *account_id, const char *or
     return 0;
 }
 
+/* Copies the order's fills into the call's memory, for the reply's stages. */
+static uint32_t copy_stages(engine *e, api_call *call, const core_order *order, core_trade **out) {
+    *out =
+        api_call_alloc(call, (size_t)(order->trade_count ? order->trade_count : 1) * sizeof **out);
+    return core_order_trades(engine_core(e), order, *out, order->trade_count);
+}
+
 static void run_get_state(engine *e, engine_job *base) {
     order_job *job = (order_job *)base;
     const order_ref *ref = job->job.call->user;
-    job->result = core_find_order(&e->core, job->job.call->token, ref->account_id, ref->order_id,
-                                  ref->by_request_id, engine_now_ns(e));
+    job->result = core_find_order(engine_core(e), job->job.call->token, ref->account_id,
+                                  ref->order_id, ref->by_request_id);
+    if (job->result.error == CORE_OK)
+        job->stage_count = copy_stages(e, job->job.call, &job->result.order, &job->stages);
     engine_finish_after_commit(e, base);
 }
 
@@ -194,8 +212,10 @@ static void finish_get_state(engine *e, engine_job *base) {
     order_job *job = (order_job *)base;
     if (reply_if_failed(job))
         return;
-    api_reply_message(job->job.call,
-                      &order_view_state(job->job.call, &e->core, job->result.order)->base);
+    api_call *call = job->job.call;
+    api_reply_message(call, &order_view_state(call, refdata_of(call), &job->result.order,
+                                              job->stages, job->stage_count)
+                                 ->base);
 }
 
 static void get_order_state(api_call *call, const ProtobufCMessage *request) {
@@ -213,24 +233,26 @@ static void get_order_state(api_call *call, const ProtobufCMessage *request) {
 static void run_cancel(engine *e, engine_job *base) {
     order_job *job = (order_job *)base;
     const order_ref *ref = job->job.call->user;
-    job->result = core_cancel_order(&e->core, job->job.call->token, ref->account_id, ref->order_id,
-                                    ref->by_request_id, engine_now_ns(e));
-    if (job->result.code == 0)
-        engine_wait_for_order(e, base, job->result.order->index, ENGINE_WAIT_FINAL);
+    job->result = core_cancel_order(engine_core(e), job->job.call->token, ref->account_id,
+                                    ref->order_id, ref->by_request_id, engine_now_ns(e));
+    if (job->result.error == CORE_OK)
+        engine_wait_for_order(e, base, job->result.order.index, ENGINE_WAIT_FINAL);
     else
         engine_finish_after_commit(e, base);
 }
 
 static void finish_cancel(engine *e, engine_job *base) {
     order_job *job = (order_job *)base;
+    if (job->result.error == CORE_ERR_ORDER_NOT_ACTIVE &&
+        job->result.order.status == ORDER_STATUS_FILL)
+        job->result.error = CORE_ERR_ORDER_FILLED;
     if (reply_if_failed(job))
         return;
-    const core_order *order = job->result.order;
+    const core_order *order = &job->result.order;
     if (order->status != ORDER_STATUS_CANCELLED) {
-        api_reply_error_message(job->job.call, 30059,
-                                order->status == ORDER_STATUS_FILL
-                                    ? "Cancel order error: the order is filled"
-                                    : "Cancel order error: the order is not active");
+        api_reply_core_error(job->job.call, order->status == ORDER_STATUS_FILL
+                                                ? CORE_ERR_ORDER_FILLED
+                                                : CORE_ERR_ORDER_NOT_ACTIVE);
         return;
     }
     api_call *call = job->job.call;
@@ -258,28 +280,47 @@ static void cancel_order(api_call *call, const ProtobufCMessage *request) {
 
 /* ---- GetOrders ------------------------------------------------------------------------------ */
 
-static bool order_listed(const core_order *o,
-                         const PB(GetOrdersRequest__GetOrdersRequestFilters) * f) {
-    if (f == NULL)
+/* The request's filters as plain values, decoded on the transport thread. */
+typedef struct orders_filter {
+    bool advanced;
+    int64_t from_ns, to_ns; /* inclusive; INT64_MIN / INT64_MAX when absent */
+    uint32_t status_count;
+    int32_t statuses[8];
+} orders_filter;
+
+static bool order_listed(const core_order *o, const void *ctx) {
+    const orders_filter *f = ctx;
+    if (!f->advanced)
         return !order_status_is_final(o->status);
-    if (f->from != NULL && o->created_ns < f->from->seconds * 1000000000 + f->from->nanos)
+    if (o->created_ns < f->from_ns || o->created_ns > f->to_ns)
         return false;
-    if (f->to != NULL && o->created_ns > f->to->seconds * 1000000000 + f->to->nanos)
-        return false;
-    if (f->n_execution_status == 0)
+    if (f->status_count == 0)
         return !order_status_is_final(o->status);
-    for (size_t i = 0; i < f->n_execution_status; i++)
-        if ((int)f->execution_status[i] == (int)o->status)
+    for (uint32_t i = 0; i < f->status_count; i++)
+        if (f->statuses[i] == (int32_t)o->status)
             return true;
     return false;
 }
 
 static void run_get_orders(engine *e, engine_job *base) {
     order_job *job = (order_job *)base;
-    const PB(GetOrdersRequest) *in = (const PB(GetOrdersRequest) *)job->job.call->request;
+    api_call *call = job->job.call;
+    const PB(GetOrdersRequest) *in = (const PB(GetOrdersRequest) *)call->request;
+    const orders_filter *filter = call->user;
     const account *acc;
-    job->result.code =
-        core_account_for(&e->core, job->job.call->token, in->account_id, false, &acc);
+    const core *c = engine_core(e);
+    job->result.error = core_account_for(c, call->token, in->account_id, false, &acc);
+    if (job->result.error == CORE_OK) {
+        uint32_t n = core_list_orders(c, acc->index, order_listed, filter, NULL, UINT32_MAX);
+        core_order *orders = api_call_alloc(call, (size_t)(n ? n : 1) * sizeof *orders);
+        n = core_list_orders(c, acc->index, order_listed, filter, orders, n);
+        job->listed = api_call_alloc(call, (size_t)(n ? n : 1) * sizeof *job->listed);
+        for (uint32_t i = 0; i < n; i++) {
+            job->listed[i].order = &orders[i];
+            job->listed[i].stage_count = copy_stages(e, call, &orders[i], &job->listed[i].stages);
+        }
+        job->listed_count = n;
+    }
     engine_finish_after_commit(e, base);
 }
 
@@ -288,22 +329,35 @@ static void finish_get_orders(engine *e, engine_job *base) {
     if (reply_if_failed(job))
         return;
     api_call *call = job->job.call;
-    const PB(GetOrdersRequest) *in = (const PB(GetOrdersRequest) *)call->request;
-    const account *acc = refdata_find_account(e->core.refdata, in->account_id);
-    const core *c = &e->core;
-    size_t count = 0;
-    for (uint32_t i = 0; i < c->order_count; i++)
-        count +=
-            c->orders[i].account == acc->index && order_listed(&c->orders[i], in->advanced_filters);
     PB(GetOrdersResponse) *r = PB_NEW(call, PB(GetOrdersResponse), PB_INIT(GET_ORDERS_RESPONSE));
-    r->orders = (PB(OrderState) **)pb_array(call, count);
-    for (uint32_t i = 0; i < c->order_count; i++)
-        if (c->orders[i].account == acc->index && order_listed(&c->orders[i], in->advanced_filters))
-            r->orders[r->n_orders++] = order_view_state(call, c, &c->orders[i]);
+    r->orders = (PB(OrderState) **)pb_array(call, job->listed_count);
+    for (uint32_t i = 0; i < job->listed_count; i++) {
+        const order_view_listed *l = &job->listed[i];
+        r->orders[r->n_orders++] =
+            order_view_state(call, refdata_of(call), l->order, l->stages, l->stage_count);
+    }
     api_reply_message(call, &r->base);
 }
 
 static void get_orders(api_call *call, const ProtobufCMessage *request) {
+    const PB(GetOrdersRequest) *in = (const PB(GetOrdersRequest) *)request;
+    orders_filter *filter = api_call_alloc(call, sizeof *filter);
+    call->user = filter;
+    const PB(GetOrdersRequest__GetOrdersRequestFilters) *f = in->advanced_filters;
+    filter->from_ns = INT64_MIN;
+    filter->to_ns = INT64_MAX;
+    if (f != NULL) {
+        filter->advanced = true;
+        if (f->from != NULL)
+            filter->from_ns = pb_timestamp_to_ns_saturated(f->from);
+        if (f->to != NULL)
+            filter->to_ns = pb_timestamp_to_ns_saturated(f->to);
+        size_t n = f->n_execution_status;
+        if (n > sizeof filter->statuses / sizeof filter->statuses[0])
+            n = sizeof filter->statuses / sizeof filter->statuses[0];
+        for (size_t i = 0; i < n; i++)
+            filter->statuses[filter->status_count++] = (int32_t)f->execution_status[i];
+    }
     submit(call, run_get_orders, finish_get_orders);
 }
 
@@ -312,27 +366,34 @@ static void get_orders(api_call *call, const ProtobufCMessage *request) {
 static void run_replace(engine *e, engine_job *base) {
     order_job *job = (order_job *)base;
     const PB(ReplaceOrderRequest) *in = (const PB(ReplaceOrderRequest) *)job->job.call->request;
-    bool has_price;
-    int64_t price_nano;
-    int code = price_from(in->price, &has_price, &price_nano);
-    if (code != 0) {
-        job->result.code = code;
-        engine_finish_after_commit(e, base);
-        return;
-    }
+    const core_order_request *price = job->job.call->user;
     bool has_price_type =
         in->_price_type_case == PB_ENUM(REPLACE_ORDER_REQUEST___PRICE_TYPE_PRICE_TYPE);
-    job->result = core_replace_order(&e->core, job->job.call->token, in->account_id, in->order_id,
-                                     in->idempotency_key, in->quantity, has_price, price_nano,
-                                     has_price_type ? in->price_type : 0, engine_now_ns(e));
-    if (job->result.code == 0)
-        engine_wait_for_order(e, base, job->result.order->index, ENGINE_WAIT_EXCHANGE_ANSWER);
+    job->result =
+        core_replace_order(engine_core(e), job->job.call->token, in->account_id, in->order_id,
+                           in->idempotency_key, in->quantity, price->has_price, price->price_nano,
+                           has_price_type ? in->price_type : 0, engine_now_ns(e));
+    /* The answer comes once the new order has an exchange answer, or has ended (the old one
+     * filled first, or the money is no longer there once it was cancelled). */
+    if (job->result.error == CORE_OK)
+        engine_wait_for_order(e, base, job->result.order.index, ENGINE_WAIT_EXCHANGE_ANSWER);
     else
         engine_finish_after_commit(e, base);
 }
 
+/* Decodes a request's optional price on the transport thread; answers 30018 when invalid. */
+static bool decode_price(api_call *call, const PB(Quotation) * in) {
+    core_order_request *price = api_call_alloc(call, sizeof *price);
+    call->user = price;
+    int code = price_from(in, &price->has_price, &price->price_nano);
+    if (code != 0)
+        api_reply_error(call, code);
+    return code == 0;
+}
+
 static void replace_order(api_call *call, const ProtobufCMessage *request) {
-    submit(call, run_replace, finish_post_order);
+    if (decode_price(call, ((const PB(ReplaceOrderRequest) *)request)->price))
+        submit(call, run_replace, finish_post_order);
 }
 
 /* ---- GetMaxLots / GetOrderPrice ------------------------------------------------------------- */
@@ -340,13 +401,10 @@ static void replace_order(api_call *call, const ProtobufCMessage *request) {
 static void run_max_lots(engine *e, engine_job *base) {
     order_job *job = (order_job *)base;
     const PB(GetMaxLotsRequest) *in = (const PB(GetMaxLotsRequest) *)job->job.call->request;
-    bool has_price;
-    int64_t price_nano;
-    job->result.code = price_from(in->price, &has_price, &price_nano);
-    if (job->result.code == 0)
-        job->result.code =
-            core_max_lots_for(&e->core, job->job.call->token, in->account_id, in->instrument_id,
-                              has_price, price_nano, &job->out.max_lots);
+    const core_order_request *price = job->job.call->user;
+    job->result.error =
+        core_max_lots_for(engine_core(e), job->job.call->token, in->account_id, in->instrument_id,
+                          price->has_price, price->price_nano, &job->out.max_lots);
     engine_finish_after_commit(e, base);
 }
 
@@ -378,19 +436,17 @@ static void finish_max_lots(engine *e, engine_job *base) {
 }
 
 static void get_max_lots(api_call *call, const ProtobufCMessage *request) {
-    submit(call, run_max_lots, finish_max_lots);
+    if (decode_price(call, ((const PB(GetMaxLotsRequest) *)request)->price))
+        submit(call, run_max_lots, finish_max_lots);
 }
 
 static void run_order_price(engine *e, engine_job *base) {
     order_job *job = (order_job *)base;
     const PB(GetOrderPriceRequest) *in = (const PB(GetOrderPriceRequest) *)job->job.call->request;
-    bool has_price;
-    int64_t price_nano;
-    job->result.code = price_from(in->price, &has_price, &price_nano);
-    if (job->result.code == 0)
-        job->result.code = core_order_price_for(&e->core, job->job.call->token, in->account_id,
-                                                in->instrument_id, in->direction, in->quantity,
-                                                has_price, price_nano, &job->out.price);
+    const core_order_request *price = job->job.call->user;
+    job->result.error = core_order_price_for(engine_core(e), job->job.call->token, in->account_id,
+                                             in->instrument_id, in->direction, in->quantity,
+                                             price->has_price, price->price_nano, &job->out.price);
     engine_finish_after_commit(e, base);
 }
 
@@ -430,7 +486,8 @@ static void finish_order_price(engine *e, engine_job *base) {
 }
 
 static void get_order_price(api_call *call, const ProtobufCMessage *request) {
-    submit(call, run_order_price, finish_order_price);
+    if (decode_price(call, ((const PB(GetOrderPriceRequest) *)request)->price))
+        submit(call, run_order_price, finish_order_price);
 }
 
 #define ORDERS(method, type, fn)                                                                   \

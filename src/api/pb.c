@@ -42,3 +42,11 @@ Google__Protobuf__Timestamp *pb_timestamp_s(api_call *call, int64_t time_s) {
 bool pb_quotation_to_nano(const PB(Quotation) * q, int64_t *out_nano) {
     return money_from_units_nano(q->units, q->nano, out_nano) == 0;
 }
+
+int64_t pb_timestamp_to_ns_saturated(const Google__Protobuf__Timestamp *t) {
+    int64_t ns;
+    if (__builtin_mul_overflow(t->seconds, (int64_t)1000000000, &ns) ||
+        __builtin_add_overflow(ns, (int64_t)t->nanos, &ns))
+        return t->seconds < 0 ? INT64_MIN : INT64_MAX;
+    return ns;
+}

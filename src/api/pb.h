@@ -43,6 +43,11 @@ PB(MoneyValue) * pb_money(api_call *call, const char *currency, int64_t value_na
 Google__Protobuf__Timestamp *pb_timestamp(api_call *call, int64_t time_ns);
 Google__Protobuf__Timestamp *pb_timestamp_s(api_call *call, int64_t time_s);
 
+/* A request Timestamp as nanoseconds, saturated to INT64_MIN / INT64_MAX where it falls
+ * outside what int64 nanoseconds hold (about the years 1677 to 2262): for filters, where "before
+ * everything" and "after everything" are the meaning such a time has. */
+int64_t pb_timestamp_to_ns_saturated(const Google__Protobuf__Timestamp *t);
+
 /* Converts a request Quotation to nano; returns false on overflow or mixed signs. */
 bool pb_quotation_to_nano(const PB(Quotation) * q, int64_t *out_nano);
 

@@ -335,13 +335,18 @@ static void load_limits(loader *ld, json_t *root) {
     cfg->max_message_bytes = (uint32_t)get_int(ld, limits, w, "max_message_bytes",
                                                cfg->max_message_bytes, 1024, 64 << 20);
     cfg->idempotency_retention_s = get_int(ld, limits, w, "idempotency_retention_s",
-                                           cfg->idempotency_retention_s, 3600, INT32_MAX);
+                                           cfg->idempotency_retention_s, 1, INT32_MAX);
     cfg->order_history_retention_s = get_int(ld, limits, w, "order_history_retention_s",
-                                             cfg->order_history_retention_s, 3600, INT32_MAX);
+                                             cfg->order_history_retention_s, 1, INT32_MAX);
     cfg->max_orders_per_account = (int32_t)get_int(ld, limits, w, "max_orders_per_account",
                                                    cfg->max_orders_per_account, 1, 10000000);
     cfg->max_orders =
         (uint32_t)get_int(ld, limits, w, "max_orders", cfg->max_orders, 1024, 1 << 26);
+    cfg->max_trades =
+        (uint32_t)get_int(ld, limits, w, "max_trades",
+                          cfg->max_trades ? cfg->max_trades : 2 * cfg->max_orders, 1024, 1 << 27);
+    cfg->max_trades_per_order = (uint32_t)get_int(ld, limits, w, "max_trades_per_order",
+                                                  cfg->max_trades_per_order, 1, 1000000);
     cfg->queue_capacity =
         (int32_t)get_int(ld, limits, w, "queue_capacity", cfg->queue_capacity, 64, 1 << 20);
     cfg->snapshot_every_events =
@@ -401,6 +406,8 @@ static void set_defaults(tinvestd_config *cfg) {
     cfg->max_orders_per_account = 1000000;
     cfg->queue_capacity = 65536;
     cfg->max_orders = 1 << 20;
+    cfg->max_trades = 0; /* 2 x max_orders unless configured */
+    cfg->max_trades_per_order = 1000;
     cfg->snapshot_every_events = 1000000;
     cfg->sandbox_accounts = 32;
     cfg->commission_bp = 4;

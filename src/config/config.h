@@ -47,10 +47,17 @@ typedef struct tinvestd_config {
     int32_t stream_backlog_messages;
     uint32_t max_message_bytes;
     int64_t idempotency_retention_s;
+    /* A finished order leaves memory this long after it ended (at least as long as its key stays
+     * reserved: the larger of the two retentions applies). */
     int64_t order_history_retention_s;
+    /* Orders one account may hold: active plus retained history. */
     int32_t max_orders_per_account;
     /* Orders the broker keeps in memory (history included); sizes the pools at start. */
     uint32_t max_orders;
+    /* Trade records in memory, and the most fills one order may make (the exchange cancels the
+     * rest): acceptance reserves a record for every fill an order can make. */
+    uint32_t max_trades;
+    uint32_t max_trades_per_order;
     /* Commission charged on executed value, in basis points (hundredths of a percent). */
     int32_t commission_bp;
     uint32_t order_value_limit_count;

@@ -1,9 +1,15 @@
-/* core_apply: the one place broker state changes, for live events and replayed ones alike. */
+/* core_apply: the one place broker state changes, for live events and replayed ones alike.
+ *
+ * Every amount here was checked when the order was accepted (or the pay-in taken), so an
+ * arithmetic overflow in this file is a broken invariant and asserts; after each event the
+ * touched account's ledger invariants are asserted too. */
 #include <assert.h>
 #include <stdio.h>
 #include <string.h>
 
 #include "core/core.h"
+#include "core/history.h"
+#include "util/checked.h"
 
 static ledger_cash *cash_of(core *c, const core_order *o) {
     ledger_cash *cash =
@@ -14,60 +20,91 @@ static ledger_cash *cash_of(core *c, const core_order *o) {
 
 static void index_key(core *c, const core_order *o) {
     char bytes[sizeof(uint32_t) + ORDER_KEY_MAX_LEN];
-    size_t len = strlen(o->key);
-    memcpy(bytes, &o->account, sizeof o->account);
-    memcpy(bytes + sizeof o->account, o->key, len);
-    bool ok = order_index_insert(&c->by_key, bytes, sizeof o->account + len, o->index);
+    size_t len = history_key_bytes(o->account, o->key, bytes);
+    bool ok = order_index_insert(&c->by_key, bytes, len, o->index);
     assert(ok);
     (void)ok;
 }
 
+/* Blocks what an order reserves: cash for a buy, securities for a sell. */
+static void hold_reservation(core *c, core_order *o) {
+    if (o->reserved_cash_nano > 0)
+        CHECKED_ADD_ASSERT(cash_of(c, o)->blocked_nano, o->reserved_cash_nano);
+    if (o->reserved_units > 0)
+        CHECKED_ADD_ASSERT(ledger_position_of(&c->ledger, o->account, o->instrument)->blocked_units,
+                           o->reserved_units);
+}
+
 static void apply_accepted(core *c, const core_event *ev) {
     const core_event_accepted *a = &ev->u.accepted;
-    assert(ev->order == c->order_count && ev->order < c->config.max_orders);
-    core_order *o = &c->orders[c->order_count++];
-    memset(o, 0, sizeof *o);
-    o->index = ev->order;
-    o->account = a->account;
-    o->instrument = a->instrument;
-    o->direction = (order_direction)a->direction;
-    o->type = (order_type)a->type;
-    o->tif = (order_tif)a->tif;
-    o->source = (order_source)a->source;
-    o->status = ORDER_STATUS_NEW;
-    o->key_is_uuid = a->key_is_uuid != 0;
-    o->price_nano = a->price_nano;
-    o->reserve_price_nano = a->reserve_price_nano;
-    o->lots_requested = a->lots;
-    o->initial_commission_nano = a->initial_commission_nano;
-    o->reserved_cash_nano = a->reserved_cash_nano;
-    o->reserved_units = a->reserved_units;
-    o->created_ns = ev->time_ns;
-    o->first_trade = o->last_trade = CORE_NO_ORDER;
-    o->replaces_order = a->replaces_order;
+    history_take_order_slot(c, ev->order);
+    core_order *o = &c->orders[ev->order];
+    *o = (core_order){.index = ev->order,
+                      .account = a->account,
+                      .instrument = a->instrument,
+                      .direction = (order_direction)a->direction,
+                      .type = (order_type)a->type,
+                      .tif = (order_tif)a->tif,
+                      .source = (order_source)a->source,
+                      .status = ORDER_STATUS_NEW,
+                      .key_is_uuid = a->key_is_uuid != 0,
+                      .awaiting_replaced = a->awaiting_replaced != 0,
+                      .price_nano = a->price_nano,
+                      .reserve_price_nano = a->reserve_price_nano,
+                      .lots_requested = a->lots,
+                      .initial_commission_nano = a->initial_commission_nano,
+                      .reserved_cash_nano = a->reserved_cash_nano,
+                      .reserved_units = a->reserved_units,
+                      .trades_reserved = a->trades_reserved,
+                      .accepted_seq = ev->seq,
+                      .created_ns = ev->time_ns,
+                      .first_trade = CORE_NO_ORDER,
+                      .last_trade = CORE_NO_ORDER,
+                      .replaces_order = a->replaces_order,
+                      .replaced_by = CORE_NO_ORDER};
     memcpy(o->key, a->key, sizeof o->key);
     memcpy(o->request_id, a->request_id, sizeof o->request_id);
     memcpy(o->intent_id, a->intent_id, sizeof o->intent_id);
-    if (o->reserved_cash_nano > 0)
-        cash_of(c, o)->blocked_nano += o->reserved_cash_nano;
-    if (o->reserved_units > 0)
-        ledger_position_of(&c->ledger, o->account, o->instrument)->blocked_units +=
-            o->reserved_units;
+    c->pools.trades_reserved += o->trades_reserved;
+    hold_reservation(c, o);
+    if (o->replaces_order != CORE_NO_ORDER)
+        c->orders[o->replaces_order].replaced_by = o->index;
+    history_link_account(c, o);
     index_key(c, o);
     bool ok = order_index_insert(&c->by_order_id, o->intent_id, strlen(o->intent_id), o->index);
     assert(ok);
     (void)ok;
 }
 
+static void apply_armed(core *c, const core_event *ev) {
+    core_order *o = &c->orders[ev->order];
+    const core_event_armed *a = &ev->u.armed;
+    assert(o->awaiting_replaced);
+    o->awaiting_replaced = false;
+    o->reserve_price_nano = a->reserve_price_nano;
+    o->reserved_cash_nano = a->reserved_cash_nano;
+    o->reserved_units = a->reserved_units;
+    o->initial_commission_nano = a->initial_commission_nano;
+    hold_reservation(c, o);
+}
+
 /* Gives back whatever the order still holds: on cancel, reject and the last fill. */
 static void release_reservation(core *c, core_order *o) {
     if (o->reserved_cash_nano > 0)
-        cash_of(c, o)->blocked_nano -= o->reserved_cash_nano;
+        CHECKED_SUB_ASSERT(cash_of(c, o)->blocked_nano, o->reserved_cash_nano);
     if (o->reserved_units > 0)
-        ledger_position_of(&c->ledger, o->account, o->instrument)->blocked_units -=
-            o->reserved_units;
+        CHECKED_SUB_ASSERT(ledger_position_of(&c->ledger, o->account, o->instrument)->blocked_units,
+                           o->reserved_units);
     o->reserved_cash_nano = 0;
     o->reserved_units = 0;
+}
+
+static void finish_order(core *c, core_order *o, order_status status, int64_t time_ns) {
+    o->status = status;
+    o->completion_ns = time_ns;
+    o->awaiting_replaced = false;
+    release_reservation(c, o);
+    history_order_finished(c, o);
 }
 
 static void apply_acked(core *c, const core_event *ev) {
@@ -83,8 +120,10 @@ static void apply_acked(core *c, const core_event *ev) {
 }
 
 static void record_trade(core *c, core_order *o, const core_event *ev) {
-    assert(c->trade_count < c->config.max_trades);
-    uint32_t index = c->trade_count++;
+    assert(o->trades_reserved > 0);
+    o->trades_reserved--;
+    c->pools.trades_reserved--;
+    uint32_t index = history_take_trade(c);
     c->trades[index] = (core_trade){.trade_id = ev->u.trade.trade_id,
                                     .lots = ev->u.trade.lots,
                                     .price_nano = ev->u.trade.price_nano,
@@ -108,41 +147,48 @@ static void settle_buy(core *c, core_order *o, const core_event_trade *t, int64_
                           ? o->reserved_cash_nano
                           : (int64_t)((__int128)o->reserved_cash_nano * t->lots / lots_open);
     ledger_cash *cash = cash_of(c, o);
-    cash->blocked_nano -= release;
-    o->reserved_cash_nano -= release;
-    cash->balance_nano -= t->value_nano + t->commission_nano;
+    CHECKED_SUB_ASSERT(cash->blocked_nano, release);
+    CHECKED_SUB_ASSERT(o->reserved_cash_nano, release);
+    int64_t cost;
+    bool ok = checked_add(t->value_nano, t->commission_nano, &cost);
+    assert(ok);
+    (void)ok;
+    CHECKED_SUB_ASSERT(cash->balance_nano, cost);
     ledger_position_buy(ledger_position_of(&c->ledger, o->account, o->instrument), units,
                         t->value_nano);
 }
 
 static void settle_sell(core *c, core_order *o, const core_event_trade *t, int64_t units) {
     ledger_position *pos = ledger_position_of(&c->ledger, o->account, o->instrument);
-    pos->blocked_units -= units;
-    o->reserved_units -= units;
+    CHECKED_SUB_ASSERT(pos->blocked_units, units);
+    CHECKED_SUB_ASSERT(o->reserved_units, units);
     ledger_position_sell(pos, units);
-    cash_of(c, o)->balance_nano += t->value_nano - t->commission_nano;
+    CHECKED_ADD_ASSERT(cash_of(c, o)->balance_nano, t->value_nano - t->commission_nano);
 }
 
 static void apply_trade(core *c, const core_event *ev) {
     core_order *o = &c->orders[ev->order];
     const core_event_trade *t = &ev->u.trade;
-    int64_t units = t->lots * core_instrument_of(c, o)->lot;
-    assert(t->lots > 0 && o->lots_executed + t->lots <= o->lots_requested);
+    assert(t->lots > 0);
+    assert(o->lots_executed + t->lots <= o->lots_requested);
+    assert(!o->awaiting_replaced);
+    int64_t units;
+    bool ok = checked_mul(t->lots, core_instrument_of(c, o)->lot, &units);
+    assert(ok);
+    (void)ok;
     if (o->direction == DIRECTION_BUY)
         settle_buy(c, o, t, units);
     else
         settle_sell(c, o, t, units);
     record_trade(c, o, ev);
     o->lots_executed += t->lots;
-    o->executed_value_nano += t->value_nano;
-    o->executed_commission_nano += t->commission_nano;
-    if (o->lots_executed == o->lots_requested) {
-        o->status = ORDER_STATUS_FILL;
-        o->completion_ns = ev->time_ns;
-        release_reservation(c, o);
-    } else {
+    CHECKED_ADD_ASSERT(o->executed_value_nano, t->value_nano);
+    CHECKED_ADD_ASSERT(o->executed_commission_nano, t->commission_nano);
+    o->executed_price_lots_nano += (__int128)t->price_nano * t->lots;
+    if (o->lots_executed == o->lots_requested)
+        finish_order(c, o, ORDER_STATUS_FILL, ev->time_ns);
+    else
         o->status = ORDER_STATUS_PARTIALLYFILL;
-    }
 }
 
 static void apply_finished(core *c, const core_event *ev, order_status status) {
@@ -152,11 +198,9 @@ static void apply_finished(core *c, const core_event *ev, order_status status) {
         o->cause = (order_cause)ev->u.cancelled.cause;
     } else {
         o->cause = (order_cause)ev->u.rejected.cause;
-        o->reject_code = ev->u.rejected.code;
+        o->reject_reason = (core_error)ev->u.rejected.reason;
     }
-    o->status = status;
-    o->completion_ns = ev->time_ns;
-    release_reservation(c, o);
+    finish_order(c, o, status, ev->time_ns);
 }
 
 static void apply_market_maker(core *c, const core_event *ev) {
@@ -187,7 +231,8 @@ static void publish_opened(core *c, uint32_t n) {
 static void apply_account_opened(core *c, const core_event *ev) {
     const core_event_account_opened *e = &ev->u.account_opened;
     core_accounts_state *a = &c->accounts;
-    assert(e->account == a->configured_count + a->opened_count && e->account < a->capacity);
+    assert(e->account == a->configured_count + a->opened_count);
+    assert(e->account < a->capacity);
     core_opened_account *opened = &a->opened[a->opened_count];
     memcpy(opened->id, e->id, sizeof opened->id);
     memcpy(opened->name, e->name, sizeof opened->name);
@@ -215,7 +260,94 @@ void core_publish_accounts(core *c) {
 static void apply_cash(core *c, const core_event *ev) {
     ledger_cash *cash = ledger_cash_slot(&c->ledger, ev->u.cash.account, ev->u.cash.currency);
     assert(cash != NULL);
-    cash->balance_nano += ev->u.cash.amount_nano;
+    CHECKED_ADD_ASSERT(cash->balance_nano, ev->u.cash.amount_nano);
+}
+
+/* The account an event touches, for the invariant check after it; UINT32_MAX for none. */
+static uint32_t account_touched(const core *c, const core_event *ev) {
+    switch ((core_event_type)ev->type) {
+    case CORE_EVENT_CASH_ADJUSTED:
+        return ev->u.cash.account;
+    case CORE_EVENT_MARKET_MAKER_MOVED:
+    case CORE_EVENT_ACCOUNT_OPENED:
+    case CORE_EVENT_ACCOUNT_CLOSED:
+    case CORE_EVENT_HISTORY_RETIRED:
+        return UINT32_MAX;
+    default:
+        return c->orders[ev->order].account;
+    }
+}
+
+/* Ledger invariants of one account: what the broker may never show, whatever the clients did.
+ * Cash accounts cannot go below zero, nothing is blocked beyond the balance, no reservation or
+ * position is negative. */
+static void check_account(const core *c, uint32_t account_index) {
+    ledger_cash cash[REFDATA_MAX_CURRENCIES];
+    uint32_t n = core_account_cash(c, account_index, cash);
+    for (uint32_t i = 0; i < n; i++) {
+        assert(cash[i].balance_nano >= 0);
+        assert(cash[i].blocked_nano >= 0);
+        assert(cash[i].blocked_nano <= cash[i].balance_nano);
+    }
+    for (uint32_t i = 0; i < c->ledger.instrument_count; i++) {
+        const ledger_position *pos = ledger_position_get(&c->ledger, account_index, i);
+        assert(pos->balance_units >= 0);
+        assert(pos->blocked_units >= 0);
+        assert(pos->blocked_units <= pos->balance_units);
+    }
+}
+
+static void check_order(const core_order *o) {
+    assert(o->reserved_cash_nano >= 0);
+    assert(o->reserved_units >= 0);
+    assert(o->lots_executed + o->lots_cancelled <= o->lots_requested);
+    assert(!order_status_is_final(o->status) || o->reserved_cash_nano == 0);
+    assert(!order_status_is_final(o->status) || o->reserved_units == 0);
+    assert(!order_status_is_final(o->status) || o->trades_reserved == 0);
+}
+
+bool core_event_applicable(const core *c, const core_event *ev) {
+    if (ev->seq != c->next_seq || ev->type < CORE_EVENT_ORDER_ACCEPTED ||
+        ev->type > CORE_EVENT_TYPE_MAX)
+        return false;
+    const refdata *rd = c->refdata;
+    const core_accounts_state *accounts = &c->accounts;
+    switch ((core_event_type)ev->type) {
+    case CORE_EVENT_ORDER_ACCEPTED: {
+        const core_event_accepted *a = &ev->u.accepted;
+        return history_order_slot_free(c, ev->order) && a->account < rd->account_count &&
+               a->instrument < rd->instrument_count && a->lots > 0 &&
+               memchr(a->key, '\0', sizeof a->key) != NULL &&
+               memchr(a->intent_id, '\0', sizeof a->intent_id) != NULL &&
+               memchr(a->request_id, '\0', sizeof a->request_id) != NULL &&
+               (a->replaces_order == CORE_NO_ORDER || (a->replaces_order < c->config.max_orders &&
+                                                       c->orders[a->replaces_order].status != 0));
+    }
+    case CORE_EVENT_ORDER_ACKED:
+    case CORE_EVENT_ORDER_TRADE:
+    case CORE_EVENT_ORDER_CANCELLED:
+    case CORE_EVENT_ORDER_REJECTED:
+    case CORE_EVENT_REPLACEMENT_ARMED:
+        return ev->order < c->config.max_orders && c->orders[ev->order].status != 0 &&
+               !order_status_is_final(c->orders[ev->order].status);
+    case CORE_EVENT_CASH_ADJUSTED:
+        return ev->u.cash.account < rd->account_count &&
+               memchr(ev->u.cash.currency, '\0', sizeof ev->u.cash.currency) != NULL;
+    case CORE_EVENT_MARKET_MAKER_MOVED:
+        return ev->u.market_maker.instrument < rd->instrument_count;
+    case CORE_EVENT_ACCOUNT_OPENED:
+        /* Opened with another configuration, or more than it allows. */
+        return ev->u.account_opened.account ==
+                   accounts->configured_count + accounts->opened_count &&
+               ev->u.account_opened.account < accounts->capacity &&
+               ev->u.account_opened.token < rd->token_count;
+    case CORE_EVENT_ACCOUNT_CLOSED:
+        return ev->u.account_closed.account < rd->account_count;
+    case CORE_EVENT_HISTORY_RETIRED:
+        return ev->u.retired.count <= CORE_RETIRE_BATCH_MAX &&
+               ev->u.retired.count <= history_expired_count(c, ev->time_ns);
+    }
+    return false;
 }
 
 void core_apply(core *c, const core_event *ev) {
@@ -249,10 +381,106 @@ void core_apply(core *c, const core_event *ev) {
     case CORE_EVENT_ACCOUNT_CLOSED:
         apply_account_closed(c, ev);
         break;
+    case CORE_EVENT_REPLACEMENT_ARMED:
+        apply_armed(c, ev);
+        break;
+    case CORE_EVENT_HISTORY_RETIRED:
+        history_retire(c, ev->u.retired.count, ev->time_ns);
+        break;
     default:
         assert(!"unknown event type");
     }
+    uint32_t touched = account_touched(c, ev);
+    if (touched != UINT32_MAX)
+        check_account(c, touched);
+    if (ev->order != CORE_NO_ORDER && ev->type != CORE_EVENT_HISTORY_RETIRED)
+        check_order(&c->orders[ev->order]);
 }
+
+/* ---- Whole-state checks (tests, simulator) -------------------------------------------------- */
+
+static void check_reservations(const core *c) {
+    const ledger *lg = &c->ledger;
+    for (uint32_t a = 0; a < lg->account_count; a++) {
+        check_account(c, a);
+        ledger_cash cash[REFDATA_MAX_CURRENCIES];
+        uint32_t n = core_account_cash(c, a, cash);
+        for (uint32_t k = 0; k < n; k++) {
+            int64_t held = 0;
+            for (uint32_t s = c->account_first[a]; s != CORE_NO_ORDER;
+                 s = c->orders[s].account_next)
+                if (strcmp(core_instrument_of(c, &c->orders[s])->currency, cash[k].currency) == 0)
+                    CHECKED_ADD_ASSERT(held, c->orders[s].reserved_cash_nano);
+            assert(held == cash[k].blocked_nano);
+        }
+        for (uint32_t i = 0; i < lg->instrument_count; i++) {
+            int64_t held = 0;
+            for (uint32_t s = c->account_first[a]; s != CORE_NO_ORDER;
+                 s = c->orders[s].account_next)
+                if (c->orders[s].instrument == i)
+                    CHECKED_ADD_ASSERT(held, c->orders[s].reserved_units);
+            assert(held == ledger_position_get(lg, a, i)->blocked_units);
+        }
+    }
+}
+
+static void check_pools(const core *c) {
+    const core_pools *p = &c->pools;
+    uint32_t in_use = 0, trades = 0, finished = 0;
+    uint64_t reserved = 0;
+    for (uint32_t s = 0; s < p->order_high; s++) {
+        const core_order *o = &c->orders[s];
+        if (o->status == 0) {
+            assert(c->free_order_pos[s] != CORE_NO_ORDER);
+            continue;
+        }
+        in_use++;
+        check_order(o);
+        assert(o->index == s);
+        assert(c->free_order_pos[s] == CORE_NO_ORDER);
+        finished += order_status_is_final(o->status);
+        reserved += o->trades_reserved;
+        uint32_t chain = 0;
+        for (uint32_t t = o->first_trade; t != CORE_NO_ORDER; t = c->trades[t].next) {
+            assert(c->trades[t].order == s);
+            chain++;
+        }
+        assert(chain == o->trade_count);
+        trades += chain;
+        char bytes[sizeof(uint32_t) + ORDER_KEY_MAX_LEN];
+        size_t len = history_key_bytes(o->account, o->key, bytes);
+        uint32_t keyed = order_index_find(&c->by_key, bytes, len);
+        assert(keyed != ORDER_INDEX_EMPTY);
+        assert(order_index_find(&c->by_order_id, o->intent_id, strlen(o->intent_id)) == s);
+        assert(o->exchange_order_id == 0 || order_index_find(&c->by_order_id, o->exchange_id_text,
+                                                             strlen(o->exchange_id_text)) == s);
+    }
+    assert(in_use == p->orders_in_use);
+    assert(in_use + p->free_order_count == c->config.max_orders);
+    assert(trades == p->trades_in_use);
+    assert(trades + p->free_trade_count == c->config.max_trades);
+    assert(finished == p->finished_count);
+    assert(reserved == p->trades_reserved);
+    assert(p->trades_in_use + p->trades_reserved <= c->config.max_trades);
+    uint32_t listed = 0;
+    for (uint32_t a = 0; a < c->accounts.capacity; a++) {
+        uint32_t n = 0;
+        for (uint32_t s = c->account_first[a]; s != CORE_NO_ORDER; s = c->orders[s].account_next) {
+            assert(c->orders[s].account == a);
+            n++;
+        }
+        assert(n == c->account_orders[a]);
+        listed += n;
+    }
+    assert(listed == in_use);
+}
+
+void core_check_invariants(const core *c) {
+    check_reservations(c);
+    check_pools(c);
+}
+
+/* ---- Fingerprint ---------------------------------------------------------------------------- */
 
 static uint64_t mix(uint64_t h, uint64_t v) {
     h ^= v + 0x9e3779b97f4a7c15ULL + (h << 6) + (h >> 2);
@@ -266,35 +494,53 @@ static uint64_t mix_text(uint64_t h, const char *text) {
     return h;
 }
 
-uint64_t core_state_hash(const core *c) {
-    uint64_t h = ledger_hash(&c->ledger, c->order_count);
-    for (uint32_t i = 0; i < c->order_count; i++) {
-        const core_order *o = &c->orders[i];
-        const int64_t fields[] = {o->account,
-                                  o->instrument,
-                                  o->direction,
-                                  o->type,
-                                  o->tif,
-                                  o->status,
-                                  o->cause,
-                                  o->price_nano,
-                                  o->lots_requested,
-                                  o->lots_executed,
-                                  o->lots_cancelled,
-                                  o->executed_value_nano,
-                                  o->executed_commission_nano,
-                                  o->reserved_cash_nano,
-                                  o->reserved_units,
-                                  (int64_t)o->exchange_order_id,
-                                  o->created_ns,
-                                  o->completion_ns};
-        for (size_t f = 0; f < sizeof fields / sizeof fields[0]; f++)
-            h = mix(h, (uint64_t)fields[f]);
-        h = mix_text(h, o->key);
+/* Trades by their order's chain, never by record number: which free record a fill took is not
+ * part of the state (a replay may pick another one). */
+static uint64_t hash_order(const core *c, uint64_t h, const core_order *o) {
+    const int64_t fields[] = {o->index,
+                              o->account,
+                              o->instrument,
+                              o->direction,
+                              o->type,
+                              o->tif,
+                              o->status,
+                              o->cause,
+                              o->reject_reason,
+                              o->awaiting_replaced,
+                              o->price_nano,
+                              o->lots_requested,
+                              o->lots_executed,
+                              o->lots_cancelled,
+                              o->executed_value_nano,
+                              o->executed_commission_nano,
+                              o->reserved_cash_nano,
+                              o->reserved_units,
+                              o->trades_reserved,
+                              (int64_t)o->exchange_order_id,
+                              (int64_t)o->accepted_seq,
+                              o->created_ns,
+                              o->completion_ns,
+                              o->replaces_order,
+                              o->replaced_by};
+    for (size_t f = 0; f < sizeof fields / sizeof fields[0]; f++)
+        h = mix(h, (uint64_t)fields[f]);
+    h = mix_text(h, o->key);
+    for (uint32_t t = o->first_trade; t != CORE_NO_ORDER; t = c->trades[t].next) {
+        const core_trade *trade = &c->trades[t];
+        h = mix(
+            mix(mix(mix(h, trade->trade_id), (uint64_t)trade->lots), (uint64_t)trade->price_nano),
+            trade->aggressor);
     }
-    for (uint32_t i = 0; i < c->trade_count; i++)
-        h = mix(mix(mix(h, c->trades[i].trade_id), (uint64_t)c->trades[i].lots),
-                c->trades[i].aggressor);
+    return h;
+}
+
+uint64_t core_state_hash(const core *c) {
+    uint64_t h = ledger_hash(&c->ledger, c->pools.orders_in_use);
+    for (uint32_t s = 0; s < c->pools.order_high; s++)
+        if (c->orders[s].status != 0)
+            h = hash_order(c, h, &c->orders[s]);
+    for (uint32_t i = 0; i < c->pools.finished_count; i++)
+        h = mix(h, c->finished[(c->pools.finished_head + i) % c->config.max_orders]);
     for (int i = 0; i < 4; i++)
         h = mix(h, c->venue.random_state[i]);
     for (uint32_t i = 0; i < c->refdata->instrument_count; i++)

@@ -1,5 +1,6 @@
-/* Broker core: commands (place, find, cancel, replace, limits) and exchange reports.
- * The state changes themselves live in apply.c. */
+/* Broker core: commands (place, find, cancel, replace, accounts, pay-ins) and exchange reports.
+ * The state changes themselves live in apply.c, the records' lifecycle in history.c, the reads
+ * in query.c. */
 #include "core/core.h"
 
 #include <assert.h>
@@ -8,13 +9,14 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "core/history.h"
 #include "core/valuation.h"
 #include "util/bigmem.h"
+#include "util/checked.h"
 #include "util/uuid.h"
 
 #define SECURITY_TRADING_STATUS_NORMAL_TRADING 5
 #define PRICE_TYPE_MAX 2
-#define ORDER_ID_TYPE_KEY_BYTES (sizeof(uint32_t) + ORDER_KEY_MAX_LEN)
 
 /* Index confirmations: the keys live in the orders, the indexes hold only slots. */
 static bool key_names_order(const void *owner, uint32_t slot, const void *key, size_t len) {
@@ -40,9 +42,26 @@ static void credit_opening_balances(core *c) {
         for (uint32_t k = 0; k < acc->cash_count; k++) {
             ledger_cash *cash = ledger_cash_slot(&c->ledger, a, acc->cash[k].currency);
             assert(cash != NULL);
-            cash->balance_nano += acc->cash[k].value_nano;
+            CHECKED_ADD_ASSERT(cash->balance_nano, acc->cash[k].value_nano);
         }
     }
+}
+
+static void clear_accounts_lists(core *c) {
+    for (uint32_t a = 0; a < c->accounts.capacity; a++) {
+        c->account_first[a] = c->account_last[a] = CORE_NO_ORDER;
+        c->account_orders[a] = 0;
+    }
+}
+
+static void clear_pools(core *c) {
+    memset(&c->pools, 0, sizeof c->pools);
+    for (uint32_t i = 0; i < c->config.max_orders; i++)
+        c->orders[i] = (core_order){.index = i};
+    for (uint32_t i = 0; i < c->config.max_trades; i++)
+        c->trades[i] = (core_trade){.order = CORE_NO_ORDER, .next = CORE_NO_ORDER};
+    history_init_free(c);
+    clear_accounts_lists(c);
 }
 
 int core_init(core *c, const core_config *config) {
@@ -50,26 +69,42 @@ int core_init(core *c, const core_config *config) {
     c->config = *config;
     c->refdata = config->refdata;
     const refdata *rd = config->refdata;
+    assert(config->max_orders > 0);
+    assert(config->max_trades > 0);
+    if (c->config.max_trades_per_order == 0)
+        c->config.max_trades_per_order = 1;
     uint32_t capacity = rd->account_count + config->openable_sandbox_accounts;
     if (capacity > REFDATA_MAX_ACCOUNTS)
         capacity = REFDATA_MAX_ACCOUNTS;
     c->accounts =
         (core_accounts_state){.configured_count = rd->account_count, .capacity = capacity};
+    size_t accounts = capacity ? capacity : 1;
     c->accounts.opened = calloc(capacity - rd->account_count + 1, sizeof *c->accounts.opened);
-    c->accounts.closed = calloc(capacity ? capacity : 1, 1);
+    c->accounts.closed = calloc(accounts, 1);
+    c->account_orders = calloc(accounts, sizeof *c->account_orders);
+    c->account_first = calloc(accounts, sizeof *c->account_first);
+    c->account_last = calloc(accounts, sizeof *c->account_last);
     c->orders = bigmem_alloc(config->max_orders, sizeof *c->orders);
     c->trades = bigmem_alloc(config->max_trades, sizeof *c->trades);
+    c->free_orders = bigmem_alloc(config->max_orders, sizeof *c->free_orders);
+    c->free_order_pos = bigmem_alloc(config->max_orders, sizeof *c->free_order_pos);
+    c->free_trades = bigmem_alloc(config->max_trades, sizeof *c->free_trades);
+    c->finished = bigmem_alloc(config->max_orders, sizeof *c->finished);
+    c->requests = bigmem_alloc((size_t)config->max_orders * 2, sizeof *c->requests);
     c->venue.mm_reference_nano =
         calloc(rd->instrument_count ? rd->instrument_count : 1, sizeof(int64_t));
-    if (c->orders == NULL || c->trades == NULL || c->venue.mm_reference_nano == NULL ||
-        c->accounts.opened == NULL || c->accounts.closed == NULL ||
-        ledger_init(&c->ledger, capacity, rd->instrument_count) != 0 ||
+    if (c->orders == NULL || c->trades == NULL || c->free_orders == NULL ||
+        c->free_order_pos == NULL || c->free_trades == NULL || c->finished == NULL ||
+        c->requests == NULL || c->venue.mm_reference_nano == NULL || c->accounts.opened == NULL ||
+        c->accounts.closed == NULL || c->account_orders == NULL || c->account_first == NULL ||
+        c->account_last == NULL || ledger_init(&c->ledger, capacity, rd->instrument_count) != 0 ||
         order_index_init(&c->by_key, config->max_orders, key_names_order, c) != 0 ||
         order_index_init(&c->by_order_id, (size_t)config->max_orders * 2, id_names_order, c) != 0) {
         core_deinit(c);
         return -ENOMEM;
     }
     c->next_seq = 1;
+    clear_pools(c);
     credit_opening_balances(c);
     return 0;
 }
@@ -80,8 +115,7 @@ void core_reset(core *c) {
     memset(lg->positions, 0,
            (size_t)lg->account_count * lg->instrument_count * sizeof *lg->positions);
     credit_opening_balances(c);
-    c->order_count = 0;
-    c->trade_count = 0;
+    clear_pools(c);
     c->next_seq = 1;
     memset(c->venue.random_state, 0, sizeof c->venue.random_state);
     memset(c->venue.mm_reference_nano, 0,
@@ -95,34 +129,50 @@ void core_reset(core *c) {
 void core_deinit(core *c) {
     bigmem_free(c->orders, c->config.max_orders, sizeof *c->orders);
     bigmem_free(c->trades, c->config.max_trades, sizeof *c->trades);
+    bigmem_free(c->free_orders, c->config.max_orders, sizeof *c->free_orders);
+    bigmem_free(c->free_order_pos, c->config.max_orders, sizeof *c->free_order_pos);
+    bigmem_free(c->free_trades, c->config.max_trades, sizeof *c->free_trades);
+    bigmem_free(c->finished, c->config.max_orders, sizeof *c->finished);
+    bigmem_free(c->requests, (size_t)c->config.max_orders * 2, sizeof *c->requests);
     free(c->venue.mm_reference_nano);
     free(c->accounts.opened);
     free(c->accounts.closed);
-    c->accounts.opened = NULL;
-    c->accounts.closed = NULL;
+    free(c->account_orders);
+    free(c->account_first);
+    free(c->account_last);
     c->orders = NULL;
     c->trades = NULL;
+    c->free_orders = c->free_order_pos = c->free_trades = c->finished = NULL;
+    c->requests = NULL;
     c->venue.mm_reference_nano = NULL;
+    c->accounts.opened = NULL;
+    c->accounts.closed = NULL;
+    c->account_orders = c->account_first = c->account_last = NULL;
     ledger_deinit(&c->ledger);
     order_index_deinit(&c->by_key);
     order_index_deinit(&c->by_order_id);
-}
-
-const core_trade *core_trade_at(const core *c, uint32_t index) {
-    return index < c->trade_count ? &c->trades[index] : NULL;
 }
 
 const instrument *core_instrument_of(const core *c, const core_order *order) {
     return &c->refdata->instruments[order->instrument];
 }
 
-static core_result fail(int code) {
-    return (core_result){.code = code};
+static core_result fail(core_error error) {
+    return (core_result){.error = error, .order = {.index = CORE_NO_ORDER}};
+}
+
+static core_result with_order(const core_order *order, bool duplicate) {
+    return (core_result){.order = *order, .duplicate = duplicate};
+}
+
+static core_result fail_with_order(core_error error, const core_order *order) {
+    return (core_result){.error = error, .order = *order};
 }
 
 /* Records, applies and announces one event: the only way the live path changes state. */
 static void commit_event(core *c, core_event *event) {
     event->seq = c->next_seq;
+    assert(core_event_applicable(c, event));
     if (c->sink.append != NULL)
         c->sink.append(c->sink.ctx, event);
     core_apply(c, event);
@@ -130,34 +180,35 @@ static void commit_event(core *c, core_event *event) {
         c->listener.order_changed(c->listener.ctx, &c->orders[event->order], event);
 }
 
-int core_account_for(const core *c, const token *tok, const char *account_id, bool need_trade,
-                     const account **out) {
+/* Finished orders past their retention leave before a command that may need their room. */
+static void retire_expired(core *c, int64_t now_ns) {
+    uint32_t count = history_expired_count(c, now_ns);
+    if (count == 0)
+        return;
+    core_event ev = {.type = CORE_EVENT_HISTORY_RETIRED, .order = CORE_NO_ORDER, .time_ns = now_ns};
+    ev.u.retired.count = count;
+    commit_event(c, &ev);
+}
+
+core_error core_account_for(const core *c, const token *tok, const char *account_id,
+                            bool need_trade, const account **out) {
     if (account_id == NULL || account_id[0] == '\0')
-        return 30021;
+        return CORE_ERR_ACCOUNT_MISSING;
     const account *acc = refdata_find_account(c->refdata, account_id);
     if (acc == NULL)
-        return 50004;
+        return CORE_ERR_ACCOUNT_NOT_FOUND;
     access_level level = refdata_access(tok, acc);
     bool allowed =
         need_trade ? level == ACCESS_FULL : (level == ACCESS_FULL || level == ACCESS_READ_ONLY);
     if (!allowed)
-        return 40002;
+        return CORE_ERR_ACCOUNT_NO_ACCESS;
     *out = acc;
-    return 0;
-}
-
-static size_t key_bytes(uint32_t account_index, const char *key,
-                        char out[ORDER_ID_TYPE_KEY_BYTES]) {
-    size_t len = strlen(key);
-    assert(len <= ORDER_KEY_MAX_LEN);
-    memcpy(out, &account_index, sizeof account_index);
-    memcpy(out + sizeof account_index, key, len);
-    return sizeof account_index + len;
+    return CORE_OK;
 }
 
 static uint32_t find_by_key(const core *c, uint32_t account_index, const char *key) {
-    char bytes[ORDER_ID_TYPE_KEY_BYTES];
-    return order_index_find(&c->by_key, bytes, key_bytes(account_index, key, bytes));
+    char bytes[sizeof(uint32_t) + ORDER_KEY_MAX_LEN];
+    return order_index_find(&c->by_key, bytes, history_key_bytes(account_index, key, bytes));
 }
 
 /* The validated terms of an order request. */
@@ -171,69 +222,69 @@ typedef struct order_terms {
     int64_t price_nano;
 } order_terms;
 
-static int check_key(const core_order_request *req) {
+static core_error check_key(const core_order_request *req) {
     size_t len = req->key == NULL ? 0 : strlen(req->key);
     if (len == 0)
-        return 30027;
+        return CORE_ERR_ORDER_ID_MISSING;
     if (len > ORDER_KEY_MAX_LEN)
-        return 30055;
+        return CORE_ERR_ORDER_ID_TOO_LONG;
     if (req->require_uuid_key && !uuid_is_valid(req->key, len))
-        return 30028;
-    return 0;
+        return CORE_ERR_ORDER_ID_NOT_UUID;
+    return CORE_OK;
 }
 
-static int check_enums(const core_order_request *req, order_terms *t) {
+static core_error check_enums(const core_order_request *req, order_terms *t) {
     if (req->quantity == 0)
-        return 30015;
+        return CORE_ERR_QUANTITY_ZERO;
     if (req->quantity < 0)
-        return 30080;
+        return CORE_ERR_QUANTITY_NEGATIVE;
     if (req->direction == 0)
-        return 30019;
+        return CORE_ERR_DIRECTION_MISSING;
     if (req->direction != DIRECTION_BUY && req->direction != DIRECTION_SELL)
-        return 30020;
+        return CORE_ERR_DIRECTION_INVALID;
     if (req->type == 0)
-        return 30025;
+        return CORE_ERR_ORDER_TYPE_MISSING;
     if (req->type < ORDER_TYPE_LIMIT || req->type > ORDER_TYPE_BESTPRICE)
-        return 30026;
+        return CORE_ERR_ORDER_TYPE_INVALID;
     if (req->tif < 0 || req->tif > TIF_FILL_OR_KILL)
-        return 30254;
+        return CORE_ERR_TIME_IN_FORCE_INVALID;
     if (req->price_type < 0 || req->price_type > PRICE_TYPE_MAX)
-        return 30104;
+        return CORE_ERR_PRICE_TYPE_INVALID;
     t->lots = req->quantity;
     t->direction = (order_direction)req->direction;
     t->type = (order_type)req->type;
     t->tif = req->tif == 0 ? TIF_DAY : (order_tif)req->tif;
-    return 0;
+    return CORE_OK;
 }
 
-static int check_price(const core_order_request *req, order_terms *t) {
+static core_error check_price(const core_order_request *req, order_terms *t) {
     t->price_nano = 0;
     if (t->type != ORDER_TYPE_LIMIT)
-        return 0; /* market and best-price orders ignore any price sent */
+        return CORE_OK; /* market and best-price orders ignore any price sent */
     if (!req->has_price)
-        return 30017;
+        return CORE_ERR_PRICE_MISSING;
     if (req->price_nano <= 0)
-        return 30100;
+        return CORE_ERR_PRICE_NOT_POSITIVE;
     if (req->price_nano % t->instrument->min_price_increment_nano != 0)
-        return 30078;
+        return CORE_ERR_PRICE_STEP;
     t->price_nano = req->price_nano;
-    return 0;
+    return CORE_OK;
 }
 
 /* Stateless and reference-data checks, in the order the real API reports them. */
-static int check_terms(const core *c, const core_order_request *req, order_terms *t) {
-    int code = check_key(req);
-    if (code == 0)
-        code = core_account_for(c, req->token, req->account_id, true, &t->account);
-    if (code != 0)
-        return code;
+static core_error check_terms(const core *c, const core_order_request *req, order_terms *t) {
+    core_error err = check_key(req);
+    if (err == CORE_OK)
+        err = core_account_for(c, req->token, req->account_id, true, &t->account);
+    if (err != CORE_OK)
+        return err;
     if (req->instrument_id == NULL || req->instrument_id[0] == '\0')
-        return 30237;
+        return CORE_ERR_INSTRUMENT_MISSING;
     t->instrument = refdata_find_instrument_id(c->refdata, req->instrument_id);
     if (t->instrument == NULL)
-        return 50002;
-    code = check_enums(req, t);
-    return code != 0 ? code : check_price(req, t);
+        return CORE_ERR_INSTRUMENT_NOT_FOUND;
+    err = check_enums(req, t);
+    return err != CORE_OK ? err : check_price(req, t);
 }
 
 static bool same_terms(const core_order *o, const order_terms *t) {
@@ -256,6 +307,14 @@ static int64_t reserve_price(const order_terms *t, const core_market *m) {
     return m->limit_up_nano > 0 ? m->limit_up_nano : t->instrument->reference_price_nano;
 }
 
+/* The highest price a sell can execute at: the exchange's upper limit (a sell limit only says
+ * how low it may go). Proceeds at that price must fit the balance. */
+static int64_t highest_sell_price(const order_terms *t, const core_market *m) {
+    int64_t price = t->type == ORDER_TYPE_LIMIT ? t->price_nano : 0;
+    int64_t up = m->limit_up_nano > 0 ? m->limit_up_nano : t->instrument->reference_price_nano;
+    return price > up ? price : up;
+}
+
 static int64_t value_limit_for(const core *c, const char *currency) {
     for (uint32_t i = 0; i < c->config.value_limit_count; i++)
         if (strcmp(c->config.value_limits[i].currency, currency) == 0)
@@ -268,46 +327,107 @@ typedef struct reservation {
     int64_t cash_nano, units, commission_nano;
 } reservation;
 
+static core_error check_trading(const instrument *ins, const order_terms *t,
+                                const core_market *market) {
+    if (!ins->api_trade_available)
+        return CORE_ERR_API_TRADING_FORBIDDEN;
+    if (ins->trading_status != SECURITY_TRADING_STATUS_NORMAL_TRADING || !market->trading ||
+        (t->direction == DIRECTION_BUY ? !ins->buy_available : !ins->sell_available))
+        return CORE_ERR_NOT_TRADING;
+    return CORE_OK;
+}
+
+/* A buy: cash for the value at the reserve price plus commission, and room in the position. */
+static core_error reserve_buy(const core *c, const order_terms *t, int64_t units,
+                              int64_t value_nano, int64_t credit_nano, reservation *r) {
+    const instrument *ins = t->instrument;
+    if (!checked_add(value_nano, r->commission_nano, &r->cash_nano) ||
+        r->cash_nano > CORE_MAX_MONEY_NANO)
+        return CORE_ERR_AMOUNT_TOO_LARGE;
+    int64_t held, free_nano;
+    if (!checked_add(ledger_units_free(&c->ledger, t->account->index, ins->index), units, &held))
+        return CORE_ERR_AMOUNT_TOO_LARGE;
+    if (!checked_add(ledger_cash_free(&c->ledger, t->account->index, ins->currency), credit_nano,
+                     &free_nano) ||
+        free_nano < r->cash_nano)
+        return t->account->sandbox ? CORE_ERR_NOT_ENOUGH_BALANCE : CORE_ERR_NOT_ENOUGH_ASSETS;
+    return CORE_OK;
+}
+
+/* A sell: the securities, and room in the balance for the most it could bring. */
+static core_error reserve_sell(const core *c, const order_terms *t, const core_market *market,
+                               int64_t units, int64_t credit_units, reservation *r) {
+    const instrument *ins = t->instrument;
+    int64_t proceeds, balance = 0;
+    const ledger_cash *cash = ledger_cash_find(&c->ledger, t->account->index, ins->currency);
+    if (cash != NULL)
+        balance = cash->balance_nano;
+    if (!valuation_amount(ins, highest_sell_price(t, market), units, &proceeds) ||
+        proceeds > CORE_MAX_MONEY_NANO || !checked_add(balance, proceeds, &proceeds))
+        return CORE_ERR_AMOUNT_TOO_LARGE;
+    if (!ledger_cash_has_room(&c->ledger, t->account->index, ins->currency))
+        return CORE_ERR_AMOUNT_TOO_LARGE;
+    r->units = units;
+    int64_t free_units;
+    if (!checked_add(ledger_units_free(&c->ledger, t->account->index, ins->index), credit_units,
+                     &free_units) ||
+        free_units < units)
+        return CORE_ERR_NOT_ENOUGH_ASSETS;
+    return CORE_OK;
+}
+
 /* Trading status, order value limit and free cash or securities. `credit_nano` and
- * `credit_units` are amounts about to be released (ReplaceOrder's old order). */
-static int check_funds(const core *c, const order_terms *t, int64_t credit_nano,
-                       int64_t credit_units, reservation *r) {
+ * `credit_units` are amounts about to be released (ReplaceOrder's old order). Every amount is
+ * computed with overflow checks: a value that does not fit is refused, never wrapped. */
+static core_error check_funds(const core *c, const order_terms *t, int64_t credit_nano,
+                              int64_t credit_units, reservation *r) {
     const instrument *ins = t->instrument;
     core_market market;
     core_market_view(c, ins->index, &market);
-    if (!ins->api_trade_available)
-        return 30052;
-    if (ins->trading_status != SECURITY_TRADING_STATUS_NORMAL_TRADING || !market.trading ||
-        (t->direction == DIRECTION_BUY ? !ins->buy_available : !ins->sell_available))
-        return 30079;
+    core_error err = check_trading(ins, t, &market);
+    if (err != CORE_OK)
+        return err;
     int64_t units;
-    if (__builtin_mul_overflow(t->lots, (int64_t)ins->lot, &units))
-        return 30109;
+    if (!checked_mul(t->lots, ins->lot, &units))
+        return CORE_ERR_AMOUNT_TOO_LARGE;
     memset(r, 0, sizeof *r);
     r->reserve_price_nano = reserve_price(t, &market);
     int64_t value_nano;
-    if (!valuation_amount(ins, r->reserve_price_nano, units, &value_nano))
-        return 30109;
+    if (!valuation_amount(ins, r->reserve_price_nano, units, &value_nano) ||
+        value_nano > CORE_MAX_MONEY_NANO)
+        return CORE_ERR_AMOUNT_TOO_LARGE;
     int64_t quoted_price =
         t->type == ORDER_TYPE_LIMIT
             ? t->price_nano
             : (market.last_price_nano ? market.last_price_nano : ins->reference_price_nano);
     int64_t quoted_value;
-    if (!valuation_amount(ins, quoted_price, units, &quoted_value) ||
-        quoted_value > value_limit_for(c, ins->currency))
-        return 90003;
+    if (!valuation_amount(ins, quoted_price, units, &quoted_value))
+        return CORE_ERR_AMOUNT_TOO_LARGE;
+    if (quoted_value > value_limit_for(c, ins->currency))
+        return CORE_ERR_PRICE_TOO_HIGH;
     r->commission_nano = valuation_commission(value_nano, c->config.commission_bp);
-    if (t->direction == DIRECTION_BUY) {
-        r->cash_nano = value_nano + r->commission_nano;
-        int64_t free_nano = ledger_cash_free(&c->ledger, t->account->index, ins->currency);
-        if (free_nano + credit_nano < r->cash_nano)
-            return t->account->sandbox ? 30034 : 30042;
-    } else {
-        r->units = units;
-        if (ledger_units_free(&c->ledger, t->account->index, ins->index) + credit_units < units)
-            return 30042;
-    }
-    return 0;
+    if (t->direction == DIRECTION_BUY)
+        return reserve_buy(c, t, units, value_nano, credit_nano, r);
+    return reserve_sell(c, t, &market, units, credit_units, r);
+}
+
+/* Trade records an order may need: one per fill, and it cannot fill more often than it has
+ * lots, nor more often than the exchange lets it (max_trades_per_order). */
+static uint32_t trades_needed(const core *c, int64_t lots) {
+    return lots < (int64_t)c->config.max_trades_per_order ? (uint32_t)lots
+                                                          : c->config.max_trades_per_order;
+}
+
+/* Room for one more order of the account, and for every trade it can make. */
+static core_error check_capacity(const core *c, uint32_t account_index, int64_t lots) {
+    if (c->account_orders[account_index] >= c->config.max_orders_per_account)
+        return CORE_ERR_ACCOUNT_ORDER_LIMIT;
+    if (history_peek_free_order(c) == CORE_NO_ORDER)
+        return CORE_ERR_BROKER_CAPACITY;
+    uint64_t trades = (uint64_t)c->pools.trades_in_use + c->pools.trades_reserved;
+    if (trades + trades_needed(c, lots) > c->config.max_trades)
+        return CORE_ERR_BROKER_CAPACITY;
+    return CORE_OK;
 }
 
 static uint64_t splitmix64(uint64_t x) {
@@ -317,8 +437,8 @@ static uint64_t splitmix64(uint64_t x) {
     return x ^ (x >> 31);
 }
 
-/* Ids the broker makes derive from the seed and `salt` (an order or account slot), so a replay,
- * and a run with the same seed, reproduce them exactly. */
+/* Ids the broker makes derive from the seed and `salt` (an event number or an account slot), so
+ * a replay, and a run with the same seed, reproduce them exactly. */
 static void derive_uuid(const core *c, uint64_t salt, char out[ORDER_ID_SIZE]) {
     uint64_t hi = splitmix64(c->config.id_seed ^ salt);
     uuid_format_from_bits(hi, splitmix64(hi), out);
@@ -326,21 +446,26 @@ static void derive_uuid(const core *c, uint64_t salt, char out[ORDER_ID_SIZE]) {
 
 #define ACCOUNT_ID_SALT 0xacc0000000000000ULL
 
-static void make_ids(const core *c, uint32_t slot, core_event_accepted *a, const char *key) {
-    derive_uuid(c, (uint64_t)slot << 1, a->intent_id);
+/* An order's ids come from its ACCEPTED event's number, which is never reused (its slot is). */
+static void make_ids(const core *c, uint64_t seq, core_event_accepted *a, const char *key) {
+    derive_uuid(c, seq << 1, a->intent_id);
     if (uuid_is_valid(key, strlen(key))) {
         snprintf(a->request_id, sizeof a->request_id, "%s", key);
         a->key_is_uuid = 1;
     } else {
         /* A non-UUID key is accepted by PostOrder; streams then show a UUID we generate. */
-        derive_uuid(c, (uint64_t)slot << 1 | 1, a->request_id);
+        derive_uuid(c, seq << 1 | 1, a->request_id);
     }
 }
+
+static void request_cancel(core *c, core_order *o, int64_t now_ns);
 
 static const core_order *accept_order(core *c, const order_terms *t, const reservation *r,
                                       const char *key, order_source source, uint32_t replaces_order,
                                       int64_t now_ns) {
-    core_event ev = {.type = CORE_EVENT_ORDER_ACCEPTED, .order = c->order_count, .time_ns = now_ns};
+    uint32_t slot = history_peek_free_order(c);
+    assert(slot != CORE_NO_ORDER);
+    core_event ev = {.type = CORE_EVENT_ORDER_ACCEPTED, .order = slot, .time_ns = now_ns};
     core_event_accepted *a = &ev.u.accepted;
     a->account = t->account->index;
     a->instrument = t->instrument->index;
@@ -349,49 +474,51 @@ static const core_order *accept_order(core *c, const order_terms *t, const reser
     a->tif = (uint8_t)t->tif;
     a->source = (uint8_t)source;
     a->price_nano = t->price_nano;
-    a->reserve_price_nano = r->reserve_price_nano;
     a->lots = t->lots;
-    a->reserved_cash_nano = r->cash_nano;
-    a->reserved_units = r->units;
-    a->initial_commission_nano = r->commission_nano;
     a->replaces_order = replaces_order;
+    a->trades_reserved = trades_needed(c, t->lots);
+    if (r != NULL) {
+        a->reserve_price_nano = r->reserve_price_nano;
+        a->reserved_cash_nano = r->cash_nano;
+        a->reserved_units = r->units;
+        a->initial_commission_nano = r->commission_nano;
+    } else {
+        a->awaiting_replaced = 1;
+    }
     snprintf(a->key, sizeof a->key, "%s", key);
-    make_ids(c, ev.order, a, key);
+    make_ids(c, c->next_seq, a, key);
     commit_event(c, &ev);
-    const core_order *order = &c->orders[ev.order];
-    if (c->exchange.submit != NULL)
-        c->exchange.submit(c->exchange.ctx, order, now_ns);
+    core_order *order = &c->orders[slot];
+    if (!order->awaiting_replaced)
+        history_queue_request(c, CORE_REQUEST_NEW, slot, now_ns);
     return order;
 }
 
-static bool has_room(const core *c) {
-    return c->order_count < c->config.max_orders;
+static core_result duplicate_of(const core *c, uint32_t stored, const order_terms *t) {
+    const core_order *order = &c->orders[stored];
+    if (!same_terms(order, t))
+        return fail(CORE_ERR_DUPLICATE_KEY);
+    return with_order(order, true);
 }
 
 core_result core_place_order(core *c, const core_order_request *req) {
+    retire_expired(c, req->now_ns);
     order_terms t;
-    int code = check_terms(c, req, &t);
-    if (code != 0)
-        return fail(code);
+    core_error err = check_terms(c, req, &t);
+    if (err != CORE_OK)
+        return fail(err);
     uint32_t stored = find_by_key(c, t.account->index, req->key);
     if (stored != ORDER_INDEX_EMPTY &&
-        c->orders[stored].created_ns + c->config.idempotency_retention_ns > req->now_ns) {
-        const core_order *order = &c->orders[stored];
-        if (!same_terms(order, &t))
-            return (core_result){
-                .code = 30057,
-                .message = "The order is a duplicate: this order_id was already used for an order "
-                           "with different parameters"};
-        return (core_result){.order = order, .duplicate = true};
-    }
+        c->orders[stored].created_ns + c->config.idempotency_retention_ns > req->now_ns)
+        return duplicate_of(c, stored, &t);
     reservation r;
-    code = check_funds(c, &t, 0, 0, &r);
-    if (code != 0)
-        return fail(code);
-    if (!has_room(c))
-        return (core_result){.code = 70001, .message = "Order capacity of the broker is exhausted"};
-    return (core_result){
-        .order = accept_order(c, &t, &r, req->key, req->source, CORE_NO_ORDER, req->now_ns)};
+    err = check_funds(c, &t, 0, 0, &r);
+    if (err == CORE_OK)
+        err = check_capacity(c, t.account->index, t.lots);
+    if (err != CORE_OK)
+        return fail(err);
+    return with_order(accept_order(c, &t, &r, req->key, req->source, CORE_NO_ORDER, req->now_ns),
+                      false);
 }
 
 static uint32_t lookup_order(const core *c, uint32_t account_index, const char *order_id,
@@ -406,39 +533,56 @@ static uint32_t lookup_order(const core *c, uint32_t account_index, const char *
                : ORDER_INDEX_EMPTY;
 }
 
-core_result core_find_order(core *c, const token *tok, const char *account_id, const char *order_id,
-                            bool by_request_id, int64_t now_ns) {
+static core_error find_account_order(const core *c, const token *tok, const char *account_id,
+                                     const char *order_id, bool by_request_id, bool need_trade,
+                                     uint32_t *slot) {
     const account *acc;
-    int code = core_account_for(c, tok, account_id, false, &acc);
-    if (code != 0)
-        return fail(code);
+    core_error err = core_account_for(c, tok, account_id, need_trade, &acc);
+    if (err != CORE_OK)
+        return err;
     if (order_id == NULL || order_id[0] == '\0')
-        return fail(30027);
-    uint32_t slot = lookup_order(c, acc->index, order_id, by_request_id);
-    if (slot == ORDER_INDEX_EMPTY)
-        return fail(50005);
-    return (core_result){.order = &c->orders[slot]};
+        return CORE_ERR_ORDER_ID_MISSING;
+    *slot = lookup_order(c, acc->index, order_id, by_request_id);
+    return *slot == ORDER_INDEX_EMPTY ? CORE_ERR_ORDER_NOT_FOUND : CORE_OK;
+}
+
+core_result core_find_order(const core *c, const token *tok, const char *account_id,
+                            const char *order_id, bool by_request_id) {
+    uint32_t slot;
+    core_error err = find_account_order(c, tok, account_id, order_id, by_request_id, false, &slot);
+    return err != CORE_OK ? fail(err) : with_order(&c->orders[slot], false);
+}
+
+static void finish_unsent(core *c, core_order *o, int64_t now_ns) {
+    core_event ev = {.type = CORE_EVENT_ORDER_CANCELLED, .order = o->index, .time_ns = now_ns};
+    ev.u.cancelled.lots = o->lots_requested;
+    ev.u.cancelled.cause = ORDER_CAUSE_CANCELLED_BY_CLIENT;
+    commit_event(c, &ev);
+}
+
+/* Asks the exchange to cancel, once; a replacement that never reached the exchange simply ends. */
+static void request_cancel(core *c, core_order *o, int64_t now_ns) {
+    if (o->awaiting_replaced) {
+        finish_unsent(c, o, now_ns);
+        return;
+    }
+    if (o->cancel_requested)
+        return;
+    o->cancel_requested = true;
+    history_queue_request(c, CORE_REQUEST_CANCEL, o->index, now_ns);
 }
 
 core_result core_cancel_order(core *c, const token *tok, const char *account_id,
                               const char *order_id, bool by_request_id, int64_t now_ns) {
-    const account *acc;
-    int code = core_account_for(c, tok, account_id, true, &acc);
-    if (code != 0)
-        return fail(code);
-    if (order_id == NULL || order_id[0] == '\0')
-        return fail(30027);
-    uint32_t slot = lookup_order(c, acc->index, order_id, by_request_id);
-    if (slot == ORDER_INDEX_EMPTY)
-        return fail(50005);
-    const core_order *order = &c->orders[slot];
+    uint32_t slot;
+    core_error err = find_account_order(c, tok, account_id, order_id, by_request_id, true, &slot);
+    if (err != CORE_OK)
+        return fail(err);
+    core_order *order = &c->orders[slot];
     if (order_status_is_final(order->status))
-        return (core_result){.code = 30059,
-                             .message = "Cancel order error: the order is not active",
-                             .order = order};
-    if (c->exchange.cancel != NULL)
-        c->exchange.cancel(c->exchange.ctx, order, now_ns);
-    return (core_result){.order = order};
+        return fail_with_order(CORE_ERR_ORDER_NOT_ACTIVE, order);
+    request_cancel(c, order, now_ns);
+    return with_order(order, false);
 }
 
 core_result core_replace_order(core *c, const token *tok, const char *account_id,
@@ -446,18 +590,19 @@ core_result core_replace_order(core *c, const token *tok, const char *account_id
                                bool has_price, int64_t price_nano, int32_t price_type,
                                int64_t now_ns) {
     /* Validate everything before touching the old order: a rejected replace changes nothing. */
+    retire_expired(c, now_ns);
     const account *acc;
-    int code = core_account_for(c, tok, account_id, true, &acc);
-    if (code != 0)
-        return fail(code);
+    core_error err = core_account_for(c, tok, account_id, true, &acc);
+    if (err != CORE_OK)
+        return fail(err);
     if (key == NULL || key[0] == '\0')
-        return fail(30029);
+        return fail(CORE_ERR_REPLACE_KEY_MISSING);
     if (strlen(key) > ORDER_KEY_MAX_LEN)
-        return fail(30030);
+        return fail(CORE_ERR_REPLACE_KEY_TOO_LONG);
     uint32_t slot = lookup_order(c, acc->index, order_id, false);
     if (slot == ORDER_INDEX_EMPTY)
-        return fail(50005);
-    const core_order *old = &c->orders[slot];
+        return fail(CORE_ERR_ORDER_NOT_FOUND);
+    core_order *old = &c->orders[slot];
     core_order_request req = {.token = tok,
                               .account_id = account_id,
                               .instrument_id = core_instrument_of(c, old)->uid,
@@ -472,57 +617,126 @@ core_result core_replace_order(core *c, const token *tok, const char *account_id
                               .source = ORDER_SOURCE_REPLACE,
                               .now_ns = now_ns};
     order_terms t;
-    code = check_terms(c, &req, &t);
-    if (code != 0)
-        return fail(code);
+    err = check_terms(c, &req, &t);
+    if (err != CORE_OK)
+        return fail(err);
     uint32_t stored = find_by_key(c, acc->index, key);
-    if (stored != ORDER_INDEX_EMPTY) {
-        if (!same_terms(&c->orders[stored], &t))
-            return (core_result){.code = 30057,
-                                 .message = "The order is a duplicate: this idempotency_key was "
-                                            "already used for an order with different parameters"};
-        return (core_result){.order = &c->orders[stored], .duplicate = true};
-    }
-    if (order_status_is_final(old->status))
-        return (core_result){.code = 30059,
-                             .message = "Cancel order error: the order is not active"};
+    if (stored != ORDER_INDEX_EMPTY)
+        return duplicate_of(c, stored, &t);
+    /* An order already being replaced, or a replacement not yet at the exchange, is not one a
+     * second replace may take over. */
+    if (order_status_is_final(old->status) || old->replaced_by != CORE_NO_ORDER ||
+        old->awaiting_replaced)
+        return fail(CORE_ERR_ORDER_NOT_ACTIVE);
+    /* A first look with the old order's holdings counted as free: a replace that could never
+     * be afforded is refused now. The reservation itself is made once the cancel is confirmed
+     * (replacement_settle), against the money that is free then. */
     reservation r;
-    code = check_funds(c, &t, old->reserved_cash_nano, old->reserved_units, &r);
-    if (code != 0)
-        return fail(code);
-    if (!has_room(c))
-        return (core_result){.code = 70001, .message = "Order capacity of the broker is exhausted"};
-    if (c->exchange.cancel != NULL)
-        c->exchange.cancel(c->exchange.ctx, old, now_ns);
-    return (core_result){.order = accept_order(c, &t, &r, key, ORDER_SOURCE_REPLACE, slot, now_ns)};
+    err = check_funds(c, &t, old->reserved_cash_nano, old->reserved_units, &r);
+    if (err == CORE_OK)
+        err = check_capacity(c, acc->index, t.lots);
+    if (err != CORE_OK)
+        return fail(err);
+    const core_order *order = accept_order(c, &t, NULL, key, ORDER_SOURCE_REPLACE, slot, now_ns);
+    request_cancel(c, &c->orders[slot], now_ns);
+    return with_order(order, false);
+}
+
+static void reject_order(core *c, core_order *o, core_error reason, int64_t now_ns) {
+    core_event ev = {.type = CORE_EVENT_ORDER_REJECTED, .order = o->index, .time_ns = now_ns};
+    ev.u.rejected.cause = ORDER_CAUSE_REJECTED_BY_BROKER;
+    ev.u.rejected.reason = (int32_t)reason;
+    commit_event(c, &ev);
+}
+
+/* The order a replacement waits for has ended: if the exchange cancelled it, the replacement
+ * reserves against what is free now and goes to the exchange; if it filled (or was rejected),
+ * the replacement is rejected. */
+static void replacement_settle(core *c, const core_order *old, int64_t now_ns) {
+    if (old->replaced_by == CORE_NO_ORDER)
+        return;
+    core_order *o = &c->orders[old->replaced_by];
+    if (!o->awaiting_replaced)
+        return;
+    if (old->status != ORDER_STATUS_CANCELLED) {
+        reject_order(c, o, CORE_ERR_REPLACED_ORDER_ENDED, now_ns);
+        return;
+    }
+    order_terms t = {.account = &c->refdata->accounts[o->account],
+                     .instrument = core_instrument_of(c, o),
+                     .direction = o->direction,
+                     .type = o->type,
+                     .tif = o->tif,
+                     .lots = o->lots_requested,
+                     .price_nano = o->price_nano};
+    reservation r;
+    core_error err = check_funds(c, &t, 0, 0, &r);
+    if (err != CORE_OK) {
+        reject_order(c, o, err, now_ns);
+        return;
+    }
+    core_event ev = {.type = CORE_EVENT_REPLACEMENT_ARMED, .order = o->index, .time_ns = now_ns};
+    ev.u.armed = (core_event_armed){.reserve_price_nano = r.reserve_price_nano,
+                                    .reserved_cash_nano = r.cash_nano,
+                                    .reserved_units = r.units,
+                                    .initial_commission_nano = r.commission_nano};
+    commit_event(c, &ev);
+    history_queue_request(c, CORE_REQUEST_NEW, o->index, now_ns);
+}
+
+uint64_t core_client_ref(const core_order *order) {
+    return (uint64_t)(uint32_t)order->accepted_seq << 32 | ((uint64_t)order->index + 1);
+}
+
+/* The order a report names, or NULL when the report is about an order the core no longer holds
+ * (an earlier order of a reused slot, or one that left the history). */
+static core_order *reported_order(core *c, uint64_t client_ref) {
+    uint64_t slot_plus_one = client_ref & UINT32_MAX;
+    if (slot_plus_one == 0 || slot_plus_one > c->config.max_orders)
+        return NULL;
+    core_order *o = &c->orders[slot_plus_one - 1];
+    return o->status != 0 && core_client_ref(o) == client_ref ? o : NULL;
+}
+
+static void trade_event(const core *c, const core_order *order, const core_exchange_report *report,
+                        core_event *ev) {
+    const instrument *ins = core_instrument_of(c, order);
+    ev->type = CORE_EVENT_ORDER_TRADE;
+    ev->u.trade.trade_id = report->trade_id;
+    ev->u.trade.lots = report->lots;
+    ev->u.trade.price_nano = report->price_nano;
+    int64_t units;
+    bool ok = checked_mul(report->lots, ins->lot, &units) &&
+              valuation_amount(ins, report->price_nano, units, &ev->u.trade.value_nano);
+    assert(ok); /* within the bounds checked when the order was accepted */
+    (void)ok;
+    /* Commission is charged on the order's running total, so the fills together never pay more
+     * than the order reserved for (rounding up each fill separately could). */
+    int64_t total = order->executed_value_nano + ev->u.trade.value_nano;
+    ev->u.trade.commission_nano =
+        valuation_commission(total, c->config.commission_bp) - order->executed_commission_nano;
+    ev->u.trade.aggressor = report->aggressor;
 }
 
 void core_on_exchange_report(core *c, const core_exchange_report *report) {
-    assert(report->order < c->order_count);
-    const core_order *order = &c->orders[report->order];
-    if (order_status_is_final(order->status))
+    core_order *order = reported_order(c, report->client_ref);
+    if (order == NULL || order_status_is_final(order->status))
         return; /* a late report for an order the broker already closed */
-    core_event ev = {.order = report->order, .time_ns = report->time_ns};
+    if (report->kind == REPORT_TRADE &&
+        (report->lots <= 0 || report->lots > order->lots_requested - order->lots_executed ||
+         order->trades_reserved == 0))
+        return; /* more than the order asked for: not a report the exchange may send */
+    core_event ev = {.order = order->index, .time_ns = report->time_ns};
     switch (report->kind) {
     case REPORT_ACK:
+        if (order->exchange_order_id != 0)
+            return;
         ev.type = CORE_EVENT_ORDER_ACKED;
         ev.u.acked.exchange_order_id = report->exchange_order_id;
         break;
-    case REPORT_TRADE: {
-        const instrument *ins = core_instrument_of(c, order);
-        ev.type = CORE_EVENT_ORDER_TRADE;
-        ev.u.trade.trade_id = report->trade_id;
-        ev.u.trade.lots = report->lots;
-        ev.u.trade.price_nano = report->price_nano;
-        bool ok = valuation_amount(ins, report->price_nano, report->lots * ins->lot,
-                                   &ev.u.trade.value_nano);
-        assert(ok); /* within the reservation, which was checked for overflow */
-        (void)ok;
-        ev.u.trade.commission_nano =
-            valuation_commission(ev.u.trade.value_nano, c->config.commission_bp);
-        ev.u.trade.aggressor = report->aggressor;
+    case REPORT_TRADE:
+        trade_event(c, order, report, &ev);
         break;
-    }
     case REPORT_CANCELLED:
         ev.type = CORE_EVENT_ORDER_CANCELLED;
         ev.u.cancelled.lots = report->lots;
@@ -531,18 +745,33 @@ void core_on_exchange_report(core *c, const core_exchange_report *report) {
     case REPORT_REJECTED:
         ev.type = CORE_EVENT_ORDER_REJECTED;
         ev.u.rejected.cause = (uint8_t)report->cause;
-        ev.u.rejected.code = report->reject_code;
+        ev.u.rejected.reason = (int32_t)report->reject_reason;
         break;
     }
     commit_event(c, &ev);
+    if (order_status_is_final(order->status))
+        replacement_settle(c, order, report->time_ns);
 }
 
-int core_open_sandbox_account(core *c, const token *tok, const char *name, int64_t now_ns,
-                              char id_out[ORDER_ID_SIZE]) {
+void core_resume(core *c, int64_t now_ns) {
+    for (uint32_t s = 0; s < c->pools.order_high; s++) {
+        core_order *o = &c->orders[s];
+        if (o->status == 0 || !o->awaiting_replaced)
+            continue;
+        core_order *old = &c->orders[o->replaces_order];
+        if (order_status_is_final(old->status))
+            replacement_settle(c, old, now_ns);
+        else
+            request_cancel(c, old, now_ns);
+    }
+}
+
+core_error core_open_sandbox_account(core *c, const token *tok, const char *name, int64_t now_ns,
+                                     char id_out[ORDER_ID_SIZE]) {
     core_accounts_state *a = &c->accounts;
     uint32_t slot = a->configured_count + a->opened_count;
     if (slot >= a->capacity)
-        return 35001;
+        return CORE_ERR_SANDBOX_ACCOUNT_LIMIT;
     core_event ev = {.type = CORE_EVENT_ACCOUNT_OPENED, .order = CORE_NO_ORDER, .time_ns = now_ns};
     core_event_account_opened *o = &ev.u.account_opened;
     o->account = slot;
@@ -559,32 +788,33 @@ int core_open_sandbox_account(core *c, const token *tok, const char *name, int64
     memcpy(o->name, name != NULL ? name : "", len);
     commit_event(c, &ev);
     memcpy(id_out, o->id, ORDER_ID_SIZE);
-    return 0;
+    return CORE_OK;
 }
 
 /* A sandbox account the token may trade on; for a broker account the sandbox answers as the
  * transport does for every sandbox method (50004: it knows no such account). */
-static int sandbox_account_for(const core *c, const token *tok, const char *account_id,
-                               const account **out) {
-    int code = core_account_for(c, tok, account_id, true, out);
-    return code != 0 ? code : (*out)->sandbox ? 0 : 50004;
+static core_error sandbox_account_for(const core *c, const token *tok, const char *account_id,
+                                      const account **out) {
+    core_error err = core_account_for(c, tok, account_id, true, out);
+    return err != CORE_OK ? err : (*out)->sandbox ? CORE_OK : CORE_ERR_ACCOUNT_NOT_FOUND;
 }
 
-int core_close_sandbox_account(core *c, const token *tok, const char *account_id, int64_t now_ns) {
+core_error core_close_sandbox_account(core *c, const token *tok, const char *account_id,
+                                      int64_t now_ns) {
     const account *acc;
-    int code = sandbox_account_for(c, tok, account_id, &acc);
-    if (code != 0)
-        return code;
+    core_error err = sandbox_account_for(c, tok, account_id, &acc);
+    if (err != CORE_OK)
+        return err;
     core_event ev = {.type = CORE_EVENT_ACCOUNT_CLOSED, .order = CORE_NO_ORDER, .time_ns = now_ns};
     ev.u.account_closed.account = acc->index;
     commit_event(c, &ev);
-    for (uint32_t i = 0; i < c->order_count; i++) {
-        const core_order *o = &c->orders[i];
-        if (o->account == acc->index && !order_status_is_final(o->status) &&
-            c->exchange.cancel != NULL)
-            c->exchange.cancel(c->exchange.ctx, o, now_ns);
+    for (uint32_t s = c->account_first[acc->index]; s != CORE_NO_ORDER;) {
+        core_order *o = &c->orders[s];
+        s = o->account_next; /* request_cancel may end the order, never unlink it */
+        if (!order_status_is_final(o->status))
+            request_cancel(c, o, now_ns);
     }
-    return 0;
+    return CORE_OK;
 }
 
 void core_record_market_maker(core *c, uint32_t instrument_index, int64_t reference_nano,
@@ -597,106 +827,25 @@ void core_record_market_maker(core *c, uint32_t instrument_index, int64_t refere
     commit_event(c, &ev);
 }
 
-int core_pay_in(core *c, const token *tok, const char *account_id, const char *currency,
-                int64_t amount_nano, int64_t now_ns, int64_t *balance_nano) {
+core_error core_pay_in(core *c, const token *tok, const char *account_id, const char *currency,
+                       int64_t amount_nano, int64_t now_ns, int64_t *balance_nano) {
     const account *acc;
-    int code = sandbox_account_for(c, tok, account_id, &acc);
-    if (code != 0)
-        return code;
+    core_error err = sandbox_account_for(c, tok, account_id, &acc);
+    if (err != CORE_OK)
+        return err;
     if (amount_nano <= 0 || currency == NULL || currency[0] == '\0' || strlen(currency) >= 8)
-        return 30246;
+        return CORE_ERR_PAY_IN_AMOUNT_INVALID;
     if (!ledger_cash_has_room(&c->ledger, acc->index, currency))
-        return 30258;
+        return CORE_ERR_CURRENCY_LIMIT;
+    const ledger_cash *cash = ledger_cash_find(&c->ledger, acc->index, currency);
+    int64_t balance = cash != NULL ? cash->balance_nano : 0, after;
+    if (!checked_add(balance, amount_nano, &after) || after > CORE_MAX_MONEY_NANO)
+        return CORE_ERR_PAY_IN_TOO_LARGE;
     core_event ev = {.type = CORE_EVENT_CASH_ADJUSTED, .order = CORE_NO_ORDER, .time_ns = now_ns};
     ev.u.cash.account = acc->index;
     snprintf(ev.u.cash.currency, sizeof ev.u.cash.currency, "%s", currency);
     ev.u.cash.amount_nano = amount_nano;
     commit_event(c, &ev);
     *balance_nano = ledger_cash_find(&c->ledger, acc->index, currency)->balance_nano;
-    return 0;
-}
-
-int core_max_lots_for(core *c, const token *tok, const char *account_id, const char *instrument_id,
-                      bool has_price, int64_t price_nano, core_max_lots *out) {
-    const account *acc;
-    int code = core_account_for(c, tok, account_id, false, &acc);
-    if (code != 0)
-        return code;
-    if (instrument_id == NULL || instrument_id[0] == '\0')
-        return 30237;
-    const instrument *ins = refdata_find_instrument_id(c->refdata, instrument_id);
-    if (ins == NULL)
-        return 50002;
-    core_market market;
-    core_market_view(c, ins->index, &market);
-    int64_t limit_price =
-        has_price && price_nano > 0
-            ? price_nano
-            : (market.best_ask_nano
-                   ? market.best_ask_nano
-                   : (market.last_price_nano ? market.last_price_nano : ins->reference_price_nano));
-    int64_t market_price = market.limit_up_nano > 0 ? market.limit_up_nano : limit_price;
-    memset(out, 0, sizeof *out);
-    out->currency = ins->currency;
-    out->buy_money_nano = ledger_cash_free(&c->ledger, acc->index, ins->currency);
-    int64_t lot_value;
-    for (int pass = 0; pass < 2; pass++) {
-        int64_t price = pass == 0 ? limit_price : market_price;
-        if (!valuation_amount(ins, price, ins->lot, &lot_value) || lot_value <= 0)
-            continue;
-        int64_t per_lot = lot_value + valuation_commission(lot_value, c->config.commission_bp);
-        int64_t lots = out->buy_money_nano > 0 ? out->buy_money_nano / per_lot : 0;
-        /* Commission rounds per order, not per lot: step down until the whole order fits. */
-        while (lots > 0) {
-            int64_t value;
-            if (valuation_amount(ins, price, lots * ins->lot, &value) &&
-                value + valuation_commission(value, c->config.commission_bp) <= out->buy_money_nano)
-                break;
-            lots--;
-        }
-        if (pass == 0)
-            out->buy_max_lots = lots;
-        else
-            out->buy_max_market_lots = lots;
-    }
-    int64_t free_units = ledger_units_free(&c->ledger, acc->index, ins->index);
-    out->sell_max_lots = free_units > 0 ? free_units / ins->lot : 0;
-    return 0;
-}
-
-int core_order_price_for(core *c, const token *tok, const char *account_id,
-                         const char *instrument_id, int32_t direction, int64_t quantity,
-                         bool has_price, int64_t price_nano, core_order_price *out) {
-    const account *acc;
-    int code = core_account_for(c, tok, account_id, false, &acc);
-    if (code != 0)
-        return code;
-    if (instrument_id == NULL || instrument_id[0] == '\0')
-        return 30237;
-    const instrument *ins = refdata_find_instrument_id(c->refdata, instrument_id);
-    if (ins == NULL)
-        return 50002;
-    if (quantity <= 0)
-        return quantity == 0 ? 30015 : 30080;
-    if (direction != DIRECTION_BUY && direction != DIRECTION_SELL)
-        return direction == 0 ? 30019 : 30020;
-    core_market market;
-    core_market_view(c, ins->index, &market);
-    int64_t price =
-        has_price && price_nano > 0
-            ? price_nano
-            : (market.last_price_nano ? market.last_price_nano : ins->reference_price_nano);
-    if (price % ins->min_price_increment_nano != 0)
-        return 30078;
-    int64_t units, value;
-    if (__builtin_mul_overflow(quantity, (int64_t)ins->lot, &units) ||
-        !valuation_amount(ins, price, units, &value))
-        return 30109;
-    out->instrument = ins;
-    out->lots = quantity;
-    out->initial_nano = value;
-    out->commission_nano = valuation_commission(value, c->config.commission_bp);
-    out->total_nano =
-        direction == DIRECTION_BUY ? value + out->commission_nano : value - out->commission_nano;
-    return 0;
+    return CORE_OK;
 }

@@ -4,18 +4,22 @@
  * on each command; nothing here reads a clock, locks, or does I/O. Every state change goes
  * through core_apply(): the live path builds an event, hands it to the event sink (the journal)
  * and applies it; replay applies the recorded events the same way. The exchange is reached only
- * through the core_exchange callbacks (new / cancel out) and core_on_exchange_report() (reports
- * in), like a real exchange link. Each order change is announced to the listener (reply waiters
- * and streams) after it is applied.
+ * through a queue of requests (new / cancel, core_next_request) that the exchange link sends
+ * after the core's command returned, and core_on_exchange_report() (reports in), like a real
+ * exchange link. Each order change is announced to the listener (reply waiters and streams)
+ * after it is applied. Every record has a lifecycle: a finished order, its trades and its key
+ * leave after the retention (CORE_EVENT_HISTORY_RETIRED) and their slots are reused.
  *
  * Ownership: the core owns its pools (allocated in core_init, freed in core_deinit) and refers to
- * the caller's refdata, which must outlive it. Pointers to orders stay valid until core_deinit. */
+ * the caller's refdata, which must outlive it. Callers outside the core thread never hold
+ * pointers into the pools: results are copies (core_result, core_list_orders). */
 #ifndef TINVESTD_CORE_CORE_H
 #define TINVESTD_CORE_CORE_H
 
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "core/errors.h"
 #include "core/events.h"
 #include "core/ledger.h"
 #include "core/order_index.h"
@@ -24,6 +28,15 @@
 
 #define CORE_NO_ORDER UINT32_MAX
 #define CORE_MAX_VALUE_LIMITS 8
+/* The largest cash balance, and the largest order value, the broker accepts (10^9 units of a
+ * currency): far beyond any real account, and small enough that the sums the broker and its
+ * readers make over a few of them (portfolio totals, balance + proceeds) fit in int64 nano. */
+#define CORE_MAX_MONEY_NANO 1000000000000000000LL
+/* Finished orders that leave the history in one CORE_EVENT_HISTORY_RETIRED. */
+#define CORE_RETIRE_BATCH_MAX 1024
+/* GetOrders lists at most this many orders (the newest first): the reply stays under the 4 MiB
+ * message size gRPC clients accept by default. */
+#define CORE_LIST_ORDERS_MAX 10000
 
 typedef struct core_trade {
     uint64_t trade_id;
@@ -31,7 +44,7 @@ typedef struct core_trade {
     int64_t price_nano;
     int64_t time_ns;
     uint32_t next;  /* next trade of the same order, or CORE_NO_ORDER */
-    uint32_t order; /* the order it belongs to */
+    uint32_t order; /* the order it belongs to; CORE_NO_ORDER while the record is free */
     bool aggressor; /* the order was the incoming side */
 } core_trade;
 
@@ -66,20 +79,33 @@ typedef struct core_order {
     order_type type;
     order_tif tif;
     order_source source;
-    order_status status;
+    order_status status; /* 0 while the slot is free */
     order_cause cause;
-    int32_t reject_code;
+    core_error reject_reason;
     bool key_is_uuid;
+    /* A replacement placed by ReplaceOrder that waits for the old order's cancel: it holds no
+     * reservation and has not been sent to the exchange yet. */
+    bool awaiting_replaced;
+    /* Live-path bookkeeping, not part of the recorded state: a cancel is on its way to the
+     * exchange (a second request is not sent). */
+    bool cancel_requested;
     int64_t price_nano;
     int64_t reserve_price_nano;
     int64_t lots_requested, lots_executed, lots_cancelled;
     int64_t executed_value_nano;
+    /* Sum of price x lots over the fills: the average price is this over lots_executed, a value
+     * the order carries itself (no walk over its trades). */
+    __int128 executed_price_lots_nano;
     int64_t initial_commission_nano, executed_commission_nano;
     int64_t reserved_cash_nano, reserved_units;
+    uint32_t trades_reserved; /* trade records still held for fills to come */
     uint64_t exchange_order_id;
+    uint64_t accepted_seq; /* the ACCEPTED event's number: unique for ever, unlike the slot */
     int64_t created_ns, acked_ns, completion_ns;
     uint32_t first_trade, last_trade, trade_count;
-    uint32_t replaces_order;
+    uint32_t replaces_order; /* the order this one replaces, or CORE_NO_ORDER */
+    uint32_t replaced_by;    /* the replacement waiting for this order to end, or CORE_NO_ORDER */
+    uint32_t account_prev, account_next; /* the account's orders, oldest first */
     char key[ORDER_KEY_SIZE];
     char request_id[ORDER_ID_SIZE];
     char intent_id[ORDER_ID_SIZE];
@@ -94,9 +120,15 @@ typedef struct core_value_limit {
 typedef struct core_config {
     refdata *refdata; /* the core publishes the accounts opened at run time into it */
     int32_t commission_bp;
-    uint32_t max_orders;
-    uint32_t max_trades;
+    uint32_t max_orders; /* order records: active orders plus the retained history */
+    uint32_t max_trades; /* trade records, likewise */
+    /* A finished order, its trades and its key stay this long after it ended, then its records
+     * are reused. Its key is a duplicate for as long as it stays. */
+    int64_t order_retention_ns;
+    /* A key older than this (from its order's creation) may name a new order. */
     int64_t idempotency_retention_ns;
+    uint32_t max_orders_per_account; /* active plus retained */
+    uint32_t max_trades_per_order;   /* the exchange cancels the rest of an order after this */
     uint32_t value_limit_count;
     core_value_limit value_limits[CORE_MAX_VALUE_LIMITS];
     /* Seeds the broker's generated ids, so that a replay produces the same ids. */
@@ -113,10 +145,12 @@ typedef struct core_market {
     int64_t best_bid_nano, best_ask_nano; /* 0 when that side is empty */
 } core_market;
 
+/* The exchange link as the core sees it: only a read of the market. Orders and cancels for the
+ * exchange are queued (core_next_request) and sent by the link after the core's command has
+ * returned, and the exchange's reports come back through core_on_exchange_report() then: the
+ * core is never re-entered while it is in the middle of a command. */
 typedef struct core_exchange {
     void *ctx;
-    void (*submit)(void *ctx, const core_order *order, int64_t now_ns);
-    void (*cancel)(void *ctx, const core_order *order, int64_t now_ns);
     void (*market)(void *ctx, uint32_t instrument_index, core_market *out);
 } core_exchange;
 
@@ -138,16 +172,25 @@ typedef enum { REPORT_ACK, REPORT_TRADE, REPORT_CANCELLED, REPORT_REJECTED } cor
 /* An execution report from the exchange, in the core's terms. */
 typedef struct core_exchange_report {
     core_report_kind kind;
-    uint32_t order;             /* order slot (the client_ref the core gave the exchange) */
+    uint64_t client_ref;        /* the reference the core gave the exchange (core_client_ref) */
     uint64_t exchange_order_id; /* ACK */
     uint64_t trade_id;          /* TRADE */
     int64_t lots;               /* TRADE: executed; CANCELLED: cancelled */
     int64_t price_nano;         /* TRADE */
     order_cause cause;          /* CANCELLED / REJECTED */
-    int32_t reject_code;        /* REJECTED: T-Invest code of the reason */
+    core_error reject_reason;   /* REJECTED */
     int64_t time_ns;
     bool aggressor; /* TRADE: the order was the incoming side */
 } core_exchange_report;
+
+/* A request for the exchange, queued by the core. */
+typedef enum { CORE_REQUEST_NEW = 1, CORE_REQUEST_CANCEL = 2 } core_request_kind;
+
+typedef struct core_request {
+    core_request_kind kind;
+    uint32_t order;
+    int64_t time_ns;
+} core_request;
 
 typedef struct core_order_request {
     const token *token;
@@ -163,23 +206,40 @@ typedef struct core_order_request {
     int64_t now_ns;
 } core_order_request;
 
+/* The outcome of a command: plain values, copied when the command ran, so that whoever answers
+ * the client later reads nothing of the live state. */
 typedef struct core_result {
-    int code;                /* 0 or the T-Invest error code */
-    const char *message;     /* NULL, or a more specific text for the error */
-    const core_order *order; /* the placed (or, for a duplicate key, the stored) order */
-    bool duplicate;          /* the key was stored already with the same terms */
+    core_error error;
+    core_order order; /* the placed / found / stored order (index CORE_NO_ORDER when none) */
+    bool duplicate;   /* the key was stored already with the same terms */
 } core_result;
+
+/* The core's pools and their bookkeeping: slots are reused after retirement. */
+typedef struct core_pools {
+    uint32_t order_high, trade_high; /* slots below these have been used at least once */
+    uint32_t free_order_count, free_trade_count;
+    uint32_t orders_in_use, trades_in_use;
+    uint64_t trades_reserved;               /* held by active orders for their future fills */
+    uint32_t finished_head, finished_count; /* FIFO of finished orders, oldest first */
+    uint32_t request_head, request_count;   /* queued requests for the exchange */
+} core_pools;
 
 typedef struct core {
     core_config config;
     refdata *refdata;
     ledger ledger;
-    core_order *orders;
-    uint32_t order_count;
-    core_trade *trades;
-    uint32_t trade_count;
-    order_index by_key;      /* account index + client key */
-    order_index by_order_id; /* intent id and exchange number, as text */
+    core_order *orders; /* max_orders slots */
+    core_trade *trades; /* max_trades slots */
+    core_pools pools;
+    uint32_t *free_orders;    /* stack of free order slots */
+    uint32_t *free_order_pos; /* per slot: its place in free_orders, or CORE_NO_ORDER */
+    uint32_t *free_trades;    /* stack of free trade records */
+    uint32_t *finished;       /* ring of max_orders slots: finished orders by completion */
+    core_request *requests;   /* ring of 2 x max_orders: a NEW and a CANCEL per order at most */
+    uint32_t *account_orders; /* per account slot: orders held (active and retained) */
+    uint32_t *account_first, *account_last; /* per account slot: its list of orders */
+    order_index by_key;                     /* account index + client key */
+    order_index by_order_id;                /* intent id and exchange number, as text */
     core_venue_state venue;
     core_accounts_state accounts;
     uint64_t next_seq;
@@ -195,37 +255,55 @@ void core_deinit(core *c);
 void core_reset(core *c);
 
 /* Places an order (PostOrder, PostOrderAsync, sandbox variants): every pre-trade check, then
- * idempotency, then acceptance and hand-off to the exchange. */
+ * idempotency, then acceptance; the order is queued for the exchange. */
 core_result core_place_order(core *c, const core_order_request *req);
 
 /* Finds an order of an account by exchange number / internal id or by the client's key. */
-core_result core_find_order(core *c, const token *tok, const char *account_id, const char *order_id,
-                            bool by_request_id, int64_t now_ns);
+core_result core_find_order(const core *c, const token *tok, const char *account_id,
+                            const char *order_id, bool by_request_id);
 /* Requests cancellation at the exchange; the order ends when the exchange confirms. */
 core_result core_cancel_order(core *c, const token *tok, const char *account_id,
                               const char *order_id, bool by_request_id, int64_t now_ns);
-/* ReplaceOrder: cancels `order_id` and places a new order with `key`, same instrument and side. */
+/* ReplaceOrder: a new order with `key`, same instrument and side, that replaces `order_id`. The
+ * old order is cancelled first; the new one reserves and goes to the exchange only once that
+ * cancel is confirmed (so the two never hold or spend the same money), and is rejected if the
+ * old order filled meanwhile. */
 core_result core_replace_order(core *c, const token *tok, const char *account_id,
                                const char *order_id, const char *key, int64_t quantity,
                                bool has_price, int64_t price_nano, int32_t price_type,
                                int64_t now_ns);
 
+/* The reference the exchange knows an order by: slot + 1 in the low 32 bits (0 is the market
+ * maker's), and the order's acceptance number above, so that a report about an earlier order
+ * of a reused slot is recognised as stale. */
+uint64_t core_client_ref(const core_order *order);
+/* Takes the next queued request for the exchange; false when there is none. */
+bool core_next_request(core *c, core_request *out);
+/* A report from the exchange; reports about orders the core no longer holds are ignored. */
 void core_on_exchange_report(core *c, const core_exchange_report *report);
-/* OpenSandboxAccount: a new sandbox account the token has full access to; its id into `id_out`.
- * 35001 when no slot is left. */
-int core_open_sandbox_account(core *c, const token *tok, const char *name, int64_t now_ns,
-                              char id_out[ORDER_ID_SIZE]);
+/* After recovery: asks the exchange again for what the journal shows was asked and the crash
+ * lost (the cancel a replacement waits for), and settles replacements whose old order ended. */
+void core_resume(core *c, int64_t now_ns);
+
+/* OpenSandboxAccount: a new sandbox account the token has full access to; its id into `id_out`. */
+core_error core_open_sandbox_account(core *c, const token *tok, const char *name, int64_t now_ns,
+                                     char id_out[ORDER_ID_SIZE]);
 /* CloseSandboxAccount: the account disappears for every client (50004 from then on) and its
  * active orders are cancelled. */
-int core_close_sandbox_account(core *c, const token *tok, const char *account_id, int64_t now_ns);
+core_error core_close_sandbox_account(core *c, const token *tok, const char *account_id,
+                                      int64_t now_ns);
 /* After a snapshot load: publishes the restored accounts into the refdata. */
 void core_publish_accounts(core *c);
 /* Records a move of the exchange's market maker (see CORE_EVENT_MARKET_MAKER_MOVED). */
 void core_record_market_maker(core *c, uint32_t instrument_index, int64_t reference_nano,
                               const uint64_t random_state[4], int64_t now_ns);
 
-/* The single mutation path; live and replay alike. */
+/* The single mutation path; live and replay alike. Checks the touched account's ledger
+ * invariants after the event. */
 void core_apply(core *c, const core_event *event);
+/* Whether a recorded event can be applied to the current state (replay's validation: a journal
+ * written with another configuration, or damaged, is refused rather than misapplied). */
+bool core_event_applicable(const core *c, const core_event *event);
 
 /* Read side, for GetMaxLots / GetOrderPrice / positions; the same arithmetic the checks use. */
 typedef struct core_max_lots {
@@ -233,32 +311,56 @@ typedef struct core_max_lots {
     int64_t buy_money_nano;
     int64_t buy_max_lots, buy_max_market_lots, sell_max_lots;
 } core_max_lots;
-int core_max_lots_for(core *c, const token *tok, const char *account_id, const char *instrument_id,
-                      bool has_price, int64_t price_nano, core_max_lots *out);
+core_error core_max_lots_for(const core *c, const token *tok, const char *account_id,
+                             const char *instrument_id, bool has_price, int64_t price_nano,
+                             core_max_lots *out);
 
 typedef struct core_order_price {
     const instrument *instrument;
     int64_t total_nano, initial_nano, commission_nano;
     int64_t lots;
 } core_order_price;
-int core_order_price_for(core *c, const token *tok, const char *account_id,
-                         const char *instrument_id, int32_t direction, int64_t quantity,
-                         bool has_price, int64_t price_nano, core_order_price *out);
+core_error core_order_price_for(const core *c, const token *tok, const char *account_id,
+                                const char *instrument_id, int32_t direction, int64_t quantity,
+                                bool has_price, int64_t price_nano, core_order_price *out);
 
-/* SandboxPayIn: credits a sandbox account. Returns 0 (with the new balance) or a T-Invest code. */
-int core_pay_in(core *c, const token *tok, const char *account_id, const char *currency,
-                int64_t amount_nano, int64_t now_ns, int64_t *balance_nano);
+/* SandboxPayIn: credits a sandbox account, with the new balance. */
+core_error core_pay_in(core *c, const token *tok, const char *account_id, const char *currency,
+                       int64_t amount_nano, int64_t now_ns, int64_t *balance_nano);
 
-/* Resolves an account for reading: 0, 30021, 50004 or 40002. */
-int core_account_for(const core *c, const token *tok, const char *account_id, bool need_trade,
-                     const account **out);
+/* Resolves an account for reading or trading. */
+core_error core_account_for(const core *c, const token *tok, const char *account_id,
+                            bool need_trade, const account **out);
 
-const core_trade *core_trade_at(const core *c, uint32_t index);
+/* Orders of an account that `keep` accepts, newest first, copied into `out` (at most `max`, and
+ * never more than CORE_LIST_ORDERS_MAX); returns the count. */
+typedef bool (*core_order_filter)(const core_order *order, const void *ctx);
+uint32_t core_list_orders(const core *c, uint32_t account_index, core_order_filter keep,
+                          const void *ctx, core_order *out, uint32_t max);
+/* The trades of an order, oldest first, copied into `out` (at most `max`); returns the count. */
+uint32_t core_order_trades(const core *c, const core_order *order, core_trade *out, uint32_t max);
+/* Average price per unit of what has been executed (0 before the first fill). */
+int64_t core_order_average_price_nano(const core_order *order);
+
+/* An account's cash in every currency it holds, copied into `out`; returns the count. */
+uint32_t core_account_cash(const core *c, uint32_t account_index,
+                           ledger_cash out[REFDATA_MAX_CURRENCIES]);
+/* An account's position in one instrument (a copy). */
+ledger_position core_account_position(const core *c, uint32_t account_index,
+                                      uint32_t instrument_index);
+
 /* The exchange's view of an instrument (limits, last price, best quotes), as the checks see it. */
 void core_market_view(const core *c, uint32_t instrument_index, core_market *out);
 const instrument *core_instrument_of(const core *c, const core_order *order);
 
+/* Asserts every invariant of the ledger and the pools (cash, reservations, positions, indexes,
+ * lists); O(state), for tests and the simulator. */
+void core_check_invariants(const core *c);
+
 /* Fingerprint of orders and balances: equal states hash equal. */
 uint64_t core_state_hash(const core *c);
+
+/* Pools and derived structures after a snapshot load (core/history.c). */
+void core_history_rebuild(core *c);
 
 #endif

@@ -9,6 +9,7 @@
 
 #include <stdint.h>
 
+#include "core/errors.h"
 #include "core/types.h"
 
 typedef enum {
@@ -21,7 +22,11 @@ typedef enum {
     CORE_EVENT_MARKET_MAKER_MOVED = 7,
     CORE_EVENT_ACCOUNT_OPENED = 8,
     CORE_EVENT_ACCOUNT_CLOSED = 9,
+    CORE_EVENT_REPLACEMENT_ARMED = 10,
+    CORE_EVENT_HISTORY_RETIRED = 11,
 } core_event_type;
+
+#define CORE_EVENT_TYPE_MAX CORE_EVENT_HISTORY_RETIRED
 
 #define ACCOUNT_NAME_SIZE 64
 
@@ -29,6 +34,9 @@ typedef struct core_event_accepted {
     uint32_t account, instrument;
     uint8_t direction, type, tif, source;
     uint8_t key_is_uuid;
+    /* ReplaceOrder: the new order holds nothing until the exchange confirms the old one's cancel
+     * (CORE_EVENT_REPLACEMENT_ARMED then reserves; a reject ends it). */
+    uint8_t awaiting_replaced;
     int64_t price_nano;         /* limit price, 0 for market orders */
     int64_t reserve_price_nano; /* price per unit the cash reservation was computed at */
     int64_t lots;
@@ -39,7 +47,22 @@ typedef struct core_event_accepted {
     char request_id[ORDER_ID_SIZE]; /* order_request_id shown on streams */
     char intent_id[ORDER_ID_SIZE];  /* trade_intent_id: the broker's own id */
     uint32_t replaces_order;        /* ReplaceOrder: the order it replaces, or UINT32_MAX */
+    uint32_t trades_reserved;       /* trade records held for the fills this order can make */
 } core_event_accepted;
+
+/* A replacement's reservation, made once the order it replaces is cancelled. */
+typedef struct core_event_armed {
+    int64_t reserve_price_nano;
+    int64_t reserved_cash_nano;
+    int64_t reserved_units;
+    int64_t initial_commission_nano;
+} core_event_armed;
+
+/* The `count` oldest finished orders (completed at or before `time_ns` − retention) leave the
+ * history: their trades, keys and slots are freed. `order` is CORE_NO_ORDER. */
+typedef struct core_event_retired {
+    uint32_t count;
+} core_event_retired;
 
 typedef struct core_event_acked {
     uint64_t exchange_order_id;
@@ -60,8 +83,8 @@ typedef struct core_event_cancelled {
 } core_event_cancelled;
 
 typedef struct core_event_rejected {
-    uint8_t cause; /* order_cause */
-    int32_t code;  /* T-Invest error code describing the reason */
+    uint8_t cause;  /* order_cause */
+    int32_t reason; /* core_error describing why */
 } core_event_rejected;
 
 typedef struct core_event_cash {
@@ -108,6 +131,8 @@ typedef struct core_event {
         core_event_market_maker market_maker;
         core_event_account_opened account_opened;
         core_event_account_closed account_closed;
+        core_event_armed armed;
+        core_event_retired retired;
     } u;
 } core_event;
 

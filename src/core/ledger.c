@@ -80,7 +80,9 @@ int64_t ledger_units_free(const ledger *lg, uint32_t account_index, uint32_t ins
 void ledger_position_buy(ledger_position *pos, int64_t units, int64_t cost_nano) {
     assert(units > 0);
     __int128 held_cost = (__int128)pos->average_price_nano * pos->balance_units + cost_nano;
-    pos->balance_units += units;
+    bool fits = !__builtin_add_overflow(pos->balance_units, units, &pos->balance_units);
+    assert(fits); /* the buy was checked for room in the position when it was accepted */
+    (void)fits;
     pos->average_price_nano = (int64_t)(held_cost / pos->balance_units);
 }
 

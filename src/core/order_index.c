@@ -1,5 +1,6 @@
 #include "core/order_index.h"
 
+#include <assert.h>
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
@@ -38,6 +39,7 @@ int order_index_init(order_index *ix, size_t max_items, order_index_match_fn mat
         return -ENOMEM;
     memset(ix->entries, 0xFF, capacity * sizeof *ix->entries);
     ix->mask = capacity - 1;
+    assert(ix->mask <= UINT32_MAX); /* the home slot is recomputed from the 32-bit tag */
     ix->used = 0;
     ix->max_used = max_items;
     ix->match = match;
@@ -67,7 +69,7 @@ void order_index_prefetch(const order_index *ix, uint64_t hash) {
 bool order_index_insert_new(order_index *ix, uint64_t hash, uint32_t value) {
     if (ix->used >= ix->max_used)
         return false;
-    uint32_t tag = (uint32_t)(hash >> 32);
+    uint32_t tag = (uint32_t)hash;
     for (size_t i = hash & ix->mask;; i = (i + 1) & ix->mask) {
         order_index_entry *e = &ix->entries[i];
         if (e->value == ORDER_INDEX_EMPTY) {
@@ -80,7 +82,7 @@ bool order_index_insert_new(order_index *ix, uint64_t hash, uint32_t value) {
 
 uint32_t order_index_find(const order_index *ix, const void *key, size_t key_len) {
     uint64_t h = hash_bytes(key, key_len);
-    uint32_t tag = (uint32_t)(h >> 32);
+    uint32_t tag = (uint32_t)h;
     for (size_t i = h & ix->mask;; i = (i + 1) & ix->mask) {
         const order_index_entry *e = &ix->entries[i];
         if (e->value == ORDER_INDEX_EMPTY)
@@ -94,7 +96,7 @@ bool order_index_insert(order_index *ix, const void *key, size_t key_len, uint32
     if (ix->used >= ix->max_used)
         return false;
     uint64_t h = hash_bytes(key, key_len);
-    uint32_t tag = (uint32_t)(h >> 32);
+    uint32_t tag = (uint32_t)h;
     for (size_t i = h & ix->mask;; i = (i + 1) & ix->mask) {
         order_index_entry *e = &ix->entries[i];
         if (e->value == ORDER_INDEX_EMPTY) {
@@ -107,4 +109,35 @@ bool order_index_insert(order_index *ix, const void *key, size_t key_len, uint32
             return true;
         }
     }
+}
+
+/* Backward-shift deletion: the entries after the erased one move back over the gap when their
+ * home slot allows it, so lookups never need tombstones and the table never silts up however
+ * many orders come and go. An entry's home is its tag's low bits (see order_index_insert). */
+bool order_index_erase(order_index *ix, const void *key, size_t key_len, uint32_t value) {
+    uint64_t h = hash_bytes(key, key_len);
+    uint32_t tag = (uint32_t)h;
+    size_t i = h & ix->mask;
+    for (;; i = (i + 1) & ix->mask) {
+        order_index_entry *e = &ix->entries[i];
+        if (e->value == ORDER_INDEX_EMPTY)
+            return false;
+        if (e->value == value && e->tag == tag)
+            break;
+    }
+    for (size_t j = (i + 1) & ix->mask;; j = (j + 1) & ix->mask) {
+        order_index_entry *next = &ix->entries[j];
+        if (next->value == ORDER_INDEX_EMPTY)
+            break;
+        size_t home = next->tag & ix->mask;
+        /* `next` may move into the gap at i unless its home lies cyclically in (i, j]. */
+        bool home_after_gap = i <= j ? (home > i && home <= j) : (home > i || home <= j);
+        if (home_after_gap)
+            continue;
+        ix->entries[i] = *next;
+        i = j;
+    }
+    ix->entries[i] = (order_index_entry){.value = ORDER_INDEX_EMPTY, .tag = UINT32_MAX};
+    ix->used--;
+    return true;
 }

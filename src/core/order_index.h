@@ -4,8 +4,8 @@
  * and by the exchange order number. The keys already live in the orders themselves, so an entry
  * holds only the slot and 32 bits of the key's hash (8 bytes, not a copy of the key): a probe
  * compares hashes and asks the owner to confirm a candidate. Capacity is fixed at init (a power
- * of two at most 70% full) and nothing is ever erased: an order keeps its ids for as long as it
- * stays in history. */
+ * of two at most 70% full). An order keeps its ids for as long as it stays in the history; when
+ * it leaves, its entries are erased by backward shift (no tombstones). */
 #ifndef TINVESTD_CORE_ORDER_INDEX_H
 #define TINVESTD_CORE_ORDER_INDEX_H
 
@@ -42,6 +42,10 @@ void order_index_clear(order_index *ix);
 uint32_t order_index_find(const order_index *ix, const void *key, size_t key_len);
 /* Returns false when the index is full (callers size it for the pool). */
 bool order_index_insert(order_index *ix, const void *key, size_t key_len, uint32_t value);
+
+/* Removes the entry for `key` that holds `value` (another order may hold the same key later);
+ * false when there is none. */
+bool order_index_erase(order_index *ix, const void *key, size_t key_len, uint32_t value);
 
 /* Bulk building after a snapshot load, where every key is known to be new: the caller hashes
  * keys a little ahead and prefetches their slots, so that the cache misses of many inserts

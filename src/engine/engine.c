@@ -74,23 +74,9 @@ static int replay_event(void *ctx, uint16_t type, uint64_t seq, const void *payl
         return 0; /* covered by the snapshot */
     core_event event;
     memcpy(&event, payload, sizeof event);
-    if (event.type != type || event.seq != seq || seq != e->core.next_seq)
-        return -1;
-    if (event.type < CORE_EVENT_ORDER_ACCEPTED || event.type > CORE_EVENT_ACCOUNT_CLOSED)
-        return -1;
-    if (event.type == CORE_EVENT_ORDER_ACCEPTED && event.order != e->core.order_count)
-        return -1;
-    if (event.type == CORE_EVENT_MARKET_MAKER_MOVED &&
-        event.u.market_maker.instrument >= e->core.refdata->instrument_count)
-        return -1;
-    const core_accounts_state *accounts = &e->core.accounts;
-    if (event.type == CORE_EVENT_ACCOUNT_OPENED &&
-        (event.u.account_opened.account != accounts->configured_count + accounts->opened_count ||
-         event.u.account_opened.account >= accounts->capacity ||
-         event.u.account_opened.token >= e->core.refdata->token_count))
-        return -1; /* opened with another configuration, or more than it allows */
-    if (event.type == CORE_EVENT_ACCOUNT_CLOSED &&
-        event.u.account_closed.account >= e->core.refdata->account_count)
+    /* A record written with another configuration, or damaged past its checksum, is refused
+     * rather than applied: the same checks the live path asserts before it applies. */
+    if (event.type != type || event.seq != seq || !core_event_applicable(&e->core, &event))
         return -1;
     core_apply(&e->core, &event);
     return 0;
@@ -116,7 +102,7 @@ int engine_recover(engine *e, journal *j, const char *dir, journal_sync sync,
     e->kept_segment = journal_segment_holding(j, e->last_snapshot_seq + 1);
     e->core.sink = (core_event_sink){.ctx = e, .append = journal_event};
     log_info("journal: replayed %llu events into %u orders in %.1f ms",
-             (unsigned long long)(e->core.next_seq - 1), e->core.order_count,
+             (unsigned long long)(e->core.next_seq - 1), e->core.pools.orders_in_use,
              (double)(clock_monotonic_ns() - started_ns) / 1e6);
     return 0;
 }
@@ -138,6 +124,14 @@ int64_t engine_now_ns(const engine *e) {
     return e->now_ns;
 }
 
+core *engine_core(engine *e) {
+    return &e->core;
+}
+
+engine_venue_link *engine_venue(engine *e) {
+    return e->venue;
+}
+
 void engine_finish_after_commit(engine *e, engine_job *job) {
     job->next = NULL;
     *e->outbox_tail = job;
@@ -150,11 +144,19 @@ static bool wait_satisfied(const core_order *order, engine_wait_kind kind) {
     return kind == ENGINE_WAIT_EXCHANGE_ANSWER && order->exchange_order_id != 0;
 }
 
+/* The waiting job gets the order as it is when its wait ends: its reply is built from that
+ * copy, never from the live order later. */
+static void end_wait(engine *e, engine_job *job, const core_order *order) {
+    if (job->capture != NULL)
+        *job->capture = *order;
+    engine_finish_after_commit(e, job);
+}
+
 void engine_wait_for_order(engine *e, engine_job *job, uint32_t order, engine_wait_kind kind) {
     job->wait_order = order;
     job->wait_kind = (int)kind;
     if (wait_satisfied(&e->core.orders[order], kind)) {
-        engine_finish_after_commit(e, job);
+        end_wait(e, job, &e->core.orders[order]);
         return;
     }
     job->next = e->waiters[order];
@@ -180,7 +182,7 @@ static void on_order_changed(void *ctx, const core_order *order, const core_even
         engine_job *job = *link;
         if (wait_satisfied(order, (engine_wait_kind)job->wait_kind)) {
             *link = job->next;
-            engine_finish_after_commit(e, job);
+            end_wait(e, job, order);
         } else {
             link = &job->next;
         }
@@ -333,6 +335,9 @@ static void run_job(engine *e, engine_job *job) {
     if (e->venue != NULL && !e->journal_stalled)
         venue_link_advance(e->venue, e->now_ns);
     job->run(e, job);
+    /* What the command asked of the exchange leaves now that the core is done with it. */
+    if (e->venue != NULL)
+        venue_link_pump(e->venue);
 }
 
 bool engine_run_batch(engine *e, engine_job **jobs, uint32_t n, int64_t now_ns) {
@@ -359,11 +364,11 @@ static void *engine_main(void *arg) {
         engine_run_batch(e, batch, n, clock_realtime_ns());
     }
     /* Calls still waiting for the exchange get the state the order has now. */
-    for (uint32_t i = 0; i < e->core.order_count; i++) {
+    for (uint32_t i = 0; i < e->core.pools.order_high; i++) {
         while (e->waiters[i] != NULL) {
             engine_job *job = e->waiters[i];
             e->waiters[i] = job->next;
-            engine_finish_after_commit(e, job);
+            end_wait(e, job, &e->core.orders[i]);
         }
     }
     if (commit_batch(e))

@@ -33,6 +33,9 @@ struct engine_job {
     bool mutates;
     /* Set by the engine: refused because the journal cannot write; `finish` answers 70003. */
     bool refused;
+    /* Set by the submitter of a waiting job: where the engine copies the order when the wait
+     * ends, for `finish` to answer from. */
+    core_order *capture;
 };
 
 typedef enum {
@@ -116,7 +119,14 @@ bool engine_submit(engine *e, engine_job *job);
 
 /* Core-thread helpers for job functions. */
 void engine_finish_after_commit(engine *e, engine_job *job);
+/* Finishes the job once the order satisfies `kind` (at once when it already does), copying it
+ * into job->capture first. */
 void engine_wait_for_order(engine *e, engine_job *job, uint32_t order, engine_wait_kind kind);
 int64_t engine_now_ns(const engine *e);
+/* The core, for job functions on the core thread: they call its commands and queries, which
+ * return copies. */
+core *engine_core(engine *e);
+/* The exchange link, for market-data reads on the core thread (its queries return copies). */
+engine_venue_link *engine_venue(engine *e);
 
 #endif

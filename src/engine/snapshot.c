@@ -22,7 +22,7 @@ typedef struct snapshot_header {
     char magic[8];
     uint32_t version;
     uint32_t order_size, trade_size, cash_size, position_size;
-    uint32_t order_count, trade_count, account_count, instrument_count;
+    uint32_t order_high, trade_high, finished_count, account_count, instrument_count;
     uint32_t configured_account_count, opened_account_count;
     uint64_t seq;
 } snapshot_header;
@@ -32,14 +32,18 @@ typedef struct section {
     size_t size;
 } section;
 
-#define SECTION_COUNT 8
+#define SECTION_COUNT 10
 
 /* Where each section lives in `c` and how long it is, for the counts a header gives: the one
- * layout writing and loading (and the size check) share. */
-static size_t sections_of(const core *c, const snapshot_header *h, section out[SECTION_COUNT]) {
+ * layout writing and loading (and the size check) share. Orders and trades are written up to
+ * their high-water marks; free slots among them are recognised by their zero status. The FIFO
+ * of finished orders is a ring: written from its head in (up to) two parts, loaded as one run
+ * from slot 0. */
+static size_t sections_of(const core *c, const snapshot_header *h, bool writing,
+                          section out[SECTION_COUNT]) {
     const ledger *lg = &c->ledger;
-    out[0] = (section){c->orders, (size_t)h->order_count * sizeof(core_order)};
-    out[1] = (section){c->trades, (size_t)h->trade_count * sizeof(core_trade)};
+    out[0] = (section){c->orders, (size_t)h->order_high * sizeof(core_order)};
+    out[1] = (section){c->trades, (size_t)h->trade_high * sizeof(core_trade)};
     out[2] = (section){lg->cash,
                        (size_t)lg->account_count * REFDATA_MAX_CURRENCIES * sizeof(ledger_cash)};
     out[3] = (section){lg->positions,
@@ -49,6 +53,12 @@ static size_t sections_of(const core *c, const snapshot_header *h, section out[S
     out[6] = (section){c->accounts.opened,
                        (size_t)h->opened_account_count * sizeof(core_opened_account)};
     out[7] = (section){c->accounts.closed, c->accounts.capacity};
+    uint32_t head = writing ? c->pools.finished_head : 0;
+    uint32_t first = h->finished_count;
+    if (head + first > c->config.max_orders)
+        first = c->config.max_orders - head;
+    out[8] = (section){c->finished + head, (size_t)first * sizeof *c->finished};
+    out[9] = (section){c->finished, (size_t)(h->finished_count - first) * sizeof *c->finished};
     size_t total = 0;
     for (int i = 0; i < SECTION_COUNT; i++)
         total += out[i].size;
@@ -85,15 +95,16 @@ int snapshot_write(const core *c, const char *dir) {
     h.trade_size = sizeof(core_trade);
     h.cash_size = sizeof(ledger_cash);
     h.position_size = sizeof(ledger_position);
-    h.order_count = c->order_count;
-    h.trade_count = c->trade_count;
+    h.order_high = c->pools.order_high;
+    h.trade_high = c->pools.trade_high;
+    h.finished_count = c->pools.finished_count;
     h.account_count = c->ledger.account_count;
     h.instrument_count = c->ledger.instrument_count;
     h.configured_account_count = c->accounts.configured_count;
     h.opened_account_count = c->accounts.opened_count;
     h.seq = seq;
     section parts[SECTION_COUNT];
-    sections_of(c, &h, parts);
+    sections_of(c, &h, true, parts);
     uint32_t crc = crc32c_update(0, &h, sizeof h);
     int rc = write_all(fd, &h, sizeof h);
     for (int i = 0; rc == 0 && i < SECTION_COUNT; i++) {
@@ -156,32 +167,41 @@ static uint64_t key_hash(const core_order *o) {
     return order_index_hash(bytes, sizeof o->account + len);
 }
 
+/* The slots in use, in slot order: what the indexes are rebuilt from. */
+typedef struct used_slots {
+    const core *core;
+    uint32_t *slots;
+    uint32_t count;
+} used_slots;
+
 /* Hashes PREFETCH_AHEAD orders ahead of the insert and prefetches their slots. */
-static void rebuild_key_index(core *c) {
+static void rebuild_key_index(core *c, const used_slots *used) {
     uint64_t ahead[PREFETCH_AHEAD];
-    for (uint32_t i = 0; i < c->order_count + PREFETCH_AHEAD; i++) {
+    for (uint32_t i = 0; i < used->count + PREFETCH_AHEAD; i++) {
         if (i >= PREFETCH_AHEAD)
-            order_index_insert_new(&c->by_key, ahead[i % PREFETCH_AHEAD], i - PREFETCH_AHEAD);
-        if (i < c->order_count) {
-            ahead[i % PREFETCH_AHEAD] = key_hash(&c->orders[i]);
+            order_index_insert_new(&c->by_key, ahead[i % PREFETCH_AHEAD],
+                                   used->slots[i - PREFETCH_AHEAD]);
+        if (i < used->count) {
+            ahead[i % PREFETCH_AHEAD] = key_hash(&c->orders[used->slots[i]]);
             order_index_prefetch(&c->by_key, ahead[i % PREFETCH_AHEAD]);
         }
     }
 }
 
 /* Our id and the exchange number (when there is one) of each order, pipelined the same way. */
-static void rebuild_id_index(core *c) {
+static void rebuild_id_index(core *c, const used_slots *used) {
     uint64_t intent[PREFETCH_AHEAD], number[PREFETCH_AHEAD];
     bool has_number[PREFETCH_AHEAD];
-    for (uint32_t i = 0; i < c->order_count + PREFETCH_AHEAD; i++) {
+    for (uint32_t i = 0; i < used->count + PREFETCH_AHEAD; i++) {
         uint32_t k = i % PREFETCH_AHEAD;
         if (i >= PREFETCH_AHEAD) {
-            order_index_insert_new(&c->by_order_id, intent[k], i - PREFETCH_AHEAD);
+            uint32_t slot = used->slots[i - PREFETCH_AHEAD];
+            order_index_insert_new(&c->by_order_id, intent[k], slot);
             if (has_number[k])
-                order_index_insert_new(&c->by_order_id, number[k], i - PREFETCH_AHEAD);
+                order_index_insert_new(&c->by_order_id, number[k], slot);
         }
-        if (i < c->order_count) {
-            const core_order *o = &c->orders[i];
+        if (i < used->count) {
+            const core_order *o = &c->orders[used->slots[i]];
             intent[k] = order_index_hash(o->intent_id, strlen(o->intent_id));
             order_index_prefetch(&c->by_order_id, intent[k]);
             has_number[k] = o->exchange_order_id != 0;
@@ -193,21 +213,32 @@ static void rebuild_id_index(core *c) {
     }
 }
 
-static void *rebuild_key_index_thread(void *c) {
-    rebuild_key_index(c);
+static void *rebuild_key_index_thread(void *arg) {
+    const used_slots *used = arg;
+    rebuild_key_index((core *)used->core, used);
     return NULL;
 }
 
 /* The two indexes are independent tables over the same (now read-only) orders: one is built on
  * a second thread. Every insert is a cache miss, so the two halves overlap almost fully. */
-static void rebuild_indexes(core *c) {
+static bool rebuild_indexes(core *c) {
+    used_slots used = {.core = c};
+    used.slots =
+        malloc((size_t)(c->pools.order_high ? c->pools.order_high : 1) * sizeof *used.slots);
+    if (used.slots == NULL)
+        return false;
+    for (uint32_t s = 0; s < c->pools.order_high; s++)
+        if (c->orders[s].status != 0)
+            used.slots[used.count++] = s;
     pthread_t helper;
-    bool threaded = pthread_create(&helper, NULL, rebuild_key_index_thread, c) == 0;
+    bool threaded = pthread_create(&helper, NULL, rebuild_key_index_thread, &used) == 0;
     if (!threaded)
-        rebuild_key_index(c);
-    rebuild_id_index(c);
+        rebuild_key_index(c, &used);
+    rebuild_id_index(c, &used);
     if (threaded)
         pthread_join(helper, NULL);
+    free(used.slots);
+    return true;
 }
 
 /* Reads `size` bytes at `offset` into `to` and folds them into `crc`, a few MiB at a time so
@@ -245,11 +276,12 @@ static load_result load_file(core *c, const char *path, char *error, size_t erro
     ok = ok && memcmp(h.magic, SNAPSHOT_MAGIC, 8) == 0 && h.version == SNAPSHOT_FORMAT_VERSION &&
          h.order_size == sizeof(core_order) && h.trade_size == sizeof(core_trade) &&
          h.cash_size == sizeof(ledger_cash) && h.position_size == sizeof(ledger_position);
-    if (ok && (h.account_count != c->ledger.account_count ||
-               h.configured_account_count != c->accounts.configured_count ||
-               h.configured_account_count + h.opened_account_count > h.account_count ||
-               h.instrument_count != c->ledger.instrument_count ||
-               h.order_count > c->config.max_orders || h.trade_count > c->config.max_trades)) {
+    if (ok &&
+        (h.account_count != c->ledger.account_count ||
+         h.configured_account_count != c->accounts.configured_count ||
+         h.configured_account_count + h.opened_account_count > h.account_count ||
+         h.instrument_count != c->ledger.instrument_count || h.order_high > c->config.max_orders ||
+         h.trade_high > c->config.max_trades || h.finished_count > h.order_high)) {
         snprintf(error, error_size,
                  "snapshot %s does not fit the configuration (accounts, instruments or limits "
                  "changed)",
@@ -258,12 +290,15 @@ static load_result load_file(core *c, const char *path, char *error, size_t erro
         return LOAD_REFUSED;
     }
     section parts[SECTION_COUNT];
-    if (!ok || (uint64_t)st.st_size != sizeof h + sections_of(c, &h, parts) + sizeof(uint32_t)) {
+    if (!ok ||
+        (uint64_t)st.st_size != sizeof h + sections_of(c, &h, false, parts) + sizeof(uint32_t)) {
         close(fd);
         return LOAD_SKIPPED; /* torn or foreign: nothing was written into the core */
     }
-    c->order_count = h.order_count;
-    c->trade_count = h.trade_count;
+    c->pools.order_high = h.order_high;
+    c->pools.trade_high = h.trade_high;
+    c->pools.finished_head = 0;
+    c->pools.finished_count = h.finished_count;
     c->accounts.opened_count = h.opened_account_count;
     uint32_t crc = crc32c_update(0, &h, sizeof h), stored = 0;
     off_t offset = sizeof h;
@@ -277,7 +312,9 @@ static load_result load_file(core *c, const char *path, char *error, size_t erro
         return LOAD_DAMAGED;
     int64_t read_ns = clock_monotonic_ns();
     c->next_seq = h.seq + 1;
-    rebuild_indexes(c);
+    core_history_rebuild(c);
+    if (!rebuild_indexes(c))
+        return LOAD_DAMAGED;
     core_publish_accounts(c);
     log_info("snapshot: %s read and checked in %.0f ms, indexes rebuilt in %.0f ms", path,
              (read_ns - started_ns) / 1e6, (clock_monotonic_ns() - read_ns) / 1e6);
@@ -293,7 +330,7 @@ int64_t snapshot_load(core *c, const char *dir, char *error, size_t error_size) 
             return 0;
         load_result result = load_file(c, path, error, error_size);
         if (result == LOAD_OK) {
-            log_info("snapshot: loaded %s (%u orders)", path, c->order_count);
+            log_info("snapshot: loaded %s (%u orders)", path, c->pools.orders_in_use);
             return (int64_t)seq;
         }
         if (result == LOAD_REFUSED)

@@ -15,24 +15,21 @@ struct engine_venue_link {
     exchange *exchange;
 };
 
-/* The exchange's reference for a broker order: its slot + 1, so that 0 stays the market maker's. */
-static uint64_t client_ref_of(const core_order *order) {
-    return (uint64_t)order->index + 1;
-}
-
-static int32_t reject_code(int reason) {
+static core_error reject_reason(int reason) {
     switch ((exch_reject_reason)reason) {
     case EXCH_REJECT_PRICE_OUTSIDE_LIMITS:
-        return 30099;
+        return CORE_ERR_EXCHANGE_PRICE_LIMITS;
     case EXCH_REJECT_NOT_TRADING:
-        return 30098;
+        return CORE_ERR_EXCHANGE_NOT_TRADING;
     case EXCH_REJECT_INJECTED:
     case EXCH_REJECT_CAPACITY:
-        return 30095;
+        return CORE_ERR_EXCHANGE_REJECTED;
     }
-    return 30095;
+    return CORE_ERR_EXCHANGE_REJECTED;
 }
 
+/* Reports arrive while the link is sending the core's queued requests or advancing the
+ * exchange's clock: never while the core is in the middle of a command. */
 static void on_report(void *ctx, const exch_report *r) {
     engine_venue_link *link = ctx;
     if (link->core == NULL)
@@ -44,9 +41,7 @@ static void on_report(void *ctx, const exch_report *r) {
                                  r->time_ns);
         return;
     }
-    if (r->client_ref == 0 || r->client_ref > link->core->order_count)
-        return;
-    core_exchange_report out = {.order = (uint32_t)(r->client_ref - 1),
+    core_exchange_report out = {.client_ref = r->client_ref,
                                 .exchange_order_id = r->exchange_id,
                                 .trade_id = r->trade_id,
                                 .lots = r->qty_lots,
@@ -68,7 +63,7 @@ static void on_report(void *ctx, const exch_report *r) {
     case EXCH_REPORT_REJECTED:
         out.kind = REPORT_REJECTED;
         out.cause = ORDER_CAUSE_REJECTED_BY_EXCHANGE;
-        out.reject_code = reject_code(r->reason);
+        out.reject_reason = reject_reason(r->reason);
         break;
     case EXCH_REPORT_MARKET_MAKER_MOVED:
         return;
@@ -127,22 +122,31 @@ void venue_link_destroy(engine_venue_link *link) {
     free(link);
 }
 
-static void submit(void *ctx, const core_order *order, int64_t now_ns) {
-    engine_venue_link *link = ctx;
-    exch_new_order o = {.client_ref = client_ref_of(order),
-                        .owner = order->account + 1,
-                        .instrument = order->instrument,
-                        .side = order->direction == DIRECTION_BUY ? BOOK_BUY : BOOK_SELL,
-                        .type = (exch_order_type)order->type,
-                        .tif = (exch_tif)order->tif,
-                        .price_nano = order->price_nano,
-                        .qty_lots = order->lots_requested - order->lots_executed};
-    exchange_submit(link->exchange, &o, now_ns);
+static exch_new_order new_order_of(const core_order *order) {
+    return (exch_new_order){.client_ref = core_client_ref(order),
+                            .owner = order->account + 1,
+                            .instrument = order->instrument,
+                            .side = order->direction == DIRECTION_BUY ? BOOK_BUY : BOOK_SELL,
+                            .type = (exch_order_type)order->type,
+                            .tif = (exch_tif)order->tif,
+                            .price_nano = order->price_nano,
+                            .qty_lots = order->lots_requested - order->lots_executed -
+                                        order->lots_cancelled};
 }
 
-static void cancel(void *ctx, const core_order *order, int64_t now_ns) {
-    engine_venue_link *link = ctx;
-    exchange_cancel(link->exchange, client_ref_of(order), now_ns);
+void venue_link_pump(engine_venue_link *link) {
+    core_request req;
+    while (core_next_request(link->core, &req)) {
+        const core_order *order = &link->core->orders[req.order];
+        if (order->status == 0 || order_status_is_final(order->status))
+            continue; /* ended before the request left (a replacement cancelled unsent) */
+        if (req.kind == CORE_REQUEST_NEW) {
+            exch_new_order o = new_order_of(order);
+            exchange_submit(link->exchange, &o, req.time_ns);
+        } else {
+            exchange_cancel(link->exchange, core_client_ref(order), req.time_ns);
+        }
+    }
 }
 
 static void market(void *ctx, uint32_t instrument_index, core_market *out) {
@@ -158,8 +162,64 @@ static void market(void *ctx, uint32_t instrument_index, core_market *out) {
 
 void venue_link_attach(engine_venue_link *link, core *c) {
     link->core = c;
-    c->exchange =
-        (core_exchange){.ctx = link, .submit = submit, .cancel = cancel, .market = market};
+    c->exchange = (core_exchange){.ctx = link, .market = market};
+}
+
+static int by_trade_id(const void *a, const void *b, void *trades) {
+    const core_trade *x = &((const core_trade *)trades)[*(const uint32_t *)a];
+    const core_trade *y = &((const core_trade *)trades)[*(const uint32_t *)b];
+    return x->trade_id < y->trade_id ? -1 : x->trade_id > y->trade_id;
+}
+
+/* Recent trades and last prices, from the broker's own trades in the order the exchange printed
+ * them. Both sides of a trade between two clients are broker trades with the same id: the
+ * exchange printed it once. */
+static void restore_prints(engine_venue_link *link) {
+    core *c = link->core;
+    uint32_t *order =
+        malloc((size_t)(c->pools.trades_in_use ? c->pools.trades_in_use : 1) * sizeof *order);
+    if (order == NULL)
+        return; /* the books are back; only the recent prints are missing */
+    uint32_t n = 0;
+    for (uint32_t t = 0; t < c->pools.trade_high; t++)
+        if (c->trades[t].order != CORE_NO_ORDER)
+            order[n++] = t;
+    qsort_r(order, n, sizeof *order, by_trade_id, c->trades);
+    for (uint32_t i = 0; i < n; i++) {
+        const core_trade *trade = &c->trades[order[i]];
+        if (i > 0 && c->trades[order[i - 1]].trade_id == trade->trade_id)
+            continue;
+        const core_order *o = &c->orders[trade->order];
+        book_side side = o->direction == DIRECTION_BUY ? BOOK_BUY : BOOK_SELL;
+        if (!trade->aggressor) /* the other side came in: the market maker's requote */
+            side = side == BOOK_BUY ? BOOK_SELL : BOOK_BUY;
+        exchange_restore_trade(link->exchange, o->instrument,
+                               &(exch_trade_print){.price_nano = trade->price_nano,
+                                                   .qty_lots = trade->lots,
+                                                   .time_ns = trade->time_ns,
+                                                   .aggressor_side = (uint8_t)side});
+    }
+    free(order);
+}
+
+static int by_acceptance(const void *a, const void *b, void *orders) {
+    const core_order *x = &((const core_order *)orders)[*(const uint32_t *)a];
+    const core_order *y = &((const core_order *)orders)[*(const uint32_t *)b];
+    return x->accepted_seq < y->accepted_seq ? -1 : x->accepted_seq > y->accepted_seq;
+}
+
+/* Resting orders go back in time priority: by acceptance, oldest first. */
+static uint32_t open_orders_by_acceptance(const core *c, uint32_t **out) {
+    uint32_t *slots =
+        malloc((size_t)(c->pools.orders_in_use ? c->pools.orders_in_use : 1) * sizeof *slots);
+    uint32_t n = 0;
+    for (uint32_t s = 0; slots != NULL && s < c->pools.order_high; s++)
+        if (c->orders[s].status != 0 && !order_status_is_final(c->orders[s].status))
+            slots[n++] = s;
+    if (slots != NULL)
+        qsort_r(slots, n, sizeof *slots, by_acceptance, c->orders);
+    *out = slots;
+    return slots != NULL ? n : 0;
 }
 
 void venue_link_restore(engine_venue_link *link, int64_t now_ns) {
@@ -167,53 +227,45 @@ void venue_link_restore(engine_venue_link *link, int64_t now_ns) {
     /* Exchange numbers and trade ids the broker has seen, finished orders included, are never
      * reused: clients keep them, and the broker indexes orders by them. */
     uint64_t last_exchange_id = 0, last_trade_id = 0;
-    for (uint32_t i = 0; i < c->order_count; i++)
-        if (c->orders[i].exchange_order_id > last_exchange_id)
-            last_exchange_id = c->orders[i].exchange_order_id;
-    for (uint32_t t = 0; t < c->trade_count; t++)
-        if (c->trades[t].trade_id > last_trade_id)
+    for (uint32_t s = 0; s < c->pools.order_high; s++)
+        if (c->orders[s].exchange_order_id > last_exchange_id)
+            last_exchange_id = c->orders[s].exchange_order_id;
+    for (uint32_t t = 0; t < c->pools.trade_high; t++)
+        if (c->trades[t].order != CORE_NO_ORDER && c->trades[t].trade_id > last_trade_id)
             last_trade_id = c->trades[t].trade_id;
     exchange_reserve_numbers(link->exchange, last_exchange_id, last_trade_id);
-    for (uint32_t i = 0; i < c->order_count; i++) {
-        const core_order *o = &c->orders[i];
-        if (order_status_is_final(o->status))
-            continue;
+    uint32_t *open;
+    uint32_t n = open_orders_by_acceptance(c, &open);
+    for (uint32_t i = 0; i < n; i++) {
+        const core_order *o = &c->orders[open[i]];
+        exch_new_order order = new_order_of(o);
+        if (o->awaiting_replaced)
+            continue; /* core_resume decides: it has not been sent yet */
         if (o->exchange_order_id == 0) {
             /* Accepted by the broker but not yet acknowledged when the process stopped: the
              * exchange never saw it, so it is sent again now. */
-            submit(link, o, now_ns);
+            exchange_submit(link->exchange, &order, now_ns);
             continue;
         }
-        exch_new_order rest = {.client_ref = client_ref_of(o),
-                               .owner = o->account + 1,
-                               .instrument = o->instrument,
-                               .side = o->direction == DIRECTION_BUY ? BOOK_BUY : BOOK_SELL,
-                               .type = EXCH_LIMIT,
-                               .tif = EXCH_DAY,
-                               .price_nano = o->price_nano,
-                               .qty_lots =
-                                   o->lots_requested - o->lots_executed - o->lots_cancelled};
-        exchange_restore(link->exchange, &rest, o->exchange_order_id);
+        order.type = EXCH_LIMIT;
+        order.tif = EXCH_DAY;
+        if (!exchange_restore(link->exchange, &order, o->exchange_order_id)) {
+            /* No room in the exchange's book for it: the exchange has cancelled it, and the
+             * broker says so rather than keep an order nobody can trade or cancel. */
+            core_on_exchange_report(
+                c, &(core_exchange_report){.kind = REPORT_CANCELLED,
+                                           .client_ref = core_client_ref(o),
+                                           .lots = order.qty_lots,
+                                           .cause = ORDER_CAUSE_CANCELLED_BY_EXCHANGE,
+                                           .time_ns = now_ns});
+        }
     }
-    /* Recent trades and last prices, from the broker's own trades (kept in time order). Both
-     * sides of a trade between two clients are broker trades with the same id, one after the
-     * other: the exchange printed it once. */
-    for (uint32_t t = 0; t < c->trade_count; t++) {
-        const core_trade *trade = &c->trades[t];
-        if (t > 0 && c->trades[t - 1].trade_id == trade->trade_id)
-            continue;
-        const core_order *order = &c->orders[trade->order];
-        book_side side = order->direction == DIRECTION_BUY ? BOOK_BUY : BOOK_SELL;
-        if (!trade->aggressor) /* the other side came in: the market maker's requote */
-            side = side == BOOK_BUY ? BOOK_SELL : BOOK_BUY;
-        exchange_restore_trade(link->exchange, order->instrument,
-                               &(exch_trade_print){.price_nano = trade->price_nano,
-                                                   .qty_lots = trade->lots,
-                                                   .time_ns = trade->time_ns,
-                                                   .aggressor_side = (uint8_t)side});
-    }
+    free(open);
+    restore_prints(link);
     exchange_restore_market_maker(link->exchange, c->venue.mm_reference_nano, c->venue.random_state,
                                   now_ns);
+    core_resume(c, now_ns);
+    venue_link_pump(link);
 }
 
 void venue_link_close_market(engine_venue_link *link) {
@@ -221,7 +273,9 @@ void venue_link_close_market(engine_venue_link *link) {
 }
 
 void venue_link_advance(engine_venue_link *link, int64_t now_ns) {
+    venue_link_pump(link);
     exchange_advance(link->exchange, now_ns);
+    venue_link_pump(link);
 }
 
 int64_t venue_link_next_due_ns(const engine_venue_link *link) {

@@ -34,10 +34,16 @@ void venue_link_destroy(engine_venue_link *link);
 void venue_link_attach(engine_venue_link *link, core *c);
 /* Graceful stop: the market maker stops moving (see engine_close_market). */
 void venue_link_close_market(engine_venue_link *link);
+/* Sends the core's queued requests (new orders, cancels) to the exchange, whose reports go back
+ * to the core; repeats until nothing is queued (a report may queue more: a replacement armed by
+ * a cancel). Call after every core command. */
+void venue_link_pump(engine_venue_link *link);
 /* Lets the venue process everything due by `now_ns`, feeding its reports to the core. */
 void venue_link_advance(engine_venue_link *link, int64_t now_ns);
 /* After recovery: puts the broker's open orders back into the exchange's books (acknowledged
- * ones resting with their numbers, unacknowledged ones sent again). */
+ * ones resting with their numbers, unacknowledged ones sent again; one that no longer fits is
+ * reported cancelled by the exchange), then lets the core ask again for what the crash lost
+ * (core_resume). */
 void venue_link_restore(engine_venue_link *link, int64_t now_ns);
 uint64_t venue_link_state_hash(const engine_venue_link *link);
 /* When the venue next has something to do; INT64_MAX when nothing is scheduled. */

@@ -18,7 +18,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define JOURNAL_FORMAT_VERSION 2
+#define JOURNAL_FORMAT_VERSION 3
 #define JOURNAL_RECORD_HEADER_BYTES 24
 #define JOURNAL_MAX_PAYLOAD_BYTES (1u << 20)
 

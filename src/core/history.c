@@ -1,0 +1,267 @@
+/* The lifecycle of the core's records: order and trade slots taken and freed, the account lists,
+ * the FIFO of finished orders and their retirement, and the queue of requests for the exchange.
+ *
+ * DESIGN: every record the core keeps is bounded by a named limit and reused. An order slot is
+ * taken by CORE_EVENT_ORDER_ACCEPTED (the event names the slot, so replay takes the same one),
+ * joins its account's list, enters the FIFO of finished orders when it ends, and is freed with
+ * its trades and index entries by CORE_EVENT_HISTORY_RETIRED once the retention has passed.
+ * Free slots are a stack with each slot's position kept, so replay can take any named slot in
+ * O(1). Trade records are a plain stack: which record a trade lands in is invisible outside the
+ * core. */
+#include "core/history.h"
+
+#include <assert.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* ---- Order slots ---------------------------------------------------------------------------- */
+
+void history_init_free(core *c) {
+    core_pools *p = &c->pools;
+    uint32_t n = c->config.max_orders;
+    /* Lowest slot on top, so a fresh core fills slots 0, 1, 2, ... */
+    for (uint32_t i = 0; i < n; i++) {
+        c->free_orders[i] = n - 1 - i;
+        c->free_order_pos[n - 1 - i] = i;
+    }
+    p->free_order_count = n;
+    for (uint32_t i = 0; i < c->config.max_trades; i++)
+        c->free_trades[i] = c->config.max_trades - 1 - i;
+    p->free_trade_count = c->config.max_trades;
+}
+
+uint32_t history_peek_free_order(const core *c) {
+    const core_pools *p = &c->pools;
+    return p->free_order_count > 0 ? c->free_orders[p->free_order_count - 1] : CORE_NO_ORDER;
+}
+
+bool history_order_slot_free(const core *c, uint32_t slot) {
+    return slot < c->config.max_orders && c->free_order_pos[slot] != CORE_NO_ORDER;
+}
+
+void history_take_order_slot(core *c, uint32_t slot) {
+    core_pools *p = &c->pools;
+    uint32_t pos = c->free_order_pos[slot];
+    assert(pos != CORE_NO_ORDER);
+    assert(pos < p->free_order_count);
+    uint32_t top = c->free_orders[p->free_order_count - 1];
+    c->free_orders[pos] = top;
+    c->free_order_pos[top] = pos;
+    p->free_order_count--;
+    c->free_order_pos[slot] = CORE_NO_ORDER;
+    p->orders_in_use++;
+    if (slot >= p->order_high)
+        p->order_high = slot + 1;
+}
+
+static void release_order_slot(core *c, uint32_t slot) {
+    core_pools *p = &c->pools;
+    assert(c->free_order_pos[slot] == CORE_NO_ORDER);
+    c->free_orders[p->free_order_count] = slot;
+    c->free_order_pos[slot] = p->free_order_count;
+    p->free_order_count++;
+    p->orders_in_use--;
+}
+
+/* ---- Trade records -------------------------------------------------------------------------- */
+
+uint32_t history_take_trade(core *c) {
+    core_pools *p = &c->pools;
+    /* Acceptance reserved a record for every fill an order can make (trades_reserved). */
+    assert(p->free_trade_count > 0);
+    uint32_t index = c->free_trades[--p->free_trade_count];
+    p->trades_in_use++;
+    if (index >= p->trade_high)
+        p->trade_high = index + 1;
+    return index;
+}
+
+static void release_trades_of(core *c, core_order *o) {
+    core_pools *p = &c->pools;
+    for (uint32_t t = o->first_trade; t != CORE_NO_ORDER;) {
+        core_trade *trade = &c->trades[t];
+        uint32_t next = trade->next;
+        assert(trade->order == o->index);
+        *trade = (core_trade){.order = CORE_NO_ORDER, .next = CORE_NO_ORDER};
+        c->free_trades[p->free_trade_count++] = t;
+        p->trades_in_use--;
+        t = next;
+    }
+    o->first_trade = o->last_trade = CORE_NO_ORDER;
+}
+
+/* ---- Account lists -------------------------------------------------------------------------- */
+
+void history_link_account(core *c, core_order *o) {
+    uint32_t a = o->account;
+    o->account_prev = c->account_last[a];
+    o->account_next = CORE_NO_ORDER;
+    if (c->account_last[a] == CORE_NO_ORDER)
+        c->account_first[a] = o->index;
+    else
+        c->orders[c->account_last[a]].account_next = o->index;
+    c->account_last[a] = o->index;
+    c->account_orders[a]++;
+}
+
+static void unlink_account(core *c, core_order *o) {
+    uint32_t a = o->account;
+    if (o->account_prev == CORE_NO_ORDER)
+        c->account_first[a] = o->account_next;
+    else
+        c->orders[o->account_prev].account_next = o->account_next;
+    if (o->account_next == CORE_NO_ORDER)
+        c->account_last[a] = o->account_prev;
+    else
+        c->orders[o->account_next].account_prev = o->account_prev;
+    assert(c->account_orders[a] > 0);
+    c->account_orders[a]--;
+}
+
+/* ---- Finished orders and retirement --------------------------------------------------------- */
+
+void history_order_finished(core *c, core_order *o) {
+    core_pools *p = &c->pools;
+    assert(p->finished_count < c->config.max_orders);
+    c->finished[(p->finished_head + p->finished_count) % c->config.max_orders] = o->index;
+    p->finished_count++;
+    /* Trade records held for fills that will not come go back to the pool. */
+    assert(p->trades_reserved >= o->trades_reserved);
+    p->trades_reserved -= o->trades_reserved;
+    o->trades_reserved = 0;
+}
+
+uint32_t history_expired_count(const core *c, int64_t now_ns) {
+    const core_pools *p = &c->pools;
+    uint32_t n = 0;
+    while (n < p->finished_count && n < CORE_RETIRE_BATCH_MAX) {
+        const core_order *o =
+            &c->orders[c->finished[(p->finished_head + n) % c->config.max_orders]];
+        if (o->completion_ns > now_ns - c->config.order_retention_ns)
+            break;
+        n++;
+    }
+    return n;
+}
+
+static void erase_ids(core *c, const core_order *o) {
+    char bytes[sizeof(uint32_t) + ORDER_KEY_MAX_LEN];
+    size_t len = history_key_bytes(o->account, o->key, bytes);
+    order_index_erase(&c->by_key, bytes, len, o->index);
+    order_index_erase(&c->by_order_id, o->intent_id, strlen(o->intent_id), o->index);
+    if (o->exchange_order_id != 0)
+        order_index_erase(&c->by_order_id, o->exchange_id_text, strlen(o->exchange_id_text),
+                          o->index);
+}
+
+void history_retire(core *c, uint32_t count, int64_t now_ns) {
+    core_pools *p = &c->pools;
+    assert(count <= p->finished_count);
+    for (uint32_t i = 0; i < count; i++) {
+        uint32_t slot = c->finished[p->finished_head];
+        p->finished_head = (p->finished_head + 1) % c->config.max_orders;
+        p->finished_count--;
+        core_order *o = &c->orders[slot];
+        assert(order_status_is_final(o->status));
+        assert(o->completion_ns <= now_ns - c->config.order_retention_ns);
+        assert(o->replaced_by == CORE_NO_ORDER || !c->orders[o->replaced_by].awaiting_replaced);
+        erase_ids(c, o);
+        release_trades_of(c, o);
+        unlink_account(c, o);
+        /* A replacement that outlives the order it replaced stops naming it. */
+        if (o->replaced_by != CORE_NO_ORDER && c->orders[o->replaced_by].replaces_order == slot)
+            c->orders[o->replaced_by].replaces_order = CORE_NO_ORDER;
+        if (o->replaces_order != CORE_NO_ORDER && c->orders[o->replaces_order].replaced_by == slot)
+            c->orders[o->replaces_order].replaced_by = CORE_NO_ORDER;
+        memset(o, 0, sizeof *o);
+        o->index = slot;
+        release_order_slot(c, slot);
+    }
+}
+
+size_t history_key_bytes(uint32_t account_index, const char *key,
+                         char out[sizeof(uint32_t) + ORDER_KEY_MAX_LEN]) {
+    size_t len = strlen(key);
+    assert(len <= ORDER_KEY_MAX_LEN);
+    memcpy(out, &account_index, sizeof account_index);
+    memcpy(out + sizeof account_index, key, len);
+    return sizeof account_index + len;
+}
+
+/* ---- Requests for the exchange -------------------------------------------------------------- */
+
+void history_queue_request(core *c, core_request_kind kind, uint32_t order, int64_t now_ns) {
+    core_pools *p = &c->pools;
+    uint32_t capacity = 2 * c->config.max_orders;
+    /* One NEW per acceptance and one CANCEL per order (cancel_requested) bound the queue. */
+    assert(p->request_count < capacity);
+    c->requests[(p->request_head + p->request_count) % capacity] =
+        (core_request){.kind = kind, .order = order, .time_ns = now_ns};
+    p->request_count++;
+}
+
+bool core_next_request(core *c, core_request *out) {
+    core_pools *p = &c->pools;
+    if (p->request_count == 0)
+        return false;
+    *out = c->requests[p->request_head];
+    p->request_head = (p->request_head + 1) % (2 * c->config.max_orders);
+    p->request_count--;
+    return true;
+}
+
+/* ---- After a snapshot load ------------------------------------------------------------------ */
+
+/* The snapshot holds the orders and trades (up to their high-water marks) and the FIFO of
+ * finished orders as it was (its order decides which orders a retirement takes); the free
+ * stacks, the counters and the account lists follow from them. */
+void core_history_rebuild(core *c) {
+    core_pools *p = &c->pools;
+    uint32_t n = c->config.max_orders;
+    p->free_order_count = 0;
+    p->orders_in_use = 0;
+    p->trades_reserved = 0;
+    for (uint32_t slot = n; slot-- > 0;) {
+        const core_order *o = &c->orders[slot];
+        if (slot >= p->order_high || o->status == 0) {
+            c->free_orders[p->free_order_count] = slot;
+            c->free_order_pos[slot] = p->free_order_count++;
+        } else {
+            c->free_order_pos[slot] = CORE_NO_ORDER;
+            p->orders_in_use++;
+            p->trades_reserved += o->trades_reserved;
+        }
+    }
+    p->free_trade_count = 0;
+    p->trades_in_use = 0;
+    for (uint32_t t = c->config.max_trades; t-- > 0;) {
+        if (t >= p->trade_high || c->trades[t].order == CORE_NO_ORDER)
+            c->free_trades[p->free_trade_count++] = t;
+        else
+            p->trades_in_use++;
+    }
+    for (uint32_t t = p->trade_high; t < c->config.max_trades; t++)
+        c->trades[t] = (core_trade){.order = CORE_NO_ORDER, .next = CORE_NO_ORDER};
+    /* Account lists: oldest first, by acceptance. */
+    for (uint32_t a = 0; a < c->accounts.capacity; a++) {
+        c->account_first[a] = c->account_last[a] = CORE_NO_ORDER;
+        c->account_orders[a] = 0;
+    }
+    uint32_t count = 0;
+    uint32_t *active = malloc((size_t)(p->orders_in_use ? p->orders_in_use : 1) * sizeof *active);
+    assert(active != NULL);
+    for (uint32_t slot = 0; slot < p->order_high; slot++)
+        if (c->orders[slot].status != 0)
+            active[count++] = slot;
+    qsort_r(active, count, sizeof *active, history_by_acceptance, c->orders);
+    for (uint32_t i = 0; i < count; i++)
+        history_link_account(c, &c->orders[active[i]]);
+    free(active);
+    p->request_head = p->request_count = 0;
+}
+
+int history_by_acceptance(const void *a, const void *b, void *orders) {
+    const core_order *x = &((const core_order *)orders)[*(const uint32_t *)a];
+    const core_order *y = &((const core_order *)orders)[*(const uint32_t *)b];
+    return x->accepted_seq < y->accepted_seq ? -1 : x->accepted_seq > y->accepted_seq;
+}

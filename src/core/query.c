@@ -1,0 +1,148 @@
+/* The core's read side: what GetMaxLots, GetOrderPrice, GetOrders, GetOrderState, positions and
+ * the portfolio ask. Every answer is a copy or a computed value: callers never keep pointers into
+ * the core's pools. Core thread only. */
+#include <assert.h>
+#include <string.h>
+
+#include "core/core.h"
+#include "core/valuation.h"
+#include "util/checked.h"
+
+/* The most lots of `ins` that `money_nano` buys at `price`, commission included. */
+static int64_t lots_affordable(const core *c, const instrument *ins, int64_t price,
+                               int64_t money_nano) {
+    int64_t lot_value;
+    if (money_nano <= 0 || !valuation_amount(ins, price, ins->lot, &lot_value) || lot_value <= 0)
+        return 0;
+    int64_t per_lot;
+    if (!checked_add(lot_value, valuation_commission(lot_value, c->config.commission_bp), &per_lot))
+        return 0;
+    int64_t lots = money_nano / per_lot;
+    /* Commission rounds per order, not per lot: step down until the whole order fits. */
+    while (lots > 0) {
+        int64_t units, value, total;
+        if (checked_mul(lots, ins->lot, &units) && valuation_amount(ins, price, units, &value) &&
+            checked_add(value, valuation_commission(value, c->config.commission_bp), &total) &&
+            total <= money_nano)
+            break;
+        lots--;
+    }
+    return lots;
+}
+
+core_error core_max_lots_for(const core *c, const token *tok, const char *account_id,
+                             const char *instrument_id, bool has_price, int64_t price_nano,
+                             core_max_lots *out) {
+    const account *acc;
+    core_error err = core_account_for(c, tok, account_id, false, &acc);
+    if (err != CORE_OK)
+        return err;
+    if (instrument_id == NULL || instrument_id[0] == '\0')
+        return CORE_ERR_INSTRUMENT_MISSING;
+    const instrument *ins = refdata_find_instrument_id(c->refdata, instrument_id);
+    if (ins == NULL)
+        return CORE_ERR_INSTRUMENT_NOT_FOUND;
+    core_market market;
+    core_market_view(c, ins->index, &market);
+    int64_t limit_price =
+        has_price && price_nano > 0
+            ? price_nano
+            : (market.best_ask_nano
+                   ? market.best_ask_nano
+                   : (market.last_price_nano ? market.last_price_nano : ins->reference_price_nano));
+    int64_t market_price = market.limit_up_nano > 0 ? market.limit_up_nano : limit_price;
+    memset(out, 0, sizeof *out);
+    out->currency = ins->currency;
+    out->buy_money_nano = ledger_cash_free(&c->ledger, acc->index, ins->currency);
+    out->buy_max_lots = lots_affordable(c, ins, limit_price, out->buy_money_nano);
+    out->buy_max_market_lots = lots_affordable(c, ins, market_price, out->buy_money_nano);
+    int64_t free_units = ledger_units_free(&c->ledger, acc->index, ins->index);
+    out->sell_max_lots = free_units > 0 ? free_units / ins->lot : 0;
+    return CORE_OK;
+}
+
+core_error core_order_price_for(const core *c, const token *tok, const char *account_id,
+                                const char *instrument_id, int32_t direction, int64_t quantity,
+                                bool has_price, int64_t price_nano, core_order_price *out) {
+    const account *acc;
+    core_error err = core_account_for(c, tok, account_id, false, &acc);
+    if (err != CORE_OK)
+        return err;
+    if (instrument_id == NULL || instrument_id[0] == '\0')
+        return CORE_ERR_INSTRUMENT_MISSING;
+    const instrument *ins = refdata_find_instrument_id(c->refdata, instrument_id);
+    if (ins == NULL)
+        return CORE_ERR_INSTRUMENT_NOT_FOUND;
+    if (quantity <= 0)
+        return quantity == 0 ? CORE_ERR_QUANTITY_ZERO : CORE_ERR_QUANTITY_NEGATIVE;
+    if (direction != DIRECTION_BUY && direction != DIRECTION_SELL)
+        return direction == 0 ? CORE_ERR_DIRECTION_MISSING : CORE_ERR_DIRECTION_INVALID;
+    core_market market;
+    core_market_view(c, ins->index, &market);
+    int64_t price =
+        has_price && price_nano > 0
+            ? price_nano
+            : (market.last_price_nano ? market.last_price_nano : ins->reference_price_nano);
+    if (price % ins->min_price_increment_nano != 0)
+        return CORE_ERR_PRICE_STEP;
+    int64_t units, value;
+    if (!checked_mul(quantity, ins->lot, &units) || !valuation_amount(ins, price, units, &value) ||
+        value > CORE_MAX_MONEY_NANO)
+        return CORE_ERR_AMOUNT_TOO_LARGE;
+    out->instrument = ins;
+    out->lots = quantity;
+    out->initial_nano = value;
+    out->commission_nano = valuation_commission(value, c->config.commission_bp);
+    /* value <= CORE_MAX_MONEY_NANO and commission <= value: neither sum can overflow. */
+    out->total_nano =
+        direction == DIRECTION_BUY ? value + out->commission_nano : value - out->commission_nano;
+    return CORE_OK;
+}
+
+uint32_t core_list_orders(const core *c, uint32_t account_index, core_order_filter keep,
+                          const void *ctx, core_order *out, uint32_t max) {
+    if (max > CORE_LIST_ORDERS_MAX)
+        max = CORE_LIST_ORDERS_MAX;
+    uint32_t n = 0;
+    for (uint32_t s = c->account_last[account_index]; s != CORE_NO_ORDER && n < max;
+         s = c->orders[s].account_prev)
+        if (keep(&c->orders[s], ctx))
+            out[n++] = c->orders[s];
+    return n;
+}
+
+uint32_t core_order_trades(const core *c, const core_order *order, core_trade *out, uint32_t max) {
+    if (order->index >= c->config.max_orders)
+        return 0;
+    const core_order *live = &c->orders[order->index];
+    /* The copy must still name the order the slot holds. */
+    if (live->status == 0 || live->accepted_seq != order->accepted_seq)
+        return 0;
+    uint32_t n = 0;
+    for (uint32_t t = live->first_trade; t != CORE_NO_ORDER && n < max; t = c->trades[t].next)
+        out[n++] = c->trades[t];
+    return n;
+}
+
+int64_t core_order_average_price_nano(const core_order *order) {
+    if (order->lots_executed == 0)
+        return 0;
+    return (int64_t)(order->executed_price_lots_nano / order->lots_executed);
+}
+
+uint32_t core_account_cash(const core *c, uint32_t account_index,
+                           ledger_cash out[REFDATA_MAX_CURRENCIES]) {
+    assert(account_index < c->ledger.account_count);
+    const ledger_cash *slots = &c->ledger.cash[(size_t)account_index * REFDATA_MAX_CURRENCIES];
+    uint32_t n = 0;
+    while (n < REFDATA_MAX_CURRENCIES && slots[n].currency[0] != '\0') {
+        out[n] = slots[n];
+        n++;
+    }
+    return n;
+}
+
+ledger_position core_account_position(const core *c, uint32_t account_index,
+                                      uint32_t instrument_index) {
+    return *ledger_position_get(&c->ledger, account_index, instrument_index);
+}
