@@ -1,6 +1,9 @@
 /* The embedded exchange: priority, partial fills, every order type and time in force, price
  * limits, cancels, the latency and reject model, the market maker, self-trade prevention,
- * capacity, and determinism. Reports are recorded and inspected. */
+ * capacity, bounded event queues, reused client references, and determinism. Reports are recorded
+ * and inspected.
+ *
+ * With an argument, only the tests whose names contain it run. */
 #include <string.h>
 
 #include "check.h"
@@ -301,13 +304,177 @@ static void test_market_maker_restore(void) {
     exchange_destroy(y);
 }
 
-int main(void) {
-    test_price_time_priority_and_partial_fills();
-    test_time_in_force_and_types();
-    test_limits_cancel_self_trade_capacity();
-    test_latency_and_reject_model();
-    test_market_maker();
-    test_restore();
-    test_market_maker_restore();
+/* A flood of submits and repeated cancels against a small pool, with an ack delay and the given
+ * fill delay: every cancel still lands after its order (no cancelled order ever trades or rests),
+ * no work is dropped, and the market maker keeps moving and requoting afterwards. */
+static void flood_submits_and_cancels(int64_t fill_delay_ns) {
+    exch_config cfg = market_maker_config(1);
+    cfg.max_orders = 16;
+    cfg.mm_levels = 1;
+    cfg.ack_delay_ns = 1000;
+    cfg.fill_delay_ns = fill_delay_ns;
+    exchange *x = make(cfg);
+    exchange_check_invariants(x);
+    enum { STEPS = 60, PER_STEP = 4, CANCELS_PER_ORDER = 3 };
+    uint64_t submitted = 0;
+    int64_t flood_end_ns = 0;
+    for (int step = 0; step < STEPS; step++) {
+        int64_t now = (int64_t)step * 100;
+        for (int i = 0; i < PER_STEP; i++) {
+            uint64_t ref = ++submitted;
+            exch_new_order o = {.client_ref = ref,
+                                .owner = 1,
+                                .side = BOOK_BUY,
+                                .type = EXCH_LIMIT,
+                                .tif = EXCH_DAY,
+                                .price_nano = 95 * NANO,
+                                .qty_lots = 1};
+            exchange_submit(x, &o, now);
+            exchange_check_invariants(x);
+            for (int c = 0; c < CANCELS_PER_ORDER; c++) {
+                exchange_cancel(x, ref, now);
+                exchange_check_invariants(x);
+            }
+            /* Another generation of the same slot, and a reference never submitted. */
+            exchange_cancel(x, (8ULL << 32) | ref, now);
+            exchange_cancel(x, 999, now);
+            exchange_check_invariants(x);
+        }
+        exchange_advance(x, now);
+        exchange_check_invariants(x);
+        flood_end_ns = now;
+    }
+    exchange_advance(x, flood_end_ns + 5000);
+    exchange_check_invariants(x);
+    int cancelled = 0;
+    for (uint64_t ref = 1; ref <= submitted; ref++) {
+        CHECK_EQ_INT(traded(ref), 0);
+        CHECK_EQ_INT(count(EXCH_REPORT_CANCELLED, ref) + count(EXCH_REPORT_REJECTED, ref), 1);
+        if (count(EXCH_REPORT_CANCELLED, ref) == 1) {
+            CHECK_EQ_INT(last(EXCH_REPORT_CANCELLED, ref)->reason, EXCH_CANCEL_BY_CLIENT);
+            cancelled++;
+        }
+    }
+    CHECK(cancelled > 0);
+    /* Only the maker's bid rests: no cancelled order came in after its cancel. */
+    const order_book *book = exchange_book(x, 0);
+    CHECK_EQ_INT(book->bids.count, 1);
+    CHECK(book->bids.levels[0].price_nano > 95 * NANO);
+    /* The maker keeps walking on its timer... */
+    exchange_advance(x, 5000000);
+    exchange_check_invariants(x);
+    int moves = 0;
+    for (int i = 0; i < report_count; i++)
+        moves +=
+            reports[i].kind == EXCH_REPORT_MARKET_MAKER_MOVED && reports[i].time_ns > flood_end_ns;
+    CHECK_EQ_INT(moves, 5);
+    /* ...and requotes what is taken. A sell down to 95 meets only the maker's bid. */
+    place(x, 900, 2, BOOK_SELL, EXCH_LIMIT, EXCH_FILL_AND_KILL, 95 * NANO, 100, 5000000);
+    exchange_advance(x, 5002000);
+    exchange_check_invariants(x);
+    CHECK_EQ_INT(traded(900), 10);
+    CHECK(last(EXCH_REPORT_TRADE, 900) != NULL &&
+          last(EXCH_REPORT_TRADE, 900)->price_nano > 95 * NANO);
+    CHECK_EQ_INT(book->bids.count, 1);
+    CHECK_EQ_INT(book->bids.levels[0].total_lots, 10);
+    exchange_destroy(x);
+}
+
+static void test_event_queue_bounded_under_flood(void) {
+    flood_submits_and_cancels(0);
+    flood_submits_and_cancels(300);
+}
+
+/* A broker slot carries a sequence of orders (the generation in the high 32 bits): a cancel for
+ * an older generation, sent at once or still queued, never touches the newer order. */
+static void test_client_ref_generations(void) {
+    exch_config cfg = base_config();
+    cfg.max_client_ref = 10;
+    uint64_t old_ref = (1ULL << 32) | 5, new_ref = (2ULL << 32) | 5;
+    exchange *x = make(cfg);
+    place(x, old_ref, 1, BOOK_SELL, EXCH_LIMIT, EXCH_DAY, 100 * NANO, 2, 1);
+    place(x, 6, 2, BOOK_BUY, EXCH_LIMIT, EXCH_DAY, 100 * NANO, 2, 2);
+    CHECK_EQ_INT(traded(old_ref), 2);
+    place(x, new_ref, 1, BOOK_SELL, EXCH_LIMIT, EXCH_DAY, 101 * NANO, 3, 3);
+    exchange_cancel(x, old_ref, 4);
+    exchange_advance(x, 4);
+    exchange_check_invariants(x);
+    CHECK_EQ_INT(count(EXCH_REPORT_CANCELLED, old_ref), 0);
+    CHECK_EQ_INT(count(EXCH_REPORT_CANCELLED, new_ref), 0);
+    CHECK_EQ_INT(exchange_book(x, 0)->asks.count, 1);
+    CHECK_EQ_INT(exchange_book(x, 0)->asks.levels[0].total_lots, 3);
+    exchange_cancel(x, new_ref, 5);
+    exchange_advance(x, 5);
+    CHECK_EQ_INT(last(EXCH_REPORT_CANCELLED, new_ref)->qty_lots, 3);
+    CHECK_EQ_INT(exchange_book(x, 0)->asks.count, 0);
+    exchange_destroy(x);
+
+    /* With latency: the old order's cancel is queued, the old order fills before it comes due,
+     * and the newer order in the slot is submitted meanwhile. */
+    cfg.ack_delay_ns = 100;
+    x = make(cfg);
+    exch_new_order old_order = {.client_ref = old_ref,
+                                .owner = 1,
+                                .side = BOOK_SELL,
+                                .type = EXCH_LIMIT,
+                                .tif = EXCH_DAY,
+                                .price_nano = 100 * NANO,
+                                .qty_lots = 2};
+    exch_new_order taker = {.client_ref = 7,
+                            .owner = 2,
+                            .side = BOOK_BUY,
+                            .type = EXCH_LIMIT,
+                            .tif = EXCH_DAY,
+                            .price_nano = 100 * NANO,
+                            .qty_lots = 2};
+    exch_new_order new_order = old_order;
+    new_order.client_ref = new_ref;
+    new_order.price_nano = 101 * NANO;
+    new_order.qty_lots = 3;
+    exchange_submit(x, &old_order, 0);
+    exchange_submit(x, &taker, 50);
+    exchange_advance(x, 120);
+    exchange_cancel(x, old_ref, 120); /* due at 220 */
+    exchange_advance(x, 150);         /* the taker fills the old order */
+    CHECK_EQ_INT(traded(old_ref), 2);
+    exchange_submit(x, &new_order, 160); /* arrives at 260 */
+    exchange_check_invariants(x);
+    exchange_advance(x, 300);
+    exchange_check_invariants(x);
+    CHECK_EQ_INT(count(EXCH_REPORT_ACK, new_ref), 1);
+    CHECK_EQ_INT(count(EXCH_REPORT_CANCELLED, old_ref), 0);
+    CHECK_EQ_INT(count(EXCH_REPORT_CANCELLED, new_ref), 0);
+    exchange_cancel(x, old_ref, 300);
+    exchange_advance(x, 500);
+    CHECK_EQ_INT(count(EXCH_REPORT_CANCELLED, new_ref), 0);
+    CHECK_EQ_INT(exchange_book(x, 0)->asks.count, 1);
+    CHECK_EQ_INT(exchange_book(x, 0)->asks.levels[0].total_lots, 3);
+    exchange_check_invariants(x);
+    exchange_destroy(x);
+}
+
+typedef struct named_test {
+    const char *name;
+    void (*run)(void);
+} named_test;
+
+#define TEST(fn)                                                                                   \
+    { #fn, fn }
+
+int main(int argc, char **argv) {
+    static const named_test tests[] = {
+        TEST(test_price_time_priority_and_partial_fills),
+        TEST(test_time_in_force_and_types),
+        TEST(test_limits_cancel_self_trade_capacity),
+        TEST(test_latency_and_reject_model),
+        TEST(test_market_maker),
+        TEST(test_restore),
+        TEST(test_market_maker_restore),
+        TEST(test_event_queue_bounded_under_flood),
+        TEST(test_client_ref_generations),
+    };
+    for (size_t i = 0; i < sizeof tests / sizeof tests[0]; i++)
+        if (argc < 2 || strstr(tests[i].name, argv[1]) != NULL)
+            tests[i].run();
     return check_finish("venue exchange");
 }
