@@ -33,6 +33,7 @@ typedef struct slot_state {
     bool matching;       /* a MATCH event names the slot (fill delay) */
     bool cancel_pending; /* a CANCEL event names the slot */
     uint8_t type, tif;
+    uint32_t fills, max_fills; /* trades made, and the most allowed (0 = no limit) */
 } slot_state;
 
 typedef struct mm_quote {
@@ -228,6 +229,10 @@ static void slot_event_done(exchange *x, uint32_t index) {
         slot_free(x, index);
 }
 
+static bool fill_limit_reached(const slot_state *st) {
+    return st->max_fills != 0 && st->fills >= st->max_fills;
+}
+
 /* ---- Reports ------------------------------------------------------------------------------- */
 
 /* Sends `r` about order `o`, filling in the order's identity. */
@@ -310,17 +315,34 @@ static void record_trade(exch_instrument *ins, int64_t price, int64_t qty, uint8
         ins->trade_head = (ins->trade_head + 1) % TRADE_RING;
 }
 
-static int64_t crossing_lots(const exchange *x, const exch_instrument *ins, const book_order *o,
-                             int64_t limit, int64_t wanted) {
+/* Why fill-or-kill order `index` cannot fill whole at once against the book (0 when it can): too
+ * little crossing quantity, or more trades than its fill limit leaves it. */
+static int fill_or_kill_shortfall(const exchange *x, const exch_instrument *ins, uint32_t index,
+                                  int64_t limit) {
+    const book_order *o = &x->pool[index];
+    const slot_state *st = &x->state[index];
     const book_half *opposite =
         order_book_half_const(&ins->book, o->side == BOOK_BUY ? BOOK_SELL : BOOK_BUY);
     int64_t available = 0;
-    for (uint32_t l = 0; l < opposite->count && available < wanted; l++) {
-        if (!order_book_crosses((book_side)o->side, limit, opposite->levels[l].price_nano))
+    uint32_t trades = 0;
+    uint32_t trades_left = fill_limit_reached(st) ? 0 : st->max_fills - st->fills;
+    for (uint32_t l = 0; l < opposite->count && available < o->qty_lots; l++) {
+        const book_level *level = &opposite->levels[l];
+        if (!order_book_crosses((book_side)o->side, limit, level->price_nano))
             break;
-        available += opposite->levels[l].total_lots;
+        if (st->max_fills == 0) {
+            available += level->total_lots;
+            continue;
+        }
+        /* With a fill limit every resting order taken is one trade, so the count matters. */
+        for (uint32_t r = level->head; r != BOOK_NONE && available < o->qty_lots;
+             r = x->pool[r].next) {
+            available += x->pool[r].qty_lots;
+            if (++trades > trades_left)
+                return EXCH_CANCEL_FILL_LIMIT;
+        }
     }
-    return available;
+    return available < o->qty_lots ? EXCH_CANCEL_UNFILLED_REST : 0;
 }
 
 static void mm_requote(exchange *x, uint32_t instrument, int64_t now_ns);
@@ -329,13 +351,15 @@ static void mm_requote(exchange *x, uint32_t instrument, int64_t now_ns);
  * (0 when it ran out of crossing liquidity or filled) and whether market-maker quotes traded. */
 static int sweep(exchange *x, uint32_t index, int64_t limit, int64_t now_ns, bool *mm_touched) {
     book_order *o = &x->pool[index];
+    slot_state *st = &x->state[index];
     exch_instrument *ins = &x->instruments[o->instrument];
     book_half *opposite = order_book_half(&ins->book, o->side == BOOK_BUY ? BOOK_SELL : BOOK_BUY);
-    while (o->qty_lots > 0 && opposite->count > 0 &&
+    while (o->qty_lots > 0 && !fill_limit_reached(st) && opposite->count > 0 &&
            order_book_crosses((book_side)o->side, limit, opposite->levels[0].price_nano)) {
         book_level *level = &opposite->levels[0];
         uint32_t resting_index = level->head;
         book_order *resting = &x->pool[resting_index];
+        slot_state *resting_st = &x->state[resting_index];
         if (o->owner != 0 && resting->owner == o->owner)
             return EXCH_CANCEL_SELF_TRADE;
         int64_t qty = o->qty_lots < resting->qty_lots ? o->qty_lots : resting->qty_lots;
@@ -344,6 +368,8 @@ static int sweep(exchange *x, uint32_t index, int64_t limit, int64_t now_ns, boo
         o->qty_lots -= qty;
         resting->qty_lots -= qty;
         level->total_lots -= qty;
+        st->fills++;
+        resting_st->fills++;
         record_trade(ins, price, qty, o->side, now_ns);
         report_trade(x, o, qty, price, trade_id, true, now_ns);
         report_trade(x, resting, qty, price, trade_id, false, now_ns);
@@ -352,9 +378,13 @@ static int sweep(exchange *x, uint32_t index, int64_t limit, int64_t now_ns, boo
         if (resting->qty_lots == 0) {
             order_book_remove(&ins->book, x->pool, resting_index);
             slot_end(x, resting_index);
+        } else if (fill_limit_reached(resting_st)) {
+            /* Its last allowed trade: the rest leaves the book, reported after that trade. */
+            order_book_remove(&ins->book, x->pool, resting_index);
+            finish_unfilled(x, resting_index, EXCH_CANCEL_FILL_LIMIT, now_ns);
         }
     }
-    return 0;
+    return o->qty_lots > 0 && fill_limit_reached(st) ? EXCH_CANCEL_FILL_LIMIT : 0;
 }
 
 static void match(exchange *x, uint32_t index, int64_t now_ns) {
@@ -363,10 +393,12 @@ static void match(exchange *x, uint32_t index, int64_t now_ns) {
     exch_instrument *ins = &x->instruments[o->instrument];
     int64_t limit = limit_price_of(ins, o, st->type);
     bool immediate = st->type != EXCH_LIMIT || st->tif != EXCH_DAY;
-    if (st->type == EXCH_LIMIT && st->tif == EXCH_FILL_OR_KILL &&
-        crossing_lots(x, ins, o, limit, o->qty_lots) < o->qty_lots) {
-        finish_unfilled(x, index, EXCH_CANCEL_UNFILLED_REST, now_ns);
-        return;
+    if (st->type == EXCH_LIMIT && st->tif == EXCH_FILL_OR_KILL) {
+        int shortfall = fill_or_kill_shortfall(x, ins, index, limit);
+        if (shortfall != 0) {
+            finish_unfilled(x, index, shortfall, now_ns);
+            return;
+        }
     }
     int64_t wanted = o->qty_lots;
     bool mm_touched = false;
@@ -461,6 +493,8 @@ void exchange_submit(exchange *x, const exch_new_order *order, int64_t now_ns) {
     slot_state *st = &x->state[index];
     st->type = (uint8_t)order->type;
     st->tif = (uint8_t)order->tif;
+    st->fills = order->fills_done;
+    st->max_fills = order->max_fills;
     if (order->client_ref != 0)
         map_put(x, order->client_ref, index);
     if (x->config.ack_delay_ns == 0) {
@@ -702,6 +736,8 @@ void exchange_destroy(exchange *x) {
 
 bool exchange_restore(exchange *x, const exch_new_order *order, uint64_t exchange_id) {
     assert(order->instrument < x->config.instrument_count);
+    if (order->max_fills != 0 && order->fills_done >= order->max_fills)
+        return false; /* its last allowed trade was made: the exchange would have cancelled it */
     uint32_t index = slot_take(x);
     if (index == BOOK_NONE)
         return false;
@@ -717,6 +753,8 @@ bool exchange_restore(exchange *x, const exch_new_order *order, uint64_t exchang
     slot_state *st = &x->state[index];
     st->type = EXCH_LIMIT;
     st->tif = EXCH_DAY;
+    st->fills = order->fills_done;
+    st->max_fills = order->max_fills;
     if (!order_book_insert(&x->instruments[order->instrument].book, x->pool, index)) {
         slot_free(x, index);
         return false;
@@ -861,6 +899,8 @@ static uint32_t check_half(const exchange *x, uint32_t instrument, book_side sid
             assert(o->side == side);
             assert(o->instrument == instrument);
             assert(o->qty_lots > 0);
+            /* An order that made its last allowed trade leaves the book with that trade. */
+            assert(!fill_limit_reached(st));
             lots += o->qty_lots;
             prev = i;
             orders++;

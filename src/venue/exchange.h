@@ -43,6 +43,7 @@ typedef enum {
     EXCH_CANCEL_NO_LIQUIDITY,  /* market order with nothing (more) to trade against */
     EXCH_CANCEL_UNFILLED_REST, /* FAK / FOK / best-price remainder */
     EXCH_CANCEL_SELF_TRADE,    /* would have traded with the same owner's order */
+    EXCH_CANCEL_FILL_LIMIT,    /* made its max_fills trades with quantity left */
 } exch_cancel_reason;
 
 typedef enum {
@@ -115,6 +116,13 @@ typedef struct exch_new_order {
     exch_tif tif;
     int64_t price_nano; /* limit orders */
     int64_t qty_lots;
+    /* The most trades the order may make, incoming and resting together (0 = no limit). When it
+     * has made that many with quantity left, the exchange cancels the rest with
+     * EXCH_CANCEL_FILL_LIMIT, so the broker can reserve room for every trade at acceptance. */
+    uint32_t max_fills;
+    /* Trades the order has already made (an order put back by exchange_restore after a restart);
+     * they count against max_fills. */
+    uint32_t fills_done;
 } exch_new_order;
 
 void exchange_submit(exchange *x, const exch_new_order *order, int64_t now_ns);
@@ -129,7 +137,9 @@ void exchange_stop_market_maker(exchange *x);
 int64_t exchange_next_due_ns(const exchange *x);
 
 /* Puts back a resting order after a restart, in time priority (call oldest first), without
- * matching or reporting. The exchange numbers its later orders above every restored number. */
+ * matching or reporting; order->fills_done carries the trades it already made. The exchange
+ * numbers its later orders above every restored number. False when the pool or that side of the
+ * book is full, or when the order has no trade left under max_fills. */
 bool exchange_restore(exchange *x, const exch_new_order *order, uint64_t exchange_id);
 /* Puts a trade back into the instrument's recent trades (and last price) after a restart. */
 void exchange_restore_trade(exchange *x, uint32_t instrument, const exch_trade_print *print);

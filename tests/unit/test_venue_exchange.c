@@ -1,7 +1,7 @@
 /* The embedded exchange: priority, partial fills, every order type and time in force, price
  * limits, cancels, the latency and reject model, the market maker, self-trade prevention,
- * capacity, bounded event queues, reused client references, and determinism. Reports are recorded
- * and inspected.
+ * capacity, bounded event queues, reused client references, fill limits, and determinism. Reports
+ * are recorded and inspected.
  *
  * With an argument, only the tests whose names contain it run. */
 #include <string.h>
@@ -66,6 +66,14 @@ static const exch_report *last(exch_report_kind kind, uint64_t ref) {
         if (reports[i].kind == kind && reports[i].client_ref == ref)
             return &reports[i];
     return NULL;
+}
+
+/* Position of the last report of `kind` for `ref`, -1 when there is none. */
+static int last_at(exch_report_kind kind, uint64_t ref) {
+    for (int i = report_count - 1; i >= 0; i--)
+        if (reports[i].kind == kind && reports[i].client_ref == ref)
+            return i;
+    return -1;
 }
 
 static int64_t traded(uint64_t ref) {
@@ -453,6 +461,106 @@ static void test_client_ref_generations(void) {
     exchange_destroy(x);
 }
 
+static exch_new_order limit_order(uint64_t ref, uint32_t owner, book_side side, int64_t price,
+                                  int64_t qty, uint32_t max_fills) {
+    return (exch_new_order){.client_ref = ref,
+                            .owner = owner,
+                            .side = side,
+                            .type = EXCH_LIMIT,
+                            .tif = EXCH_DAY,
+                            .price_nano = price,
+                            .qty_lots = qty,
+                            .max_fills = max_fills};
+}
+
+static void submit_now(exchange *x, exch_new_order o, int64_t now) {
+    exchange_submit(x, &o, now);
+    exchange_advance(x, now);
+    exchange_check_invariants(x);
+}
+
+/* An incoming order stops at its fill limit; the rest is cancelled after its last trade. */
+static void test_fill_limit_incoming(void) {
+    exchange *x = make(base_config());
+    submit_now(x, limit_order(1, 1, BOOK_SELL, 100 * NANO, 1, 0), 1);
+    submit_now(x, limit_order(2, 2, BOOK_SELL, 100 * NANO, 1, 0), 2);
+    submit_now(x, limit_order(3, 3, BOOK_SELL, 10050 * NANO / 100, 2, 0), 3);
+    submit_now(x, limit_order(4, 4, BOOK_SELL, 101 * NANO, 1, 0), 4);
+    submit_now(x, limit_order(10, 9, BOOK_BUY, 101 * NANO, 10, 2), 5);
+    CHECK_EQ_INT(count(EXCH_REPORT_TRADE, 10), 2);
+    CHECK_EQ_INT(traded(10), 2);
+    CHECK_EQ_INT(last(EXCH_REPORT_CANCELLED, 10)->reason, EXCH_CANCEL_FILL_LIMIT);
+    CHECK_EQ_INT(last(EXCH_REPORT_CANCELLED, 10)->qty_lots, 8);
+    CHECK(last_at(EXCH_REPORT_CANCELLED, 10) > last_at(EXCH_REPORT_TRADE, 2));
+    CHECK_EQ_INT(exchange_book(x, 0)->asks.count, 2);
+    CHECK_EQ_INT(exchange_book(x, 0)->bids.count, 0);
+    /* Reaching the limit with nothing left is a plain fill. */
+    submit_now(x, limit_order(11, 9, BOOK_BUY, 101 * NANO, 3, 2), 6);
+    CHECK_EQ_INT(traded(11), 3);
+    CHECK_EQ_INT(count(EXCH_REPORT_CANCELLED, 11), 0);
+    CHECK_EQ_INT(exchange_book(x, 0)->asks.count, 0);
+    /* Fill-or-kill: killed whole when filling would take more trades than allowed. */
+    for (uint64_t ref = 20; ref < 23; ref++)
+        submit_now(x, limit_order(ref, (uint32_t)ref, BOOK_SELL, 100 * NANO, 1, 0), 7);
+    exch_new_order fok = limit_order(24, 9, BOOK_BUY, 100 * NANO, 3, 2);
+    fok.tif = EXCH_FILL_OR_KILL;
+    submit_now(x, fok, 8);
+    CHECK_EQ_INT(traded(24), 0);
+    CHECK_EQ_INT(last(EXCH_REPORT_CANCELLED, 24)->reason, EXCH_CANCEL_FILL_LIMIT);
+    CHECK_EQ_INT(last(EXCH_REPORT_CANCELLED, 24)->qty_lots, 3);
+    fok.client_ref = 25;
+    fok.max_fills = 3;
+    submit_now(x, fok, 9);
+    CHECK_EQ_INT(traded(25), 3);
+    CHECK_EQ_INT(count(EXCH_REPORT_CANCELLED, 25), 0);
+    /* A market order stops at its limit too. */
+    submit_now(x, limit_order(30, 1, BOOK_SELL, 100 * NANO, 1, 0), 10);
+    submit_now(x, limit_order(31, 2, BOOK_SELL, 100 * NANO, 1, 0), 10);
+    exch_new_order market = limit_order(32, 9, BOOK_BUY, 0, 5, 1);
+    market.type = EXCH_MARKET;
+    submit_now(x, market, 11);
+    CHECK_EQ_INT(traded(32), 1);
+    CHECK_EQ_INT(last(EXCH_REPORT_CANCELLED, 32)->reason, EXCH_CANCEL_FILL_LIMIT);
+    CHECK_EQ_INT(last(EXCH_REPORT_CANCELLED, 32)->qty_lots, 4);
+    exchange_destroy(x);
+}
+
+/* A resting order hit up to its fill limit leaves the book, cancelled after that trade; one put
+ * back after a restart keeps counting from the fills it had made. */
+static void test_fill_limit_resting(void) {
+    exchange *x = make(base_config());
+    submit_now(x, limit_order(1, 1, BOOK_BUY, 100 * NANO, 10, 3), 1);
+    submit_now(x, limit_order(2, 2, BOOK_SELL, 100 * NANO, 1, 0), 2);
+    submit_now(x, limit_order(3, 2, BOOK_SELL, 100 * NANO, 2, 0), 3);
+    CHECK_EQ_INT(count(EXCH_REPORT_CANCELLED, 1), 0);
+    CHECK_EQ_INT(exchange_book(x, 0)->bids.levels[0].total_lots, 7);
+    submit_now(x, limit_order(4, 3, BOOK_SELL, 100 * NANO, 3, 0), 4);
+    CHECK_EQ_INT(traded(1), 6);
+    CHECK_EQ_INT(traded(4), 3);
+    CHECK_EQ_INT(last(EXCH_REPORT_CANCELLED, 1)->reason, EXCH_CANCEL_FILL_LIMIT);
+    CHECK_EQ_INT(last(EXCH_REPORT_CANCELLED, 1)->qty_lots, 4);
+    CHECK(last_at(EXCH_REPORT_CANCELLED, 1) > last_at(EXCH_REPORT_TRADE, 1));
+    CHECK(last_at(EXCH_REPORT_CANCELLED, 1) > last_at(EXCH_REPORT_TRADE, 4));
+    CHECK_EQ_INT(exchange_book(x, 0)->bids.count, 0);
+    /* Put back with one of its two trades made: the next trade is its last. */
+    exch_new_order restored = limit_order(5, 1, BOOK_SELL, 100 * NANO, 5, 2);
+    restored.fills_done = 1;
+    CHECK(exchange_restore(x, &restored, 9000));
+    exchange_check_invariants(x);
+    submit_now(x, limit_order(6, 2, BOOK_BUY, 100 * NANO, 1, 0), 5);
+    CHECK_EQ_INT(traded(5), 1);
+    CHECK_EQ_INT(last(EXCH_REPORT_CANCELLED, 5)->reason, EXCH_CANCEL_FILL_LIMIT);
+    CHECK_EQ_INT(last(EXCH_REPORT_CANCELLED, 5)->qty_lots, 4);
+    CHECK_EQ_INT(exchange_book(x, 0)->asks.count, 0);
+    /* One that already made all its trades is refused. */
+    restored.client_ref = 7;
+    restored.fills_done = 2;
+    CHECK(!exchange_restore(x, &restored, 9001));
+    exchange_check_invariants(x);
+    CHECK_EQ_INT(exchange_book(x, 0)->asks.count, 0);
+    exchange_destroy(x);
+}
+
 typedef struct named_test {
     const char *name;
     void (*run)(void);
@@ -472,6 +580,8 @@ int main(int argc, char **argv) {
         TEST(test_market_maker_restore),
         TEST(test_event_queue_bounded_under_flood),
         TEST(test_client_ref_generations),
+        TEST(test_fill_limit_incoming),
+        TEST(test_fill_limit_resting),
     };
     for (size_t i = 0; i < sizeof tests / sizeof tests[0]; i++)
         if (argc < 2 || strstr(tests[i].name, argv[1]) != NULL)
