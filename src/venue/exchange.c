@@ -736,6 +736,12 @@ void exchange_destroy(exchange *x) {
 
 bool exchange_restore(exchange *x, const exch_new_order *order, uint64_t exchange_id) {
     assert(order->instrument < x->config.instrument_count);
+    /* The broker keeps the number even for an order refused here, so it is never handed out
+     * again. */
+    if (exchange_id >= x->next_exchange_id)
+        x->next_exchange_id = exchange_id + 1;
+    if (order->qty_lots <= 0)
+        return false;
     if (order->max_fills != 0 && order->fills_done >= order->max_fills)
         return false; /* its last allowed trade was made: the exchange would have cancelled it */
     uint32_t index = slot_take(x);
@@ -755,6 +761,8 @@ bool exchange_restore(exchange *x, const exch_new_order *order, uint64_t exchang
     st->tif = EXCH_DAY;
     st->fills = order->fills_done;
     st->max_fills = order->max_fills;
+    /* Into the book first: when that fails the slot goes back untouched and no reference entry
+     * was made, so nothing of the order remains. */
     if (!order_book_insert(&x->instruments[order->instrument].book, x->pool, index)) {
         slot_free(x, index);
         return false;
@@ -762,8 +770,6 @@ bool exchange_restore(exchange *x, const exch_new_order *order, uint64_t exchang
     st->in_book = true;
     if (order->client_ref != 0)
         map_put(x, order->client_ref, index);
-    if (exchange_id >= x->next_exchange_id)
-        x->next_exchange_id = exchange_id + 1;
     return true;
 }
 

@@ -138,8 +138,11 @@ int64_t exchange_next_due_ns(const exchange *x);
 
 /* Puts back a resting order after a restart, in time priority (call oldest first), without
  * matching or reporting; order->fills_done carries the trades it already made. The exchange
- * numbers its later orders above every restored number. False when the pool or that side of the
- * book is full, or when the order has no trade left under max_fills. */
+ * numbers its later orders above every restored number, a refused one included.
+ *
+ * Returns false, holding nothing of the order, when the pool or that side of the book is full, or
+ * when the order has no quantity or no trade left under max_fills. No report is sent: the caller
+ * must then treat the order as cancelled by the exchange. */
 bool exchange_restore(exchange *x, const exch_new_order *order, uint64_t exchange_id);
 /* Puts a trade back into the instrument's recent trades (and last price) after a restart. */
 void exchange_restore_trade(exchange *x, uint32_t instrument, const exch_trade_print *print);

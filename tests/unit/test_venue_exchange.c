@@ -1,7 +1,7 @@
 /* The embedded exchange: priority, partial fills, every order type and time in force, price
  * limits, cancels, the latency and reject model, the market maker, self-trade prevention,
- * capacity, bounded event queues, reused client references, fill limits, and determinism. Reports
- * are recorded and inspected.
+ * capacity, bounded event queues, reused client references, fill limits, restore refusals, and
+ * determinism. Reports are recorded and inspected.
  *
  * With an argument, only the tests whose names contain it run. */
 #include <string.h>
@@ -561,6 +561,42 @@ static void test_fill_limit_resting(void) {
     exchange_destroy(x);
 }
 
+/* A refused restore leaves nothing of the order behind (its reference can be used again at once)
+ * and still reserves its exchange number. */
+static void test_restore_refused(void) {
+    exch_config cfg = base_config();
+    cfg.max_orders = 2;
+    cfg.levels_per_side = 1;
+    exchange *x = make(cfg);
+    exch_new_order first = limit_order(1, 1, BOOK_SELL, 100 * NANO, 2, 0);
+    CHECK(exchange_restore(x, &first, 5000));
+    /* No room for a second ask level. */
+    exch_new_order second = limit_order(2, 1, BOOK_SELL, 101 * NANO, 2, 0);
+    CHECK(!exchange_restore(x, &second, 6000));
+    exchange_check_invariants(x);
+    CHECK_EQ_INT(exchange_book(x, 0)->asks.count, 1);
+    CHECK_EQ_INT(exchange_book(x, 0)->asks.levels[0].total_lots, 2);
+    exchange_cancel(x, 2, 1);
+    exchange_advance(x, 1);
+    CHECK_EQ_INT(report_count, 0);
+    submit_now(x, limit_order(2, 2, BOOK_BUY, 99 * NANO, 1, 0), 2);
+    CHECK_EQ_INT(count(EXCH_REPORT_ACK, 2), 1);
+    CHECK(last(EXCH_REPORT_ACK, 2)->exchange_id > 6000);
+    /* The pool is full now (two resting orders). */
+    exch_new_order third = limit_order(3, 1, BOOK_SELL, 100 * NANO, 1, 0);
+    CHECK(!exchange_restore(x, &third, 7000));
+    exchange_check_invariants(x);
+    CHECK_EQ_INT(exchange_book(x, 0)->asks.levels[0].total_lots, 2);
+    /* Nothing left to trade. */
+    exch_new_order empty = limit_order(4, 1, BOOK_SELL, 100 * NANO, 0, 0);
+    exchange_cancel(x, 1, 3);
+    exchange_advance(x, 3);
+    CHECK(!exchange_restore(x, &empty, 7001));
+    exchange_check_invariants(x);
+    CHECK_EQ_INT(exchange_book(x, 0)->asks.count, 0);
+    exchange_destroy(x);
+}
+
 typedef struct named_test {
     const char *name;
     void (*run)(void);
@@ -582,6 +618,7 @@ int main(int argc, char **argv) {
         TEST(test_client_ref_generations),
         TEST(test_fill_limit_incoming),
         TEST(test_fill_limit_resting),
+        TEST(test_restore_refused),
     };
     for (size_t i = 0; i < sizeof tests / sizeof tests[0]; i++)
         if (argc < 2 || strstr(tests[i].name, argv[1]) != NULL)
