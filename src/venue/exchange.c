@@ -66,6 +66,7 @@ struct exchange {
     uint32_t heap_count, heap_capacity;
     uint64_t next_seq, next_exchange_id, next_trade_id;
     uint64_t rng[4];
+    int64_t now_ns; /* the latest time processed: the exchange's clock never goes backwards */
     bool mm_stopped;
 };
 
@@ -423,6 +424,13 @@ static void match(exchange *x, uint32_t index, int64_t now_ns) {
 
 /* ---- Arrival, cancel ----------------------------------------------------------------------- */
 
+/* The exchange's clock: a call earlier than a time already processed acts at the later time. */
+static int64_t clock_at(exchange *x, int64_t now_ns) {
+    if (now_ns > x->now_ns)
+        x->now_ns = now_ns;
+    return x->now_ns;
+}
+
 static void reject(exchange *x, uint32_t index, int reason, int64_t now_ns) {
     report(x, &x->pool[index], EXCH_REPORT_REJECTED, 0, 0, 0, reason, now_ns);
     slot_end(x, index);
@@ -476,6 +484,7 @@ static void cancel_order(exchange *x, uint32_t index, int64_t now_ns) {
 
 void exchange_submit(exchange *x, const exch_new_order *order, int64_t now_ns) {
     assert(order->instrument < x->config.instrument_count);
+    now_ns = clock_at(x, now_ns);
     uint32_t index = slot_take(x);
     if (index == BOOK_NONE) {
         book_order rejected = {.client_ref = order->client_ref, .instrument = order->instrument};
@@ -508,6 +517,7 @@ void exchange_submit(exchange *x, const exch_new_order *order, int64_t now_ns) {
 }
 
 void exchange_cancel(exchange *x, uint64_t client_ref, int64_t now_ns) {
+    now_ns = clock_at(x, now_ns);
     uint32_t index = map_find(x, client_ref);
     if (index == BOOK_NONE)
         return; /* already ended (the broker sees that from the earlier reports), or never held */
@@ -605,9 +615,12 @@ static void mm_refresh(exchange *x, uint32_t instrument, int64_t now_ns) {
 /* ---- Time ---------------------------------------------------------------------------------- */
 
 void exchange_advance(exchange *x, int64_t now_ns) {
-    while (x->heap_count > 0 && x->heap[0].due_ns <= now_ns) {
+    int64_t until_ns = now_ns > x->now_ns ? now_ns : x->now_ns;
+    while (x->heap_count > 0 && x->heap[0].due_ns <= until_ns) {
         pending_event ev = heap_pop(x);
-        int64_t at_ns = ev.due_ns;
+        /* An event queued by a call made at an earlier time than one already processed acts at
+         * the later time, like the call itself. */
+        int64_t at_ns = clock_at(x, ev.due_ns);
         switch ((event_kind)ev.kind) {
         case EV_ARRIVE:
             assert(x->state[ev.index].arriving);
@@ -643,6 +656,7 @@ void exchange_advance(exchange *x, int64_t now_ns) {
             break;
         }
     }
+    clock_at(x, until_ns);
 }
 
 void exchange_stop_market_maker(exchange *x) {
@@ -709,6 +723,7 @@ exchange *exchange_create(const exch_config *config, const exch_instrument_setup
     x->free_count = capacity;
     x->next_exchange_id = config->first_exchange_id;
     x->next_trade_id = 1;
+    x->now_ns = start_ns;
     uint64_t seed = config->seed;
     for (int i = 0; i < 4; i++)
         x->rng[i] = splitmix64(&seed);
@@ -784,6 +799,7 @@ void exchange_restore_market_maker(exchange *x, const int64_t *reference_nano,
                                    const uint64_t random_state[4], int64_t now_ns) {
     if (!x->config.market_maker)
         return;
+    now_ns = clock_at(x, now_ns);
     if (random_state[0] | random_state[1] | random_state[2] | random_state[3])
         memcpy(x->rng, random_state, sizeof x->rng);
     for (uint32_t i = 0; i < x->config.instrument_count; i++) {

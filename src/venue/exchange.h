@@ -13,6 +13,9 @@
  * pending arrival or match and at most one pending cancel, and an instrument at most one pending
  * market-maker refresh and one requote.
  *
+ * Time never goes backwards inside the exchange: a call with a time earlier than one already
+ * processed acts at the later time, so reports carry non-decreasing times.
+ *
  * Client references: a broker's reference is 64 bits. The low 32 bits are its dense order slot
  * (1 ... max_client_ref) and the high 32 bits a generation the broker chooses, so that one slot
  * carries a sequence of different orders. A new generation may be submitted once the exchange has

@@ -1,7 +1,7 @@
 /* The embedded exchange: priority, partial fills, every order type and time in force, price
  * limits, cancels, the latency and reject model, the market maker, self-trade prevention,
- * capacity, bounded event queues, reused client references, fill limits, restore refusals, and
- * determinism. Reports are recorded and inspected.
+ * capacity, bounded event queues, reused client references, fill limits, restore refusals, the
+ * exchange's clock, and determinism. Reports are recorded and inspected.
  *
  * With an argument, only the tests whose names contain it run. */
 #include <string.h>
@@ -74,6 +74,13 @@ static int last_at(exch_report_kind kind, uint64_t ref) {
         if (reports[i].kind == kind && reports[i].client_ref == ref)
             return i;
     return -1;
+}
+
+static bool reports_in_time_order(void) {
+    for (int i = 1; i < report_count; i++)
+        if (reports[i].time_ns < reports[i - 1].time_ns)
+            return false;
+    return true;
 }
 
 static int64_t traded(uint64_t ref) {
@@ -597,6 +604,44 @@ static void test_restore_refused(void) {
     exchange_destroy(x);
 }
 
+/* Calls made with a time earlier than one already processed act at the later time: reports never
+ * go back in time, and a late cancel still comes after its order. */
+static void test_time_never_goes_backwards(void) {
+    exch_config cfg = base_config();
+    cfg.ack_delay_ns = 100;
+    exchange *x = make(cfg);
+    exchange_advance(x, 1000);
+    exch_new_order o = limit_order(1, 1, BOOK_BUY, 99 * NANO, 1, 0);
+    exchange_submit(x, &o, 500); /* acts at 1000, arrives at 1100 */
+    exchange_advance(x, 1050);
+    CHECK_EQ_INT(count(EXCH_REPORT_ACK, 1), 0);
+    CHECK_EQ_INT(exchange_next_due_ns(x), 1100);
+    exchange_cancel(x, 1, 200); /* acts at 1050, due at 1150 */
+    exchange_advance(x, 900);   /* an older time processes nothing new */
+    CHECK_EQ_INT(count(EXCH_REPORT_ACK, 1), 0);
+    exchange_advance(x, 1100);
+    CHECK_EQ_INT(last(EXCH_REPORT_ACK, 1)->time_ns, 1100);
+    CHECK_EQ_INT(count(EXCH_REPORT_CANCELLED, 1), 0);
+    exchange_advance(x, 1150);
+    CHECK_EQ_INT(last(EXCH_REPORT_CANCELLED, 1)->time_ns, 1150);
+    CHECK(reports_in_time_order());
+    exchange_check_invariants(x);
+    exchange_destroy(x);
+
+    /* Without latency the order is handled at once, at the exchange's time. */
+    x = make(base_config());
+    exchange_advance(x, 1000);
+    place(x, 2, 1, BOOK_SELL, EXCH_LIMIT, EXCH_DAY, 100 * NANO, 1, 10);
+    place(x, 3, 2, BOOK_BUY, EXCH_LIMIT, EXCH_DAY, 100 * NANO, 1, 20);
+    CHECK_EQ_INT(last(EXCH_REPORT_ACK, 2)->time_ns, 1000);
+    CHECK_EQ_INT(last(EXCH_REPORT_TRADE, 3)->time_ns, 1000);
+    int64_t last_trade_ns = 0;
+    exchange_last_price(x, 0, &last_trade_ns);
+    CHECK_EQ_INT(last_trade_ns, 1000);
+    CHECK(reports_in_time_order());
+    exchange_destroy(x);
+}
+
 typedef struct named_test {
     const char *name;
     void (*run)(void);
@@ -619,6 +664,7 @@ int main(int argc, char **argv) {
         TEST(test_fill_limit_incoming),
         TEST(test_fill_limit_resting),
         TEST(test_restore_refused),
+        TEST(test_time_never_goes_backwards),
     };
     for (size_t i = 0; i < sizeof tests / sizeof tests[0]; i++)
         if (argc < 2 || strstr(tests[i].name, argv[1]) != NULL)
