@@ -19,14 +19,21 @@ typedef struct pending_event {
     int64_t due_ns;
     uint64_t seq; /* ties broken by submission order, for determinism */
     uint8_t kind;
-    uint32_t index;      /* pool index (ARRIVE, MATCH) or instrument (MM_REFRESH, MM_REQUOTE) */
-    uint64_t client_ref; /* CANCEL */
+    uint32_t index; /* pool index (ARRIVE, MATCH, CANCEL) or instrument (MM_REFRESH, MM_REQUOTE) */
 } pending_event;
 
-/* Order pool slot state beyond the book fields. */
+/* Order pool slot state beyond the book fields.
+ *
+ * A slot stays taken while an event names it, even after its order has ended (`dead`): that is
+ * what bounds the event heap, since a slot can then have at most one arrival or match and one
+ * cancel pending, and a cancel can never meet a later order that reused the slot. */
 typedef struct slot_state {
     bool in_use, in_book, dead;
+    bool arriving;       /* an ARRIVE event names the slot */
+    bool matching;       /* a MATCH event names the slot (fill delay) */
+    bool cancel_pending; /* a CANCEL event names the slot */
     uint8_t type, tif;
+    uint32_t fills, max_fills; /* trades made, and the most allowed (0 = no limit) */
 } slot_state;
 
 typedef struct mm_quote {
@@ -44,6 +51,7 @@ typedef struct exch_instrument {
     int64_t mm_reference_nano;
     mm_quote *mm_quotes;
     uint32_t mm_quote_count;
+    bool mm_refresh_pending, mm_requote_pending; /* the instrument's one event of each kind */
 } exch_instrument;
 
 struct exchange {
@@ -53,13 +61,23 @@ struct exchange {
     slot_state *state;
     uint32_t *free_list;
     uint32_t free_count;
-    uint32_t *slot_of_ref; /* client_ref -> pool index, BOOK_NONE when not live */
+    uint32_t *slot_of_ref; /* low 32 bits of client_ref -> pool index, BOOK_NONE when not live */
     pending_event *heap;
     uint32_t heap_count, heap_capacity;
     uint64_t next_seq, next_exchange_id, next_trade_id;
     uint64_t rng[4];
+    int64_t now_ns; /* the latest time processed: the exchange's clock never goes backwards */
     bool mm_stopped;
 };
+
+/* slot_of_ref is reset with memset(0xFF), which must read back as BOOK_NONE. */
+_Static_assert(BOOK_NONE == UINT32_MAX, "BOOK_NONE is all ones");
+/* Order types and times in force are kept in uint8_t fields. */
+_Static_assert(EXCH_BESTPRICE <= UINT8_MAX, "order type fits slot_state.type");
+_Static_assert(EXCH_FILL_OR_KILL <= UINT8_MAX, "time in force fits slot_state.tif");
+_Static_assert(BOOK_SELL <= UINT8_MAX, "side fits book_order.side");
+/* slot_of_ref has max_client_ref + 1 entries, and max_client_ref may be UINT32_MAX. */
+_Static_assert(SIZE_MAX > UINT32_MAX, "the reference index size fits size_t");
 
 /* ---- Deterministic randomness: xoshiro256** seeded through splitmix64. ------------------- */
 
@@ -99,20 +117,40 @@ static uint64_t rng_below(exchange *x, uint64_t n) {
 
 /* ---- client_ref -> pool index ------------------------------------------------------------ */
 
-/* The broker's references are dense (its order slots), so a plain array indexed by reference
- * finds an order with one memory access, where a hash map would probe. */
-static uint32_t map_find(const exchange *x, uint64_t key) {
-    return key <= x->config.max_client_ref ? x->slot_of_ref[key] : BOOK_NONE;
+/* The broker's references carry its dense order slot in their low 32 bits, so a plain array
+ * indexed by slot finds an order with one memory access, where a hash map would probe. The high
+ * bits are a generation: an entry answers only for the full reference stored in the pool, so a
+ * stale reference never reaches the newer order in the same slot. */
+static uint32_t ref_slot(uint64_t client_ref) {
+    return (uint32_t)client_ref;
 }
 
-static void map_put(exchange *x, uint64_t key, uint32_t value) {
-    assert(key <= x->config.max_client_ref);
-    x->slot_of_ref[key] = value;
+static bool ref_slot_valid(const exchange *x, uint64_t client_ref) {
+    uint32_t slot = ref_slot(client_ref);
+    return slot != 0 && slot <= x->config.max_client_ref;
 }
 
-static void map_erase(exchange *x, uint64_t key) {
-    if (key <= x->config.max_client_ref)
-        x->slot_of_ref[key] = BOOK_NONE;
+static uint32_t map_find(const exchange *x, uint64_t client_ref) {
+    if (!ref_slot_valid(x, client_ref))
+        return BOOK_NONE;
+    uint32_t index = x->slot_of_ref[ref_slot(client_ref)];
+    if (index == BOOK_NONE || x->pool[index].client_ref != client_ref)
+        return BOOK_NONE;
+    return index;
+}
+
+static void map_put(exchange *x, uint64_t client_ref, uint32_t index) {
+    assert(ref_slot_valid(x, client_ref));
+    /* The broker reuses a slot only after the exchange reported the previous order ended. */
+    assert(x->slot_of_ref[ref_slot(client_ref)] == BOOK_NONE);
+    x->slot_of_ref[ref_slot(client_ref)] = index;
+}
+
+/* Forgets order `index` (ended), unless its slot already names another order. */
+static void map_erase(exchange *x, uint32_t index) {
+    uint64_t client_ref = x->pool[index].client_ref;
+    if (client_ref != 0 && map_find(x, client_ref) == index)
+        x->slot_of_ref[ref_slot(client_ref)] = BOOK_NONE;
 }
 
 /* ---- Event heap (min by due time, then sequence) ----------------------------------------- */
@@ -121,9 +159,10 @@ static bool event_before(const pending_event *a, const pending_event *b) {
     return a->due_ns < b->due_ns || (a->due_ns == b->due_ns && a->seq < b->seq);
 }
 
-static bool heap_push(exchange *x, pending_event ev) {
-    if (x->heap_count == x->heap_capacity)
-        return false;
+/* The heap is sized for every event that can be pending at once (see exchange_create), so a
+ * push always has room. */
+static void heap_push(exchange *x, pending_event ev) {
+    assert(x->heap_count < x->heap_capacity);
     ev.seq = x->next_seq++;
     uint32_t i = x->heap_count++;
     while (i > 0) {
@@ -134,7 +173,6 @@ static bool heap_push(exchange *x, pending_event ev) {
         i = parent;
     }
     x->heap[i] = ev;
-    return true;
 }
 
 static pending_event heap_pop(exchange *x) {
@@ -167,11 +205,33 @@ static uint32_t slot_take(exchange *x) {
     return index;
 }
 
-static void slot_release(exchange *x, uint32_t index) {
-    if (x->pool[index].client_ref != 0)
-        map_erase(x, x->pool[index].client_ref);
+static void slot_free(exchange *x, uint32_t index) {
+    assert(x->state[index].in_use);
     x->state[index] = (slot_state){0};
     x->free_list[x->free_count++] = index;
+}
+
+/* Order `index` has ended (it is out of the book): its reference no longer finds it, and the slot
+ * returns to the pool once no pending event names it. */
+static void slot_end(exchange *x, uint32_t index) {
+    slot_state *st = &x->state[index];
+    assert(!st->dead);
+    map_erase(x, index);
+    st->dead = true;
+    st->in_book = false;
+    if (!st->arriving && !st->matching && !st->cancel_pending)
+        slot_free(x, index);
+}
+
+/* An event naming dead slot `index` has been taken off the heap. */
+static void slot_event_done(exchange *x, uint32_t index) {
+    const slot_state *st = &x->state[index];
+    if (st->dead && !st->arriving && !st->matching && !st->cancel_pending)
+        slot_free(x, index);
+}
+
+static bool fill_limit_reached(const slot_state *st) {
+    return st->max_fills != 0 && st->fills >= st->max_fills;
 }
 
 /* ---- Reports ------------------------------------------------------------------------------- */
@@ -212,7 +272,7 @@ static void finish_unfilled(exchange *x, uint32_t index, int reason, int64_t now
     book_order *o = &x->pool[index];
     if (o->qty_lots > 0)
         report(x, o, EXCH_REPORT_CANCELLED, o->qty_lots, 0, 0, reason, now_ns);
-    slot_release(x, index);
+    slot_end(x, index);
 }
 
 /* ---- Prices -------------------------------------------------------------------------------- */
@@ -256,17 +316,34 @@ static void record_trade(exch_instrument *ins, int64_t price, int64_t qty, uint8
         ins->trade_head = (ins->trade_head + 1) % TRADE_RING;
 }
 
-static int64_t crossing_lots(const exchange *x, const exch_instrument *ins, const book_order *o,
-                             int64_t limit, int64_t wanted) {
+/* Why fill-or-kill order `index` cannot fill whole at once against the book (0 when it can): too
+ * little crossing quantity, or more trades than its fill limit leaves it. */
+static int fill_or_kill_shortfall(const exchange *x, const exch_instrument *ins, uint32_t index,
+                                  int64_t limit) {
+    const book_order *o = &x->pool[index];
+    const slot_state *st = &x->state[index];
     const book_half *opposite =
         order_book_half_const(&ins->book, o->side == BOOK_BUY ? BOOK_SELL : BOOK_BUY);
     int64_t available = 0;
-    for (uint32_t l = 0; l < opposite->count && available < wanted; l++) {
-        if (!order_book_crosses((book_side)o->side, limit, opposite->levels[l].price_nano))
+    uint32_t trades = 0;
+    uint32_t trades_left = fill_limit_reached(st) ? 0 : st->max_fills - st->fills;
+    for (uint32_t l = 0; l < opposite->count && available < o->qty_lots; l++) {
+        const book_level *level = &opposite->levels[l];
+        if (!order_book_crosses((book_side)o->side, limit, level->price_nano))
             break;
-        available += opposite->levels[l].total_lots;
+        if (st->max_fills == 0) {
+            available += level->total_lots;
+            continue;
+        }
+        /* With a fill limit every resting order taken is one trade, so the count matters. */
+        for (uint32_t r = level->head; r != BOOK_NONE && available < o->qty_lots;
+             r = x->pool[r].next) {
+            available += x->pool[r].qty_lots;
+            if (++trades > trades_left)
+                return EXCH_CANCEL_FILL_LIMIT;
+        }
     }
-    return available;
+    return available < o->qty_lots ? EXCH_CANCEL_UNFILLED_REST : 0;
 }
 
 static void mm_requote(exchange *x, uint32_t instrument, int64_t now_ns);
@@ -275,13 +352,15 @@ static void mm_requote(exchange *x, uint32_t instrument, int64_t now_ns);
  * (0 when it ran out of crossing liquidity or filled) and whether market-maker quotes traded. */
 static int sweep(exchange *x, uint32_t index, int64_t limit, int64_t now_ns, bool *mm_touched) {
     book_order *o = &x->pool[index];
+    slot_state *st = &x->state[index];
     exch_instrument *ins = &x->instruments[o->instrument];
     book_half *opposite = order_book_half(&ins->book, o->side == BOOK_BUY ? BOOK_SELL : BOOK_BUY);
-    while (o->qty_lots > 0 && opposite->count > 0 &&
+    while (o->qty_lots > 0 && !fill_limit_reached(st) && opposite->count > 0 &&
            order_book_crosses((book_side)o->side, limit, opposite->levels[0].price_nano)) {
         book_level *level = &opposite->levels[0];
         uint32_t resting_index = level->head;
         book_order *resting = &x->pool[resting_index];
+        slot_state *resting_st = &x->state[resting_index];
         if (o->owner != 0 && resting->owner == o->owner)
             return EXCH_CANCEL_SELF_TRADE;
         int64_t qty = o->qty_lots < resting->qty_lots ? o->qty_lots : resting->qty_lots;
@@ -290,6 +369,8 @@ static int sweep(exchange *x, uint32_t index, int64_t limit, int64_t now_ns, boo
         o->qty_lots -= qty;
         resting->qty_lots -= qty;
         level->total_lots -= qty;
+        st->fills++;
+        resting_st->fills++;
         record_trade(ins, price, qty, o->side, now_ns);
         report_trade(x, o, qty, price, trade_id, true, now_ns);
         report_trade(x, resting, qty, price, trade_id, false, now_ns);
@@ -297,10 +378,14 @@ static int sweep(exchange *x, uint32_t index, int64_t limit, int64_t now_ns, boo
             *mm_touched = true;
         if (resting->qty_lots == 0) {
             order_book_remove(&ins->book, x->pool, resting_index);
-            slot_release(x, resting_index);
+            slot_end(x, resting_index);
+        } else if (fill_limit_reached(resting_st)) {
+            /* Its last allowed trade: the rest leaves the book, reported after that trade. */
+            order_book_remove(&ins->book, x->pool, resting_index);
+            finish_unfilled(x, resting_index, EXCH_CANCEL_FILL_LIMIT, now_ns);
         }
     }
-    return 0;
+    return o->qty_lots > 0 && fill_limit_reached(st) ? EXCH_CANCEL_FILL_LIMIT : 0;
 }
 
 static void match(exchange *x, uint32_t index, int64_t now_ns) {
@@ -309,10 +394,12 @@ static void match(exchange *x, uint32_t index, int64_t now_ns) {
     exch_instrument *ins = &x->instruments[o->instrument];
     int64_t limit = limit_price_of(ins, o, st->type);
     bool immediate = st->type != EXCH_LIMIT || st->tif != EXCH_DAY;
-    if (st->type == EXCH_LIMIT && st->tif == EXCH_FILL_OR_KILL &&
-        crossing_lots(x, ins, o, limit, o->qty_lots) < o->qty_lots) {
-        finish_unfilled(x, index, EXCH_CANCEL_UNFILLED_REST, now_ns);
-        return;
+    if (st->type == EXCH_LIMIT && st->tif == EXCH_FILL_OR_KILL) {
+        int shortfall = fill_or_kill_shortfall(x, ins, index, limit);
+        if (shortfall != 0) {
+            finish_unfilled(x, index, shortfall, now_ns);
+            return;
+        }
     }
     int64_t wanted = o->qty_lots;
     bool mm_touched = false;
@@ -321,7 +408,7 @@ static void match(exchange *x, uint32_t index, int64_t now_ns) {
     if (stop != 0) {
         finish_unfilled(x, index, stop, now_ns);
     } else if (o->qty_lots == 0) {
-        slot_release(x, index);
+        slot_end(x, index);
     } else if (immediate) {
         int reason = st->type == EXCH_MARKET && o->qty_lots == wanted ? EXCH_CANCEL_NO_LIQUIDITY
                                                                       : EXCH_CANCEL_UNFILLED_REST;
@@ -337,9 +424,16 @@ static void match(exchange *x, uint32_t index, int64_t now_ns) {
 
 /* ---- Arrival, cancel ----------------------------------------------------------------------- */
 
+/* The exchange's clock: a call earlier than a time already processed acts at the later time. */
+static int64_t clock_at(exchange *x, int64_t now_ns) {
+    if (now_ns > x->now_ns)
+        x->now_ns = now_ns;
+    return x->now_ns;
+}
+
 static void reject(exchange *x, uint32_t index, int reason, int64_t now_ns) {
     report(x, &x->pool[index], EXCH_REPORT_REJECTED, 0, 0, 0, reason, now_ns);
-    slot_release(x, index);
+    slot_end(x, index);
 }
 
 static void arrive(exchange *x, uint32_t index, int64_t now_ns) {
@@ -361,36 +455,39 @@ static void arrive(exchange *x, uint32_t index, int64_t now_ns) {
     }
     o->exchange_id = x->next_exchange_id++;
     report(x, o, EXCH_REPORT_ACK, 0, 0, 0, 0, now_ns);
-    if (x->config.fill_delay_ns > 0 &&
-        heap_push(x, (pending_event){.due_ns = now_ns + x->config.fill_delay_ns,
-                                     .kind = EV_MATCH,
-                                     .index = index}))
+    if (x->config.fill_delay_ns == 0) {
+        match(x, index, now_ns);
         return;
-    match(x, index, now_ns);
+    }
+    x->state[index].matching = true;
+    heap_push(x, (pending_event){
+                     .due_ns = now_ns + x->config.fill_delay_ns, .kind = EV_MATCH, .index = index});
 }
 
-static void cancel_now(exchange *x, uint64_t client_ref, int64_t now_ns) {
-    uint32_t index = map_find(x, client_ref);
-    if (index == BOOK_NONE || x->state[index].dead)
-        return; /* already filled or cancelled: the broker sees that from the earlier reports */
+/* Ends live order `index` at the client's request. */
+static void cancel_order(exchange *x, uint32_t index, int64_t now_ns) {
+    slot_state *st = &x->state[index];
     book_order *o = &x->pool[index];
-    if (x->state[index].in_book) {
+    assert(!st->dead);
+    /* A cancel has the order's own delay and a later sequence number, so the order arrived. */
+    assert(!st->arriving);
+    if (st->in_book) {
         order_book_remove(&x->instruments[o->instrument].book, x->pool, index);
         finish_unfilled(x, index, EXCH_CANCEL_BY_CLIENT, now_ns);
         return;
     }
-    /* Acknowledged but not yet matched (fill delay): it ends here; its match event finds it dead.
-     */
-    report(x, o, EXCH_REPORT_CANCELLED, o->qty_lots, 0, 0, EXCH_CANCEL_BY_CLIENT, now_ns);
-    x->state[index].dead = true;
-    map_erase(x, client_ref);
-    o->client_ref = 0;
+    /* Acknowledged but not yet matched (fill delay): it ends here; the slot is freed when its
+     * match event comes due. */
+    assert(st->matching);
+    finish_unfilled(x, index, EXCH_CANCEL_BY_CLIENT, now_ns);
 }
 
 void exchange_submit(exchange *x, const exch_new_order *order, int64_t now_ns) {
+    assert(order->instrument < x->config.instrument_count);
+    now_ns = clock_at(x, now_ns);
     uint32_t index = slot_take(x);
-    book_order rejected = {.client_ref = order->client_ref, .instrument = order->instrument};
     if (index == BOOK_NONE) {
+        book_order rejected = {.client_ref = order->client_ref, .instrument = order->instrument};
         report(x, &rejected, EXCH_REPORT_REJECTED, 0, 0, 0, EXCH_REJECT_CAPACITY, now_ns);
         return;
     }
@@ -402,8 +499,11 @@ void exchange_submit(exchange *x, const exch_new_order *order, int64_t now_ns) {
                                   .side = (uint8_t)order->side,
                                   .prev = BOOK_NONE,
                                   .next = BOOK_NONE};
-    x->state[index].type = (uint8_t)order->type;
-    x->state[index].tif = (uint8_t)order->tif;
+    slot_state *st = &x->state[index];
+    st->type = (uint8_t)order->type;
+    st->tif = (uint8_t)order->tif;
+    st->fills = order->fills_done;
+    st->max_fills = order->max_fills;
     if (order->client_ref != 0)
         map_put(x, order->client_ref, index);
     if (x->config.ack_delay_ns == 0) {
@@ -411,21 +511,28 @@ void exchange_submit(exchange *x, const exch_new_order *order, int64_t now_ns) {
         arrive(x, index, now_ns);
         return;
     }
-    if (!heap_push(x, (pending_event){.due_ns = now_ns + x->config.ack_delay_ns,
-                                      .kind = EV_ARRIVE,
-                                      .index = index})) {
-        slot_release(x, index);
-        report(x, &rejected, EXCH_REPORT_REJECTED, 0, 0, 0, EXCH_REJECT_CAPACITY, now_ns);
-    }
+    st->arriving = true;
+    heap_push(x, (pending_event){
+                     .due_ns = now_ns + x->config.ack_delay_ns, .kind = EV_ARRIVE, .index = index});
 }
 
 void exchange_cancel(exchange *x, uint64_t client_ref, int64_t now_ns) {
-    /* Same delay as a new order: a cancel never overtakes the order it cancels. */
-    if (x->config.ack_delay_ns == 0 ||
-        !heap_push(x, (pending_event){.due_ns = now_ns + x->config.ack_delay_ns,
-                                      .kind = EV_CANCEL,
-                                      .client_ref = client_ref}))
-        cancel_now(x, client_ref, now_ns);
+    now_ns = clock_at(x, now_ns);
+    uint32_t index = map_find(x, client_ref);
+    if (index == BOOK_NONE)
+        return; /* already ended (the broker sees that from the earlier reports), or never held */
+    if (x->config.ack_delay_ns == 0) {
+        cancel_order(x, index, now_ns);
+        return;
+    }
+    /* The pending cancel already ends the order; a second one would only grow the queue. */
+    if (x->state[index].cancel_pending)
+        return;
+    /* Same delay as a new order, and a later sequence number: a cancel never overtakes the order
+     * it cancels. The event names the slot, which stays taken until the cancel comes due. */
+    x->state[index].cancel_pending = true;
+    heap_push(x, (pending_event){
+                     .due_ns = now_ns + x->config.ack_delay_ns, .kind = EV_CANCEL, .index = index});
 }
 
 /* ---- Market maker -------------------------------------------------------------------------- */
@@ -462,7 +569,7 @@ static void mm_withdraw(exchange *x, exch_instrument *ins) {
         if (x->state[q.index].in_use && x->state[q.index].in_book &&
             x->pool[q.index].exchange_id == q.exchange_id && x->pool[q.index].owner == 0) {
             order_book_remove(&ins->book, x->pool, q.index);
-            slot_release(x, q.index);
+            slot_end(x, q.index);
         }
     }
     ins->mm_quote_count = 0;
@@ -498,6 +605,8 @@ static void mm_refresh(exchange *x, uint32_t instrument, int64_t now_ns) {
     }
     if (ins->setup.trading)
         mm_requote(x, instrument, now_ns);
+    assert(!ins->mm_refresh_pending);
+    ins->mm_refresh_pending = true;
     heap_push(x, (pending_event){.due_ns = now_ns + x->config.mm_refresh_ns,
                                  .kind = EV_MM_REFRESH,
                                  .index = instrument});
@@ -506,30 +615,48 @@ static void mm_refresh(exchange *x, uint32_t instrument, int64_t now_ns) {
 /* ---- Time ---------------------------------------------------------------------------------- */
 
 void exchange_advance(exchange *x, int64_t now_ns) {
-    while (x->heap_count > 0 && x->heap[0].due_ns <= now_ns) {
+    int64_t until_ns = now_ns > x->now_ns ? now_ns : x->now_ns;
+    while (x->heap_count > 0 && x->heap[0].due_ns <= until_ns) {
         pending_event ev = heap_pop(x);
+        /* An event queued by a call made at an earlier time than one already processed acts at
+         * the later time, like the call itself. */
+        int64_t at_ns = clock_at(x, ev.due_ns);
         switch ((event_kind)ev.kind) {
         case EV_ARRIVE:
-            arrive(x, ev.index, ev.due_ns);
+            assert(x->state[ev.index].arriving);
+            x->state[ev.index].arriving = false;
+            /* A cancel never comes due before the order it cancels, so the order is live. */
+            assert(!x->state[ev.index].dead);
+            arrive(x, ev.index, at_ns);
             break;
         case EV_MATCH:
+            assert(x->state[ev.index].matching);
+            x->state[ev.index].matching = false;
             if (x->state[ev.index].dead)
-                slot_release(x, ev.index);
+                slot_event_done(x, ev.index);
             else
-                match(x, ev.index, ev.due_ns);
+                match(x, ev.index, at_ns);
             break;
         case EV_CANCEL:
-            cancel_now(x, ev.client_ref, ev.due_ns);
+            assert(x->state[ev.index].cancel_pending);
+            x->state[ev.index].cancel_pending = false;
+            if (x->state[ev.index].dead)
+                slot_event_done(x, ev.index);
+            else
+                cancel_order(x, ev.index, at_ns);
             break;
         case EV_MM_REFRESH:
-            mm_refresh(x, ev.index, ev.due_ns);
+            x->instruments[ev.index].mm_refresh_pending = false;
+            mm_refresh(x, ev.index, at_ns);
             break;
         case EV_MM_REQUOTE:
+            x->instruments[ev.index].mm_requote_pending = false;
             if (x->instruments[ev.index].setup.trading)
-                mm_requote(x, ev.index, ev.due_ns);
+                mm_requote(x, ev.index, at_ns);
             break;
         }
     }
+    clock_at(x, until_ns);
 }
 
 void exchange_stop_market_maker(exchange *x) {
@@ -572,8 +699,16 @@ exchange *exchange_create(const exch_config *config, const exch_instrument_setup
     x->pool = bigmem_alloc(capacity, sizeof *x->pool);
     x->state = bigmem_alloc(capacity, sizeof *x->state);
     x->free_list = bigmem_alloc(capacity, sizeof *x->free_list);
-    x->slot_of_ref = bigmem_alloc(config->max_client_ref + 1, sizeof *x->slot_of_ref);
-    x->heap_capacity = capacity * 2 + config->instrument_count;
+    x->slot_of_ref = bigmem_alloc((size_t)config->max_client_ref + 1, sizeof *x->slot_of_ref);
+    /* Every event that can be pending at once: per pool slot one arrival or match and one cancel,
+     * per instrument one market-maker refresh and one requote. Pool indexes must stay below
+     * BOOK_NONE and heap positions fit 32 bits. */
+    uint64_t heap_capacity = 2 * (uint64_t)capacity + 2 * (uint64_t)config->instrument_count;
+    if (capacity >= BOOK_NONE || heap_capacity > UINT32_MAX) {
+        exchange_destroy(x);
+        return NULL;
+    }
+    x->heap_capacity = (uint32_t)heap_capacity;
     x->heap = bigmem_alloc(x->heap_capacity, sizeof *x->heap);
     bool ok = x->instruments && x->pool && x->state && x->free_list && x->slot_of_ref && x->heap;
     for (uint32_t i = 0; ok && i < config->instrument_count; i++)
@@ -582,12 +717,13 @@ exchange *exchange_create(const exch_config *config, const exch_instrument_setup
         exchange_destroy(x);
         return NULL;
     }
-    memset(x->slot_of_ref, 0xFF, (config->max_client_ref + 1) * sizeof *x->slot_of_ref);
+    memset(x->slot_of_ref, 0xFF, ((size_t)config->max_client_ref + 1) * sizeof *x->slot_of_ref);
     for (uint32_t i = 0; i < capacity; i++)
         x->free_list[i] = capacity - 1 - i;
     x->free_count = capacity;
     x->next_exchange_id = config->first_exchange_id;
     x->next_trade_id = 1;
+    x->now_ns = start_ns;
     uint64_t seed = config->seed;
     for (int i = 0; i < 4; i++)
         x->rng[i] = splitmix64(&seed);
@@ -608,12 +744,21 @@ void exchange_destroy(exchange *x) {
     bigmem_free(x->pool, x->config.max_orders, sizeof *x->pool);
     bigmem_free(x->state, x->config.max_orders, sizeof *x->state);
     bigmem_free(x->free_list, x->config.max_orders, sizeof *x->free_list);
-    bigmem_free(x->slot_of_ref, x->config.max_client_ref + 1, sizeof *x->slot_of_ref);
+    bigmem_free(x->slot_of_ref, (size_t)x->config.max_client_ref + 1, sizeof *x->slot_of_ref);
     bigmem_free(x->heap, x->heap_capacity, sizeof *x->heap);
     free(x);
 }
 
 bool exchange_restore(exchange *x, const exch_new_order *order, uint64_t exchange_id) {
+    assert(order->instrument < x->config.instrument_count);
+    /* The broker keeps the number even for an order refused here, so it is never handed out
+     * again. */
+    if (exchange_id >= x->next_exchange_id)
+        x->next_exchange_id = exchange_id + 1;
+    if (order->qty_lots <= 0)
+        return false;
+    if (order->max_fills != 0 && order->fills_done >= order->max_fills)
+        return false; /* its last allowed trade was made: the exchange would have cancelled it */
     uint32_t index = slot_take(x);
     if (index == BOOK_NONE)
         return false;
@@ -626,16 +771,20 @@ bool exchange_restore(exchange *x, const exch_new_order *order, uint64_t exchang
                                   .side = (uint8_t)order->side,
                                   .prev = BOOK_NONE,
                                   .next = BOOK_NONE};
-    x->state[index].type = EXCH_LIMIT;
-    x->state[index].tif = EXCH_DAY;
+    slot_state *st = &x->state[index];
+    st->type = EXCH_LIMIT;
+    st->tif = EXCH_DAY;
+    st->fills = order->fills_done;
+    st->max_fills = order->max_fills;
+    /* Into the book first: when that fails the slot goes back untouched and no reference entry
+     * was made, so nothing of the order remains. */
     if (!order_book_insert(&x->instruments[order->instrument].book, x->pool, index)) {
-        slot_release(x, index);
+        slot_free(x, index);
         return false;
     }
-    x->state[index].in_book = true;
-    map_put(x, order->client_ref, index);
-    if (exchange_id >= x->next_exchange_id)
-        x->next_exchange_id = exchange_id + 1;
+    st->in_book = true;
+    if (order->client_ref != 0)
+        map_put(x, order->client_ref, index);
     return true;
 }
 
@@ -650,6 +799,7 @@ void exchange_restore_market_maker(exchange *x, const int64_t *reference_nano,
                                    const uint64_t random_state[4], int64_t now_ns) {
     if (!x->config.market_maker)
         return;
+    now_ns = clock_at(x, now_ns);
     if (random_state[0] | random_state[1] | random_state[2] | random_state[3])
         memcpy(x->rng, random_state, sizeof x->rng);
     for (uint32_t i = 0; i < x->config.instrument_count; i++) {
@@ -657,6 +807,10 @@ void exchange_restore_market_maker(exchange *x, const int64_t *reference_nano,
         mm_withdraw(x, ins);
         if (reference_nano[i] != 0)
             ins->mm_reference_nano = reference_nano[i];
+        /* One pending requote quotes around the latest reference: a second would only repeat. */
+        if (ins->mm_requote_pending)
+            continue;
+        ins->mm_requote_pending = true;
         heap_push(x, (pending_event){.due_ns = now_ns, .kind = EV_MM_REQUOTE, .index = i});
     }
 }
@@ -733,3 +887,150 @@ uint64_t exchange_state_hash(const exchange *x) {
     }
     return h;
 }
+
+/* ---- Invariants ---------------------------------------------------------------------------- */
+
+/* Without assertions there is nothing to check, and the counters below would be unused. */
+#ifndef NDEBUG
+
+/* One side of a book: levels strictly best first, each a well-linked FIFO of live resting orders
+ * whose quantities add up to the level's total. Returns the number of orders. */
+static uint32_t check_half(const exchange *x, uint32_t instrument, book_side side) {
+    const book_half *half = order_book_half_const(&x->instruments[instrument].book, side);
+    assert(half->count <= half->capacity);
+    uint32_t orders = 0;
+    for (uint32_t l = 0; l < half->count; l++) {
+        const book_level *level = &half->levels[l];
+        if (l > 0) {
+            int64_t better_nano = half->levels[l - 1].price_nano;
+            assert(side == BOOK_BUY ? better_nano > level->price_nano
+                                    : better_nano < level->price_nano);
+        }
+        assert(level->head != BOOK_NONE);
+        int64_t lots = 0;
+        uint32_t prev = BOOK_NONE;
+        for (uint32_t i = level->head; i != BOOK_NONE; i = x->pool[i].next) {
+            assert(i < x->config.max_orders);
+            const book_order *o = &x->pool[i];
+            const slot_state *st = &x->state[i];
+            assert(st->in_use);
+            assert(st->in_book);
+            assert(!st->dead);
+            assert(o->prev == prev);
+            assert(o->price_nano == level->price_nano);
+            assert(o->side == side);
+            assert(o->instrument == instrument);
+            assert(o->qty_lots > 0);
+            /* An order that made its last allowed trade leaves the book with that trade. */
+            assert(!fill_limit_reached(st));
+            lots += o->qty_lots;
+            prev = i;
+            orders++;
+        }
+        assert(level->tail == prev);
+        assert(level->total_lots == lots);
+    }
+    return orders;
+}
+
+void exchange_check_invariants(const exchange *x) {
+    uint32_t capacity = x->config.max_orders;
+    uint32_t in_book_orders = 0;
+    for (uint32_t i = 0; i < x->config.instrument_count; i++) {
+        in_book_orders += check_half(x, i, BOOK_BUY);
+        in_book_orders += check_half(x, i, BOOK_SELL);
+    }
+    uint32_t in_use = 0, in_book = 0, queued = 0, cancels = 0;
+    for (uint32_t i = 0; i < capacity; i++) {
+        const slot_state *st = &x->state[i];
+        const book_order *o = &x->pool[i];
+        if (!st->in_use) {
+            assert(!st->in_book);
+            assert(!st->arriving);
+            assert(!st->matching);
+            assert(!st->cancel_pending);
+            continue;
+        }
+        in_use++;
+        in_book += st->in_book;
+        queued += st->arriving + st->matching;
+        cancels += st->cancel_pending;
+        if (st->arriving)
+            assert(!st->matching);
+        if (st->in_book) {
+            assert(!st->arriving);
+            assert(!st->matching);
+        }
+        /* An ended order keeps its slot only while an event still names it. */
+        if (st->dead) {
+            assert(!st->in_book);
+            assert(st->arriving || st->matching || st->cancel_pending);
+        }
+        if (o->client_ref == 0)
+            continue;
+        bool mapped =
+            ref_slot_valid(x, o->client_ref) && x->slot_of_ref[ref_slot(o->client_ref)] == i;
+        assert(mapped == !st->dead);
+    }
+    /* Every in_book slot was reached through a book, and every slot is taken or free. */
+    assert(in_book == in_book_orders);
+    assert(x->free_count + in_use == capacity);
+    for (uint32_t f = 0; f < x->free_count; f++) {
+        assert(x->free_list[f] < capacity);
+        assert(!x->state[x->free_list[f]].in_use);
+    }
+    for (uint64_t slot = 1; slot <= x->config.max_client_ref; slot++) {
+        uint32_t index = x->slot_of_ref[slot];
+        if (index == BOOK_NONE)
+            continue;
+        assert(index < capacity);
+        assert(x->state[index].in_use);
+        assert(!x->state[index].dead);
+        assert(ref_slot(x->pool[index].client_ref) == slot);
+    }
+    assert(x->slot_of_ref[0] == BOOK_NONE);
+    /* The heap: ordered, within its bound, and one event per flag. */
+    assert(x->heap_count <= x->heap_capacity);
+    uint32_t heap_queued = 0, heap_cancels = 0, refreshes = 0, requotes = 0;
+    for (uint32_t h = 0; h < x->heap_count; h++) {
+        const pending_event *ev = &x->heap[h];
+        if (h > 0)
+            assert(!event_before(ev, &x->heap[(h - 1) / 2]));
+        switch ((event_kind)ev->kind) {
+        case EV_ARRIVE:
+            assert(x->state[ev->index].arriving);
+            heap_queued++;
+            break;
+        case EV_MATCH:
+            assert(x->state[ev->index].matching);
+            heap_queued++;
+            break;
+        case EV_CANCEL:
+            assert(x->state[ev->index].cancel_pending);
+            heap_cancels++;
+            break;
+        case EV_MM_REFRESH:
+            assert(x->instruments[ev->index].mm_refresh_pending);
+            refreshes++;
+            break;
+        case EV_MM_REQUOTE:
+            assert(x->instruments[ev->index].mm_requote_pending);
+            requotes++;
+            break;
+        }
+    }
+    assert(heap_queued == queued);
+    assert(heap_cancels == cancels);
+    uint32_t refresh_flags = 0, requote_flags = 0;
+    for (uint32_t i = 0; i < x->config.instrument_count; i++) {
+        refresh_flags += x->instruments[i].mm_refresh_pending;
+        requote_flags += x->instruments[i].mm_requote_pending;
+    }
+    assert(refreshes == refresh_flags);
+    assert(requotes == requote_flags);
+}
+#else
+void exchange_check_invariants(const exchange *x) {
+    (void)x;
+}
+#endif

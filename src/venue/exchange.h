@@ -6,7 +6,22 @@
  * cancels are queued with their arrival time (now + ack delay); exchange_advance() processes
  * everything due, in time order, and reports through the callback given at init: like a real
  * exchange link, the venue never reaches into the broker. Pools are sized at init; matching
- * never allocates, and a full pool is a clean reject. */
+ * never allocates, and a full pool is a clean reject. The report callback may read the exchange but
+ * must not submit, cancel or advance: reports are sent in the middle of matching.
+ *
+ * Every queue is bounded by construction, so no work is ever dropped: a pool slot has at most one
+ * pending arrival or match and at most one pending cancel, and an instrument at most one pending
+ * market-maker refresh and one requote.
+ *
+ * Time never goes backwards inside the exchange: a call with a time earlier than one already
+ * processed acts at the later time, so reports carry non-decreasing times.
+ *
+ * Client references: a broker's reference is 64 bits. The low 32 bits are its dense order slot
+ * (1 ... max_client_ref) and the high 32 bits a generation the broker chooses, so that one slot
+ * carries a sequence of different orders. A new generation may be submitted once the exchange has
+ * reported the previous order in the slot as ended (filled, cancelled or rejected). Cancels name
+ * the full reference: a cancel for an older generation never touches a newer order in the same
+ * slot. Reference 0 is the market maker's. */
 #ifndef TINVESTD_VENUE_EXCHANGE_H
 #define TINVESTD_VENUE_EXCHANGE_H
 
@@ -31,6 +46,7 @@ typedef enum {
     EXCH_CANCEL_NO_LIQUIDITY,  /* market order with nothing (more) to trade against */
     EXCH_CANCEL_UNFILLED_REST, /* FAK / FOK / best-price remainder */
     EXCH_CANCEL_SELF_TRADE,    /* would have traded with the same owner's order */
+    EXCH_CANCEL_FILL_LIMIT,    /* made its max_fills trades with quantity left */
 } exch_cancel_reason;
 
 typedef enum {
@@ -64,8 +80,10 @@ typedef struct exch_instrument_setup {
 
 typedef struct exch_config {
     uint32_t instrument_count;
-    uint32_t max_orders;     /* resting plus queued */
-    uint64_t max_client_ref; /* client references are 1 ... max_client_ref (dense) */
+    /* Resting plus queued orders; an ended order keeps its slot until its queued cancel comes
+     * due. */
+    uint32_t max_orders;
+    uint32_t max_client_ref; /* bounds the low 32 bits (the slot) of client references */
     uint32_t levels_per_side;
     int64_t ack_delay_ns, fill_delay_ns;
     uint32_t reject_probability_ppm;
@@ -101,9 +119,19 @@ typedef struct exch_new_order {
     exch_tif tif;
     int64_t price_nano; /* limit orders */
     int64_t qty_lots;
+    /* The most trades the order may make, incoming and resting together (0 = no limit). When it
+     * has made that many with quantity left, the exchange cancels the rest with
+     * EXCH_CANCEL_FILL_LIMIT, so the broker can reserve room for every trade at acceptance. */
+    uint32_t max_fills;
+    /* Trades the order has already made (an order put back by exchange_restore after a restart);
+     * they count against max_fills. */
+    uint32_t fills_done;
 } exch_new_order;
 
 void exchange_submit(exchange *x, const exch_new_order *order, int64_t now_ns);
+/* Cancels the order with this full reference after the ack delay, never before the order itself
+ * arrives. A cancel for an order the exchange does not hold (ended, never submitted, or an older
+ * generation of the slot) is dropped, and so is a second cancel while one is pending. */
 void exchange_cancel(exchange *x, uint64_t client_ref, int64_t now_ns);
 void exchange_advance(exchange *x, int64_t now_ns);
 /* The market maker stops walking and requoting on its timer (before a graceful stop). */
@@ -112,7 +140,12 @@ void exchange_stop_market_maker(exchange *x);
 int64_t exchange_next_due_ns(const exchange *x);
 
 /* Puts back a resting order after a restart, in time priority (call oldest first), without
- * matching or reporting. The exchange numbers its later orders above every restored number. */
+ * matching or reporting; order->fills_done carries the trades it already made. The exchange
+ * numbers its later orders above every restored number, a refused one included.
+ *
+ * Returns false, holding nothing of the order, when the pool or that side of the book is full, or
+ * when the order has no quantity or no trade left under max_fills. No report is sent: the caller
+ * must then treat the order as cancelled by the exchange. */
 bool exchange_restore(exchange *x, const exch_new_order *order, uint64_t exchange_id);
 /* Puts a trade back into the instrument's recent trades (and last price) after a restart. */
 void exchange_restore_trade(exchange *x, uint32_t instrument, const exch_trade_print *print);
@@ -138,5 +171,9 @@ uint32_t exchange_trades(const exchange *x, uint32_t instrument, int64_t from_ns
 
 /* Fingerprint of books, counters and last prices. */
 uint64_t exchange_state_hash(const exchange *x);
+
+/* Asserts that books, pool, reference index and event queue agree with each other (for tests and
+ * the simulator: it walks every slot). */
+void exchange_check_invariants(const exchange *x);
 
 #endif
