@@ -365,11 +365,17 @@ static bool wants(void *ctx, const core_order *order) {
     return stream_hub_has_listeners(os->hub, order->account);
 }
 
+static void forget(void *ctx, uint32_t account_index) {
+    order_streams *os = ctx;
+    stream_hub_forget_account(os->hub, account_index);
+}
+
 void order_streams_attach(order_streams *os, engine *e, stream_hub *hub) {
     os->hub = hub;
     os->refdata = engine_core(e)->refdata;
     e->order_observer = observe;
     e->observer_wants = wants;
+    e->account_forgotten = forget;
     e->order_observer_ctx = os;
 }
 

@@ -8,7 +8,6 @@
 
 typedef struct order_streams {
     stream_hub *hub;
-    const core *core;
     const refdata *refdata;
 } order_streams;
 

@@ -445,6 +445,15 @@ int config_load(tinvestd_config *cfg, const char *path, char *error, size_t erro
     load_limits(&ld, root);
     load_venue(&ld, root);
     json_decref(root);
+    /* An order's record is reused once its retention has passed; the exchange must have long
+     * finished with it by then (a cancel queued behind its delays still names it). */
+    int64_t retention_s = cfg->order_history_retention_s < cfg->idempotency_retention_s
+                              ? cfg->idempotency_retention_s
+                              : cfg->order_history_retention_s;
+    if (!ld.failed &&
+        cfg->venue.ack_delay_ns + cfg->venue.fill_delay_ns >= retention_s * 1000000000LL)
+        fail(&ld, "venue.ack_delay_us + venue.fill_delay_us must be shorter than the order "
+                  "retention (limits.order_history_retention_s)");
     if (ld.failed) {
         config_deinit(cfg);
         return -1;

@@ -210,34 +210,65 @@ static void apply_market_maker(core *c, const core_event *ev) {
     memcpy(c->venue.random_state, m->random_state, sizeof c->venue.random_state);
 }
 
-/* Fills the refdata slot of opened account `n` and publishes it (see refdata.h DESIGN). */
-static void publish_opened(core *c, uint32_t n) {
+/* Fills the refdata slot of opened account `n` (see refdata.h DESIGN). */
+static void fill_opened(core *c, uint32_t n) {
     refdata *rd = c->refdata;
     const core_opened_account *opened = &c->accounts.opened[n];
     uint32_t slot = c->accounts.configured_count + n;
-    assert(slot == rd->account_count);
-    rd->accounts[slot] = (account){.index = slot,
-                                   .id = opened->id,
-                                   .name = opened->name,
-                                   .type = 1, /* ACCOUNT_TYPE_TINKOFF, as the sandbox opens */
-                                   .status = ACCOUNT_STATUS_OPEN,
-                                   .opened_date_s = opened->opened_ns / 1000000000,
-                                   .sandbox = true};
+    account *acc = &rd->accounts[slot];
+    acc->index = slot;
+    acc->id = opened->id;
+    acc->name = opened->name;
+    acc->type = 1; /* ACCOUNT_TYPE_TINKOFF, as the sandbox opens */
+    acc->opened_date_s = opened->opened_ns / 1000000000;
+    acc->sandbox = true;
+    acc->cash_count = 0;
     for (uint32_t t = 0; t < rd->token_count; t++)
         rd->tokens[t].access[slot] = t == opened->token ? ACCESS_FULL : ACCESS_NONE;
-    refdata_publish_account(rd);
+    refdata_set_account_status(acc, ACCOUNT_STATUS_OPEN);
+}
+
+/* A new slot: filled, then the larger count is published. */
+static void publish_opened(core *c, uint32_t n) {
+    assert(c->accounts.configured_count + n == c->refdata->account_count);
+    fill_opened(c, n);
+    refdata_publish_account(c->refdata);
+}
+
+static void record_opened(core_opened_account *opened, const core_event *ev) {
+    const core_event_account_opened *e = &ev->u.account_opened;
+    memcpy(opened->id, e->id, sizeof opened->id);
+    memcpy(opened->name, e->name, sizeof opened->name);
+    opened->token = e->token;
+    opened->opened_ns = ev->time_ns;
+}
+
+/* A reused slot starts empty: the closed account's money and securities went with it, as the
+ * real sandbox deletes a closed account. */
+static void reuse_slot(core *c, const core_event *ev) {
+    core_accounts_state *a = &c->accounts;
+    uint32_t slot = ev->u.account_opened.account;
+    assert(a->closed[slot]);
+    assert(c->account_orders[slot] == 0);
+    ledger_clear_account(&c->ledger, slot);
+    account *acc = &c->refdata->accounts[slot];
+    refdata_begin_account_update(acc);
+    record_opened(&a->opened[slot - a->configured_count], ev);
+    a->closed[slot] = 0;
+    fill_opened(c, slot - a->configured_count);
+    refdata_end_account_update(acc);
 }
 
 static void apply_account_opened(core *c, const core_event *ev) {
     const core_event_account_opened *e = &ev->u.account_opened;
     core_accounts_state *a = &c->accounts;
-    assert(e->account == a->configured_count + a->opened_count);
     assert(e->account < a->capacity);
-    core_opened_account *opened = &a->opened[a->opened_count];
-    memcpy(opened->id, e->id, sizeof opened->id);
-    memcpy(opened->name, e->name, sizeof opened->name);
-    opened->token = e->token;
-    opened->opened_ns = ev->time_ns;
+    if (e->account < a->configured_count + a->opened_count) {
+        reuse_slot(c, ev);
+        return;
+    }
+    assert(e->account == a->configured_count + a->opened_count);
+    record_opened(&a->opened[a->opened_count], ev);
     publish_opened(c, a->opened_count++);
 }
 
@@ -335,12 +366,17 @@ bool core_event_applicable(const core *c, const core_event *ev) {
                memchr(ev->u.cash.currency, '\0', sizeof ev->u.cash.currency) != NULL;
     case CORE_EVENT_MARKET_MAKER_MOVED:
         return ev->u.market_maker.instrument < rd->instrument_count;
-    case CORE_EVENT_ACCOUNT_OPENED:
+    case CORE_EVENT_ACCOUNT_OPENED: {
         /* Opened with another configuration, or more than it allows. */
-        return ev->u.account_opened.account ==
-                   accounts->configured_count + accounts->opened_count &&
-               ev->u.account_opened.account < accounts->capacity &&
-               ev->u.account_opened.token < rd->token_count;
+        uint32_t slot = ev->u.account_opened.account;
+        uint32_t fresh = accounts->configured_count + accounts->opened_count;
+        bool reusable = slot >= accounts->configured_count && slot < fresh &&
+                        accounts->closed[slot] && c->account_orders[slot] == 0;
+        return (slot == fresh || reusable) && slot < accounts->capacity &&
+               ev->u.account_opened.token < rd->token_count &&
+               memchr(ev->u.account_opened.id, '\0', sizeof ev->u.account_opened.id) != NULL &&
+               memchr(ev->u.account_opened.name, '\0', sizeof ev->u.account_opened.name) != NULL;
+    }
     case CORE_EVENT_ACCOUNT_CLOSED:
         return ev->u.account_closed.account < rd->account_count;
     case CORE_EVENT_HISTORY_RETIRED:

@@ -766,17 +766,31 @@ void core_resume(core *c, int64_t now_ns) {
     }
 }
 
+/* The slot a new sandbox account takes: a never-used one, else the lowest closed sandbox slot
+ * whose orders have all left the history (its old account is gone for every client). */
+static uint32_t free_account_slot(const core *c) {
+    const core_accounts_state *a = &c->accounts;
+    uint32_t fresh = a->configured_count + a->opened_count;
+    if (fresh < a->capacity)
+        return fresh;
+    for (uint32_t slot = a->configured_count; slot < fresh; slot++)
+        if (a->closed[slot] && c->account_orders[slot] == 0)
+            return slot;
+    return CORE_NO_ORDER;
+}
+
 core_error core_open_sandbox_account(core *c, const token *tok, const char *name, int64_t now_ns,
                                      char id_out[ORDER_ID_SIZE]) {
-    core_accounts_state *a = &c->accounts;
-    uint32_t slot = a->configured_count + a->opened_count;
-    if (slot >= a->capacity)
+    retire_expired(c, now_ns);
+    uint32_t slot = free_account_slot(c);
+    if (slot == CORE_NO_ORDER)
         return CORE_ERR_SANDBOX_ACCOUNT_LIMIT;
     core_event ev = {.type = CORE_EVENT_ACCOUNT_OPENED, .order = CORE_NO_ORDER, .time_ns = now_ns};
     core_event_account_opened *o = &ev.u.account_opened;
     o->account = slot;
     o->token = (uint32_t)(tok - c->refdata->tokens);
-    derive_uuid(c, ACCOUNT_ID_SALT ^ slot, o->id);
+    /* From the event's number, not the slot: a reused slot gets a new id. */
+    derive_uuid(c, ACCOUNT_ID_SALT ^ c->next_seq, o->id);
     /* A longer name is cut at a character boundary: the contract sets no limit, we keep 63 bytes.
      */
     size_t len = name != NULL ? strlen(name) : 0;
@@ -786,6 +800,10 @@ core_error core_open_sandbox_account(core *c, const token *tok, const char *name
             len--;
     }
     memcpy(o->name, name != NULL ? name : "", len);
+    /* Whoever follows the old account of a reused slot (streams) lets go of it first. */
+    if (slot < c->accounts.configured_count + c->accounts.opened_count &&
+        c->listener.account_reused != NULL)
+        c->listener.account_reused(c->listener.ctx, slot);
     commit_event(c, &ev);
     memcpy(id_out, o->id, ORDER_ID_SIZE);
     return CORE_OK;

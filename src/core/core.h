@@ -158,6 +158,9 @@ typedef struct core_listener {
     void *ctx;
     /* Called after `event` was applied to `order` on the live path (not during replay). */
     void (*order_changed)(void *ctx, const core_order *order, const core_event *event);
+    /* Called on the live path before a closed sandbox account's slot is given to a new account:
+     * nothing may keep following the old account by its slot. */
+    void (*account_reused)(void *ctx, uint32_t account_index);
 } core_listener;
 
 typedef struct core_event_sink {
@@ -333,7 +336,7 @@ core_error core_account_for(const core *c, const token *tok, const char *account
                             bool need_trade, const account **out);
 
 /* Orders of an account that `keep` accepts, newest first, copied into `out` (at most `max`, and
- * never more than CORE_LIST_ORDERS_MAX); returns the count. */
+ * never more than CORE_LIST_ORDERS_MAX); returns the count. With `out` NULL it only counts. */
 typedef bool (*core_order_filter)(const core_order *order, const void *ctx);
 uint32_t core_list_orders(const core *c, uint32_t account_index, core_order_filter keep,
                           const void *ctx, core_order *out, uint32_t max);

@@ -93,6 +93,14 @@ void ledger_position_sell(ledger_position *pos, int64_t units) {
         pos->average_price_nano = 0;
 }
 
+void ledger_clear_account(ledger *lg, uint32_t account_index) {
+    assert(account_index < lg->account_count);
+    memset(&lg->cash[(size_t)account_index * REFDATA_MAX_CURRENCIES], 0,
+           REFDATA_MAX_CURRENCIES * sizeof *lg->cash);
+    memset(&lg->positions[(size_t)account_index * lg->instrument_count], 0,
+           lg->instrument_count * sizeof *lg->positions);
+}
+
 static uint64_t mix(uint64_t h, uint64_t v) {
     h ^= v + 0x9e3779b97f4a7c15ULL + (h << 6) + (h >> 2);
     h *= 0xff51afd7ed558ccdULL;

@@ -53,6 +53,9 @@ int64_t ledger_units_free(const ledger *lg, uint32_t account_index, uint32_t ins
 void ledger_position_buy(ledger_position *pos, int64_t units, int64_t cost_nano);
 void ledger_position_sell(ledger_position *pos, int64_t units);
 
+/* Empties an account's cash and positions (a sandbox slot given to a new account). */
+void ledger_clear_account(ledger *lg, uint32_t account_index);
+
 /* Order-independent fingerprint of every balance, for replay and recovery checks. */
 uint64_t ledger_hash(const ledger *lg, uint64_t seed);
 

@@ -106,8 +106,11 @@ uint32_t core_list_orders(const core *c, uint32_t account_index, core_order_filt
     uint32_t n = 0;
     for (uint32_t s = c->account_last[account_index]; s != CORE_NO_ORDER && n < max;
          s = c->orders[s].account_prev)
-        if (keep(&c->orders[s], ctx))
-            out[n++] = c->orders[s];
+        if (keep(&c->orders[s], ctx)) {
+            if (out != NULL)
+                out[n] = c->orders[s];
+            n++;
+        }
     return n;
 }
 

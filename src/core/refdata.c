@@ -63,13 +63,36 @@ void refdata_set_account_status(account *acc, int32_t status) {
     __atomic_store_n(&acc->status, status, __ATOMIC_RELEASE);
 }
 
+void refdata_begin_account_update(account *acc) {
+    __atomic_store_n(&acc->version, acc->version + 1, __ATOMIC_RELAXED);
+    __atomic_thread_fence(__ATOMIC_RELEASE);
+}
+
+void refdata_end_account_update(account *acc) {
+    __atomic_store_n(&acc->version, acc->version + 1, __ATOMIC_RELEASE);
+}
+
+/* Whether slot `acc` holds the open account `id`: the id and status read under one even version
+ * (a slot being rewritten counts as not holding it). */
+static bool slot_holds(const account *acc, const char *id) {
+    for (;;) {
+        uint32_t before = __atomic_load_n(&acc->version, __ATOMIC_ACQUIRE);
+        if (before & 1)
+            return false;
+        const char *slot_id = __atomic_load_n(&acc->id, __ATOMIC_ACQUIRE);
+        bool match = same(slot_id, id);
+        bool open = refdata_account_status(acc) != ACCOUNT_STATUS_CLOSED;
+        __atomic_thread_fence(__ATOMIC_ACQUIRE);
+        if (__atomic_load_n(&acc->version, __ATOMIC_RELAXED) == before)
+            return match && open;
+    }
+}
+
 const account *refdata_find_account(const refdata *rd, const char *id) {
     uint32_t count = refdata_account_count(rd);
     for (uint32_t i = 0; i < count; i++)
-        if (same(rd->accounts[i].id, id))
-            return refdata_account_status(&rd->accounts[i]) == ACCOUNT_STATUS_CLOSED
-                       ? NULL
-                       : &rd->accounts[i];
+        if (slot_holds(&rd->accounts[i], id))
+            return &rd->accounts[i];
     return NULL;
 }
 

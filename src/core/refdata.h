@@ -5,7 +5,12 @@
  * accounts opened and closed at run time. Only the core thread changes those; it fills a new
  * account's slot (and the tokens' access to it) before it publishes the larger account count
  * with a release store, and readers take the count and an account's status with acquire loads
- * (refdata_account_count, refdata_account_status). Slots are never reused. Mutable per-account
+ * (refdata_account_count, refdata_account_status). The slot of a closed sandbox account is
+ * reused once none of its orders is left in the history: the core rewrites it between
+ * refdata_begin_account_update() and refdata_end_account_update(), and refdata_find_account()
+ * reads each slot under that version (a seqlock), so it never matches a half-written id. A
+ * pointer it returned may name a reused slot later: the core checks the account again, by id, on
+ * its own thread before it acts. Mutable per-account
  * state (cash, positions, orders) lives in the core, indexed by the same account and instrument
  * indexes. All strings are owned by the refdata object (or, for opened accounts, the core) and
  * freed by refdata_deinit(). */
@@ -84,6 +89,9 @@ typedef struct account {
     const char *id, *name;
     int32_t type;   /* contract AccountType value */
     int32_t status; /* contract AccountStatus value; read with refdata_account_status() */
+    /* Even while the slot is stable, odd while the core thread rewrites it for a reused sandbox
+     * account (see DESIGN). */
+    uint32_t version;
     int64_t opened_date_s;
     bool sandbox;
     uint32_t cash_count;
@@ -128,6 +136,9 @@ int32_t refdata_account_status(const account *acc);
 /* Publishes a filled slot `rd->accounts[rd->account_count]`: core thread only. */
 void refdata_publish_account(refdata *rd);
 void refdata_set_account_status(account *acc, int32_t status);
+/* Core thread: brackets the rewrite of a reused account slot. */
+void refdata_begin_account_update(account *acc);
+void refdata_end_account_update(account *acc);
 /* An open or configured account by id; NULL when unknown or closed. */
 const account *refdata_find_account(const refdata *rd, const char *id);
 const instrument *refdata_find_by_figi(const refdata *rd, const char *figi);

@@ -19,6 +19,7 @@
 #define ENGINE_SPIN_NS 150000
 
 static void on_order_changed(void *ctx, const core_order *order, const core_event *event);
+static void on_account_reused(void *ctx, uint32_t account_index);
 
 typedef struct engine_change {
     core_order order;
@@ -41,7 +42,8 @@ int engine_init(engine *e, const engine_config *config, const core_config *core_
     pthread_mutex_init(&e->lock, NULL);
     pthread_cond_init(&e->wake, NULL);
     e->outbox_tail = &e->outbox_head;
-    e->core.listener = (core_listener){.ctx = e, .order_changed = on_order_changed};
+    e->core.listener = (core_listener){
+        .ctx = e, .order_changed = on_order_changed, .account_reused = on_account_reused};
     if (venue != NULL)
         venue_link_attach(venue, &e->core);
     return 0;
@@ -189,6 +191,12 @@ static void on_order_changed(void *ctx, const core_order *order, const core_even
     }
     if (e->order_observer != NULL && e->observer_wants(e->order_observer_ctx, order))
         keep_change(e, order, event);
+}
+
+static void on_account_reused(void *ctx, uint32_t account_index) {
+    engine *e = ctx;
+    if (e->account_forgotten != NULL)
+        e->account_forgotten(e->order_observer_ctx, account_index);
 }
 
 /* Waits a little for work before going to sleep: a wake across vCPUs costs 35-60 us, more than

@@ -87,6 +87,8 @@ struct engine {
      * batch is durable. `observer_wants` filters changes nobody listens to. */
     void (*order_observer)(void *ctx, const core_order *order, const core_event *event);
     bool (*observer_wants)(void *ctx, const core_order *order);
+    /* A sandbox account's slot is about to hold a new account: stop following the old one. */
+    void (*account_forgotten)(void *ctx, uint32_t account_index);
     void *order_observer_ctx;
     struct engine_change *changes;
     uint32_t change_count, change_capacity;

@@ -57,6 +57,8 @@ static void on_report(void *ctx, const exch_report *r) {
         break;
     case EXCH_REPORT_CANCELLED:
         out.kind = REPORT_CANCELLED;
+        /* Everything else (no liquidity, an unfilled remainder, self-trade prevention, the fill
+         * limit) is the exchange's doing. */
         out.cause = r->reason == EXCH_CANCEL_BY_CLIENT ? ORDER_CAUSE_CANCELLED_BY_CLIENT
                                                        : ORDER_CAUSE_CANCELLED_BY_EXCHANGE;
         break;
@@ -131,7 +133,10 @@ static exch_new_order new_order_of(const core_order *order) {
                             .tif = (exch_tif)order->tif,
                             .price_nano = order->price_nano,
                             .qty_lots = order->lots_requested - order->lots_executed -
-                                        order->lots_cancelled};
+                                        order->lots_cancelled,
+                            /* The broker reserved a trade record for each fill it allows. */
+                            .max_fills = order->trade_count + order->trades_reserved,
+                            .fills_done = order->trade_count};
 }
 
 void venue_link_pump(engine_venue_link *link) {

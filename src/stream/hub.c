@@ -96,3 +96,14 @@ void stream_hub_each_all(stream_hub *hub, void (*fn)(stream_subscriber *sub, voi
             fn(sub, ctx);
     pthread_mutex_unlock(&hub->lock);
 }
+
+void stream_hub_forget_account(stream_hub *hub, uint32_t account_index) {
+    pthread_mutex_lock(&hub->lock);
+    for (stream_subscriber *sub = hub->head; sub != NULL; sub = sub->next) {
+        if (sub->accounts[account_index]) {
+            sub->accounts[account_index] = false;
+            atomic_fetch_sub(&hub->listeners[account_index], 1);
+        }
+    }
+    pthread_mutex_unlock(&hub->lock);
+}

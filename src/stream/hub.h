@@ -52,6 +52,9 @@ bool stream_hub_has_listeners(const stream_hub *hub, uint32_t account_index);
 void stream_hub_each(stream_hub *hub, stream_kind kind, uint32_t account_index,
                      void (*fn)(stream_subscriber *sub, void *ctx), void *ctx);
 
+/* No subscriber follows the account's slot any more (it is about to hold another account). */
+void stream_hub_forget_account(stream_hub *hub, uint32_t account_index);
+
 /* Calls `fn` for every subscriber (shutdown). */
 void stream_hub_each_all(stream_hub *hub, void (*fn)(stream_subscriber *sub, void *ctx), void *ctx);
 

@@ -279,6 +279,9 @@ static void report(core *c, core_report_kind kind, const core_order *o, int64_t 
 
 /* Replays everything recorded into a fresh core and compares. */
 static void check_replay(const core *c, core_config cfg) {
+    /* The replica starts from the configured accounts, as a restarted broker does; it publishes
+     * the opened ones into the shared refdata again, to the same slots and values. */
+    rd.account_count = c->accounts.configured_count;
     core replica;
     CHECK(core_init(&replica, &cfg) == 0);
     for (int i = 0; i < recorded_count; i++) {
@@ -567,6 +570,50 @@ static void test_orders_per_account(void) {
     core_deinit(&c);
 }
 
+/* After `openable_sandbox_accounts` openings, opening failed for ever even when every account was
+ * closed. Now a closed account's slot is given to a new account (with a new id, empty) once its
+ * orders have left the history. */
+static void test_closed_sandbox_slots_are_reused(void) {
+    core_config cfg = make_config();
+    cfg.openable_sandbox_accounts = 2;
+    cfg.order_retention_ns = 1000;
+    cfg.idempotency_retention_ns = 1000;
+    core c;
+    init_core_with(&c, cfg);
+    char first[ORDER_ID_SIZE], second[ORDER_ID_SIZE], third[ORDER_ID_SIZE];
+    CHECK_EQ_INT(core_open_sandbox_account(&c, full, "one", 100, first), CORE_OK);
+    CHECK_EQ_INT(core_open_sandbox_account(&c, full, "two", 100, second), CORE_OK);
+    CHECK_EQ_INT(core_open_sandbox_account(&c, full, "three", 100, third),
+                 CORE_ERR_SANDBOX_ACCOUNT_LIMIT);
+    int64_t balance;
+    CHECK_EQ_INT(core_pay_in(&c, full, first, "rub", 5000 * NANO, 100, &balance), CORE_OK);
+    core_order_request r = buy(KEY1, 1, 100 * NANO);
+    r.account_id = first;
+    r.now_ns = 200;
+    const core_order *o = live(&c, core_place_order(&c, &r));
+    CHECK(o != NULL);
+    drain(&c);
+    CHECK_EQ_INT(core_close_sandbox_account(&c, full, first, 300), CORE_OK);
+    drain(&c);
+    CHECK_EQ_INT(cancels, 1);
+    /* Its order still holds the slot until it ends and its retention passes. */
+    CHECK_EQ_INT(core_open_sandbox_account(&c, full, "three", 400, third),
+                 CORE_ERR_SANDBOX_ACCOUNT_LIMIT);
+    report_ref(&c, REPORT_CANCELLED, core_client_ref(o), 1, 0, 500);
+    CHECK_EQ_INT(core_open_sandbox_account(&c, full, "three", 1000, third),
+                 CORE_ERR_SANDBOX_ACCOUNT_LIMIT);
+    CHECK_EQ_INT(core_open_sandbox_account(&c, full, "three", 1600, third), CORE_OK);
+    CHECK(strcmp(first, third) != 0);
+    const account *reused = refdata_find_account(&rd, third);
+    CHECK(reused != NULL && reused->index == c.accounts.configured_count);
+    CHECK(refdata_find_account(&rd, first) == NULL);
+    /* The new account starts empty. */
+    CHECK_EQ_INT(ledger_cash_free(&c.ledger, reused->index, "rub"), 0);
+    core_check_invariants(&c);
+    check_replay(&c, cfg);
+    core_deinit(&c);
+}
+
 int main(void) {
     setup_refdata();
     test_rejections_change_nothing();
@@ -578,6 +625,7 @@ int main(void) {
     test_replace_never_spends_twice();
     test_records_are_recycled();
     test_orders_per_account();
+    test_closed_sandbox_slots_are_reused();
     refdata_deinit(&rd);
     return check_finish("core orders");
 }
