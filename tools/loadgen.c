@@ -10,7 +10,10 @@
  * usage: loadgen --target HOST:PORT [--token T] [--account A] [--instrument UID]
  *                [--price UNITS.NANO] [--method async|sync|echo] [--path /pkg.Svc/Method]
  *                [--mix async=P,sync=P] [--concurrency N | --rate R] [--calls N]
- *                [--channels K] [--stream] [--json] */
+ *                [--channels K] [--stream] [--json] [--market]
+ *
+ * --market sends market orders, buying on even counters and selling on odd ones: every order
+ * fills or is cancelled at once, so the broker's order history churns (the recycling soak). */
 #include <getopt.h>
 #include <grpc/byte_buffer_reader.h>
 #include <grpc/grpc.h>
@@ -38,7 +41,7 @@ typedef struct options {
     int concurrency, channels;
     double rate;
     long calls;
-    bool stream, json;
+    bool stream, json, market;
 } options;
 
 typedef struct slot {
@@ -91,7 +94,8 @@ static void parse(int argc, char **argv) {
         {"instrument", 1, NULL, 'i'}, {"price", 1, NULL, 'p'}, {"method", 1, NULL, 'm'},
         {"path", 1, NULL, 'P'},       {"mix", 1, NULL, 'x'},   {"concurrency", 1, NULL, 'c'},
         {"rate", 1, NULL, 'r'},       {"calls", 1, NULL, 'n'}, {"channels", 1, NULL, 'C'},
-        {"stream", 0, NULL, 's'},     {"json", 0, NULL, 'j'},  {NULL, 0, NULL, 0}};
+        {"stream", 0, NULL, 's'},     {"json", 0, NULL, 'j'},  {"market", 0, NULL, 'M'},
+        {NULL, 0, NULL, 0}};
     opt = (options){.token = "t.demo.full",
                     .account = "2000000001",
                     .instrument = "e2d0dbac-d354-4c36-a5ed-e5aae42ffc76",
@@ -147,6 +151,9 @@ static void parse(int argc, char **argv) {
         case 's':
             opt.stream = true;
             break;
+        case 'M':
+            opt.market = true;
+            break;
         case 'j':
             opt.json = true;
             break;
@@ -196,6 +203,12 @@ static grpc_byte_buffer *order_request(long counter, bool sync) {
     r.account_id = (char *)opt.account;
     r.order_type = PB_ENUM(ORDER_TYPE__ORDER_TYPE_LIMIT);
     r.order_id = key;
+    if (opt.market) {
+        r.price = NULL;
+        r.order_type = PB_ENUM(ORDER_TYPE__ORDER_TYPE_MARKET);
+        if (counter % 2 == 1)
+            r.direction = PB_ENUM(ORDER_DIRECTION__ORDER_DIRECTION_SELL);
+    }
     return pack(&r.base);
 }
 
