@@ -122,12 +122,14 @@ int snapshot_write(const core *c, const char *dir) {
         unlink(tmp);
         return rc;
     }
+    /* The rename is durable only once the directory is: until then the snapshot does not
+     * count, and the journal segments it covers must stay. */
     int dfd = open(dir, O_RDONLY | O_DIRECTORY);
-    if (dfd >= 0) {
-        fsync(dfd);
-        close(dfd);
-    }
-    return 0;
+    if (dfd < 0)
+        return -errno;
+    rc = fsync(dfd) == 0 ? 0 : -errno;
+    close(dfd);
+    return rc;
 }
 
 pid_t snapshot_start(const core *c, const char *dir) {
