@@ -33,7 +33,6 @@
 #define MAX_CHANNELS 64
 #define MAX_STATUS 17
 
-
 typedef struct options {
     const char *target, *token, *account, *instrument, *path, *method;
     int64_t price_nano;
@@ -90,12 +89,14 @@ static void usage(void) {
 
 static void parse(int argc, char **argv) {
     static const struct option longopts[] = {
-        {"target", 1, NULL, 't'},     {"token", 1, NULL, 'k'}, {"account", 1, NULL, 'a'},
-        {"instrument", 1, NULL, 'i'}, {"price", 1, NULL, 'p'}, {"method", 1, NULL, 'm'},
-        {"path", 1, NULL, 'P'},       {"mix", 1, NULL, 'x'},   {"concurrency", 1, NULL, 'c'},
-        {"rate", 1, NULL, 'r'},       {"calls", 1, NULL, 'n'}, {"channels", 1, NULL, 'C'},
-        {"stream", 0, NULL, 's'},     {"json", 0, NULL, 'j'},  {"market", 0, NULL, 'M'},
-        {NULL, 0, NULL, 0}};
+        {"target", 1, NULL, 't'},      {"token", 1, NULL, 'k'},
+        {"account", 1, NULL, 'a'},     {"instrument", 1, NULL, 'i'},
+        {"price", 1, NULL, 'p'},       {"method", 1, NULL, 'm'},
+        {"path", 1, NULL, 'P'},        {"mix", 1, NULL, 'x'},
+        {"concurrency", 1, NULL, 'c'}, {"rate", 1, NULL, 'r'},
+        {"calls", 1, NULL, 'n'},       {"channels", 1, NULL, 'C'},
+        {"stream", 0, NULL, 's'},      {"json", 0, NULL, 'j'},
+        {"market", 0, NULL, 'M'},      {NULL, 0, NULL, 0}};
     opt = (options){.token = "t.demo.full",
                     .account = "2000000001",
                     .instrument = "e2d0dbac-d354-4c36-a5ed-e5aae42ffc76",
