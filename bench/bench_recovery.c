@@ -127,7 +127,6 @@ int main(int argc, char **argv) {
                       .max_orders = orders + 16,
                       .max_trades = orders + 16, /* one fill reserved per one-lot order */
                       .order_retention_ns = INT64_MAX / 4,
-                      .idempotency_retention_ns = INT64_MAX / 4,
                       .max_orders_per_account = orders + 16,
                       .max_trades_per_order = 1,
                       .id_seed = 1};

@@ -135,7 +135,6 @@ static core_config core_config_from(tinvestd_config *config) {
                                    ? config->order_history_retention_s
                                    : config->idempotency_retention_s) *
                               1000000000LL,
-        .idempotency_retention_ns = config->idempotency_retention_s * 1000000000LL,
         .max_orders_per_account = (uint32_t)config->max_orders_per_account,
         .max_trades_per_order = config->max_trades_per_order,
         .id_seed = config->venue.seed,

@@ -485,8 +485,7 @@ static void check_pools(const core *c) {
         trades += chain;
         char bytes[sizeof(uint32_t) + ORDER_KEY_MAX_LEN];
         size_t len = history_key_bytes(o->account, o->key, bytes);
-        uint32_t keyed = order_index_find(&c->by_key, bytes, len);
-        assert(keyed != ORDER_INDEX_EMPTY);
+        assert(order_index_find(&c->by_key, bytes, len) == s);
         assert(order_index_find(&c->by_order_id, o->intent_id, strlen(o->intent_id)) == s);
         assert(o->exchange_order_id == 0 || order_index_find(&c->by_order_id, o->exchange_id_text,
                                                              strlen(o->exchange_id_text)) == s);

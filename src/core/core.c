@@ -507,9 +507,11 @@ core_result core_place_order(core *c, const core_order_request *req) {
     core_error err = check_terms(c, req, &t);
     if (err != CORE_OK)
         return fail(err);
+    /* A key names its order for as long as the order stays in the history: at least the
+     * idempotency retention (the history's retention is never shorter), and for as long as the
+     * order is active. */
     uint32_t stored = find_by_key(c, t.account->index, req->key);
-    if (stored != ORDER_INDEX_EMPTY &&
-        c->orders[stored].created_ns + c->config.idempotency_retention_ns > req->now_ns)
+    if (stored != ORDER_INDEX_EMPTY)
         return duplicate_of(c, stored, &t);
     reservation r;
     err = check_funds(c, &t, 0, 0, &r);

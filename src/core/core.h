@@ -123,10 +123,9 @@ typedef struct core_config {
     uint32_t max_orders; /* order records: active orders plus the retained history */
     uint32_t max_trades; /* trade records, likewise */
     /* A finished order, its trades and its key stay this long after it ended, then its records
-     * are reused. Its key is a duplicate for as long as it stays. */
+     * are reused. A key names its order (a repeat is a duplicate) for as long as the order stays:
+     * the configuration makes this at least the idempotency retention. */
     int64_t order_retention_ns;
-    /* A key older than this (from its order's creation) may name a new order. */
-    int64_t idempotency_retention_ns;
     uint32_t max_orders_per_account; /* active plus retained */
     uint32_t max_trades_per_order;   /* the exchange cancels the rest of an order after this */
     uint32_t value_limit_count;

@@ -30,18 +30,27 @@ static int64_t lots_affordable(const core *c, const instrument *ins, int64_t pri
     return lots;
 }
 
-core_error core_max_lots_for(const core *c, const token *tok, const char *account_id,
-                             const char *instrument_id, bool has_price, int64_t price_nano,
-                             core_max_lots *out) {
-    const account *acc;
-    core_error err = core_account_for(c, tok, account_id, false, &acc);
+/* The account (readable by the token) and instrument a read names. */
+static core_error readable_pair(const core *c, const token *tok, const char *account_id,
+                                const char *instrument_id, const account **acc,
+                                const instrument **ins) {
+    core_error err = core_account_for(c, tok, account_id, false, acc);
     if (err != CORE_OK)
         return err;
     if (instrument_id == NULL || instrument_id[0] == '\0')
         return CORE_ERR_INSTRUMENT_MISSING;
-    const instrument *ins = refdata_find_instrument_id(c->refdata, instrument_id);
-    if (ins == NULL)
-        return CORE_ERR_INSTRUMENT_NOT_FOUND;
+    *ins = refdata_find_instrument_id(c->refdata, instrument_id);
+    return *ins == NULL ? CORE_ERR_INSTRUMENT_NOT_FOUND : CORE_OK;
+}
+
+core_error core_max_lots_for(const core *c, const token *tok, const char *account_id,
+                             const char *instrument_id, bool has_price, int64_t price_nano,
+                             core_max_lots *out) {
+    const account *acc;
+    const instrument *ins;
+    core_error err = readable_pair(c, tok, account_id, instrument_id, &acc, &ins);
+    if (err != CORE_OK)
+        return err;
     core_market market;
     core_market_view(c, ins->index, &market);
     int64_t limit_price =
@@ -65,14 +74,10 @@ core_error core_order_price_for(const core *c, const token *tok, const char *acc
                                 const char *instrument_id, int32_t direction, int64_t quantity,
                                 bool has_price, int64_t price_nano, core_order_price *out) {
     const account *acc;
-    core_error err = core_account_for(c, tok, account_id, false, &acc);
+    const instrument *ins;
+    core_error err = readable_pair(c, tok, account_id, instrument_id, &acc, &ins);
     if (err != CORE_OK)
         return err;
-    if (instrument_id == NULL || instrument_id[0] == '\0')
-        return CORE_ERR_INSTRUMENT_MISSING;
-    const instrument *ins = refdata_find_instrument_id(c->refdata, instrument_id);
-    if (ins == NULL)
-        return CORE_ERR_INSTRUMENT_NOT_FOUND;
     if (quantity <= 0)
         return quantity == 0 ? CORE_ERR_QUANTITY_ZERO : CORE_ERR_QUANTITY_NEGATIVE;
     if (direction != DIRECTION_BUY && direction != DIRECTION_SELL)

@@ -90,7 +90,6 @@ static core_config make_config(void) {
                          .max_orders = 64,
                          .max_trades = 128,
                          .order_retention_ns = 30LL * 86400 * NANO,
-                         .idempotency_retention_ns = 30LL * 86400 * NANO,
                          .max_orders_per_account = 1000,
                          .max_trades_per_order = 16,
                          .id_seed = 7,
@@ -518,7 +517,6 @@ static void test_replace_never_spends_twice(void) {
 static void test_records_are_recycled(void) {
     core_config cfg = make_config();
     cfg.order_retention_ns = 1000;
-    cfg.idempotency_retention_ns = 1000;
     core c;
     init_core_with(&c, cfg);
     int64_t now = 10000;
@@ -577,7 +575,6 @@ static void test_closed_sandbox_slots_are_reused(void) {
     core_config cfg = make_config();
     cfg.openable_sandbox_accounts = 2;
     cfg.order_retention_ns = 1000;
-    cfg.idempotency_retention_ns = 1000;
     core c;
     init_core_with(&c, cfg);
     char first[ORDER_ID_SIZE], second[ORDER_ID_SIZE], third[ORDER_ID_SIZE];
