@@ -311,9 +311,11 @@ static void run_get_orders(engine *e, engine_job *base) {
     const core *c = engine_core(e);
     job->result.error = core_account_for(c, call->token, in->account_id, false, &acc);
     if (job->result.error == CORE_OK) {
-        uint32_t n = core_list_orders(c, acc->index, order_listed, filter, NULL, UINT32_MAX);
+        bool active_only = !filter->advanced || filter->status_count == 0;
+        uint32_t n =
+            core_list_orders(c, acc->index, active_only, order_listed, filter, NULL, UINT32_MAX);
         core_order *orders = api_call_alloc(call, (size_t)(n ? n : 1) * sizeof *orders);
-        n = core_list_orders(c, acc->index, order_listed, filter, orders, n);
+        n = core_list_orders(c, acc->index, active_only, order_listed, filter, orders, n);
         job->listed = api_call_alloc(call, (size_t)(n ? n : 1) * sizeof *job->listed);
         for (uint32_t i = 0; i < n; i++) {
             job->listed[i].order = &orders[i];

@@ -508,6 +508,13 @@ static void check_pools(const core *c) {
         listed += n;
     }
     assert(listed == in_use);
+    for (uint32_t a = 0; a < c->accounts.capacity; a++)
+        for (uint32_t s = c->active_first[a]; s != CORE_NO_ORDER; s = c->orders[s].active_next) {
+            assert(c->orders[s].account == a);
+            assert(!order_status_is_final(c->orders[s].status));
+            listed--;
+        }
+    assert(listed == finished);
 }
 
 void core_check_invariants(const core *c) {

@@ -50,6 +50,7 @@ static void credit_opening_balances(core *c) {
 static void clear_accounts_lists(core *c) {
     for (uint32_t a = 0; a < c->accounts.capacity; a++) {
         c->account_first[a] = c->account_last[a] = CORE_NO_ORDER;
+        c->active_first[a] = c->active_last[a] = CORE_NO_ORDER;
         c->account_orders[a] = 0;
     }
 }
@@ -84,6 +85,8 @@ int core_init(core *c, const core_config *config) {
     c->account_orders = calloc(accounts, sizeof *c->account_orders);
     c->account_first = calloc(accounts, sizeof *c->account_first);
     c->account_last = calloc(accounts, sizeof *c->account_last);
+    c->active_first = calloc(accounts, sizeof *c->active_first);
+    c->active_last = calloc(accounts, sizeof *c->active_last);
     c->orders = bigmem_alloc(config->max_orders, sizeof *c->orders);
     c->trades = bigmem_alloc(config->max_trades, sizeof *c->trades);
     c->free_orders = bigmem_alloc(config->max_orders, sizeof *c->free_orders);
@@ -97,7 +100,8 @@ int core_init(core *c, const core_config *config) {
         c->free_order_pos == NULL || c->free_trades == NULL || c->finished == NULL ||
         c->requests == NULL || c->venue.mm_reference_nano == NULL || c->accounts.opened == NULL ||
         c->accounts.closed == NULL || c->account_orders == NULL || c->account_first == NULL ||
-        c->account_last == NULL || ledger_init(&c->ledger, capacity, rd->instrument_count) != 0 ||
+        c->account_last == NULL || c->active_first == NULL || c->active_last == NULL ||
+        ledger_init(&c->ledger, capacity, rd->instrument_count) != 0 ||
         order_index_init(&c->by_key, config->max_orders, key_names_order, c) != 0 ||
         order_index_init(&c->by_order_id, (size_t)config->max_orders * 2, id_names_order, c) != 0) {
         core_deinit(c);
@@ -140,6 +144,8 @@ void core_deinit(core *c) {
     free(c->account_orders);
     free(c->account_first);
     free(c->account_last);
+    free(c->active_first);
+    free(c->active_last);
     c->orders = NULL;
     c->trades = NULL;
     c->free_orders = c->free_order_pos = c->free_trades = c->finished = NULL;
@@ -148,6 +154,7 @@ void core_deinit(core *c) {
     c->accounts.opened = NULL;
     c->accounts.closed = NULL;
     c->account_orders = c->account_first = c->account_last = NULL;
+    c->active_first = c->active_last = NULL;
     ledger_deinit(&c->ledger);
     order_index_deinit(&c->by_key);
     order_index_deinit(&c->by_order_id);
@@ -828,11 +835,10 @@ core_error core_close_sandbox_account(core *c, const token *tok, const char *acc
     core_event ev = {.type = CORE_EVENT_ACCOUNT_CLOSED, .order = CORE_NO_ORDER, .time_ns = now_ns};
     ev.u.account_closed.account = acc->index;
     commit_event(c, &ev);
-    for (uint32_t s = c->account_first[acc->index]; s != CORE_NO_ORDER;) {
+    for (uint32_t s = c->active_first[acc->index]; s != CORE_NO_ORDER;) {
         core_order *o = &c->orders[s];
-        s = o->account_next; /* request_cancel may end the order, never unlink it */
-        if (!order_status_is_final(o->status))
-            request_cancel(c, o, now_ns);
+        s = o->active_next; /* request_cancel may end the order and unlink it */
+        request_cancel(c, o, now_ns);
     }
     return CORE_OK;
 }

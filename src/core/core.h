@@ -106,6 +106,7 @@ typedef struct core_order {
     uint32_t replaces_order; /* the order this one replaces, or CORE_NO_ORDER */
     uint32_t replaced_by;    /* the replacement waiting for this order to end, or CORE_NO_ORDER */
     uint32_t account_prev, account_next; /* the account's orders, oldest first */
+    uint32_t active_prev, active_next;   /* the account's active orders, oldest first */
     char key[ORDER_KEY_SIZE];
     char request_id[ORDER_ID_SIZE];
     char intent_id[ORDER_ID_SIZE];
@@ -240,6 +241,7 @@ typedef struct core {
     core_request *requests;   /* ring of 2 x max_orders: a NEW and a CANCEL per order at most */
     uint32_t *account_orders; /* per account slot: orders held (active and retained) */
     uint32_t *account_first, *account_last; /* per account slot: its list of orders */
+    uint32_t *active_first, *active_last;   /* per account slot: its active orders */
     order_index by_key;                     /* account index + client key */
     order_index by_order_id;                /* intent id and exchange number, as text */
     core_venue_state venue;
@@ -335,10 +337,12 @@ core_error core_account_for(const core *c, const token *tok, const char *account
                             bool need_trade, const account **out);
 
 /* Orders of an account that `keep` accepts, newest first, copied into `out` (at most `max`, and
- * never more than CORE_LIST_ORDERS_MAX); returns the count. With `out` NULL it only counts. */
+ * never more than CORE_LIST_ORDERS_MAX); returns the count. With `out` NULL it only counts.
+ * `active_only` walks the account's active orders alone (GetOrders without filters, the call
+ * bots poll), not its whole history. */
 typedef bool (*core_order_filter)(const core_order *order, const void *ctx);
-uint32_t core_list_orders(const core *c, uint32_t account_index, core_order_filter keep,
-                          const void *ctx, core_order *out, uint32_t max);
+uint32_t core_list_orders(const core *c, uint32_t account_index, bool active_only,
+                          core_order_filter keep, const void *ctx, core_order *out, uint32_t max);
 /* The trades of an order, oldest first, copied into `out` (at most `max`); returns the count. */
 uint32_t core_order_trades(const core *c, const core_order *order, core_trade *out, uint32_t max);
 /* Average price per unit of what has been executed (0 before the first fill). */

@@ -92,36 +92,51 @@ static void release_trades_of(core *c, core_order *o) {
 
 /* ---- Account lists -------------------------------------------------------------------------- */
 
+/* Appends `o` to a doubly linked list threaded through the orders by the given fields. */
+#define LIST_APPEND(c, o, first, last, prev, next)                                                 \
+    do {                                                                                           \
+        uint32_t list_a_ = (o)->account;                                                           \
+        (o)->prev = (last)[list_a_];                                                               \
+        (o)->next = CORE_NO_ORDER;                                                                 \
+        if ((last)[list_a_] == CORE_NO_ORDER)                                                      \
+            (first)[list_a_] = (o)->index;                                                         \
+        else                                                                                       \
+            (c)->orders[(last)[list_a_]].next = (o)->index;                                        \
+        (last)[list_a_] = (o)->index;                                                              \
+    } while (0)
+
+#define LIST_REMOVE(c, o, first, last, prev, next)                                                 \
+    do {                                                                                           \
+        uint32_t list_a_ = (o)->account;                                                           \
+        if ((o)->prev == CORE_NO_ORDER)                                                            \
+            (first)[list_a_] = (o)->next;                                                          \
+        else                                                                                       \
+            (c)->orders[(o)->prev].next = (o)->next;                                               \
+        if ((o)->next == CORE_NO_ORDER)                                                            \
+            (last)[list_a_] = (o)->prev;                                                           \
+        else                                                                                       \
+            (c)->orders[(o)->next].prev = (o)->prev;                                               \
+        (o)->prev = (o)->next = CORE_NO_ORDER;                                                     \
+    } while (0)
+
 void history_link_account(core *c, core_order *o) {
-    uint32_t a = o->account;
-    o->account_prev = c->account_last[a];
-    o->account_next = CORE_NO_ORDER;
-    if (c->account_last[a] == CORE_NO_ORDER)
-        c->account_first[a] = o->index;
-    else
-        c->orders[c->account_last[a]].account_next = o->index;
-    c->account_last[a] = o->index;
-    c->account_orders[a]++;
+    LIST_APPEND(c, o, c->account_first, c->account_last, account_prev, account_next);
+    if (!order_status_is_final(o->status))
+        LIST_APPEND(c, o, c->active_first, c->active_last, active_prev, active_next);
+    c->account_orders[o->account]++;
 }
 
 static void unlink_account(core *c, core_order *o) {
-    uint32_t a = o->account;
-    if (o->account_prev == CORE_NO_ORDER)
-        c->account_first[a] = o->account_next;
-    else
-        c->orders[o->account_prev].account_next = o->account_next;
-    if (o->account_next == CORE_NO_ORDER)
-        c->account_last[a] = o->account_prev;
-    else
-        c->orders[o->account_next].account_prev = o->account_prev;
-    assert(c->account_orders[a] > 0);
-    c->account_orders[a]--;
+    LIST_REMOVE(c, o, c->account_first, c->account_last, account_prev, account_next);
+    assert(c->account_orders[o->account] > 0);
+    c->account_orders[o->account]--;
 }
 
 /* ---- Finished orders and retirement --------------------------------------------------------- */
 
 void history_order_finished(core *c, core_order *o) {
     core_pools *p = &c->pools;
+    LIST_REMOVE(c, o, c->active_first, c->active_last, active_prev, active_next);
     assert(p->finished_count < c->config.max_orders);
     c->finished[(p->finished_head + p->finished_count) % c->config.max_orders] = o->index;
     p->finished_count++;
@@ -245,6 +260,7 @@ void core_history_rebuild(core *c) {
     /* Account lists: oldest first, by acceptance. */
     for (uint32_t a = 0; a < c->accounts.capacity; a++) {
         c->account_first[a] = c->account_last[a] = CORE_NO_ORDER;
+        c->active_first[a] = c->active_last[a] = CORE_NO_ORDER;
         c->account_orders[a] = 0;
     }
     uint32_t count = 0;

@@ -104,18 +104,21 @@ core_error core_order_price_for(const core *c, const token *tok, const char *acc
     return CORE_OK;
 }
 
-uint32_t core_list_orders(const core *c, uint32_t account_index, core_order_filter keep,
-                          const void *ctx, core_order *out, uint32_t max) {
+uint32_t core_list_orders(const core *c, uint32_t account_index, bool active_only,
+                          core_order_filter keep, const void *ctx, core_order *out, uint32_t max) {
     if (max > CORE_LIST_ORDERS_MAX)
         max = CORE_LIST_ORDERS_MAX;
     uint32_t n = 0;
-    for (uint32_t s = c->account_last[account_index]; s != CORE_NO_ORDER && n < max;
-         s = c->orders[s].account_prev)
-        if (keep(&c->orders[s], ctx)) {
+    uint32_t s = active_only ? c->active_last[account_index] : c->account_last[account_index];
+    while (s != CORE_NO_ORDER && n < max) {
+        const core_order *o = &c->orders[s];
+        if (keep(o, ctx)) {
             if (out != NULL)
-                out[n] = c->orders[s];
+                out[n] = *o;
             n++;
         }
+        s = active_only ? o->active_prev : o->account_prev;
+    }
     return n;
 }
 
