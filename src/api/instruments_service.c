@@ -13,7 +13,9 @@
 #include "util/text.h"
 
 #define SECONDS_PER_DAY 86400
-#define MAX_SCHEDULE_DAYS 14
+/* The real API refuses a schedule of more days than this with 30002; the bound also caps what
+ * one reply allocates. */
+#define TRADING_SCHEDULE_MAX_DAYS 14
 
 static const refdata *refdata_of(const api_call *call) {
     return &call->server->config->refdata;
@@ -299,16 +301,43 @@ static bool exchange_listed_before(const refdata *rd, uint32_t index) {
     return false;
 }
 
+/* A schedule bound (`from` or `to`) as the start of its UTC day, in seconds. The days of the
+ * reply are built from it, so a bound that is not a Timestamp (`invalid_code`) or lies outside
+ * the contract's range (`range_code`) is refused rather than clamped; returns false once the
+ * call is answered so. */
+static bool schedule_day(api_call *call, const Google__Protobuf__Timestamp *t, int invalid_code,
+                         int range_code, int64_t *day_s) {
+    int64_t time_ns = 0;
+    switch (pb_timestamp_to_ns_checked(t, &time_ns)) {
+    case PB_TIME_OK:
+        break;
+    case PB_TIME_INVALID:
+        api_reply_error(call, invalid_code);
+        return false;
+    case PB_TIME_OUT_OF_RANGE:
+        api_reply_error(call, range_code);
+        return false;
+    }
+    /* The range starts at 1970, so the time is not negative and division rounds down. */
+    *day_s = time_ns / 1000000000 / SECONDS_PER_DAY * SECONDS_PER_DAY;
+    return true;
+}
+
 static void trading_schedules(api_call *call, const ProtobufCMessage *request) {
     const PB(TradingSchedulesRequest) *req = (const PB(TradingSchedulesRequest) *)request;
-    int64_t today_s = clock_realtime_ns() / 1000000000 / SECONDS_PER_DAY * SECONDS_PER_DAY;
-    int64_t from_s = req->from ? req->from->seconds / SECONDS_PER_DAY * SECONDS_PER_DAY : today_s;
-    int64_t to_s = req->to ? req->to->seconds / SECONDS_PER_DAY * SECONDS_PER_DAY : from_s;
+    int64_t from_s = clock_realtime_ns() / 1000000000 / SECONDS_PER_DAY * SECONDS_PER_DAY;
+    if (req->from != NULL && !schedule_day(call, req->from, 30009, 30061, &from_s))
+        return;
+    int64_t to_s = from_s;
+    if (req->to != NULL && !schedule_day(call, req->to, 30010, 30062, &to_s))
+        return;
     if (to_s < from_s) {
         api_reply_error(call, 30012);
         return;
     }
-    if ((to_s - from_s) / SECONDS_PER_DAY >= MAX_SCHEDULE_DAYS) {
+    /* Both days lie inside the contract's range, so the difference cannot overflow. */
+    int64_t day_count = (to_s - from_s) / SECONDS_PER_DAY + 1;
+    if (day_count > TRADING_SCHEDULE_MAX_DAYS) {
         api_reply_error(call, 30002);
         return;
     }
@@ -327,11 +356,10 @@ static void trading_schedules(api_call *call, const ProtobufCMessage *request) {
         PB(TradingSchedule) *schedule =
             PB_NEW(call, PB(TradingSchedule), PB_INIT(TRADING_SCHEDULE));
         schedule->exchange = (char *)exchange;
-        size_t days = (size_t)((to_s - from_s) / SECONDS_PER_DAY + 1);
-        schedule->days = (PB(TradingDay) **)pb_array(call, days);
-        for (size_t d = 0; d < days; d++)
+        schedule->days = (PB(TradingDay) **)pb_array(call, (size_t)day_count);
+        for (int64_t d = 0; d < day_count; d++)
             schedule->days[schedule->n_days++] =
-                make_trading_day(call, from_s + (int64_t)d * SECONDS_PER_DAY);
+                make_trading_day(call, from_s + d * SECONDS_PER_DAY);
         resp->exchanges[resp->n_exchanges++] = schedule;
     }
     if (one_exchange && resp->n_exchanges == 0) {

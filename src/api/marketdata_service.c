@@ -8,6 +8,7 @@
 #include "api/pb.h"
 #include "api/server.h"
 #include "engine/venue_link.h"
+#include "util/checked.h"
 
 #define MAX_LAST_TRADES 1000
 #define DEFAULT_TRADES_WINDOW_NS (3600LL * 1000000000LL)
@@ -198,8 +199,10 @@ static void get_trading_statuses(api_call *call, const ProtobufCMessage *request
     api_read_on_core(call, finish_trading_statuses);
 }
 
+/* `from` and `to` only filter the trades kept, so a time past what nanoseconds hold means
+ * "before every trade" or "after every trade" and saturates instead of being refused. */
 static int64_t time_ns_of(const Google__Protobuf__Timestamp *t, int64_t fallback) {
-    return t == NULL ? fallback : t->seconds * 1000000000LL + t->nanos;
+    return t == NULL ? fallback : pb_timestamp_to_ns_saturated(t);
 }
 
 static void finish_last_trades(engine *e, engine_job *base) {
@@ -207,7 +210,10 @@ static void finish_last_trades(engine *e, engine_job *base) {
     const PB(GetLastTradesRequest) *in = (const PB(GetLastTradesRequest) *)call->request;
     const instrument *ins = refdata_find_instrument_id(refdata_of(call), trades_instrument_id(in));
     int64_t to_ns = time_ns_of(in->to, engine_now_ns(e));
-    int64_t from_ns = time_ns_of(in->from, to_ns - DEFAULT_TRADES_WINDOW_NS);
+    int64_t window_start_ns;
+    if (!checked_sub(to_ns, DEFAULT_TRADES_WINDOW_NS, &window_start_ns))
+        window_start_ns = INT64_MIN;
+    int64_t from_ns = time_ns_of(in->from, window_start_ns);
     venue_link_trade *trades = api_call_alloc(call, MAX_LAST_TRADES * sizeof *trades);
     uint32_t n =
         venue_link_last_trades(venue_of(e), ins->index, from_ns, to_ns, trades, MAX_LAST_TRADES);

@@ -35,8 +35,12 @@ Google__Protobuf__Timestamp *pb_timestamp(api_call *call, int64_t time_ns) {
     return t;
 }
 
+/* Whole seconds go straight into `seconds`: no multiplication, so no time in seconds overflows. */
 Google__Protobuf__Timestamp *pb_timestamp_s(api_call *call, int64_t time_s) {
-    return pb_timestamp(call, time_s * 1000000000);
+    Google__Protobuf__Timestamp *t =
+        PB_NEW(call, Google__Protobuf__Timestamp, GOOGLE__PROTOBUF__TIMESTAMP__INIT);
+    t->seconds = time_s;
+    return t;
 }
 
 bool pb_quotation_to_nano(const PB(Quotation) * q, int64_t *out_nano) {
@@ -49,4 +53,14 @@ int64_t pb_timestamp_to_ns_saturated(const Google__Protobuf__Timestamp *t) {
         __builtin_add_overflow(ns, (int64_t)t->nanos, &ns))
         return t->seconds < 0 ? INT64_MIN : INT64_MAX;
     return ns;
+}
+
+pb_time_check pb_timestamp_to_ns_checked(const Google__Protobuf__Timestamp *t, int64_t *out_ns) {
+    if (t->nanos < 0 || t->nanos > 999999999)
+        return PB_TIME_INVALID;
+    if (t->seconds < PB_TIME_MIN_S || t->seconds > PB_TIME_MAX_S)
+        return PB_TIME_OUT_OF_RANGE;
+    /* Inside the range the product stays below 4.2e18, under INT64_MAX (9.2e18). */
+    *out_ns = t->seconds * 1000000000 + t->nanos;
+    return PB_TIME_OK;
 }

@@ -43,10 +43,30 @@ PB(MoneyValue) * pb_money(api_call *call, const char *currency, int64_t value_na
 Google__Protobuf__Timestamp *pb_timestamp(api_call *call, int64_t time_ns);
 Google__Protobuf__Timestamp *pb_timestamp_s(api_call *call, int64_t time_s);
 
+/* Every request Timestamp becomes a number through one of the two helpers below, never by
+ * multiplying `seconds` in place: a client may send any int64 there, and seconds times 10^9
+ * overflows from about the year 2262 on. */
+
 /* A request Timestamp as nanoseconds, saturated to INT64_MIN / INT64_MAX where it falls
  * outside what int64 nanoseconds hold (about the years 1677 to 2262): for filters, where "before
  * everything" and "after everything" are the meaning such a time has. */
 int64_t pb_timestamp_to_ns_saturated(const Google__Protobuf__Timestamp *t);
+
+/* The times the contract accepts where a time is more than a filter (codes 30061 and 30062
+ * name this range): 1970-01-01T00:00:00Z to 2099-12-31T23:59:59.999999999Z. */
+#define PB_TIME_MIN_S INT64_C(0)
+#define PB_TIME_MAX_S INT64_C(4102444799)
+
+typedef enum pb_time_check {
+    PB_TIME_OK = 0,
+    PB_TIME_INVALID,      /* `nanos` outside 0 .. 999 999 999: not a Timestamp at all */
+    PB_TIME_OUT_OF_RANGE, /* a Timestamp, but outside PB_TIME_MIN_S .. PB_TIME_MAX_S */
+} pb_time_check;
+
+/* A request Timestamp as nanoseconds when it is a valid Timestamp inside the contract's range
+ * (where nanoseconds cannot overflow); otherwise says why not and leaves *out_ns untouched. For
+ * times a reply is built from, where the caller refuses a time outside the range. */
+pb_time_check pb_timestamp_to_ns_checked(const Google__Protobuf__Timestamp *t, int64_t *out_ns);
 
 /* Converts a request Quotation to nano; returns false on overflow or mixed signs. */
 bool pb_quotation_to_nano(const PB(Quotation) * q, int64_t *out_nano);

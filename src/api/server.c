@@ -8,6 +8,7 @@
 #include <strings.h>
 #include <time.h>
 
+#include "api/validate.h"
 #include "util/clock.h"
 #include "util/log.h"
 
@@ -48,18 +49,28 @@ static bool authenticate(api_call *call) {
     return call->token != NULL;
 }
 
+/* Decodes the request and checks its strings (api/validate.h) while the wire bytes are still
+ * at hand; answers the call itself and returns false when either fails. */
 static bool decode_request(api_call *call) {
-    if (call->payload == NULL)
-        return false;
+    static const char undecodable[] = "Malformed request: the message could not be decoded";
     grpc_byte_buffer_reader reader;
-    if (!grpc_byte_buffer_reader_init(&reader, call->payload))
+    if (call->payload == NULL || !grpc_byte_buffer_reader_init(&reader, call->payload)) {
+        api_reply_error_message(call, 30102, undecodable);
         return false;
+    }
     grpc_slice bytes = grpc_byte_buffer_reader_readall(&reader);
     grpc_byte_buffer_reader_destroy(&reader);
     call->request = protobuf_c_message_unpack(
         call->method->request_type, NULL, GRPC_SLICE_LENGTH(bytes), GRPC_SLICE_START_PTR(bytes));
+    api_validate_error invalid = {.code = 30102};
+    bool valid = call->request != NULL &&
+                 api_validate_request(call->method->request_type, GRPC_SLICE_START_PTR(bytes),
+                                      GRPC_SLICE_LENGTH(bytes), &invalid);
     grpc_slice_unref(bytes);
-    return call->request != NULL;
+    if (!valid)
+        api_reply_error_message(call, invalid.code,
+                                call->request == NULL ? undecodable : invalid.message);
+    return valid;
 }
 
 /* The sandbox knows only sandbox accounts, as the real sandbox host knows none of the broker's:
@@ -109,10 +120,8 @@ static void on_registered_call(api_tag *tag, bool ok) {
         api_reply_error(call, 80002);
         return;
     }
-    if (!decode_request(call)) {
-        api_reply_error_message(call, 30102, "Malformed request: the message could not be decoded");
+    if (!decode_request(call))
         return;
-    }
     log_debug("%s tracking_id=%s", call->method->path, call->tracking_id);
     if (names_broker_account_in_sandbox(call)) {
         api_reply_error(call, 50004);

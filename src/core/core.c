@@ -18,14 +18,14 @@
 #define SECURITY_TRADING_STATUS_NORMAL_TRADING 5
 #define PRICE_TYPE_MAX 2
 
-/* Index confirmations: the keys live in the orders, the indexes hold only slots. */
+/* Index confirmations: the keys live in the orders, the indexes hold only slots. A key is
+ * compared in the form the index hashes (history_key_bytes), so a UUID key matches in either
+ * letter case and any other key only exactly. */
 static bool key_names_order(const void *owner, uint32_t slot, const void *key, size_t len) {
     const core_order *o = &((const core *)owner)->orders[slot];
-    uint32_t account_index;
-    memcpy(&account_index, key, sizeof account_index);
-    size_t key_len = len - sizeof account_index;
-    return o->account == account_index && strlen(o->key) == key_len &&
-           memcmp(o->key, (const char *)key + sizeof account_index, key_len) == 0;
+    char own[sizeof(uint32_t) + ORDER_KEY_MAX_LEN];
+    size_t own_len = history_key_bytes(o->account, o->key, own);
+    return own_len == len && memcmp(own, key, len) == 0;
 }
 
 static bool id_names_order(const void *owner, uint32_t slot, const void *key, size_t len) {

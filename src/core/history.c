@@ -14,6 +14,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "util/uuid.h"
+
 /* ---- Order slots ---------------------------------------------------------------------------- */
 
 void history_init_free(core *c) {
@@ -194,12 +196,21 @@ void history_retire(core *c, uint32_t count, int64_t now_ns) {
     }
 }
 
+/* A UUID is the same UUID in either letter case (RFC 4122 compares them case-insensitively), so
+ * a UUID-shaped key is indexed in lower case and a retry that changes the case finds its order.
+ * Any other key (PostOrder takes any string up to 36 characters) stays exact. The order itself
+ * keeps the key as the client spelled it, which is what replies echo. */
 size_t history_key_bytes(uint32_t account_index, const char *key,
                          char out[sizeof(uint32_t) + ORDER_KEY_MAX_LEN]) {
     size_t len = strlen(key);
     assert(len <= ORDER_KEY_MAX_LEN);
     memcpy(out, &account_index, sizeof account_index);
-    memcpy(out + sizeof account_index, key, len);
+    char *text = out + sizeof account_index;
+    memcpy(text, key, len);
+    if (uuid_is_valid(key, len))
+        for (size_t i = 0; i < len; i++)
+            if (text[i] >= 'A' && text[i] <= 'F')
+                text[i] = (char)(text[i] - 'A' + 'a');
     return sizeof account_index + len;
 }
 

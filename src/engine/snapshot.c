@@ -10,6 +10,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "core/history.h"
 #include "util/clock.h"
 #include "util/crc32c.h"
 #include "util/log.h"
@@ -161,12 +162,12 @@ static uint64_t newest_snapshot(const char *dir, uint64_t below, char *path, siz
 
 #define PREFETCH_AHEAD 16 /* inserts in flight: enough to cover a memory miss */
 
+/* The same bytes the core hashes (a UUID key in lower case), or a loaded order would sit where
+ * no lookup finds it. */
 static uint64_t key_hash(const core_order *o) {
     char bytes[sizeof(uint32_t) + ORDER_KEY_MAX_LEN];
-    size_t len = strlen(o->key);
-    memcpy(bytes, &o->account, sizeof o->account);
-    memcpy(bytes + sizeof o->account, o->key, len);
-    return order_index_hash(bytes, sizeof o->account + len);
+    size_t len = history_key_bytes(o->account, o->key, bytes);
+    return order_index_hash(bytes, len);
 }
 
 /* The slots in use, in slot order: what the indexes are rebuilt from. */

@@ -611,6 +611,69 @@ static void test_closed_sandbox_slots_are_reused(void) {
     core_deinit(&c);
 }
 
+/* The same UUID in upper and lower case made two orders. A UUID key now names one order in
+ * either case (placing, finding, cancelling, replaying, retiring); other keys stay exact. */
+static void test_uuid_keys_ignore_case(void) {
+    core_config cfg = make_config();
+    cfg.order_retention_ns = 1000;
+    cfg.idempotency_retention_ns = 1000;
+    core c;
+    init_core_with(&c, cfg);
+    static const char upper[] = "ABCDEF01-2345-4789-ABCD-EF0123456789";
+    static const char lower[] = "abcdef01-2345-4789-abcd-ef0123456789";
+    static const char mixed[] = "AbCdEf01-2345-4789-aBcD-eF0123456789";
+    core_order_request r = buy(upper, 2, 100 * NANO);
+    core_result first = core_place_order(&c, &r);
+    CHECK_EQ_INT(first.error, CORE_OK);
+    CHECK(!first.duplicate);
+    /* The order keeps the key as the client spelled it. */
+    CHECK(strcmp(first.order.key, upper) == 0);
+    r = buy(lower, 2, 100 * NANO);
+    core_result again = core_place_order(&c, &r);
+    CHECK_EQ_INT(again.error, CORE_OK);
+    CHECK(again.duplicate);
+    CHECK_EQ_INT(again.order.index, first.order.index);
+    /* Other terms under the same UUID in another case: the key is taken. */
+    CHECK_EQ_INT(place_error(&c, buy(mixed, 3, 100 * NANO)), CORE_ERR_DUPLICATE_KEY);
+    CHECK_EQ_INT(c.pools.orders_in_use, 1);
+    drain(&c);
+    CHECK_EQ_INT(submits, 1);
+
+    core_result found = core_find_order(&c, full, "A1", mixed, true);
+    CHECK_EQ_INT(found.error, CORE_OK);
+    CHECK_EQ_INT(found.order.index, first.order.index);
+
+    /* Keys that are not UUIDs (PostOrder takes any string) stay exact, letter case included. */
+    core_order_request named = buy("My-Order", 1, 100 * NANO);
+    named.require_uuid_key = false;
+    named.source = ORDER_SOURCE_SYNC;
+    core_result named_first = core_place_order(&c, &named);
+    named.key = "my-order";
+    core_result named_second = core_place_order(&c, &named);
+    CHECK_EQ_INT(named_first.error, CORE_OK);
+    CHECK_EQ_INT(named_second.error, CORE_OK);
+    CHECK(!named_second.duplicate);
+    CHECK(named_second.order.index != named_first.order.index);
+    CHECK_EQ_INT(c.pools.orders_in_use, 3);
+    drain(&c);
+    core_check_invariants(&c);
+    check_replay(&c, cfg);
+
+    /* Cancelled under the lower-case spelling, the order leaves the history with its key; then
+     * the key (in any case) names a new order. */
+    core_result cancelled = core_cancel_order(&c, full, "A1", lower, true, 1500);
+    CHECK_EQ_INT(cancelled.error, CORE_OK);
+    drain(&c);
+    report_ref(&c, REPORT_CANCELLED, core_client_ref(live(&c, first)), 2, 0, 1600);
+    core_order_request later = buy(lower, 2, 100 * NANO);
+    later.now_ns = 1000000;
+    core_result renewed = core_place_order(&c, &later);
+    CHECK_EQ_INT(renewed.error, CORE_OK);
+    CHECK(!renewed.duplicate);
+    core_check_invariants(&c);
+    core_deinit(&c);
+}
+
 int main(void) {
     setup_refdata();
     test_rejections_change_nothing();
@@ -623,6 +686,7 @@ int main(void) {
     test_records_are_recycled();
     test_orders_per_account();
     test_closed_sandbox_slots_are_reused();
+    test_uuid_keys_ignore_case();
     refdata_deinit(&rd);
     return check_finish("core orders");
 }
