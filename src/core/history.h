@@ -30,7 +30,8 @@ uint32_t history_expired_count(const core *c, int64_t now_ns);
 /* Frees the `count` oldest finished orders: trades, index entries, account list, slot. */
 void history_retire(core *c, uint32_t count, int64_t now_ns);
 
-/* The by_key index key: account index + client key. */
+/* The by_key index key: account index + client key, a UUID-shaped key lower-cased (UUIDs name the
+ * same value in either letter case; other keys stay exact). */
 size_t history_key_bytes(uint32_t account_index, const char *key,
                          char out[sizeof(uint32_t) + ORDER_KEY_MAX_LEN]);
 

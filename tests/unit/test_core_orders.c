@@ -616,7 +616,6 @@ static void test_closed_sandbox_slots_are_reused(void) {
 static void test_uuid_keys_ignore_case(void) {
     core_config cfg = make_config();
     cfg.order_retention_ns = 1000;
-    cfg.idempotency_retention_ns = 1000;
     core c;
     init_core_with(&c, cfg);
     static const char upper[] = "ABCDEF01-2345-4789-ABCD-EF0123456789";
