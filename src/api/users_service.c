@@ -75,9 +75,9 @@ static bool stream_kind_of(const api_method *m, stream_kind *kind) {
 }
 
 /* Groups the served unary methods by the budget they share, as the real tariff does: one group
- * per service with a shared limit, one per method counted alone. Each stream method is its own
- * group, because streams_per_token_per_method limits each stream method separately: its `open`
- * counts the token's streams of that method only. */
+ * per service with a shared limit, one per method counted alone, one for the unlimited methods.
+ * Each stream method is its own group, because streams_per_token_per_method limits each stream
+ * method separately: its `open` counts the token's streams of that method only. */
 static void get_user_tariff(api_call *call, const ProtobufCMessage *request) {
     const api_server *srv = call->server;
     PB(GetUserTariffResponse) *resp =
@@ -85,6 +85,7 @@ static void get_user_tariff(api_call *call, const ProtobufCMessage *request) {
     resp->unary_limits = (PB(UnaryLimit) **)pb_array(call, srv->method_count);
     resp->stream_limits = (PB(StreamLimit) **)pb_array(call, srv->method_count);
     PB(UnaryLimit) **group_of_bucket = (PB(UnaryLimit) **)pb_array(call, srv->method_count);
+    PB(UnaryLimit) *unlimited = NULL;
     uint32_t token_index = (uint32_t)(call->token - srv->config->refdata.tokens);
     for (size_t i = 0; i < srv->method_count; i++) {
         const api_method *m = &srv->methods[i];
@@ -101,15 +102,16 @@ static void get_user_tariff(api_call *call, const ProtobufCMessage *request) {
             resp->stream_limits[resp->n_stream_limits++] = streams;
             continue;
         }
-        PB(UnaryLimit) *group = group_of_bucket[m->rate_bucket];
-        if (group == NULL) {
-            group = PB_NEW(call, PB(UnaryLimit), PB_INIT(UNARY_LIMIT));
-            group->limit_per_minute = m->rate_limit_per_minute;
-            group->methods = (char **)pb_array(call, srv->method_count);
-            resp->unary_limits[resp->n_unary_limits++] = group;
-            group_of_bucket[m->rate_bucket] = group;
+        /* Unlimited methods share no budget but have nothing to tell apart either: one group. */
+        PB(UnaryLimit) **slot =
+            m->rate_limit_per_minute > 0 ? &group_of_bucket[m->rate_bucket] : &unlimited;
+        if (*slot == NULL) {
+            *slot = PB_NEW(call, PB(UnaryLimit), PB_INIT(UNARY_LIMIT));
+            (*slot)->limit_per_minute = m->rate_limit_per_minute;
+            (*slot)->methods = (char **)pb_array(call, srv->method_count);
+            resp->unary_limits[resp->n_unary_limits++] = *slot;
         }
-        group->methods[group->n_methods++] = name;
+        (*slot)->methods[(*slot)->n_methods++] = name;
     }
     api_reply_message(call, &resp->base);
 }

@@ -430,7 +430,7 @@ static void set_defaults(tinvestd_config *cfg) {
     cfg->max_connections = 1024;
     cfg->max_memory_bytes = INT64_C(256) << 20;
     cfg->max_metadata_bytes = 8192;
-    cfg->max_unary_calls_in_flight_per_token = 200;
+    cfg->max_unary_calls_in_flight_per_token = 1024;
     cfg->idempotency_retention_s = 30 * 24 * 3600;
     cfg->order_history_retention_s = 30 * 24 * 3600;
     cfg->max_orders_per_account = 1000000;
