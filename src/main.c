@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 
 #include "api/server.h"
 #include "api/order_streams.h"
@@ -165,6 +166,19 @@ static engine_venue_settings venue_settings_from(const tinvestd_config *config) 
     };
 }
 
+/* Every client connection takes a descriptor, and the server keeps its connection limit below the
+ * descriptor limit (api/server.c): the soft limit is raised to the hard one so that the limit
+ * configured in limits.max_connections is what counts, not a login default of 1024. */
+static void raise_descriptor_limit(void) {
+    struct rlimit nofile;
+    if (getrlimit(RLIMIT_NOFILE, &nofile) != 0 || nofile.rlim_cur >= nofile.rlim_max)
+        return;
+    rlim_t was = nofile.rlim_cur;
+    nofile.rlim_cur = nofile.rlim_max;
+    if (setrlimit(RLIMIT_NOFILE, &nofile) != 0)
+        log_warn("cannot raise the descriptor limit from %llu", (unsigned long long)was);
+}
+
 static int wait_for_stop_signal(void) {
     sigset_t signals;
     sigemptyset(&signals);
@@ -182,6 +196,7 @@ int main(int argc, char **argv) {
         return 2;
     }
     set_log_level(opt.log_level);
+    raise_descriptor_limit();
 
     /* Block the stop signals before any thread starts, so that only sigwait() sees them. */
     sigset_t signals;

@@ -61,6 +61,10 @@ static void add_common_metadata(api_call *call) {
 }
 
 void api_call_destroy(api_call *call) {
+    if (call->in_flight) {
+        uint32_t token_index = (uint32_t)(call->token - call->server->config->refdata.tokens);
+        atomic_fetch_sub(&call->server->in_flight[token_index], 1);
+    }
     for (size_t i = 0; i < call->reply_metadata_count; i++)
         grpc_slice_unref(call->reply_metadata[i].value);
     grpc_slice_unref(call->status_details);

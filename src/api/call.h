@@ -39,6 +39,10 @@ struct api_method {
     /* Filled in by the server at start. */
     uint32_t index;
     int32_t rate_limit_per_minute;
+    /* Whose requests share this method's rate budget: its own index, or that of the first
+     * method of its service when the service has one shared budget (rate_shared). */
+    uint32_t rate_bucket;
+    bool rate_shared;
     /* SandboxService methods: the request's `account_id` field, which must name a sandbox
      * account; NULL for every other method. */
     const ProtobufCFieldDescriptor *sandbox_account_field;
@@ -72,6 +76,8 @@ struct api_call {
     grpc_slice status_details;
     int client_cancelled;
     bool answered;
+    /* Counted in the server's in_flight for its token until the call is destroyed. */
+    bool in_flight;
     api_call_block *blocks;
     /* Free for the handler: e.g. the core's command. */
     void *user;

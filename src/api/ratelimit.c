@@ -16,7 +16,7 @@ void ratelimit_deinit(ratelimit *rl) {
     rl->windows = NULL;
 }
 
-bool ratelimit_take(ratelimit *rl, uint32_t token_index, uint32_t method_index,
+bool ratelimit_take(ratelimit *rl, uint32_t token_index, uint32_t bucket_index,
                     int32_t limit_per_minute, int64_t now_s, api_rate_info *info) {
     int64_t window_start_s = now_s - now_s % 60;
     info->reset_s = (int32_t)(window_start_s + 60 - now_s);
@@ -27,7 +27,7 @@ bool ratelimit_take(ratelimit *rl, uint32_t token_index, uint32_t method_index,
         info->remaining = RATELIMIT_UNLIMITED_REPORTED;
         return true;
     }
-    ratelimit_window *w = &rl->windows[(size_t)token_index * rl->method_count + method_index];
+    ratelimit_window *w = &rl->windows[(size_t)token_index * rl->method_count + bucket_index];
     if (w->window_start_s != window_start_s) {
         w->window_start_s = window_start_s;
         w->used = 0;

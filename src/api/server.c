@@ -1,12 +1,19 @@
 #include "api/server.h"
 
+#include <errno.h>
 #include <grpc/byte_buffer_reader.h>
 #include <grpc/grpc_security.h>
+#include <grpc/support/sync.h>
+#include <malloc.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <sys/resource.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "api/validate.h"
 #include "util/clock.h"
@@ -16,6 +23,38 @@
 /* Calls of one method that gRPC can hand over without waiting for the queue thread to re-arm. */
 #define PENDING_CALLS_PER_METHOD 8
 #define PENDING_UNMATCHED_CALLS 2
+/* What HPACK counts for one header besides its name and value (RFC 7541, 4.1); the per-call
+ * header limit counts the same way as gRPC's own. */
+#define METADATA_ENTRY_OVERHEAD_BYTES 32
+/* gRPC's own header limit is this many times limits.max_metadata_bytes: a header block between
+ * the two reaches the server and gets a clear error for its call, while C-core 1.51 closes the
+ * whole connection for a block over its own limit. */
+#define METADATA_TRANSPORT_FACTOR 8
+/* Pending connections the kernel queues for each listener. C-core accepts everything queued in
+ * one go before it closes any refused connection, so this bounds the descriptors a burst takes
+ * beyond limits.max_connections. While the server is full the queue is shortened to one
+ * (THROTTLED_LISTEN_BACKLOG), so that a flood of connections cannot keep one accept round going. */
+#define LISTEN_BACKLOG 64
+#define THROTTLED_LISTEN_BACKLOG 0
+/* Descriptors kept free for everything that is not a client connection: listeners, the journal
+ * and snapshots, gRPC's own event and timer descriptors, and one burst of refused connections
+ * per listener. limits.max_connections is lowered at start to fit under the descriptor limit with
+ * this much to spare. */
+#define FD_RESERVE_INTERNAL 64
+#define LISTENERS_EXPECTED 2 /* plaintext and TLS */
+#define FD_RESERVE (FD_RESERVE_INTERNAL + LISTENERS_EXPECTED * LISTEN_BACKLOG)
+#define MAX_LISTENERS 8
+/* Descriptors the connection table can tell apart; a larger descriptor limit is used only up to
+ * this (the table takes 8 bytes per descriptor of address space, touched only where used). */
+#define FD_TRACKED_MAX (1 << 20)
+/* A full connection table looks for closed connections at most this often, so a flood of
+ * refused connections costs one descriptor scan per period, not one per connection. */
+#define CONNECTION_SWEEP_INTERVAL_NS 50000000LL
+/* The C-core version whose socket-mutator layout the connection limit was checked against
+ * (gRPC 1.51). Newer C-cores enforce the limit themselves through CHANNEL_ARG_MAX_CONNECTIONS. */
+#define VERIFIED_CORE_VERSION_PREFIX "29."
+/* GRPC_ARG_MAX_ALLOWED_INCOMING_CONNECTIONS of newer C-cores; 1.51 ignores it. */
+#define CHANNEL_ARG_MAX_CONNECTIONS "grpc.max_allowed_incoming_connections"
 
 typedef struct unmatched_call {
     api_call base; /* must stay first: the tag is base.tag */
@@ -24,6 +63,55 @@ typedef struct unmatched_call {
 
 static void arm_registered(api_server *srv, api_method *method);
 static void arm_unmatched(api_server *srv);
+
+/* gRPC C-core calls a socket mutator (channel argument GRPC_ARG_SOCKET_MUTATOR, public) for every
+ * listening socket it creates and every connection it accepts, before it uses them. The object's
+ * layout is not in the installed headers, so it is mirrored here from C-core's socket_mutator.h;
+ * api_server_start uses it only on the C-core version it was checked against. The hook must
+ * always return true: on false C-core abandons the socket's listener for good. */
+typedef enum {
+    API_FD_CLIENT_CONNECTION,
+    API_FD_SERVER_LISTENER,
+    API_FD_SERVER_CONNECTION,
+} api_fd_usage;
+
+typedef struct api_socket_info {
+    int fd;
+    api_fd_usage usage;
+} api_socket_info;
+
+typedef struct api_socket_mutator api_socket_mutator;
+
+typedef struct api_socket_mutator_vtable {
+    bool (*mutate_fd)(int fd, api_socket_mutator *mutator);
+    int (*compare)(api_socket_mutator *a, api_socket_mutator *b);
+    void (*destroy)(api_socket_mutator *mutator);
+    bool (*mutate_fd_2)(const api_socket_info *info, api_socket_mutator *mutator);
+} api_socket_mutator_vtable;
+
+struct api_socket_mutator {
+    const api_socket_mutator_vtable *vtable;
+    gpr_refcount refcount;
+};
+
+/* Accepted connections, known by descriptor. C-core tells nobody when it closes a connection, so
+ * each descriptor's socket inode is kept: a descriptor number handed out again, or a descriptor
+ * that no longer holds the same socket, means the connection it held is closed. */
+typedef struct api_connections api_connections;
+
+struct api_connections {
+    api_socket_mutator base; /* must stay first: C-core passes &base */
+    pthread_mutex_t lock;
+    ino_t *inode_by_fd; /* 0: no tracked connection on this descriptor */
+    int fd_capacity;    /* the descriptor limit */
+    int fd_high;        /* one past the highest descriptor ever tracked: where sweeps stop */
+    int open, max;
+    int64_t last_sweep_ns;
+    int listener_fds[MAX_LISTENERS];
+    int listener_count;
+    bool throttled; /* listen queues shortened while full */
+    uint64_t refused;
+};
 
 static api_call *call_new(api_server *srv, api_method *method, size_t size) {
     api_call *call = calloc(1, size);
@@ -96,6 +184,84 @@ static const ProtobufCFieldDescriptor *sandbox_account_field_of(const api_method
     return usable ? field : NULL;
 }
 
+/* Header bytes as HPACK counts them, for the per-call limit. */
+static size_t metadata_bytes(const api_call *call) {
+    size_t total = 0;
+    for (size_t i = 0; i < call->request_metadata.count; i++) {
+        const grpc_metadata *md = &call->request_metadata.metadata[i];
+        total += GRPC_SLICE_LENGTH(md->key) + GRPC_SLICE_LENGTH(md->value) +
+                 METADATA_ENTRY_OVERHEAD_BYTES;
+    }
+    return total;
+}
+
+/* Counts a unary call against its token's in-flight cap; false when the token is at the cap. The
+ * count is returned when the call is destroyed (api_call_destroy). */
+static bool enter_in_flight(api_call *call, uint32_t token_index) {
+    api_server *srv = call->server;
+    int cap = srv->config->max_unary_calls_in_flight_per_token;
+    if (atomic_fetch_add(&srv->in_flight[token_index], 1) >= cap) {
+        atomic_fetch_sub(&srv->in_flight[token_index], 1);
+        return false;
+    }
+    call->in_flight = true;
+    return true;
+}
+
+/* Everything decided from the headers alone, before the request message is read: header size,
+ * token, in-flight cap and rate limit. Answers the call and returns false when it is refused. */
+static bool admit_call(api_call *call) {
+    api_server *srv = call->server;
+    size_t header_bytes = metadata_bytes(call);
+    if (header_bytes > (size_t)srv->config->max_metadata_bytes) {
+        char text[160];
+        snprintf(text, sizeof text,
+                 "Request headers of %zu bytes exceed the limit of %d bytes "
+                 "(limits.max_metadata_bytes)",
+                 header_bytes, srv->config->max_metadata_bytes);
+        api_reply_error_message(call, 30102, text);
+        return false;
+    }
+    if (!authenticate(call)) {
+        api_reply_error(call, 40003);
+        return false;
+    }
+    uint32_t token_index = (uint32_t)(call->token - srv->config->refdata.tokens);
+    if (!call->method->server_streaming && !enter_in_flight(call, token_index)) {
+        char text[160];
+        snprintf(text, sizeof text,
+                 "Too many requests in flight: at most %d unary calls per token at once "
+                 "(limits.max_unary_calls_in_flight_per_token)",
+                 srv->config->max_unary_calls_in_flight_per_token);
+        api_reply_error_message(call, 80002, text);
+        return false;
+    }
+    if (!ratelimit_take(&srv->limiter, token_index, call->method->rate_bucket,
+                        call->method->rate_limit_per_minute, call->received_ns / 1000000000,
+                        &call->rate)) {
+        api_reply_error(call, 80002);
+        return false;
+    }
+    return true;
+}
+
+static void on_request_received(api_tag *tag, bool ok) {
+    api_call *call = (api_call *)tag;
+    if (!ok) {
+        /* The call was cancelled before its message arrived: nobody is left to answer. */
+        api_call_destroy(call);
+        return;
+    }
+    if (!decode_request(call))
+        return;
+    log_debug("%s tracking_id=%s", call->method->path, call->tracking_id);
+    if (names_broker_account_in_sandbox(call)) {
+        api_reply_error(call, 50004);
+        return;
+    }
+    call->method->handle(call, call->request);
+}
+
 static void on_registered_call(api_tag *tag, bool ok) {
     api_call *call = (api_call *)tag;
     api_server *srv = call->server;
@@ -109,25 +275,18 @@ static void on_registered_call(api_tag *tag, bool ok) {
     call->received_ns = clock_realtime_ns();
     uuid_generate_v4(call->tracking_id);
     call->rate.reset_s = 60;
-    if (!authenticate(call)) {
-        api_reply_error(call, 40003);
+    if (!admit_call(call))
         return;
+    grpc_op op;
+    memset(&op, 0, sizeof op);
+    op.op = GRPC_OP_RECV_MESSAGE;
+    op.data.recv_message.recv_message = &call->payload;
+    call->tag.on_complete = on_request_received;
+    if (grpc_call_start_batch(call->call, &op, 1, &call->tag, NULL) != GRPC_CALL_OK) {
+        /* Only a programming error can make this first receive invalid. */
+        log_error("cannot read the request of %s", call->method->path);
+        abort();
     }
-    uint32_t token_index = (uint32_t)(call->token - srv->config->refdata.tokens);
-    if (!ratelimit_take(&srv->limiter, token_index, call->method->index,
-                        call->method->rate_limit_per_minute, call->received_ns / 1000000000,
-                        &call->rate)) {
-        api_reply_error(call, 80002);
-        return;
-    }
-    if (!decode_request(call))
-        return;
-    log_debug("%s tracking_id=%s", call->method->path, call->tracking_id);
-    if (names_broker_account_in_sandbox(call)) {
-        api_reply_error(call, 50004);
-        return;
-    }
-    call->method->handle(call, call->request);
 }
 
 static void arm_registered(api_server *srv, api_method *method) {
@@ -135,7 +294,7 @@ static void arm_registered(api_server *srv, api_method *method) {
     call->tag.on_complete = on_registered_call;
     grpc_call_error rc = grpc_server_request_registered_call(
         srv->server, method->registration, &call->call, &call->deadline, &call->request_metadata,
-        &call->payload, srv->queue, srv->queue, &call->tag);
+        NULL, srv->queue, srv->queue, &call->tag);
     if (rc != GRPC_CALL_OK) {
         log_error("cannot request calls of %s: %d", method->path, rc);
         api_call_destroy(call);
@@ -177,6 +336,186 @@ static void arm_unmatched(api_server *srv) {
         grpc_call_details_destroy(&pending->details);
         api_call_destroy(&pending->base);
     }
+}
+
+/* Listening again on a listening socket only changes the length of its queue. The lock is held. */
+static void set_listen_queues(api_connections *c, int backlog) {
+    for (int i = 0; i < c->listener_count; i++)
+        if (listen(c->listener_fds[i], backlog) != 0)
+            log_warn("cannot set the listen queue to %d: %s", backlog, strerror(errno));
+    c->throttled = backlog == THROTTLED_LISTEN_BACKLOG;
+}
+
+/* Refuses a connection C-core has already accepted: it still creates the connection, whose first
+ * read then finds the socket shut and closes it. The lock is held. */
+static void refuse_connection(api_connections *c, int fd, const char *why) {
+    if (!c->throttled)
+        set_listen_queues(c, THROTTLED_LISTEN_BACKLOG);
+    struct linger abort_on_close = {.l_onoff = 1, .l_linger = 0};
+    setsockopt(fd, SOL_SOCKET, SO_LINGER, &abort_on_close, sizeof abort_on_close);
+    shutdown(fd, SHUT_RDWR);
+    c->refused++;
+    if (c->refused == 1 || c->refused % 1000 == 0)
+        log_warn("connection refused (%s): %d open, limit %d; %llu refused so far", why, c->open,
+                 c->max, (unsigned long long)c->refused);
+}
+
+static bool fd_holds(int fd, ino_t inode) {
+    struct stat st;
+    return fstat(fd, &st) == 0 && S_ISSOCK(st.st_mode) && st.st_ino == inode;
+}
+
+/* Forgets connections whose descriptor no longer holds their socket. Returns how many. The lock
+ * is held. */
+static int sweep_closed(api_connections *c) {
+    int closed = 0;
+    for (int fd = 0; fd < c->fd_high; fd++)
+        if (c->inode_by_fd[fd] != 0 && !fd_holds(fd, c->inode_by_fd[fd])) {
+            c->inode_by_fd[fd] = 0;
+            closed++;
+        }
+    c->open -= closed;
+    return closed;
+}
+
+static void admit_connection(api_connections *c, int fd) {
+    pthread_mutex_lock(&c->lock);
+    if (fd >= c->fd_capacity - FD_RESERVE / 2) {
+        /* Descriptors are nearly gone whatever holds them: one more accept could fail with
+         * EMFILE, which would stop the listener for good. */
+        refuse_connection(c, fd, "descriptors nearly exhausted");
+        pthread_mutex_unlock(&c->lock);
+        return;
+    }
+    if (c->inode_by_fd[fd] != 0) {
+        /* The kernel handed this number out again: the connection that had it is closed. */
+        c->inode_by_fd[fd] = 0;
+        c->open--;
+    }
+    int64_t now_ns = clock_monotonic_ns();
+    if (c->open >= c->max && now_ns - c->last_sweep_ns >= CONNECTION_SWEEP_INTERVAL_NS) {
+        c->last_sweep_ns = now_ns;
+        if (sweep_closed(c) > 0)
+            malloc_trim(0); /* closed connections' buffers go back to the system */
+    }
+    struct stat st;
+    if (c->open >= c->max) {
+        refuse_connection(c, fd, "limits.max_connections");
+    } else if (fstat(fd, &st) == 0 && st.st_ino != 0) {
+        c->inode_by_fd[fd] = st.st_ino;
+        c->open++;
+        if (fd >= c->fd_high)
+            c->fd_high = fd + 1;
+        if (c->throttled)
+            set_listen_queues(c, LISTEN_BACKLOG);
+    }
+    pthread_mutex_unlock(&c->lock);
+}
+
+static bool on_socket(const api_socket_info *info, api_socket_mutator *mutator) {
+    api_connections *c = (api_connections *)mutator;
+    if (info->usage == API_FD_SERVER_CONNECTION) {
+        admit_connection(c, info->fd);
+    } else if (info->usage == API_FD_SERVER_LISTENER) {
+        pthread_mutex_lock(&c->lock);
+        if (c->listener_count < MAX_LISTENERS)
+            c->listener_fds[c->listener_count++] = info->fd;
+        pthread_mutex_unlock(&c->lock);
+    }
+    return true;
+}
+
+static bool on_socket_legacy(int fd, api_socket_mutator *mutator) {
+    return true;
+}
+
+static int compare_mutators(api_socket_mutator *a, api_socket_mutator *b) {
+    return a == b ? 0 : a < b ? -1 : 1;
+}
+
+/* The table lives as long as the server; gRPC's references to it never free it. */
+static void keep_mutator(api_socket_mutator *mutator) {}
+
+static const api_socket_mutator_vtable connection_mutator_vtable = {
+    .mutate_fd = on_socket_legacy,
+    .compare = compare_mutators,
+    .destroy = keep_mutator,
+    .mutate_fd_2 = on_socket,
+};
+
+static void *mutator_arg_copy(void *p) {
+    return p;
+}
+
+static void mutator_arg_destroy(void *p) {}
+
+static int mutator_arg_compare(void *a, void *b) {
+    return a == b ? 0 : a < b ? -1 : 1;
+}
+
+static const grpc_arg_pointer_vtable mutator_arg_vtable = {
+    .copy = mutator_arg_copy, .destroy = mutator_arg_destroy, .cmp = mutator_arg_compare};
+
+/* The connection table, or NULL when this C-core is not the one whose layout was checked (the
+ * limit is then passed to it as CHANNEL_ARG_MAX_CONNECTIONS alone). */
+static api_connections *connections_create(int max_connections, int fd_limit) {
+    const char *version = grpc_version_string();
+    if (strncmp(version, VERIFIED_CORE_VERSION_PREFIX, strlen(VERIFIED_CORE_VERSION_PREFIX)) != 0) {
+        log_warn("gRPC core %s: connections are not counted by tinvestd (checked on %s*)", version,
+                 VERIFIED_CORE_VERSION_PREFIX);
+        return NULL;
+    }
+    api_connections *c = calloc(1, sizeof *c);
+    if (c != NULL)
+        c->inode_by_fd = calloc((size_t)fd_limit, sizeof *c->inode_by_fd);
+    if (c == NULL || c->inode_by_fd == NULL) {
+        log_warn("out of memory for the connection table: connections are not counted");
+        free(c);
+        return NULL;
+    }
+    c->base.vtable = &connection_mutator_vtable;
+    gpr_ref_init(&c->base.refcount, 1);
+    pthread_mutex_init(&c->lock, NULL);
+    c->fd_capacity = fd_limit;
+    c->max = max_connections;
+    return c;
+}
+
+static void connections_destroy(api_connections *c) {
+    if (c == NULL)
+        return;
+    if (c->refused > 0)
+        log_info("%llu connections were refused over the limits", (unsigned long long)c->refused);
+    pthread_mutex_destroy(&c->lock);
+    free(c->inode_by_fd);
+    free(c);
+}
+
+/* C-core listens with the kernel's largest queue; a shorter one bounds how many connections one
+ * accept round can take (see LISTEN_BACKLOG). */
+static void shorten_listen_queues(api_connections *c) {
+    pthread_mutex_lock(&c->lock);
+    set_listen_queues(c, LISTEN_BACKLOG);
+    pthread_mutex_unlock(&c->lock);
+}
+
+/* How many connections fit under the descriptor limit with FD_RESERVE to spare. */
+static int connections_that_fit(int configured, int *fd_limit) {
+    struct rlimit nofile;
+    if (getrlimit(RLIMIT_NOFILE, &nofile) != 0 || nofile.rlim_cur == RLIM_INFINITY ||
+        nofile.rlim_cur > (rlim_t)FD_TRACKED_MAX)
+        nofile.rlim_cur = FD_TRACKED_MAX;
+    *fd_limit = (int)nofile.rlim_cur;
+    int fit = *fd_limit - FD_RESERVE;
+    if (fit < 1)
+        fit = 1;
+    if (configured > fit) {
+        log_warn("limits.max_connections %d lowered to %d: the descriptor limit is %d and %d "
+                 "descriptors are kept for the server itself",
+                 configured, fit, *fd_limit, FD_RESERVE);
+        return fit;
+    }
+    return configured;
 }
 
 static void on_server_shutdown(api_tag *tag, bool ok) {
@@ -277,30 +616,62 @@ static void register_methods(api_server *srv) {
         snprintf(m->path, sizeof m->path, "/%s.%s/%s", CONTRACT_PACKAGE, m->service, m->name);
         char rule[96];
         snprintf(rule, sizeof rule, "%s/%s", m->service, m->name);
-        m->rate_limit_per_minute = config_rate_limit_for(srv->config, rule);
+        rate_limit_scope scope;
+        m->rate_limit_per_minute = config_rate_limit_for(srv->config, rule, &scope);
+        m->rate_bucket = m->index;
+        m->rate_shared = scope == RATE_SCOPE_SERVICE;
+        for (size_t j = 0; m->rate_shared && j < i; j++)
+            if (srv->methods[j].rate_shared && strcmp(srv->methods[j].service, m->service) == 0) {
+                m->rate_bucket = srv->methods[j].rate_bucket;
+                break;
+            }
         m->sandbox_account_field = sandbox_account_field_of(m);
-        m->registration = grpc_server_register_method(srv->server, m->path, NULL,
-                                                      GRPC_SRM_PAYLOAD_READ_INITIAL_BYTE_BUFFER, 0);
+        /* Without the payload: the call is admitted on its headers before its message is read
+         * (admit_call). */
+        m->registration =
+            grpc_server_register_method(srv->server, m->path, NULL, GRPC_SRM_PAYLOAD_NONE, 0);
     }
 }
 
-static grpc_server *create_grpc_server(const tinvestd_config *config) {
-    grpc_arg args[4];
-    memset(args, 0, sizeof args);
-    args[0].type = GRPC_ARG_INTEGER;
-    args[0].key = GRPC_ARG_MAX_RECEIVE_MESSAGE_LENGTH;
-    args[0].value.integer = (int)config->max_message_bytes;
+static grpc_arg int_arg(const char *key, int value) {
+    grpc_arg arg;
+    memset(&arg, 0, sizeof arg);
+    arg.type = GRPC_ARG_INTEGER;
+    arg.key = (char *)key;
+    arg.value.integer = value;
+    return arg;
+}
+
+static grpc_arg pointer_arg(const char *key, void *value, const grpc_arg_pointer_vtable *vtable) {
+    grpc_arg arg;
+    memset(&arg, 0, sizeof arg);
+    arg.type = GRPC_ARG_POINTER;
+    arg.key = (char *)key;
+    arg.value.pointer.p = value;
+    arg.value.pointer.vtable = vtable;
+    return arg;
+}
+
+static grpc_server *create_grpc_server(api_server *srv, int max_connections) {
+    const tinvestd_config *config = srv->config;
+    grpc_arg args[10];
+    size_t n = 0;
+    args[n++] = int_arg(GRPC_ARG_MAX_RECEIVE_MESSAGE_LENGTH, (int)config->max_message_bytes);
     /* Bots keep long-lived streams with keepalive pings; never punish them with GOAWAY. */
-    args[1].type = GRPC_ARG_INTEGER;
-    args[1].key = GRPC_ARG_HTTP2_MAX_PING_STRIKES;
-    args[1].value.integer = 0;
-    args[2].type = GRPC_ARG_INTEGER;
-    args[2].key = GRPC_ARG_HTTP2_MIN_RECV_PING_INTERVAL_WITHOUT_DATA_MS;
-    args[2].value.integer = 1000;
-    args[3].type = GRPC_ARG_INTEGER;
-    args[3].key = GRPC_ARG_KEEPALIVE_PERMIT_WITHOUT_CALLS;
-    args[3].value.integer = 1;
-    grpc_channel_args channel_args = {.num_args = 4, .args = args};
+    args[n++] = int_arg(GRPC_ARG_HTTP2_MAX_PING_STRIKES, 0);
+    args[n++] = int_arg(GRPC_ARG_HTTP2_MIN_RECV_PING_INTERVAL_WITHOUT_DATA_MS, 1000);
+    args[n++] = int_arg(GRPC_ARG_KEEPALIVE_PERMIT_WITHOUT_CALLS, 1);
+    args[n++] =
+        int_arg(GRPC_ARG_MAX_CONCURRENT_STREAMS, config->max_concurrent_streams_per_connection);
+    args[n++] =
+        int_arg(GRPC_ARG_MAX_METADATA_SIZE, config->max_metadata_bytes * METADATA_TRANSPORT_FACTOR);
+    args[n++] = int_arg(CHANNEL_ARG_MAX_CONNECTIONS, max_connections);
+    args[n++] =
+        pointer_arg(GRPC_ARG_RESOURCE_QUOTA, srv->memory_quota, grpc_resource_quota_arg_vtable());
+    if (srv->connections != NULL)
+        args[n++] =
+            pointer_arg(GRPC_ARG_SOCKET_MUTATOR, &srv->connections->base, &mutator_arg_vtable);
+    grpc_channel_args channel_args = {.num_args = n, .args = args};
     return grpc_server_create(&channel_args, NULL);
 }
 
@@ -315,17 +686,35 @@ int api_server_start(api_server *srv, const tinvestd_config *config, api_app *ap
     atomic_init(&srv->shutting_down, false);
     pthread_mutex_init(&srv->shutdown_lock, NULL);
     pthread_cond_init(&srv->shutdown_done, NULL);
-    if (ratelimit_init(&srv->limiter, config->refdata.token_count, (uint32_t)method_count) != 0) {
+    srv->in_flight = calloc(config->refdata.token_count ? config->refdata.token_count : 1,
+                            sizeof *srv->in_flight);
+    if (srv->in_flight == NULL ||
+        ratelimit_init(&srv->limiter, config->refdata.token_count, (uint32_t)method_count) != 0) {
         snprintf(error, error_size, "out of memory");
         return -1;
     }
+    int fd_limit = 0;
+    int max_connections = connections_that_fit(config->max_connections, &fd_limit);
     grpc_init();
-    srv->server = create_grpc_server(config);
+    srv->connections = connections_create(max_connections, fd_limit);
+    /* Everything gRPC buffers for connections and calls (read buffers, headers, messages, call
+     * state) is charged to this quota; near it, gRPC refuses new connections and reclaims
+     * memory from the busiest ones. */
+    srv->memory_quota = grpc_resource_quota_create("tinvestd");
+    grpc_resource_quota_resize(srv->memory_quota, (size_t)config->max_memory_bytes);
+    srv->server = create_grpc_server(srv, max_connections);
     srv->queue = grpc_completion_queue_create_for_next(NULL);
     grpc_server_register_completion_queue(srv->server, srv->queue, NULL);
     register_methods(srv);
     if (add_listeners(srv, options, error, error_size) != 0)
         return -1;
+    if (srv->connections != NULL)
+        shorten_listen_queues(srv->connections);
+    log_info("limits: %d connections (descriptor limit %d), %d streams per connection, %lld bytes "
+             "of transport memory, %d header bytes per call, %d unary calls in flight per token",
+             max_connections, fd_limit, config->max_concurrent_streams_per_connection,
+             (long long)config->max_memory_bytes, config->max_metadata_bytes,
+             config->max_unary_calls_in_flight_per_token);
     grpc_server_start(srv->server);
     for (size_t i = 0; i < method_count; i++)
         for (int k = 0; k < PENDING_CALLS_PER_METHOD; k++)
@@ -381,9 +770,15 @@ void api_server_destroy(api_server *srv) {
         grpc_server_destroy(srv->server);
         grpc_completion_queue_destroy(srv->queue);
         srv->server = NULL;
+        grpc_resource_quota_unref(srv->memory_quota);
+        srv->memory_quota = NULL;
         grpc_shutdown();
+        connections_destroy(srv->connections);
+        srv->connections = NULL;
     }
     ratelimit_deinit(&srv->limiter);
+    free(srv->in_flight);
+    srv->in_flight = NULL;
     pthread_mutex_destroy(&srv->shutdown_lock);
     pthread_cond_destroy(&srv->shutdown_done);
 }

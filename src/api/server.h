@@ -1,12 +1,19 @@
 /* The gRPC server: listeners, the completion-queue thread, method dispatch and shutdown.
  *
- * DESIGN: one completion-queue thread receives every call. It authenticates the token,
- * applies the rate limit, decodes the request and runs the method's handler. Handlers that need
- * only immutable reference data answer at once on this thread; handlers that touch broker
+ * DESIGN: one completion-queue thread receives every call. gRPC hands a call over as soon as its
+ * headers arrive; the thread checks the header size, authenticates the token and applies the
+ * in-flight and rate limits before it asks for the request message, so a call refused there never
+ * has its payload buffered. Then it decodes the request and runs the method's handler. Handlers
+ * that need only immutable reference data answer at once on this thread; handlers that touch broker
  * state hand a command to the core thread, which answers the call later (api_reply_* may be
  * called from any thread). Methods of the contract that are declared but not served are not
  * registered with gRPC: such calls arrive through the unmatched-call path and are answered
- * UNIMPLEMENTED with code 12001. */
+ * UNIMPLEMENTED with code 12001.
+ *
+ * Transport limits (docs/SECURITY.md): HTTP/2 streams per connection, a memory quota for
+ * everything gRPC holds, a cap on header bytes, and a cap on accepted connections kept below the
+ * descriptor limit, because C-core 1.51 stops its listener for good when accept() fails with
+ * EMFILE. */
 #ifndef TINVESTD_API_SERVER_H
 #define TINVESTD_API_SERVER_H
 
@@ -21,6 +28,7 @@
 
 struct engine;
 struct stream_hub;
+struct api_connections;
 
 /* What handlers reach beyond reference data: the core thread and the stream subscriptions. */
 typedef struct api_app {
@@ -44,6 +52,10 @@ struct api_server {
     api_method *methods;
     size_t method_count;
     ratelimit limiter;
+    /* Unary calls each token has between acceptance and the end of its reply. */
+    atomic_int *in_flight;
+    grpc_resource_quota *memory_quota;
+    struct api_connections *connections; /* NULL when not enforced (see server.c) */
     int plaintext_port, tls_port;
     atomic_bool shutting_down;
     api_tag shutdown_tag;

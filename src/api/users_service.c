@@ -59,41 +59,59 @@ static void get_info(api_call *call, const ProtobufCMessage *request) {
     api_reply_message(call, &resp->base);
 }
 
-/* Groups the served unary methods by their per-minute limit, as the real tariff does. */
+/* The stream kind a server-streaming method opens; its limit and open count are per kind. */
+static bool stream_kind_of(const api_method *m, stream_kind *kind) {
+    static const struct {
+        const char *name;
+        stream_kind kind;
+    } kinds[] = {{"OrderStateStream", STREAM_KIND_ORDER_STATE},
+                 {"TradesStream", STREAM_KIND_TRADES}};
+    for (size_t i = 0; i < sizeof kinds / sizeof kinds[0]; i++)
+        if (strcmp(m->name, kinds[i].name) == 0) {
+            *kind = kinds[i].kind;
+            return true;
+        }
+    return false;
+}
+
+/* Groups the served unary methods by the budget they share, as the real tariff does: one group
+ * per service with a shared limit, one per method counted alone, one for the unlimited methods.
+ * Each stream method is its own group, because streams_per_token_per_method limits each stream
+ * method separately: its `open` counts the token's streams of that method only. */
 static void get_user_tariff(api_call *call, const ProtobufCMessage *request) {
     const api_server *srv = call->server;
     PB(GetUserTariffResponse) *resp =
         PB_NEW(call, PB(GetUserTariffResponse), PB_INIT(GET_USER_TARIFF_RESPONSE));
     resp->unary_limits = (PB(UnaryLimit) **)pb_array(call, srv->method_count);
-    PB(StreamLimit) *streams = PB_NEW(call, PB(StreamLimit), PB_INIT(STREAM_LIMIT));
-    streams->limit = srv->config->streams_per_token_per_method;
-    streams->streams = (char **)pb_array(call, srv->method_count);
+    resp->stream_limits = (PB(StreamLimit) **)pb_array(call, srv->method_count);
+    PB(UnaryLimit) **group_of_bucket = (PB(UnaryLimit) **)pb_array(call, srv->method_count);
+    PB(UnaryLimit) *unlimited = NULL;
+    uint32_t token_index = (uint32_t)(call->token - srv->config->refdata.tokens);
     for (size_t i = 0; i < srv->method_count; i++) {
         const api_method *m = &srv->methods[i];
         char *name = api_call_alloc(call, strlen(m->path));
         strcpy(name, m->path + 1);
         if (m->server_streaming) {
+            PB(StreamLimit) *streams = PB_NEW(call, PB(StreamLimit), PB_INIT(STREAM_LIMIT));
+            streams->limit = srv->config->streams_per_token_per_method;
+            streams->streams = (char **)pb_array(call, 1);
             streams->streams[streams->n_streams++] = name;
+            stream_kind kind;
+            if (stream_kind_of(m, &kind))
+                streams->open = stream_hub_open_count(srv->app->hub, token_index, kind);
+            resp->stream_limits[resp->n_stream_limits++] = streams;
             continue;
         }
-        PB(UnaryLimit) *group = NULL;
-        for (size_t g = 0; g < resp->n_unary_limits; g++)
-            if (resp->unary_limits[g]->limit_per_minute == m->rate_limit_per_minute)
-                group = resp->unary_limits[g];
-        if (group == NULL) {
-            group = PB_NEW(call, PB(UnaryLimit), PB_INIT(UNARY_LIMIT));
-            group->limit_per_minute = m->rate_limit_per_minute;
-            group->methods = (char **)pb_array(call, srv->method_count);
-            resp->unary_limits[resp->n_unary_limits++] = group;
+        /* Unlimited methods share no budget but have nothing to tell apart either: one group. */
+        PB(UnaryLimit) **slot =
+            m->rate_limit_per_minute > 0 ? &group_of_bucket[m->rate_bucket] : &unlimited;
+        if (*slot == NULL) {
+            *slot = PB_NEW(call, PB(UnaryLimit), PB_INIT(UNARY_LIMIT));
+            (*slot)->limit_per_minute = m->rate_limit_per_minute;
+            (*slot)->methods = (char **)pb_array(call, srv->method_count);
+            resp->unary_limits[resp->n_unary_limits++] = *slot;
         }
-        group->methods[group->n_methods++] = name;
-    }
-    uint32_t token_index = (uint32_t)(call->token - srv->config->refdata.tokens);
-    for (int kind = 0; kind < STREAM_KIND_COUNT; kind++)
-        streams->open += stream_hub_open_count(srv->app->hub, token_index, (stream_kind)kind);
-    if (streams->n_streams > 0) {
-        resp->stream_limits = (PB(StreamLimit) **)pb_array(call, 1);
-        resp->stream_limits[resp->n_stream_limits++] = streams;
+        (*slot)->methods[(*slot)->n_methods++] = name;
     }
     api_reply_message(call, &resp->base);
 }

@@ -303,25 +303,38 @@ static void load_array(loader *ld, json_t *root, const char *key, uint32_t max, 
     }
 }
 
+/* Rules of one rate_limits object: "methods" keys must name a method ("Service/Method"),
+ * "services" keys a service alone, so a rule cannot silently apply at the wrong scope. */
+static void load_rate_rules(loader *ld, json_t *rules, const char *where, bool per_method) {
+    tinvestd_config *cfg = ld->cfg;
+    const char *name;
+    json_t *value;
+    json_object_foreach(rules, name, value) {
+        if (cfg->rate_limit_count == CONFIG_MAX_RATE_LIMITS || strlen(name) >= 96) {
+            fail(ld, "%s.%s: too many rules or name too long", where, name);
+            return;
+        }
+        if ((strchr(name, '/') != NULL) != per_method) {
+            fail(ld, "%s.%s: must be %s", where, name,
+                 per_method ? "\"Service/Method\"" : "a service name without a method");
+            return;
+        }
+        rate_limit_rule *rule = &cfg->rate_limits[cfg->rate_limit_count++];
+        snprintf(rule->method, sizeof rule->method, "%s", name);
+        rule->per_minute = (int32_t)get_int(ld, rules, where, name, 0, 0, INT32_MAX);
+    }
+}
+
 static void load_rate_limits(loader *ld, json_t *root) {
     json_t *limits = get_object(ld, root, "", "rate_limits");
     tinvestd_config *cfg = ld->cfg;
     cfg->default_rate_limit_per_minute =
         (int32_t)get_int(ld, limits, "rate_limits", "default_per_minute",
                          cfg->default_rate_limit_per_minute, 0, INT32_MAX);
-    json_t *methods = get_object(ld, limits, "rate_limits", "methods");
-    const char *method;
-    json_t *value;
-    json_object_foreach(methods, method, value) {
-        if (cfg->rate_limit_count == CONFIG_MAX_RATE_LIMITS || strlen(method) >= 96) {
-            fail(ld, "rate_limits.methods.%s: too many rules or name too long", method);
-            return;
-        }
-        rate_limit_rule *rule = &cfg->rate_limits[cfg->rate_limit_count++];
-        snprintf(rule->method, sizeof rule->method, "%s", method);
-        rule->per_minute =
-            (int32_t)get_int(ld, methods, "rate_limits.methods", method, 0, 0, INT32_MAX);
-    }
+    load_rate_rules(ld, get_object(ld, limits, "rate_limits", "methods"), "rate_limits.methods",
+                    true);
+    load_rate_rules(ld, get_object(ld, limits, "rate_limits", "services"), "rate_limits.services",
+                    false);
 }
 
 static void load_limits(loader *ld, json_t *root) {
@@ -334,6 +347,18 @@ static void load_limits(loader *ld, json_t *root) {
                                                     cfg->stream_backlog_messages, 16, 1 << 20);
     cfg->max_message_bytes = (uint32_t)get_int(ld, limits, w, "max_message_bytes",
                                                cfg->max_message_bytes, 1024, 64 << 20);
+    cfg->max_concurrent_streams_per_connection =
+        (int32_t)get_int(ld, limits, w, "max_concurrent_streams_per_connection",
+                         cfg->max_concurrent_streams_per_connection, 1, 65536);
+    cfg->max_connections =
+        (int32_t)get_int(ld, limits, w, "max_connections", cfg->max_connections, 1, 1 << 20);
+    cfg->max_memory_bytes = get_int(ld, limits, w, "max_memory_bytes", cfg->max_memory_bytes,
+                                    16 << 20, INT64_C(1) << 40);
+    cfg->max_metadata_bytes = (int32_t)get_int(ld, limits, w, "max_metadata_bytes",
+                                               cfg->max_metadata_bytes, 1024, 1 << 20);
+    cfg->max_unary_calls_in_flight_per_token =
+        (int32_t)get_int(ld, limits, w, "max_unary_calls_in_flight_per_token",
+                         cfg->max_unary_calls_in_flight_per_token, 1, 1 << 20);
     cfg->idempotency_retention_s = get_int(ld, limits, w, "idempotency_retention_s",
                                            cfg->idempotency_retention_s, 1, INT32_MAX);
     cfg->order_history_retention_s = get_int(ld, limits, w, "order_history_retention_s",
@@ -401,6 +426,11 @@ static void set_defaults(tinvestd_config *cfg) {
     cfg->streams_per_token_per_method = 16;
     cfg->stream_backlog_messages = 4096;
     cfg->max_message_bytes = 4u << 20;
+    cfg->max_concurrent_streams_per_connection = 100;
+    cfg->max_connections = 1024;
+    cfg->max_memory_bytes = INT64_C(256) << 20;
+    cfg->max_metadata_bytes = 8192;
+    cfg->max_unary_calls_in_flight_per_token = 1024;
     cfg->idempotency_retention_s = 30 * 24 * 3600;
     cfg->order_history_retention_s = 30 * 24 * 3600;
     cfg->max_orders_per_account = 1000000;
@@ -465,9 +495,22 @@ void config_deinit(tinvestd_config *cfg) {
     refdata_deinit(&cfg->refdata);
 }
 
-int32_t config_rate_limit_for(const tinvestd_config *cfg, const char *method) {
-    for (uint32_t i = 0; i < cfg->rate_limit_count; i++)
-        if (strcmp(cfg->rate_limits[i].method, method) == 0)
-            return cfg->rate_limits[i].per_minute;
-    return cfg->default_rate_limit_per_minute;
+int32_t config_rate_limit_for(const tinvestd_config *cfg, const char *method,
+                              rate_limit_scope *scope) {
+    const char *slash = strchr(method, '/');
+    size_t service_len = slash != NULL ? (size_t)(slash - method) : strlen(method);
+    const rate_limit_rule *service_rule = NULL;
+    for (uint32_t i = 0; i < cfg->rate_limit_count; i++) {
+        const rate_limit_rule *rule = &cfg->rate_limits[i];
+        if (strcmp(rule->method, method) == 0) {
+            if (scope != NULL)
+                *scope = RATE_SCOPE_METHOD;
+            return rule->per_minute;
+        }
+        if (strlen(rule->method) == service_len && strncmp(rule->method, method, service_len) == 0)
+            service_rule = rule;
+    }
+    if (scope != NULL)
+        *scope = service_rule != NULL ? RATE_SCOPE_SERVICE : RATE_SCOPE_DEFAULT;
+    return service_rule != NULL ? service_rule->per_minute : cfg->default_rate_limit_per_minute;
 }

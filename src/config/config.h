@@ -15,9 +15,19 @@
 #define CONFIG_MAX_ORDER_VALUE_LIMITS 8
 
 typedef struct rate_limit_rule {
-    char method[96]; /* "Service/Method", e.g. "OrdersService/PostOrder" */
+    /* "Service/Method" (the method's own budget, e.g. "OrdersService/PostOrder") or "Service" (one
+     * budget shared by every method of the service without a rule of its own). */
+    char method[96];
     int32_t per_minute;
 } rate_limit_rule;
+
+/* Where a method's requests are counted: its own budget, its service's shared one, or the
+ * default (each method alone). */
+typedef enum {
+    RATE_SCOPE_DEFAULT = 0,
+    RATE_SCOPE_SERVICE = 1,
+    RATE_SCOPE_METHOD = 2,
+} rate_limit_scope;
 
 typedef struct order_value_limit {
     char currency[8];
@@ -46,6 +56,14 @@ typedef struct tinvestd_config {
     int32_t streams_per_token_per_method;
     int32_t stream_backlog_messages;
     uint32_t max_message_bytes;
+    /* Transport limits (docs/SECURITY.md): HTTP/2 streams one connection may have open, TCP
+     * connections served at once, bytes gRPC may hold for connections and calls, bytes of request
+     * headers one call may carry, and unary calls one token may have in flight. */
+    int32_t max_concurrent_streams_per_connection;
+    int32_t max_connections;
+    int64_t max_memory_bytes;
+    int32_t max_metadata_bytes;
+    int32_t max_unary_calls_in_flight_per_token;
     int64_t idempotency_retention_s;
     /* A finished order leaves memory this long after it ended (at least as long as its key stays
      * reserved: the larger of the two retentions applies). */
@@ -75,7 +93,9 @@ typedef struct tinvestd_config {
 int config_load(tinvestd_config *cfg, const char *path, char *error, size_t error_size);
 void config_deinit(tinvestd_config *cfg);
 
-/* The per-minute limit for a method given as "Service/Method"; 0 means unlimited. */
-int32_t config_rate_limit_for(const tinvestd_config *cfg, const char *method);
+/* The per-minute limit for a method given as "Service/Method"; 0 means unlimited. `scope` (may be
+ * NULL) receives which rule gave it: the method's own, its service's shared one, or the default. */
+int32_t config_rate_limit_for(const tinvestd_config *cfg, const char *method,
+                              rate_limit_scope *scope);
 
 #endif
