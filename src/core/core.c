@@ -765,13 +765,18 @@ void core_on_exchange_report(core *c, const core_exchange_report *report) {
 void core_resume(core *c, int64_t now_ns) {
     for (uint32_t s = 0; s < c->pools.order_high; s++) {
         core_order *o = &c->orders[s];
-        if (o->status == 0 || !o->awaiting_replaced)
+        if (o->status == 0 || order_status_is_final(o->status))
             continue;
-        core_order *old = &c->orders[o->replaces_order];
-        if (order_status_is_final(old->status))
-            replacement_settle(c, old, now_ns);
-        else
-            request_cancel(c, old, now_ns);
+        if (c->accounts.closed[o->account]) {
+            /* The account's close was durable and answered; the cancels it queued were not. */
+            request_cancel(c, o, now_ns);
+        } else if (o->awaiting_replaced) {
+            core_order *old = &c->orders[o->replaces_order];
+            if (order_status_is_final(old->status))
+                replacement_settle(c, old, now_ns);
+            else
+                request_cancel(c, old, now_ns);
+        }
     }
 }
 

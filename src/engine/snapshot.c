@@ -263,6 +263,26 @@ static bool read_checked(int fd, off_t offset, void *to, size_t size, uint32_t *
     return true;
 }
 
+/* Whether the trailing CRC32C matches everything before it, read in chunks without loading. */
+static bool whole_file_checksum_ok(int fd, off_t size) {
+    if (size < (off_t)(sizeof(snapshot_header) + sizeof(uint32_t)))
+        return false;
+    uint8_t chunk[64 * 1024];
+    uint32_t crc = 0, stored = 0;
+    off_t body = size - (off_t)sizeof stored;
+    for (off_t at = 0; at < body;) {
+        size_t want = body - at < (off_t)sizeof chunk ? (size_t)(body - at) : sizeof chunk;
+        ssize_t n = pread(fd, chunk, want, at);
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n <= 0)
+            return false;
+        crc = crc32c_update(crc, chunk, (size_t)n);
+        at += n;
+    }
+    return pread(fd, &stored, sizeof stored, body) == (ssize_t)sizeof stored && stored == crc;
+}
+
 typedef enum { LOAD_OK, LOAD_SKIPPED, LOAD_REFUSED, LOAD_DAMAGED } load_result;
 
 /* Reads one snapshot straight into the core's pools (no second copy of a file that can be
@@ -285,11 +305,16 @@ static load_result load_file(core *c, const char *path, char *error, size_t erro
          h.configured_account_count + h.opened_account_count > h.account_count ||
          h.instrument_count != c->ledger.instrument_count || h.order_high > c->config.max_orders ||
          h.trade_high > c->config.max_trades || h.finished_count > h.order_high)) {
+        /* A header that does not fit is a changed configuration only if the file is intact: a
+         * flipped bit in its counts is damage, and an older snapshot may still serve. */
+        bool intact = whole_file_checksum_ok(fd, st.st_size);
+        close(fd);
+        if (!intact)
+            return LOAD_SKIPPED;
         snprintf(error, error_size,
                  "snapshot %s does not fit the configuration (accounts, instruments or limits "
                  "changed)",
                  path);
-        close(fd);
         return LOAD_REFUSED;
     }
     section parts[SECTION_COUNT];

@@ -252,11 +252,13 @@ void venue_link_restore(engine_venue_link *link, int64_t now_ns) {
             exchange_submit(link->exchange, &order, now_ns);
             continue;
         }
-        order.type = EXCH_LIMIT;
-        order.tif = EXCH_DAY;
-        if (!exchange_restore(link->exchange, &order, o->exchange_order_id)) {
-            /* No room in the exchange's book for it: the exchange has cancelled it, and the
-             * broker says so rather than keep an order nobody can trade or cancel. */
+        /* Only a day limit order rests. A market, best-price or fill-and/or-kill order that was
+         * acknowledged but not yet matched when the process stopped has no price to rest at and
+         * no session to wait in: the exchange has cancelled it. So has an order that no longer
+         * fits the book. */
+        bool rests = o->type == ORDER_TYPE_LIMIT && o->tif == TIF_DAY;
+        if (!rests || !exchange_restore(link->exchange, &order, o->exchange_order_id)) {
+            /* The broker says so rather than keep an order nobody can trade or cancel. */
             core_on_exchange_report(
                 c, &(core_exchange_report){.kind = REPORT_CANCELLED,
                                            .client_ref = core_client_ref(o),

@@ -7,6 +7,7 @@
 
 #include "check.h"
 #include "core/core.h"
+#include "core/valuation.h"
 
 #define NANO 1000000000LL
 #define MAX_EVENTS 4096
@@ -403,6 +404,20 @@ static void test_money_cannot_overflow(void) {
     core_deinit(&c);
 }
 
+/* For bonds and futures the 128-bit intermediate itself overflowed with huge quantities. */
+static void test_valuation_overflow_is_refused(void) {
+    instrument bond = {.kind = INSTRUMENT_KIND_BOND, .nominal_nano = 1000 * NANO};
+    instrument future = {.kind = INSTRUMENT_KIND_FUTURE,
+                         .min_price_increment_nano = NANO / 100,
+                         .min_price_increment_amount_nano = INT64_MAX / 2};
+    int64_t value = 0;
+    CHECK(!valuation_amount(&bond, INT64_MAX, INT64_MAX, &value));
+    CHECK(!valuation_amount(&future, INT64_MAX, INT64_MAX, &value));
+    CHECK(!valuation_amount(&future, -INT64_MAX, INT64_MAX, &value));
+    CHECK(valuation_amount(&bond, 100 * NANO, 10, &value));
+    CHECK_EQ_INT(value, 10000 * NANO);
+}
+
 /* A copy of the order taken after its first fill (what a stream message is built from) carries
  * the average of that fill alone, whatever fills come after it. */
 static void test_average_price_travels_with_the_copy(void) {
@@ -679,6 +694,7 @@ int main(void) {
     test_idempotency();
     test_fills_move_cash_and_positions();
     test_money_cannot_overflow();
+    test_valuation_overflow_is_refused();
     test_average_price_travels_with_the_copy();
     test_trade_capacity_is_reserved();
     test_replace_never_spends_twice();
