@@ -92,7 +92,7 @@ static void test_damaged_header_counts_fall_back(void) {
     uint64_t first_hash = core_state_hash(&live);
     place(&live, 2);
     CHECK_EQ_INT(snapshot_write(&live, dir), 0);
-    char path[256];
+    char path[320];
     snprintf(path, sizeof path, "%s/snapshot-%020llu.snap", dir,
              (unsigned long long)(live.next_seq - 1));
     /* The order high-water mark sits right after magic, version and the four record sizes. */
