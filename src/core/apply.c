@@ -467,13 +467,13 @@ static void check_pools(const core *c) {
     for (uint32_t s = 0; s < p->order_high; s++) {
         const core_order *o = &c->orders[s];
         if (o->status == 0) {
-            assert(c->free_order_pos[s] != CORE_NO_ORDER);
+            assert(c->free_order_pos[s] != 0);
             continue;
         }
         in_use++;
         check_order(o);
         assert(o->index == s);
-        assert(c->free_order_pos[s] == CORE_NO_ORDER);
+        assert(c->free_order_pos[s] == 0);
         finished += order_status_is_final(o->status);
         reserved += o->trades_reserved;
         uint32_t chain = 0;
@@ -491,9 +491,9 @@ static void check_pools(const core *c) {
                                                              strlen(o->exchange_id_text)) == s);
     }
     assert(in_use == p->orders_in_use);
-    assert(in_use + p->free_order_count == c->config.max_orders);
+    assert(in_use + p->free_order_count == p->order_high);
     assert(trades == p->trades_in_use);
-    assert(trades + p->free_trade_count == c->config.max_trades);
+    assert(trades + p->free_trade_count == p->trade_high);
     assert(finished == p->finished_count);
     assert(reserved == p->trades_reserved);
     assert(p->trades_in_use + p->trades_reserved <= c->config.max_trades);

@@ -55,14 +55,19 @@ static void clear_accounts_lists(core *c) {
     }
 }
 
+/* Zero records are free records: a fresh core's pools are untouched zero pages, so starting
+ * costs nothing for slots not yet used. */
 static void clear_pools(core *c) {
     memset(&c->pools, 0, sizeof c->pools);
-    for (uint32_t i = 0; i < c->config.max_orders; i++)
-        c->orders[i] = (core_order){.index = i};
-    for (uint32_t i = 0; i < c->config.max_trades; i++)
-        c->trades[i] = (core_trade){.order = CORE_NO_ORDER, .next = CORE_NO_ORDER};
     history_init_free(c);
     clear_accounts_lists(c);
+}
+
+/* Back to all-zero records (core_reset: after a snapshot load that failed half-way). */
+static void zero_records(core *c) {
+    memset(c->orders, 0, (size_t)c->config.max_orders * sizeof *c->orders);
+    memset(c->trades, 0, (size_t)c->config.max_trades * sizeof *c->trades);
+    memset(c->free_order_pos, 0, (size_t)c->config.max_orders * sizeof *c->free_order_pos);
 }
 
 int core_init(core *c, const core_config *config) {
@@ -119,6 +124,7 @@ void core_reset(core *c) {
     memset(lg->positions, 0,
            (size_t)lg->account_count * lg->instrument_count * sizeof *lg->positions);
     credit_opening_balances(c);
+    zero_records(c);
     clear_pools(c);
     c->next_seq = 1;
     memset(c->venue.random_state, 0, sizeof c->venue.random_state);

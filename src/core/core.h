@@ -44,7 +44,7 @@ typedef struct core_trade {
     int64_t price_nano;
     int64_t time_ns;
     uint32_t next;  /* next trade of the same order, or CORE_NO_ORDER */
-    uint32_t order; /* the order it belongs to; CORE_NO_ORDER while the record is free */
+    uint32_t order; /* the order it belongs to (a free record is all zero: lots 0) */
     bool aggressor; /* the order was the incoming side */
 } core_trade;
 
@@ -79,7 +79,7 @@ typedef struct core_order {
     order_type type;
     order_tif tif;
     order_source source;
-    order_status status; /* 0 while the slot is free */
+    order_status status; /* 0 while the slot is free (a free slot is all zero) */
     order_cause cause;
     core_error reject_reason;
     bool key_is_uuid;
@@ -234,9 +234,9 @@ typedef struct core {
     core_order *orders; /* max_orders slots */
     core_trade *trades; /* max_trades slots */
     core_pools pools;
-    uint32_t *free_orders;    /* stack of free order slots */
-    uint32_t *free_order_pos; /* per slot: its place in free_orders, or CORE_NO_ORDER */
-    uint32_t *free_trades;    /* stack of free trade records */
+    uint32_t *free_orders; /* stack of order slots given back (those above order_high are free) */
+    uint32_t *free_order_pos; /* per slot: 1 + its place in free_orders, or 0 */
+    uint32_t *free_trades;    /* stack of trade records given back, likewise */
     uint32_t *finished;       /* ring of max_orders slots: finished orders by completion */
     core_request *requests;   /* ring of 2 x max_orders: a NEW and a CANCEL per order at most */
     uint32_t *account_orders; /* per account slot: orders held (active and retained) */

@@ -18,63 +18,78 @@
 
 /* ---- Order slots ---------------------------------------------------------------------------- */
 
+/* Slots at and above the high-water mark have never been used: they are free without being on
+ * the stack, so a fresh core touches no memory for slots it has not reached (the pools are
+ * zeroed pages until then). The stack holds the slots retirement gave back; each stacked slot
+ * knows its place (free_order_pos, 1-based: 0 means not on the stack) so replay can take any
+ * named one in O(1). */
+
 void history_init_free(core *c) {
-    core_pools *p = &c->pools;
-    uint32_t n = c->config.max_orders;
-    /* Lowest slot on top, so a fresh core fills slots 0, 1, 2, ... */
-    for (uint32_t i = 0; i < n; i++) {
-        c->free_orders[i] = n - 1 - i;
-        c->free_order_pos[n - 1 - i] = i;
-    }
-    p->free_order_count = n;
-    for (uint32_t i = 0; i < c->config.max_trades; i++)
-        c->free_trades[i] = c->config.max_trades - 1 - i;
-    p->free_trade_count = c->config.max_trades;
+    c->pools.free_order_count = 0;
+    c->pools.free_trade_count = 0;
 }
 
 uint32_t history_peek_free_order(const core *c) {
     const core_pools *p = &c->pools;
-    return p->free_order_count > 0 ? c->free_orders[p->free_order_count - 1] : CORE_NO_ORDER;
+    if (p->free_order_count > 0)
+        return c->free_orders[p->free_order_count - 1];
+    return p->order_high < c->config.max_orders ? p->order_high : CORE_NO_ORDER;
 }
 
 bool history_order_slot_free(const core *c, uint32_t slot) {
-    return slot < c->config.max_orders && c->free_order_pos[slot] != CORE_NO_ORDER;
+    if (slot >= c->config.max_orders)
+        return false;
+    return slot == c->pools.order_high ||
+           (slot < c->pools.order_high && c->free_order_pos[slot] != 0);
+}
+
+static void push_free_order(core *c, uint32_t slot) {
+    core_pools *p = &c->pools;
+    c->free_orders[p->free_order_count] = slot;
+    c->free_order_pos[slot] = ++p->free_order_count;
 }
 
 void history_take_order_slot(core *c, uint32_t slot) {
     core_pools *p = &c->pools;
-    uint32_t pos = c->free_order_pos[slot];
-    assert(pos != CORE_NO_ORDER);
-    assert(pos < p->free_order_count);
-    uint32_t top = c->free_orders[p->free_order_count - 1];
-    c->free_orders[pos] = top;
-    c->free_order_pos[top] = pos;
-    p->free_order_count--;
-    c->free_order_pos[slot] = CORE_NO_ORDER;
+    assert(history_order_slot_free(c, slot));
+    if (slot == p->order_high) {
+        p->order_high++;
+    } else {
+        uint32_t pos = c->free_order_pos[slot] - 1;
+        uint32_t top = c->free_orders[p->free_order_count - 1];
+        c->free_orders[pos] = top;
+        c->free_order_pos[top] = pos + 1;
+        p->free_order_count--;
+        c->free_order_pos[slot] = 0;
+    }
     p->orders_in_use++;
-    if (slot >= p->order_high)
-        p->order_high = slot + 1;
 }
 
 static void release_order_slot(core *c, uint32_t slot) {
-    core_pools *p = &c->pools;
-    assert(c->free_order_pos[slot] == CORE_NO_ORDER);
-    c->free_orders[p->free_order_count] = slot;
-    c->free_order_pos[slot] = p->free_order_count;
-    p->free_order_count++;
-    p->orders_in_use--;
+    assert(c->free_order_pos[slot] == 0);
+    push_free_order(c, slot);
+    c->pools.orders_in_use--;
 }
 
 /* ---- Trade records -------------------------------------------------------------------------- */
 
+/* A trade record is in use while it has lots (every fill has some); zeroed memory is free. */
+static bool trade_free(const core_trade *t) {
+    return t->lots == 0;
+}
+
 uint32_t history_take_trade(core *c) {
     core_pools *p = &c->pools;
     /* Acceptance reserved a record for every fill an order can make (trades_reserved). */
-    assert(p->free_trade_count > 0);
-    uint32_t index = c->free_trades[--p->free_trade_count];
+    uint32_t index;
+    if (p->free_trade_count > 0) {
+        index = c->free_trades[--p->free_trade_count];
+    } else {
+        assert(p->trade_high < c->config.max_trades);
+        index = p->trade_high++;
+    }
+    assert(trade_free(&c->trades[index]));
     p->trades_in_use++;
-    if (index >= p->trade_high)
-        p->trade_high = index + 1;
     return index;
 }
 
@@ -84,12 +99,16 @@ static void release_trades_of(core *c, core_order *o) {
         core_trade *trade = &c->trades[t];
         uint32_t next = trade->next;
         assert(trade->order == o->index);
-        *trade = (core_trade){.order = CORE_NO_ORDER, .next = CORE_NO_ORDER};
+        memset(trade, 0, sizeof *trade);
         c->free_trades[p->free_trade_count++] = t;
         p->trades_in_use--;
         t = next;
     }
     o->first_trade = o->last_trade = CORE_NO_ORDER;
+}
+
+bool history_trade_in_use(const core_trade *t) {
+    return !trade_free(t);
 }
 
 /* ---- Account lists -------------------------------------------------------------------------- */
@@ -243,31 +262,27 @@ bool core_next_request(core *c, core_request *out) {
  * stacks, the counters and the account lists follow from them. */
 void core_history_rebuild(core *c) {
     core_pools *p = &c->pools;
-    uint32_t n = c->config.max_orders;
     p->free_order_count = 0;
     p->orders_in_use = 0;
     p->trades_reserved = 0;
-    for (uint32_t slot = n; slot-- > 0;) {
+    for (uint32_t slot = p->order_high; slot-- > 0;) {
         const core_order *o = &c->orders[slot];
-        if (slot >= p->order_high || o->status == 0) {
-            c->free_orders[p->free_order_count] = slot;
-            c->free_order_pos[slot] = p->free_order_count++;
+        c->free_order_pos[slot] = 0;
+        if (o->status == 0) {
+            push_free_order(c, slot);
         } else {
-            c->free_order_pos[slot] = CORE_NO_ORDER;
             p->orders_in_use++;
             p->trades_reserved += o->trades_reserved;
         }
     }
     p->free_trade_count = 0;
     p->trades_in_use = 0;
-    for (uint32_t t = c->config.max_trades; t-- > 0;) {
-        if (t >= p->trade_high || c->trades[t].order == CORE_NO_ORDER)
+    for (uint32_t t = p->trade_high; t-- > 0;) {
+        if (trade_free(&c->trades[t]))
             c->free_trades[p->free_trade_count++] = t;
         else
             p->trades_in_use++;
     }
-    for (uint32_t t = p->trade_high; t < c->config.max_trades; t++)
-        c->trades[t] = (core_trade){.order = CORE_NO_ORDER, .next = CORE_NO_ORDER};
     /* Account lists: oldest first, by acceptance. */
     for (uint32_t a = 0; a < c->accounts.capacity; a++) {
         c->account_first[a] = c->account_last[a] = CORE_NO_ORDER;

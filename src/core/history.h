@@ -18,6 +18,8 @@ bool history_order_slot_free(const core *c, uint32_t slot);
 void history_take_order_slot(core *c, uint32_t slot);
 /* A free trade record for a fill (acceptance reserved it). */
 uint32_t history_take_trade(core *c);
+/* Whether a trade record holds a fill (a free one is all zero). */
+bool history_trade_in_use(const core_trade *t);
 
 /* Appends the order to its account's list. */
 void history_link_account(core *c, core_order *o);

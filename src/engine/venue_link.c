@@ -187,7 +187,7 @@ static void restore_prints(engine_venue_link *link) {
         return; /* the books are back; only the recent prints are missing */
     uint32_t n = 0;
     for (uint32_t t = 0; t < c->pools.trade_high; t++)
-        if (c->trades[t].order != CORE_NO_ORDER)
+        if (c->trades[t].lots != 0) /* a free record is all zero */
             order[n++] = t;
     qsort_r(order, n, sizeof *order, by_trade_id, c->trades);
     for (uint32_t i = 0; i < n; i++) {
@@ -236,7 +236,7 @@ void venue_link_restore(engine_venue_link *link, int64_t now_ns) {
         if (c->orders[s].exchange_order_id > last_exchange_id)
             last_exchange_id = c->orders[s].exchange_order_id;
     for (uint32_t t = 0; t < c->pools.trade_high; t++)
-        if (c->trades[t].order != CORE_NO_ORDER && c->trades[t].trade_id > last_trade_id)
+        if (c->trades[t].lots != 0 && c->trades[t].trade_id > last_trade_id)
             last_trade_id = c->trades[t].trade_id;
     exchange_reserve_numbers(link->exchange, last_exchange_id, last_trade_id);
     uint32_t *open;
