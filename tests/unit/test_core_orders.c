@@ -673,6 +673,39 @@ static void test_uuid_keys_ignore_case(void) {
     core_deinit(&c);
 }
 
+/* After a restart the exchange numbered orders and trades above the highest numbers the orders
+ * still in the history carried: once those orders had left, it handed out numbers clients had
+ * already seen. The core now keeps the highest exchange number and trade id it applied. */
+static void test_numbers_outlive_retirement(void) {
+    core_config cfg = make_config();
+    cfg.order_retention_ns = 1000;
+    core c;
+    init_core_with(&c, cfg);
+    core_order_request r = buy(KEY1, 2, 100 * NANO);
+    r.now_ns = 1000;
+    const core_order *o = live(&c, core_place_order(&c, &r));
+    CHECK(o != NULL);
+    if (o == NULL)
+        return;
+    uint64_t ref = core_client_ref(o);
+    report_ref(&c, REPORT_ACK, ref, 0, 0, 1500);
+    uint64_t exchange_id = o->exchange_order_id;
+    uint64_t trade_id = next_trade;
+    report_ref(&c, REPORT_TRADE, ref, 2, 100 * NANO, 2000);
+    CHECK_EQ_INT(o->status, ORDER_STATUS_FILL);
+    drain(&c);
+    /* The next command after the retention retires the filled order with its trade. */
+    core_order_request later = buy(KEY2, 1, 100 * NANO);
+    later.now_ns = 5000;
+    CHECK_EQ_INT(core_place_order(&c, &later).error, CORE_OK);
+    CHECK_EQ_INT(c.pools.trades_in_use, 0);
+    CHECK_EQ_INT(c.venue.last_exchange_order_id, exchange_id);
+    CHECK_EQ_INT(c.venue.last_trade_id, trade_id);
+    core_check_invariants(&c);
+    check_replay(&c, cfg);
+    core_deinit(&c);
+}
+
 int main(void) {
     setup_refdata();
     test_rejections_change_nothing();
@@ -686,6 +719,7 @@ int main(void) {
     test_orders_per_account();
     test_closed_sandbox_slots_are_reused();
     test_uuid_keys_ignore_case();
+    test_numbers_outlive_retirement();
     refdata_deinit(&rd);
     return check_finish("core orders");
 }
