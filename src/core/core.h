@@ -91,7 +91,8 @@ typedef struct core_order {
      * reservation and has not been sent to the exchange yet. */
     bool awaiting_replaced;
     /* Live-path bookkeeping, not part of the recorded state: a cancel is on its way to the
-     * exchange (a second request is not sent). */
+     * exchange (a second request is not sent). Cleared when a snapshot is loaded: nothing the
+     * previous process sent is on its way any more. */
     bool cancel_requested;
     int64_t price_nano;
     int64_t reserve_price_nano;

@@ -248,7 +248,7 @@ void core_history_rebuild(core *c) {
     p->orders_in_use = 0;
     p->trades_reserved = 0;
     for (uint32_t slot = n; slot-- > 0;) {
-        const core_order *o = &c->orders[slot];
+        core_order *o = &c->orders[slot];
         if (slot >= p->order_high || o->status == 0) {
             c->free_orders[p->free_order_count] = slot;
             c->free_order_pos[slot] = p->free_order_count++;
@@ -256,6 +256,9 @@ void core_history_rebuild(core *c) {
             c->free_order_pos[slot] = CORE_NO_ORDER;
             p->orders_in_use++;
             p->trades_reserved += o->trades_reserved;
+            /* Live-path bookkeeping the snapshot copied with the record: a cancel the previous
+             * process sent died with it, so a new one must be sent when asked. */
+            o->cancel_requested = false;
         }
     }
     p->free_trade_count = 0;

@@ -2,11 +2,14 @@
  * replace, checked money, recycled records, and replay of the recorded events into an identical
  * state. The exchange is a recording fake: the core's requests are drained by hand and these
  * tests drive its reports. */
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "check.h"
 #include "core/core.h"
+#include "engine/snapshot.h"
 
 #define NANO 1000000000LL
 #define MAX_EVENTS 4096
@@ -706,6 +709,47 @@ static void test_numbers_outlive_retirement(void) {
     core_deinit(&c);
 }
 
+/* A snapshot copies order records whole, the mark that a cancel was sent included. A process
+ * restarted from one taken while a cancel was on its way (which died with the old process) sent
+ * nothing for a later CancelOrder: the order stayed active and the client waited for ever. */
+static void test_cancel_is_sent_again_after_a_snapshot(void) {
+    core c;
+    init_core(&c);
+    const core_order *o =
+        live(&c, core_place_order(&c, (core_order_request[]){buy(KEY1, 1, 100 * NANO)}));
+    CHECK(o != NULL);
+    if (o == NULL)
+        return;
+    report(&c, REPORT_ACK, o, 0, 0);
+    drain(&c);
+    CHECK_EQ_INT(core_cancel_order(&c, full, "A1", o->intent_id, false, 3000).error, CORE_OK);
+    char dir[512];
+    snprintf(dir, sizeof dir, "%s/tinvestd-core-XXXXXX",
+             getenv("TMPDIR") != NULL ? getenv("TMPDIR") : "/tmp");
+    CHECK(mkdtemp(dir) != NULL);
+    CHECK_EQ_INT(snapshot_write(&c, dir), 0);
+    char path[600];
+    snprintf(path, sizeof path, "%s/snapshot-%020llu.snap", dir,
+             (unsigned long long)(c.next_seq - 1));
+    /* The restarted process: the snapshot, and no request on its way to the exchange. */
+    core restarted;
+    core_config cfg = make_config();
+    CHECK(core_init(&restarted, &cfg) == 0);
+    char error[256];
+    CHECK(snapshot_load(&restarted, dir, error, sizeof error) == (int64_t)(c.next_seq - 1));
+    CHECK(core_state_hash(&restarted) == core_state_hash(&c));
+    submits = cancels = 0;
+    CHECK_EQ_INT(core_cancel_order(&restarted, full, "A1", o->intent_id, false, 4000).error,
+                 CORE_OK);
+    drain(&restarted);
+    CHECK_EQ_INT(cancels, 1);
+    core_check_invariants(&restarted);
+    unlink(path);
+    rmdir(dir);
+    core_deinit(&restarted);
+    core_deinit(&c);
+}
+
 int main(void) {
     setup_refdata();
     test_rejections_change_nothing();
@@ -720,6 +764,7 @@ int main(void) {
     test_closed_sandbox_slots_are_reused();
     test_uuid_keys_ignore_case();
     test_numbers_outlive_retirement();
+    test_cancel_is_sent_again_after_a_snapshot();
     refdata_deinit(&rd);
     return check_finish("core orders");
 }
