@@ -774,6 +774,17 @@ void core_resume(core *c, int64_t now_ns) {
         else
             request_cancel(c, old, now_ns);
     }
+    /* Closing a sandbox account cancels its active orders: those still active had their cancel
+     * lost with the previous process. */
+    for (uint32_t a = 0; a < c->accounts.capacity; a++) {
+        if (!c->accounts.closed[a])
+            continue;
+        for (uint32_t s = c->active_first[a]; s != CORE_NO_ORDER;) {
+            core_order *o = &c->orders[s];
+            s = o->active_next; /* request_cancel may end the order and unlink it */
+            request_cancel(c, o, now_ns);
+        }
+    }
 }
 
 /* The slot a new sandbox account takes: a never-used one, else the lowest closed sandbox slot

@@ -291,7 +291,8 @@ bool core_next_request(core *c, core_request *out);
 /* A report from the exchange; reports about orders the core no longer holds are ignored. */
 void core_on_exchange_report(core *c, const core_exchange_report *report);
 /* After recovery: asks the exchange again for what the journal shows was asked and the crash
- * lost (the cancel a replacement waits for), and settles replacements whose old order ended. */
+ * lost (the cancel a replacement waits for, the cancels of a closed account's orders), and
+ * settles replacements whose old order ended. */
 void core_resume(core *c, int64_t now_ns);
 
 /* OpenSandboxAccount: a new sandbox account the token has full access to; its id into `id_out`. */

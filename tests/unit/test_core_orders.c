@@ -750,6 +750,41 @@ static void test_cancel_is_sent_again_after_a_snapshot(void) {
     core_deinit(&c);
 }
 
+/* Closing a sandbox account cancels its active orders. When the process stopped before those
+ * cancels reached the exchange, nothing asked for them again: the orders of the closed account
+ * stayed active for good. core_resume now asks again. */
+static void test_closed_account_orders_are_cancelled_after_a_restart(void) {
+    core c;
+    init_core(&c);
+    int32_t status_before = rd.accounts[1].status;
+    int64_t balance;
+    CHECK_EQ_INT(core_pay_in(&c, full, "S1", "rub", 5000 * NANO, 100, &balance), CORE_OK);
+    core_order_request r = buy(KEY1, 1, 100 * NANO);
+    r.account_id = "S1";
+    const core_order *o = live(&c, core_place_order(&c, &r));
+    CHECK(o != NULL);
+    if (o == NULL)
+        return;
+    report(&c, REPORT_ACK, o, 0, 0);
+    drain(&c);
+    CHECK_EQ_INT(core_close_sandbox_account(&c, full, "S1", 3000), CORE_OK);
+    /* The process stops before the cancel leaves; the next one replays the journal. */
+    core restarted;
+    core_config cfg = make_config();
+    CHECK(core_init(&restarted, &cfg) == 0);
+    for (int i = 0; i < recorded_count; i++)
+        core_apply(&restarted, &recorded[i]);
+    CHECK(core_state_hash(&restarted) == core_state_hash(&c));
+    submits = cancels = 0;
+    core_resume(&restarted, 4000);
+    drain(&restarted);
+    CHECK_EQ_INT(cancels, 1);
+    core_check_invariants(&restarted);
+    core_deinit(&restarted);
+    core_deinit(&c);
+    refdata_set_account_status(&rd.accounts[1], status_before);
+}
+
 int main(void) {
     setup_refdata();
     test_rejections_change_nothing();
@@ -765,6 +800,7 @@ int main(void) {
     test_uuid_keys_ignore_case();
     test_numbers_outlive_retirement();
     test_cancel_is_sent_again_after_a_snapshot();
+    test_closed_account_orders_are_cancelled_after_a_restart();
     refdata_deinit(&rd);
     return check_finish("core orders");
 }
