@@ -11,24 +11,29 @@ static bool fits(__int128 v, int64_t *out) {
 }
 
 bool valuation_amount(const instrument *ins, int64_t price_nano, int64_t units, int64_t *out_nano) {
-    __int128 value;
+    /* The value of one unit first: a product of two int64 values, which 128 bits always hold.
+     * Times the units it may not fit even there, and is checked. */
+    __int128 per_unit;
     switch (ins->kind) {
     case INSTRUMENT_KIND_BOND:
         /* percent of nominal: price% * nominal / 100 per bond */
-        value = (__int128)price_nano * ins->nominal_nano / (100 * NANO_PER_UNIT) * units;
+        per_unit = (__int128)price_nano * ins->nominal_nano / (100 * NANO_PER_UNIT);
         break;
     case INSTRUMENT_KIND_FUTURE:
         if (ins->min_price_increment_amount_nano > 0 && ins->min_price_increment_nano > 0) {
-            value = (__int128)price_nano * ins->min_price_increment_amount_nano /
-                    ins->min_price_increment_nano * units;
+            per_unit = (__int128)price_nano * ins->min_price_increment_amount_nano /
+                       ins->min_price_increment_nano;
             break;
         }
         /* Without a step value, points are money. */
         __attribute__((fallthrough));
     default:
-        value = (__int128)price_nano * units;
+        per_unit = price_nano;
         break;
     }
+    __int128 value;
+    if (__builtin_mul_overflow(per_unit, (__int128)units, &value))
+        return false;
     return fits(value, out_nano);
 }
 

@@ -9,6 +9,7 @@
 
 #include "check.h"
 #include "core/core.h"
+#include "core/valuation.h"
 #include "engine/snapshot.h"
 
 #define NANO 1000000000LL
@@ -785,6 +786,24 @@ static void test_closed_account_orders_are_cancelled_after_a_restart(void) {
     refdata_set_account_status(&rd.accounts[1], status_before);
 }
 
+/* A bond's or a future's value per unit times the units was multiplied in 128 bits unchecked:
+ * at absurd prices and quantities the product overflowed (undefined behaviour; in practice it
+ * could wrap to a value that fits and be taken for the order's value). */
+static void test_valuation_refuses_what_does_not_fit(void) {
+    instrument future = {.kind = INSTRUMENT_KIND_FUTURE,
+                         .min_price_increment_nano = 1,
+                         .min_price_increment_amount_nano = 1LL << 33};
+    int64_t value = -1;
+    CHECK(valuation_amount(&future, 3, 5, &value));
+    CHECK_EQ_INT(value, 3 * (1LL << 33) * 5);
+    /* 2^66 per unit times 2^62 units is 2^128: wrapped, it would read as 0. */
+    CHECK(!valuation_amount(&future, 1LL << 33, 1LL << 62, &value));
+    instrument bond = {.kind = INSTRUMENT_KIND_BOND, .nominal_nano = 1000 * NANO};
+    CHECK(valuation_amount(&bond, 100 * NANO, 3, &value)); /* 100% of 1000, three bonds */
+    CHECK_EQ_INT(value, 3000 * NANO);
+    CHECK(!valuation_amount(&bond, INT64_MAX / 2, INT64_MAX / 2, &value));
+}
+
 int main(void) {
     setup_refdata();
     test_rejections_change_nothing();
@@ -801,6 +820,7 @@ int main(void) {
     test_numbers_outlive_retirement();
     test_cancel_is_sent_again_after_a_snapshot();
     test_closed_account_orders_are_cancelled_after_a_restart();
+    test_valuation_refuses_what_does_not_fit();
     refdata_deinit(&rd);
     return check_finish("core orders");
 }
