@@ -12,10 +12,13 @@
  * `finish` after the commit), without gRPC. Faults: crash and recover from the data directory,
  * a torn journal tail after a crash, a damaged or lost snapshot, and a disk that fills up
  * (journal_inject_write_error). After every batch sim_check_invariants() checks the ledger, the
- * reservations, the order records, the indexes and the trades; every few batches a fresh engine
- * replays the data directory and must reach the live state hash exactly. Each seed runs in a
- * forked child, so an assertion or a sanitizer report in one seed still names the seed and lets
- * the other seeds run. Docs: docs/TESTING.md. */
+ * reservations, the order records, the pools, the indexes and the trades (and, every few
+ * batches, calls the core's own core_check_invariants()); the event sink checks every retirement,
+ * reused slot and settled replacement as it is written, and keeps the books of what orders that
+ * left the history did. Every few batches a fresh engine replays the data directory and must
+ * reach the live state hash exactly. Orders are named by slot and acceptance number: slots, keys
+ * and trade records are reused. Each seed runs in a forked child, so an assertion or a sanitizer
+ * report in one seed still names the seed and lets the other seeds run. Docs: docs/TESTING.md. */
 #include <assert.h>
 #include <dirent.h>
 #include <errno.h>
@@ -28,6 +31,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/mman.h>
 #include <sys/random.h>
 #include <sys/stat.h>
@@ -56,7 +60,7 @@
 #define SIM_TOKEN_READ 1
 #define SIM_TOKEN_NONE 2
 #define SIM_DRAIN_BATCHES 400
-#define SIM_FULL_CHECK_EVERY 32 /* batches between checks of every order's index entries */
+#define SIM_FULL_CHECK_EVERY 32 /* batches between full checks (indexes, the core's own) */
 /* engine/snapshot.c's header: magic, version, ten u32 sizes and counts, the u64 sequence. */
 #define SIM_SNAPSHOT_HEADER_BYTES 64
 
@@ -223,14 +227,8 @@ static const char *const job_kind_names[JOB_KIND_COUNT] = {
  * generator away from one bug so that a run can go on to find others. `--expose-known-bugs`
  * lifts them all; docs/TESTING.md lists what each one hides. */
 typedef struct sim_restrictions {
-    bool pay_in_overflow;
-    bool value_overflow;
-    bool replace_overcommit;
     bool restore_immediate_orders;
-    bool lost_cancels;
-    bool key_reuse_after_snapshot;
     bool snapshot_header_damage;
-    bool trade_pool;
 } sim_restrictions;
 
 typedef struct sim_restriction_name {
@@ -240,22 +238,10 @@ typedef struct sim_restriction_name {
 } sim_restriction_name;
 
 static const sim_restriction_name restriction_names[] = {
-    {"pay-in-overflow", offsetof(sim_restrictions, pay_in_overflow),
-     "no SandboxPayIn that takes a balance past INT64_MAX/4 (balances add unchecked)"},
-    {"value-overflow", offsetof(sim_restrictions, value_overflow),
-     "orders and quotes valued at most INT64_MAX/2, bond and future orders of at most 1e12 units"},
-    {"replace-overcommit", offsetof(sim_restrictions, replace_overcommit),
-     "no ReplaceOrder when the exchange answers with a delay (the old order may still fill)"},
     {"restore-immediate-orders", offsetof(sim_restrictions, restore_immediate_orders),
      "no crash while a market, best-price, FAK or FOK order is acknowledged but not matched"},
-    {"lost-cancels", offsetof(sim_restrictions, lost_cancels),
-     "no crash while an order of a closed account, or an order replaced by another, is active"},
-    {"key-reuse-after-snapshot", offsetof(sim_restrictions, key_reuse_after_snapshot),
-     "keys never expire (30-day retention) in scenarios that write snapshots"},
     {"snapshot-header-damage", offsetof(sim_restrictions, snapshot_header_damage),
      "damaged snapshots are damaged past their header"},
-    {"trade-pool", offsetof(sim_restrictions, trade_pool),
-     "the trade pool holds 64 trades per order slot, not 2 as src/main.c sizes it"},
 };
 #define SIM_RESTRICTION_COUNT (sizeof restriction_names / sizeof restriction_names[0])
 
@@ -271,8 +257,8 @@ typedef struct scenario {
     uint64_t steps;
     uint32_t instrument_count, account_count, openable_accounts;
     int32_t commission_bp;
-    uint32_t max_orders;
-    int64_t retention_ns;
+    uint32_t max_orders, max_trades, max_orders_per_account, max_trades_per_order;
+    int64_t retention_ns; /* order_retention_ns: how long a finished order and its key stay */
     uint32_t max_batch;
     uint32_t value_limit_count;
     core_value_limit value_limits[2];
@@ -289,7 +275,9 @@ typedef struct scenario {
 
 typedef struct sim sim;
 
-typedef enum { DUP_NONE, DUP_SAME_TERMS, DUP_OTHER_TERMS } dup_kind;
+/* A placement's key: fresh, or the key of an order in the history (with its terms or other
+ * ones), or the key of an order that left the history (free again, unless taken since). */
+typedef enum { DUP_NONE, DUP_SAME_TERMS, DUP_OTHER_TERMS, DUP_RETIRED_KEY } dup_kind;
 typedef enum { REF_INTENT, REF_EXCHANGE, REF_KEY, REF_UNKNOWN } ref_kind;
 
 typedef struct sim_job {
@@ -310,15 +298,16 @@ typedef struct sim_job {
     core_order_request req;
     bool by_request_id;
     ref_kind ref;
-    uint32_t target; /* the order the client means, or CORE_NO_ORDER */
+    uint32_t target;     /* the slot of the order the client means, or CORE_NO_ORDER */
+    uint64_t target_seq; /* and its acceptance number: the slot may hold another order by then */
     dup_kind dup;
     uint32_t dup_account;
     int64_t quantity, price_nano, amount_nano;
     bool has_price;
     int32_t price_type, direction;
     /* What it got. */
-    core_result result;
-    int code;
+    core_result result; /* a waiting job's order is copied here when its wait ends */
+    core_error error;   /* the calls that answer with a core_error alone */
     int64_t balance_nano;
     char opened_id[ORDER_ID_SIZE];
     core_max_lots max_lots;
@@ -331,18 +320,59 @@ typedef enum { FACT_ORDER, FACT_ACCOUNT_OPENED, FACT_ACCOUNT_CLOSED } fact_kind;
 typedef struct sim_fact {
     fact_kind kind;
     uint64_t batch;
-    uint32_t order, account;
+    uint32_t slot, account;
+    uint64_t accepted_seq; /* an order is its slot and its acceptance number */
     order_status status;
     int64_t lots_executed;
     char key[64]; /* an order's key or an account's id */
 } sim_fact;
 
-typedef struct sim_pay_in {
+/* Sums are 128-bit: the simulator adds in another order than the core, and must not overflow
+ * where the core does not. */
+typedef __int128 wide;
+
+/* What the ledger holds beyond the orders still in the history, as the events said: opening
+ * cash, pay-ins, the executions of orders that left the history, and a sandbox slot emptied for
+ * a new account. Kept by event number, so that a crash that loses events loses their entries. */
+typedef enum { BOOK_PAY_IN, BOOK_RETIRED, BOOK_RESET } book_kind;
+
+typedef struct sim_book_entry {
     uint64_t seq;
-    uint32_t account;
+    book_kind kind;
+    uint32_t account, instrument;
     char currency[8];
-    int64_t amount_nano;
-} sim_pay_in;
+    wide cash_nano;
+    wide units;
+} sim_book_entry;
+
+typedef struct sim_book_cash {
+    char currency[8];
+    wide amount_nano;
+} sim_book_cash;
+
+/* An order that left the history (CORE_EVENT_HISTORY_RETIRED), as it was when it left. */
+typedef struct sim_retired {
+    uint64_t seq; /* the retirement's event */
+    uint64_t accepted_seq;
+    uint32_t slot, account;
+    order_status status;
+    int64_t lots_executed;
+    char key[ORDER_KEY_SIZE];
+} sim_retired;
+
+/* A closed sandbox account whose slot went to a new account (its id is no longer found). */
+typedef struct sim_gone_account {
+    uint64_t seq;
+    char id[ORDER_ID_SIZE];
+} sim_gone_account;
+
+/* A fill as the event recorded it, with what the checks need of its order. */
+typedef struct sim_trade {
+    uint64_t seq, trade_id;
+    int64_t lots, price_nano, time_ns;
+    uint32_t slot, account, instrument;
+    order_direction direction;
+} sim_trade;
 
 /* The state at an event boundary of the batch a torn tail cuts into. */
 typedef struct sim_boundary {
@@ -353,10 +383,10 @@ typedef struct sim_boundary {
 typedef struct sim_counts {
     uint64_t batches, jobs, refused, crashes, torn, enospc, snapshots, snapshots_lost;
     uint64_t snapshots_damaged, replays, events, crashes_deferred;
+    uint64_t accepted, fills, retirements, accounts_reused;
     uint64_t by_kind[JOB_KIND_COUNT], ok_by_kind[JOB_KIND_COUNT];
-    /* Answers to placements by code, for --verbose: is the generator mostly valid? */
-    int codes[32];
-    uint64_t code_counts[32];
+    /* Answers to placements by error, for --verbose: is the generator mostly valid? */
+    uint64_t place_errors[CORE_ERROR_COUNT];
 } sim_counts;
 
 struct sim {
@@ -371,6 +401,7 @@ struct sim {
     char dir[600];
     refdata pristine; /* the configuration; live_rd and replay_rd start as copies of it */
     refdata live_rd, replay_rd;
+    uint32_t account_capacity; /* account slots: configured + openable */
     core_config core_cfg;
     engine_config engine_cfg;
     engine *e;
@@ -390,8 +421,6 @@ struct sim {
     sim_boundary *boundaries;
     size_t boundary_count, boundary_capacity;
     bool durable_restorable; /* restorable() of the durable state */
-    uint8_t *replaced;       /* scratch for restorable(), per order */
-    size_t replaced_capacity;
     /* Disk-full fault. */
     bool enospc_armed;
     uint32_t stall_batches_left;
@@ -404,11 +433,31 @@ struct sim {
     /* Client knowledge. */
     sim_fact *facts;
     size_t fact_count, fact_capacity;
-    sim_pay_in *pay_ins;
-    size_t pay_in_count, pay_in_capacity;
-    uint32_t trades_checked;
-    uint32_t *touched; /* orders accepted or acknowledged since the last invariant check */
+    /* The history beyond the orders the core still holds, by event number (see sim_book_entry):
+     * the entries, and what they add up to per account (cash per currency, units per
+     * instrument). */
+    sim_book_entry *book;
+    size_t book_count, book_capacity;
+    sim_book_cash *book_cash; /* capacity x REFDATA_MAX_CURRENCIES */
+    wide *book_units;         /* capacity x instruments */
+    sim_retired *retired;
+    size_t retired_count, retired_capacity;
+    int64_t last_retired_completion_ns;
+    sim_gone_account *gone;
+    size_t gone_count, gone_capacity;
+    /* Every fill in event order; those from trades_checked on are checked after the batch, with
+     * a copy of their order as it was at the fill (pending, from trades_checked). */
+    sim_trade *trades;
+    size_t trade_count, trade_capacity, trades_checked;
+    core_order *pending;
+    size_t pending_count, pending_capacity;
+    uint32_t *touched; /* slots accepted or acknowledged since the last invariant check */
     size_t touched_count, touched_capacity;
+    /* What the event sink saw, for the checks of a single command: events that change state
+     * (every event but a retirement), and the last ORDER_ACCEPTED. */
+    uint64_t state_events, accepted_events;
+    uint32_t last_accepted_slot;
+    uint64_t last_accepted_seq;
     sim_counts n;
 };
 
@@ -578,8 +627,16 @@ static void pick_scenario(sim *s, uint64_t steps_override) {
     sc->commission_bp = (int32_t)prng_range(r, 0, 30);
     sc->max_orders = prng_percent(r, 15) ? (uint32_t)prng_range(r, 50, 300)
                                          : (uint32_t)prng_range(r, 2000, 8000);
-    sc->retention_ns =
-        prng_percent(r, 20) ? prng_range(r, 1, 200) * 1000000LL : 30LL * 86400 * NANO;
+    /* Trade records: as src/main.c sizes them (2 per order slot) most of the time, sometimes
+     * fewer than the order slots (the trade pool runs out first: 80002), sometimes plenty. */
+    uint32_t trades_roll = (uint32_t)prng_below(r, 100);
+    sc->max_trades = trades_roll < 60 ? sc->max_orders * 2
+                     : trades_roll < 85
+                         ? (uint32_t)prng_range(r, sc->max_orders / 4, sc->max_orders)
+                         : sc->max_orders * 64;
+    sc->max_trades_per_order = prng_percent(r, 30) ? (uint32_t)prng_range(r, 1, 8) : 1000;
+    sc->max_orders_per_account =
+        prng_percent(r, 20) ? (uint32_t)prng_range(r, 2, 60) : sc->max_orders;
     sc->max_batch = prng_percent(r, 20) ? (uint32_t)prng_range(r, 1, 4)
                                         : (uint32_t)prng_range(r, 8, SIM_MAX_JOBS_PER_BATCH);
     if (prng_percent(r, 70)) {
@@ -603,9 +660,13 @@ static void pick_scenario(sim *s, uint64_t steps_override) {
     v->market_maker_spread_ticks = (int32_t)prng_range(r, 1, 3);
     v->market_maker_refresh_ns = prng_range(r, 1, 1000) * 1000000LL;
     v->market_maker_walk_ticks = (int32_t)prng_range(r, 0, 3);
+    /* Finished orders, their trades and keys stay 30 days, or a few milliseconds: then slots,
+     * trade records, keys and closed sandbox slots are reused all the time. The exchange's
+     * delays stay shorter than the retention, as the configuration requires. */
+    sc->retention_ns = prng_percent(r, 30)
+                           ? v->ack_delay_ns + v->fill_delay_ns + prng_range(r, 1, 200) * 1000000LL
+                           : 30LL * 86400 * NANO;
     sc->snapshot_every_events = prng_percent(r, 30) ? 0 : (uint64_t)prng_range(r, 100, 3000);
-    if (sc->snapshot_every_events != 0 && s->restrict_to.key_reuse_after_snapshot)
-        sc->retention_ns = 30LL * 86400 * NANO;
     /* The clock may jump far, but not so far that the market maker's timer floods a batch. */
     sc->max_step_ns = v->market_maker_refresh_ns * 50;
     if (sc->max_step_ns > 5 * NANO)
@@ -620,14 +681,13 @@ static void pick_scenario(sim *s, uint64_t steps_override) {
     static const uint32_t base_weights[JOB_KIND_COUNT] = {40, 12, 8, 12, 5, 2, 1, 3, 3};
     for (int k = 0; k < JOB_KIND_COUNT; k++)
         sc->weights[k] = base_weights[k] * (uint32_t)prng_range(r, 1, 4);
-    if (v->ack_delay_ns > 0 && s->restrict_to.replace_overcommit)
-        sc->weights[JOB_REPLACE] = 0;
     build_refdata(s);
     s->core_cfg = (core_config){.commission_bp = sc->commission_bp,
                                 .max_orders = sc->max_orders,
-                                /* as src/main.c sizes it, unless restricted */
-                                .max_trades = sc->max_orders * (s->restrict_to.trade_pool ? 64 : 2),
-                                .idempotency_retention_ns = sc->retention_ns,
+                                .max_trades = sc->max_trades,
+                                .order_retention_ns = sc->retention_ns,
+                                .max_orders_per_account = sc->max_orders_per_account,
+                                .max_trades_per_order = sc->max_trades_per_order,
                                 .value_limit_count = sc->value_limit_count,
                                 .id_seed = prng_next(r),
                                 .openable_sandbox_accounts = sc->openable_accounts};
@@ -641,11 +701,13 @@ static void print_scenario(const sim *s) {
     const engine_venue_settings *v = &sc->venue;
     printf("sim: seed=%" PRIu64 " scenario: steps=%" PRIu64
            " instruments=%u accounts=%u openable=%u commission_bp=%d max_orders=%u "
-           "retention_ms=%" PRId64 " max_batch=%u value_limits=%u ack_us=%" PRId64
-           " fill_us=%" PRId64 " reject_ppm=%u mm=%d refresh_ms=%" PRId64 " snapshot_every=%" PRIu64
+           "max_trades=%u per_account=%u trades_per_order=%u retention_ms=%" PRId64
+           " max_batch=%u value_limits=%u ack_us=%" PRId64 " fill_us=%" PRId64
+           " reject_ppm=%u mm=%d refresh_ms=%" PRId64 " snapshot_every=%" PRIu64
            " crash_ppm=%u torn_pct=%u enospc_ppm=%u\n",
            s->seed, sc->steps, sc->instrument_count, sc->account_count, sc->openable_accounts,
-           sc->commission_bp, sc->max_orders, sc->retention_ns / 1000000, sc->max_batch,
+           sc->commission_bp, sc->max_orders, sc->max_trades, sc->max_orders_per_account,
+           sc->max_trades_per_order, sc->retention_ns / 1000000, sc->max_batch,
            sc->value_limit_count, v->ack_delay_ns / 1000, v->fill_delay_ns / 1000,
            v->reject_probability_ppm, v->market_maker_enabled, v->market_maker_refresh_ns / 1000000,
            sc->snapshot_every_events, sc->crash_ppm, sc->torn_percent, sc->enospc_ppm);
@@ -654,26 +716,73 @@ static void print_scenario(const sim *s) {
 /* ---- Lookups the checks share ------------------------------------------------------------- */
 
 static core *live_core(sim *s) {
-    return &s->e->core;
+    return engine_core(s->e);
 }
 
-/* The slot the core's key index names for (account, key), as core.c builds the key. */
-static uint32_t index_find_key(const core *c, uint32_t account_index, const char *key) {
-    char bytes[sizeof(uint32_t) + ORDER_KEY_MAX_LEN];
+/* Whether a slot holds an order (free slots have status 0). */
+static bool slot_used(const core *c, uint32_t slot) {
+    return slot < c->config.max_orders && c->orders[slot].status != 0;
+}
+
+/* Whether the slot still holds the order accepted as event `accepted_seq`. */
+static bool holds(const core *c, uint32_t slot, uint64_t accepted_seq) {
+    return slot_used(c, slot) && c->orders[slot].accepted_seq == accepted_seq;
+}
+
+/* The key as the contract compares it, written down here rather than taken from the core: a
+ * UUID-shaped key names the same order in either letter case, any other key only exactly. */
+static size_t key_form(uint32_t account_index, const char *key,
+                       char out[sizeof(uint32_t) + ORDER_KEY_MAX_LEN]) {
     size_t len = strlen(key);
     if (len > ORDER_KEY_MAX_LEN)
-        return ORDER_INDEX_EMPTY;
-    memcpy(bytes, &account_index, sizeof account_index);
-    memcpy(bytes + sizeof account_index, key, len);
-    return order_index_find(&c->by_key, bytes, sizeof account_index + len);
+        return 0;
+    memcpy(out, &account_index, sizeof account_index);
+    char *text = out + sizeof account_index;
+    bool uuid = uuid_is_valid(key, len);
+    for (size_t i = 0; i < len; i++)
+        text[i] = uuid && key[i] >= 'A' && key[i] <= 'Z' ? (char)(key[i] - 'A' + 'a') : key[i];
+    return sizeof account_index + len;
 }
 
-/* Ground truth, without the index: the newest order of the account with this key. */
-static uint32_t newest_with_key(const core *c, uint32_t account_index, const char *key) {
-    for (uint32_t i = c->order_count; i-- > 0;)
-        if (c->orders[i].account == account_index && strcmp(c->orders[i].key, key) == 0)
-            return i;
-    return CORE_NO_ORDER;
+static bool same_key(uint32_t account_index, const char *a, const char *b) {
+    char x[sizeof(uint32_t) + ORDER_KEY_MAX_LEN], y[sizeof(uint32_t) + ORDER_KEY_MAX_LEN];
+    size_t nx = key_form(account_index, a, x), ny = key_form(account_index, b, y);
+    return nx != 0 && nx == ny && memcmp(x, y, nx) == 0;
+}
+
+/* The slot the core's key index names for (account, key). */
+static uint32_t index_find_key(const core *c, uint32_t account_index, const char *key) {
+    char bytes[sizeof(uint32_t) + ORDER_KEY_MAX_LEN];
+    size_t len = key_form(account_index, key, bytes);
+    if (len == 0)
+        return ORDER_INDEX_EMPTY;
+    return order_index_find(&c->by_key, bytes, len);
+}
+
+/* Ground truth, without the index: the order of the account in the history that holds the key.
+ * A key names one order for as long as that order stays in the history: a second holder fails. */
+static uint32_t key_holder(const core *c, uint32_t account_index, const char *key) {
+    uint32_t found = CORE_NO_ORDER;
+    for (uint32_t i = 0; i < c->pools.order_high; i++) {
+        const core_order *o = &c->orders[i];
+        /* Keys that differ in more than letter case never match: a cheap first look. */
+        if (o->status == 0 || o->account != account_index || strcasecmp(o->key, key) != 0 ||
+            !same_key(account_index, o->key, key))
+            continue;
+        if (found != CORE_NO_ORDER)
+            sim_fail("orders %u and %u of account %u both hold key %s", found, i, account_index,
+                     key);
+        found = i;
+    }
+    return found;
+}
+
+/* Orders the history holds for an account, counted from the slots. */
+static uint32_t orders_of_account(const core *c, uint32_t account_index) {
+    uint32_t n = 0;
+    for (uint32_t i = 0; i < c->pools.order_high; i++)
+        n += c->orders[i].status != 0 && c->orders[i].account == account_index;
+    return n;
 }
 
 static uint32_t owner_token(const refdata *rd, uint32_t account_index) {
@@ -685,6 +794,16 @@ static uint32_t owner_token(const refdata *rd, uint32_t account_index) {
 
 static bool account_closed(const core *c, uint32_t account_index) {
     return account_index < c->accounts.capacity && c->accounts.closed[account_index];
+}
+
+/* Upper and lower case swapped: the same UUID key, or another key of free text. */
+static void swap_case(char *text) {
+    for (; *text != '\0'; text++) {
+        if (*text >= 'a' && *text <= 'z')
+            *text = (char)(*text - 'a' + 'A');
+        else if (*text >= 'A' && *text <= 'Z')
+            *text = (char)(*text - 'A' + 'a');
+    }
 }
 
 /* ---- Jobs: run on the core thread, finish after the commit (as src/api does) --------------- */
@@ -733,98 +852,191 @@ static void add_fact(sim *s, sim_fact fact) {
 
 static void add_order_fact(sim *s, const core_order *o) {
     sim_fact f = {.kind = FACT_ORDER,
-                  .order = o->index,
+                  .slot = o->index,
                   .account = o->account,
+                  .accepted_seq = o->accepted_seq,
                   .status = o->status,
                   .lots_executed = o->lots_executed};
     snprintf(f.key, sizeof f.key, "%s", o->key);
     add_fact(s, f);
 }
 
-/* A failed request, and a repeated key, change nothing. */
-static void expect_no_events(sim_job *job, uint64_t seq_before, const core *c) {
-    if (c->next_seq != seq_before)
-        sim_fail(
-            "job %" PRIu64 " (%s) failed with %d or repeated a key, yet wrote %" PRIu64 " events",
-            job->number, job_kind_names[job->kind], job->result.code, c->next_seq - seq_before);
+/* What the event sink had seen before a command: what the command wrote is the difference. */
+typedef struct call_mark {
+    uint64_t state_events, accepted_events;
+} call_mark;
+
+static call_mark mark_call(const sim *s) {
+    return (call_mark){.state_events = s->state_events, .accepted_events = s->accepted_events};
 }
 
-/* Idempotency as the contract states it: the same key within the retention period answers with
- * the stored order (same terms) or 30057 (other terms), whatever the state of the market. */
-static void expect_key_answer(sim *s, sim_job *job, uint32_t stored, uint64_t seq_before) {
+/* A failed request, and a repeated key, change nothing: no event but, perhaps, the retirement
+ * of finished orders whose retention had passed, which a command makes before it looks. */
+static void expect_no_events(const sim *s, const sim_job *job, core_error error, call_mark before) {
+    if (s->state_events != before.state_events)
+        sim_fail("job %" PRIu64 " (%s) failed with error %d or repeated a key, yet wrote %" PRIu64
+                 " events",
+                 job->number, job_kind_names[job->kind], (int)error,
+                 s->state_events - before.state_events);
+}
+
+/* The trade records an order of `lots` reserves when it is accepted. */
+static uint32_t trades_needed(const core *c, int64_t lots) {
+    return lots < (int64_t)c->config.max_trades_per_order ? (uint32_t)lots
+                                                          : c->config.max_trades_per_order;
+}
+
+/* A refusal for capacity is true of the state the request saw (sim_check_invariants checks the
+ * counters used here against the records after every batch). */
+static void expect_capacity_refusal(sim *s, const sim_job *job, core_error error, int64_t lots) {
+    const core *c = live_core(s);
+    if (error != CORE_ERR_ACCOUNT_ORDER_LIMIT && error != CORE_ERR_BROKER_CAPACITY)
+        return;
+    const account *acc = refdata_find_account(c->refdata, job->account_id);
+    if (acc == NULL)
+        sim_fail("job %" PRIu64 " (%s): refused for capacity (%d) on an unknown account %s",
+                 job->number, job_kind_names[job->kind], (int)error, job->account_id);
+    if (error == CORE_ERR_ACCOUNT_ORDER_LIMIT) {
+        if (c->account_orders[acc->index] < c->config.max_orders_per_account)
+            sim_fail("job %" PRIu64 " (%s): refused with the account's order limit while account "
+                     "%u holds %u orders of %u",
+                     job->number, job_kind_names[job->kind], acc->index,
+                     c->account_orders[acc->index], c->config.max_orders_per_account);
+        return;
+    }
+    uint64_t trades = (uint64_t)c->pools.trades_in_use + c->pools.trades_reserved;
+    if (c->pools.orders_in_use < c->config.max_orders &&
+        trades + trades_needed(c, lots) <= c->config.max_trades)
+        sim_fail("job %" PRIu64 " (%s): refused for the broker's capacity with %u of %u order "
+                 "slots and %" PRIu64 " of %u trade records taken (%u more needed)",
+                 job->number, job_kind_names[job->kind], c->pools.orders_in_use,
+                 c->config.max_orders, trades, c->config.max_trades, trades_needed(c, lots));
+}
+
+/* Idempotency as the contract states it: a key repeated while the order it names is in the
+ * history answers with that order (same terms) or 30057 (other terms), whatever the state of
+ * the market. `stored` is the order that held the key before the call; when the call retired it
+ * first (its retention had passed), the key was free. */
+static void expect_key_answer(sim *s, sim_job *job, uint32_t stored, uint64_t stored_seq,
+                              call_mark before) {
     core *c = live_core(s);
     const core_result *res = &job->result;
-    if (job->dup == DUP_NONE || stored == CORE_NO_ORDER)
+    if (job->dup == DUP_NONE)
         return;
+    if (stored == CORE_NO_ORDER || !holds(c, stored, stored_seq)) {
+        /* No order in the history holds the key: it names nothing, whatever named it before. */
+        if (res->error == CORE_ERR_DUPLICATE_KEY || (res->error == CORE_OK && res->duplicate))
+            sim_fail("job %" PRIu64 ": key %s, which no order in the history holds, answered "
+                     "error %d duplicate=%d",
+                     job->number, job->key, (int)res->error, res->duplicate);
+        return;
+    }
+    /* The key is taken: no new order, and no check that comes after the key (trading status,
+     * funds, capacity) answers; a check of the request's shape or of who and what may. */
+    bool before_key =
+        res->error >= CORE_ERR_ORDER_ID_MISSING && res->error <= CORE_ERR_INSTRUMENT_NOT_FOUND;
+    if (res->error == CORE_OK
+            ? !res->duplicate || res->order.index != stored || res->order.accepted_seq != stored_seq
+            : res->error != CORE_ERR_DUPLICATE_KEY && !before_key)
+        sim_fail("job %" PRIu64 ": key %s, held by order %u, answered error %d duplicate=%d "
+                 "(order %u)",
+                 job->number, job->key, stored, (int)res->error, res->duplicate, res->order.index);
+    expect_no_events(s, job, res->error, before);
+    if (job->dup == DUP_RETIRED_KEY)
+        return; /* fresh terms: any of those answers */
     const core_order *o = &c->orders[stored];
     const core_order_request *req = &job->req;
-    bool retained = o->created_ns + c->config.idempotency_retention_ns > req->now_ns;
-    bool key_ok = req->source != ORDER_SOURCE_ASYNC || o->key_is_uuid;
+    bool key_ok = req->source != ORDER_SOURCE_ASYNC || uuid_is_valid(job->key, strlen(job->key));
     /* Checks that come before the key in the contract's order: they may fail first. */
     bool valid = req->price_type >= 0 && req->price_type <= 2;
-    if (!retained || !key_ok || !valid || account_closed(c, o->account))
+    if (!key_ok || !valid || account_closed(c, o->account))
         return;
-    /* The terms are compared with the order the key names now (the newest with it), which may
-     * not be the order the request copied. */
     const instrument *ins = refdata_find_instrument_id(c->refdata, job->instrument_id);
     order_tif tif = req->tif == 0 ? TIF_DAY : (order_tif)req->tif;
     int64_t price = req->type == ORDER_TYPE_LIMIT ? req->price_nano : 0;
     bool same = ins != NULL && ins->index == o->instrument && req->direction == (int)o->direction &&
                 req->type == (int)o->type && tif == o->tif && req->quantity == o->lots_requested &&
                 price == o->price_nano;
-    if (same &&
-        (res->code != 0 || !res->duplicate || res->order == NULL || res->order->index != stored))
-        sim_fail("job %" PRIu64 ": key %s repeated with the same terms answered code %d "
+    if (same && (res->error != CORE_OK || !res->duplicate || res->order.index != stored ||
+                 res->order.accepted_seq != stored_seq))
+        sim_fail("job %" PRIu64 ": key %s repeated with the same terms answered error %d "
                  "duplicate=%d instead of order %u",
-                 job->number, job->key, res->code, res->duplicate, stored);
-    if (!same && res->code != 30057)
-        sim_fail("job %" PRIu64 ": key %s repeated with other terms answered code %d, not 30057",
-                 job->number, job->key, res->code);
-    expect_no_events(job, seq_before, c);
+                 job->number, job->key, (int)res->error, res->duplicate, stored);
+    if (!same && res->error != CORE_ERR_DUPLICATE_KEY)
+        sim_fail("job %" PRIu64 ": key %s repeated with other terms answered error %d, not the "
+                 "duplicate key (30057)",
+                 job->number, job->key, (int)res->error);
 }
 
-static void expect_new_order(sim *s, sim_job *job, uint32_t count_before, uint64_t seq_before) {
-    core *c = live_core(s);
+/* A repeated key answers the order that holds it, which is still in the history. */
+static void expect_stored_answer(sim *s, const sim_job *job) {
+    const core *c = live_core(s);
+    const core_order *o = &job->result.order;
+    if (!same_key(o->account, o->key, job->key) || !holds(c, o->index, o->accepted_seq))
+        sim_fail("job %" PRIu64 " (%s): a repeated key %s answered order %u (key %s), which does "
+                 "not hold it",
+                 job->number, job_kind_names[job->kind], job->key, o->index, o->key);
+}
+
+/* The order a command accepted is the one its ORDER_ACCEPTED event placed (in a slot that was
+ * free, checked by the sink), under the client's key as spelled. */
+static void expect_accepted(sim *s, const sim_job *job, call_mark before) {
+    const core *c = live_core(s);
+    const core_order *o = &job->result.order;
+    if (s->accepted_events != before.accepted_events + 1 || o->index != s->last_accepted_slot ||
+        o->accepted_seq != s->last_accepted_seq || !holds(c, o->index, o->accepted_seq) ||
+        strcmp(o->key, job->key) != 0)
+        sim_fail("job %" PRIu64 " (%s): the accepted order %u (event %" PRIu64
+                 ") is not the one its ORDER_ACCEPTED event placed (slot %u, event %" PRIu64
+                 ") with key %s",
+                 job->number, job_kind_names[job->kind], o->index, o->accepted_seq,
+                 s->last_accepted_slot, s->last_accepted_seq, job->key);
+    if (o->trades_reserved != trades_needed(c, o->lots_requested))
+        sim_fail("job %" PRIu64 ": order %u of %" PRId64 " lots reserved %u trade records, not %u",
+                 job->number, o->index, o->lots_requested, o->trades_reserved,
+                 trades_needed(c, o->lots_requested));
+}
+
+static void expect_new_order(sim *s, sim_job *job, call_mark before) {
     const core_result *res = &job->result;
-    if (res->code != 0 || res->duplicate) {
-        expect_no_events(job, seq_before, c);
-        if (res->code == 0 && (res->order == NULL || strcmp(res->order->key, job->key) != 0))
-            sim_fail("job %" PRIu64 ": a repeated key answered an order with another key",
-                     job->number);
+    if (res->error != CORE_OK || res->duplicate) {
+        expect_no_events(s, job, res->error, before);
+        if (res->error == CORE_OK)
+            expect_stored_answer(s, job);
+        expect_capacity_refusal(s, job, res->error, job->req.quantity);
         return;
     }
-    const core_order *o = res->order;
-    if (o == NULL || o->index != count_before || c->order_count <= count_before ||
-        strcmp(o->key, job->key) != 0)
-        sim_fail("job %" PRIu64 ": an accepted order is not the next slot %u with key %s",
-                 job->number, count_before, job->key);
+    expect_accepted(s, job, before);
 }
 
 static void run_place(engine *e, engine_job *base) {
     sim_job *job = (sim_job *)base;
     expect_runnable(e, job);
     sim *s = job->sim;
-    core *c = &e->core;
+    core *c = engine_core(e);
     job->req.now_ns = engine_now_ns(e);
-    uint32_t stored =
-        job->dup != DUP_NONE ? index_find_key(c, job->dup_account, job->key) : CORE_NO_ORDER;
-    if (stored != CORE_NO_ORDER && stored != newest_with_key(c, job->dup_account, job->key))
-        sim_fail("the key index names order %u for key %s, not the newest order with it", stored,
-                 job->key);
-    uint64_t seq_before = c->next_seq;
-    uint32_t count_before = c->order_count;
-    job->result = core_place_order(c, &job->req);
-    expect_key_answer(s, job, stored, seq_before);
-    expect_new_order(s, job, count_before, seq_before);
-    for (int k = 0; k < 32; k++) {
-        if (s->n.code_counts[k] == 0 || s->n.codes[k] == job->result.code) {
-            s->n.codes[k] = job->result.code;
-            s->n.code_counts[k]++;
-            break;
-        }
+    uint32_t stored = CORE_NO_ORDER;
+    uint64_t stored_seq = 0;
+    if (job->dup != DUP_NONE) {
+        stored = key_holder(c, job->dup_account, job->key);
+        uint32_t indexed = index_find_key(c, job->dup_account, job->key);
+        if (indexed != stored)
+            sim_fail("the key index names order %d for key %s, not the order holding it (%d)",
+                     indexed == ORDER_INDEX_EMPTY ? -1 : (int)indexed, job->key,
+                     stored == CORE_NO_ORDER ? -1 : (int)stored);
+        if (stored != CORE_NO_ORDER)
+            stored_seq = c->orders[stored].accepted_seq;
     }
-    if (job->result.code == 0 && job->req.source == ORDER_SOURCE_SYNC)
-        engine_wait_for_order(e, base, job->result.order->index, ENGINE_WAIT_EXCHANGE_ANSWER);
+    call_mark before = mark_call(s);
+    job->result = core_place_order(c, &job->req);
+    if ((unsigned)job->result.error >= CORE_ERROR_COUNT)
+        sim_fail("job %" PRIu64 ": placing answered error %d, not a core_error", job->number,
+                 (int)job->result.error);
+    expect_key_answer(s, job, stored, stored_seq, before);
+    expect_new_order(s, job, before);
+    s->n.place_errors[job->result.error]++;
+    if (job->result.error == CORE_OK && job->req.source == ORDER_SOURCE_SYNC)
+        engine_wait_for_order(e, base, job->result.order.index, ENGINE_WAIT_EXCHANGE_ANSWER);
     else
         engine_finish_after_commit(e, base);
 }
@@ -833,8 +1045,9 @@ static void finish_order_reply(engine *e, engine_job *base) {
     sim_job *job = (sim_job *)base;
     sim *s = job->sim;
     job_check_durable(s, job);
-    if (!base->refused && job->result.code == 0) {
-        const core_order *o = job->result.order;
+    if (!base->refused && job->result.error == CORE_OK) {
+        /* A waiting job's copy was taken when its wait ended, as src/api answers from it. */
+        const core_order *o = &job->result.order;
         bool waits = job->kind == JOB_REPLACE ||
                      (job->kind == JOB_PLACE && job->req.source == ORDER_SOURCE_SYNC);
         if (waits && o->exchange_order_id == 0 && !order_status_is_final(o->status))
@@ -846,12 +1059,19 @@ static void finish_order_reply(engine *e, engine_job *base) {
     job_release(s, job);
 }
 
+/* Whether the order the client means has left the history since the request was made. */
+static bool target_gone(const core *c, const sim_job *job) {
+    return job->target != CORE_NO_ORDER && !holds(c, job->target, job->target_seq);
+}
+
 /* Where the client's reference should lead, from the orders themselves (not the indexes). */
 static uint32_t expected_target(const core *c, const sim_job *job, uint32_t account_index) {
     if (job->ref == REF_UNKNOWN || job->target == CORE_NO_ORDER)
         return CORE_NO_ORDER;
     if (job->ref == REF_KEY)
-        return newest_with_key(c, account_index, job->order_id);
+        return key_holder(c, account_index, job->order_id);
+    if (target_gone(c, job))
+        return CORE_NO_ORDER; /* its ids left with it */
     if (job->ref == REF_EXCHANGE && c->orders[job->target].exchange_order_id == 0)
         return CORE_NO_ORDER;
     return c->orders[job->target].account == account_index ? job->target : CORE_NO_ORDER;
@@ -862,40 +1082,49 @@ static void expect_found(sim *s, sim_job *job, bool need_trade) {
     core *c = live_core(s);
     const account *acc = NULL;
     if (core_account_for(c, &c->refdata->tokens[job->token_index], job->account_id, need_trade,
-                         &acc) != 0)
+                         &acc) != CORE_OK)
         return;
     uint32_t want = expected_target(c, job, acc->index);
     const core_result *res = &job->result;
     if (want == CORE_NO_ORDER) {
-        if (job->ref == REF_UNKNOWN && res->code != 50005)
-            sim_fail("job %" PRIu64 " (%s): unknown order id %s answered %d, not 50005",
-                     job->number, job_kind_names[job->kind], job->order_id, res->code);
+        /* An unknown id, the id of an order that left the history, or a key no order holds. */
+        if (res->error != CORE_ERR_ORDER_NOT_FOUND)
+            sim_fail("job %" PRIu64 " (%s): order id %s (%s) names no order, yet answered error "
+                     "%d (order %u), not 50005",
+                     job->number, job_kind_names[job->kind], job->order_id,
+                     job->ref == REF_UNKNOWN ? "unknown"
+                     : job->ref == REF_KEY   ? "by key"
+                                             : "of a retired order",
+                     (int)res->error, res->order.index);
         return;
     }
-    if (res->order == NULL || res->order->index != want)
+    if (res->order.index != want || res->order.accepted_seq != c->orders[want].accepted_seq)
         sim_fail("job %" PRIu64 " (%s): order id %s (by %s) found %s %u, expected order %u",
                  job->number, job_kind_names[job->kind], job->order_id,
-                 job->ref == REF_KEY ? "key" : "id", res->order ? "order" : "nothing (code)",
-                 res->order ? res->order->index : (uint32_t)res->code, want);
+                 job->ref == REF_KEY ? "key" : "id",
+                 res->order.index != CORE_NO_ORDER ? "order" : "nothing (error)",
+                 res->order.index != CORE_NO_ORDER ? res->order.index : (uint32_t)res->error, want);
 }
 
 static void run_cancel(engine *e, engine_job *base) {
     sim_job *job = (sim_job *)base;
     expect_runnable(e, job);
-    core *c = &e->core;
-    uint64_t seq_before = c->next_seq;
-    bool was_final =
-        job->target != CORE_NO_ORDER && order_status_is_final(c->orders[job->target].status);
+    sim *s = job->sim;
+    core *c = engine_core(e);
+    bool was_final = job->target != CORE_NO_ORDER && holds(c, job->target, job->target_seq) &&
+                     order_status_is_final(c->orders[job->target].status);
+    call_mark before = mark_call(s);
     job->result = core_cancel_order(c, &c->refdata->tokens[job->token_index], job->account_id,
                                     job->order_id, job->by_request_id, engine_now_ns(e));
-    expect_found(job->sim, job, true);
-    if (job->result.code != 0)
-        expect_no_events(job, seq_before, c);
-    if (job->result.code == 0 && was_final && job->result.order->index == job->target)
+    expect_found(s, job, true);
+    if (job->result.error != CORE_OK)
+        expect_no_events(s, job, job->result.error, before);
+    if (job->result.error == CORE_OK && was_final && job->result.order.index == job->target &&
+        job->result.order.accepted_seq == job->target_seq)
         sim_fail("job %" PRIu64 ": cancelling finished order %u succeeded", job->number,
                  job->target);
-    if (job->result.code == 0)
-        engine_wait_for_order(e, base, job->result.order->index, ENGINE_WAIT_FINAL);
+    if (job->result.error == CORE_OK)
+        engine_wait_for_order(e, base, job->result.order.index, ENGINE_WAIT_FINAL);
     else
         engine_finish_after_commit(e, base);
 }
@@ -904,8 +1133,8 @@ static void finish_cancel(engine *e, engine_job *base) {
     sim_job *job = (sim_job *)base;
     sim *s = job->sim;
     job_check_durable(s, job);
-    if (!base->refused && job->result.code == 0) {
-        const core_order *o = job->result.order;
+    if (!base->refused && job->result.error == CORE_OK) {
+        const core_order *o = &job->result.order;
         if (!order_status_is_final(o->status))
             sim_fail("job %" PRIu64 ": cancel answered while order %u is still active", job->number,
                      o->index);
@@ -918,37 +1147,54 @@ static void finish_cancel(engine *e, engine_job *base) {
 static void run_replace(engine *e, engine_job *base) {
     sim_job *job = (sim_job *)base;
     expect_runnable(e, job);
-    core *c = &e->core;
-    uint64_t seq_before = c->next_seq;
-    uint32_t count_before = c->order_count;
+    sim *s = job->sim;
+    core *c = engine_core(e);
+    call_mark before = mark_call(s);
     job->result = core_replace_order(c, &c->refdata->tokens[job->token_index], job->account_id,
                                      job->order_id, job->key, job->quantity, job->has_price,
                                      job->price_nano, job->price_type, engine_now_ns(e));
     const core_result *res = &job->result;
-    if (res->code != 0 || res->duplicate) {
-        expect_no_events(job, seq_before, c);
+    if (res->error != CORE_OK || res->duplicate) {
+        expect_no_events(s, job, res->error, before);
+        if (res->error == CORE_OK)
+            expect_stored_answer(s, job);
+        expect_capacity_refusal(s, job, res->error, job->quantity);
     } else {
-        const core_order *o = res->order;
-        if (o->index != count_before || o->type != ORDER_TYPE_LIMIT ||
-            o->replaces_order == CORE_NO_ORDER || o->replaces_order >= count_before ||
-            o->direction != c->orders[o->replaces_order].direction ||
-            o->instrument != c->orders[o->replaces_order].instrument)
+        expect_accepted(s, job, before);
+        const core_order *o = &res->order;
+        const core_order *old =
+            slot_used(c, o->replaces_order) ? &c->orders[o->replaces_order] : NULL;
+        if (o->type != ORDER_TYPE_LIMIT || old == NULL || old->accepted_seq >= o->accepted_seq ||
+            old->replaced_by != o->index || o->direction != old->direction ||
+            o->instrument != old->instrument)
             sim_fail("job %" PRIu64 ": the replacing order %u does not match the order it "
                      "replaces",
                      job->number, o->index);
+        const account *acc = refdata_find_account(c->refdata, job->account_id);
+        if (acc == NULL || expected_target(c, job, acc->index) != o->replaces_order)
+            sim_fail("job %" PRIu64 ": order %u replaces order %u, not the order %s names",
+                     job->number, o->index, o->replaces_order, job->order_id);
+        /* Cancel, then place: nothing is held, nothing is sent, until the old order's cancel is
+         * confirmed. */
+        if (!o->awaiting_replaced || o->reserved_cash_nano != 0 || o->reserved_units != 0 ||
+            o->exchange_order_id != 0)
+            sim_fail("job %" PRIu64 ": the replacing order %u holds %" PRId64 " nano and %" PRId64
+                     " units (awaiting=%d) before the order it replaces is cancelled",
+                     job->number, o->index, o->reserved_cash_nano, o->reserved_units,
+                     o->awaiting_replaced);
     }
-    if (res->code == 0)
-        engine_wait_for_order(e, base, res->order->index, ENGINE_WAIT_EXCHANGE_ANSWER);
+    if (res->error == CORE_OK)
+        engine_wait_for_order(e, base, res->order.index, ENGINE_WAIT_EXCHANGE_ANSWER);
     else
         engine_finish_after_commit(e, base);
 }
 
 static void run_get_state(engine *e, engine_job *base) {
     sim_job *job = (sim_job *)base;
-    core *c = &e->core;
+    core *c = engine_core(e);
     uint64_t seq_before = c->next_seq;
     job->result = core_find_order(c, &c->refdata->tokens[job->token_index], job->account_id,
-                                  job->order_id, job->by_request_id, engine_now_ns(e));
+                                  job->order_id, job->by_request_id);
     expect_found(job->sim, job, false);
     if (c->next_seq != seq_before)
         sim_fail("job %" PRIu64 ": a read wrote events", job->number);
@@ -958,56 +1204,71 @@ static void run_get_state(engine *e, engine_job *base) {
 static void run_pay_in(engine *e, engine_job *base) {
     sim_job *job = (sim_job *)base;
     expect_runnable(e, job);
-    core *c = &e->core;
+    sim *s = job->sim;
+    core *c = engine_core(e);
     const account *acc = refdata_find_account(c->refdata, job->account_id);
     const ledger_cash *cash =
         acc != NULL ? ledger_cash_find(&c->ledger, acc->index, job->currency) : NULL;
     int64_t before = cash != NULL ? cash->balance_nano : 0;
     int64_t after;
-    bool overflows = __builtin_add_overflow(before, job->amount_nano, &after);
-    if (acc != NULL && acc->sandbox && job->amount_nano > 0 && overflows &&
-        !job->sim->restrict_to.pay_in_overflow)
-        sim_fail("job %" PRIu64 ": SandboxPayIn of %" PRId64 " onto a balance of %" PRId64
-                 " overflows int64, and core_pay_in accepts it (apply_cash adds unchecked)",
-                 job->number, job->amount_nano, before);
-    /* Restricted: the client keeps every balance below a quarter of INT64_MAX, so that neither
-     * this credit nor a later sale (settle_sell adds unchecked too) can overflow. */
-    if (job->sim->restrict_to.pay_in_overflow && job->amount_nano > 0 &&
-        (overflows || after > INT64_MAX / 4)) {
-        job->code = -1;
-        engine_finish_after_commit(e, base);
-        return;
-    }
-    job->code = core_pay_in(c, &c->refdata->tokens[job->token_index], job->account_id,
-                            job->currency, job->amount_nano, engine_now_ns(e), &job->balance_nano);
-    if (job->code == 0 &&
-        (!acc->sandbox || job->amount_nano <= 0 || job->balance_nano != before + job->amount_nano))
+    /* A balance past the broker's largest (or past int64) is refused, never wrapped. */
+    bool too_large =
+        __builtin_add_overflow(before, job->amount_nano, &after) || after > CORE_MAX_MONEY_NANO;
+    call_mark mark = mark_call(s);
+    job->error = core_pay_in(c, &c->refdata->tokens[job->token_index], job->account_id,
+                             job->currency, job->amount_nano, engine_now_ns(e), &job->balance_nano);
+    if (job->error == CORE_OK && (!acc->sandbox || job->amount_nano <= 0 || too_large ||
+                                  job->balance_nano != before + job->amount_nano))
         sim_fail("job %" PRIu64 ": pay-in of %" PRId64 " onto %" PRId64 " gave balance %" PRId64,
                  job->number, job->amount_nano, before, job->balance_nano);
+    if (job->error == CORE_ERR_PAY_IN_TOO_LARGE && !too_large)
+        sim_fail("job %" PRIu64 ": pay-in of %" PRId64 " onto %" PRId64 " refused as too large",
+                 job->number, job->amount_nano, before);
+    if (job->error != CORE_OK)
+        expect_no_events(s, job, job->error, mark);
     engine_finish_after_commit(e, base);
 }
 
 static void run_open_account(engine *e, engine_job *base) {
     sim_job *job = (sim_job *)base;
     expect_runnable(e, job);
-    core *c = &e->core;
-    uint32_t before = refdata_account_count(c->refdata);
-    job->code = core_open_sandbox_account(c, &c->refdata->tokens[job->token_index], job->name,
-                                          engine_now_ns(e), job->opened_id);
-    if (job->code == 0) {
+    core *c = engine_core(e);
+    const core_accounts_state *a = &c->accounts;
+    uint32_t fresh = a->configured_count + a->opened_count;
+    uint8_t closed_before[REFDATA_MAX_ACCOUNTS];
+    memcpy(closed_before, a->closed, a->capacity);
+    job->error = core_open_sandbox_account(c, &c->refdata->tokens[job->token_index], job->name,
+                                           engine_now_ns(e), job->opened_id);
+    /* The slot it must take: a never-used one, else the lowest closed sandbox slot whose orders
+     * have all left the history (the call may have retired the last of them first). */
+    uint32_t want = fresh < a->capacity ? fresh : CORE_NO_ORDER;
+    for (uint32_t slot = a->configured_count; want == CORE_NO_ORDER && slot < fresh; slot++)
+        if (closed_before[slot] && orders_of_account(c, slot) == 0)
+            want = slot;
+    if (job->error == CORE_OK) {
         const account *acc = refdata_find_account(c->refdata, job->opened_id);
         size_t len = acc != NULL ? strlen(acc->name) : 0;
-        if (acc == NULL || acc->index != before || !acc->sandbox ||
-            refdata_account_count(c->refdata) != before + 1)
-            sim_fail("job %" PRIu64 ": the opened account %s is not the next slot %u", job->number,
-                     job->opened_id, before);
+        uint32_t count = refdata_account_count(c->refdata);
+        if (acc == NULL || acc->index != want || !acc->sandbox || c->accounts.closed[want] ||
+            count != (want == fresh ? fresh + 1 : fresh))
+            sim_fail("job %" PRIu64 ": the opened account %s is not in slot %d", job->number,
+                     job->opened_id, want == CORE_NO_ORDER ? -1 : (int)want);
         if (len >= ACCOUNT_NAME_SIZE ||
             (len > 0 && ((unsigned char)acc->name[len - 1] & 0xC0) == 0xC0) ||
             strncmp(acc->name, job->name, len) != 0)
             sim_fail("job %" PRIu64 ": account name cut badly (%zu bytes)", job->number, len);
-    } else if (job->code != 35001 || before < c->accounts.capacity) {
-        sim_fail("job %" PRIu64 ": OpenSandboxAccount failed with %d with %u of %u slots used",
-                 job->number, job->code, before, c->accounts.capacity);
+        /* A reused slot starts empty: no cash, no securities. */
+        ledger_cash cash[REFDATA_MAX_CURRENCIES];
+        uint32_t currencies = core_account_cash(c, want, cash);
+        for (uint32_t i = 0; i < c->ledger.instrument_count; i++)
+            if (core_account_position(c, want, i).balance_units != 0)
+                currencies = UINT32_MAX;
+        if (currencies != 0)
+            sim_fail("job %" PRIu64 ": the opened account %s in slot %u does not start empty",
+                     job->number, job->opened_id, want);
+    } else if (job->error != CORE_ERR_SANDBOX_ACCOUNT_LIMIT || want != CORE_NO_ORDER) {
+        sim_fail("job %" PRIu64 ": OpenSandboxAccount failed with error %d while slot %d is free",
+                 job->number, (int)job->error, want == CORE_NO_ORDER ? -1 : (int)want);
     }
     engine_finish_after_commit(e, base);
 }
@@ -1015,34 +1276,40 @@ static void run_open_account(engine *e, engine_job *base) {
 static void run_close_account(engine *e, engine_job *base) {
     sim_job *job = (sim_job *)base;
     expect_runnable(e, job);
-    core *c = &e->core;
-    job->code = core_close_sandbox_account(c, &c->refdata->tokens[job->token_index],
-                                           job->account_id, engine_now_ns(e));
-    if (job->code == 0 && refdata_find_account(c->refdata, job->account_id) != NULL)
+    sim *s = job->sim;
+    core *c = engine_core(e);
+    call_mark mark = mark_call(s);
+    job->error = core_close_sandbox_account(c, &c->refdata->tokens[job->token_index],
+                                            job->account_id, engine_now_ns(e));
+    if (job->error == CORE_OK && refdata_find_account(c->refdata, job->account_id) != NULL)
         sim_fail("job %" PRIu64 ": account %s still found after it was closed", job->number,
                  job->account_id);
+    if (job->error != CORE_OK)
+        expect_no_events(s, job, job->error, mark);
     engine_finish_after_commit(e, base);
 }
 
 static void run_max_lots(engine *e, engine_job *base) {
     sim_job *job = (sim_job *)base;
-    core *c = &e->core;
-    job->code =
+    core *c = engine_core(e);
+    job->error =
         core_max_lots_for(c, &c->refdata->tokens[job->token_index], job->account_id,
                           job->instrument_id, job->has_price, job->price_nano, &job->max_lots);
-    if (job->code == 0 && (job->max_lots.buy_max_lots < 0 || job->max_lots.sell_max_lots < 0 ||
-                           job->max_lots.buy_max_market_lots < 0))
+    if (job->error == CORE_OK &&
+        (job->max_lots.buy_max_lots < 0 || job->max_lots.sell_max_lots < 0 ||
+         job->max_lots.buy_max_market_lots < 0))
         sim_fail("job %" PRIu64 ": GetMaxLots answered a negative number of lots", job->number);
     engine_finish_after_commit(e, base);
 }
 
 static void run_order_price(engine *e, engine_job *base) {
     sim_job *job = (sim_job *)base;
-    core *c = &e->core;
-    job->code = core_order_price_for(c, &c->refdata->tokens[job->token_index], job->account_id,
-                                     job->instrument_id, job->direction, job->quantity,
-                                     job->has_price, job->price_nano, &job->price);
-    if (job->code == 0 && (job->price.initial_nano < 0 || job->price.commission_nano < 0))
+    core *c = engine_core(e);
+    job->error = core_order_price_for(c, &c->refdata->tokens[job->token_index], job->account_id,
+                                      job->instrument_id, job->direction, job->quantity,
+                                      job->has_price, job->price_nano, &job->price);
+    if (job->error == CORE_OK && (job->price.initial_nano < 0 || job->price.commission_nano < 0 ||
+                                  job->price.total_nano < 0))
         sim_fail("job %" PRIu64 ": GetOrderPrice answered a negative amount", job->number);
     engine_finish_after_commit(e, base);
 }
@@ -1051,7 +1318,7 @@ static void finish_plain(engine *e, engine_job *base) {
     sim_job *job = (sim_job *)base;
     sim *s = job->sim;
     job_check_durable(s, job);
-    if (!base->refused && job->code == 0 && job->result.code == 0) {
+    if (!base->refused && job->error == CORE_OK && job->result.error == CORE_OK) {
         s->n.ok_by_kind[job->kind]++;
         if (job->kind == JOB_OPEN_ACCOUNT) {
             sim_fact f = {.kind = FACT_ACCOUNT_OPENED};
@@ -1063,7 +1330,7 @@ static void finish_plain(engine *e, engine_job *base) {
             snprintf(f.key, sizeof f.key, "%s", job->account_id);
             add_fact(s, f);
         } else if (job->kind == JOB_GET_STATE) {
-            add_order_fact(s, job->result.order);
+            add_order_fact(s, &job->result.order);
         }
     }
     job_release(s, job);
@@ -1155,7 +1422,7 @@ static int64_t pick_price(sim *s, const instrument *ins, bool *has_price) {
     else if (roll < 94)
         price = m.limit_down_nano - prng_range(r, 1, 50) * tick; /* below, maybe negative */
     else if (roll < 96)                                          /* absurd, on the tick */
-        price = (INT64_MAX / (s->restrict_to.value_overflow ? 4096 : 2) / tick) * tick;
+        price = (INT64_MAX / 2 / tick) * tick;
     else if (roll < 98)
         price = -prng_range(r, 0, 1000) * tick;
     else {
@@ -1189,41 +1456,27 @@ static int64_t pick_lots(sim *s, const instrument *ins, int64_t price_nano) {
     return INT64_MAX / lot_value + prng_range(r, -1, 1);
 }
 
-/* Under the value-overflow restriction: fewer lots, until the order's value at the highest price
- * the checks may use is at most half of INT64_MAX (or does not fit at all, which the core
- * answers 30109 without overflowing). */
-static int64_t restrict_value(sim *s, const instrument *ins, int64_t price_nano, int64_t lots) {
-    if (!s->restrict_to.value_overflow || ins == NULL || lots <= 0)
-        return lots;
-    bool fractional = ins->kind == INSTRUMENT_KIND_BOND || ins->kind == INSTRUMENT_KIND_FUTURE;
-    int64_t units;
-    if (fractional &&
-        (__builtin_mul_overflow(lots, (int64_t)ins->lot, &units) || units > 1000000000000LL))
-        lots = 1000000000000LL / ins->lot;
-    else if (__builtin_mul_overflow(lots, (int64_t)ins->lot, &units))
-        return lots; /* 30109 before any value is computed */
-    core_market m;
-    core_market_view(live_core(s), ins->index, &m);
-    /* Every price a check or a quote may value the order at. */
-    const int64_t prices[] = {price_nano, m.limit_up_nano, m.last_price_nano,
-                              ins->reference_price_nano};
-    for (size_t i = 0; i < sizeof prices / sizeof prices[0]; i++) {
-        int64_t value;
-        while (lots > 1 && prices[i] > 0 &&
-               valuation_amount(ins, prices[i], lots * ins->lot, &value) && value > INT64_MAX / 2)
-            lots /= 2;
+/* A slot that holds an order: a random slot, or the next used one after it. */
+static uint32_t random_used_slot(sim *s, const core *c) {
+    uint32_t high = c->pools.order_high;
+    uint32_t at = (uint32_t)prng_below(&s->rng, high);
+    for (uint32_t k = 0; k < high; k++) {
+        uint32_t slot = (at + k) % high;
+        if (c->orders[slot].status != 0)
+            return slot;
     }
-    return lots;
+    sim_fail("%u orders in use, none below slot %u", c->pools.orders_in_use, high);
 }
 
+/* An order of the history, often an active one. */
 static uint32_t pick_order(sim *s, bool prefer_active) {
     const core *c = live_core(s);
-    if (c->order_count == 0)
+    if (c->pools.orders_in_use == 0)
         return CORE_NO_ORDER;
-    uint32_t o = (uint32_t)prng_below(&s->rng, c->order_count);
+    uint32_t o = random_used_slot(s, c);
     for (int tries = 0; prefer_active && tries < 8 && order_status_is_final(c->orders[o].status);
          tries++)
-        o = (uint32_t)prng_below(&s->rng, c->order_count);
+        o = random_used_slot(s, c);
     return o;
 }
 
@@ -1243,6 +1496,7 @@ static void pick_order_ref(sim *s, sim_job *job, bool allow_key, bool prefer_act
     }
     const core_order *order = &c->orders[o];
     job->target = o;
+    job->target_seq = order->accepted_seq;
     snprintf(job->account_id, sizeof job->account_id, "%s",
              c->refdata->accounts[order->account].id);
     job->token_index = owner_token(c->refdata, order->account);
@@ -1252,6 +1506,8 @@ static void pick_order_ref(sim *s, sim_job *job, bool allow_key, bool prefer_act
         job->ref = REF_KEY;
         job->by_request_id = true;
         snprintf(job->order_id, sizeof job->order_id, "%s", order->key);
+        if (prng_percent(r, 20))
+            swap_case(job->order_id); /* the same UUID key; free text is another key */
     } else if (roll < 60 && order->exchange_order_id != 0) {
         job->ref = REF_EXCHANGE;
         snprintf(job->order_id, sizeof job->order_id, "%s", order->exchange_id_text);
@@ -1280,6 +1536,20 @@ static void sell_what_is_held(sim *s, sim_job *job, uint32_t account_index) {
         job->req.price_nano = pick_price(s, ins, &job->req.has_price);
 }
 
+/* One of the last orders of the account to leave the history, or NULL. */
+static const sim_retired *recently_retired(sim *s, uint32_t account_index) {
+    size_t window = s->retired_count < 64 ? s->retired_count : 64;
+    if (window == 0)
+        return NULL;
+    size_t start = (size_t)prng_below(&s->rng, window);
+    for (size_t k = 0; k < window; k++) {
+        const sim_retired *r = &s->retired[s->retired_count - 1 - (start + k) % window];
+        if (r->account == account_index)
+            return r;
+    }
+    return NULL;
+}
+
 static void gen_place(sim *s, sim_job *job) {
     prng *r = &s->rng;
     const core *c = live_core(s);
@@ -1303,6 +1573,8 @@ static void gen_place(sim *s, sim_job *job) {
                  c->refdata->accounts[o->account].id);
         snprintf(job->instrument_id, sizeof job->instrument_id, "%s", ins->uid);
         snprintf(job->key, sizeof job->key, "%s", o->key);
+        if (prng_percent(r, 20))
+            swap_case(job->key); /* the same UUID key; free text is another key */
         req->direction = (int32_t)o->direction;
         req->type = (int32_t)o->type;
         req->tif = (int32_t)o->tif;
@@ -1319,12 +1591,20 @@ static void gen_place(sim *s, sim_job *job) {
         uint32_t account_index = pick_account(s, job, false);
         const instrument *ins = pick_instrument(s, job);
         uint32_t key_roll = (uint32_t)prng_below(r, 100);
-        if (key_roll < 2)
+        const sim_retired *freed = key_roll >= 3 && key_roll < 13 && account_index != CORE_NO_ORDER
+                                       ? recently_retired(s, account_index)
+                                       : NULL;
+        if (key_roll < 2) {
             job->key[0] = '\0';
-        else if (key_roll < 3)
+        } else if (key_roll < 3) {
             snprintf(job->key, sizeof job->key, "%s", "0123456789012345678901234567890123456");
-        else
+        } else if (freed != NULL) {
+            snprintf(job->key, sizeof job->key, "%s", freed->key);
+            job->dup = DUP_RETIRED_KEY;
+            job->dup_account = account_index;
+        } else {
             fresh_key(s, job->key, sizeof job->key, key_roll >= 8 || sync);
+        }
         uint32_t dir = (uint32_t)prng_below(r, 100);
         req->direction = dir < 48 ? DIRECTION_BUY : dir < 96 ? DIRECTION_SELL : dir < 98 ? 0 : 3;
         static const uint32_t type_weights[] = {60, 20, 15, 3, 2};
@@ -1336,8 +1616,7 @@ static void gen_place(sim *s, sim_job *job) {
         req->tif = tifs[prng_weighted(r, tif_weights, 6)];
         if (ins != NULL) {
             req->price_nano = pick_price(s, ins, &req->has_price);
-            req->quantity =
-                restrict_value(s, ins, req->price_nano, pick_lots(s, ins, req->price_nano));
+            req->quantity = pick_lots(s, ins, req->price_nano);
         } else {
             req->has_price = true;
             req->price_nano = NANO;
@@ -1366,16 +1645,18 @@ static void gen_replace(sim *s, sim_job *job) {
     uint32_t roll = (uint32_t)prng_below(r, 100);
     const core *c = live_core(s);
     uint32_t reused = roll < 10 ? pick_order(s, false) : CORE_NO_ORDER;
-    if (reused != CORE_NO_ORDER)
+    if (reused != CORE_NO_ORDER) {
         snprintf(job->key, sizeof job->key, "%s", c->orders[reused].key);
-    else if (roll < 12)
+        if (roll < 3)
+            swap_case(job->key);
+    } else if (roll < 12)
         job->key[0] = '\0';
     else
         fresh_key(s, job->key, sizeof job->key, true);
     if (job->target != CORE_NO_ORDER) {
         const instrument *ins = &c->refdata->instruments[c->orders[job->target].instrument];
         job->price_nano = pick_price(s, ins, &job->has_price);
-        job->quantity = restrict_value(s, ins, job->price_nano, pick_lots(s, ins, job->price_nano));
+        job->quantity = pick_lots(s, ins, job->price_nano);
     } else {
         job->has_price = true;
         job->price_nano = NANO;
@@ -1459,7 +1740,7 @@ static void gen_read(sim *s, sim_job *job) {
     const instrument *ins = pick_instrument(s, job);
     if (ins != NULL) {
         job->price_nano = pick_price(s, ins, &job->has_price);
-        job->quantity = restrict_value(s, ins, job->price_nano, pick_lots(s, ins, job->price_nano));
+        job->quantity = pick_lots(s, ins, job->price_nano);
     }
     job->direction = prng_percent(r, 95) ? (int32_t)prng_range(r, 1, 2) : 0;
 }
@@ -1473,6 +1754,9 @@ static sim_job *new_job(sim *s, sim_job_kind kind) {
     job->number = ++s->job_numbers;
     job->target = CORE_NO_ORDER;
     job->base.wait_order = CORE_NO_ORDER;
+    /* Waiting jobs get the order copied when their wait ends, as src/api's jobs do. */
+    job->base.capture = &job->result.order;
+    job->result.order.index = CORE_NO_ORDER;
     switch (kind) {
     case JOB_PLACE:
         gen_place(s, job);
@@ -1522,6 +1806,84 @@ static sim_job *new_job(sim *s, sim_job_kind kind) {
     return job;
 }
 
+/* ---- The history beyond the orders: books, retirements, fills ------------------------------ */
+
+static sim_book_cash *book_cash_of(sim *s, uint32_t account_index, const char *currency) {
+    sim_book_cash *slots = &s->book_cash[(size_t)account_index * REFDATA_MAX_CURRENCIES];
+    for (uint32_t k = 0; k < REFDATA_MAX_CURRENCIES; k++) {
+        if (slots[k].currency[0] == '\0') {
+            snprintf(slots[k].currency, sizeof slots[k].currency, "%s", currency);
+            slots[k].amount_nano = 0;
+            return &slots[k];
+        }
+        if (strcmp(slots[k].currency, currency) == 0)
+            return &slots[k];
+    }
+    sim_fail("account %u moved more currencies than its ledger holds (%s)", account_index,
+             currency);
+}
+
+static void book_apply(sim *s, const sim_book_entry *e) {
+    size_t instruments = s->sc.instrument_count;
+    switch (e->kind) {
+    case BOOK_PAY_IN:
+        book_cash_of(s, e->account, e->currency)->amount_nano += e->cash_nano;
+        break;
+    case BOOK_RETIRED:
+        book_cash_of(s, e->account, e->currency)->amount_nano += e->cash_nano;
+        s->book_units[(size_t)e->account * instruments + e->instrument] += e->units;
+        break;
+    case BOOK_RESET:
+        memset(&s->book_cash[(size_t)e->account * REFDATA_MAX_CURRENCIES], 0,
+               REFDATA_MAX_CURRENCIES * sizeof *s->book_cash);
+        memset(&s->book_units[(size_t)e->account * instruments], 0,
+               instruments * sizeof *s->book_units);
+        break;
+    }
+}
+
+static void book_add(sim *s, sim_book_entry e) {
+    s->book = grow(s->book, &s->book_capacity, s->book_count, sizeof *s->book);
+    s->book[s->book_count++] = e;
+    book_apply(s, &e);
+}
+
+/* The configured accounts' opening cash, then every entry in event order. */
+static void books_rebuild(sim *s) {
+    memset(s->book_cash, 0,
+           (size_t)s->account_capacity * REFDATA_MAX_CURRENCIES * sizeof *s->book_cash);
+    memset(s->book_units, 0,
+           (size_t)s->account_capacity * s->sc.instrument_count * sizeof *s->book_units);
+    for (uint32_t a = 0; a < s->sc.account_count; a++)
+        for (uint32_t k = 0; k < s->pristine.accounts[a].cash_count; k++)
+            book_cash_of(s, a, s->pristine.accounts[a].cash[k].currency)->amount_nano +=
+                s->pristine.accounts[a].cash[k].value_nano;
+    for (size_t i = 0; i < s->book_count; i++)
+        book_apply(s, &s->book[i]);
+}
+
+/* After a crash: what events from `next_seq` on did is no longer part of the history. */
+static void forget_lost_events(sim *s, uint64_t next_seq) {
+    size_t before = s->book_count;
+    while (s->book_count > 0 && s->book[s->book_count - 1].seq >= next_seq)
+        s->book_count--;
+    if (s->book_count != before)
+        books_rebuild(s);
+    while (s->retired_count > 0 && s->retired[s->retired_count - 1].seq >= next_seq)
+        s->retired_count--;
+    while (s->gone_count > 0 && s->gone[s->gone_count - 1].seq >= next_seq)
+        s->gone_count--;
+    if (s->pending_count != s->trade_count - s->trades_checked)
+        sim_fail("%zu fills pending a check, %zu unchecked", s->pending_count,
+                 s->trade_count - s->trades_checked);
+    while (s->trade_count > 0 && s->trades[s->trade_count - 1].seq >= next_seq)
+        s->trade_count--;
+    if (s->trades_checked > s->trade_count)
+        s->trades_checked = s->trade_count;
+    s->pending_count = s->trade_count - s->trades_checked;
+    s->last_retired_completion_ns = INT64_MIN;
+}
+
 /* ---- Invariants ---------------------------------------------------------------------------- */
 
 /* Cash slot index of `currency` for the account in the ledger's layout; -1 when absent. */
@@ -1530,17 +1892,14 @@ static long cash_slot(const ledger *lg, uint32_t account_index, const char *curr
     return cash == NULL ? -1 : (long)(cash - lg->cash);
 }
 
-/* Sums are 128-bit: the simulator adds in another order than the core, and must not overflow
- * where the core does not. */
-typedef __int128 wide;
-
-/* Per ledger cash slot, per account x instrument position, and per order. */
+/* Per ledger cash slot, per account x instrument position, per order slot and per account. */
 typedef struct check_scratch {
     wide *reserved_cash, *expected_cash;
     wide *reserved_units, *expected_units;
-    wide *trade_lots;
+    wide *trade_lots, *trade_records;
+    wide *account_orders;
 } check_scratch;
-#define SCRATCH_ARRAYS 5
+#define SCRATCH_ARRAYS 7
 
 /* Decimal text of a 128-bit sum, for failure lines. */
 static const char *wide_text(wide v, char out[48]) {
@@ -1561,6 +1920,8 @@ static const char *wide_text(wide v, char out[48]) {
 }
 
 static wide *scratch_array(wide **array, size_t *have, size_t need) {
+    if (need == 0)
+        need = 1;
     if (need > *have) {
         free(*array);
         *array = calloc(need, sizeof **array);
@@ -1585,13 +1946,14 @@ static const char *tif_name(order_tif tif) {
 
 /* "order 12 (account 1, buy limit day at 100.5, status 4, lots 10/3/0)" for failure lines. */
 static const char *describe_order(const core_order *o, char *out, size_t size) {
-    snprintf(
-        out, size,
-        "order %u (account %u, %s %s %s at %" PRId64 ", status %d, lots %" PRId64 "/%" PRId64
-        "/%" PRId64 ", reserved %" PRId64 " nano %" PRId64 " units, exchange number %" PRIu64 ")",
-        o->index, o->account, o->direction == DIRECTION_BUY ? "buy" : "sell", type_name(o->type),
-        tif_name(o->tif), o->price_nano, o->status, o->lots_requested, o->lots_executed,
-        o->lots_cancelled, o->reserved_cash_nano, o->reserved_units, o->exchange_order_id);
+    snprintf(out, size,
+             "order %u (event %" PRIu64 ", account %u, %s %s %s at %" PRId64
+             ", status %d, lots %" PRId64 "/%" PRId64 "/%" PRId64 ", reserved %" PRId64
+             " nano %" PRId64 " units, exchange number %" PRIu64 "%s)",
+             o->index, o->accepted_seq, o->account, o->direction == DIRECTION_BUY ? "buy" : "sell",
+             type_name(o->type), tif_name(o->tif), o->price_nano, o->status, o->lots_requested,
+             o->lots_executed, o->lots_cancelled, o->reserved_cash_nano, o->reserved_units,
+             o->exchange_order_id, o->awaiting_replaced ? ", awaiting its replaced order" : "");
     return out;
 }
 
@@ -1601,18 +1963,21 @@ static const char *describe_holders(const core *c, uint32_t account_index,
                                     uint32_t instrument_index, const char *currency) {
     static char out[1200];
     size_t used = (size_t)snprintf(out, sizeof out, "held by:");
-    for (uint32_t i = 0; i < c->order_count && used < sizeof out - 300; i++) {
+    for (uint32_t i = 0; i < c->pools.order_high && used < sizeof out - 300; i++) {
         const core_order *o = &c->orders[i];
-        bool holds = currency != NULL ? o->reserved_cash_nano > 0 &&
-                                            strcmp(c->refdata->instruments[o->instrument].currency,
-                                                   currency) == 0
-                                      : o->instrument == instrument_index && o->reserved_units > 0;
-        if (o->account != account_index || order_status_is_final(o->status) || !holds)
+        if (o->status == 0)
             continue;
-        char text[256];
+        bool holds_it =
+            currency != NULL
+                ? o->reserved_cash_nano > 0 &&
+                      strcmp(c->refdata->instruments[o->instrument].currency, currency) == 0
+                : o->instrument == instrument_index && o->reserved_units > 0;
+        if (o->account != account_index || order_status_is_final(o->status) || !holds_it)
+            continue;
+        char text[320];
         used += (size_t)snprintf(out + used, sizeof out - used, " %s",
                                  describe_order(o, text, sizeof text));
-        if (o->replaces_order != CORE_NO_ORDER)
+        if (o->replaces_order != CORE_NO_ORDER && slot_used(c, o->replaces_order))
             used +=
                 (size_t)snprintf(out + used, sizeof out - used, " replacing %s",
                                  describe_order(&c->orders[o->replaces_order], text, sizeof text));
@@ -1620,12 +1985,18 @@ static const char *describe_holders(const core *c, uint32_t account_index,
     return out;
 }
 
-static void check_order_record(const core *c, const core_order *o) {
+static void check_order_record(const core *c, uint32_t slot) {
+    const core_order *o = &c->orders[slot];
     bool final = order_status_is_final(o->status);
+    uint32_t fills = trades_needed(c, o->lots_requested);
     const char *bad = NULL;
-    if (o->lots_requested <= 0 || o->lots_executed < 0 || o->lots_cancelled < 0 ||
-        o->lots_executed > o->lots_requested ||
-        o->lots_cancelled > o->lots_requested - o->lots_executed)
+    if (o->index != slot)
+        bad = "its record names another slot";
+    else if (o->status < ORDER_STATUS_FILL || o->status > ORDER_STATUS_PARTIALLYFILL)
+        bad = "unknown status";
+    else if (o->lots_requested <= 0 || o->lots_executed < 0 || o->lots_cancelled < 0 ||
+             o->lots_executed > o->lots_requested ||
+             o->lots_cancelled > o->lots_requested - o->lots_executed)
         bad = "lot counts out of range";
     else if (o->reserved_cash_nano < 0 || o->reserved_units < 0)
         bad = "negative reservation";
@@ -1643,6 +2014,9 @@ static void check_order_record(const core *c, const core_order *o) {
         bad = "NEW with executions";
     else if (o->status == ORDER_STATUS_REJECTED && o->lots_executed != 0)
         bad = "REJECTED with executions";
+    else if ((o->status == ORDER_STATUS_REJECTED) !=
+             (o->reject_reason > CORE_OK && o->reject_reason < CORE_ERROR_COUNT))
+        bad = "a reject reason without a reject, or a reject without a reason";
     else if (o->status == ORDER_STATUS_CANCELLED &&
              o->lots_executed + o->lots_cancelled != o->lots_requested)
         bad = "CANCELLED but executed + cancelled lots differ from requested";
@@ -1652,20 +2026,30 @@ static void check_order_record(const core *c, const core_order *o) {
         bad = "negative executed value or commission";
     else if (final && o->completion_ns < o->created_ns)
         bad = "completed before it was created";
-    char text[256];
+    else if (o->trade_count > fills || (final && o->trades_reserved != 0) ||
+             (!final && o->trade_count + o->trades_reserved != fills))
+        bad = "its fills and reserved trade records do not add up to what it may make";
+    else if (o->awaiting_replaced && (o->status != ORDER_STATUS_NEW || o->reserved_cash_nano != 0 ||
+                                      o->reserved_units != 0 || o->exchange_order_id != 0 ||
+                                      o->replaces_order == CORE_NO_ORDER))
+        bad = "waits for the order it replaces, yet holds something or was sent";
+    else if (o->replaces_order != CORE_NO_ORDER &&
+             (!slot_used(c, o->replaces_order) || c->orders[o->replaces_order].replaced_by != slot))
+        bad = "replaces an order that does not name it as its replacement";
+    else if (o->replaced_by != CORE_NO_ORDER &&
+             (!slot_used(c, o->replaced_by) || c->orders[o->replaced_by].replaces_order != slot))
+        bad = "names a replacement that does not name it back";
+    char text[320];
     if (bad != NULL)
         sim_fail("%s: %s", describe_order(o, text, sizeof text), bad);
 }
 
 static void check_indexes(const core *c, const core_order *o) {
-    /* The key leads to an order of the account with that key, never to an older one than this:
-     * checked over every order, that is "to the newest order with the key". */
+    /* A key names one order of the account for as long as that order is in the history. */
     uint32_t by_key = index_find_key(c, o->account, o->key);
-    if (by_key == ORDER_INDEX_EMPTY || by_key < o->index || by_key >= c->order_count ||
-        c->orders[by_key].account != o->account || strcmp(c->orders[by_key].key, o->key) != 0)
-        sim_fail("order %u: its key %s leads to %d, not to the newest order with that key (%u)",
-                 o->index, o->key, by_key == ORDER_INDEX_EMPTY ? -1 : (int)by_key,
-                 newest_with_key(c, o->account, o->key));
+    if (by_key != o->index)
+        sim_fail("order %u: its key %s leads to %d, not to it", o->index, o->key,
+                 by_key == ORDER_INDEX_EMPTY ? -1 : (int)by_key);
     if (order_index_find(&c->by_order_id, o->intent_id, strlen(o->intent_id)) != o->index)
         sim_fail("order %u: not found by its id %s", o->index, o->intent_id);
     if (o->exchange_order_id != 0 && order_index_find(&c->by_order_id, o->exchange_id_text,
@@ -1673,99 +2057,202 @@ static void check_indexes(const core *c, const core_order *o) {
         sim_fail("order %u: not found by its exchange number %s", o->index, o->exchange_id_text);
 }
 
-/* New trades: on the tick, inside the exchange's band, never worse than a limit order's price,
- * ids in time order, and a trade between two clients is between two accounts. */
+typedef struct key_entry {
+    char form[sizeof(uint32_t) + ORDER_KEY_MAX_LEN];
+    size_t len;
+    uint32_t slot;
+} key_entry;
+
+static int by_key_form(const void *a, const void *b) {
+    const key_entry *x = a, *y = b;
+    size_t n = x->len < y->len ? x->len : y->len;
+    int d = memcmp(x->form, y->form, n);
+    return d != 0 ? d : (x->len > y->len) - (x->len < y->len);
+}
+
+/* No two orders in the history hold one key of an account (in the contract's comparison). */
+static void check_keys_unique(const core *c) {
+    static key_entry *keys;
+    static size_t have;
+    if (have < c->pools.order_high) {
+        free(keys);
+        have = c->pools.order_high;
+        keys = malloc(have * sizeof *keys);
+        if (keys == NULL)
+            sim_fail("out of memory");
+    }
+    size_t n = 0;
+    for (uint32_t i = 0; i < c->pools.order_high; i++) {
+        const core_order *o = &c->orders[i];
+        if (o->status == 0)
+            continue;
+        keys[n].len = key_form(o->account, o->key, keys[n].form);
+        keys[n].slot = i;
+        if (keys[n].len == 0)
+            sim_fail("order %u: key %s longer than a key may be", i, o->key);
+        n++;
+    }
+    if (n > 1)
+        qsort(keys, n, sizeof *keys, by_key_form);
+    for (size_t i = 1; i < n; i++)
+        if (by_key_form(&keys[i - 1], &keys[i]) == 0)
+            sim_fail("orders %u and %u of account %u hold one key (%s, %s)", keys[i - 1].slot,
+                     keys[i].slot, c->orders[keys[i].slot].account, c->orders[keys[i - 1].slot].key,
+                     c->orders[keys[i].slot].key);
+}
+
+/* New fills: on the tick, inside the exchange's band, never worse than a limit order's price,
+ * after the order was accepted, ids in time order, and a trade between two clients is between
+ * two accounts. Their orders as they were at the fill (they may have left the history since). */
 static void check_new_trades(sim *s, const core *c) {
-    for (uint32_t t = s->trades_checked; t < c->trade_count; t++) {
-        const core_trade *tr = &c->trades[t];
-        if (tr->order >= c->order_count)
-            sim_fail("trade %u belongs to order %u of %u", t, tr->order, c->order_count);
-        const core_order *o = &c->orders[tr->order];
+    for (size_t t = s->trades_checked; t < s->trade_count; t++) {
+        const sim_trade *tr = &s->trades[t];
+        const core_order *o = &s->pending[t - s->trades_checked];
         const instrument *ins = &c->refdata->instruments[o->instrument];
-        char text[256];
+        char text[320];
         core_market m;
         core_market_view(c, o->instrument, &m);
         if (tr->lots <= 0 || tr->price_nano <= 0 || tr->price_nano % ins->min_price_increment_nano)
-            sim_fail("trade %u (id %" PRIu64 ") of %s: %" PRId64 " lots at %" PRId64
+            sim_fail("fill %zu (id %" PRIu64 ") of %s: %" PRId64 " lots at %" PRId64
                      " (tick %" PRId64 ")",
                      t, tr->trade_id, describe_order(o, text, sizeof text), tr->lots,
                      tr->price_nano, ins->min_price_increment_nano);
         if (tr->price_nano < m.limit_down_nano || tr->price_nano > m.limit_up_nano)
-            sim_fail("trade %u of %s at %" PRId64 " outside the band [%" PRId64 ", %" PRId64 "]", t,
+            sim_fail("fill %zu of %s at %" PRId64 " outside the band [%" PRId64 ", %" PRId64 "]", t,
                      describe_order(o, text, sizeof text), tr->price_nano, m.limit_down_nano,
                      m.limit_up_nano);
         if (o->type == ORDER_TYPE_LIMIT &&
             (o->direction == DIRECTION_BUY ? tr->price_nano > o->price_nano
                                            : tr->price_nano < o->price_nano))
-            sim_fail("trade %u of %s at %" PRId64 ", worse than its limit", t,
+            sim_fail("fill %zu of %s at %" PRId64 ", worse than its limit", t,
                      describe_order(o, text, sizeof text), tr->price_nano);
         if (tr->time_ns < o->created_ns)
-            sim_fail("trade %u of %s happened before the order was accepted", t,
+            sim_fail("fill %zu of %s happened before the order was accepted", t,
                      describe_order(o, text, sizeof text));
-        if (t > 0 && tr->trade_id < c->trades[t - 1].trade_id)
-            sim_fail("trade %u: id %" PRIu64 " after id %" PRIu64, t, tr->trade_id,
-                     c->trades[t - 1].trade_id);
-        if (t > 0 && tr->trade_id == c->trades[t - 1].trade_id) {
-            const core_order *other = &c->orders[c->trades[t - 1].order];
-            if (t > 1 && c->trades[t - 2].trade_id == tr->trade_id)
+        const sim_trade *prev = t > 0 ? &s->trades[t - 1] : NULL;
+        if (prev != NULL && tr->trade_id < prev->trade_id)
+            sim_fail("fill %zu (event %" PRIu64 "): trade id %" PRIu64 " after id %" PRIu64
+                     " (event %" PRIu64 ")",
+                     t, tr->seq, tr->trade_id, prev->trade_id, prev->seq);
+        if (prev != NULL && tr->trade_id == prev->trade_id) {
+            if (t > 1 && s->trades[t - 2].trade_id == tr->trade_id)
                 sim_fail("trade id %" PRIu64 " recorded three times", tr->trade_id);
-            if (other->account == o->account)
+            if (prev->account == tr->account)
                 sim_fail("orders %u and %u of account %u traded with each other (trade %" PRIu64
                          "): self-trade",
-                         other->index, o->index, o->account, tr->trade_id);
-            if (other->instrument != o->instrument || other->direction == o->direction ||
-                c->trades[t - 1].price_nano != tr->price_nano || c->trades[t - 1].lots != tr->lots)
+                         prev->slot, tr->slot, tr->account, tr->trade_id);
+            if (prev->instrument != tr->instrument || prev->direction == tr->direction ||
+                prev->price_nano != tr->price_nano || prev->lots != tr->lots)
                 sim_fail("the two sides of trade %" PRIu64 " disagree", tr->trade_id);
         }
     }
-    s->trades_checked = c->trade_count;
+    s->trades_checked = s->trade_count;
+    s->pending_count = 0;
 }
 
-/* Every invariant of the broker state, in one place. Once core.h offers core_check_invariants(),
- * this function calls it too: the core's own view and this independent one should agree. */
+/* Every invariant of the broker state, in one place: this independent check, which derives the
+ * ledger from the orders and the history's books after every batch, and with every full check
+ * (every SIM_FULL_CHECK_EVERY batches, after a recovery, at the end) the core's own check
+ * (core_check_invariants asserts; it finds every order by its key and ids, which costs as much
+ * as the rest of a run on a large history). */
 static void sim_check_invariants(sim *s, const core *c, bool full) {
+    if (full)
+        core_check_invariants(c);
     const ledger *lg = &c->ledger;
     const refdata *rd = c->refdata;
+    const core_pools *p = &c->pools;
+    const core_config *cfg = &c->config;
     size_t cash_slots = (size_t)lg->account_count * REFDATA_MAX_CURRENCIES;
     size_t position_slots = (size_t)lg->account_count * lg->instrument_count;
     wide *reserved_cash = scratch_array(&scratch.reserved_cash, &scratch_have[0], cash_slots);
     wide *expected_cash = scratch_array(&scratch.expected_cash, &scratch_have[1], cash_slots);
     wide *reserved_units = scratch_array(&scratch.reserved_units, &scratch_have[2], position_slots);
     wide *expected_units = scratch_array(&scratch.expected_units, &scratch_have[3], position_slots);
-    size_t orders = c->order_count ? c->order_count : 1;
-    wide *trade_lots = scratch_array(&scratch.trade_lots, &scratch_have[4], orders);
+    wide *trade_lots = scratch_array(&scratch.trade_lots, &scratch_have[4], cfg->max_orders);
+    wide *trade_records = scratch_array(&scratch.trade_records, &scratch_have[5], cfg->max_orders);
+    wide *account_orders =
+        scratch_array(&scratch.account_orders, &scratch_have[6], c->accounts.capacity);
+    char sum[48];
 
-    if (c->order_count > c->config.max_orders || c->trade_count > c->config.max_trades)
-        sim_fail("%u orders and %u trades exceed the pools (%u, %u)", c->order_count,
-                 c->trade_count, c->config.max_orders, c->config.max_trades);
-    /* Opening balances and pay-ins. */
-    for (uint32_t a = 0; a < c->accounts.configured_count; a++)
-        for (uint32_t k = 0; k < rd->accounts[a].cash_count; k++) {
-            long slot = cash_slot(lg, a, rd->accounts[a].cash[k].currency);
-            if (slot < 0)
-                sim_fail("account %u lost its opening %s", a, rd->accounts[a].cash[k].currency);
-            expected_cash[slot] += rd->accounts[a].cash[k].value_nano;
-        }
-    for (size_t p = 0; p < s->pay_in_count; p++) {
-        long slot = cash_slot(lg, s->pay_ins[p].account, s->pay_ins[p].currency);
-        if (slot < 0)
-            sim_fail("a pay-in of %s to account %u left no cash slot", s->pay_ins[p].currency,
-                     s->pay_ins[p].account);
-        expected_cash[slot] += s->pay_ins[p].amount_nano;
-    }
-    for (uint32_t t = 0; t < c->trade_count; t++)
-        trade_lots[c->trades[t].order] += c->trades[t].lots;
-
-    /* Orders: their records, their reservations, and what their executions did to the ledger. */
-    for (uint32_t i = 0; i < c->order_count; i++) {
+    /* The pools: the records against the core's counters and the configured limits. */
+    if (p->order_high > cfg->max_orders || p->trade_high > cfg->max_trades)
+        sim_fail("slots used up to %u orders and %u trades, pools of %u and %u", p->order_high,
+                 p->trade_high, cfg->max_orders, cfg->max_trades);
+    uint32_t orders_used = 0;
+    uint64_t trades_reserved = 0;
+    for (uint32_t i = 0; i < p->order_high; i++) {
         const core_order *o = &c->orders[i];
-        if (o->index != i)
-            sim_fail("order slot %u records index %u", i, o->index);
-        check_order_record(c, o);
-        char sum[48];
+        if (o->status == 0)
+            continue;
+        check_order_record(c, i);
+        orders_used++;
+        trades_reserved += o->trades_reserved;
+        account_orders[o->account]++;
+    }
+    uint32_t trades_used = 0;
+    for (uint32_t t = 0; t < p->trade_high; t++) {
+        const core_trade *tr = &c->trades[t];
+        if (tr->order == CORE_NO_ORDER)
+            continue;
+        if (!slot_used(c, tr->order) || tr->lots <= 0)
+            sim_fail("trade record %u (%" PRId64 " lots) names slot %u, which holds no order", t,
+                     tr->lots, tr->order);
+        trades_used++;
+        trade_lots[tr->order] += tr->lots;
+        trade_records[tr->order]++;
+    }
+    if (orders_used != p->orders_in_use || trades_used != p->trades_in_use ||
+        trades_reserved != p->trades_reserved)
+        sim_fail("%u orders, %u trade records and %" PRIu64 " reserved records in use; the core "
+                 "counts %u, %u and %" PRIu64,
+                 orders_used, trades_used, trades_reserved, p->orders_in_use, p->trades_in_use,
+                 p->trades_reserved);
+    if (trades_used + trades_reserved > cfg->max_trades)
+        sim_fail("%u trade records used and %" PRIu64 " reserved, in a pool of %u", trades_used,
+                 trades_reserved, cfg->max_trades);
+    for (uint32_t a = 0; a < c->accounts.capacity; a++)
+        if (account_orders[a] != c->account_orders[a] ||
+            account_orders[a] > cfg->max_orders_per_account)
+            sim_fail("account %u holds %s orders (the core counts %u, the limit is %u)", a,
+                     wide_text(account_orders[a], sum), c->account_orders[a],
+                     cfg->max_orders_per_account);
+    if (full) {
+        for (uint32_t i = p->order_high; i < cfg->max_orders; i++)
+            if (c->orders[i].status != 0)
+                sim_fail("slot %u above the slots ever used (%u) holds an order", i, p->order_high);
+        for (uint32_t t = p->trade_high; t < cfg->max_trades; t++)
+            if (c->trades[t].order != CORE_NO_ORDER)
+                sim_fail("trade record %u above the records ever used (%u) is taken", t,
+                         p->trade_high);
+    }
+
+    /* Opening cash, pay-ins, and what orders that left the history did. */
+    for (uint32_t a = 0; a < lg->account_count; a++) {
+        const sim_book_cash *book = &s->book_cash[(size_t)a * REFDATA_MAX_CURRENCIES];
+        for (uint32_t k = 0; k < REFDATA_MAX_CURRENCIES && book[k].currency[0] != '\0'; k++) {
+            long slot = cash_slot(lg, a, book[k].currency);
+            if (slot < 0)
+                sim_fail("account %u holds no %s, which its opening cash, pay-ins or past "
+                         "trades (%s nano) put there",
+                         a, book[k].currency, wide_text(book[k].amount_nano, sum));
+            expected_cash[slot] += book[k].amount_nano;
+        }
+    }
+    for (size_t pos = 0; pos < position_slots; pos++)
+        expected_units[pos] = s->book_units[pos];
+
+    /* Orders in the history: their fills, their reservations, and what their executions did to
+     * the ledger. */
+    for (uint32_t i = 0; i < p->order_high; i++) {
+        const core_order *o = &c->orders[i];
+        if (o->status == 0)
+            continue;
         if (trade_lots[i] != o->lots_executed)
             sim_fail("order %u executed %" PRId64 " lots but its trades add up to %s", i,
                      o->lots_executed, wide_text(trade_lots[i], sum));
+        if (trade_records[i] != o->trade_count)
+            sim_fail("order %u counts %u trades but %s trade records name it", i, o->trade_count,
+                     wide_text(trade_records[i], sum));
         if (full)
             check_indexes(c, o);
         const instrument *ins = &rd->instruments[o->instrument];
@@ -1792,7 +2279,6 @@ static void sim_check_invariants(sim *s, const core *c, bool full) {
                 reserved_units[pos] += o->reserved_units;
         }
     }
-    char sum[48];
     for (size_t slot = 0; slot < cash_slots; slot++) {
         const ledger_cash *cash = &lg->cash[slot];
         if (cash->currency[0] == '\0')
@@ -1815,19 +2301,19 @@ static void sim_check_invariants(sim *s, const core *c, bool full) {
                      describe_holders(c, a, 0, cash->currency));
     }
     for (size_t pos = 0; pos < position_slots; pos++) {
-        const ledger_position *p = &lg->positions[pos];
+        const ledger_position *ps = &lg->positions[pos];
         uint32_t a = (uint32_t)(pos / lg->instrument_count);
         uint32_t ins = (uint32_t)(pos % lg->instrument_count);
-        if (p->blocked_units != reserved_units[pos])
+        if (ps->blocked_units != reserved_units[pos])
             sim_fail("account %u instrument %u: blocked %" PRId64
                      " units but active sells reserve %s",
-                     a, ins, p->blocked_units, wide_text(reserved_units[pos], sum));
-        if (p->balance_units != expected_units[pos])
+                     a, ins, ps->blocked_units, wide_text(reserved_units[pos], sum));
+        if (ps->balance_units != expected_units[pos])
             sim_fail("account %u instrument %u: holds %" PRId64 " units but executions give %s", a,
-                     ins, p->balance_units, wide_text(expected_units[pos], sum));
-        if (p->balance_units < 0 || p->blocked_units < 0 || p->blocked_units > p->balance_units)
+                     ins, ps->balance_units, wide_text(expected_units[pos], sum));
+        if (ps->balance_units < 0 || ps->blocked_units < 0 || ps->blocked_units > ps->balance_units)
             sim_fail("account %u instrument %u: %" PRId64 " units held, %" PRId64 " blocked; %s", a,
-                     ins, p->balance_units, p->blocked_units, describe_holders(c, a, ins, NULL));
+                     ins, ps->balance_units, ps->blocked_units, describe_holders(c, a, ins, NULL));
     }
     if (c->accounts.configured_count + c->accounts.opened_count != refdata_account_count(rd) ||
         refdata_account_count(rd) > c->accounts.capacity)
@@ -1839,25 +2325,46 @@ static void sim_check_invariants(sim *s, const core *c, bool full) {
             (c->accounts.closed[a] != 0))
             sim_fail("account %u: closed in the core and in the reference data disagree", a);
     check_new_trades(s, c);
-    /* The indexes change only when an order is accepted or acknowledged: between full checks,
-     * the orders this batch touched (an older order sharing a key is caught by the next full
-     * check, whose "never to an older order" covers every order). */
+    /* The indexes change only when an order is accepted or acknowledged (or leaves): between
+     * full checks, the orders this batch touched that are still in the history. */
     for (size_t t = 0; !full && t < s->touched_count; t++)
-        if (s->touched[t] < c->order_count)
+        if (slot_used(c, s->touched[t]))
             check_indexes(c, &c->orders[s->touched[t]]);
     s->touched_count = 0;
+    if (full)
+        check_keys_unique(c);
+}
+
+/* A replacement waits only while the order it replaces is active: the event that ends that
+ * order settles it in the same command. (Not after a recovery before core_resume: a torn tail
+ * may keep the end and lose the settlement.) */
+static void check_waiting_replacements(const core *c) {
+    char text[320];
+    for (uint32_t i = 0; i < c->pools.order_high; i++) {
+        const core_order *o = &c->orders[i];
+        if (o->status == 0 || !o->awaiting_replaced)
+            continue;
+        if (!slot_used(c, o->replaces_order) ||
+            order_status_is_final(c->orders[o->replaces_order].status))
+            sim_fail("%s still waits, but the order it replaces has ended",
+                     describe_order(o, text, sizeof text));
+    }
 }
 
 /* After the last batch, when the exchange had time to answer everything. */
 static void check_quiescent(sim *s, const core *c) {
-    char text[256];
-    for (uint32_t i = 0; i < c->order_count; i++) {
+    char text[320];
+    if (c->pools.request_count != 0)
+        sim_fail("%u requests for the exchange still queued", c->pools.request_count);
+    for (uint32_t i = 0; i < c->pools.order_high; i++) {
         const core_order *o = &c->orders[i];
-        describe_order(o, text, sizeof text);
+        if (o->status == 0)
+            continue;
         if (o->replaces_order != CORE_NO_ORDER &&
             !order_status_is_final(c->orders[o->replaces_order].status))
             sim_fail("order %u replaced %s, which is still active", i,
                      describe_order(&c->orders[o->replaces_order], text, sizeof text));
+        describe_order(o, text, sizeof text);
         if (order_status_is_final(o->status))
             continue;
         if (o->type != ORDER_TYPE_LIMIT || o->tif != TIF_DAY)
@@ -1874,32 +2381,18 @@ static void check_quiescent(sim *s, const core *c) {
 
 /* ---- The event sink wrapper ---------------------------------------------------------------- */
 
-/* Whether a crash may leave the broker in this state under the restrictions that keep the
- * simulator away from known recovery bugs: no market, best-price, FAK or FOK order acknowledged
- * but not matched (restore-immediate-orders), and no active order whose cancel the broker
- * promised, that is of a closed account or replaced by another order (lost-cancels). */
+/* Whether a crash may leave the broker in this state under the restriction that keeps the
+ * simulator away from a known recovery bug: no market, best-price, FAK or FOK order acknowledged
+ * but not matched (restore-immediate-orders). */
 static bool restorable(sim *s) {
     const core *c = live_core(s);
-    bool immediate = s->restrict_to.restore_immediate_orders;
-    bool cancels = s->restrict_to.lost_cancels;
-    if (!immediate && !cancels)
+    if (!s->restrict_to.restore_immediate_orders)
         return true;
-    if (cancels) {
-        while (s->replaced == NULL || s->replaced_capacity < c->order_count)
-            s->replaced = grow(s->replaced, &s->replaced_capacity, s->replaced_capacity, 1);
-        memset(s->replaced, 0, c->order_count);
-        for (uint32_t i = 0; i < c->order_count; i++)
-            if (c->orders[i].replaces_order < c->order_count)
-                s->replaced[c->orders[i].replaces_order] = 1;
-    }
-    for (uint32_t i = 0; i < c->order_count; i++) {
+    for (uint32_t i = 0; i < c->pools.order_high; i++) {
         const core_order *o = &c->orders[i];
-        if (order_status_is_final(o->status))
+        if (o->status == 0 || order_status_is_final(o->status))
             continue;
-        if (immediate && o->exchange_order_id != 0 &&
-            (o->type != ORDER_TYPE_LIMIT || o->tif != TIF_DAY))
-            return false;
-        if (cancels && (c->accounts.closed[o->account] || s->replaced[i]))
+        if (o->exchange_order_id != 0 && (o->type != ORDER_TYPE_LIMIT || o->tif != TIF_DAY))
             return false;
     }
     return true;
@@ -1912,8 +2405,133 @@ static void record_boundary(sim *s) {
         (sim_boundary){.hash = core_state_hash(live_core(s)), .restorable = restorable(s)};
 }
 
+/* HISTORY_RETIRED, before it is applied: the orders at the head of the FIFO of finished orders
+ * leave. Each must have ended, and ended at least the retention before the event; what they did
+ * to the ledger goes into the books. */
+static void on_retired(sim *s, const core *c, const core_event *ev) {
+    const core_pools *p = &c->pools;
+    uint32_t count = ev->u.retired.count;
+    if (count == 0 || count > p->finished_count)
+        sim_fail("event %" PRIu64 " retires %u orders of %u finished", ev->seq, count,
+                 p->finished_count);
+    for (uint32_t i = 0; i < count; i++) {
+        uint32_t slot = c->finished[(p->finished_head + i) % c->config.max_orders];
+        const core_order *o = &c->orders[slot];
+        char text[320];
+        if (!slot_used(c, slot) || !order_status_is_final(o->status))
+            sim_fail("event %" PRIu64 " retires slot %u, whose order has not ended", ev->seq, slot);
+        describe_order(o, text, sizeof text);
+        if (o->completion_ns > ev->time_ns - c->config.order_retention_ns)
+            sim_fail("event %" PRIu64 " at %" PRId64 " retires %s, which ended at %" PRId64
+                     ", less than the retention (%" PRId64 " ns) before",
+                     ev->seq, ev->time_ns, text, o->completion_ns, c->config.order_retention_ns);
+        if (o->completion_ns < s->last_retired_completion_ns)
+            sim_fail("event %" PRIu64 " retires %s, which ended before an order retired earlier",
+                     ev->seq, text);
+        if (o->replaced_by != CORE_NO_ORDER && slot_used(c, o->replaced_by) &&
+            c->orders[o->replaced_by].awaiting_replaced)
+            sim_fail("event %" PRIu64 " retires %s, which its replacement still waits for", ev->seq,
+                     text);
+        s->last_retired_completion_ns = o->completion_ns;
+        s->retired = grow(s->retired, &s->retired_capacity, s->retired_count, sizeof *s->retired);
+        s->retired[s->retired_count++] = (sim_retired){.seq = ev->seq,
+                                                       .accepted_seq = o->accepted_seq,
+                                                       .slot = slot,
+                                                       .account = o->account,
+                                                       .status = o->status,
+                                                       .lots_executed = o->lots_executed};
+        memcpy(s->retired[s->retired_count - 1].key, o->key, sizeof o->key);
+        s->n.retirements++;
+        if (o->lots_executed == 0)
+            continue;
+        const instrument *ins = &c->refdata->instruments[o->instrument];
+        sim_book_entry e = {.seq = ev->seq,
+                            .kind = BOOK_RETIRED,
+                            .account = o->account,
+                            .instrument = o->instrument};
+        snprintf(e.currency, sizeof e.currency, "%s", ins->currency);
+        wide units = (wide)o->lots_executed * ins->lot;
+        if (o->direction == DIRECTION_BUY) {
+            e.cash_nano = -((wide)o->executed_value_nano + o->executed_commission_nano);
+            e.units = units;
+        } else {
+            e.cash_nano = (wide)o->executed_value_nano - o->executed_commission_nano;
+            e.units = -units;
+        }
+        book_add(s, e);
+    }
+}
+
+/* ACCOUNT_OPENED, before it is applied: a slot below the opened count is a closed sandbox
+ * account's, which must hold no order any more; its old id is gone and its books start over. */
+static void on_account_opened(sim *s, const core *c, const core_event *ev) {
+    const core_accounts_state *a = &c->accounts;
+    uint32_t slot = ev->u.account_opened.account;
+    if (slot >= a->configured_count + a->opened_count)
+        return;
+    uint32_t held = orders_of_account(c, slot);
+    if (slot < a->configured_count || !a->closed[slot] || held != 0)
+        sim_fail("event %" PRIu64 " gives account slot %u to a new account while its account "
+                 "is %s and holds %u orders",
+                 ev->seq, slot, a->closed[slot] ? "closed" : "open", held);
+    s->gone = grow(s->gone, &s->gone_capacity, s->gone_count, sizeof *s->gone);
+    sim_gone_account *g = &s->gone[s->gone_count++];
+    g->seq = ev->seq;
+    snprintf(g->id, sizeof g->id, "%s", c->refdata->accounts[slot].id);
+    book_add(s, (sim_book_entry){.seq = ev->seq, .kind = BOOK_RESET, .account = slot});
+    s->n.accounts_reused++;
+    say(s, "account slot %u reused: closed account %s gives way to a new one", slot, g->id);
+}
+
+static void on_trade(sim *s, const core *c, const core_event *ev) {
+    const core_order *o = &c->orders[ev->order];
+    s->trades = grow(s->trades, &s->trade_capacity, s->trade_count, sizeof *s->trades);
+    s->trades[s->trade_count++] = (sim_trade){.seq = ev->seq,
+                                              .trade_id = ev->u.trade.trade_id,
+                                              .lots = ev->u.trade.lots,
+                                              .price_nano = ev->u.trade.price_nano,
+                                              .time_ns = ev->time_ns,
+                                              .slot = ev->order,
+                                              .account = o->account,
+                                              .instrument = o->instrument,
+                                              .direction = o->direction};
+    s->pending = grow(s->pending, &s->pending_capacity, s->pending_count, sizeof *s->pending);
+    s->pending[s->pending_count++] = *o;
+    s->n.fills++;
+}
+
+/* ReplaceOrder is cancel-then-place: a replacement is armed (reserves and goes to the exchange)
+ * only once the order it replaces was cancelled; it is rejected as REPLACED_ORDER_ENDED if that
+ * order ended otherwise (filled, rejected), or by the broker's checks once the money it needs
+ * is no longer free. Checked on REPLACEMENT_ARMED and ORDER_REJECTED, before they apply. */
+static void on_replacement_settled(const core *c, const core_event *ev) {
+    const core_order *o = &c->orders[ev->order];
+    bool armed = ev->type == CORE_EVENT_REPLACEMENT_ARMED;
+    bool ended = !armed && ev->u.rejected.reason == (int32_t)CORE_ERR_REPLACED_ORDER_ENDED;
+    if (!armed && !o->awaiting_replaced && !ended)
+        return; /* an order at the exchange, rejected there */
+    const core_order *old = slot_used(c, o->replaces_order) ? &c->orders[o->replaces_order] : NULL;
+    bool cancelled = old != NULL && old->status == ORDER_STATUS_CANCELLED;
+    bool right;
+    if (armed)
+        right = o->awaiting_replaced && cancelled;
+    else if (ended)
+        right =
+            o->awaiting_replaced && old != NULL && order_status_is_final(old->status) && !cancelled;
+    else
+        right = cancelled && ev->u.rejected.cause == ORDER_CAUSE_REJECTED_BY_BROKER;
+    char text[320];
+    if (!right)
+        sim_fail("event %" PRIu64 " %s %s, while the order it replaces has status %d", ev->seq,
+                 armed   ? "arms"
+                 : ended ? "rejects as ended"
+                         : "rejects",
+                 describe_order(o, text, sizeof text), old != NULL ? (int)old->status : -1);
+}
+
 static void sim_sink(void *ctx, const core_event *ev) {
     sim *s = ctx;
+    const core *c = live_core(s);
     if (s->track_events)
         record_boundary(s);
     if (ev->time_ns < s->last_event_ns)
@@ -1921,17 +2539,47 @@ static void sim_sink(void *ctx, const core_event *ev) {
                  "at %" PRId64,
                  ev->seq, ev->type, ev->time_ns, s->last_event_ns);
     s->last_event_ns = ev->time_ns;
-    if (ev->type == CORE_EVENT_CASH_ADJUSTED) {
-        s->pay_ins = grow(s->pay_ins, &s->pay_in_capacity, s->pay_in_count, sizeof *s->pay_ins);
-        sim_pay_in *p = &s->pay_ins[s->pay_in_count++];
-        *p = (sim_pay_in){
-            .seq = ev->seq, .account = ev->u.cash.account, .amount_nano = ev->u.cash.amount_nano};
-        memcpy(p->currency, ev->u.cash.currency, sizeof p->currency);
+    switch ((core_event_type)ev->type) {
+    case CORE_EVENT_CASH_ADJUSTED: {
+        sim_book_entry e = {.seq = ev->seq,
+                            .kind = BOOK_PAY_IN,
+                            .account = ev->u.cash.account,
+                            .cash_nano = ev->u.cash.amount_nano};
+        memcpy(e.currency, ev->u.cash.currency, sizeof e.currency);
+        book_add(s, e);
+        break;
     }
-    if (ev->type == CORE_EVENT_ORDER_ACCEPTED || ev->type == CORE_EVENT_ORDER_ACKED) {
+    case CORE_EVENT_ORDER_ACCEPTED:
+        if (slot_used(c, ev->order))
+            sim_fail("event %" PRIu64 " accepts an order into slot %u, which holds order %" PRIu64,
+                     ev->seq, ev->order, c->orders[ev->order].accepted_seq);
+        s->accepted_events++;
+        s->last_accepted_slot = ev->order;
+        s->last_accepted_seq = ev->seq;
+        s->n.accepted++;
+        __attribute__((fallthrough));
+    case CORE_EVENT_ORDER_ACKED:
         s->touched = grow(s->touched, &s->touched_capacity, s->touched_count, sizeof *s->touched);
         s->touched[s->touched_count++] = ev->order;
+        break;
+    case CORE_EVENT_ORDER_TRADE:
+        on_trade(s, c, ev);
+        break;
+    case CORE_EVENT_HISTORY_RETIRED:
+        on_retired(s, c, ev);
+        break;
+    case CORE_EVENT_ACCOUNT_OPENED:
+        on_account_opened(s, c, ev);
+        break;
+    case CORE_EVENT_REPLACEMENT_ARMED:
+    case CORE_EVENT_ORDER_REJECTED:
+        on_replacement_settled(c, ev);
+        break;
+    default:
+        break;
     }
+    if (ev->type != CORE_EVENT_HISTORY_RETIRED)
+        s->state_events++;
     s->n.events++;
     s->inner_sink.append(s->inner_sink.ctx, ev);
 }
@@ -1946,38 +2594,83 @@ static void snapshot_path(const sim *s, uint64_t seq, char *out, size_t size) {
     snprintf(out, size, "%s/snapshot-%020" PRIu64 ".snap", s->dir, seq);
 }
 
-/* Facts the client was told must hold in the recovered state. */
+static int by_accepted_seq(const void *a, const void *b) {
+    const sim_retired *x = a, *y = b;
+    return (x->accepted_seq > y->accepted_seq) - (x->accepted_seq < y->accepted_seq);
+}
+
+/* The retirement of the order accepted as event `accepted_seq`, in `sorted` (by that number). */
+static const sim_retired *find_retired(const sim_retired *sorted, size_t n, uint64_t accepted_seq) {
+    sim_retired probe = {.accepted_seq = accepted_seq};
+    return n > 0 ? bsearch(&probe, sorted, n, sizeof *sorted, by_accepted_seq) : NULL;
+}
+
+static bool account_gone(const sim *s, const char *id) {
+    for (size_t i = 0; i < s->gone_count; i++)
+        if (strcmp(s->gone[i].id, id) == 0)
+            return true;
+    return false;
+}
+
+/* Facts the client was told must hold in the recovered state: an order is there as told (or
+ * further along), or it left the history by a retirement the state records, after it had got
+ * as far as told; an account is there, closed if it was closed, or its closed slot went to a
+ * new account. */
 static void check_facts(sim *s) {
     const core *c = live_core(s);
     const refdata *rd = c->refdata;
+    sim_retired *sorted = malloc((s->retired_count ? s->retired_count : 1) * sizeof *sorted);
+    if (sorted == NULL)
+        sim_fail("out of memory");
+    if (s->retired_count > 0) {
+        memcpy(sorted, s->retired, s->retired_count * sizeof *sorted);
+        qsort(sorted, s->retired_count, sizeof *sorted, by_accepted_seq);
+    }
     for (size_t i = 0; i < s->fact_count; i++) {
         const sim_fact *f = &s->facts[i];
         if (f->kind == FACT_ORDER) {
-            if (f->order >= c->order_count)
-                sim_fail("order %u (key %s), answered in batch %" PRIu64 ", lost in recovery",
-                         f->order, f->key, f->batch);
-            const core_order *o = &c->orders[f->order];
-            if (o->account != f->account || strcmp(o->key, f->key) != 0)
-                sim_fail("order %u, answered in batch %" PRIu64 " with key %s, recovered as %s",
-                         f->order, f->batch, f->key, o->key);
-            if (o->lots_executed < f->lots_executed ||
-                (order_status_is_final(f->status) && o->status != f->status))
-                sim_fail("order %u, answered in batch %" PRIu64 " as status %d with %" PRId64
+            order_status status;
+            int64_t lots_executed;
+            if (holds(c, f->slot, f->accepted_seq)) {
+                const core_order *o = &c->orders[f->slot];
+                if (o->account != f->account || strcmp(o->key, f->key) != 0)
+                    sim_fail("order %u (event %" PRIu64 "), answered in batch %" PRIu64
+                             " with key %s, recovered as %s",
+                             f->slot, f->accepted_seq, f->batch, f->key, o->key);
+                status = o->status;
+                lots_executed = o->lots_executed;
+            } else {
+                const sim_retired *r = find_retired(sorted, s->retired_count, f->accepted_seq);
+                if (r == NULL || r->slot != f->slot || r->account != f->account)
+                    sim_fail("order %u (event %" PRIu64 ", key %s), answered in batch %" PRIu64
+                             ", lost in recovery",
+                             f->slot, f->accepted_seq, f->key, f->batch);
+                status = r->status;
+                lots_executed = r->lots_executed;
+            }
+            if (lots_executed < f->lots_executed ||
+                (order_status_is_final(f->status) && status != f->status))
+                sim_fail("order %u (event %" PRIu64 "), answered in batch %" PRIu64
+                         " as status %d with %" PRId64
                          " lots executed, recovered as status %d with %" PRId64,
-                         f->order, f->batch, f->status, f->lots_executed, o->status,
-                         o->lots_executed);
+                         f->slot, f->accepted_seq, f->batch, f->status, f->lots_executed, status,
+                         lots_executed);
             continue;
         }
         uint32_t count = refdata_account_count(rd), a = 0;
         while (a < count && strcmp(rd->accounts[a].id, f->key) != 0)
             a++;
-        if (a == count)
-            sim_fail("account %s, answered in batch %" PRIu64 ", lost in recovery", f->key,
-                     f->batch);
+        if (a == count) {
+            if (!account_gone(s, f->key))
+                sim_fail("account %s, answered in batch %" PRIu64 ", lost in recovery", f->key,
+                         f->batch);
+            continue;
+        }
         if (f->kind == FACT_ACCOUNT_CLOSED && !c->accounts.closed[a])
             sim_fail("account %s, closed in batch %" PRIu64 ", open again after recovery", f->key,
                      f->batch);
     }
+    free(sorted);
 }
 
 /* An error text with the data directory (a temporary path) replaced by "DATA", so that a
@@ -1999,8 +2692,9 @@ static const char *without_dir(const sim *s, const char *text) {
 }
 
 static void wrap_sink(sim *s) {
-    s->inner_sink = s->e->core.sink;
-    s->e->core.sink = (core_event_sink){.ctx = s, .append = sim_sink};
+    core *c = engine_core(s->e);
+    s->inner_sink = c->sink;
+    c->sink = (core_event_sink){.ctx = s, .append = sim_sink};
 }
 
 /* A new engine, venue and journal from the data directory, as src/main.c starts. */
@@ -2020,7 +2714,6 @@ static void start_incarnation(sim *s) {
     s->durable_is_current = true;
     s->durable_restorable = restorable(s);
 
-    s->trades_checked = 0;
     s->last_snapshot_pid = 0;
     s->enospc_armed = false;
     s->stall_batches_left = 0;
@@ -2183,9 +2876,8 @@ static void crash_and_recover(sim *s, const torn_plan *torn) {
     if (expected_next_seq != 0 && live_core(s)->next_seq != expected_next_seq)
         sim_fail("recovered up to event %" PRIu64 ", expected %" PRIu64, live_core(s)->next_seq - 1,
                  expected_next_seq - 1);
-    /* Pay-ins whose events were lost with the tail are no longer part of the history. */
-    while (s->pay_in_count > 0 && s->pay_ins[s->pay_in_count - 1].seq >= live_core(s)->next_seq)
-        s->pay_in_count--;
+    /* What events lost with the tail (or never written) did is no longer part of the history. */
+    forget_lost_events(s, live_core(s)->next_seq);
     check_facts(s);
     sim_check_invariants(s, live_core(s), true);
     restore_venue(s);
@@ -2208,8 +2900,8 @@ static void replay_check(sim *s) {
     if (replayed != live)
         sim_fail("replaying the data directory gives state %016" PRIx64 " (%u orders, %" PRIu64
                  " events), the live state is %016" PRIx64 " (%u orders, %" PRIu64 " events)",
-                 replayed, r->core.order_count, r->core.next_seq - 1, live,
-                 live_core(s)->order_count, live_core(s)->next_seq - 1);
+                 replayed, r->core.pools.orders_in_use, r->core.next_seq - 1, live,
+                 live_core(s)->pools.orders_in_use, live_core(s)->next_seq - 1);
     journal_close(j);
     engine_deinit(r);
     free(j);
@@ -2318,6 +3010,7 @@ static void run_step(sim *s, bool allow_faults) {
     s->durable_is_current = ok;
     drive_enospc(s, ok);
     sim_check_invariants(s, live_core(s), s->batch_no % SIM_FULL_CHECK_EVERY == 0);
+    check_waiting_replacements(live_core(s));
     if (ok && s->batch_no % s->sc.replay_every_batches == 0)
         replay_check(s);
     if (crash && torn.planned) {
@@ -2341,8 +3034,8 @@ static void run_step(sim *s, bool allow_faults) {
 
 static uint64_t count_active(const core *c) {
     uint64_t n = 0;
-    for (uint32_t i = 0; i < c->order_count; i++)
-        n += !order_status_is_final(c->orders[i].status);
+    for (uint32_t i = 0; i < c->pools.order_high; i++)
+        n += c->orders[i].status != 0 && !order_status_is_final(c->orders[i].status);
     return n;
 }
 
@@ -2360,10 +3053,17 @@ static void drain(sim *s) {
         if (!engine_run_batch(s->e, NULL, 0, s->now_ns))
             sim_fail("the journal still cannot write after the disk freed");
         sim_check_invariants(s, live_core(s), false);
+        check_waiting_replacements(live_core(s));
     }
-    if (s->live_head != NULL)
-        sim_fail("job %" PRIu64 " (%s) was never answered", s->live_head->number,
-                 job_kind_names[s->live_head->kind]);
+    if (s->live_head != NULL) {
+        const sim_job *job = s->live_head;
+        const core *c = live_core(s);
+        char text[320] = "nothing";
+        if (job->base.wait_order != CORE_NO_ORDER)
+            describe_order(&c->orders[job->base.wait_order], text, sizeof text);
+        sim_fail("job %" PRIu64 " (%s) was never answered; it waits for %s", job->number,
+                 job_kind_names[job->kind], text);
+    }
     check_quiescent(s, live_core(s));
     sim_check_invariants(s, live_core(s), true);
     replay_check(s);
@@ -2391,6 +3091,15 @@ static int sim_run(uint64_t seed, uint64_t steps_override, const char *dir, bool
     prng_seed(&s.faults, seed ^ 0x5851f42d4c957f2dULL);
     pick_scenario(&s, steps_override);
     s.now_ns = SIM_START_NS + prng_range(&s.rng, 0, 86400) * NANO;
+    s.account_capacity = s.sc.account_count + s.sc.openable_accounts;
+    if (s.account_capacity > REFDATA_MAX_ACCOUNTS)
+        s.account_capacity = REFDATA_MAX_ACCOUNTS;
+    s.book_cash = calloc((size_t)s.account_capacity * REFDATA_MAX_CURRENCIES, sizeof *s.book_cash);
+    s.book_units = calloc((size_t)s.account_capacity * s.sc.instrument_count, sizeof *s.book_units);
+    if (s.book_cash == NULL || s.book_units == NULL)
+        sim_fail("out of memory");
+    books_rebuild(&s);
+    s.last_retired_completion_ns = INT64_MIN;
     if (verbose)
         print_scenario(&s);
     start_incarnation(&s);
@@ -2403,10 +3112,12 @@ static int sim_run(uint64_t seed, uint64_t steps_override, const char *dir, bool
     drain(&s);
     const core *c = live_core(&s);
     printf("sim: seed=%" PRIu64 " ok steps=%" PRIu64 " batches=%" PRIu64 " jobs=%" PRIu64
+           " accepted=%" PRIu64 " fills=%" PRIu64 " retired=%" PRIu64 " reused_accounts=%" PRIu64
            " orders=%u active=%" PRIu64 " trades=%u events=%" PRIu64 " crashes=%" PRIu64
            " torn=%" PRIu64 " enospc=%" PRIu64 " refused=%" PRIu64 " snapshots=%" PRIu64
            " damaged=%" PRIu64 " lost=%" PRIu64 " replays=%" PRIu64 " hash=%016" PRIx64 "\n",
-           seed, s.sc.steps, s.n.batches, s.n.jobs, c->order_count, count_active(c), c->trade_count,
+           seed, s.sc.steps, s.n.batches, s.n.jobs, s.n.accepted, s.n.fills, s.n.retirements,
+           s.n.accounts_reused, c->pools.orders_in_use, count_active(c), c->pools.trades_in_use,
            c->next_seq - 1, s.n.crashes, s.n.torn, s.n.enospc, s.n.refused, s.n.snapshots,
            s.n.snapshots_damaged, s.n.snapshots_lost, s.n.replays, core_state_hash(c));
     if (verbose) {
@@ -2414,24 +3125,31 @@ static int sim_run(uint64_t seed, uint64_t steps_override, const char *dir, bool
         for (int k = 0; k < JOB_KIND_COUNT; k++)
             printf(" %s=%" PRIu64 "/%" PRIu64, job_kind_names[k], s.n.ok_by_kind[k],
                    s.n.by_kind[k]);
-        printf("\n  placements by code:");
-        for (int k = 0; k < 32 && s.n.code_counts[k] != 0; k++)
-            printf(" %d:%" PRIu64, s.n.codes[k], s.n.code_counts[k]);
-        printf("\n");
+        printf("\n  placements by core_error:");
+        for (int k = 0; k < CORE_ERROR_COUNT; k++)
+            if (s.n.place_errors[k] != 0)
+                printf(" %d:%" PRIu64, k, s.n.place_errors[k]);
+        printf("\n  crashes deferred by restrictions: %" PRIu64 "\n", s.n.crashes_deferred);
     }
     if (s.e->pending_snapshot_pid > 0)
         waitpid(s.e->pending_snapshot_pid, NULL, 0);
     stop_incarnation(&s);
     refdata_deinit(&s.pristine);
     free(s.facts);
-    free(s.pay_ins);
+    free(s.book);
+    free(s.book_cash);
+    free(s.book_units);
+    free(s.retired);
+    free(s.gone);
+    free(s.trades);
+    free(s.pending);
     free(s.boundaries);
     free(s.touched);
-    free(s.replaced);
     for (int i = 0; i < SCRATCH_ARRAYS; i++) {
-        wide **arrays[SCRATCH_ARRAYS] = {&scratch.reserved_cash, &scratch.expected_cash,
+        wide **arrays[SCRATCH_ARRAYS] = {&scratch.reserved_cash,  &scratch.expected_cash,
                                          &scratch.reserved_units, &scratch.expected_units,
-                                         &scratch.trade_lots};
+                                         &scratch.trade_lots,     &scratch.trade_records,
+                                         &scratch.account_orders};
         free(*arrays[i]);
         *arrays[i] = NULL;
         scratch_have[i] = 0;
