@@ -9,8 +9,9 @@ JOBS           ?= $(shell nproc)
 RUN_DIR        ?= run
 LISTEN         ?= 127.0.0.1:50051
 TLS_LISTEN     ?= 127.0.0.1:50052
+SIM_SECONDS    ?= 300
 
-.PHONY: all build deps run test crash-soak recycle-soak bench clean format
+.PHONY: all build deps run test crash-soak recycle-soak sim bench clean format
 
 all: build
 
@@ -37,6 +38,17 @@ crash-soak: build
 # INTERNAL, flat memory, and a restart into the same state.
 recycle-soak: build
 	@scripts/recycle-soak.sh $(BUILD_DIR)
+
+# The deterministic simulator (docs/TESTING.md) on the release build: random seeds for
+# SIM_SECONDS, or one seed replayed with its trace: make sim SEED=N [SIM_STEPS=S]
+# [SIM_FLAGS="--expose NAME"]. A failure prints the exact command that reproduces it.
+SIM_STEPS_FLAG = $(if $(SIM_STEPS),--steps $(SIM_STEPS))
+sim: build
+	@if [ -n "$(SEED)" ]; then \
+		$(BUILD_DIR)/tinvestd_sim --seed $(SEED) $(SIM_STEPS_FLAG) --verbose $(SIM_FLAGS); \
+	else \
+		$(BUILD_DIR)/tinvestd_sim --random --seconds $(SIM_SECONDS) $(SIM_STEPS_FLAG) $(SIM_FLAGS); \
+	fi
 
 run: build
 	@scripts/run-demo.sh $(BUILD_DIR)/tinvestd $(RUN_DIR) $(LISTEN) $(TLS_LISTEN)

@@ -111,6 +111,8 @@ static void apply_acked(core *c, const core_event *ev) {
     core_order *o = &c->orders[ev->order];
     o->exchange_order_id = ev->u.acked.exchange_order_id;
     o->acked_ns = ev->time_ns;
+    if (o->exchange_order_id > c->venue.last_exchange_order_id)
+        c->venue.last_exchange_order_id = o->exchange_order_id;
     snprintf(o->exchange_id_text, sizeof o->exchange_id_text, "%llu",
              (unsigned long long)o->exchange_order_id);
     bool ok = order_index_insert(&c->by_order_id, o->exchange_id_text, strlen(o->exchange_id_text),
@@ -137,6 +139,8 @@ static void record_trade(core *c, core_order *o, const core_event *ev) {
         c->trades[o->last_trade].next = index;
     o->last_trade = index;
     o->trade_count++;
+    if (ev->u.trade.trade_id > c->venue.last_trade_id)
+        c->venue.last_trade_id = ev->u.trade.trade_id;
 }
 
 static void settle_buy(core *c, core_order *o, const core_event_trade *t, int64_t units) {
@@ -585,6 +589,7 @@ uint64_t core_state_hash(const core *c) {
         h = mix(h, c->finished[(c->pools.finished_head + i) % c->config.max_orders]);
     for (int i = 0; i < 4; i++)
         h = mix(h, c->venue.random_state[i]);
+    h = mix(mix(h, c->venue.last_exchange_order_id), c->venue.last_trade_id);
     for (uint32_t i = 0; i < c->refdata->instrument_count; i++)
         h = mix(h, (uint64_t)c->venue.mm_reference_nano[i]);
     for (uint32_t n = 0; n < c->accounts.opened_count; n++) {

@@ -128,6 +128,7 @@ void core_reset(core *c) {
     clear_pools(c);
     c->next_seq = 1;
     memset(c->venue.random_state, 0, sizeof c->venue.random_state);
+    c->venue.last_exchange_order_id = c->venue.last_trade_id = 0;
     memset(c->venue.mm_reference_nano, 0,
            c->refdata->instrument_count * sizeof *c->venue.mm_reference_nano);
     c->accounts.opened_count = 0;

@@ -66,10 +66,14 @@ typedef struct core_accounts_state {
 } core_accounts_state;
 
 /* What the broker knows of the exchange's own state: enough to put the market maker back where
- * it was after a restart (see CORE_EVENT_MARKET_MAKER_MOVED). */
+ * it was after a restart (see CORE_EVENT_MARKET_MAKER_MOVED), and to number what the exchange
+ * does after a restart above every number it gave before. */
 typedef struct core_venue_state {
     uint64_t random_state[4];   /* all zero until the first move is recorded */
     int64_t *mm_reference_nano; /* per instrument; 0 = no move recorded */
+    /* The highest exchange order number and trade id ever applied, retired orders included:
+     * clients keep them, so they are never handed out again. */
+    uint64_t last_exchange_order_id, last_trade_id;
 } core_venue_state;
 
 typedef struct core_order {
@@ -87,7 +91,8 @@ typedef struct core_order {
      * reservation and has not been sent to the exchange yet. */
     bool awaiting_replaced;
     /* Live-path bookkeeping, not part of the recorded state: a cancel is on its way to the
-     * exchange (a second request is not sent). */
+     * exchange (a second request is not sent). Cleared when a snapshot is loaded: nothing the
+     * previous process sent is on its way any more. */
     bool cancel_requested;
     int64_t price_nano;
     int64_t reserve_price_nano;

@@ -266,13 +266,16 @@ void core_history_rebuild(core *c) {
     p->orders_in_use = 0;
     p->trades_reserved = 0;
     for (uint32_t slot = p->order_high; slot-- > 0;) {
-        const core_order *o = &c->orders[slot];
+        core_order *o = &c->orders[slot];
         c->free_order_pos[slot] = 0;
         if (o->status == 0) {
             push_free_order(c, slot);
         } else {
             p->orders_in_use++;
             p->trades_reserved += o->trades_reserved;
+            /* Live-path bookkeeping the snapshot copied with the record: a cancel the previous
+             * process sent died with it, so a new one must be sent when asked. */
+            o->cancel_requested = false;
         }
     }
     p->free_trade_count = 0;

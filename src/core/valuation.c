@@ -11,9 +11,9 @@ static bool fits(__int128 v, int64_t *out) {
 }
 
 bool valuation_amount(const instrument *ins, int64_t price_nano, int64_t units, int64_t *out_nano) {
-    /* price x (nominal or step value) fits 128 bits for any int64 inputs; the product with the
-     * units may not, so it is checked. */
-    __int128 per_unit, value;
+    /* The value of one unit first: a product of two int64 values, which 128 bits always hold.
+     * Times the units it may not fit even there, and is checked. */
+    __int128 per_unit;
     switch (ins->kind) {
     case INSTRUMENT_KIND_BOND:
         /* percent of nominal: price% * nominal / 100 per bond */
@@ -31,6 +31,7 @@ bool valuation_amount(const instrument *ins, int64_t price_nano, int64_t units, 
         per_unit = price_nano;
         break;
     }
+    __int128 value;
     if (__builtin_mul_overflow(per_unit, (__int128)units, &value))
         return false;
     return fits(value, out_nano);

@@ -33,7 +33,7 @@ typedef struct section {
     size_t size;
 } section;
 
-#define SECTION_COUNT 10
+#define SECTION_COUNT 12
 
 /* Where each section lives in `c` and how long it is, for the counts a header gives: the one
  * layout writing and loading (and the size check) share. Orders and trades are written up to
@@ -60,6 +60,8 @@ static size_t sections_of(const core *c, const snapshot_header *h, bool writing,
         first = c->config.max_orders - head;
     out[8] = (section){c->finished + head, (size_t)first * sizeof *c->finished};
     out[9] = (section){c->finished, (size_t)(h->finished_count - first) * sizeof *c->finished};
+    out[10] = (section){&c->venue.last_exchange_order_id, sizeof c->venue.last_exchange_order_id};
+    out[11] = (section){&c->venue.last_trade_id, sizeof c->venue.last_trade_id};
     size_t total = 0;
     for (int i = 0; i < SECTION_COUNT; i++)
         total += out[i].size;

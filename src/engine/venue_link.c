@@ -229,16 +229,11 @@ static uint32_t open_orders_by_acceptance(const core *c, uint32_t **out) {
 
 void venue_link_restore(engine_venue_link *link, int64_t now_ns) {
     core *c = link->core;
-    /* Exchange numbers and trade ids the broker has seen, finished orders included, are never
-     * reused: clients keep them, and the broker indexes orders by them. */
-    uint64_t last_exchange_id = 0, last_trade_id = 0;
-    for (uint32_t s = 0; s < c->pools.order_high; s++)
-        if (c->orders[s].exchange_order_id > last_exchange_id)
-            last_exchange_id = c->orders[s].exchange_order_id;
-    for (uint32_t t = 0; t < c->pools.trade_high; t++)
-        if (c->trades[t].lots != 0 && c->trades[t].trade_id > last_trade_id)
-            last_trade_id = c->trades[t].trade_id;
-    exchange_reserve_numbers(link->exchange, last_exchange_id, last_trade_id);
+    /* Exchange numbers and trade ids the broker has seen, finished and retired orders included,
+     * are never reused: clients keep them, and the broker indexes orders by them. The core keeps
+     * the highest of each (the orders holding them may have left the history). */
+    exchange_reserve_numbers(link->exchange, c->venue.last_exchange_order_id,
+                             c->venue.last_trade_id);
     uint32_t *open;
     uint32_t n = open_orders_by_acceptance(c, &open);
     for (uint32_t i = 0; i < n; i++) {

@@ -1,5 +1,6 @@
 #include "journal/journal.h"
 
+#include <assert.h>
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -136,6 +137,19 @@ static int open_segment(journal *j, uint32_t index, bool create) {
     return 0;
 }
 
+void journal_inject_write_error(journal *j, int errno_value, uint32_t after_commits) {
+    assert(errno_value >= 0);
+    j->inject_errno = errno_value;
+    j->inject_from_commits = j->commits + after_commits;
+}
+
+/* The injected fault: half of the batch reaches the file before the write fails, so the caller's
+ * take-back of a partial write is exercised too. */
+static int write_injected_failure(journal *j) {
+    int rc = write_all(j->fd, j->pending, j->pending_bytes / 2);
+    return rc != 0 ? rc : -j->inject_errno;
+}
+
 int journal_commit(journal *j) {
     if (j->pending_bytes == 0)
         return 0;
@@ -147,7 +161,9 @@ int journal_commit(journal *j) {
         close(fd);
     }
     off_t start = (off_t)j->segment_bytes;
-    int rc = write_all(j->fd, j->pending, j->pending_bytes);
+    int rc = j->inject_errno != 0 && j->commits >= j->inject_from_commits
+                 ? write_injected_failure(j)
+                 : write_all(j->fd, j->pending, j->pending_bytes);
     if (rc != 0) {
         /* Take back a partial write, so the batch can be written whole when space returns. */
         if (ftruncate(j->fd, start) != 0)

@@ -34,6 +34,10 @@ typedef struct journal {
     uint8_t *pending; /* records not yet written */
     size_t pending_bytes, pending_capacity;
     uint64_t records_written, commits;
+    /* Test hook (journal_inject_write_error): once `commits` reaches `inject_from_commits`, every
+     * write fails with `inject_errno` until the hook is called with 0. */
+    int inject_errno;
+    uint64_t inject_from_commits;
 } journal;
 
 typedef int (*journal_record_fn)(void *ctx, uint16_t type, uint64_t seq, const void *payload,
@@ -54,6 +58,13 @@ int journal_append(journal *j, uint16_t type, uint64_t seq, const void *payload,
 int journal_commit(journal *j);
 
 bool journal_has_pending(const journal *j);
+
+/* Test hook for the simulator (tests/sim): makes the journal behave as a disk that fills up.
+ * After `after_commits` more successful commits, every commit writes part of its batch and then
+ * fails with `-errno_value` (ENOSPC, say), as a write() that runs out of space does; the batch
+ * stays pending. `errno_value` 0 clears the fault, and the next commit writes normally. Never
+ * called outside tests; with the fault cleared the hook costs one compare per commit. */
+void journal_inject_write_error(journal *j, int errno_value, uint32_t after_commits);
 
 /* Starts a new segment for the records that follow (nothing may be pending). Returns the new
  * segment's number, or -errno. */

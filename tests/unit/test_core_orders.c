@@ -2,12 +2,15 @@
  * replace, checked money, recycled records, and replay of the recorded events into an identical
  * state. The exchange is a recording fake: the core's requests are drained by hand and these
  * tests drive its reports. */
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "check.h"
 #include "core/core.h"
 #include "core/valuation.h"
+#include "engine/snapshot.h"
 
 #define NANO 1000000000LL
 #define MAX_EVENTS 4096
@@ -688,6 +691,133 @@ static void test_uuid_keys_ignore_case(void) {
     core_deinit(&c);
 }
 
+/* After a restart the exchange numbered orders and trades above the highest numbers the orders
+ * still in the history carried: once those orders had left, it handed out numbers clients had
+ * already seen. The core now keeps the highest exchange number and trade id it applied. */
+static void test_numbers_outlive_retirement(void) {
+    core_config cfg = make_config();
+    cfg.order_retention_ns = 1000;
+    core c;
+    init_core_with(&c, cfg);
+    core_order_request r = buy(KEY1, 2, 100 * NANO);
+    r.now_ns = 1000;
+    const core_order *o = live(&c, core_place_order(&c, &r));
+    CHECK(o != NULL);
+    if (o == NULL)
+        return;
+    uint64_t ref = core_client_ref(o);
+    report_ref(&c, REPORT_ACK, ref, 0, 0, 1500);
+    uint64_t exchange_id = o->exchange_order_id;
+    uint64_t trade_id = next_trade;
+    report_ref(&c, REPORT_TRADE, ref, 2, 100 * NANO, 2000);
+    CHECK_EQ_INT(o->status, ORDER_STATUS_FILL);
+    drain(&c);
+    /* The next command after the retention retires the filled order with its trade. */
+    core_order_request later = buy(KEY2, 1, 100 * NANO);
+    later.now_ns = 5000;
+    CHECK_EQ_INT(core_place_order(&c, &later).error, CORE_OK);
+    CHECK_EQ_INT(c.pools.trades_in_use, 0);
+    CHECK_EQ_INT(c.venue.last_exchange_order_id, exchange_id);
+    CHECK_EQ_INT(c.venue.last_trade_id, trade_id);
+    core_check_invariants(&c);
+    check_replay(&c, cfg);
+    core_deinit(&c);
+}
+
+/* A snapshot copies order records whole, the mark that a cancel was sent included. A process
+ * restarted from one taken while a cancel was on its way (which died with the old process) sent
+ * nothing for a later CancelOrder: the order stayed active and the client waited for ever. */
+static void test_cancel_is_sent_again_after_a_snapshot(void) {
+    core c;
+    init_core(&c);
+    const core_order *o =
+        live(&c, core_place_order(&c, (core_order_request[]){buy(KEY1, 1, 100 * NANO)}));
+    CHECK(o != NULL);
+    if (o == NULL)
+        return;
+    report(&c, REPORT_ACK, o, 0, 0);
+    drain(&c);
+    CHECK_EQ_INT(core_cancel_order(&c, full, "A1", o->intent_id, false, 3000).error, CORE_OK);
+    char dir[512];
+    snprintf(dir, sizeof dir, "%s/tinvestd-core-XXXXXX",
+             getenv("TMPDIR") != NULL ? getenv("TMPDIR") : "/tmp");
+    CHECK(mkdtemp(dir) != NULL);
+    CHECK_EQ_INT(snapshot_write(&c, dir), 0);
+    char path[600];
+    snprintf(path, sizeof path, "%s/snapshot-%020llu.snap", dir,
+             (unsigned long long)(c.next_seq - 1));
+    /* The restarted process: the snapshot, and no request on its way to the exchange. */
+    core restarted;
+    core_config cfg = make_config();
+    CHECK(core_init(&restarted, &cfg) == 0);
+    char error[256];
+    CHECK(snapshot_load(&restarted, dir, error, sizeof error) == (int64_t)(c.next_seq - 1));
+    CHECK(core_state_hash(&restarted) == core_state_hash(&c));
+    submits = cancels = 0;
+    CHECK_EQ_INT(core_cancel_order(&restarted, full, "A1", o->intent_id, false, 4000).error,
+                 CORE_OK);
+    drain(&restarted);
+    CHECK_EQ_INT(cancels, 1);
+    core_check_invariants(&restarted);
+    unlink(path);
+    rmdir(dir);
+    core_deinit(&restarted);
+    core_deinit(&c);
+}
+
+/* Closing a sandbox account cancels its active orders. When the process stopped before those
+ * cancels reached the exchange, nothing asked for them again: the orders of the closed account
+ * stayed active for good. core_resume now asks again. */
+static void test_closed_account_orders_are_cancelled_after_a_restart(void) {
+    core c;
+    init_core(&c);
+    int32_t status_before = rd.accounts[1].status;
+    int64_t balance;
+    CHECK_EQ_INT(core_pay_in(&c, full, "S1", "rub", 5000 * NANO, 100, &balance), CORE_OK);
+    core_order_request r = buy(KEY1, 1, 100 * NANO);
+    r.account_id = "S1";
+    const core_order *o = live(&c, core_place_order(&c, &r));
+    CHECK(o != NULL);
+    if (o == NULL)
+        return;
+    report(&c, REPORT_ACK, o, 0, 0);
+    drain(&c);
+    CHECK_EQ_INT(core_close_sandbox_account(&c, full, "S1", 3000), CORE_OK);
+    /* The process stops before the cancel leaves; the next one replays the journal. */
+    core restarted;
+    core_config cfg = make_config();
+    CHECK(core_init(&restarted, &cfg) == 0);
+    for (int i = 0; i < recorded_count; i++)
+        core_apply(&restarted, &recorded[i]);
+    CHECK(core_state_hash(&restarted) == core_state_hash(&c));
+    submits = cancels = 0;
+    core_resume(&restarted, 4000);
+    drain(&restarted);
+    CHECK_EQ_INT(cancels, 1);
+    core_check_invariants(&restarted);
+    core_deinit(&restarted);
+    core_deinit(&c);
+    refdata_set_account_status(&rd.accounts[1], status_before);
+}
+
+/* A bond's or a future's value per unit times the units was multiplied in 128 bits unchecked:
+ * at absurd prices and quantities the product overflowed (undefined behaviour; in practice it
+ * could wrap to a value that fits and be taken for the order's value). */
+static void test_valuation_refuses_what_does_not_fit(void) {
+    instrument future = {.kind = INSTRUMENT_KIND_FUTURE,
+                         .min_price_increment_nano = 1,
+                         .min_price_increment_amount_nano = 1LL << 33};
+    int64_t value = -1;
+    CHECK(valuation_amount(&future, 3, 5, &value));
+    CHECK_EQ_INT(value, 3 * (1LL << 33) * 5);
+    /* 2^66 per unit times 2^62 units is 2^128: wrapped, it would read as 0. */
+    CHECK(!valuation_amount(&future, 1LL << 33, 1LL << 62, &value));
+    instrument bond = {.kind = INSTRUMENT_KIND_BOND, .nominal_nano = 1000 * NANO};
+    CHECK(valuation_amount(&bond, 100 * NANO, 3, &value)); /* 100% of 1000, three bonds */
+    CHECK_EQ_INT(value, 3000 * NANO);
+    CHECK(!valuation_amount(&bond, INT64_MAX / 2, INT64_MAX / 2, &value));
+}
+
 int main(void) {
     setup_refdata();
     test_rejections_change_nothing();
@@ -702,6 +832,10 @@ int main(void) {
     test_orders_per_account();
     test_closed_sandbox_slots_are_reused();
     test_uuid_keys_ignore_case();
+    test_numbers_outlive_retirement();
+    test_cancel_is_sent_again_after_a_snapshot();
+    test_closed_account_orders_are_cancelled_after_a_restart();
+    test_valuation_refuses_what_does_not_fit();
     refdata_deinit(&rd);
     return check_finish("core orders");
 }
