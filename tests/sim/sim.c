@@ -3168,6 +3168,15 @@ typedef struct options {
     sim_restrictions restrict_to;
 } options;
 
+/* SIGINT or SIGTERM: the seed running dies with the signal, the parent removes the data
+ * directories and stops. */
+static volatile sig_atomic_t stop_requested;
+
+static void on_stop_signal(int sig) {
+    (void)sig;
+    stop_requested = 1;
+}
+
 static int run_seed_isolated(const options *opt, uint64_t seed, const char *root) {
     char dir[600];
     snprintf(dir, sizeof dir, "%s/seed-%" PRIu64, root, seed);
@@ -3180,6 +3189,8 @@ static int run_seed_isolated(const options *opt, uint64_t seed, const char *root
         return 1;
     }
     if (pid == 0) {
+        signal(SIGINT, SIG_DFL);
+        signal(SIGTERM, SIG_DFL);
         setvbuf(stdout, NULL, _IOLBF, 0);
         signal(SIGABRT, on_abort_signal);
 #if defined(__SANITIZE_ADDRESS__)
@@ -3196,6 +3207,8 @@ static int run_seed_isolated(const options *opt, uint64_t seed, const char *root
     remove_tree(dir);
     if (WIFEXITED(status) && WEXITSTATUS(status) == 0)
         return 0;
+    if (stop_requested && WIFSIGNALED(status))
+        return 0; /* interrupted with the rest of the run, not a failure of this seed */
     if (!shared->reported) {
         if (WIFSIGNALED(status))
             printf("sim: FAILED seed=%" PRIu64 " step=%" PRIu64 ": killed by signal %d\n", seed,
@@ -3208,14 +3221,14 @@ static int run_seed_isolated(const options *opt, uint64_t seed, const char *root
     printf("sim: reproduce with: make sim SEED=%" PRIu64, seed);
     if (opt->steps)
         printf(" SIM_STEPS=%" PRIu64, opt->steps);
-    const char *sep = " SIM_FLAGS=\"";
+    bool exposed = false;
     for (size_t k = 0; k < SIM_RESTRICTION_COUNT; k++) {
         if (!restriction_on(&opt->restrict_to, k)) {
-            printf("%s--expose %s", sep, restriction_names[k].name);
-            sep = " ";
+            printf("%s--expose %s", exposed ? " " : " SIM_FLAGS=\"", restriction_names[k].name);
+            exposed = true;
         }
     }
-    printf("%s\n", sep[0] == ' ' && sep[1] == 'S' ? "" : "\"");
+    printf("%s\n", exposed ? "\"" : "");
     fflush(stdout);
     return 1;
 }
@@ -3323,10 +3336,14 @@ int main(int argc, char **argv) {
         perror("sim: mkdtemp");
         return 1;
     }
+    struct sigaction stop = {.sa_handler = on_stop_signal};
+    sigaction(SIGINT, &stop, NULL);
+    sigaction(SIGTERM, &stop, NULL);
+    signal(SIGPIPE, SIG_IGN); /* a closed output must not leave the data directories behind */
     uint64_t seeds = 0, failed = 0;
     if (opt.random_seeds) {
         double until = wall_seconds() + opt.seconds;
-        while (wall_seconds() < until) {
+        while (!stop_requested && wall_seconds() < until) {
             uint64_t seed;
             if (getrandom(&seed, sizeof seed, 0) != (ssize_t)sizeof seed)
                 seed = (uint64_t)time(NULL) * 2654435761u + seeds;
@@ -3337,12 +3354,13 @@ int main(int argc, char **argv) {
         for (uint64_t seed = opt.first_seed;; seed++) {
             seeds++;
             failed += (uint64_t)run_seed_isolated(&opt, seed, root);
-            if (seed == opt.last_seed)
+            if (seed == opt.last_seed || stop_requested)
                 break;
         }
     }
     remove_tree(root);
-    if (seeds > 1)
-        printf("sim: %" PRIu64 " seeds, %" PRIu64 " failed\n", seeds, failed);
-    return failed == 0 ? 0 : 1;
+    if (seeds > 1 || stop_requested)
+        printf("sim: %" PRIu64 " seeds, %" PRIu64 " failed%s\n", seeds, failed,
+               stop_requested ? ", interrupted" : "");
+    return stop_requested ? 130 : failed == 0 ? 0 : 1;
 }
