@@ -236,6 +236,13 @@ void venue_link_restore(engine_venue_link *link, int64_t now_ns) {
                              c->venue.last_trade_id);
     uint32_t *open;
     uint32_t n = open_orders_by_acceptance(c, &open);
+    /* First the book, without a report: resting orders go back; the others are sorted into those
+     * to send again and those that ended. Reports come only after, so that what one of them
+     * changes (a replacement armed by a cancel) is never acted on twice. */
+    uint32_t resend = 0, ended = 0;
+    uint32_t *ended_slots = malloc((size_t)(n ? n : 1) * sizeof *ended_slots);
+    if (ended_slots == NULL)
+        abort(); /* at start, before anything is served */
     for (uint32_t i = 0; i < n; i++) {
         const core_order *o = &c->orders[open[i]];
         exch_new_order order = new_order_of(o);
@@ -243,8 +250,8 @@ void venue_link_restore(engine_venue_link *link, int64_t now_ns) {
             continue; /* core_resume decides: it has not been sent yet */
         if (o->exchange_order_id == 0) {
             /* Accepted by the broker but not yet acknowledged when the process stopped: the
-             * exchange never saw it, so it is sent again now. */
-            exchange_submit(link->exchange, &order, now_ns);
+             * exchange never saw it, so it is sent again. */
+            open[resend++] = open[i];
             continue;
         }
         /* Only a day limit order rests. A market, best-price or fill-and/or-kill order that was
@@ -252,16 +259,27 @@ void venue_link_restore(engine_venue_link *link, int64_t now_ns) {
          * no session to wait in: the exchange has cancelled it. So has an order that no longer
          * fits the book. */
         bool rests = o->type == ORDER_TYPE_LIMIT && o->tif == TIF_DAY;
-        if (!rests || !exchange_restore(link->exchange, &order, o->exchange_order_id)) {
-            /* The broker says so rather than keep an order nobody can trade or cancel. */
-            core_on_exchange_report(
-                c, &(core_exchange_report){.kind = REPORT_CANCELLED,
-                                           .client_ref = core_client_ref(o),
-                                           .lots = order.qty_lots,
-                                           .cause = ORDER_CAUSE_CANCELLED_BY_EXCHANGE,
-                                           .time_ns = now_ns});
-        }
+        if (!rests || !exchange_restore(link->exchange, &order, o->exchange_order_id))
+            ended_slots[ended++] = open[i];
     }
+    /* The broker says so rather than keep an order nobody can trade or cancel. */
+    for (uint32_t i = 0; i < ended; i++) {
+        const core_order *o = &c->orders[ended_slots[i]];
+        core_on_exchange_report(c,
+                                &(core_exchange_report){.kind = REPORT_CANCELLED,
+                                                        .client_ref = core_client_ref(o),
+                                                        .lots = new_order_of(o).qty_lots,
+                                                        .cause = ORDER_CAUSE_CANCELLED_BY_EXCHANGE,
+                                                        .time_ns = now_ns});
+    }
+    for (uint32_t i = 0; i < resend; i++) {
+        const core_order *o = &c->orders[open[i]];
+        if (order_status_is_final(o->status) || o->awaiting_replaced || o->exchange_order_id != 0)
+            continue;
+        exch_new_order order = new_order_of(o);
+        exchange_submit(link->exchange, &order, now_ns);
+    }
+    free(ended_slots);
     free(open);
     restore_prints(link);
     exchange_restore_market_maker(link->exchange, c->venue.mm_reference_nano, c->venue.random_state,

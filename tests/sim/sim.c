@@ -223,9 +223,10 @@ typedef enum {
 static const char *const job_kind_names[JOB_KIND_COUNT] = {
     "place", "cancel", "replace", "get_state", "pay_in", "open", "close", "max_lots", "price"};
 
-/* Generator restrictions for bugs the simulator found in code it may not change: each keeps the
- * generator away from one bug so that a run can go on to find others. `--expose-known-bugs`
- * lifts them all; docs/TESTING.md lists what each one hides. */
+/* Generator restrictions for bugs the simulator found: each keeps the generator away from one bug
+ * so that a run can go on to find others while it is open. A restriction whose bug is fixed is
+ * off by default (the generator covers its ground) and stays only as `--restrict NAME`, to
+ * compare runs with and without it. docs/TESTING.md lists what each one hid. */
 typedef struct sim_restrictions {
     bool restore_immediate_orders;
     bool snapshot_header_damage;
@@ -235,13 +236,16 @@ typedef struct sim_restriction_name {
     const char *name;
     size_t offset;
     const char *what;
+    bool open_bug; /* on by default: its bug is not fixed yet */
 } sim_restriction_name;
 
 static const sim_restriction_name restriction_names[] = {
     {"restore-immediate-orders", offsetof(sim_restrictions, restore_immediate_orders),
-     "no crash while a market, best-price, FAK or FOK order is acknowledged but not matched"},
+     "no crash while a market, best-price, FAK or FOK order is acknowledged but not matched "
+     "(fixed)",
+     false},
     {"snapshot-header-damage", offsetof(sim_restrictions, snapshot_header_damage),
-     "damaged snapshots are damaged past their header"},
+     "damaged snapshots are damaged past their header (fixed)", false},
 };
 #define SIM_RESTRICTION_COUNT (sizeof restriction_names / sizeof restriction_names[0])
 
@@ -3238,7 +3242,8 @@ static void usage(FILE *out) {
             "usage: tinvestd_sim --seed N [--steps S] [--verbose]\n"
             "       tinvestd_sim --seeds A..B [--steps S]\n"
             "       tinvestd_sim --random --seconds T [--steps S]\n"
-            "       [--expose NAME] [--expose-known-bugs]  lift one or every restriction that\n"
+            "       [--expose NAME] [--expose-known-bugs] [--restrict NAME]  lift one or every\n"
+            "       restriction of an open bug, or put a fixed one back; each restriction\n"
             "       keeps the generator away from a known bug:\n");
     for (size_t k = 0; k < SIM_RESTRICTION_COUNT; k++)
         fprintf(out, "         %-24s %s\n", restriction_names[k].name, restriction_names[k].what);
@@ -3257,7 +3262,7 @@ static bool parse_u64(const char *text, uint64_t *out) {
 static int parse_options(int argc, char **argv, options *opt) {
     *opt = (options){0};
     for (size_t k = 0; k < SIM_RESTRICTION_COUNT; k++)
-        *restriction_flag(&opt->restrict_to, k) = true;
+        *restriction_flag(&opt->restrict_to, k) = restriction_names[k].open_bug;
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i];
         const char *value = i + 1 < argc ? argv[i + 1] : NULL;
@@ -3302,6 +3307,14 @@ static int parse_options(int argc, char **argv, options *opt) {
             if (k == SIM_RESTRICTION_COUNT)
                 return -1;
             *restriction_flag(&opt->restrict_to, k) = false;
+            i++;
+        } else if (strcmp(a, "--restrict") == 0 && value != NULL) {
+            size_t k = 0;
+            while (k < SIM_RESTRICTION_COUNT && strcmp(restriction_names[k].name, value) != 0)
+                k++;
+            if (k == SIM_RESTRICTION_COUNT)
+                return -1;
+            *restriction_flag(&opt->restrict_to, k) = true;
             i++;
         } else {
             return -1;
