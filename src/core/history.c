@@ -226,7 +226,12 @@ size_t history_key_bytes(uint32_t account_index, const char *key,
     memcpy(out, &account_index, sizeof account_index);
     char *text = out + sizeof account_index;
     memcpy(text, key, len);
-    if (uuid_is_valid(key, len))
+    /* Only a key with an upper-case hex letter can change; the UUID check (the dearer part) is
+     * left for those. */
+    bool upper_hex = false;
+    for (size_t i = 0; i < len && !upper_hex; i++)
+        upper_hex = key[i] >= 'A' && key[i] <= 'F';
+    if (upper_hex && uuid_is_valid(key, len))
         for (size_t i = 0; i < len; i++)
             if (text[i] >= 'A' && text[i] <= 'F')
                 text[i] = (char)(text[i] - 'A' + 'a');
@@ -257,9 +262,9 @@ bool core_next_request(core *c, core_request *out) {
 
 /* ---- After a snapshot load ------------------------------------------------------------------ */
 
-/* The snapshot holds the orders and trades (up to their high-water marks) and the FIFO of
- * finished orders as it was (its order decides which orders a retirement takes); the free
- * stacks, the counters and the account lists follow from them. */
+/* The snapshot holds the orders and trades (up to their high-water marks), the FIFO of finished
+ * orders as it was (its order decides which orders a retirement takes) and the accounts' lists
+ * (their links are in the orders); the free stacks and the counters follow from them. */
 void core_history_rebuild(core *c) {
     core_pools *p = &c->pools;
     p->free_order_count = 0;
@@ -286,27 +291,5 @@ void core_history_rebuild(core *c) {
         else
             p->trades_in_use++;
     }
-    /* Account lists: oldest first, by acceptance. */
-    for (uint32_t a = 0; a < c->accounts.capacity; a++) {
-        c->account_first[a] = c->account_last[a] = CORE_NO_ORDER;
-        c->active_first[a] = c->active_last[a] = CORE_NO_ORDER;
-        c->account_orders[a] = 0;
-    }
-    uint32_t count = 0;
-    uint32_t *active = malloc((size_t)(p->orders_in_use ? p->orders_in_use : 1) * sizeof *active);
-    assert(active != NULL);
-    for (uint32_t slot = 0; slot < p->order_high; slot++)
-        if (c->orders[slot].status != 0)
-            active[count++] = slot;
-    qsort_r(active, count, sizeof *active, history_by_acceptance, c->orders);
-    for (uint32_t i = 0; i < count; i++)
-        history_link_account(c, &c->orders[active[i]]);
-    free(active);
     p->request_head = p->request_count = 0;
-}
-
-int history_by_acceptance(const void *a, const void *b, void *orders) {
-    const core_order *x = &((const core_order *)orders)[*(const uint32_t *)a];
-    const core_order *y = &((const core_order *)orders)[*(const uint32_t *)b];
-    return x->accepted_seq < y->accepted_seq ? -1 : x->accepted_seq > y->accepted_seq;
 }

@@ -39,7 +39,5 @@ size_t history_key_bytes(uint32_t account_index, const char *key,
 
 void history_queue_request(core *c, core_request_kind kind, uint32_t order, int64_t now_ns);
 
-/* qsort_r comparator over order slots (arg: the orders array), by acceptance number. */
-int history_by_acceptance(const void *a, const void *b, void *orders);
 
 #endif

@@ -33,7 +33,7 @@ typedef struct section {
     size_t size;
 } section;
 
-#define SECTION_COUNT 12
+#define SECTION_COUNT 17
 
 /* Where each section lives in `c` and how long it is, for the counts a header gives: the one
  * layout writing and loading (and the size check) share. Orders and trades are written up to
@@ -62,6 +62,14 @@ static size_t sections_of(const core *c, const snapshot_header *h, bool writing,
     out[9] = (section){c->finished, (size_t)(h->finished_count - first) * sizeof *c->finished};
     out[10] = (section){&c->venue.last_exchange_order_id, sizeof c->venue.last_exchange_order_id};
     out[11] = (section){&c->venue.last_trade_id, sizeof c->venue.last_trade_id};
+    /* Each account's lists of orders: the links live in the order records, their ends here, so
+     * that loading needs no sort to put them back. */
+    size_t per_account = (size_t)c->accounts.capacity * sizeof(uint32_t);
+    out[12] = (section){c->account_first, per_account};
+    out[13] = (section){c->account_last, per_account};
+    out[14] = (section){c->active_first, per_account};
+    out[15] = (section){c->active_last, per_account};
+    out[16] = (section){c->account_orders, per_account};
     size_t total = 0;
     for (int i = 0; i < SECTION_COUNT; i++)
         total += out[i].size;

@@ -15,7 +15,7 @@
 
 #include "core/core.h"
 
-#define SNAPSHOT_FORMAT_VERSION 4
+#define SNAPSHOT_FORMAT_VERSION 5
 
 /* Forks a child that writes `dir`/snapshot-<seq>.snap; returns its pid, or -1. */
 pid_t snapshot_start(const core *c, const char *dir);
