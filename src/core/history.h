@@ -39,5 +39,4 @@ size_t history_key_bytes(uint32_t account_index, const char *key,
 
 void history_queue_request(core *c, core_request_kind kind, uint32_t order, int64_t now_ns);
 
-
 #endif

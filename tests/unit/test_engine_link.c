@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include "check.h"
+#include "one_share.h"
 #include "core/core.h"
 #include "engine/venue_link.h"
 
@@ -14,33 +15,7 @@
 static refdata rd;
 
 static void setup_refdata(void) {
-    refdata_init(&rd);
-    rd.instrument_count = 1;
-    rd.instruments[0] = (instrument){.index = 0,
-                                     .kind = INSTRUMENT_KIND_SHARE,
-                                     .figi = "FIGI0",
-                                     .ticker = "AAA",
-                                     .class_code = "TQBR",
-                                     .uid = "uid-0",
-                                     .position_uid = "pos-0",
-                                     .isin = "",
-                                     .name = "Share A",
-                                     .currency = "rub",
-                                     .lot = 1,
-                                     .min_price_increment_nano = NANO / 100,
-                                     .reference_price_nano = 100 * NANO,
-                                     .price_band_bp = 5000,
-                                     .trading_status = 5,
-                                     .api_trade_available = true,
-                                     .buy_available = true,
-                                     .sell_available = true};
-    rd.account_count = 1;
-    rd.accounts[0] = (account){.index = 0, .id = "A1", .name = "", .cash_count = 1};
-    strcpy(rd.accounts[0].cash[0].currency, "rub");
-    rd.accounts[0].cash[0].value_nano = 1000000 * NANO;
-    rd.token_count = 1;
-    rd.tokens[0].secret = "full";
-    rd.tokens[0].access[0] = ACCESS_FULL;
+    one_share_refdata(&rd, 1000000);
 }
 
 static core_config link_config(void) {
