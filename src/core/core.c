@@ -13,6 +13,7 @@
 #include "core/valuation.h"
 #include "util/bigmem.h"
 #include "util/checked.h"
+#include "util/prng.h"
 #include "util/uuid.h"
 
 #define SECURITY_TRADING_STATUS_NORMAL_TRADING 5
@@ -444,18 +445,13 @@ static core_error check_capacity(const core *c, uint32_t account_index, int64_t 
     return CORE_OK;
 }
 
-static uint64_t splitmix64(uint64_t x) {
-    x += 0x9e3779b97f4a7c15ULL;
-    x = (x ^ (x >> 30)) * 0xbf58476d1ce4e5b9ULL;
-    x = (x ^ (x >> 27)) * 0x94d049bb133111ebULL;
-    return x ^ (x >> 31);
-}
-
 /* Ids the broker makes derive from the seed and `salt` (an event number or an account slot), so
  * a replay, and a run with the same seed, reproduce them exactly. */
 static void derive_uuid(const core *c, uint64_t salt, char out[ORDER_ID_SIZE]) {
-    uint64_t hi = splitmix64(c->config.id_seed ^ salt);
-    uuid_format_from_bits(hi, splitmix64(hi), out);
+    uint64_t state = c->config.id_seed ^ salt;
+    uint64_t hi = prng_splitmix64(&state);
+    state = hi;
+    uuid_format_from_bits(hi, prng_splitmix64(&state), out);
 }
 
 #define ACCOUNT_ID_SALT 0xacc0000000000000ULL

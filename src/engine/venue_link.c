@@ -293,7 +293,8 @@ void venue_link_close_market(engine_venue_link *link) {
 }
 
 void venue_link_advance(engine_venue_link *link, int64_t now_ns) {
-    venue_link_pump(link);
+    /* Nothing is queued on entry: every command and the restore pump after themselves. What the
+     * exchange's reports queue (a replacement armed by a cancel) leaves now. */
     exchange_advance(link->exchange, now_ns);
     venue_link_pump(link);
 }

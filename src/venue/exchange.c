@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "util/bigmem.h"
+#include "util/prng.h"
 
 #define TRADE_RING 1024
 #define MAP_EMPTY UINT64_MAX
@@ -78,42 +79,6 @@ _Static_assert(EXCH_FILL_OR_KILL <= UINT8_MAX, "time in force fits slot_state.ti
 _Static_assert(BOOK_SELL <= UINT8_MAX, "side fits book_order.side");
 /* slot_of_ref has max_client_ref + 1 entries, and max_client_ref may be UINT32_MAX. */
 _Static_assert(SIZE_MAX > UINT32_MAX, "the reference index size fits size_t");
-
-/* ---- Deterministic randomness: xoshiro256** seeded through splitmix64. ------------------- */
-
-static uint64_t splitmix64(uint64_t *x) {
-    uint64_t z = (*x += 0x9e3779b97f4a7c15ULL);
-    z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
-    z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
-    return z ^ (z >> 31);
-}
-
-static uint64_t rotl(uint64_t x, int k) {
-    return (x << k) | (x >> (64 - k));
-}
-
-static uint64_t rng_next(exchange *x) {
-    uint64_t *s = x->rng;
-    uint64_t result = rotl(s[1] * 5, 7) * 9;
-    uint64_t t = s[1] << 17;
-    s[2] ^= s[0];
-    s[3] ^= s[1];
-    s[1] ^= s[2];
-    s[0] ^= s[3];
-    s[2] ^= t;
-    s[3] = rotl(s[3], 45);
-    return result;
-}
-
-/* Uniform in [0, n), without modulo bias. */
-static uint64_t rng_below(exchange *x, uint64_t n) {
-    uint64_t limit = UINT64_MAX - UINT64_MAX % n;
-    uint64_t v;
-    do
-        v = rng_next(x);
-    while (v >= limit);
-    return v % n;
-}
 
 /* ---- client_ref -> pool index ------------------------------------------------------------ */
 
@@ -449,7 +414,7 @@ static void arrive(exchange *x, uint32_t index, int64_t now_ns) {
         return;
     }
     if (x->config.reject_probability_ppm > 0 &&
-        rng_below(x, 1000000) < x->config.reject_probability_ppm) {
+        prng_below(x->rng, 1000000) < x->config.reject_probability_ppm) {
         reject(x, index, EXCH_REJECT_INJECTED, now_ns);
         return;
     }
@@ -593,7 +558,7 @@ static void mm_refresh(exchange *x, uint32_t instrument, int64_t now_ns) {
     int64_t tick = ins->setup.tick_nano;
     int64_t walk = x->config.mm_walk_ticks;
     if (walk > 0) {
-        int64_t step = (int64_t)rng_below(x, (uint64_t)(2 * walk + 1)) - walk;
+        int64_t step = (int64_t)prng_below(x->rng, (uint64_t)(2 * walk + 1)) - walk;
         int64_t margin = (int64_t)(x->config.mm_spread_ticks + x->config.mm_levels) * tick;
         ins->mm_reference_nano = clamp(ins->mm_reference_nano + step * tick,
                                        ins->limit_down_nano + margin, ins->limit_up_nano - margin);
@@ -724,9 +689,7 @@ exchange *exchange_create(const exch_config *config, const exch_instrument_setup
     x->next_exchange_id = config->first_exchange_id;
     x->next_trade_id = 1;
     x->now_ns = start_ns;
-    uint64_t seed = config->seed;
-    for (int i = 0; i < 4; i++)
-        x->rng[i] = splitmix64(&seed);
+    prng_seed(x->rng, config->seed);
     if (config->market_maker)
         for (uint32_t i = 0; i < config->instrument_count; i++)
             mm_refresh(x, i, start_ns);

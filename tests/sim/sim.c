@@ -49,6 +49,7 @@
 #include "engine/venue_link.h"
 #include "journal/journal.h"
 #include "util/log.h"
+#include "util/prng.h"
 #include "util/uuid.h"
 
 #define NANO 1000000000LL
@@ -70,58 +71,30 @@ typedef struct prng {
     uint64_t s[4];
 } prng;
 
-static uint64_t splitmix64_next(uint64_t *x) {
-    uint64_t z = (*x += 0x9e3779b97f4a7c15ULL);
-    z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
-    z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
-    return z ^ (z >> 31);
+static void sim_prng_seed(prng *r, uint64_t seed) {
+    prng_seed(r->s, seed);
 }
 
-static void prng_seed(prng *r, uint64_t seed) {
-    for (int i = 0; i < 4; i++)
-        r->s[i] = splitmix64_next(&seed);
+static uint64_t sim_prng_next(prng *r) {
+    return prng_next(r->s);
 }
 
-static uint64_t rotl64(uint64_t x, int k) {
-    return (x << k) | (x >> (64 - k));
-}
-
-static uint64_t prng_next(prng *r) {
-    uint64_t *s = r->s;
-    uint64_t result = rotl64(s[1] * 5, 7) * 9;
-    uint64_t t = s[1] << 17;
-    s[2] ^= s[0];
-    s[3] ^= s[1];
-    s[1] ^= s[2];
-    s[0] ^= s[3];
-    s[2] ^= t;
-    s[3] = rotl64(s[3], 45);
-    return result;
-}
-
-/* Uniform in [0, n), without modulo bias. */
-static uint64_t prng_below(prng *r, uint64_t n) {
-    assert(n > 0);
-    uint64_t limit = UINT64_MAX - UINT64_MAX % n;
-    uint64_t v;
-    do
-        v = prng_next(r);
-    while (v >= limit);
-    return v % n;
+static uint64_t sim_prng_below(prng *r, uint64_t n) {
+    return prng_below(r->s, n);
 }
 
 /* Uniform in [lo, hi]. */
 static int64_t prng_range(prng *r, int64_t lo, int64_t hi) {
     assert(lo <= hi && (uint64_t)hi - (uint64_t)lo < UINT64_MAX);
-    return (int64_t)((uint64_t)lo + prng_below(r, (uint64_t)hi - (uint64_t)lo + 1));
+    return (int64_t)((uint64_t)lo + sim_prng_below(r, (uint64_t)hi - (uint64_t)lo + 1));
 }
 
 static bool prng_percent(prng *r, uint32_t percent) {
-    return prng_below(r, 100) < percent;
+    return sim_prng_below(r, 100) < percent;
 }
 
 static bool prng_ppm(prng *r, uint32_t ppm) {
-    return prng_below(r, 1000000) < ppm;
+    return sim_prng_below(r, 1000000) < ppm;
 }
 
 /* Picks an index with probability proportional to `weights[i]`. */
@@ -130,7 +103,7 @@ static uint32_t prng_weighted(prng *r, const uint32_t *weights, uint32_t count) 
     for (uint32_t i = 0; i < count; i++)
         total += weights[i];
     assert(total > 0);
-    uint64_t x = prng_below(r, total);
+    uint64_t x = sim_prng_below(r, total);
     for (uint32_t i = 0; i < count; i++) {
         if (x < weights[i])
             return i;
@@ -501,8 +474,8 @@ static const char *intern(sim *s, const char *text) {
 
 static const char *intern_uuid(sim *s) {
     char id[UUID_TEXT_SIZE];
-    uint64_t hi = prng_next(&s->rng);
-    uuid_format_from_bits(hi, prng_next(&s->rng), id);
+    uint64_t hi = sim_prng_next(&s->rng);
+    uuid_format_from_bits(hi, sim_prng_next(&s->rng), id);
     return intern(s, id);
 }
 
@@ -556,8 +529,8 @@ static void build_instrument(sim *s, uint32_t i) {
         ins->iso_currency_name = "usd";
         break;
     default:
-        ins->lot = share_lots[prng_below(r, 3)];
-        ins->min_price_increment_nano = share_ticks[prng_below(r, 5)];
+        ins->lot = share_lots[sim_prng_below(r, 3)];
+        ins->min_price_increment_nano = share_ticks[sim_prng_below(r, 5)];
         break;
     }
     ins->reference_price_nano = ins->min_price_increment_nano * ticks;
@@ -602,7 +575,7 @@ static void build_refdata(sim *s) {
         if (prng_percent(r, 95)) {
             money_amount *m = &acc->cash[acc->cash_count++];
             strcpy(m->currency, "rub");
-            uint32_t size = (uint32_t)prng_below(r, 100);
+            uint32_t size = (uint32_t)sim_prng_below(r, 100);
             m->value_nano = size < 3    ? 0
                             : size < 13 ? prng_range(r, 1, 1000000000) * NANO /* up to 1e9 */
                                         : prng_range(r, 10000, 10000000) * NANO;
@@ -633,7 +606,7 @@ static void pick_scenario(sim *s, uint64_t steps_override) {
                                          : (uint32_t)prng_range(r, 2000, 8000);
     /* Trade records: as src/main.c sizes them (2 per order slot) most of the time, sometimes
      * fewer than the order slots (the trade pool runs out first: 80002), sometimes plenty. */
-    uint32_t trades_roll = (uint32_t)prng_below(r, 100);
+    uint32_t trades_roll = (uint32_t)sim_prng_below(r, 100);
     sc->max_trades = trades_roll < 60 ? sc->max_orders * 2
                      : trades_roll < 85
                          ? (uint32_t)prng_range(r, sc->max_orders / 4, sc->max_orders)
@@ -657,7 +630,7 @@ static void pick_scenario(sim *s, uint64_t steps_override) {
     v->ack_delay_ns = prng_percent(r, 50) ? 0 : prng_range(r, 1000, 5000000);
     v->fill_delay_ns = prng_percent(r, 50) ? 0 : prng_range(r, 1000, 5000000);
     v->reject_probability_ppm = prng_percent(r, 50) ? 0 : (uint32_t)prng_range(r, 1000, 200000);
-    v->seed = prng_next(r);
+    v->seed = sim_prng_next(r);
     v->market_maker_enabled = prng_percent(r, 90);
     v->market_maker_levels = (int32_t)prng_range(r, 1, 5);
     v->market_maker_lots_per_level = prng_range(r, 1, 200);
@@ -693,7 +666,7 @@ static void pick_scenario(sim *s, uint64_t steps_override) {
                                 .max_orders_per_account = sc->max_orders_per_account,
                                 .max_trades_per_order = sc->max_trades_per_order,
                                 .value_limit_count = sc->value_limit_count,
-                                .id_seed = prng_next(r),
+                                .id_seed = sim_prng_next(r),
                                 .openable_sandbox_accounts = sc->openable_accounts};
     memcpy(s->core_cfg.value_limits, sc->value_limits, sizeof sc->value_limits);
     v->max_orders = sc->max_orders;
@@ -1347,7 +1320,7 @@ static uint32_t pick_account(sim *s, sim_job *job, bool sandbox_only) {
     prng *r = &s->rng;
     const refdata *rd = live_core(s)->refdata;
     uint32_t count = refdata_account_count(rd);
-    uint32_t roll = (uint32_t)prng_below(r, 100);
+    uint32_t roll = (uint32_t)sim_prng_below(r, 100);
     if (roll < 3 || count == 0) {
         snprintf(job->account_id, sizeof job->account_id, "%s", roll == 0 ? "" : "9999999999");
         job->token_index = SIM_TOKEN_FULL;
@@ -1360,7 +1333,7 @@ static uint32_t pick_account(sim *s, sim_job *job, bool sandbox_only) {
     for (uint32_t i = 0; i < count; i++)
         if ((allow_closed || !account_closed(c, i)) && (!sandbox_only || rd->accounts[i].sandbox))
             candidates[n++] = i;
-    uint32_t a = n > 0 ? candidates[prng_below(r, n)] : (uint32_t)prng_below(r, count);
+    uint32_t a = n > 0 ? candidates[sim_prng_below(r, n)] : (uint32_t)sim_prng_below(r, count);
     snprintf(job->account_id, sizeof job->account_id, "%s", rd->accounts[a].id);
     job->token_index = owner_token(rd, a);
     if (roll < 6)
@@ -1373,13 +1346,13 @@ static uint32_t pick_account(sim *s, sim_job *job, bool sandbox_only) {
 static const instrument *pick_instrument(sim *s, sim_job *job) {
     prng *r = &s->rng;
     const refdata *rd = live_core(s)->refdata;
-    uint32_t roll = (uint32_t)prng_below(r, 100);
+    uint32_t roll = (uint32_t)sim_prng_below(r, 100);
     if (roll < 2) {
         snprintf(job->instrument_id, sizeof job->instrument_id, "%s",
                  roll == 0 ? "" : "BBG000NOSUCH");
         return NULL;
     }
-    const instrument *ins = &rd->instruments[prng_below(r, rd->instrument_count)];
+    const instrument *ins = &rd->instruments[sim_prng_below(r, rd->instrument_count)];
     if (roll < 50)
         snprintf(job->instrument_id, sizeof job->instrument_id, "%s", ins->uid);
     else if (roll < 80)
@@ -1393,11 +1366,11 @@ static const instrument *pick_instrument(sim *s, sim_job *job) {
 static void fresh_key(sim *s, char *out, size_t size, bool uuid) {
     if (uuid) {
         char id[UUID_TEXT_SIZE];
-        uint64_t hi = prng_next(&s->rng);
-        uuid_format_from_bits(hi, prng_next(&s->rng), id);
+        uint64_t hi = sim_prng_next(&s->rng);
+        uuid_format_from_bits(hi, sim_prng_next(&s->rng), id);
         snprintf(out, size, "%s", id);
     } else {
-        snprintf(out, size, "key-%016" PRIx64, prng_next(&s->rng));
+        snprintf(out, size, "key-%016" PRIx64, sim_prng_next(&s->rng));
     }
 }
 
@@ -1413,7 +1386,7 @@ static int64_t pick_price(sim *s, const instrument *ins, bool *has_price) {
     if (band_ticks < 2)
         band_ticks = 2;
     *has_price = true;
-    uint32_t roll = (uint32_t)prng_below(r, 100);
+    uint32_t roll = (uint32_t)sim_prng_below(r, 100);
     int64_t price;
     if (roll < 70)
         price = mid + prng_range(r, -20, 20) * tick;
@@ -1440,7 +1413,7 @@ static int64_t pick_price(sim *s, const instrument *ins, bool *has_price) {
  * price, sometimes invalid. */
 static int64_t pick_lots(sim *s, const instrument *ins, int64_t price_nano) {
     prng *r = &s->rng;
-    uint32_t roll = (uint32_t)prng_below(r, 100);
+    uint32_t roll = (uint32_t)sim_prng_below(r, 100);
     if (roll < 55)
         return prng_range(r, 1, 5);
     if (roll < 80)
@@ -1463,7 +1436,7 @@ static int64_t pick_lots(sim *s, const instrument *ins, int64_t price_nano) {
 /* A slot that holds an order: a random slot, or the next used one after it. */
 static uint32_t random_used_slot(sim *s, const core *c) {
     uint32_t high = c->pools.order_high;
-    uint32_t at = (uint32_t)prng_below(&s->rng, high);
+    uint32_t at = (uint32_t)sim_prng_below(&s->rng, high);
     for (uint32_t k = 0; k < high; k++) {
         uint32_t slot = (at + k) % high;
         if (c->orders[slot].status != 0)
@@ -1489,7 +1462,7 @@ static void pick_order_ref(sim *s, sim_job *job, bool allow_key, bool prefer_act
     prng *r = &s->rng;
     const core *c = live_core(s);
     uint32_t o = pick_order(s, prefer_active);
-    uint32_t roll = (uint32_t)prng_below(r, 100);
+    uint32_t roll = (uint32_t)sim_prng_below(r, 100);
     if (o == CORE_NO_ORDER || roll < 5) {
         pick_account(s, job, false);
         job->ref = REF_UNKNOWN;
@@ -1531,7 +1504,7 @@ static void sell_what_is_held(sim *s, sim_job *job, uint32_t account_index) {
             held[n++] = i;
     if (n == 0)
         return;
-    const instrument *ins = &c->refdata->instruments[held[prng_below(&s->rng, n)]];
+    const instrument *ins = &c->refdata->instruments[held[sim_prng_below(&s->rng, n)]];
     snprintf(job->instrument_id, sizeof job->instrument_id, "%s", ins->uid);
     int64_t free_lots = ledger_units_free(&c->ledger, account_index, ins->index) / ins->lot;
     if (job->req.quantity > 0 && free_lots > 0 && prng_percent(&s->rng, 80))
@@ -1545,7 +1518,7 @@ static const sim_retired *recently_retired(sim *s, uint32_t account_index) {
     size_t window = s->retired_count < 64 ? s->retired_count : 64;
     if (window == 0)
         return NULL;
-    size_t start = (size_t)prng_below(&s->rng, window);
+    size_t start = (size_t)sim_prng_below(&s->rng, window);
     for (size_t k = 0; k < window; k++) {
         const sim_retired *r = &s->retired[s->retired_count - 1 - (start + k) % window];
         if (r->account == account_index)
@@ -1564,7 +1537,7 @@ static void gen_place(sim *s, sim_job *job) {
     bool sync = prng_percent(r, 50);
     *req = (core_order_request){.source = sync ? ORDER_SOURCE_SYNC : ORDER_SOURCE_ASYNC,
                                 .require_uuid_key = !sync};
-    uint32_t roll = (uint32_t)prng_below(r, 100);
+    uint32_t roll = (uint32_t)sim_prng_below(r, 100);
     uint32_t stored = roll < 14 ? pick_order(s, false) : CORE_NO_ORDER;
     if (stored != CORE_NO_ORDER) {
         /* The key of an earlier order, with its terms or with other ones. */
@@ -1594,7 +1567,7 @@ static void gen_place(sim *s, sim_job *job) {
     } else {
         uint32_t account_index = pick_account(s, job, false);
         const instrument *ins = pick_instrument(s, job);
-        uint32_t key_roll = (uint32_t)prng_below(r, 100);
+        uint32_t key_roll = (uint32_t)sim_prng_below(r, 100);
         const sim_retired *freed = key_roll >= 3 && key_roll < 13 && account_index != CORE_NO_ORDER
                                        ? recently_retired(s, account_index)
                                        : NULL;
@@ -1609,7 +1582,7 @@ static void gen_place(sim *s, sim_job *job) {
         } else {
             fresh_key(s, job->key, sizeof job->key, key_roll >= 8 || sync);
         }
-        uint32_t dir = (uint32_t)prng_below(r, 100);
+        uint32_t dir = (uint32_t)sim_prng_below(r, 100);
         req->direction = dir < 48 ? DIRECTION_BUY : dir < 96 ? DIRECTION_SELL : dir < 98 ? 0 : 3;
         static const uint32_t type_weights[] = {60, 20, 15, 3, 2};
         static const int32_t types[] = {ORDER_TYPE_LIMIT, ORDER_TYPE_MARKET, ORDER_TYPE_BESTPRICE,
@@ -1632,7 +1605,7 @@ static void gen_place(sim *s, sim_job *job) {
             prng_percent(r, 70))
             sell_what_is_held(s, job, account_index);
     }
-    uint32_t pt = (uint32_t)prng_below(r, 100);
+    uint32_t pt = (uint32_t)sim_prng_below(r, 100);
     req->price_type = pt < 90 ? 0 : pt < 99 ? (int32_t)prng_range(r, 1, 2) : 3;
     req->token = &c->refdata->tokens[job->token_index];
     req->account_id = job->account_id;
@@ -1646,7 +1619,7 @@ static void gen_replace(sim *s, sim_job *job) {
     job->base.finish = finish_order_reply;
     job->base.mutates = true;
     pick_order_ref(s, job, false, true);
-    uint32_t roll = (uint32_t)prng_below(r, 100);
+    uint32_t roll = (uint32_t)sim_prng_below(r, 100);
     const core *c = live_core(s);
     uint32_t reused = roll < 10 ? pick_order(s, false) : CORE_NO_ORDER;
     if (reused != CORE_NO_ORDER) {
@@ -1677,9 +1650,9 @@ static void gen_pay_in(sim *s, sim_job *job) {
     pick_account(s, job, true);
     static const char *const currencies[] = {"rub", "rub", "rub", "usd", "cny", "eur",
                                              "gbp", "chf", "hkd", "try", "kzt", ""};
-    uint32_t cur = (uint32_t)prng_below(r, sizeof currencies / sizeof currencies[0]);
+    uint32_t cur = (uint32_t)sim_prng_below(r, sizeof currencies / sizeof currencies[0]);
     snprintf(job->currency, sizeof job->currency, "%s", currencies[cur]);
-    uint32_t roll = (uint32_t)prng_below(r, 100);
+    uint32_t roll = (uint32_t)sim_prng_below(r, 100);
     if (roll < 85)
         job->amount_nano = prng_range(r, 1, 1000000) * NANO + prng_range(r, 0, NANO - 1);
     else if (roll < 92)
@@ -1705,7 +1678,7 @@ static void gen_open_account(sim *s, sim_job *job) {
             job->name[n++] = (char)0xD0; /* Cyrillic "Ж" */
             job->name[n++] = (char)0x96;
         } else {
-            job->name[n++] = (char)('a' + prng_below(r, 26));
+            job->name[n++] = (char)('a' + sim_prng_below(r, 26));
         }
     }
     job->name[n] = '\0';
@@ -1721,8 +1694,8 @@ static void gen_close_account(sim *s, sim_job *job) {
     for (uint32_t a = 0; a < c->accounts.configured_count; a++)
         open_configured += !c->accounts.closed[a];
     if (c->accounts.opened_count > 0 && (open_configured < 2 || prng_percent(&s->rng, 95))) {
-        uint32_t a =
-            c->accounts.configured_count + (uint32_t)prng_below(&s->rng, c->accounts.opened_count);
+        uint32_t a = c->accounts.configured_count +
+                     (uint32_t)sim_prng_below(&s->rng, c->accounts.opened_count);
         snprintf(job->account_id, sizeof job->account_id, "%s", c->refdata->accounts[a].id);
         job->token_index = owner_token(c->refdata, a);
         return;
@@ -2805,14 +2778,14 @@ static void crash_snapshot_faults(sim *s) {
     /* Anywhere past the header; with snapshot-header-damage exposed, the header half the time. */
     off_t at;
     if (!s->restrict_to.snapshot_header_damage && prng_percent(&s->faults, 50))
-        at = (off_t)prng_below(&s->faults, SIM_SNAPSHOT_HEADER_BYTES);
+        at = (off_t)sim_prng_below(&s->faults, SIM_SNAPSHOT_HEADER_BYTES);
     else
         at = SIM_SNAPSHOT_HEADER_BYTES +
-             (off_t)prng_below(&s->faults, (uint64_t)(st.st_size - SIM_SNAPSHOT_HEADER_BYTES));
+             (off_t)sim_prng_below(&s->faults, (uint64_t)(st.st_size - SIM_SNAPSHOT_HEADER_BYTES));
     unsigned char byte;
     if (pread(fd, &byte, 1, at) != 1)
         sim_fail("cannot read snapshot %s", without_dir(s, path));
-    byte ^= (unsigned char)(1u << prng_below(&s->faults, 8));
+    byte ^= (unsigned char)(1u << sim_prng_below(&s->faults, 8));
     if (pwrite(fd, &byte, 1, at) != 1)
         sim_fail("cannot write snapshot %s", without_dir(s, path));
     close(fd);
@@ -2842,15 +2815,15 @@ static void crash_and_recover(sim *s, const torn_plan *torn) {
             sim_fail("the last batch wrote %" PRIu64 " bytes for %zu events",
                      torn->end_bytes - torn->start_bytes, s->boundary_count - 1);
         uint64_t cut =
-            torn->start_bytes + prng_below(&s->faults, torn->end_bytes - torn->start_bytes);
+            torn->start_bytes + sim_prng_below(&s->faults, torn->end_bytes - torn->start_bytes);
         if (!s->boundaries[(cut - torn->start_bytes) / SIM_RECORD_BYTES].restorable) {
             /* Only at a boundary the restrictions allow (any_safe_boundary found one). */
             uint64_t k;
             do
-                k = prng_below(&s->faults, records);
+                k = sim_prng_below(&s->faults, records);
             while (!s->boundaries[k].restorable);
-            cut =
-                torn->start_bytes + k * SIM_RECORD_BYTES + prng_below(&s->faults, SIM_RECORD_BYTES);
+            cut = torn->start_bytes + k * SIM_RECORD_BYTES +
+                  sim_prng_below(&s->faults, SIM_RECORD_BYTES);
         }
         uint64_t kept = (cut - torn->start_bytes) / SIM_RECORD_BYTES;
         expected = s->boundaries[kept].hash;
@@ -2917,7 +2890,7 @@ static void replay_check(sim *s) {
 
 static void advance_clock(sim *s) {
     prng *r = &s->rng;
-    uint32_t roll = (uint32_t)prng_below(r, 100);
+    uint32_t roll = (uint32_t)sim_prng_below(r, 100);
     int64_t step;
     if (roll < 30)
         step = prng_range(r, 0, 1000);
@@ -2932,7 +2905,7 @@ static void advance_clock(sim *s) {
 
 static uint32_t batch_size(sim *s) {
     prng *r = &s->rng;
-    uint32_t roll = (uint32_t)prng_below(r, 100);
+    uint32_t roll = (uint32_t)sim_prng_below(r, 100);
     uint32_t n = roll < 20   ? 0
                  : roll < 70 ? (uint32_t)prng_range(r, 1, 4)
                  : roll < 95 ? (uint32_t)prng_range(r, 5, 32)
@@ -3091,8 +3064,8 @@ static int sim_run(uint64_t seed, uint64_t steps_override, const char *dir, bool
     s.restrict_to = *restrict_to; /* before the scenario: some restrictions shape it */
     current_seed = seed;
     snprintf(s.dir, sizeof s.dir, "%s", dir);
-    prng_seed(&s.rng, seed);
-    prng_seed(&s.faults, seed ^ 0x5851f42d4c957f2dULL);
+    sim_prng_seed(&s.rng, seed);
+    sim_prng_seed(&s.faults, seed ^ 0x5851f42d4c957f2dULL);
     pick_scenario(&s, steps_override);
     s.now_ns = SIM_START_NS + prng_range(&s.rng, 0, 86400) * NANO;
     s.account_capacity = s.sc.account_count + s.sc.openable_accounts;
