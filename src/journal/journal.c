@@ -4,6 +4,7 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -50,9 +51,22 @@ static void segment_path(const journal *j, uint32_t index, char *out, size_t siz
     snprintf(out, size, "%s/journal-%08u.log", j->dir, index);
 }
 
-/* Record layout: u32 payload length | u32 crc32c of the 16 bytes after it and the payload |
- * u16 type | u16 flags (0) | u32 reserved (0) | u64 sequence number | payload. */
-static uint32_t record_crc(const uint8_t *record, uint32_t length) {
+/* Record layout (format 4): u32 payload length | u32 body check | u16 type | u16 flags (0) |
+ * u32 header check | u64 sequence number | payload. The body check is the CRC32C of the sequence
+ * number and the payload; the header check is the CRC32C of the header's other 20 bytes (length,
+ * body check, type, flags, sequence number). With the length under its own check, a flipped bit
+ * in it is seen as damage where it happened instead of being taken for the end of the log.
+ * Format 3 had no header check (the field was 0) and a body check over bytes 8 .. 24+n; its
+ * segments are still read. */
+static uint32_t body_check(const uint8_t *record, uint32_t length) {
+    return crc32c_update(0, record + 16, 8 + (size_t)length);
+}
+
+static uint32_t header_check(const uint8_t *record) {
+    return crc32c_update(crc32c_update(0, record, 12), record + 16, 8);
+}
+
+static uint32_t v3_check(const uint8_t *record, uint32_t length) {
     return crc32c_update(0, record + 8, 16 + (size_t)length);
 }
 
@@ -74,10 +88,10 @@ int journal_append(journal *j, uint16_t type, uint64_t seq, const void *payload,
     put_u32(r, length);
     put_u16(r + 8, type);
     put_u16(r + 10, 0);
-    put_u32(r + 12, 0);
     put_u64(r + 16, seq);
     memcpy(r + JOURNAL_RECORD_HEADER_BYTES, payload, length);
-    put_u32(r + 4, record_crc(r, length));
+    put_u32(r + 4, body_check(r, length));
+    put_u32(r + 12, header_check(r));
     j->pending_bytes = need;
     return 0;
 }
@@ -304,9 +318,72 @@ typedef struct scan {
     size_t error_size;
 } scan;
 
+/* What a record at an offset looks like. */
+typedef enum {
+    RECORD_INTACT,
+    RECORD_INCOMPLETE, /* the file ends inside it; its header (format 4: checked) says so */
+    RECORD_BAD_HEADER, /* format 4: header check fails; format 3: impossible length */
+    RECORD_BAD_BODY,   /* the header holds, the body check does not */
+} record_state;
+
+static record_state record_at(const uint8_t *data, size_t size, size_t off, uint32_t version,
+                              uint32_t *length_out) {
+    if (size - off < JOURNAL_RECORD_HEADER_BYTES)
+        return RECORD_INCOMPLETE;
+    const uint8_t *r = data + off;
+    uint32_t length = get_u32(r);
+    if (version >= 4 && header_check(r) != get_u32(r + 12))
+        return RECORD_BAD_HEADER;
+    if (length > JOURNAL_MAX_PAYLOAD_BYTES)
+        return RECORD_BAD_HEADER;
+    if (size - off - JOURNAL_RECORD_HEADER_BYTES < length)
+        return RECORD_INCOMPLETE;
+    uint32_t check = version >= 4 ? body_check(r, length) : v3_check(r, length);
+    if (check != get_u32(r + 4))
+        return RECORD_BAD_BODY;
+    *length_out = length;
+    return RECORD_INTACT;
+}
+
+static bool all_zero(const uint8_t *data, size_t size) {
+    for (size_t i = 0; i < size; i++)
+        if (data[i] != 0)
+            return false;
+    return true;
+}
+
+/* A damaged record at `off` in the newest segment: is it the end a crash left (a write that
+ * never completed, so never acknowledged), or damage to records that were acknowledged? It is
+ * torn only when nothing after it is a whole record: not an intact record at any later offset,
+ * and not the damaged record itself complete to the end of the file (a record whose length
+ * field flipped still has a body check that holds over the rest of the file). A zero-filled
+ * tail, what a power loss leaves when the file grew but the data never reached the disk, is
+ * torn. Returns 0 when torn, or the offset of the evidence that it is not. */
+static size_t evidence_of_damage(const uint8_t *data, size_t size, size_t off, uint32_t version) {
+    if (all_zero(data + off, size - off))
+        return 0;
+    for (size_t p = off + 1; p + JOURNAL_RECORD_HEADER_BYTES <= size; p++) {
+        uint32_t length;
+        if (record_at(data, size, p, version, &length) == RECORD_INTACT)
+            return p;
+    }
+    size_t rest = size - off;
+    if (rest >= JOURNAL_RECORD_HEADER_BYTES &&
+        rest - JOURNAL_RECORD_HEADER_BYTES <= JOURNAL_MAX_PAYLOAD_BYTES) {
+        uint32_t length = (uint32_t)(rest - JOURNAL_RECORD_HEADER_BYTES);
+        uint32_t check =
+            version >= 4 ? body_check(data + off, length) : v3_check(data + off, length);
+        if (check == get_u32(data + off + 4))
+            return off;
+    }
+    return 0;
+}
+
 /* Replays one segment. Returns 0, or -1 with `error` set; `*valid_bytes` receives where the
- * good records end (less than the file size only for a torn tail). */
-static int scan_segment(scan *s, uint32_t index, bool newest, size_t *valid_bytes) {
+ * good records end (less than the file size only for a torn tail) and `*version` the segment's
+ * format. */
+static int scan_segment(scan *s, uint32_t index, bool newest, size_t *valid_bytes,
+                        uint32_t *version) {
     char path[600];
     segment_path(s->j, index, path, sizeof path);
     size_t size;
@@ -316,37 +393,45 @@ static int scan_segment(scan *s, uint32_t index, bool newest, size_t *valid_byte
         return -1;
     }
     int rc = 0;
+    *version = size >= SEGMENT_HEADER_BYTES ? get_u32(data + 8) : 0;
     if (size < SEGMENT_HEADER_BYTES || memcmp(data, SEGMENT_MAGIC, 8) != 0 ||
-        get_u32(data + 8) != JOURNAL_FORMAT_VERSION) {
-        if (newest && size < SEGMENT_HEADER_BYTES) {
+        *version < JOURNAL_OLDEST_READABLE_VERSION || *version > JOURNAL_FORMAT_VERSION) {
+        if (newest && (size < SEGMENT_HEADER_BYTES || all_zero(data, size))) {
             *valid_bytes = 0; /* a segment whose creation the crash interrupted */
             bigmem_free(data, size, 1);
             return 0;
         }
         snprintf(s->error, s->error_size,
-                 "journal: %s is not a version %d journal segment (bad header at offset 0)", path,
-                 JOURNAL_FORMAT_VERSION);
+                 "journal: %s is not a journal segment of a version from %d to %d (bad header at "
+                 "offset 0)",
+                 path, JOURNAL_OLDEST_READABLE_VERSION, JOURNAL_FORMAT_VERSION);
         bigmem_free(data, size, 1);
         return -1;
     }
     size_t off = SEGMENT_HEADER_BYTES;
     while (off < size) {
-        bool whole = size - off >= JOURNAL_RECORD_HEADER_BYTES &&
-                     get_u32(data + off) <= JOURNAL_MAX_PAYLOAD_BYTES &&
-                     size - off - JOURNAL_RECORD_HEADER_BYTES >= get_u32(data + off);
-        uint32_t length = whole ? get_u32(data + off) : 0;
-        bool intact = whole && record_crc(data + off, length) == get_u32(data + off + 4);
-        size_t end = off + JOURNAL_RECORD_HEADER_BYTES + length;
-        if (!intact) {
-            if (newest && (!whole || end == size)) {
+        uint32_t length = 0;
+        record_state state = record_at(data, size, off, *version, &length);
+        if (state != RECORD_INTACT) {
+            size_t evidence = newest ? evidence_of_damage(data, size, off, *version) : SIZE_MAX;
+            if (evidence == 0) {
                 log_warn("journal: %s: torn record at offset %zu (%zu bytes) cut off", path, off,
                          size - off);
                 break;
             }
+            char why[96] = "";
+            if (evidence == off)
+                snprintf(why, sizeof why, "; the rest of the file is this whole record");
+            else if (evidence != SIZE_MAX)
+                snprintf(why, sizeof why, "; an intact record follows at offset %zu", evidence);
             snprintf(s->error, s->error_size,
-                     "journal: %s: corrupt record at offset %zu (checksum mismatch); refusing to "
-                     "start — restore the file or move it aside",
-                     path, off);
+                     "journal: %s: corrupt record at offset %zu (%s%s); refusing to start — "
+                     "restore the file or move it aside",
+                     path, off,
+                     state == RECORD_BAD_BODY     ? "checksum mismatch"
+                     : state == RECORD_BAD_HEADER ? "damaged header"
+                                                  : "cut short",
+                     why);
             rc = -1;
             break;
         }
@@ -359,7 +444,7 @@ static int scan_segment(scan *s, uint32_t index, bool newest, size_t *valid_byte
             break;
         }
         s->j->records_written++;
-        off = end;
+        off += JOURNAL_RECORD_HEADER_BYTES + length;
     }
     *valid_bytes = off;
     bigmem_free(data, size, 1);
@@ -385,8 +470,9 @@ int journal_open(journal *j, const char *dir, journal_sync sync, uint64_t segmen
     }
     scan s = {.j = j, .on_record = on_record, .ctx = ctx, .error = error, .error_size = error_size};
     size_t valid = 0;
+    uint32_t version = JOURNAL_FORMAT_VERSION;
     for (size_t i = 0; i < count; i++) {
-        if (scan_segment(&s, segments[i], i + 1 == count, &valid) != 0) {
+        if (scan_segment(&s, segments[i], i + 1 == count, &valid, &version) != 0) {
             free(segments);
             return -1;
         }
@@ -409,6 +495,11 @@ int journal_open(journal *j, const char *dir, journal_sync sync, uint64_t segmen
     segment_path(j, newest, path, sizeof path);
     if (truncate(path, (off_t)valid) != 0 || open_segment(j, newest, false) != 0) {
         snprintf(error, error_size, "journal: cannot open %s for appending", path);
+        return -1;
+    }
+    /* A segment of an older format is left as it is; new records go to a new segment. */
+    if (version != JOURNAL_FORMAT_VERSION && journal_roll(j) < 0) {
+        snprintf(error, error_size, "journal: cannot create a segment in %s", dir);
         return -1;
     }
     return 0;

@@ -8,9 +8,10 @@
  * retried — after one, the kernel may have dropped the dirty pages, so the data's fate is
  * unknown; the caller must stop and let recovery decide (the lesson of PostgreSQL's fsyncgate).
  *
- * Recovery tells a torn tail from corruption: a last record that is incomplete or fails its
- * checksum at the very end of the newest segment is a write the crash interrupted, and is cut
- * off; a bad record anywhere else is corruption, and the journal refuses to open. */
+ * Recovery tells a torn tail from corruption: a damaged record in the newest segment after which
+ * nothing whole remains (no intact record at any later offset, not itself complete to the end of
+ * the file; a zero-filled tail included) is a write the crash interrupted, and is cut off; any
+ * other damage is corruption, and the journal refuses to open, naming the file and offset. */
 #ifndef TINVESTD_JOURNAL_JOURNAL_H
 #define TINVESTD_JOURNAL_JOURNAL_H
 
@@ -18,7 +19,9 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define JOURNAL_FORMAT_VERSION 3
+#define JOURNAL_FORMAT_VERSION 4
+/* Segments of format 3 (no header check) are still read; new records go to a new segment. */
+#define JOURNAL_OLDEST_READABLE_VERSION 3
 #define JOURNAL_RECORD_HEADER_BYTES 24
 #define JOURNAL_MAX_PAYLOAD_BYTES (1u << 20)
 
