@@ -12,10 +12,17 @@ void *api_core_job_new(api_call *call, size_t size) {
     return job;
 }
 
+static void finish_unless_refused(engine *e, engine_job *base) {
+    api_core_job *job = (api_core_job *)base;
+    if (!api_reply_if_refused(job))
+        job->finish(e, base);
+}
+
 void api_core_job_submit(api_core_job *job, void (*run)(engine *, engine_job *),
                          void (*finish)(engine *, engine_job *)) {
     job->base.run = run;
-    job->base.finish = finish;
+    job->base.finish = finish_unless_refused;
+    job->finish = finish;
     job->base.received_ns = job->call->received_ns;
     if (!engine_submit(api_engine_of(job->call), &job->base))
         api_reply_error_message(job->call, 80002,

@@ -9,6 +9,7 @@
 typedef struct api_core_job {
     engine_job base; /* must stay first */
     api_call *call;
+    void (*finish)(engine *, engine_job *); /* the job's own; base.finish answers refusals */
 } api_core_job;
 
 engine *api_engine_of(const api_call *call);
@@ -16,7 +17,9 @@ engine *api_engine_of(const api_call *call);
 /* Allocates a job of `size` bytes (>= sizeof(api_core_job)) bound to the call. */
 void *api_core_job_new(api_call *call, size_t size);
 
-/* Queues the job; when the inbox is full the call is answered RESOURCE_EXHAUSTED at once. */
+/* Queues the job; when the inbox is full the call is answered RESOURCE_EXHAUSTED at once. A job
+ * the engine refuses (the journal cannot write) is answered UNAVAILABLE 70003 without calling
+ * `finish`. */
 void api_core_job_submit(api_core_job *job, void (*run)(engine *, engine_job *),
                          void (*finish)(engine *, engine_job *));
 

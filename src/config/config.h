@@ -84,6 +84,9 @@ typedef struct tinvestd_config {
     int32_t queue_capacity;
     /* A snapshot is written after this many events (0: never). */
     int64_t snapshot_every_events;
+    /* Journal space kept allocated ahead of its end, so that a full disk is met before a batch
+     * (changes refused, reads answered) rather than inside one (its replies held); 0: none. */
+    int64_t journal_reserve_bytes;
     /* Sandbox accounts OpenSandboxAccount may open in all (more → 35001). */
     int32_t sandbox_accounts;
 } tinvestd_config;

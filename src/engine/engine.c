@@ -213,8 +213,8 @@ static uint32_t take_batch(engine *e, engine_job **batch, bool *stop) {
     pthread_mutex_lock(&e->lock);
     while (e->count == 0 && !e->stopping) {
         int64_t due_ns = e->venue ? venue_link_next_due_ns(e->venue) : INT64_MAX;
-        if (e->journal_stalled && due_ns > clock_realtime_ns() + STALLED_RETRY_NS)
-            due_ns = clock_realtime_ns() + STALLED_RETRY_NS; /* retry the held commit */
+        if (engine_refusing_changes(e) && due_ns > clock_realtime_ns() + STALLED_RETRY_NS)
+            due_ns = clock_realtime_ns() + STALLED_RETRY_NS; /* try the disk again */
         if (due_ns == INT64_MAX) {
             pthread_cond_wait(&e->wake, &e->lock);
             continue;
@@ -331,16 +331,36 @@ static void advance_clock(engine *e, int64_t now_ns) {
         e->now_ns = now_ns;
 }
 
+bool engine_refusing_changes(const engine *e) {
+    return e->journal_stalled || e->journal_full;
+}
+
+/* Before a batch decides anything: is there room on disk for what it will write? */
+static void reserve_journal(engine *e) {
+    if (e->journal == NULL || e->journal_stalled)
+        return;
+    int rc = journal_reserve(e->journal, e->config.journal_reserve_bytes);
+    if (rc != 0 && !e->journal_full)
+        log_error("journal: no room on disk (%s); refusing changes, answering reads",
+                  strerror(-rc));
+    if (rc == 0 && e->journal_full)
+        log_warn("journal: room on disk again; accepting changes");
+    e->journal_full = rc != 0;
+}
+
 static void run_job(engine *e, engine_job *job) {
     /* Each command carries the time it was received; the venue catches up to it first so that
      * it sees the market as the client did. */
     advance_clock(e, job->received_ns);
-    if (e->journal_stalled && job->mutates) {
+    /* While a batch is held nothing is answered from the state: it holds that batch's effects,
+     * which are not durable. A disk found full before the batch leaves nothing undurable, so
+     * reads go on. */
+    if (e->journal_stalled || (e->journal_full && job->mutates)) {
         job->refused = true;
         job->finish(e, job);
         return;
     }
-    if (e->venue != NULL && !e->journal_stalled)
+    if (e->venue != NULL && !engine_refusing_changes(e))
         venue_link_advance(e->venue, e->now_ns);
     job->run(e, job);
     /* What the command asked of the exchange leaves now that the core is done with it. */
@@ -349,10 +369,11 @@ static void run_job(engine *e, engine_job *job) {
 }
 
 bool engine_run_batch(engine *e, engine_job **jobs, uint32_t n, int64_t now_ns) {
+    reserve_journal(e);
     for (uint32_t i = 0; i < n; i++)
         run_job(e, jobs[i]);
     advance_clock(e, now_ns);
-    if (e->venue != NULL && !e->journal_stalled)
+    if (e->venue != NULL && !engine_refusing_changes(e))
         venue_link_advance(e->venue, e->now_ns);
     if (!commit_batch(e))
         return false;

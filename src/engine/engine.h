@@ -31,7 +31,8 @@ struct engine_job {
     int wait_kind;       /* engine_wait_kind */
     /* Set by the submitter: the job may change state (place, cancel, replace). */
     bool mutates;
-    /* Set by the engine: refused because the journal cannot write; `finish` answers 70003. */
+    /* Set by the engine: refused because the journal cannot write (a change while it cannot,
+     * any job while a batch is held); `finish` answers 70003. */
     bool refused;
     /* Set by the submitter of a waiting job: where the engine copies the order when the wait
      * ends, for `finish` to answer from. */
@@ -49,6 +50,8 @@ typedef struct engine_venue_link engine_venue_link;
 typedef struct engine_config {
     uint32_t inbox_capacity;
     uint32_t max_batch;
+    /* Journal space kept allocated ahead of its end (journal_reserve); 0: none. */
+    uint64_t journal_reserve_bytes;
 } engine_config;
 
 struct engine {
@@ -57,9 +60,13 @@ struct engine {
     /* NULL for an in-memory broker (tests); otherwise every event is journaled before any
      * reply or stream message of its batch leaves. */
     journal *journal;
-    /* The last commit could not write (disk full): replies are held, new mutating jobs are
-     * refused, and the commit is retried until it succeeds. */
+    /* The last commit could not write (disk full inside a batch): its replies are held, every
+     * new job is refused, and the commit is retried until it succeeds. */
     bool journal_stalled;
+    /* The journal could not reserve room before a batch (disk full): nothing is held, reads are
+     * answered, new mutating jobs are refused and the exchange waits, until a later batch finds
+     * room. */
+    bool journal_full;
     /* Snapshots: every `snapshot_every_events` events a forked child writes the state. */
     char data_dir[512];
     uint64_t snapshot_every_events;
@@ -108,6 +115,9 @@ void engine_close_market(engine *e);
 /* Stops the core thread after the jobs already queued have run. */
 void engine_stop(engine *e);
 void engine_deinit(engine *e);
+
+/* The journal cannot write (full before a batch, or a batch held): changes are refused. */
+bool engine_refusing_changes(const engine *e);
 
 /* One batch on the calling thread, without the inbox: runs `jobs` in order, lets the venue
  * process what is due by `now_ns`, commits, and then finishes the jobs and hands out the stream

@@ -148,7 +148,39 @@ static int open_segment(journal *j, uint32_t index, bool create) {
     j->segment_index = index;
     struct stat st;
     j->segment_bytes = fstat(fd, &st) == 0 ? (uint64_t)st.st_size : 0;
+    j->reserved_end = 0;
     return 0;
+}
+
+int journal_reserve(journal *j, uint64_t ahead_bytes) {
+    if (j->inject_reserve_errno != 0)
+        return -j->inject_reserve_errno;
+    if (ahead_bytes == 0 || j->reserve_unsupported)
+        return 0;
+    if (j->pending_bytes == 0 && j->segment_bytes >= j->segment_limit_bytes) {
+        int64_t rc = journal_roll(j);
+        if (rc < 0)
+            return (int)rc;
+    }
+    uint64_t end = j->segment_bytes + j->pending_bytes;
+    if (j->reserved_end >= end + ahead_bytes / 2)
+        return 0;
+    if (fallocate(j->fd, FALLOC_FL_KEEP_SIZE, (off_t)end, (off_t)ahead_bytes) != 0) {
+        if (errno == EOPNOTSUPP || errno == ENOSYS) {
+            log_warn("journal: the file system cannot allocate ahead; a full disk will be met "
+                     "by a write, holding its batch's replies");
+            j->reserve_unsupported = true;
+            return 0;
+        }
+        return -errno;
+    }
+    j->reserved_end = end + ahead_bytes;
+    return 0;
+}
+
+void journal_inject_reserve_error(journal *j, int errno_value) {
+    assert(errno_value >= 0);
+    j->inject_reserve_errno = errno_value;
 }
 
 void journal_inject_write_error(journal *j, int errno_value, uint32_t after_commits) {

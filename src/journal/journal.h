@@ -8,6 +8,11 @@
  * retried — after one, the kernel may have dropped the dirty pages, so the data's fate is
  * unknown; the caller must stop and let recovery decide (the lesson of PostgreSQL's fsyncgate).
  *
+ * So that a full disk is met before a batch rather than in the middle of one, the caller asks
+ * journal_reserve() for room before it decides anything: the journal keeps space allocated
+ * ahead of its end (fallocate, the file's size unchanged) and says -ENOSPC when it cannot. With
+ * nothing decided yet, nothing needs holding: the caller refuses changes and answers reads.
+ *
  * Recovery tells a torn tail from corruption: a damaged record in the newest segment after which
  * nothing whole remains (no intact record at any later offset, not itself complete to the end of
  * the file; a zero-filled tail included) is a write the crash interrupted, and is cut off; any
@@ -37,10 +42,14 @@ typedef struct journal {
     uint8_t *pending; /* records not yet written */
     size_t pending_bytes, pending_capacity;
     uint64_t records_written, commits;
+    /* Space allocated for the current segment up to this offset (journal_reserve). */
+    uint64_t reserved_end;
+    bool reserve_unsupported; /* the file system cannot allocate ahead: writes may still fail */
     /* Test hook (journal_inject_write_error): once `commits` reaches `inject_from_commits`, every
      * write fails with `inject_errno` until the hook is called with 0. */
     int inject_errno;
     uint64_t inject_from_commits;
+    int inject_reserve_errno; /* journal_inject_reserve_error */
 } journal;
 
 typedef int (*journal_record_fn)(void *ctx, uint16_t type, uint64_t seq, const void *payload,
@@ -61,6 +70,16 @@ int journal_append(journal *j, uint16_t type, uint64_t seq, const void *payload,
 int journal_commit(journal *j);
 
 bool journal_has_pending(const journal *j);
+
+/* Makes sure at least `ahead_bytes / 2` bytes past what is written and pending are allocated on
+ * disk, allocating `ahead_bytes` when less is left (and starting the next segment first when the
+ * current one is full). 0 when there is room (or `ahead_bytes` is 0, or the file system cannot
+ * allocate ahead: then a write can still fail, and journal_commit() says so); -ENOSPC (or
+ * another -errno) when the disk has no room: nothing is lost, ask again later. */
+int journal_reserve(journal *j, uint64_t ahead_bytes);
+
+/* Test hook: every journal_reserve() fails with -errno_value (0 clears), as on a full disk. */
+void journal_inject_reserve_error(journal *j, int errno_value);
 
 /* Test hook for the simulator (tests/sim): makes the journal behave as a disk that fills up.
  * After `after_commits` more successful commits, every commit writes part of its batch and then

@@ -1,16 +1,20 @@
-// Disk full: the journal cannot write, so nothing more is acknowledged — the request whose
-// batch failed is held, new orders get UNAVAILABLE 70003 — and service resumes by itself when
-// space returns. Needs a small tmpfs (mounting needs root); skipped where mounting is refused.
+// Disk full: the journal cannot write, so nothing more is acknowledged. The journal keeps room
+// allocated ahead (limits.journal_reserve_bytes), so a full disk is normally found before a
+// batch: new orders get UNAVAILABLE 70003 at once, reads are answered, nothing is held. Where
+// the file system cannot allocate ahead (here: the reserve turned off), the write that fails
+// holds its batch's replies instead. Either way service resumes by itself when space returns.
+// Needs a small tmpfs (mounting needs root); skipped where mounting is refused.
 import './tls-env.mjs';
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import { execFileSync } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { tmpdir } from 'node:os';
 import { Status } from 'nice-grpc';
 import { OrdersServiceDefinition, OrderDirection, OrderType, OrderIdType } from 'tinkoff-invest-api/dist/generated/orders.js';
+import { OperationsServiceDefinition } from 'tinkoff-invest-api/dist/generated/operations.js';
 import { startServer, sdk, rawClient, callRaw, closeClients, demoConfig } from './harness.mjs';
 
 const account = demoConfig.accounts[0].id;
@@ -32,16 +36,97 @@ function tryMount(dir, size) {
 
 const settle = (promise, ms) => Promise.race([promise.then((v) => ({ done: v })), new Promise((r) => setTimeout(() => r(null), ms))]);
 
-test('disk full: replies are held, new orders get UNAVAILABLE 70003, service resumes when space returns', async (t) => {
+/** The demo configuration with the journal's reserve set, written next to the mount point. */
+function configWithReserve(dir, bytes) {
+  const config = structuredClone(demoConfig);
+  config.limits = { ...config.limits, journal_reserve_bytes: bytes };
+  const path = `${dir}.json`;
+  writeFileSync(path, JSON.stringify(config));
+  return path;
+}
+
+test('disk full before a batch: new orders get 70003 at once, reads are answered, service resumes', async (t) => {
   const dir = mkdtempSync(join(tmpdir(), 'tinvestd-diskfull-'));
   if (!tryMount(dir, '192k')) {
     rmSync(dir, { recursive: true, force: true });
     t.skip('mounting a tmpfs is not permitted here');
     return;
   }
+  const config = configWithReserve(dir, 16384);
   let server;
   try {
-    server = await startServer({ dataDir: join(dir, 'data') });
+    server = await startServer({ config, dataDir: join(dir, 'data') });
+    const api = sdk(server, 't.demo.full');
+    const orders = rawClient(server, OrdersServiceDefinition, 't.demo.full');
+    const operations = rawClient(server, OperationsServiceDefinition, 't.demo.full');
+    const acknowledged = [];
+    let refused = null;
+    for (let i = 0; i < 5000 && !refused; i++) {
+      const o = order();
+      const result = await settle(callRaw((opts) => orders.postOrderAsync(o, opts)), 2000);
+      assert.ok(result, `order ${i} was answered, not held`);
+      if (result.done.error) refused = result.done.error;
+      else acknowledged.push(o);
+    }
+    assert.ok(refused, 'the disk filled up');
+    assert.equal(refused.code, Status.UNAVAILABLE);
+    assert.equal(refused.details, '70003');
+    assert.ok(acknowledged.length > 10);
+
+    // Reads go through the core thread too, and are answered while changes are refused.
+    const positions = await settle(callRaw((opts) => operations.getPositions({ accountId: account }, opts)), 2000);
+    assert.ok(positions?.done.response, 'GetPositions answers while the disk is full');
+    const listed = await settle(callRaw((opts) => orders.getOrders({ accountId: account }, opts)), 2000);
+    assert.ok(listed?.done.response, 'GetOrders answers while the disk is full');
+    const last = acknowledged.at(-1);
+    const state = await settle(callRaw((opts) => orders.getOrderState({ accountId: account, orderId: last.orderId,
+      orderIdType: OrderIdType.ORDER_ID_TYPE_REQUEST }, opts)), 2000);
+    assert.equal(state?.done.response?.lotsRequested, 1, 'GetOrderState answers while the disk is full');
+    const again = await callRaw((opts) => orders.postOrderAsync(order(), opts));
+    assert.equal(again.error?.details, '70003', 'changes are still refused');
+
+    execFileSync('mount', ['-o', 'remount,size=16m', dir]);
+    let resumed = null;
+    for (let i = 0; i < 50 && !resumed; i++) {
+      const o = order();
+      const result = await callRaw((opts) => orders.postOrderAsync(o, opts));
+      if (result.response) {
+        resumed = o;
+        acknowledged.push(o);
+      } else {
+        assert.equal(result.error?.details, '70003');
+        await new Promise((r) => setTimeout(r, 100));
+      }
+    }
+    assert.ok(resumed, 'orders are accepted again once the disk has room');
+
+    assert.deepEqual(await server.stop(), { code: 0, signal: null });
+    server = await startServer({ config, dataDir: join(dir, 'data') });
+    const restarted = sdk(server, 't.demo.full');
+    for (const o of [acknowledged[0], acknowledged.at(-2), acknowledged.at(-1)]) {
+      const found = await restarted.orders.getOrderState({ accountId: account, orderId: o.orderId, orderIdType: OrderIdType.ORDER_ID_TYPE_REQUEST });
+      assert.equal(found.lotsRequested, 1);
+    }
+  } finally {
+    closeClients();
+    if (server) await server.stop('SIGKILL');
+    execFileSync('umount', [dir]);
+    rmSync(dir, { recursive: true, force: true });
+    rmSync(config, { force: true });
+  }
+});
+
+test('disk full inside a batch (no reserve): its replies are held, new orders get 70003, service resumes', async (t) => {
+  const dir = mkdtempSync(join(tmpdir(), 'tinvestd-diskfull-'));
+  if (!tryMount(dir, '192k')) {
+    rmSync(dir, { recursive: true, force: true });
+    t.skip('mounting a tmpfs is not permitted here');
+    return;
+  }
+  const config = configWithReserve(dir, 0);
+  let server;
+  try {
+    server = await startServer({ config, dataDir: join(dir, 'data') });
     const api = sdk(server, 't.demo.full');
     const orders = rawClient(server, OrdersServiceDefinition, 't.demo.full');
     const acknowledged = [];
@@ -63,6 +148,11 @@ test('disk full: replies are held, new orders get UNAVAILABLE 70003, service res
     assert.equal(refused.error?.code, Status.UNAVAILABLE);
     assert.equal(refused.error?.details, '70003');
     assert.equal(await settle(held.call, 300), null, 'the held order is still not acknowledged');
+    // The state holds the held batch's effects, which are not durable: reads are refused too,
+    // at once, rather than answered from it or left hanging.
+    const read = await settle(callRaw((opts) => orders.getOrders({ accountId: account }, opts)), 2000);
+    assert.equal(read?.done.error?.code, Status.UNAVAILABLE, 'a read while a batch is held is answered at once');
+    assert.equal(read?.done.error?.details, '70003');
 
     execFileSync('mount', ['-o', 'remount,size=16m', dir]);
     const released = await settle(held.call, 5000);
@@ -72,7 +162,7 @@ test('disk full: replies are held, new orders get UNAVAILABLE 70003, service res
     assert.ok(after.orderRequestId);
 
     assert.deepEqual(await server.stop(), { code: 0, signal: null });
-    server = await startServer({ dataDir: join(dir, 'data') });
+    server = await startServer({ config, dataDir: join(dir, 'data') });
     const again = sdk(server, 't.demo.full');
     for (const o of [acknowledged[0], acknowledged.at(-1)]) {
       const state = await again.orders.getOrderState({ accountId: account, orderId: o.orderId, orderIdType: OrderIdType.ORDER_ID_TYPE_REQUEST });
@@ -83,5 +173,6 @@ test('disk full: replies are held, new orders get UNAVAILABLE 70003, service res
     if (server) await server.stop('SIGKILL');
     execFileSync('umount', [dir]);
     rmSync(dir, { recursive: true, force: true });
+    rmSync(config, { force: true });
   }
 });

@@ -400,6 +400,7 @@ struct sim {
     bool durable_restorable; /* restorable() of the durable state */
     /* Disk-full fault. */
     bool enospc_armed;
+    bool reserve_fault; /* the armed fault is the disk found full before a batch */
     uint32_t stall_batches_left;
     /* Snapshots. */
     pid_t last_snapshot_pid;
@@ -670,7 +671,8 @@ static void pick_scenario(sim *s, uint64_t steps_override) {
                                 .openable_sandbox_accounts = sc->openable_accounts};
     memcpy(s->core_cfg.value_limits, sc->value_limits, sizeof sc->value_limits);
     v->max_orders = sc->max_orders;
-    s->engine_cfg = (engine_config){.inbox_capacity = 1, .max_batch = sc->max_batch};
+    s->engine_cfg = (engine_config){
+        .inbox_capacity = 1, .max_batch = sc->max_batch, .journal_reserve_bytes = 64 << 10};
 }
 
 static void print_scenario(const sim *s) {
@@ -790,10 +792,11 @@ static void job_check_durable(sim *s, sim_job *job) {
         sim_fail("job %" PRIu64 " (%s) answered twice", job->number, job_kind_names[job->kind]);
     job->finished = true;
     if (job->base.refused) {
-        if (!job->base.mutates)
-            sim_fail("job %" PRIu64 " (%s) only reads but was refused", job->number,
+        if (!job->base.mutates && !s->e->journal_stalled)
+            sim_fail("job %" PRIu64 " (%s) only reads but was refused with nothing held",
+                     job->number,
                      job_kind_names[job->kind]);
-        if (!s->e->journal_stalled)
+        if (!engine_refusing_changes(s->e))
             sim_fail("job %" PRIu64 " (%s) refused while the journal writes", job->number,
                      job_kind_names[job->kind]);
         s->n.refused++;
@@ -804,9 +807,10 @@ static void job_check_durable(sim *s, sim_job *job) {
                  job_kind_names[job->kind]);
 }
 
-/* A job that changes state never runs while the journal cannot write: it is refused. */
+/* A job that changes state never runs while the journal cannot write, nor any job while a batch
+ * is held: it is refused. */
 static void expect_runnable(const engine *e, const sim_job *job) {
-    if (e->journal_stalled && job->base.mutates)
+    if (e->journal_stalled || (engine_refusing_changes(e) && job->base.mutates))
         sim_fail("job %" PRIu64 " (%s) ran while the journal cannot write", job->number,
                  job_kind_names[job->kind]);
 }
@@ -2693,6 +2697,7 @@ static void start_incarnation(sim *s) {
 
     s->last_snapshot_pid = 0;
     s->enospc_armed = false;
+    s->reserve_fault = false;
     s->stall_batches_left = 0;
     wrap_sink(s);
 }
@@ -2913,9 +2918,26 @@ static uint32_t batch_size(sim *s) {
     return n < s->sc.max_batch ? n : s->sc.max_batch;
 }
 
-/* The disk fills up at a seeded commit and frees again some batches later. */
+/* The disk fills up and frees again some batches later. Either the journal finds no room when
+ * it reserves before a batch (changes are refused, reads answered, nothing held), or — on a
+ * file system that cannot reserve — a seeded commit fails in the middle of a batch (its replies
+ * are held until the disk has room). */
 static void drive_enospc(sim *s, bool batch_ok) {
     engine *e = s->e;
+    if (s->reserve_fault) {
+        if (!batch_ok || e->journal_stalled || e->outbox_head != NULL)
+            sim_fail("the disk was found full before the batch, yet the batch was held");
+        if (!e->journal_full)
+            sim_fail("the journal cannot reserve room, yet the engine accepts changes");
+        if (--s->stall_batches_left == 0) {
+            journal_inject_reserve_error(&s->journal, 0);
+            s->enospc_armed = s->reserve_fault = false;
+            say(s, "disk has room again");
+        }
+        return;
+    }
+    if (batch_ok && e->journal_full)
+        sim_fail("the engine refuses changes though the journal found room");
     if (!batch_ok && !e->journal_stalled)
         sim_fail("a batch failed to commit but the engine does not hold its replies");
     if (!batch_ok && !s->enospc_armed)
@@ -2933,9 +2955,17 @@ static void drive_enospc(sim *s, bool batch_ok) {
         say(s, "disk has room again");
     }
     if (!s->enospc_armed && !e->journal_stalled && prng_ppm(&s->faults, s->sc.enospc_ppm)) {
+        s->enospc_armed = true;
+        if (prng_percent(&s->faults, 50)) {
+            journal_inject_reserve_error(&s->journal, ENOSPC);
+            s->reserve_fault = true;
+            s->stall_batches_left = (uint32_t)prng_range(&s->faults, 1, 20);
+            s->n.enospc++;
+            say(s, "disk full before the next batch, for %u batches", s->stall_batches_left);
+            return;
+        }
         uint32_t after = (uint32_t)prng_range(&s->faults, 0, 4);
         journal_inject_write_error(&s->journal, ENOSPC, after);
-        s->enospc_armed = true;
         say(s, "disk will be full after %u more commits", after);
     }
 }
@@ -3020,7 +3050,8 @@ static uint64_t count_active(const core *c) {
 static void drain(sim *s) {
     if (s->enospc_armed) {
         journal_inject_write_error(&s->journal, 0, 0);
-        s->enospc_armed = false;
+        journal_inject_reserve_error(&s->journal, 0);
+        s->enospc_armed = s->reserve_fault = false;
     }
     int64_t settle_ns = s->sc.venue.ack_delay_ns + s->sc.venue.fill_delay_ns + 1000000;
     for (int i = 0; i < SIM_DRAIN_BATCHES && (s->live_head != NULL || i < 3); i++) {
