@@ -37,10 +37,25 @@ bool api_reply_if_refused(api_core_job *job) {
     return true;
 }
 
-static void run_read(engine *e, engine_job *job) {
-    engine_finish_after_commit(e, job);
+typedef struct read_job {
+    api_core_job job; /* must stay first */
+    api_read_fn read;
+    const ProtobufCMessage *reply;
+} read_job;
+
+static void run_read(engine *e, engine_job *base) {
+    read_job *job = (read_job *)base;
+    job->reply = job->read(e, job->job.call);
+    engine_finish_after_commit(e, base);
 }
 
-void api_read_on_core(api_call *call, void (*finish)(engine *, engine_job *)) {
-    api_core_job_submit(api_core_job_new(call, sizeof(api_core_job)), run_read, finish);
+static void finish_read(engine *e, engine_job *base) {
+    read_job *job = (read_job *)base;
+    api_reply_message(job->job.call, job->reply);
+}
+
+void api_read_on_core(api_call *call, api_read_fn read) {
+    read_job *job = api_core_job_new(call, sizeof(read_job));
+    job->read = read;
+    api_core_job_submit(&job->job, run_read, finish_read);
 }

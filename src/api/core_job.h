@@ -27,7 +27,13 @@ void api_core_job_submit(api_core_job *job, void (*run)(engine *, engine_job *),
  * UNAVAILABLE 70003 and returns true; false when the job was not refused. */
 bool api_reply_if_refused(api_core_job *job);
 
-/* For reads: nothing to run, `finish` reads core state on the core thread, in command order. */
-void api_read_on_core(api_call *call, void (*finish)(engine *, engine_job *));
+/* A read on the core thread, in command order: builds the reply in the call's memory from what
+ * it reads (copies, or reference data that never changes; never pointers into core or venue
+ * state). */
+typedef const ProtobufCMessage *(*api_read_fn)(engine *e, api_call *call);
+
+/* For reads: `read` runs on the core thread when the job's turn comes; its reply is encoded and
+ * sent once the batch is durable (so that it shows nothing that is not), off the core thread. */
+void api_read_on_core(api_call *call, api_read_fn read);
 
 #endif

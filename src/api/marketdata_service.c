@@ -70,8 +70,7 @@ static bool valid_depth(int32_t depth) {
     return depth >= 1 && depth <= VENUE_LINK_MAX_DEPTH;
 }
 
-static void finish_order_book(engine *e, engine_job *base) {
-    api_call *call = ((api_core_job *)base)->call;
+static const ProtobufCMessage *read_order_book(engine *e, api_call *call) {
     const PB(GetOrderBookRequest) *in = (const PB(GetOrderBookRequest) *)call->request;
     const instrument *ins = refdata_find_instrument_id(refdata_of(call), book_instrument_id(in));
     venue_link_book *book = api_call_alloc(call, sizeof *book);
@@ -93,7 +92,7 @@ static void finish_order_book(engine *e, engine_job *base) {
     r->class_code = (char *)ins->class_code;
     r->last_price_ts = pb_timestamp(call, book->last_price_ns);
     r->orderbook_ts = pb_timestamp(call, engine_now_ns(e));
-    api_reply_message(call, &r->base);
+    return &r->base;
 }
 
 static void get_order_book(api_call *call, const ProtobufCMessage *request) {
@@ -104,11 +103,10 @@ static void get_order_book(api_call *call, const ProtobufCMessage *request) {
         api_reply_error(call, in->depth == 0 ? 30031 : 30032);
         return;
     }
-    api_read_on_core(call, finish_order_book);
+    api_read_on_core(call, read_order_book);
 }
 
-static void finish_last_prices(engine *e, engine_job *base) {
-    api_call *call = ((api_core_job *)base)->call;
+static const ProtobufCMessage *read_last_prices(engine *e, api_call *call) {
     const PB(GetLastPricesRequest) *in = (const PB(GetLastPricesRequest) *)call->request;
     const refdata *rd = refdata_of(call);
     size_t wanted = in->n_instrument_id ? in->n_instrument_id : rd->instrument_count;
@@ -131,7 +129,7 @@ static void finish_last_prices(engine *e, engine_job *base) {
         p->last_price_type = PB_ENUM(LAST_PRICE_TYPE__LAST_PRICE_EXCHANGE);
         r->last_prices[r->n_last_prices++] = p;
     }
-    api_reply_message(call, &r->base);
+    return &r->base;
 }
 
 static void get_last_prices(api_call *call, const ProtobufCMessage *request) {
@@ -139,7 +137,7 @@ static void get_last_prices(api_call *call, const ProtobufCMessage *request) {
     for (size_t i = 0; i < in->n_instrument_id; i++)
         if (requested_instrument(call, in->instrument_id[i]) == NULL)
             return;
-    api_read_on_core(call, finish_last_prices);
+    api_read_on_core(call, read_last_prices);
 }
 
 static PB(GetTradingStatusResponse) * status_of(api_call *call, engine *e, const instrument *ins) {
@@ -162,21 +160,19 @@ static PB(GetTradingStatusResponse) * status_of(api_call *call, engine *e, const
     return s;
 }
 
-static void finish_trading_status(engine *e, engine_job *base) {
-    api_call *call = ((api_core_job *)base)->call;
+static const ProtobufCMessage *read_trading_status(engine *e, api_call *call) {
     const PB(GetTradingStatusRequest) *in = (const PB(GetTradingStatusRequest) *)call->request;
     const instrument *ins = refdata_find_instrument_id(refdata_of(call), status_instrument_id(in));
-    api_reply_message(call, &status_of(call, e, ins)->base);
+    return &status_of(call, e, ins)->base;
 }
 
 static void get_trading_status(api_call *call, const ProtobufCMessage *request) {
     const PB(GetTradingStatusRequest) *in = (const PB(GetTradingStatusRequest) *)request;
     if (requested_instrument(call, status_instrument_id(in)) != NULL)
-        api_read_on_core(call, finish_trading_status);
+        api_read_on_core(call, read_trading_status);
 }
 
-static void finish_trading_statuses(engine *e, engine_job *base) {
-    api_call *call = ((api_core_job *)base)->call;
+static const ProtobufCMessage *read_trading_statuses(engine *e, api_call *call) {
     const PB(GetTradingStatusesRequest) *in = (const PB(GetTradingStatusesRequest) *)call->request;
     PB(GetTradingStatusesResponse) *r =
         PB_NEW(call, PB(GetTradingStatusesResponse), PB_INIT(GET_TRADING_STATUSES_RESPONSE));
@@ -184,7 +180,7 @@ static void finish_trading_statuses(engine *e, engine_job *base) {
     for (size_t i = 0; i < in->n_instrument_id; i++)
         r->trading_statuses[r->n_trading_statuses++] =
             status_of(call, e, refdata_find_instrument_id(refdata_of(call), in->instrument_id[i]));
-    api_reply_message(call, &r->base);
+    return &r->base;
 }
 
 static void get_trading_statuses(api_call *call, const ProtobufCMessage *request) {
@@ -196,7 +192,7 @@ static void get_trading_statuses(api_call *call, const ProtobufCMessage *request
     for (size_t i = 0; i < in->n_instrument_id; i++)
         if (requested_instrument(call, in->instrument_id[i]) == NULL)
             return;
-    api_read_on_core(call, finish_trading_statuses);
+    api_read_on_core(call, read_trading_statuses);
 }
 
 /* `from` and `to` only filter the trades kept, so a time past what nanoseconds hold means
@@ -205,8 +201,7 @@ static int64_t time_ns_of(const Google__Protobuf__Timestamp *t, int64_t fallback
     return t == NULL ? fallback : pb_timestamp_to_ns_saturated(t);
 }
 
-static void finish_last_trades(engine *e, engine_job *base) {
-    api_call *call = ((api_core_job *)base)->call;
+static const ProtobufCMessage *read_last_trades(engine *e, api_call *call) {
     const PB(GetLastTradesRequest) *in = (const PB(GetLastTradesRequest) *)call->request;
     const instrument *ins = refdata_find_instrument_id(refdata_of(call), trades_instrument_id(in));
     int64_t to_ns = time_ns_of(in->to, engine_now_ns(e));
@@ -233,7 +228,7 @@ static void finish_last_trades(engine *e, engine_job *base) {
         t->class_code = (char *)ins->class_code;
         r->trades[r->n_trades++] = t;
     }
-    api_reply_message(call, &r->base);
+    return &r->base;
 }
 
 static void get_last_trades(api_call *call, const ProtobufCMessage *request) {
@@ -244,7 +239,7 @@ static void get_last_trades(api_call *call, const ProtobufCMessage *request) {
         api_reply_error(call, 30012);
         return;
     }
-    api_read_on_core(call, finish_last_trades);
+    api_read_on_core(call, read_last_trades);
 }
 
 #define MARKETDATA(method, type, fn)                                                               \

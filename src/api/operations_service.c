@@ -412,16 +412,15 @@ static void close_sandbox_account(api_call *call, const ProtobufCMessage *reques
     submit_change(call, sizeof(sandbox_account_job), run_close_account, finish_close_account);
 }
 
-/* Through the core thread, answered after the batch commits: an account OpenSandboxAccount has
- * just applied is listed only once its event is durable (the listing itself reads the published
- * accounts, which is safe from any thread). */
-static void finish_list_sandbox_accounts(engine *e, engine_job *base) {
-    api_call *call = ((api_core_job *)base)->call;
-    api_list_accounts(call, call->request, true);
+/* Listed on the core thread in command order and answered once the batch is durable: an
+ * account OpenSandboxAccount has just opened is listed only once its event is, and one opened
+ * by a later batch is not listed at all. */
+static const ProtobufCMessage *read_sandbox_accounts(engine *e, api_call *call) {
+    return api_accounts_reply(call, call->request, true);
 }
 
 static void get_sandbox_accounts(api_call *call, const ProtobufCMessage *request) {
-    api_read_on_core(call, finish_list_sandbox_accounts);
+    api_read_on_core(call, read_sandbox_accounts);
 }
 
 #define OPERATIONS(service_name, method, type, fn)                                                 \

@@ -15,7 +15,8 @@ const api_method *api_marketdata_methods(size_t *count);
 const api_method *api_order_stream_methods(size_t *count);
 
 /* Shared by UsersService.GetAccounts and SandboxService.GetSandboxAccounts. */
-void api_list_accounts(api_call *call, const ProtobufCMessage *request, bool sandbox);
+const ProtobufCMessage *api_accounts_reply(api_call *call, const ProtobufCMessage *request,
+                                          bool sandbox);
 
 /* Every served method of every service, in one table owned by the caller (free()). */
 api_method *api_all_methods(size_t *count);

@@ -19,7 +19,8 @@ static bool status_matches(const PB(GetAccountsRequest) * req, int32_t status) {
 /* Lists the accounts of the token's owner, sandbox or not, each with the token's access level:
  * accounts the token has no right to appear as NO_ACCESS, as on the real API. A closed sandbox
  * account is gone: CloseSandboxAccount deletes it. */
-void api_list_accounts(api_call *call, const ProtobufCMessage *request, bool sandbox) {
+const ProtobufCMessage *api_accounts_reply(api_call *call, const ProtobufCMessage *request,
+                                          bool sandbox) {
     const PB(GetAccountsRequest) *req = (const PB(GetAccountsRequest) *)request;
     const refdata *rd = &call->server->config->refdata;
     PB(GetAccountsResponse) *resp =
@@ -44,11 +45,11 @@ void api_list_accounts(api_call *call, const ProtobufCMessage *request, bool san
         out->access_level = (int)level;
         resp->accounts[resp->n_accounts++] = out;
     }
-    api_reply_message(call, &resp->base);
+    return &resp->base;
 }
 
 static void get_accounts(api_call *call, const ProtobufCMessage *request) {
-    api_list_accounts(call, request, false);
+    api_reply_message(call, api_accounts_reply(call, request, false));
 }
 
 static void get_info(api_call *call, const ProtobufCMessage *request) {

@@ -20,11 +20,7 @@
 
 static void on_order_changed(void *ctx, const core_order *order, const core_event *event);
 static void on_account_reused(void *ctx, uint32_t account_index);
-
-typedef struct engine_change {
-    core_order order;
-    core_event event;
-} engine_change;
+static void pipeline_drain(engine *e);
 
 int engine_init(engine *e, const engine_config *config, const core_config *core_settings,
                 engine_venue_link *venue) {
@@ -41,6 +37,9 @@ int engine_init(engine *e, const engine_config *config, const core_config *core_
     }
     pthread_mutex_init(&e->lock, NULL);
     pthread_cond_init(&e->wake, NULL);
+    pthread_mutex_init(&e->commit_lock, NULL);
+    pthread_cond_init(&e->commit_work, NULL);
+    pthread_cond_init(&e->commit_space, NULL);
     e->outbox_tail = &e->outbox_head;
     e->core.listener = (core_listener){
         .ctx = e, .order_changed = on_order_changed, .account_reused = on_account_reused};
@@ -54,6 +53,10 @@ void engine_deinit(engine *e) {
     free(e->ring);
     bigmem_free(e->waiters, e->core.config.max_orders, sizeof *e->waiters);
     free(e->changes);
+    for (uint32_t i = 0; i < ENGINE_PIPELINE_DEPTH; i++) {
+        free(e->sealed[i].changes);
+        e->sealed[i].changes = NULL;
+    }
     e->ring = NULL;
     e->waiters = NULL;
     e->changes = NULL;
@@ -195,6 +198,8 @@ static void on_order_changed(void *ctx, const core_order *order, const core_even
 
 static void on_account_reused(void *ctx, uint32_t account_index) {
     engine *e = ctx;
+    /* Releases of earlier batches may still read the slot's old account. */
+    pipeline_drain(e);
     if (e->account_forgotten != NULL)
         e->account_forgotten(e->order_observer_ctx, account_index);
 }
@@ -239,27 +244,122 @@ static uint32_t take_batch(engine *e, engine_job **batch, bool *stop) {
     return n;
 }
 
-/* Runs after the batch is durable: replies first, then the stream messages, so that no stream
+/* Runs after a batch is durable: replies first, then the stream messages, so that no stream
  * message leaves before the reply of the call that caused it. */
+static void release(engine *e, engine_job *outbox, const engine_change *changes, uint32_t count) {
+    for (engine_job *job = outbox, *next; job != NULL; job = next) {
+        next = job->next;
+        job->finish(e, job);
+    }
+    for (uint32_t i = 0; i < count; i++)
+        e->order_observer(e->order_observer_ctx, &changes[i].order, &changes[i].event);
+}
+
+/* Releases the current batch on this thread (no pipeline). */
 static void flush_outbox(engine *e) {
-    engine_job *job = e->outbox_head;
+    engine_job *outbox = e->outbox_head;
     e->outbox_head = NULL;
     e->outbox_tail = &e->outbox_head;
-    while (job != NULL) {
-        engine_job *next = job->next;
-        job->finish(e, job);
-        job = next;
-    }
-    for (uint32_t i = 0; i < e->change_count; i++)
-        e->order_observer(e->order_observer_ctx, &e->changes[i].order, &e->changes[i].event);
+    release(e, outbox, e->changes, e->change_count);
     e->change_count = 0;
 }
 
-/* Makes the batch durable. Returns true when its replies may leave. */
+/* ---- The pipeline: the committer thread makes written batches durable and releases them ---- */
+
+static uint32_t sealed_count(engine *e) {
+    return __atomic_load_n(&e->sealed_count, __ATOMIC_ACQUIRE);
+}
+
+/* Hands the current batch, whose events are written, to the committer. Waits while the pipeline
+ * is full: the core thread then decides no further ahead of the disk. A batch with nothing to
+ * release needs no slot: the next sync covers its events too. */
+static void seal_batch(engine *e) {
+    if (e->outbox_head == NULL && e->change_count == 0)
+        return;
+    pthread_mutex_lock(&e->commit_lock);
+    while (e->sealed_count == ENGINE_PIPELINE_DEPTH)
+        pthread_cond_wait(&e->commit_space, &e->commit_lock);
+    engine_sealed *slot = &e->sealed[(e->sealed_head + e->sealed_count) % ENGINE_PIPELINE_DEPTH];
+    slot->outbox = e->outbox_head;
+    /* The slot takes the batch's change buffer; the core thread fills the slot's old one next. */
+    engine_change *changes = slot->changes;
+    uint32_t capacity = slot->change_capacity;
+    slot->changes = e->changes;
+    slot->change_capacity = e->change_capacity;
+    slot->change_count = e->change_count;
+    e->changes = changes;
+    e->change_capacity = capacity;
+    e->change_count = 0;
+    slot->sync_fd = e->journal != NULL ? journal_sync_fd(e->journal) : -1;
+    __atomic_store_n(&e->sealed_count, e->sealed_count + 1, __ATOMIC_RELEASE);
+    if (e->committer_asleep)
+        pthread_cond_signal(&e->commit_work);
+    pthread_mutex_unlock(&e->commit_lock);
+    e->outbox_head = NULL;
+    e->outbox_tail = &e->outbox_head;
+}
+
+/* Waits until every sealed batch is released: before the journal's segment rolls (its
+ * descriptor may be in a sync), before a snapshot (it must not hold what is not durable) and
+ * before an account's slot is reused (releases still read the old account's id). */
+static void pipeline_drain(engine *e) {
+    if (!e->pipelined)
+        return;
+    pthread_mutex_lock(&e->commit_lock);
+    while (e->sealed_count > 0)
+        pthread_cond_wait(&e->commit_space, &e->commit_lock);
+    pthread_mutex_unlock(&e->commit_lock);
+}
+
+static void *committer_main(void *arg) {
+    engine *e = arg;
+    pthread_mutex_lock(&e->commit_lock);
+    for (;;) {
+        if (e->sealed_count == 0 && !e->committer_stopping) {
+            /* As on the core thread: a short spin is cheaper than a wake across vCPUs. */
+            pthread_mutex_unlock(&e->commit_lock);
+            int64_t until = clock_monotonic_ns() + ENGINE_SPIN_NS;
+            while (sealed_count(e) == 0 && clock_monotonic_ns() < until)
+                __builtin_ia32_pause();
+            pthread_mutex_lock(&e->commit_lock);
+            while (e->sealed_count == 0 && !e->committer_stopping) {
+                e->committer_asleep = true;
+                pthread_cond_wait(&e->commit_work, &e->commit_lock);
+                e->committer_asleep = false;
+            }
+        }
+        uint32_t taken = e->sealed_count;
+        if (taken == 0)
+            break; /* stopping, and everything is released */
+        uint32_t first = e->sealed_head;
+        int fd = e->sealed[(first + taken - 1) % ENGINE_PIPELINE_DEPTH].sync_fd;
+        pthread_mutex_unlock(&e->commit_lock);
+        /* One sync covers every batch written before it, however many were sealed meanwhile. */
+        if (fd >= 0 && fdatasync(fd) != 0) {
+            log_error("journal: fdatasync failed; stopping so that recovery can run");
+            abort();
+        }
+        for (uint32_t i = 0; i < taken; i++) {
+            engine_sealed *slot = &e->sealed[(first + i) % ENGINE_PIPELINE_DEPTH];
+            release(e, slot->outbox, slot->changes, slot->change_count);
+            slot->outbox = NULL;
+            slot->change_count = 0;
+        }
+        pthread_mutex_lock(&e->commit_lock);
+        e->sealed_head = (first + taken) % ENGINE_PIPELINE_DEPTH;
+        __atomic_store_n(&e->sealed_count, e->sealed_count - taken, __ATOMIC_RELEASE);
+        pthread_cond_broadcast(&e->commit_space);
+    }
+    pthread_mutex_unlock(&e->commit_lock);
+    return NULL;
+}
+
+/* Makes the batch durable (without the pipeline), or only writes it (with it: the committer
+ * syncs). Returns true when it is written and may be released. */
 static bool commit_batch(engine *e) {
     if (e->journal == NULL)
         return true;
-    int rc = journal_commit(e->journal);
+    int rc = e->pipelined ? journal_write(e->journal) : journal_commit(e->journal);
     if (rc == 0) {
         if (e->journal_stalled)
             log_warn("journal: writing again; held replies are released");
@@ -269,7 +369,8 @@ static bool commit_batch(engine *e) {
     if (rc == -EIO) {
         /* After a failed fdatasync the kernel may have dropped the data: nothing acknowledged
          * since the last good sync can be vouched for. Stop; recovery decides from the disk. */
-        log_error("journal: fdatasync failed; stopping so that recovery can run");
+        log_error("journal: fdatasync failed or a write could not be taken back; stopping so "
+                  "that recovery can run");
         abort();
     }
     if (!e->journal_stalled)
@@ -311,6 +412,7 @@ static void maybe_snapshot(engine *e) {
     if (e->journal == NULL || e->snapshot_every_events == 0 || e->pending_snapshot_pid > 0 ||
         seq - e->last_snapshot_seq < e->snapshot_every_events)
         return;
+    pipeline_drain(e); /* the snapshot holds nothing that is not durable */
     int64_t segment = journal_roll(e->journal);
     if (segment < 0)
         return;
@@ -369,6 +471,8 @@ static void run_job(engine *e, engine_job *job) {
 }
 
 bool engine_run_batch(engine *e, engine_job **jobs, uint32_t n, int64_t now_ns) {
+    if (e->pipelined && e->journal != NULL && journal_segment_full(e->journal))
+        pipeline_drain(e); /* the segment rolls in this batch */
     reserve_journal(e);
     for (uint32_t i = 0; i < n; i++)
         run_job(e, jobs[i]);
@@ -377,9 +481,22 @@ bool engine_run_batch(engine *e, engine_job **jobs, uint32_t n, int64_t now_ns) 
         venue_link_advance(e->venue, e->now_ns);
     if (!commit_batch(e))
         return false;
-    flush_outbox(e);
+    if (e->pipelined)
+        seal_batch(e);
+    else
+        flush_outbox(e);
     maybe_snapshot(e);
     return true;
+}
+
+/* Releases what is sealed, then ends the committer thread. */
+static void stop_committer(engine *e) {
+    pthread_mutex_lock(&e->commit_lock);
+    e->committer_stopping = true;
+    pthread_cond_signal(&e->commit_work);
+    pthread_mutex_unlock(&e->commit_lock);
+    pthread_join(e->committer, NULL);
+    e->pipelined = false;
 }
 
 static void *engine_main(void *arg) {
@@ -400,16 +517,27 @@ static void *engine_main(void *arg) {
             end_wait(e, job, &e->core.orders[i]);
         }
     }
-    if (commit_batch(e))
-        flush_outbox(e);
+    if (commit_batch(e)) {
+        if (e->pipelined)
+            seal_batch(e);
+        else
+            flush_outbox(e);
+    }
     reap_snapshot(e, true);
     free(batch);
     return NULL;
 }
 
 int engine_start(engine *e) {
-    if (pthread_create(&e->thread, NULL, engine_main, e) != 0)
+    e->pipelined = true;
+    if (pthread_create(&e->committer, NULL, committer_main, e) != 0) {
+        e->pipelined = false;
         return -EAGAIN;
+    }
+    if (pthread_create(&e->thread, NULL, engine_main, e) != 0) {
+        stop_committer(e);
+        return -EAGAIN;
+    }
     e->started = true;
     return 0;
 }
@@ -429,5 +557,6 @@ void engine_stop(engine *e) {
     pthread_cond_signal(&e->wake);
     pthread_mutex_unlock(&e->lock);
     pthread_join(e->thread, NULL);
+    stop_committer(e);
     e->started = false;
 }

@@ -47,6 +47,24 @@ typedef enum {
 
 typedef struct engine_venue_link engine_venue_link;
 
+/* An order change kept for the stream observer: the order as it was right after the event. */
+typedef struct engine_change {
+    core_order order;
+    core_event event;
+} engine_change;
+
+/* A batch whose events are written and whose replies and stream changes wait until they are
+ * durable (engine_start's pipeline). */
+typedef struct engine_sealed {
+    engine_job *outbox;
+    engine_change *changes;
+    uint32_t change_count, change_capacity;
+    int sync_fd; /* what to fdatasync() before releasing it; -1: nothing */
+} engine_sealed;
+
+/* Batches written but not yet released; the core thread waits when all are taken. */
+#define ENGINE_PIPELINE_DEPTH 8
+
 typedef struct engine_config {
     uint32_t inbox_capacity;
     uint32_t max_batch;
@@ -97,8 +115,20 @@ struct engine {
     /* A sandbox account's slot is about to hold a new account: stop following the old one. */
     void (*account_forgotten)(void *ctx, uint32_t account_index);
     void *order_observer_ctx;
-    struct engine_change *changes;
+    engine_change *changes;
     uint32_t change_count, change_capacity;
+    /* The pipeline (engine_start; without it engine_run_batch commits and releases inline, as
+     * the simulator runs it). The core thread writes a batch's events and seals the batch; the
+     * committer thread makes everything written durable with one fdatasync() and then releases
+     * the sealed batches in order: replies first, then stream messages. Meanwhile the core
+     * thread decides the next batches. */
+    bool pipelined;
+    pthread_t committer;
+    pthread_mutex_t commit_lock;
+    pthread_cond_t commit_work, commit_space;
+    engine_sealed sealed[ENGINE_PIPELINE_DEPTH]; /* a ring, under commit_lock */
+    uint32_t sealed_head, sealed_count, releasing;
+    bool committer_stopping, committer_asleep;
 };
 
 int engine_init(engine *e, const engine_config *config, const core_config *core_settings,
@@ -120,16 +150,19 @@ void engine_deinit(engine *e);
 bool engine_refusing_changes(const engine *e);
 
 /* One batch on the calling thread, without the inbox: runs `jobs` in order, lets the venue
- * process what is due by `now_ns`, commits, and then finishes the jobs and hands out the stream
- * changes. Returns false when the commit could not write (the replies stay held, as in the
- * thread's loop). The core thread's loop is this function over the jobs it takes from the inbox;
- * the simulator calls it directly. */
+ * process what is due by `now_ns`, writes its events, and then — inline, or on the committer
+ * thread once engine_start() has started the pipeline — makes them durable, finishes the jobs
+ * and hands out the stream changes. Returns false when the events could not be written (the
+ * replies stay held, as in the thread's loop). The core thread's loop is this function over the
+ * jobs it takes from the inbox; the simulator calls it directly, without the pipeline. */
 bool engine_run_batch(engine *e, engine_job **jobs, uint32_t n, int64_t now_ns);
 
 /* From any thread. False when the inbox is full: the caller answers RESOURCE_EXHAUSTED. */
 bool engine_submit(engine *e, engine_job *job);
 
-/* Core-thread helpers for job functions. */
+/* Core-thread helpers for job functions. A job's `finish` runs after the batch is durable, on
+ * the core thread or on the committer thread: it must answer from what `run` copied, never from
+ * live core or venue state. */
 void engine_finish_after_commit(engine *e, engine_job *job);
 /* Finishes the job once the order satisfies `kind` (at once when it already does), copying it
  * into job->capture first. */

@@ -196,7 +196,7 @@ static int write_injected_failure(journal *j) {
     return rc != 0 ? rc : -j->inject_errno;
 }
 
-int journal_commit(journal *j) {
+int journal_write(journal *j) {
     if (j->pending_bytes == 0)
         return 0;
     if (j->segment_bytes >= j->segment_limit_bytes) {
@@ -216,11 +216,27 @@ int journal_commit(journal *j) {
             return -EIO;
         return rc;
     }
-    if (j->sync == JOURNAL_SYNC_FSYNC && fdatasync(j->fd) != 0)
-        return -EIO;
     j->segment_bytes += j->pending_bytes;
     j->pending_bytes = 0;
     j->commits++;
+    return 0;
+}
+
+int journal_sync_fd(const journal *j) {
+    return j->sync == JOURNAL_SYNC_FSYNC ? j->fd : -1;
+}
+
+bool journal_segment_full(const journal *j) {
+    return j->segment_bytes >= j->segment_limit_bytes;
+}
+
+int journal_commit(journal *j) {
+    bool had_pending = j->pending_bytes > 0;
+    int rc = journal_write(j);
+    if (rc != 0)
+        return rc;
+    if (had_pending && j->sync == JOURNAL_SYNC_FSYNC && fdatasync(j->fd) != 0)
+        return -EIO;
     return 0;
 }
 

@@ -69,6 +69,15 @@ int journal_append(journal *j, uint16_t type, uint64_t seq, const void *payload,
  * batch could not be written and is still pending; -EIO when fdatasync failed (fatal). */
 int journal_commit(journal *j);
 
+/* The two halves of journal_commit(), for a caller that syncs on another thread: writes the
+ * pending records to the file (not yet durable), with journal_commit()'s results for the write;
+ * and the descriptor to fdatasync() to make everything written so far durable (-1 when the
+ * journal does not sync). The descriptor stays valid until the next roll: the caller must not
+ * let a segment roll (journal_segment_full() says one is due) while a sync of it may run. */
+int journal_write(journal *j);
+int journal_sync_fd(const journal *j);
+bool journal_segment_full(const journal *j);
+
 bool journal_has_pending(const journal *j);
 
 /* Makes sure at least `ahead_bytes / 2` bytes past what is written and pending are allocated on
