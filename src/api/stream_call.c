@@ -76,6 +76,11 @@ static void pump_locked(api_stream *stream) {
         }
         ops[n].op = GRPC_OP_SEND_MESSAGE;
         ops[n].data.send_message.send_message = stream->writing;
+        /* More messages are queued behind this one: let the transport hold it and send them
+         * together. The last queued message goes without the hint, which flushes them all, so
+         * nothing (a ping included) waits for a message that may never come. */
+        if (stream->count > 0)
+            ops[n].flags = GRPC_WRITE_BUFFER_HINT;
         n++;
         stream->write_in_flight = true;
         if (grpc_call_start_batch(stream->call->call, ops, n, &stream->write_tag, NULL) !=
