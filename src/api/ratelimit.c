@@ -8,10 +8,15 @@ int ratelimit_init(ratelimit *rl, uint32_t token_count, uint32_t method_count) {
     rl->method_count = method_count;
     size_t cells = (size_t)(token_count ? token_count : 1) * method_count;
     rl->windows = calloc(cells, sizeof *rl->windows);
-    return rl->windows == NULL ? -ENOMEM : 0;
+    if (rl->windows == NULL)
+        return -ENOMEM;
+    pthread_mutex_init(&rl->lock, NULL);
+    return 0;
 }
 
 void ratelimit_deinit(ratelimit *rl) {
+    if (rl->windows != NULL)
+        pthread_mutex_destroy(&rl->lock);
     free(rl->windows);
     rl->windows = NULL;
 }
@@ -28,16 +33,16 @@ bool ratelimit_take(ratelimit *rl, uint32_t token_index, uint32_t bucket_index,
         return true;
     }
     ratelimit_window *w = &rl->windows[(size_t)token_index * rl->method_count + bucket_index];
+    info->limit = limit_per_minute;
+    pthread_mutex_lock(&rl->lock);
     if (w->window_start_s != window_start_s) {
         w->window_start_s = window_start_s;
         w->used = 0;
     }
-    info->limit = limit_per_minute;
-    if (w->used >= limit_per_minute) {
-        info->remaining = 0;
-        return false;
-    }
-    w->used++;
+    bool taken = w->used < limit_per_minute;
+    if (taken)
+        w->used++;
     info->remaining = limit_per_minute - w->used;
-    return true;
+    pthread_mutex_unlock(&rl->lock);
+    return taken;
 }

@@ -1,10 +1,11 @@
 /* Per-token request limits in fixed one-minute windows, like the real API's "N requests per
  * minute" tariff. A budget (bucket) belongs to one method or is shared by a service's methods, as
- * the real limits are set per service with a few methods on their own. Owned and used by the
- * completion-queue thread only. */
+ * the real limits are set per service with a few methods on their own. Taken by every
+ * completion-queue thread, under one lock (held for a few comparisons). */
 #ifndef TINVESTD_API_RATELIMIT_H
 #define TINVESTD_API_RATELIMIT_H
 
+#include <pthread.h>
 #include <stdbool.h>
 #include <stdint.h>
 
@@ -16,6 +17,7 @@ typedef struct ratelimit_window {
 } ratelimit_window;
 
 typedef struct ratelimit {
+    pthread_mutex_t lock;
     uint32_t token_count, method_count;
     ratelimit_window *windows; /* token_count * method_count: buckets are method indexes */
 } ratelimit;

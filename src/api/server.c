@@ -721,11 +721,14 @@ int api_server_start(api_server *srv, const tinvestd_config *config, api_app *ap
             arm_registered(srv, &methods[i]);
     for (int k = 0; k < PENDING_UNMATCHED_CALLS; k++)
         arm_unmatched(srv);
-    if (pthread_create(&srv->queue_thread, NULL, queue_thread_main, srv) != 0) {
-        snprintf(error, error_size, "cannot start the completion-queue thread");
-        return -1;
+    int threads = config->transport_threads;
+    for (int i = 0; i < threads && i < API_MAX_QUEUE_THREADS; i++) {
+        if (pthread_create(&srv->queue_threads[i], NULL, queue_thread_main, srv) != 0) {
+            snprintf(error, error_size, "cannot start the completion-queue threads");
+            return -1;
+        }
+        srv->queue_thread_count++;
     }
-    srv->queue_thread_started = true;
     return 0;
 }
 
@@ -752,15 +755,16 @@ void api_server_stop(api_server *srv, int grace_ms) {
         return;
     srv->shutdown_tag.on_complete = on_server_shutdown;
     grpc_server_shutdown_and_notify(srv->server, srv->queue, &srv->shutdown_tag);
-    if (!srv->queue_thread_started)
+    if (srv->queue_thread_count == 0)
         return;
     if (!wait_for_shutdown(srv, grace_ms)) {
         log_warn("calls still running after %d ms; cancelling them", grace_ms);
         grpc_server_cancel_all_calls(srv->server);
         wait_for_shutdown(srv, 60000);
     }
-    pthread_join(srv->queue_thread, NULL);
-    srv->queue_thread_started = false;
+    for (int i = 0; i < srv->queue_thread_count; i++)
+        pthread_join(srv->queue_threads[i], NULL);
+    srv->queue_thread_count = 0;
 }
 
 void api_server_destroy(api_server *srv) {

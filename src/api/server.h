@@ -36,6 +36,8 @@ typedef struct api_app {
     struct stream_hub *hub;
 } api_app;
 
+#define API_MAX_QUEUE_THREADS 8
+
 typedef struct api_server_options {
     const char *listen_address;     /* plaintext "HOST:PORT", or NULL */
     const char *tls_listen_address; /* TLS "HOST:PORT", or NULL */
@@ -47,8 +49,10 @@ struct api_server {
     api_app *app;
     grpc_server *server;
     grpc_completion_queue *queue;
-    pthread_t queue_thread;
-    bool queue_thread_started;
+    /* Threads that poll the completion queue (limits.transport_threads): gRPC's reads, parsing
+     * and our handlers run on them. */
+    pthread_t queue_threads[API_MAX_QUEUE_THREADS];
+    int queue_thread_count;
     api_method *methods;
     size_t method_count;
     ratelimit limiter;

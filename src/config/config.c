@@ -378,6 +378,8 @@ static void load_limits(loader *ld, json_t *root) {
         get_int(ld, limits, w, "snapshot_every_events", cfg->snapshot_every_events, 0, INT64_MAX);
     cfg->journal_reserve_bytes = get_int(ld, limits, w, "journal_reserve_bytes",
                                          cfg->journal_reserve_bytes, 0, 1ll << 30);
+    cfg->transport_threads = (int32_t)get_int(ld, limits, w, "transport_threads",
+                                              cfg->transport_threads, 1, 8);
     cfg->sandbox_accounts = (int32_t)get_int(ld, limits, w, "sandbox_accounts",
                                              cfg->sandbox_accounts, 0, REFDATA_MAX_ACCOUNTS);
     cfg->commission_bp =
@@ -441,6 +443,7 @@ static void set_defaults(tinvestd_config *cfg) {
     cfg->max_trades = 0; /* 2 x max_orders unless configured */
     cfg->max_trades_per_order = 1000;
     cfg->snapshot_every_events = 1000000;
+    cfg->transport_threads = 1;
     cfg->journal_reserve_bytes = 4 << 20;
     cfg->sandbox_accounts = 32;
     cfg->commission_bp = 4;

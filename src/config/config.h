@@ -64,6 +64,8 @@ typedef struct tinvestd_config {
     int64_t max_memory_bytes;
     int32_t max_metadata_bytes;
     int32_t max_unary_calls_in_flight_per_token;
+    /* Threads polling gRPC's completion queue (reads, parsing, handlers). */
+    int32_t transport_threads;
     int64_t idempotency_retention_s;
     /* A finished order leaves memory this long after it ended (at least as long as its key stays
      * reserved: the larger of the two retentions applies). */
