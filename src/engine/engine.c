@@ -299,6 +299,22 @@ static void seal_batch(engine *e) {
     e->outbox_tail = &e->outbox_head;
 }
 
+/* Nothing is queued for the core and nothing waits for the committer: a lone client's batch. */
+static bool pipeline_idle(engine *e) {
+    return __atomic_load_n(&e->count, __ATOMIC_ACQUIRE) == 0 && sealed_count(e) == 0;
+}
+
+/* Syncs the written batch on the core thread, which has nothing else to do: a lone client then
+ * pays no hand-over to the committer (a wake across vCPUs) on top of the fdatasync. */
+static bool sync_inline(engine *e) {
+    int fd = e->journal != NULL ? journal_sync_fd(e->journal) : -1;
+    if (fd >= 0 && fdatasync(fd) != 0) {
+        log_error("journal: fdatasync failed; stopping so that recovery can run");
+        abort();
+    }
+    return true;
+}
+
 /* Waits until every sealed batch is released: before the journal's segment rolls (its
  * descriptor may be in a sync), before a snapshot (it must not hold what is not durable) and
  * before an account's slot is reused (releases still read the old account's id). */
@@ -481,7 +497,7 @@ bool engine_run_batch(engine *e, engine_job **jobs, uint32_t n, int64_t now_ns) 
         venue_link_advance(e->venue, e->now_ns);
     if (!commit_batch(e))
         return false;
-    if (e->pipelined)
+    if (e->pipelined && !(pipeline_idle(e) && sync_inline(e)))
         seal_batch(e);
     else
         flush_outbox(e);
