@@ -3,8 +3,9 @@
 //
 // argv[2]: JSON { port, payloadBytes, account, sandboxAccount, instrumentUid }. The process opens
 // every attack, sends { ready: true } once each of them has been answered at least once, keeps
-// attacking until it receives 'stop', then closes every connection, sends { tally, idle } (per
-// attack, "status:details" → count) and exits.
+// attacking until it receives 'stop', then sends { tally, idle } (per attack, "status:details" →
+// count of the calls answered so far) and exits, dropping every connection with whatever calls
+// it still has on it, as an attacker that goes away does.
 //
 // Requests that the SDK would never send are written by hand on the wire, as input.test.mjs does.
 import { connect } from 'node:net';
@@ -31,13 +32,9 @@ const textField = (number, text) => bytesField(number, Buffer.from(text, 'utf8')
 const timestamp = (seconds, nanos = 0) => Buffer.concat([numberField(1, seconds), numberField(2, nanos)]);
 
 // ---- Calls ------------------------------------------------------------------------------------
-const clients = [];
 /** A grpc-js client on its own connection (the option keeps channels from being shared). */
 function ownConnection(tag) {
-  const client = new grpc.Client(`127.0.0.1:${port}`, grpc.credentials.createInsecure(),
-    { 'tinvestd.test.connection': tag });
-  clients.push(client);
-  return client;
+  return new grpc.Client(`127.0.0.1:${port}`, grpc.credentials.createInsecure(), { 'tinvestd.test.connection': tag });
 }
 
 function metadataWith(token, extra = {}) {
@@ -54,20 +51,21 @@ function unary(client, method, bytes, metadata) {
     (error) => resolve(error ? `${error.code}:${error.details}` : '0:')));
 }
 
-let stopping = false;
 const tally = {};
 let onAnswer = () => {};
 
-/** Keeps `concurrency` calls of `makeCall(i, n)` in flight until 'stop'; tallies their outcomes. */
+/** Keeps `concurrency` calls of `makeCall(i, n)` in flight until the process ends; tallies them. */
 function attack(name, concurrency, makeCall) {
   tally[name] = {};
-  return Promise.all(Array.from({ length: concurrency }, async (_, i) => {
-    for (let n = 0; !stopping; n++) {
-      const outcome = await makeCall(i, n);
-      tally[name][outcome] = (tally[name][outcome] ?? 0) + 1;
-      onAnswer();
-    }
-  }));
+  for (let i = 0; i < concurrency; i++) {
+    (async () => {
+      for (let n = 0; ; n++) {
+        const outcome = await makeCall(i, n);
+        tally[name][outcome] = (tally[name][outcome] ?? 0) + 1;
+        onAnswer();
+      }
+    })();
+  }
 }
 
 // ---- The attacks ------------------------------------------------------------------------------
@@ -133,11 +131,9 @@ const times = () => {
 // call and then stay open doing nothing.
 const IDLE_TCP = 200;
 const IDLE_HTTP2 = 20;
-const sockets = [];
 async function openIdle() {
   const tcp = await Promise.all(Array.from({ length: IDLE_TCP }, () => new Promise((resolve) => {
     const socket = connect({ host: '127.0.0.1', port });
-    sockets.push(socket);
     socket.on('error', () => resolve(false));
     socket.on('connect', () => resolve(true));
   })));
@@ -154,14 +150,8 @@ const allAnswered = new Promise((resolve) => {
     if (Object.values(tally).every((outcomes) => Object.keys(outcomes).length > 0)) resolve();
   };
 });
-const running = attacks.map((start) => start());
+for (const start of attacks) start();
 await allAnswered;
 onAnswer = () => {};
 process.send({ ready: true });
-process.once('message', async () => {
-  stopping = true;
-  await Promise.all(running);
-  for (const client of clients) client.close();
-  for (const socket of sockets) socket.destroy();
-  process.send({ tally, idle }, () => process.exit(0));
-});
+process.once('message', () => process.send({ tally, idle }, () => process.exit(0)));

@@ -328,10 +328,6 @@ async function attackRound(server, api, calls) {
     sandboxAccount: demoConfig.accounts.find((a) => a.sandbox).id })], { execArgv: [] });
   const killAttackers = () => attackers.kill('SIGKILL');
   process.on('exit', killAttackers);
-  // The attackers' own client work runs at a lower priority: it shares this machine's CPUs with
-  // the server and the measured client, where real attackers would bring their own machines. The
-  // server serves them at its usual priority, so what they cost it still shows.
-  setPriority(attackers.pid, 10);
   const exited = new Promise((_, reject) => attackers.once('exit', (code, signal) =>
     reject(new Error(`the attackers exited (${code ?? signal}) before they reported`))));
   const nextMessage = async (ms) => {
@@ -347,6 +343,11 @@ async function attackRound(server, api, calls) {
   };
   try {
     assert.deepEqual(await nextMessage(30000), { ready: true });
+    // The attackers' own client work runs at a lower priority while the client is measured: it
+    // shares this machine's CPUs with the server and the measured client, where real attackers
+    // would bring their own machines. The server serves them at its usual priority, so what they
+    // cost it still shows.
+    setPriority(attackers.pid, 10);
     let rssPeak = rssMiB(server.pid);
     const sampler = setInterval(() => { rssPeak = Math.max(rssPeak, rssMiB(server.pid)); }, 50);
     const cpuStart = cpuSeconds(server.pid);
@@ -407,22 +408,26 @@ test('a well-behaved client keeps its latency while hostile clients attack, and 
     assert.deepEqual(idle, { tcp: 200, http2: 20 });
     for (let i = 0; i < 3; i++) assert.deepEqual(Object.keys(tally[`flood-${i}`]), [`${grpc.status.UNAUTHENTICATED}:40003`]);
     assert.deepEqual(Object.keys(tally.headers), [`${grpc.status.INVALID_ARGUMENT}:30102`]);
-    // gRPC closes the connection: the offending call fails with its own text, a call that was
-    // on the same connection at that moment sees the connection drop.
-    for (const outcome of Object.keys(tally['huge-headers']))
-      assert.ok([`${grpc.status.RESOURCE_EXHAUSTED}:received initial metadata size exceeds limit`,
-        `${grpc.status.UNAVAILABLE}:Connection dropped`].includes(outcome), outcome);
+    // gRPC closes the connection: the offending call fails with gRPC's text, a call that was on
+    // its way on the same connection at that moment sees the connection drop.
+    const huge = Object.keys(tally['huge-headers']);
+    assert.ok(huge.includes(`${grpc.status.RESOURCE_EXHAUSTED}:received initial metadata size exceeds limit`), huge.join());
+    for (const outcome of huge)
+      assert.ok([grpc.status.RESOURCE_EXHAUSTED, grpc.status.UNAVAILABLE].includes(Number(outcome.split(':')[0])), outcome);
     assert.deepEqual(Object.keys(tally.strings), [`${grpc.status.INVALID_ARGUMENT}:30102`]);
     assert.deepEqual(Object.keys(tally.times).sort(), ['0:', `${grpc.status.INVALID_ARGUMENT}:30061`]);
   }
-  // Starvation shows as calls waiting seconds behind the attackers' (a call that waits 10 s fails
+  // Starvation shows as calls waiting behind the attackers' for seconds: a server that slows
+  // every call moves the p99, one long stall moves only the maximum (a call that waits 10 s fails
   // the test by itself). Fair service costs some latency too: the attackers' client, the server's
   // threads and the measured client share two CPUs (more under `ctest -j 2`), so a sanitizer
-  // build's call can wait several scheduler slices of a few milliseconds each. The bound allows
-  // for that many times over and still sits far below a stall: 20 times the p99 measured alone,
-  // and at least 250 ms.
+  // build's call can wait several scheduler slices of a few milliseconds each. The bounds allow
+  // for that many times over and still sit far below a stall: a p99 of 20 times the p99 measured
+  // alone and at least 250 ms (we measured 11–60 ms), and no call over 2 s (we measured at most
+  // 154 ms).
   const bound = Math.max(20 * alone.p99, 250);
   assert.ok(attacked.p99 <= bound, `p99 under attack ${attacked.p99.toFixed(1)} ms, over ${bound.toFixed(1)} ms`);
+  assert.ok(attacked.max <= 2000, `a call under attack took ${attacked.max.toFixed(0)} ms`);
   // Memory: what an attack takes is given back once the attackers have gone. The allocator keeps
   // part of it for reuse (glibc's arenas; the sanitizer's allocator keeps all it has touched), so
   // RSS settles above its baseline after the first round, and the second round, as large as the
