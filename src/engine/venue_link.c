@@ -323,9 +323,10 @@ void venue_link_order_book(const engine_venue_link *link, uint32_t instrument_in
 uint32_t venue_link_last_trades(const engine_venue_link *link, uint32_t instrument_index,
                                 int64_t from_ns, int64_t to_ns, venue_link_trade *out,
                                 uint32_t max) {
-    exch_trade_print prints[256];
+    exch_trade_print prints[1024]; /* as many as the exchange keeps */
+    uint32_t capacity = sizeof prints / sizeof prints[0];
     uint32_t n = exchange_trades(link->exchange, instrument_index, from_ns, to_ns, prints,
-                                 max < 256 ? max : 256);
+                                 max < capacity ? max : capacity);
     for (uint32_t i = 0; i < n; i++)
         out[i] = (venue_link_trade){.price_nano = prints[i].price_nano,
                                     .qty_lots = prints[i].qty_lots,

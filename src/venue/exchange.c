@@ -819,8 +819,15 @@ void exchange_set_trading(exchange *x, uint32_t instrument, bool trading) {
 uint32_t exchange_trades(const exchange *x, uint32_t instrument, int64_t from_ns, int64_t to_ns,
                          exch_trade_print *out, uint32_t max) {
     const exch_instrument *ins = &x->instruments[instrument];
+    /* The newest `max` of the window: find where they start, walking back from the newest. */
+    uint32_t start = ins->trade_count, taken = 0;
+    while (start > 0 && taken < max) {
+        const exch_trade_print *t = &ins->trades[(ins->trade_head + start - 1) % TRADE_RING];
+        taken += t->time_ns >= from_ns && t->time_ns <= to_ns;
+        start--;
+    }
     uint32_t n = 0;
-    for (uint32_t i = 0; i < ins->trade_count && n < max; i++) {
+    for (uint32_t i = start; i < ins->trade_count && n < max; i++) {
         const exch_trade_print *t = &ins->trades[(ins->trade_head + i) % TRADE_RING];
         if (t->time_ns >= from_ns && t->time_ns <= to_ns)
             out[n++] = *t;

@@ -165,7 +165,8 @@ void exchange_limits(const exchange *x, uint32_t instrument, int64_t *limit_down
 int64_t exchange_last_price(const exchange *x, uint32_t instrument, int64_t *time_ns);
 bool exchange_trading(const exchange *x, uint32_t instrument);
 void exchange_set_trading(exchange *x, uint32_t instrument, bool trading);
-/* Copies up to `max` trades with time in [from, to], oldest first. */
+/* Copies the newest `max` trades with time in [from, to] (the exchange keeps the last 1024),
+ * oldest first. */
 uint32_t exchange_trades(const exchange *x, uint32_t instrument, int64_t from_ns, int64_t to_ns,
                          exch_trade_print *out, uint32_t max);
 

@@ -115,6 +115,27 @@ static void test_price_time_priority_and_partial_fills(void) {
     exchange_destroy(x);
 }
 
+/* GetLastTrades asks for the newest trades of its window: with more in the window than it may
+ * take, it got the oldest ones. */
+static void test_trades_are_the_newest_of_the_window(void) {
+    exchange *x = make(base_config());
+    for (int64_t i = 1; i <= 300; i++) {
+        place(x, (uint64_t)(2 * i), 1, BOOK_SELL, EXCH_LIMIT, EXCH_DAY, 100 * NANO, 1, i);
+        place(x, (uint64_t)(2 * i + 1), 2, BOOK_BUY, EXCH_LIMIT, EXCH_DAY, 100 * NANO, 1, i);
+        report_count = 0;
+    }
+    exch_trade_print prints[256];
+    CHECK_EQ_INT(exchange_trades(x, 0, 0, 1000, prints, 256), 256);
+    CHECK_EQ_INT(prints[0].time_ns, 45);
+    CHECK_EQ_INT(prints[255].time_ns, 300);
+    CHECK_EQ_INT(exchange_trades(x, 0, 0, 100, prints, 10), 10);
+    CHECK_EQ_INT(prints[0].time_ns, 91);
+    CHECK_EQ_INT(prints[9].time_ns, 100);
+    CHECK_EQ_INT(exchange_trades(x, 0, 299, 1000, prints, 10), 2);
+    CHECK_EQ_INT(prints[1].time_ns, 300);
+    exchange_destroy(x);
+}
+
 static void test_time_in_force_and_types(void) {
     exchange *x = make(base_config());
     place(x, 1, 1, BOOK_SELL, EXCH_LIMIT, EXCH_DAY, 100 * NANO, 3, 1);
@@ -653,6 +674,7 @@ typedef struct named_test {
 int main(int argc, char **argv) {
     static const named_test tests[] = {
         TEST(test_price_time_priority_and_partial_fills),
+        TEST(test_trades_are_the_newest_of_the_window),
         TEST(test_time_in_force_and_types),
         TEST(test_limits_cancel_self_trade_capacity),
         TEST(test_latency_and_reject_model),
