@@ -179,14 +179,20 @@ static void raise_descriptor_limit(void) {
         log_warn("cannot raise the descriptor limit from %llu", (unsigned long long)was);
 }
 
-static int wait_for_stop_signal(void) {
+/* Waits for SIGINT or SIGTERM; every few seconds meanwhile, the server's housekeeping (memory
+ * of closed connections goes back to the system). */
+static int wait_for_stop_signal(api_server *server) {
     sigset_t signals;
     sigemptyset(&signals);
     sigaddset(&signals, SIGINT);
     sigaddset(&signals, SIGTERM);
-    int received = 0;
-    sigwait(&signals, &received);
-    return received;
+    const struct timespec period = {.tv_sec = 5};
+    for (;;) {
+        int received = sigtimedwait(&signals, NULL, &period);
+        if (received > 0)
+            return received;
+        api_server_housekeeping(server);
+    }
 }
 
 int main(int argc, char **argv) {
@@ -287,7 +293,7 @@ int main(int argc, char **argv) {
              config.refdata.instrument_count, config.refdata.account_count,
              config.refdata.token_count, method_count);
 
-    int received = wait_for_stop_signal();
+    int received = wait_for_stop_signal(&server);
     log_info("signal %d: stopping", received);
     engine_close_market(&broker);
     order_streams_shutdown(&hub);

@@ -750,6 +750,19 @@ static bool wait_for_shutdown(api_server *srv, int timeout_ms) {
     return done;
 }
 
+void api_server_housekeeping(api_server *srv) {
+    api_connections *c = srv->connections;
+    int closed = 1; /* untracked connections: trim every period */
+    if (c != NULL) {
+        pthread_mutex_lock(&c->lock);
+        c->last_sweep_ns = clock_monotonic_ns();
+        closed = sweep_closed(c);
+        pthread_mutex_unlock(&c->lock);
+    }
+    if (closed > 0)
+        malloc_trim(0);
+}
+
 void api_server_stop(api_server *srv, int grace_ms) {
     if (srv->server == NULL || atomic_exchange(&srv->shutting_down, true))
         return;

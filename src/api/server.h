@@ -76,6 +76,10 @@ int api_server_start(api_server *srv, const tinvestd_config *config, api_app *ap
 
 /* Stops accepting calls, lets in-flight unary calls finish for up to `grace_ms`, cancels what
  * is left, and joins the completion-queue thread. */
+/* Periodic work from the main thread: forgets connections that have closed and, when some
+ * have, gives the memory malloc kept for them back to the system. */
+void api_server_housekeeping(api_server *srv);
+
 void api_server_stop(api_server *srv, int grace_ms);
 void api_server_destroy(api_server *srv);
 
