@@ -12,6 +12,7 @@
 
 #include "config/config.h"
 #include "core/core.h"
+#include "core/event_codec.h"
 #include "engine/snapshot.h"
 #include "journal/journal.h"
 #include "util/clock.h"
@@ -22,7 +23,9 @@
 static journal writer;
 
 static void append_event(void *ctx, const core_event *event) {
-    if (journal_append(&writer, (uint16_t)event->type, event->seq, event, sizeof *event) != 0)
+    uint8_t payload[EVENT_CODEC_MAX_BYTES];
+    size_t length = event_codec_encode(event, payload);
+    if (journal_append(&writer, (uint16_t)event->type, event->seq, payload, (uint32_t)length) != 0)
         abort();
 }
 
@@ -31,13 +34,14 @@ static void open_market(void *ctx, uint32_t instrument_index, core_market *out) 
     out->limit_up_nano = INT64_MAX / 4;
 }
 
-static int replay_into(void *ctx, uint16_t type, uint64_t seq, const void *payload,
+static int replay_into(void *ctx, uint32_t format, uint16_t type, uint64_t seq, const void *payload,
                        uint32_t length) {
     core *c = ctx;
     core_event ev;
-    memcpy(&ev, payload, sizeof ev);
     if (seq < c->next_seq)
         return 0;
+    if (event_codec_decode(type, seq, payload, length, &ev) != 0 || !core_event_applicable(c, &ev))
+        return -1;
     core_apply(c, &ev);
     return 0;
 }

@@ -8,6 +8,7 @@
 #include <sys/wait.h>
 #include <time.h>
 
+#include "core/event_codec.h"
 #include "engine/snapshot.h"
 #include "engine/venue_link.h"
 #include "util/bigmem.h"
@@ -59,29 +60,58 @@ void engine_deinit(engine *e) {
     e->changes = NULL;
 }
 
+_Static_assert(EVENT_CODEC_FORMAT == JOURNAL_FORMAT_VERSION,
+               "the journal's records are the event codec's payloads");
+_Static_assert(EVENT_CODEC_MAX_BYTES <= JOURNAL_MAX_PAYLOAD_BYTES, "an event fits a record");
+_Static_assert(CORE_EVENT_TYPE_MAX <= JOURNAL_MAX_TYPE, "an event type fits a record's type");
+
 static void journal_event(void *ctx, const core_event *event) {
     engine *e = ctx;
-    /* Events are fixed-size records; a failure here is memory exhaustion on the core thread,
-     * after which the broker cannot promise anything. */
-    if (journal_append(e->journal, (uint16_t)event->type, event->seq, event, sizeof *event) != 0)
+    uint8_t payload[EVENT_CODEC_MAX_BYTES];
+    size_t length = event_codec_encode(event, payload);
+    /* A failure here is memory exhaustion on the core thread, after which the broker cannot
+     * promise anything. */
+    if (journal_append(e->journal, (uint16_t)event->type, event->seq, payload, (uint32_t)length) !=
+        0)
         abort();
 }
 
-static int replay_event(void *ctx, uint16_t type, uint64_t seq, const void *payload,
-                        uint32_t length) {
+/* A record's payload as an event: the codec's encoding from format 5, the raw struct before. */
+static int decode_record(uint32_t format, uint16_t type, uint64_t seq, const void *payload,
+                         uint32_t length, core_event *out) {
+    return format == JOURNAL_FORMAT_VERSION
+               ? event_codec_decode(type, seq, payload, length, out)
+               : event_codec_decode_legacy(type, seq, payload, length, out);
+}
+
+static int replay_event(void *ctx, uint32_t format, uint16_t type, uint64_t seq,
+                        const void *payload, uint32_t length) {
     engine *e = ctx;
-    if (length != sizeof(core_event))
-        return -1;
     if (seq < e->core.next_seq)
         return 0; /* covered by the snapshot */
     core_event event;
-    memcpy(&event, payload, sizeof event);
     /* A record written with another configuration, or damaged past its checksum, is refused
      * rather than applied: the same checks the live path asserts before it applies. */
-    if (event.type != type || event.seq != seq || !core_event_applicable(&e->core, &event))
+    if (decode_record(format, type, seq, payload, length, &event) != 0 ||
+        !core_event_applicable(&e->core, &event))
         return -1;
     core_apply(&e->core, &event);
     return 0;
+}
+
+/* Migration of an older journal format: each record read as its format reads, written as the
+ * current one, and read back to the very same event before it is accepted. */
+static int migrate_record(void *ctx, uint32_t format, uint16_t type, uint64_t seq,
+                          const void *payload, uint32_t length, uint8_t *out) {
+    (void)ctx;
+    core_event event, again;
+    if (decode_record(format, type, seq, payload, length, &event) != 0)
+        return -1;
+    size_t encoded = event_codec_encode(&event, out);
+    if (event_codec_decode(type, seq, out, encoded, &again) != 0 ||
+        memcmp(&event, &again, sizeof event) != 0)
+        return -1;
+    return (int)encoded;
 }
 
 int engine_recover(engine *e, journal *j, const char *dir, journal_sync sync,
@@ -100,6 +130,16 @@ int engine_recover(engine *e, journal *j, const char *dir, journal_sync sync,
     if (journal_open(j, dir, sync, JOURNAL_SEGMENT_BYTES, replay_event, e, error, error_size) != 0)
         return -1;
     e->journal = j;
+    /* Segments of an older format are rewritten in the current one now, so that the next
+     * version need read only this one. Should that fail, they stay as they are: still read, and
+     * removed in their turn once snapshots cover them. */
+    char why[600];
+    int migrated = journal_migrate(j, migrate_record, e, why, sizeof why);
+    if (migrated < 0)
+        log_warn("%s; the segments of the older format are kept as they are", why);
+    else if (migrated > 0)
+        log_info("journal: %d segment%s of an older format rewritten in format %d", migrated,
+                 migrated == 1 ? "" : "s", JOURNAL_FORMAT_VERSION);
     /* The loaded snapshot is the previous generation once the next one is written. */
     e->kept_segment = journal_segment_holding(j, e->last_snapshot_seq + 1);
     e->core.sink = (core_event_sink){.ctx = e, .append = journal_event};
