@@ -9,6 +9,7 @@
 #include <time.h>
 
 #include "core/event_codec.h"
+#include "engine/replay.h"
 #include "engine/snapshot.h"
 #include "engine/venue_link.h"
 #include "util/bigmem.h"
@@ -60,8 +61,6 @@ void engine_deinit(engine *e) {
     e->changes = NULL;
 }
 
-_Static_assert(EVENT_CODEC_FORMAT == JOURNAL_FORMAT_VERSION,
-               "the journal's records are the event codec's payloads");
 _Static_assert(EVENT_CODEC_MAX_BYTES <= JOURNAL_MAX_PAYLOAD_BYTES, "an event fits a record");
 _Static_assert(CORE_EVENT_TYPE_MAX <= JOURNAL_MAX_TYPE, "an event type fits a record's type");
 
@@ -74,44 +73,6 @@ static void journal_event(void *ctx, const core_event *event) {
     if (journal_append(e->journal, (uint16_t)event->type, event->seq, payload, (uint32_t)length) !=
         0)
         abort();
-}
-
-/* A record's payload as an event: the codec's encoding from format 5, the raw struct before. */
-static int decode_record(uint32_t format, uint16_t type, uint64_t seq, const void *payload,
-                         uint32_t length, core_event *out) {
-    return format == JOURNAL_FORMAT_VERSION
-               ? event_codec_decode(type, seq, payload, length, out)
-               : event_codec_decode_legacy(type, seq, payload, length, out);
-}
-
-static int replay_event(void *ctx, uint32_t format, uint16_t type, uint64_t seq,
-                        const void *payload, uint32_t length) {
-    engine *e = ctx;
-    if (seq < e->core.next_seq)
-        return 0; /* covered by the snapshot */
-    core_event event;
-    /* A record written with another configuration, or damaged past its checksum, is refused
-     * rather than applied: the same checks the live path asserts before it applies. */
-    if (decode_record(format, type, seq, payload, length, &event) != 0 ||
-        !core_event_applicable(&e->core, &event))
-        return -1;
-    core_apply(&e->core, &event);
-    return 0;
-}
-
-/* Migration of an older journal format: each record read as its format reads, written as the
- * current one, and read back to the very same event before it is accepted. */
-static int migrate_record(void *ctx, uint32_t format, uint16_t type, uint64_t seq,
-                          const void *payload, uint32_t length, uint8_t *out) {
-    (void)ctx;
-    core_event event, again;
-    if (decode_record(format, type, seq, payload, length, &event) != 0)
-        return -1;
-    size_t encoded = event_codec_encode(&event, out);
-    if (event_codec_decode(type, seq, out, encoded, &again) != 0 ||
-        memcmp(&event, &again, sizeof event) != 0)
-        return -1;
-    return (int)encoded;
 }
 
 int engine_recover(engine *e, journal *j, const char *dir, journal_sync sync,
@@ -127,9 +88,9 @@ int engine_recover(engine *e, journal *j, const char *dir, journal_sync sync,
      * rather than kept up event by event on the way. */
     e->core.indexes_deferred = true;
     int64_t snapshot_seq = snapshot_load(&e->core, dir, error, error_size);
-    int rc = snapshot_seq < 0 ? -1
-                              : journal_open(j, dir, sync, JOURNAL_SEGMENT_BYTES, replay_event, e,
-                                             error, error_size);
+    int rc = snapshot_seq < 0
+                 ? -1
+                 : replay_journal(&e->core, j, dir, sync, JOURNAL_SEGMENT_BYTES, error, error_size);
     e->core.indexes_deferred = false;
     if (rc != 0)
         return -1;
@@ -142,7 +103,7 @@ int engine_recover(engine *e, journal *j, const char *dir, journal_sync sync,
      * version need read only this one. Should that fail, they stay as they are: still read, and
      * removed in their turn once snapshots cover them. */
     char why[600];
-    int migrated = journal_migrate(j, migrate_record, e, why, sizeof why);
+    int migrated = journal_migrate(j, replay_convert_record, NULL, why, sizeof why);
     if (migrated < 0)
         log_warn("%s; the segments of the older format are kept as they are", why);
     else if (migrated > 0)
