@@ -17,9 +17,11 @@ cleanup() {
 trap cleanup EXIT
 
 if [ "$quick" = 1 ]; then
-    latency_calls=500; load_calls=5000; venue_ops=200000; recovery_events=100000; burst=100
+    latency_calls=500; load_calls=5000; venue_ops=200000; burst=100
+    recovery_events=100000; restart_events=200000
 else
-    latency_calls=20000; load_calls=200000; venue_ops=5000000; recovery_events=1000000; burst=500
+    latency_calls=20000; load_calls=200000; venue_ops=5000000; burst=500
+    recovery_events=1000000; restart_events=10000000
 fi
 
 # Starts a server binary with its arguments (in this shell, so that cleanup can stop it) and
@@ -95,8 +97,8 @@ burst_sync=$($loadgen --target "127.0.0.1:$port" --calls $burst --concurrency 1 
 stop_last_server
 
 venue_line=$("$build/bench_venue" $venue_ops)
-recovery_line=$("$build/bench_recovery" config/demo.json $recovery_events "$work/recovery" | tail -1)
-echo "$venue_line"; echo "$recovery_line"
+recovery_out=$("$build/bench_recovery" config/demo.json $recovery_events "$work/recovery" $restart_events)
+echo "$venue_line"; echo "$recovery_out"
 
 a_fsync_p50=$(json "r.latency.p50_us" <<<"$async_fsync")
 a_fsync_p99=$(json "r.latency.p99_us" <<<"$async_fsync")
@@ -108,6 +110,14 @@ stream_sat_p50=$(json "r.stream_after_reply.p50_us" <<<"$sustained")
 burst_async_s=$(json "r.seconds" <<<"$burst_async")
 burst_sync_s=$(json "r.seconds" <<<"$burst_sync")
 ratio() { node -e "console.log(($1).toFixed(2))"; }
+# A bench_recovery line "NAME: MEASURED; goal GOAL: RATIO" as a table row.
+recovery_row() {
+    local line
+    line=$(grep -m1 "^$1" <<<"$recovery_out" | sed 's/>=/≥/g; s/<=/≤/g')
+    local name=${line%%: *} rest=${line#*: }
+    local goal=${rest##*; goal }
+    echo "| $name | ${rest%; goal *} | ${goal%%: *} | ${goal#*: } |"
+}
 
 machine="$(lscpu | sed -n 's/^Model name: *//p' | head -1), $(nproc) vCPU, kernel $(uname -r), data on $(df -hT "$work" | awk 'NR==2{print $2", "$3}') ($(lsblk -dno ROTA 2>/dev/null | head -1 | tr -d ' ' | sed 's/1/rotational/;s/0/non-rotational/') disk)"
 mode=$([ "$quick" = 1 ] && echo "quick (smoke)" || echo "full")
@@ -133,7 +143,10 @@ Machine: $machine
 | sustained PostOrderAsync --durability none, same load | $sustained_none_rate /s | | $(ratio "$sustained_none_rate/$echo_rate") × echo |
 | OrderStateStream: reply → stream message at 80 % of the sustained maximum ($stream_rate /s), p50 / p99 (at saturation: p50 $stream_sat_p50 µs) | $stream_p50 / $stream_p99 µs | p50 ≤ 1 ms, p99 ≤ 5 ms | |
 | matching engine alone | ${venue_line#venue matching: } | ≥ 5 M ops/s, p99 ≤ 2 µs | |
-| recovery | ${recovery_line#recovery: } | restart with 10 M events ≤ 2 s | |
+$(recovery_row "journal bytes per limit order")
+$(recovery_row "journal bytes, the mix")
+$(recovery_row "replay, ")
+$(recovery_row "restart, ")
 TABLE
 )
 results=${BENCH_RESULTS:-bench/results/latest.md}

@@ -252,6 +252,11 @@ typedef struct core {
     core_venue_state venue;
     core_accounts_state accounts;
     uint64_t next_seq;
+    /* Recovery only: while set, core_apply() leaves the two indexes alone (inserts and erases
+     * alike), and whoever set it rebuilds them from the orders once the journal is replayed
+     * (snapshot_rebuild_indexes): one pass that overlaps its cache misses instead of three
+     * dependent misses per order. Lookups are wrong meanwhile; the live path never sets it. */
+    bool indexes_deferred;
     core_exchange exchange;
     core_listener listener;
     core_event_sink sink;

@@ -181,6 +181,8 @@ uint32_t history_expired_count(const core *c, int64_t now_ns) {
 }
 
 static void erase_ids(core *c, const core_order *o) {
+    if (c->indexes_deferred)
+        return; /* rebuilt from the orders that stay */
     char bytes[sizeof(uint32_t) + ORDER_KEY_MAX_LEN];
     size_t len = history_key_bytes(o->account, o->key, bytes);
     order_index_erase(&c->by_key, bytes, len, o->index);

@@ -7,6 +7,13 @@
 
 #include "util/bigmem.h"
 
+/* An entry holds its slot + 1, so that 0 marks a free entry: a new index is the zero pages it was
+ * mapped with, nothing is written until an entry is, and a large index costs nothing at start
+ * until it fills. */
+#define FREE 0u
+#define STORED(slot) ((slot) + 1u)
+#define SLOT_OF(entry) ((entry)->value - 1u)
+
 /* Eight bytes at a time through a multiply-xorshift mix, then a final avalanche: keys are short
  * (up to 48 bytes), so this is a handful of multiplications per lookup. */
 static uint64_t hash_bytes(const void *key, size_t len) {
@@ -34,10 +41,9 @@ int order_index_init(order_index *ix, size_t max_items, order_index_match_fn mat
     size_t capacity = 16;
     while (capacity * 7 / 10 < max_items)
         capacity *= 2;
-    ix->entries = bigmem_alloc(capacity, sizeof *ix->entries);
+    ix->entries = bigmem_alloc(capacity, sizeof *ix->entries); /* zeroed: every entry free */
     if (ix->entries == NULL)
         return -ENOMEM;
-    memset(ix->entries, 0xFF, capacity * sizeof *ix->entries);
     ix->mask = capacity - 1;
     assert(ix->mask <= UINT32_MAX); /* the home slot is recomputed from the 32-bit tag */
     ix->used = 0;
@@ -48,7 +54,8 @@ int order_index_init(order_index *ix, size_t max_items, order_index_match_fn mat
 }
 
 void order_index_clear(order_index *ix) {
-    memset(ix->entries, 0xFF, (ix->mask + 1) * sizeof *ix->entries);
+    if (ix->used > 0)
+        memset(ix->entries, 0, (ix->mask + 1) * sizeof *ix->entries);
     ix->used = 0;
 }
 
@@ -67,13 +74,14 @@ void order_index_prefetch(const order_index *ix, uint64_t hash) {
 }
 
 bool order_index_insert_new(order_index *ix, uint64_t hash, uint32_t value) {
+    assert(value != ORDER_INDEX_EMPTY);
     if (ix->used >= ix->max_used)
         return false;
     uint32_t tag = (uint32_t)hash;
     for (size_t i = hash & ix->mask;; i = (i + 1) & ix->mask) {
         order_index_entry *e = &ix->entries[i];
-        if (e->value == ORDER_INDEX_EMPTY) {
-            *e = (order_index_entry){.value = value, .tag = tag};
+        if (e->value == FREE) {
+            *e = (order_index_entry){.value = STORED(value), .tag = tag};
             ix->used++;
             return true;
         }
@@ -85,27 +93,28 @@ uint32_t order_index_find(const order_index *ix, const void *key, size_t key_len
     uint32_t tag = (uint32_t)h;
     for (size_t i = h & ix->mask;; i = (i + 1) & ix->mask) {
         const order_index_entry *e = &ix->entries[i];
-        if (e->value == ORDER_INDEX_EMPTY)
+        if (e->value == FREE)
             return ORDER_INDEX_EMPTY;
-        if (e->tag == tag && ix->match(ix->owner, e->value, key, key_len))
-            return e->value;
+        if (e->tag == tag && ix->match(ix->owner, SLOT_OF(e), key, key_len))
+            return SLOT_OF(e);
     }
 }
 
 bool order_index_insert(order_index *ix, const void *key, size_t key_len, uint32_t value) {
+    assert(value != ORDER_INDEX_EMPTY);
     if (ix->used >= ix->max_used)
         return false;
     uint64_t h = hash_bytes(key, key_len);
     uint32_t tag = (uint32_t)h;
     for (size_t i = h & ix->mask;; i = (i + 1) & ix->mask) {
         order_index_entry *e = &ix->entries[i];
-        if (e->value == ORDER_INDEX_EMPTY) {
-            *e = (order_index_entry){.value = value, .tag = tag};
+        if (e->value == FREE) {
+            *e = (order_index_entry){.value = STORED(value), .tag = tag};
             ix->used++;
             return true;
         }
-        if (e->tag == tag && ix->match(ix->owner, e->value, key, key_len)) {
-            e->value = value;
+        if (e->tag == tag && ix->match(ix->owner, SLOT_OF(e), key, key_len)) {
+            e->value = STORED(value);
             return true;
         }
     }
@@ -120,14 +129,14 @@ bool order_index_erase(order_index *ix, const void *key, size_t key_len, uint32_
     size_t i = h & ix->mask;
     for (;; i = (i + 1) & ix->mask) {
         order_index_entry *e = &ix->entries[i];
-        if (e->value == ORDER_INDEX_EMPTY)
+        if (e->value == FREE)
             return false;
-        if (e->value == value && e->tag == tag)
+        if (e->value == STORED(value) && e->tag == tag)
             break;
     }
     for (size_t j = (i + 1) & ix->mask;; j = (j + 1) & ix->mask) {
         order_index_entry *next = &ix->entries[j];
-        if (next->value == ORDER_INDEX_EMPTY)
+        if (next->value == FREE)
             break;
         size_t home = next->tag & ix->mask;
         /* `next` may move into the gap at i unless its home lies cyclically in (i, j]. */
@@ -137,7 +146,7 @@ bool order_index_erase(order_index *ix, const void *key, size_t key_len, uint32_
         ix->entries[i] = *next;
         i = j;
     }
-    ix->entries[i] = (order_index_entry){.value = ORDER_INDEX_EMPTY, .tag = UINT32_MAX};
+    ix->entries[i] = (order_index_entry){.value = FREE, .tag = 0};
     ix->used--;
     return true;
 }

@@ -20,7 +20,7 @@ typedef bool (*order_index_match_fn)(const void *owner, uint32_t value, const vo
                                      size_t key_len);
 
 typedef struct order_index_entry {
-    uint32_t value;
+    uint32_t value; /* the slot + 1; 0: a free entry */
     uint32_t tag;
 } order_index_entry;
 
@@ -35,7 +35,7 @@ typedef struct order_index {
 int order_index_init(order_index *ix, size_t max_items, order_index_match_fn match,
                      const void *owner);
 void order_index_deinit(order_index *ix);
-/* Empties the index (keeps its capacity). */
+/* Empties the index (keeps its capacity). Values are slots: anything but ORDER_INDEX_EMPTY. */
 void order_index_clear(order_index *ix);
 
 /* ORDER_INDEX_EMPTY when absent. */

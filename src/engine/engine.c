@@ -8,6 +8,8 @@
 #include <sys/wait.h>
 #include <time.h>
 
+#include "core/event_codec.h"
+#include "engine/replay.h"
 #include "engine/snapshot.h"
 #include "engine/venue_link.h"
 #include "util/bigmem.h"
@@ -62,29 +64,18 @@ void engine_deinit(engine *e) {
     e->changes = NULL;
 }
 
+_Static_assert(EVENT_CODEC_MAX_BYTES <= JOURNAL_MAX_PAYLOAD_BYTES, "an event fits a record");
+_Static_assert(CORE_EVENT_TYPE_MAX <= JOURNAL_MAX_TYPE, "an event type fits a record's type");
+
 static void journal_event(void *ctx, const core_event *event) {
     engine *e = ctx;
-    /* Events are fixed-size records; a failure here is memory exhaustion on the core thread,
-     * after which the broker cannot promise anything. */
-    if (journal_append(e->journal, (uint16_t)event->type, event->seq, event, sizeof *event) != 0)
+    uint8_t payload[EVENT_CODEC_MAX_BYTES];
+    size_t length = event_codec_encode(event, payload);
+    /* A failure here is memory exhaustion on the core thread, after which the broker cannot
+     * promise anything. */
+    if (journal_append(e->journal, (uint16_t)event->type, event->seq, payload, (uint32_t)length) !=
+        0)
         abort();
-}
-
-static int replay_event(void *ctx, uint16_t type, uint64_t seq, const void *payload,
-                        uint32_t length) {
-    engine *e = ctx;
-    if (length != sizeof(core_event))
-        return -1;
-    if (seq < e->core.next_seq)
-        return 0; /* covered by the snapshot */
-    core_event event;
-    memcpy(&event, payload, sizeof event);
-    /* A record written with another configuration, or damaged past its checksum, is refused
-     * rather than applied: the same checks the live path asserts before it applies. */
-    if (event.type != type || event.seq != seq || !core_event_applicable(&e->core, &event))
-        return -1;
-    core_apply(&e->core, &event);
-    return 0;
 }
 
 int engine_recover(engine *e, journal *j, const char *dir, journal_sync sync,
@@ -96,19 +87,37 @@ int engine_recover(engine *e, journal *j, const char *dir, journal_sync sync,
         snprintf(error, error_size, "cannot create %s", dir);
         return -1;
     }
+    /* The order indexes are built once, from the orders the snapshot and the journal leave,
+     * rather than kept up event by event on the way. */
+    e->core.indexes_deferred = true;
     int64_t snapshot_seq = snapshot_load(&e->core, dir, error, error_size);
-    if (snapshot_seq < 0)
+    int rc = snapshot_seq < 0
+                 ? -1
+                 : replay_journal(&e->core, j, dir, sync, JOURNAL_SEGMENT_BYTES, error, error_size);
+    e->core.indexes_deferred = false;
+    if (rc != 0)
         return -1;
     e->last_snapshot_seq = (uint64_t)snapshot_seq;
-    if (journal_open(j, dir, sync, JOURNAL_SEGMENT_BYTES, replay_event, e, error, error_size) != 0)
-        return -1;
     e->journal = j;
+    int64_t replayed_ns = clock_monotonic_ns();
+    snapshot_rebuild_indexes(&e->core);
+    int64_t indexed_ns = clock_monotonic_ns();
+    /* Segments of an older format are rewritten in the current one now, so that the next
+     * version need read only this one. Should that fail, they stay as they are: still read, and
+     * removed in their turn once snapshots cover them. */
+    char why[600];
+    int migrated = journal_migrate(j, replay_convert_record, NULL, why, sizeof why);
+    if (migrated < 0)
+        log_warn("%s; the segments of the older format are kept as they are", why);
+    else if (migrated > 0)
+        log_info("journal: %d segment%s of an older format rewritten in format %d", migrated,
+                 migrated == 1 ? "" : "s", JOURNAL_FORMAT_VERSION);
     /* The loaded snapshot is the previous generation once the next one is written. */
     e->kept_segment = journal_segment_holding(j, e->last_snapshot_seq + 1);
     e->core.sink = (core_event_sink){.ctx = e, .append = journal_event};
-    log_info("journal: replayed %llu events into %u orders in %.1f ms",
+    log_info("journal: recovered %llu events into %u orders in %.1f ms (indexes %.1f ms)",
              (unsigned long long)(e->core.next_seq - 1), e->core.pools.orders_in_use,
-             (double)(clock_monotonic_ns() - started_ns) / 1e6);
+             (double)(indexed_ns - started_ns) / 1e6, (double)(indexed_ns - replayed_ns) / 1e6);
     return 0;
 }
 

@@ -3,7 +3,6 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
-#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -180,78 +179,60 @@ static uint64_t key_hash(const core_order *o) {
     return order_index_hash(bytes, len);
 }
 
-/* The slots in use, in slot order: what the indexes are rebuilt from. */
-typedef struct used_slots {
-    const core *core;
-    uint32_t *slots;
-    uint32_t count;
-} used_slots;
+/* The three entries an order makes, hashed ahead of their inserts. */
+typedef struct pending_entries {
+    uint32_t slot;
+    bool has_number;
+    uint64_t key, intent, number;
+} pending_entries;
 
-/* Hashes PREFETCH_AHEAD orders ahead of the insert and prefetches their slots. */
-static void rebuild_key_index(core *c, const used_slots *used) {
-    uint64_t ahead[PREFETCH_AHEAD];
-    for (uint32_t i = 0; i < used->count + PREFETCH_AHEAD; i++) {
-        if (i >= PREFETCH_AHEAD)
-            order_index_insert_new(&c->by_key, ahead[i % PREFETCH_AHEAD],
-                                   used->slots[i - PREFETCH_AHEAD]);
-        if (i < used->count) {
-            ahead[i % PREFETCH_AHEAD] = key_hash(&c->orders[used->slots[i]]);
-            order_index_prefetch(&c->by_key, ahead[i % PREFETCH_AHEAD]);
+static void prefetch_order(const core_order *o) {
+    const char *p = (const char *)o;
+    for (size_t offset = 0; offset < sizeof *o; offset += 64)
+        __builtin_prefetch(p + offset);
+}
+
+static void insert_pending(core *c, const pending_entries *p) {
+    order_index_insert_new(&c->by_key, p->key, p->slot);
+    order_index_insert_new(&c->by_order_id, p->intent, p->slot);
+    if (p->has_number)
+        order_index_insert_new(&c->by_order_id, p->number, p->slot);
+}
+
+/* One pass over the order slots, a pipeline of three stages so that the cache misses of many
+ * orders overlap instead of following one another: an order's record is prefetched
+ * 2 x PREFETCH_AHEAD slots ahead; PREFETCH_AHEAD orders ahead of their inserts, its keys are
+ * hashed and the index entries they land on prefetched; then the entries are written. (Every
+ * step touches memory no other step has in the cache: 368-byte records of up to millions of
+ * orders, and two tables of tens of MiB.) */
+void snapshot_rebuild_indexes(core *c) {
+    order_index_clear(&c->by_key);
+    order_index_clear(&c->by_order_id);
+    pending_entries ring[PREFETCH_AHEAD];
+    uint32_t queued = 0, high = c->pools.order_high;
+    for (uint32_t s = 0; s < high; s++) {
+        if (s + 2 * PREFETCH_AHEAD < high)
+            prefetch_order(&c->orders[s + 2 * PREFETCH_AHEAD]);
+        const core_order *o = &c->orders[s];
+        if (o->status == 0)
+            continue;
+        pending_entries *p = &ring[queued % PREFETCH_AHEAD];
+        if (queued >= PREFETCH_AHEAD)
+            insert_pending(c, p);
+        *p = (pending_entries){.slot = s,
+                               .has_number = o->exchange_order_id != 0,
+                               .key = key_hash(o),
+                               .intent = order_index_hash(o->intent_id, strlen(o->intent_id))};
+        order_index_prefetch(&c->by_key, p->key);
+        order_index_prefetch(&c->by_order_id, p->intent);
+        if (p->has_number) {
+            p->number = order_index_hash(o->exchange_id_text, strlen(o->exchange_id_text));
+            order_index_prefetch(&c->by_order_id, p->number);
         }
+        queued++;
     }
-}
-
-/* Our id and the exchange number (when there is one) of each order, pipelined the same way. */
-static void rebuild_id_index(core *c, const used_slots *used) {
-    uint64_t intent[PREFETCH_AHEAD], number[PREFETCH_AHEAD];
-    bool has_number[PREFETCH_AHEAD];
-    for (uint32_t i = 0; i < used->count + PREFETCH_AHEAD; i++) {
-        uint32_t k = i % PREFETCH_AHEAD;
-        if (i >= PREFETCH_AHEAD) {
-            uint32_t slot = used->slots[i - PREFETCH_AHEAD];
-            order_index_insert_new(&c->by_order_id, intent[k], slot);
-            if (has_number[k])
-                order_index_insert_new(&c->by_order_id, number[k], slot);
-        }
-        if (i < used->count) {
-            const core_order *o = &c->orders[used->slots[i]];
-            intent[k] = order_index_hash(o->intent_id, strlen(o->intent_id));
-            order_index_prefetch(&c->by_order_id, intent[k]);
-            has_number[k] = o->exchange_order_id != 0;
-            if (has_number[k]) {
-                number[k] = order_index_hash(o->exchange_id_text, strlen(o->exchange_id_text));
-                order_index_prefetch(&c->by_order_id, number[k]);
-            }
-        }
-    }
-}
-
-static void *rebuild_key_index_thread(void *arg) {
-    const used_slots *used = arg;
-    rebuild_key_index((core *)used->core, used);
-    return NULL;
-}
-
-/* The two indexes are independent tables over the same (now read-only) orders: one is built on
- * a second thread. Every insert is a cache miss, so the two halves overlap almost fully. */
-static bool rebuild_indexes(core *c) {
-    used_slots used = {.core = c};
-    used.slots =
-        malloc((size_t)(c->pools.order_high ? c->pools.order_high : 1) * sizeof *used.slots);
-    if (used.slots == NULL)
-        return false;
-    for (uint32_t s = 0; s < c->pools.order_high; s++)
-        if (c->orders[s].status != 0)
-            used.slots[used.count++] = s;
-    pthread_t helper;
-    bool threaded = pthread_create(&helper, NULL, rebuild_key_index_thread, &used) == 0;
-    if (!threaded)
-        rebuild_key_index(c, &used);
-    rebuild_id_index(c, &used);
-    if (threaded)
-        pthread_join(helper, NULL);
-    free(used.slots);
-    return true;
+    for (uint32_t i = queued > PREFETCH_AHEAD ? queued - PREFETCH_AHEAD : 0; i < queued; i++)
+        insert_pending(c, &ring[i % PREFETCH_AHEAD]);
 }
 
 /* Reads `size` bytes at `offset` into `to` and folds them into `crc`, a few MiB at a time so
@@ -351,8 +332,8 @@ static load_result load_file(core *c, const char *path, char *error, size_t erro
     int64_t read_ns = clock_monotonic_ns();
     c->next_seq = h.seq + 1;
     core_history_rebuild(c);
-    if (!rebuild_indexes(c))
-        return LOAD_DAMAGED;
+    if (!c->indexes_deferred)
+        snapshot_rebuild_indexes(c);
     core_publish_accounts(c);
     log_info("snapshot: %s read and checked in %.0f ms, indexes rebuilt in %.0f ms", path,
              (read_ns - started_ns) / 1e6, (clock_monotonic_ns() - read_ns) / 1e6);

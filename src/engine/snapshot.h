@@ -31,4 +31,9 @@ int64_t snapshot_load(core *c, const char *dir, char *error, size_t error_size);
 /* Removes snapshots older than the one at `keep_seq`. */
 void snapshot_prune(const char *dir, uint64_t keep_seq);
 
+/* Builds the core's two order indexes afresh from its orders: after a snapshot load, and after a
+ * replay that deferred them (core.indexes_deferred, which also makes snapshot_load leave them to
+ * the caller). */
+void snapshot_rebuild_indexes(core *c);
+
 #endif

@@ -24,11 +24,20 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define JOURNAL_FORMAT_VERSION 4
-/* Segments of format 3 (no header check) are still read; new records go to a new segment. */
+#define JOURNAL_FORMAT_VERSION 5
+/* Segments of formats 3 and 4 (24-byte record headers) are still read, and journal_migrate()
+ * rewrites them in the current format; new records go to a new segment. */
 #define JOURNAL_OLDEST_READABLE_VERSION 3
-#define JOURNAL_RECORD_HEADER_BYTES 24
-#define JOURNAL_MAX_PAYLOAD_BYTES (1u << 20)
+/* A format-5 record: this header, the record's sequence number when it carries one (the first
+ * record of a segment, and any record whose number is not its predecessor's plus one), then
+ * the payload. */
+#define JOURNAL_RECORD_HEADER_BYTES 8
+#define JOURNAL_RECORD_SEQ_BYTES 8
+#define JOURNAL_MAX_PAYLOAD_BYTES 65535u
+#define JOURNAL_MAX_TYPE 127
+/* Formats 3 and 4. */
+#define JOURNAL_V4_RECORD_HEADER_BYTES 24
+#define JOURNAL_V4_MAX_PAYLOAD_BYTES (1u << 20)
 
 typedef enum { JOURNAL_SYNC_FSYNC, JOURNAL_SYNC_NONE } journal_sync;
 
@@ -42,6 +51,11 @@ typedef struct journal {
     uint8_t *pending; /* records not yet written */
     size_t pending_bytes, pending_capacity;
     uint64_t records_written, commits;
+    /* The sequence number of the last record appended (pending or written), and whether the
+     * current segment holds a record yet: a record carries its number only where it cannot be
+     * inferred from the one before. */
+    uint64_t last_seq;
+    bool segment_has_records;
     /* Space allocated for the current segment up to this offset (journal_reserve). */
     uint64_t reserved_end;
     bool reserve_unsupported; /* the file system cannot allocate ahead: writes may still fail */
@@ -52,8 +66,10 @@ typedef struct journal {
     int inject_reserve_errno; /* journal_inject_reserve_error */
 } journal;
 
-typedef int (*journal_record_fn)(void *ctx, uint16_t type, uint64_t seq, const void *payload,
-                                 uint32_t length);
+/* One record as recovery reads it; `format` is its segment's format version (3 to
+ * JOURNAL_FORMAT_VERSION), which decides how its payload reads. Non-zero refuses the record. */
+typedef int (*journal_record_fn)(void *ctx, uint32_t format, uint16_t type, uint64_t seq,
+                                 const void *payload, uint32_t length);
 
 /* Opens the journal in `dir` (created if missing). Existing records are checked and passed, in
  * order, to `on_record` before anything new is appended; a torn tail is truncated. Returns 0, or
@@ -62,7 +78,8 @@ int journal_open(journal *j, const char *dir, journal_sync sync, uint64_t segmen
                  journal_record_fn on_record, void *ctx, char *error, size_t error_size);
 void journal_close(journal *j);
 
-/* Adds a record to the pending batch; -ENOMEM or -EMSGSIZE on failure. */
+/* Adds a record to the pending batch; -ENOMEM, -EMSGSIZE (payload over
+ * JOURNAL_MAX_PAYLOAD_BYTES) or -EINVAL (type 0 or over JOURNAL_MAX_TYPE) on failure. */
 int journal_append(journal *j, uint16_t type, uint64_t seq, const void *payload, uint32_t length);
 
 /* Writes and syncs the pending batch. 0 when durable; -ENOSPC (or another write error) when the
@@ -105,5 +122,18 @@ void journal_remove_segments_before(journal *j, uint32_t index);
 /* The segment that holds the record numbered `seq` (by the first record of each segment), or the
  * oldest segment when every segment starts after it. */
 uint32_t journal_segment_holding(journal *j, uint64_t seq);
+
+/* Rewrites the payload of a record of an older `format` in the current one: writes it to `out`
+ * (room for JOURNAL_MAX_PAYLOAD_BYTES) and returns its length, or -1 when it cannot. */
+typedef int (*journal_convert_fn)(void *ctx, uint32_t format, uint16_t type, uint64_t seq,
+                                  const void *payload, uint32_t length, uint8_t *out);
+
+/* Rewrites every closed segment of an older format in the current format, record by record
+ * through `convert`, keeping its number and its records' sequence numbers. Each new segment is
+ * written beside the old one (journal-N.tmp), synced, and renamed over it, so a crash leaves one
+ * or the other, both readable. Returns how many segments were rewritten, or -1 with a reason in
+ * `error` (the segments not yet rewritten stay as they were, and are still read). */
+int journal_migrate(journal *j, journal_convert_fn convert, void *ctx, char *error,
+                    size_t error_size);
 
 #endif

@@ -55,7 +55,6 @@
 #define NANO 1000000000LL
 #define SIM_START_NS (1735689600LL * NANO) /* 2025-01-01T00:00:00Z */
 #define SIM_MAX_JOBS_PER_BATCH 256
-#define SIM_RECORD_BYTES (JOURNAL_RECORD_HEADER_BYTES + sizeof(core_event))
 #define SIM_TOKENS 3
 #define SIM_TOKEN_FULL 0
 #define SIM_TOKEN_READ 1
@@ -354,6 +353,7 @@ typedef struct sim_trade {
 /* The state at an event boundary of the batch a torn tail cuts into. */
 typedef struct sim_boundary {
     uint64_t hash;
+    uint64_t offset; /* where the batch's record of the next event starts (records vary in size) */
     bool restorable; /* see restorable() */
 } sim_boundary;
 
@@ -2379,11 +2379,12 @@ static bool restorable(sim *s) {
     return true;
 }
 
-static void record_boundary(sim *s) {
+/* `offset`: the bytes of the batch's records before this boundary. */
+static void record_boundary(sim *s, uint64_t offset) {
     s->boundaries =
         grow(s->boundaries, &s->boundary_capacity, s->boundary_count, sizeof *s->boundaries);
-    s->boundaries[s->boundary_count++] =
-        (sim_boundary){.hash = core_state_hash(live_core(s)), .restorable = restorable(s)};
+    s->boundaries[s->boundary_count++] = (sim_boundary){
+        .hash = core_state_hash(live_core(s)), .offset = offset, .restorable = restorable(s)};
 }
 
 /* HISTORY_RETIRED, before it is applied: the orders at the head of the FIFO of finished orders
@@ -2514,7 +2515,7 @@ static void sim_sink(void *ctx, const core_event *ev) {
     sim *s = ctx;
     const core *c = live_core(s);
     if (s->track_events)
-        record_boundary(s);
+        record_boundary(s, s->journal.pending_bytes); /* the batch began with nothing pending */
     if (ev->time_ns < s->last_event_ns)
         sim_fail("event %" PRIu64 " (type %u) at %" PRId64 " is earlier than the previous event "
                  "at %" PRId64,
@@ -2814,25 +2815,26 @@ static void crash_and_recover(sim *s, const torn_plan *torn) {
     uint64_t expected_next_seq = 0;
     crash_snapshot_faults(s);
     if (torn->usable) {
-        uint64_t records = (torn->end_bytes - torn->start_bytes) / SIM_RECORD_BYTES;
-        if ((torn->end_bytes - torn->start_bytes) % SIM_RECORD_BYTES != 0 ||
-            records + 1 != s->boundary_count)
-            sim_fail("the last batch wrote %" PRIu64 " bytes for %zu events",
-                     torn->end_bytes - torn->start_bytes, s->boundary_count - 1);
-        uint64_t cut =
-            torn->start_bytes + sim_prng_below(&s->faults, torn->end_bytes - torn->start_bytes);
-        if (!s->boundaries[(cut - torn->start_bytes) / SIM_RECORD_BYTES].restorable) {
+        uint64_t records = s->boundary_count - 1, bytes = torn->end_bytes - torn->start_bytes;
+        const sim_boundary *b = s->boundaries;
+        if (b[records].offset != bytes)
+            sim_fail("the last batch wrote %" PRIu64 " bytes for %" PRIu64 " events of %" PRIu64
+                     " bytes",
+                     bytes, records, b[records].offset);
+        uint64_t cut = sim_prng_below(&s->faults, bytes);
+        uint64_t kept = 0;
+        while (kept + 1 < records && b[kept + 1].offset <= cut)
+            kept++;
+        if (!b[kept].restorable) {
             /* Only at a boundary the restrictions allow (any_safe_boundary found one). */
-            uint64_t k;
             do
-                k = sim_prng_below(&s->faults, records);
-            while (!s->boundaries[k].restorable);
-            cut = torn->start_bytes + k * SIM_RECORD_BYTES +
-                  sim_prng_below(&s->faults, SIM_RECORD_BYTES);
+                kept = sim_prng_below(&s->faults, records);
+            while (!b[kept].restorable);
+            cut = b[kept].offset + sim_prng_below(&s->faults, b[kept + 1].offset - b[kept].offset);
         }
-        uint64_t kept = (cut - torn->start_bytes) / SIM_RECORD_BYTES;
-        expected = s->boundaries[kept].hash;
+        expected = b[kept].hash;
         expected_next_seq = live_core(s)->next_seq - records + kept;
+        cut += torn->start_bytes;
         char path[700];
         segment_path(s, torn->segment, path, sizeof path);
         if (truncate(path, (off_t)cut) != 0)
@@ -3021,8 +3023,8 @@ static void run_step(sim *s, bool allow_faults) {
     if (ok && s->batch_no % s->sc.replay_every_batches == 0)
         replay_check(s);
     if (crash && torn.planned) {
-        record_boundary(s);
         torn.end_bytes = s->journal.segment_bytes;
+        record_boundary(s, torn.end_bytes - torn.start_bytes);
         torn.usable =
             ok && s->journal.segment_index == torn.segment && torn.end_bytes > torn.start_bytes;
     }
