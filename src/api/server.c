@@ -525,6 +525,7 @@ static void on_server_shutdown(api_tag *tag, bool ok) {
 
 static void *queue_thread_main(void *arg) {
     api_server *srv = arg;
+    pthread_setname_np(pthread_self(), "transport");
     for (;;) {
         grpc_event ev =
             grpc_completion_queue_next(srv->queue, gpr_inf_future(GPR_CLOCK_REALTIME), NULL);

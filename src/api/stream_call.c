@@ -297,6 +297,7 @@ static void unregister_ping(api_stream *stream) {
 }
 
 static void *pinger_main(void *arg) {
+    pthread_setname_np(pthread_self(), "pinger");
     pthread_mutex_lock(&ping_lock);
     while (ping_running) {
         int64_t now = clock_monotonic_ns();

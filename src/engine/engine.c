@@ -338,6 +338,7 @@ static void pipeline_drain(engine *e) {
 
 static void *committer_main(void *arg) {
     engine *e = arg;
+    pthread_setname_np(pthread_self(), "committer");
     pthread_mutex_lock(&e->commit_lock);
     for (;;) {
         if (e->sealed_count == 0 && !e->committer_stopping) {
@@ -526,6 +527,7 @@ static void stop_committer(engine *e) {
 
 static void *engine_main(void *arg) {
     engine *e = arg;
+    pthread_setname_np(pthread_self(), "core");
     engine_job **batch = calloc(e->config.max_batch, sizeof *batch);
     if (batch == NULL)
         abort();
