@@ -758,6 +758,9 @@ static void check_pools(const core *c) {
 void core_check_invariants(const core *c) {
     check_reservations(c);
     check_pools(c);
+    /* What a snapshot load checks holds for every state the live path reaches. */
+    assert(core_records_valid(c));
+    assert(core_indexes_valid(c));
 }
 
 /* ---- Fingerprint ---------------------------------------------------------------------------- */

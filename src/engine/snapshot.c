@@ -351,7 +351,9 @@ static load_result load_file(core *c, const char *path, char *error, size_t erro
     int64_t read_ns = clock_monotonic_ns();
     c->next_seq = h.seq + 1;
     core_history_rebuild(c);
-    if (!rebuild_indexes(c))
+    /* The checksum says the file is as written, not that what was written fits together: records
+     * that do not are damage, as a checksum that fails. */
+    if (!core_records_valid(c) || !rebuild_indexes(c) || !core_indexes_valid(c))
         return LOAD_DAMAGED;
     core_publish_accounts(c);
     log_info("snapshot: %s read and checked in %.0f ms, indexes rebuilt in %.0f ms", path,
