@@ -204,6 +204,9 @@ static void load_instrument(loader *ld, json_t *item, uint32_t index) {
     ins->for_qual_investor = get_bool(ld, item, where, "for_qual_investor", false);
     ins->weekend_available = get_bool(ld, item, where, "weekend_available", true);
     load_kind_specific(ld, ins, item, where);
+    /* A bond is valued as a percent of its nominal: without one every order of it is free. */
+    if (!ld->failed && ins->kind == INSTRUMENT_KIND_BOND && ins->nominal_nano <= 0)
+        fail(ld, "%s.bond.nominal: a bond needs a positive nominal", where);
     if (!ld->failed && ins->min_price_increment_nano <= 0)
         fail(ld, "%s.min_price_increment: must be positive", where);
     if (!ld->failed && ins->reference_price_nano <= 0)

@@ -393,9 +393,9 @@ static bool reservation_as_made(const core *c, const order_reservation *r) {
     if (r->direction == DIRECTION_SELL)
         return r->cash_nano == 0 && r->units == units &&
                ledger_units_free(&c->ledger, r->account, r->instrument) >= units;
-    const ledger_cash *held = ledger_cash_find(&c->ledger, r->account, ins->currency);
-    return r->units == 0 && r->cash_nano == cash && held != NULL &&
-           held->balance_nano - held->blocked_nano >= cash;
+    /* An order worth nothing (a bond priced at a few nano) holds nothing, in any currency. */
+    return r->units == 0 && r->cash_nano == cash &&
+           ledger_cash_free(&c->ledger, r->account, ins->currency) >= cash;
 }
 
 static bool text_fits(const char *text, size_t size) {
@@ -477,17 +477,17 @@ static bool acked_applicable(const core *c, const core_event *ev) {
 /* A fill of a buy: its cost leaves the balance, and its share of the reservation is released. */
 static bool buy_fill_fits(const core *c, const core_order *o, const core_event_trade *t,
                           int64_t units) {
-    const ledger_cash *cash =
-        ledger_cash_find(&c->ledger, o->account, core_instrument_of(c, o)->currency);
     const ledger_position *pos = ledger_position_get(&c->ledger, o->account, o->instrument);
     int64_t lots_open = o->lots_requested - o->lots_executed;
     int64_t release = t->lots == lots_open
                           ? o->reserved_cash_nano
                           : (int64_t)((__int128)o->reserved_cash_nano * t->lots / lots_open);
+    ledger_cash cash;
     int64_t cost, balance, held;
-    return cash != NULL && checked_add(t->value_nano, t->commission_nano, &cost) &&
-           checked_sub(cash->balance_nano, cost, &balance) &&
-           holding_ok(balance, cash->blocked_nano - release) &&
+    return cash_or_room(c, o->account, core_instrument_of(c, o)->currency, &cash) &&
+           checked_add(t->value_nano, t->commission_nano, &cost) &&
+           checked_sub(cash.balance_nano, cost, &balance) &&
+           holding_ok(balance, cash.blocked_nano - release) &&
            checked_add(pos->balance_units, units, &held);
 }
 

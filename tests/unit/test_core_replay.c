@@ -221,7 +221,56 @@ static void test_exchange_numbers_are_unique(void) {
     CHECK(core_event_applicable(&c, &trade));
 }
 
+/* Replay must not refuse what the live path makes (it asserts so before every event): a buy worth
+ * nothing (a bond priced at a nano of its nominal) holds no cash, in a currency the account does
+ * not have; the first version of these checks asked for a cash slot (the config fuzz target's
+ * probe order hit the assertion). */
+static void test_free_orders_are_applicable(void) {
+    static refdata bond_rd;
+    one_share_refdata(&bond_rd, 1000);
+    instrument *bond = &bond_rd.instruments[0];
+    bond->kind = INSTRUMENT_KIND_BOND;
+    bond->currency = "usd";
+    bond->nominal_nano = NANO;
+    bond->min_price_increment_nano = 1;
+    core_config cfg = {.refdata = &bond_rd,
+                       .commission_bp = 5,
+                       .max_orders = 4,
+                       .max_trades = 8,
+                       .order_retention_ns = NANO,
+                       .max_orders_per_account = 4,
+                       .max_trades_per_order = 2,
+                       .id_seed = 2};
+    core free_core;
+    CHECK(core_init(&free_core, &cfg) == 0);
+    free_core.exchange = (core_exchange){.market = open_market};
+    core_order_request req = {.token = &bond_rd.tokens[0],
+                              .account_id = "A1",
+                              .instrument_id = "FIGI0",
+                              .key = "free",
+                              .quantity = 1,
+                              .has_price = true,
+                              .price_nano = 1,
+                              .direction = DIRECTION_BUY,
+                              .type = ORDER_TYPE_LIMIT,
+                              .source = ORDER_SOURCE_SYNC,
+                              .now_ns = 1000};
+    core_result placed = core_place_order(&free_core, &req);
+    CHECK_EQ_INT(placed.error, CORE_OK);
+    CHECK_EQ_INT(placed.order.reserved_cash_nano, 0);
+    core_event fill = {.type = CORE_EVENT_ORDER_TRADE,
+                       .order = placed.order.index,
+                       .seq = free_core.next_seq,
+                       .time_ns = 2000};
+    fill.u.trade = (core_event_trade){.trade_id = 1, .lots = 1, .price_nano = 1};
+    CHECK(core_event_applicable(&free_core, &fill));
+    core_apply(&free_core, &fill);
+    core_check_invariants(&free_core);
+    core_deinit(&free_core);
+}
+
 int main(void) {
+    test_free_orders_are_applicable();
     setup();
     test_events_without_an_order_name_none();
     test_cash_stays_covered();
