@@ -29,11 +29,15 @@ build: deps
 	@cmake --build $(BUILD_DIR) -j $(JOBS)
 
 # The test build runs everything under AddressSanitizer + UndefinedBehaviorSanitizer; the plain
-# build is compiled too so that both sets of warnings are errors.
+# build is compiled too so that both sets of warnings are errors. Then each fuzz target of
+# tests/fuzz runs briefly from its committed corpus (the tests fuzz.<target>, FUZZ_TEST_SECONDS
+# each, in the fuzz build), so a change that breaks a reader of untrusted input fails here.
 test: build
 	@cmake -S . -B $(TEST_BUILD_DIR) -DCMAKE_BUILD_TYPE=Debug -DTINVESTD_SANITIZE=ON >/dev/null
 	@cmake --build $(TEST_BUILD_DIR) -j $(JOBS)
 	@cd $(TEST_BUILD_DIR) && ctest --output-on-failure -j 2
+	@$(MAKE) fuzz-build
+	@cd $(FUZZ_BUILD_DIR) && ctest --output-on-failure -j 2
 
 # The fuzz build: clang with libFuzzer, AddressSanitizer and UndefinedBehaviorSanitizer, in a
 # directory of its own; only the fuzz targets and the modules they feed (docs/TESTING.md).
