@@ -1,6 +1,6 @@
 /* Writes the committed seed corpus of the fuzz targets, tests/fuzz/corpus/<target>/, with the
  * project's own writers: requests of every served type packed by protobuf-c, journal segments and
- * snapshots written by the engine during a short session on the fixture's broker, and
+ * snapshots written by the engine during a short trading day on the fixture's broker, and
  * configuration files (the two of config/ and a few small ones). Each input starts with the bytes
  * its target reads first (the request type; the flags). Run by `make fuzz-corpus`:
  *
@@ -308,7 +308,7 @@ static void requests(void) {
 
 #pragma GCC diagnostic pop
 
-/* ---- A session: journal segments and snapshots ---------------------------------------------- */
+/* ---- A trading day: journal segments and snapshots ------------------------------------------- */
 
 typedef enum {
     STEP_PLACE,
@@ -327,16 +327,16 @@ typedef struct step {
     int64_t after_ns; /* since the previous step */
 } step;
 
-typedef struct session_job {
+typedef struct day_job {
     engine_job base; /* must stay first */
     const step *step;
-} session_job;
+} day_job;
 
 static char opened_account[ORDER_ID_SIZE];
 
 /* A command as its handler runs it on the core thread. */
 static void run_step(engine *e, engine_job *base) {
-    const step *s = ((session_job *)base)->step;
+    const step *s = ((day_job *)base)->step;
     core *c = engine_core(e);
     const token *tok = &c->refdata->tokens[0];
     int64_t now = engine_now_ns(e);
@@ -382,7 +382,7 @@ static void run_step(engine *e, engine_job *base) {
         break;
     }
     if (error != CORE_OK) {
-        fprintf(stderr, "make_corpus: session step %d failed: %d\n", (int)s->kind, (int)error);
+        fprintf(stderr, "make_corpus: step %d failed: %d\n", (int)s->kind, (int)error);
         exit(1);
     }
     engine_finish_after_commit(e, base);
@@ -395,7 +395,7 @@ static void finish_step(engine *e, engine_job *base) {}
 #define LIMIT ORDER_TYPE_LIMIT
 #define MARKET ORDER_TYPE_MARKET
 
-static const step session[] = {
+static const step day[] = {
     {STEP_PLACE, "A1", "k1", NULL, BUY, LIMIT, 2, 90 * NANO, NANO},
     {STEP_PLACE, "A1", "k2", NULL, BUY, MARKET, 3, 0, NANO},
     {STEP_PLACE, "A1", "k3", NULL, SELL, LIMIT, 1, 99 * NANO, NANO},
@@ -409,7 +409,7 @@ static const step session[] = {
     /* Past the retention: the finished orders leave the history before the next command. */
     {STEP_PLACE, "A1", "k6", NULL, BUY, MARKET, 1, 0, 70 * NANO},
 };
-#define SESSION_STEPS (sizeof session / sizeof session[0])
+#define DAY_STEPS (sizeof day / sizeof day[0])
 
 static void copy_segments(const char *dir, const char *name, uint32_t segments) {
     char path[800];
@@ -456,10 +456,10 @@ static void copy_snapshot(const core *c, const char *dir, const char *name) {
     unlink(path);
 }
 
-/* Runs the session on the fixture's broker with a journal in `dir`, copying the segments and a
+/* Runs the day on the fixture's broker with a journal in `dir`, copying the segments and a
  * snapshot into the corpus on the way. The journal rolls to a second segment after `roll_after`
  * steps (0: never). */
-static void run_session(const char *dir, const char *snapshot_dir, size_t roll_after) {
+static void run_day(const char *dir, const char *snapshot_dir, size_t roll_after) {
     static refdata rd;
     fixture_refdata(&rd);
     core_config cfg = fixture_core_config(&rd);
@@ -476,22 +476,22 @@ static void run_session(const char *dir, const char *snapshot_dir, size_t roll_a
     }
     venue_link_restore(link, FIXTURE_START_NS);
     int64_t now = FIXTURE_START_NS;
-    for (size_t i = 0; i < SESSION_STEPS; i++) {
-        now += session[i].after_ns;
-        session_job job = {.base = {.run = run_step,
-                                    .finish = finish_step,
-                                    .received_ns = now,
-                                    .wait_order = CORE_NO_ORDER,
-                                    .mutates = true},
-                           .step = &session[i]};
+    for (size_t i = 0; i < DAY_STEPS; i++) {
+        now += day[i].after_ns;
+        day_job job = {.base = {.run = run_step,
+                                .finish = finish_step,
+                                .received_ns = now,
+                                .wait_order = CORE_NO_ORDER,
+                                .mutates = true},
+                       .step = &day[i]};
         engine_job *jobs[] = {&job.base};
         if (!engine_run_batch(&e, jobs, 1, now)) {
             fprintf(stderr, "make_corpus: the journal cannot be written in %s\n", dir);
             exit(1);
         }
         char name[64];
-        if (roll_after == 0 && (i == 2 || i == 6 || i + 1 == SESSION_STEPS)) {
-            snprintf(name, sizeof name, "session-%zu-steps", i + 1);
+        if (roll_after == 0 && (i == 2 || i == 6 || i + 1 == DAY_STEPS)) {
+            snprintf(name, sizeof name, "day-%zu-steps", i + 1);
             copy_segments(dir, name, 1);
             copy_snapshot(&e.core, snapshot_dir, name);
         }
@@ -501,7 +501,7 @@ static void run_session(const char *dir, const char *snapshot_dir, size_t roll_a
         }
     }
     if (roll_after != 0)
-        copy_segments(dir, "session-two-segments", 2);
+        copy_segments(dir, "day-two-segments", 2);
     engine_deinit(&e);
     journal_close(&j);
     venue_link_destroy(link);
@@ -513,9 +513,9 @@ static void journals_and_snapshots(void) {
     snprintf(dir, sizeof dir, "%s/journal", fixture_dir());
     snprintf(snapshot_dir, sizeof snapshot_dir, "%s/snapshots", fixture_dir());
     make_dir(snapshot_dir);
-    run_session(dir, snapshot_dir, 0);
+    run_day(dir, snapshot_dir, 0);
     snprintf(dir, sizeof dir, "%s/journal-rolled", fixture_dir());
-    run_session(dir, snapshot_dir, 5);
+    run_day(dir, snapshot_dir, 5);
 }
 
 /* ---- Configuration files -------------------------------------------------------------------- */
