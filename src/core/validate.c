@@ -8,7 +8,6 @@
  * steps as there are records. They are O(state) and allocate their scratch memory, so they run
  * once per snapshot load. core_check_invariants() asserts them too, so the live path proves
  * they accept every state it reaches. */
-#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -29,6 +28,17 @@ static bool bool_byte(const bool *flag) {
 
 static bool holding_ok(int64_t balance, int64_t blocked) {
     return balance >= 0 && blocked >= 0 && blocked <= balance;
+}
+
+/* Whether `text` is `number` in decimal, as apply.c writes it ("" for none). Written by hand:
+ * this runs for every order a snapshot holds. */
+static bool number_text(uint64_t number, const char *text) {
+    char digits[24];
+    size_t n = sizeof digits;
+    digits[--n] = '\0';
+    for (uint64_t v = number; v != 0; v /= 10)
+        digits[--n] = (char)('0' + v % 10);
+    return strcmp(digits + n, text) == 0;
 }
 
 static bool used_slot(const core *c, uint32_t slot) {
@@ -61,10 +71,7 @@ static bool order_valid(const core *c, uint32_t slot) {
         !text_fits(o->exchange_id_text, sizeof o->exchange_id_text))
         return false;
     /* The exchange number as text is what finds the order; no number is given out twice. */
-    char number[sizeof o->exchange_id_text] = "";
-    if (o->exchange_order_id != 0)
-        snprintf(number, sizeof number, "%llu", (unsigned long long)o->exchange_order_id);
-    if (strcmp(number, o->exchange_id_text) != 0 ||
+    if (!number_text(o->exchange_order_id, o->exchange_id_text) ||
         o->exchange_order_id > c->venue.last_exchange_order_id)
         return false;
     /* A replacement and the order it replaces name each other. */
@@ -251,19 +258,32 @@ bool core_records_valid(const core *c) {
     return valid;
 }
 
+/* Whether the by_key entries of orders `a` and `b` name the same key. */
+static bool same_key(const void *owner, uint32_t a, uint32_t b) {
+    const core *c = owner;
+    char key_a[sizeof(uint32_t) + ORDER_KEY_MAX_LEN], key_b[sizeof(uint32_t) + ORDER_KEY_MAX_LEN];
+    size_t len_a = history_key_bytes(c->orders[a].account, c->orders[a].key, key_a);
+    size_t len_b = history_key_bytes(c->orders[b].account, c->orders[b].key, key_b);
+    return len_a == len_b && memcmp(key_a, key_b, len_a) == 0;
+}
+
+/* Whether two by_order_id entries may name the same text: each is an order's id or its exchange
+ * number, so any text the two orders share (or one order's id that reads as its own number). */
+static bool same_id(const void *owner, uint32_t a, uint32_t b) {
+    const core_order *x = &((const core *)owner)->orders[a];
+    const core_order *y = &((const core *)owner)->orders[b];
+    if (a == b)
+        return x->exchange_order_id != 0 && strcmp(x->intent_id, x->exchange_id_text) == 0;
+    return strcmp(x->intent_id, y->intent_id) == 0 ||
+           (y->exchange_order_id != 0 && strcmp(x->intent_id, y->exchange_id_text) == 0) ||
+           (x->exchange_order_id != 0 && strcmp(x->exchange_id_text, y->intent_id) == 0) ||
+           (x->exchange_order_id != 0 && y->exchange_order_id != 0 &&
+            strcmp(x->exchange_id_text, y->exchange_id_text) == 0);
+}
+
+/* Every order is in both indexes (the bulk build inserts each) and no key or id twice, so each
+ * is found by its key and ids. */
 bool core_indexes_valid(const core *c) {
-    for (uint32_t s = 0; s < c->pools.order_high; s++) {
-        const core_order *o = &c->orders[s];
-        if (o->status == 0)
-            continue;
-        char bytes[sizeof(uint32_t) + ORDER_KEY_MAX_LEN];
-        size_t len = history_key_bytes(o->account, o->key, bytes);
-        if (order_index_find(&c->by_key, bytes, len) != s ||
-            order_index_find(&c->by_order_id, o->intent_id, strlen(o->intent_id)) != s)
-            return false;
-        if (o->exchange_order_id != 0 && order_index_find(&c->by_order_id, o->exchange_id_text,
-                                                          strlen(o->exchange_id_text)) != s)
-            return false;
-    }
-    return true;
+    return order_index_distinct(&c->by_key, same_key) &&
+           order_index_distinct(&c->by_order_id, same_id);
 }

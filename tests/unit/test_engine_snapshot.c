@@ -186,6 +186,11 @@ static void bool_byte(const char *path) {
     rewrite_order(path, 0, offsetof(core_order, awaiting_replaced), &byte, sizeof byte);
 }
 
+/* Two orders of the account under one key: the index found one of them only. */
+static void key_held_twice(const char *path) {
+    rewrite_order(path, 1, offsetof(core_order, key), "k0", sizeof "k0");
+}
+
 /* A key without its terminating NUL: its length was read past the record. */
 static void key_unterminated(const char *path) {
     char key[ORDER_KEY_SIZE];
@@ -201,6 +206,7 @@ int main(void) {
     check_damaged_records_fall_back(instrument_out_of_range);
     check_damaged_records_fall_back(list_in_a_loop);
     check_damaged_records_fall_back(bool_byte);
+    check_damaged_records_fall_back(key_held_twice);
     check_damaged_records_fall_back(key_unterminated);
     refdata_deinit(&rd);
     return check_finish("engine snapshot");
