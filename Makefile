@@ -10,8 +10,14 @@ RUN_DIR        ?= run
 LISTEN         ?= 127.0.0.1:50051
 TLS_LISTEN     ?= 127.0.0.1:50052
 SIM_SECONDS    ?= 300
+FUZZ_BUILD_DIR ?= build-fuzz
+FUZZ_CC        ?= clang-14
+FUZZ_SECONDS   ?= 300
+FUZZ_TARGETS   := $(patsubst tests/fuzz/fuzz_%.c,%,$(wildcard tests/fuzz/fuzz_*.c))
+FUZZ_TARGET    ?= $(FUZZ_TARGETS)
 
-.PHONY: all build deps run test crash-soak recycle-soak sim bench clean format
+.PHONY: all build deps run test fuzz-build fuzz fuzz-corpus crash-soak recycle-soak sim bench clean \
+	format
 
 all: build
 
@@ -23,11 +29,36 @@ build: deps
 	@cmake --build $(BUILD_DIR) -j $(JOBS)
 
 # The test build runs everything under AddressSanitizer + UndefinedBehaviorSanitizer; the plain
-# build is compiled too so that both sets of warnings are errors.
+# build is compiled too so that both sets of warnings are errors. Then each fuzz target of
+# tests/fuzz runs briefly from its committed corpus (the tests fuzz.<target>, FUZZ_TEST_SECONDS
+# each, in the fuzz build), so a change that breaks a reader of untrusted input fails here.
 test: build
 	@cmake -S . -B $(TEST_BUILD_DIR) -DCMAKE_BUILD_TYPE=Debug -DTINVESTD_SANITIZE=ON >/dev/null
 	@cmake --build $(TEST_BUILD_DIR) -j $(JOBS)
 	@cd $(TEST_BUILD_DIR) && ctest --output-on-failure -j 2
+	@$(MAKE) fuzz-build
+	@cd $(FUZZ_BUILD_DIR) && ctest --output-on-failure -j 2
+
+# The fuzz build: clang with libFuzzer, AddressSanitizer and UndefinedBehaviorSanitizer, in a
+# directory of its own; only the fuzz targets and the modules they feed (docs/TESTING.md).
+fuzz-build: deps
+	@cmake -S . -B $(FUZZ_BUILD_DIR) -DCMAKE_C_COMPILER=$(FUZZ_CC) -DCMAKE_BUILD_TYPE=RelWithDebInfo \
+		-DTINVESTD_FUZZ=ON $(if $(FUZZ_TEST_SECONDS),-DFUZZ_TEST_SECONDS=$(FUZZ_TEST_SECONDS)) >/dev/null
+	@cmake --build $(FUZZ_BUILD_DIR) -j $(JOBS)
+
+# Fuzzes FUZZ_SECONDS per target (FUZZ_TARGET=name for one), keeping what it finds in
+# $(FUZZ_BUILD_DIR)/fuzz/<target>/corpus for the next run. A crash prints its input and the command
+# that reproduces it; the others still run, and the make fails at the end.
+fuzz: fuzz-build
+	@failed=""; for target in $(FUZZ_TARGET); do \
+		scripts/fuzz.sh run $(FUZZ_BUILD_DIR) $$target $(FUZZ_SECONDS) || failed="$$failed $$target"; \
+	done; \
+	if [ -n "$$failed" ]; then echo "fuzz: crashed:$$failed"; exit 1; fi
+
+# Writes the seed corpus tests/fuzz/corpus/<target>/ again from the project's own writers (after a
+# change of a request, the journal or the snapshot format). Inputs added by hand stay.
+fuzz-corpus: fuzz-build
+	@$(FUZZ_BUILD_DIR)/fuzz_make_corpus $(CURDIR)
 
 # 200+ kill -9 rounds against the journal (make test runs 20).
 crash-soak: build
@@ -60,4 +91,4 @@ format:
 	@clang-format -i $$(git ls-files '*.c' '*.h')
 
 clean:
-	rm -rf $(BUILD_DIR) $(TEST_BUILD_DIR)
+	rm -rf $(BUILD_DIR) $(TEST_BUILD_DIR) $(FUZZ_BUILD_DIR)

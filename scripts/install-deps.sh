@@ -8,6 +8,7 @@ debian_packages=(
     build-essential cmake pkg-config
     libgrpc-dev protobuf-compiler protobuf-c-compiler libprotobuf-c-dev libprotobuf-dev
     libjansson-dev libssl-dev openssl
+    clang-14 libclang-rt-14-dev # the fuzz build: clang with libFuzzer (make fuzz, make test)
 )
 need_node=0
 command -v node >/dev/null 2>&1 || need_node=1

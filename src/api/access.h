@@ -5,8 +5,7 @@
 #define TINVESTD_API_ACCESS_H
 
 #include "api/call.h"
-
-typedef enum { ACCESS_NEED_READ, ACCESS_NEED_TRADE } access_need;
+#include "api/request.h"
 
 const account *api_account_checked(api_call *call, const char *account_id, access_need need);
 

@@ -8,14 +8,12 @@
 #include <strings.h>
 
 #include "api/pb.h"
+#include "api/request.h"
 #include "api/server.h"
 #include "util/clock.h"
 #include "util/text.h"
 
 #define SECONDS_PER_DAY 86400
-/* The real API refuses a schedule of more days than this with 30002; the bound also caps what
- * one reply allocates. */
-#define TRADING_SCHEDULE_MAX_DAYS 14
 
 static const refdata *refdata_of(const api_call *call) {
     return &call->server->config->refdata;
@@ -142,45 +140,10 @@ static PB(Instrument) * make_instrument(api_call *call, const instrument *ins) {
 /* Resolves an InstrumentRequest; answers the call with the T-Invest error and returns NULL
  * when the request is invalid or names nothing. */
 static const instrument *find_requested(api_call *call, const PB(InstrumentRequest) * req) {
-    const refdata *rd = refdata_of(call);
-    bool has_class_code =
-        req->_class_code_case != PB_ENUM(INSTRUMENT_REQUEST___CLASS_CODE__NOT_SET) &&
-        req->class_code[0] != '\0';
-    const instrument *found = NULL;
-    switch ((int)req->id_type) {
-    case PB_ENUM(INSTRUMENT_ID_TYPE__INSTRUMENT_ID_TYPE_FIGI):
-    case PB_ENUM(INSTRUMENT_ID_TYPE__INSTRUMENT_ID_TYPE_UID):
-    case PB_ENUM(INSTRUMENT_ID_TYPE__INSTRUMENT_ID_TYPE_POSITION_UID):
-    case PB_ENUM(INSTRUMENT_ID_TYPE__INSTRUMENT_ID_TYPE_TICKER):
-        break;
-    default:
-        api_reply_error(call, 30005);
-        return NULL;
-    }
-    if (req->id[0] == '\0') {
-        api_reply_error(call, 30007);
-        return NULL;
-    }
-    switch ((int)req->id_type) {
-    case PB_ENUM(INSTRUMENT_ID_TYPE__INSTRUMENT_ID_TYPE_FIGI):
-        found = refdata_find_by_figi(rd, req->id);
-        break;
-    case PB_ENUM(INSTRUMENT_ID_TYPE__INSTRUMENT_ID_TYPE_UID):
-        found = refdata_find_by_uid(rd, req->id);
-        break;
-    case PB_ENUM(INSTRUMENT_ID_TYPE__INSTRUMENT_ID_TYPE_POSITION_UID):
-        found = refdata_find_by_position_uid(rd, req->id);
-        break;
-    default:
-        if (!has_class_code) {
-            api_reply_error(call, 30013);
-            return NULL;
-        }
-        found = refdata_find_by_ticker(rd, req->id, req->class_code);
-        break;
-    }
-    if (found == NULL)
-        api_reply_error(call, 50002);
+    const instrument *found;
+    int code = api_request_instrument_by(refdata_of(call), req, &found);
+    if (code != 0)
+        api_reply_error(call, code);
     return found;
 }
 
@@ -244,8 +207,9 @@ static bool matches_query(const instrument *ins, const char *query) {
 
 static void find_instrument(api_call *call, const ProtobufCMessage *request) {
     const PB(FindInstrumentRequest) *req = (const PB(FindInstrumentRequest) *)request;
-    if (req->query[0] == '\0') {
-        api_reply_error(call, 30087);
+    int code = api_request_find_instrument(req);
+    if (code != 0) {
+        api_reply_error(call, code);
         return;
     }
     bool by_kind = req->_instrument_kind_case ==
@@ -301,46 +265,16 @@ static bool exchange_listed_before(const refdata *rd, uint32_t index) {
     return false;
 }
 
-/* A schedule bound (`from` or `to`) as the start of its UTC day, in seconds. The days of the
- * reply are built from it, so a bound that is not a Timestamp (`invalid_code`) or lies outside
- * the contract's range (`range_code`) is refused rather than clamped; returns false once the
- * call is answered so. */
-static bool schedule_day(api_call *call, const Google__Protobuf__Timestamp *t, int invalid_code,
-                         int range_code, int64_t *day_s) {
-    int64_t time_ns = 0;
-    switch (pb_timestamp_to_ns_checked(t, &time_ns)) {
-    case PB_TIME_OK:
-        break;
-    case PB_TIME_INVALID:
-        api_reply_error(call, invalid_code);
-        return false;
-    case PB_TIME_OUT_OF_RANGE:
-        api_reply_error(call, range_code);
-        return false;
-    }
-    /* The range starts at 1970, so the time is not negative and division rounds down. */
-    *day_s = time_ns / 1000000000 / SECONDS_PER_DAY * SECONDS_PER_DAY;
-    return true;
-}
-
 static void trading_schedules(api_call *call, const ProtobufCMessage *request) {
     const PB(TradingSchedulesRequest) *req = (const PB(TradingSchedulesRequest) *)request;
-    int64_t from_s = clock_realtime_ns() / 1000000000 / SECONDS_PER_DAY * SECONDS_PER_DAY;
-    if (req->from != NULL && !schedule_day(call, req->from, 30009, 30061, &from_s))
-        return;
-    int64_t to_s = from_s;
-    if (req->to != NULL && !schedule_day(call, req->to, 30010, 30062, &to_s))
-        return;
-    if (to_s < from_s) {
-        api_reply_error(call, 30012);
+    int64_t today_s = clock_realtime_ns() / 1000000000 / SECONDS_PER_DAY * SECONDS_PER_DAY;
+    api_schedule_days days;
+    int code = api_request_trading_schedules(req, today_s, &days);
+    if (code != 0) {
+        api_reply_error(call, code);
         return;
     }
-    /* Both days lie inside the contract's range, so the difference cannot overflow. */
-    int64_t day_count = (to_s - from_s) / SECONDS_PER_DAY + 1;
-    if (day_count > TRADING_SCHEDULE_MAX_DAYS) {
-        api_reply_error(call, 30002);
-        return;
-    }
+    int64_t from_s = days.from_s, day_count = days.day_count;
     bool one_exchange =
         req->_exchange_case != PB_ENUM(TRADING_SCHEDULES_REQUEST___EXCHANGE__NOT_SET) &&
         req->exchange[0] != '\0';

@@ -6,6 +6,7 @@
 
 #include "api/core_job.h"
 #include "api/pb.h"
+#include "api/request.h"
 #include "api/server.h"
 #include "engine/venue_link.h"
 #include "util/checked.h"
@@ -19,38 +20,12 @@ static const refdata *refdata_of(const api_call *call) {
     return &call->server->config->refdata;
 }
 
-/* Resolves `instrument_id` (or the deprecated figi); answers the call and returns NULL when it
- * is missing or unknown. */
-static const instrument *requested_instrument(api_call *call, const char *instrument_id) {
-    if (instrument_id == NULL || instrument_id[0] == '\0') {
-        api_reply_error(call, 30237);
-        return NULL;
-    }
-    const instrument *ins = refdata_find_instrument_id(refdata_of(call), instrument_id);
-    if (ins == NULL)
-        api_reply_error(call, 50002);
-    return ins;
+/* Answers the call with `code` unless it is 0; true when it did. */
+static bool refused(api_call *call, int code) {
+    if (code != 0)
+        api_reply_error(call, code);
+    return code != 0;
 }
-
-#pragma GCC diagnostic push
-#pragma GCC diagnostic ignored "-Wdeprecated-declarations"
-/* Older bots still send the deprecated `figi` field instead of `instrument_id`. */
-#define INSTRUMENT_OR_FIGI(req, REQ)                                                               \
-    ((req)->_instrument_id_case == PB_ENUM(REQ##___INSTRUMENT_ID_INSTRUMENT_ID) &&                 \
-             (req)->instrument_id[0] != '\0'                                                       \
-         ? (req)->instrument_id                                                                    \
-         : ((req)->_figi_case == PB_ENUM(REQ##___FIGI_FIGI) ? (req)->figi : ""))
-
-static const char *book_instrument_id(const PB(GetOrderBookRequest) * req) {
-    return INSTRUMENT_OR_FIGI(req, GET_ORDER_BOOK_REQUEST);
-}
-static const char *status_instrument_id(const PB(GetTradingStatusRequest) * req) {
-    return INSTRUMENT_OR_FIGI(req, GET_TRADING_STATUS_REQUEST);
-}
-static const char *trades_instrument_id(const PB(GetLastTradesRequest) * req) {
-    return INSTRUMENT_OR_FIGI(req, GET_LAST_TRADES_REQUEST);
-}
-#pragma GCC diagnostic pop
 
 static engine_venue_link *venue_of(engine *e) {
     return engine_venue(e);
@@ -66,13 +41,10 @@ static PB(Order) * *levels(api_call *call, const venue_link_level *in, uint32_t 
     return out;
 }
 
-static bool valid_depth(int32_t depth) {
-    return depth >= 1 && depth <= VENUE_LINK_MAX_DEPTH;
-}
-
 static const ProtobufCMessage *read_order_book(engine *e, api_call *call) {
     const PB(GetOrderBookRequest) *in = (const PB(GetOrderBookRequest) *)call->request;
-    const instrument *ins = refdata_find_instrument_id(refdata_of(call), book_instrument_id(in));
+    const instrument *ins =
+        refdata_find_instrument_id(refdata_of(call), api_request_order_book_instrument_id(in));
     venue_link_book *book = api_call_alloc(call, sizeof *book);
     venue_link_order_book(venue_of(e), ins->index, (uint32_t)in->depth, book);
     PB(GetOrderBookResponse) *r =
@@ -96,14 +68,10 @@ static const ProtobufCMessage *read_order_book(engine *e, api_call *call) {
 }
 
 static void get_order_book(api_call *call, const ProtobufCMessage *request) {
-    const PB(GetOrderBookRequest) *in = (const PB(GetOrderBookRequest) *)request;
-    if (requested_instrument(call, book_instrument_id(in)) == NULL)
-        return;
-    if (!valid_depth(in->depth)) {
-        api_reply_error(call, in->depth == 0 ? 30031 : 30032);
-        return;
-    }
-    api_read_on_core(call, read_order_book);
+    const instrument *ins;
+    if (!refused(call, api_request_order_book(refdata_of(call),
+                                              (const PB(GetOrderBookRequest) *)request, &ins)))
+        api_read_on_core(call, read_order_book);
 }
 
 static const ProtobufCMessage *read_last_prices(engine *e, api_call *call) {
@@ -133,11 +101,9 @@ static const ProtobufCMessage *read_last_prices(engine *e, api_call *call) {
 }
 
 static void get_last_prices(api_call *call, const ProtobufCMessage *request) {
-    const PB(GetLastPricesRequest) *in = (const PB(GetLastPricesRequest) *)request;
-    for (size_t i = 0; i < in->n_instrument_id; i++)
-        if (requested_instrument(call, in->instrument_id[i]) == NULL)
-            return;
-    api_read_on_core(call, read_last_prices);
+    if (!refused(call, api_request_last_prices(refdata_of(call),
+                                               (const PB(GetLastPricesRequest) *)request)))
+        api_read_on_core(call, read_last_prices);
 }
 
 static PB(GetTradingStatusResponse) * status_of(api_call *call, engine *e, const instrument *ins) {
@@ -162,13 +128,15 @@ static PB(GetTradingStatusResponse) * status_of(api_call *call, engine *e, const
 
 static const ProtobufCMessage *read_trading_status(engine *e, api_call *call) {
     const PB(GetTradingStatusRequest) *in = (const PB(GetTradingStatusRequest) *)call->request;
-    const instrument *ins = refdata_find_instrument_id(refdata_of(call), status_instrument_id(in));
+    const instrument *ins =
+        refdata_find_instrument_id(refdata_of(call), api_request_trading_status_instrument_id(in));
     return &status_of(call, e, ins)->base;
 }
 
 static void get_trading_status(api_call *call, const ProtobufCMessage *request) {
-    const PB(GetTradingStatusRequest) *in = (const PB(GetTradingStatusRequest) *)request;
-    if (requested_instrument(call, status_instrument_id(in)) != NULL)
+    const instrument *ins;
+    if (!refused(call, api_request_trading_status(
+                           refdata_of(call), (const PB(GetTradingStatusRequest) *)request, &ins)))
         api_read_on_core(call, read_trading_status);
 }
 
@@ -184,15 +152,9 @@ static const ProtobufCMessage *read_trading_statuses(engine *e, api_call *call) 
 }
 
 static void get_trading_statuses(api_call *call, const ProtobufCMessage *request) {
-    const PB(GetTradingStatusesRequest) *in = (const PB(GetTradingStatusesRequest) *)request;
-    if (in->n_instrument_id == 0) {
-        api_reply_error(call, 30237);
-        return;
-    }
-    for (size_t i = 0; i < in->n_instrument_id; i++)
-        if (requested_instrument(call, in->instrument_id[i]) == NULL)
-            return;
-    api_read_on_core(call, read_trading_statuses);
+    if (!refused(call, api_request_trading_statuses(
+                           refdata_of(call), (const PB(GetTradingStatusesRequest) *)request)))
+        api_read_on_core(call, read_trading_statuses);
 }
 
 /* `from` and `to` only filter the trades kept, so a time past what nanoseconds hold means
@@ -203,7 +165,8 @@ static int64_t time_ns_of(const Google__Protobuf__Timestamp *t, int64_t fallback
 
 static const ProtobufCMessage *read_last_trades(engine *e, api_call *call) {
     const PB(GetLastTradesRequest) *in = (const PB(GetLastTradesRequest) *)call->request;
-    const instrument *ins = refdata_find_instrument_id(refdata_of(call), trades_instrument_id(in));
+    const instrument *ins =
+        refdata_find_instrument_id(refdata_of(call), api_request_last_trades_instrument_id(in));
     int64_t to_ns = time_ns_of(in->to, engine_now_ns(e));
     int64_t window_start_ns;
     if (!checked_sub(to_ns, DEFAULT_TRADES_WINDOW_NS, &window_start_ns))
@@ -232,14 +195,10 @@ static const ProtobufCMessage *read_last_trades(engine *e, api_call *call) {
 }
 
 static void get_last_trades(api_call *call, const ProtobufCMessage *request) {
-    const PB(GetLastTradesRequest) *in = (const PB(GetLastTradesRequest) *)request;
-    if (requested_instrument(call, trades_instrument_id(in)) == NULL)
-        return;
-    if (in->from != NULL && in->to != NULL && time_ns_of(in->to, 0) < time_ns_of(in->from, 0)) {
-        api_reply_error(call, 30012);
-        return;
-    }
-    api_read_on_core(call, read_last_trades);
+    const instrument *ins;
+    if (!refused(call, api_request_last_trades(refdata_of(call),
+                                               (const PB(GetLastTradesRequest) *)request, &ins)))
+        api_read_on_core(call, read_last_trades);
 }
 
 #define MARKETDATA(method, type, fn)                                                               \

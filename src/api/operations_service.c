@@ -7,9 +7,9 @@
 #include "api/core_errors.h"
 #include "api/core_job.h"
 #include "api/pb.h"
+#include "api/request.h"
 #include "api/server.h"
 #include "core/valuation.h"
-#include "util/money.h"
 
 static const char *kind_name(instrument_kind kind) {
     switch (kind) {
@@ -323,11 +323,8 @@ static void run_pay_in(engine *e, engine_job *base) {
     pay_in_job *job = (pay_in_job *)base;
     const PB(SandboxPayInRequest) *in = (const PB(SandboxPayInRequest) *)job->job.call->request;
     int64_t amount_nano = 0;
-    if (in->amount == NULL)
-        job->code = 30247;
-    else if (money_from_units_nano(in->amount->units, in->amount->nano, &amount_nano) != 0)
-        job->code = 30246;
-    else
+    job->code = api_request_pay_in_amount(in, &amount_nano);
+    if (job->code == 0)
         job->error =
             core_pay_in(engine_core(e), job->job.call->token, in->account_id, in->amount->currency,
                         amount_nano, engine_now_ns(e), &job->balance_nano);
@@ -366,10 +363,9 @@ static void run_open_account(engine *e, engine_job *base) {
     sandbox_account_job *job = (sandbox_account_job *)base;
     const PB(OpenSandboxAccountRequest) *in =
         (const PB(OpenSandboxAccountRequest) *)job->job.call->request;
-    const char *name =
-        in->_name_case == PB_ENUM(OPEN_SANDBOX_ACCOUNT_REQUEST___NAME_NAME) ? in->name : NULL;
-    job->error = core_open_sandbox_account(engine_core(e), job->job.call->token, name,
-                                           engine_now_ns(e), job->account_id);
+    job->error = core_open_sandbox_account(engine_core(e), job->job.call->token,
+                                           api_request_open_account_name(in), engine_now_ns(e),
+                                           job->account_id);
     engine_finish_after_commit(e, base);
 }
 

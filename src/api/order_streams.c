@@ -11,16 +11,13 @@
 
 #include "api/order_view.h"
 #include "api/pb.h"
+#include "api/request.h"
 #include "api/server.h"
 #include "api/services.h"
 #include "api/stream_call.h"
 #include "core/valuation.h"
 #include "stream/hub.h"
 
-#define ORDER_STATE_PING_MIN_MS 1000
-#define ORDER_STATE_PING_MAX_MS 120000
-#define TRADES_PING_MIN_MS 5000
-#define TRADES_PING_MAX_MS 180000
 #define DEFAULT_PING_MS 120000
 
 typedef struct subscription {
@@ -69,34 +66,21 @@ static grpc_slice trades_ping(api_stream *stream, int64_t now_ns) {
     return pack(&msg.base);
 }
 
-/* Resolves the requested accounts into the subscriber's account set; an empty list means every
- * account the token can see. Returns 0 or the T-Invest code of the first account refused. */
+/* Resolves the requested accounts into the subscriber's account set and the reply's list;
+ * returns 0 or the T-Invest code of the first account refused (api/request.h). */
 static int select_accounts(api_call *call, char **ids, size_t n, stream_subscriber *sub,
                            PB(SubscriptionResponse) * reply) {
-    const refdata *rd = &call->server->config->refdata;
-    uint32_t count = refdata_account_count(rd); /* sandbox accounts may be opened meanwhile */
-    reply->accounts = (char **)pb_array(call, n ? n : count);
-    if (n == 0) {
-        for (uint32_t i = 0; i < count; i++) {
-            if (refdata_account_status(&rd->accounts[i]) == ACCOUNT_STATUS_CLOSED)
-                continue;
-            access_level level = refdata_access(call->token, &rd->accounts[i]);
-            if (level == ACCESS_FULL || level == ACCESS_READ_ONLY) {
-                sub->accounts[i] = true;
-                reply->accounts[reply->n_accounts++] = (char *)rd->accounts[i].id;
-            }
-        }
-        return 0;
-    }
-    for (size_t i = 0; i < n; i++) {
-        const account *acc = refdata_find_account(rd, ids[i]);
-        access_level level = acc ? refdata_access(call->token, acc) : ACCESS_NONE;
-        if (level != ACCESS_FULL && level != ACCESS_READ_ONLY)
-            return 40002;
-        sub->accounts[acc->index] = true;
-        reply->accounts[reply->n_accounts++] = (char *)acc->id;
-    }
-    return 0;
+    /* Without named accounts every account can be listed: room for all the slots there can be,
+     * since sandbox accounts may be published meanwhile. */
+    size_t room = n ? n : REFDATA_MAX_ACCOUNTS;
+    const account **listed = api_call_alloc(call, room * sizeof *listed);
+    size_t listed_count = 0;
+    int code = api_request_stream_accounts(&call->server->config->refdata, call->token, ids, n,
+                                           sub->accounts, listed, &listed_count);
+    reply->accounts = (char **)pb_array(call, room);
+    for (size_t i = 0; i < listed_count; i++)
+        reply->accounts[reply->n_accounts++] = (char *)listed[i]->id;
+    return code;
 }
 
 typedef grpc_slice (*wrap_subscription_fn)(PB(SubscriptionResponse) * sub_reply);
@@ -119,19 +103,16 @@ typedef struct stream_request {
     stream_kind kind;
     char **accounts;
     size_t account_count;
-    bool has_ping;
-    int32_t ping_ms, ping_min_ms, ping_max_ms;
-    const char *ping_field;
+    api_stream_ping ping;
     wrap_subscription_fn wrap;
     api_stream_ping_fn make_ping;
 } stream_request;
 
 static void subscribe(api_call *call, const stream_request *req) {
-    if (req->has_ping && (req->ping_ms < req->ping_min_ms || req->ping_ms > req->ping_max_ms)) {
-        char text[128];
-        snprintf(text, sizeof text, "Invalid parameter: `%s` must be from %d to %d",
-                 req->ping_field, req->ping_min_ms, req->ping_max_ms);
-        api_reply_error_message(call, 30102, text);
+    char text[128];
+    int ping_code = api_request_stream_ping(&req->ping, text, sizeof text);
+    if (ping_code != 0) {
+        api_reply_error_message(call, ping_code, text);
         return;
     }
     subscription *s = calloc(1, sizeof *s);
@@ -164,7 +145,7 @@ static void subscribe(api_call *call, const stream_request *req) {
         reply->n_accounts = 0;
     }
     grpc_slice first = req->wrap(reply);
-    int64_t ping_ns = (int64_t)(req->has_ping ? req->ping_ms : DEFAULT_PING_MS) * 1000000;
+    int64_t ping_ns = (int64_t)(req->ping.has_ping ? req->ping.ping_ms : DEFAULT_PING_MS) * 1000000;
     api_stream *stream = api_stream_open(
         call, (uint32_t)call->server->config->stream_backlog_messages, first, ping_ns,
         code == 0 ? req->make_ping : NULL, code == 0 ? on_stream_closed : NULL, s);
@@ -183,18 +164,12 @@ static void subscribe(api_call *call, const stream_request *req) {
 
 static void order_state_stream(api_call *call, const ProtobufCMessage *request) {
     const PB(OrderStateStreamRequest) *in = (const PB(OrderStateStreamRequest) *)request;
-    stream_request req = {
-        .kind = STREAM_KIND_ORDER_STATE,
-        .accounts = in->accounts,
-        .account_count = in->n_accounts,
-        .has_ping = in->_ping_delay_millis_case ==
-                    PB_ENUM(ORDER_STATE_STREAM_REQUEST___PING_DELAY_MILLIS_PING_DELAY_MILLIS),
-        .ping_ms = in->ping_delay_millis,
-        .ping_min_ms = ORDER_STATE_PING_MIN_MS,
-        .ping_max_ms = ORDER_STATE_PING_MAX_MS,
-        .ping_field = "ping_delay_millis",
-        .wrap = wrap_order_state_subscription,
-        .make_ping = order_state_ping};
+    stream_request req = {.kind = STREAM_KIND_ORDER_STATE,
+                          .accounts = in->accounts,
+                          .account_count = in->n_accounts,
+                          .ping = api_request_order_state_stream_ping(in),
+                          .wrap = wrap_order_state_subscription,
+                          .make_ping = order_state_ping};
     subscribe(call, &req);
 }
 
@@ -203,12 +178,7 @@ static void trades_stream(api_call *call, const ProtobufCMessage *request) {
     stream_request req = {.kind = STREAM_KIND_TRADES,
                           .accounts = in->accounts,
                           .account_count = in->n_accounts,
-                          .has_ping = in->_ping_delay_ms_case ==
-                                      PB_ENUM(TRADES_STREAM_REQUEST___PING_DELAY_MS_PING_DELAY_MS),
-                          .ping_ms = in->ping_delay_ms,
-                          .ping_min_ms = TRADES_PING_MIN_MS,
-                          .ping_max_ms = TRADES_PING_MAX_MS,
-                          .ping_field = "ping_delay_ms",
+                          .ping = api_request_trades_stream_ping(in),
                           .wrap = wrap_trades_subscription,
                           .make_ping = trades_ping};
     subscribe(call, &req);

@@ -8,6 +8,7 @@
 #include "api/core_job.h"
 #include "api/order_view.h"
 #include "api/pb.h"
+#include "api/request.h"
 #include "api/server.h"
 
 typedef struct order_job order_job;
@@ -59,14 +60,6 @@ static const refdata *refdata_of(const api_call *call) {
 
 /* ---- PostOrder / PostOrderAsync ------------------------------------------------------------- */
 
-static int price_from(const PB(Quotation) * price, bool *has_price, int64_t *price_nano) {
-    *has_price = price != NULL;
-    *price_nano = 0;
-    if (price != NULL && !pb_quotation_to_nano(price, price_nano))
-        return 30018;
-    return 0;
-}
-
 static void run_place(engine *e, engine_job *base) {
     order_job *job = (order_job *)base;
     core_order_request *req = job->job.call->user;
@@ -111,85 +104,30 @@ static void finish_post_order_async(engine *e, engine_job *base) {
 }
 
 static void post_order(api_call *call, const ProtobufCMessage *request) {
-    const PB(PostOrderRequest) *in = (const PB(PostOrderRequest) *)request;
     core_order_request *req = api_call_alloc(call, sizeof *req);
     call->user = req;
-    int code = price_from(in->price, &req->has_price, &req->price_nano);
+    int code = api_request_post_order((const PB(PostOrderRequest) *)request, req);
     if (code != 0) {
         api_reply_error(call, code);
         return;
     }
-    /* Older bots still send the deprecated `figi` instead of `instrument_id`. */
-#pragma GCC diagnostic push
-#pragma GCC diagnostic ignored "-Wdeprecated-declarations"
-    bool legacy_figi =
-        in->instrument_id[0] == '\0' && in->_figi_case == PB_ENUM(POST_ORDER_REQUEST___FIGI_FIGI);
-    const char *instrument_id = legacy_figi ? in->figi : in->instrument_id;
-#pragma GCC diagnostic pop
-    *req = (core_order_request){.token = call->token,
-                                .account_id = in->account_id,
-                                .instrument_id = instrument_id,
-                                .key = in->order_id,
-                                .quantity = in->quantity,
-                                .has_price = req->has_price,
-                                .price_nano = req->price_nano,
-                                .direction = in->direction,
-                                .type = in->order_type,
-                                .tif = in->time_in_force,
-                                .price_type = in->price_type,
-                                .source = ORDER_SOURCE_SYNC};
+    req->token = call->token;
     submit(call, run_place, finish_post_order);
 }
 
 static void post_order_async(api_call *call, const ProtobufCMessage *request) {
-    const PB(PostOrderAsyncRequest) *in = (const PB(PostOrderAsyncRequest) *)request;
     core_order_request *req = api_call_alloc(call, sizeof *req);
     call->user = req;
-    int code = price_from(in->price, &req->has_price, &req->price_nano);
+    int code = api_request_post_order_async((const PB(PostOrderAsyncRequest) *)request, req);
     if (code != 0) {
         api_reply_error(call, code);
         return;
     }
-    bool has_tif =
-        in->_time_in_force_case == PB_ENUM(POST_ORDER_ASYNC_REQUEST___TIME_IN_FORCE_TIME_IN_FORCE);
-    bool has_price_type =
-        in->_price_type_case == PB_ENUM(POST_ORDER_ASYNC_REQUEST___PRICE_TYPE_PRICE_TYPE);
-    *req = (core_order_request){.token = call->token,
-                                .account_id = in->account_id,
-                                .instrument_id = in->instrument_id,
-                                .key = in->order_id,
-                                .quantity = in->quantity,
-                                .has_price = req->has_price,
-                                .price_nano = req->price_nano,
-                                .direction = in->direction,
-                                .type = in->order_type,
-                                .tif = has_tif ? in->time_in_force : 0,
-                                .price_type = has_price_type ? in->price_type : 0,
-                                .source = ORDER_SOURCE_ASYNC,
-                                .require_uuid_key = true};
+    req->token = call->token;
     submit(call, run_place, finish_post_order_async);
 }
 
 /* ---- GetOrderState / CancelOrder ------------------------------------------------------------ */
-
-typedef struct order_ref {
-    const char *account_id, *order_id;
-    bool by_request_id;
-} order_ref;
-
-static int order_ref_from(api_call *call, const char *account_id, const char *order_id,
-                          bool has_type, int type) {
-    order_ref *ref = api_call_alloc(call, sizeof *ref);
-    call->user = ref;
-    ref->account_id = account_id;
-    ref->order_id = order_id;
-    if (has_type && type != PB_ENUM(ORDER_ID_TYPE__ORDER_ID_TYPE_UNSPECIFIED) &&
-        type != PB_ENUM(ORDER_ID_TYPE__ORDER_ID_TYPE_EXCHANGE) &&
-        type != PB_ENUM(ORDER_ID_TYPE__ORDER_ID_TYPE_REQUEST))
-        return 30023;
-    ref->by_request_id = has_type && type == PB_ENUM(ORDER_ID_TYPE__ORDER_ID_TYPE_REQUEST);
-    return 0;
-}
 
 /* Copies the order's fills into the call's memory, for the reply's stages. */
 static uint32_t copy_stages(engine *e, api_call *call, const core_order *order, core_trade **out) {
@@ -200,7 +138,7 @@ static uint32_t copy_stages(engine *e, api_call *call, const core_order *order, 
 
 static void run_get_state(engine *e, engine_job *base) {
     order_job *job = (order_job *)base;
-    const order_ref *ref = job->job.call->user;
+    const api_order_ref *ref = job->job.call->user;
     job->result = core_find_order(engine_core(e), job->job.call->token, ref->account_id,
                                   ref->order_id, ref->by_request_id);
     if (job->result.error == CORE_OK)
@@ -219,10 +157,9 @@ static void finish_get_state(engine *e, engine_job *base) {
 }
 
 static void get_order_state(api_call *call, const ProtobufCMessage *request) {
-    const PB(GetOrderStateRequest) *in = (const PB(GetOrderStateRequest) *)request;
-    bool has_type =
-        in->_order_id_type_case == PB_ENUM(GET_ORDER_STATE_REQUEST___ORDER_ID_TYPE_ORDER_ID_TYPE);
-    int code = order_ref_from(call, in->account_id, in->order_id, has_type, in->order_id_type);
+    api_order_ref *ref = api_call_alloc(call, sizeof *ref);
+    call->user = ref;
+    int code = api_request_get_order_state((const PB(GetOrderStateRequest) *)request, ref);
     if (code != 0) {
         api_reply_error(call, code);
         return;
@@ -232,7 +169,7 @@ static void get_order_state(api_call *call, const ProtobufCMessage *request) {
 
 static void run_cancel(engine *e, engine_job *base) {
     order_job *job = (order_job *)base;
-    const order_ref *ref = job->job.call->user;
+    const api_order_ref *ref = job->job.call->user;
     job->result = core_cancel_order(engine_core(e), job->job.call->token, ref->account_id,
                                     ref->order_id, ref->by_request_id, engine_now_ns(e));
     if (job->result.error == CORE_OK)
@@ -267,10 +204,9 @@ static void finish_cancel(engine *e, engine_job *base) {
 }
 
 static void cancel_order(api_call *call, const ProtobufCMessage *request) {
-    const PB(CancelOrderRequest) *in = (const PB(CancelOrderRequest) *)request;
-    bool has_type =
-        in->_order_id_type_case == PB_ENUM(CANCEL_ORDER_REQUEST___ORDER_ID_TYPE_ORDER_ID_TYPE);
-    int code = order_ref_from(call, in->account_id, in->order_id, has_type, in->order_id_type);
+    api_order_ref *ref = api_call_alloc(call, sizeof *ref);
+    call->user = ref;
+    int code = api_request_cancel_order((const PB(CancelOrderRequest) *)request, ref);
     if (code != 0) {
         api_reply_error(call, code);
         return;
@@ -280,42 +216,21 @@ static void cancel_order(api_call *call, const ProtobufCMessage *request) {
 
 /* ---- GetOrders ------------------------------------------------------------------------------ */
 
-/* The request's filters as plain values, decoded on the transport thread. */
-typedef struct orders_filter {
-    bool advanced;
-    int64_t from_ns, to_ns; /* inclusive; INT64_MIN / INT64_MAX when absent */
-    uint32_t status_count;
-    int32_t statuses[8];
-} orders_filter;
-
-static bool order_listed(const core_order *o, const void *ctx) {
-    const orders_filter *f = ctx;
-    if (!f->advanced)
-        return !order_status_is_final(o->status);
-    if (o->created_ns < f->from_ns || o->created_ns > f->to_ns)
-        return false;
-    if (f->status_count == 0)
-        return !order_status_is_final(o->status);
-    for (uint32_t i = 0; i < f->status_count; i++)
-        if (f->statuses[i] == (int32_t)o->status)
-            return true;
-    return false;
-}
-
 static void run_get_orders(engine *e, engine_job *base) {
     order_job *job = (order_job *)base;
     api_call *call = job->job.call;
     const PB(GetOrdersRequest) *in = (const PB(GetOrdersRequest) *)call->request;
-    const orders_filter *filter = call->user;
+    const api_orders_filter *filter = call->user;
     const account *acc;
     const core *c = engine_core(e);
     job->result.error = core_account_for(c, call->token, in->account_id, false, &acc);
     if (job->result.error == CORE_OK) {
         bool active_only = !filter->advanced || filter->status_count == 0;
-        uint32_t n =
-            core_list_orders(c, acc->index, active_only, order_listed, filter, NULL, UINT32_MAX);
+        uint32_t n = core_list_orders(c, acc->index, active_only, api_request_order_listed, filter,
+                                      NULL, UINT32_MAX);
         core_order *orders = api_call_alloc(call, (size_t)(n ? n : 1) * sizeof *orders);
-        n = core_list_orders(c, acc->index, active_only, order_listed, filter, orders, n);
+        n = core_list_orders(c, acc->index, active_only, api_request_order_listed, filter, orders,
+                             n);
         job->listed = api_call_alloc(call, (size_t)(n ? n : 1) * sizeof *job->listed);
         for (uint32_t i = 0; i < n; i++) {
             job->listed[i].order = &orders[i];
@@ -342,24 +257,9 @@ static void finish_get_orders(engine *e, engine_job *base) {
 }
 
 static void get_orders(api_call *call, const ProtobufCMessage *request) {
-    const PB(GetOrdersRequest) *in = (const PB(GetOrdersRequest) *)request;
-    orders_filter *filter = api_call_alloc(call, sizeof *filter);
+    api_orders_filter *filter = api_call_alloc(call, sizeof *filter);
     call->user = filter;
-    const PB(GetOrdersRequest__GetOrdersRequestFilters) *f = in->advanced_filters;
-    filter->from_ns = INT64_MIN;
-    filter->to_ns = INT64_MAX;
-    if (f != NULL) {
-        filter->advanced = true;
-        if (f->from != NULL)
-            filter->from_ns = pb_timestamp_to_ns_saturated(f->from);
-        if (f->to != NULL)
-            filter->to_ns = pb_timestamp_to_ns_saturated(f->to);
-        size_t n = f->n_execution_status;
-        if (n > sizeof filter->statuses / sizeof filter->statuses[0])
-            n = sizeof filter->statuses / sizeof filter->statuses[0];
-        for (size_t i = 0; i < n; i++)
-            filter->statuses[filter->status_count++] = (int32_t)f->execution_status[i];
-    }
+    api_request_orders_filter((const PB(GetOrdersRequest) *)request, filter);
     submit(call, run_get_orders, finish_get_orders);
 }
 
@@ -387,7 +287,7 @@ static void run_replace(engine *e, engine_job *base) {
 static bool decode_price(api_call *call, const PB(Quotation) * in) {
     core_order_request *price = api_call_alloc(call, sizeof *price);
     call->user = price;
-    int code = price_from(in, &price->has_price, &price->price_nano);
+    int code = api_request_price(in, &price->has_price, &price->price_nano);
     if (code != 0)
         api_reply_error(call, code);
     return code == 0;

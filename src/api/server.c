@@ -15,7 +15,7 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "api/validate.h"
+#include "api/request.h"
 #include "util/clock.h"
 #include "util/log.h"
 
@@ -137,51 +137,23 @@ static bool authenticate(api_call *call) {
     return call->token != NULL;
 }
 
-/* Decodes the request and checks its strings (api/validate.h) while the wire bytes are still
- * at hand; answers the call itself and returns false when either fails. */
+/* Decodes the request and checks its strings (api/request.h) while the wire bytes are still at
+ * hand; answers the call itself and returns false when either fails. */
 static bool decode_request(api_call *call) {
-    static const char undecodable[] = "Malformed request: the message could not be decoded";
+    api_validate_error invalid = {.code = 30102};
     grpc_byte_buffer_reader reader;
     if (call->payload == NULL || !grpc_byte_buffer_reader_init(&reader, call->payload)) {
-        api_reply_error_message(call, 30102, undecodable);
+        api_reply_error_message(call, 30102, "Malformed request: the message could not be decoded");
         return false;
     }
     grpc_slice bytes = grpc_byte_buffer_reader_readall(&reader);
     grpc_byte_buffer_reader_destroy(&reader);
-    call->request = protobuf_c_message_unpack(
-        call->method->request_type, NULL, GRPC_SLICE_LENGTH(bytes), GRPC_SLICE_START_PTR(bytes));
-    api_validate_error invalid = {.code = 30102};
-    bool valid = call->request != NULL &&
-                 api_validate_request(call->method->request_type, GRPC_SLICE_START_PTR(bytes),
-                                      GRPC_SLICE_LENGTH(bytes), &invalid);
+    call->request = api_request_decode(call->method->request_type, GRPC_SLICE_START_PTR(bytes),
+                                       GRPC_SLICE_LENGTH(bytes), &invalid);
     grpc_slice_unref(bytes);
-    if (!valid)
-        api_reply_error_message(call, invalid.code,
-                                call->request == NULL ? undecodable : invalid.message);
-    return valid;
-}
-
-/* The sandbox knows only sandbox accounts, as the real sandbox host knows none of the broker's:
- * a SandboxService request naming any other account is answered as for an unknown account. One
- * check here covers every sandbox method. */
-static bool names_broker_account_in_sandbox(const api_call *call) {
-    const ProtobufCFieldDescriptor *field = call->method->sandbox_account_field;
-    if (field == NULL)
-        return false;
-    const char *account_id = *(char *const *)((const char *)call->request + field->offset);
-    const account *acc = refdata_find_account(&call->server->config->refdata, account_id);
-    return acc != NULL && !acc->sandbox;
-}
-
-/* The `account_id` string field of a SandboxService request, looked up once at start. */
-static const ProtobufCFieldDescriptor *sandbox_account_field_of(const api_method *m) {
-    if (strcmp(m->service, "SandboxService") != 0)
-        return NULL;
-    const ProtobufCFieldDescriptor *field =
-        protobuf_c_message_descriptor_get_field_by_name(m->request_type, "account_id");
-    bool usable = field != NULL && field->type == PROTOBUF_C_TYPE_STRING &&
-                  field->label != PROTOBUF_C_LABEL_REPEATED;
-    return usable ? field : NULL;
+    if (call->request == NULL)
+        api_reply_error_message(call, invalid.code, invalid.message);
+    return call->request != NULL;
 }
 
 /* Header bytes as HPACK counts them, for the per-call limit. */
@@ -255,7 +227,11 @@ static void on_request_received(api_tag *tag, bool ok) {
     if (!decode_request(call))
         return;
     log_debug("%s tracking_id=%s", call->method->path, call->tracking_id);
-    if (names_broker_account_in_sandbox(call)) {
+    /* The sandbox knows only sandbox accounts, as the real sandbox host knows none of the
+     * broker's: a SandboxService request naming any other account is answered as for an unknown
+     * account. One check here covers every sandbox method. */
+    if (api_request_names_broker_account(call->method->sandbox_account_field, call->request,
+                                         &call->server->config->refdata)) {
         api_reply_error(call, 50004);
         return;
     }
@@ -626,7 +602,7 @@ static void register_methods(api_server *srv) {
                 m->rate_bucket = srv->methods[j].rate_bucket;
                 break;
             }
-        m->sandbox_account_field = sandbox_account_field_of(m);
+        m->sandbox_account_field = api_request_sandbox_account_field(m->service, m->request_type);
         /* Without the payload: the call is admitted on its headers before its message is read
          * (admit_call). */
         m->registration =

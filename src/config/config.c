@@ -6,6 +6,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "core/core.h"
 #include "util/money.h"
 
 /* Loader state: the first error wins and every later step becomes a no-op, so the parsing code
@@ -203,10 +204,17 @@ static void load_instrument(loader *ld, json_t *item, uint32_t index) {
     ins->for_qual_investor = get_bool(ld, item, where, "for_qual_investor", false);
     ins->weekend_available = get_bool(ld, item, where, "weekend_available", true);
     load_kind_specific(ld, ins, item, where);
+    /* A bond is valued as a percent of its nominal: without one every order of it is free. */
+    if (!ld->failed && ins->kind == INSTRUMENT_KIND_BOND && ins->nominal_nano <= 0)
+        fail(ld, "%s.bond.nominal: a bond needs a positive nominal", where);
     if (!ld->failed && ins->min_price_increment_nano <= 0)
         fail(ld, "%s.min_price_increment: must be positive", where);
     if (!ld->failed && ins->reference_price_nano <= 0)
         fail(ld, "%s.reference_price: must be positive", where);
+    /* No order's value may pass CORE_MAX_MONEY_NANO; the exchange's price band around the
+     * reference is then sure to fit in int64. */
+    if (!ld->failed && ins->reference_price_nano > CORE_MAX_MONEY_NANO)
+        fail(ld, "%s.reference_price: must be at most 1000000000", where);
     if (!ld->failed && ins->reference_price_nano % ins->min_price_increment_nano != 0)
         fail(ld, "%s.reference_price: must be a multiple of min_price_increment", where);
 }

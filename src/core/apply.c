@@ -9,7 +9,9 @@
 
 #include "core/core.h"
 #include "core/history.h"
+#include "core/valuation.h"
 #include "util/checked.h"
+#include "util/uuid.h"
 
 static ledger_cash *cash_of(core *c, const core_order *o) {
     ledger_cash *cash =
@@ -363,6 +365,241 @@ static void check_order(const core_order *o) {
     assert(!order_status_is_final(o->status) || o->trades_reserved == 0);
 }
 
+/* ---- Replay's checks ------------------------------------------------------------------------ */
+
+/* A journal written with another configuration, or damaged past its checksum, may hold any
+ * record: replay applies one only when core_apply() can apply it without breaking what it asserts
+ * (the ledger and order invariants included) and leaves a state the rest of the core can work
+ * with, the state the live path could have reached. */
+
+/* A cash or position figure as the ledger invariants allow it. */
+static bool holding_ok(int64_t balance, int64_t blocked) {
+    return balance >= 0 && blocked >= 0 && blocked <= balance;
+}
+
+/* What the account's cash in `currency` is, or an empty one when it has none yet and room for
+ * it; false when the account holds REFDATA_MAX_CURRENCIES other currencies. */
+static bool cash_or_room(const core *c, uint32_t account_index, const char *currency,
+                         ledger_cash *out) {
+    const ledger_cash *cash = ledger_cash_find(&c->ledger, account_index, currency);
+    *out = cash != NULL ? *cash : (ledger_cash){.balance_nano = 0};
+    return cash != NULL || ledger_cash_has_room(&c->ledger, account_index, currency);
+}
+
+/* The terms of an order as a reservation needs them. */
+typedef struct order_reservation {
+    uint32_t account, instrument;
+    order_direction direction;
+    order_type type;
+    int64_t lots, price_nano;
+    /* What the record says the order holds. */
+    int64_t reserve_price_nano, cash_nano, units, commission_nano;
+} order_reservation;
+
+/* The reservation is the one the live path makes (core.c, check_funds): a buy holds the value of
+ * its units at the reserve price and the commission on it, a sell its units, and the account has
+ * that much free. A limit order reserves at its limit, which no fill exceeds. (A market order
+ * reserves at the exchange's upper limit then, which replay does not know: it may run without
+ * the exchange.) */
+static bool reservation_as_made(const core *c, const order_reservation *r) {
+    const instrument *ins = &c->refdata->instruments[r->instrument];
+    int64_t reserve_price = r->reserve_price_nano;
+    if (reserve_price <= 0 || (r->type == ORDER_TYPE_LIMIT && reserve_price != r->price_nano))
+        return false;
+    int64_t units, value, cash;
+    if (!checked_mul(r->lots, ins->lot, &units) ||
+        !valuation_amount(ins, reserve_price, units, &value) ||
+        r->commission_nano != valuation_commission(value, c->config.commission_bp) ||
+        !checked_add(value, r->commission_nano, &cash))
+        return false;
+    if (r->direction == DIRECTION_SELL)
+        return r->cash_nano == 0 && r->units == units &&
+               ledger_units_free(&c->ledger, r->account, r->instrument) >= units;
+    /* An order worth nothing (a bond priced at a few nano) holds nothing, in any currency. */
+    return r->units == 0 && r->cash_nano == cash &&
+           ledger_cash_free(&c->ledger, r->account, ins->currency) >= cash;
+}
+
+static bool text_fits(const char *text, size_t size) {
+    return memchr(text, '\0', size) != NULL;
+}
+
+/* The ids the broker gives are UUIDs, so they never read as an exchange number, which shares
+ * their index. */
+static bool uuid_text(const char *text, size_t size) {
+    return text_fits(text, size) && uuid_is_valid(text, strlen(text));
+}
+
+/* A limit order has a positive price on the instrument's tick; any other order has none. */
+static bool price_as_made(const core *c, const core_event_accepted *a) {
+    if (a->type != ORDER_TYPE_LIMIT)
+        return a->price_nano == 0;
+    int64_t tick = c->refdata->instruments[a->instrument].min_price_increment_nano;
+    return a->price_nano > 0 && tick > 0 && a->price_nano % tick == 0;
+}
+
+static bool accepted_applicable(const core *c, const core_event *ev) {
+    const core_event_accepted *a = &ev->u.accepted;
+    const refdata *rd = c->refdata;
+    if (!history_order_slot_free(c, ev->order) || a->account >= rd->account_count ||
+        a->instrument >= rd->instrument_count || a->lots <= 0 ||
+        (a->direction != DIRECTION_BUY && a->direction != DIRECTION_SELL) ||
+        a->type < ORDER_TYPE_LIMIT || a->type > ORDER_TYPE_BESTPRICE || a->tif < TIF_DAY ||
+        a->tif > TIF_FILL_OR_KILL || a->source < ORDER_SOURCE_SYNC ||
+        a->source > ORDER_SOURCE_REPLACE || !price_as_made(c, a) ||
+        !text_fits(a->key, sizeof a->key) || !uuid_text(a->intent_id, sizeof a->intent_id) ||
+        !uuid_text(a->request_id, sizeof a->request_id))
+        return false;
+    /* A key and an id name one order: the live path answers a held key with its order. */
+    char bytes[sizeof(uint32_t) + ORDER_KEY_MAX_LEN];
+    if (order_index_find(&c->by_key, bytes, history_key_bytes(a->account, a->key, bytes)) !=
+            ORDER_INDEX_EMPTY ||
+        order_index_find(&c->by_order_id, a->intent_id, strlen(a->intent_id)) != ORDER_INDEX_EMPTY)
+        return false;
+    /* A trade record is held for every fill it can make. */
+    uint64_t trades =
+        (uint64_t)c->pools.trades_in_use + c->pools.trades_reserved + a->trades_reserved;
+    if (a->trades_reserved == 0 || trades > c->config.max_trades)
+        return false;
+    order_reservation r = {.account = a->account,
+                           .instrument = a->instrument,
+                           .direction = (order_direction)a->direction,
+                           .type = (order_type)a->type,
+                           .lots = a->lots,
+                           .price_nano = a->price_nano,
+                           .reserve_price_nano = a->reserve_price_nano,
+                           .cash_nano = a->reserved_cash_nano,
+                           .units = a->reserved_units,
+                           .commission_nano = a->initial_commission_nano};
+    if (a->replaces_order == CORE_NO_ORDER)
+        return !a->awaiting_replaced && reservation_as_made(c, &r);
+    /* A replacement holds nothing until the order it replaces, an active order of the same
+     * account that nothing replaces yet, is cancelled. */
+    if (a->replaces_order >= c->config.max_orders)
+        return false;
+    const core_order *old = &c->orders[a->replaces_order];
+    return a->awaiting_replaced && a->reserved_cash_nano == 0 && a->reserved_units == 0 &&
+           old->status != 0 && !order_status_is_final(old->status) && old->account == a->account &&
+           old->replaced_by == CORE_NO_ORDER && !old->awaiting_replaced;
+}
+
+static bool acked_applicable(const core *c, const core_event *ev) {
+    const core_order *o = &c->orders[ev->order];
+    uint64_t number = ev->u.acked.exchange_order_id;
+    char text[sizeof o->exchange_id_text];
+    snprintf(text, sizeof text, "%llu", (unsigned long long)number);
+    /* Once, with a number no other order is known by, and never before it was sent. The exchange
+     * counts its numbers up from one and never wraps: each of them fits in int64, so the next one
+     * always exists. */
+    return !o->awaiting_replaced && o->exchange_order_id == 0 && number != 0 &&
+           number <= INT64_MAX &&
+           order_index_find(&c->by_order_id, text, strlen(text)) == ORDER_INDEX_EMPTY;
+}
+
+/* A fill of a buy: its cost leaves the balance, and its share of the reservation is released. */
+static bool buy_fill_fits(const core *c, const core_order *o, const core_event_trade *t,
+                          int64_t units) {
+    const ledger_position *pos = ledger_position_get(&c->ledger, o->account, o->instrument);
+    int64_t lots_open = o->lots_requested - o->lots_executed;
+    int64_t release = t->lots == lots_open
+                          ? o->reserved_cash_nano
+                          : (int64_t)((__int128)o->reserved_cash_nano * t->lots / lots_open);
+    ledger_cash cash;
+    int64_t cost, balance, held;
+    return cash_or_room(c, o->account, core_instrument_of(c, o)->currency, &cash) &&
+           checked_add(t->value_nano, t->commission_nano, &cost) &&
+           checked_sub(cash.balance_nano, cost, &balance) &&
+           holding_ok(balance, cash.blocked_nano - release) &&
+           checked_add(pos->balance_units, units, &held);
+}
+
+/* A fill of a sell: the units leave the position, the proceeds less commission come in. */
+static bool sell_fill_fits(const core *c, const core_order *o, const core_event_trade *t,
+                           int64_t units) {
+    const ledger_position *pos = ledger_position_get(&c->ledger, o->account, o->instrument);
+    ledger_cash cash;
+    int64_t proceeds, balance;
+    return o->reserved_units >= units &&
+           holding_ok(pos->balance_units - units, pos->blocked_units - units) &&
+           cash_or_room(c, o->account, core_instrument_of(c, o)->currency, &cash) &&
+           checked_sub(t->value_nano, t->commission_nano, &proceeds) &&
+           checked_add(cash.balance_nano, proceeds, &balance) &&
+           holding_ok(balance, cash.blocked_nano);
+}
+
+static bool trade_applicable(const core *c, const core_event *ev) {
+    const core_order *o = &c->orders[ev->order];
+    const core_event_trade *t = &ev->u.trade;
+    int64_t units, sum;
+    if (o->awaiting_replaced || o->trades_reserved == 0 || t->lots <= 0 || t->trade_id == 0 ||
+        t->trade_id > INT64_MAX ||
+        t->lots > o->lots_requested - o->lots_executed - o->lots_cancelled || t->value_nano < 0 ||
+        t->commission_nano < 0 || !checked_mul(t->lots, core_instrument_of(c, o)->lot, &units) ||
+        !checked_add(o->executed_value_nano, t->value_nano, &sum) ||
+        !checked_add(o->executed_commission_nano, t->commission_nano, &sum))
+        return false;
+    return o->direction == DIRECTION_BUY ? buy_fill_fits(c, o, t, units)
+                                         : sell_fill_fits(c, o, t, units);
+}
+
+static bool order_event_applicable(const core *c, const core_event *ev) {
+    if (ev->order >= c->config.max_orders || c->orders[ev->order].status == 0 ||
+        order_status_is_final(c->orders[ev->order].status))
+        return false;
+    const core_order *o = &c->orders[ev->order];
+    switch ((core_event_type)ev->type) {
+    case CORE_EVENT_ORDER_ACKED:
+        return acked_applicable(c, ev);
+    case CORE_EVENT_ORDER_TRADE:
+        return trade_applicable(c, ev);
+    case CORE_EVENT_ORDER_CANCELLED:
+        return ev->u.cancelled.lots >= 0 &&
+               ev->u.cancelled.lots <= o->lots_requested - o->lots_executed - o->lots_cancelled;
+    case CORE_EVENT_ORDER_REJECTED:
+        return ev->u.rejected.reason >= 0 && ev->u.rejected.reason < CORE_ERROR_COUNT;
+    case CORE_EVENT_REPLACEMENT_ARMED: {
+        order_reservation r = {.account = o->account,
+                               .instrument = o->instrument,
+                               .direction = o->direction,
+                               .type = o->type,
+                               .lots = o->lots_requested,
+                               .price_nano = o->price_nano,
+                               .reserve_price_nano = ev->u.armed.reserve_price_nano,
+                               .cash_nano = ev->u.armed.reserved_cash_nano,
+                               .units = ev->u.armed.reserved_units,
+                               .commission_nano = ev->u.armed.initial_commission_nano};
+        return o->awaiting_replaced && reservation_as_made(c, &r);
+    }
+    default:
+        return false;
+    }
+}
+
+static bool cash_applicable(const core *c, const core_event *ev) {
+    const core_event_cash *e = &ev->u.cash;
+    ledger_cash cash;
+    int64_t balance;
+    return e->account < c->refdata->account_count && text_fits(e->currency, sizeof e->currency) &&
+           e->currency[0] != '\0' && cash_or_room(c, e->account, e->currency, &cash) &&
+           checked_add(cash.balance_nano, e->amount_nano, &balance) &&
+           holding_ok(balance, cash.blocked_nano);
+}
+
+/* The finished orders a retirement takes, none of them one a replacement still waits for. */
+static bool retired_applicable(const core *c, const core_event *ev) {
+    uint32_t count = ev->u.retired.count;
+    if (count > CORE_RETIRE_BATCH_MAX || ev->time_ns < INT64_MIN + c->config.order_retention_ns ||
+        count > history_expired_count(c, ev->time_ns))
+        return false;
+    for (uint32_t i = 0; i < count; i++) {
+        const core_order *o =
+            &c->orders[c->finished[(c->pools.finished_head + i) % c->config.max_orders]];
+        if (o->replaced_by != CORE_NO_ORDER && c->orders[o->replaced_by].awaiting_replaced)
+            return false;
+    }
+    return true;
+}
+
 bool core_event_applicable(const core *c, const core_event *ev) {
     if (ev->seq != c->next_seq || ev->type < CORE_EVENT_ORDER_ACCEPTED ||
         ev->type > CORE_EVENT_TYPE_MAX)
@@ -370,26 +607,23 @@ bool core_event_applicable(const core *c, const core_event *ev) {
     const refdata *rd = c->refdata;
     const core_accounts_state *accounts = &c->accounts;
     switch ((core_event_type)ev->type) {
-    case CORE_EVENT_ORDER_ACCEPTED: {
-        const core_event_accepted *a = &ev->u.accepted;
-        return history_order_slot_free(c, ev->order) && a->account < rd->account_count &&
-               a->instrument < rd->instrument_count && a->lots > 0 &&
-               memchr(a->key, '\0', sizeof a->key) != NULL &&
-               memchr(a->intent_id, '\0', sizeof a->intent_id) != NULL &&
-               memchr(a->request_id, '\0', sizeof a->request_id) != NULL &&
-               (a->replaces_order == CORE_NO_ORDER || (a->replaces_order < c->config.max_orders &&
-                                                       c->orders[a->replaces_order].status != 0));
-    }
+    case CORE_EVENT_ORDER_ACCEPTED:
+        return accepted_applicable(c, ev);
     case CORE_EVENT_ORDER_ACKED:
     case CORE_EVENT_ORDER_TRADE:
     case CORE_EVENT_ORDER_CANCELLED:
     case CORE_EVENT_ORDER_REJECTED:
     case CORE_EVENT_REPLACEMENT_ARMED:
-        return ev->order < c->config.max_orders && c->orders[ev->order].status != 0 &&
-               !order_status_is_final(c->orders[ev->order].status);
+        return order_event_applicable(c, ev);
+    default:
+        break;
+    }
+    /* The other events concern no order (core_apply checks the order an event names). */
+    if (ev->order != CORE_NO_ORDER)
+        return false;
+    switch ((core_event_type)ev->type) {
     case CORE_EVENT_CASH_ADJUSTED:
-        return ev->u.cash.account < rd->account_count &&
-               memchr(ev->u.cash.currency, '\0', sizeof ev->u.cash.currency) != NULL;
+        return cash_applicable(c, ev);
     case CORE_EVENT_MARKET_MAKER_MOVED:
         return ev->u.market_maker.instrument < rd->instrument_count;
     case CORE_EVENT_ACCOUNT_OPENED: {
@@ -400,16 +634,16 @@ bool core_event_applicable(const core *c, const core_event *ev) {
                         accounts->closed[slot] && c->account_orders[slot] == 0;
         return (slot == fresh || reusable) && slot < accounts->capacity &&
                ev->u.account_opened.token < rd->token_count &&
-               memchr(ev->u.account_opened.id, '\0', sizeof ev->u.account_opened.id) != NULL &&
-               memchr(ev->u.account_opened.name, '\0', sizeof ev->u.account_opened.name) != NULL;
+               text_fits(ev->u.account_opened.id, sizeof ev->u.account_opened.id) &&
+               text_fits(ev->u.account_opened.name, sizeof ev->u.account_opened.name);
     }
     case CORE_EVENT_ACCOUNT_CLOSED:
         return ev->u.account_closed.account < rd->account_count;
     case CORE_EVENT_HISTORY_RETIRED:
-        return ev->u.retired.count <= CORE_RETIRE_BATCH_MAX &&
-               ev->u.retired.count <= history_expired_count(c, ev->time_ns);
+        return retired_applicable(c, ev);
+    default:
+        return false;
     }
-    return false;
 }
 
 void core_apply(core *c, const core_event *ev) {
@@ -546,6 +780,9 @@ static void check_pools(const core *c) {
 void core_check_invariants(const core *c) {
     check_reservations(c);
     check_pools(c);
+    /* What a snapshot load checks holds for every state the live path reaches. */
+    assert(core_records_valid(c));
+    assert(core_indexes_valid(c));
 }
 
 /* ---- Fingerprint ---------------------------------------------------------------------------- */

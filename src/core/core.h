@@ -374,6 +374,13 @@ const instrument *core_instrument_of(const core *c, const core_order *order);
  * lists); O(state), for tests and the simulator. */
 void core_check_invariants(const core *c);
 
+/* The same invariants checked without asserting, for a state read from outside (a snapshot,
+ * core/validate.c): safe on any content of the records, O(state). core_records_valid() needs the
+ * pool counters core_history_rebuild() derives, core_indexes_valid() the indexes rebuilt (and
+ * the records valid). */
+bool core_records_valid(const core *c);
+bool core_indexes_valid(const core *c);
+
 /* Fingerprint of orders and balances: equal states hash equal. */
 uint64_t core_state_hash(const core *c);
 

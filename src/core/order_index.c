@@ -88,6 +88,26 @@ bool order_index_insert_new(order_index *ix, uint64_t hash, uint32_t value) {
     }
 }
 
+bool order_index_distinct(const order_index *ix, order_index_same_fn same) {
+    size_t capacity = ix->mask + 1;
+    /* Start after a free slot, so that no run is entered in its middle (the table is never
+     * full: at most 70 %). */
+    size_t start = 0;
+    while (start < capacity && ix->entries[start].value != FREE)
+        start++;
+    for (size_t n = 0; n < capacity; n++) {
+        size_t i = (start + n) & ix->mask;
+        const order_index_entry *e = &ix->entries[i];
+        if (e->value == FREE)
+            continue;
+        for (size_t j = (i + 1) & ix->mask; ix->entries[j].value != FREE; j = (j + 1) & ix->mask)
+            if (ix->entries[j].tag == e->tag &&
+                same(ix->owner, e->value - 1u, ix->entries[j].value - 1u))
+                return false;
+    }
+    return true;
+}
+
 uint32_t order_index_find(const order_index *ix, const void *key, size_t key_len) {
     uint64_t h = hash_bytes(key, key_len);
     uint32_t tag = (uint32_t)h;

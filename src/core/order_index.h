@@ -54,4 +54,13 @@ uint64_t order_index_hash(const void *key, size_t key_len);
 void order_index_prefetch(const order_index *ix, uint64_t hash);
 bool order_index_insert_new(order_index *ix, uint64_t hash, uint32_t value);
 
+/* Whether two entries name the same key; the owner knows which key each entry holds. */
+typedef bool (*order_index_same_fn)(const void *owner, uint32_t a, uint32_t b);
+
+/* After a bulk build, whether every key is in the index once, so that a lookup finds the one
+ * value inserted for it: equal keys have equal tags and the same home, so they sit in one run of
+ * occupied slots, and only entries with equal tags there are compared (`same`). One pass over
+ * the table in memory order, without hashing. */
+bool order_index_distinct(const order_index *ix, order_index_same_fn same);
+
 #endif

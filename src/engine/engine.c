@@ -101,6 +101,15 @@ int engine_recover(engine *e, journal *j, const char *dir, journal_sync sync,
     e->journal = j;
     int64_t replayed_ns = clock_monotonic_ns();
     snapshot_rebuild_indexes(&e->core);
+    /* Replay checked every event against the state but, with the indexes deferred, not against
+     * the keys and ids of the orders before it: two orders under one key or id are caught here. */
+    if (!core_indexes_valid(&e->core)) {
+        snprintf(error, error_size,
+                 "journal in %s: two orders hold the same key or id after replay; refusing to "
+                 "start — restore the data directory or move it aside",
+                 dir);
+        return -1;
+    }
     int64_t indexed_ns = clock_monotonic_ns();
     /* Segments of an older format are rewritten in the current one now, so that the next
      * version need read only this one. Should that fail, they stay as they are: still read, and

@@ -332,8 +332,19 @@ static load_result load_file(core *c, const char *path, char *error, size_t erro
     int64_t read_ns = clock_monotonic_ns();
     c->next_seq = h.seq + 1;
     core_history_rebuild(c);
-    if (!c->indexes_deferred)
-        snapshot_rebuild_indexes(c);
+    /* The checksum says the file is as written, not that what was written fits together: records
+     * that do not are damage, as a checksum that fails. */
+    if (!core_records_valid(c))
+        return LOAD_DAMAGED;
+    snapshot_rebuild_indexes(c);
+    if (!core_indexes_valid(c))
+        return LOAD_DAMAGED;
+    /* A replay that follows keeps no index up (core.indexes_deferred): it starts from empty
+     * ones, and recovery builds and checks them again from the orders it leaves. */
+    if (c->indexes_deferred) {
+        order_index_clear(&c->by_key);
+        order_index_clear(&c->by_order_id);
+    }
     core_publish_accounts(c);
     log_info("snapshot: %s read and checked in %.0f ms, indexes rebuilt in %.0f ms", path,
              (read_ns - started_ns) / 1e6, (clock_monotonic_ns() - read_ns) / 1e6);

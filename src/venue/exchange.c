@@ -540,15 +540,30 @@ static void mm_withdraw(exchange *x, exch_instrument *ins) {
     ins->mm_quote_count = 0;
 }
 
+/* A quote's price when it lies inside the instrument's limits, else 0 (not placed). The prices
+ * are worked out in 128 bits: a coarse tick times the spread, or a reference a damaged journal
+ * recorded, may take them past int64, and such a quote is outside the limits anyway. */
+static int64_t quote_price(const exch_instrument *ins, __int128 price) {
+    return price >= ins->limit_down_nano && price <= ins->limit_up_nano ? (int64_t)price : 0;
+}
+
 static void mm_requote(exchange *x, uint32_t instrument, int64_t now_ns) {
     exch_instrument *ins = &x->instruments[instrument];
     mm_withdraw(x, ins);
     int64_t tick = ins->setup.tick_nano;
     for (int32_t level = 0; level < x->config.mm_levels; level++) {
-        int64_t offset = (int64_t)(x->config.mm_spread_ticks + level) * tick;
-        mm_place(x, instrument, BOOK_BUY, ins->mm_reference_nano - offset, now_ns);
-        mm_place(x, instrument, BOOK_SELL, ins->mm_reference_nano + offset, now_ns);
+        __int128 offset = (__int128)(x->config.mm_spread_ticks + level) * tick;
+        mm_place(x, instrument, BOOK_BUY, quote_price(ins, ins->mm_reference_nano - offset),
+                 now_ns);
+        mm_place(x, instrument, BOOK_SELL, quote_price(ins, ins->mm_reference_nano + offset),
+                 now_ns);
     }
+}
+
+/* clamp() in 128 bits, the result saturated to int64. */
+static int64_t clamp_wide(__int128 v, __int128 lo, __int128 hi) {
+    __int128 r = v < lo ? lo : v > hi ? hi : v;
+    return r > INT64_MAX ? INT64_MAX : r < INT64_MIN ? INT64_MIN : (int64_t)r;
 }
 
 static void mm_refresh(exchange *x, uint32_t instrument, int64_t now_ns) {
@@ -559,9 +574,10 @@ static void mm_refresh(exchange *x, uint32_t instrument, int64_t now_ns) {
     int64_t walk = x->config.mm_walk_ticks;
     if (walk > 0) {
         int64_t step = (int64_t)prng_below(x->rng, (uint64_t)(2 * walk + 1)) - walk;
-        int64_t margin = (int64_t)(x->config.mm_spread_ticks + x->config.mm_levels) * tick;
-        ins->mm_reference_nano = clamp(ins->mm_reference_nano + step * tick,
-                                       ins->limit_down_nano + margin, ins->limit_up_nano - margin);
+        __int128 margin = (__int128)(x->config.mm_spread_ticks + x->config.mm_levels) * tick;
+        ins->mm_reference_nano =
+            clamp_wide((__int128)ins->mm_reference_nano + (__int128)step * tick,
+                       ins->limit_down_nano + margin, ins->limit_up_nano - margin);
         exch_report moved = {.kind = EXCH_REPORT_MARKET_MAKER_MOVED,
                              .instrument = instrument,
                              .price_nano = ins->mm_reference_nano,

@@ -1,6 +1,6 @@
-/* Request Timestamps become numbers only through pb.c's two helpers: saturating for filters, and
- * checked against the contract's range where a reply is built from the time. Neither may
- * overflow for any int64 `seconds` or int32 `nanos` a client can send (the sanitizer build
+/* Request Timestamps become numbers only through contract.c's two helpers: saturating for
+ * filters, and checked against the contract's range where a reply is built from the time. Neither
+ * may overflow for any int64 `seconds` or int32 `nanos` a client can send (the sanitizer build
  * aborts on a signed overflow). */
 #include <stdint.h>
 

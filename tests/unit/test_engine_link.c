@@ -49,8 +49,9 @@ static void replay_order(core *c, uint32_t slot, uint32_t account_index, order_t
     a->trades_reserved = 1;
     a->replaces_order = CORE_NO_ORDER;
     snprintf(a->key, sizeof a->key, "key-%u", slot);
-    snprintf(a->intent_id, sizeof a->intent_id, "intent-%u", slot);
-    snprintf(a->request_id, sizeof a->request_id, "request-%u", slot);
+    /* The broker's ids are UUIDs (replay refuses any other). */
+    snprintf(a->intent_id, sizeof a->intent_id, "00000000-0000-4000-8000-%012u", slot);
+    snprintf(a->request_id, sizeof a->request_id, "00000000-0000-4000-9000-%012u", slot);
     CHECK(core_event_applicable(c, &ev));
     core_apply(c, &ev);
     if (!acked)
@@ -155,8 +156,8 @@ static void test_unrestorable_order_ends(void) {
         a->trades_reserved = 1;
         a->replaces_order = CORE_NO_ORDER;
         snprintf(a->key, sizeof a->key, "key-%u", i);
-        snprintf(a->intent_id, sizeof a->intent_id, "intent-%u", i);
-        snprintf(a->request_id, sizeof a->request_id, "request-%u", i);
+        snprintf(a->intent_id, sizeof a->intent_id, "00000000-0000-4000-8000-%012u", i);
+        snprintf(a->request_id, sizeof a->request_id, "00000000-0000-4000-9000-%012u", i);
         CHECK(core_event_applicable(&c, &ev));
         core_apply(&c, &ev);
         core_event ack = {

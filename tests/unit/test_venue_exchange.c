@@ -288,6 +288,31 @@ static void test_market_maker(void) {
     exchange_destroy(y);
 }
 
+/* A tick as coarse as the price, a wide spread and a long walk: the maker's prices, worked out
+ * in int64, overflowed (UndefinedBehaviorSanitizer; found by the config fuzz target). Quotes
+ * outside the limits are not placed, and the walk stays inside them. */
+static void test_market_maker_coarse_tick(void) {
+    exch_instrument_setup coarse = {.tick_nano = 1000000000 * NANO,
+                                    .reference_price_nano = 1000000000 * NANO,
+                                    .price_band_bp = 9999,
+                                    .trading = true};
+    exch_config cfg = market_maker_config(10000);
+    cfg.mm_spread_ticks = 10000;
+    cfg.mm_levels = 50;
+    report_count = 0;
+    exchange *x = exchange_create(&cfg, &coarse, 0);
+    CHECK(x != NULL);
+    exchange_advance(x, 5000000);
+    int64_t down, up;
+    exchange_limits(x, 0, &down, &up);
+    const order_book *book = exchange_book(x, 0);
+    for (uint32_t i = 0; i < book->bids.count; i++)
+        CHECK(book->bids.levels[i].price_nano >= down && book->bids.levels[i].price_nano <= up);
+    for (uint32_t i = 0; i < book->asks.count; i++)
+        CHECK(book->asks.levels[i].price_nano >= down && book->asks.levels[i].price_nano <= up);
+    exchange_destroy(x);
+}
+
 static void test_restore(void) {
     exchange *x = make(base_config());
     exch_new_order rest = {.client_ref = 5,
@@ -679,6 +704,7 @@ int main(int argc, char **argv) {
         TEST(test_limits_cancel_self_trade_capacity),
         TEST(test_latency_and_reject_model),
         TEST(test_market_maker),
+        TEST(test_market_maker_coarse_tick),
         TEST(test_restore),
         TEST(test_market_maker_restore),
         TEST(test_event_queue_bounded_under_flood),

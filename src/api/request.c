@@ -1,0 +1,632 @@
+#include "api/request.h"
+
+#include <stdio.h>
+#include <string.h>
+
+#include "engine/venue_link.h"
+#include "util/money.h"
+
+#define CODE_MALFORMED 30102
+
+ProtobufCMessage *api_request_decode(const ProtobufCMessageDescriptor *type, const uint8_t *data,
+                                     size_t len, api_validate_error *error) {
+    ProtobufCMessage *request = protobuf_c_message_unpack(type, NULL, len, data);
+    if (request == NULL) {
+        error->code = CODE_MALFORMED;
+        snprintf(error->message, sizeof error->message,
+                 "Malformed request: the message could not be decoded");
+        return NULL;
+    }
+    /* The strings are checked on the wire bytes, where their true lengths still show. */
+    if (!api_validate_request(type, data, len, error)) {
+        protobuf_c_message_free_unpacked(request, NULL);
+        return NULL;
+    }
+    return request;
+}
+
+/* ---- SandboxService ------------------------------------------------------------------------- */
+
+const ProtobufCFieldDescriptor *
+api_request_sandbox_account_field(const char *service, const ProtobufCMessageDescriptor *type) {
+    if (strcmp(service, "SandboxService") != 0)
+        return NULL;
+    const ProtobufCFieldDescriptor *field =
+        protobuf_c_message_descriptor_get_field_by_name(type, "account_id");
+    bool usable = field != NULL && field->type == PROTOBUF_C_TYPE_STRING &&
+                  field->label != PROTOBUF_C_LABEL_REPEATED;
+    return usable ? field : NULL;
+}
+
+bool api_request_names_broker_account(const ProtobufCFieldDescriptor *field,
+                                      const ProtobufCMessage *request, const refdata *rd) {
+    if (field == NULL)
+        return false;
+    const char *account_id = *(char *const *)((const char *)request + field->offset);
+    const account *acc = refdata_find_account(rd, account_id);
+    return acc != NULL && !acc->sandbox;
+}
+
+/* ---- Accounts ------------------------------------------------------------------------------- */
+
+int api_request_account(const refdata *rd, const token *tok, const char *account_id,
+                        access_need need, const account **out) {
+    *out = NULL;
+    if (account_id == NULL || account_id[0] == '\0')
+        return 30021;
+    const account *acc = refdata_find_account(rd, account_id);
+    if (acc == NULL)
+        return 50004;
+    access_level level = refdata_access(tok, acc);
+    bool allowed = need == ACCESS_NEED_READ ? level == ACCESS_FULL || level == ACCESS_READ_ONLY
+                                            : level == ACCESS_FULL;
+    if (!allowed)
+        return 40002;
+    *out = acc;
+    return 0;
+}
+
+/* ---- OrdersService -------------------------------------------------------------------------- */
+
+int api_request_price(const PB(Quotation) * price, bool *has_price, int64_t *price_nano) {
+    *has_price = price != NULL;
+    *price_nano = 0;
+    if (price != NULL && !pb_quotation_to_nano(price, price_nano))
+        return 30018;
+    return 0;
+}
+
+int api_request_post_order(const PB(PostOrderRequest) * in, core_order_request *out) {
+    memset(out, 0, sizeof *out);
+    int code = api_request_price(in->price, &out->has_price, &out->price_nano);
+    if (code != 0)
+        return code;
+        /* Older bots still send the deprecated `figi` instead of `instrument_id`. */
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Wdeprecated-declarations"
+    bool legacy_figi =
+        in->instrument_id[0] == '\0' && in->_figi_case == PB_ENUM(POST_ORDER_REQUEST___FIGI_FIGI);
+    const char *instrument_id = legacy_figi ? in->figi : in->instrument_id;
+#pragma GCC diagnostic pop
+    *out = (core_order_request){.account_id = in->account_id,
+                                .instrument_id = instrument_id,
+                                .key = in->order_id,
+                                .quantity = in->quantity,
+                                .has_price = out->has_price,
+                                .price_nano = out->price_nano,
+                                .direction = in->direction,
+                                .type = in->order_type,
+                                .tif = in->time_in_force,
+                                .price_type = in->price_type,
+                                .source = ORDER_SOURCE_SYNC};
+    return 0;
+}
+
+int api_request_post_order_async(const PB(PostOrderAsyncRequest) * in, core_order_request *out) {
+    memset(out, 0, sizeof *out);
+    int code = api_request_price(in->price, &out->has_price, &out->price_nano);
+    if (code != 0)
+        return code;
+    bool has_tif =
+        in->_time_in_force_case == PB_ENUM(POST_ORDER_ASYNC_REQUEST___TIME_IN_FORCE_TIME_IN_FORCE);
+    bool has_price_type =
+        in->_price_type_case == PB_ENUM(POST_ORDER_ASYNC_REQUEST___PRICE_TYPE_PRICE_TYPE);
+    *out = (core_order_request){.account_id = in->account_id,
+                                .instrument_id = in->instrument_id,
+                                .key = in->order_id,
+                                .quantity = in->quantity,
+                                .has_price = out->has_price,
+                                .price_nano = out->price_nano,
+                                .direction = in->direction,
+                                .type = in->order_type,
+                                .tif = has_tif ? in->time_in_force : 0,
+                                .price_type = has_price_type ? in->price_type : 0,
+                                .source = ORDER_SOURCE_ASYNC,
+                                .require_uuid_key = true};
+    return 0;
+}
+
+static int order_ref(const char *account_id, const char *order_id, bool has_type, int type,
+                     api_order_ref *out) {
+    out->account_id = account_id;
+    out->order_id = order_id;
+    out->by_request_id = false;
+    if (has_type && type != PB_ENUM(ORDER_ID_TYPE__ORDER_ID_TYPE_UNSPECIFIED) &&
+        type != PB_ENUM(ORDER_ID_TYPE__ORDER_ID_TYPE_EXCHANGE) &&
+        type != PB_ENUM(ORDER_ID_TYPE__ORDER_ID_TYPE_REQUEST))
+        return 30023;
+    out->by_request_id = has_type && type == PB_ENUM(ORDER_ID_TYPE__ORDER_ID_TYPE_REQUEST);
+    return 0;
+}
+
+int api_request_cancel_order(const PB(CancelOrderRequest) * in, api_order_ref *out) {
+    bool has_type =
+        in->_order_id_type_case == PB_ENUM(CANCEL_ORDER_REQUEST___ORDER_ID_TYPE_ORDER_ID_TYPE);
+    return order_ref(in->account_id, in->order_id, has_type, in->order_id_type, out);
+}
+
+int api_request_get_order_state(const PB(GetOrderStateRequest) * in, api_order_ref *out) {
+    bool has_type =
+        in->_order_id_type_case == PB_ENUM(GET_ORDER_STATE_REQUEST___ORDER_ID_TYPE_ORDER_ID_TYPE);
+    return order_ref(in->account_id, in->order_id, has_type, in->order_id_type, out);
+}
+
+void api_request_orders_filter(const PB(GetOrdersRequest) * in, api_orders_filter *out) {
+    memset(out, 0, sizeof *out);
+    const PB(GetOrdersRequest__GetOrdersRequestFilters) *f = in->advanced_filters;
+    out->from_ns = INT64_MIN;
+    out->to_ns = INT64_MAX;
+    if (f == NULL)
+        return;
+    out->advanced = true;
+    if (f->from != NULL)
+        out->from_ns = pb_timestamp_to_ns_saturated(f->from);
+    if (f->to != NULL)
+        out->to_ns = pb_timestamp_to_ns_saturated(f->to);
+    size_t n = f->n_execution_status;
+    if (n > sizeof out->statuses / sizeof out->statuses[0])
+        n = sizeof out->statuses / sizeof out->statuses[0];
+    for (size_t i = 0; i < n; i++)
+        out->statuses[out->status_count++] = (int32_t)f->execution_status[i];
+}
+
+bool api_request_order_listed(const core_order *o, const void *ctx) {
+    const api_orders_filter *f = ctx;
+    if (!f->advanced)
+        return !order_status_is_final(o->status);
+    if (o->created_ns < f->from_ns || o->created_ns > f->to_ns)
+        return false;
+    if (f->status_count == 0)
+        return !order_status_is_final(o->status);
+    for (uint32_t i = 0; i < f->status_count; i++)
+        if (f->statuses[i] == (int32_t)o->status)
+            return true;
+    return false;
+}
+
+/* ---- InstrumentsService --------------------------------------------------------------------- */
+
+int api_request_instrument_by(const refdata *rd, const PB(InstrumentRequest) * in,
+                              const instrument **out) {
+    *out = NULL;
+    bool has_class_code =
+        in->_class_code_case != PB_ENUM(INSTRUMENT_REQUEST___CLASS_CODE__NOT_SET) &&
+        in->class_code[0] != '\0';
+    switch ((int)in->id_type) {
+    case PB_ENUM(INSTRUMENT_ID_TYPE__INSTRUMENT_ID_TYPE_FIGI):
+    case PB_ENUM(INSTRUMENT_ID_TYPE__INSTRUMENT_ID_TYPE_UID):
+    case PB_ENUM(INSTRUMENT_ID_TYPE__INSTRUMENT_ID_TYPE_POSITION_UID):
+    case PB_ENUM(INSTRUMENT_ID_TYPE__INSTRUMENT_ID_TYPE_TICKER):
+        break;
+    default:
+        return 30005;
+    }
+    if (in->id[0] == '\0')
+        return 30007;
+    switch ((int)in->id_type) {
+    case PB_ENUM(INSTRUMENT_ID_TYPE__INSTRUMENT_ID_TYPE_FIGI):
+        *out = refdata_find_by_figi(rd, in->id);
+        break;
+    case PB_ENUM(INSTRUMENT_ID_TYPE__INSTRUMENT_ID_TYPE_UID):
+        *out = refdata_find_by_uid(rd, in->id);
+        break;
+    case PB_ENUM(INSTRUMENT_ID_TYPE__INSTRUMENT_ID_TYPE_POSITION_UID):
+        *out = refdata_find_by_position_uid(rd, in->id);
+        break;
+    default:
+        if (!has_class_code)
+            return 30013;
+        *out = refdata_find_by_ticker(rd, in->id, in->class_code);
+        break;
+    }
+    return *out == NULL ? 50002 : 0;
+}
+
+int api_request_find_instrument(const PB(FindInstrumentRequest) * in) {
+    return in->query[0] == '\0' ? 30087 : 0;
+}
+
+#define SECONDS_PER_DAY 86400
+
+/* A schedule bound as the start of its UTC day, in seconds. The days of the reply are built from
+ * it, so a bound that is not a Timestamp (`invalid_code`) or lies outside the contract's range
+ * (`range_code`) is refused rather than clamped. */
+static int schedule_day(const Google__Protobuf__Timestamp *t, int invalid_code, int range_code,
+                        int64_t *day_s) {
+    int64_t time_ns = 0;
+    switch (pb_timestamp_to_ns_checked(t, &time_ns)) {
+    case PB_TIME_OK:
+        break;
+    case PB_TIME_INVALID:
+        return invalid_code;
+    case PB_TIME_OUT_OF_RANGE:
+        return range_code;
+    }
+    /* The range starts at 1970, so the time is not negative and division rounds down. */
+    *day_s = time_ns / 1000000000 / SECONDS_PER_DAY * SECONDS_PER_DAY;
+    return 0;
+}
+
+int api_request_trading_schedules(const PB(TradingSchedulesRequest) * in, int64_t today_s,
+                                  api_schedule_days *out) {
+    int64_t from_s = today_s;
+    int code = in->from != NULL ? schedule_day(in->from, 30009, 30061, &from_s) : 0;
+    if (code != 0)
+        return code;
+    int64_t to_s = from_s;
+    code = in->to != NULL ? schedule_day(in->to, 30010, 30062, &to_s) : 0;
+    if (code != 0)
+        return code;
+    if (to_s < from_s)
+        return 30012;
+    /* Both days lie inside the contract's range, so the difference cannot overflow. */
+    int64_t day_count = (to_s - from_s) / SECONDS_PER_DAY + 1;
+    if (day_count > API_SCHEDULE_MAX_DAYS)
+        return 30002;
+    out->from_s = from_s;
+    out->day_count = day_count;
+    return 0;
+}
+
+/* ---- MarketDataService ---------------------------------------------------------------------- */
+
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Wdeprecated-declarations"
+#define INSTRUMENT_OR_FIGI(req, REQ)                                                               \
+    ((req)->_instrument_id_case == PB_ENUM(REQ##___INSTRUMENT_ID_INSTRUMENT_ID) &&                 \
+             (req)->instrument_id[0] != '\0'                                                       \
+         ? (req)->instrument_id                                                                    \
+         : ((req)->_figi_case == PB_ENUM(REQ##___FIGI_FIGI) ? (req)->figi : ""))
+
+const char *api_request_order_book_instrument_id(const PB(GetOrderBookRequest) * in) {
+    return INSTRUMENT_OR_FIGI(in, GET_ORDER_BOOK_REQUEST);
+}
+const char *api_request_trading_status_instrument_id(const PB(GetTradingStatusRequest) * in) {
+    return INSTRUMENT_OR_FIGI(in, GET_TRADING_STATUS_REQUEST);
+}
+const char *api_request_last_trades_instrument_id(const PB(GetLastTradesRequest) * in) {
+    return INSTRUMENT_OR_FIGI(in, GET_LAST_TRADES_REQUEST);
+}
+#pragma GCC diagnostic pop
+
+int api_request_instrument(const refdata *rd, const char *instrument_id, const instrument **out) {
+    *out = NULL;
+    if (instrument_id == NULL || instrument_id[0] == '\0')
+        return 30237;
+    *out = refdata_find_instrument_id(rd, instrument_id);
+    return *out == NULL ? 50002 : 0;
+}
+
+int api_request_order_book(const refdata *rd, const PB(GetOrderBookRequest) * in,
+                           const instrument **out) {
+    int code = api_request_instrument(rd, api_request_order_book_instrument_id(in), out);
+    if (code != 0)
+        return code;
+    if (in->depth < 1 || in->depth > VENUE_LINK_MAX_DEPTH)
+        return in->depth == 0 ? 30031 : 30032;
+    return 0;
+}
+
+int api_request_last_prices(const refdata *rd, const PB(GetLastPricesRequest) * in) {
+    const instrument *ins;
+    for (size_t i = 0; i < in->n_instrument_id; i++) {
+        int code = api_request_instrument(rd, in->instrument_id[i], &ins);
+        if (code != 0)
+            return code;
+    }
+    return 0;
+}
+
+int api_request_trading_status(const refdata *rd, const PB(GetTradingStatusRequest) * in,
+                               const instrument **out) {
+    return api_request_instrument(rd, api_request_trading_status_instrument_id(in), out);
+}
+
+int api_request_trading_statuses(const refdata *rd, const PB(GetTradingStatusesRequest) * in) {
+    if (in->n_instrument_id == 0)
+        return 30237;
+    const instrument *ins;
+    for (size_t i = 0; i < in->n_instrument_id; i++) {
+        int code = api_request_instrument(rd, in->instrument_id[i], &ins);
+        if (code != 0)
+            return code;
+    }
+    return 0;
+}
+
+int api_request_last_trades(const refdata *rd, const PB(GetLastTradesRequest) * in,
+                            const instrument **out) {
+    int code = api_request_instrument(rd, api_request_last_trades_instrument_id(in), out);
+    if (code != 0)
+        return code;
+    /* `from` and `to` only filter the trades kept, so times past what nanoseconds hold
+     * saturate instead of being refused. */
+    if (in->from != NULL && in->to != NULL &&
+        pb_timestamp_to_ns_saturated(in->to) < pb_timestamp_to_ns_saturated(in->from))
+        return 30012;
+    return 0;
+}
+
+/* ---- OrdersStreamService -------------------------------------------------------------------- */
+
+#define ORDER_STATE_PING_MIN_MS 1000
+#define ORDER_STATE_PING_MAX_MS 120000
+#define TRADES_PING_MIN_MS 5000
+#define TRADES_PING_MAX_MS 180000
+
+api_stream_ping api_request_order_state_stream_ping(const PB(OrderStateStreamRequest) * in) {
+    return (api_stream_ping){
+        .has_ping = in->_ping_delay_millis_case ==
+                    PB_ENUM(ORDER_STATE_STREAM_REQUEST___PING_DELAY_MILLIS_PING_DELAY_MILLIS),
+        .ping_ms = in->ping_delay_millis,
+        .min_ms = ORDER_STATE_PING_MIN_MS,
+        .max_ms = ORDER_STATE_PING_MAX_MS,
+        .field = "ping_delay_millis"};
+}
+
+api_stream_ping api_request_trades_stream_ping(const PB(TradesStreamRequest) * in) {
+    return (api_stream_ping){.has_ping =
+                                 in->_ping_delay_ms_case ==
+                                 PB_ENUM(TRADES_STREAM_REQUEST___PING_DELAY_MS_PING_DELAY_MS),
+                             .ping_ms = in->ping_delay_ms,
+                             .min_ms = TRADES_PING_MIN_MS,
+                             .max_ms = TRADES_PING_MAX_MS,
+                             .field = "ping_delay_ms"};
+}
+
+int api_request_stream_ping(const api_stream_ping *ping, char *message, size_t message_size) {
+    if (!ping->has_ping || (ping->ping_ms >= ping->min_ms && ping->ping_ms <= ping->max_ms))
+        return 0;
+    snprintf(message, message_size, "Invalid parameter: `%s` must be from %d to %d", ping->field,
+             ping->min_ms, ping->max_ms);
+    return CODE_MALFORMED;
+}
+
+static bool readable(access_level level) {
+    return level == ACCESS_FULL || level == ACCESS_READ_ONLY;
+}
+
+int api_request_stream_accounts(const refdata *rd, const token *tok, char *const *ids, size_t n,
+                                bool selected[REFDATA_MAX_ACCOUNTS], const account **listed,
+                                size_t *listed_count) {
+    *listed_count = 0;
+    if (n == 0) {
+        uint32_t count = refdata_account_count(rd); /* sandbox accounts may be opened meanwhile */
+        for (uint32_t i = 0; i < count; i++) {
+            if (refdata_account_status(&rd->accounts[i]) == ACCOUNT_STATUS_CLOSED ||
+                !readable(refdata_access(tok, &rd->accounts[i])))
+                continue;
+            selected[i] = true;
+            if (listed != NULL)
+                listed[*listed_count] = &rd->accounts[i];
+            ++*listed_count;
+        }
+        return 0;
+    }
+    for (size_t i = 0; i < n; i++) {
+        const account *acc = refdata_find_account(rd, ids[i]);
+        if (acc == NULL || !readable(refdata_access(tok, acc)))
+            return 40002;
+        selected[acc->index] = true;
+        if (listed != NULL)
+            listed[*listed_count] = acc;
+        ++*listed_count;
+    }
+    return 0;
+}
+
+/* ---- SandboxService ------------------------------------------------------------------------- */
+
+int api_request_pay_in_amount(const PB(SandboxPayInRequest) * in, int64_t *amount_nano) {
+    *amount_nano = 0;
+    if (in->amount == NULL)
+        return 30247;
+    if (money_from_units_nano(in->amount->units, in->amount->nano, amount_nano) != 0)
+        return 30246;
+    return 0;
+}
+
+const char *api_request_open_account_name(const PB(OpenSandboxAccountRequest) * in) {
+    return in->_name_case == PB_ENUM(OPEN_SANDBOX_ACCOUNT_REQUEST___NAME_NAME) ? in->name : NULL;
+}
+
+/* ---- Every request type --------------------------------------------------------------------- */
+
+/* Each function below makes, in the same order, the checks the handlers of its request type
+ * make before the core sees the request. */
+
+static int check_nothing(const ProtobufCMessage *request, const api_request_context *ctx,
+                         api_request_values *out) {
+    return 0;
+}
+
+static int check_margin_attributes(const ProtobufCMessage *request, const api_request_context *ctx,
+                                   api_request_values *out) {
+    const PB(GetMarginAttributesRequest) *in = (const PB(GetMarginAttributesRequest) *)request;
+    return api_request_account(ctx->refdata, ctx->token, in->account_id, ACCESS_NEED_READ,
+                               &out->account);
+}
+
+static int check_instrument_by(const ProtobufCMessage *request, const api_request_context *ctx,
+                               api_request_values *out) {
+    const PB(InstrumentRequest) *in = (const PB(InstrumentRequest) *)request;
+    return api_request_instrument_by(ctx->refdata, in, &out->instrument);
+}
+
+static int check_find_instrument(const ProtobufCMessage *request, const api_request_context *ctx,
+                                 api_request_values *out) {
+    const PB(FindInstrumentRequest) *in = (const PB(FindInstrumentRequest) *)request;
+    return api_request_find_instrument(in);
+}
+
+static int check_trading_schedules(const ProtobufCMessage *request, const api_request_context *ctx,
+                                   api_request_values *out) {
+    const PB(TradingSchedulesRequest) *in = (const PB(TradingSchedulesRequest) *)request;
+    return api_request_trading_schedules(in, ctx->today_s, &out->schedule);
+}
+
+static int check_post_order(const ProtobufCMessage *request, const api_request_context *ctx,
+                            api_request_values *out) {
+    const PB(PostOrderRequest) *in = (const PB(PostOrderRequest) *)request;
+    return api_request_post_order(in, &out->order);
+}
+
+static int check_post_order_async(const ProtobufCMessage *request, const api_request_context *ctx,
+                                  api_request_values *out) {
+    const PB(PostOrderAsyncRequest) *in = (const PB(PostOrderAsyncRequest) *)request;
+    return api_request_post_order_async(in, &out->order);
+}
+
+static int check_cancel_order(const ProtobufCMessage *request, const api_request_context *ctx,
+                              api_request_values *out) {
+    const PB(CancelOrderRequest) *in = (const PB(CancelOrderRequest) *)request;
+    return api_request_cancel_order(in, &out->ref);
+}
+
+static int check_get_order_state(const ProtobufCMessage *request, const api_request_context *ctx,
+                                 api_request_values *out) {
+    const PB(GetOrderStateRequest) *in = (const PB(GetOrderStateRequest) *)request;
+    return api_request_get_order_state(in, &out->ref);
+}
+
+static int check_get_orders(const ProtobufCMessage *request, const api_request_context *ctx,
+                            api_request_values *out) {
+    const PB(GetOrdersRequest) *in = (const PB(GetOrdersRequest) *)request;
+    api_request_orders_filter(in, &out->filter);
+    return 0;
+}
+
+static int check_replace_order(const ProtobufCMessage *request, const api_request_context *ctx,
+                               api_request_values *out) {
+    const PB(ReplaceOrderRequest) *in = (const PB(ReplaceOrderRequest) *)request;
+    return api_request_price(in->price, &out->has_price, &out->price_nano);
+}
+
+static int check_max_lots(const ProtobufCMessage *request, const api_request_context *ctx,
+                          api_request_values *out) {
+    const PB(GetMaxLotsRequest) *in = (const PB(GetMaxLotsRequest) *)request;
+    return api_request_price(in->price, &out->has_price, &out->price_nano);
+}
+
+static int check_order_price(const ProtobufCMessage *request, const api_request_context *ctx,
+                             api_request_values *out) {
+    const PB(GetOrderPriceRequest) *in = (const PB(GetOrderPriceRequest) *)request;
+    return api_request_price(in->price, &out->has_price, &out->price_nano);
+}
+
+static int check_pay_in(const ProtobufCMessage *request, const api_request_context *ctx,
+                        api_request_values *out) {
+    const PB(SandboxPayInRequest) *in = (const PB(SandboxPayInRequest) *)request;
+    return api_request_pay_in_amount(in, &out->amount_nano);
+}
+
+static int check_open_account(const ProtobufCMessage *request, const api_request_context *ctx,
+                              api_request_values *out) {
+    const PB(OpenSandboxAccountRequest) *in = (const PB(OpenSandboxAccountRequest) *)request;
+    out->name = api_request_open_account_name(in);
+    return 0;
+}
+
+static int check_order_book(const ProtobufCMessage *request, const api_request_context *ctx,
+                            api_request_values *out) {
+    const PB(GetOrderBookRequest) *in = (const PB(GetOrderBookRequest) *)request;
+    return api_request_order_book(ctx->refdata, in, &out->instrument);
+}
+
+static int check_last_prices(const ProtobufCMessage *request, const api_request_context *ctx,
+                             api_request_values *out) {
+    const PB(GetLastPricesRequest) *in = (const PB(GetLastPricesRequest) *)request;
+    return api_request_last_prices(ctx->refdata, in);
+}
+
+static int check_trading_status(const ProtobufCMessage *request, const api_request_context *ctx,
+                                api_request_values *out) {
+    const PB(GetTradingStatusRequest) *in = (const PB(GetTradingStatusRequest) *)request;
+    return api_request_trading_status(ctx->refdata, in, &out->instrument);
+}
+
+static int check_trading_statuses(const ProtobufCMessage *request, const api_request_context *ctx,
+                                  api_request_values *out) {
+    const PB(GetTradingStatusesRequest) *in = (const PB(GetTradingStatusesRequest) *)request;
+    return api_request_trading_statuses(ctx->refdata, in);
+}
+
+static int check_last_trades(const ProtobufCMessage *request, const api_request_context *ctx,
+                             api_request_values *out) {
+    const PB(GetLastTradesRequest) *in = (const PB(GetLastTradesRequest) *)request;
+    return api_request_last_trades(ctx->refdata, in, &out->instrument);
+}
+
+static int check_stream(const api_stream_ping *ping, char *const *accounts, size_t n,
+                        const api_request_context *ctx, api_request_values *out) {
+    int code = api_request_stream_ping(ping, out->message, sizeof out->message);
+    if (code != 0)
+        return code;
+    return api_request_stream_accounts(ctx->refdata, ctx->token, accounts, n, out->selected, NULL,
+                                       &out->listed_count);
+}
+
+static int check_order_state_stream(const ProtobufCMessage *request, const api_request_context *ctx,
+                                    api_request_values *out) {
+    const PB(OrderStateStreamRequest) *in = (const PB(OrderStateStreamRequest) *)request;
+    api_stream_ping ping = api_request_order_state_stream_ping(in);
+    return check_stream(&ping, in->accounts, in->n_accounts, ctx, out);
+}
+
+static int check_trades_stream(const ProtobufCMessage *request, const api_request_context *ctx,
+                               api_request_values *out) {
+    const PB(TradesStreamRequest) *in = (const PB(TradesStreamRequest) *)request;
+    api_stream_ping ping = api_request_trades_stream_ping(in);
+    return check_stream(&ping, in->accounts, in->n_accounts, ctx, out);
+}
+
+static const api_request_type request_types[] = {
+    /* UsersService */
+    {&PB_DESC(get_accounts_request), check_nothing},
+    {&PB_DESC(get_info_request), check_nothing},
+    {&PB_DESC(get_user_tariff_request), check_nothing},
+    {&PB_DESC(get_margin_attributes_request), check_margin_attributes},
+    /* InstrumentsService */
+    {&PB_DESC(instrument_request), check_instrument_by},
+    {&PB_DESC(instruments_request), check_nothing},
+    {&PB_DESC(find_instrument_request), check_find_instrument},
+    {&PB_DESC(trading_schedules_request), check_trading_schedules},
+    /* OrdersService, and the SandboxService methods that share its messages */
+    {&PB_DESC(post_order_request), check_post_order},
+    {&PB_DESC(post_order_async_request), check_post_order_async},
+    {&PB_DESC(cancel_order_request), check_cancel_order},
+    {&PB_DESC(get_order_state_request), check_get_order_state},
+    {&PB_DESC(get_orders_request), check_get_orders},
+    {&PB_DESC(replace_order_request), check_replace_order},
+    {&PB_DESC(get_max_lots_request), check_max_lots},
+    {&PB_DESC(get_order_price_request), check_order_price},
+    /* OperationsService: the core checks the account */
+    {&PB_DESC(positions_request), check_nothing},
+    {&PB_DESC(portfolio_request), check_nothing},
+    {&PB_DESC(withdraw_limits_request), check_nothing},
+    /* SandboxService */
+    {&PB_DESC(sandbox_pay_in_request), check_pay_in},
+    {&PB_DESC(open_sandbox_account_request), check_open_account},
+    {&PB_DESC(close_sandbox_account_request), check_nothing},
+    /* MarketDataService */
+    {&PB_DESC(get_order_book_request), check_order_book},
+    {&PB_DESC(get_last_prices_request), check_last_prices},
+    {&PB_DESC(get_trading_status_request), check_trading_status},
+    {&PB_DESC(get_trading_statuses_request), check_trading_statuses},
+    {&PB_DESC(get_last_trades_request), check_last_trades},
+    /* OrdersStreamService */
+    {&PB_DESC(order_state_stream_request), check_order_state_stream},
+    {&PB_DESC(trades_stream_request), check_trades_stream},
+};
+
+const api_request_type *api_request_types(size_t *count) {
+    *count = sizeof request_types / sizeof request_types[0];
+    return request_types;
+}
+
+const api_request_type *api_request_type_of(const ProtobufCMessageDescriptor *descriptor) {
+    for (size_t i = 0; i < sizeof request_types / sizeof request_types[0]; i++)
+        if (request_types[i].descriptor == descriptor)
+            return &request_types[i];
+    return NULL;
+}

@@ -1,0 +1,199 @@
+/* From a request's bytes to what its handler acts on: decoding, the string checks, and every
+ * check a request's fields get before the core sees them.
+ *
+ * DESIGN: everything here is a pure function of the request (and of the reference data and the
+ * token, which the transport threads read without locks): no gRPC, no engine, no clock. The
+ * server decodes with api_request_decode(); each handler calls its request's check at the point
+ * where it always made it, and answers the code it returns. api_request_types() lists every
+ * request type the server serves with one function that makes all of that type's checks in the
+ * handler's order, so that tests/fuzz can feed any bytes through the same path without a server
+ * (test_api_request proves that no served method is missing from the list). */
+#ifndef TINVESTD_API_REQUEST_H
+#define TINVESTD_API_REQUEST_H
+
+#include <protobuf-c/protobuf-c.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "api/contract.h"
+#include "api/validate.h"
+#include "core/core.h"
+
+/* Decodes `len` bytes of a `type` message and checks its strings (api/validate.h). Returns the
+ * message (the caller frees it with protobuf_c_message_free_unpacked), or NULL with *error set:
+ * 30102 "Malformed request: the message could not be decoded" when protobuf-c refuses the bytes,
+ * the string check's code and message when a string fails it. */
+ProtobufCMessage *api_request_decode(const ProtobufCMessageDescriptor *type, const uint8_t *data,
+                                     size_t len, api_validate_error *error);
+
+/* ---- SandboxService: the `account_id` a request names ---------------------------------------- */
+
+/* The `account_id` string field of a SandboxService request type, or NULL for any other
+ * service (or a type without such a field). */
+const ProtobufCFieldDescriptor *
+api_request_sandbox_account_field(const char *service, const ProtobufCMessageDescriptor *type);
+/* Whether the request's `field` names an existing account that is not a sandbox account: the
+ * sandbox knows none of the broker's accounts (answered 50004). False when `field` is NULL. */
+bool api_request_names_broker_account(const ProtobufCFieldDescriptor *field,
+                                      const ProtobufCMessage *request, const refdata *rd);
+
+/* ---- Accounts ------------------------------------------------------------------------------- */
+
+typedef enum { ACCESS_NEED_READ, ACCESS_NEED_TRADE } access_need;
+
+/* The account `account_id` names, if the token may read it (or trade on it): 30021 when the id
+ * is empty, 50004 when no open account has it, 40002 when the token lacks the right. */
+int api_request_account(const refdata *rd, const token *tok, const char *account_id,
+                        access_need need, const account **out);
+
+/* ---- OrdersService -------------------------------------------------------------------------- */
+
+/* An optional price: 30018 when it is not a Quotation that fits. */
+int api_request_price(const PB(Quotation) * price, bool *has_price, int64_t *price_nano);
+
+/* PostOrder and PostOrderAsync as the core's command, without the token and the time, which the
+ * caller fills in: 30018 for an invalid price. */
+int api_request_post_order(const PB(PostOrderRequest) * in, core_order_request *out);
+int api_request_post_order_async(const PB(PostOrderAsyncRequest) * in, core_order_request *out);
+
+/* An order named by CancelOrder or GetOrderState. */
+typedef struct api_order_ref {
+    const char *account_id, *order_id;
+    bool by_request_id; /* `order_id` is the client's key, not our id or the exchange number */
+} api_order_ref;
+
+/* 30023 for an `order_id_type` the contract does not define. */
+int api_request_cancel_order(const PB(CancelOrderRequest) * in, api_order_ref *out);
+int api_request_get_order_state(const PB(GetOrderStateRequest) * in, api_order_ref *out);
+
+/* GetOrders' filters as plain values. */
+typedef struct api_orders_filter {
+    bool advanced;
+    int64_t from_ns, to_ns; /* inclusive; INT64_MIN / INT64_MAX when absent */
+    uint32_t status_count;
+    int32_t statuses[8];
+} api_orders_filter;
+
+void api_request_orders_filter(const PB(GetOrdersRequest) * in, api_orders_filter *out);
+/* Whether GetOrders lists `order` (a core_order_filter; `filter` is an api_orders_filter). */
+bool api_request_order_listed(const core_order *order, const void *filter);
+
+/* ---- InstrumentsService --------------------------------------------------------------------- */
+
+/* GetInstrumentBy and the XxxBy methods: 30005 for an unknown `id_type`, 30007 for an empty `id`,
+ * 30013 for a ticker without `class_code`, 50002 when nothing has that id. */
+int api_request_instrument_by(const refdata *rd, const PB(InstrumentRequest) * in,
+                              const instrument **out);
+/* FindInstrument: 30087 for an empty query. */
+int api_request_find_instrument(const PB(FindInstrumentRequest) * in);
+
+/* The days TradingSchedules lists, each from 00:00 UTC. */
+typedef struct api_schedule_days {
+    int64_t from_s;
+    int64_t day_count; /* 1 .. API_SCHEDULE_MAX_DAYS */
+} api_schedule_days;
+
+/* The real API refuses a schedule of more days than this with 30002; the bound also caps what
+ * one reply allocates. */
+#define API_SCHEDULE_MAX_DAYS 14
+
+/* `from` defaults to today (`today_s`, the start of the current UTC day), `to` to `from`; 30009 /
+ * 30010 for a bound that is not a Timestamp, 30061 / 30062 for one outside the contract's range,
+ * 30012 when `to` is before `from`, 30002 for more than API_SCHEDULE_MAX_DAYS days. */
+int api_request_trading_schedules(const PB(TradingSchedulesRequest) * in, int64_t today_s,
+                                  api_schedule_days *out);
+
+/* ---- MarketDataService ---------------------------------------------------------------------- */
+
+/* The instrument a request names by `instrument_id`, or by the deprecated `figi` older bots
+ * still send. */
+const char *api_request_order_book_instrument_id(const PB(GetOrderBookRequest) * in);
+const char *api_request_trading_status_instrument_id(const PB(GetTradingStatusRequest) * in);
+const char *api_request_last_trades_instrument_id(const PB(GetLastTradesRequest) * in);
+
+/* 30237 for an empty `instrument_id`, 50002 for one nothing has. */
+int api_request_instrument(const refdata *rd, const char *instrument_id, const instrument **out);
+/* The instrument, then the depth: 30031 when it is 0, 30032 outside 1 .. VENUE_LINK_MAX_DEPTH. */
+int api_request_order_book(const refdata *rd, const PB(GetOrderBookRequest) * in,
+                           const instrument **out);
+/* Each listed instrument (none listed: all of them). */
+int api_request_last_prices(const refdata *rd, const PB(GetLastPricesRequest) * in);
+int api_request_trading_status(const refdata *rd, const PB(GetTradingStatusRequest) * in,
+                               const instrument **out);
+/* 30237 when none is listed, then each listed instrument. */
+int api_request_trading_statuses(const refdata *rd, const PB(GetTradingStatusesRequest) * in);
+/* The instrument, then 30012 when `to` is before `from`. */
+int api_request_last_trades(const refdata *rd, const PB(GetLastTradesRequest) * in,
+                            const instrument **out);
+
+/* ---- OrdersStreamService -------------------------------------------------------------------- */
+
+/* A stream's ping period as the request sets it, and the range the contract allows. */
+typedef struct api_stream_ping {
+    bool has_ping;
+    int32_t ping_ms, min_ms, max_ms;
+    const char *field;
+} api_stream_ping;
+
+api_stream_ping api_request_order_state_stream_ping(const PB(OrderStateStreamRequest) * in);
+api_stream_ping api_request_trades_stream_ping(const PB(TradesStreamRequest) * in);
+/* 30102, with `message` naming the field and its range, for a period outside the range. */
+int api_request_stream_ping(const api_stream_ping *ping, char *message, size_t message_size);
+
+/* The accounts a stream follows: the named ones, each readable by the token (40002 for the
+ * first that is not), or every open account the token can read when none is named. Each one's
+ * `selected` flag is set and counted in *listed_count; unless `listed` is NULL, it is appended
+ * there too (room for `n` or, when `n` is 0, for REFDATA_MAX_ACCOUNTS), in the order the reply
+ * lists them. */
+int api_request_stream_accounts(const refdata *rd, const token *tok, char *const *ids, size_t n,
+                                bool selected[REFDATA_MAX_ACCOUNTS], const account **listed,
+                                size_t *listed_count);
+
+/* ---- SandboxService ------------------------------------------------------------------------- */
+
+/* SandboxPayIn's amount: 30247 when it is missing, 30246 when it is not a value that fits. */
+int api_request_pay_in_amount(const PB(SandboxPayInRequest) * in, int64_t *amount_nano);
+/* OpenSandboxAccount's name, or NULL when the request sets none. */
+const char *api_request_open_account_name(const PB(OpenSandboxAccountRequest) * in);
+
+/* ---- Every request type, for tests ---------------------------------------------------------- */
+
+/* What the checks of one request type see besides the request. */
+typedef struct api_request_context {
+    const refdata *refdata;
+    const token *token;
+    int64_t today_s; /* the start of the current UTC day (TradingSchedules) */
+} api_request_context;
+
+/* What they decided: the values the handler goes on with (those its type has). */
+typedef struct api_request_values {
+    core_order_request order; /* PostOrder, PostOrderAsync */
+    api_order_ref ref;        /* CancelOrder, GetOrderState */
+    api_orders_filter filter; /* GetOrders */
+    bool has_price;           /* ReplaceOrder, GetMaxLots, GetOrderPrice */
+    int64_t price_nano;
+    const instrument *instrument; /* InstrumentRequest, GetOrderBook, GetTradingStatus, ... */
+    const account *account;       /* GetMarginAttributes */
+    api_schedule_days schedule;   /* TradingSchedules */
+    int64_t amount_nano;          /* SandboxPayIn */
+    const char *name;             /* OpenSandboxAccount */
+    bool selected[REFDATA_MAX_ACCOUNTS]; /* the streams: the accounts followed */
+    size_t listed_count;
+    char message[128]; /* the text of a code that has one of its own */
+} api_request_values;
+
+typedef struct api_request_type {
+    const ProtobufCMessageDescriptor *descriptor;
+    /* Every check the handlers of this type make before the core sees the request, in their
+     * order; 0 or the first code one of them answers. */
+    int (*check)(const ProtobufCMessage *request, const api_request_context *ctx,
+                 api_request_values *out);
+} api_request_type;
+
+/* Every request type of every served method. */
+const api_request_type *api_request_types(size_t *count);
+/* The entry for `descriptor`, or NULL when no served method takes that type. */
+const api_request_type *api_request_type_of(const ProtobufCMessageDescriptor *descriptor);
+
+#endif

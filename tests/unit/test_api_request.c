@@ -1,0 +1,128 @@
+/* A request's way from its bytes to what its handler acts on (api/request.h), without a server:
+ * every served method's request type has its checks listed (so the fuzz target reaches them
+ * all), decoding answers what the server answers, and the checks give the codes the handlers
+ * send. */
+#include <stdlib.h>
+#include <string.h>
+
+#include "api/request.h"
+#include "api/services.h"
+#include "check.h"
+#include "one_share.h"
+
+static refdata rd;
+
+static void test_every_served_method_has_its_checks(void) {
+    size_t count = 0;
+    api_method *methods = api_all_methods(&count);
+    CHECK(methods != NULL && count > 40);
+    for (size_t i = 0; i < count; i++) {
+        const api_request_type *type = api_request_type_of(methods[i].request_type);
+        if (type == NULL)
+            fprintf(stderr, "no checks listed for %s/%s\n", methods[i].service, methods[i].name);
+        CHECK(type != NULL);
+    }
+    free(methods);
+}
+
+static void test_decoding(void) {
+    api_validate_error error;
+    static const uint8_t cut[] = {0x0A, 0x05, 'A', '1'}; /* a string longer than the bytes */
+    CHECK(api_request_decode(&PB_DESC(get_orders_request), cut, sizeof cut, &error) == NULL);
+    CHECK_EQ_INT(error.code, 30102);
+    CHECK(strcmp(error.message, "Malformed request: the message could not be decoded") == 0);
+
+    static const uint8_t nul_account[] = {0x0A, 0x02, 'A', 0x00};
+    CHECK(api_request_decode(&PB_DESC(get_orders_request), nul_account, sizeof nul_account,
+                             &error) == NULL);
+    CHECK_EQ_INT(error.code, 30022);
+
+    static const uint8_t valid[] = {0x0A, 0x02, 'A', '1'};
+    ProtobufCMessage *decoded =
+        api_request_decode(&PB_DESC(get_orders_request), valid, sizeof valid, &error);
+    CHECK(decoded != NULL);
+    if (decoded != NULL) {
+        CHECK(strcmp(((PB(GetOrdersRequest) *)decoded)->account_id, "A1") == 0);
+        protobuf_c_message_free_unpacked(decoded, NULL);
+    }
+}
+
+static void test_sandbox_names_no_broker_account(void) {
+    const ProtobufCFieldDescriptor *field =
+        api_request_sandbox_account_field("SandboxService", &PB_DESC(post_order_request));
+    CHECK(field != NULL);
+    CHECK(api_request_sandbox_account_field("OrdersService", &PB_DESC(post_order_request)) == NULL);
+    PB(PostOrderRequest) order = PB_INIT(POST_ORDER_REQUEST);
+    order.account_id = "A1";
+    CHECK(api_request_names_broker_account(field, &order.base, &rd));
+    order.account_id = "nobody";
+    CHECK(!api_request_names_broker_account(field, &order.base, &rd));
+}
+
+static int check(const ProtobufCMessage *request, api_request_values *out) {
+    api_request_context ctx = {.refdata = &rd, .token = &rd.tokens[0], .today_s = 86400};
+    memset(out, 0, sizeof *out);
+    return api_request_type_of(request->descriptor)->check(request, &ctx, out);
+}
+
+static void test_checks_give_the_handlers_codes(void) {
+    api_request_values out;
+    PB(GetOrderBookRequest) book = PB_INIT(GET_ORDER_BOOK_REQUEST);
+    CHECK_EQ_INT(check(&book.base, &out), 30237);
+    book._instrument_id_case = PB_ENUM(GET_ORDER_BOOK_REQUEST___INSTRUMENT_ID_INSTRUMENT_ID);
+    book.instrument_id = "FIGI0";
+    CHECK_EQ_INT(check(&book.base, &out), 30031);
+    book.depth = 10;
+    CHECK_EQ_INT(check(&book.base, &out), 0);
+    CHECK(out.instrument == &rd.instruments[0]);
+
+    Google__Protobuf__Timestamp to = GOOGLE__PROTOBUF__TIMESTAMP__INIT;
+    to.seconds = 86400 * 15;
+    PB(TradingSchedulesRequest) schedules = PB_INIT(TRADING_SCHEDULES_REQUEST);
+    schedules.to = &to;
+    CHECK_EQ_INT(check(&schedules.base, &out), 30002);
+    to.seconds = 86400 * 3 + 5;
+    CHECK_EQ_INT(check(&schedules.base, &out), 0);
+    CHECK_EQ_INT(out.schedule.from_s, 86400);
+    CHECK_EQ_INT(out.schedule.day_count, 3);
+
+    PB(TradesStreamRequest) stream = PB_INIT(TRADES_STREAM_REQUEST);
+    stream._ping_delay_ms_case = PB_ENUM(TRADES_STREAM_REQUEST___PING_DELAY_MS_PING_DELAY_MS);
+    stream.ping_delay_ms = 10;
+    CHECK_EQ_INT(check(&stream.base, &out), 30102);
+    CHECK(strstr(out.message, "`ping_delay_ms` must be from 5000 to 180000") != NULL);
+    stream.ping_delay_ms = 5000;
+    CHECK_EQ_INT(check(&stream.base, &out), 0);
+    CHECK(out.selected[0]);
+    CHECK_EQ_INT(out.listed_count, 1);
+
+    PB(SandboxPayInRequest) pay_in = PB_INIT(SANDBOX_PAY_IN_REQUEST);
+    CHECK_EQ_INT(check(&pay_in.base, &out), 30247);
+
+    PB(Quotation) price = PB_INIT(QUOTATION);
+    price.units = 1;
+    price.nano = -1;
+    PB(PostOrderRequest) order = PB_INIT(POST_ORDER_REQUEST);
+    order.price = &price;
+    CHECK_EQ_INT(check(&order.base, &out), 30018);
+    price.nano = 500000000;
+    order.instrument_id = "";
+    /* Older bots still send the deprecated `figi`. */
+    order._figi_case = PB_ENUM(POST_ORDER_REQUEST___FIGI_FIGI);
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Wdeprecated-declarations"
+    order.figi = "FIGI0";
+#pragma GCC diagnostic pop
+    CHECK_EQ_INT(check(&order.base, &out), 0);
+    CHECK(strcmp(out.order.instrument_id, "FIGI0") == 0);
+    CHECK_EQ_INT(out.order.price_nano, 1500000000);
+}
+
+int main(void) {
+    one_share_refdata(&rd, 1000);
+    test_every_served_method_has_its_checks();
+    test_decoding();
+    test_sandbox_names_no_broker_account();
+    test_checks_give_the_handlers_codes();
+    return check_finish("api request");
+}
