@@ -527,6 +527,41 @@ static record_state record_at(const uint8_t *data, size_t size, size_t off, uint
                         : v4_record_at(data + off, size - off, version, out);
 }
 
+void journal_fix_checks(uint8_t *segment, size_t size) {
+    if (size < SEGMENT_HEADER_BYTES)
+        return;
+    uint32_t version = get_u32(segment + 8);
+    for (size_t off = SEGMENT_HEADER_BYTES; off < size;) {
+        uint8_t *r = segment + off;
+        size_t avail = size - off;
+        if (version >= 5) {
+            if (avail < JOURNAL_RECORD_HEADER_BYTES)
+                return;
+            r[3] = header_check(r);
+            uint32_t length = get_u16(r);
+            size_t s = seq_bytes(r);
+            if (avail - JOURNAL_RECORD_HEADER_BYTES < s + length)
+                return;
+            put_u32(r + 4, body_check(r, s, length));
+            off += JOURNAL_RECORD_HEADER_BYTES + s + length;
+        } else {
+            if (avail < JOURNAL_V4_RECORD_HEADER_BYTES)
+                return;
+            uint32_t length = get_u32(r);
+            if (length > JOURNAL_V4_MAX_PAYLOAD_BYTES ||
+                avail - JOURNAL_V4_RECORD_HEADER_BYTES < length)
+                return;
+            if (version >= 4) {
+                put_u32(r + 4, v4_body_check(r, length));
+                put_u32(r + 12, v4_header_check(r));
+            } else {
+                put_u32(r + 4, v3_check(r, length));
+            }
+            off += JOURNAL_V4_RECORD_HEADER_BYTES + length;
+        }
+    }
+}
+
 static bool all_zero(const uint8_t *data, size_t size) {
     for (size_t i = 0; i < size; i++)
         if (data[i] != 0)

@@ -2,7 +2,7 @@
  *
  * Feeds: byte 0 holds flags; the rest is journal segment bytes (16-byte segment header, then
  * records), written into an empty data directory.
- *   bit 0  recompute every record's CRC32C (walking the records by their length fields), so that
+ *   bit 0  recompute every record's checks, in the segment's own format (journal_fix_checks), so that
  *          records get past the checksum and the replay's own checks are what is tested;
  *   bit 1  two segments: the next two bytes (little-endian) say where the rest is cut, the first
  *          part is journal-00000001.log and the second journal-00000002.log (a bad record in
@@ -22,7 +22,6 @@
 #include "engine/engine.h"
 #include "fixture.h"
 #include "journal/journal.h"
-#include "util/crc32c.h"
 #include "util/log.h"
 
 #define FLAG_FIX_CRC 1
@@ -40,27 +39,10 @@ int LLVMFuzzerInitialize(int *argc, char ***argv) {
     return 0;
 }
 
-static uint32_t get_u32(const uint8_t *p) {
-    return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24;
-}
-
-/* The record layout of journal.c: u32 length | u32 crc32c of the next 16 bytes and the payload |
- * u16 type | u16 flags | u32 reserved | u64 sequence number | payload. */
-static void fix_crcs(uint8_t *segment, size_t size) {
-    for (size_t off = SEGMENT_HEADER_BYTES; size - off >= JOURNAL_RECORD_HEADER_BYTES;) {
-        uint32_t length = get_u32(segment + off);
-        if (size - off - JOURNAL_RECORD_HEADER_BYTES < length)
-            break;
-        uint32_t crc = crc32c_update(0, segment + off + 8, 16 + (size_t)length);
-        for (int i = 0; i < 4; i++)
-            segment[off + 4 + i] = (uint8_t)(crc >> (8 * i));
-        off += JOURNAL_RECORD_HEADER_BYTES + length;
-    }
-}
 
 static void write_segment(uint32_t index, uint8_t *bytes, size_t size, uint8_t flags) {
     if (flags & FLAG_FIX_CRC && size >= SEGMENT_HEADER_BYTES)
-        fix_crcs(bytes, size);
+        journal_fix_checks(bytes, size);
     char name[32];
     snprintf(name, sizeof name, "journal-%08u.log", index);
     fixture_write(name, bytes, size);
