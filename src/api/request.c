@@ -308,6 +308,8 @@ int api_request_order_book(const refdata *rd, const PB(GetOrderBookRequest) * in
 }
 
 int api_request_last_prices(const refdata *rd, const PB(GetLastPricesRequest) * in) {
+    if (in->n_instrument_id > API_MAX_INSTRUMENTS_PER_REQUEST)
+        return 30218;
     const instrument *ins;
     for (size_t i = 0; i < in->n_instrument_id; i++) {
         int code = api_request_instrument(rd, in->instrument_id[i], &ins);
@@ -325,6 +327,8 @@ int api_request_trading_status(const refdata *rd, const PB(GetTradingStatusReque
 int api_request_trading_statuses(const refdata *rd, const PB(GetTradingStatusesRequest) * in) {
     if (in->n_instrument_id == 0)
         return 30237;
+    if (in->n_instrument_id > API_MAX_INSTRUMENTS_PER_REQUEST)
+        return 30218;
     const instrument *ins;
     for (size_t i = 0; i < in->n_instrument_id; i++) {
         int code = api_request_instrument(rd, in->instrument_id[i], &ins);

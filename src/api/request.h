@@ -118,6 +118,11 @@ int api_request_instrument(const refdata *rd, const char *instrument_id, const i
 int api_request_order_book(const refdata *rd, const PB(GetOrderBookRequest) * in,
                            const instrument **out);
 /* Each listed instrument (none listed: all of them). */
+/* Instruments one GetLastPrices or GetTradingStatuses may name (the real API's 30218 "Quantity
+ * of instruments can't be more than 3000"): each is an entry of the reply the core thread builds,
+ * so without a bound one 4 MiB request of repeated ids held the core for seconds. */
+#define API_MAX_INSTRUMENTS_PER_REQUEST 3000
+
 int api_request_last_prices(const refdata *rd, const PB(GetLastPricesRequest) * in);
 int api_request_trading_status(const refdata *rd, const PB(GetTradingStatusRequest) * in,
                                const instrument **out);

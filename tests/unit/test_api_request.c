@@ -118,11 +118,33 @@ static void test_checks_give_the_handlers_codes(void) {
     CHECK_EQ_INT(out.order.price_nano, 1500000000);
 }
 
+/* 100 000 copies of one id fitted in a 4 MiB request and held the core thread for seconds. */
+static void test_instrument_lists_are_bounded(void) {
+    size_t n = API_MAX_INSTRUMENTS_PER_REQUEST + 1;
+    char **ids = calloc(n, sizeof *ids);
+    for (size_t i = 0; i < n; i++)
+        ids[i] = "uid-0";
+    PB(GetLastPricesRequest) prices = PB_INIT(GET_LAST_PRICES_REQUEST);
+    prices.instrument_id = ids;
+    prices.n_instrument_id = n;
+    CHECK_EQ_INT(api_request_last_prices(&rd, &prices), 30218);
+    prices.n_instrument_id = n - 1;
+    CHECK_EQ_INT(api_request_last_prices(&rd, &prices), 0);
+    PB(GetTradingStatusesRequest) statuses = PB_INIT(GET_TRADING_STATUSES_REQUEST);
+    statuses.instrument_id = ids;
+    statuses.n_instrument_id = n;
+    CHECK_EQ_INT(api_request_trading_statuses(&rd, &statuses), 30218);
+    statuses.n_instrument_id = n - 1;
+    CHECK_EQ_INT(api_request_trading_statuses(&rd, &statuses), 0);
+    free(ids);
+}
+
 int main(void) {
     one_share_refdata(&rd, 1000);
     test_every_served_method_has_its_checks();
     test_decoding();
     test_sandbox_names_no_broker_account();
     test_checks_give_the_handlers_codes();
+    test_instrument_lists_are_bounded();
     return check_finish("api request");
 }
