@@ -223,10 +223,10 @@ int main(int argc, char **argv) {
         venue_link_create(&config.refdata, &link_settings, clock_realtime_ns());
     static engine broker;
     core_config broker_config = core_config_from(&config);
-    engine_config engine_settings = {
-        .inbox_capacity = (uint32_t)config.queue_capacity,
-        .max_batch = 256,
-        .journal_reserve_bytes = (uint64_t)config.journal_reserve_bytes};
+    engine_config engine_settings = {.inbox_capacity = (uint32_t)config.queue_capacity,
+                                     .max_batch = 256,
+                                     .journal_reserve_bytes =
+                                         (uint64_t)config.journal_reserve_bytes};
     static stream_hub hub;
     static order_streams streams;
     if (venue == NULL || engine_init(&broker, &engine_settings, &broker_config, venue) != 0 ||

@@ -16,7 +16,7 @@ const api_method *api_order_stream_methods(size_t *count);
 
 /* Shared by UsersService.GetAccounts and SandboxService.GetSandboxAccounts. */
 const ProtobufCMessage *api_accounts_reply(api_call *call, const ProtobufCMessage *request,
-                                          bool sandbox);
+                                           bool sandbox);
 
 /* Every served method of every service, in one table owned by the caller (free()). */
 api_method *api_all_methods(size_t *count);

@@ -20,7 +20,7 @@ static bool status_matches(const PB(GetAccountsRequest) * req, int32_t status) {
  * accounts the token has no right to appear as NO_ACCESS, as on the real API. A closed sandbox
  * account is gone: CloseSandboxAccount deletes it. */
 const ProtobufCMessage *api_accounts_reply(api_call *call, const ProtobufCMessage *request,
-                                          bool sandbox) {
+                                           bool sandbox) {
     const PB(GetAccountsRequest) *req = (const PB(GetAccountsRequest) *)request;
     const refdata *rd = &call->server->config->refdata;
     PB(GetAccountsResponse) *resp =

@@ -384,10 +384,10 @@ static void load_limits(loader *ld, json_t *root) {
         (int32_t)get_int(ld, limits, w, "queue_capacity", cfg->queue_capacity, 64, 1 << 20);
     cfg->snapshot_every_events =
         get_int(ld, limits, w, "snapshot_every_events", cfg->snapshot_every_events, 0, INT64_MAX);
-    cfg->journal_reserve_bytes = get_int(ld, limits, w, "journal_reserve_bytes",
-                                         cfg->journal_reserve_bytes, 0, 1ll << 30);
-    cfg->transport_threads = (int32_t)get_int(ld, limits, w, "transport_threads",
-                                              cfg->transport_threads, 1, 8);
+    cfg->journal_reserve_bytes =
+        get_int(ld, limits, w, "journal_reserve_bytes", cfg->journal_reserve_bytes, 0, 1ll << 30);
+    cfg->transport_threads =
+        (int32_t)get_int(ld, limits, w, "transport_threads", cfg->transport_threads, 1, 8);
     cfg->sandbox_accounts = (int32_t)get_int(ld, limits, w, "sandbox_accounts",
                                              cfg->sandbox_accounts, 0, REFDATA_MAX_ACCOUNTS);
     cfg->commission_bp =

@@ -2,14 +2,14 @@
  *
  * Feeds: byte 0 holds flags; the rest is journal segment bytes (16-byte segment header, then
  * records), written into an empty data directory.
- *   bit 0  recompute every record's checks, in the segment's own format (journal_fix_checks), so that
- *          records get past the checksum and the replay's own checks are what is tested;
- *   bit 1  two segments: the next two bytes (little-endian) say where the rest is cut, the first
- *          part is journal-00000001.log and the second journal-00000002.log (a bad record in
- *          the older one is corruption, in the newest a torn tail).
- * The directory is recovered as the server starts (engine_recover: journal_open with the engine's
- * replay, core_event_applicable then core_apply, against the fixture's core), then recovered a
- * second time, and the exchange link restores the books from the result (venue_link_restore).
+ *   bit 0  recompute every record's checks, in the segment's own format (journal_fix_checks), so
+ * that records get past the checksum and the replay's own checks are what is tested; bit 1  two
+ * segments: the next two bytes (little-endian) say where the rest is cut, the first part is
+ * journal-00000001.log and the second journal-00000002.log (a bad record in the older one is
+ * corruption, in the newest a torn tail). The directory is recovered as the server starts
+ * (engine_recover: journal_open with the engine's replay, core_event_applicable then core_apply,
+ * against the fixture's core), then recovered a second time, and the exchange link restores the
+ * books from the result (venue_link_restore).
  *
  * Asserts, besides no crash, leak or sanitizer report: a journal that opens leaves a core that
  * passes core_check_invariants(), before and after the restore; the second recovery, which reads
@@ -38,7 +38,6 @@ int LLVMFuzzerInitialize(int *argc, char ***argv) {
     fixture_dir();
     return 0;
 }
-
 
 static void write_segment(uint32_t index, uint8_t *bytes, size_t size, uint8_t flags) {
     if (flags & FLAG_FIX_CRC && size >= SEGMENT_HEADER_BYTES)
