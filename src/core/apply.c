@@ -450,11 +450,15 @@ static bool accepted_applicable(const core *c, const core_event *ev) {
         !text_fits(a->key, sizeof a->key) || !uuid_text(a->intent_id, sizeof a->intent_id) ||
         !uuid_text(a->request_id, sizeof a->request_id))
         return false;
-    /* A key and an id name one order: the live path answers a held key with its order. */
+    /* A key and an id name one order: the live path answers a held key with its order. With the
+     * indexes deferred (recovery), they are empty here; recovery checks every key and id once it
+     * has built them (core_indexes_valid). */
     char bytes[sizeof(uint32_t) + ORDER_KEY_MAX_LEN];
-    if (order_index_find(&c->by_key, bytes, history_key_bytes(a->account, a->key, bytes)) !=
-            ORDER_INDEX_EMPTY ||
-        order_index_find(&c->by_order_id, a->intent_id, strlen(a->intent_id)) != ORDER_INDEX_EMPTY)
+    if (!c->indexes_deferred &&
+        (order_index_find(&c->by_key, bytes, history_key_bytes(a->account, a->key, bytes)) !=
+             ORDER_INDEX_EMPTY ||
+         order_index_find(&c->by_order_id, a->intent_id, strlen(a->intent_id)) !=
+             ORDER_INDEX_EMPTY))
         return false;
     /* A trade record is held for every fill it can make. */
     uint64_t trades =
@@ -486,14 +490,16 @@ static bool accepted_applicable(const core *c, const core_event *ev) {
 static bool acked_applicable(const core *c, const core_event *ev) {
     const core_order *o = &c->orders[ev->order];
     uint64_t number = ev->u.acked.exchange_order_id;
-    char text[sizeof o->exchange_id_text];
-    snprintf(text, sizeof text, "%llu", (unsigned long long)number);
     /* Once, with a number no other order is known by, and never before it was sent. The exchange
      * counts its numbers up from one and never wraps: each of them fits in int64, so the next one
      * always exists. */
-    return !o->awaiting_replaced && o->exchange_order_id == 0 && number != 0 &&
-           number <= INT64_MAX &&
-           order_index_find(&c->by_order_id, text, strlen(text)) == ORDER_INDEX_EMPTY;
+    if (o->awaiting_replaced || o->exchange_order_id != 0 || number == 0 || number > INT64_MAX)
+        return false;
+    if (c->indexes_deferred)
+        return true; /* the number's uniqueness is checked once recovery builds the indexes */
+    char text[sizeof o->exchange_id_text];
+    snprintf(text, sizeof text, "%llu", (unsigned long long)number);
+    return order_index_find(&c->by_order_id, text, strlen(text)) == ORDER_INDEX_EMPTY;
 }
 
 /* A fill of a buy: its cost leaves the balance, and its share of the reservation is released. */
