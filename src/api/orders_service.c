@@ -380,7 +380,7 @@ static void finish_order_price(engine *e, engine_job *base) {
         PB(GetOrderPriceResponse__ExtraFuture) *future =
             PB_NEW(call, PB(GetOrderPriceResponse__ExtraFuture),
                    PB_INIT(GET_ORDER_PRICE_RESPONSE__EXTRA_FUTURE));
-        future->initial_margin = pb_money(call, cur, p->instrument->initial_margin_nano * p->lots);
+        future->initial_margin = pb_money(call, cur, p->initial_margin_nano);
         r->instrument_extra_case = PB_ENUM(GET_ORDER_PRICE_RESPONSE__INSTRUMENT_EXTRA_EXTRA_FUTURE);
         r->extra_future = future;
     }

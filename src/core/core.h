@@ -333,6 +333,7 @@ core_error core_max_lots_for(const core *c, const token *tok, const char *accoun
 typedef struct core_order_price {
     const instrument *instrument;
     int64_t total_nano, initial_nano, commission_nano;
+    int64_t initial_margin_nano; /* futures: the guarantee the lots take; 0 otherwise */
     int64_t lots;
 } core_order_price;
 core_error core_order_price_for(const core *c, const token *tok, const char *account_id,

@@ -94,6 +94,12 @@ core_error core_order_price_for(const core *c, const token *tok, const char *acc
     if (!checked_mul(quantity, ins->lot, &units) || !valuation_amount(ins, price, units, &value) ||
         value > CORE_MAX_MONEY_NANO)
         return CORE_ERR_AMOUNT_TOO_LARGE;
+    int64_t margin = 0;
+    if (ins->kind == INSTRUMENT_KIND_FUTURE &&
+        (!checked_mul(ins->initial_margin_nano, quantity, &margin) || margin < 0 ||
+         margin > CORE_MAX_MONEY_NANO))
+        return CORE_ERR_AMOUNT_TOO_LARGE;
+    out->initial_margin_nano = margin;
     out->instrument = ins;
     out->lots = quantity;
     out->initial_nano = value;

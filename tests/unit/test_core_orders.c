@@ -818,6 +818,32 @@ static void test_valuation_refuses_what_does_not_fit(void) {
     CHECK(!valuation_amount(&bond, INT64_MAX / 2, INT64_MAX / 2, &value));
 }
 
+/* GetOrderPrice multiplied a future's initial margin by the lots unchecked: a configured margin
+ * and a large quantity wrapped into a wrong guarantee on the wire. */
+static void test_order_price_margin_is_checked(void) {
+    core c;
+    init_core(&c);
+    instrument saved = rd.instruments[0];
+    rd.instruments[0].kind = INSTRUMENT_KIND_FUTURE;
+    rd.instruments[0].min_price_increment_amount_nano = NANO / 100;
+    rd.instruments[0].initial_margin_nano = 1000 * NANO;
+    core_order_price price;
+    CHECK_EQ_INT(
+        core_order_price_for(&c, full, "A1", "uid-0", DIRECTION_BUY, 3, true, 100 * NANO, &price),
+        CORE_OK);
+    CHECK_EQ_INT(price.initial_margin_nano, 3000 * NANO);
+    rd.instruments[0].initial_margin_nano = INT64_MAX / 2;
+    CHECK_EQ_INT(
+        core_order_price_for(&c, full, "A1", "uid-0", DIRECTION_BUY, 3, true, 100 * NANO, &price),
+        CORE_ERR_AMOUNT_TOO_LARGE);
+    rd.instruments[0] = saved;
+    CHECK_EQ_INT(
+        core_order_price_for(&c, full, "A1", "uid-0", DIRECTION_BUY, 3, true, 100 * NANO, &price),
+        CORE_OK);
+    CHECK_EQ_INT(price.initial_margin_nano, 0);
+    core_deinit(&c);
+}
+
 int main(void) {
     setup_refdata();
     test_rejections_change_nothing();
@@ -836,6 +862,7 @@ int main(void) {
     test_cancel_is_sent_again_after_a_snapshot();
     test_closed_account_orders_are_cancelled_after_a_restart();
     test_valuation_refuses_what_does_not_fit();
+    test_order_price_margin_is_checked();
     refdata_deinit(&rd);
     return check_finish("core orders");
 }
