@@ -9,7 +9,7 @@ import { test, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { fork, spawn } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
-import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { connect } from 'node:net';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
@@ -32,10 +32,13 @@ const servers = [];
 process.env.ASAN_OPTIONS = [process.env.ASAN_OPTIONS, 'quarantine_size_mb=4:thread_local_quarantine_size_kb=64']
   .filter(Boolean).join(':');
 
+const scratch = []; // configuration files and data directories this file wrote
+
 after(async () => {
   closeClients();
   for (const server of servers)
     assert.deepEqual(await server.stop(), { code: 0, signal: null }, server.output().slice(-2000));
+  for (const path of scratch) rmSync(path, { recursive: true, force: true });
 });
 
 let configCount = 0;
@@ -47,6 +50,7 @@ function configWith(edit) {
   edit(config);
   const path = join(tmpdir(), `tinvestd-hostile-${process.pid}-${++configCount}.json`);
   writeFileSync(path, JSON.stringify(config));
+  scratch.push(path);
   return path;
 }
 
@@ -59,6 +63,7 @@ async function serverWith(edit) {
 /** tinvestd under a descriptor limit of `nofile` (soft and hard), so it cannot raise it. */
 async function startWithDescriptorLimit(nofile, config) {
   const dataDir = join(tmpdir(), `tinvestd-hostile-data-${process.pid}-${++configCount}`);
+  scratch.push(dataDir);
   const child = spawn('prlimit', [`--nofile=${nofile}:${nofile}`, '--', binary,
     '--config', config, '--data-dir', dataDir, '--durability', 'none',
     '--listen', '127.0.0.1:0', '--tls-listen', '127.0.0.1:0', '--tls-cert', certPath, '--tls-key', keyPath],
