@@ -4,8 +4,9 @@
 // plus an exit hook as a safety net), so no process outlives the test run.
 import { sourceDir, workDir, certPath, keyPath } from './tls-env.mjs';
 import { spawn } from 'node:child_process';
-import { readFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { basename, dirname, join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { createChannel, createClientFactory, ChannelCredentials, Metadata, ClientError } from 'nice-grpc';
 import { TinkoffInvestApi } from 'tinkoff-invest-api';
@@ -16,8 +17,12 @@ export const demoConfigPath = join(sourceDir, 'config', 'demo.json');
 export const demoConfig = JSON.parse(readFileSync(demoConfigPath, 'utf8'));
 
 const running = new Set();
+// Configuration files the tests write next to the system's temporary files (tinvestd-*.json)
+// go when the test file ends.
+const scratchConfigs = new Set();
 process.on('exit', () => {
   for (const child of running) child.kill('SIGKILL');
+  for (const path of scratchConfigs) rmSync(path, { force: true });
 });
 
 let serverCount = 0;
@@ -25,6 +30,7 @@ let serverCount = 0;
 /** Starts tinvestd; resolves to { plainPort, tlsPort, dataDir, stop(), output() }. */
 export async function startServer({ config = demoConfigPath, args = [], dataDir } = {}) {
   dataDir ??= join(workDir, `data-${++serverCount}`);
+  if (dirname(config) === tmpdir() && /^tinvestd-.*\.json$/.test(basename(config))) scratchConfigs.add(config);
   const child = spawn(binary, [
     '--config', config, '--data-dir', dataDir,
     '--listen', '127.0.0.1:0', '--tls-listen', '127.0.0.1:0',
