@@ -794,8 +794,7 @@ static void job_check_durable(sim *s, sim_job *job) {
     if (job->base.refused) {
         if (!job->base.mutates && !s->e->journal_stalled)
             sim_fail("job %" PRIu64 " (%s) only reads but was refused with nothing held",
-                     job->number,
-                     job_kind_names[job->kind]);
+                     job->number, job_kind_names[job->kind]);
         if (!engine_refusing_changes(s->e))
             sim_fail("job %" PRIu64 " (%s) refused while the journal writes", job->number,
                      job_kind_names[job->kind]);
