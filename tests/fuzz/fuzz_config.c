@@ -17,6 +17,7 @@
 #include "config/config.h"
 #include "engine/venue_link.h"
 #include "fixture.h"
+#include "settings/settings.h"
 #include "util/log.h"
 
 #define MAX_ORDERS_CAP 256
@@ -32,48 +33,6 @@ int LLVMFuzzerInitialize(int *argc, char ***argv) {
 
 static uint32_t capped(uint32_t value) {
     return value < MAX_ORDERS_CAP ? value : MAX_ORDERS_CAP;
-}
-
-/* src/main.c's core_config_from(), with the pools capped. */
-static core_config core_config_of(tinvestd_config *config) {
-    core_config cc = {
-        .refdata = &config->refdata,
-        .commission_bp = config->commission_bp,
-        .max_orders = capped(config->max_orders),
-        .max_trades = capped(config->max_trades ? config->max_trades : 2 * config->max_orders),
-        .order_retention_ns = (config->order_history_retention_s > config->idempotency_retention_s
-                                   ? config->order_history_retention_s
-                                   : config->idempotency_retention_s) *
-                              1000000000LL,
-        .max_orders_per_account = (uint32_t)config->max_orders_per_account,
-        .max_trades_per_order = config->max_trades_per_order,
-        .id_seed = config->venue.seed,
-        .openable_sandbox_accounts = (uint32_t)config->sandbox_accounts,
-    };
-    for (uint32_t i = 0; i < config->order_value_limit_count && i < CORE_MAX_VALUE_LIMITS; i++) {
-        memcpy(cc.value_limits[i].currency, config->order_value_limits[i].currency, 8);
-        cc.value_limits[i].max_value_nano = config->order_value_limits[i].max_value_nano;
-        cc.value_limit_count++;
-    }
-    return cc;
-}
-
-/* src/main.c's venue_settings_from(), with the pools capped. */
-static engine_venue_settings venue_settings_of(const tinvestd_config *config) {
-    const venue_settings *v = &config->venue;
-    return (engine_venue_settings){
-        .ack_delay_ns = v->ack_delay_ns,
-        .fill_delay_ns = v->fill_delay_ns,
-        .reject_probability_ppm = v->reject_probability_ppm,
-        .seed = v->seed,
-        .market_maker_enabled = v->market_maker_enabled,
-        .market_maker_levels = v->market_maker_levels,
-        .market_maker_lots_per_level = v->market_maker_lots_per_level,
-        .market_maker_spread_ticks = v->market_maker_spread_ticks,
-        .market_maker_refresh_ns = v->market_maker_refresh_ns,
-        .market_maker_walk_ticks = v->market_maker_walk_ticks,
-        .max_orders = capped(config->max_orders),
-    };
 }
 
 /* A limit buy at the reference price and a market buy of one lot in each of the first
@@ -114,8 +73,11 @@ static void start(tinvestd_config *config) {
         int32_t limit = config_rate_limit_for(config, config->rate_limits[i].method, &scope);
         assert(scope != RATE_SCOPE_DEFAULT && limit == config->rate_limits[i].per_minute);
     }
-    core_config cc = core_config_of(config);
-    engine_venue_settings settings = venue_settings_of(config);
+    /* As the server starts (src/settings), with the pools capped so each input stays cheap. */
+    config->max_trades = capped(config->max_trades ? config->max_trades : 2 * config->max_orders);
+    config->max_orders = capped(config->max_orders);
+    core_config cc = settings_core(config);
+    engine_venue_settings settings = settings_venue(config);
     static core c;
     engine_venue_link *link = venue_link_create(&config->refdata, &settings, FIXTURE_START_NS);
     if (link == NULL || core_init(&c, &cc) != 0)
