@@ -322,15 +322,26 @@ static bool pipeline_idle(engine *e) {
     return __atomic_load_n(&e->count, __ATOMIC_ACQUIRE) == 0 && sealed_count(e) == 0;
 }
 
-/* Syncs the written batch on the core thread, which has nothing else to do: a lone client then
- * pays no hand-over to the committer (a wake across vCPUs) on top of the fdatasync. */
-static bool sync_inline(engine *e) {
-    int fd = e->journal != NULL ? journal_sync_fd(e->journal) : -1;
+/* Makes everything written to `fd` durable (-1: the journal does not sync). A failure stops the
+ * process: the kernel may have dropped the data, and recovery decides from the disk. */
+static void sync_written(int fd) {
     if (fd >= 0 && fdatasync(fd) != 0) {
         log_error("journal: fdatasync failed; stopping so that recovery can run");
         abort();
     }
-    return true;
+}
+
+/* The batch just written leaves: sealed for the committer, or (without the pipeline, whose
+ * commit synced, or with it idle) released here. With the pipeline idle the core thread syncs a
+ * lone client's batch itself and pays no hand-over to the committer (a wake across vCPUs). */
+static void release_written(engine *e) {
+    if (e->pipelined && !pipeline_idle(e)) {
+        seal_batch(e);
+        return;
+    }
+    if (e->pipelined)
+        sync_written(e->journal != NULL ? journal_sync_fd(e->journal) : -1);
+    flush_outbox(e);
 }
 
 /* Waits until every sealed batch is released: before the journal's segment rolls (its
@@ -370,10 +381,7 @@ static void *committer_main(void *arg) {
         int fd = e->sealed[(first + taken - 1) % ENGINE_PIPELINE_DEPTH].sync_fd;
         pthread_mutex_unlock(&e->commit_lock);
         /* One sync covers every batch written before it, however many were sealed meanwhile. */
-        if (fd >= 0 && fdatasync(fd) != 0) {
-            log_error("journal: fdatasync failed; stopping so that recovery can run");
-            abort();
-        }
+        sync_written(fd);
         for (uint32_t i = 0; i < taken; i++) {
             engine_sealed *slot = &e->sealed[(first + i) % ENGINE_PIPELINE_DEPTH];
             release(e, slot->outbox, slot->changes, slot->change_count);
@@ -516,10 +524,7 @@ bool engine_run_batch(engine *e, engine_job **jobs, uint32_t n, int64_t now_ns) 
         venue_link_advance(e->venue, e->now_ns);
     if (!commit_batch(e))
         return false;
-    if (e->pipelined && !(pipeline_idle(e) && sync_inline(e)))
-        seal_batch(e);
-    else
-        flush_outbox(e);
+    release_written(e);
     maybe_snapshot(e);
     return true;
 }
@@ -553,12 +558,8 @@ static void *engine_main(void *arg) {
             end_wait(e, job, &e->core.orders[i]);
         }
     }
-    if (commit_batch(e)) {
-        if (e->pipelined)
-            seal_batch(e);
-        else
-            flush_outbox(e);
-    }
+    if (commit_batch(e))
+        release_written(e);
     reap_snapshot(e, true);
     free(batch);
     return NULL;
