@@ -45,17 +45,41 @@ function configWithReserve(dir, bytes) {
   return path;
 }
 
-test('disk full before a batch: new orders get 70003 at once, reads are answered, service resumes', async (t) => {
+/**
+ * Runs `body(disk)` with a data directory on a 192 KiB tmpfs and the journal's reserve set to
+ * `reserveBytes`: `disk.start()` starts a server on it, `disk.grow()` gives the disk room.
+ * Afterwards every server started is killed and the mount and files are removed, whatever
+ * happened; skipped where mounting is refused.
+ */
+async function onSmallDisk(t, reserveBytes, body) {
   const dir = mkdtempSync(join(tmpdir(), 'tinvestd-diskfull-'));
   if (!tryMount(dir, '192k')) {
     rmSync(dir, { recursive: true, force: true });
     t.skip('mounting a tmpfs is not permitted here');
     return;
   }
-  const config = configWithReserve(dir, 16384);
-  let server;
+  const config = configWithReserve(dir, reserveBytes);
+  const servers = [];
   try {
-    server = await startServer({ config, dataDir: join(dir, 'data') });
+    await body({
+      start: async () => {
+        const server = await startServer({ config, dataDir: join(dir, 'data') });
+        servers.push(server);
+        return server;
+      },
+      grow: () => execFileSync('mount', ['-o', 'remount,size=16m', dir]),
+    });
+  } finally {
+    closeClients();
+    for (const server of servers) await server.stop('SIGKILL');
+    execFileSync('umount', [dir]);
+    rmSync(dir, { recursive: true, force: true });
+    rmSync(config, { force: true });
+  }
+}
+
+test('disk full before a batch: new orders get 70003 at once, reads are answered, service resumes', async (t) => onSmallDisk(t, 16384, async (disk) => {
+    let server = await disk.start();
     const api = sdk(server, 't.demo.full');
     const orders = rawClient(server, OrdersServiceDefinition, 't.demo.full');
     const operations = rawClient(server, OperationsServiceDefinition, 't.demo.full');
@@ -85,7 +109,7 @@ test('disk full before a batch: new orders get 70003 at once, reads are answered
     const again = await callRaw((opts) => orders.postOrderAsync(order(), opts));
     assert.equal(again.error?.details, '70003', 'changes are still refused');
 
-    execFileSync('mount', ['-o', 'remount,size=16m', dir]);
+    disk.grow();
     let resumed = null;
     for (let i = 0; i < 50 && !resumed; i++) {
       const o = order();
@@ -101,32 +125,16 @@ test('disk full before a batch: new orders get 70003 at once, reads are answered
     assert.ok(resumed, 'orders are accepted again once the disk has room');
 
     assert.deepEqual(await server.stop(), { code: 0, signal: null });
-    server = await startServer({ config, dataDir: join(dir, 'data') });
+    server = await disk.start();
     const restarted = sdk(server, 't.demo.full');
     for (const o of [acknowledged[0], acknowledged.at(-2), acknowledged.at(-1)]) {
       const found = await restarted.orders.getOrderState({ accountId: account, orderId: o.orderId, orderIdType: OrderIdType.ORDER_ID_TYPE_REQUEST });
       assert.equal(found.lotsRequested, 1);
     }
-  } finally {
-    closeClients();
-    if (server) await server.stop('SIGKILL');
-    execFileSync('umount', [dir]);
-    rmSync(dir, { recursive: true, force: true });
-    rmSync(config, { force: true });
-  }
-});
+}));
 
-test('disk full inside a batch (no reserve): its replies are held, new orders get 70003, service resumes', async (t) => {
-  const dir = mkdtempSync(join(tmpdir(), 'tinvestd-diskfull-'));
-  if (!tryMount(dir, '192k')) {
-    rmSync(dir, { recursive: true, force: true });
-    t.skip('mounting a tmpfs is not permitted here');
-    return;
-  }
-  const config = configWithReserve(dir, 0);
-  let server;
-  try {
-    server = await startServer({ config, dataDir: join(dir, 'data') });
+test('disk full inside a batch (no reserve): its replies are held, new orders get 70003, service resumes', async (t) => onSmallDisk(t, 0, async (disk) => {
+    let server = await disk.start();
     const api = sdk(server, 't.demo.full');
     const orders = rawClient(server, OrdersServiceDefinition, 't.demo.full');
     const acknowledged = [];
@@ -154,7 +162,7 @@ test('disk full inside a batch (no reserve): its replies are held, new orders ge
     assert.equal(read?.done.error?.code, Status.UNAVAILABLE, 'a read while a batch is held is answered at once');
     assert.equal(read?.done.error?.details, '70003');
 
-    execFileSync('mount', ['-o', 'remount,size=16m', dir]);
+    disk.grow();
     const released = await settle(held.call, 5000);
     assert.ok(released?.done.response, 'the held order is acknowledged once its batch is written');
     acknowledged.push(held.order);
@@ -162,17 +170,10 @@ test('disk full inside a batch (no reserve): its replies are held, new orders ge
     assert.ok(after.orderRequestId);
 
     assert.deepEqual(await server.stop(), { code: 0, signal: null });
-    server = await startServer({ config, dataDir: join(dir, 'data') });
+    server = await disk.start();
     const again = sdk(server, 't.demo.full');
     for (const o of [acknowledged[0], acknowledged.at(-1)]) {
       const state = await again.orders.getOrderState({ accountId: account, orderId: o.orderId, orderIdType: OrderIdType.ORDER_ID_TYPE_REQUEST });
       assert.equal(state.lotsRequested, 1);
     }
-  } finally {
-    closeClients();
-    if (server) await server.stop('SIGKILL');
-    execFileSync('umount', [dir]);
-    rmSync(dir, { recursive: true, force: true });
-    rmSync(config, { force: true });
-  }
-});
+}));
