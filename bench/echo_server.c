@@ -2,7 +2,12 @@
  * own bytes, with the same threading as tinvestd's front end (one completion-queue thread).
  * Measured with loadgen --method echo, it tells what any server on this machine pays per call.
  *
- * usage: echo_server [HOST:PORT]   (default 127.0.0.1:0; prints "listening plaintext=HOST:PORT") */
+ * With --contract-metadata every reply also carries the initial metadata the T-Invest contract
+ * puts on every reply (x-tracking-id, a fresh UUID, and the three x-ratelimit-* headers), as
+ * tinvestd sends them: the floor of a server that must speak the contract.
+ *
+ * usage: echo_server [--contract-metadata] [HOST:PORT]
+ *        (default 127.0.0.1:0; prints "listening plaintext=HOST:PORT") */
 #include <grpc/grpc.h>
 #include <grpc/grpc_security.h>
 #include <signal.h>
@@ -19,11 +24,14 @@ typedef struct echo_call {
     grpc_byte_buffer *message;
     grpc_slice status_details;
     int cancelled;
+    grpc_metadata reply_metadata[4];
 } echo_call;
 
 static grpc_server *server;
 static grpc_completion_queue *queue;
 static volatile sig_atomic_t stopping;
+static bool contract_metadata;
+static unsigned long long replies;
 
 static void request_next(void) {
     echo_call *c = calloc(1, sizeof *c);
@@ -39,9 +47,29 @@ static void release(echo_call *c) {
         grpc_byte_buffer_destroy(c->message);
     grpc_call_details_destroy(&c->details);
     grpc_metadata_array_destroy(&c->request_md);
+    for (int i = 0; contract_metadata && c->stage == 2 && i < 4; i++)
+        grpc_slice_unref(c->reply_metadata[i].value);
     if (c->call)
         grpc_call_unref(c->call);
     free(c);
+}
+
+/* The same four headers tinvestd adds to every reply; the UUID is made from a counter, as cheap
+ * as tinvestd's own (which draws no system entropy per request). */
+static void add_contract_metadata(echo_call *c) {
+    static const char *const keys[4] = {"x-tracking-id", "x-ratelimit-limit",
+                                        "x-ratelimit-remaining", "x-ratelimit-reset"};
+    char values[4][40];
+    unsigned long long n = ++replies;
+    snprintf(values[0], sizeof values[0], "%08llx-0000-4000-8000-%012llx", n >> 32 & 0xffffffff,
+             n & 0xffffffffffffULL);
+    snprintf(values[1], sizeof values[1], "%d", 600);
+    snprintf(values[2], sizeof values[2], "%llu", 599 - n % 600);
+    snprintf(values[3], sizeof values[3], "%llu", 60 - n % 60);
+    for (int i = 0; i < 4; i++) {
+        c->reply_metadata[i].key = grpc_slice_from_static_string(keys[i]);
+        c->reply_metadata[i].value = grpc_slice_from_copied_string(values[i]);
+    }
 }
 
 static void advance(echo_call *c, bool ok) {
@@ -61,6 +89,11 @@ static void advance(echo_call *c, bool ok) {
         c->stage = 2;
         c->status_details = grpc_empty_slice();
         ops[0].op = GRPC_OP_SEND_INITIAL_METADATA;
+        if (contract_metadata) {
+            add_contract_metadata(c);
+            ops[0].data.send_initial_metadata.count = 4;
+            ops[0].data.send_initial_metadata.metadata = c->reply_metadata;
+        }
         ops[1].op = GRPC_OP_SEND_MESSAGE;
         ops[1].data.send_message.send_message = c->message;
         ops[2].op = GRPC_OP_SEND_STATUS_FROM_SERVER;
@@ -79,7 +112,12 @@ static void on_signal(int sig) {
 }
 
 int main(int argc, char **argv) {
-    const char *address = argc > 1 ? argv[1] : "127.0.0.1:0";
+    int arg = 1;
+    if (arg < argc && strcmp(argv[arg], "--contract-metadata") == 0) {
+        contract_metadata = true;
+        arg++;
+    }
+    const char *address = arg < argc ? argv[arg] : "127.0.0.1:0";
     signal(SIGTERM, on_signal);
     signal(SIGINT, on_signal);
     grpc_init();

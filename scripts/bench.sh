@@ -60,11 +60,33 @@ fsync_line=$("$build/fsync_floor" "$work" $([ "$quick" = 1 ] && echo 200 || echo
 tcp_line=$("$build/tcp_pingpong" $([ "$quick" = 1 ] && echo 2000 || echo 20000))
 echo "$fsync_line"; echo "$tcp_line"
 fsync_p50=$(sed -n 's/.*p50 \([0-9.]*\) us.*/\1/p' <<<"$fsync_line")
+# CPU time (user + system) the process has used, in clock ticks.
+ticks_per_s=$(getconf CLK_TCK)
+process_ticks() { awk '{print $14 + $15}' "/proc/$1/stat"; }
+# Runs the load generator with these arguments against the newest server; sets load_json to its
+# report and server_cpu_us to the server's CPU time per call during the run. Client and server
+# share this machine's CPUs, so both costs are part of every throughput figure.
+load() {
+    local pid=${pids[-1]} before after
+    before=$(process_ticks "$pid")
+    load_json=$($loadgen "$@")
+    after=$(process_ticks "$pid")
+    server_cpu_us=$(node -e "console.log((($after - $before) / $ticks_per_s * 1e6 / JSON.parse(process.argv[1]).calls).toFixed(1))" "$load_json")
+}
+client_cpu_us() { json "(r.client_cpu_ns_per_call / 1000).toFixed(1)" <<<"$1"; }
+
 start_server "$build/echo_server"; port=$server_port
 echo_json=$($loadgen --target "127.0.0.1:$port" --method echo --path /bench.Echo/Echo --calls $latency_calls)
 # The transport's ceiling: the same load generator, concurrency and channels as the sustained
 # order run below.
-echo_load=$($loadgen --target "127.0.0.1:$port" --method echo --path /bench.Echo/Echo --calls $load_calls --concurrency 64 --channels 4)
+load --target "127.0.0.1:$port" --method echo --path /bench.Echo/Echo --calls $load_calls --concurrency 64 --channels 4
+echo_load=$load_json; echo_server_cpu=$server_cpu_us
+stop_last_server
+# The same floor for a server that speaks the contract: every reply carries x-tracking-id and the
+# x-ratelimit-* headers, as tinvestd's do.
+start_server "$build/echo_server" --contract-metadata; port=$server_port
+load --target "127.0.0.1:$port" --method echo --path /bench.Echo/Echo --calls $load_calls --concurrency 64 --channels 4
+echo_md_load=$load_json; echo_md_server_cpu=$server_cpu_us
 stop_last_server
 echo_p50=$(json "r.latency.p50_us" <<<"$echo_json")
 echo "gRPC echo: p50 $echo_p50 us"
@@ -81,7 +103,10 @@ run_tinvestd() { # durability, extra config
 echo "== tinvestd"
 run_tinvestd fsync '{}'; port=$server_port
 async_fsync=$($loadgen --target "127.0.0.1:$port" --calls $latency_calls --concurrency 1)
-sustained=$($loadgen --target "127.0.0.1:$port" --calls $load_calls --concurrency 64 --channels 4 --stream)
+load --target "127.0.0.1:$port" --calls $load_calls --concurrency 64 --channels 4
+sustained_plain=$load_json; sustained_server_cpu=$server_cpu_us
+load --target "127.0.0.1:$port" --calls $load_calls --concurrency 64 --channels 4 --stream
+sustained=$load_json; sustained_stream_server_cpu=$server_cpu_us
 sustained_rate=$(json "r.calls_per_s" <<<"$sustained")
 # Stream delivery delay at 80 % of the sustained maximum just measured.
 stream_rate=$(node -e "console.log(Math.max(100, Math.round($sustained_rate * 0.8)))")
@@ -89,7 +114,8 @@ stream_run=$($loadgen --target "127.0.0.1:$port" --calls $((load_calls / 2)) --r
 stop_last_server
 run_tinvestd none '{}'; port=$server_port
 async_none=$($loadgen --target "127.0.0.1:$port" --calls $latency_calls --concurrency 1)
-sustained_none=$($loadgen --target "127.0.0.1:$port" --calls $load_calls --concurrency 64 --channels 4)
+load --target "127.0.0.1:$port" --calls $load_calls --concurrency 64 --channels 4
+sustained_none=$load_json; sustained_none_server_cpu=$server_cpu_us
 stop_last_server
 run_tinvestd fsync '{ack_delay_us: 2000}'; port=$server_port
 burst_async=$($loadgen --target "127.0.0.1:$port" --calls $burst --concurrency $burst)
@@ -104,6 +130,10 @@ a_fsync_p50=$(json "r.latency.p50_us" <<<"$async_fsync")
 a_fsync_p99=$(json "r.latency.p99_us" <<<"$async_fsync")
 a_none_p50=$(json "r.latency.p50_us" <<<"$async_none")
 sustained_none_rate=$(json "r.calls_per_s" <<<"$sustained_none")
+sustained_plain_rate=$(json "r.calls_per_s" <<<"$sustained_plain")
+echo_md_rate=$(json "r.calls_per_s" <<<"$echo_md_load")
+echo_client_cpu=$(client_cpu_us "$echo_load")
+order_client_cpu=$(client_cpu_us "$sustained_plain")
 stream_p50=$(json "r.stream_after_reply.p50_us" <<<"$stream_run")
 stream_p99=$(json "r.stream_after_reply.p99_us" <<<"$stream_run")
 stream_sat_p50=$(json "r.stream_after_reply.p50_us" <<<"$sustained")
@@ -139,8 +169,12 @@ Machine: $machine
 | PostOrderAsync --durability none p50 | $a_none_p50 µs | ≤ 1.3 × echo = $(ratio "1.3*$echo_p50") µs | $(ratio "$a_none_p50/$echo_p50") × echo |
 | $burst parallel PostOrderAsync vs $burst sequential PostOrder, venue latency 2 ms | ${burst_async_s} s vs ${burst_sync_s} s | ≥ 10× faster | $(ratio "$burst_sync_s/$burst_async_s") × |
 | gRPC C-core echo, 64 in flight, 4 channels (the transport's ceiling) | $echo_rate calls/s | | 1.00 × echo |
-| sustained PostOrderAsync durable, 64 in flight, 4 channels, stream attached | $sustained_rate /s | ≥ 0.9 × echo = $(ratio "0.9*$echo_rate") /s | $(ratio "$sustained_rate/$echo_rate") × echo |
+| the same echo, replies carrying the contract's x-tracking-id and x-ratelimit-* headers | $echo_md_rate calls/s | | $(ratio "$echo_md_rate/$echo_rate") × echo |
+| sustained PostOrderAsync durable, the echo's load (64 in flight, 4 channels) | $sustained_plain_rate /s | ≥ 0.9 × echo = $(ratio "0.9*$echo_rate") /s | $(ratio "$sustained_plain_rate/$echo_rate") × echo |
+| sustained PostOrderAsync durable, same load, OrderStateStream attached | $sustained_rate /s | | $(ratio "$sustained_rate/$echo_rate") × echo |
 | sustained PostOrderAsync --durability none, same load | $sustained_none_rate /s | | $(ratio "$sustained_none_rate/$echo_rate") × echo |
+| CPU per call, server / load client: echo; echo with the contract's headers; PostOrderAsync durable; with the stream; none | $echo_server_cpu / $echo_client_cpu; $echo_md_server_cpu / $(client_cpu_us "$echo_md_load"); $sustained_server_cpu / $order_client_cpu; $sustained_stream_server_cpu / $(client_cpu_us "$sustained"); $sustained_none_server_cpu / $(client_cpu_us "$sustained_none") µs | | |
+| ceiling on these $(nproc) vCPUs for a server exactly as cheap as the echo, driven by the order client (echo's CPU per call + the order client's) | $(ratio "$echo_rate*($echo_server_cpu+$echo_client_cpu)/($echo_server_cpu+$order_client_cpu)") /s | | $(ratio "($echo_server_cpu+$echo_client_cpu)/($echo_server_cpu+$order_client_cpu)") × echo |
 | OrderStateStream: reply → stream message at 80 % of the sustained maximum ($stream_rate /s), p50 / p99 (at saturation: p50 $stream_sat_p50 µs) | $stream_p50 / $stream_p99 µs | p50 ≤ 1 ms, p99 ≤ 5 ms | |
 | matching engine alone | ${venue_line#venue matching: } | ≥ 5 M ops/s, p99 ≤ 2 µs | |
 $(recovery_row "journal bytes per limit order")

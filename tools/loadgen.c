@@ -22,6 +22,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <unistd.h>
 
 #include "api/pb.h"
@@ -345,6 +346,14 @@ static void stream_message(stream_state *st) {
         protobuf_c_message_free_unpacked(&msg->base, NULL);
 }
 
+/* User and system CPU time of this process so far. */
+static double cpu_seconds(void) {
+    struct rusage usage;
+    getrusage(RUSAGE_SELF, &usage);
+    return (double)usage.ru_utime.tv_sec + (double)usage.ru_stime.tv_sec +
+           ((double)usage.ru_utime.tv_usec + (double)usage.ru_stime.tv_usec) / 1e6;
+}
+
 static void report_histogram(const char *name, const histogram *h) {
     if (opt.json)
         printf("\"%s\":{\"count\":%llu,\"p50_us\":%.1f,\"p90_us\":%.1f,\"p99_us\":%.1f,\"p999_us\":"
@@ -401,6 +410,7 @@ int main(int argc, char **argv) {
         gpr_time_add(gpr_now(GPR_CLOCK_MONOTONIC), gpr_time_from_millis(300, GPR_TIMESPAN)));
 
     int64_t start = clock_monotonic_ns();
+    double start_cpu_s = cpu_seconds();
     int64_t interval_ns = opt.rate > 0 ? (int64_t)(1e9 / opt.rate) : 0;
     int64_t next_due = start;
     while (completed < opt.calls) {
@@ -434,6 +444,9 @@ int main(int argc, char **argv) {
         free_slots[free_count++] = s;
     }
     double seconds = (clock_monotonic_ns() - start) / 1e9;
+    /* What this client spent per call: on a machine whose CPUs client and server share, it is
+     * part of every floor. */
+    double cpu_ns_per_call = (cpu_seconds() - start_cpu_s) * 1e9 / (double)opt.calls;
     /* Let the stream catch up with the last replies. */
     int64_t drain_until = clock_monotonic_ns() + (opt.stream ? 500000000LL : 0);
     while (opt.stream && clock_monotonic_ns() < drain_until) {
@@ -450,8 +463,10 @@ int main(int argc, char **argv) {
     for (int i = 0; i < MAX_STATUS; i++)
         error_total += errors[i];
     if (opt.json) {
-        printf("{\"calls\":%ld,\"seconds\":%.3f,\"calls_per_s\":%.0f,\"errors\":%llu,", opt.calls,
-               seconds, opt.calls / seconds, (unsigned long long)error_total);
+        printf("{\"calls\":%ld,\"seconds\":%.3f,\"calls_per_s\":%.0f,\"errors\":%llu,"
+               "\"client_cpu_ns_per_call\":%.0f,",
+               opt.calls, seconds, opt.calls / seconds, (unsigned long long)error_total,
+               cpu_ns_per_call);
         report_histogram("latency", &latency);
         if (opt.stream) {
             report_histogram("stream_after_reply", &stream_after_reply);
@@ -459,8 +474,9 @@ int main(int argc, char **argv) {
         }
         printf("\"method\":\"%s\"}\n", opt.method);
     } else {
-        printf("%ld calls in %.3f s = %.0f calls/s, %llu errors", opt.calls, seconds,
-               opt.calls / seconds, (unsigned long long)error_total);
+        printf("%ld calls in %.3f s = %.0f calls/s (client CPU %.1f us per call), %llu errors",
+               opt.calls, seconds, opt.calls / seconds, cpu_ns_per_call / 1e3,
+               (unsigned long long)error_total);
         for (int i = 1; i < MAX_STATUS; i++)
             if (errors[i])
                 printf(" [status %d: %llu]", i, (unsigned long long)errors[i]);
