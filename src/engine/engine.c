@@ -262,9 +262,32 @@ static uint32_t take_batch(engine *e, engine_job **batch, bool *stop) {
     return n;
 }
 
+static uint64_t written_seq(const engine *e) {
+    return e->journal != NULL ? e->journal->last_seq : 0;
+}
+
+/* Records that every event up to `upto_seq` has been synced (or, without syncs, written). */
+static void mark_durable(engine *e, uint64_t upto_seq) {
+    uint64_t seen = __atomic_load_n(&e->durable_seq, __ATOMIC_ACQUIRE);
+    while (upto_seq > seen && !__atomic_compare_exchange_n(&e->durable_seq, &seen, upto_seq, false,
+                                                           __ATOMIC_RELEASE, __ATOMIC_ACQUIRE)) {
+    }
+}
+
 /* Runs after a batch is durable: replies first, then the stream messages, so that no stream
- * message leaves before the reply of the call that caused it. */
-static void release(engine *e, engine_job *outbox, const engine_change *changes, uint32_t count) {
+ * message leaves before the reply of the call that caused it. `upto_seq` is the sequence
+ * number of the journal's last event once the batch was written: a batch released before a sync
+ * covered it would acknowledge what a crash can still lose, so that stops the process (one
+ * comparison a batch, kept in every build). */
+static void release(engine *e, engine_job *outbox, const engine_change *changes, uint32_t count,
+                    uint64_t upto_seq) {
+    if (upto_seq > __atomic_load_n(&e->durable_seq, __ATOMIC_ACQUIRE)) {
+        log_error("engine: a batch up to event %llu was about to be released with events only "
+                  "up to %llu durable",
+                  (unsigned long long)upto_seq,
+                  (unsigned long long)__atomic_load_n(&e->durable_seq, __ATOMIC_ACQUIRE));
+        abort();
+    }
     for (engine_job *job = outbox, *next; job != NULL; job = next) {
         next = job->next;
         job->finish(e, job);
@@ -278,7 +301,7 @@ static void flush_outbox(engine *e) {
     engine_job *outbox = e->outbox_head;
     e->outbox_head = NULL;
     e->outbox_tail = &e->outbox_head;
-    release(e, outbox, e->changes, e->change_count);
+    release(e, outbox, e->changes, e->change_count, written_seq(e));
     e->change_count = 0;
 }
 
@@ -309,6 +332,7 @@ static void seal_batch(engine *e) {
     e->change_capacity = capacity;
     e->change_count = 0;
     slot->sync_fd = e->journal != NULL ? journal_sync_fd(e->journal) : -1;
+    slot->written_seq = written_seq(e);
     __atomic_store_n(&e->sealed_count, e->sealed_count + 1, __ATOMIC_RELEASE);
     if (e->committer_asleep)
         pthread_cond_signal(&e->commit_work);
@@ -339,8 +363,10 @@ static void release_written(engine *e) {
         seal_batch(e);
         return;
     }
-    if (e->pipelined)
+    if (e->pipelined) {
         sync_written(e->journal != NULL ? journal_sync_fd(e->journal) : -1);
+        mark_durable(e, written_seq(e));
+    }
     flush_outbox(e);
 }
 
@@ -378,13 +404,16 @@ static void *committer_main(void *arg) {
         if (taken == 0)
             break; /* stopping, and everything is released */
         uint32_t first = e->sealed_head;
-        int fd = e->sealed[(first + taken - 1) % ENGINE_PIPELINE_DEPTH].sync_fd;
+        const engine_sealed *last = &e->sealed[(first + taken - 1) % ENGINE_PIPELINE_DEPTH];
+        int fd = last->sync_fd;
+        uint64_t written = last->written_seq;
         pthread_mutex_unlock(&e->commit_lock);
         /* One sync covers every batch written before it, however many were sealed meanwhile. */
         sync_written(fd);
+        mark_durable(e, written);
         for (uint32_t i = 0; i < taken; i++) {
             engine_sealed *slot = &e->sealed[(first + i) % ENGINE_PIPELINE_DEPTH];
-            release(e, slot->outbox, slot->changes, slot->change_count);
+            release(e, slot->outbox, slot->changes, slot->change_count, slot->written_seq);
             slot->outbox = NULL;
             slot->change_count = 0;
         }
@@ -403,6 +432,8 @@ static bool commit_batch(engine *e) {
     if (e->journal == NULL)
         return true;
     int rc = e->pipelined ? journal_write(e->journal) : journal_commit(e->journal);
+    if (rc == 0 && !e->pipelined)
+        mark_durable(e, written_seq(e)); /* the commit synced */
     if (rc == 0) {
         if (e->journal_stalled)
             log_warn("journal: writing again; held replies are released");

@@ -60,6 +60,9 @@ typedef struct engine_sealed {
     engine_change *changes;
     uint32_t change_count, change_capacity;
     int sync_fd; /* what to fdatasync() before releasing it; -1: nothing */
+    /* The sequence number of the journal's last event once this batch was written: the batch
+     * may leave only when engine.durable_seq has reached it. */
+    uint64_t written_seq;
 } engine_sealed;
 
 /* Batches written but not yet released; the core thread waits when all are taken. */
@@ -128,6 +131,9 @@ struct engine {
     pthread_cond_t commit_work, commit_space;
     engine_sealed sealed[ENGINE_PIPELINE_DEPTH]; /* a ring, under commit_lock */
     uint32_t sealed_head, sealed_count, releasing;
+    /* The last event known to be on disk (or written, when the journal does not sync): every
+     * release checks its batch against it (atomic: the core and committer threads both move it). */
+    uint64_t durable_seq;
     bool committer_stopping, committer_asleep;
 };
 
