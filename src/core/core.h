@@ -319,6 +319,12 @@ void core_apply(core *c, const core_event *event);
 /* Whether a recorded event can be applied to the current state (replay's validation: a journal
  * written with another configuration, or damaged, is refused rather than misapplied). */
 bool core_event_applicable(const core *c, const core_event *event);
+/* core_event_applicable() in its two halves, so that replay can check each event on the thread
+ * that decodes it and only the state on the thread that applies it: what the event must satisfy
+ * alone (domains, texts, ids; reads nothing else), and, for an event that is well formed,
+ * whether the state takes it. */
+bool core_event_well_formed(const core_event *event);
+bool core_event_fits(const core *c, const core_event *event);
 
 /* Read side, for GetMaxLots / GetOrderPrice / positions; the same arithmetic the checks use. */
 typedef struct core_max_lots {
