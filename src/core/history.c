@@ -228,12 +228,15 @@ size_t history_key_bytes(uint32_t account_index, const char *key,
     memcpy(out, &account_index, sizeof account_index);
     char *text = out + sizeof account_index;
     memcpy(text, key, len);
-    /* A UUID is hex digits and dashes, whose codes all have bit 5 set except the letters A-F:
-     * setting it in every character writes the UUID in lower case without a branch each (the
-     * index build after a replay runs this for every order). */
-    if (uuid_is_valid(key, len))
+    /* Only a key with an upper-case hex letter can change; the UUID check (the dearer part) is
+     * left for those. */
+    bool upper_hex = false;
+    for (size_t i = 0; i < len && !upper_hex; i++)
+        upper_hex = key[i] >= 'A' && key[i] <= 'F';
+    if (upper_hex && uuid_is_valid(key, len))
         for (size_t i = 0; i < len; i++)
-            text[i] = (char)(text[i] | 0x20);
+            if (text[i] >= 'A' && text[i] <= 'F')
+                text[i] = (char)(text[i] - 'A' + 'a');
     return sizeof account_index + len;
 }
 

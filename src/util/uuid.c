@@ -12,14 +12,15 @@
 
 /* 0x80 in each byte of `w` (whose bytes are all below 0x80) that lies in lo .. hi: no byte sum
  * below carries into the next one. */
-static uint64_t bytes_within(uint64_t w, uint8_t lo, uint8_t hi) {
+static inline __attribute__((always_inline)) uint64_t bytes_within(uint64_t w, uint8_t lo,
+                                                                   uint8_t hi) {
     uint64_t at_least_lo = w + BYTES_OF(0x80 - lo);
     uint64_t above_hi = w + BYTES_OF(0x7F - hi);
     return at_least_lo & ~above_hi & HIGH_BITS;
 }
 
 /* 0x80 in each byte of the eight at `text` that is a hex digit of either case. */
-static uint64_t hex_bytes(const char *text) {
+static inline __attribute__((always_inline)) uint64_t hex_bytes(const char *text) {
     uint64_t w;
     memcpy(&w, text, sizeof w);
 #if __BYTE_ORDER__ != __ORDER_LITTLE_ENDIAN__
