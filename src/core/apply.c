@@ -320,39 +320,64 @@ static void apply_cash(core *c, const core_event *ev) {
     CHECKED_ADD_ASSERT(cash->balance_nano, ev->u.cash.amount_nano);
 }
 
-/* The account an event touches, for the invariant check after it; UINT32_MAX for none. */
-static uint32_t account_touched(const core *c, const core_event *ev) {
-    switch ((core_event_type)ev->type) {
-    case CORE_EVENT_CASH_ADJUSTED:
-        return ev->u.cash.account;
-    case CORE_EVENT_MARKET_MAKER_MOVED:
-    case CORE_EVENT_ACCOUNT_OPENED:
-    case CORE_EVENT_ACCOUNT_CLOSED:
-    case CORE_EVENT_HISTORY_RETIRED:
-        return UINT32_MAX;
-    default:
-        return c->orders[ev->order].account;
-    }
+/* Ledger invariants: what the broker may never show, whatever the clients did. Cash accounts
+ * cannot go below zero, nothing is blocked beyond the balance, no reservation or position is
+ * negative. */
+static void check_cash(const ledger_cash *cash) {
+    assert(cash->balance_nano >= 0);
+    assert(cash->blocked_nano >= 0);
+    assert(cash->blocked_nano <= cash->balance_nano);
 }
 
-/* Ledger invariants of one account: what the broker may never show, whatever the clients did.
- * Cash accounts cannot go below zero, nothing is blocked beyond the balance, no reservation or
- * position is negative. This runs after every event, so it reads the ledger's arrays in place
- * rather than through the copying queries. */
+static void check_position(const ledger_position *pos) {
+    assert(pos->balance_units >= 0);
+    assert(pos->blocked_units >= 0);
+    assert(pos->blocked_units <= pos->balance_units);
+}
+
+/* Every holding of one account; it reads the ledger's arrays in place rather than through the
+ * copying queries. */
 static void check_account(const core *c, uint32_t account_index) {
     const ledger *lg = &c->ledger;
     assert(account_index < lg->account_count);
     const ledger_cash *cash = &lg->cash[(size_t)account_index * REFDATA_MAX_CURRENCIES];
-    for (uint32_t i = 0; i < REFDATA_MAX_CURRENCIES && cash[i].currency[0] != '\0'; i++) {
-        assert(cash[i].balance_nano >= 0);
-        assert(cash[i].blocked_nano >= 0);
-        assert(cash[i].blocked_nano <= cash[i].balance_nano);
-    }
+    for (uint32_t i = 0; i < REFDATA_MAX_CURRENCIES && cash[i].currency[0] != '\0'; i++)
+        check_cash(&cash[i]);
     const ledger_position *pos = &lg->positions[(size_t)account_index * lg->instrument_count];
-    for (uint32_t i = 0; i < lg->instrument_count; i++) {
-        assert(pos[i].balance_units >= 0);
-        assert(pos[i].blocked_units >= 0);
-        assert(pos[i].blocked_units <= pos[i].balance_units);
+    for (uint32_t i = 0; i < lg->instrument_count; i++)
+        check_position(&pos[i]);
+}
+
+/* After every event, the invariants of the holdings it changed. An order's event changes its
+ * account's cash in the instrument's currency and its position in the instrument, nothing else;
+ * a pay-in one cash balance; the other events no holding (a reused sandbox slot starts empty).
+ * Every holding held them before the event, so checking what changed keeps them for the whole
+ * ledger, at the cost of two records instead of all the account's (core_check_invariants checks
+ * them all). */
+static void check_touched(const core *c, const core_event *ev) {
+    switch ((core_event_type)ev->type) {
+    case CORE_EVENT_CASH_ADJUSTED: {
+        const ledger_cash *cash =
+            ledger_cash_find(&c->ledger, ev->u.cash.account, ev->u.cash.currency);
+        assert(cash != NULL);
+        check_cash(cash);
+        return;
+    }
+    case CORE_EVENT_MARKET_MAKER_MOVED:
+    case CORE_EVENT_ACCOUNT_OPENED:
+    case CORE_EVENT_ACCOUNT_CLOSED:
+    case CORE_EVENT_HISTORY_RETIRED:
+        return;
+    default: {
+        const core_order *o = &c->orders[ev->order];
+        /* Looked up, never made: an order that held no cash may have none in its currency. */
+        const ledger_cash *cash =
+            ledger_cash_find(&c->ledger, o->account, core_instrument_of(c, o)->currency);
+        if (cash != NULL)
+            check_cash(cash);
+        check_position(ledger_position_get(&c->ledger, o->account, o->instrument));
+        return;
+    }
     }
 }
 
@@ -438,17 +463,27 @@ static bool price_as_made(const core *c, const core_event_accepted *a) {
     return a->price_nano > 0 && tick > 0 && a->price_nano % tick == 0;
 }
 
+/* What an acceptance must say whatever the state: terms within their domains, texts that fit,
+ * the broker's ids as UUIDs, a trade record held for a fill, and a replacement's shape (it holds
+ * nothing until the order it replaces is cancelled). */
+static bool accepted_well_formed(const core_event_accepted *a) {
+    if (a->lots <= 0 || (a->direction != DIRECTION_BUY && a->direction != DIRECTION_SELL) ||
+        a->type < ORDER_TYPE_LIMIT || a->type > ORDER_TYPE_BESTPRICE || a->tif < TIF_DAY ||
+        a->tif > TIF_FILL_OR_KILL || a->source < ORDER_SOURCE_SYNC ||
+        a->source > ORDER_SOURCE_REPLACE || a->trades_reserved == 0 ||
+        !text_fits(a->key, sizeof a->key) || !uuid_text(a->intent_id, sizeof a->intent_id) ||
+        !uuid_text(a->request_id, sizeof a->request_id))
+        return false;
+    if (a->replaces_order == CORE_NO_ORDER)
+        return !a->awaiting_replaced;
+    return a->awaiting_replaced && a->reserved_cash_nano == 0 && a->reserved_units == 0;
+}
+
 static bool accepted_applicable(const core *c, const core_event *ev) {
     const core_event_accepted *a = &ev->u.accepted;
     const refdata *rd = c->refdata;
     if (!history_order_slot_free(c, ev->order) || a->account >= rd->account_count ||
-        a->instrument >= rd->instrument_count || a->lots <= 0 ||
-        (a->direction != DIRECTION_BUY && a->direction != DIRECTION_SELL) ||
-        a->type < ORDER_TYPE_LIMIT || a->type > ORDER_TYPE_BESTPRICE || a->tif < TIF_DAY ||
-        a->tif > TIF_FILL_OR_KILL || a->source < ORDER_SOURCE_SYNC ||
-        a->source > ORDER_SOURCE_REPLACE || !price_as_made(c, a) ||
-        !text_fits(a->key, sizeof a->key) || !uuid_text(a->intent_id, sizeof a->intent_id) ||
-        !uuid_text(a->request_id, sizeof a->request_id))
+        a->instrument >= rd->instrument_count || !price_as_made(c, a))
         return false;
     /* A key and an id name one order: the live path answers a held key with its order. With the
      * indexes deferred (recovery), they are empty here; recovery checks every key and id once it
@@ -463,7 +498,7 @@ static bool accepted_applicable(const core *c, const core_event *ev) {
     /* A trade record is held for every fill it can make. */
     uint64_t trades =
         (uint64_t)c->pools.trades_in_use + c->pools.trades_reserved + a->trades_reserved;
-    if (a->trades_reserved == 0 || trades > c->config.max_trades)
+    if (trades > c->config.max_trades)
         return false;
     order_reservation r = {.account = a->account,
                            .instrument = a->instrument,
@@ -476,14 +511,13 @@ static bool accepted_applicable(const core *c, const core_event *ev) {
                            .units = a->reserved_units,
                            .commission_nano = a->initial_commission_nano};
     if (a->replaces_order == CORE_NO_ORDER)
-        return !a->awaiting_replaced && reservation_as_made(c, &r);
-    /* A replacement holds nothing until the order it replaces, an active order of the same
-     * account that nothing replaces yet, is cancelled. */
+        return reservation_as_made(c, &r);
+    /* The order a replacement replaces is an active order of the same account that nothing
+     * replaces yet. */
     if (a->replaces_order >= c->config.max_orders)
         return false;
     const core_order *old = &c->orders[a->replaces_order];
-    return a->awaiting_replaced && a->reserved_cash_nano == 0 && a->reserved_units == 0 &&
-           old->status != 0 && !order_status_is_final(old->status) && old->account == a->account &&
+    return old->status != 0 && !order_status_is_final(old->status) && old->account == a->account &&
            old->replaced_by == CORE_NO_ORDER && !old->awaiting_replaced;
 }
 
@@ -562,7 +596,7 @@ static bool order_event_applicable(const core *c, const core_event *ev) {
         return ev->u.cancelled.lots >= 0 &&
                ev->u.cancelled.lots <= o->lots_requested - o->lots_executed - o->lots_cancelled;
     case CORE_EVENT_ORDER_REJECTED:
-        return ev->u.rejected.reason >= 0 && ev->u.rejected.reason < CORE_ERROR_COUNT;
+        return true; /* its reason was checked with the event alone */
     case CORE_EVENT_REPLACEMENT_ARMED: {
         order_reservation r = {.account = o->account,
                                .instrument = o->instrument,
@@ -585,8 +619,8 @@ static bool cash_applicable(const core *c, const core_event *ev) {
     const core_event_cash *e = &ev->u.cash;
     ledger_cash cash;
     int64_t balance;
-    return e->account < c->refdata->account_count && text_fits(e->currency, sizeof e->currency) &&
-           e->currency[0] != '\0' && cash_or_room(c, e->account, e->currency, &cash) &&
+    return e->account < c->refdata->account_count &&
+           cash_or_room(c, e->account, e->currency, &cash) &&
            checked_add(cash.balance_nano, e->amount_nano, &balance) &&
            holding_ok(balance, cash.blocked_nano);
 }
@@ -606,9 +640,35 @@ static bool retired_applicable(const core *c, const core_event *ev) {
     return true;
 }
 
-bool core_event_applicable(const core *c, const core_event *ev) {
-    if (ev->seq != c->next_seq || ev->type < CORE_EVENT_ORDER_ACCEPTED ||
-        ev->type > CORE_EVENT_TYPE_MAX)
+bool core_event_well_formed(const core_event *ev) {
+    if (ev->type < CORE_EVENT_ORDER_ACCEPTED || ev->type > CORE_EVENT_TYPE_MAX)
+        return false;
+    switch ((core_event_type)ev->type) {
+    case CORE_EVENT_ORDER_ACCEPTED:
+        return accepted_well_formed(&ev->u.accepted);
+    case CORE_EVENT_ORDER_REJECTED:
+        return ev->u.rejected.reason >= 0 && ev->u.rejected.reason < CORE_ERROR_COUNT;
+    case CORE_EVENT_ORDER_ACKED:
+    case CORE_EVENT_ORDER_TRADE:
+    case CORE_EVENT_ORDER_CANCELLED:
+    case CORE_EVENT_REPLACEMENT_ARMED:
+        return true;
+    case CORE_EVENT_CASH_ADJUSTED:
+        return ev->order == CORE_NO_ORDER &&
+               text_fits(ev->u.cash.currency, sizeof ev->u.cash.currency) &&
+               ev->u.cash.currency[0] != '\0';
+    case CORE_EVENT_ACCOUNT_OPENED:
+        return ev->order == CORE_NO_ORDER &&
+               text_fits(ev->u.account_opened.id, sizeof ev->u.account_opened.id) &&
+               text_fits(ev->u.account_opened.name, sizeof ev->u.account_opened.name);
+    default:
+        /* The other events concern no order (core_apply checks the order an event names). */
+        return ev->order == CORE_NO_ORDER;
+    }
+}
+
+bool core_event_fits(const core *c, const core_event *ev) {
+    if (ev->seq != c->next_seq)
         return false;
     const refdata *rd = c->refdata;
     const core_accounts_state *accounts = &c->accounts;
@@ -621,13 +681,6 @@ bool core_event_applicable(const core *c, const core_event *ev) {
     case CORE_EVENT_ORDER_REJECTED:
     case CORE_EVENT_REPLACEMENT_ARMED:
         return order_event_applicable(c, ev);
-    default:
-        break;
-    }
-    /* The other events concern no order (core_apply checks the order an event names). */
-    if (ev->order != CORE_NO_ORDER)
-        return false;
-    switch ((core_event_type)ev->type) {
     case CORE_EVENT_CASH_ADJUSTED:
         return cash_applicable(c, ev);
     case CORE_EVENT_MARKET_MAKER_MOVED:
@@ -639,9 +692,7 @@ bool core_event_applicable(const core *c, const core_event *ev) {
         bool reusable = slot >= accounts->configured_count && slot < fresh &&
                         accounts->closed[slot] && c->account_orders[slot] == 0;
         return (slot == fresh || reusable) && slot < accounts->capacity &&
-               ev->u.account_opened.token < rd->token_count &&
-               text_fits(ev->u.account_opened.id, sizeof ev->u.account_opened.id) &&
-               text_fits(ev->u.account_opened.name, sizeof ev->u.account_opened.name);
+               ev->u.account_opened.token < rd->token_count;
     }
     case CORE_EVENT_ACCOUNT_CLOSED:
         return ev->u.account_closed.account < rd->account_count;
@@ -650,6 +701,10 @@ bool core_event_applicable(const core *c, const core_event *ev) {
     default:
         return false;
     }
+}
+
+bool core_event_applicable(const core *c, const core_event *ev) {
+    return core_event_well_formed(ev) && core_event_fits(c, ev);
 }
 
 void core_apply(core *c, const core_event *ev) {
@@ -692,9 +747,7 @@ void core_apply(core *c, const core_event *ev) {
     default:
         assert(!"unknown event type");
     }
-    uint32_t touched = account_touched(c, ev);
-    if (touched != UINT32_MAX)
-        check_account(c, touched);
+    check_touched(c, ev);
     if (ev->order != CORE_NO_ORDER && ev->type != CORE_EVENT_HISTORY_RETIRED)
         check_order(&c->orders[ev->order]);
 }

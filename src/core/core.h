@@ -313,12 +313,19 @@ void core_publish_accounts(core *c);
 void core_record_market_maker(core *c, uint32_t instrument_index, int64_t reference_nano,
                               const uint64_t random_state[4], int64_t now_ns);
 
-/* The single mutation path; live and replay alike. Checks the touched account's ledger
- * invariants after the event. */
+/* The single mutation path; live and replay alike. After the event, checks the ledger
+ * invariants of the holdings it changed (its account's cash in the instrument's currency and its
+ * position in the instrument). */
 void core_apply(core *c, const core_event *event);
 /* Whether a recorded event can be applied to the current state (replay's validation: a journal
  * written with another configuration, or damaged, is refused rather than misapplied). */
 bool core_event_applicable(const core *c, const core_event *event);
+/* core_event_applicable() in its two halves, so that replay can check each event on the thread
+ * that decodes it and only the state on the thread that applies it: what the event must satisfy
+ * alone (domains, texts, ids; reads nothing else), and, for an event that is well formed,
+ * whether the state takes it. */
+bool core_event_well_formed(const core_event *event);
+bool core_event_fits(const core *c, const core_event *event);
 
 /* Read side, for GetMaxLots / GetOrderPrice / positions; the same arithmetic the checks use. */
 typedef struct core_max_lots {

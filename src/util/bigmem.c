@@ -49,6 +49,23 @@ void *bigmem_alloc(size_t count, size_t size) {
 #endif
 }
 
+void bigmem_prefault(void *p, size_t count, size_t size, size_t from, size_t to) {
+#ifdef BIGMEM_USE_CALLOC
+    (void)p;
+    (void)count;
+    (void)size;
+    (void)from;
+    (void)to;
+#else
+    size_t bytes = count * size;
+    if (p == NULL || bytes < SMALL_BYTES || to > count || from >= to)
+        return;
+    size_t start = from * size & ~(size_t)(PAGE_BYTES - 1);
+    size_t end = mapped_bytes(to * size);
+    madvise((uint8_t *)p + start, end - start, MADV_POPULATE_WRITE); /* advice only */
+#endif
+}
+
 void bigmem_free(void *p, size_t count, size_t size) {
     if (p == NULL)
         return;

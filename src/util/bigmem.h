@@ -12,6 +12,13 @@
 
 /* `count` zeroed elements of `size` bytes; NULL on overflow or when memory is short. */
 void *bigmem_alloc(size_t count, size_t size);
+/* Has the kernel back elements `from` .. `to` - 1 of what bigmem_alloc(count, size) returned
+ * with zeroed writable memory now, as a first write would, without changing a byte: a thread
+ * with time to spare takes the page faults (the kernel zeroing each page) that would otherwise
+ * stall the thread about to fill those elements. Safe while another thread writes the array.
+ * Advice only: nothing happens for an array from calloc or on a kernel without
+ * MADV_POPULATE_WRITE (Linux 5.14). */
+void bigmem_prefault(void *p, size_t count, size_t size, size_t from, size_t to);
 /* Frees what bigmem_alloc(count, size) returned (NULL is fine). */
 void bigmem_free(void *p, size_t count, size_t size);
 

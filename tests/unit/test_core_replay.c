@@ -269,9 +269,41 @@ static void test_free_orders_are_applicable(void) {
     core_deinit(&free_core);
 }
 
+/* Replay checks each event in two halves on two threads (core_event_well_formed as it decodes,
+ * core_event_fits as it applies): what the event says alone is the first half's, what it asks of
+ * the state the second's, and together they are core_event_applicable. */
+static void test_the_two_halves(void) {
+    core_event order = new_order();
+    CHECK(core_event_well_formed(&order) && core_event_fits(&c, &order));
+    CHECK(core_event_applicable(&c, &order));
+    core_event not_an_id = order;
+    strcpy(not_an_id.u.accepted.intent_id, "6f1c3a52-8d0e-4b8a-9a57-3c7f2b1e9dZ0");
+    CHECK(!core_event_well_formed(&not_an_id));
+    CHECK(!core_event_applicable(&c, &not_an_id));
+    core_event upper = order;
+    strcpy(upper.u.accepted.request_id, "6F1C3A52-8D0E-4B8A-9A57-3C7F2B1E9D41");
+    CHECK(core_event_well_formed(&upper));
+    core_event no_records = order;
+    no_records.u.accepted.trades_reserved = 0;
+    CHECK(!core_event_well_formed(&no_records));
+    /* Well formed, but out of turn, or into a slot that is taken: the state refuses it. */
+    core_event late = order;
+    late.seq = c.next_seq + 1;
+    CHECK(core_event_well_formed(&late) && !core_event_fits(&c, &late));
+    core_event taken = order;
+    taken.order = k1;
+    CHECK(core_event_well_formed(&taken) && !core_event_fits(&c, &taken));
+    core_event currency = next(CORE_EVENT_CASH_ADJUSTED, CORE_NO_ORDER);
+    CHECK(!core_event_well_formed(&currency)); /* no currency */
+    core_event reason = next(CORE_EVENT_ORDER_REJECTED, k1);
+    reason.u.rejected.reason = CORE_ERROR_COUNT;
+    CHECK(!core_event_well_formed(&reason));
+}
+
 int main(void) {
     test_free_orders_are_applicable();
     setup();
+    test_the_two_halves();
     test_events_without_an_order_name_none();
     test_cash_stays_covered();
     test_fills_fit_the_order();
