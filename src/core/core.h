@@ -381,6 +381,9 @@ ledger_position core_account_position(const core *c, uint32_t account_index,
 void core_market_view(const core *c, uint32_t instrument_index, core_market *out);
 const instrument *core_instrument_of(const core *c, const core_order *order);
 
+/* The candles, for reads on the core thread (which copy what they answer). */
+const candle_store *core_candles(const core *c);
+
 /* Asserts every invariant of the ledger and the pools (cash, reservations, positions, indexes,
  * lists); O(state), for tests and the simulator. */
 void core_check_invariants(const core *c);
