@@ -219,8 +219,17 @@ static void add_to(candle *k, int64_t price_nano, int64_t lots, bool buy, bool n
 static void add_trade(candle_store *s, uint32_t instrument, candle_interval interval,
                       int64_t price_nano, int64_t lots, bool buy, int64_t time_ns) {
     candles_instrument *ci = &s->instruments[instrument];
-    int64_t start = candles_interval_start_ns(interval, time_ns, s->config.utc_offset_s);
     uint32_t count = ci->count[interval];
+    if (count > 0 && time_ns < ci->newest_end_ns[interval]) {
+        candle *newest = ring_at(s, instrument, interval, count - 1);
+        if (time_ns >= newest->time_ns) {
+            add_to(newest, price_nano, lots, buy, true);
+            mark_changed(s, instrument, interval);
+            return;
+        }
+    }
+    int64_t start, end;
+    bounds_ns(interval, time_ns, s->config.utc_offset_s, &start, &end);
     /* Trades come in time order (event time never goes backwards); one that does not is
      * counted in its candle if that is still kept, and not at all otherwise. */
     for (uint32_t i = count; i > 0; i--) {
@@ -244,6 +253,7 @@ static void add_trade(candle_store *s, uint32_t instrument, candle_interval inte
         k = &ring_of(s, instrument, interval)[(ci->head[interval] + count) % cap];
         ci->count[interval]++;
     }
+    ci->newest_end_ns[interval] = end;
     *k = (candle){.time_ns = start,
                   .open_nano = price_nano,
                   .high_nano = price_nano,
@@ -376,6 +386,13 @@ bool candles_valid(const candle_store *s) {
         for (int i = 0; i < CANDLES_INTERVALS; i++) {
             if (ci->count[i] > s->config.retention[i] || ci->head[i] >= s->config.retention[i] ||
                 (ci->count[i] > 0 && ci->last_trade_id == 0))
+                return false;
+            if (ci->count[i] > 0 &&
+                ci->newest_end_ns[i] !=
+                    candles_interval_end_ns(
+                        (candle_interval)i,
+                        ring_at(s, ins, (candle_interval)i, ci->count[i] - 1)->time_ns,
+                        s->config.utc_offset_s))
                 return false;
             for (uint32_t k = 0; k < ci->count[i]; k++) {
                 const candle *c = ring_at(s, ins, (candle_interval)i, k);

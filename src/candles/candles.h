@@ -56,6 +56,9 @@ typedef struct candles_config {
  * writes the array as it is. */
 typedef struct candles_instrument {
     uint64_t last_trade_id;
+    /* Where each ring's newest candle ends: a trade before it (and not before its opening)
+     * goes into that candle without working out its interval (the common case). */
+    int64_t newest_end_ns[CANDLES_INTERVALS];
     uint32_t head[CANDLES_INTERVALS];  /* the oldest candle's place in its ring */
     uint32_t count[CANDLES_INTERVALS]; /* candles held */
 } candles_instrument;
