@@ -135,7 +135,8 @@ void candles_loaded(candle_store *s);
 /* Whether the stored state could have been built by candles_on_trade (a snapshot's content). */
 bool candles_valid(const candle_store *s);
 
-/* Folds the store's content into `h` (the core's state hash). */
+/* Folds the store's content into `h`: a fingerprint of the candles (the core's state hash leaves
+ * them out, so that it stays comparable with data directories written before candles). */
 uint64_t candles_hash(const candle_store *s, uint64_t h);
 
 #endif

@@ -885,5 +885,5 @@ uint64_t core_state_hash(const core *c) {
     }
     for (uint32_t slot = 0; slot < c->accounts.capacity; slot++)
         h = mix(h, c->accounts.closed[slot]);
-    return candles_hash(&c->candles, h);
+    return h;
 }
