@@ -4,13 +4,14 @@
 #   cmake -DSOURCE_DIR=... -DBUILD_DIR=... -DCORE_LINKS=<tinvestd_core's link libraries>
 #         -DEXTRA_INCLUDES=<gRPC and protobuf-c include directories> -P check_layering.cmake
 #
-# 1. Compiles small probe files with exactly the flags the build uses for src/core/core.c and
-#    src/venue/exchange.c (from compile_commands.json). A probe that includes a core or venue
-#    header compiles; one that then includes <grpc/grpc.h>, <protobuf-c/protobuf-c.h>,
+# 1. Compiles small probe files with exactly the flags the build uses for src/core/core.c,
+#    src/venue/exchange.c and src/candles/candles.c (from compile_commands.json). A probe that
+#    includes a module's header compiles; one that then includes <grpc/grpc.h>, <protobuf-c/protobuf-c.h>,
 #    <pthread.h> or <time.h> fails with "poisoned" (cmake/pure_module.h); the same probe without
 #    the forced include compiles, so the poison, not a missing header, is what stops it.
-# 2. Reads every #include of src/core and src/venue: none names a forbidden header or module
-#    (the venue knows nothing of the core, the core nothing of the venue).
+# 2. Reads every #include of src/core, src/venue and src/candles: none names a forbidden header
+#    or module (the venue knows nothing of the core, the core nothing of the venue, the candles
+#    nothing of either).
 # 3. tinvestd_core does not link tinvestd_venue.
 cmake_minimum_required(VERSION 3.19) # string(JSON)
 
@@ -113,10 +114,13 @@ endfunction()
 
 set(forbidden_headers "grpc/grpc.h" "protobuf-c/protobuf-c.h" "pthread.h" "time.h")
 
-foreach(module core venue)
+foreach(module core venue candles)
     if(module STREQUAL "core")
         set(source "${SOURCE_DIR}/src/core/core.c")
         set(header "core/core.h")
+    elseif(module STREQUAL "candles")
+        set(source "${SOURCE_DIR}/src/candles/candles.c")
+        set(header "candles/candles.h")
     else()
         set(source "${SOURCE_DIR}/src/venue/exchange.c")
         set(header "venue/exchange.h")
@@ -154,10 +158,12 @@ endforeach()
 
 set(common_forbidden "grpc/" "protobuf-c/" "pthread\\.h" "time\\.h" "util/clock\\.h" "api/"
     "engine/" "journal/" "stream/" "config/")
-foreach(module core venue)
+foreach(module core venue candles)
     set(patterns ${common_forbidden})
     if(module STREQUAL "venue")
-        list(APPEND patterns "core/")
+        list(APPEND patterns "core/" "candles/")
+    elseif(module STREQUAL "candles") # util only: the core feeds it, it knows nothing above
+        list(APPEND patterns "core/" "venue/")
     else()
         list(APPEND patterns "venue/") # the core reaches the exchange through core_exchange only
     endif()

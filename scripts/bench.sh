@@ -122,7 +122,9 @@ burst_async=$($loadgen --target "127.0.0.1:$port" --calls $burst --concurrency $
 burst_sync=$($loadgen --target "127.0.0.1:$port" --calls $burst --concurrency 1 --method sync)
 stop_last_server
 
-venue_line=$("$build/bench_venue" $venue_ops)
+venue_out=$("$build/bench_venue" $venue_ops)
+venue_line=$(grep -m1 "^venue matching" <<<"$venue_out")
+candles_line=$(grep -m1 "^candles: " <<<"$venue_out")
 recovery_out=$("$build/bench_recovery" config/demo.json $recovery_events "$work/recovery" $restart_events)
 echo "$venue_line"; echo "$recovery_out"
 
@@ -177,6 +179,7 @@ Machine: $machine
 | ceiling on these $(nproc) vCPUs for a server exactly as cheap as the echo, driven by the order client (echo's CPU per call + the order client's) | $(ratio "$echo_rate*($echo_server_cpu+$echo_client_cpu)/($echo_server_cpu+$order_client_cpu)") /s | | $(ratio "($echo_server_cpu+$echo_client_cpu)/($echo_server_cpu+$order_client_cpu)") × echo |
 | OrderStateStream: reply → stream message at 80 % of the sustained maximum ($stream_rate /s), p50 / p99 (at saturation: p50 $stream_sat_p50 µs) | $stream_p50 / $stream_p99 µs | p50 ≤ 1 ms, p99 ≤ 5 ms | |
 | matching engine alone | ${venue_line#venue matching: } | ≥ 5 M ops/s, p99 ≤ 2 µs | |
+| candles: one print into all 16 intervals (the apply of a trade adds this) | ${candles_line#candles: } | ≤ 1 µs per print (an order's durable round trip is ~100 µs) | |
 $(recovery_row "journal bytes per limit order")
 $(recovery_row "journal bytes, the mix")
 $(recovery_row "replay, ")

@@ -62,7 +62,19 @@ static const char *kind_name(instrument_kind kind) {
         (out)->dshort = pb_quotation((call), 0);                                                   \
         (out)->dlong_min = pb_quotation((call), 0);                                                \
         (out)->dshort_min = pb_quotation((call), 0);                                               \
+        (out)->first_1min_candle_date = first_candle_date((call), (ins), false);                   \
+        (out)->first_1day_candle_date = first_candle_date((call), (ins), true);                    \
     } while (0)
+
+/* The opening of the oldest candle the exchange keeps of the instrument (1-minute or 1-day);
+ * none (the field absent) before its first trade. */
+static Google__Protobuf__Timestamp *first_candle_date(api_call *call, const instrument *ins,
+                                                      bool day) {
+    int64_t first_1min_ns, first_1day_ns;
+    refdata_first_candles(ins, &first_1min_ns, &first_1day_ns);
+    int64_t ns = day ? first_1day_ns : first_1min_ns;
+    return ns == 0 ? NULL : pb_timestamp(call, ns);
+}
 
 static PB(Share) * make_share(api_call *call, const instrument *ins) {
     PB(Share) *out = PB_NEW(call, PB(Share), PB_INIT(SHARE));
@@ -238,6 +250,8 @@ static void find_instrument(api_call *call, const ProtobufCMessage *request) {
         out->uid = (char *)ins->uid;
         out->position_uid = (char *)ins->position_uid;
         out->instrument_kind = (int)ins->kind;
+        out->first_1min_candle_date = first_candle_date(call, ins, false);
+        out->first_1day_candle_date = first_candle_date(call, ins, true);
         out->api_trade_available_flag = ins->api_trade_available;
         out->for_qual_investor_flag = ins->for_qual_investor;
         out->weekend_flag = ins->weekend_available;

@@ -10,6 +10,7 @@
 #include "api/server.h"
 #include "engine/venue_link.h"
 #include "util/checked.h"
+#include "util/clock.h"
 
 #define MAX_LAST_TRADES 1000
 #define DEFAULT_TRADES_WINDOW_NS (3600LL * 1000000000LL)
@@ -201,6 +202,160 @@ static void get_last_trades(api_call *call, const ProtobufCMessage *request) {
         api_read_on_core(call, read_last_trades);
 }
 
+static const candle_store *candles_of(engine *e) {
+    return core_candles(engine_core(e));
+}
+
+static PB(HistoricCandle) * historic_candle(api_call *call, const candle *k, bool complete) {
+    PB(HistoricCandle) *h = PB_NEW(call, PB(HistoricCandle), PB_INIT(HISTORIC_CANDLE));
+    h->open = pb_quotation(call, k->open_nano);
+    h->high = pb_quotation(call, k->high_nano);
+    h->low = pb_quotation(call, k->low_nano);
+    h->close = pb_quotation(call, k->close_nano);
+    h->volume = k->volume_lots;
+    h->volume_buy = k->volume_buy_lots;
+    h->volume_sell = k->volume_sell_lots;
+    h->time = pb_timestamp(call, k->time_ns);
+    h->is_complete = complete;
+    h->candle_source = PB_ENUM(CANDLE_SOURCE__CANDLE_SOURCE_EXCHANGE);
+    return h;
+}
+
+/* What GetCandles' check decided, for its read. */
+typedef struct candles_read_args {
+    api_candles_query query;
+    const instrument *instrument;
+} candles_read_args;
+
+static const ProtobufCMessage *read_candles(engine *e, api_call *call) {
+    const candles_read_args *args = call->user;
+    const api_candles_query *q = &args->query;
+    const instrument *ins = args->instrument;
+    const candle_store *s = candles_of(e);
+    int64_t now_ns = engine_now_ns(e);
+    candle *out = api_call_alloc(call, (size_t)q->limit * sizeof *out);
+    uint32_t n = candles_read(s, ins->index, q->interval, q->has_from ? q->from_ns : INT64_MIN,
+                              q->to_ns, !q->has_from, out, q->limit);
+    PB(GetCandlesResponse) *r = PB_NEW(call, PB(GetCandlesResponse), PB_INIT(GET_CANDLES_RESPONSE));
+    r->candles = (PB(HistoricCandle) **)pb_array(call, n);
+    for (uint32_t i = 0; i < n; i++) {
+        int64_t end = candles_interval_end_ns(q->interval, out[i].time_ns, s->config.utc_offset_s);
+        r->candles[r->n_candles++] = historic_candle(call, &out[i], end <= now_ns);
+    }
+    return &r->base;
+}
+
+static void get_candles(api_call *call, const ProtobufCMessage *request) {
+    candles_read_args *args = api_call_alloc(call, sizeof *args);
+    if (refused(call, api_request_candles(refdata_of(call), (const PB(GetCandlesRequest) *)request,
+                                          clock_realtime_ns(), &args->instrument, &args->query)))
+        return;
+    call->user = args;
+    api_read_on_core(call, read_candles);
+}
+
+/* The close of the last completed trading day (the exchange's day candle), or, before the
+ * instrument's first completed day, the reference price the exchange opened it at (time 0:
+ * no trading day). */
+typedef struct close_price {
+    int64_t price_nano, time_ns;
+} close_price;
+
+static close_price close_price_of(engine *e, const instrument *ins) {
+    const candle_store *s = candles_of(e);
+    int64_t now_ns = engine_now_ns(e);
+    candle k;
+    if (candles_newest(s, ins->index, CANDLE_DAY, &k) &&
+        (candles_interval_end_ns(CANDLE_DAY, k.time_ns, s->config.utc_offset_s) <= now_ns ||
+         candles_previous(s, ins->index, CANDLE_DAY, &k)))
+        return (close_price){k.close_nano, k.time_ns};
+    return (close_price){ins->reference_price_nano, 0};
+}
+
+static const ProtobufCMessage *read_close_prices(engine *e, api_call *call) {
+    const PB(GetClosePricesRequest) *in = (const PB(GetClosePricesRequest) *)call->request;
+    const refdata *rd = refdata_of(call);
+    size_t wanted = in->n_instruments ? in->n_instruments : rd->instrument_count;
+    PB(GetClosePricesResponse) *r =
+        PB_NEW(call, PB(GetClosePricesResponse), PB_INIT(GET_CLOSE_PRICES_RESPONSE));
+    r->close_prices = (PB(InstrumentClosePriceResponse) **)pb_array(call, wanted);
+    for (size_t i = 0; i < wanted; i++) {
+        const instrument *ins =
+            in->n_instruments ? refdata_find_instrument_id(rd, in->instruments[i]->instrument_id)
+                              : &rd->instruments[i];
+        close_price cp = close_price_of(e, ins);
+        PB(InstrumentClosePriceResponse) *p = PB_NEW(call, PB(InstrumentClosePriceResponse),
+                                                     PB_INIT(INSTRUMENT_CLOSE_PRICE_RESPONSE));
+        p->figi = (char *)ins->figi;
+        p->instrument_uid = (char *)ins->uid;
+        p->ticker = (char *)ins->ticker;
+        p->class_code = (char *)ins->class_code;
+        p->price = pb_quotation(call, cp.price_nano);
+        if (cp.time_ns != 0)
+            p->time = pb_timestamp(call, cp.time_ns);
+        r->close_prices[r->n_close_prices++] = p;
+    }
+    return &r->base;
+}
+
+static void get_close_prices(api_call *call, const ProtobufCMessage *request) {
+    if (!refused(call, api_request_close_prices(refdata_of(call),
+                                                (const PB(GetClosePricesRequest) *)request)))
+        api_read_on_core(call, read_close_prices);
+}
+
+static PB(MarketValue) *
+    market_value(api_call *call, int type, int64_t value_nano, int64_t time_ns) {
+    PB(MarketValue) *v = PB_NEW(call, PB(MarketValue), PB_INIT(MARKET_VALUE));
+    v->_type_case = PB_ENUM(MARKET_VALUE___TYPE_TYPE);
+    v->type = type;
+    v->value = pb_quotation(call, value_nano);
+    if (time_ns != 0)
+        v->time = pb_timestamp(call, time_ns);
+    return v;
+}
+
+/* The values our exchange has: the last price and the close price. The others (a dealer's
+ * price, the evening session, open interest, theoretical price, yield) it does not know, and
+ * they are left out, as the service leaves out what an instrument does not have. */
+static const ProtobufCMessage *read_market_values(engine *e, api_call *call) {
+    const PB(GetMarketValuesRequest) *in = (const PB(GetMarketValuesRequest) *)call->request;
+    const refdata *rd = refdata_of(call);
+    PB(GetMarketValuesResponse) *r =
+        PB_NEW(call, PB(GetMarketValuesResponse), PB_INIT(GET_MARKET_VALUES_RESPONSE));
+    r->instruments = (PB(MarketValueInstrument) **)pb_array(call, in->n_instrument_id);
+    for (size_t i = 0; i < in->n_instrument_id; i++) {
+        const instrument *ins = refdata_find_instrument_id(rd, in->instrument_id[i]);
+        PB(MarketValueInstrument) *m =
+            PB_NEW(call, PB(MarketValueInstrument), PB_INIT(MARKET_VALUE_INSTRUMENT));
+        m->instrument_uid = (char *)ins->uid;
+        m->ticker = (char *)ins->ticker;
+        m->class_code = (char *)ins->class_code;
+        m->values = (PB(MarketValue) **)pb_array(call, in->n_values);
+        for (size_t k = 0; k < in->n_values; k++) {
+            int type = (int)in->values[k];
+            if (type == PB_ENUM(MARKET_VALUE_TYPE__INSTRUMENT_VALUE_LAST_PRICE)) {
+                venue_link_book book;
+                venue_link_order_book(venue_of(e), ins->index, 0, &book);
+                if (book.last_price_nano != 0)
+                    m->values[m->n_values++] =
+                        market_value(call, type, book.last_price_nano, book.last_price_ns);
+            } else if (type == PB_ENUM(MARKET_VALUE_TYPE__INSTRUMENT_VALUE_CLOSE_PRICE)) {
+                close_price cp = close_price_of(e, ins);
+                m->values[m->n_values++] = market_value(call, type, cp.price_nano, cp.time_ns);
+            }
+        }
+        r->instruments[r->n_instruments++] = m;
+    }
+    return &r->base;
+}
+
+static void get_market_values(api_call *call, const ProtobufCMessage *request) {
+    if (!refused(call, api_request_market_values(refdata_of(call),
+                                                 (const PB(GetMarketValuesRequest) *)request)))
+        api_read_on_core(call, read_market_values);
+}
+
 #define MARKETDATA(method, type, fn)                                                               \
     { .service = "MarketDataService", .name = method, .request_type = &PB_DESC(type), .handle = fn }
 static api_method marketdata_methods[] = {
@@ -209,6 +364,9 @@ static api_method marketdata_methods[] = {
     MARKETDATA("GetTradingStatus", get_trading_status_request, get_trading_status),
     MARKETDATA("GetTradingStatuses", get_trading_statuses_request, get_trading_statuses),
     MARKETDATA("GetLastTrades", get_last_trades_request, get_last_trades),
+    MARKETDATA("GetCandles", get_candles_request, get_candles),
+    MARKETDATA("GetClosePrices", get_close_prices_request, get_close_prices),
+    MARKETDATA("GetMarketValues", get_market_values_request, get_market_values),
 };
 
 const api_method *api_marketdata_methods(size_t *count) {

@@ -287,6 +287,9 @@ const char *api_request_trading_status_instrument_id(const PB(GetTradingStatusRe
 const char *api_request_last_trades_instrument_id(const PB(GetLastTradesRequest) * in) {
     return INSTRUMENT_OR_FIGI(in, GET_LAST_TRADES_REQUEST);
 }
+static const char *candles_instrument_id(const PB(GetCandlesRequest) * in) {
+    return INSTRUMENT_OR_FIGI(in, GET_CANDLES_REQUEST);
+}
 #pragma GCC diagnostic pop
 
 int api_request_instrument(const refdata *rd, const char *instrument_id, const instrument **out) {
@@ -349,6 +352,131 @@ int api_request_last_trades(const refdata *rd, const PB(GetLastTradesRequest) * 
         pb_timestamp_to_ns_saturated(in->to) < pb_timestamp_to_ns_saturated(in->from))
         return 30012;
     return 0;
+}
+
+/* The contract's limits per interval (CandleInterval's comments, docs load_history.md): the
+ * largest `limit`, and the longest period, which the docs call approximate; months and years
+ * are counted as days here (3 months = 92 days, a year = 366 days). */
+#define DAY_S 86400
+static const struct {
+    uint32_t max_limit;
+    int64_t max_period_s;
+} candle_limits[CANDLES_INTERVALS] = {
+    [CANDLE_5_SEC] = {2500, 200 * 60},      [CANDLE_10_SEC] = {1250, 200 * 60},
+    [CANDLE_30_SEC] = {2500, 20 * 3600},    [CANDLE_1_MIN] = {2400, DAY_S},
+    [CANDLE_2_MIN] = {1200, DAY_S},         [CANDLE_3_MIN] = {750, DAY_S},
+    [CANDLE_5_MIN] = {2400, 7 * DAY_S},     [CANDLE_10_MIN] = {1200, 7 * DAY_S},
+    [CANDLE_15_MIN] = {2400, 21 * DAY_S},   [CANDLE_30_MIN] = {1200, 21 * DAY_S},
+    [CANDLE_HOUR] = {2400, 92 * DAY_S},     [CANDLE_2_HOUR] = {2400, 92 * DAY_S},
+    [CANDLE_4_HOUR] = {700, 92 * DAY_S},    [CANDLE_DAY] = {2400, 6 * 366 * DAY_S},
+    [CANDLE_WEEK] = {300, 5 * 366 * DAY_S}, [CANDLE_MONTH] = {120, 10 * 366 * DAY_S},
+};
+
+uint32_t api_candles_max_limit(candle_interval interval) {
+    return candle_limits[interval].max_limit;
+}
+
+int64_t api_candles_max_period_s(candle_interval interval) {
+    return candle_limits[interval].max_period_s;
+}
+
+static int candle_time(const Google__Protobuf__Timestamp *t, int invalid_code, int range_code,
+                       int64_t *out_ns) {
+    switch (pb_timestamp_to_ns_checked(t, out_ns)) {
+    case PB_TIME_OK:
+        return 0;
+    case PB_TIME_INVALID:
+        return invalid_code;
+    case PB_TIME_OUT_OF_RANGE:
+        return range_code;
+    }
+    return invalid_code;
+}
+
+/* Day, week and month candles ignore the time of `from` and `to` (docs faq_marketdata.md): the
+ * request covers the whole intervals they fall in. */
+static bool whole_intervals(candle_interval interval) {
+    return interval == CANDLE_DAY || interval == CANDLE_WEEK || interval == CANDLE_MONTH;
+}
+
+int api_request_candles(const refdata *rd, const PB(GetCandlesRequest) * in, int64_t now_ns,
+                        const instrument **out, api_candles_query *q) {
+    int code = api_request_instrument(rd, candles_instrument_id(in), out);
+    if (code != 0)
+        return code;
+    if (in->interval < 1 || in->interval > CANDLES_INTERVALS)
+        return 30011;
+    candle_interval interval = (candle_interval)(in->interval - 1);
+    bool has_source = in->_candle_source_type_case ==
+                      PB_ENUM(GET_CANDLES_REQUEST___CANDLE_SOURCE_TYPE_CANDLE_SOURCE_TYPE);
+    if (has_source &&
+        in->candle_source_type !=
+            PB_ENUM(GET_CANDLES_REQUEST__CANDLE_SOURCE__CANDLE_SOURCE_UNSPECIFIED) &&
+        in->candle_source_type !=
+            PB_ENUM(GET_CANDLES_REQUEST__CANDLE_SOURCE__CANDLE_SOURCE_EXCHANGE) &&
+        in->candle_source_type !=
+            PB_ENUM(GET_CANDLES_REQUEST__CANDLE_SOURCE__CANDLE_SOURCE_INCLUDE_WEEKEND))
+        return 30219;
+    int64_t from_ns = 0, to_ns = now_ns;
+    if (in->from != NULL && (code = candle_time(in->from, 30009, 30061, &from_ns)) != 0)
+        return code;
+    if (in->to != NULL && (code = candle_time(in->to, 30010, 30062, &to_ns)) != 0)
+        return code;
+    bool has_limit = in->_limit_case == PB_ENUM(GET_CANDLES_REQUEST___LIMIT_LIMIT);
+    if (in->from == NULL && !has_limit)
+        return 30228;
+    uint32_t max_limit = candle_limits[interval].max_limit;
+    if (has_limit && (in->limit < 1 || (uint32_t)in->limit > max_limit))
+        return 30084;
+    if (in->from != NULL && to_ns < from_ns)
+        return 30012;
+    /* Both times lie in 1970..2099, so neither the rounding nor the difference overflows. */
+    int32_t offset_s = 0; /* rounding for the period check only: a day is a day in any zone */
+    if (whole_intervals(interval)) {
+        if (in->from != NULL)
+            from_ns = candles_interval_start_ns(interval, from_ns, offset_s);
+        to_ns = candles_interval_end_ns(interval, to_ns, offset_s);
+    }
+    if (in->from != NULL &&
+        (to_ns - from_ns) / 1000000000 >
+            candle_limits[interval].max_period_s + (whole_intervals(interval) ? 31 * DAY_S : 0))
+        return 30014;
+    *q = (api_candles_query){.interval = interval,
+                             .has_from = in->from != NULL,
+                             .from_ns = from_ns,
+                             .to_ns = to_ns,
+                             .limit = has_limit ? (uint32_t)in->limit : max_limit};
+    return 0;
+}
+
+static int instrument_list(const refdata *rd, char *const *ids, size_t n) {
+    if (n > API_MAX_INSTRUMENTS_PER_REQUEST)
+        return 30218;
+    const instrument *ins;
+    for (size_t i = 0; i < n; i++) {
+        int code = api_request_instrument(rd, ids[i], &ins);
+        if (code != 0)
+            return code;
+    }
+    return 0;
+}
+
+int api_request_close_prices(const refdata *rd, const PB(GetClosePricesRequest) * in) {
+    if (in->n_instruments > API_MAX_INSTRUMENTS_PER_REQUEST)
+        return 30218;
+    const instrument *ins;
+    for (size_t i = 0; i < in->n_instruments; i++) {
+        int code = api_request_instrument(rd, in->instruments[i]->instrument_id, &ins);
+        if (code != 0)
+            return code;
+    }
+    return 0;
+}
+
+int api_request_market_values(const refdata *rd, const PB(GetMarketValuesRequest) * in) {
+    if (in->n_instrument_id == 0)
+        return 30237;
+    return instrument_list(rd, in->instrument_id, in->n_instrument_id);
 }
 
 /* ---- OrdersStreamService -------------------------------------------------------------------- */
@@ -561,6 +689,22 @@ static int check_last_trades(const ProtobufCMessage *request, const api_request_
     return api_request_last_trades(ctx->refdata, in, &out->instrument);
 }
 
+static int check_candles(const ProtobufCMessage *request, const api_request_context *ctx,
+                         api_request_values *out) {
+    const PB(GetCandlesRequest) *in = (const PB(GetCandlesRequest) *)request;
+    return api_request_candles(ctx->refdata, in, ctx->now_ns, &out->instrument, &out->candles);
+}
+
+static int check_close_prices(const ProtobufCMessage *request, const api_request_context *ctx,
+                              api_request_values *out) {
+    return api_request_close_prices(ctx->refdata, (const PB(GetClosePricesRequest) *)request);
+}
+
+static int check_market_values(const ProtobufCMessage *request, const api_request_context *ctx,
+                               api_request_values *out) {
+    return api_request_market_values(ctx->refdata, (const PB(GetMarketValuesRequest) *)request);
+}
+
 static int check_stream(const api_stream_ping *ping, char *const *accounts, size_t n,
                         const api_request_context *ctx, api_request_values *out) {
     int code = api_request_stream_ping(ping, out->message, sizeof out->message);
@@ -621,6 +765,10 @@ static const api_request_type request_types[] = {
     /* OrdersStreamService */
     {&PB_DESC(order_state_stream_request), check_order_state_stream},
     {&PB_DESC(trades_stream_request), check_trades_stream},
+    /* MarketDataService, added later: the corpus names types by their place here */
+    {&PB_DESC(get_candles_request), check_candles},
+    {&PB_DESC(get_close_prices_request), check_close_prices},
+    {&PB_DESC(get_market_values_request), check_market_values},
 };
 
 const api_request_type *api_request_types(size_t *count) {

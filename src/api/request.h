@@ -18,6 +18,7 @@
 
 #include "api/contract.h"
 #include "api/validate.h"
+#include "candles/candles.h"
 #include "core/core.h"
 
 /* Decodes `len` bytes of a `type` message and checks its strings (api/validate.h). Returns the
@@ -132,6 +133,29 @@ int api_request_trading_statuses(const refdata *rd, const PB(GetTradingStatusesR
 int api_request_last_trades(const refdata *rd, const PB(GetLastTradesRequest) * in,
                             const instrument **out);
 
+/* GetCandles: what the read on the core thread takes. */
+typedef struct api_candles_query {
+    candle_interval interval;
+    bool has_from;   /* else the newest `limit` candles before `to` */
+    int64_t from_ns; /* DAY, WEEK, MONTH: the opening of the interval holding `from` */
+    int64_t to_ns;   /* exclusive; DAY, WEEK, MONTH: the end of the interval holding `to` */
+    uint32_t limit;  /* the interval's maximum when the request sets none */
+} api_candles_query;
+
+/* The largest `limit` GetCandles takes for an interval, and its longest period in seconds. */
+uint32_t api_candles_max_limit(candle_interval interval);
+int64_t api_candles_max_period_s(candle_interval interval);
+/* GetCandles, in the order the checks run: instrument (30237 / 50002), interval (30011),
+ * candle_source_type (30219), `from` (30009 / 30061), `to` (30010 / 30062), neither `from` nor
+ * `limit` (30228), `limit` outside 1..the interval's maximum (30084), `to` before `from`
+ * (30012), a period past the interval's longest (30014). `now_ns` stands for a missing `to`. */
+int api_request_candles(const refdata *rd, const PB(GetCandlesRequest) * in, int64_t now_ns,
+                        const instrument **out, api_candles_query *query);
+/* GetClosePrices: at most API_MAX_INSTRUMENTS_PER_REQUEST (30218), each known (30237 / 50002). */
+int api_request_close_prices(const refdata *rd, const PB(GetClosePricesRequest) * in);
+/* GetMarketValues: likewise, and at least one instrument (30237). */
+int api_request_market_values(const refdata *rd, const PB(GetMarketValuesRequest) * in);
+
 /* ---- OrdersStreamService -------------------------------------------------------------------- */
 
 /* A stream's ping period as the request sets it, and the range the contract allows. */
@@ -169,6 +193,7 @@ typedef struct api_request_context {
     const refdata *refdata;
     const token *token;
     int64_t today_s; /* the start of the current UTC day (TradingSchedules) */
+    int64_t now_ns;  /* the time a missing `to` stands for (GetCandles) */
 } api_request_context;
 
 /* What they decided: the values the handler goes on with (those its type has). */
@@ -183,6 +208,7 @@ typedef struct api_request_values {
     api_schedule_days schedule;   /* TradingSchedules */
     int64_t amount_nano;          /* SandboxPayIn */
     const char *name;             /* OpenSandboxAccount */
+    api_candles_query candles;    /* GetCandles */
     bool selected[REFDATA_MAX_ACCOUNTS]; /* the streams: the accounts followed */
     size_t listed_count;
     char message[128]; /* the text of a code that has one of its own */

@@ -345,6 +345,44 @@ static void load_rate_limits(loader *ld, json_t *root) {
                     false);
 }
 
+/* The key of each interval under candles.retention, by candle_interval. */
+static const char *const candle_interval_keys[CANDLES_INTERVALS] = {
+    [CANDLE_1_MIN] = "1min",   [CANDLE_5_MIN] = "5min",   [CANDLE_15_MIN] = "15min",
+    [CANDLE_HOUR] = "1hour",   [CANDLE_DAY] = "day",      [CANDLE_2_MIN] = "2min",
+    [CANDLE_3_MIN] = "3min",   [CANDLE_10_MIN] = "10min", [CANDLE_30_MIN] = "30min",
+    [CANDLE_2_HOUR] = "2hour", [CANDLE_4_HOUR] = "4hour", [CANDLE_WEEK] = "week",
+    [CANDLE_MONTH] = "month",  [CANDLE_5_SEC] = "5sec",   [CANDLE_10_SEC] = "10sec",
+    [CANDLE_30_SEC] = "30sec",
+};
+
+static void load_candles(loader *ld, json_t *root) {
+    candles_config *cc = &ld->cfg->candles;
+    json_t *candles = get_object(ld, root, "", "candles");
+    cc->utc_offset_s = (int32_t)get_int(ld, candles, "candles", "utc_offset_minutes",
+                                        cc->utc_offset_s / 60, -23 * 60, 23 * 60) *
+                       60;
+    json_t *retention = get_object(ld, candles, "candles", "retention");
+    for (int i = 0; i < CANDLES_INTERVALS; i++)
+        cc->retention[i] =
+            (uint32_t)get_int(ld, retention, "candles.retention", candle_interval_keys[i],
+                              cc->retention[i], 1, CANDLES_MAX_RETENTION);
+    if (retention != NULL) {
+        const char *key;
+        json_t *value;
+        json_object_foreach(retention, key, value) {
+            bool known = false;
+            for (int i = 0; i < CANDLES_INTERVALS; i++)
+                known = known || strcmp(key, candle_interval_keys[i]) == 0;
+            if (!known)
+                fail(ld,
+                     "candles.retention.%s: unknown interval (5sec, 10sec, 30sec, 1min, "
+                     "2min, 3min, 5min, 10min, 15min, 30min, 1hour, 2hour, 4hour, day, week, "
+                     "month)",
+                     key);
+        }
+    }
+}
+
 static void load_limits(loader *ld, json_t *root) {
     tinvestd_config *cfg = ld->cfg;
     json_t *limits = get_object(ld, root, "", "limits");
@@ -454,6 +492,7 @@ static void set_defaults(tinvestd_config *cfg) {
     cfg->transport_threads = 1;
     cfg->journal_reserve_bytes = 4 << 20;
     cfg->sandbox_accounts = 32;
+    cfg->candles = candles_default_config();
     cfg->commission_bp = 4;
     cfg->venue = (venue_settings){
         .seed = 42,
@@ -488,6 +527,7 @@ int config_load(tinvestd_config *cfg, const char *path, char *error, size_t erro
     load_rate_limits(&ld, root);
     load_limits(&ld, root);
     load_venue(&ld, root);
+    load_candles(&ld, root);
     json_decref(root);
     /* An order's record is reused once its retention has passed; the exchange must have long
      * finished with it by then (a cancel queued behind its delays still names it). */

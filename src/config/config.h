@@ -9,6 +9,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "candles/candles.h"
 #include "core/refdata.h"
 
 #define CONFIG_MAX_RATE_LIMITS 128
@@ -91,6 +92,8 @@ typedef struct tinvestd_config {
     int64_t journal_reserve_bytes;
     /* Sandbox accounts OpenSandboxAccount may open in all (more → 35001). */
     int32_t sandbox_accounts;
+    /* Candles: how many each instrument keeps per interval, and the exchange's UTC offset. */
+    candles_config candles;
 } tinvestd_config;
 
 /* Fills defaults, then reads `path`. On failure returns -1 and writes a one-line reason

@@ -165,6 +165,26 @@ static void record_trade(core *c, core_order *o, const core_event *ev) {
         c->venue.last_trade_id = ev->u.trade.trade_id;
 }
 
+/* The print goes into the instrument's candles once (its other side, when it is a client's
+ * order too, is the same trade id). Its direction is the incoming side's. */
+static void count_in_candles(core *c, const core_order *o, const core_event *ev) {
+    const core_event_trade *t = &ev->u.trade;
+    bool buy = (o->direction == DIRECTION_BUY) == (t->aggressor != 0);
+    if (!candles_on_trade(&c->candles, o->instrument, t->trade_id, t->price_nano, t->lots, buy,
+                          ev->time_ns))
+        return;
+    instrument *ins = &c->refdata->instruments[o->instrument];
+    refdata_publish_first_candles(ins, candles_first_ns(&c->candles, o->instrument, CANDLE_1_MIN),
+                                  candles_first_ns(&c->candles, o->instrument, CANDLE_DAY));
+}
+
+void core_publish_candles(core *c) {
+    for (uint32_t i = 0; i < c->refdata->instrument_count; i++)
+        refdata_publish_first_candles(&c->refdata->instruments[i],
+                                      candles_first_ns(&c->candles, i, CANDLE_1_MIN),
+                                      candles_first_ns(&c->candles, i, CANDLE_DAY));
+}
+
 static void settle_buy(core *c, core_order *o, const core_event_trade *t, int64_t units) {
     int64_t lots_open = o->lots_requested - o->lots_executed;
     /* Release the reservation in proportion to the lots filled; the last fill releases the
@@ -207,6 +227,7 @@ static void apply_trade(core *c, const core_event *ev) {
     else
         settle_sell(c, o, t, units);
     record_trade(c, o, ev);
+    count_in_candles(c, o, ev);
     o->lots_executed += t->lots;
     CHECKED_ADD_ASSERT(o->executed_value_nano, t->value_nano);
     CHECKED_ADD_ASSERT(o->executed_commission_nano, t->commission_nano);

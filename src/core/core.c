@@ -75,6 +75,8 @@ int core_init(core *c, const core_config *config) {
     memset(c, 0, sizeof *c);
     c->config = *config;
     c->refdata = config->refdata;
+    if (c->config.candles.retention[0] == 0)
+        c->config.candles = candles_default_config();
     const refdata *rd = config->refdata;
     assert(config->max_orders > 0);
     assert(config->max_trades > 0);
@@ -109,7 +111,8 @@ int core_init(core *c, const core_config *config) {
         c->account_last == NULL || c->active_first == NULL || c->active_last == NULL ||
         ledger_init(&c->ledger, capacity, rd->instrument_count) != 0 ||
         order_index_init(&c->by_key, config->max_orders, key_names_order, c) != 0 ||
-        order_index_init(&c->by_order_id, (size_t)config->max_orders * 2, id_names_order, c) != 0) {
+        order_index_init(&c->by_order_id, (size_t)config->max_orders * 2, id_names_order, c) != 0 ||
+        candles_init(&c->candles, &c->config.candles, rd->instrument_count) != 0) {
         core_deinit(c);
         return -ENOMEM;
     }
@@ -136,6 +139,8 @@ void core_reset(core *c) {
     memset(c->accounts.closed, 0, c->accounts.capacity);
     order_index_clear(&c->by_key);
     order_index_clear(&c->by_order_id);
+    candles_reset(&c->candles);
+    core_publish_candles(c);
 }
 
 void core_deinit(core *c) {
@@ -164,6 +169,7 @@ void core_deinit(core *c) {
     c->account_orders = c->account_first = c->account_last = NULL;
     c->active_first = c->active_last = NULL;
     ledger_deinit(&c->ledger);
+    candles_deinit(&c->candles);
     order_index_deinit(&c->by_key);
     order_index_deinit(&c->by_order_id);
 }

@@ -19,6 +19,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "candles/candles.h"
 #include "core/errors.h"
 #include "core/events.h"
 #include "core/ledger.h"
@@ -140,6 +141,9 @@ typedef struct core_config {
     uint64_t id_seed;
     /* Sandbox accounts that OpenSandboxAccount may open over the configured ones. */
     uint32_t openable_sandbox_accounts;
+    /* Candles of the exchange's trades: retention per interval and the exchange's UTC offset;
+     * all zero takes candles_default_config(). */
+    candles_config candles;
 } core_config;
 
 /* What the core knows of the market, asked from the exchange link at check time. */
@@ -251,6 +255,9 @@ typedef struct core {
     order_index by_order_id;                /* intent id and exchange number, as text */
     core_venue_state venue;
     core_accounts_state accounts;
+    /* OHLCV candles of every instrument, from the trades applied (derived state: the apply of
+     * CORE_EVENT_ORDER_TRADE feeds it, live and in replay alike; snapshots carry it). */
+    candle_store candles;
     uint64_t next_seq;
     /* Recovery only: while set, core_apply() leaves the two indexes alone (inserts and erases
      * alike), and whoever set it rebuilds them from the orders once the journal is replayed
@@ -309,6 +316,9 @@ core_error core_close_sandbox_account(core *c, const token *tok, const char *acc
                                       int64_t now_ns);
 /* After a snapshot load: publishes the restored accounts into the refdata. */
 void core_publish_accounts(core *c);
+/* Publishes each instrument's first 1-minute and 1-day candle times into the refdata (the apply
+ * of a trade does it as it goes; after a snapshot load or a reset, this). */
+void core_publish_candles(core *c);
 /* Records a move of the exchange's market maker (see CORE_EVENT_MARKET_MAKER_MOVED). */
 void core_record_market_maker(core *c, uint32_t instrument_index, int64_t reference_nano,
                               const uint64_t random_state[4], int64_t now_ns);
@@ -377,6 +387,9 @@ ledger_position core_account_position(const core *c, uint32_t account_index,
 /* The exchange's view of an instrument (limits, last price, best quotes), as the checks see it. */
 void core_market_view(const core *c, uint32_t instrument_index, core_market *out);
 const instrument *core_instrument_of(const core *c, const core_order *order);
+
+/* The candles, for reads on the core thread (which copy what they answer). */
+const candle_store *core_candles(const core *c);
 
 /* Asserts every invariant of the ledger and the pools (cash, reservations, positions, indexes,
  * lists); O(state), for tests and the simulator. */

@@ -163,3 +163,7 @@ ledger_position core_account_position(const core *c, uint32_t account_index,
                                       uint32_t instrument_index) {
     return *ledger_position_get(&c->ledger, account_index, instrument_index);
 }
+
+const candle_store *core_candles(const core *c) {
+    return &c->candles;
+}

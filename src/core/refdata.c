@@ -147,3 +147,13 @@ access_level refdata_access(const token *tok, const account *acc) {
     uint8_t level = tok->access[acc->index];
     return level == ACCESS_NONE_UNSPECIFIED ? ACCESS_NONE : (access_level)level;
 }
+
+void refdata_publish_first_candles(instrument *ins, int64_t first_1min_ns, int64_t first_1day_ns) {
+    __atomic_store_n(&ins->first_1min_candle_ns, first_1min_ns, __ATOMIC_RELEASE);
+    __atomic_store_n(&ins->first_1day_candle_ns, first_1day_ns, __ATOMIC_RELEASE);
+}
+
+void refdata_first_candles(const instrument *ins, int64_t *first_1min_ns, int64_t *first_1day_ns) {
+    *first_1min_ns = __atomic_load_n(&ins->first_1min_candle_ns, __ATOMIC_ACQUIRE);
+    *first_1day_ns = __atomic_load_n(&ins->first_1day_candle_ns, __ATOMIC_ACQUIRE);
+}

@@ -73,6 +73,10 @@ typedef struct instrument {
     /* Share / ETF. */
     int64_t issue_size;
     const char *focus_type;
+    /* The opening of the oldest 1-minute and 1-day candle the exchange keeps (0: none). The core
+     * thread publishes them as trades come (refdata_publish_first_candles); readers take them
+     * with refdata_first_candles. */
+    int64_t first_1min_candle_ns, first_1day_candle_ns;
 } instrument;
 
 typedef struct money_amount {
@@ -151,5 +155,10 @@ const instrument *refdata_find_by_ticker(const refdata *rd, const char *ticker,
 const instrument *refdata_find_instrument_id(const refdata *rd, const char *instrument_id);
 
 access_level refdata_access(const token *tok, const account *acc);
+
+/* Core thread: the instrument's first candle times (see instrument). */
+void refdata_publish_first_candles(instrument *ins, int64_t first_1min_ns, int64_t first_1day_ns);
+/* Any thread: the times last published (each read whole; the two may be from different trades). */
+void refdata_first_candles(const instrument *ins, int64_t *first_1min_ns, int64_t *first_1day_ns);
 
 #endif

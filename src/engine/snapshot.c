@@ -27,6 +27,15 @@ typedef struct snapshot_header {
     uint64_t seq;
 } snapshot_header;
 
+/* Format 6: after the core's sections, the candle store: this header, the per-instrument array
+ * (ring counts; heads as they were) and then each ring's candles oldest first, rings in
+ * instrument-major, interval-minor order. All of it inside the trailing CRC. */
+typedef struct snapshot_candles_header {
+    uint32_t candle_size, instrument_size, instrument_count;
+    int32_t utc_offset_s;
+    uint32_t retention[CANDLES_INTERVALS];
+} snapshot_candles_header;
+
 typedef struct section {
     const void *data;
     size_t size;
@@ -89,6 +98,40 @@ static int write_all(int fd, const void *data, size_t size) {
     return 0;
 }
 
+static int write_checked(int fd, const void *data, size_t size, uint32_t *crc) {
+    *crc = crc32c_update(*crc, data, size);
+    return write_all(fd, data, size);
+}
+
+static snapshot_candles_header candles_header_of(const candle_store *s) {
+    snapshot_candles_header ch;
+    memset(&ch, 0, sizeof ch);
+    ch.candle_size = sizeof(candle);
+    ch.instrument_size = sizeof(candles_instrument);
+    ch.instrument_count = s->instrument_count;
+    ch.utc_offset_s = s->config.utc_offset_s;
+    memcpy(ch.retention, s->config.retention, sizeof ch.retention);
+    return ch;
+}
+
+/* Only the candles held, straight from the rings (the forked child allocates nothing). */
+static int write_candles(int fd, const candle_store *s, uint32_t *crc) {
+    snapshot_candles_header ch = candles_header_of(s);
+    int rc = write_checked(fd, &ch, sizeof ch, crc);
+    if (rc == 0)
+        rc = write_checked(fd, s->instruments, (size_t)s->instrument_count * sizeof *s->instruments,
+                           crc);
+    for (uint32_t i = 0; rc == 0 && i < s->instrument_count; i++)
+        for (int k = 0; rc == 0 && k < CANDLES_INTERVALS; k++) {
+            const candle *run[2];
+            uint32_t n[2];
+            candles_ring_runs(s, i, (candle_interval)k, run, n);
+            for (int r = 0; rc == 0 && r < 2; r++)
+                rc = write_checked(fd, run[r], (size_t)n[r] * sizeof(candle), crc);
+        }
+    return rc;
+}
+
 int snapshot_write(const core *c, const char *dir) {
     char tmp[600], path[600];
     uint64_t seq = c->next_seq - 1;
@@ -121,6 +164,8 @@ int snapshot_write(const core *c, const char *dir) {
         crc = crc32c_update(crc, parts[i].data, parts[i].size);
         rc = write_all(fd, parts[i].data, parts[i].size);
     }
+    if (rc == 0)
+        rc = write_candles(fd, &c->candles, &crc);
     if (rc == 0)
         rc = write_all(fd, &crc, sizeof crc);
     if (rc == 0 && fsync(fd) != 0)
@@ -276,6 +321,55 @@ static bool whole_file_checksum_ok(int fd, off_t size) {
 
 typedef enum { LOAD_OK, LOAD_SKIPPED, LOAD_REFUSED, LOAD_DAMAGED } load_result;
 
+typedef enum { CANDLES_FIT, CANDLES_CHANGED, CANDLES_TORN } candles_fit;
+
+/* Whether the candle store written at `offset` fits this configuration, and its size. Reads
+ * (outside the CRC, which the load computes again) the header and the ring counts. */
+static candles_fit candles_fit_of(const core *c, int fd, off_t offset, uint64_t *size) {
+    const candle_store *s = &c->candles;
+    snapshot_candles_header ch, want = candles_header_of(s);
+    if (pread(fd, &ch, sizeof ch, offset) != (ssize_t)sizeof ch)
+        return CANDLES_TORN;
+    if (memcmp(&ch, &want, sizeof ch) != 0)
+        return CANDLES_CHANGED;
+    uint64_t held = 0;
+    off_t at = offset + (off_t)sizeof ch;
+    for (uint32_t i = 0; i < s->instrument_count; i++) {
+        candles_instrument ci;
+        if (pread(fd, &ci, sizeof ci, at) != (ssize_t)sizeof ci)
+            return CANDLES_TORN;
+        at += (off_t)sizeof ci;
+        for (int k = 0; k < CANDLES_INTERVALS; k++) {
+            if (ci.count[k] > s->config.retention[k])
+                return CANDLES_TORN; /* damage: counted as a torn file, an older one may serve */
+            held += ci.count[k];
+        }
+    }
+    *size = sizeof ch + (uint64_t)s->instrument_count * sizeof(candles_instrument) +
+            held * sizeof(candle);
+    return CANDLES_FIT;
+}
+
+static bool read_candles(candle_store *s, int fd, off_t *offset, uint32_t *crc) {
+    snapshot_candles_header ch;
+    size_t array = (size_t)s->instrument_count * sizeof *s->instruments;
+    bool ok = read_checked(fd, *offset, &ch, sizeof ch, crc) &&
+              read_checked(fd, *offset + (off_t)sizeof ch, s->instruments, array, crc);
+    *offset += (off_t)(sizeof ch + array);
+    for (uint32_t i = 0; ok && i < s->instrument_count; i++)
+        for (int k = 0; ok && k < CANDLES_INTERVALS; k++) {
+            uint32_t n = s->instruments[i].count[k];
+            if (n > s->config.retention[k]) /* changed since candles_fit_of read it */
+                return false;
+            size_t bytes = (size_t)n * sizeof(candle);
+            ok = read_checked(fd, *offset, candles_ring_storage(s, i, (candle_interval)k), bytes,
+                              crc);
+            *offset += (off_t)bytes;
+        }
+    candles_loaded(s);
+    return ok;
+}
+
 /* Reads one snapshot straight into the core's pools (no second copy of a file that can be
  * gigabytes), checking its CRC on the way. LOAD_SKIPPED and LOAD_REFUSED leave the core as it
  * was; LOAD_DAMAGED (the CRC failed after the pools were written) leaves it for core_reset(). */
@@ -287,9 +381,11 @@ static load_result load_file(core *c, const char *path, char *error, size_t erro
     struct stat st;
     snapshot_header h;
     bool ok = fstat(fd, &st) == 0 && pread(fd, &h, sizeof h, 0) == (ssize_t)sizeof h;
-    ok = ok && memcmp(h.magic, SNAPSHOT_MAGIC, 8) == 0 && h.version == SNAPSHOT_FORMAT_VERSION &&
-         h.order_size == sizeof(core_order) && h.trade_size == sizeof(core_trade) &&
-         h.cash_size == sizeof(ledger_cash) && h.position_size == sizeof(ledger_position);
+    ok =
+        ok && memcmp(h.magic, SNAPSHOT_MAGIC, 8) == 0 &&
+        (h.version == SNAPSHOT_FORMAT_VERSION || h.version == SNAPSHOT_FORMAT_VERSION_NO_CANDLES) &&
+        h.order_size == sizeof(core_order) && h.trade_size == sizeof(core_trade) &&
+        h.cash_size == sizeof(ledger_cash) && h.position_size == sizeof(ledger_position);
     if (ok &&
         (h.account_count != c->ledger.account_count ||
          h.configured_account_count != c->accounts.configured_count ||
@@ -309,8 +405,24 @@ static load_result load_file(core *c, const char *path, char *error, size_t erro
         return LOAD_REFUSED;
     }
     section parts[SECTION_COUNT];
-    if (!ok ||
-        (uint64_t)st.st_size != sizeof h + sections_of(c, &h, false, parts) + sizeof(uint32_t)) {
+    size_t core_size = ok ? sections_of(c, &h, false, parts) : 0;
+    uint64_t candles_size = 0;
+    if (ok && h.version == SNAPSHOT_FORMAT_VERSION) {
+        candles_fit fit = candles_fit_of(c, fd, (off_t)(sizeof h + core_size), &candles_size);
+        if (fit == CANDLES_CHANGED) {
+            bool intact = whole_file_checksum_ok(fd, st.st_size);
+            close(fd);
+            if (!intact)
+                return LOAD_SKIPPED;
+            snprintf(error, error_size,
+                     "snapshot %s does not fit the configuration (candle retention or the "
+                     "exchange's UTC offset changed)",
+                     path);
+            return LOAD_REFUSED;
+        }
+        ok = fit == CANDLES_FIT;
+    }
+    if (!ok || (uint64_t)st.st_size != sizeof h + core_size + candles_size + sizeof(uint32_t)) {
         close(fd);
         return LOAD_SKIPPED; /* torn or foreign: nothing was written into the core */
     }
@@ -325,9 +437,13 @@ static load_result load_file(core *c, const char *path, char *error, size_t erro
         ok = read_checked(fd, offset, (void *)parts[i].data, parts[i].size, &crc);
         offset += (off_t)parts[i].size;
     }
+    if (ok && h.version == SNAPSHOT_FORMAT_VERSION)
+        ok = read_candles(&c->candles, fd, &offset, &crc);
     ok = ok && pread(fd, &stored, sizeof stored, offset) == (ssize_t)sizeof stored && stored == crc;
     close(fd);
     if (!ok)
+        return LOAD_DAMAGED;
+    if (!candles_valid(&c->candles))
         return LOAD_DAMAGED;
     int64_t read_ns = clock_monotonic_ns();
     c->next_seq = h.seq + 1;
@@ -346,6 +462,7 @@ static load_result load_file(core *c, const char *path, char *error, size_t erro
         order_index_clear(&c->by_order_id);
     }
     core_publish_accounts(c);
+    core_publish_candles(c);
     log_info("snapshot: %s read and checked in %.0f ms, indexes rebuilt in %.0f ms", path,
              (read_ns - started_ns) / 1e6, (clock_monotonic_ns() - read_ns) / 1e6);
     return LOAD_OK;

@@ -15,7 +15,10 @@
 
 #include "core/core.h"
 
-#define SNAPSHOT_FORMAT_VERSION 5
+/* 6: the candle store follows the core's sections (format 5, without it, still loads: its
+ * candles start empty). */
+#define SNAPSHOT_FORMAT_VERSION 6
+#define SNAPSHOT_FORMAT_VERSION_NO_CANDLES 5
 
 /* Forks a child that writes `dir`/snapshot-<seq>.snap; returns its pid, or -1. */
 pid_t snapshot_start(const core *c, const char *dir);

@@ -16,6 +16,7 @@ core_config settings_core(tinvestd_config *config) {
         .max_trades_per_order = config->max_trades_per_order,
         .id_seed = config->venue.seed,
         .openable_sandbox_accounts = (uint32_t)config->sandbox_accounts,
+        .candles = config->candles,
     };
     for (uint32_t i = 0; i < config->order_value_limit_count && i < CORE_MAX_VALUE_LIMITS; i++) {
         memcpy(cc.value_limits[i].currency, config->order_value_limits[i].currency, 8);

@@ -166,7 +166,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
         api_request_sandbox_account_field("SandboxService", type->descriptor);
     api_request_names_broker_account(sandbox_field, request, &rd);
     api_request_context ctx = {
-        .refdata = &rd, .token = &rd.tokens[0], .today_s = FIXTURE_START_NS / FIXTURE_NANO};
+        .refdata = &rd,
+        .token = &rd.tokens[0],
+        .today_s = FIXTURE_START_NS / FIXTURE_NANO,
+        .now_ns = FIXTURE_START_NS};
     ctx.today_s -= ctx.today_s % 86400;
     static api_request_values values;
     memset(&values, 0, sizeof values);
