@@ -19,6 +19,7 @@
 #include "api/contract.h"
 #include "api/validate.h"
 #include "core/core.h"
+#include "indicators/indicators.h"
 
 /* Decodes `len` bytes of a `type` message and checks its strings (api/validate.h). Returns the
  * message (the caller frees it with protobuf_c_message_free_unpacked), or NULL with *error set:
@@ -132,6 +133,14 @@ int api_request_trading_statuses(const refdata *rd, const PB(GetTradingStatusesR
 int api_request_last_trades(const refdata *rd, const PB(GetLastTradesRequest) * in,
                             const instrument **out);
 
+/* GetTechAnalysis as the indicators module takes it, checked, in this order: 30008 for an empty
+ * `instrument_uid`; 30001 / 30004 for a missing `from` / `to`, 30009 / 30010 for one that is
+ * not a Timestamp inside 1970 .. 2099; then indicators_check() (30213 type, 30011 interval,
+ * 30214 price type, 30215 / 30216 / 30217 the indicator's parameters, 30012 `to` before `from`,
+ * 30014 a period too long for the interval); then 50002 when no instrument has that uid. */
+int api_request_tech_analysis(const refdata *rd, const PB(GetTechAnalysisRequest) * in,
+                              indicator_request *out, const instrument **ins);
+
 /* ---- OrdersStreamService -------------------------------------------------------------------- */
 
 /* A stream's ping period as the request sets it, and the range the contract allows. */
@@ -181,6 +190,7 @@ typedef struct api_request_values {
     const instrument *instrument; /* InstrumentRequest, GetOrderBook, GetTradingStatus, ... */
     const account *account;       /* GetMarginAttributes */
     api_schedule_days schedule;   /* TradingSchedules */
+    indicator_request indicator;  /* GetTechAnalysis */
     int64_t amount_nano;          /* SandboxPayIn */
     const char *name;             /* OpenSandboxAccount */
     bool selected[REFDATA_MAX_ACCOUNTS]; /* the streams: the accounts followed */
