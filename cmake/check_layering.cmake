@@ -1,18 +1,20 @@
-# The test build.layering: proves that src/core and src/venue stay pure (no gRPC, protobuf-c,
-# threads or clocks, and no reaching up into the modules built on them).
+# The test build.layering: proves that src/core, src/venue, src/candles and src/indicators stay pure (no gRPC,
+# protobuf-c, threads or clocks, and no reaching up into the modules built on them).
 #
 #   cmake -DSOURCE_DIR=... -DBUILD_DIR=... -DCORE_LINKS=<tinvestd_core's link libraries>
+#         -DINDICATORS_LINKS=<tinvestd_indicators' link libraries>
 #         -DEXTRA_INCLUDES=<gRPC and protobuf-c include directories> -P check_layering.cmake
 #
 # 1. Compiles small probe files with exactly the flags the build uses for src/core/core.c,
-#    src/venue/exchange.c and src/candles/candles.c (from compile_commands.json). A probe that
-#    includes a module's header compiles; one that then includes <grpc/grpc.h>, <protobuf-c/protobuf-c.h>,
-#    <pthread.h> or <time.h> fails with "poisoned" (cmake/pure_module.h); the same probe without
-#    the forced include compiles, so the poison, not a missing header, is what stops it.
-# 2. Reads every #include of src/core, src/venue and src/candles: none names a forbidden header
-#    or module (the venue knows nothing of the core, the core nothing of the venue, the candles
-#    nothing of either).
-# 3. tinvestd_core does not link tinvestd_venue.
+#    src/venue/exchange.c, src/candles/candles.c and src/indicators/indicators.c (from
+#    compile_commands.json). A probe that includes a module's header compiles; one that then
+#    includes <grpc/grpc.h>, <protobuf-c/protobuf-c.h>, <pthread.h> or <time.h> fails with
+#    "poisoned" (cmake/pure_module.h); the same probe without the forced include compiles, so the
+#    poison, not a missing header, is what stops it.
+# 2. Reads every #include of the four modules: none names a forbidden header or module (the
+#    venue knows nothing of the core, the core nothing of the venue, the candles and the
+#    indicators only util).
+# 3. tinvestd_core does not link tinvestd_venue; tinvestd_indicators links util and libm only.
 cmake_minimum_required(VERSION 3.19) # string(JSON)
 
 foreach(var SOURCE_DIR BUILD_DIR)
@@ -114,16 +116,19 @@ endfunction()
 
 set(forbidden_headers "grpc/grpc.h" "protobuf-c/protobuf-c.h" "pthread.h" "time.h")
 
-foreach(module core venue candles)
+foreach(module core venue candles indicators)
     if(module STREQUAL "core")
         set(source "${SOURCE_DIR}/src/core/core.c")
         set(header "core/core.h")
     elseif(module STREQUAL "candles")
         set(source "${SOURCE_DIR}/src/candles/candles.c")
         set(header "candles/candles.h")
-    else()
+    elseif(module STREQUAL "venue")
         set(source "${SOURCE_DIR}/src/venue/exchange.c")
         set(header "venue/exchange.h")
+    else()
+        set(source "${SOURCE_DIR}/src/indicators/indicators.c")
+        set(header "indicators/indicators.h")
     endif()
     flags_of("${source}" flags directory)
     if(NOT flags MATCHES "pure_module\\.h")
@@ -158,14 +163,16 @@ endforeach()
 
 set(common_forbidden "grpc/" "protobuf-c/" "pthread\\.h" "time\\.h" "util/clock\\.h" "api/"
     "engine/" "journal/" "stream/" "config/")
-foreach(module core venue candles)
+foreach(module core venue candles indicators)
     set(patterns ${common_forbidden})
     if(module STREQUAL "venue")
-        list(APPEND patterns "core/" "candles/")
+        list(APPEND patterns "core/" "candles/" "indicators/")
+    elseif(module STREQUAL "core")
+        list(APPEND patterns "venue/" "indicators/") # the exchange: through core_exchange only
     elseif(module STREQUAL "candles") # util only: the core feeds it, it knows nothing above
-        list(APPEND patterns "core/" "venue/")
+        list(APPEND patterns "core/" "venue/" "indicators/")
     else()
-        list(APPEND patterns "venue/") # the core reaches the exchange through core_exchange only
+        list(APPEND patterns "core/" "venue/") # indicators are computed from what they are given
     endif()
     file(GLOB files "${SOURCE_DIR}/src/${module}/*.c" "${SOURCE_DIR}/src/${module}/*.h")
     set(found FALSE)
@@ -195,6 +202,22 @@ elseif("tinvestd_venue" IN_LIST CORE_LINKS)
     fail("tinvestd_core links tinvestd_venue (${CORE_LINKS})")
 else()
     message(STATUS "layering: ok tinvestd_core links only: ${CORE_LINKS}")
+endif()
+
+if(NOT DEFINED INDICATORS_LINKS)
+    fail("INDICATORS_LINKS (tinvestd_indicators' link libraries) was not passed")
+else()
+    set(unexpected "")
+    foreach(lib IN LISTS INDICATORS_LINKS)
+        if(NOT lib STREQUAL "tinvestd_util" AND NOT lib STREQUAL "m")
+            list(APPEND unexpected "${lib}")
+        endif()
+    endforeach()
+    if(unexpected)
+        fail("tinvestd_indicators links more than util and libm: ${unexpected}")
+    else()
+        message(STATUS "layering: ok tinvestd_indicators links only: ${INDICATORS_LINKS}")
+    endif()
 endif()
 
 if(failures)

@@ -1,11 +1,11 @@
-/* Forced in front of every source file of the pure modules, src/core and src/venue (see
- * CMakeLists.txt): they decide, they do not wait, talk or tell time. A core or venue file that
- * includes a header declaring one of the identifiers below fails to compile with "attempt to use
- * poisoned", so a thread, an RPC, a protobuf message or a clock cannot creep in by an include.
- * Time reaches these modules as an argument (the command's receive time); randomness from a
- * seeded generator. The names cover <pthread.h>, <grpc/grpc.h>, <protobuf-c/protobuf-c.h> and
- * the clock functions of <time.h> and <sys/time.h>; cmake/check_layering.cmake (the test
- * build.layering) checks that they do. */
+/* Forced in front of every source file of the pure modules, src/core, src/venue and
+ * src/indicators (see CMakeLists.txt): they decide or compute, they do not wait, talk or tell
+ * time. A file of theirs that includes a header declaring one of the identifiers below fails to
+ * compile with "attempt to use poisoned", so a thread, an RPC, a protobuf message or a clock
+ * cannot creep in by an include. Time reaches these modules as an argument (the command's
+ * receive time); randomness from a seeded generator. The names cover <pthread.h>,
+ * <grpc/grpc.h>, <protobuf-c/protobuf-c.h> and the clock functions of <time.h> and
+ * <sys/time.h>; cmake/check_layering.cmake (the test build.layering) checks that they do. */
 #ifndef TINVESTD_PURE_MODULE_H
 #define TINVESTD_PURE_MODULE_H
 

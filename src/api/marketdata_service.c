@@ -2,12 +2,14 @@
  * last trades. Read on the core thread, which owns the venue. */
 #include "api/services.h"
 
+#include <assert.h>
 #include <string.h>
 
 #include "api/core_job.h"
 #include "api/pb.h"
 #include "api/request.h"
 #include "api/server.h"
+#include "api/techanalysis.h"
 #include "engine/venue_link.h"
 #include "util/checked.h"
 #include "util/clock.h"
@@ -372,4 +374,31 @@ static api_method marketdata_methods[] = {
 const api_method *api_marketdata_methods(size_t *count) {
     *count = sizeof marketdata_methods / sizeof marketdata_methods[0];
     return marketdata_methods;
+}
+
+/* The candle store's read for GetTechAnalysis (api/techanalysis.h), on the core thread. */
+size_t api_candles_read(engine *e, uint32_t instrument_index, int32_t interval, int64_t from_ns,
+                        int64_t to_ns, size_t before, indicator_candle *out, size_t max) {
+    /* Core thread only: one buffer serves every read. */
+    static candle read[INDICATORS_MAX_CANDLES];
+    if (interval < 1 || interval > CANDLES_INTERVALS || max == 0)
+        return 0;
+    assert(max <= INDICATORS_MAX_CANDLES);
+    candle_interval ci = (candle_interval)(interval - 1);
+    const candle_store *s = candles_of(e);
+    uint32_t warmup = (uint32_t)(before < max ? before : max);
+    uint32_t n =
+        warmup == 0 ? 0
+                    : candles_read(s, instrument_index, ci, INT64_MIN, from_ns, true, read, warmup);
+    /* The window includes a candle opening at `to_ns` itself. */
+    int64_t end_ns = to_ns == INT64_MAX ? INT64_MAX : to_ns + 1;
+    n += candles_read(s, instrument_index, ci, from_ns, end_ns, false, read + n, (uint32_t)max - n);
+    for (uint32_t i = 0; i < n; i++)
+        out[i] = (indicator_candle){.time_ns = read[i].time_ns,
+                                    .open_nano = read[i].open_nano,
+                                    .high_nano = read[i].high_nano,
+                                    .low_nano = read[i].low_nano,
+                                    .close_nano = read[i].close_nano,
+                                    .volume_lots = read[i].volume_lots};
+    return n;
 }

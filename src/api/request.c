@@ -479,6 +479,45 @@ int api_request_market_values(const refdata *rd, const PB(GetMarketValuesRequest
     return instrument_list(rd, in->instrument_id, in->n_instrument_id);
 }
 
+static int tech_analysis_time(const Google__Protobuf__Timestamp *t, int missing, int invalid,
+                              int64_t *out_ns) {
+    if (t == NULL)
+        return missing;
+    return pb_timestamp_to_ns_checked(t, out_ns) == PB_TIME_OK ? 0 : invalid;
+}
+
+int api_request_tech_analysis(const refdata *rd, const PB(GetTechAnalysisRequest) * in,
+                              indicator_request *out, const instrument **ins) {
+    *ins = NULL;
+    *out = (indicator_request){.type = in->indicator_type,
+                               .interval = in->interval,
+                               .price = in->type_of_price,
+                               .length = in->length};
+    if (in->instrument_uid[0] == '\0')
+        return 30008;
+    int code = tech_analysis_time(in->from, 30001, 30009, &out->from_ns);
+    if (code == 0)
+        code = tech_analysis_time(in->to, 30004, 30010, &out->to_ns);
+    if (code != 0)
+        return code;
+    /* A deviation without a multiplier, or one that is not a Quotation, is no deviation. */
+    const PB(Quotation) *multiplier =
+        in->deviation != NULL ? in->deviation->deviation_multiplier : NULL;
+    out->has_deviation =
+        multiplier != NULL && pb_quotation_to_nano(multiplier, &out->deviation_nano);
+    if (in->smoothing != NULL) {
+        out->has_smoothing = true;
+        out->fast_length = in->smoothing->fast_length;
+        out->slow_length = in->smoothing->slow_length;
+        out->signal_smoothing = in->smoothing->signal_smoothing;
+    }
+    code = indicators_check(out);
+    if (code != 0)
+        return code;
+    *ins = refdata_find_by_uid(rd, in->instrument_uid);
+    return *ins != NULL ? 0 : 50002;
+}
+
 /* ---- OrdersStreamService -------------------------------------------------------------------- */
 
 #define ORDER_STATE_PING_MIN_MS 1000
@@ -705,6 +744,12 @@ static int check_market_values(const ProtobufCMessage *request, const api_reques
     return api_request_market_values(ctx->refdata, (const PB(GetMarketValuesRequest) *)request);
 }
 
+static int check_tech_analysis(const ProtobufCMessage *request, const api_request_context *ctx,
+                               api_request_values *out) {
+    const PB(GetTechAnalysisRequest) *in = (const PB(GetTechAnalysisRequest) *)request;
+    return api_request_tech_analysis(ctx->refdata, in, &out->indicator, &out->instrument);
+}
+
 static int check_stream(const api_stream_ping *ping, char *const *accounts, size_t n,
                         const api_request_context *ctx, api_request_values *out) {
     int code = api_request_stream_ping(ping, out->message, sizeof out->message);
@@ -765,7 +810,10 @@ static const api_request_type request_types[] = {
     /* OrdersStreamService */
     {&PB_DESC(order_state_stream_request), check_order_state_stream},
     {&PB_DESC(trades_stream_request), check_trades_stream},
-    /* MarketDataService, added later: the corpus names types by their place here */
+    /* Added later, at the end so that the committed fuzz inputs keep their types (byte 0 is a
+     * type's place in this list): MarketDataService.GetTechAnalysis
+     * (src/api/techanalysis_service.c), GetCandles, GetClosePrices, GetMarketValues */
+    {&PB_DESC(get_tech_analysis_request), check_tech_analysis},
     {&PB_DESC(get_candles_request), check_candles},
     {&PB_DESC(get_close_prices_request), check_close_prices},
     {&PB_DESC(get_market_values_request), check_market_values},

@@ -20,6 +20,7 @@
 #include "api/validate.h"
 #include "candles/candles.h"
 #include "core/core.h"
+#include "indicators/indicators.h"
 
 /* Decodes `len` bytes of a `type` message and checks its strings (api/validate.h). Returns the
  * message (the caller frees it with protobuf_c_message_free_unpacked), or NULL with *error set:
@@ -155,6 +156,13 @@ int api_request_candles(const refdata *rd, const PB(GetCandlesRequest) * in, int
 int api_request_close_prices(const refdata *rd, const PB(GetClosePricesRequest) * in);
 /* GetMarketValues: likewise, and at least one instrument (30237). */
 int api_request_market_values(const refdata *rd, const PB(GetMarketValuesRequest) * in);
+/* GetTechAnalysis as the indicators module takes it, checked, in this order: 30008 for an empty
+ * `instrument_uid`; 30001 / 30004 for a missing `from` / `to`, 30009 / 30010 for one that is
+ * not a Timestamp inside 1970 .. 2099; then indicators_check() (30213 type, 30011 interval,
+ * 30214 price type, 30215 / 30216 / 30217 the indicator's parameters, 30012 `to` before `from`,
+ * 30014 a period too long for the interval); then 50002 when no instrument has that uid. */
+int api_request_tech_analysis(const refdata *rd, const PB(GetTechAnalysisRequest) * in,
+                              indicator_request *out, const instrument **ins);
 
 /* ---- OrdersStreamService -------------------------------------------------------------------- */
 
@@ -206,6 +214,7 @@ typedef struct api_request_values {
     const instrument *instrument; /* InstrumentRequest, GetOrderBook, GetTradingStatus, ... */
     const account *account;       /* GetMarginAttributes */
     api_schedule_days schedule;   /* TradingSchedules */
+    indicator_request indicator;  /* GetTechAnalysis */
     int64_t amount_nano;          /* SandboxPayIn */
     const char *name;             /* OpenSandboxAccount */
     api_candles_query candles;    /* GetCandles */

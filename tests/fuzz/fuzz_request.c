@@ -5,7 +5,8 @@
  * server: api_request_decode() (protobuf-c and the string checks), the sandbox account check,
  * the type's checks (the ones its handlers make), and for a request that becomes a core command,
  * the command on a fixture core (tests/fuzz/fixture.h) that already holds an acknowledged order,
- * with the exchange link answering it.
+ * with the exchange link answering it; a GetTechAnalysis request its indicator over a short
+ * series with extreme prices.
  *
  * Asserts, besides no crash, leak or sanitizer report: every string of a decoded request is
  * valid UTF-8 within its bound (what api/validate.h promises the handlers); a refused request
@@ -75,7 +76,38 @@ static void assert_values_in_range(const refdata *rd, const ProtobufCMessageDesc
                v->instrument < rd->instruments + rd->instrument_count);
     if (type == &PB_DESC(get_margin_attributes_request))
         assert(v->account != NULL);
+    if (type == &PB_DESC(get_tech_analysis_request)) {
+        assert(v->instrument >= rd->instruments &&
+               v->instrument < rd->instruments + rd->instrument_count);
+        size_t capacity = indicators_candle_capacity(&v->indicator);
+        assert(capacity > indicators_warmup(&v->indicator) && capacity <= INDICATORS_MAX_CANDLES);
+    }
     assert(v->filter.status_count <= sizeof v->filter.statuses / sizeof v->filter.statuses[0]);
+}
+
+/* GetTechAnalysis's computation, as the handler's `finish` makes it, over a short series that
+ * starts before `from` and reaches past it, with prices at both ends of int64 among them. */
+static void compute_indicator(const indicator_request *req) {
+    enum { N = 48 };
+    static const int64_t extremes[] = {INT64_MAX, INT64_MIN, 0, 1, -1, INT64_MAX - 1};
+    indicator_candle candles[N];
+    indicator_value values[N];
+    int64_t price = 250 * FIXTURE_NANO;
+    for (size_t i = 0; i < N; i++) {
+        price += (int64_t)(i % 7) * 10000000 - 30000000;
+        int64_t close = i % 11 == 10 ? extremes[(i / 11) % 6] : price;
+        candles[i] = (indicator_candle){.time_ns = req->from_ns - 24 + (int64_t)i,
+                                        .open_nano = price,
+                                        .high_nano = close > price ? close : price,
+                                        .low_nano = close < price ? close : price,
+                                        .close_nano = close};
+    }
+    size_t count = N + 1;
+    int code = indicators_compute(req, candles, N, values, N, &count);
+    assert(code == 0 || code == 30216 || code == 30217);
+    assert(count <= N && (code == 0 || count == 0));
+    for (size_t i = 0; i < count; i++)
+        assert(values[i].time_ns >= req->from_ns && values[i].time_ns <= req->to_ns);
 }
 
 /* Runs the command the request becomes, as the handler's `run` does on the core thread. */
@@ -136,6 +168,9 @@ static void run_command(fixture_broker *b, const ProtobufCMessage *request,
     } else if (type == &PB_DESC(close_sandbox_account_request)) {
         const PB(CloseSandboxAccountRequest) *in = (const PB(CloseSandboxAccountRequest) *)request;
         core_close_sandbox_account(c, tok, in->account_id, now);
+    } else if (type == &PB_DESC(get_tech_analysis_request)) {
+        compute_indicator(&v->indicator);
+        return; /* a read: no command */
     } else {
         return; /* answered from the reference data, or a read without a command */
     }

@@ -290,6 +290,30 @@ static void market_data_and_streams(void) {
     trade_stream._ping_delay_ms_case = PB_ENUM(TRADES_STREAM_REQUEST___PING_DELAY_MS_PING_DELAY_MS);
     trade_stream.ping_delay_ms = 10000;
     request("trades_stream", &trade_stream.base);
+
+    /* GetTechAnalysis: Bollinger bands and MACD over an hour of one-minute candles. */
+    PB(GetTechAnalysisRequest) tech = PB_INIT(GET_TECH_ANALYSIS_REQUEST);
+    tech.indicator_type = PB_ENUM(GET_TECH_ANALYSIS_REQUEST__INDICATOR_TYPE__INDICATOR_TYPE_BB);
+    tech.instrument_uid = "uid-0";
+    tech.from = &from;
+    tech.to = &to;
+    tech.interval =
+        PB_ENUM(GET_TECH_ANALYSIS_REQUEST__INDICATOR_INTERVAL__INDICATOR_INTERVAL_ONE_MINUTE);
+    tech.type_of_price = PB_ENUM(GET_TECH_ANALYSIS_REQUEST__TYPE_OF_PRICE__TYPE_OF_PRICE_AVG);
+    tech.length = 20;
+    PB(Quotation) multiplier = PB_INIT(QUOTATION);
+    multiplier.units = 2;
+    PB(GetTechAnalysisRequest__Deviation) deviation = PB_INIT(GET_TECH_ANALYSIS_REQUEST__DEVIATION);
+    deviation.deviation_multiplier = &multiplier;
+    tech.deviation = &deviation;
+    request("get_tech_analysis-bb", &tech.base);
+    tech.indicator_type = PB_ENUM(GET_TECH_ANALYSIS_REQUEST__INDICATOR_TYPE__INDICATOR_TYPE_MACD);
+    PB(GetTechAnalysisRequest__Smoothing) smoothing = PB_INIT(GET_TECH_ANALYSIS_REQUEST__SMOOTHING);
+    smoothing.fast_length = 12;
+    smoothing.slow_length = 26;
+    smoothing.signal_smoothing = 9;
+    tech.smoothing = &smoothing;
+    request("get_tech_analysis-macd", &tech.base);
 }
 
 static void requests(void) {

@@ -139,6 +139,83 @@ static void test_instrument_lists_are_bounded(void) {
     free(ids);
 }
 
+/* GetTechAnalysis: each field's code in the documented order, the values a valid request
+ * becomes, and the fields of other indicators ignored. */
+static void test_tech_analysis(void) {
+    api_request_values out;
+    Google__Protobuf__Timestamp from = GOOGLE__PROTOBUF__TIMESTAMP__INIT,
+                                to = GOOGLE__PROTOBUF__TIMESTAMP__INIT;
+    from.seconds = 86400 * 100;
+    to.seconds = 86400 * 100 + 3600;
+    PB(GetTechAnalysisRequest) r = PB_INIT(GET_TECH_ANALYSIS_REQUEST);
+    CHECK_EQ_INT(check(&r.base, &out), 30008);
+    r.instrument_uid = "uid-0";
+    CHECK_EQ_INT(check(&r.base, &out), 30001);
+    r.from = &from;
+    CHECK_EQ_INT(check(&r.base, &out), 30004);
+    r.to = &to;
+    CHECK_EQ_INT(check(&r.base, &out), 30213);
+    r.indicator_type = PB_ENUM(GET_TECH_ANALYSIS_REQUEST__INDICATOR_TYPE__INDICATOR_TYPE_BB);
+    CHECK_EQ_INT(check(&r.base, &out), 30011);
+    r.interval =
+        PB_ENUM(GET_TECH_ANALYSIS_REQUEST__INDICATOR_INTERVAL__INDICATOR_INTERVAL_ONE_MINUTE);
+    CHECK_EQ_INT(check(&r.base, &out), 30214);
+    r.type_of_price = PB_ENUM(GET_TECH_ANALYSIS_REQUEST__TYPE_OF_PRICE__TYPE_OF_PRICE_AVG);
+    CHECK_EQ_INT(check(&r.base, &out), 30215);
+    r.length = 20;
+    CHECK_EQ_INT(check(&r.base, &out), 30216);
+    PB(GetTechAnalysisRequest__Deviation) deviation = PB_INIT(GET_TECH_ANALYSIS_REQUEST__DEVIATION);
+    r.deviation = &deviation;
+    CHECK_EQ_INT(check(&r.base, &out), 30216); /* a deviation without its multiplier */
+    PB(Quotation) multiplier = PB_INIT(QUOTATION);
+    multiplier.units = 2;
+    multiplier.nano = -500000000; /* mixed signs: not a Quotation */
+    deviation.deviation_multiplier = &multiplier;
+    CHECK_EQ_INT(check(&r.base, &out), 30216);
+    multiplier.nano = 500000000;
+    CHECK_EQ_INT(check(&r.base, &out), 0);
+    CHECK(out.instrument == &rd.instruments[0]);
+    CHECK_EQ_INT(out.indicator.type, INDICATOR_BB);
+    CHECK_EQ_INT(out.indicator.price, INDICATOR_PRICE_AVG);
+    CHECK_EQ_INT(out.indicator.length, 20);
+    CHECK(out.indicator.has_deviation && out.indicator.deviation_nano == 2500000000LL);
+    CHECK_EQ_INT(out.indicator.from_ns, from.seconds * 1000000000LL);
+    CHECK_EQ_INT(out.indicator.to_ns, to.seconds * 1000000000LL);
+
+    /* MACD needs its smoothing, not `length` or `deviation`. */
+    r.indicator_type = PB_ENUM(GET_TECH_ANALYSIS_REQUEST__INDICATOR_TYPE__INDICATOR_TYPE_MACD);
+    r.length = 0;
+    CHECK_EQ_INT(check(&r.base, &out), 30217);
+    PB(GetTechAnalysisRequest__Smoothing) smoothing = PB_INIT(GET_TECH_ANALYSIS_REQUEST__SMOOTHING);
+    smoothing.fast_length = 13;
+    smoothing.slow_length = 7;
+    smoothing.signal_smoothing = 3;
+    r.smoothing = &smoothing;
+    CHECK_EQ_INT(check(&r.base, &out), 0);
+    CHECK(out.indicator.has_smoothing && out.indicator.fast_length == 13 &&
+          out.indicator.slow_length == 7 && out.indicator.signal_smoothing == 3);
+
+    /* The times: not a Timestamp, outside the contract's range, reversed, too long. */
+    from.nanos = 1000000000;
+    CHECK_EQ_INT(check(&r.base, &out), 30009);
+    from.nanos = 0;
+    to.seconds = INT64_MAX;
+    CHECK_EQ_INT(check(&r.base, &out), 30010);
+    to.seconds = from.seconds - 1;
+    CHECK_EQ_INT(check(&r.base, &out), 30012);
+    to.seconds = from.seconds + 86400 + 1;
+    CHECK_EQ_INT(check(&r.base, &out), 30014);
+    r.interval = PB_ENUM(GET_TECH_ANALYSIS_REQUEST__INDICATOR_INTERVAL__INDICATOR_INTERVAL_2_HOUR);
+    CHECK_EQ_INT(check(&r.base, &out), 0);
+
+    /* The instrument is named by its uid only, and judged last. */
+    r.instrument_uid = "FIGI0";
+    CHECK_EQ_INT(check(&r.base, &out), 50002);
+    r.length = 0,
+    r.indicator_type = PB_ENUM(GET_TECH_ANALYSIS_REQUEST__INDICATOR_TYPE__INDICATOR_TYPE_SMA);
+    CHECK_EQ_INT(check(&r.base, &out), 30215);
+}
+
 int main(void) {
     one_share_refdata(&rd, 1000);
     test_every_served_method_has_its_checks();
@@ -146,5 +223,6 @@ int main(void) {
     test_sandbox_names_no_broker_account();
     test_checks_give_the_handlers_codes();
     test_instrument_lists_are_bounded();
+    test_tech_analysis();
     return check_finish("api request");
 }
