@@ -8,9 +8,8 @@
  * copy and encodes the reply. So the core thread spends a copy of at most
  * INDICATORS_MAX_CANDLES candles on a request, never the computation.
  *
- * The method is not in the served table yet: it needs the candle store's read, declared here
- * and defined where the candle store is wired in. Serving it is then one entry of
- * api_techanalysis_methods() added to the service tables (src/api/methods.c). */
+ * The candle store's read is declared here and defined beside the other candle reads
+ * (api/marketdata_service.c). */
 #ifndef TINVESTD_API_TECHANALYSIS_H
 #define TINVESTD_API_TECHANALYSIS_H
 
@@ -25,8 +24,7 @@
  * ascending time, the latest `before` candles of instrument `instrument_index` at `interval`
  * (the contract's CandleInterval number, which equals the IndicatorInterval number) that start
  * before `from_ns`, followed by every candle that starts from `from_ns` to `to_ns` (the forming
- * candle included); at most `max` in all. Returns how many it copied. Defined by the candle
- * store's wiring, not here. */
+ * candle included); at most `max` in all. Returns how many it copied. */
 size_t api_candles_read(engine *e, uint32_t instrument_index, int32_t interval, int64_t from_ns,
                         int64_t to_ns, size_t before, indicator_candle *out, size_t max);
 

@@ -10,7 +10,8 @@ import { mkdtempSync, writeFileSync, rmSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { tmpdir } from 'node:os';
 import { OrderDirection, OrderType } from 'tinkoff-invest-api/dist/generated/orders.js';
-import { MarketDataServiceDefinition, CandleInterval } from 'tinkoff-invest-api/dist/generated/marketdata.js';
+import { MarketDataServiceDefinition, CandleInterval, GetTechAnalysisRequest_IndicatorType as IndicatorType,
+  GetTechAnalysisRequest_IndicatorInterval as IndicatorInterval, GetTechAnalysisRequest_TypeOfPrice as TypeOfPrice } from 'tinkoff-invest-api/dist/generated/marketdata.js';
 import grpc from '@grpc/grpc-js';
 import protoLoader from '@grpc/proto-loader';
 import { startServer, sdk, rawClient, callRaw, closeClients, demoConfig, sourceDir } from './harness.mjs';
@@ -157,6 +158,42 @@ test('candles agree with the printed trades; errors; restart and kill -9 keep th
     server = await startServer({ dataDir, config: configPath });
     api = sdk(server, 't.demo.full');
     assert.deepEqual((await minuteCandles(api)).map(shape), afterMore, 'candles as before the graceful stop');
+  } finally {
+    await server.stop();
+  }
+});
+
+test('GetTechAnalysis reads the candle store: length-1 indicators equal the candle they stand on; its codes', async () => {
+  const server = await startServer({ dataDir: join(dir, 'data-ta'), config: configPath });
+  try {
+    const api = sdk(server, 't.demo.full');
+    await trade(api, [1, 2, 1]);
+    const [candle] = (await minuteCandles(api)).slice(-1);
+    const from = new Date(Date.now() - 3600e3), to = new Date(Date.now() + MINUTE);
+    const ask = (indicatorType, extra = {}) => api.marketdata.getTechAnalysis({ indicatorType, instrumentUid: share.uid, from, to,
+      interval: IndicatorInterval.INDICATOR_INTERVAL_ONE_MINUTE, typeOfPrice: TypeOfPrice.TYPE_OF_PRICE_CLOSE, length: 1, ...extra });
+    for (const type of [IndicatorType.INDICATOR_TYPE_SMA, IndicatorType.INDICATOR_TYPE_EMA]) {
+      const { technicalIndicators } = await ask(type);
+      const last = technicalIndicators.at(-1);
+      assert.equal(last.timestamp.getTime(), candle.time.getTime(), 'a value for the newest candle');
+      assert.equal(num(last.signal), num(candle.close), 'an average over one candle is its close');
+    }
+    const bands = (await ask(IndicatorType.INDICATOR_TYPE_BB, { deviation: { deviationMultiplier: { units: 2, nano: 0 } } }))
+      .technicalIndicators.at(-1);
+    for (const band of [bands.middleBand, bands.upperBand, bands.lowerBand])
+      assert.equal(num(band), num(candle.close), 'one candle: no deviation, every band on the close');
+    const high = (await ask(IndicatorType.INDICATOR_TYPE_SMA, { typeOfPrice: TypeOfPrice.TYPE_OF_PRICE_HIGH })).technicalIndicators.at(-1);
+    assert.equal(num(high.signal), num(candle.high), 'type_of_price picks the candle\'s price');
+
+    const raw = rawClient(server, MarketDataServiceDefinition, 't.demo.full');
+    const code = async (request) => (await callRaw((o) => raw.getTechAnalysis({ indicatorType: IndicatorType.INDICATOR_TYPE_SMA,
+      instrumentUid: share.uid, from, to, interval: IndicatorInterval.INDICATOR_INTERVAL_ONE_MINUTE,
+      typeOfPrice: TypeOfPrice.TYPE_OF_PRICE_CLOSE, length: 1, ...request }, o))).error?.details;
+    assert.equal(await code({ instrumentUid: '' }), '30008');
+    assert.equal(await code({ indicatorType: 0 }), '30213');
+    assert.equal(await code({ length: 0 }), '30215');
+    assert.equal(await code({ from: new Date(Date.now() - 3 * 86400e3) }), '30014');
+    assert.equal(await code({ instrumentUid: randomUUID() }), '50002');
   } finally {
     await server.stop();
   }
