@@ -43,6 +43,7 @@
 #include <sanitizer/common_interface_defs.h>
 #endif
 
+#include "candles/candles.h"
 #include "core/core.h"
 #include "core/valuation.h"
 #include "engine/engine.h"
@@ -693,6 +694,13 @@ static void print_scenario(const sim *s) {
 }
 
 /* ---- Lookups the checks share ------------------------------------------------------------- */
+
+/* The core's state and its candles: core_state_hash leaves the candles out (hashes of data
+ * directories written before there were candles stay comparable), and the simulator checks
+ * that replay rebuilds them too. */
+static uint64_t state_hash(const core *c) {
+    return candles_hash(&c->candles, core_state_hash(c));
+}
 
 static core *live_core(sim *s) {
     return engine_core(s->e);
@@ -2383,7 +2391,7 @@ static void record_boundary(sim *s, uint64_t offset) {
     s->boundaries =
         grow(s->boundaries, &s->boundary_capacity, s->boundary_count, sizeof *s->boundaries);
     s->boundaries[s->boundary_count++] = (sim_boundary){
-        .hash = core_state_hash(live_core(s)), .offset = offset, .restorable = restorable(s)};
+        .hash = state_hash(live_core(s)), .offset = offset, .restorable = restorable(s)};
 }
 
 /* HISTORY_RETIRED, before it is applied: the orders at the head of the FIFO of finished orders
@@ -2691,7 +2699,7 @@ static void start_incarnation(sim *s) {
     if (engine_recover(s->e, &s->journal, s->dir, JOURNAL_SYNC_NONE, s->sc.snapshot_every_events,
                        error, sizeof error) != 0)
         sim_fail("recovery refused: %s", without_dir(s, error));
-    s->durable_hash = core_state_hash(live_core(s));
+    s->durable_hash = state_hash(live_core(s));
     s->durable_is_current = true;
     s->durable_restorable = restorable(s);
 
@@ -2810,7 +2818,7 @@ static bool any_safe_boundary(const sim *s) {
 /* Throws the process away and recovers a new one from the data directory. With a usable torn
  * plan, the newest segment is first cut inside the last batch's records. */
 static void crash_and_recover(sim *s, const torn_plan *torn) {
-    uint64_t expected = s->durable_is_current ? core_state_hash(live_core(s)) : s->durable_hash;
+    uint64_t expected = s->durable_is_current ? state_hash(live_core(s)) : s->durable_hash;
     uint64_t expected_next_seq = 0;
     crash_snapshot_faults(s);
     if (torn->usable) {
@@ -2852,7 +2860,7 @@ static void crash_and_recover(sim *s, const torn_plan *torn) {
     /* A restart takes a while: commands after it are stamped later than any before it. */
     s->now_ns += s->sc.max_stale_ns + prng_range(&s->faults, 1000000, NANO);
     start_incarnation(s);
-    uint64_t got = core_state_hash(live_core(s));
+    uint64_t got = state_hash(live_core(s));
     if (got != expected)
         sim_fail("recovered state hash %016" PRIx64 " differs from the %s state %016" PRIx64, got,
                  torn->usable ? "torn batch's" : "last durable", expected);
@@ -2879,7 +2887,7 @@ static void replay_check(sim *s) {
         sim_fail("out of memory for the replay");
     if (engine_recover(r, j, s->dir, JOURNAL_SYNC_NONE, 0, error, sizeof error) != 0)
         sim_fail("replay refused: %s", without_dir(s, error));
-    uint64_t replayed = core_state_hash(&r->core), live = core_state_hash(live_core(s));
+    uint64_t replayed = state_hash(&r->core), live = state_hash(live_core(s));
     if (replayed != live)
         sim_fail("replaying the data directory gives state %016" PRIx64 " (%u orders, %" PRIu64
                  " events), the live state is %016" PRIx64 " (%u orders, %" PRIu64 " events)",
@@ -2992,7 +3000,7 @@ static void run_step(sim *s, bool allow_faults) {
         s->track_events = true;
     }
     if (s->enospc_armed && s->durable_is_current) { /* this batch may be the one that fails */
-        s->durable_hash = core_state_hash(live_core(s));
+        s->durable_hash = state_hash(live_core(s));
         s->durable_restorable = restorable(s);
     }
     s->batch_no++;
@@ -3128,7 +3136,7 @@ static int sim_run(uint64_t seed, uint64_t steps_override, const char *dir, bool
            seed, s.sc.steps, s.n.batches, s.n.jobs, s.n.accepted, s.n.fills, s.n.retirements,
            s.n.accounts_reused, c->pools.orders_in_use, count_active(c), c->pools.trades_in_use,
            c->next_seq - 1, s.n.crashes, s.n.torn, s.n.enospc, s.n.refused, s.n.snapshots,
-           s.n.snapshots_damaged, s.n.snapshots_lost, s.n.replays, core_state_hash(c));
+           s.n.snapshots_damaged, s.n.snapshots_lost, s.n.replays, state_hash(c));
     if (verbose) {
         printf("  answered ok / submitted:");
         for (int k = 0; k < JOB_KIND_COUNT; k++)
