@@ -657,13 +657,19 @@ static int check_order_book(const ProtobufCMessage *request, const api_request_c
 static int check_last_prices(const ProtobufCMessage *request, const api_request_context *ctx,
                              api_request_values *out) {
     const PB(GetLastPricesRequest) *in = (const PB(GetLastPricesRequest) *)request;
-    return api_request_last_prices(ctx->refdata, in, &out->last_prices);
+    int code = api_request_last_prices(ctx->refdata, in, &out->last_prices);
+    if (out->last_prices.message != NULL)
+        snprintf(out->message, sizeof out->message, "%s", out->last_prices.message);
+    return code;
 }
 
 static int check_instruments(const ProtobufCMessage *request, const api_request_context *ctx,
                              api_request_values *out) {
     const PB(InstrumentsRequest) *in = (const PB(InstrumentsRequest) *)request;
-    return api_request_instruments(in, &out->instruments);
+    int code = api_request_instruments(in, &out->instruments);
+    if (out->instruments.message != NULL)
+        snprintf(out->message, sizeof out->message, "%s", out->instruments.message);
+    return code;
 }
 
 static int check_portfolio(const ProtobufCMessage *request, const api_request_context *ctx,

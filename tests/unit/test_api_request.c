@@ -256,6 +256,38 @@ static void test_trade_source(void) {
                                           &rd.instruments[0]));
 }
 
+/* The request fuzz target found that a 30102 for an `instrument_exchange` outside the contract
+ * reached the type's check without its text (the handler had it, the check's values did not):
+ * every 30102 of a type's check carries its message. */
+static void test_malformed_values_carry_their_text(void) {
+    api_request_context ctx = {.refdata = &rd, .token = &rd.tokens[0]};
+    static api_request_values out;
+    PB(InstrumentsRequest) list = PB_INIT(INSTRUMENTS_REQUEST);
+    list._instrument_exchange_case =
+        PB_ENUM(INSTRUMENTS_REQUEST___INSTRUMENT_EXCHANGE_INSTRUMENT_EXCHANGE);
+    list.instrument_exchange = 10;
+    memset(&out, 0, sizeof out);
+    CHECK_EQ_INT(api_request_type_of(&PB_DESC(instruments_request))->check(&list.base, &ctx, &out),
+                 30102);
+    CHECK(strstr(out.message, "instrument_exchange") != NULL);
+    PB(GetLastPricesRequest) prices = PB_INIT(GET_LAST_PRICES_REQUEST);
+    prices.last_price_type = 10;
+    memset(&out, 0, sizeof out);
+    CHECK_EQ_INT(
+        api_request_type_of(&PB_DESC(get_last_prices_request))->check(&prices.base, &ctx, &out),
+        30102);
+    CHECK(strstr(out.message, "last_price_type") != NULL);
+    PB(GetLastTradesRequest) trades = PB_INIT(GET_LAST_TRADES_REQUEST);
+    trades._instrument_id_case = PB_ENUM(GET_LAST_TRADES_REQUEST___INSTRUMENT_ID_INSTRUMENT_ID);
+    trades.instrument_id = (char *)rd.instruments[0].uid;
+    trades.trade_source = 10;
+    memset(&out, 0, sizeof out);
+    CHECK_EQ_INT(
+        api_request_type_of(&PB_DESC(get_last_trades_request))->check(&trades.base, &ctx, &out),
+        30102);
+    CHECK(strstr(out.message, "trade_source") != NULL);
+}
+
 int main(void) {
     one_share_refdata(&rd, 1000);
     test_every_served_method_has_its_checks();
@@ -267,5 +299,6 @@ int main(void) {
     test_instrument_list_filters();
     test_portfolio_currency();
     test_trade_source();
+    test_malformed_values_carry_their_text();
     return check_finish("api request");
 }
