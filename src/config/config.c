@@ -203,6 +203,7 @@ static void load_instrument(loader *ld, json_t *item, uint32_t index) {
     ins->short_enabled = get_bool(ld, item, where, "short_enabled", false);
     ins->for_qual_investor = get_bool(ld, item, where, "for_qual_investor", false);
     ins->weekend_available = get_bool(ld, item, where, "weekend_available", true);
+    ins->dealer = get_bool(ld, item, where, "dealer", false);
     load_kind_specific(ld, ins, item, where);
     /* A bond is valued as a percent of its nominal: without one every order of it is free. */
     if (!ld->failed && ins->kind == INSTRUMENT_KIND_BOND && ins->nominal_nano <= 0)
@@ -471,6 +472,44 @@ static void load_venue(loader *ld, json_t *root) {
         (int32_t)get_int(ld, mm, m, "walk_ticks", v->market_maker_walk_ticks, 0, 10000);
 }
 
+/* A currency code as instruments name their currency: 1 to 7 lower-case Latin letters. */
+static bool currency_code_valid(const char *code) {
+    size_t n = strlen(code);
+    if (n == 0 || n >= sizeof(((currency_rate *)0)->currency))
+        return false;
+    for (size_t i = 0; i < n; i++)
+        if (code[i] < 'a' || code[i] > 'z')
+            return false;
+    return true;
+}
+
+/* `currency_rates`: what one unit of a currency costs in roubles, for GetPortfolio's totals in
+ * that currency. The rouble's own rate is 1 and is not configured. */
+static void load_currency_rates(loader *ld, json_t *root) {
+    refdata *rd = &ld->cfg->refdata;
+    json_t *rates = get_object(ld, root, "", "currency_rates");
+    const char *code;
+    json_t *value;
+    json_object_foreach(rates, code, value) {
+        if (!currency_code_valid(code) || strcmp(code, "rub") == 0) {
+            fail(ld, "currency_rates.%s: a currency code in lower case, not \"rub\"", code);
+            return;
+        }
+        if (rd->currency_rate_count == REFDATA_MAX_CURRENCIES) {
+            fail(ld, "currency_rates: at most %d currencies", REFDATA_MAX_CURRENCIES);
+            return;
+        }
+        currency_rate *rate = &rd->currency_rates[rd->currency_rate_count++];
+        snprintf(rate->currency, sizeof rate->currency, "%s", code);
+        rate->rub_nano = get_money(ld, rates, "currency_rates", code, NULL);
+        if (!ld->failed &&
+            (rate->rub_nano <= 0 || rate->rub_nano > CONFIG_MAX_CURRENCY_RATE_NANO)) {
+            fail(ld, "currency_rates.%s: must be positive and at most 1000000000", code);
+            return;
+        }
+    }
+}
+
 static void set_defaults(tinvestd_config *cfg) {
     cfg->default_rate_limit_per_minute = 0;
     cfg->streams_per_token_per_method = 16;
@@ -528,6 +567,7 @@ int config_load(tinvestd_config *cfg, const char *path, char *error, size_t erro
     load_limits(&ld, root);
     load_venue(&ld, root);
     load_candles(&ld, root);
+    load_currency_rates(&ld, root);
     json_decref(root);
     /* An order's record is reused once its retention has passed; the exchange must have long
      * finished with it by then (a cancel queued behind its delays still names it). */

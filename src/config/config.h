@@ -14,6 +14,8 @@
 
 #define CONFIG_MAX_RATE_LIMITS 128
 #define CONFIG_MAX_ORDER_VALUE_LIMITS 8
+/* The largest rouble rate `currency_rates` takes: 10^9 roubles a unit. */
+#define CONFIG_MAX_CURRENCY_RATE_NANO 1000000000000000000LL
 
 typedef struct rate_limit_rule {
     /* "Service/Method" (the method's own budget, e.g. "OrdersService/PostOrder") or "Service" (one
