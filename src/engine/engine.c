@@ -264,13 +264,16 @@ static uint32_t take_batch(engine *e, engine_job **batch, bool *stop) {
 
 /* Runs after a batch is durable: replies first, then the stream messages, so that no stream
  * message leaves before the reply of the call that caused it. */
-static void release(engine *e, engine_job *outbox, const engine_change *changes, uint32_t count) {
+static void release(engine *e, engine_job *outbox, const engine_change *changes, uint32_t count,
+                    void *market_data) {
     for (engine_job *job = outbox, *next; job != NULL; job = next) {
         next = job->next;
         job->finish(e, job);
     }
     for (uint32_t i = 0; i < count; i++)
         e->order_observer(e->order_observer_ctx, &changes[i].order, &changes[i].event);
+    if (market_data != NULL)
+        e->md_release(e->md_ctx, market_data);
 }
 
 /* Releases the current batch on this thread (no pipeline). */
@@ -278,7 +281,9 @@ static void flush_outbox(engine *e) {
     engine_job *outbox = e->outbox_head;
     e->outbox_head = NULL;
     e->outbox_tail = &e->outbox_head;
-    release(e, outbox, e->changes, e->change_count);
+    void *market_data = e->md_pending;
+    e->md_pending = NULL;
+    release(e, outbox, e->changes, e->change_count, market_data);
     e->change_count = 0;
 }
 
@@ -292,7 +297,7 @@ static uint32_t sealed_count(engine *e) {
  * is full: the core thread then decides no further ahead of the disk. A batch with nothing to
  * release needs no slot: the next sync covers its events too. */
 static void seal_batch(engine *e) {
-    if (e->outbox_head == NULL && e->change_count == 0)
+    if (e->outbox_head == NULL && e->change_count == 0 && e->md_pending == NULL)
         return;
     pthread_mutex_lock(&e->commit_lock);
     while (e->sealed_count == ENGINE_PIPELINE_DEPTH)
@@ -308,6 +313,8 @@ static void seal_batch(engine *e) {
     e->changes = changes;
     e->change_capacity = capacity;
     e->change_count = 0;
+    slot->market_data = e->md_pending;
+    e->md_pending = NULL;
     slot->sync_fd = e->journal != NULL ? journal_sync_fd(e->journal) : -1;
     __atomic_store_n(&e->sealed_count, e->sealed_count + 1, __ATOMIC_RELEASE);
     if (e->committer_asleep)
@@ -384,8 +391,9 @@ static void *committer_main(void *arg) {
         sync_written(fd);
         for (uint32_t i = 0; i < taken; i++) {
             engine_sealed *slot = &e->sealed[(first + i) % ENGINE_PIPELINE_DEPTH];
-            release(e, slot->outbox, slot->changes, slot->change_count);
+            release(e, slot->outbox, slot->changes, slot->change_count, slot->market_data);
             slot->outbox = NULL;
+            slot->market_data = NULL;
             slot->change_count = 0;
         }
         pthread_mutex_lock(&e->commit_lock);
@@ -522,6 +530,8 @@ bool engine_run_batch(engine *e, engine_job **jobs, uint32_t n, int64_t now_ns) 
     advance_clock(e, now_ns);
     if (e->venue != NULL && !engine_refusing_changes(e))
         venue_link_advance(e->venue, e->now_ns);
+    if (e->md_collect != NULL)
+        e->md_pending = e->md_collect(e->md_ctx, e->md_pending);
     if (!commit_batch(e))
         return false;
     release_written(e);
