@@ -68,9 +68,9 @@ typedef struct md_job {
     bool read_next;
     uint32_t n;
     md_entry *entries;
-    md_book_record *books;    /* per entry, order book subscriptions */
-    md_price_record *prices;  /* per entry, last price subscriptions */
-    md_status_record *infos;  /* per entry, trading status subscriptions */
+    md_book_record *books;   /* per entry, order book subscriptions */
+    md_price_record *prices; /* per entry, last price subscriptions */
+    md_status_record *infos; /* per entry, trading status subscriptions */
     md_sub *listed;
     uint32_t listed_count;
     char tracking_id[UUID_TEXT_SIZE];
@@ -133,7 +133,8 @@ static void on_stream_closed(api_stream *stream) {
 
 /* ---- Messages ------------------------------------------------------------------------------- */
 
-static grpc_slice encode_ping(api_stream *stream, int64_t now_ns, const Google__Protobuf__Timestamp *asked) {
+static grpc_slice encode_ping(api_stream *stream, int64_t now_ns,
+                              const Google__Protobuf__Timestamp *asked) {
     Google__Protobuf__Timestamp time = GOOGLE__PROTOBUF__TIMESTAMP__INIT;
     set_time(&time, now_ns);
     PB(Ping) ping = PB_INIT(PING);
@@ -610,8 +611,8 @@ static char *copy_text(const char *text) {
 static void set_entry(md_job *job, uint32_t i, const refdata *rd, const char *figi,
                       const char *instrument_id, md_item item) {
     const char *asked = instrument_id != NULL && instrument_id[0] != '\0' ? instrument_id : figi;
-    const instrument *ins = asked != NULL && asked[0] != '\0' ? refdata_find_instrument_id(rd, asked)
-                                                              : NULL;
+    const instrument *ins =
+        asked != NULL && asked[0] != '\0' ? refdata_find_instrument_id(rd, asked) : NULL;
     item.instrument = ins != NULL ? ins->index : MD_NO_INSTRUMENT;
     job->entries[i].item = item;
     job->entries[i].asked = copy_text(asked);
@@ -685,9 +686,9 @@ static md_job *trades_job(md_stream *md, const PB(SubscribeTradesRequest) * in) 
     job->with_open_interest = in->with_open_interest;
     for (uint32_t i = 0; i < n; i++) {
         const PB(TradeInstrument) *x = in->instruments[i];
-        set_entry(job, i, refdata_of(md), x->figi, x->instrument_id,
-                  (md_item){.source = in->trade_source,
-                            .with_open_interest = in->with_open_interest});
+        set_entry(
+            job, i, refdata_of(md), x->figi, x->instrument_id,
+            (md_item){.source = in->trade_source, .with_open_interest = in->with_open_interest});
     }
     return job;
 }
@@ -789,9 +790,12 @@ static void on_request(api_tag *tag, bool ok) {
     grpc_byte_buffer *payload = md->payload;
     md->payload = NULL;
     if (!ok || payload == NULL) {
-        /* The client has sent its last request (or is gone); what it subscribed to still flows. */
+        /* The client has sent its last request (or is gone): the stream ends with OK after what
+         * is queued, as the official SDK's stream helpers expect when they close their side. */
         if (payload != NULL)
             grpc_byte_buffer_destroy(payload);
+        if (ok)
+            api_stream_finish(md->stream, GRPC_STATUS_OK, 0, "", false);
         md_unref(md);
         return;
     }
@@ -828,8 +832,7 @@ static void read_next(md_stream *md) {
     memset(&op, 0, sizeof op);
     op.op = GRPC_OP_RECV_MESSAGE;
     op.data.recv_message.recv_message = &md->payload;
-    if (grpc_call_start_batch(md->stream->call->call, &op, 1, &md->recv_tag, NULL) !=
-        GRPC_CALL_OK)
+    if (grpc_call_start_batch(md->stream->call->call, &op, 1, &md->recv_tag, NULL) != GRPC_CALL_OK)
         md_unref(md); /* the call is over */
 }
 
@@ -852,9 +855,9 @@ static md_stream *open_stream(api_call *call) {
         return NULL;
     }
     md->refs = 1; /* released when the stream closes */
-    md->stream = api_stream_start(call, (uint32_t)call->server->config->md_backlog_messages,
-                                  (int64_t)DEFAULT_PING_MS * 1000000, md_ping, on_stream_closed,
-                                  md);
+    md->stream =
+        api_stream_start(call, (uint32_t)call->server->config->md_backlog_messages,
+                         (int64_t)DEFAULT_PING_MS * 1000000, md_ping, on_stream_closed, md);
     return md;
 }
 
@@ -968,13 +971,18 @@ static void release_records(void *ctx, void *records) {
     md_feed_records_free(r);
 }
 
+static void *collect(void *ctx, void *pending) {
+    marketdata_streams *ms = ctx;
+    return md_feed_collect(&ms->feed, pending);
+}
+
 int marketdata_streams_attach(marketdata_streams *ms, engine *e, md_hub *hub) {
     ms->hub = hub;
     ms->refdata = engine_core(e)->refdata;
     int rc = md_feed_init(&ms->feed, hub, e);
     if (rc != 0)
         return rc;
-    e->md_collect = md_feed_collect;
+    e->md_collect = collect;
     e->md_release = release_records;
     e->md_ctx = ms;
     return 0;
@@ -987,8 +995,8 @@ void marketdata_streams_detach(marketdata_streams *ms) {
 static void end_for_shutdown(md_subscriber *sub, void *ctx) {
     md_stream *md = sub->sink;
     if (md->stream != NULL)
-        api_stream_finish(md->stream, GRPC_STATUS_UNAVAILABLE, 70003,
-                          "The server is shutting down", true);
+        api_stream_finish(md->stream, GRPC_STATUS_UNAVAILABLE, 70003, "The server is shutting down",
+                          true);
 }
 
 void marketdata_streams_shutdown(md_hub *hub) {

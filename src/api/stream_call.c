@@ -146,17 +146,25 @@ static void on_close(api_tag *tag, bool ok) {
 
 static void set_final(api_stream *stream, grpc_status_code status, int code, const char *message) {
     stream->final_status = status;
-    char details[16];
-    snprintf(details, sizeof details, "%d", code);
     grpc_slice_unref(stream->final_details);
-    stream->final_details = grpc_slice_from_copied_string(details);
+    for (size_t i = 0; i < stream->final_metadata_count; i++)
+        grpc_slice_unref(stream->final_metadata[i].value);
     stream->final_metadata_count = 0;
     memset(stream->final_metadata, 0, sizeof stream->final_metadata);
-    stream->final_metadata[0].key = grpc_slice_from_static_string("message");
-    stream->final_metadata[0].value = grpc_slice_from_copied_string(message);
-    stream->final_metadata[1].key = grpc_slice_from_static_string("x-tracking-id");
-    stream->final_metadata[1].value = grpc_slice_from_copied_string(stream->call->tracking_id);
-    stream->final_metadata_count = 2;
+    size_t n = 0;
+    if (status == GRPC_STATUS_OK) {
+        stream->final_details = grpc_empty_slice(); /* a normal end: no code, no message */
+    } else {
+        char details[16];
+        snprintf(details, sizeof details, "%d", code);
+        stream->final_details = grpc_slice_from_copied_string(details);
+        stream->final_metadata[n].key = grpc_slice_from_static_string("message");
+        stream->final_metadata[n].value = grpc_slice_from_copied_string(message);
+        n++;
+    }
+    stream->final_metadata[n].key = grpc_slice_from_static_string("x-tracking-id");
+    stream->final_metadata[n].value = grpc_slice_from_copied_string(stream->call->tracking_id);
+    stream->final_metadata_count = n + 1;
 }
 
 static api_stream *stream_new(api_call *call, uint32_t capacity, int64_t ping_interval_ns,

@@ -71,20 +71,23 @@ void md_feed_book(engine *e, uint32_t instrument_index, md_book_record *out) {
 void md_feed_last_price(engine *e, uint32_t instrument_index, md_price_record *out) {
     venue_link_book book;
     venue_link_order_book(engine_venue(e), instrument_index, 0, &book);
-    *out = (md_price_record){
-        .instrument = instrument_index, .price_nano = book.last_price_nano, .time_ns = book.last_price_ns};
+    *out = (md_price_record){.instrument = instrument_index,
+                             .price_nano = book.last_price_nano,
+                             .time_ns = book.last_price_ns};
 }
 
 void md_feed_status(engine *e, uint32_t instrument_index, md_status_record *out) {
     const instrument *ins = &engine_core(e)->refdata->instruments[instrument_index];
     bool trading = ins->trading_status == STATUS_NORMAL_TRADING &&
                    venue_link_trading(engine_venue(e), instrument_index);
-    int32_t status = trading ? STATUS_NORMAL_TRADING
-                             : (ins->trading_status != STATUS_NORMAL_TRADING ? ins->trading_status
-                                                                             : STATUS_NOT_AVAILABLE);
-    *out = (md_status_record){
-        .instrument = instrument_index, .trading_status = status, .trading = trading,
-        .time_ns = engine_now_ns(e)};
+    int32_t status = trading
+                         ? STATUS_NORMAL_TRADING
+                         : (ins->trading_status != STATUS_NORMAL_TRADING ? ins->trading_status
+                                                                         : STATUS_NOT_AVAILABLE);
+    *out = (md_status_record){.instrument = instrument_index,
+                              .trading_status = status,
+                              .trading = trading,
+                              .time_ns = engine_now_ns(e)};
 }
 
 static md_records *records_of(md_records *r) {
@@ -114,9 +117,9 @@ static md_records *collect_prints(md_feed *feed, uint32_t i, md_records *r) {
     bool prices = md_hub_wanted(feed->hub, i, MD_KIND_LAST_PRICE);
     venue_link_trade prints[MD_FEED_MAX_PRINTS_PER_BATCH];
     uint64_t printed;
-    uint32_t n = venue_link_trades_after(engine_venue(feed->engine), i, feed->prints_seen[i],
-                                         prints, trades ? MD_FEED_MAX_PRINTS_PER_BATCH : 1,
-                                         &printed);
+    uint32_t n =
+        venue_link_trades_after(engine_venue(feed->engine), i, feed->prints_seen[i], prints,
+                                trades ? MD_FEED_MAX_PRINTS_PER_BATCH : 1, &printed);
     bool fresh = printed != feed->prints_seen[i];
     feed->prints_seen[i] = printed;
     if (!fresh || n == 0 || (!trades && !prices))
@@ -150,8 +153,7 @@ static md_records *collect_status(md_feed *feed, uint32_t i, md_records *r) {
     return r;
 }
 
-void *md_feed_collect(void *ctx, void *pending) {
-    md_feed *feed = ctx;
+void *md_feed_collect(md_feed *feed, void *pending) {
     md_records *r = pending;
     if (engine_venue(feed->engine) == NULL)
         return r;

@@ -74,8 +74,9 @@ typedef struct md_feed {
 int md_feed_init(md_feed *feed, md_hub *hub, engine *e);
 void md_feed_deinit(md_feed *feed);
 
-/* The engine's md_collect (core thread). */
-void *md_feed_collect(void *ctx, void *pending);
+/* What the engine's md_collect does (core thread): adds this batch's records to `pending`
+ * (NULL: none yet) and returns them, or NULL when there is nothing. */
+void *md_feed_collect(md_feed *feed, void *pending);
 
 /* The current state of one instrument, for a new subscription's first messages (core thread). */
 void md_feed_book(engine *e, uint32_t instrument_index, md_book_record *out);

@@ -269,8 +269,8 @@ bool md_hub_wanted(const md_hub *hub, uint32_t instrument, md_kind kind) {
                                 memory_order_relaxed) != 0;
 }
 
-void md_hub_each(md_hub *hub, md_kind kind, uint32_t instrument,
-                 void (*fn)(md_sub *s, void *ctx), void *ctx) {
+void md_hub_each(md_hub *hub, md_kind kind, uint32_t instrument, void (*fn)(md_sub *s, void *ctx),
+                 void *ctx) {
     pthread_mutex_lock(&hub->lock);
     for (md_sub *s = hub->lists[list_index(hub, instrument, kind)], *next; s != NULL; s = next) {
         next = s->next;

@@ -73,8 +73,8 @@ typedef struct md_sub {
     uint64_t tag;
     uint32_t queued_at;
     md_subscriber *owner;
-    struct md_sub *prev, *next;   /* the (instrument, kind) list */
-    struct md_sub *owner_next;    /* the subscriber's list */
+    struct md_sub *prev, *next; /* the (instrument, kind) list */
+    struct md_sub *owner_next;  /* the subscriber's list */
 } md_sub;
 
 struct md_subscriber {
@@ -93,7 +93,7 @@ typedef struct md_hub {
     uint32_t instrument_count, token_count;
     int32_t max_streams_per_token;
     int32_t max_per_stream;
-    int32_t *open;  /* streams per token */
+    int32_t *open; /* streams per token */
     md_subscriber *streams;
     md_sub **lists; /* instrument_count * MD_KIND_COUNT heads */
     atomic_uint *interest;
@@ -127,8 +127,8 @@ bool md_hub_wanted(const md_hub *hub, uint32_t instrument, md_kind kind);
 
 /* Calls `fn` under the lock for every subscription of `kind` on the instrument whose stream has
  * a sink. */
-void md_hub_each(md_hub *hub, md_kind kind, uint32_t instrument,
-                 void (*fn)(md_sub *s, void *ctx), void *ctx);
+void md_hub_each(md_hub *hub, md_kind kind, uint32_t instrument, void (*fn)(md_sub *s, void *ctx),
+                 void *ctx);
 
 /* Runs `fn` under the hub's lock (the sink's conflation state is guarded by it). */
 void md_hub_locked(md_hub *hub, void (*fn)(void *ctx), void *ctx);
