@@ -27,8 +27,6 @@
 #include "util/money.h"
 
 #define DEFAULT_PING_MS 120000
-#define MIN_PING_MS 5000
-#define MAX_PING_MS 180000
 /* Entries of one subscription request acted on; those past it are answered LIMIT_IS_EXCEEDED
  * unread (as many as GetLastPrices may name). */
 #define MD_MAX_ENTRIES_PER_REQUEST 3000
@@ -729,17 +727,15 @@ static bool submit_or_refuse(md_job *job, bool read_next_after) {
 
 /* A ping period from the request; false (the stream is ended) when it is out of range. */
 static bool apply_ping_settings(md_stream *md, const PB(PingDelaySettings) * settings) {
-    if (settings == NULL || settings->_ping_delay_ms_case == 0)
-        return true;
-    int32_t ms = settings->ping_delay_ms;
-    if (ms < MIN_PING_MS || ms > MAX_PING_MS) {
-        char text[128];
-        snprintf(text, sizeof text, "Invalid parameter: `ping_delay_ms` must be from %d to %d",
-                 MIN_PING_MS, MAX_PING_MS);
-        api_stream_finish(md->stream, GRPC_STATUS_INVALID_ARGUMENT, 30102, text, false);
+    api_stream_ping ping = api_request_market_data_ping(settings);
+    char text[128];
+    int code = api_request_stream_ping(&ping, text, sizeof text);
+    if (code != 0) {
+        api_stream_finish(md->stream, GRPC_STATUS_INVALID_ARGUMENT, code, text, false);
         return false;
     }
-    api_stream_set_ping_interval(md->stream, (int64_t)ms * 1000000);
+    if (ping.has_ping)
+        api_stream_set_ping_interval(md->stream, (int64_t)ping.ping_ms * 1000000);
     return true;
 }
 

@@ -378,6 +378,16 @@ api_stream_ping api_request_trades_stream_ping(const PB(TradesStreamRequest) * i
                              .field = "ping_delay_ms"};
 }
 
+api_stream_ping api_request_market_data_ping(const PB(PingDelaySettings) * in) {
+    bool has = in != NULL && in->_ping_delay_ms_case ==
+                                 PB_ENUM(PING_DELAY_SETTINGS___PING_DELAY_MS_PING_DELAY_MS);
+    return (api_stream_ping){.has_ping = has,
+                             .ping_ms = has ? in->ping_delay_ms : 0,
+                             .min_ms = TRADES_PING_MIN_MS,
+                             .max_ms = TRADES_PING_MAX_MS,
+                             .field = "ping_delay_ms"};
+}
+
 int api_request_stream_ping(const api_stream_ping *ping, char *message, size_t message_size) {
     if (!ping->has_ping || (ping->ping_ms >= ping->min_ms && ping->ping_ms <= ping->max_ms))
         return 0;
@@ -584,6 +594,25 @@ static int check_trades_stream(const ProtobufCMessage *request, const api_reques
     return check_stream(&ping, in->accounts, in->n_accounts, ctx, out);
 }
 
+/* Market-data streams: the ping period; each subscription entry is answered with a status of
+ * its own (stream/md_hub.h), never refused as a whole. */
+static int check_market_data(const ProtobufCMessage *request, const api_request_context *ctx,
+                             api_request_values *out) {
+    const PB(MarketDataRequest) *in = (const PB(MarketDataRequest) *)request;
+    if (in->payload_case != PB_ENUM(MARKET_DATA_REQUEST__PAYLOAD_PING_SETTINGS))
+        return 0;
+    api_stream_ping ping = api_request_market_data_ping(in->ping_settings);
+    return api_request_stream_ping(&ping, out->message, sizeof out->message);
+}
+
+static int check_market_data_server_side(const ProtobufCMessage *request,
+                                         const api_request_context *ctx, api_request_values *out) {
+    const PB(MarketDataServerSideStreamRequest) *in =
+        (const PB(MarketDataServerSideStreamRequest) *)request;
+    api_stream_ping ping = api_request_market_data_ping(in->ping_settings);
+    return api_request_stream_ping(&ping, out->message, sizeof out->message);
+}
+
 static const api_request_type request_types[] = {
     /* UsersService */
     {&PB_DESC(get_accounts_request), check_nothing},
@@ -621,6 +650,9 @@ static const api_request_type request_types[] = {
     /* OrdersStreamService */
     {&PB_DESC(order_state_stream_request), check_order_state_stream},
     {&PB_DESC(trades_stream_request), check_trades_stream},
+    /* MarketDataStreamService */
+    {&PB_DESC(market_data_request), check_market_data},
+    {&PB_DESC(market_data_server_side_stream_request), check_market_data_server_side},
 };
 
 const api_request_type *api_request_types(size_t *count) {

@@ -143,6 +143,8 @@ typedef struct api_stream_ping {
 
 api_stream_ping api_request_order_state_stream_ping(const PB(OrderStateStreamRequest) * in);
 api_stream_ping api_request_trades_stream_ping(const PB(TradesStreamRequest) * in);
+/* A market-data stream's `ping_settings` (absent or without a period: no ping asked for). */
+api_stream_ping api_request_market_data_ping(const PB(PingDelaySettings) * in);
 /* 30102, with `message` naming the field and its range, for a period outside the range. */
 int api_request_stream_ping(const api_stream_ping *ping, char *message, size_t message_size);
 
