@@ -339,10 +339,13 @@ static void sync_written(int fd) {
 }
 
 /* The batch just written leaves: sealed for the committer, or (without the pipeline, whose
- * commit synced, or with it idle) released here. With the pipeline idle the core thread syncs a
- * lone client's batch itself and pays no hand-over to the committer (a wake across vCPUs). */
+ * commit synced, or with it idle and no market data to fan out) released here. With the pipeline
+ * idle the core thread syncs a lone client's batch itself and pays no hand-over to the committer (a
+ * wake across vCPUs). */
 static void release_written(engine *e) {
-    if (e->pipelined && !pipeline_idle(e)) {
+    /* A batch with market data always goes to the committer: its fan-out (a write to every
+     * subscriber) is not the core thread's work, even when the pipeline is idle. */
+    if (e->pipelined && (!pipeline_idle(e) || e->md_pending != NULL)) {
         seal_batch(e);
         return;
     }
