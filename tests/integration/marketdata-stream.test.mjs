@@ -305,6 +305,11 @@ test('limits: subscriptions per stream and streams per token (limits.md, configu
   second.send({ getMySubscriptions: {} });
   second.send({ ping: {} });
   await second.next((m) => m.ping);
+  const tariff = await api.users.getUserTariff({});
+  const limit = tariff.streamLimits.find((l) => l.streams.some((s) => s.includes('MarketDataStreamService')));
+  assert.deepEqual(limit.streams.map((s) => s.split('/')[1]).sort(), ['MarketDataServerSideStream', 'MarketDataStream']);
+  assert.equal(limit.limit, 2);
+  assert.equal(limit.open, 2, 'GetUserTariff counts both open market-data streams');
   const third = openMarketData(api);
   third.send({ ping: {} });
   const ended = await third.ending();

@@ -35,9 +35,9 @@ static void test_statuses(void) {
     CHECK_EQ_INT(one(&hub, &sub, MD_KIND_ORDER_BOOK, MD_ACTION_SUBSCRIBE,
                      book(MD_NO_INSTRUMENT, 10, 0), NULL),
                  MD_STATUS_INSTRUMENT_NOT_FOUND);
-    CHECK_EQ_INT(one(&hub, &sub, MD_KIND_ORDER_BOOK, MD_ACTION_SUBSCRIBE, book(INSTRUMENTS, 10, 0),
-                     NULL),
-                 MD_STATUS_INSTRUMENT_NOT_FOUND);
+    CHECK_EQ_INT(
+        one(&hub, &sub, MD_KIND_ORDER_BOOK, MD_ACTION_SUBSCRIBE, book(INSTRUMENTS, 10, 0), NULL),
+        MD_STATUS_INSTRUMENT_NOT_FOUND);
     const int32_t bad_depths[] = {0, -1, 2, 5, 11, 49, 51, 100, INT32_MAX, INT32_MIN};
     for (size_t i = 0; i < sizeof bad_depths / sizeof bad_depths[0]; i++)
         CHECK_EQ_INT(one(&hub, &sub, MD_KIND_ORDER_BOOK, MD_ACTION_SUBSCRIBE,
@@ -63,16 +63,16 @@ static void test_statuses(void) {
     CHECK_EQ_INT(one(&hub, &sub, MD_KIND_TRADES, MD_ACTION_SUBSCRIBE,
                      (md_item){.instrument = 1, .source = 4}, NULL),
                  MD_STATUS_SOURCE_INVALID);
-    CHECK_EQ_INT(one(&hub, &sub, MD_KIND_TRADES, MD_ACTION_UNSUBSCRIBE,
-                     (md_item){.instrument = 1}, NULL),
-                 MD_STATUS_NOT_FOUND);
+    CHECK_EQ_INT(
+        one(&hub, &sub, MD_KIND_TRADES, MD_ACTION_UNSUBSCRIBE, (md_item){.instrument = 1}, NULL),
+        MD_STATUS_NOT_FOUND);
     CHECK_EQ_INT(one(&hub, &sub, MD_KIND_ORDER_BOOK, MD_ACTION_UNSUBSCRIBE, book(0, 10, 1), NULL),
                  MD_STATUS_NOT_FOUND); /* subscribed as ALL, not EXCHANGE */
     /* A stream that is over changes nothing. */
     md_hub_remove(&hub, &sub);
-    CHECK_EQ_INT(one(&hub, &sub, MD_KIND_INFO, MD_ACTION_SUBSCRIBE, (md_item){.instrument = 0},
-                     NULL),
-                 MD_STATUS_INTERNAL_ERROR);
+    CHECK_EQ_INT(
+        one(&hub, &sub, MD_KIND_INFO, MD_ACTION_SUBSCRIBE, (md_item){.instrument = 0}, NULL),
+        MD_STATUS_INTERNAL_ERROR);
     CHECK(sub.subs == NULL);
     md_hub_deinit(&hub);
 }
@@ -128,8 +128,8 @@ static void test_limits_and_listing(void) {
     CHECK_EQ_INT(md_hub_open_count(&hub, 0), 2);
     CHECK(md_hub_add(&hub, &d, 1, &sink)); /* another token */
     /* Three candles, books and trades together; statuses and last prices are not counted. */
-    md_item items[5] = {book(0, 1, 0), book(0, 10, 0), {.instrument = 1}, {.instrument = 2},
-                        book(3, 50, 0)};
+    md_item items[5] = {
+        book(0, 1, 0), book(0, 10, 0), {.instrument = 1}, {.instrument = 2}, book(3, 50, 0)};
     md_status statuses[5];
     char ids[5][UUID_TEXT_SIZE];
     md_hub_change(&hub, &a, MD_KIND_ORDER_BOOK, MD_ACTION_SUBSCRIBE, items, 2, statuses, ids);
@@ -143,9 +143,9 @@ static void test_limits_and_listing(void) {
                      (md_item){.instrument = 0, .interval = 1}, NULL),
                  MD_STATUS_LIMIT_EXCEEDED);
     for (uint32_t i = 0; i < INSTRUMENTS; i++) {
-        CHECK_EQ_INT(one(&hub, &a, MD_KIND_INFO, MD_ACTION_SUBSCRIBE, (md_item){.instrument = i},
-                         NULL),
-                     MD_STATUS_SUCCESS);
+        CHECK_EQ_INT(
+            one(&hub, &a, MD_KIND_INFO, MD_ACTION_SUBSCRIBE, (md_item){.instrument = i}, NULL),
+            MD_STATUS_SUCCESS);
         CHECK_EQ_INT(one(&hub, &a, MD_KIND_LAST_PRICE, MD_ACTION_SUBSCRIBE,
                          (md_item){.instrument = i}, NULL),
                      MD_STATUS_SUCCESS);
@@ -154,9 +154,9 @@ static void test_limits_and_listing(void) {
     /* Room again after an unsubscribe. */
     CHECK_EQ_INT(one(&hub, &a, MD_KIND_ORDER_BOOK, MD_ACTION_UNSUBSCRIBE, book(0, 1, 0), NULL),
                  MD_STATUS_SUCCESS);
-    CHECK_EQ_INT(one(&hub, &a, MD_KIND_TRADES, MD_ACTION_SUBSCRIBE, (md_item){.instrument = 2},
-                     NULL),
-                 MD_STATUS_SUCCESS);
+    CHECK_EQ_INT(
+        one(&hub, &a, MD_KIND_TRADES, MD_ACTION_SUBSCRIBE, (md_item){.instrument = 2}, NULL),
+        MD_STATUS_SUCCESS);
     md_sub listed[16];
     CHECK_EQ_INT(md_hub_list(&hub, &a, MD_KIND_TRADES, listed, 16), 2);
     CHECK_EQ_INT(listed[0].item.instrument, 1); /* in the order subscribed */
