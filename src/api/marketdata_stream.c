@@ -27,9 +27,6 @@
 #include "util/money.h"
 
 #define DEFAULT_PING_MS 120000
-/* Entries of one subscription request acted on; those past it are answered LIMIT_IS_EXCEEDED
- * unread (as many as GetLastPrices may name). */
-#define MD_MAX_ENTRIES_PER_REQUEST 3000
 #define TRADE_SOURCE_EXCHANGE 1
 #define TRADE_SOURCE_DEALER 2
 #define LAST_PRICE_EXCHANGE 1
@@ -711,37 +708,33 @@ static md_job *last_price_job(md_stream *md, const PB(SubscribeLastPriceRequest)
 
 #pragma GCC diagnostic pop
 
-/* A request with more entries than are acted on: all of it answered LIMIT_IS_EXCEEDED. */
-static bool too_many_entries(size_t n) {
-    return n > MD_MAX_ENTRIES_PER_REQUEST;
-}
-
-static bool submit_or_refuse(md_job *job, bool read_next_after) {
-    if (too_many_entries(job->n)) {
-        answer_now(job, MD_STATUS_LIMIT_EXCEEDED);
-        job_free(job);
+/* The request's own checks (api/request.c: the ping period, at most API_MARKET_DATA_MAX_ENTRIES
+ * instruments in one subscription request, whose answer would otherwise not fit a client's
+ * message limit); a refused request ends the stream with INVALID_ARGUMENT. */
+static bool request_refused(md_stream *md, const ProtobufCMessage *request) {
+    const api_request_type *type = api_request_type_of(request->descriptor);
+    api_request_context ctx = {.refdata = refdata_of(md), .token = md->token};
+    api_request_values values;
+    memset(&values, 0, sizeof values);
+    int code = type != NULL ? type->check(request, &ctx, &values) : 0;
+    if (code == 0)
         return false;
-    }
-    return submit(job, read_next_after);
+    api_stream_finish(md->stream, GRPC_STATUS_INVALID_ARGUMENT, code, values.message, false);
+    return true;
 }
 
-/* A ping period from the request; false (the stream is ended) when it is out of range. */
-static bool apply_ping_settings(md_stream *md, const PB(PingDelaySettings) * settings) {
+/* The ping period the request sets (checked by request_refused). */
+static void apply_ping_settings(md_stream *md, const PB(PingDelaySettings) * settings) {
     api_stream_ping ping = api_request_market_data_ping(settings);
-    char text[128];
-    int code = api_request_stream_ping(&ping, text, sizeof text);
-    if (code != 0) {
-        api_stream_finish(md->stream, GRPC_STATUS_INVALID_ARGUMENT, code, text, false);
-        return false;
-    }
     if (ping.has_ping)
         api_stream_set_ping_interval(md->stream, (int64_t)ping.ping_ms * 1000000);
-    return true;
 }
 
 /* One MarketDataStream request. Returns whether the next request is read by a job's finish (the
  * job went to the core) rather than by the caller. */
 static bool handle_request(md_stream *md, const PB(MarketDataRequest) * in) {
+    if (request_refused(md, &in->base))
+        return true; /* the stream is over: nothing more is read */
     md_job *job = NULL;
     switch (in->payload_case) {
     case PB_ENUM(MARKET_DATA_REQUEST__PAYLOAD_SUBSCRIBE_CANDLES_REQUEST):
@@ -770,13 +763,12 @@ static bool handle_request(md_stream *md, const PB(MarketDataRequest) * in) {
         return false;
     }
     case PB_ENUM(MARKET_DATA_REQUEST__PAYLOAD_PING_SETTINGS):
-        if (!apply_ping_settings(md, in->ping_settings))
-            return true; /* the stream is over: nothing more is read */
+        apply_ping_settings(md, in->ping_settings);
         return false;
     default:
         return false; /* an empty request asks for nothing */
     }
-    return submit_or_refuse(job, true);
+    return submit(job, true);
 }
 
 /* ---- Reading a bidirectional stream's requests --------------------------------------------- */
@@ -874,20 +866,21 @@ static void market_data_server_side_stream(api_call *call, const ProtobufCMessag
     md_stream *md = open_stream(call);
     if (md == NULL)
         return;
-    if (!apply_ping_settings(md, in->ping_settings))
+    if (request_refused(md, request))
         return;
+    apply_ping_settings(md, in->ping_settings);
     /* The request's subscriptions in the order of the bidirectional stream's payloads; each is
      * answered as there. */
     if (in->subscribe_candles_request != NULL)
-        submit_or_refuse(candles_job(md, in->subscribe_candles_request), false);
+        submit(candles_job(md, in->subscribe_candles_request), false);
     if (in->subscribe_order_book_request != NULL)
-        submit_or_refuse(book_job(md, in->subscribe_order_book_request), false);
+        submit(book_job(md, in->subscribe_order_book_request), false);
     if (in->subscribe_trades_request != NULL)
-        submit_or_refuse(trades_job(md, in->subscribe_trades_request), false);
+        submit(trades_job(md, in->subscribe_trades_request), false);
     if (in->subscribe_info_request != NULL)
-        submit_or_refuse(info_job(md, in->subscribe_info_request), false);
+        submit(info_job(md, in->subscribe_info_request), false);
     if (in->subscribe_last_price_request != NULL)
-        submit_or_refuse(last_price_job(md, in->subscribe_last_price_request), false);
+        submit(last_price_job(md, in->subscribe_last_price_request), false);
 }
 
 /* ---- Fan-out of each batch's market data (the releasing thread) ---------------------------- */

@@ -44,14 +44,22 @@ static void unref(api_stream *stream) {
 /* Starts the status batch; the lock is held. */
 static void start_status_locked(api_stream *stream) {
     stream->status_started = true;
-    grpc_op op;
-    memset(&op, 0, sizeof op);
-    op.op = GRPC_OP_SEND_STATUS_FROM_SERVER;
-    op.data.send_status_from_server.status = stream->final_status;
-    op.data.send_status_from_server.status_details = &stream->final_details;
-    op.data.send_status_from_server.trailing_metadata_count = stream->final_metadata_count;
-    op.data.send_status_from_server.trailing_metadata = stream->final_metadata;
-    if (grpc_call_start_batch(stream->call->call, &op, 1, &stream->status_tag, NULL) !=
+    grpc_op ops[2];
+    memset(ops, 0, sizeof ops);
+    size_t n = 0;
+    if (!stream->initial_metadata_sent) {
+        /* A stream that ends before its first message (a bidirectional stream's first request
+         * refused): the status goes trailers-only, with the trailers carrying the tracking id. */
+        ops[n++].op = GRPC_OP_SEND_INITIAL_METADATA;
+        stream->initial_metadata_sent = true;
+    }
+    ops[n].op = GRPC_OP_SEND_STATUS_FROM_SERVER;
+    ops[n].data.send_status_from_server.status = stream->final_status;
+    ops[n].data.send_status_from_server.status_details = &stream->final_details;
+    ops[n].data.send_status_from_server.trailing_metadata_count = stream->final_metadata_count;
+    ops[n].data.send_status_from_server.trailing_metadata = stream->final_metadata;
+    n++;
+    if (grpc_call_start_batch(stream->call->call, ops, n, &stream->status_tag, NULL) !=
         GRPC_CALL_OK)
         abort();
 }

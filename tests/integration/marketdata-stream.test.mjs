@@ -232,6 +232,14 @@ test('every subscription status the contract names, one response per request', a
     .lastPriceSubscriptions[0].subscriptionStatus,
   SubscriptionStatus.SUBSCRIPTION_STATUS_SUBSCRIPTION_NOT_FOUND);
   await md.close();
+  // More than 3000 instruments in one request: the stream ends with a clear error.
+  const huge = openMarketData(api);
+  huge.send({ subscribeInfoRequest: { subscriptionAction: SUBSCRIBE,
+    instruments: Array.from({ length: 3001 }, () => ({ figi: etf.figi, instrumentId: '' })) } });
+  const ended = await huge.ending();
+  assert.equal(ended.error?.code, Status.INVALID_ARGUMENT);
+  assert.match(ended.error.details, /3001 instruments|30102/);
+  await huge.close();
 });
 
 test('unsubscribe and GetMySubscriptions', async () => {
