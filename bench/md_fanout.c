@@ -90,7 +90,8 @@ static grpc_byte_buffer *subscription_request(void) {
         list[i] = &entries[i];
     }
     PB(SubscribeTradesRequest) trades_request = PB_INIT(SUBSCRIBE_TRADES_REQUEST);
-    trades_request.subscription_action = PB_ENUM(SUBSCRIPTION_ACTION__SUBSCRIPTION_ACTION_SUBSCRIBE);
+    trades_request.subscription_action =
+        PB_ENUM(SUBSCRIPTION_ACTION__SUBSCRIPTION_ACTION_SUBSCRIBE);
     trades_request.instruments = list;
     trades_request.n_instruments = (size_t)instrument_count;
     PB(MarketDataServerSideStreamRequest) r = PB_INIT(MARKET_DATA_SERVER_SIDE_STREAM_REQUEST);
@@ -118,8 +119,8 @@ static void open_stream(md_reader *r, grpc_channel *channel, grpc_slice auth_val
         "MarketDataServerSideStream");
     r->call = grpc_channel_create_call(channel, NULL, GRPC_PROPAGATE_DEFAULTS, queue, method, NULL,
                                        gpr_inf_future(GPR_CLOCK_REALTIME), NULL);
-    r->send_md[0] = (grpc_metadata){.key = grpc_slice_from_static_string("authorization"),
-                                    .value = auth_value};
+    r->send_md[0] =
+        (grpc_metadata){.key = grpc_slice_from_static_string("authorization"), .value = auth_value};
     grpc_metadata_array_init(&r->recv_md);
     grpc_metadata_array_init(&r->trailing_md);
     r->details = grpc_empty_slice();
