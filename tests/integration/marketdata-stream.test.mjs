@@ -442,3 +442,43 @@ test('a subscriber that stops reading during a burst is cut off; the others keep
   slow.client.close();
   await fast.close();
 });
+
+test('order books and last prices are conflated: a paused reader is not cut off and ends with the newest state', async () => {
+  const api = sdk(small, 't.demo.full');
+  const slow = rawMarketData(small.plainPort, 't.demo.one');
+  slow.call.write({ subscribeOrderBookRequest: { subscriptionAction: SUBSCRIBE, instruments: [1, 10, 20]
+    .map((depth) => ({ figi: etf.figi, depth, instrumentId: '', orderBookType: 0 })) } });
+  slow.call.write({ subscribeLastPriceRequest: { subscriptionAction: SUBSCRIBE,
+    instruments: [{ figi: etf.figi, instrumentId: '' }] } });
+  const deadline = Date.now() + 5000;
+  while (!slow.messages.some((m) => m.subscribeLastPriceResponse) && Date.now() < deadline)
+    await new Promise((r) => setTimeout(r, 20));
+  assert.ok(slow.messages.some((m) => m.subscribeLastPriceResponse), 'the paused reader subscribed');
+  slow.call.pause();
+  // 2000 fills: each changes the book (and the last price) four messages' worth, far more than
+  // the 64 messages a market-data stream may hold here.
+  for (let round = 0; round < 200; round++) {
+    const burst = [];
+    for (let i = 0; i < 10; i++) burst.push(marketOrder(api, OrderDirection.ORDER_DIRECTION_BUY, 1));
+    await Promise.all(burst);
+  }
+  const book = await api.marketdata.getOrderBook({ instrumentId: etf.uid, depth: 10 });
+  const trades = await api.marketdata.getLastTrades({ instrumentId: etf.uid });
+  slow.call.resume();
+  await new Promise((r) => setTimeout(r, 1000));
+  const books = slow.messages.filter((m) => m.orderbook?.depth === 10);
+  assert.ok(books.length < 2000, `stale books were replaced (${books.length} of 2000 changes sent)`);
+  assert.deepEqual(levels(books.at(-1).orderbook.asks), levels(book.asks), 'the last book is the newest');
+  assert.deepEqual(levels(books.at(-1).orderbook.bids), levels(book.bids));
+  const prices = slow.messages.filter((m) => m.lastPrice);
+  assert.equal(prices.at(-1).lastPrice.time.getTime(), trades.trades.at(-1).time.getTime(),
+    'the last price is the newest print');
+  slow.call.write({ ping: {} });
+  const pinged = Date.now() + 5000;
+  while (!slow.messages.some((m) => m.ping) && Date.now() < pinged) await new Promise((r) => setTimeout(r, 20));
+  assert.ok(slow.messages.some((m) => m.ping), 'the stream is still open and answering');
+  slow.call.end();
+  const ended = await slow.result;
+  assert.equal(ended.error, undefined, 'it ends with OK when the client closes its side');
+  slow.client.close();
+});
