@@ -662,6 +662,16 @@ api_stream_ping api_request_trades_stream_ping(const PB(TradesStreamRequest) * i
                              .field = "ping_delay_ms"};
 }
 
+api_stream_ping api_request_market_data_ping(const PB(PingDelaySettings) * in) {
+    bool has = in != NULL && in->_ping_delay_ms_case ==
+                                 PB_ENUM(PING_DELAY_SETTINGS___PING_DELAY_MS_PING_DELAY_MS);
+    return (api_stream_ping){.has_ping = has,
+                             .ping_ms = has ? in->ping_delay_ms : 0,
+                             .min_ms = TRADES_PING_MIN_MS,
+                             .max_ms = TRADES_PING_MAX_MS,
+                             .field = "ping_delay_ms"};
+}
+
 int api_request_stream_ping(const api_stream_ping *ping, char *message, size_t message_size) {
     if (!ping->has_ping || (ping->ping_ms >= ping->min_ms && ping->ping_ms <= ping->max_ms))
         return 0;
@@ -914,6 +924,64 @@ static int check_trades_stream(const ProtobufCMessage *request, const api_reques
     return check_stream(&ping, in->accounts, in->n_accounts, ctx, out);
 }
 
+int api_request_market_data_entries(size_t n, char *message, size_t message_size) {
+    if (n <= API_MARKET_DATA_MAX_ENTRIES)
+        return 0;
+    snprintf(message, message_size,
+             "Invalid parameter: `instruments` names %zu instruments, at most %d in one request", n,
+             API_MARKET_DATA_MAX_ENTRIES);
+    return CODE_MALFORMED;
+}
+
+/* Market-data streams: the ping period and the size of each subscription request; each entry is
+ * otherwise answered with a status of its own (stream/md_hub.h), never refused as a whole. */
+static int check_market_data(const ProtobufCMessage *request, const api_request_context *ctx,
+                             api_request_values *out) {
+    const PB(MarketDataRequest) *in = (const PB(MarketDataRequest) *)request;
+    size_t n = 0;
+    switch (in->payload_case) {
+    case PB_ENUM(MARKET_DATA_REQUEST__PAYLOAD_PING_SETTINGS): {
+        api_stream_ping ping = api_request_market_data_ping(in->ping_settings);
+        return api_request_stream_ping(&ping, out->message, sizeof out->message);
+    }
+    case PB_ENUM(MARKET_DATA_REQUEST__PAYLOAD_SUBSCRIBE_CANDLES_REQUEST):
+        n = in->subscribe_candles_request->n_instruments;
+        break;
+    case PB_ENUM(MARKET_DATA_REQUEST__PAYLOAD_SUBSCRIBE_ORDER_BOOK_REQUEST):
+        n = in->subscribe_order_book_request->n_instruments;
+        break;
+    case PB_ENUM(MARKET_DATA_REQUEST__PAYLOAD_SUBSCRIBE_TRADES_REQUEST):
+        n = in->subscribe_trades_request->n_instruments;
+        break;
+    case PB_ENUM(MARKET_DATA_REQUEST__PAYLOAD_SUBSCRIBE_INFO_REQUEST):
+        n = in->subscribe_info_request->n_instruments;
+        break;
+    case PB_ENUM(MARKET_DATA_REQUEST__PAYLOAD_SUBSCRIBE_LAST_PRICE_REQUEST):
+        n = in->subscribe_last_price_request->n_instruments;
+        break;
+    default:
+        break;
+    }
+    return api_request_market_data_entries(n, out->message, sizeof out->message);
+}
+
+static int check_market_data_server_side(const ProtobufCMessage *request,
+                                         const api_request_context *ctx, api_request_values *out) {
+    const PB(MarketDataServerSideStreamRequest) *in =
+        (const PB(MarketDataServerSideStreamRequest) *)request;
+    api_stream_ping ping = api_request_market_data_ping(in->ping_settings);
+    int code = api_request_stream_ping(&ping, out->message, sizeof out->message);
+    const size_t counts[] = {
+        in->subscribe_candles_request ? in->subscribe_candles_request->n_instruments : 0,
+        in->subscribe_order_book_request ? in->subscribe_order_book_request->n_instruments : 0,
+        in->subscribe_trades_request ? in->subscribe_trades_request->n_instruments : 0,
+        in->subscribe_info_request ? in->subscribe_info_request->n_instruments : 0,
+        in->subscribe_last_price_request ? in->subscribe_last_price_request->n_instruments : 0};
+    for (size_t i = 0; code == 0 && i < sizeof counts / sizeof counts[0]; i++)
+        code = api_request_market_data_entries(counts[i], out->message, sizeof out->message);
+    return code;
+}
+
 static const api_request_type request_types[] = {
     /* UsersService */
     {&PB_DESC(get_accounts_request), check_nothing},
@@ -958,6 +1026,9 @@ static const api_request_type request_types[] = {
     {&PB_DESC(get_candles_request), check_candles},
     {&PB_DESC(get_close_prices_request), check_close_prices},
     {&PB_DESC(get_market_values_request), check_market_values},
+    /* MarketDataStreamService (the fuzz corpus has no inputs of these two yet) */
+    {&PB_DESC(market_data_request), check_market_data},
+    {&PB_DESC(market_data_server_side_stream_request), check_market_data_server_side},
 };
 
 const api_request_type *api_request_types(size_t *count) {

@@ -229,6 +229,12 @@ typedef struct api_stream_ping {
 
 api_stream_ping api_request_order_state_stream_ping(const PB(OrderStateStreamRequest) * in);
 api_stream_ping api_request_trades_stream_ping(const PB(TradesStreamRequest) * in);
+/* The instruments one market-data subscription request may name. */
+#define API_MARKET_DATA_MAX_ENTRIES 3000
+/* 30102 with `message` for a subscription request naming more than that. */
+int api_request_market_data_entries(size_t n, char *message, size_t message_size);
+/* A market-data stream's `ping_settings` (absent or without a period: no ping asked for). */
+api_stream_ping api_request_market_data_ping(const PB(PingDelaySettings) * in);
 /* 30102, with `message` naming the field and its range, for a period outside the range. */
 int api_request_stream_ping(const api_stream_ping *ping, char *message, size_t message_size);
 

@@ -392,6 +392,13 @@ static void load_limits(loader *ld, json_t *root) {
         ld, limits, w, "streams_per_token_per_method", cfg->streams_per_token_per_method, 1, 4096);
     cfg->stream_backlog_messages = (int32_t)get_int(ld, limits, w, "stream_backlog_messages",
                                                     cfg->stream_backlog_messages, 16, 1 << 20);
+    cfg->md_streams_per_token = (int32_t)get_int(ld, limits, w, "market_data_streams_per_token",
+                                                 cfg->md_streams_per_token, 1, 4096);
+    cfg->md_subscriptions_per_stream =
+        (int32_t)get_int(ld, limits, w, "market_data_subscriptions_per_stream",
+                         cfg->md_subscriptions_per_stream, 1, 100000);
+    cfg->md_backlog_messages = (int32_t)get_int(ld, limits, w, "market_data_backlog_messages",
+                                                cfg->md_backlog_messages, 16, 1 << 20);
     cfg->max_message_bytes = (uint32_t)get_int(ld, limits, w, "max_message_bytes",
                                                cfg->max_message_bytes, 1024, 64 << 20);
     cfg->max_concurrent_streams_per_connection =
@@ -514,6 +521,9 @@ static void set_defaults(tinvestd_config *cfg) {
     cfg->default_rate_limit_per_minute = 0;
     cfg->streams_per_token_per_method = 16;
     cfg->stream_backlog_messages = 4096;
+    cfg->md_streams_per_token = 16;
+    cfg->md_subscriptions_per_stream = 300;
+    cfg->md_backlog_messages = 1024;
     cfg->max_message_bytes = 4u << 20;
     cfg->max_concurrent_streams_per_connection = 100;
     cfg->max_connections = 1024;

@@ -58,6 +58,11 @@ typedef struct tinvestd_config {
     rate_limit_rule rate_limits[CONFIG_MAX_RATE_LIMITS];
     int32_t streams_per_token_per_method;
     int32_t stream_backlog_messages;
+    /* MarketDataStreamService: open streams per token (both methods together), subscriptions
+     * to candles, order books and trades per stream, and messages a stream may have waiting. */
+    int32_t md_streams_per_token;
+    int32_t md_subscriptions_per_stream;
+    int32_t md_backlog_messages;
     uint32_t max_message_bytes;
     /* Transport limits (docs/SECURITY.md): HTTP/2 streams one connection may have open, TCP
      * connections served at once, bytes gRPC may hold for connections and calls, bytes of request
