@@ -3,6 +3,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "api/stoporders_request.h"
 #include "engine/venue_link.h"
 #include "util/money.h"
 
@@ -817,6 +818,10 @@ static const api_request_type request_types[] = {
     {&PB_DESC(get_candles_request), check_candles},
     {&PB_DESC(get_close_prices_request), check_close_prices},
     {&PB_DESC(get_market_values_request), check_market_values},
+    /* StopOrdersService and its SandboxService twins (src/api/stoporders_service.c) */
+    {&PB_DESC(post_stop_order_request), api_request_check_post_stop_order},
+    {&PB_DESC(get_stop_orders_request), api_request_check_get_stop_orders},
+    {&PB_DESC(cancel_stop_order_request), api_request_check_cancel_stop_order},
 };
 
 const api_request_type *api_request_types(size_t *count) {

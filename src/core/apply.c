@@ -228,6 +228,7 @@ static void apply_trade(core *c, const core_event *ev) {
         settle_sell(c, o, t, units);
     record_trade(c, o, ev);
     count_in_candles(c, o, ev);
+    stop_orders_on_print(c, o->instrument, t->price_nano);
     o->lots_executed += t->lots;
     CHECKED_ADD_ASSERT(o->executed_value_nano, t->value_nano);
     CHECKED_ADD_ASSERT(o->executed_commission_nano, t->commission_nano);
@@ -388,7 +389,12 @@ static void check_touched(const core *c, const core_event *ev) {
     case CORE_EVENT_ACCOUNT_OPENED:
     case CORE_EVENT_ACCOUNT_CLOSED:
     case CORE_EVENT_HISTORY_RETIRED:
-        return;
+    case CORE_EVENT_STOP_ORDER_PLACED:
+    case CORE_EVENT_STOP_ORDER_TRIGGERED:
+    case CORE_EVENT_STOP_ORDER_CANCELLED:
+    case CORE_EVENT_STOP_ORDER_EXPIRED:
+    case CORE_EVENT_STOP_ORDERS_RETIRED:
+        return; /* a stop order holds nothing; its child's own events do */
     default: {
         const core_order *o = &c->orders[ev->order];
         /* Looked up, never made: an order that held no cash may have none in its currency. */
@@ -682,6 +688,12 @@ bool core_event_well_formed(const core_event *ev) {
         return ev->order == CORE_NO_ORDER &&
                text_fits(ev->u.account_opened.id, sizeof ev->u.account_opened.id) &&
                text_fits(ev->u.account_opened.name, sizeof ev->u.account_opened.name);
+    case CORE_EVENT_STOP_ORDER_PLACED:
+    case CORE_EVENT_STOP_ORDER_TRIGGERED:
+    case CORE_EVENT_STOP_ORDER_CANCELLED:
+    case CORE_EVENT_STOP_ORDER_EXPIRED:
+    case CORE_EVENT_STOP_ORDERS_RETIRED:
+        return stop_orders_event_well_formed(ev);
     default:
         /* The other events concern no order (core_apply checks the order an event names). */
         return ev->order == CORE_NO_ORDER;
@@ -719,6 +731,12 @@ bool core_event_fits(const core *c, const core_event *ev) {
         return ev->u.account_closed.account < rd->account_count;
     case CORE_EVENT_HISTORY_RETIRED:
         return retired_applicable(c, ev);
+    case CORE_EVENT_STOP_ORDER_PLACED:
+    case CORE_EVENT_STOP_ORDER_TRIGGERED:
+    case CORE_EVENT_STOP_ORDER_CANCELLED:
+    case CORE_EVENT_STOP_ORDER_EXPIRED:
+    case CORE_EVENT_STOP_ORDERS_RETIRED:
+        return stop_orders_event_fits(c, ev);
     default:
         return false;
     }
@@ -764,6 +782,13 @@ void core_apply(core *c, const core_event *ev) {
         break;
     case CORE_EVENT_HISTORY_RETIRED:
         history_retire(c, ev->u.retired.count, ev->time_ns);
+        break;
+    case CORE_EVENT_STOP_ORDER_PLACED:
+    case CORE_EVENT_STOP_ORDER_TRIGGERED:
+    case CORE_EVENT_STOP_ORDER_CANCELLED:
+    case CORE_EVENT_STOP_ORDER_EXPIRED:
+    case CORE_EVENT_STOP_ORDERS_RETIRED:
+        stop_orders_apply(c, ev);
         break;
     default:
         assert(!"unknown event type");
@@ -860,6 +885,7 @@ static void check_pools(const core *c) {
 void core_check_invariants(const core *c) {
     check_reservations(c);
     check_pools(c);
+    stop_orders_check_invariants(c);
     /* What a snapshot load checks holds for every state the live path reaches. */
     assert(core_records_valid(c));
     assert(core_indexes_valid(c));
@@ -938,5 +964,5 @@ uint64_t core_state_hash(const core *c) {
     }
     for (uint32_t slot = 0; slot < c->accounts.capacity; slot++)
         h = mix(h, c->accounts.closed[slot]);
-    return h;
+    return stop_orders_hash(c, h);
 }
