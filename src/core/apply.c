@@ -298,6 +298,7 @@ static void reuse_slot(core *c, const core_event *ev) {
     uint32_t slot = ev->u.account_opened.account;
     assert(a->closed[slot]);
     assert(c->account_orders[slot] == 0);
+    assert(c->stops.per_account[slot] == 0);
     ledger_clear_account(&c->ledger, slot);
     account *acc = &c->refdata->accounts[slot];
     refdata_begin_account_update(acc);
@@ -723,7 +724,8 @@ bool core_event_fits(const core *c, const core_event *ev) {
         uint32_t slot = ev->u.account_opened.account;
         uint32_t fresh = accounts->configured_count + accounts->opened_count;
         bool reusable = slot >= accounts->configured_count && slot < fresh &&
-                        accounts->closed[slot] && c->account_orders[slot] == 0;
+                        accounts->closed[slot] && c->account_orders[slot] == 0 &&
+                        c->stops.per_account[slot] == 0;
         return (slot == fresh || reusable) && slot < accounts->capacity &&
                ev->u.account_opened.token < rd->token_count;
     }

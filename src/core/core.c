@@ -814,7 +814,7 @@ static uint32_t free_account_slot(const core *c) {
     if (fresh < a->capacity)
         return fresh;
     for (uint32_t slot = a->configured_count; slot < fresh; slot++)
-        if (a->closed[slot] && c->account_orders[slot] == 0)
+        if (a->closed[slot] && c->account_orders[slot] == 0 && c->stops.per_account[slot] == 0)
             return slot;
     return CORE_NO_ORDER;
 }
@@ -871,6 +871,7 @@ core_error core_close_sandbox_account(core *c, const token *tok, const char *acc
         s = o->active_next; /* request_cancel may end the order and unlink it */
         request_cancel(c, o, now_ns);
     }
+    stop_orders_cancel_account(c, acc->index, now_ns);
     return CORE_OK;
 }
 

@@ -343,6 +343,19 @@ core_stop_result core_cancel_stop_order(core *c, const token *tok, const char *a
     return (core_stop_result){.stop = c->stops.records[slot]};
 }
 
+void stop_orders_cancel_account(core *c, uint32_t account_index, int64_t now_ns) {
+    core_stop_book *b = &c->stops;
+    for (uint32_t s = 0; s < b->high; s++) {
+        if (b->records[s].status != STOP_STATUS_ACTIVE || b->records[s].account != account_index)
+            continue;
+        core_event ev = {
+            .type = CORE_EVENT_STOP_ORDER_CANCELLED, .order = CORE_NO_ORDER, .time_ns = now_ns};
+        ev.u.stop.stop = s;
+        ev.u.stop.child = CORE_NO_ORDER;
+        core_commit_event(c, &ev);
+    }
+}
+
 /* ---- Reads ----------------------------------------------------------------------------------- */
 
 static bool status_matches(uint8_t status, int32_t want) {

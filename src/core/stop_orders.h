@@ -131,6 +131,9 @@ uint32_t core_list_stop_orders(const struct core *c, uint32_t account_index, int
  * numbered it, or once it left the history). */
 const char *core_stop_child_exchange_id(const struct core *c, const core_stop_order *stop);
 
+/* CloseSandboxAccount: the account's active stop orders are cancelled (its slot is reused only
+ * once they, like its orders, have left the history). */
+void stop_orders_cancel_account(struct core *c, uint32_t account_index, int64_t now_ns);
 /* Live path: expires what is due at `now_ns`, retires finished ones past the retention. */
 void stop_orders_expire(struct core *c, int64_t now_ns);
 /* Live path, after a trade of `instrument` was applied: triggers what the last price reached. */

@@ -1239,10 +1239,12 @@ static void run_open_account(engine *e, engine_job *base) {
     job->error = core_open_sandbox_account(c, &c->refdata->tokens[job->token_index], job->name,
                                            engine_now_ns(e), job->opened_id);
     /* The slot it must take: a never-used one, else the lowest closed sandbox slot whose orders
-     * have all left the history (the call may have retired the last of them first). */
+     * and stop orders have all left the history (the call may have retired the last of them
+     * first). */
     uint32_t want = fresh < a->capacity ? fresh : CORE_NO_ORDER;
     for (uint32_t slot = a->configured_count; want == CORE_NO_ORDER && slot < fresh; slot++)
-        if (closed_before[slot] && orders_of_account(c, slot) == 0)
+        if (closed_before[slot] && orders_of_account(c, slot) == 0 &&
+            c->stops.per_account[slot] == 0)
             want = slot;
     if (job->error == CORE_OK) {
         const account *acc = refdata_find_account(c->refdata, job->opened_id);
