@@ -55,6 +55,31 @@ static const api_core_error table[] = {
     [CORE_ERR_REPLACED_ORDER_ENDED] = {30059,
                                        "Cancel order error: the order to replace ended before it "
                                        "could be cancelled"},
+    [CORE_ERR_STOP_PRICE_MISSING] = {30036, NULL},
+    [CORE_ERR_STOP_TYPE_MISSING] = {30037, NULL},
+    [CORE_ERR_STOP_TYPE_INVALID] = {30038, NULL},
+    [CORE_ERR_STOP_TRAILING_INVALID] = {30039, NULL},
+    [CORE_ERR_STOP_EXPIRE_DATE_INVALID] = {30040, NULL},
+    [CORE_ERR_STOP_EXPIRATION_MISSING] = {30043, NULL},
+    [CORE_ERR_STOP_EXPIRATION_INVALID] = {30044, NULL},
+    [CORE_ERR_STOP_EXPIRE_DATE_RANGE] = {30063, NULL},
+    [CORE_ERR_STOP_CHILD_TYPE_INVALID] = {30105, NULL},
+    [CORE_ERR_STOP_STATUS_INVALID] = {30106, NULL},
+    [CORE_ERR_STOP_TRAILING_MISSING] = {30210, NULL},
+    [CORE_ERR_STOP_INDENT_TYPE_MISSING] = {30211, NULL},
+    [CORE_ERR_STOP_SPREAD_TYPE_MISSING] = {30212, NULL},
+    [CORE_ERR_STOP_TAKE_PROFIT_TYPE_INVALID] = {30241, NULL},
+    [CORE_ERR_STOP_WRONG_SIDE] = {30053,
+                                  "Post stop_order error: the stop price is on the wrong side of "
+                                  "the last price (the stop order would trigger at once)"},
+    [CORE_ERR_STOP_ACCOUNT_LIMIT] = {30053,
+                                     "Post stop_order error: the account holds the most stop "
+                                     "orders it may (active and recently finished)"},
+    [CORE_ERR_STOP_CAPACITY] = {80002,
+                                "The broker holds as many stop orders as it can: try again once "
+                                "older finished ones have left the history"},
+    [CORE_ERR_STOP_NOT_FOUND] = {50006, NULL},
+    [CORE_ERR_STOP_NOT_ACTIVE] = {30060, "Cancel stop-order error: the stop order is not active"},
 };
 
 _Static_assert(sizeof table / sizeof table[0] == CORE_ERROR_COUNT,

@@ -4,6 +4,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "api/stoporders_request.h"
 #include "engine/venue_link.h"
 #include "util/money.h"
 
@@ -1029,6 +1030,10 @@ static const api_request_type request_types[] = {
     /* MarketDataStreamService (the fuzz corpus has no inputs of these two yet) */
     {&PB_DESC(market_data_request), check_market_data},
     {&PB_DESC(market_data_server_side_stream_request), check_market_data_server_side},
+    /* StopOrdersService and its SandboxService twins (src/api/stoporders_service.c) */
+    {&PB_DESC(post_stop_order_request), api_request_check_post_stop_order},
+    {&PB_DESC(get_stop_orders_request), api_request_check_get_stop_orders},
+    {&PB_DESC(cancel_stop_order_request), api_request_check_cancel_stop_order},
 };
 
 const api_request_type *api_request_types(size_t *count) {

@@ -25,6 +25,7 @@
 #include "core/ledger.h"
 #include "core/order_index.h"
 #include "core/refdata.h"
+#include "core/stop_orders.h"
 #include "core/types.h"
 
 #define CORE_NO_ORDER UINT32_MAX
@@ -144,6 +145,9 @@ typedef struct core_config {
     /* Candles of the exchange's trades: retention per interval and the exchange's UTC offset;
      * all zero takes candles_default_config(). */
     candles_config candles;
+    /* Stop orders held in all (active and retained) and per account; 0 takes the defaults of
+     * core/stop_orders.h. */
+    uint32_t max_stop_orders, max_stop_orders_per_account;
 } core_config;
 
 /* What the core knows of the market, asked from the exchange link at check time. */
@@ -258,6 +262,9 @@ typedef struct core {
     /* OHLCV candles of every instrument, from the trades applied (derived state: the apply of
      * CORE_EVENT_ORDER_TRADE feeds it, live and in replay alike; snapshots carry it). */
     candle_store candles;
+    /* Stop orders (core/stop_orders.h): journaled records, and the last prices and trailing
+     * extremes the apply of each trade derives. */
+    core_stop_book stops;
     uint64_t next_seq;
     /* Recovery only: while set, core_apply() leaves the two indexes alone (inserts and erases
      * alike), and whoever set it rebuilds them from the orders once the journal is replayed
@@ -361,7 +368,8 @@ core_error core_order_price_for(const core *c, const token *tok, const char *acc
 core_error core_pay_in(core *c, const token *tok, const char *account_id, const char *currency,
                        int64_t amount_nano, int64_t now_ns, int64_t *balance_nano);
 
-/* Resolves an account for reading or trading. */
+/* Resolves an account for reading or trading. A NULL token is the broker acting on the account's
+ * own earlier instruction (a stop order's child): no access check. */
 core_error core_account_for(const core *c, const token *tok, const char *account_id,
                             bool need_trade, const account **out);
 

@@ -24,9 +24,15 @@ typedef enum {
     CORE_EVENT_ACCOUNT_CLOSED = 9,
     CORE_EVENT_REPLACEMENT_ARMED = 10,
     CORE_EVENT_HISTORY_RETIRED = 11,
+    /* Stop orders (core/stop_orders.h): numbers 12..19 are theirs. `order` is CORE_NO_ORDER. */
+    CORE_EVENT_STOP_ORDER_PLACED = 12,
+    CORE_EVENT_STOP_ORDER_TRIGGERED = 13,
+    CORE_EVENT_STOP_ORDER_CANCELLED = 14,
+    CORE_EVENT_STOP_ORDER_EXPIRED = 15,
+    CORE_EVENT_STOP_ORDERS_RETIRED = 16,
 } core_event_type;
 
-#define CORE_EVENT_TYPE_MAX CORE_EVENT_HISTORY_RETIRED
+#define CORE_EVENT_TYPE_MAX CORE_EVENT_STOP_ORDERS_RETIRED
 
 #define ACCOUNT_NAME_SIZE 64
 
@@ -116,6 +122,26 @@ typedef struct core_event_account_closed {
     uint32_t account;
 } core_event_account_closed;
 
+/* PostStopOrder: the stop order takes slot `stop` (values as stop_orders.h names them). */
+typedef struct core_event_stop_placed {
+    uint32_t stop, account, instrument;
+    uint8_t direction, type, take_profit_type, child_type, expiration, indent_type, spread_type;
+    int64_t lots, price_nano, stop_price_nano, expire_ns, indent_nano, spread_nano;
+    char key[ORDER_KEY_SIZE];
+    char id[ORDER_ID_SIZE];
+} core_event_stop_placed;
+
+/* TRIGGERED: `child` is the order the ORDER_ACCEPTED just before made, or CORE_NO_ORDER with the
+ * `reason` its checks refused it for; `price_nano` is the print that triggered it. CANCELLED and
+ * EXPIRED: `stop` alone. RETIRED: `count` finished stop orders leave, oldest first. */
+typedef struct core_event_stop_changed {
+    uint32_t stop;
+    uint32_t child;
+    int32_t reason;
+    uint32_t count;
+    int64_t price_nano;
+} core_event_stop_changed;
+
 typedef struct core_event {
     uint32_t type;  /* core_event_type */
     uint32_t order; /* order slot the event concerns (ACCEPTED: the slot it creates) */
@@ -133,6 +159,8 @@ typedef struct core_event {
         core_event_account_closed account_closed;
         core_event_armed armed;
         core_event_retired retired;
+        core_event_stop_placed stop_placed;
+        core_event_stop_changed stop;
     } u;
 } core_event;
 
