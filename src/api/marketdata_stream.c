@@ -258,8 +258,8 @@ static grpc_slice encode_candle(const instrument *ins, const md_candle_record *r
     Google__Protobuf__Timestamp time = GOOGLE__PROTOBUF__TIMESTAMP__INIT;
     Google__Protobuf__Timestamp last_trade = GOOGLE__PROTOBUF__TIMESTAMP__INIT;
     PB(Quotation)
-    open = PB_INIT(QUOTATION),
-    high = PB_INIT(QUOTATION), low = PB_INIT(QUOTATION), close = PB_INIT(QUOTATION);
+    open = PB_INIT(QUOTATION), high = PB_INIT(QUOTATION), low = PB_INIT(QUOTATION),
+    close = PB_INIT(QUOTATION);
     set_time(&time, r->candle.time_ns);
     set_time(&last_trade, r->last_trade_ns);
     set_quotation(&open, r->candle.open_nano);
@@ -504,7 +504,10 @@ static void run_job(engine *e, engine_job *base) {
         abort();
     for (uint32_t i = 0; i < job->n; i++)
         items[i] = job->entries[i].item;
-    md_hub_change(md->hub, &md->sub, job->kind, job->action, items, job->n, statuses, ids);
+    bool *created = calloc(job->n ? job->n : 1, sizeof *created);
+    if (created == NULL)
+        abort();
+    md_hub_change(md->hub, &md->sub, job->kind, job->action, items, job->n, statuses, ids, created);
     for (uint32_t i = 0; i < job->n; i++) {
         md_entry *entry = &job->entries[i];
         entry->status = statuses[i];
@@ -514,6 +517,8 @@ static void run_job(engine *e, engine_job *base) {
         /* The entry as the hub keeps it (the contract's defaults filled in) is what is echoed. */
         if (job->kind == MD_KIND_ORDER_BOOK && entry->item.book_type == 0)
             entry->item.book_type = 3; /* ORDERBOOK_TYPE_ALL */
+        if (!created[i])
+            continue; /* a repeat: the stream has had the first message */
         uint32_t ins = entry->item.instrument;
         entry->first = true;
         if (job->kind == MD_KIND_ORDER_BOOK)
@@ -530,6 +535,7 @@ static void run_job(engine *e, engine_job *base) {
     free(items);
     free(statuses);
     free(ids);
+    free(created);
     engine_finish_after_commit(e, base);
 }
 

@@ -196,7 +196,7 @@ static md_sub *find_locked(md_hub *hub, const md_subscriber *sub, md_kind kind,
 }
 
 static md_status subscribe_locked(md_hub *hub, md_subscriber *sub, md_kind kind,
-                                  const md_item *item, char *id) {
+                                  const md_item *item, char *id, bool *created) {
     md_sub *s = find_locked(hub, sub, kind, item);
     if (s != NULL) {
         s->item = *item; /* a repeat may change the flags (waiting_close, source) */
@@ -233,15 +233,19 @@ static md_status subscribe_locked(md_hub *hub, md_subscriber *sub, md_kind kind,
         sub->limited++;
     sub->total++;
     memcpy(id, s->subscription_id, UUID_TEXT_SIZE);
+    *created = true;
     return MD_STATUS_SUCCESS;
 }
 
 void md_hub_change(md_hub *hub, md_subscriber *sub, md_kind kind, int action, const md_item *items,
-                   uint32_t n, md_status *statuses, char (*ids)[UUID_TEXT_SIZE]) {
+                   uint32_t n, md_status *statuses, char (*ids)[UUID_TEXT_SIZE], bool *created) {
     assert(kind < MD_KIND_COUNT);
     pthread_mutex_lock(&hub->lock);
     for (uint32_t i = 0; i < n; i++) {
         ids[i][0] = '\0';
+        bool made = false;
+        if (created != NULL)
+            created[i] = false;
         md_item item = items[i];
         if (!sub->added) {
             statuses[i] = MD_STATUS_INTERNAL_ERROR; /* the stream is over */
@@ -257,7 +261,9 @@ void md_hub_change(md_hub *hub, md_subscriber *sub, md_kind kind, int action, co
         if (statuses[i] != MD_STATUS_SUCCESS)
             continue;
         if (action == MD_ACTION_SUBSCRIBE) {
-            statuses[i] = subscribe_locked(hub, sub, kind, &item, ids[i]);
+            statuses[i] = subscribe_locked(hub, sub, kind, &item, ids[i], &made);
+            if (created != NULL)
+                created[i] = made;
             continue;
         }
         md_sub *s = find_locked(hub, sub, kind, &item);

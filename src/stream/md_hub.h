@@ -120,9 +120,11 @@ int md_depth_index(int32_t depth); /* 0..MD_DEPTH_COUNT-1, or -1 */
 
 /* Applies one request's entries in order, each status into `statuses[i]`, and for each entry
  * the subscription it made or ended into `ids[i]` (the new or existing subscription's id, or
- * an empty text). A subscription asked for twice is one subscription (SUCCESS, same id). */
+ * an empty text). A subscription asked for twice is one subscription (SUCCESS, same id).
+ * `created` (or NULL) says for each entry whether it made a new subscription (a repeat did not:
+ * its stream already has the data). */
 void md_hub_change(md_hub *hub, md_subscriber *sub, md_kind kind, int action, const md_item *items,
-                   uint32_t n, md_status *statuses, char (*ids)[UUID_TEXT_SIZE]);
+                   uint32_t n, md_status *statuses, char (*ids)[UUID_TEXT_SIZE], bool *created);
 
 /* Copies up to `max` of the stream's subscriptions of `kind` (oldest first); returns the count. */
 uint32_t md_hub_list(md_hub *hub, const md_subscriber *sub, md_kind kind, md_sub *out,

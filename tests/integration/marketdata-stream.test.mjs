@@ -614,3 +614,28 @@ test('candles: a subscription gets the forming candle at once; GetMySubscription
   assert.deepEqual(ohlcv(first), ohlcv(unary));
   await md.close();
 });
+
+test('order books: at most one per 100 ms per subscription, the newest state last', async () => {
+  const api = sdk(server, 't.demo.full');
+  const md = openMarketData(api);
+  md.send({ subscribeOrderBookRequest: { subscriptionAction: SUBSCRIBE,
+    instruments: [{ figi: share.figi, depth: 10, instrumentId: '', orderBookType: 0 }] } });
+  await md.next((m) => m.subscribeOrderBookResponse);
+  await md.next((m) => m.orderbook); // the current book
+  const from = md.messages.length;
+  const sells = [];
+  for (let i = 0; i < 20; i++)
+    sells.push(marketOrder(api, OrderDirection.ORDER_DIRECTION_BUY, 1, share));
+  await Promise.all(sells);
+  const unary = await api.marketdata.getOrderBook({ instrumentId: share.uid, depth: 10 });
+  // The held-back newest state leaves by itself, after the interval, with no further change.
+  await until(() => {
+    const last = md.messages.slice(from).filter((m) => m.orderbook).at(-1)?.orderbook;
+    return last && JSON.stringify(levels(last.asks)) === JSON.stringify(levels(unary.asks));
+  }, 5000, 'the newest book');
+  const times = md.messages.slice(from).filter((m) => m.orderbook).map((m) => m.orderbook.time.getTime());
+  assert.ok(times.length >= 1 && times.length < 20, `books are throttled (${times.length} for 20 changes)`);
+  for (let i = 1; i < times.length; i++)
+    assert.ok(times[i] - times[i - 1] >= 100, `books ${times[i] - times[i - 1]} ms apart`);
+  await md.close();
+});
