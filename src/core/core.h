@@ -398,6 +398,9 @@ const instrument *core_instrument_of(const core *c, const core_order *order);
 
 /* The candles, for reads on the core thread (which copy what they answer). */
 const candle_store *core_candles(const core *c);
+/* The candles changed since the last call (candles_take_changes), for the market-data feed on
+ * the core thread; at most `max`, the rest stay for the next call. */
+uint32_t core_take_candle_changes(core *c, candles_change *out, uint32_t max);
 
 /* Asserts every invariant of the ledger and the pools (cash, reservations, positions, indexes,
  * lists); O(state), for tests and the simulator. */
