@@ -17,6 +17,7 @@
 #include <stdint.h>
 
 #include "api/contract.h"
+#include "api/operations_request.h"
 #include "api/validate.h"
 #include "candles/candles.h"
 #include "core/core.h"
@@ -211,13 +212,15 @@ typedef struct api_request_values {
     api_orders_filter filter; /* GetOrders */
     bool has_price;           /* ReplaceOrder, GetMaxLots, GetOrderPrice */
     int64_t price_nano;
-    const instrument *instrument; /* InstrumentRequest, GetOrderBook, GetTradingStatus, ... */
-    const account *account;       /* GetMarginAttributes */
-    api_schedule_days schedule;   /* TradingSchedules */
-    indicator_request indicator;  /* GetTechAnalysis */
-    int64_t amount_nano;          /* SandboxPayIn */
-    const char *name;             /* OpenSandboxAccount */
-    api_candles_query candles;    /* GetCandles */
+    const instrument *instrument;    /* InstrumentRequest, GetOrderBook, GetTradingStatus, ... */
+    const account *account;          /* GetMarginAttributes */
+    api_schedule_days schedule;      /* TradingSchedules */
+    indicator_request indicator;     /* GetTechAnalysis */
+    int64_t amount_nano;             /* SandboxPayIn */
+    const char *name;                /* OpenSandboxAccount */
+    api_candles_query candles;       /* GetCandles */
+    api_operations_query operations; /* GetOperations, GetOperationsByCursor */
+    api_report_task report;          /* GenerateBrokerReport, the dividends report */
     bool selected[REFDATA_MAX_ACCOUNTS]; /* the streams: the accounts followed */
     size_t listed_count;
     char message[128]; /* the text of a code that has one of its own */

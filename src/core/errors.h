@@ -57,6 +57,18 @@ typedef enum core_error {
     CORE_ERR_EXCHANGE_REJECTED = 40,
     /* A replacement whose old order filled or ended before the exchange cancelled it. */
     CORE_ERR_REPLACED_ORDER_ENDED = 41,
+    /* CurrencyTransfer. */
+    CORE_ERR_TRANSFER_FROM_MISSING = 42,
+    CORE_ERR_TRANSFER_TO_MISSING = 43,
+    CORE_ERR_TRANSFER_FROM_INVALID = 44, /* not a working broker account of the token */
+    CORE_ERR_TRANSFER_TO_INVALID = 45,
+    CORE_ERR_TRANSFER_SAME_ACCOUNT = 46,
+    CORE_ERR_TRANSFER_CURRENCY = 47, /* the account holds none of it */
+    CORE_ERR_TRANSFER_NOT_ENOUGH = 48,
+    CORE_ERR_TRANSFER_ID_MISSING = 49,
+    CORE_ERR_TRANSFER_ID_INVALID = 50,
+    CORE_ERR_TRANSFER_ID_REUSED = 51,
+    CORE_ERR_TRANSFER_TOO_LARGE = 52,
     CORE_ERROR_COUNT
 } core_error;
 

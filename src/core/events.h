@@ -7,6 +7,7 @@
 #ifndef TINVESTD_CORE_EVENTS_H
 #define TINVESTD_CORE_EVENTS_H
 
+#include <stdbool.h>
 #include <stdint.h>
 
 #include "core/errors.h"
@@ -24,9 +25,19 @@ typedef enum {
     CORE_EVENT_ACCOUNT_CLOSED = 9,
     CORE_EVENT_REPLACEMENT_ARMED = 10,
     CORE_EVENT_HISTORY_RETIRED = 11,
+    /* 12 .. 19: stop orders. 20 .. 29: operations and transfers. */
+    CORE_EVENT_CURRENCY_TRANSFER = 20,
 } core_event_type;
 
 #define CORE_EVENT_TYPE_MAX CORE_EVENT_HISTORY_RETIRED
+/* The operations' events, numbered from 20 (core_event_type_known says which numbers exist). */
+#define CORE_EVENT_OPERATIONS_FIRST CORE_EVENT_CURRENCY_TRANSFER
+#define CORE_EVENT_OPERATIONS_LAST CORE_EVENT_CURRENCY_TRANSFER
+
+static inline bool core_event_type_known(uint32_t type) {
+    return (type >= CORE_EVENT_ORDER_ACCEPTED && type <= CORE_EVENT_TYPE_MAX) ||
+           (type >= CORE_EVENT_OPERATIONS_FIRST && type <= CORE_EVENT_OPERATIONS_LAST);
+}
 
 #define ACCOUNT_NAME_SIZE 64
 
@@ -116,6 +127,16 @@ typedef struct core_event_account_closed {
     uint32_t account;
 } core_event_account_closed;
 
+/* CurrencyTransfer: `amount_nano` of `currency` leaves account `from` for account `to` (two
+ * accounts of one owner). `transaction_id` is the client's idempotency key, a UUID in lower case.
+ * `order` is CORE_NO_ORDER. */
+typedef struct core_event_transfer {
+    uint32_t from, to;
+    char currency[8];
+    int64_t amount_nano;
+    char transaction_id[ORDER_ID_SIZE];
+} core_event_transfer;
+
 typedef struct core_event {
     uint32_t type;  /* core_event_type */
     uint32_t order; /* order slot the event concerns (ACCEPTED: the slot it creates) */
@@ -133,6 +154,7 @@ typedef struct core_event {
         core_event_account_closed account_closed;
         core_event_armed armed;
         core_event_retired retired;
+        core_event_transfer transfer;
     } u;
 } core_event;
 
