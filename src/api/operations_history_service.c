@@ -124,13 +124,13 @@ static void run_operations(engine *e, engine_job *base) {
             continue;
         uint32_t want = core_operation_fill_count(c, op);
         if (want > budget) {
-            if (i > 0 && q->cursor_reply) {
+            if (i > 0) {
                 /* The page ends before this operation: the next page starts with it. */
                 job->more = op->number;
                 job->count = i;
                 break;
             }
-            want = budget;
+            want = budget; /* one order with more fills than a page carries: its newest left out */
         }
         if (want == 0)
             continue;

@@ -88,7 +88,6 @@ int api_request_operations_by_cursor(const refdata *rd, const PB(GetOperationsBy
                                      api_operations_query *out, char *message,
                                      size_t message_size) {
     query_defaults(out);
-    out->cursor_reply = true;
     out->limit = API_OPERATIONS_DEFAULT_LIMIT;
     if (in->_instrument_id_case ==
             PB_ENUM(GET_OPERATIONS_BY_CURSOR_REQUEST___INSTRUMENT_ID_INSTRUMENT_ID) &&

@@ -36,7 +36,6 @@ typedef struct api_operations_query {
     bool types[API_OPERATION_TYPE_MAX + 1]; /* with `any_type` false: the types listed */
     bool any_type;
     bool without_commissions, without_trades, without_overnights;
-    bool cursor_reply; /* GetOperationsByCursor (else GetOperations) */
 } api_operations_query;
 
 /* GetOperations: `from`/`to` (a malformed Timestamp 30009 / 30010; outside int64 nanoseconds
