@@ -307,7 +307,9 @@ static void test_replay_and_snapshot(void) {
     CHECK(core_state_hash(&replayed) == core_state_hash(&live));
     CHECK_EQ_INT(payments(&replayed, 2), 7 * NANO);
 
-    char dir[] = "/tmp/tinvestd-ops-XXXXXX";
+    char dir[512];
+    snprintf(dir, sizeof dir, "%s/tinvestd-ops-XXXXXX",
+             getenv("TMPDIR") != NULL ? getenv("TMPDIR") : "/tmp");
     CHECK(mkdtemp(dir) != NULL);
     CHECK_EQ_INT(snapshot_write(&live, dir), 0);
     core loaded;
@@ -326,7 +328,7 @@ static void test_replay_and_snapshot(void) {
     fill(&loaded, o2, 1, 100 * NANO, 3, 21 * NANO);
     CHECK_EQ_INT(payments(&loaded, 0), balance(&loaded, 0));
     core_check_invariants(&loaded);
-    char cmd[300];
+    char cmd[600];
     snprintf(cmd, sizeof cmd, "rm -rf %s", dir);
     CHECK_EQ_INT(system(cmd), 0);
     core_deinit(&loaded);
