@@ -51,6 +51,7 @@ stop_last_server() {
 }
 
 json() { node -e "const r=JSON.parse(require('fs').readFileSync(0,'utf8')); console.log($1)"; }
+ratio() { node -e "console.log(($1).toFixed(2))"; }
 
 etf_uid=$(node -e "const c=require('./config/demo.json'); console.log(c.instruments.find(i=>i.type==='etf').uid)")
 loadgen="$build/loadgen --instrument $etf_uid --price 8.000 --json"
@@ -122,6 +123,48 @@ burst_async=$($loadgen --target "127.0.0.1:$port" --calls $burst --concurrency $
 burst_sync=$($loadgen --target "127.0.0.1:$port" --calls $burst --concurrency 1 --method sync)
 stop_last_server
 
+# Market-data fan-out: md_fanout's subscribers (trades of every demo instrument) on tinvestd
+# while loadgen trades market orders at a steady rate, against md_floor_server streaming one
+# fixed trade per order to the same subscribers. Two rates: a steady one (delay) and one past
+# what either delivers here (the ceiling).
+if [ "$quick" = 1 ]; then
+    md_streams=100; md_seconds=2; md_warmup=1; md_rates="20 100"
+else
+    md_streams=1000; md_seconds=10; md_warmup=3; md_rates="50 400"
+fi
+md_instruments=$(node -e "const c=require('./config/demo.json'); console.log(c.instruments.map(i=>'--instrument '+i.uid).join(' '))")
+md_fanout="$build/md_fanout --streams $md_streams --channels 8 --seconds $md_seconds --warmup $md_warmup"
+md_run() { # rate -> sets md_tinvestd, md_floor
+    local rate=$1 config="$work/md-config-$RANDOM.json"
+    node -e "const c=require('./config/demo.json'); c.accounts[0].cash.rub='1000000000'; c.limits.market_data_streams_per_token=$md_streams+16; require('fs').writeFileSync('$config', JSON.stringify(c))"
+    start_server "$build/tinvestd" --config "$config" --data-dir "$work/data-$RANDOM" \
+        --listen 127.0.0.1:0 --durability fsync --log-level error
+    local calls
+    calls=$(node -e "console.log(Math.ceil($rate * ($md_seconds + $md_warmup + 2)))")
+    "$build/loadgen" --target "127.0.0.1:$server_port" --instrument "$etf_uid" --market \
+        --rate "$rate" --calls "$calls" --json > "$work/md-loadgen.json" &
+    local trader=$!
+    md_tinvestd=$($md_fanout --target "127.0.0.1:$server_port" $md_instruments)
+    wait "$trader" || true
+    stop_last_server
+    start_server "$build/md_floor_server" "$rate"
+    md_floor=$($md_fanout --target "127.0.0.1:$server_port")
+    stop_last_server
+}
+md_row() { # rate
+    local t_rate t_p50 t_p99 f_rate f_p50 f_p99
+    t_rate=$(json "r.messages_per_s" <<<"$md_tinvestd"); f_rate=$(json "r.messages_per_s" <<<"$md_floor")
+    t_p50=$(json "r.delay.p50_us" <<<"$md_tinvestd"); f_p50=$(json "r.delay.p50_us" <<<"$md_floor")
+    t_p99=$(json "r.delay.p99_us" <<<"$md_tinvestd"); f_p99=$(json "r.delay.p99_us" <<<"$md_floor")
+    echo "| market data, $md_streams subscribers, $1 trades/s: messages/s; trade → subscriber p50 / p99 | $t_rate /s; $t_p50 / $t_p99 µs | floor $f_rate /s; $f_p50 / $f_p99 µs | $(ratio "$t_rate/Math.max(1,$f_rate)") × floor rate, $(ratio "$t_p50/Math.max(1,$f_p50)") × floor p50 |"
+}
+md_rows=""
+for rate in $md_rates; do
+    md_run "$rate"
+    echo "market data at $rate trades/s: tinvestd $md_tinvestd; floor $md_floor"
+    md_rows+="$(md_row "$rate")"$'\n'
+done
+
 venue_out=$("$build/bench_venue" $venue_ops)
 venue_line=$(grep -m1 "^venue matching" <<<"$venue_out")
 candles_line=$(grep -m1 "^candles: " <<<"$venue_out")
@@ -141,7 +184,6 @@ stream_p99=$(json "r.stream_after_reply.p99_us" <<<"$stream_run")
 stream_sat_p50=$(json "r.stream_after_reply.p50_us" <<<"$sustained")
 burst_async_s=$(json "r.seconds" <<<"$burst_async")
 burst_sync_s=$(json "r.seconds" <<<"$burst_sync")
-ratio() { node -e "console.log(($1).toFixed(2))"; }
 # A bench_recovery line "NAME: MEASURED; goal GOAL: RATIO" as a table row.
 recovery_row() {
     local line
@@ -180,6 +222,7 @@ Machine: $machine
 | OrderStateStream: reply → stream message at 80 % of the sustained maximum ($stream_rate /s), p50 / p99 (at saturation: p50 $stream_sat_p50 µs) | $stream_p50 / $stream_p99 µs | p50 ≤ 1 ms, p99 ≤ 5 ms | |
 | matching engine alone | ${venue_line#venue matching: } | ≥ 5 M ops/s, p99 ≤ 2 µs | |
 | candles: one print into all 16 intervals (the apply of a trade adds this) | ${candles_line#candles: } | ≤ 1 µs per print (an order's durable round trip is ~100 µs) | |
+${md_rows%$'\n'}
 $(recovery_row "journal bytes per limit order")
 $(recovery_row "journal bytes, the mix")
 $(recovery_row "replay, ")

@@ -10,6 +10,7 @@
 #include <sys/resource.h>
 
 #include "api/server.h"
+#include "api/marketdata_stream.h"
 #include "api/order_streams.h"
 #include "api/services.h"
 #include "api/stream_call.h"
@@ -197,6 +198,12 @@ int main(int argc, char **argv) {
         return 1;
     }
     order_streams_attach(&streams, &broker, &hub);
+    static md_hub market_data_hub;
+    if (md_hub_init(&market_data_hub, config.refdata.instrument_count, config.refdata.token_count,
+                    config.md_streams_per_token, config.md_subscriptions_per_stream) != 0) {
+        fprintf(stderr, "tinvestd: cannot start the broker core (out of memory?)\n");
+        return 1;
+    }
     bool durable = strcmp(opt.durability, "fsync") == 0;
     if (!durable)
         log_warn("*** --durability none: the journal is written without fdatasync; acknowledged "
@@ -219,16 +226,23 @@ int main(int argc, char **argv) {
         journal_close(&events);
         venue_link_destroy(venue);
         stream_hub_deinit(&hub);
+        md_hub_deinit(&market_data_hub);
         config_deinit(&config);
         return 0;
     }
     venue_link_restore(venue, clock_realtime_ns());
+    /* The feed starts from the restored exchange: what it printed before is history. */
+    static marketdata_streams market_data;
+    if (marketdata_streams_attach(&market_data, &broker, &market_data_hub) != 0) {
+        fprintf(stderr, "tinvestd: cannot start the market-data feed (out of memory?)\n");
+        return 1;
+    }
     if (engine_start(&broker) != 0) {
         fprintf(stderr, "tinvestd: cannot start the core thread\n");
         return 1;
     }
     api_stream_pinger_start();
-    api_app app = {.engine = &broker, .hub = &hub};
+    api_app app = {.engine = &broker, .hub = &hub, .md_hub = &market_data_hub};
     size_t method_count = 0;
     api_method *methods = api_all_methods(&method_count);
     static api_server server;
@@ -258,6 +272,7 @@ int main(int argc, char **argv) {
     log_info("signal %d: stopping", received);
     engine_close_market(&broker);
     order_streams_shutdown(&hub);
+    marketdata_streams_shutdown(&market_data_hub);
     api_server_stop(&server, SHUTDOWN_GRACE_MS);
     engine_stop(&broker);
     api_stream_pinger_stop();
@@ -266,6 +281,8 @@ int main(int argc, char **argv) {
     engine_deinit(&broker);
     journal_close(&events);
     venue_link_destroy(venue);
+    marketdata_streams_detach(&market_data);
+    md_hub_deinit(&market_data_hub);
     stream_hub_deinit(&hub);
     free(methods);
     config_deinit(&config);

@@ -76,6 +76,11 @@ static Google__Protobuf__Timestamp *first_candle_date(api_call *call, const inst
     return ns == 0 ? NULL : pb_timestamp(call, ns);
 }
 
+static int exchange_type(const instrument *ins) {
+    return ins->dealer ? PB_ENUM(INSTRUMENT_EXCHANGE_TYPE__INSTRUMENT_EXCHANGE_DEALER)
+                       : PB_ENUM(INSTRUMENT_EXCHANGE_TYPE__INSTRUMENT_EXCHANGE_UNSPECIFIED);
+}
+
 static PB(Share) * make_share(api_call *call, const instrument *ins) {
     PB(Share) *out = PB_NEW(call, PB(Share), PB_INIT(SHARE));
     FILL_COMMON(call, out, ins);
@@ -85,6 +90,7 @@ static PB(Share) * make_share(api_call *call, const instrument *ins) {
     out->issue_size = ins->issue_size;
     out->nominal = pb_money(call, ins->currency, 0);
     out->share_type = PB_ENUM(SHARE_TYPE__SHARE_TYPE_COMMON);
+    out->instrument_exchange = exchange_type(ins);
     return out;
 }
 
@@ -110,6 +116,7 @@ static PB(Etf) * make_etf(api_call *call, const instrument *ins) {
     out->asset_uid = (char *)ins->asset_uid;
     out->sector = (char *)ins->sector;
     out->focus_type = (char *)(ins->focus_type ? ins->focus_type : "");
+    out->instrument_exchange = exchange_type(ins);
     return out;
 }
 
@@ -179,6 +186,20 @@ static void get_instrument_by(api_call *call, const ProtobufCMessage *request) {
     api_reply_message(call, &resp->base);
 }
 
+/* Reads a list request's `instrument_status` and `instrument_exchange`; answers the call and
+ * returns true when one is invalid. */
+static bool refused_list(api_call *call, const PB(InstrumentsRequest) * in,
+                         api_instruments_filter *filter) {
+    int code = api_request_instruments(in, filter);
+    if (code == 0)
+        return false;
+    if (filter->message != NULL)
+        api_reply_error_message(call, code, filter->message);
+    else
+        api_reply_error(call, code);
+    return true;
+}
+
 /* One "XxxBy" and one "Xxxs" handler per instrument kind; only the message types differ. */
 #define KIND_HANDLERS(by_fn, list_fn, KIND, Type, ListResponse, make, RESP1, RESPN)                \
     static void by_fn(api_call *call, const ProtobufCMessage *request) {                           \
@@ -190,11 +211,15 @@ static void get_instrument_by(api_call *call, const ProtobufCMessage *request) {
         api_reply_message(call, &resp->base);                                                      \
     }                                                                                              \
     static void list_fn(api_call *call, const ProtobufCMessage *request) {                         \
+        api_instruments_filter filter;                                                             \
+        if (refused_list(call, (const PB(InstrumentsRequest) *)request, &filter))                  \
+            return;                                                                                \
         const refdata *rd = refdata_of(call);                                                      \
         PB(ListResponse) *resp = PB_NEW(call, PB(ListResponse), PB_INIT(RESPN));                   \
         resp->instruments = (PB(Type) **)pb_array(call, rd->instrument_count);                     \
         for (uint32_t i = 0; i < rd->instrument_count; i++)                                        \
-            if (rd->instruments[i].kind == KIND)                                                   \
+            if (rd->instruments[i].kind == KIND &&                                                 \
+                api_request_instrument_listed(&rd->instruments[i], &filter))                       \
                 resp->instruments[resp->n_instruments++] = make(call, &rd->instruments[i]);        \
         api_reply_message(call, &resp->base);                                                      \
     }

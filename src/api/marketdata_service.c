@@ -77,35 +77,59 @@ static void get_order_book(api_call *call, const ProtobufCMessage *request) {
         api_read_on_core(call, read_order_book);
 }
 
+/* One entry of GetLastPrices: the price of the type asked, or, for an instrument named that has
+ * no price of that type (a dealer instrument's exchange price), the entry without a price, as the
+ * real service answers every instrument named. */
+static PB(LastPrice) *
+    last_price(api_call *call, engine *e, const instrument *ins, int32_t price_type) {
+    assert(ins != NULL); /* every id named was found before the read was queued */
+    PB(LastPrice) *p = PB_NEW(call, PB(LastPrice), PB_INIT(LAST_PRICE));
+    p->figi = (char *)ins->figi;
+    p->ticker = (char *)ins->ticker;
+    p->class_code = (char *)ins->class_code;
+    p->instrument_uid = (char *)ins->uid;
+    int32_t type;
+    bool has_price = api_request_last_price_type_of(ins, price_type, &type);
+    p->last_price_type = has_price ? type : price_type;
+    if (has_price) {
+        venue_link_book book;
+        venue_link_order_book(venue_of(e), ins->index, 0, &book);
+        p->price = pb_quotation(call, book.last_price_nano);
+        p->time = pb_timestamp(call, book.last_price_ns);
+    }
+    return p;
+}
+
 static const ProtobufCMessage *read_last_prices(engine *e, api_call *call) {
     const PB(GetLastPricesRequest) *in = (const PB(GetLastPricesRequest) *)call->request;
     const refdata *rd = refdata_of(call);
-    size_t wanted = in->n_instrument_id ? in->n_instrument_id : rd->instrument_count;
+    api_last_prices asked = api_request_last_prices_asked(in);
+    size_t named = api_request_last_prices_count(in);
     PB(GetLastPricesResponse) *r =
         PB_NEW(call, PB(GetLastPricesResponse), PB_INIT(GET_LAST_PRICES_RESPONSE));
-    r->last_prices = (PB(LastPrice) **)pb_array(call, wanted);
-    for (size_t i = 0; i < wanted; i++) {
-        const instrument *ins = in->n_instrument_id
-                                    ? refdata_find_instrument_id(rd, in->instrument_id[i])
-                                    : &rd->instruments[i];
-        venue_link_book book;
-        venue_link_order_book(venue_of(e), ins->index, 0, &book);
-        PB(LastPrice) *p = PB_NEW(call, PB(LastPrice), PB_INIT(LAST_PRICE));
-        p->figi = (char *)ins->figi;
-        p->price = pb_quotation(call, book.last_price_nano);
-        p->time = pb_timestamp(call, book.last_price_ns);
-        p->ticker = (char *)ins->ticker;
-        p->class_code = (char *)ins->class_code;
-        p->instrument_uid = (char *)ins->uid;
-        p->last_price_type = PB_ENUM(LAST_PRICE_TYPE__LAST_PRICE_EXCHANGE);
-        r->last_prices[r->n_last_prices++] = p;
+    r->last_prices = (PB(LastPrice) **)pb_array(call, named ? named : rd->instrument_count);
+    for (size_t i = 0; i < named; i++)
+        r->last_prices[r->n_last_prices++] =
+            last_price(call, e, refdata_find_instrument_id(rd, api_request_last_prices_id(in, i)),
+                       asked.price_type);
+    /* None named: every instrument of the status asked that has a price of the type asked. */
+    int32_t type;
+    for (uint32_t i = 0; named == 0 && i < rd->instrument_count; i++) {
+        const instrument *ins = &rd->instruments[i];
+        if ((asked.all_statuses || ins->api_trade_available) &&
+            api_request_last_price_type_of(ins, asked.price_type, &type))
+            r->last_prices[r->n_last_prices++] = last_price(call, e, ins, asked.price_type);
     }
     return &r->base;
 }
 
 static void get_last_prices(api_call *call, const ProtobufCMessage *request) {
-    if (!refused(call, api_request_last_prices(refdata_of(call),
-                                               (const PB(GetLastPricesRequest) *)request)))
+    api_last_prices asked;
+    int code = api_request_last_prices(refdata_of(call), (const PB(GetLastPricesRequest) *)request,
+                                       &asked);
+    if (code != 0 && asked.message != NULL)
+        api_reply_error_message(call, code, asked.message);
+    else if (!refused(call, code))
         api_read_on_core(call, read_last_prices);
 }
 
@@ -176,8 +200,10 @@ static const ProtobufCMessage *read_last_trades(engine *e, api_call *call) {
         window_start_ns = INT64_MIN;
     int64_t from_ns = time_ns_of(in->from, window_start_ns);
     venue_link_trade *trades = api_call_alloc(call, MAX_LAST_TRADES * sizeof *trades);
-    uint32_t n =
-        venue_link_last_trades(venue_of(e), ins->index, from_ns, to_ns, trades, MAX_LAST_TRADES);
+    uint32_t n = api_request_trade_source_lists(in->trade_source, ins)
+                     ? venue_link_last_trades(venue_of(e), ins->index, from_ns, to_ns, trades,
+                                              MAX_LAST_TRADES)
+                     : 0;
     PB(GetLastTradesResponse) *r =
         PB_NEW(call, PB(GetLastTradesResponse), PB_INIT(GET_LAST_TRADES_RESPONSE));
     r->trades = (PB(Trade) **)pb_array(call, n);
@@ -189,7 +215,8 @@ static const ProtobufCMessage *read_last_trades(engine *e, api_call *call) {
         t->quantity = trades[i].qty_lots;
         t->time = pb_timestamp(call, trades[i].time_ns);
         t->instrument_uid = (char *)ins->uid;
-        t->trade_source = PB_ENUM(TRADE_SOURCE_TYPE__TRADE_SOURCE_EXCHANGE);
+        t->trade_source = ins->dealer ? PB_ENUM(TRADE_SOURCE_TYPE__TRADE_SOURCE_DEALER)
+                                      : PB_ENUM(TRADE_SOURCE_TYPE__TRADE_SOURCE_EXCHANGE);
         t->ticker = (char *)ins->ticker;
         t->class_code = (char *)ins->class_code;
         r->trades[r->n_trades++] = t;
@@ -198,9 +225,15 @@ static const ProtobufCMessage *read_last_trades(engine *e, api_call *call) {
 }
 
 static void get_last_trades(api_call *call, const ProtobufCMessage *request) {
+    const PB(GetLastTradesRequest) *in = (const PB(GetLastTradesRequest) *)request;
     const instrument *ins;
-    if (!refused(call, api_request_last_trades(refdata_of(call),
-                                               (const PB(GetLastTradesRequest) *)request, &ins)))
+    const char *message = NULL;
+    int code = api_request_last_trades(refdata_of(call), in, &ins);
+    if (code == 0)
+        code = api_request_trade_source(in, &message);
+    if (code != 0 && message != NULL)
+        api_reply_error_message(call, code, message);
+    else if (!refused(call, code))
         api_read_on_core(call, read_last_trades);
 }
 

@@ -2,6 +2,7 @@
  * Read on the core thread, which owns the ledger. */
 #include "api/services.h"
 
+#include <assert.h>
 #include <string.h>
 
 #include "api/core_errors.h"
@@ -10,6 +11,7 @@
 #include "api/request.h"
 #include "api/server.h"
 #include "core/valuation.h"
+#include "util/money.h"
 
 static const char *kind_name(instrument_kind kind) {
     switch (kind) {
@@ -239,13 +241,27 @@ static PB(PortfolioPosition) * rouble_position(api_call *call, const ledger_cash
     return p;
 }
 
-/* Portfolio in roubles: the instruments here are all quoted in roubles. */
+/* A total in the currency the request asked for: roubles converted at its configured rate, shown
+ * at the largest value a MoneyValue holds when the result does not fit. */
+static PB(MoneyValue) * total_in(api_call *call, const api_portfolio_currency *cur, __int128 rub) {
+    int64_t value = saturated(rub);
+    if (money_convert(value, cur->rub_nano, &value) != 0)
+        value = rub < 0 ? -INT64_MAX : INT64_MAX;
+    return pb_money(call, cur->currency, value);
+}
+
+/* The instruments here are all quoted in roubles: the totals are summed in roubles, then given in
+ * the currency the request asks for (`currency`, roubles by default). */
 static void finish_portfolio(engine *e, engine_job *base) {
     const account_read_job *job = read_result(base);
     if (job == NULL)
         return;
     api_call *call = job->job.call;
     const refdata *rd = &call->server->config->refdata;
+    api_portfolio_currency cur;
+    int code =
+        api_request_portfolio_currency(rd, (const PB(PortfolioRequest) *)call->request, &cur);
+    assert(code == 0); /* checked before the read was queued; the rates are immutable */
     PB(PortfolioResponse) *r = PB_NEW(call, PB(PortfolioResponse), PB_INIT(PORTFOLIO_RESPONSE));
     r->account_id = (char *)job->account->id;
     portfolio_totals totals;
@@ -261,22 +277,20 @@ static void finish_portfolio(engine *e, engine_job *base) {
                 portfolio_position(call, &rd->instruments[i], &job->markets[i], pos, &totals);
     }
     totals.cash_rub = rub ? rub->balance_nano : 0;
-    r->total_amount_shares =
-        pb_money(call, "rub", saturated(totals.by_kind[INSTRUMENT_KIND_SHARE]));
-    r->total_amount_bonds = pb_money(call, "rub", saturated(totals.by_kind[INSTRUMENT_KIND_BOND]));
-    r->total_amount_etf = pb_money(call, "rub", saturated(totals.by_kind[INSTRUMENT_KIND_ETF]));
-    r->total_amount_currencies = pb_money(
-        call, "rub", saturated(totals.cash_rub + totals.by_kind[INSTRUMENT_KIND_CURRENCY]));
-    r->total_amount_futures =
-        pb_money(call, "rub", saturated(totals.by_kind[INSTRUMENT_KIND_FUTURE]));
-    r->total_amount_options = pb_money(call, "rub", 0);
-    r->total_amount_sp = pb_money(call, "rub", 0);
+    r->total_amount_shares = total_in(call, &cur, totals.by_kind[INSTRUMENT_KIND_SHARE]);
+    r->total_amount_bonds = total_in(call, &cur, totals.by_kind[INSTRUMENT_KIND_BOND]);
+    r->total_amount_etf = total_in(call, &cur, totals.by_kind[INSTRUMENT_KIND_ETF]);
+    r->total_amount_currencies =
+        total_in(call, &cur, totals.cash_rub + totals.by_kind[INSTRUMENT_KIND_CURRENCY]);
+    r->total_amount_futures = total_in(call, &cur, totals.by_kind[INSTRUMENT_KIND_FUTURE]);
+    r->total_amount_options = total_in(call, &cur, 0);
+    r->total_amount_sp = total_in(call, &cur, 0);
     __int128 total = totals.cash_rub;
     for (int k = 1; k < 6; k++)
         total += totals.by_kind[k];
-    r->total_amount_portfolio = pb_money(call, "rub", saturated(total));
+    r->total_amount_portfolio = total_in(call, &cur, total);
     r->expected_yield = pb_quotation(call, saturated(totals.expected_yield));
-    r->daily_yield = pb_money(call, "rub", 0);
+    r->daily_yield = total_in(call, &cur, 0);
     r->daily_yield_relative = pb_quotation(call, 0);
     api_reply_message(call, &r->base);
 }
@@ -291,7 +305,13 @@ static void get_withdraw_limits(api_call *call, const ProtobufCMessage *request)
 }
 
 static void get_portfolio(api_call *call, const ProtobufCMessage *request) {
-    read_account(call, ((const PB(PortfolioRequest) *)request)->account_id, finish_portfolio);
+    const PB(PortfolioRequest) *in = (const PB(PortfolioRequest) *)request;
+    api_portfolio_currency cur;
+    int code = api_request_portfolio_currency(&call->server->config->refdata, in, &cur);
+    if (code != 0)
+        api_reply_error(call, code);
+    else
+        read_account(call, in->account_id, finish_portfolio);
 }
 
 /* Answers a state-changing request that failed: refused because the journal cannot be written

@@ -1,8 +1,10 @@
 #include "api/request.h"
 
+#include <assert.h>
 #include <stdio.h>
 #include <string.h>
 
+#include "api/stoporders_request.h"
 #include "engine/venue_link.h"
 #include "util/money.h"
 
@@ -222,6 +224,40 @@ int api_request_instrument_by(const refdata *rd, const PB(InstrumentRequest) * i
     return *out == NULL ? 50002 : 0;
 }
 
+/* An InstrumentStatus as a choice: true for ALL, false for BASE (also unset and UNSPECIFIED);
+ * 30050 for a value the contract does not define. */
+static int instrument_status(bool has_status, int32_t status, bool *all) {
+    *all = has_status && status == PB_ENUM(INSTRUMENT_STATUS__INSTRUMENT_STATUS_ALL);
+    if (has_status && status != PB_ENUM(INSTRUMENT_STATUS__INSTRUMENT_STATUS_UNSPECIFIED) &&
+        status != PB_ENUM(INSTRUMENT_STATUS__INSTRUMENT_STATUS_BASE) && !*all)
+        return 30050;
+    return 0;
+}
+
+int api_request_instruments(const PB(InstrumentsRequest) * in, api_instruments_filter *out) {
+    *out = (api_instruments_filter){0};
+    bool has_status = in->_instrument_status_case ==
+                      PB_ENUM(INSTRUMENTS_REQUEST___INSTRUMENT_STATUS_INSTRUMENT_STATUS);
+    int code = instrument_status(has_status, in->instrument_status, &out->all_statuses);
+    if (code != 0)
+        return code;
+    bool has_exchange = in->_instrument_exchange_case ==
+                        PB_ENUM(INSTRUMENTS_REQUEST___INSTRUMENT_EXCHANGE_INSTRUMENT_EXCHANGE);
+    out->dealer = has_exchange && in->instrument_exchange ==
+                                      PB_ENUM(INSTRUMENT_EXCHANGE_TYPE__INSTRUMENT_EXCHANGE_DEALER);
+    if (has_exchange && !out->dealer &&
+        in->instrument_exchange !=
+            PB_ENUM(INSTRUMENT_EXCHANGE_TYPE__INSTRUMENT_EXCHANGE_UNSPECIFIED)) {
+        out->message = "`instrument_exchange` is invalid";
+        return 30102;
+    }
+    return 0;
+}
+
+bool api_request_instrument_listed(const instrument *ins, const api_instruments_filter *filter) {
+    return ins->dealer == filter->dealer && (filter->all_statuses || ins->api_trade_available);
+}
+
 int api_request_find_instrument(const PB(FindInstrumentRequest) * in) {
     return in->query[0] == '\0' ? 30087 : 0;
 }
@@ -310,16 +346,58 @@ int api_request_order_book(const refdata *rd, const PB(GetOrderBookRequest) * in
     return 0;
 }
 
-int api_request_last_prices(const refdata *rd, const PB(GetLastPricesRequest) * in) {
-    if (in->n_instrument_id > API_MAX_INSTRUMENTS_PER_REQUEST)
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Wdeprecated-declarations"
+size_t api_request_last_prices_count(const PB(GetLastPricesRequest) * in) {
+    return in->n_figi + in->n_instrument_id;
+}
+
+const char *api_request_last_prices_id(const PB(GetLastPricesRequest) * in, size_t i) {
+    assert(i < api_request_last_prices_count(in));
+    return i < in->n_figi ? in->figi[i] : in->instrument_id[i - in->n_figi];
+}
+#pragma GCC diagnostic pop
+
+api_last_prices api_request_last_prices_asked(const PB(GetLastPricesRequest) * in) {
+    return (api_last_prices){
+        .price_type = in->last_price_type,
+        .all_statuses =
+            in->_instrument_status_case ==
+                PB_ENUM(GET_LAST_PRICES_REQUEST___INSTRUMENT_STATUS_INSTRUMENT_STATUS) &&
+            in->instrument_status == PB_ENUM(INSTRUMENT_STATUS__INSTRUMENT_STATUS_ALL),
+    };
+}
+
+int api_request_last_prices(const refdata *rd, const PB(GetLastPricesRequest) * in,
+                            api_last_prices *out) {
+    *out = api_request_last_prices_asked(in);
+    size_t named = api_request_last_prices_count(in);
+    if (named > API_MAX_INSTRUMENTS_PER_REQUEST)
         return 30218;
+    if (in->last_price_type != PB_ENUM(LAST_PRICE_TYPE__LAST_PRICE_UNSPECIFIED) &&
+        in->last_price_type != PB_ENUM(LAST_PRICE_TYPE__LAST_PRICE_EXCHANGE) &&
+        in->last_price_type != PB_ENUM(LAST_PRICE_TYPE__LAST_PRICE_DEALER)) {
+        out->message = "`last_price_type` is invalid";
+        return 30102;
+    }
+    bool has_status = in->_instrument_status_case ==
+                      PB_ENUM(GET_LAST_PRICES_REQUEST___INSTRUMENT_STATUS_INSTRUMENT_STATUS);
+    int code = instrument_status(has_status, in->instrument_status, &out->all_statuses);
+    if (code != 0)
+        return code;
     const instrument *ins;
-    for (size_t i = 0; i < in->n_instrument_id; i++) {
-        int code = api_request_instrument(rd, in->instrument_id[i], &ins);
+    for (size_t i = 0; i < named; i++) {
+        code = api_request_instrument(rd, api_request_last_prices_id(in, i), &ins);
         if (code != 0)
             return code;
     }
     return 0;
+}
+
+bool api_request_last_price_type_of(const instrument *ins, int32_t price_type, int32_t *type) {
+    *type = ins->dealer ? PB_ENUM(LAST_PRICE_TYPE__LAST_PRICE_DEALER)
+                        : PB_ENUM(LAST_PRICE_TYPE__LAST_PRICE_EXCHANGE);
+    return price_type == PB_ENUM(LAST_PRICE_TYPE__LAST_PRICE_UNSPECIFIED) || price_type == *type;
 }
 
 int api_request_trading_status(const refdata *rd, const PB(GetTradingStatusRequest) * in,
@@ -518,6 +596,46 @@ int api_request_tech_analysis(const refdata *rd, const PB(GetTechAnalysisRequest
     return *ins != NULL ? 0 : 50002;
 }
 
+int api_request_trade_source(const PB(GetLastTradesRequest) * in, const char **message) {
+    *message = NULL;
+    if (in->trade_source < PB_ENUM(TRADE_SOURCE_TYPE__TRADE_SOURCE_UNSPECIFIED) ||
+        in->trade_source > PB_ENUM(TRADE_SOURCE_TYPE__TRADE_SOURCE_ALL)) {
+        *message = "`trade_source` is invalid";
+        return 30102;
+    }
+    return 0;
+}
+
+bool api_request_trade_source_lists(int32_t trade_source, const instrument *ins) {
+    if (trade_source == PB_ENUM(TRADE_SOURCE_TYPE__TRADE_SOURCE_EXCHANGE))
+        return !ins->dealer;
+    if (trade_source == PB_ENUM(TRADE_SOURCE_TYPE__TRADE_SOURCE_DEALER))
+        return ins->dealer;
+    return true;
+}
+
+/* ---- OperationsService ---------------------------------------------------------------------- */
+
+int api_request_portfolio_currency(const refdata *rd, const PB(PortfolioRequest) * in,
+                                   api_portfolio_currency *out) {
+    *out = (api_portfolio_currency){.currency = "rub", .rub_nano = MONEY_NANO_PER_UNIT};
+    if (in->_currency_case != PB_ENUM(PORTFOLIO_REQUEST___CURRENCY_CURRENCY) ||
+        in->currency == PB_ENUM(PORTFOLIO_REQUEST__CURRENCY_REQUEST__RUB))
+        return 0;
+    if (in->currency == PB_ENUM(PORTFOLIO_REQUEST__CURRENCY_REQUEST__USD))
+        out->currency = "usd";
+    else if (in->currency == PB_ENUM(PORTFOLIO_REQUEST__CURRENCY_REQUEST__EUR))
+        out->currency = "eur";
+    else
+        return 30258;
+    const currency_rate *rate = refdata_find_currency_rate(rd, out->currency);
+    if (rate == NULL)
+        return 30258;
+    assert(rate->rub_nano > 0);
+    out->rub_nano = rate->rub_nano;
+    return 0;
+}
+
 /* ---- OrdersStreamService -------------------------------------------------------------------- */
 
 #define ORDER_STATE_PING_MIN_MS 1000
@@ -540,6 +658,16 @@ api_stream_ping api_request_trades_stream_ping(const PB(TradesStreamRequest) * i
                                  in->_ping_delay_ms_case ==
                                  PB_ENUM(TRADES_STREAM_REQUEST___PING_DELAY_MS_PING_DELAY_MS),
                              .ping_ms = in->ping_delay_ms,
+                             .min_ms = TRADES_PING_MIN_MS,
+                             .max_ms = TRADES_PING_MAX_MS,
+                             .field = "ping_delay_ms"};
+}
+
+api_stream_ping api_request_market_data_ping(const PB(PingDelaySettings) * in) {
+    bool has = in != NULL && in->_ping_delay_ms_case ==
+                                 PB_ENUM(PING_DELAY_SETTINGS___PING_DELAY_MS_PING_DELAY_MS);
+    return (api_stream_ping){.has_ping = has,
+                             .ping_ms = has ? in->ping_delay_ms : 0,
                              .min_ms = TRADES_PING_MIN_MS,
                              .max_ms = TRADES_PING_MAX_MS,
                              .field = "ping_delay_ms"};
@@ -775,7 +903,25 @@ static int check_order_book(const ProtobufCMessage *request, const api_request_c
 static int check_last_prices(const ProtobufCMessage *request, const api_request_context *ctx,
                              api_request_values *out) {
     const PB(GetLastPricesRequest) *in = (const PB(GetLastPricesRequest) *)request;
-    return api_request_last_prices(ctx->refdata, in);
+    int code = api_request_last_prices(ctx->refdata, in, &out->last_prices);
+    if (out->last_prices.message != NULL)
+        snprintf(out->message, sizeof out->message, "%s", out->last_prices.message);
+    return code;
+}
+
+static int check_instruments(const ProtobufCMessage *request, const api_request_context *ctx,
+                             api_request_values *out) {
+    const PB(InstrumentsRequest) *in = (const PB(InstrumentsRequest) *)request;
+    int code = api_request_instruments(in, &out->instruments);
+    if (out->instruments.message != NULL)
+        snprintf(out->message, sizeof out->message, "%s", out->instruments.message);
+    return code;
+}
+
+static int check_portfolio(const ProtobufCMessage *request, const api_request_context *ctx,
+                           api_request_values *out) {
+    const PB(PortfolioRequest) *in = (const PB(PortfolioRequest) *)request;
+    return api_request_portfolio_currency(ctx->refdata, in, &out->portfolio);
 }
 
 static int check_trading_status(const ProtobufCMessage *request, const api_request_context *ctx,
@@ -793,7 +939,13 @@ static int check_trading_statuses(const ProtobufCMessage *request, const api_req
 static int check_last_trades(const ProtobufCMessage *request, const api_request_context *ctx,
                              api_request_values *out) {
     const PB(GetLastTradesRequest) *in = (const PB(GetLastTradesRequest) *)request;
-    return api_request_last_trades(ctx->refdata, in, &out->instrument);
+    int code = api_request_last_trades(ctx->refdata, in, &out->instrument);
+    const char *message = NULL;
+    if (code == 0)
+        code = api_request_trade_source(in, &message);
+    if (message != NULL)
+        snprintf(out->message, sizeof out->message, "%s", message);
+    return code;
 }
 
 static int check_candles(const ProtobufCMessage *request, const api_request_context *ctx,
@@ -841,6 +993,64 @@ static int check_trades_stream(const ProtobufCMessage *request, const api_reques
     return check_stream(&ping, in->accounts, in->n_accounts, ctx, out);
 }
 
+int api_request_market_data_entries(size_t n, char *message, size_t message_size) {
+    if (n <= API_MARKET_DATA_MAX_ENTRIES)
+        return 0;
+    snprintf(message, message_size,
+             "Invalid parameter: `instruments` names %zu instruments, at most %d in one request", n,
+             API_MARKET_DATA_MAX_ENTRIES);
+    return CODE_MALFORMED;
+}
+
+/* Market-data streams: the ping period and the size of each subscription request; each entry is
+ * otherwise answered with a status of its own (stream/md_hub.h), never refused as a whole. */
+static int check_market_data(const ProtobufCMessage *request, const api_request_context *ctx,
+                             api_request_values *out) {
+    const PB(MarketDataRequest) *in = (const PB(MarketDataRequest) *)request;
+    size_t n = 0;
+    switch (in->payload_case) {
+    case PB_ENUM(MARKET_DATA_REQUEST__PAYLOAD_PING_SETTINGS): {
+        api_stream_ping ping = api_request_market_data_ping(in->ping_settings);
+        return api_request_stream_ping(&ping, out->message, sizeof out->message);
+    }
+    case PB_ENUM(MARKET_DATA_REQUEST__PAYLOAD_SUBSCRIBE_CANDLES_REQUEST):
+        n = in->subscribe_candles_request->n_instruments;
+        break;
+    case PB_ENUM(MARKET_DATA_REQUEST__PAYLOAD_SUBSCRIBE_ORDER_BOOK_REQUEST):
+        n = in->subscribe_order_book_request->n_instruments;
+        break;
+    case PB_ENUM(MARKET_DATA_REQUEST__PAYLOAD_SUBSCRIBE_TRADES_REQUEST):
+        n = in->subscribe_trades_request->n_instruments;
+        break;
+    case PB_ENUM(MARKET_DATA_REQUEST__PAYLOAD_SUBSCRIBE_INFO_REQUEST):
+        n = in->subscribe_info_request->n_instruments;
+        break;
+    case PB_ENUM(MARKET_DATA_REQUEST__PAYLOAD_SUBSCRIBE_LAST_PRICE_REQUEST):
+        n = in->subscribe_last_price_request->n_instruments;
+        break;
+    default:
+        break;
+    }
+    return api_request_market_data_entries(n, out->message, sizeof out->message);
+}
+
+static int check_market_data_server_side(const ProtobufCMessage *request,
+                                         const api_request_context *ctx, api_request_values *out) {
+    const PB(MarketDataServerSideStreamRequest) *in =
+        (const PB(MarketDataServerSideStreamRequest) *)request;
+    api_stream_ping ping = api_request_market_data_ping(in->ping_settings);
+    int code = api_request_stream_ping(&ping, out->message, sizeof out->message);
+    const size_t counts[] = {
+        in->subscribe_candles_request ? in->subscribe_candles_request->n_instruments : 0,
+        in->subscribe_order_book_request ? in->subscribe_order_book_request->n_instruments : 0,
+        in->subscribe_trades_request ? in->subscribe_trades_request->n_instruments : 0,
+        in->subscribe_info_request ? in->subscribe_info_request->n_instruments : 0,
+        in->subscribe_last_price_request ? in->subscribe_last_price_request->n_instruments : 0};
+    for (size_t i = 0; code == 0 && i < sizeof counts / sizeof counts[0]; i++)
+        code = api_request_market_data_entries(counts[i], out->message, sizeof out->message);
+    return code;
+}
+
 static const api_request_type request_types[] = {
     /* UsersService */
     {&PB_DESC(get_accounts_request), check_nothing},
@@ -849,7 +1059,7 @@ static const api_request_type request_types[] = {
     {&PB_DESC(get_margin_attributes_request), check_margin_attributes},
     /* InstrumentsService */
     {&PB_DESC(instrument_request), check_instrument_by},
-    {&PB_DESC(instruments_request), check_nothing},
+    {&PB_DESC(instruments_request), check_instruments},
     {&PB_DESC(find_instrument_request), check_find_instrument},
     {&PB_DESC(trading_schedules_request), check_trading_schedules},
     /* OrdersService, and the SandboxService methods that share its messages */
@@ -863,7 +1073,7 @@ static const api_request_type request_types[] = {
     {&PB_DESC(get_order_price_request), check_order_price},
     /* OperationsService: the core checks the account */
     {&PB_DESC(positions_request), check_nothing},
-    {&PB_DESC(portfolio_request), check_nothing},
+    {&PB_DESC(portfolio_request), check_portfolio},
     {&PB_DESC(withdraw_limits_request), check_nothing},
     /* SandboxService */
     {&PB_DESC(sandbox_pay_in_request), check_pay_in},
@@ -885,6 +1095,13 @@ static const api_request_type request_types[] = {
     {&PB_DESC(get_candles_request), check_candles},
     {&PB_DESC(get_close_prices_request), check_close_prices},
     {&PB_DESC(get_market_values_request), check_market_values},
+    /* MarketDataStreamService (the fuzz corpus has no inputs of these two yet) */
+    {&PB_DESC(market_data_request), check_market_data},
+    {&PB_DESC(market_data_server_side_stream_request), check_market_data_server_side},
+    /* StopOrdersService and its SandboxService twins (src/api/stoporders_service.c) */
+    {&PB_DESC(post_stop_order_request), api_request_check_post_stop_order},
+    {&PB_DESC(get_stop_orders_request), api_request_check_get_stop_orders},
+    {&PB_DESC(cancel_stop_order_request), api_request_check_cancel_stop_order},
     /* The operation history (src/api/operations_history_service.c): OperationsService and its
      * sandbox twins, UsersService.GetBankAccounts and CurrencyTransfer. */
     {&PB_DESC(operations_request), check_operations},

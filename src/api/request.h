@@ -88,6 +88,18 @@ bool api_request_order_listed(const core_order *order, const void *filter);
  * 30013 for a ticker without `class_code`, 50002 when nothing has that id. */
 int api_request_instrument_by(const refdata *rd, const PB(InstrumentRequest) * in,
                               const instrument **out);
+/* Which instruments Shares, Bonds, Etfs, Futures and Currencies list. */
+typedef struct api_instruments_filter {
+    bool all_statuses;   /* INSTRUMENT_STATUS_ALL; otherwise only those tradeable via the API */
+    bool dealer;         /* INSTRUMENT_EXCHANGE_DEALER: only dealer instruments; otherwise none */
+    const char *message; /* the text of a 30102 refusal */
+} api_instruments_filter;
+
+/* 30050 for an `instrument_status` the contract does not define, 30102 (with `message`) for such
+ * an `instrument_exchange`. Unset and UNSPECIFIED mean the base list of exchange instruments. */
+int api_request_instruments(const PB(InstrumentsRequest) * in, api_instruments_filter *out);
+bool api_request_instrument_listed(const instrument *ins, const api_instruments_filter *filter);
+
 /* FindInstrument: 30087 for an empty query. */
 int api_request_find_instrument(const PB(FindInstrumentRequest) * in);
 
@@ -126,7 +138,32 @@ int api_request_order_book(const refdata *rd, const PB(GetOrderBookRequest) * in
  * so without a bound one 4 MiB request of repeated ids held the core for seconds. */
 #define API_MAX_INSTRUMENTS_PER_REQUEST 3000
 
-int api_request_last_prices(const refdata *rd, const PB(GetLastPricesRequest) * in);
+/* What GetLastPrices answers. The instruments it names are the deprecated `figi` list (what the
+ * Python SDK's `figi=` fills) followed by `instrument_id`, each entry resolved as an
+ * `instrument_id` and answered in that order; with none named, every instrument of the asked
+ * status whose price of the asked type exists. */
+typedef struct api_last_prices {
+    /* LastPriceType: UNSPECIFIED answers each instrument's own price (the dealer's for a dealer
+     * instrument, the exchange's for the others); EXCHANGE and DEALER only prices of that type. */
+    int32_t price_type;
+    bool all_statuses;   /* INSTRUMENT_STATUS_ALL: untradeable instruments too (none named) */
+    const char *message; /* the text of a 30102 refusal */
+} api_last_prices;
+
+/* The number of instruments a GetLastPrices request names, and the `i`-th of them. */
+size_t api_request_last_prices_count(const PB(GetLastPricesRequest) * in);
+const char *api_request_last_prices_id(const PB(GetLastPricesRequest) * in, size_t i);
+/* 30218 for more than API_MAX_INSTRUMENTS_PER_REQUEST named (both lists together), 30102 (with
+ * `message`) for a `last_price_type` the contract does not define, 30050 for such an
+ * `instrument_status`, then each named instrument (30237 / 50002). */
+int api_request_last_prices(const refdata *rd, const PB(GetLastPricesRequest) * in,
+                            api_last_prices *out);
+/* What a GetLastPrices request asks for, read without a check (the handler's core-thread part,
+ * after api_request_last_prices accepted the request). */
+api_last_prices api_request_last_prices_asked(const PB(GetLastPricesRequest) * in);
+/* Whether `ins` has a last price of the type `price_type` (a LastPriceType), and which type it
+ * is; false when it has none of that type (a dealer instrument has no exchange price). */
+bool api_request_last_price_type_of(const instrument *ins, int32_t price_type, int32_t *type);
 int api_request_trading_status(const refdata *rd, const PB(GetTradingStatusRequest) * in,
                                const instrument **out);
 /* 30237 when none is listed, then each listed instrument. */
@@ -164,6 +201,23 @@ int api_request_market_values(const refdata *rd, const PB(GetMarketValuesRequest
  * 30014 a period too long for the interval); then 50002 when no instrument has that uid. */
 int api_request_tech_analysis(const refdata *rd, const PB(GetTechAnalysisRequest) * in,
                               indicator_request *out, const instrument **ins);
+/* GetLastTrades' `trade_source`: 30102 (with `message`) for a value the contract does not
+ * define. Whether the trades of `ins` are listed for it: a dealer instrument's trades are the
+ * dealer's, every other instrument's the exchange's. */
+int api_request_trade_source(const PB(GetLastTradesRequest) * in, const char **message);
+bool api_request_trade_source_lists(int32_t trade_source, const instrument *ins);
+
+/* ---- OperationsService ---------------------------------------------------------------------- */
+
+/* The currency GetPortfolio's totals are in, and its rouble rate (1 for the rouble). */
+typedef struct api_portfolio_currency {
+    const char *currency; /* "rub", "usd" or "eur" */
+    int64_t rub_nano;     /* what one unit costs in roubles; positive */
+} api_portfolio_currency;
+
+/* 30258 for a `currency` the contract does not define, or one without a configured rate. */
+int api_request_portfolio_currency(const refdata *rd, const PB(PortfolioRequest) * in,
+                                   api_portfolio_currency *out);
 
 /* ---- OrdersStreamService -------------------------------------------------------------------- */
 
@@ -176,6 +230,12 @@ typedef struct api_stream_ping {
 
 api_stream_ping api_request_order_state_stream_ping(const PB(OrderStateStreamRequest) * in);
 api_stream_ping api_request_trades_stream_ping(const PB(TradesStreamRequest) * in);
+/* The instruments one market-data subscription request may name. */
+#define API_MARKET_DATA_MAX_ENTRIES 3000
+/* 30102 with `message` for a subscription request naming more than that. */
+int api_request_market_data_entries(size_t n, char *message, size_t message_size);
+/* A market-data stream's `ping_settings` (absent or without a period: no ping asked for). */
+api_stream_ping api_request_market_data_ping(const PB(PingDelaySettings) * in);
 /* 30102, with `message` naming the field and its range, for a period outside the range. */
 int api_request_stream_ping(const api_stream_ping *ping, char *message, size_t message_size);
 
@@ -212,15 +272,18 @@ typedef struct api_request_values {
     api_orders_filter filter; /* GetOrders */
     bool has_price;           /* ReplaceOrder, GetMaxLots, GetOrderPrice */
     int64_t price_nano;
-    const instrument *instrument;    /* InstrumentRequest, GetOrderBook, GetTradingStatus, ... */
-    const account *account;          /* GetMarginAttributes */
-    api_schedule_days schedule;      /* TradingSchedules */
-    indicator_request indicator;     /* GetTechAnalysis */
-    int64_t amount_nano;             /* SandboxPayIn */
-    const char *name;                /* OpenSandboxAccount */
-    api_candles_query candles;       /* GetCandles */
-    api_operations_query operations; /* GetOperations, GetOperationsByCursor */
-    api_report_task report;          /* GenerateBrokerReport, the dividends report */
+    const instrument *instrument;       /* InstrumentRequest, GetOrderBook, GetTradingStatus, ... */
+    const account *account;             /* GetMarginAttributes */
+    api_schedule_days schedule;         /* TradingSchedules */
+    indicator_request indicator;        /* GetTechAnalysis */
+    int64_t amount_nano;                /* SandboxPayIn */
+    const char *name;                   /* OpenSandboxAccount */
+    api_candles_query candles;          /* GetCandles */
+    api_instruments_filter instruments; /* Shares, Bonds, ... */
+    api_last_prices last_prices;        /* GetLastPrices */
+    api_portfolio_currency portfolio;   /* GetPortfolio */
+    api_operations_query operations;    /* GetOperations, GetOperationsByCursor */
+    api_report_task report;             /* GenerateBrokerReport, the dividends report */
     bool selected[REFDATA_MAX_ACCOUNTS]; /* the streams: the accounts followed */
     size_t listed_count;
     char message[128]; /* the text of a code that has one of its own */

@@ -28,12 +28,14 @@
 
 struct engine;
 struct stream_hub;
+struct md_hub;
 struct api_connections;
 
 /* What handlers reach beyond reference data: the core thread and the stream subscriptions. */
 typedef struct api_app {
     struct engine *engine;
     struct stream_hub *hub;
+    struct md_hub *md_hub; /* market-data subscriptions */
 } api_app;
 
 #define API_MAX_QUEUE_THREADS 8

@@ -13,6 +13,8 @@ const api_method *api_orders_methods(size_t *count);
 const api_method *api_operations_methods(size_t *count);
 const api_method *api_marketdata_methods(size_t *count);
 const api_method *api_order_stream_methods(size_t *count);
+const api_method *api_marketdata_stream_methods(size_t *count);
+const api_method *api_stop_order_methods(size_t *count);
 /* GetOperations, GetOperationsByCursor, the reports, their sandbox twins, GetBankAccounts and
  * CurrencyTransfer (api/operations_history_service.c). */
 const api_method *api_operations_history_methods(size_t *count);

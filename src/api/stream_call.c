@@ -1,5 +1,6 @@
 #include "api/stream_call.h"
 
+#include <assert.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -25,6 +26,7 @@ static void stream_free(api_stream *stream) {
     if (stream->writing != NULL)
         grpc_byte_buffer_destroy(stream->writing);
     free(stream->queue);
+    free(stream->tags);
     pthread_mutex_destroy(&stream->lock);
     api_call_destroy(stream->call);
     free(stream);
@@ -42,14 +44,22 @@ static void unref(api_stream *stream) {
 /* Starts the status batch; the lock is held. */
 static void start_status_locked(api_stream *stream) {
     stream->status_started = true;
-    grpc_op op;
-    memset(&op, 0, sizeof op);
-    op.op = GRPC_OP_SEND_STATUS_FROM_SERVER;
-    op.data.send_status_from_server.status = stream->final_status;
-    op.data.send_status_from_server.status_details = &stream->final_details;
-    op.data.send_status_from_server.trailing_metadata_count = stream->final_metadata_count;
-    op.data.send_status_from_server.trailing_metadata = stream->final_metadata;
-    if (grpc_call_start_batch(stream->call->call, &op, 1, &stream->status_tag, NULL) !=
+    grpc_op ops[2];
+    memset(ops, 0, sizeof ops);
+    size_t n = 0;
+    if (!stream->initial_metadata_sent) {
+        /* A stream that ends before its first message (a bidirectional stream's first request
+         * refused): the status goes trailers-only, with the trailers carrying the tracking id. */
+        ops[n++].op = GRPC_OP_SEND_INITIAL_METADATA;
+        stream->initial_metadata_sent = true;
+    }
+    ops[n].op = GRPC_OP_SEND_STATUS_FROM_SERVER;
+    ops[n].data.send_status_from_server.status = stream->final_status;
+    ops[n].data.send_status_from_server.status_details = &stream->final_details;
+    ops[n].data.send_status_from_server.trailing_metadata_count = stream->final_metadata_count;
+    ops[n].data.send_status_from_server.trailing_metadata = stream->final_metadata;
+    n++;
+    if (grpc_call_start_batch(stream->call->call, ops, n, &stream->status_tag, NULL) !=
         GRPC_CALL_OK)
         abort();
 }
@@ -144,27 +154,36 @@ static void on_close(api_tag *tag, bool ok) {
 
 static void set_final(api_stream *stream, grpc_status_code status, int code, const char *message) {
     stream->final_status = status;
-    char details[16];
-    snprintf(details, sizeof details, "%d", code);
     grpc_slice_unref(stream->final_details);
-    stream->final_details = grpc_slice_from_copied_string(details);
+    for (size_t i = 0; i < stream->final_metadata_count; i++)
+        grpc_slice_unref(stream->final_metadata[i].value);
     stream->final_metadata_count = 0;
     memset(stream->final_metadata, 0, sizeof stream->final_metadata);
-    stream->final_metadata[0].key = grpc_slice_from_static_string("message");
-    stream->final_metadata[0].value = grpc_slice_from_copied_string(message);
-    stream->final_metadata[1].key = grpc_slice_from_static_string("x-tracking-id");
-    stream->final_metadata[1].value = grpc_slice_from_copied_string(stream->call->tracking_id);
-    stream->final_metadata_count = 2;
+    size_t n = 0;
+    if (status == GRPC_STATUS_OK) {
+        stream->final_details = grpc_empty_slice(); /* a normal end: no code, no message */
+    } else {
+        char details[16];
+        snprintf(details, sizeof details, "%d", code);
+        stream->final_details = grpc_slice_from_copied_string(details);
+        stream->final_metadata[n].key = grpc_slice_from_static_string("message");
+        stream->final_metadata[n].value = grpc_slice_from_copied_string(message);
+        n++;
+    }
+    stream->final_metadata[n].key = grpc_slice_from_static_string("x-tracking-id");
+    stream->final_metadata[n].value = grpc_slice_from_copied_string(stream->call->tracking_id);
+    stream->final_metadata_count = n + 1;
 }
 
-api_stream *api_stream_open(api_call *call, uint32_t capacity, grpc_slice first,
-                            int64_t ping_interval_ns, api_stream_ping_fn make_ping,
-                            api_stream_closed_fn on_closed, void *owner) {
+static api_stream *stream_new(api_call *call, uint32_t capacity, int64_t ping_interval_ns,
+                              api_stream_ping_fn make_ping, api_stream_closed_fn on_closed,
+                              void *owner) {
     api_stream *stream = calloc(1, sizeof *stream);
     if (stream == NULL)
         abort();
     stream->queue = calloc(capacity + 1, sizeof *stream->queue);
-    if (stream->queue == NULL)
+    stream->tags = calloc(capacity + 1, sizeof *stream->tags);
+    if (stream->queue == NULL || stream->tags == NULL)
         abort();
     call->answered = true;
     stream->call = call;
@@ -191,6 +210,13 @@ api_stream *api_stream_open(api_call *call, uint32_t capacity, grpc_slice first,
     close_op.data.recv_close_on_server.cancelled = &stream->client_cancelled;
     if (grpc_call_start_batch(call->call, &close_op, 1, &stream->close_tag, NULL) != GRPC_CALL_OK)
         abort();
+    return stream;
+}
+
+api_stream *api_stream_open(api_call *call, uint32_t capacity, grpc_slice first,
+                            int64_t ping_interval_ns, api_stream_ping_fn make_ping,
+                            api_stream_closed_fn on_closed, void *owner) {
+    api_stream *stream = stream_new(call, capacity, ping_interval_ns, make_ping, on_closed, owner);
     pthread_mutex_lock(&stream->lock);
     stream->queue[0] = grpc_slice_ref(first);
     stream->count = 1;
@@ -201,8 +227,23 @@ api_stream *api_stream_open(api_call *call, uint32_t capacity, grpc_slice first,
     return stream;
 }
 
-bool api_stream_write(api_stream *stream, grpc_slice message) {
-    pthread_mutex_lock(&stream->lock);
+api_stream *api_stream_start(api_call *call, uint32_t capacity, int64_t ping_interval_ns,
+                             api_stream_ping_fn make_ping, api_stream_closed_fn on_closed,
+                             void *owner) {
+    api_stream *stream = stream_new(call, capacity, ping_interval_ns, make_ping, on_closed, owner);
+    if (make_ping != NULL)
+        register_ping(stream);
+    return stream;
+}
+
+/* Whether queue slot `at` holds a message that waits (not sent, not in flight). */
+static bool waiting_locked(const api_stream *stream, uint32_t at) {
+    return at < stream->capacity &&
+           (at + stream->capacity - stream->head) % stream->capacity < stream->count;
+}
+
+static bool write_locked(api_stream *stream, grpc_slice message, uint64_t tag,
+                         uint32_t *queued_at) {
     bool queued = false;
     if (!stream->finishing) {
         if (stream->count + 1 >= stream->capacity) {
@@ -214,13 +255,49 @@ bool api_stream_write(api_stream *stream, grpc_slice message) {
             stream->finishing = true;
             log_warn("stream %s: slow consumer cut off", stream->stream_id);
         } else {
-            stream->queue[(stream->head + stream->count) % stream->capacity] =
-                grpc_slice_ref(message);
+            uint32_t at = (stream->head + stream->count) % stream->capacity;
+            stream->queue[at] = grpc_slice_ref(message);
+            stream->tags[at] = tag;
+            if (queued_at != NULL)
+                *queued_at = at;
             stream->count++;
             queued = true;
         }
         pump_locked(stream);
     }
+    return queued;
+}
+
+bool api_stream_write(api_stream *stream, grpc_slice message) {
+    pthread_mutex_lock(&stream->lock);
+    bool queued = write_locked(stream, message, 0, NULL);
+    pthread_mutex_unlock(&stream->lock);
+    return queued;
+}
+
+bool api_stream_write_conflated(api_stream *stream, grpc_slice message, uint64_t tag,
+                                uint32_t *queued_at) {
+    assert(tag != 0);
+    pthread_mutex_lock(&stream->lock);
+    bool queued;
+    uint32_t at = *queued_at;
+    if (!stream->finishing && waiting_locked(stream, at) && stream->tags[at] == tag) {
+        /* The older state never left: the newer one takes its place. */
+        grpc_slice_unref(stream->queue[at]);
+        stream->queue[at] = grpc_slice_ref(message);
+        queued = true;
+    } else {
+        queued = write_locked(stream, message, tag, queued_at);
+    }
+    pthread_mutex_unlock(&stream->lock);
+    return queued;
+}
+
+bool api_stream_write_tagged(api_stream *stream, grpc_slice message, uint64_t tag,
+                             uint32_t *queued_at) {
+    assert(tag != 0);
+    pthread_mutex_lock(&stream->lock);
+    bool queued = write_locked(stream, message, tag, queued_at);
     pthread_mutex_unlock(&stream->lock);
     return queued;
 }
@@ -231,6 +308,7 @@ bool api_stream_write_ping(api_stream *stream, grpc_slice ping) {
     if (queued) {
         stream->head = (stream->head + stream->capacity - 1) % stream->capacity;
         stream->queue[stream->head] = grpc_slice_ref(ping);
+        stream->tags[stream->head] = 0;
         stream->count++;
         pump_locked(stream);
     }
@@ -294,6 +372,14 @@ static void unregister_ping(api_stream *stream) {
     pthread_mutex_unlock(&ping_lock);
     if (found)
         unref(stream);
+}
+
+void api_stream_set_ping_interval(api_stream *stream, int64_t ping_interval_ns) {
+    pthread_mutex_lock(&ping_lock);
+    stream->ping_interval_ns = ping_interval_ns;
+    stream->next_ping_ns = clock_monotonic_ns() + ping_interval_ns;
+    pthread_cond_signal(&ping_wake);
+    pthread_mutex_unlock(&ping_lock);
 }
 
 static void *pinger_main(void *arg) {

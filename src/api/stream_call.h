@@ -27,6 +27,7 @@ struct api_stream {
     api_call *call;
     pthread_mutex_t lock;
     grpc_slice *queue;
+    uint64_t *tags; /* per queue slot: the conflation tag of its message (0: none) */
     uint32_t head, count, capacity;
     bool write_in_flight, initial_metadata_sent;
     bool finishing, status_started, close_received, closed_notified;
@@ -52,6 +53,27 @@ struct api_stream {
 api_stream *api_stream_open(api_call *call, uint32_t capacity, grpc_slice first,
                             int64_t ping_interval_ns, api_stream_ping_fn make_ping,
                             api_stream_closed_fn on_closed, void *owner);
+
+/* As api_stream_open, but without a first message (a bidirectional stream answers requests that
+ * come later). */
+api_stream *api_stream_start(api_call *call, uint32_t capacity, int64_t ping_interval_ns,
+                             api_stream_ping_fn make_ping, api_stream_closed_fn on_closed,
+                             void *owner);
+
+/* Queues a message that supersedes the previous one of the same `tag` (non-zero): if that one is
+ * still waiting (its slot is *queued_at, where this function records each such message's slot),
+ * the new message takes its place in the queue; otherwise it is queued at the end like
+ * api_stream_write. The caller serializes writes of one tag (it keeps *queued_at). */
+bool api_stream_write_conflated(api_stream *stream, grpc_slice message, uint64_t tag,
+                                uint32_t *queued_at);
+/* Queues a message under a conflation tag without replacing one waiting (the next state of a
+ * subscription that must not take an earlier one's place); *queued_at as for
+ * api_stream_write_conflated. */
+bool api_stream_write_tagged(api_stream *stream, grpc_slice message, uint64_t tag,
+                             uint32_t *queued_at);
+
+/* Changes the ping period; the next ping is due one period from now. */
+void api_stream_set_ping_interval(api_stream *stream, int64_t ping_interval_ns);
 
 /* Queues one encoded message (the stream takes a reference to the slice). Returns false when
  * the stream is ending; ends it with RESOURCE_EXHAUSTED when the backlog is full. */

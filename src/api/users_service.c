@@ -7,6 +7,7 @@
 #include "api/pb.h"
 #include "api/server.h"
 #include "stream/hub.h"
+#include "stream/md_hub.h"
 
 static bool status_matches(const PB(GetAccountsRequest) * req, int32_t status) {
     if (req->_status_case == PB_ENUM(GET_ACCOUNTS_REQUEST___STATUS__NOT_SET))
@@ -78,7 +79,8 @@ static bool stream_kind_of(const api_method *m, stream_kind *kind) {
 /* Groups the served unary methods by the budget they share, as the real tariff does: one group
  * per service with a shared limit, one per method counted alone, one for the unlimited methods.
  * Each stream method is its own group, because streams_per_token_per_method limits each stream
- * method separately: its `open` counts the token's streams of that method only. */
+ * method separately: its `open` counts the token's streams of that method only; the two
+ * market-data stream methods share one group (market_data_streams_per_token). */
 static void get_user_tariff(api_call *call, const ProtobufCMessage *request) {
     const api_server *srv = call->server;
     PB(GetUserTariffResponse) *resp =
@@ -87,11 +89,24 @@ static void get_user_tariff(api_call *call, const ProtobufCMessage *request) {
     resp->stream_limits = (PB(StreamLimit) **)pb_array(call, srv->method_count);
     PB(UnaryLimit) **group_of_bucket = (PB(UnaryLimit) **)pb_array(call, srv->method_count);
     PB(UnaryLimit) *unlimited = NULL;
+    PB(StreamLimit) *market_data = NULL;
     uint32_t token_index = (uint32_t)(call->token - srv->config->refdata.tokens);
     for (size_t i = 0; i < srv->method_count; i++) {
         const api_method *m = &srv->methods[i];
         char *name = api_call_alloc(call, strlen(m->path));
         strcpy(name, m->path + 1);
+        if (m->server_streaming && strcmp(m->service, "MarketDataStreamService") == 0) {
+            /* One limit for both market-data methods together, as limits.md counts them. */
+            if (market_data == NULL) {
+                market_data = PB_NEW(call, PB(StreamLimit), PB_INIT(STREAM_LIMIT));
+                market_data->limit = srv->config->md_streams_per_token;
+                market_data->streams = (char **)pb_array(call, srv->method_count);
+                market_data->open = md_hub_open_count(srv->app->md_hub, token_index);
+                resp->stream_limits[resp->n_stream_limits++] = market_data;
+            }
+            market_data->streams[market_data->n_streams++] = name;
+            continue;
+        }
         if (m->server_streaming) {
             PB(StreamLimit) *streams = PB_NEW(call, PB(StreamLimit), PB_INIT(STREAM_LIMIT));
             streams->limit = srv->config->streams_per_token_per_method;

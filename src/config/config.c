@@ -7,6 +7,7 @@
 #include <time.h>
 
 #include "core/core.h"
+#include "core/stop_orders.h"
 #include "util/money.h"
 
 /* Loader state: the first error wins and every later step becomes a no-op, so the parsing code
@@ -203,6 +204,7 @@ static void load_instrument(loader *ld, json_t *item, uint32_t index) {
     ins->short_enabled = get_bool(ld, item, where, "short_enabled", false);
     ins->for_qual_investor = get_bool(ld, item, where, "for_qual_investor", false);
     ins->weekend_available = get_bool(ld, item, where, "weekend_available", true);
+    ins->dealer = get_bool(ld, item, where, "dealer", false);
     load_kind_specific(ld, ins, item, where);
     /* A bond is valued as a percent of its nominal: without one every order of it is free. */
     if (!ld->failed && ins->kind == INSTRUMENT_KIND_BOND && ins->nominal_nano <= 0)
@@ -391,6 +393,13 @@ static void load_limits(loader *ld, json_t *root) {
         ld, limits, w, "streams_per_token_per_method", cfg->streams_per_token_per_method, 1, 4096);
     cfg->stream_backlog_messages = (int32_t)get_int(ld, limits, w, "stream_backlog_messages",
                                                     cfg->stream_backlog_messages, 16, 1 << 20);
+    cfg->md_streams_per_token = (int32_t)get_int(ld, limits, w, "market_data_streams_per_token",
+                                                 cfg->md_streams_per_token, 1, 4096);
+    cfg->md_subscriptions_per_stream =
+        (int32_t)get_int(ld, limits, w, "market_data_subscriptions_per_stream",
+                         cfg->md_subscriptions_per_stream, 1, 100000);
+    cfg->md_backlog_messages = (int32_t)get_int(ld, limits, w, "market_data_backlog_messages",
+                                                cfg->md_backlog_messages, 16, 1 << 20);
     cfg->max_message_bytes = (uint32_t)get_int(ld, limits, w, "max_message_bytes",
                                                cfg->max_message_bytes, 1024, 64 << 20);
     cfg->max_concurrent_streams_per_connection =
@@ -421,6 +430,10 @@ static void load_limits(loader *ld, json_t *root) {
         cfg->max_operations ? cfg->max_operations : 2 * cfg->max_orders, 1024, 1 << 27);
     cfg->max_trades_per_order = (uint32_t)get_int(ld, limits, w, "max_trades_per_order",
                                                   cfg->max_trades_per_order, 1, 1000000);
+    cfg->max_stop_orders =
+        (uint32_t)get_int(ld, limits, w, "max_stop_orders", cfg->max_stop_orders, 16, 1 << 20);
+    cfg->max_stop_orders_per_account = (uint32_t)get_int(
+        ld, limits, w, "max_stop_orders_per_account", cfg->max_stop_orders_per_account, 1, 1 << 20);
     cfg->queue_capacity =
         (int32_t)get_int(ld, limits, w, "queue_capacity", cfg->queue_capacity, 64, 1 << 20);
     cfg->snapshot_every_events =
@@ -474,10 +487,51 @@ static void load_venue(loader *ld, json_t *root) {
         (int32_t)get_int(ld, mm, m, "walk_ticks", v->market_maker_walk_ticks, 0, 10000);
 }
 
+/* A currency code as instruments name their currency: 1 to 7 lower-case Latin letters. */
+static bool currency_code_valid(const char *code) {
+    size_t n = strlen(code);
+    if (n == 0 || n >= sizeof(((currency_rate *)0)->currency))
+        return false;
+    for (size_t i = 0; i < n; i++)
+        if (code[i] < 'a' || code[i] > 'z')
+            return false;
+    return true;
+}
+
+/* `currency_rates`: what one unit of a currency costs in roubles, for GetPortfolio's totals in
+ * that currency. The rouble's own rate is 1 and is not configured. */
+static void load_currency_rates(loader *ld, json_t *root) {
+    refdata *rd = &ld->cfg->refdata;
+    json_t *rates = get_object(ld, root, "", "currency_rates");
+    const char *code;
+    json_t *value;
+    json_object_foreach(rates, code, value) {
+        if (!currency_code_valid(code) || strcmp(code, "rub") == 0) {
+            fail(ld, "currency_rates.%s: a currency code in lower case, not \"rub\"", code);
+            return;
+        }
+        if (rd->currency_rate_count == REFDATA_MAX_CURRENCIES) {
+            fail(ld, "currency_rates: at most %d currencies", REFDATA_MAX_CURRENCIES);
+            return;
+        }
+        currency_rate *rate = &rd->currency_rates[rd->currency_rate_count++];
+        snprintf(rate->currency, sizeof rate->currency, "%s", code);
+        rate->rub_nano = get_money(ld, rates, "currency_rates", code, NULL);
+        if (!ld->failed &&
+            (rate->rub_nano <= 0 || rate->rub_nano > CONFIG_MAX_CURRENCY_RATE_NANO)) {
+            fail(ld, "currency_rates.%s: must be positive and at most 1000000000", code);
+            return;
+        }
+    }
+}
+
 static void set_defaults(tinvestd_config *cfg) {
     cfg->default_rate_limit_per_minute = 0;
     cfg->streams_per_token_per_method = 16;
     cfg->stream_backlog_messages = 4096;
+    cfg->md_streams_per_token = 16;
+    cfg->md_subscriptions_per_stream = 300;
+    cfg->md_backlog_messages = 1024;
     cfg->max_message_bytes = 4u << 20;
     cfg->max_concurrent_streams_per_connection = 100;
     cfg->max_connections = 1024;
@@ -492,6 +546,8 @@ static void set_defaults(tinvestd_config *cfg) {
     cfg->max_trades = 0;     /* 2 x max_orders unless configured */
     cfg->max_operations = 0; /* 2 x max_orders unless configured */
     cfg->max_trades_per_order = 1000;
+    cfg->max_stop_orders = STOP_ORDERS_DEFAULT_MAX;
+    cfg->max_stop_orders_per_account = STOP_ORDERS_DEFAULT_PER_ACCOUNT;
     cfg->snapshot_every_events = 1000000;
     cfg->transport_threads = 1;
     cfg->journal_reserve_bytes = 4 << 20;
@@ -532,6 +588,7 @@ int config_load(tinvestd_config *cfg, const char *path, char *error, size_t erro
     load_limits(&ld, root);
     load_venue(&ld, root);
     load_candles(&ld, root);
+    load_currency_rates(&ld, root);
     json_decref(root);
     /* An order's record is reused once its retention has passed; the exchange must have long
      * finished with it by then (a cancel queued behind its delays still names it). */

@@ -14,6 +14,8 @@
 
 #define CONFIG_MAX_RATE_LIMITS 128
 #define CONFIG_MAX_ORDER_VALUE_LIMITS 8
+/* The largest rouble rate `currency_rates` takes: 10^9 roubles a unit. */
+#define CONFIG_MAX_CURRENCY_RATE_NANO 1000000000000000000LL
 
 typedef struct rate_limit_rule {
     /* "Service/Method" (the method's own budget, e.g. "OrdersService/PostOrder") or "Service" (one
@@ -56,6 +58,11 @@ typedef struct tinvestd_config {
     rate_limit_rule rate_limits[CONFIG_MAX_RATE_LIMITS];
     int32_t streams_per_token_per_method;
     int32_t stream_backlog_messages;
+    /* MarketDataStreamService: open streams per token (both methods together), subscriptions
+     * to candles, order books and trades per stream, and messages a stream may have waiting. */
+    int32_t md_streams_per_token;
+    int32_t md_subscriptions_per_stream;
+    int32_t md_backlog_messages;
     uint32_t max_message_bytes;
     /* Transport limits (docs/SECURITY.md): HTTP/2 streams one connection may have open, TCP
      * connections served at once, bytes gRPC may hold for connections and calls, bytes of request
@@ -78,6 +85,8 @@ typedef struct tinvestd_config {
     /* Trade records in memory, and the most fills one order may make (the exchange cancels the
      * rest): acceptance reserves a record for every fill an order can make. */
     uint32_t max_trades;
+    /* Stop orders held in all and per account (active plus retained history). */
+    uint32_t max_stop_orders, max_stop_orders_per_account;
     uint32_t max_operations; /* 0: 2 x max_orders */
     uint32_t max_trades_per_order;
     /* Commission charged on executed value, in basis points (hundredths of a percent). */

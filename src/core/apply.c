@@ -229,6 +229,7 @@ static void apply_trade(core *c, const core_event *ev) {
         settle_sell(c, o, t, units);
     record_trade(c, o, ev);
     count_in_candles(c, o, ev);
+    stop_orders_on_print(c, o->instrument, t->price_nano);
     o->lots_executed += t->lots;
     CHECKED_ADD_ASSERT(o->executed_value_nano, t->value_nano);
     CHECKED_ADD_ASSERT(o->executed_commission_nano, t->commission_nano);
@@ -298,6 +299,7 @@ static void reuse_slot(core *c, const core_event *ev) {
     uint32_t slot = ev->u.account_opened.account;
     assert(a->closed[slot]);
     assert(c->account_orders[slot] == 0);
+    assert(c->stops.per_account[slot] == 0);
     ledger_clear_account(&c->ledger, slot);
     operations_forget_account(c, slot);
     account *acc = &c->refdata->accounts[slot];
@@ -410,7 +412,12 @@ static void check_touched(const core *c, const core_event *ev) {
     case CORE_EVENT_ACCOUNT_OPENED:
     case CORE_EVENT_ACCOUNT_CLOSED:
     case CORE_EVENT_HISTORY_RETIRED:
-        return;
+    case CORE_EVENT_STOP_ORDER_PLACED:
+    case CORE_EVENT_STOP_ORDER_TRIGGERED:
+    case CORE_EVENT_STOP_ORDER_CANCELLED:
+    case CORE_EVENT_STOP_ORDER_EXPIRED:
+    case CORE_EVENT_STOP_ORDERS_RETIRED:
+        return; /* a stop order holds nothing; its child's own events do */
     default: {
         const core_order *o = &c->orders[ev->order];
         /* Looked up, never made: an order that held no cash may have none in its currency. */
@@ -720,6 +727,12 @@ bool core_event_well_formed(const core_event *ev) {
         return ev->order == CORE_NO_ORDER &&
                text_fits(ev->u.account_opened.id, sizeof ev->u.account_opened.id) &&
                text_fits(ev->u.account_opened.name, sizeof ev->u.account_opened.name);
+    case CORE_EVENT_STOP_ORDER_PLACED:
+    case CORE_EVENT_STOP_ORDER_TRIGGERED:
+    case CORE_EVENT_STOP_ORDER_CANCELLED:
+    case CORE_EVENT_STOP_ORDER_EXPIRED:
+    case CORE_EVENT_STOP_ORDERS_RETIRED:
+        return stop_orders_event_well_formed(ev);
     case CORE_EVENT_CURRENCY_TRANSFER:
         return ev->order == CORE_NO_ORDER &&
                text_fits(ev->u.transfer.currency, sizeof ev->u.transfer.currency) &&
@@ -754,7 +767,8 @@ bool core_event_fits(const core *c, const core_event *ev) {
         uint32_t slot = ev->u.account_opened.account;
         uint32_t fresh = accounts->configured_count + accounts->opened_count;
         bool reusable = slot >= accounts->configured_count && slot < fresh &&
-                        accounts->closed[slot] && c->account_orders[slot] == 0;
+                        accounts->closed[slot] && c->account_orders[slot] == 0 &&
+                        c->stops.per_account[slot] == 0;
         return (slot == fresh || reusable) && slot < accounts->capacity &&
                ev->u.account_opened.token < rd->token_count;
     }
@@ -762,6 +776,12 @@ bool core_event_fits(const core *c, const core_event *ev) {
         return ev->u.account_closed.account < rd->account_count;
     case CORE_EVENT_HISTORY_RETIRED:
         return retired_applicable(c, ev);
+    case CORE_EVENT_STOP_ORDER_PLACED:
+    case CORE_EVENT_STOP_ORDER_TRIGGERED:
+    case CORE_EVENT_STOP_ORDER_CANCELLED:
+    case CORE_EVENT_STOP_ORDER_EXPIRED:
+    case CORE_EVENT_STOP_ORDERS_RETIRED:
+        return stop_orders_event_fits(c, ev);
     case CORE_EVENT_CURRENCY_TRANSFER:
         return transfer_applicable(c, ev);
     default:
@@ -813,6 +833,13 @@ void core_apply(core *c, const core_event *ev) {
         break;
     case CORE_EVENT_HISTORY_RETIRED:
         history_retire(c, ev->u.retired.count, ev->time_ns);
+        break;
+    case CORE_EVENT_STOP_ORDER_PLACED:
+    case CORE_EVENT_STOP_ORDER_TRIGGERED:
+    case CORE_EVENT_STOP_ORDER_CANCELLED:
+    case CORE_EVENT_STOP_ORDER_EXPIRED:
+    case CORE_EVENT_STOP_ORDERS_RETIRED:
+        stop_orders_apply(c, ev);
         break;
     case CORE_EVENT_CURRENCY_TRANSFER:
         apply_transfer(c, ev);
@@ -912,6 +939,7 @@ static void check_pools(const core *c) {
 void core_check_invariants(const core *c) {
     check_reservations(c);
     check_pools(c);
+    stop_orders_check_invariants(c);
     /* What a snapshot load checks holds for every state the live path reaches. */
     assert(core_records_valid(c));
     assert(core_indexes_valid(c));
@@ -990,5 +1018,5 @@ uint64_t core_state_hash(const core *c) {
     }
     for (uint32_t slot = 0; slot < c->accounts.capacity; slot++)
         h = mix(h, c->accounts.closed[slot]);
-    return h;
+    return stop_orders_hash(c, h);
 }

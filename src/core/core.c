@@ -9,7 +9,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "core/commit.h"
 #include "core/history.h"
 #include "core/valuation.h"
 #include "util/bigmem.h"
@@ -114,6 +113,8 @@ int core_init(core *c, const core_config *config) {
         order_index_init(&c->by_key, config->max_orders, key_names_order, c) != 0 ||
         order_index_init(&c->by_order_id, (size_t)config->max_orders * 2, id_names_order, c) != 0 ||
         candles_init(&c->candles, &c->config.candles, rd->instrument_count) != 0 ||
+        stop_orders_init(&c->stops, config->max_stop_orders, config->max_stop_orders_per_account,
+                         capacity, rd->instrument_count) != 0 ||
         operations_init(c) != 0) {
         core_deinit(c);
         return -ENOMEM;
@@ -144,6 +145,7 @@ void core_reset(core *c) {
     operations_reset(c);
     candles_reset(&c->candles);
     core_publish_candles(c);
+    stop_orders_reset(&c->stops, c->accounts.capacity, c->refdata->instrument_count);
 }
 
 void core_deinit(core *c) {
@@ -174,6 +176,7 @@ void core_deinit(core *c) {
     c->active_first = c->active_last = NULL;
     ledger_deinit(&c->ledger);
     candles_deinit(&c->candles);
+    stop_orders_deinit(&c->stops);
     order_index_deinit(&c->by_key);
     order_index_deinit(&c->by_order_id);
 }
@@ -205,8 +208,10 @@ void core_commit_event(core *c, core_event *event) {
         c->listener.order_changed(c->listener.ctx, &c->orders[event->order], event);
 }
 
-/* Finished orders past their retention leave before a command that may need their room. */
+/* Finished orders past their retention leave before a command that may need their room (and
+ * stop orders that are due expire, finished ones leave). */
 static void retire_expired(core *c, int64_t now_ns) {
+    stop_orders_expire(c, now_ns);
     uint32_t count = history_expired_count(c, now_ns);
     if (count == 0)
         return;
@@ -222,6 +227,10 @@ core_error core_account_for(const core *c, const token *tok, const char *account
     const account *acc = refdata_find_account(c->refdata, account_id);
     if (acc == NULL)
         return CORE_ERR_ACCOUNT_NOT_FOUND;
+    if (tok == NULL) {
+        *out = acc;
+        return CORE_OK;
+    }
     access_level level = refdata_access(tok, acc);
     bool allowed =
         need_trade ? level == ACCESS_FULL : (level == ACCESS_FULL || level == ACCESS_READ_ONLY);
@@ -773,6 +782,8 @@ void core_on_exchange_report(core *c, const core_exchange_report *report) {
     core_commit_event(c, &ev);
     if (order_status_is_final(order->status))
         replacement_settle(c, order, report->time_ns);
+    if (report->kind == REPORT_TRADE)
+        stop_orders_evaluate(c, order->instrument, report->time_ns);
 }
 
 void core_resume(core *c, int64_t now_ns) {
@@ -791,6 +802,7 @@ void core_resume(core *c, int64_t now_ns) {
                 request_cancel(c, old, now_ns);
         }
     }
+    stop_orders_resume(c, now_ns);
 }
 
 /* The slot a new sandbox account takes: a never-used one, else the lowest closed sandbox slot
@@ -801,7 +813,7 @@ static uint32_t free_account_slot(const core *c) {
     if (fresh < a->capacity)
         return fresh;
     for (uint32_t slot = a->configured_count; slot < fresh; slot++)
-        if (a->closed[slot] && c->account_orders[slot] == 0)
+        if (a->closed[slot] && c->account_orders[slot] == 0 && c->stops.per_account[slot] == 0)
             return slot;
     return CORE_NO_ORDER;
 }
@@ -858,11 +870,13 @@ core_error core_close_sandbox_account(core *c, const token *tok, const char *acc
         s = o->active_next; /* request_cancel may end the order and unlink it */
         request_cancel(c, o, now_ns);
     }
+    stop_orders_cancel_account(c, acc->index, now_ns);
     return CORE_OK;
 }
 
 void core_record_market_maker(core *c, uint32_t instrument_index, int64_t reference_nano,
                               const uint64_t random_state[4], int64_t now_ns) {
+    stop_orders_expire(c, now_ns); /* the market maker's period is the stop orders' clock too */
     core_event ev = {
         .type = CORE_EVENT_MARKET_MAKER_MOVED, .order = CORE_NO_ORDER, .time_ns = now_ns};
     ev.u.market_maker.instrument = instrument_index;

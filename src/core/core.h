@@ -26,6 +26,7 @@
 #include "core/operations.h"
 #include "core/order_index.h"
 #include "core/refdata.h"
+#include "core/stop_orders.h"
 #include "core/types.h"
 
 #define CORE_NO_ORDER UINT32_MAX
@@ -145,6 +146,9 @@ typedef struct core_config {
     /* Candles of the exchange's trades: retention per interval and the exchange's UTC offset;
      * all zero takes candles_default_config(). */
     candles_config candles;
+    /* Stop orders held in all (active and retained) and per account; 0 takes the defaults of
+     * core/stop_orders.h. */
+    uint32_t max_stop_orders, max_stop_orders_per_account;
     /* Operation records (core/operations.h), opening balances not counted; 0 takes
      * 2 x max_orders. */
     uint32_t max_operations;
@@ -262,6 +266,9 @@ typedef struct core {
     /* OHLCV candles of every instrument, from the trades applied (derived state: the apply of
      * CORE_EVENT_ORDER_TRADE feeds it, live and in replay alike; snapshots carry it). */
     candle_store candles;
+    /* Stop orders (core/stop_orders.h): journaled records, and the last prices and trailing
+     * extremes the apply of each trade derives. */
+    core_stop_book stops;
     /* Every movement of money and securities (derived state, like the candles: the apply of the
      * events that move them makes them; snapshots carry them). */
     operation_store operations;
@@ -368,7 +375,8 @@ core_error core_order_price_for(const core *c, const token *tok, const char *acc
 core_error core_pay_in(core *c, const token *tok, const char *account_id, const char *currency,
                        int64_t amount_nano, int64_t now_ns, int64_t *balance_nano);
 
-/* Resolves an account for reading or trading. */
+/* Resolves an account for reading or trading. A NULL token is the broker acting on the account's
+ * own earlier instruction (a stop order's child): no access check. */
 core_error core_account_for(const core *c, const token *tok, const char *account_id,
                             bool need_trade, const account **out);
 
@@ -397,6 +405,9 @@ const instrument *core_instrument_of(const core *c, const core_order *order);
 
 /* The candles, for reads on the core thread (which copy what they answer). */
 const candle_store *core_candles(const core *c);
+/* The candles changed since the last call (candles_take_changes), for the market-data feed on
+ * the core thread; at most `max`, the rest stay for the next call. */
+uint32_t core_take_candle_changes(core *c, candles_change *out, uint32_t max);
 
 /* CurrencyTransfer: moves `amount_nano` of `currency` from one account of the token to another
  * (a journaled CORE_EVENT_CURRENCY_TRANSFER, with an operation on each side). `transaction_id`

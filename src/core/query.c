@@ -167,3 +167,7 @@ ledger_position core_account_position(const core *c, uint32_t account_index,
 const candle_store *core_candles(const core *c) {
     return &c->candles;
 }
+
+uint32_t core_take_candle_changes(core *c, candles_change *out, uint32_t max) {
+    return candles_take_changes(&c->candles, out, max);
+}

@@ -2,6 +2,7 @@
 
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 struct refdata_strings {
     struct refdata_strings *next;
@@ -141,6 +142,13 @@ const instrument *refdata_find_instrument_id(const refdata *rd, const char *inst
         }
     }
     return found;
+}
+
+const currency_rate *refdata_find_currency_rate(const refdata *rd, const char *currency) {
+    for (uint32_t i = 0; i < rd->currency_rate_count; i++)
+        if (strcasecmp(rd->currency_rates[i].currency, currency) == 0)
+            return &rd->currency_rates[i];
+    return NULL;
 }
 
 access_level refdata_access(const token *tok, const account *acc) {

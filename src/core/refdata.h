@@ -56,6 +56,11 @@ typedef struct instrument {
     int32_t trading_status; /* contract SecurityTradingStatus value */
     bool api_trade_available, buy_available, sell_available, short_enabled;
     bool for_qual_investor, otc, weekend_available;
+    /* Traded with the broker's dealer rather than on an exchange (the contract's
+     * INSTRUMENT_EXCHANGE_DEALER): instrument lists show it only when asked for dealer
+     * instruments, and its last prices and trades are the dealer's. The embedded exchange
+     * matches its orders like any other's. */
+    bool dealer;
     /* Bond. */
     int64_t nominal_nano;
     const char *nominal_currency;
@@ -83,6 +88,12 @@ typedef struct money_amount {
     char currency[8];
     int64_t value_nano;
 } money_amount;
+
+/* What one unit of a currency costs in roubles (GetPortfolio's totals in that currency). */
+typedef struct currency_rate {
+    char currency[8]; /* lower case, as instruments name their currency: "usd" */
+    int64_t rub_nano; /* positive */
+} currency_rate;
 
 /* AccountStatus values of the contract used here. */
 #define ACCOUNT_STATUS_OPEN 2
@@ -123,6 +134,8 @@ typedef struct refdata {
     account accounts[REFDATA_MAX_ACCOUNTS];
     token tokens[REFDATA_MAX_TOKENS];
     trading_session sessions[32];
+    uint32_t currency_rate_count;
+    currency_rate currency_rates[REFDATA_MAX_CURRENCIES];
     /* Every string above points into this block list. */
     struct refdata_strings *strings;
 } refdata;
@@ -153,6 +166,9 @@ const instrument *refdata_find_by_ticker(const refdata *rd, const char *ticker,
 /* Resolves an `instrument_id` as T-Invest does: a FIGI or an instrument uid, or
  * "TICKER_CLASSCODE". */
 const instrument *refdata_find_instrument_id(const refdata *rd, const char *instrument_id);
+
+/* The configured rouble rate of `currency` (any letter case), or NULL when none is configured. */
+const currency_rate *refdata_find_currency_rate(const refdata *rd, const char *currency);
 
 access_level refdata_access(const token *tok, const account *acc);
 

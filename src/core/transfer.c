@@ -2,7 +2,7 @@
  * (CORE_EVENT_CURRENCY_TRANSFER; its apply moves the money and makes an operation on each side). */
 #include <string.h>
 
-#include "core/commit.h"
+#include "core/history.h"
 #include "util/checked.h"
 #include "util/uuid.h"
 

@@ -29,6 +29,7 @@ int engine_init(engine *e, const engine_config *config, const core_config *core_
     memset(e, 0, sizeof *e);
     e->config = *config;
     e->venue = venue;
+    e->md_due_ns = INT64_MAX;
     if (core_init(&e->core, core_settings) != 0)
         return -ENOMEM;
     e->ring = calloc(config->inbox_capacity, sizeof *e->ring);
@@ -238,6 +239,8 @@ static uint32_t take_batch(engine *e, engine_job **batch, bool *stop) {
     pthread_mutex_lock(&e->lock);
     while (e->count == 0 && !e->stopping) {
         int64_t due_ns = e->venue ? venue_link_next_due_ns(e->venue) : INT64_MAX;
+        if (e->md_due_ns < due_ns)
+            due_ns = e->md_due_ns;
         if (engine_refusing_changes(e) && due_ns > clock_realtime_ns() + STALLED_RETRY_NS)
             due_ns = clock_realtime_ns() + STALLED_RETRY_NS; /* try the disk again */
         if (due_ns == INT64_MAX) {
@@ -282,7 +285,7 @@ static void mark_durable(engine *e, uint64_t upto_seq) {
  * covered it would acknowledge what a crash can still lose, so that stops the process (one
  * comparison a batch, kept in every build). */
 static void release(engine *e, engine_job *outbox, const engine_change *changes, uint32_t count,
-                    uint64_t upto_seq) {
+                    void *market_data, uint64_t upto_seq) {
     if (upto_seq > __atomic_load_n(&e->durable_seq, __ATOMIC_ACQUIRE)) {
         log_error("engine: a batch up to event %llu was about to be released with events only "
                   "up to %llu durable",
@@ -296,6 +299,8 @@ static void release(engine *e, engine_job *outbox, const engine_change *changes,
     }
     for (uint32_t i = 0; i < count; i++)
         e->order_observer(e->order_observer_ctx, &changes[i].order, &changes[i].event);
+    if (market_data != NULL)
+        e->md_release(e->md_ctx, market_data);
 }
 
 /* Releases the current batch on this thread (no pipeline). */
@@ -303,7 +308,9 @@ static void flush_outbox(engine *e) {
     engine_job *outbox = e->outbox_head;
     e->outbox_head = NULL;
     e->outbox_tail = &e->outbox_head;
-    release(e, outbox, e->changes, e->change_count, written_seq(e));
+    void *market_data = e->md_pending;
+    e->md_pending = NULL;
+    release(e, outbox, e->changes, e->change_count, market_data, written_seq(e));
     e->change_count = 0;
 }
 
@@ -317,7 +324,7 @@ static uint32_t sealed_count(engine *e) {
  * is full: the core thread then decides no further ahead of the disk. A batch with nothing to
  * release needs no slot: the next sync covers its events too. */
 static void seal_batch(engine *e) {
-    if (e->outbox_head == NULL && e->change_count == 0)
+    if (e->outbox_head == NULL && e->change_count == 0 && e->md_pending == NULL)
         return;
     pthread_mutex_lock(&e->commit_lock);
     while (e->sealed_count == ENGINE_PIPELINE_DEPTH)
@@ -333,6 +340,8 @@ static void seal_batch(engine *e) {
     e->changes = changes;
     e->change_capacity = capacity;
     e->change_count = 0;
+    slot->market_data = e->md_pending;
+    e->md_pending = NULL;
     slot->sync_fd = e->journal != NULL ? journal_sync_fd(e->journal) : -1;
     slot->written_seq = written_seq(e);
     __atomic_store_n(&e->sealed_count, e->sealed_count + 1, __ATOMIC_RELEASE);
@@ -358,10 +367,13 @@ static void sync_written(int fd) {
 }
 
 /* The batch just written leaves: sealed for the committer, or (without the pipeline, whose
- * commit synced, or with it idle) released here. With the pipeline idle the core thread syncs a
- * lone client's batch itself and pays no hand-over to the committer (a wake across vCPUs). */
+ * commit synced, or with it idle and no market data to fan out) released here. With the pipeline
+ * idle the core thread syncs a lone client's batch itself and pays no hand-over to the committer (a
+ * wake across vCPUs). */
 static void release_written(engine *e) {
-    if (e->pipelined && !pipeline_idle(e)) {
+    /* A batch with market data always goes to the committer: its fan-out (a write to every
+     * subscriber) is not the core thread's work, even when the pipeline is idle. */
+    if (e->pipelined && (!pipeline_idle(e) || e->md_pending != NULL)) {
         seal_batch(e);
         return;
     }
@@ -415,8 +427,10 @@ static void *committer_main(void *arg) {
         mark_durable(e, written);
         for (uint32_t i = 0; i < taken; i++) {
             engine_sealed *slot = &e->sealed[(first + i) % ENGINE_PIPELINE_DEPTH];
-            release(e, slot->outbox, slot->changes, slot->change_count, slot->written_seq);
+            release(e, slot->outbox, slot->changes, slot->change_count, slot->market_data,
+                    slot->written_seq);
             slot->outbox = NULL;
+            slot->market_data = NULL;
             slot->change_count = 0;
         }
         pthread_mutex_lock(&e->commit_lock);
@@ -555,6 +569,8 @@ bool engine_run_batch(engine *e, engine_job **jobs, uint32_t n, int64_t now_ns) 
     advance_clock(e, now_ns);
     if (e->venue != NULL && !engine_refusing_changes(e))
         venue_link_advance(e->venue, e->now_ns);
+    if (e->md_collect != NULL)
+        e->md_pending = e->md_collect(e->md_ctx, e->md_pending);
     if (!commit_batch(e))
         return false;
     release_written(e);

@@ -59,7 +59,8 @@ typedef struct engine_sealed {
     engine_job *outbox;
     engine_change *changes;
     uint32_t change_count, change_capacity;
-    int sync_fd; /* what to fdatasync() before releasing it; -1: nothing */
+    void *market_data; /* what engine.md_collect copied for the batch, or NULL */
+    int sync_fd;       /* what to fdatasync() before releasing it; -1: nothing */
     /* The sequence number of the journal's last event once this batch was written: the batch
      * may leave only when engine.durable_seq has reached it. */
     uint64_t written_seq;
@@ -120,6 +121,20 @@ struct engine {
     void *order_observer_ctx;
     engine_change *changes;
     uint32_t change_count, change_capacity;
+    /* Market data for the market-data streams: at the end of each batch, on the core thread,
+     * `md_collect` copies what changed for subscribed instruments (books, prints, statuses) into
+     * a batch of plain records of its own making (`pending`: what an earlier batch whose commit
+     * failed collected, to add to; NULL otherwise) and returns it, or NULL for nothing. The
+     * records leave with the batch: `md_release` gets them once the batch is durable, after the
+     * replies and the order changes, on the thread that releases it, and owns them then. */
+    void *(*md_collect)(void *ctx, void *pending);
+    void (*md_release)(void *ctx, void *records);
+    void *md_ctx;
+    void *md_pending;
+    /* The earliest time the feed wants a batch to run although nothing else is due (an order
+     * book held back by its throttle, a candle closing by the clock); INT64_MAX for none. Set by
+     * md_collect on the core thread; the core thread's wait ends then. */
+    int64_t md_due_ns;
     /* The pipeline (engine_start; without it engine_run_batch commits and releases inline, as
      * the simulator runs it). The core thread writes a batch's events and seals the batch; the
      * committer thread makes everything written durable with one fdatasync() and then releases

@@ -36,7 +36,14 @@ typedef struct snapshot_candles_header {
     uint32_t retention[CANDLES_INTERVALS];
 } snapshot_candles_header;
 
-/* Format 7: after the candles, the operations held (core/operations.h): this header, then the
+/* Format 7: after the candles, the stop orders: this header, the records up to their high-water
+ * mark, the FIFO of finished ones from its head, and each instrument's last price (which the
+ * trades derive, and the trades before the snapshot are not replayed). Inside the trailing CRC. */
+typedef struct snapshot_stops_header {
+    uint32_t record_size, high, finished_count, instrument_count;
+} snapshot_stops_header;
+
+/* Format 8: after the stop orders, the operations held (core/operations.h): this header, then the
  * records numbered first .. next - 1 in order. Inside the trailing CRC. */
 typedef struct snapshot_operations_header {
     uint32_t operation_size, reserved;
@@ -154,6 +161,49 @@ static int write_operations(int fd, const core *c, uint32_t *crc) {
     return rc;
 }
 
+static int write_stops(int fd, const core *c, uint32_t *crc) {
+    const core_stop_book *b = &c->stops;
+    snapshot_stops_header sh = {.record_size = sizeof(core_stop_order),
+                                .high = b->high,
+                                .finished_count = b->finished_count,
+                                .instrument_count = c->refdata->instrument_count};
+    int rc = write_checked(fd, &sh, sizeof sh, crc);
+    if (rc == 0)
+        rc = write_checked(fd, b->records, (size_t)b->high * sizeof *b->records, crc);
+    uint32_t first = b->finished_count;
+    if (b->finished_head + first > b->capacity)
+        first = b->capacity - b->finished_head;
+    if (rc == 0)
+        rc = write_checked(fd, b->finished + b->finished_head, (size_t)first * sizeof(uint32_t),
+                           crc);
+    if (rc == 0)
+        rc = write_checked(fd, b->finished, (size_t)(b->finished_count - first) * sizeof(uint32_t),
+                           crc);
+    if (rc == 0)
+        rc = write_checked(fd, b->last_price_nano, (size_t)sh.instrument_count * sizeof(int64_t),
+                           crc);
+    return rc;
+}
+
+/* The size of the stop orders' part written at `offset`; false when it cannot be this build's
+ * (torn, damaged, or a pool larger than this configuration's: refused as a changed one). */
+static bool stops_size_of(const core *c, int fd, off_t offset, uint64_t *size, bool *too_large) {
+    snapshot_stops_header sh;
+    *too_large = false;
+    if (pread(fd, &sh, sizeof sh, offset) != (ssize_t)sizeof sh ||
+        sh.record_size != sizeof(core_stop_order) ||
+        sh.instrument_count != c->refdata->instrument_count || sh.finished_count > sh.high)
+        return false;
+    if (sh.high > c->stops.capacity) {
+        *too_large = true;
+        return false;
+    }
+    *size = sizeof sh + (uint64_t)sh.high * sizeof(core_stop_order) +
+            (uint64_t)sh.finished_count * sizeof(uint32_t) +
+            (uint64_t)sh.instrument_count * sizeof(int64_t);
+    return true;
+}
+
 int snapshot_write(const core *c, const char *dir) {
     char tmp[600], path[600];
     uint64_t seq = c->next_seq - 1;
@@ -188,6 +238,8 @@ int snapshot_write(const core *c, const char *dir) {
     }
     if (rc == 0)
         rc = write_candles(fd, &c->candles, &crc);
+    if (rc == 0)
+        rc = write_stops(fd, c, &crc);
     if (rc == 0)
         rc = write_operations(fd, c, &crc);
     if (rc == 0)
@@ -343,6 +395,27 @@ static bool whole_file_checksum_ok(int fd, off_t size) {
     return pread(fd, &stored, sizeof stored, body) == (ssize_t)sizeof stored && stored == crc;
 }
 
+static bool read_stops(core *c, int fd, off_t *offset, uint32_t *crc) {
+    core_stop_book *b = &c->stops;
+    snapshot_stops_header sh;
+    if (!read_checked(fd, *offset, &sh, sizeof sh, crc) || sh.high > b->capacity ||
+        sh.finished_count > sh.high || sh.instrument_count != c->refdata->instrument_count)
+        return false;
+    *offset += (off_t)sizeof sh;
+    size_t records = (size_t)sh.high * sizeof *b->records;
+    size_t finished = (size_t)sh.finished_count * sizeof(uint32_t);
+    size_t prices = (size_t)sh.instrument_count * sizeof(int64_t);
+    bool ok =
+        read_checked(fd, *offset, b->records, records, crc) &&
+        read_checked(fd, *offset + (off_t)records, b->finished, finished, crc) &&
+        read_checked(fd, *offset + (off_t)(records + finished), b->last_price_nano, prices, crc);
+    *offset += (off_t)(records + finished + prices);
+    b->high = sh.high;
+    b->finished_head = 0;
+    b->finished_count = sh.finished_count;
+    return ok;
+}
+
 typedef enum { LOAD_OK, LOAD_SKIPPED, LOAD_REFUSED, LOAD_DAMAGED } load_result;
 
 typedef enum { CANDLES_FIT, CANDLES_CHANGED, CANDLES_TORN } candles_fit;
@@ -443,6 +516,7 @@ static load_result load_file(core *c, const char *path, char *error, size_t erro
     ok = ok && memcmp(h.magic, SNAPSHOT_MAGIC, 8) == 0 &&
          (h.version == SNAPSHOT_FORMAT_VERSION ||
           h.version == SNAPSHOT_FORMAT_VERSION_NO_OPERATIONS ||
+          h.version == SNAPSHOT_FORMAT_VERSION_NO_STOP_ORDERS ||
           h.version == SNAPSHOT_FORMAT_VERSION_NO_CANDLES) &&
          h.order_size == sizeof(core_order) && h.trade_size == sizeof(core_trade) &&
          h.cash_size == sizeof(ledger_cash) && h.position_size == sizeof(ledger_position);
@@ -466,8 +540,11 @@ static load_result load_file(core *c, const char *path, char *error, size_t erro
     }
     section parts[SECTION_COUNT];
     size_t core_size = ok ? sections_of(c, &h, false, parts) : 0;
-    uint64_t candles_size = 0, operations_size = 0;
-    if (ok && h.version >= SNAPSHOT_FORMAT_VERSION_NO_OPERATIONS) {
+    uint64_t candles_size = 0, stops_size = 0, operations_size = 0;
+    bool has_candles = h.version >= SNAPSHOT_FORMAT_VERSION_NO_STOP_ORDERS;
+    bool has_stops = h.version >= SNAPSHOT_FORMAT_VERSION_NO_OPERATIONS;
+    bool has_operations = h.version >= SNAPSHOT_FORMAT_VERSION;
+    if (ok && has_candles) {
         candles_fit fit = candles_fit_of(c, fd, (off_t)(sizeof h + core_size), &candles_size);
         if (fit == CANDLES_CHANGED) {
             bool intact = whole_file_checksum_ok(fd, st.st_size);
@@ -482,9 +559,25 @@ static load_result load_file(core *c, const char *path, char *error, size_t erro
         }
         ok = fit == CANDLES_FIT;
     }
-    if (ok && h.version >= SNAPSHOT_FORMAT_VERSION) {
-        operations_fit fit = operations_fit_of(c, fd, (off_t)(sizeof h + core_size + candles_size),
-                                               &operations_size);
+    if (ok && has_stops) {
+        bool too_large;
+        ok = stops_size_of(c, fd, (off_t)(sizeof h + core_size + candles_size), &stops_size,
+                           &too_large);
+        if (too_large) {
+            bool intact = whole_file_checksum_ok(fd, st.st_size);
+            close(fd);
+            if (!intact)
+                return LOAD_SKIPPED;
+            snprintf(error, error_size,
+                     "snapshot %s does not fit the configuration (it holds more stop orders than "
+                     "limits.max_stop_orders)",
+                     path);
+            return LOAD_REFUSED;
+        }
+    }
+    if (ok && has_operations) {
+        operations_fit fit = operations_fit_of(
+            c, fd, (off_t)(sizeof h + core_size + candles_size + stops_size), &operations_size);
         if (fit == OPERATIONS_CHANGED) {
             bool intact = whole_file_checksum_ok(fd, st.st_size);
             close(fd);
@@ -498,8 +591,8 @@ static load_result load_file(core *c, const char *path, char *error, size_t erro
         }
         ok = fit == OPERATIONS_FIT;
     }
-    if (!ok || (uint64_t)st.st_size !=
-                   sizeof h + core_size + candles_size + operations_size + sizeof(uint32_t)) {
+    if (!ok || (uint64_t)st.st_size != sizeof h + core_size + candles_size + stops_size +
+                                           operations_size + sizeof(uint32_t)) {
         close(fd);
         return LOAD_SKIPPED; /* torn or foreign: nothing was written into the core */
     }
@@ -514,9 +607,11 @@ static load_result load_file(core *c, const char *path, char *error, size_t erro
         ok = read_checked(fd, offset, (void *)parts[i].data, parts[i].size, &crc);
         offset += (off_t)parts[i].size;
     }
-    if (ok && h.version >= SNAPSHOT_FORMAT_VERSION_NO_OPERATIONS)
+    if (ok && has_candles)
         ok = read_candles(&c->candles, fd, &offset, &crc);
-    if (ok && h.version >= SNAPSHOT_FORMAT_VERSION)
+    if (ok && has_stops)
+        ok = read_stops(c, fd, &offset, &crc);
+    if (ok && has_operations)
         ok = read_operations(c, fd, &offset, &crc);
     ok = ok && pread(fd, &stored, sizeof stored, offset) == (ssize_t)sizeof stored && stored == crc;
     close(fd);
@@ -529,7 +624,7 @@ static load_result load_file(core *c, const char *path, char *error, size_t erro
     core_history_rebuild(c);
     /* The checksum says the file is as written, not that what was written fits together: records
      * that do not are damage, as a checksum that fails. */
-    if (!core_records_valid(c) || !operations_loaded(c))
+    if (!core_records_valid(c) || !stop_orders_rebuild(c) || !operations_loaded(c))
         return LOAD_DAMAGED;
     snapshot_rebuild_indexes(c);
     if (!core_indexes_valid(c))

@@ -339,6 +339,26 @@ bool venue_link_trading(const engine_venue_link *link, uint32_t instrument_index
     return exchange_trading(link->exchange, instrument_index);
 }
 
+uint64_t venue_link_book_version(const engine_venue_link *link, uint32_t instrument_index) {
+    return exchange_book_version(link->exchange, instrument_index);
+}
+
+uint32_t venue_link_trades_after(const engine_venue_link *link, uint32_t instrument_index,
+                                 uint64_t seen, venue_link_trade *out, uint32_t max,
+                                 uint64_t *printed) {
+    exch_trade_print prints[256];
+    if (max > sizeof prints / sizeof prints[0])
+        max = sizeof prints / sizeof prints[0];
+    uint32_t n =
+        exchange_trades_after(link->exchange, instrument_index, seen, prints, max, printed);
+    for (uint32_t i = 0; i < n; i++)
+        out[i] = (venue_link_trade){.price_nano = prints[i].price_nano,
+                                    .qty_lots = prints[i].qty_lots,
+                                    .time_ns = prints[i].time_ns,
+                                    .direction = prints[i].aggressor_side};
+    return n;
+}
+
 uint64_t venue_link_state_hash(const engine_venue_link *link) {
     return exchange_state_hash(link->exchange);
 }

@@ -78,4 +78,12 @@ uint32_t venue_link_last_trades(const engine_venue_link *link, uint32_t instrume
                                 uint32_t max);
 bool venue_link_trading(const engine_venue_link *link, uint32_t instrument_index);
 
+/* For the market-data streams' feed (core thread): a counter that changes whenever the
+ * instrument's book does, and the prints after the first `seen` the instrument ever printed
+ * (oldest first, at most `max`: the newest of them). *printed receives the new total. */
+uint64_t venue_link_book_version(const engine_venue_link *link, uint32_t instrument_index);
+uint32_t venue_link_trades_after(const engine_venue_link *link, uint32_t instrument_index,
+                                 uint64_t seen, venue_link_trade *out, uint32_t max,
+                                 uint64_t *printed);
+
 #endif

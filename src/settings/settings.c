@@ -18,6 +18,8 @@ core_config settings_core(tinvestd_config *config) {
         .id_seed = config->venue.seed,
         .openable_sandbox_accounts = (uint32_t)config->sandbox_accounts,
         .candles = config->candles,
+        .max_stop_orders = config->max_stop_orders,
+        .max_stop_orders_per_account = config->max_stop_orders_per_account,
     };
     for (uint32_t i = 0; i < config->order_value_limit_count && i < CORE_MAX_VALUE_LIMITS; i++) {
         memcpy(cc.value_limits[i].currency, config->order_value_limits[i].currency, 8);

@@ -1,5 +1,6 @@
 #include "util/money.h"
 
+#include <assert.h>
 #include <errno.h>
 
 #define NANO_PER_UNIT INT64_C(1000000000)
@@ -58,4 +59,17 @@ int money_from_units_nano(int64_t units, int32_t nano, int64_t *out_nano) {
 void money_to_units_nano(int64_t value_nano, int64_t *units, int32_t *nano) {
     *units = value_nano / NANO_PER_UNIT;
     *nano = (int32_t)(value_nano % NANO_PER_UNIT);
+}
+
+int money_convert(int64_t value_nano, int64_t rate_nano, int64_t *out_nano) {
+    assert(rate_nano > 0);
+    /* |value| * 10^9 < 2^93 fits in 128 bits, and so does the quotient. */
+    __int128 scaled = (__int128)value_nano * NANO_PER_UNIT;
+    __int128 q = scaled / rate_nano, r = scaled % rate_nano;
+    if (2 * (r < 0 ? -r : r) >= rate_nano)
+        q += scaled < 0 ? -1 : 1;
+    if (q > INT64_MAX || q < INT64_MIN)
+        return -ERANGE;
+    *out_nano = (int64_t)q;
+    return 0;
 }

@@ -5,6 +5,8 @@
 
 #include <stdint.h>
 
+#define MONEY_NANO_PER_UNIT 1000000000LL
+
 /* Parses an exact decimal such as "250.35" or "-0.000000001" (at most 9 fractional digits, no
  * exponent). Returns 0, -EINVAL for anything else, or -ERANGE when it does not fit. */
 int money_parse_decimal(const char *text, int64_t *out_nano);
@@ -15,5 +17,10 @@ int money_from_units_nano(int64_t units, int32_t nano, int64_t *out_nano);
 
 /* Nano to contract units + nano (both carry the sign). */
 void money_to_units_nano(int64_t value_nano, int64_t *units, int32_t *nano);
+
+/* `value_nano` of one currency in another of which one unit costs `rate_nano` of the first
+ * (rate_nano > 0), rounded to the nearest nano, halves away from zero. Returns 0, or -ERANGE
+ * when the result does not fit. */
+int money_convert(int64_t value_nano, int64_t rate_nano, int64_t *out_nano);
 
 #endif

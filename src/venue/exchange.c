@@ -49,6 +49,7 @@ typedef struct exch_instrument {
     int64_t last_price_nano, last_price_ns;
     exch_trade_print trades[TRADE_RING];
     uint32_t trade_head, trade_count;
+    uint64_t trades_printed; /* every print since the exchange started, for observers */
     int64_t mm_reference_nano;
     mm_quote *mm_quotes;
     uint32_t mm_quote_count;
@@ -279,6 +280,7 @@ static void record_trade(exch_instrument *ins, int64_t price, int64_t qty, uint8
         ins->trade_count++;
     else
         ins->trade_head = (ins->trade_head + 1) % TRADE_RING;
+    ins->trades_printed++;
 }
 
 /* Why fill-or-kill order `index` cannot fill whole at once against the book (0 when it can): too
@@ -334,6 +336,7 @@ static int sweep(exchange *x, uint32_t index, int64_t limit, int64_t now_ns, boo
         o->qty_lots -= qty;
         resting->qty_lots -= qty;
         level->total_lots -= qty;
+        ins->book.version++;
         st->fills++;
         resting_st->fills++;
         record_trade(ins, price, qty, o->side, now_ns);
@@ -848,6 +851,25 @@ uint32_t exchange_trades(const exchange *x, uint32_t instrument, int64_t from_ns
         if (t->time_ns >= from_ns && t->time_ns <= to_ns)
             out[n++] = *t;
     }
+    return n;
+}
+
+uint64_t exchange_book_version(const exchange *x, uint32_t instrument) {
+    return x->instruments[instrument].book.version;
+}
+
+uint32_t exchange_trades_after(const exchange *x, uint32_t instrument, uint64_t seen,
+                               exch_trade_print *out, uint32_t max, uint64_t *printed) {
+    const exch_instrument *ins = &x->instruments[instrument];
+    *printed = ins->trades_printed;
+    assert(seen <= ins->trades_printed);
+    uint64_t fresh = ins->trades_printed - seen;
+    uint32_t n = fresh < ins->trade_count ? (uint32_t)fresh : ins->trade_count;
+    if (n > max)
+        n = max;
+    /* The newest n prints, oldest first. */
+    for (uint32_t i = 0; i < n; i++)
+        out[i] = ins->trades[(ins->trade_head + ins->trade_count - n + i) % TRADE_RING];
     return n;
 }
 

@@ -170,6 +170,13 @@ void exchange_set_trading(exchange *x, uint32_t instrument, bool trading);
 uint32_t exchange_trades(const exchange *x, uint32_t instrument, int64_t from_ns, int64_t to_ns,
                          exch_trade_print *out, uint32_t max);
 
+/* Observers of market data (stream fan-out): a counter of the instrument's book changes, and the
+ * prints after the first `seen` of all the instrument ever printed, oldest first (at most `max`,
+ * the newest of them; the exchange keeps the last 1024). *printed receives the new total. */
+uint64_t exchange_book_version(const exchange *x, uint32_t instrument);
+uint32_t exchange_trades_after(const exchange *x, uint32_t instrument, uint64_t seen,
+                               exch_trade_print *out, uint32_t max, uint64_t *printed);
+
 /* Fingerprint of books, counters and last prices. */
 uint64_t exchange_state_hash(const exchange *x);
 

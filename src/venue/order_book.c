@@ -78,6 +78,7 @@ bool order_book_insert(order_book *b, book_order *pool, uint32_t index) {
         pool[level->tail].next = index;
     level->tail = index;
     level->total_lots += o->qty_lots;
+    b->version++;
     return true;
 }
 
@@ -97,6 +98,7 @@ void order_book_remove(order_book *b, book_order *pool, uint32_t index) {
     else
         pool[o->next].prev = o->prev;
     level->total_lots -= o->qty_lots;
+    b->version++;
     if (level->head == BOOK_NONE) {
         memmove(&h->levels[at], &h->levels[at + 1], (h->count - at - 1) * sizeof *h->levels);
         h->count--;

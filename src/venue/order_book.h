@@ -38,6 +38,10 @@ typedef struct book_half {
 
 typedef struct order_book {
     book_half bids, asks;
+    /* Counts every change to the levels (an order in or out, a fill), so that an observer can
+     * tell a changed book from an unchanged one without comparing levels. Not state: a restarted
+     * exchange counts from zero again. */
+    uint64_t version;
 } order_book;
 
 int order_book_init(order_book *b, uint32_t level_capacity);

@@ -83,6 +83,13 @@ static void assert_values_in_range(const refdata *rd, const ProtobufCMessageDesc
         assert(capacity > indicators_warmup(&v->indicator) && capacity <= INDICATORS_MAX_CANDLES);
     }
     assert(v->filter.status_count <= sizeof v->filter.statuses / sizeof v->filter.statuses[0]);
+    if (type == &PB_DESC(get_last_prices_request))
+        assert(v->last_prices.price_type >= PB_ENUM(LAST_PRICE_TYPE__LAST_PRICE_UNSPECIFIED) &&
+               v->last_prices.price_type <= PB_ENUM(LAST_PRICE_TYPE__LAST_PRICE_DEALER));
+    if (type == &PB_DESC(portfolio_request))
+        assert(v->portfolio.rub_nano > 0 && v->portfolio.currency != NULL &&
+               (strcmp(v->portfolio.currency, "rub") == 0 ||
+                refdata_find_currency_rate(rd, v->portfolio.currency) != NULL));
 }
 
 /* GetTechAnalysis's computation, as the handler's `finish` makes it, over a short series that

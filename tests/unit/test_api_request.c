@@ -125,11 +125,19 @@ static void test_instrument_lists_are_bounded(void) {
     for (size_t i = 0; i < n; i++)
         ids[i] = "uid-0";
     PB(GetLastPricesRequest) prices = PB_INIT(GET_LAST_PRICES_REQUEST);
+    api_last_prices asked;
     prices.instrument_id = ids;
     prices.n_instrument_id = n;
-    CHECK_EQ_INT(api_request_last_prices(&rd, &prices), 30218);
+    CHECK_EQ_INT(api_request_last_prices(&rd, &prices, &asked), 30218);
     prices.n_instrument_id = n - 1;
-    CHECK_EQ_INT(api_request_last_prices(&rd, &prices), 0);
+    CHECK_EQ_INT(api_request_last_prices(&rd, &prices, &asked), 0);
+    /* The deprecated `figi` list counts too. */
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Wdeprecated-declarations"
+    prices.figi = ids;
+    prices.n_figi = 1;
+#pragma GCC diagnostic pop
+    CHECK_EQ_INT(api_request_last_prices(&rd, &prices, &asked), 30218);
     PB(GetTradingStatusesRequest) statuses = PB_INIT(GET_TRADING_STATUSES_REQUEST);
     statuses.instrument_id = ids;
     statuses.n_instrument_id = n;
@@ -216,6 +224,147 @@ static void test_tech_analysis(void) {
     CHECK_EQ_INT(check(&r.base, &out), 30215);
 }
 
+/* GetLastPrices names the `figi` list first, then `instrument_id`; the enum fields outside the
+ * contract are refused. */
+static void test_last_prices_fields(void) {
+    const instrument *share = &rd.instruments[0];
+    char *figis[] = {(char *)share->figi};
+    char *ids[] = {(char *)share->uid, "no-such-uid"};
+    PB(GetLastPricesRequest) in = PB_INIT(GET_LAST_PRICES_REQUEST);
+    api_last_prices asked;
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Wdeprecated-declarations"
+    in.figi = figis;
+    in.n_figi = 1;
+#pragma GCC diagnostic pop
+    in.instrument_id = ids;
+    in.n_instrument_id = 1;
+    CHECK_EQ_INT(api_request_last_prices(&rd, &in, &asked), 0);
+    CHECK_EQ_INT(api_request_last_prices_count(&in), 2);
+    CHECK(api_request_last_prices_id(&in, 0) == share->figi);
+    CHECK(api_request_last_prices_id(&in, 1) == share->uid);
+    in.n_instrument_id = 2;
+    CHECK_EQ_INT(api_request_last_prices(&rd, &in, &asked), 50002);
+    in.n_instrument_id = 1;
+    in.last_price_type = 3;
+    CHECK_EQ_INT(api_request_last_prices(&rd, &in, &asked), 30102);
+    CHECK(asked.message != NULL && strstr(asked.message, "last_price_type") != NULL);
+    in.last_price_type = PB_ENUM(LAST_PRICE_TYPE__LAST_PRICE_DEALER);
+    in._instrument_status_case =
+        PB_ENUM(GET_LAST_PRICES_REQUEST___INSTRUMENT_STATUS_INSTRUMENT_STATUS);
+    in.instrument_status = 3;
+    CHECK_EQ_INT(api_request_last_prices(&rd, &in, &asked), 30050);
+    in.instrument_status = PB_ENUM(INSTRUMENT_STATUS__INSTRUMENT_STATUS_ALL);
+    CHECK_EQ_INT(api_request_last_prices(&rd, &in, &asked), 0);
+    CHECK(asked.all_statuses);
+    CHECK_EQ_INT(asked.price_type, PB_ENUM(LAST_PRICE_TYPE__LAST_PRICE_DEALER));
+    /* A dealer instrument has a dealer price and no exchange price. */
+    instrument dealer = *share;
+    dealer.dealer = true;
+    int32_t type;
+    CHECK(api_request_last_price_type_of(&dealer, 0, &type));
+    CHECK_EQ_INT(type, PB_ENUM(LAST_PRICE_TYPE__LAST_PRICE_DEALER));
+    CHECK(!api_request_last_price_type_of(&dealer, PB_ENUM(LAST_PRICE_TYPE__LAST_PRICE_EXCHANGE),
+                                          &type));
+    CHECK(
+        !api_request_last_price_type_of(share, PB_ENUM(LAST_PRICE_TYPE__LAST_PRICE_DEALER), &type));
+}
+
+static void test_instrument_list_filters(void) {
+    PB(InstrumentsRequest) in = PB_INIT(INSTRUMENTS_REQUEST);
+    api_instruments_filter filter;
+    instrument ins = rd.instruments[0];
+    CHECK_EQ_INT(api_request_instruments(&in, &filter), 0);
+    CHECK(api_request_instrument_listed(&ins, &filter));
+    ins.api_trade_available = false;
+    CHECK(!api_request_instrument_listed(&ins, &filter));
+    in._instrument_status_case = PB_ENUM(INSTRUMENTS_REQUEST___INSTRUMENT_STATUS_INSTRUMENT_STATUS);
+    in.instrument_status = PB_ENUM(INSTRUMENT_STATUS__INSTRUMENT_STATUS_ALL);
+    CHECK_EQ_INT(api_request_instruments(&in, &filter), 0);
+    CHECK(api_request_instrument_listed(&ins, &filter));
+    ins.dealer = true;
+    CHECK(!api_request_instrument_listed(&ins, &filter));
+    in._instrument_exchange_case =
+        PB_ENUM(INSTRUMENTS_REQUEST___INSTRUMENT_EXCHANGE_INSTRUMENT_EXCHANGE);
+    in.instrument_exchange = PB_ENUM(INSTRUMENT_EXCHANGE_TYPE__INSTRUMENT_EXCHANGE_DEALER);
+    CHECK_EQ_INT(api_request_instruments(&in, &filter), 0);
+    CHECK(api_request_instrument_listed(&ins, &filter));
+    in.instrument_exchange = 2;
+    CHECK_EQ_INT(api_request_instruments(&in, &filter), 30102);
+    CHECK(filter.message != NULL && strstr(filter.message, "instrument_exchange") != NULL);
+    in.instrument_exchange = 0;
+    in.instrument_status = -1;
+    CHECK_EQ_INT(api_request_instruments(&in, &filter), 30050);
+}
+
+static void test_portfolio_currency(void) {
+    PB(PortfolioRequest) in = PB_INIT(PORTFOLIO_REQUEST);
+    api_portfolio_currency cur;
+    CHECK_EQ_INT(api_request_portfolio_currency(&rd, &in, &cur), 0);
+    CHECK(strcmp(cur.currency, "rub") == 0 && cur.rub_nano == 1000000000);
+    in._currency_case = PB_ENUM(PORTFOLIO_REQUEST___CURRENCY_CURRENCY);
+    in.currency = PB_ENUM(PORTFOLIO_REQUEST__CURRENCY_REQUEST__USD);
+    CHECK_EQ_INT(api_request_portfolio_currency(&rd, &in, &cur), 30258); /* no rate */
+    refdata with_rate = rd;
+    with_rate.currency_rate_count = 1;
+    with_rate.currency_rates[0] = (currency_rate){.currency = "usd", .rub_nano = 90500000000};
+    CHECK_EQ_INT(api_request_portfolio_currency(&with_rate, &in, &cur), 0);
+    CHECK(strcmp(cur.currency, "usd") == 0 && cur.rub_nano == 90500000000);
+    in.currency = PB_ENUM(PORTFOLIO_REQUEST__CURRENCY_REQUEST__EUR);
+    CHECK_EQ_INT(api_request_portfolio_currency(&with_rate, &in, &cur), 30258);
+    in.currency = 3;
+    CHECK_EQ_INT(api_request_portfolio_currency(&with_rate, &in, &cur), 30258);
+}
+
+static void test_trade_source(void) {
+    PB(GetLastTradesRequest) in = PB_INIT(GET_LAST_TRADES_REQUEST);
+    const char *message;
+    CHECK_EQ_INT(api_request_trade_source(&in, &message), 0);
+    in.trade_source = 4;
+    CHECK_EQ_INT(api_request_trade_source(&in, &message), 30102);
+    CHECK(message != NULL && strstr(message, "trade_source") != NULL);
+    instrument dealer = rd.instruments[0];
+    dealer.dealer = true;
+    CHECK(api_request_trade_source_lists(PB_ENUM(TRADE_SOURCE_TYPE__TRADE_SOURCE_DEALER), &dealer));
+    CHECK(!api_request_trade_source_lists(PB_ENUM(TRADE_SOURCE_TYPE__TRADE_SOURCE_EXCHANGE),
+                                          &dealer));
+    CHECK(api_request_trade_source_lists(PB_ENUM(TRADE_SOURCE_TYPE__TRADE_SOURCE_ALL), &dealer));
+    CHECK(!api_request_trade_source_lists(PB_ENUM(TRADE_SOURCE_TYPE__TRADE_SOURCE_DEALER),
+                                          &rd.instruments[0]));
+}
+
+/* The request fuzz target found that a 30102 for an `instrument_exchange` outside the contract
+ * reached the type's check without its text (the handler had it, the check's values did not):
+ * every 30102 of a type's check carries its message. */
+static void test_malformed_values_carry_their_text(void) {
+    api_request_context ctx = {.refdata = &rd, .token = &rd.tokens[0]};
+    static api_request_values out;
+    PB(InstrumentsRequest) list = PB_INIT(INSTRUMENTS_REQUEST);
+    list._instrument_exchange_case =
+        PB_ENUM(INSTRUMENTS_REQUEST___INSTRUMENT_EXCHANGE_INSTRUMENT_EXCHANGE);
+    list.instrument_exchange = 10;
+    memset(&out, 0, sizeof out);
+    CHECK_EQ_INT(api_request_type_of(&PB_DESC(instruments_request))->check(&list.base, &ctx, &out),
+                 30102);
+    CHECK(strstr(out.message, "instrument_exchange") != NULL);
+    PB(GetLastPricesRequest) prices = PB_INIT(GET_LAST_PRICES_REQUEST);
+    prices.last_price_type = 10;
+    memset(&out, 0, sizeof out);
+    CHECK_EQ_INT(
+        api_request_type_of(&PB_DESC(get_last_prices_request))->check(&prices.base, &ctx, &out),
+        30102);
+    CHECK(strstr(out.message, "last_price_type") != NULL);
+    PB(GetLastTradesRequest) trades = PB_INIT(GET_LAST_TRADES_REQUEST);
+    trades._instrument_id_case = PB_ENUM(GET_LAST_TRADES_REQUEST___INSTRUMENT_ID_INSTRUMENT_ID);
+    trades.instrument_id = (char *)rd.instruments[0].uid;
+    trades.trade_source = 10;
+    memset(&out, 0, sizeof out);
+    CHECK_EQ_INT(
+        api_request_type_of(&PB_DESC(get_last_trades_request))->check(&trades.base, &ctx, &out),
+        30102);
+    CHECK(strstr(out.message, "trade_source") != NULL);
+}
+
 int main(void) {
     one_share_refdata(&rd, 1000);
     test_every_served_method_has_its_checks();
@@ -224,5 +373,10 @@ int main(void) {
     test_checks_give_the_handlers_codes();
     test_instrument_lists_are_bounded();
     test_tech_analysis();
+    test_last_prices_fields();
+    test_instrument_list_filters();
+    test_portfolio_currency();
+    test_trade_source();
+    test_malformed_values_carry_their_text();
     return check_finish("api request");
 }

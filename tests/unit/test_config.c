@@ -59,6 +59,45 @@ static void test_reference_price_is_bounded(void) {
     CHECK_EQ_INT(load_with_price("9000000000", error, sizeof error), -1);
 }
 
+/* Loads one share and a top-level `currency_rates` of `rates` (JSON), keeping the configuration in
+ * *out when it loads; 0 or -1 as config_load. */
+static int load_rates(const char *rates, tinvestd_config *out, char *error, size_t error_size) {
+    FILE *f = fopen(path, "w");
+    CHECK(f != NULL);
+    fprintf(f,
+            "{\"currency_rates\": %s, \"instruments\": [{\"type\": \"share\", \"figi\": \"F1\",\n"
+            "  \"class_code\": \"C\", \"uid\": \"u1\", \"name\": \"I\", \"dealer\": true,\n"
+            "  \"min_price_increment\": \"1\", \"reference_price\": \"10\"}]}\n",
+            rates);
+    fclose(f);
+    return config_load(out, path, error, error_size);
+}
+
+static void test_currency_rates(void) {
+    static tinvestd_config config;
+    char error[512] = "";
+    CHECK_EQ_INT(load_rates("{\"usd\": \"90.5\", \"eur\": \"98\"}", &config, error, sizeof error),
+                 0);
+    CHECK_EQ_INT(config.refdata.currency_rate_count, 2);
+    const currency_rate *usd = refdata_find_currency_rate(&config.refdata, "USD");
+    CHECK(usd != NULL && usd->rub_nano == 90500000000LL);
+    CHECK(refdata_find_currency_rate(&config.refdata, "cny") == NULL);
+    CHECK(config.refdata.instruments[0].dealer);
+    config_deinit(&config);
+    const char *refused[] = {"{\"usd\": \"0\"}",
+                             "{\"usd\": \"-1\"}",
+                             "{\"usd\": \"1000000001\"}",
+                             "{\"rub\": \"1\"}",
+                             "{\"USD\": \"90\"}",
+                             "{\"usd\": 90}",
+                             "[]"};
+    for (size_t i = 0; i < sizeof refused / sizeof refused[0]; i++) {
+        error[0] = '\0';
+        CHECK_EQ_INT(load_rates(refused[i], &config, error, sizeof error), -1);
+        CHECK(strstr(error, "currency_rates") != NULL);
+    }
+}
+
 int main(void) {
     snprintf(path, sizeof path, "%s/tinvestd-config-XXXXXX", P_tmpdir);
     int fd = mkstemp(path);
@@ -66,6 +105,7 @@ int main(void) {
     close(fd);
     test_reference_price_is_bounded();
     test_bond_needs_a_nominal();
+    test_currency_rates();
     unlink(path);
     return check_finish("config");
 }

@@ -42,5 +42,20 @@ int main(void) {
     money_to_units_nano(250 * NANO + 10000000, &units, &nano);
     CHECK_EQ_INT(units, 250);
     CHECK_EQ_INT(nano, 10000000);
+    /* Conversion at a rate: to the nearest nano, halves away from zero; too large is -ERANGE. */
+    CHECK_EQ_INT(money_convert(900 * NANO, 90 * NANO, &v), 0);
+    CHECK_EQ_INT(v, 10 * NANO);
+    CHECK_EQ_INT(money_convert(1, 2 * NANO, &v), 0); /* 0.5 nano */
+    CHECK_EQ_INT(v, 1);
+    CHECK_EQ_INT(money_convert(-1, 2 * NANO, &v), 0);
+    CHECK_EQ_INT(v, -1);
+    CHECK_EQ_INT(money_convert(1, 3 * NANO, &v), 0); /* a third of a nano */
+    CHECK_EQ_INT(v, 0);
+    CHECK_EQ_INT(money_convert(100 * NANO, 3 * NANO, &v), 0);
+    CHECK_EQ_INT(v, 33333333333);
+    CHECK_EQ_INT(money_convert(INT64_MAX, NANO, &v), 0);
+    CHECK_EQ_INT(v, INT64_MAX);
+    CHECK_EQ_INT(money_convert(INT64_MAX, NANO - 1, &v), -ERANGE);
+    CHECK_EQ_INT(money_convert(INT64_MIN, 1, &v), -ERANGE);
     return check_finish("money");
 }

@@ -696,8 +696,43 @@ typedef struct named_test {
 #define TEST(fn)                                                                                   \
     { #fn, fn }
 
+/* What the market-data feed reads: the book's change counter moves with every order in or out
+ * and every fill (a fill that leaves the resting order in the book included) and stays put
+ * otherwise; the prints after a count are the newest ones, oldest first, and the count only
+ * grows. */
+static void test_observers(void) {
+    exchange *x = make(base_config());
+    uint64_t v0 = exchange_book_version(x, 0);
+    exch_trade_print prints[8];
+    uint64_t printed = 99;
+    CHECK_EQ_INT(exchange_trades_after(x, 0, 0, prints, 8, &printed), 0);
+    CHECK_EQ_INT(printed, 0);
+    place(x, 1, 1, BOOK_SELL, EXCH_LIMIT, EXCH_DAY, 100 * NANO, 10, 1);
+    uint64_t v1 = exchange_book_version(x, 0);
+    CHECK(v1 != v0);
+    exchange_advance(x, 2);
+    CHECK(exchange_book_version(x, 0) == v1);                         /* nothing happened */
+    place(x, 2, 2, BOOK_BUY, EXCH_LIMIT, EXCH_DAY, 100 * NANO, 3, 3); /* partial: 7 rest */
+    uint64_t v2 = exchange_book_version(x, 0);
+    CHECK(v2 != v1);
+    place(x, 3, 2, BOOK_BUY, EXCH_MARKET, EXCH_FILL_AND_KILL, 0, 2, 4);
+    CHECK(exchange_book_version(x, 0) != v2);
+    CHECK_EQ_INT(exchange_trades_after(x, 0, 0, prints, 8, &printed), 2);
+    CHECK_EQ_INT(printed, 2);
+    CHECK_EQ_INT(prints[0].qty_lots, 3);
+    CHECK_EQ_INT(prints[1].qty_lots, 2);
+    CHECK_EQ_INT(prints[1].aggressor_side, BOOK_BUY);
+    CHECK_EQ_INT(exchange_trades_after(x, 0, 1, prints, 8, &printed), 1);
+    CHECK_EQ_INT(prints[0].qty_lots, 2);
+    CHECK_EQ_INT(exchange_trades_after(x, 0, 2, prints, 8, &printed), 0);
+    CHECK_EQ_INT(exchange_trades_after(x, 0, 0, prints, 1, &printed), 1); /* the newest one */
+    CHECK_EQ_INT(prints[0].qty_lots, 2);
+    exchange_destroy(x);
+}
+
 int main(int argc, char **argv) {
     static const named_test tests[] = {
+        TEST(test_observers),
         TEST(test_price_time_priority_and_partial_fills),
         TEST(test_trades_are_the_newest_of_the_window),
         TEST(test_time_in_force_and_types),
