@@ -80,6 +80,22 @@ static const api_core_error table[] = {
                                 "older finished ones have left the history"},
     [CORE_ERR_STOP_NOT_FOUND] = {50006, NULL},
     [CORE_ERR_STOP_NOT_ACTIVE] = {30060, "Cancel stop-order error: the stop order is not active"},
+    [CORE_ERR_TRANSFER_FROM_MISSING] = {30249, NULL},
+    [CORE_ERR_TRANSFER_TO_MISSING] = {30248, NULL},
+    [CORE_ERR_TRANSFER_FROM_INVALID] = {30252, NULL},
+    [CORE_ERR_TRANSFER_TO_INVALID] = {30250, NULL},
+    [CORE_ERR_TRANSFER_SAME_ACCOUNT] = {30251, "Transaction error: `from_account_id` and "
+                                               "`to_account_id` name the same account"},
+    [CORE_ERR_TRANSFER_CURRENCY] = {30258, NULL},
+    [CORE_ERR_TRANSFER_NOT_ENOUGH] = {30251, "Transaction error: not enough free money in that "
+                                             "currency on `from_account_id`"},
+    [CORE_ERR_TRANSFER_ID_MISSING] = {30256, NULL},
+    [CORE_ERR_TRANSFER_ID_INVALID] = {30257, NULL},
+    [CORE_ERR_TRANSFER_ID_REUSED] = {30251, "Transaction error: this `transaction_id` was used "
+                                            "for a transfer with other terms"},
+    [CORE_ERR_TRANSFER_TOO_LARGE] = {30246, "Invalid parameter: `amount`: the balance of "
+                                            "`to_account_id` would exceed 1000000000 units of "
+                                            "the currency"},
 };
 
 _Static_assert(sizeof table / sizeof table[0] == CORE_ERROR_COUNT,

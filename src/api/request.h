@@ -17,6 +17,7 @@
 #include <stdint.h>
 
 #include "api/contract.h"
+#include "api/operations_request.h"
 #include "api/validate.h"
 #include "candles/candles.h"
 #include "core/core.h"
@@ -281,6 +282,8 @@ typedef struct api_request_values {
     api_instruments_filter instruments; /* Shares, Bonds, ... */
     api_last_prices last_prices;        /* GetLastPrices */
     api_portfolio_currency portfolio;   /* GetPortfolio */
+    api_operations_query operations;    /* GetOperations, GetOperationsByCursor */
+    api_report_task report;             /* GenerateBrokerReport, the dividends report */
     bool selected[REFDATA_MAX_ACCOUNTS]; /* the streams: the accounts followed */
     size_t listed_count;
     char message[128]; /* the text of a code that has one of its own */

@@ -425,6 +425,9 @@ static void load_limits(loader *ld, json_t *root) {
     cfg->max_trades =
         (uint32_t)get_int(ld, limits, w, "max_trades",
                           cfg->max_trades ? cfg->max_trades : 2 * cfg->max_orders, 1024, 1 << 27);
+    cfg->max_operations = (uint32_t)get_int(
+        ld, limits, w, "max_operations",
+        cfg->max_operations ? cfg->max_operations : 2 * cfg->max_orders, 1024, 1 << 27);
     cfg->max_trades_per_order = (uint32_t)get_int(ld, limits, w, "max_trades_per_order",
                                                   cfg->max_trades_per_order, 1, 1000000);
     cfg->max_stop_orders =
@@ -540,7 +543,8 @@ static void set_defaults(tinvestd_config *cfg) {
     cfg->max_orders_per_account = 1000000;
     cfg->queue_capacity = 65536;
     cfg->max_orders = 1 << 20;
-    cfg->max_trades = 0; /* 2 x max_orders unless configured */
+    cfg->max_trades = 0;     /* 2 x max_orders unless configured */
+    cfg->max_operations = 0; /* 2 x max_orders unless configured */
     cfg->max_trades_per_order = 1000;
     cfg->max_stop_orders = STOP_ORDERS_DEFAULT_MAX;
     cfg->max_stop_orders_per_account = STOP_ORDERS_DEFAULT_PER_ACCOUNT;

@@ -9,6 +9,7 @@
 
 #include "core/core.h"
 #include "core/history.h"
+#include "core/operations.h"
 #include "core/valuation.h"
 #include "util/checked.h"
 #include "util/uuid.h"
@@ -300,6 +301,7 @@ static void reuse_slot(core *c, const core_event *ev) {
     assert(c->account_orders[slot] == 0);
     assert(c->stops.per_account[slot] == 0);
     ledger_clear_account(&c->ledger, slot);
+    operations_forget_account(c, slot);
     account *acc = &c->refdata->accounts[slot];
     refdata_begin_account_update(acc);
     record_opened(&a->opened[slot - a->configured_count], ev);
@@ -341,6 +343,20 @@ static void apply_cash(core *c, const core_event *ev) {
     ledger_cash *cash = ledger_cash_slot(&c->ledger, ev->u.cash.account, ev->u.cash.currency);
     assert(cash != NULL);
     CHECKED_ADD_ASSERT(cash->balance_nano, ev->u.cash.amount_nano);
+    operations_on_pay_in(c, ev);
+}
+
+/* CurrencyTransfer: the money leaves one balance and enters the other (the command proved the
+ * free cash is there and the receiving balance takes it). */
+static void apply_transfer(core *c, const core_event *ev) {
+    const core_event_transfer *t = &ev->u.transfer;
+    ledger_cash *from = ledger_cash_slot(&c->ledger, t->from, t->currency);
+    assert(from != NULL);
+    CHECKED_SUB_ASSERT(from->balance_nano, t->amount_nano);
+    ledger_cash *to = ledger_cash_slot(&c->ledger, t->to, t->currency);
+    assert(to != NULL);
+    CHECKED_ADD_ASSERT(to->balance_nano, t->amount_nano);
+    operations_on_transfer(c, ev);
 }
 
 /* Ledger invariants: what the broker may never show, whatever the clients did. Cash accounts
@@ -384,6 +400,12 @@ static void check_touched(const core *c, const core_event *ev) {
             ledger_cash_find(&c->ledger, ev->u.cash.account, ev->u.cash.currency);
         assert(cash != NULL);
         check_cash(cash);
+        return;
+    }
+    case CORE_EVENT_CURRENCY_TRANSFER: {
+        const core_event_transfer *t = &ev->u.transfer;
+        check_cash(ledger_cash_find(&c->ledger, t->from, t->currency));
+        check_cash(ledger_cash_find(&c->ledger, t->to, t->currency));
         return;
     }
     case CORE_EVENT_MARKET_MAKER_MOVED:
@@ -653,6 +675,22 @@ static bool cash_applicable(const core *c, const core_event *ev) {
            holding_ok(balance, cash.blocked_nano);
 }
 
+/* A transfer between two different accounts of the ledger: the money is free on the one side and
+ * fits on the other (core_currency_transfer's checks, again). */
+static bool transfer_applicable(const core *c, const core_event *ev) {
+    const core_event_transfer *t = &ev->u.transfer;
+    uint32_t accounts = c->refdata->account_count;
+    if (t->from >= accounts || t->to >= accounts || t->from == t->to || t->amount_nano <= 0)
+        return false;
+    const ledger_cash *from = ledger_cash_find(&c->ledger, t->from, t->currency);
+    ledger_cash to;
+    int64_t left, after;
+    return from != NULL && checked_sub(from->balance_nano, t->amount_nano, &left) &&
+           holding_ok(left, from->blocked_nano) && cash_or_room(c, t->to, t->currency, &to) &&
+           checked_add(to.balance_nano, t->amount_nano, &after) &&
+           holding_ok(after, to.blocked_nano);
+}
+
 /* The finished orders a retirement takes, none of them one a replacement still waits for. */
 static bool retired_applicable(const core *c, const core_event *ev) {
     uint32_t count = ev->u.retired.count;
@@ -669,7 +707,7 @@ static bool retired_applicable(const core *c, const core_event *ev) {
 }
 
 bool core_event_well_formed(const core_event *ev) {
-    if (ev->type < CORE_EVENT_ORDER_ACCEPTED || ev->type > CORE_EVENT_TYPE_MAX)
+    if (!core_event_type_known(ev->type))
         return false;
     switch ((core_event_type)ev->type) {
     case CORE_EVENT_ORDER_ACCEPTED:
@@ -695,6 +733,11 @@ bool core_event_well_formed(const core_event *ev) {
     case CORE_EVENT_STOP_ORDER_EXPIRED:
     case CORE_EVENT_STOP_ORDERS_RETIRED:
         return stop_orders_event_well_formed(ev);
+    case CORE_EVENT_CURRENCY_TRANSFER:
+        return ev->order == CORE_NO_ORDER &&
+               text_fits(ev->u.transfer.currency, sizeof ev->u.transfer.currency) &&
+               ev->u.transfer.currency[0] != '\0' &&
+               uuid_text(ev->u.transfer.transaction_id, sizeof ev->u.transfer.transaction_id);
     default:
         /* The other events concern no order (core_apply checks the order an event names). */
         return ev->order == CORE_NO_ORDER;
@@ -739,6 +782,8 @@ bool core_event_fits(const core *c, const core_event *ev) {
     case CORE_EVENT_STOP_ORDER_EXPIRED:
     case CORE_EVENT_STOP_ORDERS_RETIRED:
         return stop_orders_event_fits(c, ev);
+    case CORE_EVENT_CURRENCY_TRANSFER:
+        return transfer_applicable(c, ev);
     default:
         return false;
     }
@@ -751,6 +796,7 @@ bool core_event_applicable(const core *c, const core_event *ev) {
 void core_apply(core *c, const core_event *ev) {
     assert(ev->seq == c->next_seq);
     c->next_seq++;
+    operations_retire(c, ev->time_ns);
     switch ((core_event_type)ev->type) {
     case CORE_EVENT_ORDER_ACCEPTED:
         apply_accepted(c, ev);
@@ -760,12 +806,15 @@ void core_apply(core *c, const core_event *ev) {
         break;
     case CORE_EVENT_ORDER_TRADE:
         apply_trade(c, ev);
+        operations_on_fill(c, &c->orders[ev->order], ev);
         break;
     case CORE_EVENT_ORDER_CANCELLED:
         apply_finished(c, ev, ORDER_STATUS_CANCELLED);
+        operations_on_order_end(c, &c->orders[ev->order], ev);
         break;
     case CORE_EVENT_ORDER_REJECTED:
         apply_finished(c, ev, ORDER_STATUS_REJECTED);
+        operations_on_order_end(c, &c->orders[ev->order], ev);
         break;
     case CORE_EVENT_CASH_ADJUSTED:
         apply_cash(c, ev);
@@ -791,6 +840,9 @@ void core_apply(core *c, const core_event *ev) {
     case CORE_EVENT_STOP_ORDER_EXPIRED:
     case CORE_EVENT_STOP_ORDERS_RETIRED:
         stop_orders_apply(c, ev);
+        break;
+    case CORE_EVENT_CURRENCY_TRANSFER:
+        apply_transfer(c, ev);
         break;
     default:
         assert(!"unknown event type");

@@ -114,7 +114,8 @@ int core_init(core *c, const core_config *config) {
         order_index_init(&c->by_order_id, (size_t)config->max_orders * 2, id_names_order, c) != 0 ||
         candles_init(&c->candles, &c->config.candles, rd->instrument_count) != 0 ||
         stop_orders_init(&c->stops, config->max_stop_orders, config->max_stop_orders_per_account,
-                         capacity, rd->instrument_count) != 0) {
+                         capacity, rd->instrument_count) != 0 ||
+        operations_init(c) != 0) {
         core_deinit(c);
         return -ENOMEM;
     }
@@ -141,12 +142,14 @@ void core_reset(core *c) {
     memset(c->accounts.closed, 0, c->accounts.capacity);
     order_index_clear(&c->by_key);
     order_index_clear(&c->by_order_id);
+    operations_reset(c);
     candles_reset(&c->candles);
     core_publish_candles(c);
     stop_orders_reset(&c->stops, c->accounts.capacity, c->refdata->instrument_count);
 }
 
 void core_deinit(core *c) {
+    operations_deinit(c);
     bigmem_free(c->orders, c->config.max_orders, sizeof *c->orders);
     bigmem_free(c->trades, c->config.max_trades, sizeof *c->trades);
     bigmem_free(c->free_orders, c->config.max_orders, sizeof *c->free_orders);
@@ -195,7 +198,7 @@ static core_result fail_with_order(core_error error, const core_order *order) {
 }
 
 /* Records, applies and announces one event: the only way the live path changes state. */
-static void commit_event(core *c, core_event *event) {
+void core_commit_event(core *c, core_event *event) {
     event->seq = c->next_seq;
     assert(core_event_applicable(c, event));
     if (c->sink.append != NULL)
@@ -203,10 +206,6 @@ static void commit_event(core *c, core_event *event) {
     core_apply(c, event);
     if (c->listener.order_changed != NULL && event->order != CORE_NO_ORDER)
         c->listener.order_changed(c->listener.ctx, &c->orders[event->order], event);
-}
-
-void core_commit_event(core *c, core_event *event) {
-    commit_event(c, event);
 }
 
 /* Finished orders past their retention leave before a command that may need their room (and
@@ -218,7 +217,7 @@ static void retire_expired(core *c, int64_t now_ns) {
         return;
     core_event ev = {.type = CORE_EVENT_HISTORY_RETIRED, .order = CORE_NO_ORDER, .time_ns = now_ns};
     ev.u.retired.count = count;
-    commit_event(c, &ev);
+    core_commit_event(c, &ev);
 }
 
 core_error core_account_for(const core *c, const token *tok, const char *account_id,
@@ -517,7 +516,7 @@ static const core_order *accept_order(core *c, const order_terms *t, const reser
     }
     snprintf(a->key, sizeof a->key, "%s", key);
     make_ids(c, c->next_seq, a, key);
-    commit_event(c, &ev);
+    core_commit_event(c, &ev);
     core_order *order = &c->orders[slot];
     if (!order->awaiting_replaced)
         history_queue_request(c, CORE_REQUEST_NEW, slot, now_ns);
@@ -589,7 +588,7 @@ static void finish_unsent(core *c, core_order *o, int64_t now_ns) {
     core_event ev = {.type = CORE_EVENT_ORDER_CANCELLED, .order = o->index, .time_ns = now_ns};
     ev.u.cancelled.lots = o->lots_requested;
     ev.u.cancelled.cause = ORDER_CAUSE_CANCELLED_BY_CLIENT;
-    commit_event(c, &ev);
+    core_commit_event(c, &ev);
 }
 
 /* Asks the exchange to cancel, once; a replacement that never reached the exchange simply ends. */
@@ -678,7 +677,7 @@ static void reject_order(core *c, core_order *o, core_error reason, int64_t now_
     core_event ev = {.type = CORE_EVENT_ORDER_REJECTED, .order = o->index, .time_ns = now_ns};
     ev.u.rejected.cause = ORDER_CAUSE_REJECTED_BY_BROKER;
     ev.u.rejected.reason = (int32_t)reason;
-    commit_event(c, &ev);
+    core_commit_event(c, &ev);
 }
 
 /* The order a replacement waits for has ended: if the exchange cancelled it, the replacement
@@ -712,7 +711,7 @@ static void replacement_settle(core *c, const core_order *old, int64_t now_ns) {
                                     .reserved_cash_nano = r.cash_nano,
                                     .reserved_units = r.units,
                                     .initial_commission_nano = r.commission_nano};
-    commit_event(c, &ev);
+    core_commit_event(c, &ev);
     history_queue_request(c, CORE_REQUEST_NEW, o->index, now_ns);
 }
 
@@ -780,7 +779,7 @@ void core_on_exchange_report(core *c, const core_exchange_report *report) {
         ev.u.rejected.reason = (int32_t)report->reject_reason;
         break;
     }
-    commit_event(c, &ev);
+    core_commit_event(c, &ev);
     if (order_status_is_final(order->status))
         replacement_settle(c, order, report->time_ns);
     if (report->kind == REPORT_TRADE)
@@ -844,7 +843,7 @@ core_error core_open_sandbox_account(core *c, const token *tok, const char *name
     if (slot < c->accounts.configured_count + c->accounts.opened_count &&
         c->listener.account_reused != NULL)
         c->listener.account_reused(c->listener.ctx, slot);
-    commit_event(c, &ev);
+    core_commit_event(c, &ev);
     memcpy(id_out, o->id, ORDER_ID_SIZE);
     return CORE_OK;
 }
@@ -865,7 +864,7 @@ core_error core_close_sandbox_account(core *c, const token *tok, const char *acc
         return err;
     core_event ev = {.type = CORE_EVENT_ACCOUNT_CLOSED, .order = CORE_NO_ORDER, .time_ns = now_ns};
     ev.u.account_closed.account = acc->index;
-    commit_event(c, &ev);
+    core_commit_event(c, &ev);
     for (uint32_t s = c->active_first[acc->index]; s != CORE_NO_ORDER;) {
         core_order *o = &c->orders[s];
         s = o->active_next; /* request_cancel may end the order and unlink it */
@@ -883,7 +882,7 @@ void core_record_market_maker(core *c, uint32_t instrument_index, int64_t refere
     ev.u.market_maker.instrument = instrument_index;
     ev.u.market_maker.reference_nano = reference_nano;
     memcpy(ev.u.market_maker.random_state, random_state, sizeof ev.u.market_maker.random_state);
-    commit_event(c, &ev);
+    core_commit_event(c, &ev);
 }
 
 core_error core_pay_in(core *c, const token *tok, const char *account_id, const char *currency,
@@ -904,7 +903,7 @@ core_error core_pay_in(core *c, const token *tok, const char *account_id, const 
     ev.u.cash.account = acc->index;
     snprintf(ev.u.cash.currency, sizeof ev.u.cash.currency, "%s", currency);
     ev.u.cash.amount_nano = amount_nano;
-    commit_event(c, &ev);
+    core_commit_event(c, &ev);
     *balance_nano = ledger_cash_find(&c->ledger, acc->index, currency)->balance_nano;
     return CORE_OK;
 }

@@ -56,6 +56,9 @@ bool event_codec_valid(const core_event *ev) {
     case CORE_EVENT_ACCOUNT_OPENED:
         return terminated(ev->u.account_opened.id, sizeof ev->u.account_opened.id) &&
                terminated(ev->u.account_opened.name, sizeof ev->u.account_opened.name);
+    case CORE_EVENT_CURRENCY_TRANSFER:
+        return terminated(ev->u.transfer.currency, sizeof ev->u.transfer.currency) &&
+               terminated(ev->u.transfer.transaction_id, sizeof ev->u.transfer.transaction_id);
     case CORE_EVENT_ORDER_ACKED:
     case CORE_EVENT_MARKET_MAKER_MOVED:
     case CORE_EVENT_ACCOUNT_CLOSED:
@@ -309,6 +312,15 @@ size_t event_codec_encode(const core_event *ev, uint8_t out[EVENT_CODEC_MAX_BYTE
     case CORE_EVENT_STOP_ORDERS_RETIRED:
         p = put_stop_changed(p, &ev->u.stop);
         break;
+    case CORE_EVENT_CURRENCY_TRANSFER: {
+        const core_event_transfer *t = &ev->u.transfer;
+        p = put_varint(p, t->from);
+        p = put_varint(p, t->to);
+        p = put_text(p, t->currency, sizeof t->currency);
+        p = put_signed(p, t->amount_nano);
+        p = put_text(p, t->transaction_id, sizeof t->transaction_id);
+        break;
+    }
     }
     size_t length = (size_t)(p - out);
     assert(length <= EVENT_CODEC_MAX_BYTES);
@@ -575,6 +587,15 @@ READER_INLINE void get_body(reader *r, core_event *ev) {
     case CORE_EVENT_STOP_ORDERS_RETIRED:
         get_stop_changed(r, &ev->u.stop);
         break;
+    case CORE_EVENT_CURRENCY_TRANSFER: {
+        core_event_transfer *t = &ev->u.transfer;
+        t->from = get_u32_varint(r);
+        t->to = get_u32_varint(r);
+        get_text(r, t->currency, sizeof t->currency);
+        t->amount_nano = get_signed(r);
+        get_text(r, t->transaction_id, sizeof t->transaction_id);
+        break;
+    }
     default:
         r->ok = false;
     }
@@ -587,8 +608,7 @@ static const core_event BLANK_EVENT;
 int event_codec_decode(uint16_t type, uint64_t seq, const uint8_t *bytes, size_t length,
                        core_event *out) {
     *out = BLANK_EVENT;
-    if (type < CORE_EVENT_ORDER_ACCEPTED || type > CORE_EVENT_TYPE_MAX ||
-        length > EVENT_CODEC_MAX_BYTES)
+    if (!core_event_type_known(type) || length > EVENT_CODEC_MAX_BYTES)
         return -1;
     reader r = {.p = bytes, .end = bytes + length, .ok = true};
     out->type = type;
@@ -708,7 +728,7 @@ static bool legacy_body(const uint8_t *b, core_event *ev) {
         ev->u.retired.count = le32(b);
         return true;
     default:
-        return false; /* stop orders came after formats 3 and 4 */
+        return false; /* stop orders and transfers came after formats 3 and 4 */
     }
     return false;
 }

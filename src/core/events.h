@@ -7,6 +7,7 @@
 #ifndef TINVESTD_CORE_EVENTS_H
 #define TINVESTD_CORE_EVENTS_H
 
+#include <stdbool.h>
 #include <stdint.h>
 
 #include "core/errors.h"
@@ -30,9 +31,20 @@ typedef enum {
     CORE_EVENT_STOP_ORDER_CANCELLED = 14,
     CORE_EVENT_STOP_ORDER_EXPIRED = 15,
     CORE_EVENT_STOP_ORDERS_RETIRED = 16,
+    /* 20 .. 29: operations and transfers. */
+    CORE_EVENT_CURRENCY_TRANSFER = 20,
 } core_event_type;
 
+/* The numbers 1 .. CORE_EVENT_TYPE_MAX are all defined; the operations' events are numbered from
+ * 20 (core_event_type_known says which numbers exist). */
 #define CORE_EVENT_TYPE_MAX CORE_EVENT_STOP_ORDERS_RETIRED
+#define CORE_EVENT_OPERATIONS_FIRST CORE_EVENT_CURRENCY_TRANSFER
+#define CORE_EVENT_OPERATIONS_LAST CORE_EVENT_CURRENCY_TRANSFER
+
+static inline bool core_event_type_known(uint32_t type) {
+    return (type >= CORE_EVENT_ORDER_ACCEPTED && type <= CORE_EVENT_TYPE_MAX) ||
+           (type >= CORE_EVENT_OPERATIONS_FIRST && type <= CORE_EVENT_OPERATIONS_LAST);
+}
 
 #define ACCOUNT_NAME_SIZE 64
 
@@ -122,6 +134,16 @@ typedef struct core_event_account_closed {
     uint32_t account;
 } core_event_account_closed;
 
+/* CurrencyTransfer: `amount_nano` of `currency` leaves account `from` for account `to` (two
+ * accounts of one owner). `transaction_id` is the client's idempotency key, a UUID in lower case.
+ * `order` is CORE_NO_ORDER. */
+typedef struct core_event_transfer {
+    uint32_t from, to;
+    char currency[8];
+    int64_t amount_nano;
+    char transaction_id[ORDER_ID_SIZE];
+} core_event_transfer;
+
 /* PostStopOrder: the stop order takes slot `stop` (values as stop_orders.h names them). */
 typedef struct core_event_stop_placed {
     uint32_t stop, account, instrument;
@@ -159,6 +181,7 @@ typedef struct core_event {
         core_event_account_closed account_closed;
         core_event_armed armed;
         core_event_retired retired;
+        core_event_transfer transfer;
         core_event_stop_placed stop_placed;
         core_event_stop_changed stop;
     } u;

@@ -67,6 +67,8 @@ void engine_deinit(engine *e) {
 
 _Static_assert(EVENT_CODEC_MAX_BYTES <= JOURNAL_MAX_PAYLOAD_BYTES, "an event fits a record");
 _Static_assert(CORE_EVENT_TYPE_MAX <= JOURNAL_MAX_TYPE, "an event type fits a record's type");
+_Static_assert(CORE_EVENT_OPERATIONS_LAST <= JOURNAL_MAX_TYPE,
+               "an event type fits a record's type");
 
 static void journal_event(void *ctx, const core_event *event) {
     engine *e = ctx;

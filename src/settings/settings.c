@@ -8,6 +8,7 @@ core_config settings_core(tinvestd_config *config) {
         .commission_bp = config->commission_bp,
         .max_orders = config->max_orders,
         .max_trades = config->max_trades ? config->max_trades : 2 * config->max_orders,
+        .max_operations = config->max_operations ? config->max_operations : 2 * config->max_orders,
         .order_retention_ns = (config->order_history_retention_s > config->idempotency_retention_s
                                    ? config->order_history_retention_s
                                    : config->idempotency_retention_s) *

@@ -706,11 +706,11 @@ static void print_scenario(const sim *s) {
 
 /* ---- Lookups the checks share ------------------------------------------------------------- */
 
-/* The core's state and its candles: core_state_hash leaves the candles out (hashes of data
- * directories written before there were candles stay comparable), and the simulator checks
- * that replay rebuilds them too. */
+/* The core's state, its candles and its operations: core_state_hash leaves both out (hashes of
+ * data directories written before there were candles and operations stay comparable), and the
+ * simulator checks that replay rebuilds them too. */
 static uint64_t state_hash(const core *c) {
-    return candles_hash(&c->candles, core_state_hash(c));
+    return candles_hash(&c->candles, core_state_hash(c) ^ core_operations_hash(c));
 }
 
 static core *live_core(sim *s) {
