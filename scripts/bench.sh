@@ -134,7 +134,7 @@ else
     md_streams=1000; md_seconds=10; md_warmup=3; md_rates="5 50 400"
 fi
 md_instruments=$(node -e "const c=require('./config/demo.json'); console.log(c.instruments.map(i=>'--instrument '+i.uid).join(' '))")
-md_fanout="$build/md_fanout --streams $md_streams --channels 8 --seconds $md_seconds --warmup $md_warmup"
+md_fanout="$build/md_fanout --streams $md_streams --channels 16 --seconds $md_seconds --warmup $md_warmup"
 md_run() { # rate -> sets md_tinvestd, md_floor
     local rate=$1 config="$work/md-config-$RANDOM.json"
     node -e "const c=require('./config/demo.json'); c.accounts[0].cash.rub='1000000000'; c.limits.market_data_streams_per_token=$md_streams+16; require('fs').writeFileSync('$config', JSON.stringify(c))"
