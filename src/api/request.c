@@ -982,6 +982,22 @@ static int check_market_data_server_side(const ProtobufCMessage *request,
     return code;
 }
 
+/* OperationsStreamService: the ping period; each account gets a status of its own, never a
+ * refusal of the whole request. */
+static int check_portfolio_stream(const ProtobufCMessage *request, const api_request_context *ctx,
+                                  api_request_values *out) {
+    const PB(PortfolioStreamRequest) *in = (const PB(PortfolioStreamRequest) *)request;
+    api_stream_ping ping = api_request_market_data_ping(in->ping_settings);
+    return api_request_stream_ping(&ping, out->message, sizeof out->message);
+}
+
+static int check_positions_stream(const ProtobufCMessage *request, const api_request_context *ctx,
+                                  api_request_values *out) {
+    const PB(PositionsStreamRequest) *in = (const PB(PositionsStreamRequest) *)request;
+    api_stream_ping ping = api_request_market_data_ping(in->ping_settings);
+    return api_request_stream_ping(&ping, out->message, sizeof out->message);
+}
+
 static const api_request_type request_types[] = {
     /* UsersService */
     {&PB_DESC(get_accounts_request), check_nothing},
@@ -1029,6 +1045,9 @@ static const api_request_type request_types[] = {
     /* MarketDataStreamService (the fuzz corpus has no inputs of these two yet) */
     {&PB_DESC(market_data_request), check_market_data},
     {&PB_DESC(market_data_server_side_stream_request), check_market_data_server_side},
+    /* OperationsStreamService (src/api/portfolio_streams.c) */
+    {&PB_DESC(portfolio_stream_request), check_portfolio_stream},
+    {&PB_DESC(positions_stream_request), check_positions_stream},
 };
 
 const api_request_type *api_request_types(size_t *count) {

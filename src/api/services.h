@@ -14,6 +14,7 @@ const api_method *api_operations_methods(size_t *count);
 const api_method *api_marketdata_methods(size_t *count);
 const api_method *api_order_stream_methods(size_t *count);
 const api_method *api_marketdata_stream_methods(size_t *count);
+const api_method *api_operations_stream_methods(size_t *count);
 
 /* Shared by UsersService.GetAccounts and SandboxService.GetSandboxAccounts. */
 const ProtobufCMessage *api_accounts_reply(api_call *call, const ProtobufCMessage *request,

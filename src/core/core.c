@@ -112,7 +112,8 @@ int core_init(core *c, const core_config *config) {
         ledger_init(&c->ledger, capacity, rd->instrument_count) != 0 ||
         order_index_init(&c->by_key, config->max_orders, key_names_order, c) != 0 ||
         order_index_init(&c->by_order_id, (size_t)config->max_orders * 2, id_names_order, c) != 0 ||
-        candles_init(&c->candles, &c->config.candles, rd->instrument_count) != 0) {
+        candles_init(&c->candles, &c->config.candles, rd->instrument_count) != 0 ||
+        changes_init(&c->changes, capacity, rd->instrument_count) != 0) {
         core_deinit(c);
         return -ENOMEM;
     }
@@ -141,6 +142,7 @@ void core_reset(core *c) {
     order_index_clear(&c->by_order_id);
     candles_reset(&c->candles);
     core_publish_candles(c);
+    changes_clear(&c->changes);
 }
 
 void core_deinit(core *c) {
@@ -152,6 +154,7 @@ void core_deinit(core *c) {
     bigmem_free(c->finished, c->config.max_orders, sizeof *c->finished);
     bigmem_free(c->requests, (size_t)c->config.max_orders * 2, sizeof *c->requests);
     free(c->venue.mm_reference_nano);
+    changes_deinit(&c->changes);
     free(c->accounts.opened);
     free(c->accounts.closed);
     free(c->account_orders);
