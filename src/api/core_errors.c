@@ -55,6 +55,47 @@ static const api_core_error table[] = {
     [CORE_ERR_REPLACED_ORDER_ENDED] = {30059,
                                        "Cancel order error: the order to replace ended before it "
                                        "could be cancelled"},
+    [CORE_ERR_STOP_PRICE_MISSING] = {30036, NULL},
+    [CORE_ERR_STOP_TYPE_MISSING] = {30037, NULL},
+    [CORE_ERR_STOP_TYPE_INVALID] = {30038, NULL},
+    [CORE_ERR_STOP_TRAILING_INVALID] = {30039, NULL},
+    [CORE_ERR_STOP_EXPIRE_DATE_INVALID] = {30040, NULL},
+    [CORE_ERR_STOP_EXPIRATION_MISSING] = {30043, NULL},
+    [CORE_ERR_STOP_EXPIRATION_INVALID] = {30044, NULL},
+    [CORE_ERR_STOP_EXPIRE_DATE_RANGE] = {30063, NULL},
+    [CORE_ERR_STOP_CHILD_TYPE_INVALID] = {30105, NULL},
+    [CORE_ERR_STOP_STATUS_INVALID] = {30106, NULL},
+    [CORE_ERR_STOP_TRAILING_MISSING] = {30210, NULL},
+    [CORE_ERR_STOP_INDENT_TYPE_MISSING] = {30211, NULL},
+    [CORE_ERR_STOP_SPREAD_TYPE_MISSING] = {30212, NULL},
+    [CORE_ERR_STOP_TAKE_PROFIT_TYPE_INVALID] = {30241, NULL},
+    [CORE_ERR_STOP_WRONG_SIDE] = {30053,
+                                  "Post stop_order error: the stop price is on the wrong side of "
+                                  "the last price (the stop order would trigger at once)"},
+    [CORE_ERR_STOP_ACCOUNT_LIMIT] = {30053,
+                                     "Post stop_order error: the account holds the most stop "
+                                     "orders it may (active and recently finished)"},
+    [CORE_ERR_STOP_CAPACITY] = {80002,
+                                "The broker holds as many stop orders as it can: try again once "
+                                "older finished ones have left the history"},
+    [CORE_ERR_STOP_NOT_FOUND] = {50006, NULL},
+    [CORE_ERR_STOP_NOT_ACTIVE] = {30060, "Cancel stop-order error: the stop order is not active"},
+    [CORE_ERR_TRANSFER_FROM_MISSING] = {30249, NULL},
+    [CORE_ERR_TRANSFER_TO_MISSING] = {30248, NULL},
+    [CORE_ERR_TRANSFER_FROM_INVALID] = {30252, NULL},
+    [CORE_ERR_TRANSFER_TO_INVALID] = {30250, NULL},
+    [CORE_ERR_TRANSFER_SAME_ACCOUNT] = {30251, "Transaction error: `from_account_id` and "
+                                               "`to_account_id` name the same account"},
+    [CORE_ERR_TRANSFER_CURRENCY] = {30258, NULL},
+    [CORE_ERR_TRANSFER_NOT_ENOUGH] = {30251, "Transaction error: not enough free money in that "
+                                             "currency on `from_account_id`"},
+    [CORE_ERR_TRANSFER_ID_MISSING] = {30256, NULL},
+    [CORE_ERR_TRANSFER_ID_INVALID] = {30257, NULL},
+    [CORE_ERR_TRANSFER_ID_REUSED] = {30251, "Transaction error: this `transaction_id` was used "
+                                            "for a transfer with other terms"},
+    [CORE_ERR_TRANSFER_TOO_LARGE] = {30246, "Invalid parameter: `amount`: the balance of "
+                                            "`to_account_id` would exceed 1000000000 units of "
+                                            "the currency"},
 };
 
 _Static_assert(sizeof table / sizeof table[0] == CORE_ERROR_COUNT,

@@ -82,7 +82,6 @@ static void get_order_book(api_call *call, const ProtobufCMessage *request) {
  * real service answers every instrument named. */
 static PB(LastPrice) *
     last_price(api_call *call, engine *e, const instrument *ins, int32_t price_type) {
-    assert(ins != NULL); /* every id named was found before the read was queued */
     PB(LastPrice) *p = PB_NEW(call, PB(LastPrice), PB_INIT(LAST_PRICE));
     p->figi = (char *)ins->figi;
     p->ticker = (char *)ins->ticker;
@@ -100,6 +99,15 @@ static PB(LastPrice) *
     return p;
 }
 
+/* An id that names no instrument: the real service answers it too, echoing the id as `figi`,
+ * with no price and no time. */
+static PB(LastPrice) * unknown_last_price(api_call *call, const char *id, int32_t price_type) {
+    PB(LastPrice) *p = PB_NEW(call, PB(LastPrice), PB_INIT(LAST_PRICE));
+    p->figi = (char *)id;
+    p->last_price_type = price_type;
+    return p;
+}
+
 static const ProtobufCMessage *read_last_prices(engine *e, api_call *call) {
     const PB(GetLastPricesRequest) *in = (const PB(GetLastPricesRequest) *)call->request;
     const refdata *rd = refdata_of(call);
@@ -108,10 +116,13 @@ static const ProtobufCMessage *read_last_prices(engine *e, api_call *call) {
     PB(GetLastPricesResponse) *r =
         PB_NEW(call, PB(GetLastPricesResponse), PB_INIT(GET_LAST_PRICES_RESPONSE));
     r->last_prices = (PB(LastPrice) **)pb_array(call, named ? named : rd->instrument_count);
-    for (size_t i = 0; i < named; i++)
-        r->last_prices[r->n_last_prices++] =
-            last_price(call, e, refdata_find_instrument_id(rd, api_request_last_prices_id(in, i)),
-                       asked.price_type);
+    for (size_t i = 0; i < named; i++) {
+        const char *id = api_request_last_prices_id(in, i);
+        const instrument *ins = refdata_find_instrument_id(rd, id);
+        r->last_prices[r->n_last_prices++] = ins != NULL
+                                                 ? last_price(call, e, ins, asked.price_type)
+                                                 : unknown_last_price(call, id, asked.price_type);
+    }
     /* None named: every instrument of the status asked that has a price of the type asked. */
     int32_t type;
     for (uint32_t i = 0; named == 0 && i < rd->instrument_count; i++) {

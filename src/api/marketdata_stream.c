@@ -30,6 +30,8 @@
 #define TRADE_SOURCE_EXCHANGE 1
 #define TRADE_SOURCE_DEALER 2
 #define LAST_PRICE_EXCHANGE 1
+#define CANDLE_SOURCE_EXCHANGE 1
+#define CANDLE_SOURCE_INCLUDE_WEEKEND 3
 
 typedef struct md_stream {
     md_subscriber sub; /* must stay first: the hub hands it back to the fan-out */
@@ -63,9 +65,10 @@ typedef struct md_job {
     bool read_next;
     uint32_t n;
     md_entry *entries;
-    md_book_record *books;   /* per entry, order book subscriptions */
-    md_price_record *prices; /* per entry, last price subscriptions */
-    md_status_record *infos; /* per entry, trading status subscriptions */
+    md_book_record *books;     /* per entry, order book subscriptions */
+    md_price_record *prices;   /* per entry, last price subscriptions */
+    md_status_record *infos;   /* per entry, trading status subscriptions */
+    md_candle_record *candles; /* per entry, candle subscriptions */
     md_sub *listed;
     uint32_t listed_count;
     char tracking_id[UUID_TEXT_SIZE];
@@ -247,6 +250,41 @@ static grpc_slice encode_status(const instrument *ins, const md_status_record *r
     PB(MarketDataResponse) msg = PB_INIT(MARKET_DATA_RESPONSE);
     msg.payload_case = PB_ENUM(MARKET_DATA_RESPONSE__PAYLOAD_TRADING_STATUS);
     msg.trading_status = &status;
+    return pack(&msg.base);
+}
+
+/* A candle as the stream sends it; `source` is the subscription's CandleSource (0: exchange). */
+static grpc_slice encode_candle(const instrument *ins, const md_candle_record *r, int32_t source) {
+    Google__Protobuf__Timestamp time = GOOGLE__PROTOBUF__TIMESTAMP__INIT;
+    Google__Protobuf__Timestamp last_trade = GOOGLE__PROTOBUF__TIMESTAMP__INIT;
+    PB(Quotation)
+    open = PB_INIT(QUOTATION), high = PB_INIT(QUOTATION), low = PB_INIT(QUOTATION),
+    close = PB_INIT(QUOTATION);
+    set_time(&time, r->candle.time_ns);
+    set_time(&last_trade, r->last_trade_ns);
+    set_quotation(&open, r->candle.open_nano);
+    set_quotation(&high, r->candle.high_nano);
+    set_quotation(&low, r->candle.low_nano);
+    set_quotation(&close, r->candle.close_nano);
+    PB(Candle) c = PB_INIT(CANDLE);
+    c.figi = (char *)ins->figi;
+    c.interval = r->interval;
+    c.open = &open;
+    c.high = &high;
+    c.low = &low;
+    c.close = &close;
+    c.volume = r->candle.volume_lots;
+    c.time = &time;
+    c.last_trade_ts = &last_trade;
+    c.instrument_uid = (char *)ins->uid;
+    c.ticker = (char *)ins->ticker;
+    c.class_code = (char *)ins->class_code;
+    c.volume_buy = r->candle.volume_buy_lots;
+    c.volume_sell = r->candle.volume_sell_lots;
+    c.candle_source_type = source != 0 ? source : CANDLE_SOURCE_EXCHANGE;
+    PB(MarketDataResponse) msg = PB_INIT(MARKET_DATA_RESPONSE);
+    msg.payload_case = PB_ENUM(MARKET_DATA_RESPONSE__PAYLOAD_CANDLE);
+    msg.candle = &c;
     return pack(&msg.base);
 }
 
@@ -440,6 +478,7 @@ static void job_free(md_job *job) {
     free(job->books);
     free(job->prices);
     free(job->infos);
+    free(job->candles);
     free(job->listed);
     free(job);
 }
@@ -465,7 +504,10 @@ static void run_job(engine *e, engine_job *base) {
         abort();
     for (uint32_t i = 0; i < job->n; i++)
         items[i] = job->entries[i].item;
-    md_hub_change(md->hub, &md->sub, job->kind, job->action, items, job->n, statuses, ids);
+    bool *created = calloc(job->n ? job->n : 1, sizeof *created);
+    if (created == NULL)
+        abort();
+    md_hub_change(md->hub, &md->sub, job->kind, job->action, items, job->n, statuses, ids, created);
     for (uint32_t i = 0; i < job->n; i++) {
         md_entry *entry = &job->entries[i];
         entry->status = statuses[i];
@@ -475,6 +517,8 @@ static void run_job(engine *e, engine_job *base) {
         /* The entry as the hub keeps it (the contract's defaults filled in) is what is echoed. */
         if (job->kind == MD_KIND_ORDER_BOOK && entry->item.book_type == 0)
             entry->item.book_type = 3; /* ORDERBOOK_TYPE_ALL */
+        if (!created[i])
+            continue; /* a repeat: the stream has had the first message */
         uint32_t ins = entry->item.instrument;
         entry->first = true;
         if (job->kind == MD_KIND_ORDER_BOOK)
@@ -483,12 +527,15 @@ static void run_job(engine *e, engine_job *base) {
             md_feed_last_price(e, ins, &job->prices[i]);
         else if (job->kind == MD_KIND_INFO)
             md_feed_status(e, ins, &job->infos[i]);
+        else if (job->kind == MD_KIND_CANDLES && !entry->item.waiting_close)
+            entry->first = md_feed_forming_candle(e, ins, entry->item.interval, &job->candles[i]);
         else
             entry->first = false;
     }
     free(items);
     free(statuses);
     free(ids);
+    free(created);
     engine_finish_after_commit(e, base);
 }
 
@@ -507,6 +554,8 @@ static void send_first_messages(md_job *job) {
             msg = encode_book(ins, &job->books[i], entry->item.depth, entry->item.book_type);
         else if (job->kind == MD_KIND_LAST_PRICE)
             msg = encode_last_price(ins, &job->prices[i]);
+        else if (job->kind == MD_KIND_CANDLES)
+            msg = encode_candle(ins, &job->candles[i], entry->item.source);
         else
             msg = encode_status(ins, &job->infos[i]);
         api_stream_write(md->stream, msg);
@@ -528,7 +577,9 @@ static void send_listed(md_job *job) {
             memcpy(entries[n].id, job->listed[i].subscription_id, UUID_TEXT_SIZE);
             n++;
         }
-        if (n == 0)
+        /* With no subscription at all, one empty response of every kind: the real service
+         * answers only kinds it has, and a client waiting for an answer would wait forever. */
+        if (n == 0 && job->listed_count != 0)
             continue;
         grpc_slice msg =
             encode_response(md, k, entries, n, MD_ACTION_SUBSCRIBE, NULL, job->tracking_id);
@@ -590,6 +641,8 @@ static md_job *job_new(md_stream *md, md_kind kind, int action, uint32_t n) {
     if ((kind == MD_KIND_ORDER_BOOK && job->books == NULL) ||
         (kind == MD_KIND_LAST_PRICE && job->prices == NULL) ||
         (kind == MD_KIND_INFO && job->infos == NULL))
+        abort();
+    if (kind == MD_KIND_CANDLES && (job->candles = calloc(n ? n : 1, sizeof *job->candles)) == NULL)
         abort();
     uuid_generate_v4(job->tracking_id);
     return job;
@@ -927,6 +980,37 @@ static void send_plain(md_sub *s, void *ctx) {
     api_stream_write(md->stream, ((slice_fanout *)ctx)->message);
 }
 
+/* One candle record to the subscriptions of its interval that want it, encoded once per candle
+ * source asked for. A newer state of the candle a subscription's queue still holds takes its
+ * place; another candle (the next one) queues behind it. */
+typedef struct candle_fanout {
+    const instrument *ins;
+    const md_candle_record *record;
+    grpc_slice encoded[2]; /* exchange, exchange with weekends */
+    bool made[2];
+} candle_fanout;
+
+static void send_candle(md_sub *s, void *ctx) {
+    candle_fanout *f = ctx;
+    const md_candle_record *r = f->record;
+    if (s->item.interval != r->interval)
+        return;
+    uint32_t wants = s->item.waiting_close ? MD_CANDLE_FOR_CLOSED : MD_CANDLE_FOR_LIVE;
+    if ((r->audience & wants) == 0)
+        return;
+    int v = s->item.source == CANDLE_SOURCE_INCLUDE_WEEKEND ? 1 : 0;
+    if (!f->made[v]) {
+        f->encoded[v] = encode_candle(f->ins, r, s->item.source);
+        f->made[v] = true;
+    }
+    md_stream *md = s->owner->sink;
+    if (s->queued_candle_ns == r->candle.time_ns)
+        api_stream_write_conflated(md->stream, f->encoded[v], s->tag, &s->queued_at);
+    else
+        api_stream_write_tagged(md->stream, f->encoded[v], s->tag, &s->queued_at);
+    s->queued_candle_ns = r->candle.time_ns;
+}
+
 static void release_records(void *ctx, void *records) {
     marketdata_streams *ms = ctx;
     md_records *r = records;
@@ -956,6 +1040,14 @@ static void release_records(void *ctx, void *records) {
         slice_fanout f = {.message = encode_status(ins, &r->statuses[i])};
         md_hub_each(ms->hub, MD_KIND_INFO, r->statuses[i].instrument, send_plain, &f);
         grpc_slice_unref(f.message);
+    }
+    for (uint32_t i = 0; i < r->candle_count; i++) {
+        candle_fanout f = {.ins = &rd->instruments[r->candles[i].instrument],
+                           .record = &r->candles[i]};
+        md_hub_each(ms->hub, MD_KIND_CANDLES, r->candles[i].instrument, send_candle, &f);
+        for (int v = 0; v < 2; v++)
+            if (f.made[v])
+                grpc_slice_unref(f.encoded[v]);
     }
     md_feed_records_free(r);
 }

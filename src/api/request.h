@@ -17,6 +17,7 @@
 #include <stdint.h>
 
 #include "api/contract.h"
+#include "api/operations_request.h"
 #include "api/validate.h"
 #include "candles/candles.h"
 #include "core/core.h"
@@ -154,7 +155,7 @@ size_t api_request_last_prices_count(const PB(GetLastPricesRequest) * in);
 const char *api_request_last_prices_id(const PB(GetLastPricesRequest) * in, size_t i);
 /* 30218 for more than API_MAX_INSTRUMENTS_PER_REQUEST named (both lists together), 30102 (with
  * `message`) for a `last_price_type` the contract does not define, 30050 for such an
- * `instrument_status`, then each named instrument (30237 / 50002). */
+ * `instrument_status`, then 30237 for an empty id (an unknown one is answered without a price). */
 int api_request_last_prices(const refdata *rd, const PB(GetLastPricesRequest) * in,
                             api_last_prices *out);
 /* What a GetLastPrices request asks for, read without a check (the handler's core-thread part,
@@ -281,6 +282,8 @@ typedef struct api_request_values {
     api_instruments_filter instruments; /* Shares, Bonds, ... */
     api_last_prices last_prices;        /* GetLastPrices */
     api_portfolio_currency portfolio;   /* GetPortfolio */
+    api_operations_query operations;    /* GetOperations, GetOperationsByCursor */
+    api_report_task report;             /* GenerateBrokerReport, the dividends report */
     bool selected[REFDATA_MAX_ACCOUNTS]; /* the streams: the accounts followed */
     size_t listed_count;
     char message[128]; /* the text of a code that has one of its own */

@@ -15,6 +15,10 @@ const api_method *api_marketdata_methods(size_t *count);
 const api_method *api_order_stream_methods(size_t *count);
 const api_method *api_marketdata_stream_methods(size_t *count);
 const api_method *api_operations_stream_methods(size_t *count);
+const api_method *api_stop_order_methods(size_t *count);
+/* GetOperations, GetOperationsByCursor, the reports, their sandbox twins, GetBankAccounts and
+ * CurrencyTransfer (api/operations_history_service.c). */
+const api_method *api_operations_history_methods(size_t *count);
 
 /* Shared by UsersService.GetAccounts and SandboxService.GetSandboxAccounts. */
 const ProtobufCMessage *api_accounts_reply(api_call *call, const ProtobufCMessage *request,

@@ -293,6 +293,15 @@ bool api_stream_write_conflated(api_stream *stream, grpc_slice message, uint64_t
     return queued;
 }
 
+bool api_stream_write_tagged(api_stream *stream, grpc_slice message, uint64_t tag,
+                             uint32_t *queued_at) {
+    assert(tag != 0);
+    pthread_mutex_lock(&stream->lock);
+    bool queued = write_locked(stream, message, tag, queued_at);
+    pthread_mutex_unlock(&stream->lock);
+    return queued;
+}
+
 bool api_stream_write_ping(api_stream *stream, grpc_slice ping) {
     pthread_mutex_lock(&stream->lock);
     bool queued = !stream->finishing && stream->count + 1 < stream->capacity;

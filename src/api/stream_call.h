@@ -66,6 +66,11 @@ api_stream *api_stream_start(api_call *call, uint32_t capacity, int64_t ping_int
  * api_stream_write. The caller serializes writes of one tag (it keeps *queued_at). */
 bool api_stream_write_conflated(api_stream *stream, grpc_slice message, uint64_t tag,
                                 uint32_t *queued_at);
+/* Queues a message under a conflation tag without replacing one waiting (the next state of a
+ * subscription that must not take an earlier one's place); *queued_at as for
+ * api_stream_write_conflated. */
+bool api_stream_write_tagged(api_stream *stream, grpc_slice message, uint64_t tag,
+                             uint32_t *queued_at);
 
 /* Changes the ping period; the next ping is due one period from now. */
 void api_stream_set_ping_interval(api_stream *stream, int64_t ping_interval_ns);

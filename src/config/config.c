@@ -7,6 +7,7 @@
 #include <time.h>
 
 #include "core/core.h"
+#include "core/stop_orders.h"
 #include "util/money.h"
 
 /* Loader state: the first error wins and every later step becomes a no-op, so the parsing code
@@ -427,8 +428,15 @@ static void load_limits(loader *ld, json_t *root) {
     cfg->max_trades =
         (uint32_t)get_int(ld, limits, w, "max_trades",
                           cfg->max_trades ? cfg->max_trades : 2 * cfg->max_orders, 1024, 1 << 27);
+    cfg->max_operations = (uint32_t)get_int(
+        ld, limits, w, "max_operations",
+        cfg->max_operations ? cfg->max_operations : 2 * cfg->max_orders, 1024, 1 << 27);
     cfg->max_trades_per_order = (uint32_t)get_int(ld, limits, w, "max_trades_per_order",
                                                   cfg->max_trades_per_order, 1, 1000000);
+    cfg->max_stop_orders =
+        (uint32_t)get_int(ld, limits, w, "max_stop_orders", cfg->max_stop_orders, 16, 1 << 20);
+    cfg->max_stop_orders_per_account = (uint32_t)get_int(
+        ld, limits, w, "max_stop_orders_per_account", cfg->max_stop_orders_per_account, 1, 1 << 20);
     cfg->queue_capacity =
         (int32_t)get_int(ld, limits, w, "queue_capacity", cfg->queue_capacity, 64, 1 << 20);
     cfg->snapshot_every_events =
@@ -539,8 +547,11 @@ static void set_defaults(tinvestd_config *cfg) {
     cfg->max_orders_per_account = 1000000;
     cfg->queue_capacity = 65536;
     cfg->max_orders = 1 << 20;
-    cfg->max_trades = 0; /* 2 x max_orders unless configured */
+    cfg->max_trades = 0;     /* 2 x max_orders unless configured */
+    cfg->max_operations = 0; /* 2 x max_orders unless configured */
     cfg->max_trades_per_order = 1000;
+    cfg->max_stop_orders = STOP_ORDERS_DEFAULT_MAX;
+    cfg->max_stop_orders_per_account = STOP_ORDERS_DEFAULT_PER_ACCOUNT;
     cfg->snapshot_every_events = 1000000;
     cfg->transport_threads = 1;
     cfg->journal_reserve_bytes = 4 << 20;

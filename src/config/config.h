@@ -88,6 +88,9 @@ typedef struct tinvestd_config {
     /* Trade records in memory, and the most fills one order may make (the exchange cancels the
      * rest): acceptance reserves a record for every fill an order can make. */
     uint32_t max_trades;
+    /* Stop orders held in all and per account (active plus retained history). */
+    uint32_t max_stop_orders, max_stop_orders_per_account;
+    uint32_t max_operations; /* 0: 2 x max_orders */
     uint32_t max_trades_per_order;
     /* Commission charged on executed value, in basis points (hundredths of a percent). */
     int32_t commission_bp;

@@ -9,6 +9,7 @@
 
 #include "core/core.h"
 #include "core/history.h"
+#include "core/operations.h"
 #include "core/valuation.h"
 #include "util/checked.h"
 #include "util/uuid.h"
@@ -228,6 +229,7 @@ static void apply_trade(core *c, const core_event *ev) {
         settle_sell(c, o, t, units);
     record_trade(c, o, ev);
     count_in_candles(c, o, ev);
+    stop_orders_on_print(c, o->instrument, t->price_nano);
     o->lots_executed += t->lots;
     CHECKED_ADD_ASSERT(o->executed_value_nano, t->value_nano);
     CHECKED_ADD_ASSERT(o->executed_commission_nano, t->commission_nano);
@@ -297,7 +299,9 @@ static void reuse_slot(core *c, const core_event *ev) {
     uint32_t slot = ev->u.account_opened.account;
     assert(a->closed[slot]);
     assert(c->account_orders[slot] == 0);
+    assert(c->stops.per_account[slot] == 0);
     ledger_clear_account(&c->ledger, slot);
+    operations_forget_account(c, slot);
     account *acc = &c->refdata->accounts[slot];
     refdata_begin_account_update(acc);
     record_opened(&a->opened[slot - a->configured_count], ev);
@@ -339,6 +343,20 @@ static void apply_cash(core *c, const core_event *ev) {
     ledger_cash *cash = ledger_cash_slot(&c->ledger, ev->u.cash.account, ev->u.cash.currency);
     assert(cash != NULL);
     CHECKED_ADD_ASSERT(cash->balance_nano, ev->u.cash.amount_nano);
+    operations_on_pay_in(c, ev);
+}
+
+/* CurrencyTransfer: the money leaves one balance and enters the other (the command proved the
+ * free cash is there and the receiving balance takes it). */
+static void apply_transfer(core *c, const core_event *ev) {
+    const core_event_transfer *t = &ev->u.transfer;
+    ledger_cash *from = ledger_cash_slot(&c->ledger, t->from, t->currency);
+    assert(from != NULL);
+    CHECKED_SUB_ASSERT(from->balance_nano, t->amount_nano);
+    ledger_cash *to = ledger_cash_slot(&c->ledger, t->to, t->currency);
+    assert(to != NULL);
+    CHECKED_ADD_ASSERT(to->balance_nano, t->amount_nano);
+    operations_on_transfer(c, ev);
 }
 
 /* Ledger invariants: what the broker may never show, whatever the clients did. Cash accounts
@@ -384,11 +402,22 @@ static void check_touched(const core *c, const core_event *ev) {
         check_cash(cash);
         return;
     }
+    case CORE_EVENT_CURRENCY_TRANSFER: {
+        const core_event_transfer *t = &ev->u.transfer;
+        check_cash(ledger_cash_find(&c->ledger, t->from, t->currency));
+        check_cash(ledger_cash_find(&c->ledger, t->to, t->currency));
+        return;
+    }
     case CORE_EVENT_MARKET_MAKER_MOVED:
     case CORE_EVENT_ACCOUNT_OPENED:
     case CORE_EVENT_ACCOUNT_CLOSED:
     case CORE_EVENT_HISTORY_RETIRED:
-        return;
+    case CORE_EVENT_STOP_ORDER_PLACED:
+    case CORE_EVENT_STOP_ORDER_TRIGGERED:
+    case CORE_EVENT_STOP_ORDER_CANCELLED:
+    case CORE_EVENT_STOP_ORDER_EXPIRED:
+    case CORE_EVENT_STOP_ORDERS_RETIRED:
+        return; /* a stop order holds nothing; its child's own events do */
     default: {
         const core_order *o = &c->orders[ev->order];
         /* Looked up, never made: an order that held no cash may have none in its currency. */
@@ -646,6 +675,22 @@ static bool cash_applicable(const core *c, const core_event *ev) {
            holding_ok(balance, cash.blocked_nano);
 }
 
+/* A transfer between two different accounts of the ledger: the money is free on the one side and
+ * fits on the other (core_currency_transfer's checks, again). */
+static bool transfer_applicable(const core *c, const core_event *ev) {
+    const core_event_transfer *t = &ev->u.transfer;
+    uint32_t accounts = c->refdata->account_count;
+    if (t->from >= accounts || t->to >= accounts || t->from == t->to || t->amount_nano <= 0)
+        return false;
+    const ledger_cash *from = ledger_cash_find(&c->ledger, t->from, t->currency);
+    ledger_cash to;
+    int64_t left, after;
+    return from != NULL && checked_sub(from->balance_nano, t->amount_nano, &left) &&
+           holding_ok(left, from->blocked_nano) && cash_or_room(c, t->to, t->currency, &to) &&
+           checked_add(to.balance_nano, t->amount_nano, &after) &&
+           holding_ok(after, to.blocked_nano);
+}
+
 /* The finished orders a retirement takes, none of them one a replacement still waits for. */
 static bool retired_applicable(const core *c, const core_event *ev) {
     uint32_t count = ev->u.retired.count;
@@ -662,7 +707,7 @@ static bool retired_applicable(const core *c, const core_event *ev) {
 }
 
 bool core_event_well_formed(const core_event *ev) {
-    if (ev->type < CORE_EVENT_ORDER_ACCEPTED || ev->type > CORE_EVENT_TYPE_MAX)
+    if (!core_event_type_known(ev->type))
         return false;
     switch ((core_event_type)ev->type) {
     case CORE_EVENT_ORDER_ACCEPTED:
@@ -682,6 +727,17 @@ bool core_event_well_formed(const core_event *ev) {
         return ev->order == CORE_NO_ORDER &&
                text_fits(ev->u.account_opened.id, sizeof ev->u.account_opened.id) &&
                text_fits(ev->u.account_opened.name, sizeof ev->u.account_opened.name);
+    case CORE_EVENT_STOP_ORDER_PLACED:
+    case CORE_EVENT_STOP_ORDER_TRIGGERED:
+    case CORE_EVENT_STOP_ORDER_CANCELLED:
+    case CORE_EVENT_STOP_ORDER_EXPIRED:
+    case CORE_EVENT_STOP_ORDERS_RETIRED:
+        return stop_orders_event_well_formed(ev);
+    case CORE_EVENT_CURRENCY_TRANSFER:
+        return ev->order == CORE_NO_ORDER &&
+               text_fits(ev->u.transfer.currency, sizeof ev->u.transfer.currency) &&
+               ev->u.transfer.currency[0] != '\0' &&
+               uuid_text(ev->u.transfer.transaction_id, sizeof ev->u.transfer.transaction_id);
     default:
         /* The other events concern no order (core_apply checks the order an event names). */
         return ev->order == CORE_NO_ORDER;
@@ -704,12 +760,18 @@ void core_mark_position_changed(core *c, uint32_t account_index, uint32_t instru
 
 /* Marks the holdings the event changed: the same holdings check_touched checks. An order's
  * event (acceptance and cancel move what is blocked, a fill the balances) marks its account's
- * cash in the instrument's currency and its position; a pay-in its cash; an opened account the
- * account. A new event that changes cash or positions adds its case here. */
+ * cash in the instrument's currency and its position; a pay-in its cash; a transfer the cash of
+ * both accounts; an opened account the account. A stop order holds nothing: the child order it
+ * places is an ordinary order whose own events mark what it holds. A new event type must get a
+ * case here (the default asserts). */
 static void mark_changes(core *c, const core_event *ev) {
     switch ((core_event_type)ev->type) {
     case CORE_EVENT_CASH_ADJUSTED:
         core_mark_cash_changed(c, ev->u.cash.account, ev->u.cash.currency);
+        return;
+    case CORE_EVENT_CURRENCY_TRANSFER:
+        core_mark_cash_changed(c, ev->u.transfer.from, ev->u.transfer.currency);
+        core_mark_cash_changed(c, ev->u.transfer.to, ev->u.transfer.currency);
         return;
     case CORE_EVENT_ACCOUNT_OPENED:
         changes_mark_account(&c->changes, ev->u.account_opened.account);
@@ -718,13 +780,25 @@ static void mark_changes(core *c, const core_event *ev) {
     case CORE_EVENT_MARKET_MAKER_MOVED:
     case CORE_EVENT_ACCOUNT_CLOSED:
     case CORE_EVENT_HISTORY_RETIRED:
+    case CORE_EVENT_STOP_ORDER_PLACED:
+    case CORE_EVENT_STOP_ORDER_TRIGGERED:
+    case CORE_EVENT_STOP_ORDER_CANCELLED:
+    case CORE_EVENT_STOP_ORDER_EXPIRED:
+    case CORE_EVENT_STOP_ORDERS_RETIRED:
         return;
-    default: {
+    case CORE_EVENT_ORDER_ACCEPTED:
+    case CORE_EVENT_ORDER_TRADE:
+    case CORE_EVENT_ORDER_CANCELLED:
+    case CORE_EVENT_ORDER_REJECTED:
+    case CORE_EVENT_REPLACEMENT_ARMED: {
+        assert(ev->order != CORE_NO_ORDER);
         const core_order *o = &c->orders[ev->order];
         core_mark_cash_changed(c, o->account, core_instrument_of(c, o)->currency);
         core_mark_position_changed(c, o->account, o->instrument);
         return;
     }
+    default:
+        assert(!"an event type without its changes");
     }
 }
 
@@ -751,7 +825,8 @@ bool core_event_fits(const core *c, const core_event *ev) {
         uint32_t slot = ev->u.account_opened.account;
         uint32_t fresh = accounts->configured_count + accounts->opened_count;
         bool reusable = slot >= accounts->configured_count && slot < fresh &&
-                        accounts->closed[slot] && c->account_orders[slot] == 0;
+                        accounts->closed[slot] && c->account_orders[slot] == 0 &&
+                        c->stops.per_account[slot] == 0;
         return (slot == fresh || reusable) && slot < accounts->capacity &&
                ev->u.account_opened.token < rd->token_count;
     }
@@ -759,6 +834,14 @@ bool core_event_fits(const core *c, const core_event *ev) {
         return ev->u.account_closed.account < rd->account_count;
     case CORE_EVENT_HISTORY_RETIRED:
         return retired_applicable(c, ev);
+    case CORE_EVENT_STOP_ORDER_PLACED:
+    case CORE_EVENT_STOP_ORDER_TRIGGERED:
+    case CORE_EVENT_STOP_ORDER_CANCELLED:
+    case CORE_EVENT_STOP_ORDER_EXPIRED:
+    case CORE_EVENT_STOP_ORDERS_RETIRED:
+        return stop_orders_event_fits(c, ev);
+    case CORE_EVENT_CURRENCY_TRANSFER:
+        return transfer_applicable(c, ev);
     default:
         return false;
     }
@@ -771,6 +854,7 @@ bool core_event_applicable(const core *c, const core_event *ev) {
 void core_apply(core *c, const core_event *ev) {
     assert(ev->seq == c->next_seq);
     c->next_seq++;
+    operations_retire(c, ev->time_ns);
     switch ((core_event_type)ev->type) {
     case CORE_EVENT_ORDER_ACCEPTED:
         apply_accepted(c, ev);
@@ -780,12 +864,15 @@ void core_apply(core *c, const core_event *ev) {
         break;
     case CORE_EVENT_ORDER_TRADE:
         apply_trade(c, ev);
+        operations_on_fill(c, &c->orders[ev->order], ev);
         break;
     case CORE_EVENT_ORDER_CANCELLED:
         apply_finished(c, ev, ORDER_STATUS_CANCELLED);
+        operations_on_order_end(c, &c->orders[ev->order], ev);
         break;
     case CORE_EVENT_ORDER_REJECTED:
         apply_finished(c, ev, ORDER_STATUS_REJECTED);
+        operations_on_order_end(c, &c->orders[ev->order], ev);
         break;
     case CORE_EVENT_CASH_ADJUSTED:
         apply_cash(c, ev);
@@ -804,6 +891,16 @@ void core_apply(core *c, const core_event *ev) {
         break;
     case CORE_EVENT_HISTORY_RETIRED:
         history_retire(c, ev->u.retired.count, ev->time_ns);
+        break;
+    case CORE_EVENT_STOP_ORDER_PLACED:
+    case CORE_EVENT_STOP_ORDER_TRIGGERED:
+    case CORE_EVENT_STOP_ORDER_CANCELLED:
+    case CORE_EVENT_STOP_ORDER_EXPIRED:
+    case CORE_EVENT_STOP_ORDERS_RETIRED:
+        stop_orders_apply(c, ev);
+        break;
+    case CORE_EVENT_CURRENCY_TRANSFER:
+        apply_transfer(c, ev);
         break;
     default:
         assert(!"unknown event type");
@@ -901,6 +998,7 @@ static void check_pools(const core *c) {
 void core_check_invariants(const core *c) {
     check_reservations(c);
     check_pools(c);
+    stop_orders_check_invariants(c);
     /* What a snapshot load checks holds for every state the live path reaches. */
     assert(core_records_valid(c));
     assert(core_indexes_valid(c));
@@ -979,5 +1077,5 @@ uint64_t core_state_hash(const core *c) {
     }
     for (uint32_t slot = 0; slot < c->accounts.capacity; slot++)
         h = mix(h, c->accounts.closed[slot]);
-    return h;
+    return stop_orders_hash(c, h);
 }

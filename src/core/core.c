@@ -113,6 +113,9 @@ int core_init(core *c, const core_config *config) {
         order_index_init(&c->by_key, config->max_orders, key_names_order, c) != 0 ||
         order_index_init(&c->by_order_id, (size_t)config->max_orders * 2, id_names_order, c) != 0 ||
         candles_init(&c->candles, &c->config.candles, rd->instrument_count) != 0 ||
+        stop_orders_init(&c->stops, config->max_stop_orders, config->max_stop_orders_per_account,
+                         capacity, rd->instrument_count) != 0 ||
+        operations_init(c) != 0 ||
         changes_init(&c->changes, capacity, rd->instrument_count) != 0) {
         core_deinit(c);
         return -ENOMEM;
@@ -140,12 +143,15 @@ void core_reset(core *c) {
     memset(c->accounts.closed, 0, c->accounts.capacity);
     order_index_clear(&c->by_key);
     order_index_clear(&c->by_order_id);
+    operations_reset(c);
     candles_reset(&c->candles);
     core_publish_candles(c);
+    stop_orders_reset(&c->stops, c->accounts.capacity, c->refdata->instrument_count);
     changes_clear(&c->changes);
 }
 
 void core_deinit(core *c) {
+    operations_deinit(c);
     bigmem_free(c->orders, c->config.max_orders, sizeof *c->orders);
     bigmem_free(c->trades, c->config.max_trades, sizeof *c->trades);
     bigmem_free(c->free_orders, c->config.max_orders, sizeof *c->free_orders);
@@ -173,6 +179,7 @@ void core_deinit(core *c) {
     c->active_first = c->active_last = NULL;
     ledger_deinit(&c->ledger);
     candles_deinit(&c->candles);
+    stop_orders_deinit(&c->stops);
     order_index_deinit(&c->by_key);
     order_index_deinit(&c->by_order_id);
 }
@@ -194,7 +201,7 @@ static core_result fail_with_order(core_error error, const core_order *order) {
 }
 
 /* Records, applies and announces one event: the only way the live path changes state. */
-static void commit_event(core *c, core_event *event) {
+void core_commit_event(core *c, core_event *event) {
     event->seq = c->next_seq;
     assert(core_event_applicable(c, event));
     if (c->sink.append != NULL)
@@ -204,14 +211,16 @@ static void commit_event(core *c, core_event *event) {
         c->listener.order_changed(c->listener.ctx, &c->orders[event->order], event);
 }
 
-/* Finished orders past their retention leave before a command that may need their room. */
+/* Finished orders past their retention leave before a command that may need their room (and
+ * stop orders that are due expire, finished ones leave). */
 static void retire_expired(core *c, int64_t now_ns) {
+    stop_orders_expire(c, now_ns);
     uint32_t count = history_expired_count(c, now_ns);
     if (count == 0)
         return;
     core_event ev = {.type = CORE_EVENT_HISTORY_RETIRED, .order = CORE_NO_ORDER, .time_ns = now_ns};
     ev.u.retired.count = count;
-    commit_event(c, &ev);
+    core_commit_event(c, &ev);
 }
 
 core_error core_account_for(const core *c, const token *tok, const char *account_id,
@@ -221,6 +230,10 @@ core_error core_account_for(const core *c, const token *tok, const char *account
     const account *acc = refdata_find_account(c->refdata, account_id);
     if (acc == NULL)
         return CORE_ERR_ACCOUNT_NOT_FOUND;
+    if (tok == NULL) {
+        *out = acc;
+        return CORE_OK;
+    }
     access_level level = refdata_access(tok, acc);
     bool allowed =
         need_trade ? level == ACCESS_FULL : (level == ACCESS_FULL || level == ACCESS_READ_ONLY);
@@ -506,7 +519,7 @@ static const core_order *accept_order(core *c, const order_terms *t, const reser
     }
     snprintf(a->key, sizeof a->key, "%s", key);
     make_ids(c, c->next_seq, a, key);
-    commit_event(c, &ev);
+    core_commit_event(c, &ev);
     core_order *order = &c->orders[slot];
     if (!order->awaiting_replaced)
         history_queue_request(c, CORE_REQUEST_NEW, slot, now_ns);
@@ -578,7 +591,7 @@ static void finish_unsent(core *c, core_order *o, int64_t now_ns) {
     core_event ev = {.type = CORE_EVENT_ORDER_CANCELLED, .order = o->index, .time_ns = now_ns};
     ev.u.cancelled.lots = o->lots_requested;
     ev.u.cancelled.cause = ORDER_CAUSE_CANCELLED_BY_CLIENT;
-    commit_event(c, &ev);
+    core_commit_event(c, &ev);
 }
 
 /* Asks the exchange to cancel, once; a replacement that never reached the exchange simply ends. */
@@ -667,7 +680,7 @@ static void reject_order(core *c, core_order *o, core_error reason, int64_t now_
     core_event ev = {.type = CORE_EVENT_ORDER_REJECTED, .order = o->index, .time_ns = now_ns};
     ev.u.rejected.cause = ORDER_CAUSE_REJECTED_BY_BROKER;
     ev.u.rejected.reason = (int32_t)reason;
-    commit_event(c, &ev);
+    core_commit_event(c, &ev);
 }
 
 /* The order a replacement waits for has ended: if the exchange cancelled it, the replacement
@@ -701,7 +714,7 @@ static void replacement_settle(core *c, const core_order *old, int64_t now_ns) {
                                     .reserved_cash_nano = r.cash_nano,
                                     .reserved_units = r.units,
                                     .initial_commission_nano = r.commission_nano};
-    commit_event(c, &ev);
+    core_commit_event(c, &ev);
     history_queue_request(c, CORE_REQUEST_NEW, o->index, now_ns);
 }
 
@@ -769,9 +782,11 @@ void core_on_exchange_report(core *c, const core_exchange_report *report) {
         ev.u.rejected.reason = (int32_t)report->reject_reason;
         break;
     }
-    commit_event(c, &ev);
+    core_commit_event(c, &ev);
     if (order_status_is_final(order->status))
         replacement_settle(c, order, report->time_ns);
+    if (report->kind == REPORT_TRADE)
+        stop_orders_evaluate(c, order->instrument, report->time_ns);
 }
 
 void core_resume(core *c, int64_t now_ns) {
@@ -790,6 +805,7 @@ void core_resume(core *c, int64_t now_ns) {
                 request_cancel(c, old, now_ns);
         }
     }
+    stop_orders_resume(c, now_ns);
 }
 
 /* The slot a new sandbox account takes: a never-used one, else the lowest closed sandbox slot
@@ -800,7 +816,7 @@ static uint32_t free_account_slot(const core *c) {
     if (fresh < a->capacity)
         return fresh;
     for (uint32_t slot = a->configured_count; slot < fresh; slot++)
-        if (a->closed[slot] && c->account_orders[slot] == 0)
+        if (a->closed[slot] && c->account_orders[slot] == 0 && c->stops.per_account[slot] == 0)
             return slot;
     return CORE_NO_ORDER;
 }
@@ -830,7 +846,7 @@ core_error core_open_sandbox_account(core *c, const token *tok, const char *name
     if (slot < c->accounts.configured_count + c->accounts.opened_count &&
         c->listener.account_reused != NULL)
         c->listener.account_reused(c->listener.ctx, slot);
-    commit_event(c, &ev);
+    core_commit_event(c, &ev);
     memcpy(id_out, o->id, ORDER_ID_SIZE);
     return CORE_OK;
 }
@@ -851,23 +867,25 @@ core_error core_close_sandbox_account(core *c, const token *tok, const char *acc
         return err;
     core_event ev = {.type = CORE_EVENT_ACCOUNT_CLOSED, .order = CORE_NO_ORDER, .time_ns = now_ns};
     ev.u.account_closed.account = acc->index;
-    commit_event(c, &ev);
+    core_commit_event(c, &ev);
     for (uint32_t s = c->active_first[acc->index]; s != CORE_NO_ORDER;) {
         core_order *o = &c->orders[s];
         s = o->active_next; /* request_cancel may end the order and unlink it */
         request_cancel(c, o, now_ns);
     }
+    stop_orders_cancel_account(c, acc->index, now_ns);
     return CORE_OK;
 }
 
 void core_record_market_maker(core *c, uint32_t instrument_index, int64_t reference_nano,
                               const uint64_t random_state[4], int64_t now_ns) {
+    stop_orders_expire(c, now_ns); /* the market maker's period is the stop orders' clock too */
     core_event ev = {
         .type = CORE_EVENT_MARKET_MAKER_MOVED, .order = CORE_NO_ORDER, .time_ns = now_ns};
     ev.u.market_maker.instrument = instrument_index;
     ev.u.market_maker.reference_nano = reference_nano;
     memcpy(ev.u.market_maker.random_state, random_state, sizeof ev.u.market_maker.random_state);
-    commit_event(c, &ev);
+    core_commit_event(c, &ev);
 }
 
 core_error core_pay_in(core *c, const token *tok, const char *account_id, const char *currency,
@@ -888,7 +906,7 @@ core_error core_pay_in(core *c, const token *tok, const char *account_id, const 
     ev.u.cash.account = acc->index;
     snprintf(ev.u.cash.currency, sizeof ev.u.cash.currency, "%s", currency);
     ev.u.cash.amount_nano = amount_nano;
-    commit_event(c, &ev);
+    core_commit_event(c, &ev);
     *balance_nano = ledger_cash_find(&c->ledger, acc->index, currency)->balance_nano;
     return CORE_OK;
 }

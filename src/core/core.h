@@ -24,8 +24,10 @@
 #include "core/errors.h"
 #include "core/events.h"
 #include "core/ledger.h"
+#include "core/operations.h"
 #include "core/order_index.h"
 #include "core/refdata.h"
+#include "core/stop_orders.h"
 #include "core/types.h"
 
 #define CORE_NO_ORDER UINT32_MAX
@@ -145,6 +147,12 @@ typedef struct core_config {
     /* Candles of the exchange's trades: retention per interval and the exchange's UTC offset;
      * all zero takes candles_default_config(). */
     candles_config candles;
+    /* Stop orders held in all (active and retained) and per account; 0 takes the defaults of
+     * core/stop_orders.h. */
+    uint32_t max_stop_orders, max_stop_orders_per_account;
+    /* Operation records (core/operations.h), opening balances not counted; 0 takes
+     * 2 x max_orders. */
+    uint32_t max_operations;
 } core_config;
 
 /* What the core knows of the market, asked from the exchange link at check time. */
@@ -262,6 +270,12 @@ typedef struct core {
     /* The holdings the events applied since the last core_changes_clear() touched (derived from
      * the events, empty between batches: see core/changes.h). */
     core_changes changes;
+    /* Stop orders (core/stop_orders.h): journaled records, and the last prices and trailing
+     * extremes the apply of each trade derives. */
+    core_stop_book stops;
+    /* Every movement of money and securities (derived state, like the candles: the apply of the
+     * events that move them makes them; snapshots carry them). */
+    operation_store operations;
     uint64_t next_seq;
     /* Recovery only: while set, core_apply() leaves the two indexes alone (inserts and erases
      * alike), and whoever set it rebuilds them from the orders once the journal is replayed
@@ -365,7 +379,8 @@ core_error core_order_price_for(const core *c, const token *tok, const char *acc
 core_error core_pay_in(core *c, const token *tok, const char *account_id, const char *currency,
                        int64_t amount_nano, int64_t now_ns, int64_t *balance_nano);
 
-/* Resolves an account for reading or trading. */
+/* Resolves an account for reading or trading. A NULL token is the broker acting on the account's
+ * own earlier instruction (a stop order's child): no access check. */
 core_error core_account_for(const core *c, const token *tok, const char *account_id,
                             bool need_trade, const account **out);
 
@@ -407,6 +422,48 @@ void core_changes_clear(core *c);
 
 /* The candles, for reads on the core thread (which copy what they answer). */
 const candle_store *core_candles(const core *c);
+/* The candles changed since the last call (candles_take_changes), for the market-data feed on
+ * the core thread; at most `max`, the rest stay for the next call. */
+uint32_t core_take_candle_changes(core *c, candles_change *out, uint32_t max);
+
+/* CurrencyTransfer: moves `amount_nano` of `currency` from one account of the token to another
+ * (a journaled CORE_EVENT_CURRENCY_TRANSFER, with an operation on each side). `transaction_id`
+ * (a UUID, either letter case) makes it idempotent for as long as its operation is held: the
+ * same id with the same terms answers CORE_OK again without moving anything (*duplicate set),
+ * with other terms CORE_ERR_TRANSFER_ID_REUSED. */
+core_error core_currency_transfer(core *c, const token *tok, const char *from_account_id,
+                                  const char *to_account_id, const char *currency,
+                                  int64_t amount_nano, const char *transaction_id, int64_t now_ns,
+                                  bool *duplicate);
+
+/* An operation by its number (the cursor), held and of `account_index`; false otherwise. */
+bool core_operation_get(const core *c, uint32_t account_index, uint64_t number,
+                        core_operation *out);
+/* An account's operations numbered below `below` (UINT64_MAX: all) that `keep` accepts, newest
+ * first, copied into `out` (at most `max`); returns the count. `*more` is the number of the next
+ * one `keep` accepts after the last copied, or 0 when there is none. */
+typedef bool (*core_operation_filter)(const core_operation *op, const void *ctx);
+uint32_t core_list_operations(const core *c, uint32_t account_index, uint64_t below,
+                              core_operation_filter keep, const void *ctx, core_operation *out,
+                              uint32_t max, uint64_t *more);
+/* The trades of a BUY or SELL operation (its order's), oldest first, at most `max`. */
+uint32_t core_operation_trades(const core *c, const core_operation *op, core_trade *out,
+                               uint32_t max);
+/* The fills of a BUY or SELL operation with what each one moved: its value and the commission it
+ * paid (commission is charged on the order's running total, so a fill pays the commission of the
+ * total after it less what the fills before paid). Oldest first, at most `max`. */
+typedef struct core_fill {
+    core_trade trade;
+    int64_t units;
+    int64_t value_nano, commission_nano;
+} core_fill;
+uint32_t core_operation_fills(const core *c, const core_operation *op, core_fill *out,
+                              uint32_t max);
+/* How many fills core_operation_fills() has to give (0 for an operation without trades). */
+uint32_t core_operation_fill_count(const core *c, const core_operation *op);
+/* Fingerprint of the operations held (core_state_hash leaves them out, as it leaves the candles,
+ * so that it stays comparable with hashes of older data directories). */
+uint64_t core_operations_hash(const core *c);
 
 /* Asserts every invariant of the ledger and the pools (cash, reservations, positions, indexes,
  * lists); O(state), for tests and the simulator. */

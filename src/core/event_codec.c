@@ -56,11 +56,27 @@ bool event_codec_valid(const core_event *ev) {
     case CORE_EVENT_ACCOUNT_OPENED:
         return terminated(ev->u.account_opened.id, sizeof ev->u.account_opened.id) &&
                terminated(ev->u.account_opened.name, sizeof ev->u.account_opened.name);
+    case CORE_EVENT_CURRENCY_TRANSFER:
+        return terminated(ev->u.transfer.currency, sizeof ev->u.transfer.currency) &&
+               terminated(ev->u.transfer.transaction_id, sizeof ev->u.transfer.transaction_id);
     case CORE_EVENT_ORDER_ACKED:
     case CORE_EVENT_MARKET_MAKER_MOVED:
     case CORE_EVENT_ACCOUNT_CLOSED:
     case CORE_EVENT_REPLACEMENT_ARMED:
     case CORE_EVENT_HISTORY_RETIRED:
+        return true;
+    case CORE_EVENT_STOP_ORDER_PLACED: {
+        const core_event_stop_placed *p = &ev->u.stop_placed;
+        return p->direction <= 3 && p->type <= 3 && p->take_profit_type <= 3 &&
+               p->child_type <= 3 && p->expiration <= 3 && p->indent_type <= 3 &&
+               p->spread_type <= 3 && terminated(p->key, sizeof p->key) &&
+               terminated(p->id, sizeof p->id);
+    }
+    case CORE_EVENT_STOP_ORDER_TRIGGERED:
+        return ev->u.stop.reason >= 0 && ev->u.stop.reason < CORE_ERROR_COUNT;
+    case CORE_EVENT_STOP_ORDER_CANCELLED:
+    case CORE_EVENT_STOP_ORDER_EXPIRED:
+    case CORE_EVENT_STOP_ORDERS_RETIRED:
         return true;
     }
     return false;
@@ -194,6 +210,35 @@ static uint8_t *put_accepted(uint8_t *p, const core_event_accepted *a) {
     return put_varint(p, a->trades_reserved);
 }
 
+/* Stop orders: two bits for each enumeration, in two bytes. */
+static uint8_t *put_stop_placed(uint8_t *p, const core_event_stop_placed *s) {
+    p = put_slot(p, s->stop);
+    p = put_varint(p, s->account);
+    p = put_varint(p, s->instrument);
+    *p++ = (uint8_t)(s->direction | s->type << 2 | s->take_profit_type << 4 | s->child_type << 6);
+    *p++ = (uint8_t)(s->expiration | s->indent_type << 2 | s->spread_type << 4);
+    p = put_signed(p, s->lots);
+    p = put_signed(p, s->price_nano);
+    p = put_signed(p, s->stop_price_nano);
+    p = put_signed(p, s->expire_ns);
+    p = put_signed(p, s->indent_nano);
+    p = put_signed(p, s->spread_nano);
+    p = put_text(p, s->id, sizeof s->id);
+    if (strcmp(s->key, s->id) == 0)
+        *p++ = TEXT_SAME_AS_KEY;
+    else
+        p = put_text(p, s->key, sizeof s->key);
+    return p;
+}
+
+static uint8_t *put_stop_changed(uint8_t *p, const core_event_stop_changed *s) {
+    p = put_slot(p, s->stop);
+    p = put_slot(p, s->child);
+    p = put_varint(p, (uint32_t)s->reason);
+    p = put_varint(p, s->count);
+    return put_signed(p, s->price_nano);
+}
+
 size_t event_codec_encode(const core_event *ev, uint8_t out[EVENT_CODEC_MAX_BYTES]) {
     assert(event_codec_valid(ev));
     uint8_t *p = put_slot(out, ev->order);
@@ -258,6 +303,24 @@ size_t event_codec_encode(const core_event *ev, uint8_t out[EVENT_CODEC_MAX_BYTE
     case CORE_EVENT_HISTORY_RETIRED:
         p = put_varint(p, ev->u.retired.count);
         break;
+    case CORE_EVENT_STOP_ORDER_PLACED:
+        p = put_stop_placed(p, &ev->u.stop_placed);
+        break;
+    case CORE_EVENT_STOP_ORDER_TRIGGERED:
+    case CORE_EVENT_STOP_ORDER_CANCELLED:
+    case CORE_EVENT_STOP_ORDER_EXPIRED:
+    case CORE_EVENT_STOP_ORDERS_RETIRED:
+        p = put_stop_changed(p, &ev->u.stop);
+        break;
+    case CORE_EVENT_CURRENCY_TRANSFER: {
+        const core_event_transfer *t = &ev->u.transfer;
+        p = put_varint(p, t->from);
+        p = put_varint(p, t->to);
+        p = put_text(p, t->currency, sizeof t->currency);
+        p = put_signed(p, t->amount_nano);
+        p = put_text(p, t->transaction_id, sizeof t->transaction_id);
+        break;
+    }
     }
     size_t length = (size_t)(p - out);
     assert(length <= EVENT_CODEC_MAX_BYTES);
@@ -404,6 +467,48 @@ READER_INLINE void get_accepted(reader *r, core_event_accepted *a) {
     a->trades_reserved = get_u32_varint(r);
 }
 
+READER_INLINE void get_stop_placed(reader *r, core_event_stop_placed *s) {
+    s->stop = get_slot(r);
+    s->account = get_u32_varint(r);
+    s->instrument = get_u32_varint(r);
+    uint8_t a = get_byte(r), b = get_byte(r);
+    s->direction = a & 3;
+    s->type = a >> 2 & 3;
+    s->take_profit_type = a >> 4 & 3;
+    s->child_type = a >> 6 & 3;
+    s->expiration = b & 3;
+    s->indent_type = b >> 2 & 3;
+    s->spread_type = b >> 4 & 3;
+    if (b >> 6 != 0)
+        r->ok = false;
+    s->lots = get_signed(r);
+    s->price_nano = get_signed(r);
+    s->stop_price_nano = get_signed(r);
+    s->expire_ns = get_signed(r);
+    s->indent_nano = get_signed(r);
+    s->spread_nano = get_signed(r);
+    get_text(r, s->id, sizeof s->id);
+    if (r->ok && r->p < r->end && *r->p == TEXT_SAME_AS_KEY) {
+        r->p++;
+        memcpy(s->key, s->id, sizeof s->key);
+    } else {
+        get_text(r, s->key, sizeof s->key);
+        if (strcmp(s->key, s->id) == 0)
+            r->ok = false; /* written as "the id again" */
+    }
+}
+
+READER_INLINE void get_stop_changed(reader *r, core_event_stop_changed *s) {
+    s->stop = get_slot(r);
+    s->child = get_slot(r);
+    uint32_t reason = get_u32_varint(r);
+    if (reason >= CORE_ERROR_COUNT)
+        r->ok = false;
+    s->reason = r->ok ? (int32_t)reason : 0;
+    s->count = get_u32_varint(r);
+    s->price_nano = get_signed(r);
+}
+
 READER_INLINE void get_body(reader *r, core_event *ev) {
     switch ((core_event_type)ev->type) {
     case CORE_EVENT_ORDER_ACCEPTED:
@@ -473,6 +578,24 @@ READER_INLINE void get_body(reader *r, core_event *ev) {
     case CORE_EVENT_HISTORY_RETIRED:
         ev->u.retired.count = get_u32_varint(r);
         break;
+    case CORE_EVENT_STOP_ORDER_PLACED:
+        get_stop_placed(r, &ev->u.stop_placed);
+        break;
+    case CORE_EVENT_STOP_ORDER_TRIGGERED:
+    case CORE_EVENT_STOP_ORDER_CANCELLED:
+    case CORE_EVENT_STOP_ORDER_EXPIRED:
+    case CORE_EVENT_STOP_ORDERS_RETIRED:
+        get_stop_changed(r, &ev->u.stop);
+        break;
+    case CORE_EVENT_CURRENCY_TRANSFER: {
+        core_event_transfer *t = &ev->u.transfer;
+        t->from = get_u32_varint(r);
+        t->to = get_u32_varint(r);
+        get_text(r, t->currency, sizeof t->currency);
+        t->amount_nano = get_signed(r);
+        get_text(r, t->transaction_id, sizeof t->transaction_id);
+        break;
+    }
     default:
         r->ok = false;
     }
@@ -485,8 +608,7 @@ static const core_event BLANK_EVENT;
 int event_codec_decode(uint16_t type, uint64_t seq, const uint8_t *bytes, size_t length,
                        core_event *out) {
     *out = BLANK_EVENT;
-    if (type < CORE_EVENT_ORDER_ACCEPTED || type > CORE_EVENT_TYPE_MAX ||
-        length > EVENT_CODEC_MAX_BYTES)
+    if (!core_event_type_known(type) || length > EVENT_CODEC_MAX_BYTES)
         return -1;
     reader r = {.p = bytes, .end = bytes + length, .ok = true};
     out->type = type;
@@ -605,6 +727,8 @@ static bool legacy_body(const uint8_t *b, core_event *ev) {
     case CORE_EVENT_HISTORY_RETIRED:
         ev->u.retired.count = le32(b);
         return true;
+    default:
+        return false; /* stop orders and transfers came after formats 3 and 4 */
     }
     return false;
 }

@@ -7,6 +7,7 @@
 #ifndef TINVESTD_CORE_EVENTS_H
 #define TINVESTD_CORE_EVENTS_H
 
+#include <stdbool.h>
 #include <stdint.h>
 
 #include "core/errors.h"
@@ -24,9 +25,26 @@ typedef enum {
     CORE_EVENT_ACCOUNT_CLOSED = 9,
     CORE_EVENT_REPLACEMENT_ARMED = 10,
     CORE_EVENT_HISTORY_RETIRED = 11,
+    /* Stop orders (core/stop_orders.h): numbers 12..19 are theirs. `order` is CORE_NO_ORDER. */
+    CORE_EVENT_STOP_ORDER_PLACED = 12,
+    CORE_EVENT_STOP_ORDER_TRIGGERED = 13,
+    CORE_EVENT_STOP_ORDER_CANCELLED = 14,
+    CORE_EVENT_STOP_ORDER_EXPIRED = 15,
+    CORE_EVENT_STOP_ORDERS_RETIRED = 16,
+    /* 20 .. 29: operations and transfers. */
+    CORE_EVENT_CURRENCY_TRANSFER = 20,
 } core_event_type;
 
-#define CORE_EVENT_TYPE_MAX CORE_EVENT_HISTORY_RETIRED
+/* The numbers 1 .. CORE_EVENT_TYPE_MAX are all defined; the operations' events are numbered from
+ * 20 (core_event_type_known says which numbers exist). */
+#define CORE_EVENT_TYPE_MAX CORE_EVENT_STOP_ORDERS_RETIRED
+#define CORE_EVENT_OPERATIONS_FIRST CORE_EVENT_CURRENCY_TRANSFER
+#define CORE_EVENT_OPERATIONS_LAST CORE_EVENT_CURRENCY_TRANSFER
+
+static inline bool core_event_type_known(uint32_t type) {
+    return (type >= CORE_EVENT_ORDER_ACCEPTED && type <= CORE_EVENT_TYPE_MAX) ||
+           (type >= CORE_EVENT_OPERATIONS_FIRST && type <= CORE_EVENT_OPERATIONS_LAST);
+}
 
 #define ACCOUNT_NAME_SIZE 64
 
@@ -116,6 +134,36 @@ typedef struct core_event_account_closed {
     uint32_t account;
 } core_event_account_closed;
 
+/* CurrencyTransfer: `amount_nano` of `currency` leaves account `from` for account `to` (two
+ * accounts of one owner). `transaction_id` is the client's idempotency key, a UUID in lower case.
+ * `order` is CORE_NO_ORDER. */
+typedef struct core_event_transfer {
+    uint32_t from, to;
+    char currency[8];
+    int64_t amount_nano;
+    char transaction_id[ORDER_ID_SIZE];
+} core_event_transfer;
+
+/* PostStopOrder: the stop order takes slot `stop` (values as stop_orders.h names them). */
+typedef struct core_event_stop_placed {
+    uint32_t stop, account, instrument;
+    uint8_t direction, type, take_profit_type, child_type, expiration, indent_type, spread_type;
+    int64_t lots, price_nano, stop_price_nano, expire_ns, indent_nano, spread_nano;
+    char key[ORDER_KEY_SIZE];
+    char id[ORDER_ID_SIZE];
+} core_event_stop_placed;
+
+/* TRIGGERED: `child` is the order the ORDER_ACCEPTED just before made, or CORE_NO_ORDER with the
+ * `reason` its checks refused it for; `price_nano` is the print that triggered it. CANCELLED and
+ * EXPIRED: `stop` alone. RETIRED: `count` finished stop orders leave, oldest first. */
+typedef struct core_event_stop_changed {
+    uint32_t stop;
+    uint32_t child;
+    int32_t reason;
+    uint32_t count;
+    int64_t price_nano;
+} core_event_stop_changed;
+
 typedef struct core_event {
     uint32_t type;  /* core_event_type */
     uint32_t order; /* order slot the event concerns (ACCEPTED: the slot it creates) */
@@ -133,6 +181,9 @@ typedef struct core_event {
         core_event_account_closed account_closed;
         core_event_armed armed;
         core_event_retired retired;
+        core_event_transfer transfer;
+        core_event_stop_placed stop_placed;
+        core_event_stop_changed stop;
     } u;
 } core_event;
 

@@ -37,6 +37,9 @@ void history_retire(core *c, uint32_t count, int64_t now_ns);
 size_t history_key_bytes(uint32_t account_index, const char *key,
                          char out[sizeof(uint32_t) + ORDER_KEY_MAX_LEN]);
 
+/* Records, applies and announces one event (the live path's only way to change state). */
+void core_commit_event(core *c, core_event *event);
+
 void history_queue_request(core *c, core_request_kind kind, uint32_t order, int64_t now_ns);
 
 #endif

@@ -184,3 +184,7 @@ bool core_changed_position(const core *c, uint32_t account_index, uint32_t instr
 void core_changes_clear(core *c) {
     changes_clear(&c->changes);
 }
+
+uint32_t core_take_candle_changes(core *c, candles_change *out, uint32_t max) {
+    return candles_take_changes(&c->candles, out, max);
+}

@@ -29,6 +29,7 @@ int engine_init(engine *e, const engine_config *config, const core_config *core_
     memset(e, 0, sizeof *e);
     e->config = *config;
     e->venue = venue;
+    e->md_due_ns = INT64_MAX;
     if (core_init(&e->core, core_settings) != 0)
         return -ENOMEM;
     e->ring = calloc(config->inbox_capacity, sizeof *e->ring);
@@ -66,6 +67,8 @@ void engine_deinit(engine *e) {
 
 _Static_assert(EVENT_CODEC_MAX_BYTES <= JOURNAL_MAX_PAYLOAD_BYTES, "an event fits a record");
 _Static_assert(CORE_EVENT_TYPE_MAX <= JOURNAL_MAX_TYPE, "an event type fits a record's type");
+_Static_assert(CORE_EVENT_OPERATIONS_LAST <= JOURNAL_MAX_TYPE,
+               "an event type fits a record's type");
 
 static void journal_event(void *ctx, const core_event *event) {
     engine *e = ctx;
@@ -237,6 +240,8 @@ static uint32_t take_batch(engine *e, engine_job **batch, bool *stop) {
     pthread_mutex_lock(&e->lock);
     while (e->count == 0 && !e->stopping) {
         int64_t due_ns = e->venue ? venue_link_next_due_ns(e->venue) : INT64_MAX;
+        if (e->md_due_ns < due_ns)
+            due_ns = e->md_due_ns;
         if (engine_refusing_changes(e) && due_ns > clock_realtime_ns() + STALLED_RETRY_NS)
             due_ns = clock_realtime_ns() + STALLED_RETRY_NS; /* try the disk again */
         if (due_ns == INT64_MAX) {

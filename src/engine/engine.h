@@ -141,6 +141,10 @@ struct engine {
     void (*accounts_release)(void *ctx, void *records);
     void *accounts_ctx;
     void *accounts_pending;
+    /* The earliest time the feed wants a batch to run although nothing else is due (an order
+     * book held back by its throttle, a candle closing by the clock); INT64_MAX for none. Set by
+     * md_collect on the core thread; the core thread's wait ends then. */
+    int64_t md_due_ns;
     /* The pipeline (engine_start; without it engine_run_batch commits and releases inline, as
      * the simulator runs it). The core thread writes a batch's events and seals the batch; the
      * committer thread makes everything written durable with one fdatasync() and then releases

@@ -36,6 +36,20 @@ typedef struct snapshot_candles_header {
     uint32_t retention[CANDLES_INTERVALS];
 } snapshot_candles_header;
 
+/* Format 7: after the candles, the stop orders: this header, the records up to their high-water
+ * mark, the FIFO of finished ones from its head, and each instrument's last price (which the
+ * trades derive, and the trades before the snapshot are not replayed). Inside the trailing CRC. */
+typedef struct snapshot_stops_header {
+    uint32_t record_size, high, finished_count, instrument_count;
+} snapshot_stops_header;
+
+/* Format 8: after the stop orders, the operations held (core/operations.h): this header, then the
+ * records numbered first .. next - 1 in order. Inside the trailing CRC. */
+typedef struct snapshot_operations_header {
+    uint32_t operation_size, reserved;
+    uint64_t opening_count, first, next;
+} snapshot_operations_header;
+
 typedef struct section {
     const void *data;
     size_t size;
@@ -132,6 +146,64 @@ static int write_candles(int fd, const candle_store *s, uint32_t *crc) {
     return rc;
 }
 
+static int write_operations(int fd, const core *c, uint32_t *crc) {
+    const operation_store *s = &c->operations;
+    snapshot_operations_header oh = {.operation_size = sizeof(core_operation),
+                                     .opening_count = s->opening_count,
+                                     .first = s->first,
+                                     .next = s->next};
+    int rc = write_checked(fd, &oh, sizeof oh, crc);
+    const core_operation *run[2];
+    uint32_t n[2];
+    operations_runs(c, run, n);
+    for (int r = 0; rc == 0 && r < 2; r++)
+        rc = write_checked(fd, run[r], (size_t)n[r] * sizeof(core_operation), crc);
+    return rc;
+}
+
+static int write_stops(int fd, const core *c, uint32_t *crc) {
+    const core_stop_book *b = &c->stops;
+    snapshot_stops_header sh = {.record_size = sizeof(core_stop_order),
+                                .high = b->high,
+                                .finished_count = b->finished_count,
+                                .instrument_count = c->refdata->instrument_count};
+    int rc = write_checked(fd, &sh, sizeof sh, crc);
+    if (rc == 0)
+        rc = write_checked(fd, b->records, (size_t)b->high * sizeof *b->records, crc);
+    uint32_t first = b->finished_count;
+    if (b->finished_head + first > b->capacity)
+        first = b->capacity - b->finished_head;
+    if (rc == 0)
+        rc = write_checked(fd, b->finished + b->finished_head, (size_t)first * sizeof(uint32_t),
+                           crc);
+    if (rc == 0)
+        rc = write_checked(fd, b->finished, (size_t)(b->finished_count - first) * sizeof(uint32_t),
+                           crc);
+    if (rc == 0)
+        rc = write_checked(fd, b->last_price_nano, (size_t)sh.instrument_count * sizeof(int64_t),
+                           crc);
+    return rc;
+}
+
+/* The size of the stop orders' part written at `offset`; false when it cannot be this build's
+ * (torn, damaged, or a pool larger than this configuration's: refused as a changed one). */
+static bool stops_size_of(const core *c, int fd, off_t offset, uint64_t *size, bool *too_large) {
+    snapshot_stops_header sh;
+    *too_large = false;
+    if (pread(fd, &sh, sizeof sh, offset) != (ssize_t)sizeof sh ||
+        sh.record_size != sizeof(core_stop_order) ||
+        sh.instrument_count != c->refdata->instrument_count || sh.finished_count > sh.high)
+        return false;
+    if (sh.high > c->stops.capacity) {
+        *too_large = true;
+        return false;
+    }
+    *size = sizeof sh + (uint64_t)sh.high * sizeof(core_stop_order) +
+            (uint64_t)sh.finished_count * sizeof(uint32_t) +
+            (uint64_t)sh.instrument_count * sizeof(int64_t);
+    return true;
+}
+
 int snapshot_write(const core *c, const char *dir) {
     char tmp[600], path[600];
     uint64_t seq = c->next_seq - 1;
@@ -166,6 +238,10 @@ int snapshot_write(const core *c, const char *dir) {
     }
     if (rc == 0)
         rc = write_candles(fd, &c->candles, &crc);
+    if (rc == 0)
+        rc = write_stops(fd, c, &crc);
+    if (rc == 0)
+        rc = write_operations(fd, c, &crc);
     if (rc == 0)
         rc = write_all(fd, &crc, sizeof crc);
     if (rc == 0 && fsync(fd) != 0)
@@ -319,6 +395,27 @@ static bool whole_file_checksum_ok(int fd, off_t size) {
     return pread(fd, &stored, sizeof stored, body) == (ssize_t)sizeof stored && stored == crc;
 }
 
+static bool read_stops(core *c, int fd, off_t *offset, uint32_t *crc) {
+    core_stop_book *b = &c->stops;
+    snapshot_stops_header sh;
+    if (!read_checked(fd, *offset, &sh, sizeof sh, crc) || sh.high > b->capacity ||
+        sh.finished_count > sh.high || sh.instrument_count != c->refdata->instrument_count)
+        return false;
+    *offset += (off_t)sizeof sh;
+    size_t records = (size_t)sh.high * sizeof *b->records;
+    size_t finished = (size_t)sh.finished_count * sizeof(uint32_t);
+    size_t prices = (size_t)sh.instrument_count * sizeof(int64_t);
+    bool ok =
+        read_checked(fd, *offset, b->records, records, crc) &&
+        read_checked(fd, *offset + (off_t)records, b->finished, finished, crc) &&
+        read_checked(fd, *offset + (off_t)(records + finished), b->last_price_nano, prices, crc);
+    *offset += (off_t)(records + finished + prices);
+    b->high = sh.high;
+    b->finished_head = 0;
+    b->finished_count = sh.finished_count;
+    return ok;
+}
+
 typedef enum { LOAD_OK, LOAD_SKIPPED, LOAD_REFUSED, LOAD_DAMAGED } load_result;
 
 typedef enum { CANDLES_FIT, CANDLES_CHANGED, CANDLES_TORN } candles_fit;
@@ -370,6 +467,41 @@ static bool read_candles(candle_store *s, int fd, off_t *offset, uint32_t *crc) 
     return ok;
 }
 
+typedef enum { OPERATIONS_FIT, OPERATIONS_CHANGED, OPERATIONS_TORN } operations_fit;
+
+/* Whether the operations section at `offset` fits this configuration (the same opening balances,
+ * no more records than the ring holds), and its size. */
+static operations_fit operations_fit_of(const core *c, int fd, off_t offset, uint64_t *size) {
+    const operation_store *s = &c->operations;
+    snapshot_operations_header oh;
+    if (pread(fd, &oh, sizeof oh, offset) != (ssize_t)sizeof oh ||
+        oh.operation_size != sizeof(core_operation) || oh.first > oh.next)
+        return OPERATIONS_TORN;
+    if (oh.opening_count != s->opening_count || oh.next - oh.first > s->capacity)
+        return OPERATIONS_CHANGED;
+    *size = sizeof oh + (oh.next - oh.first) * sizeof(core_operation);
+    return OPERATIONS_FIT;
+}
+
+static bool read_operations(core *c, int fd, off_t *offset, uint32_t *crc) {
+    snapshot_operations_header oh;
+    if (!read_checked(fd, *offset, &oh, sizeof oh, crc))
+        return false;
+    *offset += (off_t)sizeof oh;
+    if (oh.first > oh.next || oh.next - oh.first > c->operations.capacity)
+        return false;
+    core_operation *run[2];
+    uint32_t n[2];
+    operations_load_runs(c, oh.first, oh.next, run, n);
+    for (int r = 0; r < 2; r++) {
+        size_t bytes = (size_t)n[r] * sizeof(core_operation);
+        if (!read_checked(fd, *offset, run[r], bytes, crc))
+            return false;
+        *offset += (off_t)bytes;
+    }
+    return true;
+}
+
 /* Reads one snapshot straight into the core's pools (no second copy of a file that can be
  * gigabytes), checking its CRC on the way. LOAD_SKIPPED and LOAD_REFUSED leave the core as it
  * was; LOAD_DAMAGED (the CRC failed after the pools were written) leaves it for core_reset(). */
@@ -381,11 +513,13 @@ static load_result load_file(core *c, const char *path, char *error, size_t erro
     struct stat st;
     snapshot_header h;
     bool ok = fstat(fd, &st) == 0 && pread(fd, &h, sizeof h, 0) == (ssize_t)sizeof h;
-    ok =
-        ok && memcmp(h.magic, SNAPSHOT_MAGIC, 8) == 0 &&
-        (h.version == SNAPSHOT_FORMAT_VERSION || h.version == SNAPSHOT_FORMAT_VERSION_NO_CANDLES) &&
-        h.order_size == sizeof(core_order) && h.trade_size == sizeof(core_trade) &&
-        h.cash_size == sizeof(ledger_cash) && h.position_size == sizeof(ledger_position);
+    ok = ok && memcmp(h.magic, SNAPSHOT_MAGIC, 8) == 0 &&
+         (h.version == SNAPSHOT_FORMAT_VERSION ||
+          h.version == SNAPSHOT_FORMAT_VERSION_NO_OPERATIONS ||
+          h.version == SNAPSHOT_FORMAT_VERSION_NO_STOP_ORDERS ||
+          h.version == SNAPSHOT_FORMAT_VERSION_NO_CANDLES) &&
+         h.order_size == sizeof(core_order) && h.trade_size == sizeof(core_trade) &&
+         h.cash_size == sizeof(ledger_cash) && h.position_size == sizeof(ledger_position);
     if (ok &&
         (h.account_count != c->ledger.account_count ||
          h.configured_account_count != c->accounts.configured_count ||
@@ -406,8 +540,11 @@ static load_result load_file(core *c, const char *path, char *error, size_t erro
     }
     section parts[SECTION_COUNT];
     size_t core_size = ok ? sections_of(c, &h, false, parts) : 0;
-    uint64_t candles_size = 0;
-    if (ok && h.version == SNAPSHOT_FORMAT_VERSION) {
+    uint64_t candles_size = 0, stops_size = 0, operations_size = 0;
+    bool has_candles = h.version >= SNAPSHOT_FORMAT_VERSION_NO_STOP_ORDERS;
+    bool has_stops = h.version >= SNAPSHOT_FORMAT_VERSION_NO_OPERATIONS;
+    bool has_operations = h.version >= SNAPSHOT_FORMAT_VERSION;
+    if (ok && has_candles) {
         candles_fit fit = candles_fit_of(c, fd, (off_t)(sizeof h + core_size), &candles_size);
         if (fit == CANDLES_CHANGED) {
             bool intact = whole_file_checksum_ok(fd, st.st_size);
@@ -422,7 +559,40 @@ static load_result load_file(core *c, const char *path, char *error, size_t erro
         }
         ok = fit == CANDLES_FIT;
     }
-    if (!ok || (uint64_t)st.st_size != sizeof h + core_size + candles_size + sizeof(uint32_t)) {
+    if (ok && has_stops) {
+        bool too_large;
+        ok = stops_size_of(c, fd, (off_t)(sizeof h + core_size + candles_size), &stops_size,
+                           &too_large);
+        if (too_large) {
+            bool intact = whole_file_checksum_ok(fd, st.st_size);
+            close(fd);
+            if (!intact)
+                return LOAD_SKIPPED;
+            snprintf(error, error_size,
+                     "snapshot %s does not fit the configuration (it holds more stop orders than "
+                     "limits.max_stop_orders)",
+                     path);
+            return LOAD_REFUSED;
+        }
+    }
+    if (ok && has_operations) {
+        operations_fit fit = operations_fit_of(
+            c, fd, (off_t)(sizeof h + core_size + candles_size + stops_size), &operations_size);
+        if (fit == OPERATIONS_CHANGED) {
+            bool intact = whole_file_checksum_ok(fd, st.st_size);
+            close(fd);
+            if (!intact)
+                return LOAD_SKIPPED;
+            snprintf(error, error_size,
+                     "snapshot %s does not fit the configuration (accounts' opening cash or "
+                     "limits.max_operations changed)",
+                     path);
+            return LOAD_REFUSED;
+        }
+        ok = fit == OPERATIONS_FIT;
+    }
+    if (!ok || (uint64_t)st.st_size != sizeof h + core_size + candles_size + stops_size +
+                                           operations_size + sizeof(uint32_t)) {
         close(fd);
         return LOAD_SKIPPED; /* torn or foreign: nothing was written into the core */
     }
@@ -437,8 +607,12 @@ static load_result load_file(core *c, const char *path, char *error, size_t erro
         ok = read_checked(fd, offset, (void *)parts[i].data, parts[i].size, &crc);
         offset += (off_t)parts[i].size;
     }
-    if (ok && h.version == SNAPSHOT_FORMAT_VERSION)
+    if (ok && has_candles)
         ok = read_candles(&c->candles, fd, &offset, &crc);
+    if (ok && has_stops)
+        ok = read_stops(c, fd, &offset, &crc);
+    if (ok && has_operations)
+        ok = read_operations(c, fd, &offset, &crc);
     ok = ok && pread(fd, &stored, sizeof stored, offset) == (ssize_t)sizeof stored && stored == crc;
     close(fd);
     if (!ok)
@@ -450,7 +624,7 @@ static load_result load_file(core *c, const char *path, char *error, size_t erro
     core_history_rebuild(c);
     /* The checksum says the file is as written, not that what was written fits together: records
      * that do not are damage, as a checksum that fails. */
-    if (!core_records_valid(c))
+    if (!core_records_valid(c) || !stop_orders_rebuild(c) || !operations_loaded(c))
         return LOAD_DAMAGED;
     snapshot_rebuild_indexes(c);
     if (!core_indexes_valid(c))

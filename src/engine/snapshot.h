@@ -16,8 +16,12 @@
 #include "core/core.h"
 
 /* 6: the candle store follows the core's sections (format 5, without it, still loads: its
- * candles start empty). */
-#define SNAPSHOT_FORMAT_VERSION 6
+ * candles start empty). 7: the stop orders follow the candles (formats 5 and 6 still load, with
+ * no stop orders). 8: the operations follow the stop orders (formats 5, 6 and 7, without them,
+ * still load: the operations start with the journal after the snapshot). */
+#define SNAPSHOT_FORMAT_VERSION 8
+#define SNAPSHOT_FORMAT_VERSION_NO_OPERATIONS 7
+#define SNAPSHOT_FORMAT_VERSION_NO_STOP_ORDERS 6
 #define SNAPSHOT_FORMAT_VERSION_NO_CANDLES 5
 
 /* Forks a child that writes `dir`/snapshot-<seq>.snap; returns its pid, or -1. */

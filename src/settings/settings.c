@@ -8,6 +8,7 @@ core_config settings_core(tinvestd_config *config) {
         .commission_bp = config->commission_bp,
         .max_orders = config->max_orders,
         .max_trades = config->max_trades ? config->max_trades : 2 * config->max_orders,
+        .max_operations = config->max_operations ? config->max_operations : 2 * config->max_orders,
         .order_retention_ns = (config->order_history_retention_s > config->idempotency_retention_s
                                    ? config->order_history_retention_s
                                    : config->idempotency_retention_s) *
@@ -17,6 +18,8 @@ core_config settings_core(tinvestd_config *config) {
         .id_seed = config->venue.seed,
         .openable_sandbox_accounts = (uint32_t)config->sandbox_accounts,
         .candles = config->candles,
+        .max_stop_orders = config->max_stop_orders,
+        .max_stop_orders_per_account = config->max_stop_orders_per_account,
     };
     for (uint32_t i = 0; i < config->order_value_limit_count && i < CORE_MAX_VALUE_LIMITS; i++) {
         memcpy(cc.value_limits[i].currency, config->order_value_limits[i].currency, 8);

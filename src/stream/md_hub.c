@@ -25,7 +25,11 @@ int md_hub_init(md_hub *hub, uint32_t instrument_count, uint32_t token_count,
     hub->open = calloc(token_count ? token_count : 1, sizeof *hub->open);
     hub->lists = calloc(lists, sizeof *hub->lists);
     hub->interest = calloc(lists, sizeof *hub->interest);
-    if (hub->open == NULL || hub->lists == NULL || hub->interest == NULL) {
+    hub->candle_interest =
+        calloc((size_t)(instrument_count ? instrument_count : 1) * MD_CANDLE_INTERVALS,
+               sizeof *hub->candle_interest);
+    if (hub->open == NULL || hub->lists == NULL || hub->interest == NULL ||
+        hub->candle_interest == NULL) {
         md_hub_deinit(hub);
         return -ENOMEM;
     }
@@ -39,9 +43,11 @@ void md_hub_deinit(md_hub *hub) {
     free(hub->open);
     free(hub->lists);
     free(hub->interest);
+    free(hub->candle_interest);
     hub->open = NULL;
     hub->lists = NULL;
     hub->interest = NULL;
+    hub->candle_interest = NULL;
 }
 
 bool md_hub_add(md_hub *hub, md_subscriber *sub, uint32_t token_index, void *sink) {
@@ -68,6 +74,11 @@ static size_t list_index(const md_hub *hub, uint32_t instrument, md_kind kind) {
     return (size_t)instrument * MD_KIND_COUNT + kind;
 }
 
+static size_t candle_index(const md_hub *hub, uint32_t instrument, int32_t interval) {
+    assert(instrument < hub->instrument_count && interval > 0 && interval < MD_CANDLE_INTERVALS);
+    return (size_t)instrument * MD_CANDLE_INTERVALS + (size_t)interval;
+}
+
 static bool counts_against_limit(md_kind kind) {
     return kind == MD_KIND_CANDLES || kind == MD_KIND_ORDER_BOOK || kind == MD_KIND_TRADES;
 }
@@ -82,6 +93,9 @@ static void drop_locked(md_hub *hub, md_subscriber *sub, md_sub *s) {
     if (s->next != NULL)
         s->next->prev = s->prev;
     atomic_fetch_sub(&hub->interest[at], 1);
+    if (s->kind == MD_KIND_CANDLES)
+        atomic_fetch_sub(
+            &hub->candle_interest[candle_index(hub, s->item.instrument, s->item.interval)], 1);
     for (md_sub **link = &sub->subs; *link != NULL; link = &(*link)->owner_next) {
         if (*link == s) {
             *link = s->owner_next;
@@ -182,7 +196,7 @@ static md_sub *find_locked(md_hub *hub, const md_subscriber *sub, md_kind kind,
 }
 
 static md_status subscribe_locked(md_hub *hub, md_subscriber *sub, md_kind kind,
-                                  const md_item *item, char *id) {
+                                  const md_item *item, char *id, bool *created) {
     md_sub *s = find_locked(hub, sub, kind, item);
     if (s != NULL) {
         s->item = *item; /* a repeat may change the flags (waiting_close, source) */
@@ -199,6 +213,7 @@ static md_status subscribe_locked(md_hub *hub, md_subscriber *sub, md_kind kind,
     uuid_generate_v4(s->subscription_id);
     s->tag = ++sub->next_tag;
     s->queued_at = UINT32_MAX;
+    s->queued_candle_ns = INT64_MIN;
     s->owner = sub;
     size_t at = list_index(hub, item->instrument, kind);
     s->next = hub->lists[at];
@@ -206,6 +221,9 @@ static md_status subscribe_locked(md_hub *hub, md_subscriber *sub, md_kind kind,
         s->next->prev = s;
     hub->lists[at] = s;
     atomic_fetch_add(&hub->interest[at], 1);
+    if (kind == MD_KIND_CANDLES)
+        atomic_fetch_add(&hub->candle_interest[candle_index(hub, item->instrument, item->interval)],
+                         1);
     /* The subscriber's list keeps the order of subscription (appended at its end). */
     md_sub **link = &sub->subs;
     while (*link != NULL)
@@ -215,15 +233,19 @@ static md_status subscribe_locked(md_hub *hub, md_subscriber *sub, md_kind kind,
         sub->limited++;
     sub->total++;
     memcpy(id, s->subscription_id, UUID_TEXT_SIZE);
+    *created = true;
     return MD_STATUS_SUCCESS;
 }
 
 void md_hub_change(md_hub *hub, md_subscriber *sub, md_kind kind, int action, const md_item *items,
-                   uint32_t n, md_status *statuses, char (*ids)[UUID_TEXT_SIZE]) {
+                   uint32_t n, md_status *statuses, char (*ids)[UUID_TEXT_SIZE], bool *created) {
     assert(kind < MD_KIND_COUNT);
     pthread_mutex_lock(&hub->lock);
     for (uint32_t i = 0; i < n; i++) {
         ids[i][0] = '\0';
+        bool made = false;
+        if (created != NULL)
+            created[i] = false;
         md_item item = items[i];
         if (!sub->added) {
             statuses[i] = MD_STATUS_INTERNAL_ERROR; /* the stream is over */
@@ -239,7 +261,9 @@ void md_hub_change(md_hub *hub, md_subscriber *sub, md_kind kind, int action, co
         if (statuses[i] != MD_STATUS_SUCCESS)
             continue;
         if (action == MD_ACTION_SUBSCRIBE) {
-            statuses[i] = subscribe_locked(hub, sub, kind, &item, ids[i]);
+            statuses[i] = subscribe_locked(hub, sub, kind, &item, ids[i], &made);
+            if (created != NULL)
+                created[i] = made;
             continue;
         }
         md_sub *s = find_locked(hub, sub, kind, &item);
@@ -266,6 +290,13 @@ uint32_t md_hub_list(md_hub *hub, const md_subscriber *sub, md_kind kind, md_sub
 
 bool md_hub_wanted(const md_hub *hub, uint32_t instrument, md_kind kind) {
     return atomic_load_explicit(&hub->interest[list_index(hub, instrument, kind)],
+                                memory_order_relaxed) != 0;
+}
+
+bool md_hub_wanted_candles(const md_hub *hub, uint32_t instrument, int32_t interval) {
+    if (interval <= 0 || interval >= MD_CANDLE_INTERVALS)
+        return false;
+    return atomic_load_explicit(&hub->candle_interest[candle_index(hub, instrument, interval)],
                                 memory_order_relaxed) != 0;
 }
 

@@ -50,6 +50,8 @@ typedef enum {
 #define MD_DEPTH_COUNT 6
 /* OrderBookType values 0..3 (unspecified, exchange, dealer, all). */
 #define MD_BOOK_TYPE_COUNT 4
+/* SubscriptionInterval values 1..13 (one minute .. month); 0 is unspecified. */
+#define MD_CANDLE_INTERVALS 14
 
 /* What one entry of a subscribe request asks for; parameters the kind does not use stay 0. */
 typedef struct md_item {
@@ -69,9 +71,12 @@ typedef struct md_sub {
     md_item item;
     char subscription_id[UUID_TEXT_SIZE];
     /* For the sink's conflation: a tag that names this subscription in its queue, and where its
-     * newest queued message sits (the sink's business; guarded by the hub's lock). */
+     * newest queued message sits (the sink's business; guarded by the hub's lock). For candles,
+     * the opening time of the candle that message carries: only a newer state of the same
+     * candle replaces it. */
     uint64_t tag;
     uint32_t queued_at;
+    int64_t queued_candle_ns;
     md_subscriber *owner;
     struct md_sub *prev, *next; /* the (instrument, kind) list */
     struct md_sub *owner_next;  /* the subscriber's list */
@@ -97,6 +102,7 @@ typedef struct md_hub {
     md_subscriber *streams;
     md_sub **lists; /* instrument_count * MD_KIND_COUNT heads */
     atomic_uint *interest;
+    atomic_uint *candle_interest; /* instrument_count * MD_CANDLE_INTERVALS */
 } md_hub;
 
 int md_hub_init(md_hub *hub, uint32_t instrument_count, uint32_t token_count,
@@ -114,9 +120,11 @@ int md_depth_index(int32_t depth); /* 0..MD_DEPTH_COUNT-1, or -1 */
 
 /* Applies one request's entries in order, each status into `statuses[i]`, and for each entry
  * the subscription it made or ended into `ids[i]` (the new or existing subscription's id, or
- * an empty text). A subscription asked for twice is one subscription (SUCCESS, same id). */
+ * an empty text). A subscription asked for twice is one subscription (SUCCESS, same id).
+ * `created` (or NULL) says for each entry whether it made a new subscription (a repeat did not:
+ * its stream already has the data). */
 void md_hub_change(md_hub *hub, md_subscriber *sub, md_kind kind, int action, const md_item *items,
-                   uint32_t n, md_status *statuses, char (*ids)[UUID_TEXT_SIZE]);
+                   uint32_t n, md_status *statuses, char (*ids)[UUID_TEXT_SIZE], bool *created);
 
 /* Copies up to `max` of the stream's subscriptions of `kind` (oldest first); returns the count. */
 uint32_t md_hub_list(md_hub *hub, const md_subscriber *sub, md_kind kind, md_sub *out,
@@ -124,6 +132,8 @@ uint32_t md_hub_list(md_hub *hub, const md_subscriber *sub, md_kind kind, md_sub
 
 /* Whether anyone follows the instrument's data of `kind` (no lock: a hint for the core thread). */
 bool md_hub_wanted(const md_hub *hub, uint32_t instrument, md_kind kind);
+/* Whether anyone follows the instrument's candles of one SubscriptionInterval (no lock). */
+bool md_hub_wanted_candles(const md_hub *hub, uint32_t instrument, int32_t interval);
 
 /* Calls `fn` under the lock for every subscription of `kind` on the instrument whose stream has
  * a sink. */

@@ -175,6 +175,31 @@ static void run_command(fixture_broker *b, const ProtobufCMessage *request,
     } else if (type == &PB_DESC(close_sandbox_account_request)) {
         const PB(CloseSandboxAccountRequest) *in = (const PB(CloseSandboxAccountRequest) *)request;
         core_close_sandbox_account(c, tok, in->account_id, now);
+    } else if (type == &PB_DESC(currency_transfer_request)) {
+        const PB(CurrencyTransferRequest) *in = (const PB(CurrencyTransferRequest) *)request;
+        bool duplicate;
+        core_currency_transfer(c, tok, in->from_account_id, in->to_account_id, in->amount->currency,
+                               v->amount_nano, in->transaction_id, now, &duplicate);
+    } else if (type == &PB_DESC(operations_request) ||
+               type == &PB_DESC(get_operations_by_cursor_request)) {
+        /* A read: the page the query selects, every operation of it passing the query. */
+        const char *account_id =
+            type == &PB_DESC(operations_request)
+                ? ((const PB(OperationsRequest) *)request)->account_id
+                : ((const PB(GetOperationsByCursorRequest) *)request)->account_id;
+        const account *acc;
+        if (core_account_for(c, tok, account_id, false, &acc) == CORE_OK) {
+            static core_operation page[API_OPERATIONS_MAX_LIMIT];
+            uint64_t more;
+            uint32_t n =
+                core_list_operations(c, acc->index, v->operations.below, api_operation_listed,
+                                     &v->operations, page, v->operations.limit, &more);
+            assert(n <= v->operations.limit && n <= API_OPERATIONS_MAX_LIMIT);
+            for (uint32_t i = 0; i < n; i++)
+                assert(page[i].number < v->operations.below &&
+                       api_operation_listed(&page[i], &v->operations));
+        }
+        return;
     } else if (type == &PB_DESC(get_tech_analysis_request)) {
         compute_indicator(&v->indicator);
         return; /* a read: no command */
@@ -207,11 +232,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
     const ProtobufCFieldDescriptor *sandbox_field =
         api_request_sandbox_account_field("SandboxService", type->descriptor);
     api_request_names_broker_account(sandbox_field, request, &rd);
-    api_request_context ctx = {
-        .refdata = &rd,
-        .token = &rd.tokens[0],
-        .today_s = FIXTURE_START_NS / FIXTURE_NANO,
-        .now_ns = FIXTURE_START_NS};
+    api_request_context ctx = {.refdata = &rd,
+                               .token = &rd.tokens[0],
+                               .today_s = FIXTURE_START_NS / FIXTURE_NANO,
+                               .now_ns = FIXTURE_START_NS};
     ctx.today_s -= ctx.today_s % 86400;
     static api_request_values values;
     memset(&values, 0, sizeof values);

@@ -112,6 +112,50 @@ static void users_and_instruments(void) {
     margin.account_id = "A1";
     request("get_margin_attributes", &margin.base);
 
+    PB(CurrencyTransferRequest) transfer = PB_INIT(CURRENCY_TRANSFER_REQUEST);
+    PB(MoneyValue) amount = PB_INIT(MONEY_VALUE);
+    amount.currency = "rub";
+    amount.units = 10;
+    transfer.from_account_id = "A1";
+    transfer.to_account_id = "A2";
+    transfer.amount = &amount;
+    transfer.transaction_id = "0b7e3c1a-52d4-4f6e-9a8b-1c2d3e4f5a6b";
+    request("currency_transfer", &transfer.base);
+    PB(GetBankAccountsRequest) bank = PB_INIT(GET_BANK_ACCOUNTS_REQUEST);
+    request("get_bank_accounts", &bank.base);
+    PB(OperationsRequest) operations = PB_INIT(OPERATIONS_REQUEST);
+    operations.account_id = "A1";
+    Google__Protobuf__Timestamp since = at(1700000000), until = at(1800000000);
+    operations.from = &since;
+    operations.to = &until;
+    request("get_operations", &operations.base);
+    PB(GetOperationsByCursorRequest) cursor = PB_INIT(GET_OPERATIONS_BY_CURSOR_REQUEST);
+    cursor.account_id = "A1";
+    cursor._limit_case = PB_ENUM(GET_OPERATIONS_BY_CURSOR_REQUEST___LIMIT_LIMIT);
+    cursor.limit = 2;
+    cursor._cursor_case = PB_ENUM(GET_OPERATIONS_BY_CURSOR_REQUEST___CURSOR_CURSOR);
+    cursor.cursor = "3";
+    PB(OperationType) types[] = {PB_ENUM(OPERATION_TYPE__OPERATION_TYPE_BUY)};
+    cursor.operation_types = types;
+    cursor.n_operation_types = 1;
+    request("get_operations_by_cursor", &cursor.base);
+    PB(GenerateBrokerReportRequest) generate = PB_INIT(GENERATE_BROKER_REPORT_REQUEST);
+    generate.account_id = "A1";
+    generate.from = &since;
+    generate.to = &until;
+    PB(BrokerReportRequest) report = PB_INIT(BROKER_REPORT_REQUEST);
+    report.payload_case = PB_ENUM(BROKER_REPORT_REQUEST__PAYLOAD_GENERATE_BROKER_REPORT_REQUEST);
+    report.generate_broker_report_request = &generate;
+    request("broker_report-generate", &report.base);
+    PB(GetDividendsForeignIssuerRequest) dividends = PB_INIT(GET_DIVIDENDS_FOREIGN_ISSUER_REQUEST);
+    PB(GetDividendsForeignIssuerReportRequest)
+    get = PB_INIT(GET_DIVIDENDS_FOREIGN_ISSUER_REPORT_REQUEST);
+    get.task_id = "0b7e3c1a-52d4-4f6e-9a8b-1c2d3e4f5a6b";
+    dividends.payload_case =
+        PB_ENUM(GET_DIVIDENDS_FOREIGN_ISSUER_REQUEST__PAYLOAD_GET_DIV_FOREIGN_ISSUER_REPORT);
+    dividends.get_div_foreign_issuer_report = &get;
+    request("dividends_foreign_issuer-get", &dividends.base);
+
     PB(InstrumentRequest) by = PB_INIT(INSTRUMENT_REQUEST);
     by.id_type = PB_ENUM(INSTRUMENT_ID_TYPE__INSTRUMENT_ID_TYPE_FIGI);
     by.id = "FIGI0";

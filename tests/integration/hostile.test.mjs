@@ -225,7 +225,7 @@ test('rate_limits.services: one budget shared by every method of a service', asy
   assert.equal(tariff.header.get('x-ratelimit-remaining'), '0');
   const usersGroup = tariff.response.unaryLimits.find((l) => l.methods.includes(`${PACKAGE}.UsersService/GetInfo`));
   assert.equal(usersGroup.limitPerMinute, 3);
-  assert.equal(usersGroup.methods.length, 4, 'the four UsersService methods in one group');
+  assert.equal(usersGroup.methods.length, 6, 'the six UsersService methods in one group');
   const over = await callRaw((o) => users.getMarginAttributes({ accountId: firstAccount }, o));
   assert.equal(over.error?.code, Status.RESOURCE_EXHAUSTED);
   assert.equal(over.error?.details, '80002');

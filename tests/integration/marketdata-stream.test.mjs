@@ -13,7 +13,7 @@ import { Status } from 'nice-grpc';
 import grpc from '@grpc/grpc-js';
 import { OrderDirection, OrderType } from 'tinkoff-invest-api/dist/generated/orders.js';
 import { MarketDataRequest, MarketDataResponse, SubscriptionAction, SubscriptionStatus, SubscriptionInterval, TradeDirection,
-  TradeSourceType, OrderBookType, LastPriceType } from 'tinkoff-invest-api/dist/generated/marketdata.js';
+  TradeSourceType, OrderBookType, LastPriceType, CandleInterval } from 'tinkoff-invest-api/dist/generated/marketdata.js';
 import { SecurityTradingStatus } from 'tinkoff-invest-api/dist/generated/common.js';
 import { startServer, sdk, closeClients, demoConfig, UUID_RE } from './harness.mjs';
 
@@ -481,4 +481,161 @@ test('order books and last prices are conflated: a paused reader is not cut off 
   const ended = await slow.result;
   assert.equal(ended.error, undefined, 'it ends with OK when the client closes its side');
   slow.client.close();
+});
+
+/** Reads a server-side stream into `messages` until `stop()`. */
+function openServerSide(api, request) {
+  const controller = new AbortController();
+  const messages = [];
+  const reading = (async () => {
+    try {
+      for await (const m of api.marketdataStream.marketDataServerSideStream(request,
+        { signal: controller.signal })) messages.push(m);
+    } catch { /* aborted */ }
+  })();
+  return { messages, async stop() { controller.abort(); await reading; } };
+}
+
+function ohlcv(c) {
+  return [quotation(c.open), quotation(c.high), quotation(c.low), quotation(c.close), Number(c.volume),
+    c.time.getTime()];
+}
+
+async function until(predicate, timeoutMs, what) {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const found = predicate();
+    if (found) return found;
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 25));
+  }
+}
+
+test('candles: every change of the forming candle as GetCandles has it, waiting_close only the closed one, unsubscribe, the server-side stream', async () => {
+  const api = sdk(server, 't.demo.full');
+  const lkoh = demoConfig.instruments.find((i) => i.ticker === 'LKOH');
+  const ONE_MINUTE = SubscriptionInterval.SUBSCRIPTION_INTERVAL_ONE_MINUTE;
+  // Trades early in a minute, so that the minute is still forming while the live stream is checked.
+  while (new Date().getUTCSeconds() > 35) await new Promise((r) => setTimeout(r, 250));
+  const live = openMarketData(api);
+  live.send({ subscribeCandlesRequest: { subscriptionAction: SUBSCRIBE, waitingClose: false,
+    instruments: [{ figi: '', interval: ONE_MINUTE, instrumentId: lkoh.uid }] } });
+  const answer = (await live.next((m) => m.subscribeCandlesResponse)).subscribeCandlesResponse;
+  assert.equal(answer.candlesSubscriptions[0].subscriptionStatus, SUCCESS);
+  assert.equal(answer.candlesSubscriptions[0].waitingClose, false);
+  const closing = openMarketData(api);
+  closing.send({ subscribeCandlesRequest: { subscriptionAction: SUBSCRIBE, waitingClose: true,
+    instruments: [{ figi: lkoh.figi, interval: ONE_MINUTE, instrumentId: '' }] } });
+  assert.equal((await closing.next((m) => m.subscribeCandlesResponse)).subscribeCandlesResponse
+    .candlesSubscriptions[0].waitingClose, true);
+  const sided = openServerSide(api, { subscribeCandlesRequest: { subscriptionAction: SUBSCRIBE,
+    waitingClose: false, instruments: [{ figi: '', interval: ONE_MINUTE, instrumentId: lkoh.uid }] } });
+  await until(() => sided.messages.find((m) => m.subscribeCandlesResponse), 5000, 'the server-side answer');
+
+  const from = live.messages.length;
+  for (const lots of [1, 2, 3]) await marketOrder(api, OrderDirection.ORDER_DIRECTION_BUY, lots, lkoh);
+  const tradedAt = Date.now();
+  const minuteOf = (t) => Math.floor(t / 60000) * 60000;
+  const minute = minuteOf(tradedAt);
+  const reference = async () => (await api.marketdata.getCandles({ instrumentId: lkoh.uid,
+    interval: CandleInterval.CANDLE_INTERVAL_1_MIN, from: new Date(minute), to: new Date(minute + 60000) }))
+    .candles.find((c) => c.time.getTime() === minute);
+  const unary = await reference();
+  assert.ok(unary && Number(unary.volume) >= 6, 'GetCandles has the minute');
+  // The live stream ends on the candle's newest state, which is GetCandles' candle.
+  const streamed = await until(() => live.messages.slice(from).filter((m) => m.candle
+    && m.candle.time.getTime() === minute).at(-1)?.candle, 5000, 'a streamed candle');
+  await until(() => live.messages.slice(from).filter((m) => m.candle).at(-1)?.candle.volume === unary.volume,
+    5000, 'the newest candle state');
+  const newest = live.messages.slice(from).filter((m) => m.candle).at(-1).candle;
+  assert.deepEqual(ohlcv(newest), ohlcv(unary));
+  assert.equal(newest.figi, lkoh.figi);
+  assert.equal(newest.instrumentUid, lkoh.uid);
+  assert.equal(newest.interval, ONE_MINUTE);
+  assert.equal(Number(newest.volumeBuy), Number(unary.volumeBuy));
+  assert.equal(Number(newest.volumeSell), Number(unary.volumeSell));
+  assert.ok(newest.lastTradeTs.getTime() >= minute && newest.lastTradeTs.getTime() < minute + 60000);
+  const last = (await api.marketdata.getLastTrades({ instrumentId: lkoh.uid })).trades.at(-1);
+  assert.equal(newest.lastTradeTs.getTime(), last.time.getTime(), 'last_trade_ts is the last print');
+  assert.ok(streamed.time instanceof Date);
+  // The server-side stream has the same candle.
+  await until(() => sided.messages.filter((m) => m.candle).at(-1)?.candle.volume === unary.volume, 5000,
+    'the server-side stream\'s candle');
+  assert.deepEqual(ohlcv(sided.messages.filter((m) => m.candle).at(-1).candle), ohlcv(unary));
+  // waiting_close: nothing while the minute forms.
+  if (Date.now() < minute + 59000)
+    assert.ok(!closing.messages.some((m) => m.candle), 'no candle before the close');
+
+  // Unsubscribed, the live stream gets no more candles.
+  const unsubscribedAt = live.messages.length;
+  live.send({ subscribeCandlesRequest: { subscriptionAction: UNSUBSCRIBE,
+    instruments: [{ figi: lkoh.figi, interval: ONE_MINUTE, instrumentId: '' }] } });
+  const gone = (await live.next((m) => m.subscribeCandlesResponse, 5000, unsubscribedAt))
+    .subscribeCandlesResponse.candlesSubscriptions[0];
+  assert.equal(gone.subscriptionStatus, SUCCESS);
+  assert.equal(gone.subscriptionId, answer.candlesSubscriptions[0].subscriptionId);
+  const afterUnsubscribe = live.messages.length;
+  await marketOrder(api, OrderDirection.ORDER_DIRECTION_BUY, 1, lkoh);
+  const final = minuteOf(Date.now()) === minute ? await reference() : unary;
+
+  // The minute closes by the clock (no later trade is needed): one closed candle, its final state.
+  const closed = (await closing.next((m) => m.candle, 75000)).candle;
+  assert.ok(Date.now() >= minute + 60000, 'sent once the minute is over');
+  assert.equal(closed.time.getTime(), minute);
+  assert.deepEqual(ohlcv(closed), ohlcv(final));
+  await new Promise((r) => setTimeout(r, 500));
+  assert.equal(closing.messages.filter((m) => m.candle).length, 1, 'the closed candle is sent once');
+  assert.ok(!live.messages.slice(afterUnsubscribe).some((m) => m.candle), 'no candle after unsubscribe');
+  await Promise.all([live.close(), closing.close(), sided.stop()]);
+});
+
+test('candles: a subscription gets the forming candle at once; GetMySubscriptions answers with no subscriptions', async () => {
+  const api = sdk(server, 't.demo.full');
+  const lkoh = demoConfig.instruments.find((i) => i.ticker === 'LKOH');
+  const empty = openMarketData(api);
+  empty.send({ getMySubscriptions: {} });
+  for (const kind of ['subscribeCandlesResponse', 'subscribeOrderBookResponse', 'subscribeTradesResponse',
+    'subscribeInfoResponse', 'subscribeLastPriceResponse']) {
+    const answer = await empty.next((m) => m[kind]);
+    assert.match(answer[kind].trackingId, UUID_RE);
+  }
+  await empty.close();
+  await marketOrder(api, OrderDirection.ORDER_DIRECTION_BUY, 1, lkoh);
+  const md = openMarketData(api);
+  md.send({ subscribeCandlesRequest: { subscriptionAction: SUBSCRIBE, waitingClose: false, instruments: [
+    { figi: '', interval: SubscriptionInterval.SUBSCRIPTION_INTERVAL_ONE_HOUR, instrumentId: lkoh.uid }] } });
+  await md.next((m) => m.subscribeCandlesResponse);
+  const first = (await md.next((m) => m.candle)).candle;
+  const hour = Math.floor(Date.now() / 3600000) * 3600000;
+  const unary = (await api.marketdata.getCandles({ instrumentId: lkoh.uid,
+    interval: CandleInterval.CANDLE_INTERVAL_HOUR, from: new Date(hour - 3600000), to: new Date(hour + 3600000) }))
+    .candles.at(-1);
+  assert.equal(first.interval, SubscriptionInterval.SUBSCRIPTION_INTERVAL_ONE_HOUR);
+  assert.deepEqual(ohlcv(first), ohlcv(unary));
+  await md.close();
+});
+
+test('order books: at most one per 100 ms per subscription, the newest state last', async () => {
+  const api = sdk(server, 't.demo.full');
+  const md = openMarketData(api);
+  md.send({ subscribeOrderBookRequest: { subscriptionAction: SUBSCRIBE,
+    instruments: [{ figi: share.figi, depth: 10, instrumentId: '', orderBookType: 0 }] } });
+  await md.next((m) => m.subscribeOrderBookResponse);
+  await md.next((m) => m.orderbook); // the current book
+  const from = md.messages.length;
+  const sells = [];
+  for (let i = 0; i < 20; i++)
+    sells.push(marketOrder(api, OrderDirection.ORDER_DIRECTION_BUY, 1, share));
+  await Promise.all(sells);
+  const unary = await api.marketdata.getOrderBook({ instrumentId: share.uid, depth: 10 });
+  // The held-back newest state leaves by itself, after the interval, with no further change.
+  await until(() => {
+    const last = md.messages.slice(from).filter((m) => m.orderbook).at(-1)?.orderbook;
+    return last && JSON.stringify(levels(last.asks)) === JSON.stringify(levels(unary.asks));
+  }, 5000, 'the newest book');
+  const times = md.messages.slice(from).filter((m) => m.orderbook).map((m) => m.orderbook.time.getTime());
+  assert.ok(times.length >= 1 && times.length < 20, `books are throttled (${times.length} for 20 changes)`);
+  for (let i = 1; i < times.length; i++)
+    assert.ok(times[i] - times[i - 1] >= 100, `books ${times[i] - times[i - 1]} ms apart`);
+  await md.close();
 });

@@ -65,12 +65,17 @@ test('GetLastPrices: the deprecated figi list selects exactly the instruments it
   assert.deepEqual(uids(both), [bond.uid, sber.uid, untradeable.uid]);
 });
 
-test('GetLastPrices: an unknown or empty id in either list is refused, and the 3000 cap counts both', async () => {
-  for (const request of [{ figi: ['BBG000NOSUCH'] }, { figi: [sber.figi], instrumentId: ['no-such-uid'] }]) {
-    const r = await callRaw((o) => marketData.getLastPrices({ figi: [], instrumentId: [], ...request }, o));
-    assert.equal(r.error?.code, Status.NOT_FOUND, JSON.stringify(request));
-    assert.equal(r.error.details, '50002');
-  }
+test('GetLastPrices: an unknown id is answered without a price, an empty one is refused, and the 3000 cap counts both', async () => {
+  // As the real service: one entry per id asked, an unknown one echoed as figi, with no price.
+  const { lastPrices: unknown } = await lastPrices({ figi: ['BBG000NOSUCH'] });
+  assert.equal(unknown.length, 1);
+  assert.equal(unknown[0].figi, 'BBG000NOSUCH');
+  assert.equal(unknown[0].price, undefined);
+  assert.equal(unknown[0].time, undefined);
+  const { lastPrices: mixed } = await lastPrices({ figi: [sber.figi], instrumentId: ['no-such-uid'] });
+  assert.deepEqual(mixed.map((p) => p.figi), [sber.figi, 'no-such-uid']);
+  assert.ok(mixed[0].price.units > 0);
+  assert.equal(mixed[1].price, undefined);
   const empty = await callRaw((o) => marketData.getLastPrices({ figi: [''], instrumentId: [] }, o));
   assert.equal(empty.error?.details, '30237');
   const many = await callRaw((o) => marketData.getLastPrices({

@@ -190,11 +190,14 @@ typedef enum {
     JOB_CLOSE_ACCOUNT,
     JOB_MAX_LOTS,
     JOB_ORDER_PRICE,
+    JOB_STOP_PLACE,
+    JOB_STOP_CANCEL,
     JOB_KIND_COUNT
 } sim_job_kind;
 
 static const char *const job_kind_names[JOB_KIND_COUNT] = {
-    "place", "cancel", "replace", "get_state", "pay_in", "open", "close", "max_lots", "price"};
+    "place", "cancel",   "replace", "get_state", "pay_in",     "open",
+    "close", "max_lots", "price",   "stop",      "stop_cancel"};
 
 /* Generator restrictions for bugs the simulator found: each keeps the generator away from one bug
  * so that a run can go on to find others while it is open. A restriction whose bug is fixed is
@@ -289,6 +292,9 @@ typedef struct sim_job {
     char opened_id[ORDER_ID_SIZE];
     core_max_lots max_lots;
     core_order_price price;
+    /* PostStopOrder / CancelStopOrder. */
+    core_stop_request stop;
+    core_stop_result stop_result;
 } sim_job;
 
 /* What a client was told: it must survive every crash (replies leave only after the commit). */
@@ -365,6 +371,8 @@ typedef struct sim_counts {
     uint64_t by_kind[JOB_KIND_COUNT], ok_by_kind[JOB_KIND_COUNT];
     /* Answers to placements by error, for --verbose: is the generator mostly valid? */
     uint64_t place_errors[CORE_ERROR_COUNT];
+    /* Stop order events by type (CORE_EVENT_STOP_ORDER_PLACED .. STOP_ORDERS_RETIRED). */
+    uint64_t stop_events[5];
 } sim_counts;
 
 struct sim {
@@ -435,6 +443,7 @@ struct sim {
     /* What the event sink saw, for the checks of a single command: events that change state
      * (every event but a retirement), and the last ORDER_ACCEPTED. */
     uint64_t state_events, accepted_events;
+    char last_stop_key[64]; /* the last stop order key generated, to repeat it */
     uint32_t last_accepted_slot;
     uint64_t last_accepted_seq;
     sim_counts n;
@@ -657,7 +666,7 @@ static void pick_scenario(sim *s, uint64_t steps_override) {
     sc->snapshot_damage_percent = (uint32_t)prng_range(r, 0, 30);
     sc->snapshot_loss_percent = (uint32_t)prng_range(r, 0, 50);
     sc->replay_every_batches = (uint32_t)prng_range(r, 50, 400);
-    static const uint32_t base_weights[JOB_KIND_COUNT] = {40, 12, 8, 12, 5, 2, 1, 3, 3};
+    static const uint32_t base_weights[JOB_KIND_COUNT] = {40, 12, 8, 12, 5, 2, 1, 3, 3, 6, 2};
     for (int k = 0; k < JOB_KIND_COUNT; k++)
         sc->weights[k] = base_weights[k] * (uint32_t)prng_range(r, 1, 4);
     build_refdata(s);
@@ -669,7 +678,9 @@ static void pick_scenario(sim *s, uint64_t steps_override) {
                                 .max_trades_per_order = sc->max_trades_per_order,
                                 .value_limit_count = sc->value_limit_count,
                                 .id_seed = sim_prng_next(r),
-                                .openable_sandbox_accounts = sc->openable_accounts};
+                                .openable_sandbox_accounts = sc->openable_accounts,
+                                .max_stop_orders = (uint32_t)prng_range(r, 16, 300),
+                                .max_stop_orders_per_account = (uint32_t)prng_range(r, 1, 40)};
     memcpy(s->core_cfg.value_limits, sc->value_limits, sizeof sc->value_limits);
     v->max_orders = sc->max_orders;
     s->engine_cfg = (engine_config){
@@ -695,11 +706,11 @@ static void print_scenario(const sim *s) {
 
 /* ---- Lookups the checks share ------------------------------------------------------------- */
 
-/* The core's state and its candles: core_state_hash leaves the candles out (hashes of data
- * directories written before there were candles stay comparable), and the simulator checks
- * that replay rebuilds them too. */
+/* The core's state, its candles and its operations: core_state_hash leaves both out (hashes of
+ * data directories written before there were candles and operations stay comparable), and the
+ * simulator checks that replay rebuilds them too. */
 static uint64_t state_hash(const core *c) {
-    return candles_hash(&c->candles, core_state_hash(c));
+    return candles_hash(&c->candles, core_state_hash(c) ^ core_operations_hash(c));
 }
 
 static core *live_core(sim *s) {
@@ -1228,10 +1239,12 @@ static void run_open_account(engine *e, engine_job *base) {
     job->error = core_open_sandbox_account(c, &c->refdata->tokens[job->token_index], job->name,
                                            engine_now_ns(e), job->opened_id);
     /* The slot it must take: a never-used one, else the lowest closed sandbox slot whose orders
-     * have all left the history (the call may have retired the last of them first). */
+     * and stop orders have all left the history (the call may have retired the last of them
+     * first). */
     uint32_t want = fresh < a->capacity ? fresh : CORE_NO_ORDER;
     for (uint32_t slot = a->configured_count; want == CORE_NO_ORDER && slot < fresh; slot++)
-        if (closed_before[slot] && orders_of_account(c, slot) == 0)
+        if (closed_before[slot] && orders_of_account(c, slot) == 0 &&
+            c->stops.per_account[slot] == 0)
             want = slot;
     if (job->error == CORE_OK) {
         const account *acc = refdata_find_account(c->refdata, job->opened_id);
@@ -1733,6 +1746,113 @@ static void gen_read(sim *s, sim_job *job) {
     job->direction = prng_percent(r, 95) ? (int32_t)prng_range(r, 1, 2) : 0;
 }
 
+/* ---- Stop orders ------------------------------------------------------------------------------
+ */
+
+static void run_stop_place(engine *e, engine_job *base) {
+    sim_job *job = (sim_job *)base;
+    sim *s = job->sim;
+    core *c = engine_core(e);
+    job->stop.token = &c->refdata->tokens[job->token_index];
+    job->stop.now_ns = engine_now_ns(e);
+    call_mark before = mark_call(s);
+    job->stop_result = core_post_stop_order(c, &job->stop);
+    job->error = job->stop_result.error;
+    /* A refused request, and a repeated key, record nothing (expiries and retirements the
+     * command makes first are not counted: see sim_sink). */
+    if (job->error != CORE_OK || job->stop_result.duplicate)
+        expect_no_events(s, job, job->error, before);
+    else if (s->state_events != before.state_events + 1 ||
+             job->stop_result.stop.status != STOP_STATUS_ACTIVE)
+        sim_fail("job %" PRIu64 ": a stop order was placed with %" PRIu64 " events, status %d",
+                 job->number, s->state_events - before.state_events, job->stop_result.stop.status);
+    engine_finish_after_commit(e, base);
+}
+
+static void run_stop_cancel(engine *e, engine_job *base) {
+    sim_job *job = (sim_job *)base;
+    core *c = engine_core(e);
+    job->stop_result = core_cancel_stop_order(c, &c->refdata->tokens[job->token_index],
+                                              job->account_id, job->order_id, engine_now_ns(e));
+    job->error = job->stop_result.error;
+    if (job->error == CORE_OK && job->stop_result.stop.status != STOP_STATUS_CANCELED)
+        sim_fail("job %" PRIu64 ": a cancelled stop order has status %d", job->number,
+                 job->stop_result.stop.status);
+    engine_finish_after_commit(e, base);
+}
+
+/* A stop order near the market: any type and side, sometimes a stop-limit or a trailing
+ * take-profit, sometimes good till a date a little ahead, sometimes a repeated key or an
+ * invalid field. */
+static void gen_stop_place(sim *s, sim_job *job) {
+    prng *r = &s->rng;
+    job->base.run = run_stop_place;
+    job->base.finish = finish_plain;
+    job->base.mutates = true;
+    pick_account(s, job, false);
+    const instrument *ins = pick_instrument(s, job);
+    core_stop_request *q = &job->stop;
+    q->account_id = job->account_id;
+    q->instrument_id = job->instrument_id;
+    if (prng_percent(r, 20) && s->last_stop_key[0] != '\0')
+        snprintf(job->key, sizeof job->key, "%s", s->last_stop_key);
+    else if (prng_percent(r, 80))
+        fresh_key(s, job->key, sizeof job->key, prng_percent(r, 70));
+    snprintf(s->last_stop_key, sizeof s->last_stop_key, "%s", job->key);
+    q->key = job->key;
+    q->quantity = prng_percent(r, 97) ? prng_range(r, 1, 5) : prng_range(r, -1, 0);
+    q->direction = prng_percent(r, 98) ? (int32_t)prng_range(r, 1, 2) : 0;
+    q->stop_type = prng_percent(r, 98) ? (int32_t)prng_range(r, 1, 3) : 4;
+    q->expiration = prng_percent(r, 70) ? STOP_EXPIRES_NEVER : STOP_EXPIRES_AT_DATE;
+    q->has_expire = q->expiration == STOP_EXPIRES_AT_DATE;
+    /* Ahead of the clock when the job is made: mostly still ahead when it runs. */
+    q->expire_ns = s->now_ns + prng_range(r, -10, 2000) * 1000000LL;
+    if (ins != NULL) {
+        core_market m;
+        core_market_view(live_core(s), ins->index, &m);
+        int64_t tick = ins->min_price_increment_nano;
+        int64_t mid = m.last_price_nano > 0 ? m.last_price_nano : ins->reference_price_nano;
+        q->has_stop_price = prng_percent(r, 98);
+        q->stop_price_nano = mid + prng_range(r, -8, 8) * tick;
+        q->has_price = q->stop_type == STOP_TYPE_STOP_LIMIT || prng_percent(r, 20);
+        q->price_nano = mid + prng_range(r, -8, 8) * tick;
+        if (q->stop_type == STOP_TYPE_TAKE_PROFIT && prng_percent(r, 30)) {
+            q->take_profit_type = STOP_TAKE_PROFIT_TRAILING;
+            q->has_trailing = q->has_indent = q->has_spread = true;
+            q->indent_type = (int32_t)prng_range(r, 1, 2);
+            q->spread_type = (int32_t)prng_range(r, 1, 2);
+            q->indent_nano = q->indent_type == TRAILING_ABSOLUTE ? prng_range(r, 1, 5) * tick
+                                                                 : prng_range(r, 1, 3) * NANO / 10;
+            q->spread_nano = q->spread_type == TRAILING_ABSOLUTE ? prng_range(r, 0, 3) * tick
+                                                                 : prng_range(r, 0, 2) * NANO / 10;
+        }
+    }
+    q->child_type = prng_percent(r, 50) ? 0 : (int32_t)prng_range(r, 1, 2);
+    if (q->stop_type == STOP_TYPE_STOP_LIMIT && q->child_type == STOP_CHILD_MARKET)
+        q->child_type = 0;
+}
+
+/* Cancels a stop order the core holds (any status), or names one it does not. */
+static void gen_stop_cancel(sim *s, sim_job *job) {
+    prng *r = &s->rng;
+    job->base.run = run_stop_cancel;
+    job->base.finish = finish_plain;
+    job->base.mutates = true;
+    const core *c = live_core(s);
+    const core_stop_book *b = &c->stops;
+    uint32_t slot = b->high > 0 ? (uint32_t)sim_prng_below(r, b->high) : 0;
+    if (b->high > 0 && b->records[slot].status != 0 && prng_percent(r, 90)) {
+        const core_stop_order *o = &b->records[slot];
+        job->token_index = owner_token(c->refdata, o->account);
+        snprintf(job->account_id, sizeof job->account_id, "%s",
+                 c->refdata->accounts[o->account].id);
+        snprintf(job->order_id, sizeof job->order_id, "%s", o->id);
+    } else {
+        pick_account(s, job, false);
+        fresh_key(s, job->order_id, sizeof job->order_id, true);
+    }
+}
+
 static sim_job *new_job(sim *s, sim_job_kind kind) {
     sim_job *job = calloc(1, sizeof *job);
     if (job == NULL)
@@ -1781,6 +1901,12 @@ static sim_job *new_job(sim *s, sim_job_kind kind) {
     case JOB_ORDER_PRICE:
         gen_read(s, job);
         job->base.run = run_order_price;
+        break;
+    case JOB_STOP_PLACE:
+        gen_stop_place(s, job);
+        break;
+    case JOB_STOP_CANCEL:
+        gen_stop_cancel(s, job);
         break;
     case JOB_KIND_COUNT:
         assert(!"not a job kind");
@@ -2567,7 +2693,12 @@ static void sim_sink(void *ctx, const core_event *ev) {
     default:
         break;
     }
-    if (ev->type != CORE_EVENT_HISTORY_RETIRED)
+    /* What a command does before it looks (retirements, stop orders that are due expiring) is
+     * not the command's own. */
+    if (ev->type >= CORE_EVENT_STOP_ORDER_PLACED && ev->type <= CORE_EVENT_STOP_ORDERS_RETIRED)
+        s->n.stop_events[ev->type - CORE_EVENT_STOP_ORDER_PLACED]++;
+    if (ev->type != CORE_EVENT_HISTORY_RETIRED && ev->type != CORE_EVENT_STOP_ORDERS_RETIRED &&
+        ev->type != CORE_EVENT_STOP_ORDER_EXPIRED)
         s->state_events++;
     s->n.events++;
     s->inner_sink.append(s->inner_sink.ctx, ev);
@@ -3138,6 +3269,10 @@ static int sim_run(uint64_t seed, uint64_t steps_override, const char *dir, bool
            c->next_seq - 1, s.n.crashes, s.n.torn, s.n.enospc, s.n.refused, s.n.snapshots,
            s.n.snapshots_damaged, s.n.snapshots_lost, s.n.replays, state_hash(c));
     if (verbose) {
+        printf("  stop order events: placed=%" PRIu64 " triggered=%" PRIu64 " cancelled=%" PRIu64
+               " expired=%" PRIu64 " retired=%" PRIu64 "\n",
+               s.n.stop_events[0], s.n.stop_events[1], s.n.stop_events[2], s.n.stop_events[3],
+               s.n.stop_events[4]);
         printf("  answered ok / submitted:");
         for (int k = 0; k < JOB_KIND_COUNT; k++)
             printf(" %s=%" PRIu64 "/%" PRIu64, job_kind_names[k], s.n.ok_by_kind[k],

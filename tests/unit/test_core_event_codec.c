@@ -229,6 +229,16 @@ static void test_other_types(void) {
         ev = event_of(CORE_EVENT_HISTORY_RETIRED, slot, i + 1, v);
         ev.u.retired.count = i % 2 ? UINT32_MAX : 0;
         round_trip(&ev);
+
+        /* CurrencyTransfer: a UUID transaction id (16 bytes) or any other text. */
+        ev = event_of(CORE_EVENT_CURRENCY_TRANSFER, slot, i + 1, v);
+        ev.u.transfer.from = slot;
+        ev.u.transfer.to = UINT32_MAX - slot;
+        strcpy(ev.u.transfer.currency, i % 2 ? "rub" : "usdt123");
+        ev.u.transfer.amount_nano = w;
+        strcpy(ev.u.transfer.transaction_id,
+               i % 2 ? "0b7e3c1a-52d4-4f6e-9a8b-1c2d3e4f5a6b" : "not a uuid");
+        CHECK(round_trip(&ev) <= 60);
     }
 }
 

@@ -12,7 +12,7 @@ static md_status one(md_hub *hub, md_subscriber *sub, md_kind kind, int action, 
                      char id[UUID_TEXT_SIZE]) {
     md_status status;
     char ids[1][UUID_TEXT_SIZE];
-    md_hub_change(hub, sub, kind, action, &item, 1, &status, ids);
+    md_hub_change(hub, sub, kind, action, &item, 1, &status, ids, NULL);
     if (id != NULL)
         memcpy(id, ids[0], UUID_TEXT_SIZE);
     return status;
@@ -111,6 +111,58 @@ static void test_repeat_unsubscribe_and_interest(void) {
     md_hub_deinit(&hub);
 }
 
+/* Candle interest is kept per SubscriptionInterval: the feed hands over only the pairs followed. */
+static void test_candle_interest(void) {
+    md_hub hub;
+    CHECK_EQ_INT(md_hub_init(&hub, INSTRUMENTS, 1, 4, 300), 0);
+    md_subscriber a, b;
+    int sink;
+    CHECK(md_hub_add(&hub, &a, 0, &sink));
+    CHECK(md_hub_add(&hub, &b, 0, &sink));
+    for (int32_t k = -1; k <= MD_CANDLE_INTERVALS; k++)
+        CHECK(!md_hub_wanted_candles(&hub, 1, k));
+    md_item minute = {.instrument = 1, .interval = 1};
+    md_item month = {.instrument = 1, .interval = 13, .waiting_close = true};
+    CHECK_EQ_INT(one(&hub, &a, MD_KIND_CANDLES, MD_ACTION_SUBSCRIBE, minute, NULL),
+                 MD_STATUS_SUCCESS);
+    CHECK_EQ_INT(one(&hub, &b, MD_KIND_CANDLES, MD_ACTION_SUBSCRIBE, minute, NULL),
+                 MD_STATUS_SUCCESS);
+    CHECK_EQ_INT(one(&hub, &a, MD_KIND_CANDLES, MD_ACTION_SUBSCRIBE, month, NULL),
+                 MD_STATUS_SUCCESS);
+    md_status status;
+    char id[1][UUID_TEXT_SIZE];
+    bool created = true;
+    md_hub_change(&hub, &a, MD_KIND_CANDLES, MD_ACTION_SUBSCRIBE, &minute, 1, &status, id,
+                  &created);
+    CHECK(status == MD_STATUS_SUCCESS && !created); /* a repeat makes nothing new */
+    md_item hour = {.instrument = 1, .interval = 4};
+    md_hub_change(&hub, &a, MD_KIND_CANDLES, MD_ACTION_SUBSCRIBE, &hour, 1, &status, id, &created);
+    CHECK(status == MD_STATUS_SUCCESS && created);
+    md_hub_change(&hub, &a, MD_KIND_CANDLES, MD_ACTION_UNSUBSCRIBE, &hour, 1, &status, id,
+                  &created);
+    CHECK(status == MD_STATUS_SUCCESS && !created);
+    /* A repeat (waiting_close changed) is the same subscription: counted once. */
+    month.waiting_close = false;
+    CHECK_EQ_INT(one(&hub, &a, MD_KIND_CANDLES, MD_ACTION_SUBSCRIBE, month, NULL),
+                 MD_STATUS_SUCCESS);
+    CHECK(md_hub_wanted_candles(&hub, 1, 1));
+    CHECK(md_hub_wanted_candles(&hub, 1, 13));
+    CHECK(!md_hub_wanted_candles(&hub, 1, 2));
+    CHECK(!md_hub_wanted_candles(&hub, 0, 1));
+    CHECK(!md_hub_wanted_candles(&hub, 1, 0));
+    CHECK(!md_hub_wanted_candles(&hub, 1, 14));
+    CHECK_EQ_INT(one(&hub, &a, MD_KIND_CANDLES, MD_ACTION_UNSUBSCRIBE, month, NULL),
+                 MD_STATUS_SUCCESS);
+    CHECK(!md_hub_wanted_candles(&hub, 1, 13));
+    CHECK(md_hub_wanted_candles(&hub, 1, 1));
+    md_hub_remove(&hub, &a);
+    CHECK(md_hub_wanted_candles(&hub, 1, 1)); /* b still follows it */
+    md_hub_remove(&hub, &b);
+    CHECK(!md_hub_wanted_candles(&hub, 1, 1));
+    CHECK(!md_hub_wanted(&hub, 1, MD_KIND_CANDLES));
+    md_hub_deinit(&hub);
+}
+
 static int visits;
 static void count(md_sub *s, void *ctx) {
     visits++;
@@ -132,10 +184,10 @@ static void test_limits_and_listing(void) {
         book(0, 1, 0), book(0, 10, 0), {.instrument = 1}, {.instrument = 2}, book(3, 50, 0)};
     md_status statuses[5];
     char ids[5][UUID_TEXT_SIZE];
-    md_hub_change(&hub, &a, MD_KIND_ORDER_BOOK, MD_ACTION_SUBSCRIBE, items, 2, statuses, ids);
+    md_hub_change(&hub, &a, MD_KIND_ORDER_BOOK, MD_ACTION_SUBSCRIBE, items, 2, statuses, ids, NULL);
     CHECK_EQ_INT(statuses[0], MD_STATUS_SUCCESS);
     CHECK_EQ_INT(statuses[1], MD_STATUS_SUCCESS);
-    md_hub_change(&hub, &a, MD_KIND_TRADES, MD_ACTION_SUBSCRIBE, items + 2, 2, statuses, ids);
+    md_hub_change(&hub, &a, MD_KIND_TRADES, MD_ACTION_SUBSCRIBE, items + 2, 2, statuses, ids, NULL);
     CHECK_EQ_INT(statuses[0], MD_STATUS_SUCCESS);
     CHECK_EQ_INT(statuses[1], MD_STATUS_LIMIT_EXCEEDED);
     CHECK(ids[1][0] == '\0');
@@ -194,6 +246,7 @@ static void test_limits_and_listing(void) {
 int main(void) {
     test_statuses();
     test_repeat_unsubscribe_and_interest();
+    test_candle_interest();
     test_limits_and_listing();
     return check_finish("stream_md_hub");
 }
