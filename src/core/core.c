@@ -115,8 +115,7 @@ int core_init(core *c, const core_config *config) {
         candles_init(&c->candles, &c->config.candles, rd->instrument_count) != 0 ||
         stop_orders_init(&c->stops, config->max_stop_orders, config->max_stop_orders_per_account,
                          capacity, rd->instrument_count) != 0 ||
-        operations_init(c) != 0 ||
-        changes_init(&c->changes, capacity, rd->instrument_count) != 0) {
+        operations_init(c) != 0 || changes_init(&c->changes, capacity, rd->instrument_count) != 0) {
         core_deinit(c);
         return -ENOMEM;
     }
