@@ -12,6 +12,7 @@
 #include "api/server.h"
 #include "api/marketdata_stream.h"
 #include "api/order_streams.h"
+#include "api/portfolio_streams.h"
 #include "api/services.h"
 #include "api/stream_call.h"
 #include "config/config.h"
@@ -197,7 +198,13 @@ int main(int argc, char **argv) {
         fprintf(stderr, "tinvestd: cannot start the broker core (out of memory?)\n");
         return 1;
     }
+    stream_hub_set_limit(&hub, STREAM_KIND_PORTFOLIO,
+                         config.operations_streams_per_token_per_method);
+    stream_hub_set_limit(&hub, STREAM_KIND_POSITIONS,
+                         config.operations_streams_per_token_per_method);
     order_streams_attach(&streams, &broker, &hub);
+    static portfolio_streams account_streams;
+    portfolio_streams_attach(&account_streams, &broker, &hub);
     static md_hub market_data_hub;
     if (md_hub_init(&market_data_hub, config.refdata.instrument_count, config.refdata.token_count,
                     config.md_streams_per_token, config.md_subscriptions_per_stream) != 0) {

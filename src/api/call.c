@@ -29,6 +29,16 @@ char *api_call_strdup(api_call *call, const char *text) {
     return copy;
 }
 
+void api_call_free_scratch(api_call *call) {
+    api_call_block *block = call->blocks;
+    while (block != NULL) {
+        api_call_block *next = block->next;
+        free(block);
+        block = next;
+    }
+    call->blocks = NULL;
+}
+
 const char *api_call_metadata(const api_call *call, const char *key, size_t *len) {
     for (size_t i = 0; i < call->request_metadata.count; i++) {
         const grpc_metadata *md = &call->request_metadata.metadata[i];

@@ -87,6 +87,9 @@ struct api_call {
  * per-call allocation of a few KiB failing means the process cannot serve anything anyway. */
 void *api_call_alloc(api_call *call, size_t size);
 char *api_call_strdup(api_call *call, const char *text);
+/* Frees the scratch memory of a call that is no gRPC call: a zeroed api_call used only to build
+ * a message with the reply builders (stream fan-out), then let go with this. */
+void api_call_free_scratch(api_call *call);
 
 /* Encodes `response` and sends it with status OK. */
 void api_reply_message(api_call *call, const ProtobufCMessage *response);

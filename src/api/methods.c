@@ -7,11 +7,17 @@
 typedef const api_method *(*method_table_fn)(size_t *count);
 
 static const method_table_fn service_tables[] = {
-    api_users_methods,        api_instruments_methods,
-    api_orders_methods,       api_operations_methods,
-    api_marketdata_methods,   api_order_stream_methods,
-    api_techanalysis_methods, api_marketdata_stream_methods,
-    api_stop_order_methods,   api_operations_history_methods,
+    api_users_methods,
+    api_instruments_methods,
+    api_orders_methods,
+    api_operations_methods,
+    api_marketdata_methods,
+    api_order_stream_methods,
+    api_techanalysis_methods,
+    api_marketdata_stream_methods,
+    api_stop_order_methods,
+    api_operations_history_methods,
+    api_operations_stream_methods,
 };
 
 api_method *api_all_methods(size_t *count) {

@@ -1053,6 +1053,22 @@ static int check_market_data_server_side(const ProtobufCMessage *request,
     return code;
 }
 
+/* OperationsStreamService: the ping period; each account gets a status of its own, never a
+ * refusal of the whole request. */
+static int check_portfolio_stream(const ProtobufCMessage *request, const api_request_context *ctx,
+                                  api_request_values *out) {
+    const PB(PortfolioStreamRequest) *in = (const PB(PortfolioStreamRequest) *)request;
+    api_stream_ping ping = api_request_market_data_ping(in->ping_settings);
+    return api_request_stream_ping(&ping, out->message, sizeof out->message);
+}
+
+static int check_positions_stream(const ProtobufCMessage *request, const api_request_context *ctx,
+                                  api_request_values *out) {
+    const PB(PositionsStreamRequest) *in = (const PB(PositionsStreamRequest) *)request;
+    api_stream_ping ping = api_request_market_data_ping(in->ping_settings);
+    return api_request_stream_ping(&ping, out->message, sizeof out->message);
+}
+
 static const api_request_type request_types[] = {
     /* UsersService */
     {&PB_DESC(get_accounts_request), check_nothing},
@@ -1112,6 +1128,9 @@ static const api_request_type request_types[] = {
     {&PB_DESC(get_dividends_foreign_issuer_request), check_dividends_report},
     {&PB_DESC(get_bank_accounts_request), check_nothing},
     {&PB_DESC(currency_transfer_request), check_currency_transfer},
+    /* OperationsStreamService (src/api/portfolio_streams.c) */
+    {&PB_DESC(portfolio_stream_request), check_portfolio_stream},
+    {&PB_DESC(positions_stream_request), check_positions_stream},
 };
 
 const api_request_type *api_request_types(size_t *count) {

@@ -14,6 +14,7 @@ const api_method *api_operations_methods(size_t *count);
 const api_method *api_marketdata_methods(size_t *count);
 const api_method *api_order_stream_methods(size_t *count);
 const api_method *api_marketdata_stream_methods(size_t *count);
+const api_method *api_operations_stream_methods(size_t *count);
 const api_method *api_stop_order_methods(size_t *count);
 /* GetOperations, GetOperationsByCursor, the reports, their sandbox twins, GetBankAccounts and
  * CurrencyTransfer (api/operations_history_service.c). */

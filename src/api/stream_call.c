@@ -66,7 +66,7 @@ static void start_status_locked(api_stream *stream) {
 
 /* Starts the next write, or the status once the queue is drained; the lock is held. */
 static void pump_locked(api_stream *stream) {
-    if (stream->write_in_flight || stream->status_started)
+    if (stream->write_in_flight || stream->status_started || stream->call_over)
         return;
     if (stream->count > 0 && !(stream->finishing && stream->close_received)) {
         grpc_slice message = stream->queue[stream->head];
@@ -117,19 +117,49 @@ static void notify_closed(api_stream *stream) {
     }
 }
 
+/* Whether the stream ends here without a status batch, because the call is over for gRPC: a
+ * write failed (the client went away, or the server cancelled every call at stop) or the close
+ * arrived before any status (only a cancelled call closes first). Nothing may be started on such
+ * a call: once grpc_server_cancel_all_calls has run, the server's shutdown can complete and its
+ * completion queue be shut down while this call's last completions are still being handled, and
+ * a batch started then aborts the process (grpc_cq_begin_op). So what is queued is dropped and the
+ * caller returns the status batch's reference itself. Waits for a write in flight: its completion
+ * settles the stream. The lock is held. */
+static bool settle_without_status_locked(api_stream *stream) {
+    if (!stream->call_over || stream->write_in_flight || stream->status_started)
+        return false;
+    while (stream->count > 0) {
+        grpc_slice_unref(stream->queue[stream->head]);
+        stream->head = (stream->head + 1) % stream->capacity;
+        stream->count--;
+    }
+    stream->status_started = true; /* settled: no status batch will be started */
+    return true;
+}
+
 static void on_write_done(api_tag *tag, bool ok) {
     api_stream *stream = (api_stream *)((char *)tag - offsetof(api_stream, write_tag));
     pthread_mutex_lock(&stream->lock);
     stream->write_in_flight = false;
     grpc_byte_buffer_destroy(stream->writing);
     stream->writing = NULL;
-    if (!ok && !stream->finishing) {
-        /* The client is gone; what is queued can never be delivered. */
-        stream->finishing = true;
-        stream->final_status = GRPC_STATUS_CANCELLED;
+    if (!ok) {
+        /* The call is over; what is queued can never be delivered. A stream already ending (cut
+         * off as too slow, or ended for the stop) keeps the status it chose. */
+        stream->call_over = true;
+        if (!stream->finishing) {
+            stream->finishing = true;
+            stream->final_status = GRPC_STATUS_CANCELLED;
+        }
     }
-    pump_locked(stream);
+    bool settled = settle_without_status_locked(stream);
+    if (!settled)
+        pump_locked(stream);
     pthread_mutex_unlock(&stream->lock);
+    if (settled) {
+        notify_closed(stream);
+        unref(stream); /* the status batch's reference: there is none */
+    }
 }
 
 static void on_status_done(api_tag *tag, bool ok) {
@@ -142,13 +172,19 @@ static void on_close(api_tag *tag, bool ok) {
     api_stream *stream = (api_stream *)((char *)tag - offsetof(api_stream, close_tag));
     pthread_mutex_lock(&stream->lock);
     stream->close_received = true;
+    if (!stream->status_started)
+        stream->call_over = true;
     if (!stream->finishing) {
         stream->finishing = true;
         stream->final_status = GRPC_STATUS_CANCELLED;
     }
-    pump_locked(stream);
+    bool settled = settle_without_status_locked(stream);
+    if (!settled)
+        pump_locked(stream);
     pthread_mutex_unlock(&stream->lock);
     notify_closed(stream);
+    if (settled)
+        unref(stream); /* the status batch's reference: there is none */
     unref(stream);
 }
 
@@ -322,15 +358,18 @@ void api_stream_finish(api_stream *stream, grpc_status_code status, int code, co
     if (!stream->finishing) {
         set_final(stream, status, code, message);
         stream->finishing = true;
-        if (drop_queue) {
-            while (stream->count > 0) {
-                grpc_slice_unref(stream->queue[stream->head]);
-                stream->head = (stream->head + 1) % stream->capacity;
-                stream->count--;
-            }
-        }
-        pump_locked(stream);
     }
+    /* A stream already ending (cut off as too slow) keeps its status, but what it still had to
+     * deliver is dropped too when the caller drops the queue (the stop): a stop does not wait
+     * for a slow reader to take a backlog it will never need. */
+    if (drop_queue) {
+        while (stream->count > 0) {
+            grpc_slice_unref(stream->queue[stream->head]);
+            stream->head = (stream->head + 1) % stream->capacity;
+            stream->count--;
+        }
+    }
+    pump_locked(stream);
     pthread_mutex_unlock(&stream->lock);
 }
 

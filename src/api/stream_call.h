@@ -5,7 +5,10 @@
  * complete on the completion-queue thread, which starts the next one. A queue that reaches its
  * bound means the client reads too slowly: the stream is ended with RESOURCE_EXHAUSTED instead
  * of letting it hold memory or slow anyone else. The object is freed when gRPC has finished with
- * every batch and the owner has let go (reference count). */
+ * every batch and the owner has let go (reference count). Batches are started only while the
+ * call lives: once a write fails or the call closes before its status (the client gone, or every
+ * call cancelled at stop), the stream ends without starting anything more, because at stop the
+ * completion queue may already be shut down. */
 #ifndef TINVESTD_API_STREAM_CALL_H
 #define TINVESTD_API_STREAM_CALL_H
 
@@ -31,6 +34,9 @@ struct api_stream {
     uint32_t head, count, capacity;
     bool write_in_flight, initial_metadata_sent;
     bool finishing, status_started, close_received, closed_notified;
+    /* The call is over for gRPC (a write failed, or it closed before any status): nothing more
+     * is started on it, not even the status (see settle_without_status_locked). */
+    bool call_over;
     int refs;
     grpc_byte_buffer *writing;
     grpc_status_code final_status;
@@ -83,7 +89,8 @@ bool api_stream_write(api_stream *stream, grpc_slice message);
 bool api_stream_write_ping(api_stream *stream, grpc_slice ping);
 
 /* Ends the stream after what is queued (or at once, dropping the queue, when `drop_queue`),
- * with `status`, numeric `code` as details and `message` as the trailer. */
+ * with `status`, numeric `code` as details and `message` as the trailer. A stream already ending
+ * keeps its status; `drop_queue` still drops what it has not sent. */
 void api_stream_finish(api_stream *stream, grpc_status_code status, int code, const char *message,
                        bool drop_queue);
 

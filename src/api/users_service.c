@@ -67,7 +67,9 @@ static bool stream_kind_of(const api_method *m, stream_kind *kind) {
         const char *name;
         stream_kind kind;
     } kinds[] = {{"OrderStateStream", STREAM_KIND_ORDER_STATE},
-                 {"TradesStream", STREAM_KIND_TRADES}};
+                 {"TradesStream", STREAM_KIND_TRADES},
+                 {"PortfolioStream", STREAM_KIND_PORTFOLIO},
+                 {"PositionsStream", STREAM_KIND_POSITIONS}};
     for (size_t i = 0; i < sizeof kinds / sizeof kinds[0]; i++)
         if (strcmp(m->name, kinds[i].name) == 0) {
             *kind = kinds[i].kind;
@@ -109,7 +111,9 @@ static void get_user_tariff(api_call *call, const ProtobufCMessage *request) {
         }
         if (m->server_streaming) {
             PB(StreamLimit) *streams = PB_NEW(call, PB(StreamLimit), PB_INIT(STREAM_LIMIT));
-            streams->limit = srv->config->streams_per_token_per_method;
+            streams->limit = strcmp(m->service, "OperationsStreamService") == 0
+                                 ? srv->config->operations_streams_per_token_per_method
+                                 : srv->config->streams_per_token_per_method;
             streams->streams = (char **)pb_array(call, 1);
             streams->streams[streams->n_streams++] = name;
             stream_kind kind;

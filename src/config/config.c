@@ -391,6 +391,9 @@ static void load_limits(loader *ld, json_t *root) {
     const char *w = "limits";
     cfg->streams_per_token_per_method = (int32_t)get_int(
         ld, limits, w, "streams_per_token_per_method", cfg->streams_per_token_per_method, 1, 4096);
+    cfg->operations_streams_per_token_per_method =
+        (int32_t)get_int(ld, limits, w, "operations_streams_per_token_per_method",
+                         cfg->operations_streams_per_token_per_method, 1, 4096);
     cfg->stream_backlog_messages = (int32_t)get_int(ld, limits, w, "stream_backlog_messages",
                                                     cfg->stream_backlog_messages, 16, 1 << 20);
     cfg->md_streams_per_token = (int32_t)get_int(ld, limits, w, "market_data_streams_per_token",
@@ -528,6 +531,7 @@ static void load_currency_rates(loader *ld, json_t *root) {
 static void set_defaults(tinvestd_config *cfg) {
     cfg->default_rate_limit_per_minute = 0;
     cfg->streams_per_token_per_method = 16;
+    cfg->operations_streams_per_token_per_method = 2;
     cfg->stream_backlog_messages = 4096;
     cfg->md_streams_per_token = 16;
     cfg->md_subscriptions_per_stream = 300;

@@ -57,6 +57,9 @@ typedef struct tinvestd_config {
     uint32_t rate_limit_count;
     rate_limit_rule rate_limits[CONFIG_MAX_RATE_LIMITS];
     int32_t streams_per_token_per_method;
+    /* OperationsStreamService: open PortfolioStream and PositionsStream calls per token, each
+     * method counted alone (limits.md: 2 at every grade). */
+    int32_t operations_streams_per_token_per_method;
     int32_t stream_backlog_messages;
     /* MarketDataStreamService: open streams per token (both methods together), subscriptions
      * to candles, order books and trades per stream, and messages a stream may have waiting. */

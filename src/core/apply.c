@@ -744,6 +744,64 @@ bool core_event_well_formed(const core_event *ev) {
     }
 }
 
+/* ---- What the event changed, for the account streams (core/changes.h) ----------------------- */
+
+void core_mark_cash_changed(core *c, uint32_t account_index, const char *currency) {
+    const ledger_cash *cash = ledger_cash_find(&c->ledger, account_index, currency);
+    if (cash == NULL)
+        return; /* never held: nothing to show */
+    const ledger_cash *first = &c->ledger.cash[(size_t)account_index * REFDATA_MAX_CURRENCIES];
+    changes_mark_cash(&c->changes, account_index, (uint32_t)(cash - first));
+}
+
+void core_mark_position_changed(core *c, uint32_t account_index, uint32_t instrument_index) {
+    changes_mark_position(&c->changes, account_index, instrument_index);
+}
+
+/* Marks the holdings the event changed: the same holdings check_touched checks. An order's
+ * event (acceptance and cancel move what is blocked, a fill the balances) marks its account's
+ * cash in the instrument's currency and its position; a pay-in its cash; a transfer the cash of
+ * both accounts; an opened account the account. A stop order holds nothing: the child order it
+ * places is an ordinary order whose own events mark what it holds. A new event type must get a
+ * case here (the default asserts). */
+static void mark_changes(core *c, const core_event *ev) {
+    switch ((core_event_type)ev->type) {
+    case CORE_EVENT_CASH_ADJUSTED:
+        core_mark_cash_changed(c, ev->u.cash.account, ev->u.cash.currency);
+        return;
+    case CORE_EVENT_CURRENCY_TRANSFER:
+        core_mark_cash_changed(c, ev->u.transfer.from, ev->u.transfer.currency);
+        core_mark_cash_changed(c, ev->u.transfer.to, ev->u.transfer.currency);
+        return;
+    case CORE_EVENT_ACCOUNT_OPENED:
+        changes_mark_account(&c->changes, ev->u.account_opened.account);
+        return;
+    case CORE_EVENT_ORDER_ACKED:
+    case CORE_EVENT_MARKET_MAKER_MOVED:
+    case CORE_EVENT_ACCOUNT_CLOSED:
+    case CORE_EVENT_HISTORY_RETIRED:
+    case CORE_EVENT_STOP_ORDER_PLACED:
+    case CORE_EVENT_STOP_ORDER_TRIGGERED:
+    case CORE_EVENT_STOP_ORDER_CANCELLED:
+    case CORE_EVENT_STOP_ORDER_EXPIRED:
+    case CORE_EVENT_STOP_ORDERS_RETIRED:
+        return;
+    case CORE_EVENT_ORDER_ACCEPTED:
+    case CORE_EVENT_ORDER_TRADE:
+    case CORE_EVENT_ORDER_CANCELLED:
+    case CORE_EVENT_ORDER_REJECTED:
+    case CORE_EVENT_REPLACEMENT_ARMED: {
+        assert(ev->order != CORE_NO_ORDER);
+        const core_order *o = &c->orders[ev->order];
+        core_mark_cash_changed(c, o->account, core_instrument_of(c, o)->currency);
+        core_mark_position_changed(c, o->account, o->instrument);
+        return;
+    }
+    default:
+        assert(!"an event type without its changes");
+    }
+}
+
 bool core_event_fits(const core *c, const core_event *ev) {
     if (ev->seq != c->next_seq)
         return false;
@@ -848,6 +906,7 @@ void core_apply(core *c, const core_event *ev) {
         assert(!"unknown event type");
     }
     check_touched(c, ev);
+    mark_changes(c, ev);
     if (ev->order != CORE_NO_ORDER && ev->type != CORE_EVENT_HISTORY_RETIRED)
         check_order(&c->orders[ev->order]);
 }

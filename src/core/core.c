@@ -115,7 +115,7 @@ int core_init(core *c, const core_config *config) {
         candles_init(&c->candles, &c->config.candles, rd->instrument_count) != 0 ||
         stop_orders_init(&c->stops, config->max_stop_orders, config->max_stop_orders_per_account,
                          capacity, rd->instrument_count) != 0 ||
-        operations_init(c) != 0) {
+        operations_init(c) != 0 || changes_init(&c->changes, capacity, rd->instrument_count) != 0) {
         core_deinit(c);
         return -ENOMEM;
     }
@@ -146,6 +146,7 @@ void core_reset(core *c) {
     candles_reset(&c->candles);
     core_publish_candles(c);
     stop_orders_reset(&c->stops, c->accounts.capacity, c->refdata->instrument_count);
+    changes_clear(&c->changes);
 }
 
 void core_deinit(core *c) {
@@ -158,6 +159,7 @@ void core_deinit(core *c) {
     bigmem_free(c->finished, c->config.max_orders, sizeof *c->finished);
     bigmem_free(c->requests, (size_t)c->config.max_orders * 2, sizeof *c->requests);
     free(c->venue.mm_reference_nano);
+    changes_deinit(&c->changes);
     free(c->accounts.opened);
     free(c->accounts.closed);
     free(c->account_orders);

@@ -20,6 +20,7 @@
 #include <stdint.h>
 
 #include "candles/candles.h"
+#include "core/changes.h"
 #include "core/errors.h"
 #include "core/events.h"
 #include "core/ledger.h"
@@ -266,6 +267,9 @@ typedef struct core {
     /* OHLCV candles of every instrument, from the trades applied (derived state: the apply of
      * CORE_EVENT_ORDER_TRADE feeds it, live and in replay alike; snapshots carry it). */
     candle_store candles;
+    /* The holdings the events applied since the last core_changes_clear() touched (derived from
+     * the events, empty between batches: see core/changes.h). */
+    core_changes changes;
     /* Stop orders (core/stop_orders.h): journaled records, and the last prices and trailing
      * extremes the apply of each trade derives. */
     core_stop_book stops;
@@ -402,6 +406,19 @@ ledger_position core_account_position(const core *c, uint32_t account_index,
 /* The exchange's view of an instrument (limits, last price, best quotes), as the checks see it. */
 void core_market_view(const core *c, uint32_t instrument_index, core_market *out);
 const instrument *core_instrument_of(const core *c, const core_order *order);
+
+/* What the events applied since the last clear changed, for the account streams: the accounts
+ * (`*count` of them; the array stays the core's until the clear), then per account which cash
+ * slots (bit i: the i-th entry core_account_cash copies) and which positions. An event that
+ * changes cash or positions marks them with the two mark functions as it is applied (core_apply
+ * does it for every event type it knows; a new type adds its case to mark_changes there). */
+const uint32_t *core_changed_accounts(const core *c, uint32_t *count);
+uint32_t core_changed_cash(const core *c, uint32_t account_index);
+bool core_changed_position(const core *c, uint32_t account_index, uint32_t instrument_index);
+void core_mark_cash_changed(core *c, uint32_t account_index, const char *currency);
+void core_mark_position_changed(core *c, uint32_t account_index, uint32_t instrument_index);
+/* Forgets the marks: after each batch, once whoever follows them has copied what they need. */
+void core_changes_clear(core *c);
 
 /* The candles, for reads on the core thread (which copy what they answer). */
 const candle_store *core_candles(const core *c);

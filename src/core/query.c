@@ -168,6 +168,23 @@ const candle_store *core_candles(const core *c) {
     return &c->candles;
 }
 
+const uint32_t *core_changed_accounts(const core *c, uint32_t *count) {
+    *count = c->changes.account_count;
+    return c->changes.accounts;
+}
+
+uint32_t core_changed_cash(const core *c, uint32_t account_index) {
+    return changes_cash_mask(&c->changes, account_index);
+}
+
+bool core_changed_position(const core *c, uint32_t account_index, uint32_t instrument_index) {
+    return changes_position_marked(&c->changes, account_index, instrument_index);
+}
+
+void core_changes_clear(core *c) {
+    changes_clear(&c->changes);
+}
+
 uint32_t core_take_candle_changes(core *c, candles_change *out, uint32_t max) {
     return candles_take_changes(&c->candles, out, max);
 }

@@ -127,6 +127,7 @@ int engine_recover(engine *e, journal *j, const char *dir, journal_sync sync,
     /* The loaded snapshot is the previous generation once the next one is written. */
     e->kept_segment = journal_segment_holding(j, e->last_snapshot_seq + 1);
     e->core.sink = (core_event_sink){.ctx = e, .append = journal_event};
+    core_changes_clear(&e->core); /* what replay changed is the starting state, not news */
     log_info("journal: recovered %llu events into %u orders in %.1f ms (indexes %.1f ms)",
              (unsigned long long)(e->core.next_seq - 1), e->core.pools.orders_in_use,
              (double)(indexed_ns - started_ns) / 1e6, (double)(indexed_ns - replayed_ns) / 1e6);
@@ -285,7 +286,7 @@ static void mark_durable(engine *e, uint64_t upto_seq) {
  * covered it would acknowledge what a crash can still lose, so that stops the process (one
  * comparison a batch, kept in every build). */
 static void release(engine *e, engine_job *outbox, const engine_change *changes, uint32_t count,
-                    void *market_data, uint64_t upto_seq) {
+                    void *market_data, void *account_data, uint64_t upto_seq) {
     if (upto_seq > __atomic_load_n(&e->durable_seq, __ATOMIC_ACQUIRE)) {
         log_error("engine: a batch up to event %llu was about to be released with events only "
                   "up to %llu durable",
@@ -301,6 +302,8 @@ static void release(engine *e, engine_job *outbox, const engine_change *changes,
         e->order_observer(e->order_observer_ctx, &changes[i].order, &changes[i].event);
     if (market_data != NULL)
         e->md_release(e->md_ctx, market_data);
+    if (account_data != NULL)
+        e->accounts_release(e->accounts_ctx, account_data);
 }
 
 /* Releases the current batch on this thread (no pipeline). */
@@ -310,7 +313,9 @@ static void flush_outbox(engine *e) {
     e->outbox_tail = &e->outbox_head;
     void *market_data = e->md_pending;
     e->md_pending = NULL;
-    release(e, outbox, e->changes, e->change_count, market_data, written_seq(e));
+    void *account_data = e->accounts_pending;
+    e->accounts_pending = NULL;
+    release(e, outbox, e->changes, e->change_count, market_data, account_data, written_seq(e));
     e->change_count = 0;
 }
 
@@ -324,7 +329,8 @@ static uint32_t sealed_count(engine *e) {
  * is full: the core thread then decides no further ahead of the disk. A batch with nothing to
  * release needs no slot: the next sync covers its events too. */
 static void seal_batch(engine *e) {
-    if (e->outbox_head == NULL && e->change_count == 0 && e->md_pending == NULL)
+    if (e->outbox_head == NULL && e->change_count == 0 && e->md_pending == NULL &&
+        e->accounts_pending == NULL)
         return;
     pthread_mutex_lock(&e->commit_lock);
     while (e->sealed_count == ENGINE_PIPELINE_DEPTH)
@@ -342,6 +348,8 @@ static void seal_batch(engine *e) {
     e->change_count = 0;
     slot->market_data = e->md_pending;
     e->md_pending = NULL;
+    slot->account_data = e->accounts_pending;
+    e->accounts_pending = NULL;
     slot->sync_fd = e->journal != NULL ? journal_sync_fd(e->journal) : -1;
     slot->written_seq = written_seq(e);
     __atomic_store_n(&e->sealed_count, e->sealed_count + 1, __ATOMIC_RELEASE);
@@ -371,9 +379,11 @@ static void sync_written(int fd) {
  * idle the core thread syncs a lone client's batch itself and pays no hand-over to the committer (a
  * wake across vCPUs). */
 static void release_written(engine *e) {
-    /* A batch with market data always goes to the committer: its fan-out (a write to every
-     * subscriber) is not the core thread's work, even when the pipeline is idle. */
-    if (e->pipelined && (!pipeline_idle(e) || e->md_pending != NULL)) {
+    /* A batch with market data or account-stream copies always goes to the committer: its
+     * fan-out (encoding, a write to every subscriber) is not the core thread's work, even when
+     * the pipeline is idle. */
+    if (e->pipelined &&
+        (!pipeline_idle(e) || e->md_pending != NULL || e->accounts_pending != NULL)) {
         seal_batch(e);
         return;
     }
@@ -428,9 +438,10 @@ static void *committer_main(void *arg) {
         for (uint32_t i = 0; i < taken; i++) {
             engine_sealed *slot = &e->sealed[(first + i) % ENGINE_PIPELINE_DEPTH];
             release(e, slot->outbox, slot->changes, slot->change_count, slot->market_data,
-                    slot->written_seq);
+                    slot->account_data, slot->written_seq);
             slot->outbox = NULL;
             slot->market_data = NULL;
+            slot->account_data = NULL;
             slot->change_count = 0;
         }
         pthread_mutex_lock(&e->commit_lock);
@@ -571,6 +582,9 @@ bool engine_run_batch(engine *e, engine_job **jobs, uint32_t n, int64_t now_ns) 
         venue_link_advance(e->venue, e->now_ns);
     if (e->md_collect != NULL)
         e->md_pending = e->md_collect(e->md_ctx, e->md_pending);
+    if (e->accounts_collect != NULL)
+        e->accounts_pending = e->accounts_collect(e->accounts_ctx, e->accounts_pending);
+    core_changes_clear(&e->core);
     if (!commit_batch(e))
         return false;
     release_written(e);

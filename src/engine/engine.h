@@ -59,8 +59,9 @@ typedef struct engine_sealed {
     engine_job *outbox;
     engine_change *changes;
     uint32_t change_count, change_capacity;
-    void *market_data; /* what engine.md_collect copied for the batch, or NULL */
-    int sync_fd;       /* what to fdatasync() before releasing it; -1: nothing */
+    void *market_data;  /* what engine.md_collect copied for the batch, or NULL */
+    void *account_data; /* what engine.accounts_collect copied for the batch, or NULL */
+    int sync_fd;        /* what to fdatasync() before releasing it; -1: nothing */
     /* The sequence number of the journal's last event once this batch was written: the batch
      * may leave only when engine.durable_seq has reached it. */
     uint64_t written_seq;
@@ -131,6 +132,15 @@ struct engine {
     void (*md_release)(void *ctx, void *records);
     void *md_ctx;
     void *md_pending;
+    /* The account streams (portfolio, positions), in the same way: at the end of each batch, on
+     * the core thread, `accounts_collect` reads which accounts' cash or positions the batch
+     * changed (core_changed_accounts) and copies what its messages need; `accounts_release`
+     * gets the copies once the batch is durable, after the market data. The engine clears the
+     * core's marks after every batch, collected or not. */
+    void *(*accounts_collect)(void *ctx, void *pending);
+    void (*accounts_release)(void *ctx, void *records);
+    void *accounts_ctx;
+    void *accounts_pending;
     /* The earliest time the feed wants a batch to run although nothing else is due (an order
      * book held back by its throttle, a candle closing by the clock); INT64_MAX for none. Set by
      * md_collect on the core thread; the core thread's wait ends then. */

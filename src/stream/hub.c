@@ -7,7 +7,8 @@ int stream_hub_init(stream_hub *hub, uint32_t token_count, int32_t per_token_lim
     pthread_mutex_init(&hub->lock, NULL);
     hub->head = NULL;
     hub->token_count = token_count;
-    hub->per_token_limit = per_token_limit;
+    for (int k = 0; k < STREAM_KIND_COUNT; k++)
+        hub->limit[k] = per_token_limit;
     hub->open =
         calloc((size_t)(token_count ? token_count : 1) * STREAM_KIND_COUNT, sizeof *hub->open);
     for (int i = 0; i < REFDATA_MAX_ACCOUNTS; i++)
@@ -19,6 +20,10 @@ void stream_hub_deinit(stream_hub *hub) {
     free(hub->open);
     hub->open = NULL;
     pthread_mutex_destroy(&hub->lock);
+}
+
+void stream_hub_set_limit(stream_hub *hub, stream_kind kind, int32_t per_token_limit) {
+    hub->limit[kind] = per_token_limit;
 }
 
 static int32_t *open_slot(stream_hub *hub, uint32_t token_index, stream_kind kind) {
@@ -34,7 +39,7 @@ static void count_listeners(stream_hub *hub, const stream_subscriber *sub, int d
 bool stream_hub_add(stream_hub *hub, stream_subscriber *sub) {
     pthread_mutex_lock(&hub->lock);
     int32_t *open = open_slot(hub, sub->token_index, sub->kind);
-    bool allowed = *open < hub->per_token_limit;
+    bool allowed = *open < hub->limit[sub->kind];
     if (allowed) {
         (*open)++;
         sub->prev = NULL;

@@ -14,7 +14,13 @@
 
 #include "core/refdata.h"
 
-typedef enum { STREAM_KIND_ORDER_STATE = 0, STREAM_KIND_TRADES = 1, STREAM_KIND_COUNT } stream_kind;
+typedef enum {
+    STREAM_KIND_ORDER_STATE = 0,
+    STREAM_KIND_TRADES = 1,
+    STREAM_KIND_PORTFOLIO = 2, /* OperationsStreamService.PortfolioStream */
+    STREAM_KIND_POSITIONS = 3, /* OperationsStreamService.PositionsStream */
+    STREAM_KIND_COUNT
+} stream_kind;
 
 typedef struct stream_subscriber {
     stream_kind kind;
@@ -28,15 +34,17 @@ typedef struct stream_hub {
     pthread_mutex_t lock;
     stream_subscriber *head;
     uint32_t token_count;
-    int32_t per_token_limit;
-    int32_t *open; /* token_count * STREAM_KIND_COUNT */
+    int32_t limit[STREAM_KIND_COUNT]; /* open streams per token of each kind */
+    int32_t *open;                    /* token_count * STREAM_KIND_COUNT */
     atomic_int listeners[REFDATA_MAX_ACCOUNTS];
 } stream_hub;
 
 int stream_hub_init(stream_hub *hub, uint32_t token_count, int32_t per_token_limit);
 void stream_hub_deinit(stream_hub *hub);
+/* A kind's own limit per token (every kind starts with per_token_limit); before any add. */
+void stream_hub_set_limit(stream_hub *hub, stream_kind kind, int32_t per_token_limit);
 
-/* Adds a subscriber; false when its token already has per_token_limit streams of that kind. */
+/* Adds a subscriber; false when its token already has its kind's limit of streams. */
 bool stream_hub_add(stream_hub *hub, stream_subscriber *sub);
 void stream_hub_remove(stream_hub *hub, stream_subscriber *sub);
 /* Attaches the transport's stream once it is open; events reach a subscriber only then. */
