@@ -8,10 +8,11 @@
  * path applies with. Decoding and applying each cost about as much, so on two cores the replay
  * takes about half the time. When the applier has every batch, the reader, instead of waiting,
  * has the kernel back the memory the batches in flight will fill (bigmem_prefault): the page
- * faults that were a fifth of the applier's time move to the thread that has time to spare. Events arrive and are
- * applied in journal order, so the state is exactly the one a single thread would build; an
- * event that is refused stops both, and the journal is read once more to name the record's file
- * and offset. Events the loaded snapshot covers are skipped before they are decoded. */
+ * faults that were a fifth of the applier's time move to the thread that has time to spare. Events
+ * arrive and are applied in journal order, so the state is exactly the one a single thread would
+ * build; an event that is refused stops both, and the journal is read once more to name the
+ * record's file and offset. Events the loaded snapshot covers are skipped before they are decoded.
+ */
 #ifndef TINVESTD_ENGINE_REPLAY_H
 #define TINVESTD_ENGINE_REPLAY_H
 
