@@ -304,6 +304,19 @@ static entry_ids ids_of(const refdata *rd, const md_entry *e) {
                        (char *)ins->class_code};
 }
 
+/* The fields every kind's subscription message shares, under the same names. */
+#define FILL_SUBSCRIPTION(sub, ids, entry, stream_id_, action_)                                    \
+    do {                                                                                           \
+        (sub).figi = (ids).figi;                                                                   \
+        (sub).instrument_uid = (ids).uid;                                                          \
+        (sub).ticker = (ids).ticker;                                                               \
+        (sub).class_code = (ids).class_code;                                                       \
+        (sub).subscription_status = (int)(entry).status;                                           \
+        (sub).stream_id = (stream_id_);                                                            \
+        (sub).subscription_id = (char *)(entry).id;                                                \
+        (sub).subscription_action = (action_);                                                     \
+    } while (0)
+
 /* One response per request: each entry's status, in the kind's own message. `entries` may also
  * be the stream's subscriptions (GetMySubscriptions), with `action` SUBSCRIBE. */
 static grpc_slice encode_response(const md_stream *md, md_kind kind, const md_entry *entries,
@@ -325,21 +338,14 @@ static grpc_slice encode_response(const md_stream *md, md_kind kind, const md_en
         for (uint32_t i = 0; i < n; i++) {
             entry_ids ids = ids_of(rd, &entries[i]);
             subs[i] = (PB(CandleSubscription))PB_INIT(CANDLE_SUBSCRIPTION);
-            subs[i].figi = ids.figi;
+            FILL_SUBSCRIPTION(subs[i], ids, entries[i], stream_id, action);
             subs[i].interval = entries[i].item.interval;
-            subs[i].subscription_status = (int)entries[i].status;
-            subs[i].instrument_uid = ids.uid;
             subs[i].waiting_close = entries[i].item.waiting_close;
-            subs[i].stream_id = stream_id;
-            subs[i].subscription_id = (char *)entries[i].id;
-            subs[i].subscription_action = action;
             if (entries[i].item.source != 0) {
                 subs[i]._candle_source_type_case =
                     PB_ENUM(CANDLE_SUBSCRIPTION___CANDLE_SOURCE_TYPE_CANDLE_SOURCE_TYPE);
                 subs[i].candle_source_type = entries[i].item.source;
             }
-            subs[i].ticker = ids.ticker;
-            subs[i].class_code = ids.class_code;
             items[i] = &subs[i];
         }
         PB(SubscribeCandlesResponse) r = PB_INIT(SUBSCRIBE_CANDLES_RESPONSE);
@@ -358,16 +364,9 @@ static grpc_slice encode_response(const md_stream *md, md_kind kind, const md_en
         for (uint32_t i = 0; i < n; i++) {
             entry_ids ids = ids_of(rd, &entries[i]);
             subs[i] = (PB(OrderBookSubscription))PB_INIT(ORDER_BOOK_SUBSCRIPTION);
-            subs[i].figi = ids.figi;
+            FILL_SUBSCRIPTION(subs[i], ids, entries[i], stream_id, action);
             subs[i].depth = entries[i].item.depth;
-            subs[i].subscription_status = (int)entries[i].status;
-            subs[i].instrument_uid = ids.uid;
-            subs[i].stream_id = stream_id;
-            subs[i].subscription_id = (char *)entries[i].id;
             subs[i].order_book_type = entries[i].item.book_type;
-            subs[i].subscription_action = action;
-            subs[i].ticker = ids.ticker;
-            subs[i].class_code = ids.class_code;
             items[i] = &subs[i];
         }
         PB(SubscribeOrderBookResponse) r = PB_INIT(SUBSCRIBE_ORDER_BOOK_RESPONSE);
@@ -386,15 +385,8 @@ static grpc_slice encode_response(const md_stream *md, md_kind kind, const md_en
         for (uint32_t i = 0; i < n; i++) {
             entry_ids ids = ids_of(rd, &entries[i]);
             subs[i] = (PB(TradeSubscription))PB_INIT(TRADE_SUBSCRIPTION);
-            subs[i].figi = ids.figi;
-            subs[i].subscription_status = (int)entries[i].status;
-            subs[i].instrument_uid = ids.uid;
-            subs[i].stream_id = stream_id;
-            subs[i].subscription_id = (char *)entries[i].id;
+            FILL_SUBSCRIPTION(subs[i], ids, entries[i], stream_id, action);
             subs[i].with_open_interest = entries[i].item.with_open_interest;
-            subs[i].subscription_action = action;
-            subs[i].ticker = ids.ticker;
-            subs[i].class_code = ids.class_code;
             items[i] = &subs[i];
         }
         PB(SubscribeTradesResponse) r = PB_INIT(SUBSCRIBE_TRADES_RESPONSE);
@@ -414,14 +406,7 @@ static grpc_slice encode_response(const md_stream *md, md_kind kind, const md_en
         for (uint32_t i = 0; i < n; i++) {
             entry_ids ids = ids_of(rd, &entries[i]);
             subs[i] = (PB(InfoSubscription))PB_INIT(INFO_SUBSCRIPTION);
-            subs[i].figi = ids.figi;
-            subs[i].subscription_status = (int)entries[i].status;
-            subs[i].instrument_uid = ids.uid;
-            subs[i].stream_id = stream_id;
-            subs[i].subscription_id = (char *)entries[i].id;
-            subs[i].subscription_action = action;
-            subs[i].ticker = ids.ticker;
-            subs[i].class_code = ids.class_code;
+            FILL_SUBSCRIPTION(subs[i], ids, entries[i], stream_id, action);
             items[i] = &subs[i];
         }
         PB(SubscribeInfoResponse) r = PB_INIT(SUBSCRIBE_INFO_RESPONSE);
@@ -441,14 +426,7 @@ static grpc_slice encode_response(const md_stream *md, md_kind kind, const md_en
         for (uint32_t i = 0; i < n; i++) {
             entry_ids ids = ids_of(rd, &entries[i]);
             subs[i] = (PB(LastPriceSubscription))PB_INIT(LAST_PRICE_SUBSCRIPTION);
-            subs[i].figi = ids.figi;
-            subs[i].subscription_status = (int)entries[i].status;
-            subs[i].instrument_uid = ids.uid;
-            subs[i].stream_id = stream_id;
-            subs[i].subscription_id = (char *)entries[i].id;
-            subs[i].subscription_action = action;
-            subs[i].ticker = ids.ticker;
-            subs[i].class_code = ids.class_code;
+            FILL_SUBSCRIPTION(subs[i], ids, entries[i], stream_id, action);
             items[i] = &subs[i];
         }
         PB(SubscribeLastPriceResponse) r = PB_INIT(SUBSCRIBE_LAST_PRICE_RESPONSE);
