@@ -1,5 +1,6 @@
 #include "api/core_job.h"
 
+#include "api/core_errors.h"
 #include "api/server.h"
 
 engine *api_engine_of(const api_call *call) {
@@ -58,4 +59,13 @@ void api_read_on_core(api_call *call, api_read_fn read) {
     read_job *job = api_core_job_new(call, sizeof(read_job));
     job->read = read;
     api_core_job_submit(&job->job, run_read, finish_read);
+}
+
+bool api_reply_if_failed(api_core_job *job, core_error error) {
+    if (api_reply_if_refused(job))
+        return true;
+    if (error == CORE_OK)
+        return false;
+    api_reply_core_error(job->call, error);
+    return true;
 }

@@ -4,6 +4,7 @@
 #define TINVESTD_API_CORE_JOB_H
 
 #include "api/call.h"
+#include "core/errors.h"
 #include "engine/engine.h"
 
 typedef struct api_core_job {
@@ -26,6 +27,10 @@ void api_core_job_submit(api_core_job *job, void (*run)(engine *, engine_job *),
 /* For a job that changes state and was refused because the journal cannot be written: answers
  * UNAVAILABLE 70003 and returns true; false when the job was not refused. */
 bool api_reply_if_refused(api_core_job *job);
+
+/* For a command's job: answers a refusal (as above) or the core's `error`, and returns true;
+ * false when the command succeeded and the job's own reply is still to be sent. */
+bool api_reply_if_failed(api_core_job *job, core_error error);
 
 /* A read on the core thread, in command order: builds the reply in the call's memory from what
  * it reads (copies, or reference data that never changes; never pointers into core or venue

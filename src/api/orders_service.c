@@ -45,15 +45,6 @@ static void submit(api_call *call, void (*run)(engine *, engine_job *),
     api_core_job_submit(&job->job, run, finish);
 }
 
-static bool reply_if_failed(order_job *job) {
-    if (api_reply_if_refused(&job->job))
-        return true;
-    if (job->result.error == CORE_OK)
-        return false;
-    api_reply_core_error(job->job.call, job->result.error);
-    return true;
-}
-
 static const refdata *refdata_of(const api_call *call) {
     return &call->server->config->refdata;
 }
@@ -76,7 +67,7 @@ static void run_place(engine *e, engine_job *base) {
 /* PostOrder's answer: the order once the exchange has answered, or the reject. */
 static void finish_post_order(engine *e, engine_job *base) {
     order_job *job = (order_job *)base;
-    if (reply_if_failed(job))
+    if (api_reply_if_failed(&job->job, job->result.error))
         return;
     const core_order *order = &job->result.order;
     if (order->status == ORDER_STATUS_REJECTED && order->reject_reason != CORE_OK) {
@@ -90,7 +81,7 @@ static void finish_post_order(engine *e, engine_job *base) {
 
 static void finish_post_order_async(engine *e, engine_job *base) {
     order_job *job = (order_job *)base;
-    if (reply_if_failed(job))
+    if (api_reply_if_failed(&job->job, job->result.error))
         return;
     const core_order *order = &job->result.order;
     api_call *call = job->job.call;
@@ -148,7 +139,7 @@ static void run_get_state(engine *e, engine_job *base) {
 
 static void finish_get_state(engine *e, engine_job *base) {
     order_job *job = (order_job *)base;
-    if (reply_if_failed(job))
+    if (api_reply_if_failed(&job->job, job->result.error))
         return;
     api_call *call = job->job.call;
     api_reply_message(call, &order_view_state(call, refdata_of(call), &job->result.order,
@@ -183,7 +174,7 @@ static void finish_cancel(engine *e, engine_job *base) {
     if (job->result.error == CORE_ERR_ORDER_NOT_ACTIVE &&
         job->result.order.status == ORDER_STATUS_FILL)
         job->result.error = CORE_ERR_ORDER_FILLED;
-    if (reply_if_failed(job))
+    if (api_reply_if_failed(&job->job, job->result.error))
         return;
     const core_order *order = &job->result.order;
     if (order->status != ORDER_STATUS_CANCELLED) {
@@ -243,7 +234,7 @@ static void run_get_orders(engine *e, engine_job *base) {
 
 static void finish_get_orders(engine *e, engine_job *base) {
     order_job *job = (order_job *)base;
-    if (reply_if_failed(job))
+    if (api_reply_if_failed(&job->job, job->result.error))
         return;
     api_call *call = job->job.call;
     PB(GetOrdersResponse) *r = PB_NEW(call, PB(GetOrdersResponse), PB_INIT(GET_ORDERS_RESPONSE));
@@ -312,7 +303,7 @@ static void run_max_lots(engine *e, engine_job *base) {
 
 static void finish_max_lots(engine *e, engine_job *base) {
     order_job *job = (order_job *)base;
-    if (reply_if_failed(job))
+    if (api_reply_if_failed(&job->job, job->result.error))
         return;
     api_call *call = job->job.call;
     const core_max_lots *m = &job->out.max_lots;
@@ -354,7 +345,7 @@ static void run_order_price(engine *e, engine_job *base) {
 
 static void finish_order_price(engine *e, engine_job *base) {
     order_job *job = (order_job *)base;
-    if (reply_if_failed(job))
+    if (api_reply_if_failed(&job->job, job->result.error))
         return;
     api_call *call = job->job.call;
     const core_order_price *p = &job->out.price;

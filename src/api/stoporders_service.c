@@ -29,15 +29,6 @@ static stop_job *new_job(api_call *call) {
     return job;
 }
 
-static bool reply_if_failed(stop_job *job) {
-    if (api_reply_if_refused(&job->job))
-        return true;
-    if (job->result.error == CORE_OK)
-        return false;
-    api_reply_core_error(job->job.call, job->result.error);
-    return true;
-}
-
 static const refdata *refdata_of(const api_call *call) {
     return &call->server->config->refdata;
 }
@@ -54,7 +45,7 @@ static void run_post(engine *e, engine_job *base) {
 
 static void finish_post(engine *e, engine_job *base) {
     stop_job *job = (stop_job *)base;
-    if (reply_if_failed(job))
+    if (api_reply_if_failed(&job->job, job->result.error))
         return;
     api_call *call = job->job.call;
     const core_stop_order *stop = &job->result.stop;
@@ -165,7 +156,7 @@ static PB(StopOrder) * stop_view(api_call *call, const core_stop_order *s, const
 
 static void finish_list(engine *e, engine_job *base) {
     stop_job *job = (stop_job *)base;
-    if (reply_if_failed(job))
+    if (api_reply_if_failed(&job->job, job->result.error))
         return;
     api_call *call = job->job.call;
     PB(GetStopOrdersResponse) *r =
@@ -199,7 +190,7 @@ static void run_cancel(engine *e, engine_job *base) {
 
 static void finish_cancel(engine *e, engine_job *base) {
     stop_job *job = (stop_job *)base;
-    if (reply_if_failed(job))
+    if (api_reply_if_failed(&job->job, job->result.error))
         return;
     api_call *call = job->job.call;
     PB(CancelStopOrderResponse) *r =
