@@ -1,5 +1,8 @@
 #include "config/config.h"
 
+#include "config/loader.h"
+#include "config/reference.h"
+
 #include <jansson.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -10,121 +13,7 @@
 #include "core/stop_orders.h"
 #include "util/money.h"
 
-/* Loader state: the first error wins and every later step becomes a no-op, so the parsing code
- * below reads as a plain list of fields without an error check after each one. */
-typedef struct loader {
-    tinvestd_config *cfg;
-    char *error;
-    size_t error_size;
-    bool failed;
-} loader;
-
-static void fail(loader *ld, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-static void fail(loader *ld, const char *fmt, ...) {
-    if (ld->failed)
-        return;
-    ld->failed = true;
-    va_list args;
-    va_start(args, fmt);
-    vsnprintf(ld->error, ld->error_size, fmt, args);
-    va_end(args);
-}
-
-static const char *get_string(loader *ld, json_t *obj, const char *where, const char *key,
-                              const char *fallback) {
-    json_t *value = json_object_get(obj, key);
-    if (value == NULL || json_is_null(value)) {
-        if (fallback == NULL)
-            fail(ld, "%s.%s: required string is missing", where, key);
-        return fallback == NULL ? NULL : refdata_intern(&ld->cfg->refdata, fallback);
-    }
-    if (!json_is_string(value)) {
-        fail(ld, "%s.%s: must be a string", where, key);
-        return NULL;
-    }
-    const char *copy = refdata_intern(&ld->cfg->refdata, json_string_value(value));
-    if (copy == NULL)
-        fail(ld, "out of memory");
-    return copy;
-}
-
-static int64_t get_int(loader *ld, json_t *obj, const char *where, const char *key,
-                       int64_t fallback, int64_t min, int64_t max) {
-    json_t *value = json_object_get(obj, key);
-    if (value == NULL)
-        return fallback;
-    if (!json_is_integer(value)) {
-        fail(ld, "%s.%s: must be an integer", where, key);
-        return fallback;
-    }
-    json_int_t v = json_integer_value(value);
-    if (v < min || v > max) {
-        fail(ld, "%s.%s: %lld is outside [%lld, %lld]", where, key, (long long)v, (long long)min,
-             (long long)max);
-        return fallback;
-    }
-    return (int64_t)v;
-}
-
-static bool get_bool(loader *ld, json_t *obj, const char *where, const char *key, bool fallback) {
-    json_t *value = json_object_get(obj, key);
-    if (value == NULL)
-        return fallback;
-    if (!json_is_boolean(value)) {
-        fail(ld, "%s.%s: must be true or false", where, key);
-        return fallback;
-    }
-    return json_is_true(value);
-}
-
-/* Money and prices are decimal strings in the file ("250.35"), never JSON numbers, so that no
- * value passes through a binary floating-point representation. */
-static int64_t get_money(loader *ld, json_t *obj, const char *where, const char *key,
-                         const char *fallback) {
-    json_t *value = json_object_get(obj, key);
-    const char *text = fallback;
-    if (value != NULL) {
-        if (!json_is_string(value)) {
-            fail(ld, "%s.%s: must be a decimal string such as \"12.5\"", where, key);
-            return 0;
-        }
-        text = json_string_value(value);
-    }
-    if (text == NULL) {
-        fail(ld, "%s.%s: required decimal string is missing", where, key);
-        return 0;
-    }
-    int64_t nano = 0;
-    if (money_parse_decimal(text, &nano) != 0)
-        fail(ld, "%s.%s: \"%s\" is not a decimal amount", where, key, text);
-    return nano;
-}
-
-static int64_t get_date(loader *ld, json_t *obj, const char *where, const char *key) {
-    json_t *value = json_object_get(obj, key);
-    if (value == NULL)
-        return 0;
-    int year, month, day;
-    char tail;
-    if (!json_is_string(value) ||
-        sscanf(json_string_value(value), "%4d-%2d-%2d%c", &year, &month, &day, &tail) != 3) {
-        fail(ld, "%s.%s: must be a date \"YYYY-MM-DD\"", where, key);
-        return 0;
-    }
-    struct tm tm = {.tm_year = year - 1900, .tm_mon = month - 1, .tm_mday = day};
-    return (int64_t)timegm(&tm);
-}
-
-static json_t *get_object(loader *ld, json_t *obj, const char *where, const char *key) {
-    json_t *value = json_object_get(obj, key);
-    if (value != NULL && !json_is_object(value)) {
-        fail(ld, "%s.%s: must be an object", where, key);
-        return NULL;
-    }
-    return value;
-}
-
-static instrument_kind parse_kind(loader *ld, const char *text, const char *where) {
+static instrument_kind parse_kind(config_loader *ld, const char *text, const char *where) {
     static const struct {
         const char *name;
         instrument_kind kind;
@@ -136,129 +25,130 @@ static instrument_kind parse_kind(loader *ld, const char *text, const char *wher
     for (size_t i = 0; text != NULL && i < sizeof kinds / sizeof kinds[0]; i++)
         if (strcmp(kinds[i].name, text) == 0)
             return kinds[i].kind;
-    fail(ld, "%s.type: must be share, bond, etf, future or currency", where);
+    cfg_fail(ld, "%s.type: must be share, bond, etf, future or currency", where);
     return INSTRUMENT_KIND_SHARE;
 }
 
-static void load_kind_specific(loader *ld, instrument *ins, json_t *item, const char *where) {
-    json_t *bond = get_object(ld, item, where, "bond");
+static void load_kind_specific(config_loader *ld, instrument *ins, json_t *item,
+                               const char *where) {
+    json_t *bond = cfg_object(ld, item, where, "bond");
     if (bond != NULL) {
-        ins->nominal_nano = get_money(ld, bond, where, "nominal", "1000");
-        ins->nominal_currency = get_string(ld, bond, where, "nominal_currency", ins->currency);
-        ins->maturity_date_s = get_date(ld, bond, where, "maturity_date");
-        ins->placement_date_s = get_date(ld, bond, where, "placement_date");
+        ins->nominal_nano = cfg_money(ld, bond, where, "nominal", "1000");
+        ins->nominal_currency = cfg_string(ld, bond, where, "nominal_currency", ins->currency);
+        ins->maturity_date_s = cfg_date(ld, bond, where, "maturity_date");
+        ins->placement_date_s = cfg_date(ld, bond, where, "placement_date");
         ins->coupon_quantity_per_year =
-            (int32_t)get_int(ld, bond, where, "coupon_quantity_per_year", 2, 0, 365);
-        ins->aci_value_nano = get_money(ld, bond, where, "aci_value", "0");
+            (int32_t)cfg_int(ld, bond, where, "coupon_quantity_per_year", 2, 0, 365);
+        ins->aci_value_nano = cfg_money(ld, bond, where, "aci_value", "0");
     }
-    json_t *future = get_object(ld, item, where, "future");
+    json_t *future = cfg_object(ld, item, where, "future");
     if (future != NULL) {
-        ins->basic_asset = get_string(ld, future, where, "basic_asset", "");
-        ins->futures_type = get_string(ld, future, where, "futures_type", "");
-        ins->asset_type = get_string(ld, future, where, "asset_type", "");
-        ins->basic_asset_size_nano = get_money(ld, future, where, "basic_asset_size", "1");
-        ins->first_trade_date_s = get_date(ld, future, where, "first_trade_date");
-        ins->last_trade_date_s = get_date(ld, future, where, "last_trade_date");
-        ins->expiration_date_s = get_date(ld, future, where, "expiration_date");
+        ins->basic_asset = cfg_string(ld, future, where, "basic_asset", "");
+        ins->futures_type = cfg_string(ld, future, where, "futures_type", "");
+        ins->asset_type = cfg_string(ld, future, where, "asset_type", "");
+        ins->basic_asset_size_nano = cfg_money(ld, future, where, "basic_asset_size", "1");
+        ins->first_trade_date_s = cfg_date(ld, future, where, "first_trade_date");
+        ins->last_trade_date_s = cfg_date(ld, future, where, "last_trade_date");
+        ins->expiration_date_s = cfg_date(ld, future, where, "expiration_date");
         ins->min_price_increment_amount_nano =
-            get_money(ld, future, where, "min_price_increment_amount", "0");
-        ins->initial_margin_nano = get_money(ld, future, where, "initial_margin", "0");
+            cfg_money(ld, future, where, "min_price_increment_amount", "0");
+        ins->initial_margin_nano = cfg_money(ld, future, where, "initial_margin", "0");
     }
-    json_t *currency = get_object(ld, item, where, "currency_pair");
+    json_t *currency = cfg_object(ld, item, where, "currency_pair");
     if (currency != NULL)
-        ins->iso_currency_name = get_string(ld, currency, where, "iso_currency_name", "");
-    json_t *share = get_object(ld, item, where, "share");
+        ins->iso_currency_name = cfg_string(ld, currency, where, "iso_currency_name", "");
+    json_t *share = cfg_object(ld, item, where, "share");
     if (share != NULL)
-        ins->issue_size = get_int(ld, share, where, "issue_size", 0, 0, INT64_MAX);
-    json_t *etf = get_object(ld, item, where, "etf");
+        ins->issue_size = cfg_int(ld, share, where, "issue_size", 0, 0, INT64_MAX);
+    json_t *etf = cfg_object(ld, item, where, "etf");
     if (etf != NULL)
-        ins->focus_type = get_string(ld, etf, where, "focus_type", "");
+        ins->focus_type = cfg_string(ld, etf, where, "focus_type", "");
 }
 
-static void load_instrument(loader *ld, json_t *item, uint32_t index) {
+static void load_instrument(config_loader *ld, json_t *item, uint32_t index) {
     char where[48];
     snprintf(where, sizeof where, "instruments[%u]", index);
     instrument *ins = &ld->cfg->refdata.instruments[index];
     ins->index = index;
-    ins->kind = parse_kind(ld, get_string(ld, item, where, "type", NULL), where);
-    ins->figi = get_string(ld, item, where, "figi", NULL);
-    ins->ticker = get_string(ld, item, where, "ticker", "");
-    ins->class_code = get_string(ld, item, where, "class_code", NULL);
-    ins->uid = get_string(ld, item, where, "uid", NULL);
-    ins->position_uid = get_string(ld, item, where, "position_uid", "");
-    ins->asset_uid = get_string(ld, item, where, "asset_uid", "");
-    ins->isin = get_string(ld, item, where, "isin", "");
-    ins->name = get_string(ld, item, where, "name", NULL);
-    ins->currency = get_string(ld, item, where, "currency", "rub");
-    ins->exchange = get_string(ld, item, where, "exchange", "MOEX");
-    ins->country_of_risk = get_string(ld, item, where, "country_of_risk", "RU");
-    ins->sector = get_string(ld, item, where, "sector", "");
-    ins->lot = (int32_t)get_int(ld, item, where, "lot", 1, 1, 1000000000);
-    ins->min_price_increment_nano = get_money(ld, item, where, "min_price_increment", NULL);
-    ins->reference_price_nano = get_money(ld, item, where, "reference_price", NULL);
-    ins->price_band_bp = (int32_t)get_int(ld, item, where, "price_band_bp", 2000, 1, 9999);
-    ins->trading_status = (int32_t)get_int(ld, item, where, "trading_status", 5, 0, 16);
-    ins->api_trade_available = get_bool(ld, item, where, "api_trade_available", true);
-    ins->buy_available = get_bool(ld, item, where, "buy_available", true);
-    ins->sell_available = get_bool(ld, item, where, "sell_available", true);
-    ins->short_enabled = get_bool(ld, item, where, "short_enabled", false);
-    ins->for_qual_investor = get_bool(ld, item, where, "for_qual_investor", false);
-    ins->weekend_available = get_bool(ld, item, where, "weekend_available", true);
-    ins->dealer = get_bool(ld, item, where, "dealer", false);
+    ins->kind = parse_kind(ld, cfg_string(ld, item, where, "type", NULL), where);
+    ins->figi = cfg_string(ld, item, where, "figi", NULL);
+    ins->ticker = cfg_string(ld, item, where, "ticker", "");
+    ins->class_code = cfg_string(ld, item, where, "class_code", NULL);
+    ins->uid = cfg_string(ld, item, where, "uid", NULL);
+    ins->position_uid = cfg_string(ld, item, where, "position_uid", "");
+    ins->asset_uid = cfg_string(ld, item, where, "asset_uid", "");
+    ins->isin = cfg_string(ld, item, where, "isin", "");
+    ins->name = cfg_string(ld, item, where, "name", NULL);
+    ins->currency = cfg_string(ld, item, where, "currency", "rub");
+    ins->exchange = cfg_string(ld, item, where, "exchange", "MOEX");
+    ins->country_of_risk = cfg_string(ld, item, where, "country_of_risk", "RU");
+    ins->sector = cfg_string(ld, item, where, "sector", "");
+    ins->lot = (int32_t)cfg_int(ld, item, where, "lot", 1, 1, 1000000000);
+    ins->min_price_increment_nano = cfg_money(ld, item, where, "min_price_increment", NULL);
+    ins->reference_price_nano = cfg_money(ld, item, where, "reference_price", NULL);
+    ins->price_band_bp = (int32_t)cfg_int(ld, item, where, "price_band_bp", 2000, 1, 9999);
+    ins->trading_status = (int32_t)cfg_int(ld, item, where, "trading_status", 5, 0, 16);
+    ins->api_trade_available = cfg_bool(ld, item, where, "api_trade_available", true);
+    ins->buy_available = cfg_bool(ld, item, where, "buy_available", true);
+    ins->sell_available = cfg_bool(ld, item, where, "sell_available", true);
+    ins->short_enabled = cfg_bool(ld, item, where, "short_enabled", false);
+    ins->for_qual_investor = cfg_bool(ld, item, where, "for_qual_investor", false);
+    ins->weekend_available = cfg_bool(ld, item, where, "weekend_available", true);
+    ins->dealer = cfg_bool(ld, item, where, "dealer", false);
     load_kind_specific(ld, ins, item, where);
     /* A bond is valued as a percent of its nominal: without one every order of it is free. */
     if (!ld->failed && ins->kind == INSTRUMENT_KIND_BOND && ins->nominal_nano <= 0)
-        fail(ld, "%s.bond.nominal: a bond needs a positive nominal", where);
+        cfg_fail(ld, "%s.bond.nominal: a bond needs a positive nominal", where);
     if (!ld->failed && ins->min_price_increment_nano <= 0)
-        fail(ld, "%s.min_price_increment: must be positive", where);
+        cfg_fail(ld, "%s.min_price_increment: must be positive", where);
     if (!ld->failed && ins->reference_price_nano <= 0)
-        fail(ld, "%s.reference_price: must be positive", where);
+        cfg_fail(ld, "%s.reference_price: must be positive", where);
     /* No order's value may pass CORE_MAX_MONEY_NANO; the exchange's price band around the
      * reference is then sure to fit in int64. */
     if (!ld->failed && ins->reference_price_nano > CORE_MAX_MONEY_NANO)
-        fail(ld, "%s.reference_price: must be at most 1000000000", where);
+        cfg_fail(ld, "%s.reference_price: must be at most 1000000000", where);
     if (!ld->failed && ins->reference_price_nano % ins->min_price_increment_nano != 0)
-        fail(ld, "%s.reference_price: must be a multiple of min_price_increment", where);
+        cfg_fail(ld, "%s.reference_price: must be a multiple of min_price_increment", where);
 }
 
-static void load_cash(loader *ld, account *acc, json_t *cash, const char *where) {
+static void load_cash(config_loader *ld, account *acc, json_t *cash, const char *where) {
     if (cash == NULL)
         return;
     if (!json_is_object(cash)) {
-        fail(ld, "%s.cash: must be an object such as {\"rub\": \"1000000\"}", where);
+        cfg_fail(ld, "%s.cash: must be an object such as {\"rub\": \"1000000\"}", where);
         return;
     }
     const char *currency;
     json_t *amount;
     json_object_foreach(cash, currency, amount) {
         if (acc->cash_count == REFDATA_MAX_CURRENCIES || strlen(currency) >= 8) {
-            fail(ld, "%s.cash.%s: too many currencies or bad currency code", where, currency);
+            cfg_fail(ld, "%s.cash.%s: too many currencies or bad currency code", where, currency);
             return;
         }
         money_amount *slot = &acc->cash[acc->cash_count++];
         snprintf(slot->currency, sizeof slot->currency, "%s", currency);
-        slot->value_nano = get_money(ld, cash, where, currency, NULL);
+        slot->value_nano = cfg_money(ld, cash, where, currency, NULL);
     }
 }
 
-static void load_account(loader *ld, json_t *item, uint32_t index) {
+static void load_account(config_loader *ld, json_t *item, uint32_t index) {
     char where[48];
     snprintf(where, sizeof where, "accounts[%u]", index);
     account *acc = &ld->cfg->refdata.accounts[index];
     acc->index = index;
-    acc->id = get_string(ld, item, where, "id", NULL);
-    acc->name = get_string(ld, item, where, "name", "");
-    acc->type = (int32_t)get_int(ld, item, where, "type", 1, 0, 6);
-    acc->status = (int32_t)get_int(ld, item, where, "status", 2, 0, 3);
-    acc->opened_date_s = get_date(ld, item, where, "opened_date");
-    acc->sandbox = get_bool(ld, item, where, "sandbox", false);
+    acc->id = cfg_string(ld, item, where, "id", NULL);
+    acc->name = cfg_string(ld, item, where, "name", "");
+    acc->type = (int32_t)cfg_int(ld, item, where, "type", 1, 0, 6);
+    acc->status = (int32_t)cfg_int(ld, item, where, "status", 2, 0, 3);
+    acc->opened_date_s = cfg_date(ld, item, where, "opened_date");
+    acc->sandbox = cfg_bool(ld, item, where, "sandbox", false);
     load_cash(ld, acc, json_object_get(item, "cash"), where);
     for (uint32_t i = 0; !ld->failed && i < index; i++)
         if (strcmp(ld->cfg->refdata.accounts[i].id, acc->id) == 0)
-            fail(ld, "%s.id: \"%s\" is used twice", where, acc->id);
+            cfg_fail(ld, "%s.id: \"%s\" is used twice", where, acc->id);
 }
 
-static access_level parse_access(loader *ld, json_t *value, const char *where) {
+static access_level parse_access(config_loader *ld, json_t *value, const char *where) {
     const char *text = json_is_string(value) ? json_string_value(value) : "";
     if (strcmp(text, "full") == 0)
         return ACCESS_FULL;
@@ -266,84 +156,61 @@ static access_level parse_access(loader *ld, json_t *value, const char *where) {
         return ACCESS_READ_ONLY;
     if (strcmp(text, "none") == 0)
         return ACCESS_NONE;
-    fail(ld, "%s: access must be \"full\", \"read_only\" or \"none\"", where);
+    cfg_fail(ld, "%s: access must be \"full\", \"read_only\" or \"none\"", where);
     return ACCESS_NONE;
 }
 
-static void load_token(loader *ld, json_t *item, uint32_t index) {
+static void load_token(config_loader *ld, json_t *item, uint32_t index) {
     char where[48];
     snprintf(where, sizeof where, "tokens[%u]", index);
     token *tok = &ld->cfg->refdata.tokens[index];
-    tok->secret = get_string(ld, item, where, "token", NULL);
-    tok->name = get_string(ld, item, where, "name", "");
-    tok->user_id = get_string(ld, item, where, "user_id", "");
-    json_t *accounts = get_object(ld, item, where, "accounts");
+    tok->secret = cfg_string(ld, item, where, "token", NULL);
+    tok->name = cfg_string(ld, item, where, "name", "");
+    tok->user_id = cfg_string(ld, item, where, "user_id", "");
+    json_t *accounts = cfg_object(ld, item, where, "accounts");
     const char *account_id;
     json_t *level;
     json_object_foreach(accounts, account_id, level) {
         const account *acc = refdata_find_account(&ld->cfg->refdata, account_id);
         if (acc == NULL) {
-            fail(ld, "%s.accounts: unknown account \"%s\"", where, account_id);
+            cfg_fail(ld, "%s.accounts: unknown account \"%s\"", where, account_id);
             return;
         }
         tok->access[acc->index] = (uint8_t)parse_access(ld, level, where);
     }
 }
 
-static void load_array(loader *ld, json_t *root, const char *key, uint32_t max, uint32_t *count,
-                       void (*load_item)(loader *, json_t *, uint32_t)) {
-    json_t *array = json_object_get(root, key);
-    if (array == NULL)
-        return;
-    if (!json_is_array(array) || json_array_size(array) > max) {
-        fail(ld, "%s: must be an array of at most %u entries", key, max);
-        return;
-    }
-    size_t i;
-    json_t *item;
-    json_array_foreach(array, i, item) {
-        if (!json_is_object(item)) {
-            fail(ld, "%s[%zu]: must be an object", key, i);
-            return;
-        }
-        load_item(ld, item, (uint32_t)i);
-        if (ld->failed)
-            return;
-        *count = (uint32_t)i + 1;
-    }
-}
-
 /* Rules of one rate_limits object: "methods" keys must name a method ("Service/Method"),
  * "services" keys a service alone, so a rule cannot silently apply at the wrong scope. */
-static void load_rate_rules(loader *ld, json_t *rules, const char *where, bool per_method) {
+static void load_rate_rules(config_loader *ld, json_t *rules, const char *where, bool per_method) {
     tinvestd_config *cfg = ld->cfg;
     const char *name;
     json_t *value;
     json_object_foreach(rules, name, value) {
         if (cfg->rate_limit_count == CONFIG_MAX_RATE_LIMITS || strlen(name) >= 96) {
-            fail(ld, "%s.%s: too many rules or name too long", where, name);
+            cfg_fail(ld, "%s.%s: too many rules or name too long", where, name);
             return;
         }
         if ((strchr(name, '/') != NULL) != per_method) {
-            fail(ld, "%s.%s: must be %s", where, name,
-                 per_method ? "\"Service/Method\"" : "a service name without a method");
+            cfg_fail(ld, "%s.%s: must be %s", where, name,
+                     per_method ? "\"Service/Method\"" : "a service name without a method");
             return;
         }
         rate_limit_rule *rule = &cfg->rate_limits[cfg->rate_limit_count++];
         snprintf(rule->method, sizeof rule->method, "%s", name);
-        rule->per_minute = (int32_t)get_int(ld, rules, where, name, 0, 0, INT32_MAX);
+        rule->per_minute = (int32_t)cfg_int(ld, rules, where, name, 0, 0, INT32_MAX);
     }
 }
 
-static void load_rate_limits(loader *ld, json_t *root) {
-    json_t *limits = get_object(ld, root, "", "rate_limits");
+static void load_rate_limits(config_loader *ld, json_t *root) {
+    json_t *limits = cfg_object(ld, root, "", "rate_limits");
     tinvestd_config *cfg = ld->cfg;
     cfg->default_rate_limit_per_minute =
-        (int32_t)get_int(ld, limits, "rate_limits", "default_per_minute",
+        (int32_t)cfg_int(ld, limits, "rate_limits", "default_per_minute",
                          cfg->default_rate_limit_per_minute, 0, INT32_MAX);
-    load_rate_rules(ld, get_object(ld, limits, "rate_limits", "methods"), "rate_limits.methods",
+    load_rate_rules(ld, cfg_object(ld, limits, "rate_limits", "methods"), "rate_limits.methods",
                     true);
-    load_rate_rules(ld, get_object(ld, limits, "rate_limits", "services"), "rate_limits.services",
+    load_rate_rules(ld, cfg_object(ld, limits, "rate_limits", "services"), "rate_limits.services",
                     false);
 }
 
@@ -357,16 +224,16 @@ static const char *const candle_interval_keys[CANDLES_INTERVALS] = {
     [CANDLE_30_SEC] = "30sec",
 };
 
-static void load_candles(loader *ld, json_t *root) {
+static void load_candles(config_loader *ld, json_t *root) {
     candles_config *cc = &ld->cfg->candles;
-    json_t *candles = get_object(ld, root, "", "candles");
-    cc->utc_offset_s = (int32_t)get_int(ld, candles, "candles", "utc_offset_minutes",
+    json_t *candles = cfg_object(ld, root, "", "candles");
+    cc->utc_offset_s = (int32_t)cfg_int(ld, candles, "candles", "utc_offset_minutes",
                                         cc->utc_offset_s / 60, -23 * 60, 23 * 60) *
                        60;
-    json_t *retention = get_object(ld, candles, "candles", "retention");
+    json_t *retention = cfg_object(ld, candles, "candles", "retention");
     for (int i = 0; i < CANDLES_INTERVALS; i++)
         cc->retention[i] =
-            (uint32_t)get_int(ld, retention, "candles.retention", candle_interval_keys[i],
+            (uint32_t)cfg_int(ld, retention, "candles.retention", candle_interval_keys[i],
                               cc->retention[i], 1, CANDLES_MAX_RETENTION);
     if (retention != NULL) {
         const char *key;
@@ -376,118 +243,118 @@ static void load_candles(loader *ld, json_t *root) {
             for (int i = 0; i < CANDLES_INTERVALS; i++)
                 known = known || strcmp(key, candle_interval_keys[i]) == 0;
             if (!known)
-                fail(ld,
-                     "candles.retention.%s: unknown interval (5sec, 10sec, 30sec, 1min, "
-                     "2min, 3min, 5min, 10min, 15min, 30min, 1hour, 2hour, 4hour, day, week, "
-                     "month)",
-                     key);
+                cfg_fail(ld,
+                         "candles.retention.%s: unknown interval (5sec, 10sec, 30sec, 1min, "
+                         "2min, 3min, 5min, 10min, 15min, 30min, 1hour, 2hour, 4hour, day, week, "
+                         "month)",
+                         key);
         }
     }
 }
 
-static void load_limits(loader *ld, json_t *root) {
+static void load_limits(config_loader *ld, json_t *root) {
     tinvestd_config *cfg = ld->cfg;
-    json_t *limits = get_object(ld, root, "", "limits");
+    json_t *limits = cfg_object(ld, root, "", "limits");
     const char *w = "limits";
-    cfg->streams_per_token_per_method = (int32_t)get_int(
+    cfg->streams_per_token_per_method = (int32_t)cfg_int(
         ld, limits, w, "streams_per_token_per_method", cfg->streams_per_token_per_method, 1, 4096);
     cfg->operations_streams_per_token_per_method =
-        (int32_t)get_int(ld, limits, w, "operations_streams_per_token_per_method",
+        (int32_t)cfg_int(ld, limits, w, "operations_streams_per_token_per_method",
                          cfg->operations_streams_per_token_per_method, 1, 4096);
-    cfg->stream_backlog_messages = (int32_t)get_int(ld, limits, w, "stream_backlog_messages",
+    cfg->stream_backlog_messages = (int32_t)cfg_int(ld, limits, w, "stream_backlog_messages",
                                                     cfg->stream_backlog_messages, 16, 1 << 20);
-    cfg->md_streams_per_token = (int32_t)get_int(ld, limits, w, "market_data_streams_per_token",
+    cfg->md_streams_per_token = (int32_t)cfg_int(ld, limits, w, "market_data_streams_per_token",
                                                  cfg->md_streams_per_token, 1, 4096);
     cfg->md_subscriptions_per_stream =
-        (int32_t)get_int(ld, limits, w, "market_data_subscriptions_per_stream",
+        (int32_t)cfg_int(ld, limits, w, "market_data_subscriptions_per_stream",
                          cfg->md_subscriptions_per_stream, 1, 100000);
-    cfg->md_backlog_messages = (int32_t)get_int(ld, limits, w, "market_data_backlog_messages",
+    cfg->md_backlog_messages = (int32_t)cfg_int(ld, limits, w, "market_data_backlog_messages",
                                                 cfg->md_backlog_messages, 16, 1 << 20);
-    cfg->max_message_bytes = (uint32_t)get_int(ld, limits, w, "max_message_bytes",
+    cfg->max_message_bytes = (uint32_t)cfg_int(ld, limits, w, "max_message_bytes",
                                                cfg->max_message_bytes, 1024, 64 << 20);
     cfg->max_concurrent_streams_per_connection =
-        (int32_t)get_int(ld, limits, w, "max_concurrent_streams_per_connection",
+        (int32_t)cfg_int(ld, limits, w, "max_concurrent_streams_per_connection",
                          cfg->max_concurrent_streams_per_connection, 1, 65536);
     cfg->max_connections =
-        (int32_t)get_int(ld, limits, w, "max_connections", cfg->max_connections, 1, 1 << 20);
-    cfg->max_memory_bytes = get_int(ld, limits, w, "max_memory_bytes", cfg->max_memory_bytes,
+        (int32_t)cfg_int(ld, limits, w, "max_connections", cfg->max_connections, 1, 1 << 20);
+    cfg->max_memory_bytes = cfg_int(ld, limits, w, "max_memory_bytes", cfg->max_memory_bytes,
                                     16 << 20, INT64_C(1) << 40);
-    cfg->max_metadata_bytes = (int32_t)get_int(ld, limits, w, "max_metadata_bytes",
+    cfg->max_metadata_bytes = (int32_t)cfg_int(ld, limits, w, "max_metadata_bytes",
                                                cfg->max_metadata_bytes, 1024, 1 << 20);
     cfg->max_unary_calls_in_flight_per_token =
-        (int32_t)get_int(ld, limits, w, "max_unary_calls_in_flight_per_token",
+        (int32_t)cfg_int(ld, limits, w, "max_unary_calls_in_flight_per_token",
                          cfg->max_unary_calls_in_flight_per_token, 1, 1 << 20);
-    cfg->idempotency_retention_s = get_int(ld, limits, w, "idempotency_retention_s",
+    cfg->idempotency_retention_s = cfg_int(ld, limits, w, "idempotency_retention_s",
                                            cfg->idempotency_retention_s, 1, INT32_MAX);
-    cfg->order_history_retention_s = get_int(ld, limits, w, "order_history_retention_s",
+    cfg->order_history_retention_s = cfg_int(ld, limits, w, "order_history_retention_s",
                                              cfg->order_history_retention_s, 1, INT32_MAX);
-    cfg->max_orders_per_account = (int32_t)get_int(ld, limits, w, "max_orders_per_account",
+    cfg->max_orders_per_account = (int32_t)cfg_int(ld, limits, w, "max_orders_per_account",
                                                    cfg->max_orders_per_account, 1, 10000000);
     cfg->max_orders =
-        (uint32_t)get_int(ld, limits, w, "max_orders", cfg->max_orders, 1024, 1 << 26);
+        (uint32_t)cfg_int(ld, limits, w, "max_orders", cfg->max_orders, 1024, 1 << 26);
     cfg->max_trades =
-        (uint32_t)get_int(ld, limits, w, "max_trades",
+        (uint32_t)cfg_int(ld, limits, w, "max_trades",
                           cfg->max_trades ? cfg->max_trades : 2 * cfg->max_orders, 1024, 1 << 27);
-    cfg->max_operations = (uint32_t)get_int(
+    cfg->max_operations = (uint32_t)cfg_int(
         ld, limits, w, "max_operations",
         cfg->max_operations ? cfg->max_operations : 2 * cfg->max_orders, 1024, 1 << 27);
-    cfg->max_trades_per_order = (uint32_t)get_int(ld, limits, w, "max_trades_per_order",
+    cfg->max_trades_per_order = (uint32_t)cfg_int(ld, limits, w, "max_trades_per_order",
                                                   cfg->max_trades_per_order, 1, 1000000);
     cfg->max_stop_orders =
-        (uint32_t)get_int(ld, limits, w, "max_stop_orders", cfg->max_stop_orders, 16, 1 << 20);
-    cfg->max_stop_orders_per_account = (uint32_t)get_int(
+        (uint32_t)cfg_int(ld, limits, w, "max_stop_orders", cfg->max_stop_orders, 16, 1 << 20);
+    cfg->max_stop_orders_per_account = (uint32_t)cfg_int(
         ld, limits, w, "max_stop_orders_per_account", cfg->max_stop_orders_per_account, 1, 1 << 20);
     cfg->queue_capacity =
-        (int32_t)get_int(ld, limits, w, "queue_capacity", cfg->queue_capacity, 64, 1 << 20);
+        (int32_t)cfg_int(ld, limits, w, "queue_capacity", cfg->queue_capacity, 64, 1 << 20);
     cfg->snapshot_every_events =
-        get_int(ld, limits, w, "snapshot_every_events", cfg->snapshot_every_events, 0, INT64_MAX);
+        cfg_int(ld, limits, w, "snapshot_every_events", cfg->snapshot_every_events, 0, INT64_MAX);
     cfg->journal_reserve_bytes =
-        get_int(ld, limits, w, "journal_reserve_bytes", cfg->journal_reserve_bytes, 0, 1ll << 30);
+        cfg_int(ld, limits, w, "journal_reserve_bytes", cfg->journal_reserve_bytes, 0, 1ll << 30);
     cfg->transport_threads =
-        (int32_t)get_int(ld, limits, w, "transport_threads", cfg->transport_threads, 1, 8);
-    cfg->sandbox_accounts = (int32_t)get_int(ld, limits, w, "sandbox_accounts",
+        (int32_t)cfg_int(ld, limits, w, "transport_threads", cfg->transport_threads, 1, 8);
+    cfg->sandbox_accounts = (int32_t)cfg_int(ld, limits, w, "sandbox_accounts",
                                              cfg->sandbox_accounts, 0, REFDATA_MAX_ACCOUNTS);
     cfg->commission_bp =
-        (int32_t)get_int(ld, root, "", "commission_bp", cfg->commission_bp, 0, 10000);
-    json_t *values = get_object(ld, limits, w, "max_order_value");
+        (int32_t)cfg_int(ld, root, "", "commission_bp", cfg->commission_bp, 0, 10000);
+    json_t *values = cfg_object(ld, limits, w, "max_order_value");
     const char *currency;
     json_t *value;
     json_object_foreach(values, currency, value) {
         if (cfg->order_value_limit_count == CONFIG_MAX_ORDER_VALUE_LIMITS ||
             strlen(currency) >= 8) {
-            fail(ld, "limits.max_order_value.%s: too many currencies or bad code", currency);
+            cfg_fail(ld, "limits.max_order_value.%s: too many currencies or bad code", currency);
             return;
         }
         order_value_limit *limit = &cfg->order_value_limits[cfg->order_value_limit_count++];
         snprintf(limit->currency, sizeof limit->currency, "%s", currency);
-        limit->max_value_nano = get_money(ld, values, "limits.max_order_value", currency, NULL);
+        limit->max_value_nano = cfg_money(ld, values, "limits.max_order_value", currency, NULL);
     }
 }
 
-static void load_venue(loader *ld, json_t *root) {
+static void load_venue(config_loader *ld, json_t *root) {
     venue_settings *v = &ld->cfg->venue;
-    json_t *venue = get_object(ld, root, "", "venue");
+    json_t *venue = cfg_object(ld, root, "", "venue");
     const char *w = "venue";
     v->ack_delay_ns =
-        get_int(ld, venue, w, "ack_delay_us", v->ack_delay_ns / 1000, 0, 60000000) * 1000;
+        cfg_int(ld, venue, w, "ack_delay_us", v->ack_delay_ns / 1000, 0, 60000000) * 1000;
     v->fill_delay_ns =
-        get_int(ld, venue, w, "fill_delay_us", v->fill_delay_ns / 1000, 0, 60000000) * 1000;
-    v->reject_probability_ppm = (uint32_t)get_int(ld, venue, w, "reject_probability_ppm",
+        cfg_int(ld, venue, w, "fill_delay_us", v->fill_delay_ns / 1000, 0, 60000000) * 1000;
+    v->reject_probability_ppm = (uint32_t)cfg_int(ld, venue, w, "reject_probability_ppm",
                                                   v->reject_probability_ppm, 0, 1000000);
-    v->seed = (uint64_t)get_int(ld, venue, w, "seed", (int64_t)v->seed, 0, INT64_MAX);
-    json_t *mm = get_object(ld, venue, w, "market_maker");
+    v->seed = (uint64_t)cfg_int(ld, venue, w, "seed", (int64_t)v->seed, 0, INT64_MAX);
+    json_t *mm = cfg_object(ld, venue, w, "market_maker");
     const char *m = "venue.market_maker";
-    v->market_maker_enabled = get_bool(ld, mm, m, "enabled", v->market_maker_enabled);
-    v->market_maker_levels = (int32_t)get_int(ld, mm, m, "levels", v->market_maker_levels, 1, 50);
+    v->market_maker_enabled = cfg_bool(ld, mm, m, "enabled", v->market_maker_enabled);
+    v->market_maker_levels = (int32_t)cfg_int(ld, mm, m, "levels", v->market_maker_levels, 1, 50);
     v->market_maker_lots_per_level =
-        get_int(ld, mm, m, "lots_per_level", v->market_maker_lots_per_level, 1, 1000000000);
+        cfg_int(ld, mm, m, "lots_per_level", v->market_maker_lots_per_level, 1, 1000000000);
     v->market_maker_spread_ticks =
-        (int32_t)get_int(ld, mm, m, "spread_ticks", v->market_maker_spread_ticks, 1, 10000);
+        (int32_t)cfg_int(ld, mm, m, "spread_ticks", v->market_maker_spread_ticks, 1, 10000);
     v->market_maker_refresh_ns =
-        get_int(ld, mm, m, "refresh_ms", v->market_maker_refresh_ns / 1000000, 1, 3600000) *
+        cfg_int(ld, mm, m, "refresh_ms", v->market_maker_refresh_ns / 1000000, 1, 3600000) *
         1000000;
     v->market_maker_walk_ticks =
-        (int32_t)get_int(ld, mm, m, "walk_ticks", v->market_maker_walk_ticks, 0, 10000);
+        (int32_t)cfg_int(ld, mm, m, "walk_ticks", v->market_maker_walk_ticks, 0, 10000);
 }
 
 /* A currency code as instruments name their currency: 1 to 7 lower-case Latin letters. */
@@ -503,26 +370,26 @@ static bool currency_code_valid(const char *code) {
 
 /* `currency_rates`: what one unit of a currency costs in roubles, for GetPortfolio's totals in
  * that currency. The rouble's own rate is 1 and is not configured. */
-static void load_currency_rates(loader *ld, json_t *root) {
+static void load_currency_rates(config_loader *ld, json_t *root) {
     refdata *rd = &ld->cfg->refdata;
-    json_t *rates = get_object(ld, root, "", "currency_rates");
+    json_t *rates = cfg_object(ld, root, "", "currency_rates");
     const char *code;
     json_t *value;
     json_object_foreach(rates, code, value) {
         if (!currency_code_valid(code) || strcmp(code, "rub") == 0) {
-            fail(ld, "currency_rates.%s: a currency code in lower case, not \"rub\"", code);
+            cfg_fail(ld, "currency_rates.%s: a currency code in lower case, not \"rub\"", code);
             return;
         }
         if (rd->currency_rate_count == REFDATA_MAX_CURRENCIES) {
-            fail(ld, "currency_rates: at most %d currencies", REFDATA_MAX_CURRENCIES);
+            cfg_fail(ld, "currency_rates: at most %d currencies", REFDATA_MAX_CURRENCIES);
             return;
         }
         currency_rate *rate = &rd->currency_rates[rd->currency_rate_count++];
         snprintf(rate->currency, sizeof rate->currency, "%s", code);
-        rate->rub_nano = get_money(ld, rates, "currency_rates", code, NULL);
+        rate->rub_nano = cfg_money(ld, rates, "currency_rates", code, NULL);
         if (!ld->failed &&
             (rate->rub_nano <= 0 || rate->rub_nano > CONFIG_MAX_CURRENCY_RATE_NANO)) {
-            fail(ld, "currency_rates.%s: must be positive and at most 1000000000", code);
+            cfg_fail(ld, "currency_rates.%s: must be positive and at most 1000000000", code);
             return;
         }
     }
@@ -569,11 +436,33 @@ static void set_defaults(tinvestd_config *cfg) {
     };
 }
 
+/* `reference_dir`: kept as given when absolute, else joined to the directory of `config_path`. */
+static void load_reference_dir(config_loader *ld, json_t *root, const char *config_path) {
+    json_t *value = json_object_get(root, "reference_dir");
+    if (value == NULL)
+        return;
+    if (!json_is_string(value) || json_string_length(value) == 0) {
+        cfg_fail(ld, "reference_dir: must be a non-empty string");
+        return;
+    }
+    const char *dir = json_string_value(value);
+    char *out = ld->cfg->reference_dir;
+    size_t size = sizeof ld->cfg->reference_dir;
+    int n;
+    const char *slash = strrchr(config_path, '/');
+    if (dir[0] == '/' || slash == NULL)
+        n = snprintf(out, size, "%s", dir);
+    else
+        n = snprintf(out, size, "%.*s/%s", (int)(slash - config_path), config_path, dir);
+    if (n < 0 || (size_t)n >= size)
+        cfg_fail(ld, "reference_dir: the path is too long");
+}
+
 int config_load(tinvestd_config *cfg, const char *path, char *error, size_t error_size) {
     memset(cfg, 0, sizeof *cfg);
     refdata_init(&cfg->refdata);
     set_defaults(cfg);
-    loader ld = {.cfg = cfg, .error = error, .error_size = error_size};
+    config_loader ld = {.cfg = cfg, .error = error, .error_size = error_size};
     json_error_t parse_error;
     json_t *root = json_load_file(path, JSON_REJECT_DUPLICATES, &parse_error);
     if (root == NULL) {
@@ -582,18 +471,20 @@ int config_load(tinvestd_config *cfg, const char *path, char *error, size_t erro
         return -1;
     }
     if (!json_is_object(root))
-        fail(&ld, "the top level must be an object");
+        cfg_fail(&ld, "the top level must be an object");
     refdata *rd = &cfg->refdata;
-    load_array(&ld, root, "instruments", REFDATA_MAX_INSTRUMENTS, &rd->instrument_count,
-               load_instrument);
-    load_array(&ld, root, "accounts", REFDATA_MAX_ACCOUNTS, &rd->account_count, load_account);
-    load_array(&ld, root, "tokens", REFDATA_MAX_TOKENS, &rd->token_count, load_token);
+    load_reference_dir(&ld, root, path);
+    cfg_array(&ld, root, "instruments", REFDATA_MAX_INSTRUMENTS, &rd->instrument_count,
+              load_instrument);
+    cfg_array(&ld, root, "accounts", REFDATA_MAX_ACCOUNTS, &rd->account_count, load_account);
+    cfg_array(&ld, root, "tokens", REFDATA_MAX_TOKENS, &rd->token_count, load_token);
     load_rate_limits(&ld, root);
     load_limits(&ld, root);
     load_venue(&ld, root);
     load_candles(&ld, root);
     load_currency_rates(&ld, root);
     json_decref(root);
+    config_load_reference(&ld);
     /* An order's record is reused once its retention has passed; the exchange must have long
      * finished with it by then (a cancel queued behind its delays still names it). */
     int64_t retention_s = cfg->order_history_retention_s < cfg->idempotency_retention_s
@@ -601,8 +492,8 @@ int config_load(tinvestd_config *cfg, const char *path, char *error, size_t erro
                               : cfg->order_history_retention_s;
     if (!ld.failed &&
         cfg->venue.ack_delay_ns + cfg->venue.fill_delay_ns >= retention_s * 1000000000LL)
-        fail(&ld, "venue.ack_delay_us + venue.fill_delay_us must be shorter than the order "
-                  "retention (limits.order_history_retention_s)");
+        cfg_fail(&ld, "venue.ack_delay_us + venue.fill_delay_us must be shorter than the order "
+                      "retention (limits.order_history_retention_s)");
     if (ld.failed) {
         config_deinit(cfg);
         return -1;

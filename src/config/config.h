@@ -107,6 +107,9 @@ typedef struct tinvestd_config {
     int32_t sandbox_accounts;
     /* Candles: how many each instrument keeps per interval, and the exchange's UTC offset. */
     candles_config candles;
+    /* The directory of the reference-data files (docs/REFERENCE-DATA.md), as the file's
+     * `reference_dir` names it, relative to the configuration file's own directory; empty: none. */
+    char reference_dir[4096];
 } tinvestd_config;
 
 /* Fills defaults, then reads `path`. On failure returns -1 and writes a one-line reason
