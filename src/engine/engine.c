@@ -34,7 +34,8 @@ int engine_init(engine *e, const engine_config *config, const core_config *core_
         return -ENOMEM;
     e->ring = calloc(config->inbox_capacity, sizeof *e->ring);
     e->waiters = bigmem_alloc(core_settings->max_orders, sizeof *e->waiters);
-    if (e->ring == NULL || e->waiters == NULL) {
+    e->ended = bigmem_alloc(core_settings->max_orders, sizeof *e->ended);
+    if (e->ring == NULL || e->waiters == NULL || e->ended == NULL) {
         engine_deinit(e);
         return -ENOMEM;
     }
@@ -55,6 +56,7 @@ void engine_deinit(engine *e) {
     core_deinit(&e->core);
     free(e->ring);
     bigmem_free(e->waiters, e->core.config.max_orders, sizeof *e->waiters);
+    bigmem_free(e->ended, e->core.config.max_orders, sizeof *e->ended);
     free(e->changes);
     for (uint32_t i = 0; i < ENGINE_PIPELINE_DEPTH; i++) {
         free(e->sealed[i].changes);
@@ -62,6 +64,7 @@ void engine_deinit(engine *e) {
     }
     e->ring = NULL;
     e->waiters = NULL;
+    e->ended = NULL;
     e->changes = NULL;
 }
 
@@ -171,12 +174,36 @@ static bool wait_satisfied(const core_order *order, engine_wait_kind kind) {
     return kind == ENGINE_WAIT_EXCHANGE_ANSWER && order->exchange_order_id != 0;
 }
 
-/* The waiting job gets the order as it is when its wait ends: its reply is built from that
- * copy, never from the live order later. */
+/* The waiting job gets the order as it is when its wait ends, refreshed by the order's later
+ * changes in the same batch (a market order the exchange fills right after its acknowledgement is
+ * answered filled, as the real broker answers it): its reply is built from that copy, never from
+ * the live order after the batch. */
 static void end_wait(engine *e, engine_job *job, const core_order *order) {
-    if (job->capture != NULL)
+    if (job->capture != NULL) {
         *job->capture = *order;
+        job->ended_next = e->ended[order->index];
+        e->ended[order->index] = job;
+        job->ended_listed = true;
+    }
     engine_finish_after_commit(e, job);
+}
+
+/* A later change of an order whose waiters were answered in this batch. The slot may hold
+ * another order by now (the first ended and was retired, and a new order took the slot): only
+ * copies of the same order, told by its ACCEPTED event's number, are refreshed. */
+static void refresh_captures(engine *e, const core_order *order) {
+    for (engine_job *job = e->ended[order->index]; job != NULL; job = job->ended_next)
+        if (job->capture->accepted_seq == order->accepted_seq)
+            *job->capture = *order;
+}
+
+/* The batch is leaving the core thread: its jobs' captures are final. */
+static void forget_ended(engine *e) {
+    for (engine_job *job = e->outbox_head; job != NULL; job = job->next)
+        if (job->ended_listed) {
+            e->ended[job->wait_order] = NULL;
+            job->ended_listed = false;
+        }
 }
 
 void engine_wait_for_order(engine *e, engine_job *job, uint32_t order, engine_wait_kind kind) {
@@ -204,6 +231,8 @@ static void keep_change(engine *e, const core_order *order, const core_event *ev
 
 static void on_order_changed(void *ctx, const core_order *order, const core_event *event) {
     engine *e = ctx;
+    if (e->ended[order->index] != NULL)
+        refresh_captures(e, order);
     engine_job **link = &e->waiters[order->index];
     while (*link != NULL) {
         engine_job *job = *link;
@@ -308,6 +337,7 @@ static void release(engine *e, engine_job *outbox, const engine_change *changes,
 
 /* Releases the current batch on this thread (no pipeline). */
 static void flush_outbox(engine *e) {
+    forget_ended(e);
     engine_job *outbox = e->outbox_head;
     e->outbox_head = NULL;
     e->outbox_tail = &e->outbox_head;
@@ -332,6 +362,7 @@ static void seal_batch(engine *e) {
     if (e->outbox_head == NULL && e->change_count == 0 && e->md_pending == NULL &&
         e->accounts_pending == NULL)
         return;
+    forget_ended(e);
     pthread_mutex_lock(&e->commit_lock);
     while (e->sealed_count == ENGINE_PIPELINE_DEPTH)
         pthread_cond_wait(&e->commit_space, &e->commit_lock);

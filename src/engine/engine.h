@@ -35,8 +35,12 @@ struct engine_job {
      * any job while a batch is held); `finish` answers 70003. */
     bool refused;
     /* Set by the submitter of a waiting job: where the engine copies the order when the wait
-     * ends, for `finish` to answer from. */
+     * ends, for `finish` to answer from. Until the batch is sealed, later changes to the same
+     * order in that batch refresh the copy (all of them are durable with the reply). */
     core_order *capture;
+    /* Engine-owned: the next job whose wait ended on the same order slot in the current batch. */
+    engine_job *ended_next;
+    bool ended_listed;
 };
 
 typedef enum {
@@ -111,6 +115,9 @@ struct engine {
     /* Core-thread-only state. */
     engine_job *outbox_head, **outbox_tail;
     engine_job **waiters; /* per order slot: list of jobs waiting on it */
+    /* Per order slot: the jobs of the current batch whose wait ended on it (their captures are
+     * refreshed by the order's later changes in the batch); emptied when the batch is sealed. */
+    engine_job **ended;
     int64_t now_ns;
     /* The observer of applied order changes (streams): each change is kept as a snapshot of
      * the order as it was right after the event, and handed over on the core thread once the

@@ -74,7 +74,11 @@ test('a market buy fills against the quotes and moves cash and positions; sellin
     orderType: OrderType.ORDER_TYPE_MARKET, orderId: randomUUID(),
   };
   const bought = await api.orders.postOrder(buy);
-  // PostOrder answers once the exchange has acknowledged; the fill follows at once with no latency.
+  // The exchange fills a market order right after acknowledging it, and PostOrder answers with the
+  // order as that batch left it, as the real broker answers a market order: filled, with its price.
+  assert.equal(bought.executionReportStatus, S.EXECUTION_REPORT_STATUS_FILL);
+  assert.equal(bought.lotsExecuted, 3);
+  assert.ok(bought.executedOrderPrice.units > 0 || bought.executedOrderPrice.nano > 0);
   const state = await api.orders.getOrderState({ accountId: firstAccount, orderId: bought.orderId });
   assert.equal(state.executionReportStatus, S.EXECUTION_REPORT_STATUS_FILL);
   assert.equal(state.lotsExecuted, 3);
