@@ -287,8 +287,9 @@ typedef struct api_request_values {
     api_report_task report;             /* GenerateBrokerReport, the dividends report */
     bool selected[REFDATA_MAX_ACCOUNTS]; /* the streams: the accounts followed */
     size_t listed_count;
-    char message[128];           /* the text of a code that has one of its own */
-    api_calendar_query calendar; /* GetBondCoupons, GetBondEvents, GetDividends, ... */
+    char message[128]; /* the text of a code that has one of its own */
+    /* GetBondCoupons, GetBondEvents, GetDividends, GetAccruedInterests */
+    api_calendar_query calendar;
 } api_request_values;
 
 typedef struct api_request_type {

@@ -103,10 +103,11 @@ static int64_t optional_money(config_loader *ld, json_t *obj, const char *where,
     return *has ? cfg_money(ld, obj, where, key, NULL) : 0;
 }
 
-/* An enum given by its contract name ("COUPON_TYPE_FIX"); `names[v]` is value v's name. */
+/* An enum given by its contract name ("COUPON_TYPE_FIX"); `names[v]` is value v's name, and
+ * `first` the first value the file may give. Absent: `first` when `optional`, else an error. */
 static int32_t enum_value(config_loader *ld, json_t *obj, const char *where, const char *key,
-                          const char *const *names, int32_t count, int32_t first) {
-    const char *text = cfg_string(ld, obj, where, key, NULL);
+                          const char *const *names, int32_t count, int32_t first, bool optional) {
+    const char *text = cfg_string(ld, obj, where, key, optional ? names[first] : NULL);
     if (text == NULL)
         return 0;
     for (int32_t v = first; v < count; v++)
@@ -159,7 +160,7 @@ static void load_coupon(config_loader *ld, json_t *obj, const char *where, uint3
     if (!ld->failed && c.pay_one_bond_nano < 0)
         cfg_fail(ld, "%s.pay_one_bond: must not be negative", where);
     c.coupon_type = enum_value(ld, obj, where, "coupon_type", coupon_type_names,
-                               CALENDAR_COUPON_TYPE_MAX + 1, 0);
+                               CALENDAR_COUPON_TYPE_MAX + 1, 0, true);
     c.start_s = required_date(ld, obj, where, "coupon_start_date");
     c.end_s = required_date(ld, obj, where, "coupon_end_date");
     if (!ld->failed && c.end_s <= c.start_s) {
@@ -180,8 +181,8 @@ static void load_coupon(config_loader *ld, json_t *obj, const char *where, uint3
 static void load_event(config_loader *ld, json_t *obj, const char *where, uint32_t ins_index) {
     calendar_bond_event e = {.ins_index = ins_index};
     e.event_number = (int32_t)cfg_int(ld, obj, where, "event_number", 0, 0, INT32_MAX);
-    e.event_type =
-        enum_value(ld, obj, where, "event_type", event_type_names, CALENDAR_EVENT_TYPE_MAX + 1, 1);
+    e.event_type = enum_value(ld, obj, where, "event_type", event_type_names,
+                              CALENDAR_EVENT_TYPE_MAX + 1, 1, false);
     e.event_date_s = required_date(ld, obj, where, "event_date");
     e.fix_date_s = cfg_date(ld, obj, where, "fix_date");
     e.rate_date_s = cfg_date(ld, obj, where, "rate_date");
