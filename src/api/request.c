@@ -1069,6 +1069,35 @@ static int check_positions_stream(const ProtobufCMessage *request, const api_req
     return api_request_stream_ping(&ping, out->message, sizeof out->message);
 }
 
+/* The payment calendar (src/api/calendar_service.c). */
+static int check_bond_coupons(const ProtobufCMessage *request, const api_request_context *ctx,
+                              api_request_values *out) {
+    return api_request_bond_coupons(ctx->refdata, (const PB(GetBondCouponsRequest) *)request,
+                                    &out->calendar);
+}
+
+static int check_bond_events(const ProtobufCMessage *request, const api_request_context *ctx,
+                             api_request_values *out) {
+    const char *message = NULL;
+    int code = api_request_bond_events(ctx->refdata, (const PB(GetBondEventsRequest) *)request,
+                                       &out->calendar, &message);
+    if (message != NULL)
+        snprintf(out->message, sizeof out->message, "%s", message);
+    return code;
+}
+
+static int check_dividends(const ProtobufCMessage *request, const api_request_context *ctx,
+                           api_request_values *out) {
+    return api_request_dividends(ctx->refdata, (const PB(GetDividendsRequest) *)request,
+                                 &out->calendar);
+}
+
+static int check_accrued_interests(const ProtobufCMessage *request, const api_request_context *ctx,
+                                   api_request_values *out) {
+    return api_request_accrued_interests(
+        ctx->refdata, (const PB(GetAccruedInterestsRequest) *)request, &out->calendar);
+}
+
 static const api_request_type request_types[] = {
     /* UsersService */
     {&PB_DESC(get_accounts_request), check_nothing},
@@ -1131,6 +1160,11 @@ static const api_request_type request_types[] = {
     /* OperationsStreamService (src/api/portfolio_streams.c) */
     {&PB_DESC(portfolio_stream_request), check_portfolio_stream},
     {&PB_DESC(positions_stream_request), check_positions_stream},
+    /* InstrumentsService: the payment calendar (src/api/calendar_service.c) */
+    {&PB_DESC(get_bond_coupons_request), check_bond_coupons},
+    {&PB_DESC(get_bond_events_request), check_bond_events},
+    {&PB_DESC(get_dividends_request), check_dividends},
+    {&PB_DESC(get_accrued_interests_request), check_accrued_interests},
 };
 
 const api_request_type *api_request_types(size_t *count) {

@@ -16,6 +16,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "api/calendar_request.h"
 #include "api/contract.h"
 #include "api/operations_request.h"
 #include "api/validate.h"
@@ -287,6 +288,8 @@ typedef struct api_request_values {
     bool selected[REFDATA_MAX_ACCOUNTS]; /* the streams: the accounts followed */
     size_t listed_count;
     char message[128]; /* the text of a code that has one of its own */
+    /* GetBondCoupons, GetBondEvents, GetDividends, GetAccruedInterests */
+    api_calendar_query calendar;
 } api_request_values;
 
 typedef struct api_request_type {

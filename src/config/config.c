@@ -502,6 +502,7 @@ int config_load(tinvestd_config *cfg, const char *path, char *error, size_t erro
 }
 
 void config_deinit(tinvestd_config *cfg) {
+    calendar_deinit(&cfg->calendar);
     refdata_deinit(&cfg->refdata);
 }
 

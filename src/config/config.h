@@ -11,6 +11,7 @@
 
 #include "candles/candles.h"
 #include "core/refdata.h"
+#include "refbook/calendar.h"
 
 #define CONFIG_MAX_RATE_LIMITS 128
 #define CONFIG_MAX_ORDER_VALUE_LIMITS 8
@@ -110,6 +111,9 @@ typedef struct tinvestd_config {
     /* The directory of the reference-data files (docs/REFERENCE-DATA.md), as the file's
      * `reference_dir` names it, relative to the configuration file's own directory; empty: none. */
     char reference_dir[4096];
+    /* Bond coupons, bond events and dividends (bond_coupons.json, bond_events.json,
+     * dividends.json of `reference_dir`); empty without them. */
+    calendar calendar;
 } tinvestd_config;
 
 /* Fills defaults, then reads `path`. On failure returns -1 and writes a one-line reason
