@@ -11,6 +11,7 @@
 
 #include "candles/candles.h"
 #include "core/refdata.h"
+#include "refbook/refbook.h"
 
 #define CONFIG_MAX_RATE_LIMITS 128
 #define CONFIG_MAX_ORDER_VALUE_LIMITS 8
@@ -110,6 +111,12 @@ typedef struct tinvestd_config {
     /* The directory of the reference-data files (docs/REFERENCE-DATA.md), as the file's
      * `reference_dir` names it, relative to the configuration file's own directory; empty: none. */
     char reference_dir[4096];
+    /* Assets, brands, countries, analytics and signals (docs/REFERENCE-DATA.md): read from
+     * reference_dir by the readers of config/reference_assets.c, reference_analytics.c and
+     * reference_signals.c; immutable afterwards. */
+    refbook_assets assets;
+    refbook_analytics analytics;
+    refbook_signals signals;
 } tinvestd_config;
 
 /* Fills defaults, then reads `path`. On failure returns -1 and writes a one-line reason
