@@ -20,11 +20,11 @@
 #define SIGNAL_1 "00000000-0000-4000-8000-0000000000d1"
 #define SIGNAL_2 "00000000-0000-4000-8000-0000000000d2"
 
-static char dir[128], config_path[256];
+static char dir[256], config_path[320];
 static tinvestd_config config;
 
 static void write_file(const char *name, const char *text) {
-    char path[384];
+    char path[512];
     snprintf(path, sizeof path, "%s/ref/%s", dir, name);
     FILE *f = fopen(path, "w");
     CHECK(f != NULL);
@@ -40,7 +40,7 @@ static void clear_files(void) {
         "asset_reports.json",    "forecasts.json",  "risk_rates.json", "insider_deals.json",
         "structured_notes.json", "strategies.json", "signals.json"};
     for (size_t i = 0; i < sizeof names / sizeof names[0]; i++) {
-        char path[384];
+        char path[512];
         snprintf(path, sizeof path, "%s/ref/%s", dir, names[i]);
         unlink(path);
     }
@@ -227,10 +227,13 @@ static void test_pages(void) {
 }
 
 int main(void) {
-    snprintf(dir, sizeof dir, "/tmp/tinvestd-refbook-%d", (int)getpid());
-    char ref[192];
+    snprintf(dir, sizeof dir, "%s/tinvestd-refbook-XXXXXX",
+             getenv("TMPDIR") != NULL ? getenv("TMPDIR") : "/tmp");
+    char ref[300];
     snprintf(ref, sizeof ref, "%s/ref", dir);
-    CHECK(mkdir(dir, 0700) == 0 && mkdir(ref, 0700) == 0);
+    CHECK(mkdtemp(dir) != NULL);
+    snprintf(ref, sizeof ref, "%s/ref", dir);
+    CHECK(mkdir(ref, 0700) == 0);
     snprintf(config_path, sizeof config_path, "%s/config.json", dir);
     test_assets_derived_without_files();
     test_assets_file();
