@@ -230,7 +230,6 @@ int main(void) {
     snprintf(dir, sizeof dir, "%s/tinvestd-refbook-XXXXXX",
              getenv("TMPDIR") != NULL ? getenv("TMPDIR") : "/tmp");
     char ref[300];
-    snprintf(ref, sizeof ref, "%s/ref", dir);
     CHECK(mkdtemp(dir) != NULL);
     snprintf(ref, sizeof ref, "%s/ref", dir);
     CHECK(mkdir(ref, 0700) == 0);
