@@ -17,6 +17,7 @@
 #include "orders.pb-c.h"
 #include "sandbox.pb-c.h"
 #include "stoporders.pb-c.h"
+#include "signals.pb-c.h"
 #include "users.pb-c.h"
 
 /* Type:        PB(GetAccountsResponse)

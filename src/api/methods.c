@@ -19,6 +19,8 @@ static const method_table_fn service_tables[] = {
     api_operations_history_methods,
     api_operations_stream_methods,
     api_calendar_methods,
+    api_assets_methods,
+    api_signal_methods,
 };
 
 api_method *api_all_methods(size_t *count) {

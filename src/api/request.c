@@ -4,6 +4,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "api/assets_request.h"
 #include "api/stoporders_request.h"
 #include "engine/venue_link.h"
 #include "util/money.h"
@@ -1098,6 +1099,81 @@ static int check_accrued_interests(const ProtobufCMessage *request, const api_re
         ctx->refdata, (const PB(GetAccruedInterestsRequest) *)request, &out->calendar);
 }
 
+/* Assets, brands, countries, analytics (src/api/assets_service.c) and SignalService
+ * (src/api/signals_service.c): their checks live in api/assets_request.c. */
+static int check_assets(const ProtobufCMessage *request, const api_request_context *ctx,
+                        api_request_values *out) {
+    api_assets_filter filter;
+    return api_request_assets((const PB(AssetsRequest) *)request, &filter, out->message);
+}
+
+static int check_asset_by(const ProtobufCMessage *request, const api_request_context *ctx,
+                          api_request_values *out) {
+    return api_request_asset_by((const PB(AssetRequest) *)request, out->message);
+}
+
+static int check_brands(const ProtobufCMessage *request, const api_request_context *ctx,
+                        api_request_values *out) {
+    return api_request_page(((const PB(GetBrandsRequest) *)request)->paging);
+}
+
+static int check_brand_by(const ProtobufCMessage *request, const api_request_context *ctx,
+                          api_request_values *out) {
+    return api_request_brand_by((const PB(GetBrandRequest) *)request, out->message);
+}
+
+static int check_asset_fundamentals(const ProtobufCMessage *request, const api_request_context *ctx,
+                                    api_request_values *out) {
+    return api_request_asset_fundamentals((const PB(GetAssetFundamentalsRequest) *)request,
+                                          out->message);
+}
+
+static int check_asset_reports(const ProtobufCMessage *request, const api_request_context *ctx,
+                               api_request_values *out) {
+    api_asset_reports_query query;
+    int code = api_request_asset_reports(ctx->refdata, (const PB(GetAssetReportsRequest) *)request,
+                                         &query);
+    out->instrument = query.instrument;
+    return code;
+}
+
+static int check_consensus_forecasts(const ProtobufCMessage *request,
+                                     const api_request_context *ctx, api_request_values *out) {
+    return api_request_page(((const PB(GetConsensusForecastsRequest) *)request)->paging);
+}
+
+static int check_forecast_by(const ProtobufCMessage *request, const api_request_context *ctx,
+                             api_request_values *out) {
+    return api_request_forecast_by(ctx->refdata, (const PB(GetForecastRequest) *)request,
+                                   &out->instrument);
+}
+
+static int check_risk_rates(const ProtobufCMessage *request, const api_request_context *ctx,
+                            api_request_values *out) {
+    return api_request_risk_rates((const PB(RiskRatesRequest) *)request);
+}
+
+static int check_insider_deals(const ProtobufCMessage *request, const api_request_context *ctx,
+                               api_request_values *out) {
+    api_insider_deals_query query;
+    int code = api_request_insider_deals(ctx->refdata, (const PB(GetInsiderDealsRequest) *)request,
+                                         &query, out->message);
+    out->instrument = query.instrument;
+    return code;
+}
+
+static int check_strategies(const ProtobufCMessage *request, const api_request_context *ctx,
+                            api_request_values *out) {
+    return api_request_strategies((const PB(GetStrategiesRequest) *)request);
+}
+
+static int check_signals(const ProtobufCMessage *request, const api_request_context *ctx,
+                         api_request_values *out) {
+    refbook_signal_filter filter;
+    return api_request_signals(ctx->refdata, (const PB(GetSignalsRequest) *)request, &filter,
+                               out->message);
+}
+
 static const api_request_type request_types[] = {
     /* UsersService */
     {&PB_DESC(get_accounts_request), check_nothing},
@@ -1165,6 +1241,22 @@ static const api_request_type request_types[] = {
     {&PB_DESC(get_bond_events_request), check_bond_events},
     {&PB_DESC(get_dividends_request), check_dividends},
     {&PB_DESC(get_accrued_interests_request), check_accrued_interests},
+    /* InstrumentsService: assets, brands, countries and analytics (src/api/assets_service.c;
+     * StructuredNoteBy and StructuredNotes take InstrumentRequest and InstrumentsRequest) */
+    {&PB_DESC(assets_request), check_assets},
+    {&PB_DESC(asset_request), check_asset_by},
+    {&PB_DESC(get_countries_request), check_nothing},
+    {&PB_DESC(get_brands_request), check_brands},
+    {&PB_DESC(get_brand_request), check_brand_by},
+    {&PB_DESC(get_asset_fundamentals_request), check_asset_fundamentals},
+    {&PB_DESC(get_asset_reports_request), check_asset_reports},
+    {&PB_DESC(get_consensus_forecasts_request), check_consensus_forecasts},
+    {&PB_DESC(get_forecast_request), check_forecast_by},
+    {&PB_DESC(risk_rates_request), check_risk_rates},
+    {&PB_DESC(get_insider_deals_request), check_insider_deals},
+    /* SignalService (src/api/signals_service.c) */
+    {&PB_DESC(get_strategies_request), check_strategies},
+    {&PB_DESC(get_signals_request), check_signals},
 };
 
 const api_request_type *api_request_types(size_t *count) {

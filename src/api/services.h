@@ -21,6 +21,10 @@ const api_method *api_stop_order_methods(size_t *count);
 const api_method *api_operations_history_methods(size_t *count);
 /* GetBondCoupons, GetBondEvents, GetDividends, GetAccruedInterests (api/calendar_service.c). */
 const api_method *api_calendar_methods(size_t *count);
+/* Assets, brands, countries, analytics, structured notes (api/assets_service.c). */
+const api_method *api_assets_methods(size_t *count);
+/* SignalService (api/signals_service.c). */
+const api_method *api_signal_methods(size_t *count);
 
 /* Shared by UsersService.GetAccounts and SandboxService.GetSandboxAccounts. */
 const ProtobufCMessage *api_accounts_reply(api_call *call, const ProtobufCMessage *request,

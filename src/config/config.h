@@ -12,6 +12,7 @@
 #include "candles/candles.h"
 #include "core/refdata.h"
 #include "refbook/calendar.h"
+#include "refbook/refbook.h"
 
 #define CONFIG_MAX_RATE_LIMITS 128
 #define CONFIG_MAX_ORDER_VALUE_LIMITS 8
@@ -114,6 +115,12 @@ typedef struct tinvestd_config {
     /* Bond coupons, bond events and dividends (bond_coupons.json, bond_events.json,
      * dividends.json of `reference_dir`); empty without them. */
     calendar calendar;
+    /* Assets, brands, countries, analytics and signals (docs/REFERENCE-DATA.md): read from
+     * reference_dir by the readers of config/reference_assets.c, reference_analytics.c and
+     * reference_signals.c; immutable afterwards. */
+    refbook_assets assets;
+    refbook_analytics analytics;
+    refbook_signals signals;
 } tinvestd_config;
 
 /* Fills defaults, then reads `path`. On failure returns -1 and writes a one-line reason
