@@ -110,6 +110,9 @@ typedef struct tinvestd_config {
     /* The directory of the reference-data files (docs/REFERENCE-DATA.md), as the file's
      * `reference_dir` names it, relative to the configuration file's own directory; empty: none. */
     char reference_dir[4096];
+    /* Favorites (InstrumentsService): instruments (all lists together) and groups one user may
+     * hold; the pools are these times the number of users, fixed at start. */
+    uint32_t max_favorites_per_user, max_favorite_groups_per_user;
 } tinvestd_config;
 
 /* Fills defaults, then reads `path`. On failure returns -1 and writes a one-line reason
