@@ -148,9 +148,15 @@ bool favorites_group_color_valid(const char *color) {
     return strlen(color) < FAVORITE_COLOR_SIZE && color_valid(color);
 }
 
+/* A group id as the core keeps it: a UUID in lower case. */
 static bool is_group_id(const char *id) {
     size_t len = strnlen(id, ORDER_ID_SIZE);
-    return len == ORDER_ID_SIZE - 1 && uuid_is_valid(id, len);
+    if (len != ORDER_ID_SIZE - 1 || !uuid_is_valid(id, len))
+        return false;
+    for (size_t i = 0; i < len; i++)
+        if (id[i] >= 'A' && id[i] <= 'F')
+            return false;
+    return true;
 }
 
 /* A client's group id in the form ids are kept in (lower case); false when it cannot be one. */
@@ -369,10 +375,14 @@ void favorites_apply(core *c, const core_event *ev) {
 
 /* ---- Commands -------------------------------------------------------------------------------- */
 
-static core_event favorite_event(core_event_type type, uint32_t user, int64_t now_ns) {
-    core_event ev = {.type = type, .order = CORE_NO_ORDER, .time_ns = now_ns};
-    ev.u.favorite.user = user;
-    return ev;
+/* Zero-filled as a whole (an initializer zeroes only the union's first member), so that an
+ * event's unused bytes are the same live and after decoding. */
+static void favorite_event(core_event *ev, core_event_type type, uint32_t user, int64_t now_ns) {
+    memset(ev, 0, sizeof *ev);
+    ev->type = type;
+    ev->order = CORE_NO_ORDER;
+    ev->time_ns = now_ns;
+    ev->u.favorite.user = user;
 }
 
 static void group_view(const core_favorite_group *g, core_favorite_group_view *out) {
@@ -394,7 +404,8 @@ core_error core_create_favorite_group(core *c, const token *tok, const char *nam
     uint32_t user = favorites_user_of(c, tok);
     if (f->group_count[user] >= f->groups_per_user || f->free_group_count == 0)
         return CORE_ERR_FAVORITE_GROUPS_LIMIT;
-    core_event ev = favorite_event(CORE_EVENT_FAVORITE_GROUP_CREATED, user, now_ns);
+    core_event ev;
+    favorite_event(&ev, CORE_EVENT_FAVORITE_GROUP_CREATED, user, now_ns);
     core_event_favorite *e = &ev.u.favorite;
     /* The id comes from the event's number, which never repeats. */
     uint64_t state = c->config.id_seed ^ GROUP_ID_SALT ^ c->next_seq;
@@ -418,7 +429,8 @@ core_error core_delete_favorite_group(core *c, const token *tok, const char *gro
     if (!canonical_group_id(group_id, id) ||
         find_group(&c->favorites, user, id) == FAVORITES_NO_GROUP)
         return CORE_ERR_FAVORITE_GROUP_NOT_FOUND;
-    core_event ev = favorite_event(CORE_EVENT_FAVORITE_GROUP_DELETED, user, now_ns);
+    core_event ev;
+    favorite_event(&ev, CORE_EVENT_FAVORITE_GROUP_DELETED, user, now_ns);
     memcpy(ev.u.favorite.group_id, id, sizeof id);
     core_commit_event(c, &ev);
     return CORE_OK;
@@ -427,7 +439,7 @@ core_error core_delete_favorite_group(core *c, const token *tok, const char *gro
 /* The group a request names: the default list for NULL, else the user's group. */
 static core_error resolve_group(const core *c, uint32_t user, const char *group_id,
                                 char id[ORDER_ID_SIZE], uint32_t *group) {
-    id[0] = '\0';
+    memset(id, 0, ORDER_ID_SIZE);
     *group = FAVORITES_NO_GROUP;
     if (group_id == NULL)
         return CORE_OK;
@@ -473,9 +485,11 @@ core_error core_edit_favorites(core *c, const token *tok, const char *const *ins
         bool held = find_item(f, user, group, ins->index) != FAVORITES_NO_GROUP;
         if (held == (action == FAVORITES_ACTION_ADD))
             continue; /* already as asked: nothing to record */
-        core_event ev = favorite_event(action == FAVORITES_ACTION_ADD ? CORE_EVENT_FAVORITE_ADDED
-                                                                      : CORE_EVENT_FAVORITE_REMOVED,
-                                       user, now_ns);
+        core_event ev;
+        favorite_event(&ev,
+                       action == FAVORITES_ACTION_ADD ? CORE_EVENT_FAVORITE_ADDED
+                                                      : CORE_EVENT_FAVORITE_REMOVED,
+                       user, now_ns);
         ev.u.favorite.instrument = ins->index;
         memcpy(ev.u.favorite.group_id, id, sizeof id);
         core_commit_event(c, &ev);
