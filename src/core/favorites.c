@@ -462,7 +462,9 @@ core_error core_edit_favorites(core *c, const token *tok, const char *const *ins
     core_error err = resolve_group(c, user, group_id, id, &group);
     if (err != CORE_OK)
         return err;
-    /* Every instrument first: a bad one changes nothing. */
+    /* Every instrument first: a bad one changes nothing. An instrument named twice counts
+     * once. */
+    bool seen[REFDATA_MAX_INSTRUMENTS] = {false};
     uint32_t added = 0;
     for (uint32_t i = 0; i < n; i++) {
         if (instrument_ids[i] == NULL || instrument_ids[i][0] == '\0')
@@ -470,13 +472,11 @@ core_error core_edit_favorites(core *c, const token *tok, const char *const *ins
         const instrument *ins = refdata_find_instrument_id(c->refdata, instrument_ids[i]);
         if (ins == NULL)
             return CORE_ERR_INSTRUMENT_NOT_FOUND;
-        if (action != FAVORITES_ACTION_ADD ||
-            find_item(f, user, group, ins->index) != FAVORITES_NO_GROUP)
-            continue;
-        bool repeated = false; /* named twice in this request */
-        for (uint32_t k = 0; k < i && !repeated; k++)
-            repeated = refdata_find_instrument_id(c->refdata, instrument_ids[k]) == ins;
-        added += !repeated;
+        assert(ins->index < REFDATA_MAX_INSTRUMENTS);
+        if (action == FAVORITES_ACTION_ADD && !seen[ins->index] &&
+            find_item(f, user, group, ins->index) == FAVORITES_NO_GROUP)
+            added++;
+        seen[ins->index] = true;
     }
     if (added > f->per_user - f->count[user] || added > f->free_item_count)
         return CORE_ERR_FAVORITES_LIMIT;
