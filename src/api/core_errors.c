@@ -96,6 +96,18 @@ static const api_core_error table[] = {
     [CORE_ERR_TRANSFER_TOO_LARGE] = {30246, "Invalid parameter: `amount`: the balance of "
                                             "`to_account_id` would exceed 1000000000 units of "
                                             "the currency"},
+    [CORE_ERR_FAVORITE_GROUP_ID_MISSING] = {30230, NULL},
+    [CORE_ERR_FAVORITE_GROUP_NAME_INVALID] = {30231, NULL},
+    [CORE_ERR_FAVORITE_GROUP_COLOR_INVALID] = {30232, NULL},
+    [CORE_ERR_FAVORITE_GROUP_NOT_FOUND] = {50013, NULL},
+    [CORE_ERR_FAVORITE_INSTRUMENT_MISSING] = {30093, NULL},
+    [CORE_ERR_FAVORITES_LIMIT] = {30091, "Quantity of favorite instruments can't be more than "
+                                         "the user's limit (all lists together)"},
+    [CORE_ERR_FAVORITE_GROUPS_LIMIT] = {30231, "`group_name`: the user holds as many favorite "
+                                               "groups as it may; delete one first"},
+    [CORE_ERR_FAVORITES_ACTION_INVALID] = {30102, "Invalid parameter: `action_type` must be "
+                                                  "EDIT_FAVORITES_ACTION_TYPE_ADD or "
+                                                  "EDIT_FAVORITES_ACTION_TYPE_DEL"},
 };
 
 _Static_assert(sizeof table / sizeof table[0] == CORE_ERROR_COUNT,

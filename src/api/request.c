@@ -8,6 +8,7 @@
 #include "api/stoporders_request.h"
 #include "engine/venue_link.h"
 #include "util/money.h"
+#include "util/uuid.h"
 
 #define CODE_MALFORMED 30102
 
@@ -1174,6 +1175,99 @@ static int check_signals(const ProtobufCMessage *request, const api_request_cont
                                out->message);
 }
 
+/* ---- InstrumentsService: favorites (src/api/favorites_service.c) ---------------------------- */
+
+/* A group id a request names: 50013 for one that cannot be a group's (not a UUID). */
+static int favorites_group_id(const char *id) {
+    return uuid_is_valid(id, strlen(id)) ? 0 : 50013;
+}
+
+const char *api_request_favorites_group(bool present, const char *group_id) {
+    return present && group_id[0] != '\0' ? group_id : NULL;
+}
+
+int api_request_get_favorites(const PB(GetFavoritesRequest) * in) {
+    const char *group = api_request_favorites_group(
+        in->_group_id_case == PB_ENUM(GET_FAVORITES_REQUEST___GROUP_ID_GROUP_ID), in->group_id);
+    return group != NULL ? favorites_group_id(group) : 0;
+}
+
+const char *api_request_favorites_instrument_id(const PB(EditFavoritesRequestInstrument) * in) {
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Wdeprecated-declarations"
+    if (in->instrument_id[0] == '\0' &&
+        in->_figi_case == PB_ENUM(EDIT_FAVORITES_REQUEST_INSTRUMENT___FIGI_FIGI))
+        return in->figi;
+#pragma GCC diagnostic pop
+    return in->instrument_id;
+}
+
+int api_request_edit_favorites(const refdata *rd, const PB(EditFavoritesRequest) * in) {
+    if (in->n_instruments > FAVORITES_EDIT_MAX)
+        return 30091;
+    if (in->action_type != FAVORITES_ACTION_ADD && in->action_type != FAVORITES_ACTION_DEL)
+        return 30102;
+    if (in->n_instruments == 0)
+        return 30093;
+    for (size_t i = 0; i < in->n_instruments; i++) {
+        const char *id = api_request_favorites_instrument_id(in->instruments[i]);
+        if (id[0] == '\0')
+            return 30093;
+        if (refdata_find_instrument_id(rd, id) == NULL)
+            return 50002;
+    }
+    const char *group = api_request_favorites_group(
+        in->_group_id_case == PB_ENUM(EDIT_FAVORITES_REQUEST___GROUP_ID_GROUP_ID), in->group_id);
+    return group != NULL ? favorites_group_id(group) : 0;
+}
+
+int api_request_create_favorite_group(const PB(CreateFavoriteGroupRequest) * in) {
+    if (!favorites_group_name_valid(in->group_name))
+        return 30231;
+    return favorites_group_color_valid(in->group_color) ? 0 : 30232;
+}
+
+int api_request_delete_favorite_group(const PB(DeleteFavoriteGroupRequest) * in) {
+    return in->group_id[0] == '\0' ? 30230 : favorites_group_id(in->group_id);
+}
+
+int api_request_get_favorite_groups(const PB(GetFavoriteGroupsRequest) * in) {
+    if (in->n_instrument_id > API_MAX_INSTRUMENTS_PER_REQUEST)
+        return 30218;
+    return in->n_excluded_group_id > API_FAVORITES_MAX_EXCLUDED ? 30102 : 0;
+}
+
+static int check_get_favorites(const ProtobufCMessage *request, const api_request_context *ctx,
+                               api_request_values *out) {
+    return api_request_get_favorites((const PB(GetFavoritesRequest) *)request);
+}
+
+static int check_edit_favorites(const ProtobufCMessage *request, const api_request_context *ctx,
+                                api_request_values *out) {
+    int code = api_request_edit_favorites(ctx->refdata, (const PB(EditFavoritesRequest) *)request);
+    if (code == 30102)
+        snprintf(out->message, sizeof out->message, "%s", API_FAVORITES_ACTION_MESSAGE);
+    return code;
+}
+
+static int check_create_favorite_group(const ProtobufCMessage *request,
+                                       const api_request_context *ctx, api_request_values *out) {
+    return api_request_create_favorite_group((const PB(CreateFavoriteGroupRequest) *)request);
+}
+
+static int check_delete_favorite_group(const ProtobufCMessage *request,
+                                       const api_request_context *ctx, api_request_values *out) {
+    return api_request_delete_favorite_group((const PB(DeleteFavoriteGroupRequest) *)request);
+}
+
+static int check_get_favorite_groups(const ProtobufCMessage *request,
+                                     const api_request_context *ctx, api_request_values *out) {
+    int code = api_request_get_favorite_groups((const PB(GetFavoriteGroupsRequest) *)request);
+    if (code == 30102)
+        snprintf(out->message, sizeof out->message, "%s", API_FAVORITES_EXCLUDED_MESSAGE);
+    return code;
+}
+
 static const api_request_type request_types[] = {
     /* UsersService */
     {&PB_DESC(get_accounts_request), check_nothing},
@@ -1257,6 +1351,12 @@ static const api_request_type request_types[] = {
     /* SignalService (src/api/signals_service.c) */
     {&PB_DESC(get_strategies_request), check_strategies},
     {&PB_DESC(get_signals_request), check_signals},
+    /* InstrumentsService: favorites (src/api/favorites_service.c) */
+    {&PB_DESC(get_favorites_request), check_get_favorites},
+    {&PB_DESC(edit_favorites_request), check_edit_favorites},
+    {&PB_DESC(create_favorite_group_request), check_create_favorite_group},
+    {&PB_DESC(delete_favorite_group_request), check_delete_favorite_group},
+    {&PB_DESC(get_favorite_groups_request), check_get_favorite_groups},
 };
 
 const api_request_type *api_request_types(size_t *count) {

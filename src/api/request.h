@@ -120,6 +120,36 @@ typedef struct api_schedule_days {
 int api_request_trading_schedules(const PB(TradingSchedulesRequest) * in, int64_t today_s,
                                   api_schedule_days *out);
 
+/* ---- InstrumentsService: favorites ---------------------------------------------------------- */
+
+/* Groups one GetFavoriteGroups may exclude (ours: the reply's size bounds it anyway). */
+#define API_FAVORITES_MAX_EXCLUDED 1000
+#define API_FAVORITES_ACTION_MESSAGE                                                               \
+    "Invalid parameter: `action_type` must be EDIT_FAVORITES_ACTION_TYPE_ADD or "                  \
+    "EDIT_FAVORITES_ACTION_TYPE_DEL"
+#define API_FAVORITES_EXCLUDED_MESSAGE "Invalid parameter: `excluded_group_id` names more than 1000"
+
+/* The group a request names (`present`: the optional field is set): NULL for the default list
+ * (unset or empty). */
+const char *api_request_favorites_group(bool present, const char *group_id);
+/* The instrument an EditFavorites entry names: `instrument_id`, or the deprecated `figi`. */
+const char *api_request_favorites_instrument_id(const PB(EditFavoritesRequestInstrument) * in);
+/* GetFavorites: 50013 for a `group_id` that is not a UUID. */
+int api_request_get_favorites(const PB(GetFavoritesRequest) * in);
+/* EditFavorites, in this order: 30091 for more than FAVORITES_EDIT_MAX instruments, 30102 (with
+ * API_FAVORITES_ACTION_MESSAGE) for an `action_type` other than ADD or DEL, 30093 for none or
+ * an entry without an id, 50002 for an id no instrument has, 50013 for a `group_id` that is not
+ * a UUID. The core checks the group and the limit. */
+int api_request_edit_favorites(const refdata *rd, const PB(EditFavoritesRequest) * in);
+/* CreateFavoriteGroup: 30231 for a name empty or longer than 255 characters (or bytes), 30232
+ * for a color that is not six hexadecimal digits. */
+int api_request_create_favorite_group(const PB(CreateFavoriteGroupRequest) * in);
+/* DeleteFavoriteGroup: 30230 for an empty `group_id`, 50013 for one that is not a UUID. */
+int api_request_delete_favorite_group(const PB(DeleteFavoriteGroupRequest) * in);
+/* GetFavoriteGroups: 30218 for more than API_MAX_INSTRUMENTS_PER_REQUEST instruments, 30102
+ * (with API_FAVORITES_EXCLUDED_MESSAGE) for more than API_FAVORITES_MAX_EXCLUDED exclusions. */
+int api_request_get_favorite_groups(const PB(GetFavoriteGroupsRequest) * in);
+
 /* ---- MarketDataService ---------------------------------------------------------------------- */
 
 /* The instrument a request names by `instrument_id`, or by the deprecated `figi` older bots

@@ -19,10 +19,12 @@ static const struct {
 } field_codes[] = {
     {"account_id", 30022},
     {"idempotency_key", 30030},
+    {"group_name", 30231},
+    {"group_color", 30232},
 };
 
 /* String fields that hold free text rather than an identifier. */
-static const char *const text_fields[] = {"name", "query"};
+static const char *const text_fields[] = {"name", "query", "group_name", "note"};
 
 typedef struct walk {
     api_validate_error *error;

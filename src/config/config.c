@@ -306,6 +306,10 @@ static void load_limits(config_loader *ld, json_t *root) {
         ld, limits, w, "max_stop_orders_per_account", cfg->max_stop_orders_per_account, 1, 1 << 20);
     cfg->queue_capacity =
         (int32_t)cfg_int(ld, limits, w, "queue_capacity", cfg->queue_capacity, 64, 1 << 20);
+    cfg->max_favorites_per_user = (uint32_t)cfg_int(ld, limits, w, "max_favorites_per_user",
+                                                    cfg->max_favorites_per_user, 1, 10000);
+    cfg->max_favorite_groups_per_user = (uint32_t)cfg_int(
+        ld, limits, w, "max_favorite_groups_per_user", cfg->max_favorite_groups_per_user, 1, 1000);
     cfg->snapshot_every_events =
         cfg_int(ld, limits, w, "snapshot_every_events", cfg->snapshot_every_events, 0, INT64_MAX);
     cfg->journal_reserve_bytes =
@@ -419,6 +423,8 @@ static void set_defaults(tinvestd_config *cfg) {
     cfg->max_trades_per_order = 1000;
     cfg->max_stop_orders = STOP_ORDERS_DEFAULT_MAX;
     cfg->max_stop_orders_per_account = STOP_ORDERS_DEFAULT_PER_ACCOUNT;
+    cfg->max_favorites_per_user = FAVORITES_DEFAULT_PER_USER;
+    cfg->max_favorite_groups_per_user = FAVORITES_DEFAULT_GROUPS_PER_USER;
     cfg->snapshot_every_events = 1000000;
     cfg->transport_threads = 1;
     cfg->journal_reserve_bytes = 4 << 20;

@@ -121,6 +121,9 @@ typedef struct tinvestd_config {
     refbook_assets assets;
     refbook_analytics analytics;
     refbook_signals signals;
+    /* Favorites (InstrumentsService): instruments (all lists together) and groups one user may
+     * hold; the pools are these times the number of users, fixed at start. */
+    uint32_t max_favorites_per_user, max_favorite_groups_per_user;
 } tinvestd_config;
 
 /* Fills defaults, then reads `path`. On failure returns -1 and writes a one-line reason

@@ -417,7 +417,11 @@ static void check_touched(const core *c, const core_event *ev) {
     case CORE_EVENT_STOP_ORDER_CANCELLED:
     case CORE_EVENT_STOP_ORDER_EXPIRED:
     case CORE_EVENT_STOP_ORDERS_RETIRED:
-        return; /* a stop order holds nothing; its child's own events do */
+    case CORE_EVENT_FAVORITE_GROUP_CREATED:
+    case CORE_EVENT_FAVORITE_GROUP_DELETED:
+    case CORE_EVENT_FAVORITE_ADDED:
+    case CORE_EVENT_FAVORITE_REMOVED:
+        return; /* a stop order holds nothing (its child's own events do), nor does a favorite */
     default: {
         const core_order *o = &c->orders[ev->order];
         /* Looked up, never made: an order that held no cash may have none in its currency. */
@@ -738,6 +742,11 @@ bool core_event_well_formed(const core_event *ev) {
                text_fits(ev->u.transfer.currency, sizeof ev->u.transfer.currency) &&
                ev->u.transfer.currency[0] != '\0' &&
                uuid_text(ev->u.transfer.transaction_id, sizeof ev->u.transfer.transaction_id);
+    case CORE_EVENT_FAVORITE_GROUP_CREATED:
+    case CORE_EVENT_FAVORITE_GROUP_DELETED:
+    case CORE_EVENT_FAVORITE_ADDED:
+    case CORE_EVENT_FAVORITE_REMOVED:
+        return favorites_event_well_formed(ev);
     default:
         /* The other events concern no order (core_apply checks the order an event names). */
         return ev->order == CORE_NO_ORDER;
@@ -785,6 +794,10 @@ static void mark_changes(core *c, const core_event *ev) {
     case CORE_EVENT_STOP_ORDER_CANCELLED:
     case CORE_EVENT_STOP_ORDER_EXPIRED:
     case CORE_EVENT_STOP_ORDERS_RETIRED:
+    case CORE_EVENT_FAVORITE_GROUP_CREATED:
+    case CORE_EVENT_FAVORITE_GROUP_DELETED:
+    case CORE_EVENT_FAVORITE_ADDED:
+    case CORE_EVENT_FAVORITE_REMOVED:
         return;
     case CORE_EVENT_ORDER_ACCEPTED:
     case CORE_EVENT_ORDER_TRADE:
@@ -842,6 +855,11 @@ bool core_event_fits(const core *c, const core_event *ev) {
         return stop_orders_event_fits(c, ev);
     case CORE_EVENT_CURRENCY_TRANSFER:
         return transfer_applicable(c, ev);
+    case CORE_EVENT_FAVORITE_GROUP_CREATED:
+    case CORE_EVENT_FAVORITE_GROUP_DELETED:
+    case CORE_EVENT_FAVORITE_ADDED:
+    case CORE_EVENT_FAVORITE_REMOVED:
+        return favorites_event_fits(c, ev);
     default:
         return false;
     }
@@ -901,6 +919,12 @@ void core_apply(core *c, const core_event *ev) {
         break;
     case CORE_EVENT_CURRENCY_TRANSFER:
         apply_transfer(c, ev);
+        break;
+    case CORE_EVENT_FAVORITE_GROUP_CREATED:
+    case CORE_EVENT_FAVORITE_GROUP_DELETED:
+    case CORE_EVENT_FAVORITE_ADDED:
+    case CORE_EVENT_FAVORITE_REMOVED:
+        favorites_apply(c, ev);
         break;
     default:
         assert(!"unknown event type");
@@ -999,6 +1023,7 @@ void core_check_invariants(const core *c) {
     check_reservations(c);
     check_pools(c);
     stop_orders_check_invariants(c);
+    favorites_check_invariants(c);
     /* What a snapshot load checks holds for every state the live path reaches. */
     assert(core_records_valid(c));
     assert(core_indexes_valid(c));
@@ -1077,5 +1102,5 @@ uint64_t core_state_hash(const core *c) {
     }
     for (uint32_t slot = 0; slot < c->accounts.capacity; slot++)
         h = mix(h, c->accounts.closed[slot]);
-    return stop_orders_hash(c, h);
+    return favorites_hash(c, stop_orders_hash(c, h));
 }

@@ -115,7 +115,9 @@ int core_init(core *c, const core_config *config) {
         candles_init(&c->candles, &c->config.candles, rd->instrument_count) != 0 ||
         stop_orders_init(&c->stops, config->max_stop_orders, config->max_stop_orders_per_account,
                          capacity, rd->instrument_count) != 0 ||
-        operations_init(c) != 0 || changes_init(&c->changes, capacity, rd->instrument_count) != 0) {
+        operations_init(c) != 0 || changes_init(&c->changes, capacity, rd->instrument_count) != 0 ||
+        favorites_init(&c->favorites, rd->tokens, rd->token_count, config->max_favorites_per_user,
+                       config->max_favorite_groups_per_user) != 0) {
         core_deinit(c);
         return -ENOMEM;
     }
@@ -147,6 +149,7 @@ void core_reset(core *c) {
     core_publish_candles(c);
     stop_orders_reset(&c->stops, c->accounts.capacity, c->refdata->instrument_count);
     changes_clear(&c->changes);
+    favorites_reset(&c->favorites);
 }
 
 void core_deinit(core *c) {
@@ -179,6 +182,7 @@ void core_deinit(core *c) {
     ledger_deinit(&c->ledger);
     candles_deinit(&c->candles);
     stop_orders_deinit(&c->stops);
+    favorites_deinit(&c->favorites);
     order_index_deinit(&c->by_key);
     order_index_deinit(&c->by_order_id);
 }

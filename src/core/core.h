@@ -23,6 +23,7 @@
 #include "core/changes.h"
 #include "core/errors.h"
 #include "core/events.h"
+#include "core/favorites.h"
 #include "core/ledger.h"
 #include "core/operations.h"
 #include "core/order_index.h"
@@ -153,6 +154,9 @@ typedef struct core_config {
     /* Operation records (core/operations.h), opening balances not counted; 0 takes
      * 2 x max_orders. */
     uint32_t max_operations;
+    /* Favorites (core/favorites.h): instruments and groups one user may hold; 0 takes the
+     * defaults. The pools are these times the number of users. */
+    uint32_t max_favorites_per_user, max_favorite_groups_per_user;
 } core_config;
 
 /* What the core knows of the market, asked from the exchange link at check time. */
@@ -276,6 +280,8 @@ typedef struct core {
     /* Every movement of money and securities (derived state, like the candles: the apply of the
      * events that move them makes them; snapshots carry them). */
     operation_store operations;
+    /* Each user's favorite instruments and groups (core/favorites.h): journaled records. */
+    core_favorites favorites;
     uint64_t next_seq;
     /* Recovery only: while set, core_apply() leaves the two indexes alone (inserts and erases
      * alike), and whoever set it rebuilds them from the orders once the journal is replayed

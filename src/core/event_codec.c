@@ -78,6 +78,14 @@ bool event_codec_valid(const core_event *ev) {
     case CORE_EVENT_STOP_ORDER_EXPIRED:
     case CORE_EVENT_STOP_ORDERS_RETIRED:
         return true;
+    case CORE_EVENT_FAVORITE_GROUP_CREATED:
+    case CORE_EVENT_FAVORITE_GROUP_DELETED:
+    case CORE_EVENT_FAVORITE_ADDED:
+    case CORE_EVENT_FAVORITE_REMOVED: {
+        const core_event_favorite *f = &ev->u.favorite;
+        return terminated(f->group_id, sizeof f->group_id) &&
+               terminated(f->color, sizeof f->color) && terminated(f->name, sizeof f->name);
+    }
     }
     return false;
 }
@@ -181,6 +189,24 @@ static uint8_t *put_text(uint8_t *p, const char *text, size_t size) {
     *p++ = (uint8_t)len;
     memcpy(p, text, len);
     return p + len;
+}
+
+/* A long text (a favorite group's name): its length as a varint, then its bytes, whatever they
+ * are (a name that reads as a UUID stays text). */
+static uint8_t *put_long_text(uint8_t *p, const char *text, size_t size) {
+    size_t len = strnlen(text, size);
+    assert(len < size);
+    p = put_varint(p, len);
+    memcpy(p, text, len);
+    return p + len;
+}
+
+static uint8_t *put_favorite(uint8_t *p, const core_event_favorite *f) {
+    p = put_varint(p, f->user);
+    p = put_varint(p, f->instrument);
+    p = put_text(p, f->group_id, sizeof f->group_id);
+    p = put_text(p, f->color, sizeof f->color);
+    return put_long_text(p, f->name, sizeof f->name);
 }
 
 /* CORE_NO_ORDER (UINT32_MAX) is written as 0, slot n as n + 1: one byte for "none". */
@@ -321,6 +347,12 @@ size_t event_codec_encode(const core_event *ev, uint8_t out[EVENT_CODEC_MAX_BYTE
         p = put_text(p, t->transaction_id, sizeof t->transaction_id);
         break;
     }
+    case CORE_EVENT_FAVORITE_GROUP_CREATED:
+    case CORE_EVENT_FAVORITE_GROUP_DELETED:
+    case CORE_EVENT_FAVORITE_ADDED:
+    case CORE_EVENT_FAVORITE_REMOVED:
+        p = put_favorite(p, &ev->u.favorite);
+        break;
     }
     size_t length = (size_t)(p - out);
     assert(length <= EVENT_CODEC_MAX_BYTES);
@@ -432,6 +464,27 @@ READER_INLINE void get_text(reader *r, char *out, size_t size) {
     }
     memcpy(out, r->p, form);
     r->p += form;
+}
+
+/* A long text into an array of `size` bytes (zero-filled): it must fit with its terminator and
+ * hold no NUL. */
+static void get_long_text(reader *r, char *out, size_t size) {
+    uint64_t len = get_varint(r);
+    if (!r->ok || len >= size || (uint64_t)(r->end - r->p) < len ||
+        memchr(r->p, '\0', (size_t)len) != NULL) {
+        r->ok = false;
+        return;
+    }
+    memcpy(out, r->p, (size_t)len);
+    r->p += len;
+}
+
+static void get_favorite(reader *r, core_event_favorite *f) {
+    f->user = get_u32_varint(r);
+    f->instrument = get_u32_varint(r);
+    get_text(r, f->group_id, sizeof f->group_id);
+    get_text(r, f->color, sizeof f->color);
+    get_long_text(r, f->name, sizeof f->name);
 }
 
 READER_INLINE void get_accepted(reader *r, core_event_accepted *a) {
@@ -596,6 +649,12 @@ READER_INLINE void get_body(reader *r, core_event *ev) {
         get_text(r, t->transaction_id, sizeof t->transaction_id);
         break;
     }
+    case CORE_EVENT_FAVORITE_GROUP_CREATED:
+    case CORE_EVENT_FAVORITE_GROUP_DELETED:
+    case CORE_EVENT_FAVORITE_ADDED:
+    case CORE_EVENT_FAVORITE_REMOVED:
+        get_favorite(r, &ev->u.favorite);
+        break;
     default:
         r->ok = false;
     }

@@ -27,8 +27,8 @@
 /* The journal format whose payloads event_codec_encode() writes. */
 #define EVENT_CODEC_FORMAT 5
 /* No encoded event is longer (an ORDER_ACCEPTED with every number at its widest and three
- * 36-byte texts needs 206). */
-#define EVENT_CODEC_MAX_BYTES 256
+ * 36-byte texts needs 206; a FAVORITE_GROUP_CREATED with a 255-byte name 302). */
+#define EVENT_CODEC_MAX_BYTES 320
 /* A record of journal formats 3 and 4: the core_event struct as the x86-64 build laid it out. */
 #define EVENT_CODEC_LEGACY_BYTES 208
 

@@ -33,6 +33,11 @@ typedef enum {
     CORE_EVENT_STOP_ORDERS_RETIRED = 16,
     /* 20 .. 29: operations and transfers. */
     CORE_EVENT_CURRENCY_TRANSFER = 20,
+    /* Favorites (core/favorites.h): numbers 21 .. 29 are theirs. `order` is CORE_NO_ORDER. */
+    CORE_EVENT_FAVORITE_GROUP_CREATED = 21,
+    CORE_EVENT_FAVORITE_GROUP_DELETED = 22,
+    CORE_EVENT_FAVORITE_ADDED = 23,
+    CORE_EVENT_FAVORITE_REMOVED = 24,
 } core_event_type;
 
 /* The numbers 1 .. CORE_EVENT_TYPE_MAX are all defined; the operations' events are numbered from
@@ -40,10 +45,13 @@ typedef enum {
 #define CORE_EVENT_TYPE_MAX CORE_EVENT_STOP_ORDERS_RETIRED
 #define CORE_EVENT_OPERATIONS_FIRST CORE_EVENT_CURRENCY_TRANSFER
 #define CORE_EVENT_OPERATIONS_LAST CORE_EVENT_CURRENCY_TRANSFER
+#define CORE_EVENT_FAVORITES_FIRST CORE_EVENT_FAVORITE_GROUP_CREATED
+#define CORE_EVENT_FAVORITES_LAST CORE_EVENT_FAVORITE_REMOVED
 
 static inline bool core_event_type_known(uint32_t type) {
     return (type >= CORE_EVENT_ORDER_ACCEPTED && type <= CORE_EVENT_TYPE_MAX) ||
-           (type >= CORE_EVENT_OPERATIONS_FIRST && type <= CORE_EVENT_OPERATIONS_LAST);
+           (type >= CORE_EVENT_OPERATIONS_FIRST && type <= CORE_EVENT_OPERATIONS_LAST) ||
+           (type >= CORE_EVENT_FAVORITES_FIRST && type <= CORE_EVENT_FAVORITES_LAST);
 }
 
 #define ACCOUNT_NAME_SIZE 64
@@ -164,6 +172,23 @@ typedef struct core_event_stop_changed {
     int64_t price_nano;
 } core_event_stop_changed;
 
+/* A favorite group's color: six hexadecimal digits as the client gave them. Its name: at most
+ * 255 bytes of UTF-8 (core/favorites.h). */
+#define FAVORITE_COLOR_SIZE 7
+#define FAVORITE_GROUP_NAME_SIZE 256
+
+/* Favorites of `user` (the slot of the user's first token, core/favorites.h). GROUP_CREATED:
+ * the group `group_id` with its color and name; GROUP_DELETED: the group `group_id` and its
+ * favorites leave. ADDED / REMOVED: `instrument` enters / leaves the group `group_id`, or the
+ * default list when `group_id` is empty. */
+typedef struct core_event_favorite {
+    uint32_t user;
+    uint32_t instrument;
+    char group_id[ORDER_ID_SIZE];
+    char color[FAVORITE_COLOR_SIZE];
+    char name[FAVORITE_GROUP_NAME_SIZE];
+} core_event_favorite;
+
 typedef struct core_event {
     uint32_t type;  /* core_event_type */
     uint32_t order; /* order slot the event concerns (ACCEPTED: the slot it creates) */
@@ -184,6 +209,7 @@ typedef struct core_event {
         core_event_transfer transfer;
         core_event_stop_placed stop_placed;
         core_event_stop_changed stop;
+        core_event_favorite favorite;
     } u;
 } core_event;
 

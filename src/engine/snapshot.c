@@ -50,6 +50,12 @@ typedef struct snapshot_operations_header {
     uint64_t opening_count, first, next;
 } snapshot_operations_header;
 
+/* Format 9: after the operations, the favorites (core/favorites.h): this header, the groups, then
+ * the favorites, each user's in their order (favorites_saved_group / _item). Inside the CRC. */
+typedef struct snapshot_favorites_header {
+    uint32_t group_size, item_size, group_count, item_count;
+} snapshot_favorites_header;
+
 typedef struct section {
     const void *data;
     size_t size;
@@ -161,6 +167,51 @@ static int write_operations(int fd, const core *c, uint32_t *crc) {
     return rc;
 }
 
+/* Records gathered into a buffer on the stack and written a buffer at a time (the forked child
+ * allocates nothing). */
+typedef struct favorites_writer {
+    int fd;
+    uint32_t *crc;
+    size_t used;
+    uint8_t buffer[16384];
+} favorites_writer;
+
+static int favorites_put(favorites_writer *w, const void *record, size_t size) {
+    if (w->used + size > sizeof w->buffer) {
+        int rc = write_checked(w->fd, w->buffer, w->used, w->crc);
+        w->used = 0;
+        if (rc != 0)
+            return rc;
+    }
+    memcpy(w->buffer + w->used, record, size);
+    w->used += size;
+    return 0;
+}
+
+static int emit_group(void *ctx, const favorites_saved_group *g) {
+    return favorites_put(ctx, g, sizeof *g);
+}
+
+static int emit_item(void *ctx, const favorites_saved_item *it) {
+    return favorites_put(ctx, it, sizeof *it);
+}
+
+static int write_favorites(int fd, const core *c, uint32_t *crc) {
+    snapshot_favorites_header fh = {.group_size = sizeof(favorites_saved_group),
+                                    .item_size = sizeof(favorites_saved_item),
+                                    .group_count = favorites_group_total(c),
+                                    .item_count = favorites_item_total(c)};
+    int rc = write_checked(fd, &fh, sizeof fh, crc);
+    favorites_writer w = {.fd = fd, .crc = crc};
+    if (rc == 0)
+        rc = favorites_save_groups(c, emit_group, &w);
+    if (rc == 0)
+        rc = favorites_save_items(c, emit_item, &w);
+    if (rc == 0 && w.used > 0)
+        rc = write_checked(fd, w.buffer, w.used, crc);
+    return rc;
+}
+
 static int write_stops(int fd, const core *c, uint32_t *crc) {
     const core_stop_book *b = &c->stops;
     snapshot_stops_header sh = {.record_size = sizeof(core_stop_order),
@@ -242,6 +293,8 @@ int snapshot_write(const core *c, const char *dir) {
         rc = write_stops(fd, c, &crc);
     if (rc == 0)
         rc = write_operations(fd, c, &crc);
+    if (rc == 0)
+        rc = write_favorites(fd, c, &crc);
     if (rc == 0)
         rc = write_all(fd, &crc, sizeof crc);
     if (rc == 0 && fsync(fd) != 0)
@@ -502,6 +555,49 @@ static bool read_operations(core *c, int fd, off_t *offset, uint32_t *crc) {
     return true;
 }
 
+typedef enum { FAVORITES_FIT, FAVORITES_CHANGED, FAVORITES_TORN } favorites_fit;
+
+/* Whether the favorites section at `offset` is this build's and fits the pools, and its size. */
+static favorites_fit favorites_fit_of(const core *c, int fd, off_t offset, uint64_t *size) {
+    snapshot_favorites_header fh;
+    if (pread(fd, &fh, sizeof fh, offset) != (ssize_t)sizeof fh ||
+        fh.group_size != sizeof(favorites_saved_group) ||
+        fh.item_size != sizeof(favorites_saved_item))
+        return FAVORITES_TORN;
+    if (fh.group_count > c->favorites.group_capacity || fh.item_count > c->favorites.capacity)
+        return FAVORITES_CHANGED;
+    *size = sizeof fh + (uint64_t)fh.group_count * sizeof(favorites_saved_group) +
+            (uint64_t)fh.item_count * sizeof(favorites_saved_item);
+    return FAVORITES_FIT;
+}
+
+/* Each record goes back through favorites_load_*, which refuses one that does not fit. */
+static bool read_favorites(core *c, int fd, off_t *offset, uint32_t *crc) {
+    snapshot_favorites_header fh;
+    if (!read_checked(fd, *offset, &fh, sizeof fh, crc) ||
+        fh.group_count > c->favorites.group_capacity || fh.item_count > c->favorites.capacity)
+        return false;
+    *offset += (off_t)sizeof fh;
+    for (uint32_t i = 0; i < fh.group_count; i++) {
+        favorites_saved_group g;
+        if (!read_checked(fd, *offset, &g, sizeof g, crc) || !favorites_load_group(c, &g))
+            return false;
+        *offset += (off_t)sizeof g;
+    }
+    favorites_saved_item chunk[512];
+    for (uint32_t i = 0; i < fh.item_count;) {
+        uint32_t n = fh.item_count - i < 512 ? fh.item_count - i : 512;
+        if (!read_checked(fd, *offset, chunk, n * sizeof chunk[0], crc))
+            return false;
+        for (uint32_t k = 0; k < n; k++)
+            if (!favorites_load_item(c, &chunk[k]))
+                return false;
+        *offset += (off_t)(n * sizeof chunk[0]);
+        i += n;
+    }
+    return true;
+}
+
 /* Reads one snapshot straight into the core's pools (no second copy of a file that can be
  * gigabytes), checking its CRC on the way. LOAD_SKIPPED and LOAD_REFUSED leave the core as it
  * was; LOAD_DAMAGED (the CRC failed after the pools were written) leaves it for core_reset(). */
@@ -515,6 +611,7 @@ static load_result load_file(core *c, const char *path, char *error, size_t erro
     bool ok = fstat(fd, &st) == 0 && pread(fd, &h, sizeof h, 0) == (ssize_t)sizeof h;
     ok = ok && memcmp(h.magic, SNAPSHOT_MAGIC, 8) == 0 &&
          (h.version == SNAPSHOT_FORMAT_VERSION ||
+          h.version == SNAPSHOT_FORMAT_VERSION_NO_FAVORITES ||
           h.version == SNAPSHOT_FORMAT_VERSION_NO_OPERATIONS ||
           h.version == SNAPSHOT_FORMAT_VERSION_NO_STOP_ORDERS ||
           h.version == SNAPSHOT_FORMAT_VERSION_NO_CANDLES) &&
@@ -540,10 +637,11 @@ static load_result load_file(core *c, const char *path, char *error, size_t erro
     }
     section parts[SECTION_COUNT];
     size_t core_size = ok ? sections_of(c, &h, false, parts) : 0;
-    uint64_t candles_size = 0, stops_size = 0, operations_size = 0;
+    uint64_t candles_size = 0, stops_size = 0, operations_size = 0, favorites_size = 0;
     bool has_candles = h.version >= SNAPSHOT_FORMAT_VERSION_NO_STOP_ORDERS;
     bool has_stops = h.version >= SNAPSHOT_FORMAT_VERSION_NO_OPERATIONS;
-    bool has_operations = h.version >= SNAPSHOT_FORMAT_VERSION;
+    bool has_operations = h.version >= SNAPSHOT_FORMAT_VERSION_NO_FAVORITES;
+    bool has_favorites = h.version >= SNAPSHOT_FORMAT_VERSION;
     if (ok && has_candles) {
         candles_fit fit = candles_fit_of(c, fd, (off_t)(sizeof h + core_size), &candles_size);
         if (fit == CANDLES_CHANGED) {
@@ -591,8 +689,26 @@ static load_result load_file(core *c, const char *path, char *error, size_t erro
         }
         ok = fit == OPERATIONS_FIT;
     }
+    if (ok && has_favorites) {
+        favorites_fit fit = favorites_fit_of(
+            c, fd, (off_t)(sizeof h + core_size + candles_size + stops_size + operations_size),
+            &favorites_size);
+        if (fit == FAVORITES_CHANGED) {
+            bool intact = whole_file_checksum_ok(fd, st.st_size);
+            close(fd);
+            if (!intact)
+                return LOAD_SKIPPED;
+            snprintf(error, error_size,
+                     "snapshot %s does not fit the configuration (it holds more favorites or "
+                     "favorite groups than limits.max_favorites_per_user or "
+                     "limits.max_favorite_groups_per_user allow)",
+                     path);
+            return LOAD_REFUSED;
+        }
+        ok = fit == FAVORITES_FIT;
+    }
     if (!ok || (uint64_t)st.st_size != sizeof h + core_size + candles_size + stops_size +
-                                           operations_size + sizeof(uint32_t)) {
+                                           operations_size + favorites_size + sizeof(uint32_t)) {
         close(fd);
         return LOAD_SKIPPED; /* torn or foreign: nothing was written into the core */
     }
@@ -613,6 +729,8 @@ static load_result load_file(core *c, const char *path, char *error, size_t erro
         ok = read_stops(c, fd, &offset, &crc);
     if (ok && has_operations)
         ok = read_operations(c, fd, &offset, &crc);
+    if (ok && has_favorites)
+        ok = read_favorites(c, fd, &offset, &crc);
     ok = ok && pread(fd, &stored, sizeof stored, offset) == (ssize_t)sizeof stored && stored == crc;
     close(fd);
     if (!ok)

@@ -19,7 +19,8 @@
  * candles start empty). 7: the stop orders follow the candles (formats 5 and 6 still load, with
  * no stop orders). 8: the operations follow the stop orders (formats 5, 6 and 7, without them,
  * still load: the operations start with the journal after the snapshot). */
-#define SNAPSHOT_FORMAT_VERSION 8
+#define SNAPSHOT_FORMAT_VERSION 9
+#define SNAPSHOT_FORMAT_VERSION_NO_FAVORITES 8
 #define SNAPSHOT_FORMAT_VERSION_NO_OPERATIONS 7
 #define SNAPSHOT_FORMAT_VERSION_NO_STOP_ORDERS 6
 #define SNAPSHOT_FORMAT_VERSION_NO_CANDLES 5

@@ -76,6 +76,11 @@ static void start(tinvestd_config *config) {
     /* As the server starts (src/settings), with the pools capped so each input stays cheap. */
     config->max_trades = capped(config->max_trades ? config->max_trades : 2 * config->max_orders);
     config->max_orders = capped(config->max_orders);
+    /* The favorites' pools are the per-user limits times the users (up to 256 tokens). */
+    if (config->max_favorites_per_user > 16)
+        config->max_favorites_per_user = 16;
+    if (config->max_favorite_groups_per_user > 4)
+        config->max_favorite_groups_per_user = 4;
     core_config cc = settings_core(config);
     engine_venue_settings settings = settings_venue(config);
     static core c;

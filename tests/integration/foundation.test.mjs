@@ -232,8 +232,14 @@ test('TradingSchedules covers the asked days for every exchange', async () => {
 });
 
 test('a declared but unserved method is UNIMPLEMENTED 12001', async () => {
+  // The first InstrumentsService method of the SDK's contract that the server does not serve
+  // (which ones are left changes as methods are added; a served one answers otherwise).
   const instruments = rawClient(server, InstrumentsServiceDefinition, 't.demo.full');
-  const r = await callRaw((o) => instruments.getFavorites({}, o));
+  let r;
+  for (const method of Object.keys(InstrumentsServiceDefinition.methods)) {
+    r = await callRaw((o) => instruments[method]({}, o));
+    if (r.error?.code === Status.UNIMPLEMENTED) break;
+  }
   assertApiError(r, {
     status: Status.UNIMPLEMENTED, code: 12001, message: 'Method is unimplemented',
   });

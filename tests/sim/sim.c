@@ -192,12 +192,13 @@ typedef enum {
     JOB_ORDER_PRICE,
     JOB_STOP_PLACE,
     JOB_STOP_CANCEL,
+    JOB_FAVORITES,
     JOB_KIND_COUNT
 } sim_job_kind;
 
 static const char *const job_kind_names[JOB_KIND_COUNT] = {
-    "place", "cancel",   "replace", "get_state", "pay_in",     "open",
-    "close", "max_lots", "price",   "stop",      "stop_cancel"};
+    "place", "cancel",   "replace", "get_state", "pay_in",      "open",
+    "close", "max_lots", "price",   "stop",      "stop_cancel", "favorites"};
 
 /* Generator restrictions for bugs the simulator found: each keeps the generator away from one bug
  * so that a run can go on to find others while it is open. A restriction whose bug is fixed is
@@ -295,6 +296,12 @@ typedef struct sim_job {
     /* PostStopOrder / CancelStopOrder. */
     core_stop_request stop;
     core_stop_result stop_result;
+    /* Favorites: which command (0 create a group, 1 delete one, 2 edit a list), the action and
+     * group of an edit (`order_id`, empty: the default list), up to three instruments. */
+    int fav_command;
+    int32_t fav_action;
+    uint32_t fav_count;
+    char fav_ids[3][64];
 } sim_job;
 
 /* What a client was told: it must survive every crash (replies leave only after the commit). */
@@ -666,7 +673,7 @@ static void pick_scenario(sim *s, uint64_t steps_override) {
     sc->snapshot_damage_percent = (uint32_t)prng_range(r, 0, 30);
     sc->snapshot_loss_percent = (uint32_t)prng_range(r, 0, 50);
     sc->replay_every_batches = (uint32_t)prng_range(r, 50, 400);
-    static const uint32_t base_weights[JOB_KIND_COUNT] = {40, 12, 8, 12, 5, 2, 1, 3, 3, 6, 2};
+    static const uint32_t base_weights[JOB_KIND_COUNT] = {40, 12, 8, 12, 5, 2, 1, 3, 3, 6, 2, 3};
     for (int k = 0; k < JOB_KIND_COUNT; k++)
         sc->weights[k] = base_weights[k] * (uint32_t)prng_range(r, 1, 4);
     build_refdata(s);
@@ -680,7 +687,9 @@ static void pick_scenario(sim *s, uint64_t steps_override) {
                                 .id_seed = sim_prng_next(r),
                                 .openable_sandbox_accounts = sc->openable_accounts,
                                 .max_stop_orders = (uint32_t)prng_range(r, 16, 300),
-                                .max_stop_orders_per_account = (uint32_t)prng_range(r, 1, 40)};
+                                .max_stop_orders_per_account = (uint32_t)prng_range(r, 1, 40),
+                                .max_favorites_per_user = (uint32_t)prng_range(r, 1, 12),
+                                .max_favorite_groups_per_user = (uint32_t)prng_range(r, 1, 4)};
     memcpy(s->core_cfg.value_limits, sc->value_limits, sizeof sc->value_limits);
     v->max_orders = sc->max_orders;
     s->engine_cfg = (engine_config){
@@ -1853,6 +1862,86 @@ static void gen_stop_cancel(sim *s, sim_job *job) {
     }
 }
 
+/* ---- Favorites --------------------------------------------------------------------------------
+ */
+
+static void run_favorites(engine *e, engine_job *base) {
+    sim_job *job = (sim_job *)base;
+    sim *s = job->sim;
+    core *c = engine_core(e);
+    const token *tok = &c->refdata->tokens[job->token_index];
+    uint32_t user = favorites_user_of(c, tok);
+    uint32_t held_before = c->favorites.count[user], groups_before = c->favorites.group_count[user];
+    call_mark before = mark_call(s);
+    core_favorite_group_view view;
+    const char *ids[3] = {job->fav_ids[0], job->fav_ids[1], job->fav_ids[2]};
+    switch (job->fav_command) {
+    case 0:
+        job->error =
+            core_create_favorite_group(c, tok, job->name, job->currency, engine_now_ns(e), &view);
+        if (job->error == CORE_OK && c->favorites.group_count[user] != groups_before + 1)
+            sim_fail("job %" PRIu64 ": a favorite group was created but not held", job->number);
+        break;
+    case 1:
+        job->error = core_delete_favorite_group(c, tok, job->order_id, engine_now_ns(e));
+        break;
+    default:
+        job->error =
+            core_edit_favorites(c, tok, ids, job->fav_count, job->fav_action,
+                                job->order_id[0] != '\0' ? job->order_id : NULL, engine_now_ns(e));
+        if (job->error == CORE_OK && job->fav_action == FAVORITES_ACTION_ADD &&
+            c->favorites.count[user] < held_before)
+            sim_fail("job %" PRIu64 ": adding favorites lowered their count", job->number);
+        break;
+    }
+    if (job->error != CORE_OK)
+        expect_no_events(s, job, job->error, before);
+    if (c->favorites.count[user] > c->favorites.per_user ||
+        c->favorites.group_count[user] > c->favorites.groups_per_user)
+        sim_fail("job %" PRIu64 ": favorites past their limits", job->number);
+    engine_finish_after_commit(e, base);
+}
+
+/* A group created (sometimes with a bad name or color), deleted (one the user holds, or an id it
+ * does not), or a list edited: one to three instruments, sometimes unknown, added or removed in
+ * the default list or a group, sometimes with an action outside the contract. */
+static void gen_favorites(sim *s, sim_job *job) {
+    prng *r = &s->rng;
+    job->base.run = run_favorites;
+    job->base.finish = finish_plain;
+    job->base.mutates = true;
+    job->token_index = (uint32_t)sim_prng_below(r, SIM_TOKENS);
+    const core *c = live_core(s);
+    const core_favorites *f = &c->favorites;
+    uint32_t user = f->user_of_token[job->token_index];
+    /* A group of the user, or a fresh id. */
+    job->order_id[0] = '\0';
+    if (f->group_count[user] > 0 && prng_percent(r, 85)) {
+        uint32_t g = f->group_first[user];
+        for (uint64_t k = sim_prng_below(r, f->group_count[user]); k > 0; k--)
+            g = f->groups[g].next;
+        snprintf(job->order_id, sizeof job->order_id, "%s", f->groups[g].id);
+    } else if (prng_percent(r, 50)) {
+        fresh_key(s, job->order_id, sizeof job->order_id, true);
+    }
+    job->fav_command = (int)prng_weighted(r, (const uint32_t[]){2, 1, 6}, 3);
+    if (job->fav_command == 0) {
+        snprintf(job->name, sizeof job->name, prng_percent(r, 5) ? "" : "group %u",
+                 (unsigned)sim_prng_below(r, 1000));
+        snprintf(job->currency, sizeof job->currency, "%s",
+                 prng_percent(r, 5) ? "zz0000" : "a0b1c2");
+        return;
+    }
+    if (job->fav_command == 1)
+        return;
+    job->fav_action = prng_percent(r, 3) ? 0 : (int32_t)prng_range(r, 1, 2);
+    job->fav_count = (uint32_t)prng_range(r, 1, 3);
+    for (uint32_t i = 0; i < job->fav_count; i++) {
+        pick_instrument(s, job);
+        snprintf(job->fav_ids[i], sizeof job->fav_ids[i], "%s", job->instrument_id);
+    }
+}
+
 static sim_job *new_job(sim *s, sim_job_kind kind) {
     sim_job *job = calloc(1, sizeof *job);
     if (job == NULL)
@@ -1907,6 +1996,9 @@ static sim_job *new_job(sim *s, sim_job_kind kind) {
         break;
     case JOB_STOP_CANCEL:
         gen_stop_cancel(s, job);
+        break;
+    case JOB_FAVORITES:
+        gen_favorites(s, job);
         break;
     case JOB_KIND_COUNT:
         assert(!"not a job kind");

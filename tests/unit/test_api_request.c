@@ -365,8 +365,114 @@ static void test_malformed_values_carry_their_text(void) {
     CHECK(strstr(out.message, "trade_source") != NULL);
 }
 
+/* Favorites: each request's checks in the handler's order, with the text a 30102 carries; a group
+ * name over 255 characters decodes (the string check's bound is the free text's) and gets 30231. */
+static void test_favorites(void) {
+    api_request_values out;
+    PB(EditFavoritesRequestInstrument) good = PB_INIT(EDIT_FAVORITES_REQUEST_INSTRUMENT);
+    good.instrument_id = "FIGI0";
+    PB(EditFavoritesRequestInstrument) empty = PB_INIT(EDIT_FAVORITES_REQUEST_INSTRUMENT);
+    PB(EditFavoritesRequestInstrument) unknown = PB_INIT(EDIT_FAVORITES_REQUEST_INSTRUMENT);
+    unknown.instrument_id = "nope";
+    PB(EditFavoritesRequestInstrument) legacy = PB_INIT(EDIT_FAVORITES_REQUEST_INSTRUMENT);
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Wdeprecated-declarations"
+    legacy._figi_case = PB_ENUM(EDIT_FAVORITES_REQUEST_INSTRUMENT___FIGI_FIGI);
+    legacy.figi = "uid-0";
+#pragma GCC diagnostic pop
+    PB(EditFavoritesRequestInstrument) * many[FAVORITES_EDIT_MAX + 1];
+    for (size_t i = 0; i < FAVORITES_EDIT_MAX + 1; i++)
+        many[i] = &good;
+    PB(EditFavoritesRequest) edit = PB_INIT(EDIT_FAVORITES_REQUEST);
+    edit.instruments = many;
+    edit.n_instruments = FAVORITES_EDIT_MAX + 1;
+    edit.action_type = FAVORITES_ACTION_ADD;
+    CHECK_EQ_INT(check(&edit.base, &out), 30091);
+    edit.n_instruments = FAVORITES_EDIT_MAX;
+    CHECK_EQ_INT(check(&edit.base, &out), 0);
+    edit.action_type = 0;
+    CHECK_EQ_INT(check(&edit.base, &out), 30102);
+    CHECK(strstr(out.message, "action_type") != NULL);
+    edit.action_type = FAVORITES_ACTION_DEL;
+    edit.n_instruments = 0;
+    CHECK_EQ_INT(check(&edit.base, &out), 30093);
+    PB(EditFavoritesRequestInstrument) * some[] = {&legacy, &empty};
+    edit.instruments = some;
+    edit.n_instruments = 2;
+    CHECK_EQ_INT(check(&edit.base, &out), 30093);
+    some[1] = &unknown;
+    CHECK_EQ_INT(check(&edit.base, &out), 50002);
+    some[1] = &good;
+    CHECK_EQ_INT(check(&edit.base, &out), 0);
+    edit._group_id_case = PB_ENUM(EDIT_FAVORITES_REQUEST___GROUP_ID_GROUP_ID);
+    edit.group_id = "group";
+    CHECK_EQ_INT(check(&edit.base, &out), 50013);
+    edit.group_id = "";
+    CHECK_EQ_INT(check(&edit.base, &out), 0); /* empty: the default list */
+    CHECK(api_request_favorites_group(true, "") == NULL);
+
+    PB(GetFavoritesRequest) get = PB_INIT(GET_FAVORITES_REQUEST);
+    CHECK_EQ_INT(check(&get.base, &out), 0);
+    get._group_id_case = PB_ENUM(GET_FAVORITES_REQUEST___GROUP_ID_GROUP_ID);
+    get.group_id = "0b7d1d4e-6a0d-4d3e-9d6e-3b0a4b1f2c3d";
+    CHECK_EQ_INT(check(&get.base, &out), 0);
+    get.group_id = "0b7d1d4e";
+    CHECK_EQ_INT(check(&get.base, &out), 50013);
+
+    PB(CreateFavoriteGroupRequest) create = PB_INIT(CREATE_FAVORITE_GROUP_REQUEST);
+    create.group_color = "aa0000";
+    CHECK_EQ_INT(check(&create.base, &out), 30231);
+    static char name[300];
+    memset(name, 'n', 256);
+    create.group_name = name;
+    CHECK_EQ_INT(check(&create.base, &out), 30231);
+    name[255] = '\0';
+    CHECK_EQ_INT(check(&create.base, &out), 0);
+    create.group_color = "aa000g";
+    CHECK_EQ_INT(check(&create.base, &out), 30232);
+    create.group_color = "";
+    CHECK_EQ_INT(check(&create.base, &out), 30232);
+    /* On the wire: a 400-byte name passes the string check and is refused by the request's. */
+    uint8_t wire[420];
+    wire[0] = 0x0A;
+    wire[1] = 0x90; /* 400 = 0x190 */
+    wire[2] = 0x03;
+    memset(wire + 3, 'n', 400);
+    api_validate_error error;
+    ProtobufCMessage *decoded =
+        api_request_decode(&PB_DESC(create_favorite_group_request), wire, 403, &error);
+    CHECK(decoded != NULL);
+    if (decoded != NULL) {
+        CHECK_EQ_INT(check(decoded, &out), 30231);
+        protobuf_c_message_free_unpacked(decoded, NULL);
+    }
+    wire[5] = 0xFF; /* not UTF-8: the string check's code is the field's own */
+    CHECK(api_request_decode(&PB_DESC(create_favorite_group_request), wire, 403, &error) == NULL);
+    CHECK_EQ_INT(error.code, 30231);
+
+    PB(DeleteFavoriteGroupRequest) del = PB_INIT(DELETE_FAVORITE_GROUP_REQUEST);
+    CHECK_EQ_INT(check(&del.base, &out), 30230);
+    del.group_id = "x";
+    CHECK_EQ_INT(check(&del.base, &out), 50013);
+    del.group_id = "0B7D1D4E-6A0D-4D3E-9D6E-3B0A4B1F2C3D";
+    CHECK_EQ_INT(check(&del.base, &out), 0);
+
+    PB(GetFavoriteGroupsRequest) groups = PB_INIT(GET_FAVORITE_GROUPS_REQUEST);
+    CHECK_EQ_INT(check(&groups.base, &out), 0);
+    static char *ids[API_FAVORITES_MAX_EXCLUDED + 1];
+    for (size_t i = 0; i < API_FAVORITES_MAX_EXCLUDED + 1; i++)
+        ids[i] = "x";
+    groups.excluded_group_id = ids;
+    groups.n_excluded_group_id = API_FAVORITES_MAX_EXCLUDED + 1;
+    CHECK_EQ_INT(check(&groups.base, &out), 30102);
+    CHECK(strstr(out.message, "excluded_group_id") != NULL);
+    groups.n_excluded_group_id = API_FAVORITES_MAX_EXCLUDED;
+    CHECK_EQ_INT(check(&groups.base, &out), 0);
+}
+
 int main(void) {
     one_share_refdata(&rd, 1000);
+    test_favorites();
     test_every_served_method_has_its_checks();
     test_decoding();
     test_sandbox_names_no_broker_account();
