@@ -19,6 +19,8 @@ static const char *kind_name(instrument_kind kind) {
         return "futures";
     case INSTRUMENT_KIND_CURRENCY:
         return "currency";
+    case INSTRUMENT_KIND_OPTION:
+        return "option";
     }
     return "";
 }
@@ -104,7 +106,7 @@ PB(PositionsResponse) *
 /* Sums over positions are taken in 128 bits: a total past what a MoneyValue holds is shown at
  * the largest value it can hold, never wrapped. */
 typedef struct portfolio_totals {
-    __int128 by_kind[6]; /* indexed by instrument_kind */
+    __int128 by_kind[INSTRUMENT_KIND_OPTION + 1]; /* indexed by instrument_kind */
     __int128 cash_rub, expected_yield;
 } portfolio_totals;
 
@@ -226,10 +228,10 @@ PB(PortfolioResponse) * api_portfolio_build(api_call *call, const refdata *rd,
     r->total_amount_currencies =
         total_in(call, cur, totals.cash_rub + totals.by_kind[INSTRUMENT_KIND_CURRENCY]);
     r->total_amount_futures = total_in(call, cur, totals.by_kind[INSTRUMENT_KIND_FUTURE]);
-    r->total_amount_options = total_in(call, cur, 0);
+    r->total_amount_options = total_in(call, cur, totals.by_kind[INSTRUMENT_KIND_OPTION]);
     r->total_amount_sp = total_in(call, cur, 0);
     __int128 total = totals.cash_rub;
-    for (int k = 1; k < 6; k++)
+    for (int k = 1; k <= INSTRUMENT_KIND_OPTION; k++)
         total += totals.by_kind[k];
     r->total_amount_portfolio = total_in(call, cur, total);
     r->expected_yield = pb_quotation(call, saturated(totals.expected_yield));

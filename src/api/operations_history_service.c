@@ -43,6 +43,8 @@ static const char *kind_name(instrument_kind kind) {
         return "futures";
     case INSTRUMENT_KIND_CURRENCY:
         return "currency";
+    case INSTRUMENT_KIND_OPTION:
+        return "option";
     }
     return "";
 }

@@ -1,10 +1,12 @@
 #include "config/reference.h"
 
+#include "config/instruments_load.h"
+
 /* One entry a kind of reference data. Each reads its own file(s) with cfg_reference_file(); an
  * absent file is that data's empty answer. Order matters only where a reader looks up what an
  * earlier one loaded (everything after the instruments may name instruments). */
 static void (*const readers[])(config_loader *) = {
-    NULL, /* keeps the table non-empty until the first reader */
+    config_load_instrument_file, /* first: every later reader may name instruments */
 };
 
 void config_load_reference(config_loader *ld) {

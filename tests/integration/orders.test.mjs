@@ -12,11 +12,11 @@ import { OrdersServiceDefinition, OrderDirection, OrderType, OrderExecutionRepor
   from 'tinkoff-invest-api/dist/generated/orders.js';
 import protobuf from 'protobufjs/minimal.js';
 import { GetOrdersResponse } from 'tinkoff-invest-api/dist/generated/orders.js';
-import { startServer, sdk, rawClient, callRaw, closeClients, demoConfig, UUID_RE } from './harness.mjs';
+import { startServer, sdk, rawClient, callRaw, closeClients, demoConfig, demoInstruments, UUID_RE } from './harness.mjs';
 
 const [firstAccount, secondAccount] = demoConfig.accounts.map((a) => a.id);
-const share = demoConfig.instruments.find((i) => i.type === 'share');
-const etf = demoConfig.instruments.find((i) => i.type === 'etf');
+const share = demoInstruments.find((i) => i.type === 'share');
+const etf = demoInstruments.find((i) => i.type === 'etf');
 let server;
 let api;
 

@@ -15,7 +15,7 @@ import { InstrumentExchangeType, InstrumentsServiceDefinition } from 'tinkoff-in
 import { LastPriceType, TradeSourceType, MarketDataServiceDefinition } from 'tinkoff-invest-api/dist/generated/marketdata.js';
 import { OperationsServiceDefinition, PortfolioRequest_CurrencyRequest as Currency } from 'tinkoff-invest-api/dist/generated/operations.js';
 import { OrderDirection, OrderType } from 'tinkoff-invest-api/dist/generated/orders.js';
-import { startServer, sdk, rawClient, callRaw, closeClients, demoConfig } from './harness.mjs';
+import { startServer, sdk, rawClient, callRaw, closeClients, demoConfig, demoInstruments } from './harness.mjs';
 
 const USD_RATE = 90n; // roubles per dollar, as configured below
 const account = demoConfig.accounts[0].id;
