@@ -18,6 +18,7 @@ static const method_table_fn service_tables[] = {
     api_stop_order_methods,
     api_operations_history_methods,
     api_operations_stream_methods,
+    api_universe_methods,
 };
 
 api_method *api_all_methods(size_t *count) {

@@ -19,6 +19,8 @@ const api_method *api_stop_order_methods(size_t *count);
 /* GetOperations, GetOperationsByCursor, the reports, their sandbox twins, GetBankAccounts and
  * CurrencyTransfer (api/operations_history_service.c). */
 const api_method *api_operations_history_methods(size_t *count);
+/* Options, OptionBy, OptionsBy, GetFuturesMargin, Indicatives (api/universe_service.c). */
+const api_method *api_universe_methods(size_t *count);
 
 /* Shared by UsersService.GetAccounts and SandboxService.GetSandboxAccounts. */
 const ProtobufCMessage *api_accounts_reply(api_call *call, const ProtobufCMessage *request,

@@ -11,6 +11,7 @@
 
 #include "candles/candles.h"
 #include "core/refdata.h"
+#include "refbook/indicatives.h"
 
 #define CONFIG_MAX_RATE_LIMITS 128
 #define CONFIG_MAX_ORDER_VALUE_LIMITS 8
@@ -110,6 +111,8 @@ typedef struct tinvestd_config {
     /* The directory of the reference-data files (docs/REFERENCE-DATA.md), as the file's
      * `reference_dir` names it, relative to the configuration file's own directory; empty: none. */
     char reference_dir[4096];
+    /* Indices and commodities (indicatives.json of the reference directory). */
+    indicative_table indicatives;
 } tinvestd_config;
 
 /* Fills defaults, then reads `path`. On failure returns -1 and writes a one-line reason

@@ -111,7 +111,7 @@ static const char *duplicate_of(const refdata *rd, const instrument *ins, uint32
     for (uint32_t j = 0; j < ins->index; j++) {
         const instrument *o = &rd->instruments[j];
         *other = j;
-        if (strcmp(o->uid, ins->uid) == 0)
+        if (ins->uid[0] != '\0' && strcmp(o->uid, ins->uid) == 0)
             return "uid";
         if (ins->figi[0] != '\0' && strcmp(o->figi, ins->figi) == 0)
             return "figi";
@@ -130,8 +130,13 @@ static void check_instrument(config_loader *ld, const instrument *ins, const cha
         cfg_fail(ld, "%s.bond.nominal: a bond needs a positive nominal", where);
     if (!ld->failed && ins->kind != INSTRUMENT_KIND_OPTION && ins->figi[0] == '\0')
         cfg_fail(ld, "%s.figi: required (only an option may have none)", where);
-    if (!ld->failed && ins->uid[0] == '\0')
-        cfg_fail(ld, "%s.uid: must not be empty", where);
+    /* The uid may be left out where it is not known (docs/REFERENCE-DATA.md, "Unverified
+     * fields"); the FIGI then names the instrument. An option has only its uid. */
+    if (!ld->failed && ins->uid[0] == '\0' && ins->figi[0] == '\0')
+        cfg_fail(ld, "%s.uid: an instrument without a figi needs a uid", where);
+    /* The data directory pins instruments by these (engine/universe.h): one line each. */
+    if (!ld->failed && (strlen(ins->uid) > 64 || strlen(ins->figi) > 64))
+        cfg_fail(ld, "%s: uid and figi must be at most 64 characters", where);
     if (!ld->failed && ins->min_price_increment_nano <= 0)
         cfg_fail(ld, "%s.min_price_increment: must be positive", where);
     if (!ld->failed && ins->reference_price_nano <= 0)
@@ -157,7 +162,7 @@ static void load_instrument(config_loader *ld, json_t *item, uint32_t index, con
         cfg_string(ld, item, where, "figi", ins->kind == INSTRUMENT_KIND_OPTION ? "" : NULL);
     ins->ticker = cfg_string(ld, item, where, "ticker", "");
     ins->class_code = cfg_string(ld, item, where, "class_code", NULL);
-    ins->uid = cfg_string(ld, item, where, "uid", NULL);
+    ins->uid = cfg_string(ld, item, where, "uid", "");
     ins->position_uid = cfg_string(ld, item, where, "position_uid", "");
     ins->asset_uid = cfg_string(ld, item, where, "asset_uid", "");
     ins->isin = cfg_string(ld, item, where, "isin", "");

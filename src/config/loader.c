@@ -21,7 +21,7 @@ void cfg_fail(config_loader *ld, const char *fmt, ...) {
 }
 
 const char *cfg_string(config_loader *ld, json_t *obj, const char *where, const char *key,
-                              const char *fallback) {
+                       const char *fallback) {
     json_t *value = json_object_get(obj, key);
     if (value == NULL || json_is_null(value)) {
         if (fallback == NULL)
@@ -39,7 +39,7 @@ const char *cfg_string(config_loader *ld, json_t *obj, const char *where, const 
 }
 
 int64_t cfg_int(config_loader *ld, json_t *obj, const char *where, const char *key,
-                       int64_t fallback, int64_t min, int64_t max) {
+                int64_t fallback, int64_t min, int64_t max) {
     json_t *value = json_object_get(obj, key);
     if (value == NULL)
         return fallback;
@@ -49,8 +49,8 @@ int64_t cfg_int(config_loader *ld, json_t *obj, const char *where, const char *k
     }
     json_int_t v = json_integer_value(value);
     if (v < min || v > max) {
-        cfg_fail(ld, "%s.%s: %lld is outside [%lld, %lld]", where, key, (long long)v, (long long)min,
-             (long long)max);
+        cfg_fail(ld, "%s.%s: %lld is outside [%lld, %lld]", where, key, (long long)v,
+                 (long long)min, (long long)max);
         return fallback;
     }
     return (int64_t)v;
@@ -70,7 +70,7 @@ bool cfg_bool(config_loader *ld, json_t *obj, const char *where, const char *key
 /* Money and prices are decimal strings in the file ("250.35"), never JSON numbers, so that no
  * value passes through a binary floating-point representation. */
 int64_t cfg_money(config_loader *ld, json_t *obj, const char *where, const char *key,
-                         const char *fallback) {
+                  const char *fallback) {
     json_t *value = json_object_get(obj, key);
     const char *text = fallback;
     if (value != NULL) {
@@ -115,7 +115,7 @@ json_t *cfg_object(config_loader *ld, json_t *obj, const char *where, const char
 }
 
 void cfg_array(config_loader *ld, json_t *root, const char *key, uint32_t max, uint32_t *count,
-                       void (*load_item)(config_loader *, json_t *, uint32_t)) {
+               void (*load_item)(config_loader *, json_t *, uint32_t)) {
     json_t *array = json_object_get(root, key);
     if (array == NULL)
         return;

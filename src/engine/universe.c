@@ -9,6 +9,14 @@
 #define PIN_HEADER "tinvestd instruments 1\n"
 #define UID_MAX 128
 
+/* An instrument's line: its uid, or "figi:" and its FIGI when it has no uid. */
+static void pin_key(const instrument *ins, char *out, size_t size) {
+    if (ins->uid[0] != '\0')
+        snprintf(out, size, "%s", ins->uid);
+    else
+        snprintf(out, size, "figi:%s", ins->figi);
+}
+
 static void pin_path(const char *dir, const char *name, char *out, size_t size) {
     snprintf(out, size, "%s/%s", dir, name);
 }
@@ -46,13 +54,17 @@ int universe_check(const char *dir, const refdata *rd, uint32_t *pinned_count, c
                      "no longer has: instruments may be appended, never removed (%s)",
                      i, line, path);
             rc = -1;
-        } else if (strcmp(line, rd->instruments[i].uid) != 0) {
-            snprintf(error, error_size,
-                     "instrument %u of the data directory has uid %s, the configuration's has %s "
-                     "(\"%s\"): instruments may be appended, never removed or reordered, because "
-                     "the journal names them by their place (%s)",
-                     i, line, rd->instruments[i].uid, rd->instruments[i].name, path);
-            rc = -1;
+        } else {
+            char key[UID_MAX + 8];
+            pin_key(&rd->instruments[i], key, sizeof key);
+            if (strcmp(line, key) != 0) {
+                snprintf(error, error_size,
+                         "instrument %u of the data directory has uid %s, the configuration's has "
+                         "%s (\"%s\"): instruments may be appended, never removed or reordered, "
+                         "because the journal names them by their place (%s)",
+                         i, line, key, rd->instruments[i].name, path);
+                rc = -1;
+            }
         }
         i++;
     }
@@ -91,7 +103,9 @@ int universe_pin(const char *dir, const refdata *rd, uint32_t pinned_count) {
         return -errno;
     int rc = write_all(fd, PIN_HEADER);
     for (uint32_t i = 0; rc == 0 && i < rd->instrument_count; i++) {
-        rc = write_all(fd, rd->instruments[i].uid);
+        char key[UID_MAX + 8];
+        pin_key(&rd->instruments[i], key, sizeof key);
+        rc = write_all(fd, key);
         if (rc == 0)
             rc = write_all(fd, "\n");
     }
