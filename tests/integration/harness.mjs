@@ -22,6 +22,17 @@ demoConfig.reference_dir = demoReferenceDir;
 export const demoInstruments = JSON.parse(
   readFileSync(join(demoReferenceDir, 'instruments.json'), 'utf8')).instruments;
 
+/**
+ * demoConfig with the demo's instruments inline (same order, same indexes) and no reference
+ * directory: for tests that change an instrument's settings.
+ */
+export function inlineDemoConfig() {
+  const config = structuredClone(demoConfig);
+  delete config.reference_dir;
+  config.instruments = structuredClone(demoInstruments);
+  return config;
+}
+
 const running = new Set();
 // Configuration files the tests write next to the system's temporary files (tinvestd-*.json)
 // go when the test file ends.

@@ -12,6 +12,7 @@ import { tmpdir } from 'node:os';
 import { InstrumentsServiceDefinition, InstrumentExchangeType } from 'tinkoff-invest-api/dist/generated/instruments.js';
 import { OrdersServiceDefinition, OrderDirection, OrderType } from 'tinkoff-invest-api/dist/generated/orders.js';
 import { InstrumentType, InstrumentStatus } from 'tinkoff-invest-api/dist/generated/common.js';
+import { StopOrdersServiceDefinition, StopOrderDirection, StopOrderExpirationType, StopOrderType } from 'tinkoff-invest-api/dist/generated/stoporders.js';
 import { startServer, sdk, rawClient, callRaw, closeClients, demoConfig, demoInstruments, UUID_RE } from './harness.mjs';
 
 const account = demoConfig.accounts[0].id;
@@ -103,6 +104,14 @@ test('the other lookups know options; orders in them are refused with 30094', as
       orderId: randomUUID(), direction: OrderDirection.ORDER_DIRECTION_BUY, orderType: OrderType.ORDER_TYPE_MARKET }, opt)),
     { status: 3, code: 30094, message: 'Options trading is not available at the moment' });
   }
+  const stops = rawClient(server, StopOrdersServiceDefinition, 't.demo.full');
+  assertApiError(await callRaw((opt) => stops.postStopOrder({ accountId: account, instrumentId: call.uid,
+    quantity: 1, direction: StopOrderDirection.STOP_ORDER_DIRECTION_BUY, stopPrice: { units: 6, nano: 0 },
+    expirationType: StopOrderExpirationType.STOP_ORDER_EXPIRATION_TYPE_GOOD_TILL_CANCEL,
+    stopOrderType: StopOrderType.STOP_ORDER_TYPE_STOP_LOSS, exchangeOrderType: 0, takeProfitType: 0, priceType: 0,
+    orderId: randomUUID() }, opt)), { status: 3, code: 30094 });
+  const { orders: active } = await api.orders.getOrders({ accountId: account });
+  assert.equal(active.length, 0, 'nothing was placed');
 });
 
 test('GetFuturesMargin', async () => {
