@@ -96,7 +96,7 @@ echo "gRPC echo: $echo_rate calls/s at 64 in flight"
 
 run_tinvestd() { # durability, extra config
     local config="$work/config-$RANDOM.json"
-    node -e "const c=require('./config/demo.json'); Object.assign(c.venue, $2); c.accounts[0].cash.rub='1000000000'; require('fs').writeFileSync('$config', JSON.stringify(c))"
+    node -e "const c=require('./config/demo.json'); c.reference_dir=require('path').resolve('data/reference'); Object.assign(c.venue, $2); c.accounts[0].cash.rub='1000000000'; require('fs').writeFileSync('$config', JSON.stringify(c))"
     start_server "$build/tinvestd" --config "$config" --data-dir "$work/data-$RANDOM" \
         --listen 127.0.0.1:0 --durability "$1" --log-level error
 }
@@ -137,7 +137,7 @@ md_instruments=$(node -e "const c=require('./data/reference/instruments.json'); 
 md_fanout="$build/md_fanout --streams $md_streams --channels 16 --seconds $md_seconds --warmup $md_warmup"
 md_run() { # rate -> sets md_tinvestd, md_floor
     local rate=$1 config="$work/md-config-$RANDOM.json"
-    node -e "const c=require('./config/demo.json'); c.accounts[0].cash.rub='1000000000'; c.limits.market_data_streams_per_token=$md_streams+16; require('fs').writeFileSync('$config', JSON.stringify(c))"
+    node -e "const c=require('./config/demo.json'); c.reference_dir=require('path').resolve('data/reference'); c.accounts[0].cash.rub='1000000000'; c.limits.market_data_streams_per_token=$md_streams+16; require('fs').writeFileSync('$config', JSON.stringify(c))"
     start_server "$build/tinvestd" --config "$config" --data-dir "$work/data-$RANDOM" \
         --listen 127.0.0.1:0 --durability fsync --log-level error
     local calls
