@@ -53,7 +53,7 @@ stop_last_server() {
 json() { node -e "const r=JSON.parse(require('fs').readFileSync(0,'utf8')); console.log($1)"; }
 ratio() { node -e "console.log(($1).toFixed(2))"; }
 
-etf_uid=$(node -e "const c=require('./config/demo.json'); console.log(c.instruments.find(i=>i.type==='etf').uid)")
+etf_uid=$(node -e "const c=require('./data/reference/instruments.json'); console.log(c.instruments.find(i=>i.type==='etf').uid)")
 loadgen="$build/loadgen --instrument $etf_uid --price 8.000 --json"
 
 echo "== floors"
@@ -96,7 +96,7 @@ echo "gRPC echo: $echo_rate calls/s at 64 in flight"
 
 run_tinvestd() { # durability, extra config
     local config="$work/config-$RANDOM.json"
-    node -e "const c=require('./config/demo.json'); Object.assign(c.venue, $2); c.accounts[0].cash.rub='1000000000'; require('fs').writeFileSync('$config', JSON.stringify(c))"
+    node -e "const c=require('./config/demo.json'); c.reference_dir=require('path').resolve('data/reference'); Object.assign(c.venue, $2); c.accounts[0].cash.rub='1000000000'; require('fs').writeFileSync('$config', JSON.stringify(c))"
     start_server "$build/tinvestd" --config "$config" --data-dir "$work/data-$RANDOM" \
         --listen 127.0.0.1:0 --durability "$1" --log-level error
 }
@@ -133,11 +133,11 @@ if [ "$quick" = 1 ]; then
 else
     md_streams=1000; md_seconds=10; md_warmup=3; md_rates="5 50 400"
 fi
-md_instruments=$(node -e "const c=require('./config/demo.json'); console.log(c.instruments.map(i=>'--instrument '+i.uid).join(' '))")
+md_instruments=$(node -e "const c=require('./data/reference/instruments.json'); console.log(c.instruments.map(i=>'--instrument '+i.uid).join(' '))")
 md_fanout="$build/md_fanout --streams $md_streams --channels 16 --seconds $md_seconds --warmup $md_warmup"
 md_run() { # rate -> sets md_tinvestd, md_floor
     local rate=$1 config="$work/md-config-$RANDOM.json"
-    node -e "const c=require('./config/demo.json'); c.accounts[0].cash.rub='1000000000'; c.limits.market_data_streams_per_token=$md_streams+16; require('fs').writeFileSync('$config', JSON.stringify(c))"
+    node -e "const c=require('./config/demo.json'); c.reference_dir=require('path').resolve('data/reference'); c.accounts[0].cash.rub='1000000000'; c.limits.market_data_streams_per_token=$md_streams+16; require('fs').writeFileSync('$config', JSON.stringify(c))"
     start_server "$build/tinvestd" --config "$config" --data-dir "$work/data-$RANDOM" \
         --listen 127.0.0.1:0 --durability fsync --log-level error
     local calls

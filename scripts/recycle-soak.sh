@@ -27,12 +27,14 @@ trap cleanup EXIT
 instrument=$(node -e '
   const fs = require("fs");
   const c = JSON.parse(fs.readFileSync("config/demo.json", "utf8"));
+  c.reference_dir = fs.realpathSync("data/reference");
+  const instruments = JSON.parse(fs.readFileSync("data/reference/instruments.json", "utf8")).instruments;
   c.limits = { ...c.limits, max_orders: Number(process.argv[1]),
                order_history_retention_s: Number(process.argv[2]),
                idempotency_retention_s: Number(process.argv[2]) };
   c.venue.market_maker = { ...c.venue.market_maker, walk_ticks: 0, lots_per_level: 1000000 };
   fs.writeFileSync(process.argv[3], JSON.stringify(c));
-  process.stdout.write(c.instruments.find((i) => i.ticker === "IRAO").uid);
+  process.stdout.write(instruments.find((i) => i.ticker === "IRAO").uid);
 ' "$pool" "$retention" "$work/config.json")
 
 "$build/tinvestd" --config "$work/config.json" --data-dir "$work/data" --listen 127.0.0.1:0 \

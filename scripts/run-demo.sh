@@ -19,7 +19,7 @@ tinvestd demo — a T-Invest API broker with an embedded exchange
   TLS gRPC       : localhost:$tls_port   (self-signed; trust $cert_path)
   tokens         : t.demo.full (both accounts), t.demo.one (first account only),
                    t.demo.readonly (read-only on both)
-  accounts       : 2000000001, 2000000002   (instruments: see config/demo.json)
+  accounts       : 2000000001, 2000000002   (instruments: see data/reference/instruments.json)
 
 Python (official SDK, TLS):
   GRPC_DEFAULT_SSL_ROOTS_FILE_PATH=$cert_path python3 -c '

@@ -7,22 +7,6 @@
 #include "core/valuation.h"
 #include "util/money.h"
 
-static const char *kind_name(instrument_kind kind) {
-    switch (kind) {
-    case INSTRUMENT_KIND_SHARE:
-        return "share";
-    case INSTRUMENT_KIND_BOND:
-        return "bond";
-    case INSTRUMENT_KIND_ETF:
-        return "etf";
-    case INSTRUMENT_KIND_FUTURE:
-        return "futures";
-    case INSTRUMENT_KIND_CURRENCY:
-        return "currency";
-    }
-    return "";
-}
-
 void api_account_view_read(const core *c, const account *acc, api_account_view *view) {
     view->account = acc;
     view->cash_count = core_account_cash(c, acc->index, view->cash);
@@ -64,7 +48,7 @@ PB(PositionsSecurities) *
     s->instrument_uid = (char *)ins->uid;
     s->ticker = (char *)ins->ticker;
     s->class_code = (char *)ins->class_code;
-    s->instrument_type = (char *)kind_name(ins->kind);
+    s->instrument_type = (char *)api_instrument_type_name(ins->kind);
     return s;
 }
 
@@ -104,7 +88,7 @@ PB(PositionsResponse) *
 /* Sums over positions are taken in 128 bits: a total past what a MoneyValue holds is shown at
  * the largest value it can hold, never wrapped. */
 typedef struct portfolio_totals {
-    __int128 by_kind[6]; /* indexed by instrument_kind */
+    __int128 by_kind[INSTRUMENT_KIND_OPTION + 1]; /* indexed by instrument_kind */
     __int128 cash_rub, expected_yield;
 } portfolio_totals;
 
@@ -142,7 +126,7 @@ static PB(PortfolioPosition) *
     totals->expected_yield += (__int128)value - cost;
     PB(PortfolioPosition) *p = PB_NEW(call, PB(PortfolioPosition), PB_INIT(PORTFOLIO_POSITION));
     p->figi = (char *)ins->figi;
-    p->instrument_type = (char *)kind_name(ins->kind);
+    p->instrument_type = (char *)api_instrument_type_name(ins->kind);
     p->quantity = pb_quotation(call, count_nano(pos->balance_units));
     set_quantity_lots(call, p, count_nano(pos->balance_units / ins->lot));
     p->average_position_price = pb_money(call, ins->currency, pos->average_price_nano);
@@ -226,10 +210,10 @@ PB(PortfolioResponse) * api_portfolio_build(api_call *call, const refdata *rd,
     r->total_amount_currencies =
         total_in(call, cur, totals.cash_rub + totals.by_kind[INSTRUMENT_KIND_CURRENCY]);
     r->total_amount_futures = total_in(call, cur, totals.by_kind[INSTRUMENT_KIND_FUTURE]);
-    r->total_amount_options = total_in(call, cur, 0);
+    r->total_amount_options = total_in(call, cur, totals.by_kind[INSTRUMENT_KIND_OPTION]);
     r->total_amount_sp = total_in(call, cur, 0);
     __int128 total = totals.cash_rub;
-    for (int k = 1; k < 6; k++)
+    for (int k = 1; k <= INSTRUMENT_KIND_OPTION; k++)
         total += totals.by_kind[k];
     r->total_amount_portfolio = total_in(call, cur, total);
     r->expected_yield = pb_quotation(call, saturated(totals.expected_yield));

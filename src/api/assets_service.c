@@ -22,22 +22,6 @@ static void reply_code(api_call *call, int code, const char *message) {
         api_reply_error(call, code);
 }
 
-static const char *kind_name(instrument_kind kind) {
-    switch (kind) {
-    case INSTRUMENT_KIND_SHARE:
-        return "share";
-    case INSTRUMENT_KIND_BOND:
-        return "bond";
-    case INSTRUMENT_KIND_ETF:
-        return "etf";
-    case INSTRUMENT_KIND_FUTURE:
-        return "futures";
-    case INSTRUMENT_KIND_CURRENCY:
-        return "currency";
-    }
-    return "";
-}
-
 static Google__Protobuf__Timestamp *time_or_null(api_call *call, int64_t time_s) {
     return time_s == 0 ? NULL : pb_timestamp_s(call, time_s);
 }
@@ -48,7 +32,7 @@ static PB(AssetInstrument) * make_asset_instrument(api_call *call, const instrum
     PB(AssetInstrument) *out = PB_NEW(call, PB(AssetInstrument), PB_INIT(ASSET_INSTRUMENT));
     out->uid = (char *)ins->uid;
     out->figi = (char *)ins->figi;
-    out->instrument_type = (char *)kind_name(ins->kind);
+    out->instrument_type = (char *)api_instrument_type_name(ins->kind);
     out->ticker = (char *)ins->ticker;
     out->class_code = (char *)ins->class_code;
     out->instrument_kind = (int)ins->kind;
@@ -129,7 +113,7 @@ static void fill_asset_ext(api_call *call, PB(AssetFull) * out, const refbook_as
         const instrument *ins = &rd->instruments[asset->instruments[0]];
         PB(AssetSecurity) *sec = PB_NEW(call, PB(AssetSecurity), PB_INIT(ASSET_SECURITY));
         sec->isin = (char *)ins->isin;
-        sec->type = (char *)kind_name(ins->kind);
+        sec->type = (char *)api_instrument_type_name(ins->kind);
         sec->instrument_kind = (int)ins->kind;
         out->ext_case = PB_ENUM(ASSET_FULL__EXT_SECURITY);
         out->security = sec;

@@ -30,22 +30,6 @@ static const refdata *refdata_of(const api_call *call) {
     return &call->server->config->refdata;
 }
 
-static const char *kind_name(instrument_kind kind) {
-    switch (kind) {
-    case INSTRUMENT_KIND_SHARE:
-        return "share";
-    case INSTRUMENT_KIND_BOND:
-        return "bond";
-    case INSTRUMENT_KIND_ETF:
-        return "etf";
-    case INSTRUMENT_KIND_FUTURE:
-        return "futures";
-    case INSTRUMENT_KIND_CURRENCY:
-        return "currency";
-    }
-    return "";
-}
-
 /* Copies the list of the default list (`group` NULL) or of a group into the call's memory. */
 static void copy_list(engine *e, favorites_job *job, const char *group) {
     const core *c = engine_core(e);
@@ -61,7 +45,7 @@ static PB(FavoriteInstrument) * favorite_view(api_call *call, const instrument *
     f->ticker = (char *)ins->ticker;
     f->class_code = (char *)ins->class_code;
     f->isin = (char *)ins->isin;
-    f->instrument_type = (char *)kind_name(ins->kind);
+    f->instrument_type = (char *)api_instrument_type_name(ins->kind);
     f->name = (char *)ins->name;
     f->uid = (char *)ins->uid;
     f->otc_flag = ins->otc;

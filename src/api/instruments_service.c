@@ -19,22 +19,6 @@ static const refdata *refdata_of(const api_call *call) {
     return &call->server->config->refdata;
 }
 
-static const char *kind_name(instrument_kind kind) {
-    switch (kind) {
-    case INSTRUMENT_KIND_SHARE:
-        return "share";
-    case INSTRUMENT_KIND_BOND:
-        return "bond";
-    case INSTRUMENT_KIND_ETF:
-        return "etf";
-    case INSTRUMENT_KIND_FUTURE:
-        return "futures";
-    case INSTRUMENT_KIND_CURRENCY:
-        return "currency";
-    }
-    return "";
-}
-
 /* The fields every instrument message shares by name (their numbers differ per message). */
 #define FILL_COMMON(call, out, ins)                                                                \
     do {                                                                                           \
@@ -151,7 +135,7 @@ static PB(Instrument) * make_instrument(api_call *call, const instrument *ins) {
     FILL_COMMON(call, out, ins);
     out->isin = (char *)ins->isin;
     out->asset_uid = (char *)ins->asset_uid;
-    out->instrument_type = (char *)kind_name(ins->kind);
+    out->instrument_type = (char *)api_instrument_type_name(ins->kind);
     out->instrument_kind = (int)ins->kind;
     return out;
 }
@@ -270,7 +254,7 @@ static void find_instrument(api_call *call, const ProtobufCMessage *request) {
         out->figi = (char *)ins->figi;
         out->ticker = (char *)ins->ticker;
         out->class_code = (char *)ins->class_code;
-        out->instrument_type = (char *)kind_name(ins->kind);
+        out->instrument_type = (char *)api_instrument_type_name(ins->kind);
         out->name = (char *)ins->name;
         out->uid = (char *)ins->uid;
         out->position_uid = (char *)ins->position_uid;

@@ -22,6 +22,7 @@ static const method_table_fn service_tables[] = {
     api_assets_methods,
     api_signal_methods,
     api_favorites_methods,
+    api_universe_methods,
 };
 
 api_method *api_all_methods(size_t *count) {

@@ -31,22 +31,6 @@ static bool refused(api_call *call, int code, const char *message) {
     return true;
 }
 
-static const char *kind_name(instrument_kind kind) {
-    switch (kind) {
-    case INSTRUMENT_KIND_SHARE:
-        return "share";
-    case INSTRUMENT_KIND_BOND:
-        return "bond";
-    case INSTRUMENT_KIND_ETF:
-        return "etf";
-    case INSTRUMENT_KIND_FUTURE:
-        return "futures";
-    case INSTRUMENT_KIND_CURRENCY:
-        return "currency";
-    }
-    return "";
-}
-
 /* The names the real service gives these operation types. */
 static const char *type_name(uint8_t type) {
     switch (type) {
@@ -197,7 +181,7 @@ static PB(Operation) * operation_of(api_call *call, const operations_job *job, u
     o->operation_type = (int)op->type;
     if (ins != NULL) {
         o->figi = (char *)ins->figi;
-        o->instrument_type = (char *)kind_name(ins->kind);
+        o->instrument_type = (char *)api_instrument_type_name(ins->kind);
         o->asset_uid = (char *)ins->asset_uid;
         o->position_uid = (char *)ins->position_uid;
         o->instrument_uid = (char *)ins->uid;
@@ -253,7 +237,7 @@ static PB(OperationItem) * item_of(api_call *call, const operations_job *job, ui
     if (ins != NULL) {
         o->instrument_uid = (char *)ins->uid;
         o->figi = (char *)ins->figi;
-        o->instrument_type = (char *)kind_name(ins->kind);
+        o->instrument_type = (char *)api_instrument_type_name(ins->kind);
         o->instrument_kind = (int)ins->kind;
         o->position_uid = (char *)ins->position_uid;
         o->ticker = (char *)ins->ticker;

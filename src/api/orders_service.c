@@ -94,6 +94,16 @@ static void finish_post_order_async(engine *e, engine_job *base) {
     api_reply_message(call, &r->base);
 }
 
+/* Orders in options are refused as the real broker refuses them over the API (30094); their
+ * books are the market maker's alone (docs/PROTOCOL.md, Options). */
+static bool refused_option(api_call *call, const core_order_request *req) {
+    const instrument *ins = refdata_find_instrument_id(refdata_of(call), req->instrument_id);
+    if (ins == NULL || ins->kind != INSTRUMENT_KIND_OPTION)
+        return false;
+    api_reply_error(call, 30094);
+    return true;
+}
+
 static void post_order(api_call *call, const ProtobufCMessage *request) {
     core_order_request *req = api_call_alloc(call, sizeof *req);
     call->user = req;
@@ -102,6 +112,8 @@ static void post_order(api_call *call, const ProtobufCMessage *request) {
         api_reply_error(call, code);
         return;
     }
+    if (refused_option(call, req))
+        return;
     req->token = call->token;
     submit(call, run_place, finish_post_order);
 }
@@ -114,6 +126,8 @@ static void post_order_async(api_call *call, const ProtobufCMessage *request) {
         api_reply_error(call, code);
         return;
     }
+    if (refused_option(call, req))
+        return;
     req->token = call->token;
     submit(call, run_place, finish_post_order_async);
 }

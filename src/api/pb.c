@@ -42,3 +42,21 @@ Google__Protobuf__Timestamp *pb_timestamp_s(api_call *call, int64_t time_s) {
     t->seconds = time_s;
     return t;
 }
+
+const char *api_instrument_type_name(instrument_kind kind) {
+    switch (kind) {
+    case INSTRUMENT_KIND_SHARE:
+        return "share";
+    case INSTRUMENT_KIND_BOND:
+        return "bond";
+    case INSTRUMENT_KIND_ETF:
+        return "etf";
+    case INSTRUMENT_KIND_FUTURE:
+        return "futures";
+    case INSTRUMENT_KIND_CURRENCY:
+        return "currency";
+    case INSTRUMENT_KIND_OPTION:
+        return "option";
+    }
+    return "";
+}

@@ -25,4 +25,8 @@ PB(MoneyValue) * pb_money(api_call *call, const char *currency, int64_t value_na
 Google__Protobuf__Timestamp *pb_timestamp(api_call *call, int64_t time_ns);
 Google__Protobuf__Timestamp *pb_timestamp_s(api_call *call, int64_t time_s);
 
+/* The contract's `instrument_type` / `instrument_kind` text of an instrument kind ("share",
+ * "bond", "etf", "futures", "currency", "option"). */
+const char *api_instrument_type_name(instrument_kind kind);
+
 #endif

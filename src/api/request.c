@@ -260,6 +260,45 @@ bool api_request_instrument_listed(const instrument *ins, const api_instruments_
     return ins->dealer == filter->dealer && (filter->all_statuses || ins->api_trade_available);
 }
 
+int api_request_options_by(const PB(FilterOptionsRequest) * in, api_options_filter *out) {
+    *out = (api_options_filter){0};
+    if (in->_basic_asset_uid_case ==
+            PB_ENUM(FILTER_OPTIONS_REQUEST___BASIC_ASSET_UID_BASIC_ASSET_UID) &&
+        in->basic_asset_uid[0] != '\0')
+        out->basic_asset_uid = in->basic_asset_uid;
+    if (in->_basic_asset_position_uid_case ==
+            PB_ENUM(FILTER_OPTIONS_REQUEST___BASIC_ASSET_POSITION_UID_BASIC_ASSET_POSITION_UID) &&
+        in->basic_asset_position_uid[0] != '\0')
+        out->basic_asset_position_uid = in->basic_asset_position_uid;
+    if (out->basic_asset_uid == NULL) {
+        out->message = "`basic_asset_uid` is required";
+        return 30102;
+    }
+    return 0;
+}
+
+bool api_request_option_listed(const instrument *ins, const api_options_filter *filter) {
+    return ins->kind == INSTRUMENT_KIND_OPTION &&
+           (filter->basic_asset_uid == NULL ||
+            strcmp(ins->basic_asset_uid, filter->basic_asset_uid) == 0) &&
+           (filter->basic_asset_position_uid == NULL ||
+            strcmp(ins->basic_asset_position_uid, filter->basic_asset_position_uid) == 0);
+}
+
+int api_request_futures_margin(const refdata *rd, const PB(GetFuturesMarginRequest) * in,
+                               const instrument **out) {
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Wdeprecated-declarations"
+    const char *id = in->instrument_id[0] != '\0' ? in->instrument_id : in->figi;
+#pragma GCC diagnostic pop
+    int code = api_request_instrument(rd, id, out);
+    if (code == 0 && (*out)->kind != INSTRUMENT_KIND_FUTURE) {
+        *out = NULL;
+        return 30041;
+    }
+    return code;
+}
+
 int api_request_find_instrument(const PB(FindInstrumentRequest) * in) {
     return in->query[0] == '\0' ? 30087 : 0;
 }
@@ -913,6 +952,21 @@ static int check_last_prices(const ProtobufCMessage *request, const api_request_
     return code;
 }
 
+static int check_options_by(const ProtobufCMessage *request, const api_request_context *ctx,
+                            api_request_values *out) {
+    api_options_filter filter;
+    int code = api_request_options_by((const PB(FilterOptionsRequest) *)request, &filter);
+    if (filter.message != NULL)
+        snprintf(out->message, sizeof out->message, "%s", filter.message);
+    return code;
+}
+
+static int check_futures_margin(const ProtobufCMessage *request, const api_request_context *ctx,
+                                api_request_values *out) {
+    return api_request_futures_margin(ctx->refdata, (const PB(GetFuturesMarginRequest) *)request,
+                                      &out->instrument);
+}
+
 static int check_instruments(const ProtobufCMessage *request, const api_request_context *ctx,
                              api_request_values *out) {
     const PB(InstrumentsRequest) *in = (const PB(InstrumentsRequest) *)request;
@@ -1357,6 +1411,10 @@ static const api_request_type request_types[] = {
     {&PB_DESC(create_favorite_group_request), check_create_favorite_group},
     {&PB_DESC(delete_favorite_group_request), check_delete_favorite_group},
     {&PB_DESC(get_favorite_groups_request), check_get_favorite_groups},
+    /* InstrumentsService: options, futures margin, indicatives (src/api/universe_service.c) */
+    {&PB_DESC(filter_options_request), check_options_by},
+    {&PB_DESC(get_futures_margin_request), check_futures_margin},
+    {&PB_DESC(indicatives_request), check_nothing},
 };
 
 const api_request_type *api_request_types(size_t *count) {

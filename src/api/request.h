@@ -101,6 +101,20 @@ typedef struct api_instruments_filter {
 int api_request_instruments(const PB(InstrumentsRequest) * in, api_instruments_filter *out);
 bool api_request_instrument_listed(const instrument *ins, const api_instruments_filter *filter);
 
+/* OptionsBy: the options whose underlying is `basic_asset_uid` (required: 30102 with `message`
+ * without it) and, when given, `basic_asset_position_uid`. */
+typedef struct api_options_filter {
+    const char *basic_asset_uid, *basic_asset_position_uid; /* NULL: any */
+    const char *message;                                    /* the text of a 30102 refusal */
+} api_options_filter;
+int api_request_options_by(const PB(FilterOptionsRequest) * in, api_options_filter *out);
+bool api_request_option_listed(const instrument *ins, const api_options_filter *filter);
+
+/* GetFuturesMargin: the future named by `instrument_id` (or the deprecated `figi`): 30237
+ * without one, 50002 when unknown, 30041 when it is not a future. */
+int api_request_futures_margin(const refdata *rd, const PB(GetFuturesMarginRequest) * in,
+                               const instrument **out);
+
 /* FindInstrument: 30087 for an empty query. */
 int api_request_find_instrument(const PB(FindInstrumentRequest) * in);
 

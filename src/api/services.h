@@ -27,6 +27,8 @@ const api_method *api_assets_methods(size_t *count);
 const api_method *api_signal_methods(size_t *count);
 /* InstrumentsService favorites (api/favorites_service.c). */
 const api_method *api_favorites_methods(size_t *count);
+/* Options, OptionBy, OptionsBy, GetFuturesMargin, Indicatives (api/universe_service.c). */
+const api_method *api_universe_methods(size_t *count);
 
 /* Shared by UsersService.GetAccounts and SandboxService.GetSandboxAccounts. */
 const ProtobufCMessage *api_accounts_reply(api_call *call, const ProtobufCMessage *request,

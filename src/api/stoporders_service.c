@@ -64,6 +64,12 @@ static void post_stop_order(api_call *call, const ProtobufCMessage *request) {
     core_stop_request *req = api_call_alloc(call, sizeof *req);
     call->user = req;
     int code = api_request_post_stop_order((const PB(PostStopOrderRequest) *)request, req);
+    /* The order a stop order places would be one in an option: refused as PostOrder refuses it
+     * (docs/PROTOCOL.md, Options). */
+    const instrument *ins =
+        code == 0 ? refdata_find_instrument_id(refdata_of(call), req->instrument_id) : NULL;
+    if (ins != NULL && ins->kind == INSTRUMENT_KIND_OPTION)
+        code = 30094;
     if (code != 0) {
         api_reply_error(call, code);
         return;

@@ -1,6 +1,7 @@
 #include "config/config.h"
 
 #include "config/loader.h"
+#include "config/instruments_load.h"
 #include "config/reference.h"
 
 #include <jansson.h>
@@ -12,104 +13,6 @@
 #include "core/core.h"
 #include "core/stop_orders.h"
 #include "util/money.h"
-
-static instrument_kind parse_kind(config_loader *ld, const char *text, const char *where) {
-    static const struct {
-        const char *name;
-        instrument_kind kind;
-    } kinds[] = {{"share", INSTRUMENT_KIND_SHARE},
-                 {"bond", INSTRUMENT_KIND_BOND},
-                 {"etf", INSTRUMENT_KIND_ETF},
-                 {"future", INSTRUMENT_KIND_FUTURE},
-                 {"currency", INSTRUMENT_KIND_CURRENCY}};
-    for (size_t i = 0; text != NULL && i < sizeof kinds / sizeof kinds[0]; i++)
-        if (strcmp(kinds[i].name, text) == 0)
-            return kinds[i].kind;
-    cfg_fail(ld, "%s.type: must be share, bond, etf, future or currency", where);
-    return INSTRUMENT_KIND_SHARE;
-}
-
-static void load_kind_specific(config_loader *ld, instrument *ins, json_t *item,
-                               const char *where) {
-    json_t *bond = cfg_object(ld, item, where, "bond");
-    if (bond != NULL) {
-        ins->nominal_nano = cfg_money(ld, bond, where, "nominal", "1000");
-        ins->nominal_currency = cfg_string(ld, bond, where, "nominal_currency", ins->currency);
-        ins->maturity_date_s = cfg_date(ld, bond, where, "maturity_date");
-        ins->placement_date_s = cfg_date(ld, bond, where, "placement_date");
-        ins->coupon_quantity_per_year =
-            (int32_t)cfg_int(ld, bond, where, "coupon_quantity_per_year", 2, 0, 365);
-        ins->aci_value_nano = cfg_money(ld, bond, where, "aci_value", "0");
-    }
-    json_t *future = cfg_object(ld, item, where, "future");
-    if (future != NULL) {
-        ins->basic_asset = cfg_string(ld, future, where, "basic_asset", "");
-        ins->futures_type = cfg_string(ld, future, where, "futures_type", "");
-        ins->asset_type = cfg_string(ld, future, where, "asset_type", "");
-        ins->basic_asset_size_nano = cfg_money(ld, future, where, "basic_asset_size", "1");
-        ins->first_trade_date_s = cfg_date(ld, future, where, "first_trade_date");
-        ins->last_trade_date_s = cfg_date(ld, future, where, "last_trade_date");
-        ins->expiration_date_s = cfg_date(ld, future, where, "expiration_date");
-        ins->min_price_increment_amount_nano =
-            cfg_money(ld, future, where, "min_price_increment_amount", "0");
-        ins->initial_margin_nano = cfg_money(ld, future, where, "initial_margin", "0");
-    }
-    json_t *currency = cfg_object(ld, item, where, "currency_pair");
-    if (currency != NULL)
-        ins->iso_currency_name = cfg_string(ld, currency, where, "iso_currency_name", "");
-    json_t *share = cfg_object(ld, item, where, "share");
-    if (share != NULL)
-        ins->issue_size = cfg_int(ld, share, where, "issue_size", 0, 0, INT64_MAX);
-    json_t *etf = cfg_object(ld, item, where, "etf");
-    if (etf != NULL)
-        ins->focus_type = cfg_string(ld, etf, where, "focus_type", "");
-}
-
-static void load_instrument(config_loader *ld, json_t *item, uint32_t index) {
-    char where[48];
-    snprintf(where, sizeof where, "instruments[%u]", index);
-    instrument *ins = &ld->cfg->refdata.instruments[index];
-    ins->index = index;
-    ins->kind = parse_kind(ld, cfg_string(ld, item, where, "type", NULL), where);
-    ins->figi = cfg_string(ld, item, where, "figi", NULL);
-    ins->ticker = cfg_string(ld, item, where, "ticker", "");
-    ins->class_code = cfg_string(ld, item, where, "class_code", NULL);
-    ins->uid = cfg_string(ld, item, where, "uid", NULL);
-    ins->position_uid = cfg_string(ld, item, where, "position_uid", "");
-    ins->asset_uid = cfg_string(ld, item, where, "asset_uid", "");
-    ins->isin = cfg_string(ld, item, where, "isin", "");
-    ins->name = cfg_string(ld, item, where, "name", NULL);
-    ins->currency = cfg_string(ld, item, where, "currency", "rub");
-    ins->exchange = cfg_string(ld, item, where, "exchange", "MOEX");
-    ins->country_of_risk = cfg_string(ld, item, where, "country_of_risk", "RU");
-    ins->sector = cfg_string(ld, item, where, "sector", "");
-    ins->lot = (int32_t)cfg_int(ld, item, where, "lot", 1, 1, 1000000000);
-    ins->min_price_increment_nano = cfg_money(ld, item, where, "min_price_increment", NULL);
-    ins->reference_price_nano = cfg_money(ld, item, where, "reference_price", NULL);
-    ins->price_band_bp = (int32_t)cfg_int(ld, item, where, "price_band_bp", 2000, 1, 9999);
-    ins->trading_status = (int32_t)cfg_int(ld, item, where, "trading_status", 5, 0, 16);
-    ins->api_trade_available = cfg_bool(ld, item, where, "api_trade_available", true);
-    ins->buy_available = cfg_bool(ld, item, where, "buy_available", true);
-    ins->sell_available = cfg_bool(ld, item, where, "sell_available", true);
-    ins->short_enabled = cfg_bool(ld, item, where, "short_enabled", false);
-    ins->for_qual_investor = cfg_bool(ld, item, where, "for_qual_investor", false);
-    ins->weekend_available = cfg_bool(ld, item, where, "weekend_available", true);
-    ins->dealer = cfg_bool(ld, item, where, "dealer", false);
-    load_kind_specific(ld, ins, item, where);
-    /* A bond is valued as a percent of its nominal: without one every order of it is free. */
-    if (!ld->failed && ins->kind == INSTRUMENT_KIND_BOND && ins->nominal_nano <= 0)
-        cfg_fail(ld, "%s.bond.nominal: a bond needs a positive nominal", where);
-    if (!ld->failed && ins->min_price_increment_nano <= 0)
-        cfg_fail(ld, "%s.min_price_increment: must be positive", where);
-    if (!ld->failed && ins->reference_price_nano <= 0)
-        cfg_fail(ld, "%s.reference_price: must be positive", where);
-    /* No order's value may pass CORE_MAX_MONEY_NANO; the exchange's price band around the
-     * reference is then sure to fit in int64. */
-    if (!ld->failed && ins->reference_price_nano > CORE_MAX_MONEY_NANO)
-        cfg_fail(ld, "%s.reference_price: must be at most 1000000000", where);
-    if (!ld->failed && ins->reference_price_nano % ins->min_price_increment_nano != 0)
-        cfg_fail(ld, "%s.reference_price: must be a multiple of min_price_increment", where);
-}
 
 static void load_cash(config_loader *ld, account *acc, json_t *cash, const char *where) {
     if (cash == NULL)
@@ -480,8 +383,7 @@ int config_load(tinvestd_config *cfg, const char *path, char *error, size_t erro
         cfg_fail(&ld, "the top level must be an object");
     refdata *rd = &cfg->refdata;
     load_reference_dir(&ld, root, path);
-    cfg_array(&ld, root, "instruments", REFDATA_MAX_INSTRUMENTS, &rd->instrument_count,
-              load_instrument);
+    config_load_inline_instruments(&ld, root);
     cfg_array(&ld, root, "accounts", REFDATA_MAX_ACCOUNTS, &rd->account_count, load_account);
     cfg_array(&ld, root, "tokens", REFDATA_MAX_TOKENS, &rd->token_count, load_token);
     load_rate_limits(&ld, root);

@@ -13,6 +13,7 @@
 #include "core/refdata.h"
 #include "refbook/calendar.h"
 #include "refbook/refbook.h"
+#include "refbook/indicatives.h"
 
 #define CONFIG_MAX_RATE_LIMITS 128
 #define CONFIG_MAX_ORDER_VALUE_LIMITS 8
@@ -124,6 +125,8 @@ typedef struct tinvestd_config {
     /* Favorites (InstrumentsService): instruments (all lists together) and groups one user may
      * hold; the pools are these times the number of users, fixed at start. */
     uint32_t max_favorites_per_user, max_favorite_groups_per_user;
+    /* Indices and commodities (indicatives.json of the reference directory). */
+    indicative_table indicatives;
 } tinvestd_config;
 
 /* Fills defaults, then reads `path`. On failure returns -1 and writes a one-line reason

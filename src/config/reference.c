@@ -2,12 +2,15 @@
 
 #include "config/calendar_reader.h"
 #include "config/reference_common.h"
+#include "config/indicatives_load.h"
+#include "config/instruments_load.h"
 
 /* One entry a kind of reference data. Each reads its own file(s) with cfg_reference_file(); an
  * absent file is that data's empty answer. Order matters only where a reader looks up what an
  * earlier one loaded (everything after the instruments may name instruments). */
 static void (*const readers[])(config_loader *) = {
-    NULL, /* keeps the table non-empty until the first reader */
+    config_load_instrument_file, /* first: every later reader may name instruments */
+    config_load_indicatives,
     config_read_calendar,
     /* Assets, brands, countries (reference_assets.c): countries before the brands that name
      * them, brands before the assets; then the analytics and the signals, which name assets. */

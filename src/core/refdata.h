@@ -33,6 +33,7 @@ typedef enum {
     INSTRUMENT_KIND_CURRENCY = 3,
     INSTRUMENT_KIND_ETF = 4,
     INSTRUMENT_KIND_FUTURE = 5,
+    INSTRUMENT_KIND_OPTION = 7,
 } instrument_kind;
 
 /* Values equal the contract's AccessLevel numbers. */
@@ -73,6 +74,12 @@ typedef struct instrument {
     int64_t first_trade_date_s, last_trade_date_s, expiration_date_s;
     int64_t min_price_increment_amount_nano;
     int64_t initial_margin_nano;
+    /* Option (also uses basic_asset, asset_type, basic_asset_size_nano and the trade and
+     * expiration dates of a future). The enums hold the contract's OptionDirection,
+     * OptionPaymentType, OptionStyle and OptionSettlementType values. */
+    const char *basic_asset_uid, *basic_asset_position_uid, *settlement_currency;
+    int32_t option_direction, option_payment_type, option_style, option_settlement_type;
+    int64_t strike_price_nano;
     /* Currency. */
     const char *iso_currency_name;
     /* Share / ETF. */

@@ -1,4 +1,5 @@
 #include "engine/engine.h"
+#include "engine/universe.h"
 
 #include <errno.h>
 #include <stdio.h>
@@ -93,6 +94,11 @@ int engine_recover(engine *e, journal *j, const char *dir, journal_sync sync,
         snprintf(error, error_size, "cannot create %s", dir);
         return -1;
     }
+    /* The journal and snapshots name instruments by index: the configured ones must extend
+     * those this directory was written with (engine/universe.h). */
+    uint32_t pinned_count = 0;
+    if (universe_check(dir, e->core.refdata, &pinned_count, error, error_size) != 0)
+        return -1;
     /* The order indexes are built once, from the orders the snapshot and the journal leave,
      * rather than kept up event by event on the way. */
     e->core.indexes_deferred = true;
@@ -103,6 +109,12 @@ int engine_recover(engine *e, journal *j, const char *dir, journal_sync sync,
     e->core.indexes_deferred = false;
     if (rc != 0)
         return -1;
+    int pinned = universe_pin(dir, e->core.refdata, pinned_count);
+    if (pinned != 0) {
+        snprintf(error, error_size, "cannot write %s/%s: %s", dir, UNIVERSE_PIN_FILE,
+                 strerror(-pinned));
+        return -1;
+    }
     e->last_snapshot_seq = (uint64_t)snapshot_seq;
     e->journal = j;
     int64_t replayed_ns = clock_monotonic_ns();

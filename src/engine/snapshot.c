@@ -1,5 +1,6 @@
 #include "engine/snapshot.h"
 
+#include <assert.h>
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -75,10 +76,13 @@ static size_t sections_of(const core *c, const snapshot_header *h, bool writing,
     out[1] = (section){c->trades, (size_t)h->trade_high * sizeof(core_trade)};
     out[2] = (section){lg->cash,
                        (size_t)lg->account_count * REFDATA_MAX_CURRENCIES * sizeof(ledger_cash)};
+    /* Written with the configuration's instrument count; a snapshot of fewer instruments (the
+     * universe grew since, engine/universe.h) is read with its own and spread out afterwards
+     * (spread_positions). */
     out[3] = (section){lg->positions,
-                       (size_t)lg->account_count * lg->instrument_count * sizeof(ledger_position)};
+                       (size_t)lg->account_count * h->instrument_count * sizeof(ledger_position)};
     out[4] = (section){c->venue.random_state, sizeof c->venue.random_state};
-    out[5] = (section){c->venue.mm_reference_nano, (size_t)lg->instrument_count * sizeof(int64_t)};
+    out[5] = (section){c->venue.mm_reference_nano, (size_t)h->instrument_count * sizeof(int64_t)};
     out[6] = (section){c->accounts.opened,
                        (size_t)h->opened_account_count * sizeof(core_opened_account)};
     out[7] = (section){c->accounts.closed, c->accounts.capacity};
@@ -243,7 +247,7 @@ static bool stops_size_of(const core *c, int fd, off_t offset, uint64_t *size, b
     *too_large = false;
     if (pread(fd, &sh, sizeof sh, offset) != (ssize_t)sizeof sh ||
         sh.record_size != sizeof(core_stop_order) ||
-        sh.instrument_count != c->refdata->instrument_count || sh.finished_count > sh.high)
+        sh.instrument_count > c->refdata->instrument_count || sh.finished_count > sh.high)
         return false;
     if (sh.high > c->stops.capacity) {
         *too_large = true;
@@ -452,7 +456,7 @@ static bool read_stops(core *c, int fd, off_t *offset, uint32_t *crc) {
     core_stop_book *b = &c->stops;
     snapshot_stops_header sh;
     if (!read_checked(fd, *offset, &sh, sizeof sh, crc) || sh.high > b->capacity ||
-        sh.finished_count > sh.high || sh.instrument_count != c->refdata->instrument_count)
+        sh.finished_count > sh.high || sh.instrument_count > c->refdata->instrument_count)
         return false;
     *offset += (off_t)sizeof sh;
     size_t records = (size_t)sh.high * sizeof *b->records;
@@ -471,6 +475,20 @@ static bool read_stops(core *c, int fd, off_t *offset, uint32_t *crc) {
 
 typedef enum { LOAD_OK, LOAD_SKIPPED, LOAD_REFUSED, LOAD_DAMAGED } load_result;
 
+/* The positions were read as rows of `held` instruments, the snapshot's count; the ledger's rows
+ * are of its own (larger or equal) count. Spread from the last row so that no row is overwritten
+ * before it has moved, and clear the positions of the instruments added since. */
+static void spread_positions(ledger *lg, uint32_t held) {
+    assert(held <= lg->instrument_count);
+    if (held == lg->instrument_count)
+        return;
+    for (uint32_t a = lg->account_count; a-- > 0;) {
+        ledger_position *row = &lg->positions[(size_t)a * lg->instrument_count];
+        memmove(row, &lg->positions[(size_t)a * held], (size_t)held * sizeof *row);
+        memset(row + held, 0, (size_t)(lg->instrument_count - held) * sizeof *row);
+    }
+}
+
 typedef enum { CANDLES_FIT, CANDLES_CHANGED, CANDLES_TORN } candles_fit;
 
 /* Whether the candle store written at `offset` fits this configuration, and its size. Reads
@@ -480,11 +498,15 @@ static candles_fit candles_fit_of(const core *c, int fd, off_t offset, uint64_t 
     snapshot_candles_header ch, want = candles_header_of(s);
     if (pread(fd, &ch, sizeof ch, offset) != (ssize_t)sizeof ch)
         return CANDLES_TORN;
+    /* Fewer instruments than configured: the universe grew since (instruments are only ever
+     * appended); the new ones start without candles. */
+    if (ch.instrument_count <= s->instrument_count)
+        want.instrument_count = ch.instrument_count;
     if (memcmp(&ch, &want, sizeof ch) != 0)
         return CANDLES_CHANGED;
     uint64_t held = 0;
     off_t at = offset + (off_t)sizeof ch;
-    for (uint32_t i = 0; i < s->instrument_count; i++) {
+    for (uint32_t i = 0; i < ch.instrument_count; i++) {
         candles_instrument ci;
         if (pread(fd, &ci, sizeof ci, at) != (ssize_t)sizeof ci)
             return CANDLES_TORN;
@@ -495,18 +517,20 @@ static candles_fit candles_fit_of(const core *c, int fd, off_t offset, uint64_t 
             held += ci.count[k];
         }
     }
-    *size = sizeof ch + (uint64_t)s->instrument_count * sizeof(candles_instrument) +
+    *size = sizeof ch + (uint64_t)ch.instrument_count * sizeof(candles_instrument) +
             held * sizeof(candle);
     return CANDLES_FIT;
 }
 
 static bool read_candles(candle_store *s, int fd, off_t *offset, uint32_t *crc) {
     snapshot_candles_header ch;
-    size_t array = (size_t)s->instrument_count * sizeof *s->instruments;
-    bool ok = read_checked(fd, *offset, &ch, sizeof ch, crc) &&
-              read_checked(fd, *offset + (off_t)sizeof ch, s->instruments, array, crc);
+    if (!read_checked(fd, *offset, &ch, sizeof ch, crc) ||
+        ch.instrument_count > s->instrument_count) /* changed since candles_fit_of read it */
+        return false;
+    size_t array = (size_t)ch.instrument_count * sizeof *s->instruments;
+    bool ok = read_checked(fd, *offset + (off_t)sizeof ch, s->instruments, array, crc);
     *offset += (off_t)(sizeof ch + array);
-    for (uint32_t i = 0; ok && i < s->instrument_count; i++)
+    for (uint32_t i = 0; ok && i < ch.instrument_count; i++)
         for (int k = 0; ok && k < CANDLES_INTERVALS; k++) {
             uint32_t n = s->instruments[i].count[k];
             if (n > s->config.retention[k]) /* changed since candles_fit_of read it */
@@ -621,7 +645,7 @@ static load_result load_file(core *c, const char *path, char *error, size_t erro
         (h.account_count != c->ledger.account_count ||
          h.configured_account_count != c->accounts.configured_count ||
          h.configured_account_count + h.opened_account_count > h.account_count ||
-         h.instrument_count != c->ledger.instrument_count || h.order_high > c->config.max_orders ||
+         h.instrument_count > c->ledger.instrument_count || h.order_high > c->config.max_orders ||
          h.trade_high > c->config.max_trades || h.finished_count > h.order_high)) {
         /* A header that does not fit is a changed configuration only if the file is intact: a
          * flipped bit in its counts is damage, and an older snapshot may still serve. */
@@ -630,8 +654,8 @@ static load_result load_file(core *c, const char *path, char *error, size_t erro
         if (!intact)
             return LOAD_SKIPPED;
         snprintf(error, error_size,
-                 "snapshot %s does not fit the configuration (accounts, instruments or limits "
-                 "changed)",
+                 "snapshot %s does not fit the configuration (accounts, instruments removed, or "
+                 "limits changed)",
                  path);
         return LOAD_REFUSED;
     }
@@ -723,6 +747,8 @@ static load_result load_file(core *c, const char *path, char *error, size_t erro
         ok = read_checked(fd, offset, (void *)parts[i].data, parts[i].size, &crc);
         offset += (off_t)parts[i].size;
     }
+    if (ok)
+        spread_positions(&c->ledger, h.instrument_count);
     if (ok && has_candles)
         ok = read_candles(&c->candles, fd, &offset, &crc);
     if (ok && has_stops)

@@ -16,12 +16,14 @@ import { Status } from 'nice-grpc';
 import { InstrumentsServiceDefinition, InstrumentIdType } from 'tinkoff-invest-api/dist/generated/instruments.js';
 import { InstrumentStatus, InstrumentType } from 'tinkoff-invest-api/dist/generated/common.js';
 import { SignalServiceDefinition, SignalState, SignalDirection, StrategyType } from 'tinkoff-invest-api/dist/generated/signals.js';
-import { startServer, rawClient, callRaw, closeClients, demoConfig, sourceDir, UUID_RE } from './harness.mjs';
+import {
+  startServer, rawClient, callRaw, closeClients, demoInstruments, inlineDemoConfig, sourceDir, UUID_RE,
+} from './harness.mjs';
 
 const TOKEN = 't.demo.full';
-const sber = demoConfig.instruments.find((i) => i.ticker === 'SBER');
-const gazp = demoConfig.instruments.find((i) => i.ticker === 'GAZP');
-const ofz = demoConfig.instruments.find((i) => i.type === 'bond');
+const sber = demoInstruments.find((i) => i.ticker === 'SBER');
+const gazp = demoInstruments.find((i) => i.ticker === 'GAZP');
+const ofz = demoInstruments.find((i) => i.type === 'bond');
 const SBER_ASSET = sber.asset_uid;
 // Test identifiers: the scratch files below are fixtures, not market data.
 const id = (n) => `00000000-0000-4000-8000-${n.toString(16).padStart(12, '0')}`;
@@ -63,7 +65,7 @@ function scratchConfig() {
     signal_id, strategy_id: STRATEGIES[i % 2], instrument_uid: i < 20 ? sber.uid : gazp.uid, name: `n${i}`,
     direction: i % 3 === 0 ? 'sell' : 'buy', create_dt: `2024-02-${String(i + 1).padStart(2, '0')}T10:00:00Z`, end_dt: '2024-12-31',
     initial_price: '300', target_price: '330', ...(i >= 22 ? { close_dt: '2024-03-30', close_price: '320' } : {}) })) });
-  const config = { ...structuredClone(demoConfig), reference_dir: ref };
+  const config = { ...inlineDemoConfig(), reference_dir: ref };
   const path = join(dir, 'config.json');
   writeFileSync(path, JSON.stringify(config));
   return path;

@@ -14,9 +14,9 @@ import {
   GetBondEventsRequest_EventType as EventType,
   InstrumentsServiceDefinition,
 } from 'tinkoff-invest-api/dist/generated/instruments.js';
-import { startServer, sdk, rawClient, callRaw, closeClients, demoConfig } from './harness.mjs';
+import { startServer, sdk, rawClient, callRaw, closeClients, inlineDemoConfig } from './harness.mjs';
 
-const config = structuredClone(demoConfig);
+const config = inlineDemoConfig();
 const bond = config.instruments.find((i) => i.type === 'bond');
 const share = config.instruments.find((i) => i.type === 'share');
 const etf = config.instruments.find((i) => i.type === 'etf');

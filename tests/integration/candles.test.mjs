@@ -14,7 +14,7 @@ import { MarketDataServiceDefinition, CandleInterval, GetTechAnalysisRequest_Ind
   GetTechAnalysisRequest_IndicatorInterval as IndicatorInterval, GetTechAnalysisRequest_TypeOfPrice as TypeOfPrice } from 'tinkoff-invest-api/dist/generated/marketdata.js';
 import grpc from '@grpc/grpc-js';
 import protoLoader from '@grpc/proto-loader';
-import { startServer, sdk, rawClient, callRaw, closeClients, demoConfig, sourceDir } from './harness.mjs';
+import { startServer, sdk, rawClient, callRaw, closeClients, demoConfig, demoInstruments, sourceDir } from './harness.mjs';
 
 // The npm SDK (contract 1.24) has no GetMarketValues: it is called through our own proto files.
 const MarketValueType = { INSTRUMENT_VALUE_LAST_PRICE: 1, INSTRUMENT_VALUE_CLOSE_PRICE: 3, INSTRUMENT_VALUE_YIELD: 7 };
@@ -32,8 +32,8 @@ function getMarketValues(server, request) {
 }
 
 const account = demoConfig.accounts[0].id;
-const share = demoConfig.instruments.find((i) => i.type === 'share');
-const untraded = demoConfig.instruments.filter((i) => i.type === 'share')[1];
+const share = demoInstruments.find((i) => i.type === 'share');
+const untraded = demoInstruments.filter((i) => i.type === 'share')[1];
 
 const dir = mkdtempSync(join(tmpdir(), 'tinvestd-candles-'));
 const configPath = join(dir, 'config.json');

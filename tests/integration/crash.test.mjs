@@ -10,12 +10,12 @@ import { mkdtempSync, writeFileSync, readdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { tmpdir } from 'node:os';
 import { OrderDirection, OrderType, OrderIdType } from 'tinkoff-invest-api/dist/generated/orders.js';
-import { startServer, sdk, binary, demoConfig } from './harness.mjs';
+import { startServer, sdk, binary, demoConfig, demoInstruments } from './harness.mjs';
 
 const rounds = Number(process.env.CRASH_ROUNDS ?? 20);
 const account = demoConfig.accounts[0];
 const initialRub = Number(account.cash.rub);
-const etf = demoConfig.instruments.find((i) => i.type === 'etf');
+const etf = demoInstruments.find((i) => i.type === 'etf');
 
 function price(fraction) {
   const tick = Number(etf.min_price_increment);

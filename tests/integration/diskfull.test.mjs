@@ -15,10 +15,10 @@ import { tmpdir } from 'node:os';
 import { Status } from 'nice-grpc';
 import { OrdersServiceDefinition, OrderDirection, OrderType, OrderIdType } from 'tinkoff-invest-api/dist/generated/orders.js';
 import { OperationsServiceDefinition } from 'tinkoff-invest-api/dist/generated/operations.js';
-import { startServer, sdk, rawClient, callRaw, closeClients, demoConfig } from './harness.mjs';
+import { startServer, sdk, rawClient, callRaw, closeClients, demoConfig, demoInstruments } from './harness.mjs';
 
 const account = demoConfig.accounts[0].id;
-const etf = demoConfig.instruments.find((i) => i.type === 'etf');
+const etf = demoInstruments.find((i) => i.type === 'etf');
 const tick = Number(etf.min_price_increment);
 const nanos = Math.round(Math.round(Number(etf.reference_price) * 0.9 / tick) * tick * 1e9);
 const price = { units: Math.trunc(nanos / 1e9), nano: nanos % 1e9 };

@@ -13,11 +13,13 @@ import { tmpdir } from 'node:os';
 import grpc from '@grpc/grpc-js';
 import protoLoader from '@grpc/proto-loader';
 import { InstrumentsServiceDefinition, EditFavoritesActionType } from 'tinkoff-invest-api/dist/generated/instruments.js';
-import { startServer, sdk, rawClient, callRaw, closeClients, demoConfig, sourceDir, binary, UUID_RE } from './harness.mjs';
+import {
+  startServer, sdk, rawClient, callRaw, closeClients, demoConfig, demoInstruments, sourceDir, binary, UUID_RE,
+} from './harness.mjs';
 
 const ADD = EditFavoritesActionType.EDIT_FAVORITES_ACTION_TYPE_ADD;
 const DEL = EditFavoritesActionType.EDIT_FAVORITES_ACTION_TYPE_DEL;
-const [sber, gazp, lkoh, rosn] = demoConfig.instruments;
+const [sber, gazp, lkoh, rosn] = demoInstruments;
 const FULL = 't.demo.full';
 const ONE = 't.demo.one'; // another token of the same user
 const OTHER = 't.favorites.other'; // a token of another user
@@ -159,14 +161,14 @@ test('limits: favorites per user and groups per user; deleted groups and removed
   try {
     // The user holds 1 favorite (GAZP); the limit is 6 over all lists.
     const group = (await g.create({ group_name: 'limits', group_color: '123abc' })).response.group_id;
-    const four = demoConfig.instruments.slice(0, 4).map((i) => ({ instrument_id: i.figi }));
+    const four = demoInstruments.slice(0, 4).map((i) => ({ instrument_id: i.figi }));
     let r = await g.edit({ instruments: four, action_type: ADD, group_id: group });
     assert.ok(!r.error, r.error?.message);
     assert.equal(r.response.favorite_instruments.length, 4);
-    r = await g.edit({ instruments: [{ instrument_id: demoConfig.instruments[5].figi }], action_type: ADD });
+    r = await g.edit({ instruments: [{ instrument_id: demoInstruments[5].figi }], action_type: ADD });
     assert.ok(!r.error, 'the sixth fits');
     // A seventh does not: 30091, and nothing changes (all or nothing).
-    r = await g.edit({ instruments: [{ instrument_id: demoConfig.instruments[6].figi }, { instrument_id: demoConfig.instruments[7].figi }], action_type: ADD });
+    r = await g.edit({ instruments: [{ instrument_id: demoInstruments[6].figi }, { instrument_id: demoInstruments[7].figi }], action_type: ADD });
     assert.equal(codeOf(r.error).code, '30091');
     assert.equal((await api.instruments.getFavorites({})).favoriteInstruments.length, 2);
     // Groups: 3 per user.
@@ -176,12 +178,12 @@ test('limits: favorites per user and groups per user; deleted groups and removed
     assert.equal(codeOf(r.error).code, '30231');
     // Deleting frees both: the group's place and its four favorites.
     assert.ok(!(await g.remove(group)).error);
-    r = await g.edit({ instruments: [{ instrument_id: demoConfig.instruments[6].figi }, { instrument_id: demoConfig.instruments[7].figi }], action_type: ADD, group_id: more[0] });
+    r = await g.edit({ instruments: [{ instrument_id: demoInstruments[6].figi }, { instrument_id: demoInstruments[7].figi }], action_type: ADD, group_id: more[0] });
     assert.ok(!r.error, r.error?.message);
     assert.ok(!(await g.create({ group_name: 'd', group_color: '000000' })).error);
     // Back to where the test started: the default list with GAZP and one sixth instrument.
     for (const id of (await g.groups()).response.groups.map((x) => x.group_id)) assert.ok(!(await g.remove(id)).error);
-    await api.instruments.editFavorites({ instruments: [{ instrumentId: demoConfig.instruments[5].figi }], actionType: DEL });
+    await api.instruments.editFavorites({ instruments: [{ instrumentId: demoInstruments[5].figi }], actionType: DEL });
     assert.deepEqual(figis(await api.instruments.getFavorites({})), [gazp.figi]);
   } finally {
     g.close();

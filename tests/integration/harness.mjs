@@ -15,6 +15,23 @@ export { sourceDir, certPath };
 export const binary = process.env.TINVESTD_BIN ?? join(sourceDir, 'build', 'tinvestd');
 export const demoConfigPath = join(sourceDir, 'config', 'demo.json');
 export const demoConfig = JSON.parse(readFileSync(demoConfigPath, 'utf8'));
+// The demo's instruments live in its reference directory; a configuration a test writes elsewhere
+// from demoConfig names that directory by its absolute path, so it keeps them.
+export const demoReferenceDir = join(sourceDir, 'data', 'reference');
+demoConfig.reference_dir = demoReferenceDir;
+export const demoInstruments = JSON.parse(
+  readFileSync(join(demoReferenceDir, 'instruments.json'), 'utf8')).instruments;
+
+/**
+ * demoConfig with the demo's instruments inline (same order, same indexes) and no reference
+ * directory: for tests that change an instrument's settings.
+ */
+export function inlineDemoConfig() {
+  const config = structuredClone(demoConfig);
+  delete config.reference_dir;
+  config.instruments = structuredClone(demoInstruments);
+  return config;
+}
 
 const running = new Set();
 // Configuration files the tests write next to the system's temporary files (tinvestd-*.json)

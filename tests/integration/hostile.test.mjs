@@ -19,13 +19,13 @@ import * as grpc from '@grpc/grpc-js';
 import { Status } from 'nice-grpc';
 import { OrdersServiceDefinition, OrderDirection, OrderType } from 'tinkoff-invest-api/dist/generated/orders.js';
 import { UsersServiceDefinition } from 'tinkoff-invest-api/dist/generated/users.js';
-import { startServer, sdk, rawClient, callRaw, closeClients, demoConfig, binary, certPath, sourceDir } from './harness.mjs';
+import { startServer, sdk, rawClient, callRaw, closeClients, demoConfig, demoInstruments, binary, certPath, sourceDir } from './harness.mjs';
 import { keyPath } from './tls-env.mjs';
 
 const PACKAGE = 'tinkoff.public.invest.api.contract.v1';
 const GET_INFO = `/${PACKAGE}.UsersService/GetInfo`;
 const firstAccount = demoConfig.accounts[0].id;
-const sber = demoConfig.instruments.find((i) => i.ticker === 'SBER');
+const sber = demoInstruments.find((i) => i.ticker === 'SBER');
 const servers = [];
 // Under AddressSanitizer freed memory waits in a quarantine before reuse, which reads as growth;
 // a small quarantine lets the memory checks below see the server's own behaviour.

@@ -16,12 +16,12 @@ import { TradingSchedulesResponse } from 'tinkoff-invest-api/dist/generated/inst
 import { GetLastTradesResponse } from 'tinkoff-invest-api/dist/generated/marketdata.js';
 import { OrderDirection, OrderType, OrderIdType, PostOrderAsyncRequest, GetOrdersResponse }
   from 'tinkoff-invest-api/dist/generated/orders.js';
-import { startServer, sdk, demoConfig } from './harness.mjs';
+import { startServer, sdk, demoConfig, demoInstruments } from './harness.mjs';
 
 const PACKAGE = 'tinkoff.public.invest.api.contract.v1';
 const firstAccount = demoConfig.accounts[0].id;
-const share = demoConfig.instruments.find((i) => i.type === 'share');
-const exchangeCount = new Set(demoConfig.instruments.map((i) => i.exchange ?? 'MOEX')).size;
+const share = demoInstruments.find((i) => i.type === 'share');
+const exchangeCount = new Set(demoInstruments.map((i) => i.exchange ?? 'MOEX')).size;
 const HUGE_S = 5000000000000000000n; // 5e18 seconds: times 1e9 overflows int64 many times over
 const DAY_S = 86400n;
 let server;

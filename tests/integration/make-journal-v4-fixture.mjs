@@ -15,7 +15,7 @@ import { cpSync, mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } fr
 import { join } from 'node:path';
 import { tmpdir } from 'node:os';
 import { OrderDirection, OrderType, OrderIdType } from 'tinkoff-invest-api/dist/generated/orders.js';
-import { startServer, sdk, demoConfig, sourceDir } from './harness.mjs';
+import { startServer, sdk, demoConfig, demoInstruments, sourceDir } from './harness.mjs';
 
 const fixture = join(sourceDir, 'tests', 'fixtures', 'journal-v4');
 const work = mkdtempSync(join(tmpdir(), 'tinvestd-fixture-'));
@@ -28,8 +28,8 @@ const configPath = join(work, 'config.json');
 writeFileSync(configPath, JSON.stringify(config, null, 2) + '\n');
 
 const [firstAccount] = config.accounts.map((a) => a.id);
-const share = config.instruments.find((i) => i.ticker === 'SBER');
-const etf = config.instruments.find((i) => i.type === 'etf');
+const share = demoInstruments.find((i) => i.ticker === 'SBER');
+const etf = demoInstruments.find((i) => i.type === 'etf');
 const q = (value) => { const n = Math.round(value * 1e9); return { units: Math.trunc(n / 1e9), nano: n % 1e9 }; };
 const tickPrice = (ins, factor) => {
   const tick = Number(ins.min_price_increment);

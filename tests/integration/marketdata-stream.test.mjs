@@ -15,11 +15,11 @@ import { OrderDirection, OrderType } from 'tinkoff-invest-api/dist/generated/ord
 import { MarketDataRequest, MarketDataResponse, SubscriptionAction, SubscriptionStatus, SubscriptionInterval, TradeDirection,
   TradeSourceType, OrderBookType, LastPriceType, CandleInterval } from 'tinkoff-invest-api/dist/generated/marketdata.js';
 import { SecurityTradingStatus } from 'tinkoff-invest-api/dist/generated/common.js';
-import { startServer, sdk, closeClients, demoConfig, UUID_RE } from './harness.mjs';
+import { startServer, sdk, closeClients, demoConfig, demoInstruments, UUID_RE } from './harness.mjs';
 
 const account = demoConfig.accounts[0].id;
-const etf = demoConfig.instruments.find((i) => i.type === 'etf');
-const share = demoConfig.instruments.find((i) => i.type === 'share');
+const etf = demoInstruments.find((i) => i.type === 'etf');
+const share = demoInstruments.find((i) => i.type === 'share');
 const SUBSCRIBE = SubscriptionAction.SUBSCRIPTION_ACTION_SUBSCRIBE;
 const UNSUBSCRIBE = SubscriptionAction.SUBSCRIPTION_ACTION_UNSUBSCRIBE;
 const SUCCESS = SubscriptionStatus.SUBSCRIPTION_STATUS_SUCCESS;
@@ -305,7 +305,7 @@ test('limits: subscriptions per stream and streams per token (limits.md, configu
     [SUCCESS, SubscriptionStatus.SUBSCRIPTION_STATUS_LIMIT_IS_EXCEEDED]);
   // Statuses and last prices are not counted.
   md.send({ subscribeInfoRequest: { subscriptionAction: SUBSCRIBE, instruments:
-    demoConfig.instruments.map((i) => ({ figi: i.figi, instrumentId: '' })) } });
+    demoInstruments.map((i) => ({ figi: i.figi, instrumentId: '' })) } });
   const infos = (await md.next((m) => m.subscribeInfoResponse)).subscribeInfoResponse;
   assert.ok(infos.infoSubscriptions.every((s) => s.subscriptionStatus === SUCCESS));
 
@@ -513,7 +513,7 @@ async function until(predicate, timeoutMs, what) {
 
 test('candles: every change of the forming candle as GetCandles has it, waiting_close only the closed one, unsubscribe, the server-side stream', async () => {
   const api = sdk(server, 't.demo.full');
-  const lkoh = demoConfig.instruments.find((i) => i.ticker === 'LKOH');
+  const lkoh = demoInstruments.find((i) => i.ticker === 'LKOH');
   const ONE_MINUTE = SubscriptionInterval.SUBSCRIPTION_INTERVAL_ONE_MINUTE;
   // Trades early in a minute, so that the minute is still forming while the live stream is checked.
   while (new Date().getUTCSeconds() > 35) await new Promise((r) => setTimeout(r, 250));
@@ -591,7 +591,7 @@ test('candles: every change of the forming candle as GetCandles has it, waiting_
 
 test('candles: a subscription gets the forming candle at once; GetMySubscriptions answers with no subscriptions', async () => {
   const api = sdk(server, 't.demo.full');
-  const lkoh = demoConfig.instruments.find((i) => i.ticker === 'LKOH');
+  const lkoh = demoInstruments.find((i) => i.ticker === 'LKOH');
   const empty = openMarketData(api);
   empty.send({ getMySubscriptions: {} });
   for (const kind of ['subscribeCandlesResponse', 'subscribeOrderBookResponse', 'subscribeTradesResponse',

@@ -15,11 +15,11 @@ import { OrderDirection, OrderType } from 'tinkoff-invest-api/dist/generated/ord
 import { OperationsServiceDefinition, OperationType, OperationState } from 'tinkoff-invest-api/dist/generated/operations.js';
 import grpc from '@grpc/grpc-js';
 import protoLoader from '@grpc/proto-loader';
-import { startServer, sdk, rawClient, callRaw, closeClients, demoConfig, sourceDir } from './harness.mjs';
+import { startServer, sdk, rawClient, callRaw, closeClients, demoConfig, demoInstruments, sourceDir } from './harness.mjs';
 
 const [first, second, sandboxConfigured] = demoConfig.accounts;
-const share = demoConfig.instruments.find((i) => i.type === 'share');
-const other = demoConfig.instruments.filter((i) => i.type === 'share')[1];
+const share = demoInstruments.find((i) => i.type === 'share');
+const other = demoInstruments.filter((i) => i.type === 'share')[1];
 const TOKEN = 't.demo.full';
 
 const dir = mkdtempSync(join(tmpdir(), 'tinvestd-operations-'));
@@ -171,7 +171,7 @@ test('each kind of operation says what it is', async () => {
   for (const op of [...buys, ...sells].filter((o) => o.state === OperationState.OPERATION_STATE_EXECUTED)) {
     // The id is the order's: GetOrderState finds it, and its trades are the operation's.
     const state = await api.orders.getOrderState({ accountId: first.id, orderId: op.id });
-    const lot = demoConfig.instruments.find((i) => i.figi === op.figi).lot;
+    const lot = demoInstruments.find((i) => i.figi === op.figi).lot;
     assert.equal(BigInt(op.quantityDone), BigInt(state.lotsExecuted) * BigInt(lot));
     assert.equal(op.quantityRest, 0);
     const trades = op.tradesInfo.trades;

@@ -12,11 +12,11 @@ import { OrdersServiceDefinition, OrderDirection, OrderType, OrderExecutionRepor
   from 'tinkoff-invest-api/dist/generated/orders.js';
 import protobuf from 'protobufjs/minimal.js';
 import { GetOrdersResponse } from 'tinkoff-invest-api/dist/generated/orders.js';
-import { startServer, sdk, rawClient, callRaw, closeClients, demoConfig, UUID_RE } from './harness.mjs';
+import { startServer, sdk, rawClient, callRaw, closeClients, demoConfig, demoInstruments, inlineDemoConfig, UUID_RE } from './harness.mjs';
 
 const [firstAccount, secondAccount] = demoConfig.accounts.map((a) => a.id);
-const share = demoConfig.instruments.find((i) => i.type === 'share');
-const etf = demoConfig.instruments.find((i) => i.type === 'etf');
+const share = demoInstruments.find((i) => i.type === 'share');
+const etf = demoInstruments.find((i) => i.type === 'etf');
 let server;
 let api;
 
@@ -191,7 +191,7 @@ test('PostOrder and PostOrderAsync reject bad input with identical codes, and no
 });
 
 test('order value above the per-currency limit is 90003; untradeable instruments are 30052 and 30079', async () => {
-  const config = structuredClone(demoConfig);
+  const config = inlineDemoConfig();
   config.limits.max_order_value = { rub: '1000' };
   const closed = config.instruments.find((i) => i.type === 'etf');
   closed.trading_status = 1;

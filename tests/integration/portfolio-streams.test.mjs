@@ -10,10 +10,10 @@ import { Status } from 'nice-grpc';
 import { OrderDirection, OrderType } from 'tinkoff-invest-api/dist/generated/orders.js';
 import { PortfolioSubscriptionStatus, PositionsAccountSubscriptionStatus, OperationsStreamServiceDefinition }
   from 'tinkoff-invest-api/dist/generated/operations.js';
-import { startServer, sdk, rawClient, closeClients, demoConfig, UUID_RE } from './harness.mjs';
+import { startServer, sdk, rawClient, closeClients, demoConfig, demoInstruments, UUID_RE } from './harness.mjs';
 
 const [firstAccount, secondAccount] = demoConfig.accounts.map((a) => a.id);
-const etf = demoConfig.instruments.find((i) => i.type === 'etf');
+const etf = demoInstruments.find((i) => i.type === 'etf');
 let server;
 
 function price(fraction, instrument = etf) {

@@ -10,13 +10,13 @@ import { mkdtempSync, writeFileSync, readFileSync, rmSync, readdirSync } from 'n
 import { join } from 'node:path';
 import { tmpdir } from 'node:os';
 import { OrderDirection, OrderType, OrderIdType } from 'tinkoff-invest-api/dist/generated/orders.js';
-import { startServer, sdk, demoConfig } from './harness.mjs';
+import { startServer, sdk, demoConfig, demoInstruments } from './harness.mjs';
 
 const REFRESH_MS = 4000;
 const [firstAccount, secondAccount] = demoConfig.accounts.map((a) => a.id);
-const share = demoConfig.instruments.find((i) => i.type === 'share');
-const etf = demoConfig.instruments.find((i) => i.type === 'etf');
-const untraded = demoConfig.instruments.filter((i) => i.type === 'share')[1];
+const share = demoInstruments.find((i) => i.type === 'share');
+const etf = demoInstruments.find((i) => i.type === 'etf');
+const untraded = demoInstruments.filter((i) => i.type === 'share')[1];
 
 // The maker walks up to 25 price steps a second, so a restart that forgot its walk would show.
 const dir = mkdtempSync(join(tmpdir(), 'tinvestd-restart-'));

@@ -7,7 +7,7 @@ import assert from 'node:assert/strict';
 import { randomBytes, randomUUID } from 'node:crypto';
 import * as grpc from '@grpc/grpc-js';
 import { OrdersServiceDefinition, OrderDirection, OrderType } from 'tinkoff-invest-api/dist/generated/orders.js';
-import { startServer, sdk, rawClient, callRaw, closeClients, demoConfig } from './harness.mjs';
+import { startServer, sdk, rawClient, callRaw, closeClients, demoConfig, demoInstruments } from './harness.mjs';
 
 const PACKAGE = 'tinkoff.public.invest.api.contract.v1';
 const METHODS = [
@@ -23,7 +23,7 @@ const METHODS = [
   'SandboxService/SandboxPayIn', 'SandboxService/GetSandboxAccounts',
 ];
 const account = demoConfig.accounts[0].id;
-const share = demoConfig.instruments.find((i) => i.type === 'share');
+const share = demoInstruments.find((i) => i.type === 'share');
 let server;
 
 before(async () => { server = await startServer(); });

@@ -15,10 +15,10 @@ import {
   StopOrdersServiceDefinition, StopOrderDirection, StopOrderExpirationType, StopOrderType,
   StopOrderStatusOption, ExchangeOrderType,
 } from 'tinkoff-invest-api/dist/generated/stoporders.js';
-import { startServer, sdk, rawClient, callRaw, closeClients, demoConfig, UUID_RE } from './harness.mjs';
+import { startServer, sdk, rawClient, callRaw, closeClients, demoConfig, demoInstruments, UUID_RE } from './harness.mjs';
 
 const [seller, buyer, sandboxAccount] = demoConfig.accounts.map((a) => a.id);
-const share = demoConfig.instruments.find((i) => i.ticker === 'SBER');
+const share = demoInstruments.find((i) => i.ticker === 'SBER');
 
 // The market maker quotes 10 rub (1000 steps) either side of 300, so clients can trade with each
 // other inside its spread at any price they choose: that is how these tests move the last price.

@@ -10,10 +10,10 @@ import { Status } from 'nice-grpc';
 import { OrderDirection, OrderType, OrderExecutionReportStatus, OrderIdType,
   OrderStateStreamResponse_StatusCauseInfo as Cause } from 'tinkoff-invest-api/dist/generated/orders.js';
 import { ResultSubscriptionStatus } from 'tinkoff-invest-api/dist/generated/common.js';
-import { startServer, sdk, closeClients, demoConfig, UUID_RE } from './harness.mjs';
+import { startServer, sdk, closeClients, demoConfig, demoInstruments, UUID_RE } from './harness.mjs';
 
 const [firstAccount, secondAccount] = demoConfig.accounts.map((a) => a.id);
-const etf = demoConfig.instruments.find((i) => i.type === 'etf');
+const etf = demoInstruments.find((i) => i.type === 'etf');
 let server;
 
 function price(fraction, instrument = etf) {

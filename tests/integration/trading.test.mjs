@@ -11,10 +11,10 @@ import { tmpdir } from 'node:os';
 import { Status } from 'nice-grpc';
 import { OrdersServiceDefinition, OrderDirection, OrderType, OrderExecutionReportStatus as S, OrderIdType,
   TimeInForceType, OrderStateStreamResponse_StatusCauseInfo as Cause } from 'tinkoff-invest-api/dist/generated/orders.js';
-import { startServer, sdk, rawClient, callRaw, closeClients, demoConfig } from './harness.mjs';
+import { startServer, sdk, rawClient, callRaw, closeClients, demoConfig, demoInstruments } from './harness.mjs';
 
 const [firstAccount, secondAccount] = demoConfig.accounts.map((a) => a.id);
-const share = demoConfig.instruments.find((i) => i.type === 'share');
+const share = demoInstruments.find((i) => i.type === 'share');
 const tick = Number(share.min_price_increment);
 const ref = Number(share.reference_price);
 const LEVEL_LOTS = 100;

@@ -13,11 +13,11 @@ import { Status } from 'nice-grpc';
 import { OrdersServiceDefinition, OrderDirection, OrderType, OrderExecutionReportStatus as S,
   OrderIdType } from 'tinkoff-invest-api/dist/generated/orders.js';
 import { SandboxServiceDefinition } from 'tinkoff-invest-api/dist/generated/sandbox.js';
-import { startServer, sdk, rawClient, callRaw, closeClients, demoConfig } from './harness.mjs';
+import { startServer, sdk, rawClient, callRaw, closeClients, demoConfig, demoInstruments } from './harness.mjs';
 
 const [firstAccount, secondAccount] = demoConfig.accounts.map((a) => a.id);
-const sber = demoConfig.instruments.find((i) => i.ticker === 'SBER');
-const irao = demoConfig.instruments.find((i) => i.ticker === 'IRAO');
+const sber = demoInstruments.find((i) => i.ticker === 'SBER');
+const irao = demoInstruments.find((i) => i.ticker === 'IRAO');
 const BUY = OrderDirection.ORDER_DIRECTION_BUY;
 const SELL = OrderDirection.ORDER_DIRECTION_SELL;
 const servers = [];
