@@ -40,16 +40,27 @@ typedef struct api_app {
 
 #define API_MAX_QUEUE_THREADS 8
 
+/* The completion of one endpoint's server shutdown. */
+typedef struct api_server_shutdown {
+    api_tag tag; /* must stay first */
+    struct api_server *server;
+} api_server_shutdown;
+
 typedef struct api_server_options {
     const char *listen_address;     /* plaintext "HOST:PORT", or NULL */
     const char *tls_listen_address; /* TLS "HOST:PORT", or NULL */
+    /* The sandbox endpoint's listeners, each "HOST:PORT" or NULL (TLS with the same certificate
+     * and key). */
+    const char *sandbox_listen_address, *sandbox_tls_listen_address;
     const char *tls_cert_path, *tls_key_path;
 } api_server_options;
 
 struct api_server {
     const tinvestd_config *config;
     api_app *app;
-    grpc_server *server;
+    /* One gRPC server per endpoint (NULL for an endpoint without listeners), both on the one
+     * completion queue, its threads and the limits below. */
+    grpc_server *servers[API_ENDPOINT_COUNT];
     grpc_completion_queue *queue;
     /* Threads that poll the completion queue (limits.transport_threads): gRPC's reads, parsing
      * and our handlers run on them. */
@@ -62,9 +73,14 @@ struct api_server {
     atomic_int *in_flight;
     grpc_resource_quota *memory_quota;
     struct api_connections *connections; /* NULL when not enforced (see server.c) */
-    int plaintext_port, tls_port;
+    /* Each token as each endpoint's calls see it: token_views[endpoint view][token index]
+     * (refdata_token_view_init), token_count each. */
+    token *token_views[API_ENDPOINT_COUNT];
+    int plaintext_port, tls_port, sandbox_port, sandbox_tls_port;
     atomic_bool shutting_down;
-    api_tag shutdown_tag;
+    /* One per endpoint's server; the completion queue shuts down once every server has. */
+    api_server_shutdown shutdown_tags[API_ENDPOINT_COUNT];
+    atomic_int servers_running;
     pthread_mutex_t shutdown_lock;
     pthread_cond_t shutdown_done;
     bool shutdown_complete;
