@@ -197,7 +197,9 @@ static bool enter_in_flight(api_call *call, uint32_t token_index) {
 
 /* Everything decided from the headers alone, before the request message is read: header size,
  * token, in-flight cap and rate limit. Answers the call and returns false when it is refused. */
-static bool admit_call(api_call *call) {
+/* The header size and the token: checked on every call before its method is looked at, served
+ * or not. Answers the call and returns false when it is refused. */
+static bool admit_headers(api_call *call) {
     api_server *srv = call->server;
     size_t header_bytes = metadata_bytes(call);
     if (header_bytes > (size_t)srv->config->max_metadata_bytes) {
@@ -213,6 +215,13 @@ static bool admit_call(api_call *call) {
         api_reply_error(call, 40003);
         return false;
     }
+    return true;
+}
+
+static bool admit_call(api_call *call) {
+    api_server *srv = call->server;
+    if (!admit_headers(call))
+        return false;
     uint32_t token_index = call->token_index;
     if (!call->method->server_streaming && !enter_in_flight(call, token_index)) {
         char text[160];
@@ -311,9 +320,8 @@ static void on_unmatched_call(api_tag *tag, bool ok) {
                                  .reset_s = 0};
     /* Authentication comes before the method is looked at, as on the real API: without a valid
      * token even an unknown method answers 40003. */
-    if (!authenticate(call)) {
+    if (!admit_headers(call)) {
         grpc_call_details_destroy(&pending->details);
-        api_reply_error(call, 40003);
         return;
     }
     char path[160];

@@ -7,8 +7,17 @@
  * that need only immutable reference data answer at once on this thread; handlers that touch broker
  * state hand a command to the core thread, which answers the call later (api_reply_* may be
  * called from any thread). Methods of the contract that are declared but not served are not
- * registered with gRPC: such calls arrive through the unmatched-call path and are answered
- * UNIMPLEMENTED with code 12001.
+ * registered with gRPC: such calls arrive through the unmatched-call path, pass the same header
+ * and token checks (40003 without a valid token, as on the real API) and are answered
+ * UNIMPLEMENTED with code 12001, with rate headers that report nothing spent.
+ *
+ * Two endpoints, as the real service has two addresses: the broker's and the sandbox's. Each is
+ * a gRPC server of its own (its plaintext and TLS listeners), both registering every method on
+ * the one completion queue, its threads, the connection table and the memory quota, so the
+ * limits below hold for the process. A call is requested from one server and so knows its
+ * endpoint (api_call.endpoint) without trusting any header; authentication gives it its token's
+ * view of the accounts for that endpoint (api_call.token, core/refdata.h token_view), which every
+ * account check reads.
  *
  * Transport limits (docs/SECURITY.md): HTTP/2 streams per connection, a memory quota for
  * everything gRPC holds, a cap on header bytes, and a cap on accepted connections kept below the

@@ -117,7 +117,7 @@ typedef struct account {
  * addresses: through the broker's endpoint a token sees its broker accounts, through the sandbox
  * endpoint (and in SandboxService on either) its sandbox accounts. An account outside the view
  * is unknown to the caller, as an account that does not exist. A configured token sees every
- * account it has a right to (the core's own tests and tools act through it). */
+ * account it has a right to (the core's unit tests and the simulator act through it). */
 typedef enum token_view {
     TOKEN_VIEW_ALL = 0,
     TOKEN_VIEW_BROKER = 1,
