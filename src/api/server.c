@@ -41,8 +41,17 @@
  * per listener. limits.max_connections is lowered at start to fit under the descriptor limit with
  * this much to spare. */
 #define FD_RESERVE_INTERNAL 64
-#define LISTENERS_EXPECTED 4 /* plaintext and TLS of each endpoint */
-#define FD_RESERVE (FD_RESERVE_INTERNAL + LISTENERS_EXPECTED * LISTEN_BACKLOG)
+/* The reserve: FD_RESERVE_INTERNAL plus one listen queue per listener asked for (up to four:
+ * plaintext and TLS of each endpoint). */
+static int fd_reserve_for(const api_server_options *options) {
+    const char *addresses[] = {options->listen_address, options->tls_listen_address,
+                               options->sandbox_listen_address,
+                               options->sandbox_tls_listen_address};
+    int listeners = 0;
+    for (size_t i = 0; i < sizeof addresses / sizeof addresses[0]; i++)
+        listeners += addresses[i] != NULL;
+    return FD_RESERVE_INTERNAL + listeners * LISTEN_BACKLOG;
+}
 #define MAX_LISTENERS 16
 /* Descriptors the connection table can tell apart; a larger descriptor limit is used only up to
  * this (the table takes 8 bytes per descriptor of address space, touched only where used). */
@@ -104,6 +113,7 @@ struct api_connections {
     pthread_mutex_t lock;
     ino_t *inode_by_fd; /* 0: no tracked connection on this descriptor */
     int fd_capacity;    /* the descriptor limit */
+    int fd_reserve;     /* descriptors kept for the server itself (fd_reserve_for) */
     int fd_high;        /* one past the highest descriptor ever tracked: where sweeps stop */
     int open, max;
     int64_t last_sweep_ns;
@@ -390,7 +400,7 @@ static int sweep_closed(api_connections *c) {
 
 static void admit_connection(api_connections *c, int fd) {
     pthread_mutex_lock(&c->lock);
-    if (fd >= c->fd_capacity - FD_RESERVE / 2) {
+    if (fd >= c->fd_capacity - c->fd_reserve / 2) {
         /* Descriptors are nearly gone whatever holds them: one more accept could fail with
          * EMFILE, which would stop the listener for good. */
         refuse_connection(c, fd, "descriptors nearly exhausted");
@@ -468,7 +478,7 @@ static const grpc_arg_pointer_vtable mutator_arg_vtable = {
 
 /* The connection table, or NULL when this C-core is not the one whose layout was checked (the
  * limit is then passed to it as CHANNEL_ARG_MAX_CONNECTIONS alone). */
-static api_connections *connections_create(int max_connections, int fd_limit) {
+static api_connections *connections_create(int max_connections, int fd_limit, int fd_reserve) {
     const char *version = grpc_version_string();
     if (strncmp(version, VERIFIED_CORE_VERSION_PREFIX, strlen(VERIFIED_CORE_VERSION_PREFIX)) != 0) {
         log_warn("gRPC core %s: connections are not counted by tinvestd (checked on %s*)", version,
@@ -488,6 +498,7 @@ static api_connections *connections_create(int max_connections, int fd_limit) {
     pthread_mutex_init(&c->lock, NULL);
     c->fd_capacity = fd_limit;
     c->max = max_connections;
+    c->fd_reserve = fd_reserve;
     return c;
 }
 
@@ -509,20 +520,20 @@ static void shorten_listen_queues(api_connections *c) {
     pthread_mutex_unlock(&c->lock);
 }
 
-/* How many connections fit under the descriptor limit with FD_RESERVE to spare. */
-static int connections_that_fit(int configured, int *fd_limit) {
+/* How many connections fit under the descriptor limit with `fd_reserve` to spare. */
+static int connections_that_fit(int configured, int fd_reserve, int *fd_limit) {
     struct rlimit nofile;
     if (getrlimit(RLIMIT_NOFILE, &nofile) != 0 || nofile.rlim_cur == RLIM_INFINITY ||
         nofile.rlim_cur > (rlim_t)FD_TRACKED_MAX)
         nofile.rlim_cur = FD_TRACKED_MAX;
     *fd_limit = (int)nofile.rlim_cur;
-    int fit = *fd_limit - FD_RESERVE;
+    int fit = *fd_limit - fd_reserve;
     if (fit < 1)
         fit = 1;
     if (configured > fit) {
         log_warn("limits.max_connections %d lowered to %d: the descriptor limit is %d and %d "
                  "descriptors are kept for the server itself",
-                 configured, fit, *fd_limit, FD_RESERVE);
+                 configured, fit, *fd_limit, fd_reserve);
         return fit;
     }
     return configured;
@@ -741,9 +752,10 @@ int api_server_start(api_server *srv, const tinvestd_config *config, api_app *ap
         return -1;
     }
     int fd_limit = 0;
-    int max_connections = connections_that_fit(config->max_connections, &fd_limit);
+    int fd_reserve = fd_reserve_for(options);
+    int max_connections = connections_that_fit(config->max_connections, fd_reserve, &fd_limit);
     grpc_init();
-    srv->connections = connections_create(max_connections, fd_limit);
+    srv->connections = connections_create(max_connections, fd_limit, fd_reserve);
     /* Everything gRPC buffers for connections and calls (read buffers, headers, messages, call
      * state) is charged to this quota; near it, gRPC refuses new connections and reclaims
      * memory from the busiest ones. */
