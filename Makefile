@@ -9,6 +9,8 @@ JOBS           ?= $(shell nproc)
 RUN_DIR        ?= run
 LISTEN         ?= 127.0.0.1:50051
 TLS_LISTEN     ?= 127.0.0.1:50052
+SANDBOX_LISTEN ?= 127.0.0.1:50053
+SANDBOX_TLS_LISTEN ?= 127.0.0.1:50054
 SIM_SECONDS    ?= 300
 FUZZ_BUILD_DIR ?= build-fuzz
 FUZZ_CC        ?= clang-14
@@ -81,8 +83,10 @@ sim: build
 		$(BUILD_DIR)/tinvestd_sim --random --seconds $(SIM_SECONDS) $(SIM_STEPS_FLAG) $(SIM_FLAGS); \
 	fi
 
+# The broker's endpoint and the sandbox endpoint, each plaintext and TLS (docs/PROTOCOL.md).
 run: build
-	@scripts/run-demo.sh $(BUILD_DIR)/tinvestd $(RUN_DIR) $(LISTEN) $(TLS_LISTEN)
+	@scripts/run-demo.sh $(BUILD_DIR)/tinvestd $(RUN_DIR) $(LISTEN) $(TLS_LISTEN) $(SANDBOX_LISTEN) \
+		$(SANDBOX_TLS_LISTEN)
 
 bench: build
 	@scripts/bench.sh $(BUILD_DIR)

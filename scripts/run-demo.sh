@@ -1,30 +1,43 @@
 #!/usr/bin/env bash
 # Starts tinvestd with the demo configuration and prints how to connect.
-# usage: scripts/run-demo.sh BINARY RUN_DIR PLAINTEXT_ADDR TLS_ADDR
+# usage: scripts/run-demo.sh BINARY RUN_DIR PLAINTEXT_ADDR TLS_ADDR SANDBOX_ADDR SANDBOX_TLS_ADDR
 set -euo pipefail
 binary=$1
 run_dir=$2
 listen=$3
 tls_listen=$4
+sandbox_listen=$5
+sandbox_tls_listen=$6
 mkdir -p "$run_dir/data"
 scripts/make-cert.sh "$run_dir/tls/cert.pem" "$run_dir/tls/key.pem"
 cert_path=$(cd "$run_dir/tls" && pwd)/cert.pem
 plain_port=${listen##*:}
 tls_port=${tls_listen##*:}
+sandbox_port=${sandbox_listen##*:}
+sandbox_tls_port=${sandbox_tls_listen##*:}
 
 cat <<MSG
 
 tinvestd demo — a T-Invest API broker with an embedded exchange
   plaintext gRPC : localhost:$plain_port   (127.0.0.1)
   TLS gRPC       : localhost:$tls_port   (self-signed; trust $cert_path)
+  sandbox        : localhost:$sandbox_port (plaintext), localhost:$sandbox_tls_port (TLS, same certificate):
+                   the same services on the tokens' sandbox accounts
   tokens         : t.demo.full (both accounts), t.demo.one (first account only),
                    t.demo.readonly (read-only on both)
-  accounts       : 2000000001, 2000000002   (instruments: see data/reference/instruments.json)
+  accounts       : 2000000001, 2000000002, and the sandbox account
+                   c3a4e2f1-7b6d-4e5a-9c8b-1d2e3f4a5b6c   (instruments: see data/reference/instruments.json)
 
 Python (official SDK, TLS):
   GRPC_DEFAULT_SSL_ROOTS_FILE_PATH=$cert_path python3 -c '
 from tinkoff.invest import Client
 with Client("t.demo.full", target="localhost:$tls_port") as c:
+    print(c.users.get_accounts())'
+
+Python, the sandbox (SandboxClient is Client with the sandbox address as its target):
+  GRPC_DEFAULT_SSL_ROOTS_FILE_PATH=$cert_path python3 -c '
+from tinkoff.invest import Client
+with Client("t.demo.full", target="localhost:$sandbox_tls_port") as c:
     print(c.users.get_accounts())'
 
 Node (npm tinkoff-invest-api, plaintext):
@@ -36,4 +49,5 @@ Stop with Ctrl-C.
 MSG
 exec "$binary" --config config/demo.json --data-dir "$run_dir/data" \
     --listen "$listen" --tls-listen "$tls_listen" \
+    --sandbox-listen "$sandbox_listen" --sandbox-tls-listen "$sandbox_tls_listen" \
     --tls-cert "$run_dir/tls/cert.pem" --tls-key "$run_dir/tls/key.pem"

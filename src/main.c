@@ -29,6 +29,8 @@ typedef struct options {
     const char *data_dir;
     const char *listen;
     const char *tls_listen;
+    const char *sandbox_listen;
+    const char *sandbox_tls_listen;
     const char *tls_cert;
     const char *tls_key;
     const char *durability;
@@ -39,11 +41,15 @@ typedef struct options {
 static void usage(FILE *out) {
     fprintf(out, "usage: tinvestd --config FILE --data-dir DIR --listen HOST:PORT\n"
                  "                [--tls-listen HOST:PORT --tls-cert FILE --tls-key FILE]\n"
+                 "                [--sandbox-listen HOST:PORT] [--sandbox-tls-listen HOST:PORT]\n"
                  "                [--durability fsync|none] [--log-level debug|info|warn|error]\n"
                  "       tinvestd --check --config FILE --data-dir DIR\n"
                  "                (replays the journal, prints the state hash and exits)\n"
                  "Port 0 picks a free port; the first line printed names the chosen ports:\n"
-                 "  listening plaintext=127.0.0.1:41234 tls=127.0.0.1:41235\n");
+                 "  listening plaintext=127.0.0.1:41234 tls=127.0.0.1:41235 "
+                 "sandbox=127.0.0.1:41236 sandbox_tls=127.0.0.1:41237\n"
+                 "(a listener not asked for is left out). The sandbox listeners serve the same\n"
+                 "methods on the tokens' sandbox accounts; TLS ones use --tls-cert/--tls-key.\n");
 }
 
 static int parse_options(int argc, char **argv, options *opt) {
@@ -54,6 +60,8 @@ static int parse_options(int argc, char **argv, options *opt) {
         {"tls-listen", required_argument, NULL, 't'},
         {"tls-cert", required_argument, NULL, 'C'},
         {"tls-key", required_argument, NULL, 'K'},
+        {"sandbox-listen", required_argument, NULL, 's'},
+        {"sandbox-tls-listen", required_argument, NULL, 'S'},
         {"durability", required_argument, NULL, 'D'},
         {"log-level", required_argument, NULL, 'L'},
         {"help", no_argument, NULL, 'h'},
@@ -75,6 +83,12 @@ static int parse_options(int argc, char **argv, options *opt) {
             break;
         case 't':
             opt->tls_listen = optarg;
+            break;
+        case 's':
+            opt->sandbox_listen = optarg;
+            break;
+        case 'S':
+            opt->sandbox_tls_listen = optarg;
             break;
         case 'C':
             opt->tls_cert = optarg;
@@ -98,14 +112,17 @@ static int parse_options(int argc, char **argv, options *opt) {
             return -1;
         }
     }
-    if (opt->config_path == NULL || opt->data_dir == NULL ||
-        (!opt->check_only && opt->listen == NULL && opt->tls_listen == NULL)) {
-        fprintf(stderr,
-                "tinvestd: --config, --data-dir and --listen (or --tls-listen) are required\n");
+    bool listens = opt->listen != NULL || opt->tls_listen != NULL || opt->sandbox_listen != NULL ||
+                   opt->sandbox_tls_listen != NULL;
+    if (opt->config_path == NULL || opt->data_dir == NULL || (!opt->check_only && !listens)) {
+        fprintf(stderr, "tinvestd: --config, --data-dir and --listen (or --tls-listen, "
+                        "--sandbox-listen, --sandbox-tls-listen) are required\n");
         return -1;
     }
-    if (opt->tls_listen != NULL && (opt->tls_cert == NULL || opt->tls_key == NULL)) {
-        fprintf(stderr, "tinvestd: --tls-listen needs --tls-cert and --tls-key\n");
+    if ((opt->tls_listen != NULL || opt->sandbox_tls_listen != NULL) &&
+        (opt->tls_cert == NULL || opt->tls_key == NULL)) {
+        fprintf(stderr, "tinvestd: --tls-listen and --sandbox-tls-listen need --tls-cert and "
+                        "--tls-key\n");
         return -1;
     }
     if (strcmp(opt->durability, "fsync") != 0 && strcmp(opt->durability, "none") != 0) {
@@ -256,6 +273,8 @@ int main(int argc, char **argv) {
     api_server_options server_options = {
         .listen_address = opt.listen,
         .tls_listen_address = opt.tls_listen,
+        .sandbox_listen_address = opt.sandbox_listen,
+        .sandbox_tls_listen_address = opt.sandbox_tls_listen,
         .tls_cert_path = opt.tls_cert,
         .tls_key_path = opt.tls_key,
     };
@@ -269,6 +288,10 @@ int main(int argc, char **argv) {
         print_endpoint("plaintext", opt.listen, server.plaintext_port);
     if (opt.tls_listen != NULL)
         print_endpoint("tls", opt.tls_listen, server.tls_port);
+    if (opt.sandbox_listen != NULL)
+        print_endpoint("sandbox", opt.sandbox_listen, server.sandbox_port);
+    if (opt.sandbox_tls_listen != NULL)
+        print_endpoint("sandbox_tls", opt.sandbox_tls_listen, server.sandbox_tls_port);
     printf("\n");
     fflush(stdout);
     log_info("tinvestd serving %u instruments, %u accounts, %u tokens, %zu methods",

@@ -72,7 +72,7 @@ static void add_common_metadata(api_call *call) {
 
 void api_call_destroy(api_call *call) {
     if (call->in_flight) {
-        uint32_t token_index = (uint32_t)(call->token - call->server->config->refdata.tokens);
+        uint32_t token_index = call->token_index;
         atomic_fetch_sub(&call->server->in_flight[token_index], 1);
     }
     for (size_t i = 0; i < call->reply_metadata_count; i++)

@@ -46,9 +46,21 @@ struct api_method {
     /* SandboxService methods: the request's `account_id` field, which must name a sandbox
      * account; NULL for every other method. */
     const ProtobufCFieldDescriptor *sandbox_account_field;
-    void *registration;
+    /* A SandboxService method: it acts on sandbox accounts on either endpoint. */
+    bool sandbox_service;
+    /* gRPC's handle of the method on each endpoint's server (api_endpoint). */
+    void *registration[2];
     char path[128]; /* "/tinkoff.public.invest.api.contract.v1.UsersService/GetAccounts" */
 };
+
+/* The two addresses the API is served on, as the real service has two: the broker's and the
+ * sandbox's. Each has its own gRPC server (plaintext and TLS listeners); a call knows which one
+ * it came in through. */
+typedef enum api_endpoint {
+    API_ENDPOINT_BROKER = 0,
+    API_ENDPOINT_SANDBOX = 1,
+} api_endpoint;
+#define API_ENDPOINT_COUNT 2
 
 typedef struct api_rate_info {
     int32_t limit, remaining, reset_s;
@@ -65,7 +77,16 @@ struct api_call {
     grpc_metadata_array request_metadata;
     grpc_byte_buffer *payload;
     ProtobufCMessage *request;
+    /* The endpoint the call came in through. */
+    api_endpoint endpoint;
+    /* The caller's token as the call sees accounts (refdata_token_view_init): its sandbox
+     * accounts on the sandbox endpoint and in SandboxService, its broker accounts otherwise. Every
+     * account check reads it, so no method decides the view on its own. NULL until the call is
+     * authenticated. */
     const token *token;
+    /* The configured token's index (rate limits, in-flight and stream counts are per token,
+     * whichever endpoint it calls). */
+    uint32_t token_index;
     int64_t received_ns;
     api_rate_info rate;
     char tracking_id[UUID_TEXT_SIZE];

@@ -866,7 +866,7 @@ static md_stream *open_stream(api_call *call) {
     md->token = call->token;
     md->recv_tag.on_complete = on_request;
     pthread_mutex_init(&md->lock, NULL);
-    uint32_t token_index = (uint32_t)(call->token - call->server->config->refdata.tokens);
+    uint32_t token_index = call->token_index;
     if (!md_hub_add(md->hub, &md->sub, token_index, md)) {
         pthread_mutex_destroy(&md->lock);
         free(md);

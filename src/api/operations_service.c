@@ -220,7 +220,7 @@ static void close_sandbox_account(api_call *call, const ProtobufCMessage *reques
  * account OpenSandboxAccount has just opened is listed only once its event is, and one opened
  * by a later batch is not listed at all. */
 static const ProtobufCMessage *read_sandbox_accounts(engine *e, api_call *call) {
-    return api_accounts_reply(call, call->request, true);
+    return api_accounts_reply(call, call->request);
 }
 
 static void get_sandbox_accounts(api_call *call, const ProtobufCMessage *request) {

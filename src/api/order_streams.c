@@ -120,7 +120,7 @@ static void subscribe(api_call *call, const stream_request *req) {
         abort();
     s->hub = call->server->app->hub;
     s->sub.kind = req->kind;
-    s->sub.token_index = (uint32_t)(call->token - call->server->config->refdata.tokens);
+    s->sub.token_index = call->token_index;
     PB(SubscriptionResponse) *reply =
         PB_NEW(call, PB(SubscriptionResponse), PB_INIT(SUBSCRIPTION_RESPONSE));
     int code = select_accounts(call, req->accounts, req->account_count, &s->sub, reply);

@@ -108,7 +108,7 @@ static void run_subscribe(engine *e, engine_job *base) {
         abort();
     s->hub = hub;
     s->sub.kind = job->kind;
-    s->sub.token_index = (uint32_t)(call->token - call->server->config->refdata.tokens);
+    s->sub.token_index = call->token_index;
     /* Accounts closed since the request was read are not followed. */
     uint32_t count = refdata_account_count(c->refdata);
     for (uint32_t a = 0; a < count && a < REFDATA_MAX_ACCOUNTS; a++)

@@ -59,7 +59,8 @@ int api_request_account(const refdata *rd, const token *tok, const char *account
     if (account_id == NULL || account_id[0] == '\0')
         return 30021;
     const account *acc = refdata_find_account(rd, account_id);
-    if (acc == NULL)
+    /* An account outside the token's view (the other endpoint's) is one it does not know. */
+    if (acc == NULL || !refdata_token_sees(tok, acc))
         return 50004;
     access_level level = refdata_access(tok, acc);
     bool allowed = need == ACCESS_NEED_READ ? level == ACCESS_FULL || level == ACCESS_READ_ONLY

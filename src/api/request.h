@@ -47,7 +47,8 @@ bool api_request_names_broker_account(const ProtobufCFieldDescriptor *field,
 typedef enum { ACCESS_NEED_READ, ACCESS_NEED_TRADE } access_need;
 
 /* The account `account_id` names, if the token may read it (or trade on it): 30021 when the id
- * is empty, 50004 when no open account has it, 40002 when the token lacks the right. */
+ * is empty, 50004 when no open account has it or the token's view does not hold it (another
+ * endpoint's account), 40002 when the token lacks the right. */
 int api_request_account(const refdata *rd, const token *tok, const char *account_id,
                         access_need need, const account **out);
 

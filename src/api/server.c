@@ -41,9 +41,18 @@
  * per listener. limits.max_connections is lowered at start to fit under the descriptor limit with
  * this much to spare. */
 #define FD_RESERVE_INTERNAL 64
-#define LISTENERS_EXPECTED 2 /* plaintext and TLS */
-#define FD_RESERVE (FD_RESERVE_INTERNAL + LISTENERS_EXPECTED * LISTEN_BACKLOG)
-#define MAX_LISTENERS 8
+/* The reserve: FD_RESERVE_INTERNAL plus one listen queue per listener asked for (up to four:
+ * plaintext and TLS of each endpoint). */
+static int fd_reserve_for(const api_server_options *options) {
+    const char *addresses[] = {options->listen_address, options->tls_listen_address,
+                               options->sandbox_listen_address,
+                               options->sandbox_tls_listen_address};
+    int listeners = 0;
+    for (size_t i = 0; i < sizeof addresses / sizeof addresses[0]; i++)
+        listeners += addresses[i] != NULL;
+    return FD_RESERVE_INTERNAL + listeners * LISTEN_BACKLOG;
+}
+#define MAX_LISTENERS 16
 /* Descriptors the connection table can tell apart; a larger descriptor limit is used only up to
  * this (the table takes 8 bytes per descriptor of address space, touched only where used). */
 #define FD_TRACKED_MAX (1 << 20)
@@ -61,8 +70,8 @@ typedef struct unmatched_call {
     grpc_call_details details;
 } unmatched_call;
 
-static void arm_registered(api_server *srv, api_method *method);
-static void arm_unmatched(api_server *srv);
+static void arm_registered(api_server *srv, api_method *method, api_endpoint endpoint);
+static void arm_unmatched(api_server *srv, api_endpoint endpoint);
 
 /* gRPC C-core calls a socket mutator (channel argument GRPC_ARG_SOCKET_MUTATOR, public) for every
  * listening socket it creates and every connection it accepts, before it uses them. The object's
@@ -104,6 +113,7 @@ struct api_connections {
     pthread_mutex_t lock;
     ino_t *inode_by_fd; /* 0: no tracked connection on this descriptor */
     int fd_capacity;    /* the descriptor limit */
+    int fd_reserve;     /* descriptors kept for the server itself (fd_reserve_for) */
     int fd_high;        /* one past the highest descriptor ever tracked: where sweeps stop */
     int open, max;
     int64_t last_sweep_ns;
@@ -113,17 +123,28 @@ struct api_connections {
     uint64_t refused;
 };
 
-static api_call *call_new(api_server *srv, api_method *method, size_t size) {
+static api_call *call_new(api_server *srv, api_method *method, api_endpoint endpoint, size_t size) {
     api_call *call = calloc(1, size);
     if (call == NULL)
         abort();
     call->server = srv;
     call->method = method;
+    call->endpoint = endpoint;
     call->status_details = grpc_empty_slice();
     grpc_metadata_array_init(&call->request_metadata);
     return call;
 }
 
+/* The accounts a call sees: its sandbox accounts on the sandbox endpoint and in SandboxService
+ * (which the broker's endpoint serves too, as before there was a sandbox endpoint), its broker
+ * accounts otherwise. */
+static api_endpoint view_of(const api_call *call) {
+    bool sandbox = call->endpoint == API_ENDPOINT_SANDBOX ||
+                   (call->method != NULL && call->method->sandbox_service);
+    return sandbox ? API_ENDPOINT_SANDBOX : API_ENDPOINT_BROKER;
+}
+
+/* Finds the call's token and gives the call that token's view (call->token). */
 static bool authenticate(api_call *call) {
     size_t len = 0;
     const char *value = api_call_metadata(call, "authorization", &len);
@@ -132,9 +153,13 @@ static bool authenticate(api_call *call) {
         strncasecmp(value, bearer, sizeof bearer - 1) != 0)
         return false;
     const char *secret = value + sizeof bearer - 1;
-    call->token =
-        refdata_find_token(&call->server->config->refdata, secret, len - (sizeof bearer - 1));
-    return call->token != NULL;
+    const refdata *rd = &call->server->config->refdata;
+    const token *configured = refdata_find_token(rd, secret, len - (sizeof bearer - 1));
+    if (configured == NULL)
+        return false;
+    call->token_index = refdata_token_index(rd, configured);
+    call->token = &call->server->token_views[view_of(call)][call->token_index];
+    return true;
 }
 
 /* Decodes the request and checks its strings (api/request.h) while the wire bytes are still at
@@ -182,7 +207,9 @@ static bool enter_in_flight(api_call *call, uint32_t token_index) {
 
 /* Everything decided from the headers alone, before the request message is read: header size,
  * token, in-flight cap and rate limit. Answers the call and returns false when it is refused. */
-static bool admit_call(api_call *call) {
+/* The header size and the token: checked on every call before its method is looked at, served
+ * or not. Answers the call and returns false when it is refused. */
+static bool admit_headers(api_call *call) {
     api_server *srv = call->server;
     size_t header_bytes = metadata_bytes(call);
     if (header_bytes > (size_t)srv->config->max_metadata_bytes) {
@@ -198,7 +225,14 @@ static bool admit_call(api_call *call) {
         api_reply_error(call, 40003);
         return false;
     }
-    uint32_t token_index = (uint32_t)(call->token - srv->config->refdata.tokens);
+    return true;
+}
+
+static bool admit_call(api_call *call) {
+    api_server *srv = call->server;
+    if (!admit_headers(call))
+        return false;
+    uint32_t token_index = call->token_index;
     if (!call->method->server_streaming && !enter_in_flight(call, token_index)) {
         char text[160];
         snprintf(text, sizeof text,
@@ -247,7 +281,7 @@ static void on_registered_call(api_tag *tag, bool ok) {
         return;
     }
     if (!atomic_load(&srv->shutting_down))
-        arm_registered(srv, call->method);
+        arm_registered(srv, call->method, call->endpoint);
     call->received_ns = clock_realtime_ns();
     uuid_generate_v4(call->tracking_id);
     call->rate.reset_s = 60;
@@ -265,12 +299,12 @@ static void on_registered_call(api_tag *tag, bool ok) {
     }
 }
 
-static void arm_registered(api_server *srv, api_method *method) {
-    api_call *call = call_new(srv, method, sizeof *call);
+static void arm_registered(api_server *srv, api_method *method, api_endpoint endpoint) {
+    api_call *call = call_new(srv, method, endpoint, sizeof *call);
     call->tag.on_complete = on_registered_call;
     grpc_call_error rc = grpc_server_request_registered_call(
-        srv->server, method->registration, &call->call, &call->deadline, &call->request_metadata,
-        NULL, srv->queue, srv->queue, &call->tag);
+        srv->servers[endpoint], method->registration[endpoint], &call->call, &call->deadline,
+        &call->request_metadata, NULL, srv->queue, srv->queue, &call->tag);
     if (rc != GRPC_CALL_OK) {
         log_error("cannot request calls of %s: %d", method->path, rc);
         api_call_destroy(call);
@@ -282,14 +316,24 @@ static void on_unmatched_call(api_tag *tag, bool ok) {
     api_call *call = &pending->base;
     api_server *srv = call->server;
     if (ok && !atomic_load(&srv->shutting_down))
-        arm_unmatched(srv);
+        arm_unmatched(srv, call->endpoint);
     if (!ok) {
         grpc_call_details_destroy(&pending->details);
         api_call_destroy(call);
         return;
     }
     uuid_generate_v4(call->tracking_id);
-    call->rate.reset_s = 60;
+    /* No method, so no budget is spent or exhausted: a client that retries on the rate headers
+     * (the official Python SDK's retrying client sleeps x-ratelimit-reset) does not wait. */
+    call->rate = (api_rate_info){.limit = RATELIMIT_UNLIMITED_REPORTED,
+                                 .remaining = RATELIMIT_UNLIMITED_REPORTED,
+                                 .reset_s = 0};
+    /* Authentication comes before the method is looked at, as on the real API: without a valid
+     * token even an unknown method answers 40003. */
+    if (!admit_headers(call)) {
+        grpc_call_details_destroy(&pending->details);
+        return;
+    }
     char path[160];
     size_t len = GRPC_SLICE_LENGTH(pending->details.method);
     if (len >= sizeof path)
@@ -301,13 +345,13 @@ static void on_unmatched_call(api_tag *tag, bool ok) {
     api_reply_error(call, 12001);
 }
 
-static void arm_unmatched(api_server *srv) {
-    unmatched_call *pending = (unmatched_call *)call_new(srv, NULL, sizeof *pending);
+static void arm_unmatched(api_server *srv, api_endpoint endpoint) {
+    unmatched_call *pending = (unmatched_call *)call_new(srv, NULL, endpoint, sizeof *pending);
     grpc_call_details_init(&pending->details);
     pending->base.tag.on_complete = on_unmatched_call;
     grpc_call_error rc = grpc_server_request_call(
-        srv->server, &pending->base.call, &pending->details, &pending->base.request_metadata,
-        srv->queue, srv->queue, &pending->base.tag);
+        srv->servers[endpoint], &pending->base.call, &pending->details,
+        &pending->base.request_metadata, srv->queue, srv->queue, &pending->base.tag);
     if (rc != GRPC_CALL_OK) {
         grpc_call_details_destroy(&pending->details);
         api_call_destroy(&pending->base);
@@ -356,7 +400,7 @@ static int sweep_closed(api_connections *c) {
 
 static void admit_connection(api_connections *c, int fd) {
     pthread_mutex_lock(&c->lock);
-    if (fd >= c->fd_capacity - FD_RESERVE / 2) {
+    if (fd >= c->fd_capacity - c->fd_reserve / 2) {
         /* Descriptors are nearly gone whatever holds them: one more accept could fail with
          * EMFILE, which would stop the listener for good. */
         refuse_connection(c, fd, "descriptors nearly exhausted");
@@ -434,7 +478,7 @@ static const grpc_arg_pointer_vtable mutator_arg_vtable = {
 
 /* The connection table, or NULL when this C-core is not the one whose layout was checked (the
  * limit is then passed to it as CHANNEL_ARG_MAX_CONNECTIONS alone). */
-static api_connections *connections_create(int max_connections, int fd_limit) {
+static api_connections *connections_create(int max_connections, int fd_limit, int fd_reserve) {
     const char *version = grpc_version_string();
     if (strncmp(version, VERIFIED_CORE_VERSION_PREFIX, strlen(VERIFIED_CORE_VERSION_PREFIX)) != 0) {
         log_warn("gRPC core %s: connections are not counted by tinvestd (checked on %s*)", version,
@@ -454,6 +498,7 @@ static api_connections *connections_create(int max_connections, int fd_limit) {
     pthread_mutex_init(&c->lock, NULL);
     c->fd_capacity = fd_limit;
     c->max = max_connections;
+    c->fd_reserve = fd_reserve;
     return c;
 }
 
@@ -475,28 +520,30 @@ static void shorten_listen_queues(api_connections *c) {
     pthread_mutex_unlock(&c->lock);
 }
 
-/* How many connections fit under the descriptor limit with FD_RESERVE to spare. */
-static int connections_that_fit(int configured, int *fd_limit) {
+/* How many connections fit under the descriptor limit with `fd_reserve` to spare. */
+static int connections_that_fit(int configured, int fd_reserve, int *fd_limit) {
     struct rlimit nofile;
     if (getrlimit(RLIMIT_NOFILE, &nofile) != 0 || nofile.rlim_cur == RLIM_INFINITY ||
         nofile.rlim_cur > (rlim_t)FD_TRACKED_MAX)
         nofile.rlim_cur = FD_TRACKED_MAX;
     *fd_limit = (int)nofile.rlim_cur;
-    int fit = *fd_limit - FD_RESERVE;
+    int fit = *fd_limit - fd_reserve;
     if (fit < 1)
         fit = 1;
     if (configured > fit) {
         log_warn("limits.max_connections %d lowered to %d: the descriptor limit is %d and %d "
                  "descriptors are kept for the server itself",
-                 configured, fit, *fd_limit, FD_RESERVE);
+                 configured, fit, *fd_limit, fd_reserve);
         return fit;
     }
     return configured;
 }
 
+/* One endpoint's server has shut down; the last one shuts the completion queue down. */
 static void on_server_shutdown(api_tag *tag, bool ok) {
-    api_server *srv = (api_server *)((char *)tag - offsetof(api_server, shutdown_tag));
-    grpc_completion_queue_shutdown(srv->queue);
+    api_server *srv = ((api_server_shutdown *)tag)->server;
+    if (atomic_fetch_sub(&srv->servers_running, 1) == 1)
+        grpc_completion_queue_shutdown(srv->queue);
 }
 
 static void *queue_thread_main(void *arg) {
@@ -549,40 +596,49 @@ static char *read_file(const char *path, char *error, size_t error_size) {
     return text;
 }
 
-static int add_listeners(api_server *srv, const api_server_options *options, char *error,
-                         size_t error_size) {
-    if (options->listen_address != NULL) {
-        grpc_server_credentials *creds = grpc_insecure_server_credentials_create();
-        srv->plaintext_port =
-            grpc_server_add_http2_port(srv->server, options->listen_address, creds);
-        grpc_server_credentials_release(creds);
-        if (srv->plaintext_port == 0) {
-            snprintf(error, error_size, "cannot listen on %s", options->listen_address);
-            return -1;
-        }
-    }
-    if (options->tls_listen_address != NULL) {
-        char *cert = read_file(options->tls_cert_path, error, error_size);
-        char *key = cert ? read_file(options->tls_key_path, error, error_size) : NULL;
-        if (key == NULL) {
-            free(cert);
-            return -1;
-        }
-        grpc_ssl_pem_key_cert_pair pair = {.private_key = key, .cert_chain = cert};
-        grpc_server_credentials *creds = grpc_ssl_server_credentials_create_ex(
-            NULL, &pair, 1, GRPC_SSL_DONT_REQUEST_CLIENT_CERTIFICATE, NULL);
-        srv->tls_port =
-            creds ? grpc_server_add_http2_port(srv->server, options->tls_listen_address, creds) : 0;
-        if (creds != NULL)
-            grpc_server_credentials_release(creds);
+/* Binds one listener; returns its port, or 0 with a reason in `error`. */
+static int add_plaintext_listener(grpc_server *server, const char *address, char *error,
+                                  size_t error_size) {
+    grpc_server_credentials *creds = grpc_insecure_server_credentials_create();
+    int port = grpc_server_add_http2_port(server, address, creds);
+    grpc_server_credentials_release(creds);
+    if (port == 0)
+        snprintf(error, error_size, "cannot listen on %s", address);
+    return port;
+}
+
+static int add_tls_listener(grpc_server *server, const char *address,
+                            const api_server_options *options, char *error, size_t error_size) {
+    char *cert = read_file(options->tls_cert_path, error, error_size);
+    char *key = cert ? read_file(options->tls_key_path, error, error_size) : NULL;
+    if (key == NULL) {
         free(cert);
-        free(key);
-        if (srv->tls_port == 0) {
-            snprintf(error, error_size, "cannot listen with TLS on %s (check certificate and key)",
-                     options->tls_listen_address);
-            return -1;
-        }
+        return 0;
     }
+    grpc_ssl_pem_key_cert_pair pair = {.private_key = key, .cert_chain = cert};
+    grpc_server_credentials *creds = grpc_ssl_server_credentials_create_ex(
+        NULL, &pair, 1, GRPC_SSL_DONT_REQUEST_CLIENT_CERTIFICATE, NULL);
+    int port = creds ? grpc_server_add_http2_port(server, address, creds) : 0;
+    if (creds != NULL)
+        grpc_server_credentials_release(creds);
+    free(cert);
+    free(key);
+    if (port == 0)
+        snprintf(error, error_size, "cannot listen with TLS on %s (check certificate and key)",
+                 address);
+    return port;
+}
+
+/* The plaintext and TLS listeners of one endpoint; a NULL address is not listened on. */
+static int add_listeners(api_server *srv, api_endpoint endpoint, const char *plaintext,
+                         const char *tls, const api_server_options *options, int *plaintext_port,
+                         int *tls_port, char *error, size_t error_size) {
+    grpc_server *server = srv->servers[endpoint];
+    if (plaintext != NULL &&
+        (*plaintext_port = add_plaintext_listener(server, plaintext, error, error_size)) == 0)
+        return -1;
+    if (tls != NULL && (*tls_port = add_tls_listener(server, tls, options, error, error_size)) == 0)
+        return -1;
     return 0;
 }
 
@@ -603,10 +659,14 @@ static void register_methods(api_server *srv) {
                 break;
             }
         m->sandbox_account_field = api_request_sandbox_account_field(m->service, m->request_type);
+        m->sandbox_service = strcmp(m->service, "SandboxService") == 0;
         /* Without the payload: the call is admitted on its headers before its message is read
-         * (admit_call). */
-        m->registration =
-            grpc_server_register_method(srv->server, m->path, NULL, GRPC_SRM_PAYLOAD_NONE, 0);
+         * (admit_call). Every endpoint serves every method. */
+        for (int e = 0; e < API_ENDPOINT_COUNT; e++)
+            m->registration[e] = srv->servers[e] == NULL
+                                     ? NULL
+                                     : grpc_server_register_method(srv->servers[e], m->path, NULL,
+                                                                   GRPC_SRM_PAYLOAD_NONE, 0);
     }
 }
 
@@ -652,6 +712,22 @@ static grpc_server *create_grpc_server(api_server *srv, int max_connections) {
     return grpc_server_create(&channel_args, NULL);
 }
 
+/* Each configured token as each endpoint's calls see it (api_call.token). */
+static int init_token_views(api_server *srv) {
+    const refdata *rd = &srv->config->refdata;
+    size_t count = rd->token_count ? rd->token_count : 1;
+    static const token_view kinds[API_ENDPOINT_COUNT] = {
+        [API_ENDPOINT_BROKER] = TOKEN_VIEW_BROKER, [API_ENDPOINT_SANDBOX] = TOKEN_VIEW_SANDBOX};
+    for (int e = 0; e < API_ENDPOINT_COUNT; e++) {
+        srv->token_views[e] = calloc(count, sizeof *srv->token_views[e]);
+        if (srv->token_views[e] == NULL)
+            return -1;
+        for (uint32_t t = 0; t < rd->token_count; t++)
+            refdata_token_view_init(&srv->token_views[e][t], &rd->tokens[t], kinds[e]);
+    }
+    return 0;
+}
+
 int api_server_start(api_server *srv, const tinvestd_config *config, api_app *app,
                      api_method *methods, size_t method_count, const api_server_options *options,
                      char *error, size_t error_size) {
@@ -661,6 +737,7 @@ int api_server_start(api_server *srv, const tinvestd_config *config, api_app *ap
     srv->methods = methods;
     srv->method_count = method_count;
     atomic_init(&srv->shutting_down, false);
+    atomic_init(&srv->servers_running, 0);
     pthread_mutex_init(&srv->shutdown_lock, NULL);
     pthread_cond_init(&srv->shutdown_done, NULL);
     srv->in_flight = calloc(config->refdata.token_count ? config->refdata.token_count : 1,
@@ -670,20 +747,39 @@ int api_server_start(api_server *srv, const tinvestd_config *config, api_app *ap
         snprintf(error, error_size, "out of memory");
         return -1;
     }
+    if (init_token_views(srv) != 0) {
+        snprintf(error, error_size, "out of memory");
+        return -1;
+    }
     int fd_limit = 0;
-    int max_connections = connections_that_fit(config->max_connections, &fd_limit);
+    int fd_reserve = fd_reserve_for(options);
+    int max_connections = connections_that_fit(config->max_connections, fd_reserve, &fd_limit);
     grpc_init();
-    srv->connections = connections_create(max_connections, fd_limit);
+    srv->connections = connections_create(max_connections, fd_limit, fd_reserve);
     /* Everything gRPC buffers for connections and calls (read buffers, headers, messages, call
      * state) is charged to this quota; near it, gRPC refuses new connections and reclaims
      * memory from the busiest ones. */
     srv->memory_quota = grpc_resource_quota_create("tinvestd");
     grpc_resource_quota_resize(srv->memory_quota, (size_t)config->max_memory_bytes);
-    srv->server = create_grpc_server(srv, max_connections);
     srv->queue = grpc_completion_queue_create_for_next(NULL);
-    grpc_server_register_completion_queue(srv->server, srv->queue, NULL);
+    /* The broker's endpoint always has its server (a configuration may leave both its listeners
+     * out only when the sandbox has one); the sandbox's only when it listens. Both servers share
+     * the connection table and the memory quota, so the limits hold for the process. */
+    bool sandbox =
+        options->sandbox_listen_address != NULL || options->sandbox_tls_listen_address != NULL;
+    for (int e = 0; e < API_ENDPOINT_COUNT; e++) {
+        if (e == API_ENDPOINT_SANDBOX && !sandbox)
+            continue;
+        srv->servers[e] = create_grpc_server(srv, max_connections);
+        grpc_server_register_completion_queue(srv->servers[e], srv->queue, NULL);
+    }
     register_methods(srv);
-    if (add_listeners(srv, options, error, error_size) != 0)
+    if (add_listeners(srv, API_ENDPOINT_BROKER, options->listen_address,
+                      options->tls_listen_address, options, &srv->plaintext_port, &srv->tls_port,
+                      error, error_size) != 0 ||
+        (sandbox && add_listeners(srv, API_ENDPOINT_SANDBOX, options->sandbox_listen_address,
+                                  options->sandbox_tls_listen_address, options, &srv->sandbox_port,
+                                  &srv->sandbox_tls_port, error, error_size) != 0))
         return -1;
     if (srv->connections != NULL)
         shorten_listen_queues(srv->connections);
@@ -692,12 +788,17 @@ int api_server_start(api_server *srv, const tinvestd_config *config, api_app *ap
              max_connections, fd_limit, config->max_concurrent_streams_per_connection,
              (long long)config->max_memory_bytes, config->max_metadata_bytes,
              config->max_unary_calls_in_flight_per_token);
-    grpc_server_start(srv->server);
-    for (size_t i = 0; i < method_count; i++)
-        for (int k = 0; k < PENDING_CALLS_PER_METHOD; k++)
-            arm_registered(srv, &methods[i]);
-    for (int k = 0; k < PENDING_UNMATCHED_CALLS; k++)
-        arm_unmatched(srv);
+    for (int e = 0; e < API_ENDPOINT_COUNT; e++) {
+        if (srv->servers[e] == NULL)
+            continue;
+        grpc_server_start(srv->servers[e]);
+        atomic_fetch_add(&srv->servers_running, 1);
+        for (size_t i = 0; i < method_count; i++)
+            for (int k = 0; k < PENDING_CALLS_PER_METHOD; k++)
+                arm_registered(srv, &methods[i], (api_endpoint)e);
+        for (int k = 0; k < PENDING_UNMATCHED_CALLS; k++)
+            arm_unmatched(srv, (api_endpoint)e);
+    }
     int threads = config->transport_threads;
     for (int i = 0; i < threads && i < API_MAX_QUEUE_THREADS; i++) {
         if (pthread_create(&srv->queue_threads[i], NULL, queue_thread_main, srv) != 0) {
@@ -741,15 +842,22 @@ void api_server_housekeeping(api_server *srv) {
 }
 
 void api_server_stop(api_server *srv, int grace_ms) {
-    if (srv->server == NULL || atomic_exchange(&srv->shutting_down, true))
+    if (srv->servers[API_ENDPOINT_BROKER] == NULL || atomic_exchange(&srv->shutting_down, true))
         return;
-    srv->shutdown_tag.on_complete = on_server_shutdown;
-    grpc_server_shutdown_and_notify(srv->server, srv->queue, &srv->shutdown_tag);
+    for (int e = 0; e < API_ENDPOINT_COUNT; e++) {
+        if (srv->servers[e] == NULL)
+            continue;
+        srv->shutdown_tags[e] =
+            (api_server_shutdown){.tag.on_complete = on_server_shutdown, .server = srv};
+        grpc_server_shutdown_and_notify(srv->servers[e], srv->queue, &srv->shutdown_tags[e].tag);
+    }
     if (srv->queue_thread_count == 0)
         return;
     if (!wait_for_shutdown(srv, grace_ms)) {
         log_warn("calls still running after %d ms; cancelling them", grace_ms);
-        grpc_server_cancel_all_calls(srv->server);
+        for (int e = 0; e < API_ENDPOINT_COUNT; e++)
+            if (srv->servers[e] != NULL)
+                grpc_server_cancel_all_calls(srv->servers[e]);
         wait_for_shutdown(srv, 60000);
     }
     for (int i = 0; i < srv->queue_thread_count; i++)
@@ -758,12 +866,15 @@ void api_server_stop(api_server *srv, int grace_ms) {
 }
 
 void api_server_destroy(api_server *srv) {
-    if (srv->server != NULL) {
+    if (srv->servers[API_ENDPOINT_BROKER] != NULL) {
         if (!atomic_load(&srv->shutting_down))
             api_server_stop(srv, 0);
-        grpc_server_destroy(srv->server);
+        for (int e = 0; e < API_ENDPOINT_COUNT; e++) {
+            if (srv->servers[e] != NULL)
+                grpc_server_destroy(srv->servers[e]);
+            srv->servers[e] = NULL;
+        }
         grpc_completion_queue_destroy(srv->queue);
-        srv->server = NULL;
         grpc_resource_quota_unref(srv->memory_quota);
         srv->memory_quota = NULL;
         grpc_shutdown();
@@ -773,6 +884,10 @@ void api_server_destroy(api_server *srv) {
     ratelimit_deinit(&srv->limiter);
     free(srv->in_flight);
     srv->in_flight = NULL;
+    for (int e = 0; e < API_ENDPOINT_COUNT; e++) {
+        free(srv->token_views[e]);
+        srv->token_views[e] = NULL;
+    }
     pthread_mutex_destroy(&srv->shutdown_lock);
     pthread_cond_destroy(&srv->shutdown_done);
 }

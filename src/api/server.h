@@ -7,8 +7,17 @@
  * that need only immutable reference data answer at once on this thread; handlers that touch broker
  * state hand a command to the core thread, which answers the call later (api_reply_* may be
  * called from any thread). Methods of the contract that are declared but not served are not
- * registered with gRPC: such calls arrive through the unmatched-call path and are answered
- * UNIMPLEMENTED with code 12001.
+ * registered with gRPC: such calls arrive through the unmatched-call path, pass the same header
+ * and token checks (40003 without a valid token, as on the real API) and are answered
+ * UNIMPLEMENTED with code 12001, with rate headers that report nothing spent.
+ *
+ * Two endpoints, as the real service has two addresses: the broker's and the sandbox's. Each is
+ * a gRPC server of its own (its plaintext and TLS listeners), both registering every method on
+ * the one completion queue, its threads, the connection table and the memory quota, so the
+ * limits below hold for the process. A call is requested from one server and so knows its
+ * endpoint (api_call.endpoint) without trusting any header; authentication gives it its token's
+ * view of the accounts for that endpoint (api_call.token, core/refdata.h token_view), which every
+ * account check reads.
  *
  * Transport limits (docs/SECURITY.md): HTTP/2 streams per connection, a memory quota for
  * everything gRPC holds, a cap on header bytes, and a cap on accepted connections kept below the
@@ -40,16 +49,27 @@ typedef struct api_app {
 
 #define API_MAX_QUEUE_THREADS 8
 
+/* The completion of one endpoint's server shutdown. */
+typedef struct api_server_shutdown {
+    api_tag tag; /* must stay first */
+    struct api_server *server;
+} api_server_shutdown;
+
 typedef struct api_server_options {
     const char *listen_address;     /* plaintext "HOST:PORT", or NULL */
     const char *tls_listen_address; /* TLS "HOST:PORT", or NULL */
+    /* The sandbox endpoint's listeners, each "HOST:PORT" or NULL (TLS with the same certificate
+     * and key). */
+    const char *sandbox_listen_address, *sandbox_tls_listen_address;
     const char *tls_cert_path, *tls_key_path;
 } api_server_options;
 
 struct api_server {
     const tinvestd_config *config;
     api_app *app;
-    grpc_server *server;
+    /* One gRPC server per endpoint (NULL for an endpoint without listeners), both on the one
+     * completion queue, its threads and the limits below. */
+    grpc_server *servers[API_ENDPOINT_COUNT];
     grpc_completion_queue *queue;
     /* Threads that poll the completion queue (limits.transport_threads): gRPC's reads, parsing
      * and our handlers run on them. */
@@ -62,9 +82,14 @@ struct api_server {
     atomic_int *in_flight;
     grpc_resource_quota *memory_quota;
     struct api_connections *connections; /* NULL when not enforced (see server.c) */
-    int plaintext_port, tls_port;
+    /* Each token as each endpoint's calls see it: token_views[endpoint view][token index]
+     * (refdata_token_view_init), token_count each. */
+    token *token_views[API_ENDPOINT_COUNT];
+    int plaintext_port, tls_port, sandbox_port, sandbox_tls_port;
     atomic_bool shutting_down;
-    api_tag shutdown_tag;
+    /* One per endpoint's server; the completion queue shuts down once every server has. */
+    api_server_shutdown shutdown_tags[API_ENDPOINT_COUNT];
+    atomic_int servers_running;
     pthread_mutex_t shutdown_lock;
     pthread_cond_t shutdown_done;
     bool shutdown_complete;

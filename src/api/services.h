@@ -31,8 +31,7 @@ const api_method *api_favorites_methods(size_t *count);
 const api_method *api_universe_methods(size_t *count);
 
 /* Shared by UsersService.GetAccounts and SandboxService.GetSandboxAccounts. */
-const ProtobufCMessage *api_accounts_reply(api_call *call, const ProtobufCMessage *request,
-                                           bool sandbox);
+const ProtobufCMessage *api_accounts_reply(api_call *call, const ProtobufCMessage *request);
 
 /* Every served method of every service, in one table owned by the caller (free()). */
 api_method *api_all_methods(size_t *count);

@@ -17,11 +17,11 @@ static bool status_matches(const PB(GetAccountsRequest) * req, int32_t status) {
            wanted == PB_ENUM(ACCOUNT_STATUS__ACCOUNT_STATUS_ALL) || wanted == status;
 }
 
-/* Lists the accounts of the token's owner, sandbox or not, each with the token's access level:
- * accounts the token has no right to appear as NO_ACCESS, as on the real API. A closed sandbox
- * account is gone: CloseSandboxAccount deletes it. */
-const ProtobufCMessage *api_accounts_reply(api_call *call, const ProtobufCMessage *request,
-                                           bool sandbox) {
+/* Lists the accounts of the token's owner that the call's view holds (broker accounts, or sandbox
+ * accounts on the sandbox endpoint and in GetSandboxAccounts), each with the token's access
+ * level: broker accounts the token has no right to appear as NO_ACCESS, as on the real API. A
+ * closed sandbox account is gone: CloseSandboxAccount deletes it. */
+const ProtobufCMessage *api_accounts_reply(api_call *call, const ProtobufCMessage *request) {
     const PB(GetAccountsRequest) *req = (const PB(GetAccountsRequest) *)request;
     const refdata *rd = &call->server->config->refdata;
     PB(GetAccountsResponse) *resp =
@@ -31,11 +31,11 @@ const ProtobufCMessage *api_accounts_reply(api_call *call, const ProtobufCMessag
     for (uint32_t i = 0; i < count; i++) {
         const account *acc = &rd->accounts[i];
         int32_t status = refdata_account_status(acc);
-        if (acc->sandbox != sandbox || !status_matches(req, status) ||
-            (sandbox && status == ACCOUNT_STATUS_CLOSED))
+        if (!refdata_token_sees(call->token, acc) || !status_matches(req, status) ||
+            (acc->sandbox && status == ACCOUNT_STATUS_CLOSED))
             continue;
         access_level level = refdata_access(call->token, acc);
-        if (sandbox && level == ACCESS_NONE)
+        if (acc->sandbox && level == ACCESS_NONE)
             continue; /* sandbox accounts belong to the token that opened them */
         PB(Account) *out = PB_NEW(call, PB(Account), PB_INIT(ACCOUNT));
         out->id = (char *)acc->id;
@@ -50,7 +50,7 @@ const ProtobufCMessage *api_accounts_reply(api_call *call, const ProtobufCMessag
 }
 
 static void get_accounts(api_call *call, const ProtobufCMessage *request) {
-    api_reply_message(call, api_accounts_reply(call, request, false));
+    api_reply_message(call, api_accounts_reply(call, request));
 }
 
 static void get_info(api_call *call, const ProtobufCMessage *request) {
@@ -92,7 +92,7 @@ static void get_user_tariff(api_call *call, const ProtobufCMessage *request) {
     PB(UnaryLimit) **group_of_bucket = (PB(UnaryLimit) **)pb_array(call, srv->method_count);
     PB(UnaryLimit) *unlimited = NULL;
     PB(StreamLimit) *market_data = NULL;
-    uint32_t token_index = (uint32_t)(call->token - srv->config->refdata.tokens);
+    uint32_t token_index = call->token_index;
     for (size_t i = 0; i < srv->method_count; i++) {
         const api_method *m = &srv->methods[i];
         char *name = api_call_alloc(call, strlen(m->path));

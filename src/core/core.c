@@ -231,7 +231,8 @@ core_error core_account_for(const core *c, const token *tok, const char *account
     if (account_id == NULL || account_id[0] == '\0')
         return CORE_ERR_ACCOUNT_MISSING;
     const account *acc = refdata_find_account(c->refdata, account_id);
-    if (acc == NULL)
+    /* An account outside the caller's view (the other endpoint's) is one it does not know. */
+    if (acc == NULL || (tok != NULL && !refdata_token_sees(tok, acc)))
         return CORE_ERR_ACCOUNT_NOT_FOUND;
     if (tok == NULL) {
         *out = acc;
@@ -833,7 +834,7 @@ core_error core_open_sandbox_account(core *c, const token *tok, const char *name
     core_event ev = {.type = CORE_EVENT_ACCOUNT_OPENED, .order = CORE_NO_ORDER, .time_ns = now_ns};
     core_event_account_opened *o = &ev.u.account_opened;
     o->account = slot;
-    o->token = (uint32_t)(tok - c->refdata->tokens);
+    o->token = refdata_token_index(c->refdata, tok);
     /* From the event's number, not the slot: a reused slot gets a new id. */
     derive_uuid(c, ACCOUNT_ID_SALT ^ c->next_seq, o->id);
     /* A longer name is cut at a character boundary: the contract sets no limit, we keep 63 bytes.

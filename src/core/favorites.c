@@ -103,9 +103,10 @@ void favorites_reset(core_favorites *f) {
 }
 
 uint32_t favorites_user_of(const core *c, const token *tok) {
-    const refdata *rd = c->refdata;
-    assert(tok >= rd->tokens && tok < rd->tokens + rd->token_count);
-    return c->favorites.user_of_token[tok - rd->tokens];
+    /* `tok` may be an endpoint's view of a configured token: the user is the configured one's. */
+    uint32_t index = refdata_token_index(c->refdata, tok);
+    assert(index < c->refdata->token_count);
+    return c->favorites.user_of_token[index];
 }
 
 static bool user_valid(const core *c, uint32_t user) {

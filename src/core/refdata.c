@@ -1,5 +1,6 @@
 #include "core/refdata.h"
 
+#include <assert.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
@@ -151,8 +152,42 @@ const currency_rate *refdata_find_currency_rate(const refdata *rd, const char *c
     return NULL;
 }
 
+const token *refdata_token_configured(const token *tok) {
+    return tok->view == TOKEN_VIEW_ALL ? tok : tok->configured;
+}
+
+uint32_t refdata_token_index(const refdata *rd, const token *tok) {
+    const token *configured = refdata_token_configured(tok);
+    assert(configured >= rd->tokens && configured < rd->tokens + rd->token_count);
+    return (uint32_t)(configured - rd->tokens);
+}
+
+bool refdata_token_sees(const token *tok, const account *acc) {
+    switch (tok->view) {
+    case TOKEN_VIEW_BROKER:
+        return !acc->sandbox;
+    case TOKEN_VIEW_SANDBOX:
+        return acc->sandbox;
+    case TOKEN_VIEW_ALL:
+        break;
+    }
+    return true;
+}
+
+void refdata_token_view_init(token *view, const token *configured, token_view kind) {
+    assert(configured->view == TOKEN_VIEW_ALL && kind != TOKEN_VIEW_ALL);
+    memset(view, 0, sizeof *view);
+    view->secret = configured->secret;
+    view->user_id = configured->user_id;
+    view->name = configured->name;
+    view->view = kind;
+    view->configured = configured;
+}
+
 access_level refdata_access(const token *tok, const account *acc) {
-    uint8_t level = tok->access[acc->index];
+    if (!refdata_token_sees(tok, acc))
+        return ACCESS_NONE;
+    uint8_t level = refdata_token_configured(tok)->access[acc->index];
     return level == ACCESS_NONE_UNSPECIFIED ? ACCESS_NONE : (access_level)level;
 }
 

@@ -120,12 +120,28 @@ typedef struct account {
     money_amount cash[REFDATA_MAX_CURRENCIES]; /* opening balances */
 } account;
 
+/* Which accounts a token sees. The API serves two endpoints, as the real service has two
+ * addresses: through the broker's endpoint a token sees its broker accounts, through the sandbox
+ * endpoint (and in SandboxService on either) its sandbox accounts. An account outside the view
+ * is unknown to the caller, as an account that does not exist. A configured token sees every
+ * account it has a right to (the core's unit tests and the simulator act through it). */
+typedef enum token_view {
+    TOKEN_VIEW_ALL = 0,
+    TOKEN_VIEW_BROKER = 1,
+    TOKEN_VIEW_SANDBOX = 2,
+} token_view;
+
 typedef struct token {
     const char *secret;
     const char *user_id;
     const char *name;
-    /* Per account index; ACCESS_NONE where the token has no right. */
+    /* Per account index; ACCESS_NONE where the token has no right. Read through
+     * refdata_access(), never directly: a view's rights are its configured token's. */
     uint8_t access[REFDATA_MAX_ACCOUNTS];
+    /* TOKEN_VIEW_ALL for a configured token. A view (refdata_token_view_init) names the
+     * configured token it shows (`configured`) and leaves its own `access` unused. */
+    token_view view;
+    const struct token *configured;
 } token;
 
 typedef struct trading_session {
@@ -177,7 +193,16 @@ const instrument *refdata_find_instrument_id(const refdata *rd, const char *inst
 /* The configured rouble rate of `currency` (any letter case), or NULL when none is configured. */
 const currency_rate *refdata_find_currency_rate(const refdata *rd, const char *currency);
 
+/* The token's right on the account; ACCESS_NONE for an account outside the token's view. */
 access_level refdata_access(const token *tok, const account *acc);
+/* Whether the account is in the token's view: one outside it is answered as unknown. */
+bool refdata_token_sees(const token *tok, const account *acc);
+/* `view` of the configured token `configured`: same secret, user and name, same rights, seeing
+ * only the accounts of its view. The view must not outlive the refdata. */
+void refdata_token_view_init(token *view, const token *configured, token_view kind);
+/* The configured token a token or view stands for, and its index in `rd->tokens`. */
+const token *refdata_token_configured(const token *tok);
+uint32_t refdata_token_index(const refdata *rd, const token *tok);
 
 /* Core thread: the instrument's first candle times (see instrument). */
 void refdata_publish_first_candles(instrument *ins, int64_t first_1min_ns, int64_t first_1day_ns);

@@ -44,13 +44,18 @@ process.on('exit', () => {
 
 let serverCount = 0;
 
-/** Starts tinvestd; resolves to { plainPort, tlsPort, dataDir, stop(), output() }. */
+/**
+ * Starts tinvestd with all four listeners (the broker's endpoint and the sandbox endpoint, each
+ * plaintext and TLS); resolves to { plainPort, tlsPort, sandboxPort, sandboxTlsPort, dataDir,
+ * stop(), output() }.
+ */
 export async function startServer({ config = demoConfigPath, args = [], dataDir } = {}) {
   dataDir ??= join(workDir, `data-${++serverCount}`);
   if (dirname(config) === tmpdir() && /^tinvestd-.*\.json$/.test(basename(config))) scratchConfigs.add(config);
   const child = spawn(binary, [
     '--config', config, '--data-dir', dataDir,
     '--listen', '127.0.0.1:0', '--tls-listen', '127.0.0.1:0',
+    '--sandbox-listen', '127.0.0.1:0', '--sandbox-tls-listen', '127.0.0.1:0',
     '--tls-cert', certPath, '--tls-key', keyPath, ...args,
   ], { stdio: ['ignore', 'pipe', 'pipe'] });
   running.add(child);
@@ -65,11 +70,12 @@ export async function startServer({ config = demoConfigPath, args = [], dataDir 
     lines.once('line', resolveLine);
     exited.then(({ code }) => reject(new Error(`tinvestd exited with ${code} before listening:\n${stderr}`)));
   });
-  const match = /^listening plaintext=[\d.]+:(\d+) tls=[\d.]+:(\d+)$/.exec(firstLine);
-  if (!match) throw new Error(`unexpected first line: ${firstLine}`);
+  const ports = parseListening(firstLine);
   return {
-    plainPort: Number(match[1]),
-    tlsPort: Number(match[2]),
+    plainPort: ports.plaintext,
+    tlsPort: ports.tls,
+    sandboxPort: ports.sandbox,
+    sandboxTlsPort: ports.sandbox_tls,
     dataDir,
     pid: child.pid,
     output: () => stderr,
@@ -86,9 +92,34 @@ export async function startServer({ config = demoConfigPath, args = [], dataDir 
   };
 }
 
-/** The official-style SDK client (npm tinkoff-invest-api). */
-export function sdk(server, token, { tls = false } = {}) {
-  const endpoint = tls ? `127.0.0.1:${server.tlsPort}` : `localhost:${server.plainPort}`;
+/**
+ * The first line tinvestd prints, `listening plaintext=H:P tls=H:P sandbox=H:P sandbox_tls=H:P`
+ * (in this order; a listener not asked for is left out), as { plaintext, tls, sandbox,
+ * sandbox_tls } ports.
+ */
+export function parseListening(line) {
+  const match = /^listening((?: (?:plaintext|tls|sandbox|sandbox_tls)=[\w.:-]+:\d+)+)$/.exec(line);
+  if (!match) throw new Error(`unexpected first line: ${line}`);
+  const ports = {};
+  const order = [];
+  for (const part of match[1].trim().split(' ')) {
+    const [name, address] = part.split('=');
+    ports[name] = Number(address.slice(address.lastIndexOf(':') + 1));
+    order.push(name);
+  }
+  const expected = ['plaintext', 'tls', 'sandbox', 'sandbox_tls'].filter((name) => name in ports);
+  if (order.join() !== expected.join()) throw new Error(`listeners out of order: ${line}`);
+  return ports;
+}
+
+/**
+ * The official-style SDK client (npm tinkoff-invest-api). `sandbox: true` connects to the sandbox
+ * endpoint, where the ordinary services act on the token's sandbox accounts.
+ */
+export function sdk(server, token, { tls = false, sandbox = false } = {}) {
+  const port = sandbox ? (tls ? server.sandboxTlsPort : server.sandboxPort) : (tls ? server.tlsPort : server.plainPort);
+  // The SDK speaks plaintext only to a host starting with `localhost`, TLS to any other.
+  const endpoint = tls ? `127.0.0.1:${port}` : `localhost:${port}`;
   return new TinkoffInvestApi({ token, endpoint, appName: 'tinvestd-tests' });
 }
 
@@ -97,8 +128,9 @@ const channels = [];
  * A client of one service built from the SDK's own generated definitions but without its error
  * middleware, so tests see the raw wire: status, details (the numeric code) and trailers.
  */
-export function rawClient(server, definition, token) {
-  const channel = createChannel(`127.0.0.1:${server.plainPort}`, ChannelCredentials.createInsecure());
+export function rawClient(server, definition, token, { sandbox = false } = {}) {
+  const port = sandbox ? server.sandboxPort : server.plainPort;
+  const channel = createChannel(`127.0.0.1:${port}`, ChannelCredentials.createInsecure());
   channels.push(channel);
   const metadata = new Metadata();
   if (token !== undefined) metadata.set('authorization', `Bearer ${token}`);

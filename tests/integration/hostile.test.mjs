@@ -19,7 +19,7 @@ import * as grpc from '@grpc/grpc-js';
 import { Status } from 'nice-grpc';
 import { OrdersServiceDefinition, OrderDirection, OrderType } from 'tinkoff-invest-api/dist/generated/orders.js';
 import { UsersServiceDefinition } from 'tinkoff-invest-api/dist/generated/users.js';
-import { startServer, sdk, rawClient, callRaw, closeClients, demoConfig, demoInstruments, binary, certPath, sourceDir } from './harness.mjs';
+import { startServer, sdk, rawClient, callRaw, closeClients, demoConfig, demoInstruments, binary, certPath, sourceDir, parseListening } from './harness.mjs';
 import { keyPath } from './tls-env.mjs';
 
 const PACKAGE = 'tinkoff.public.invest.api.contract.v1';
@@ -76,9 +76,9 @@ async function startWithDescriptorLimit(nofile, config) {
     createInterface({ input: child.stdout }).once('line', resolveLine);
     exited.then(({ code }) => reject(new Error(`tinvestd exited with ${code}:\n${stderr}`)));
   });
-  const match = /^listening plaintext=[\d.]+:(\d+) tls=[\d.]+:(\d+)$/.exec(line);
+  const ports = parseListening(line);
   const server = {
-    plainPort: Number(match[1]), tlsPort: Number(match[2]), pid: child.pid, output: () => stderr, exited,
+    plainPort: ports.plaintext, tlsPort: ports.tls, pid: child.pid, output: () => stderr, exited,
     async stop() {
       child.kill('SIGTERM');
       const timer = setTimeout(() => child.kill('SIGKILL'), 15000);

@@ -38,11 +38,12 @@ const money = (currency, units, nano = 0) => ({ currency, units, nano });
 
 // UsersService.GetBankAccounts and CurrencyTransfer are newer than the npm SDK's contract: they
 // are called through our own proto files.
-function usersClient(server, token = TOKEN) {
+function usersClient(server, token = TOKEN, { sandbox = false } = {}) {
   const definition = protoLoader.loadSync(join(sourceDir, 'proto', 'users.proto'),
     { includeDirs: [join(sourceDir, 'proto'), '/usr/include'], keepCase: true, enums: Number, longs: String, defaults: true });
   const { UsersService } = grpc.loadPackageDefinition(definition).tinkoff.public.invest.api.contract.v1;
-  const client = new UsersService(`127.0.0.1:${server.plainPort}`, grpc.credentials.createInsecure());
+  const port = sandbox ? server.sandboxPort : server.plainPort;
+  const client = new UsersService(`127.0.0.1:${port}`, grpc.credentials.createInsecure());
   const metadata = new grpc.Metadata();
   metadata.set('authorization', `Bearer ${token}`);
   const call = (method, request) => new Promise((resolve) => client[method](request, metadata,
@@ -114,6 +115,9 @@ function assertReconciles(items, held) {
 
 const server = await startServer({ config: configPath });
 let api = sdk(server, TOKEN);
+// The sandbox account is served by the sandbox endpoint's ordinary services.
+let sandboxApi = sdk(server, TOKEN, { sandbox: true });
+const apiFor = (account) => (account.sandbox ? sandboxApi : api);
 let transferId;
 
 test('trades, a transfer and pay-ins make operations that add up to the balances and positions', async () => {
@@ -136,7 +140,7 @@ test('trades, a transfer and pay-ins make operations that add up to the balances
   const again = await users.transfer({ from_account_id: first.id, to_account_id: second.id, amount: money('rub', 1234, 560000000), transaction_id: transferId.toUpperCase() });
   assert.equal(again.error, undefined);
   await api.sandbox.sandboxPayIn({ accountId: sandboxConfigured.id, amount: money('rub', 5000) });
-  await place(api, sandboxConfigured.id, 1, OrderDirection.ORDER_DIRECTION_BUY);
+  await place(sandboxApi, sandboxConfigured.id, 1, OrderDirection.ORDER_DIRECTION_BUY);
   users.close();
 
   for (const account of [first, second]) {
@@ -154,7 +158,9 @@ test('trades, a transfer and pay-ins make operations that add up to the balances
     more = page.hasNext;
     cursor = page.nextCursor;
   }
-  assertReconciles(sandboxItems, await holdings(api, sandboxConfigured.id));
+  assertReconciles(sandboxItems, await holdings(sandboxApi, sandboxConfigured.id));
+  assert.deepEqual(await allByCursor(sandboxApi, sandboxConfigured.id, 2), sandboxItems,
+    'OperationsService on the sandbox endpoint lists what GetSandboxOperationsByCursor does');
   assert.equal(sandboxItems.filter((i) => i.type === OperationType.OPERATION_TYPE_INPUT).length, 2, 'opening balance and pay-in');
 });
 
@@ -271,8 +277,13 @@ test('CurrencyTransfer refuses with the catalogue codes and moves nothing', asyn
   assert.equal(await refused({ to_account_id: first.id }), '30251');
   assert.equal(await refused({ amount: money('usd', 1) }), '30258');
   assert.equal(await refused({ amount: money('rub', 900000000) }), '30251', 'not enough money');
-  assert.equal(await refused({ from_account_id: sandboxConfigured.id }), '30252');
+  // The broker's endpoint knows no sandbox account; the sandbox endpoint knows no broker account.
+  assert.equal(await refused({ from_account_id: sandboxConfigured.id }), '50004');
   assert.equal(await refused({ to_account_id: sandboxConfigured.id }), '30250');
+  const sandboxUsers = usersClient(server, TOKEN, { sandbox: true });
+  assert.equal(await refused({ from_account_id: sandboxConfigured.id }, sandboxUsers), '30252');
+  assert.equal(await refused({}, sandboxUsers), '50004');
+  sandboxUsers.close();
   // The same transaction id with other terms.
   assert.equal(await refused({ transaction_id: transferId, amount: money('rub', 2) }), '30251');
   const one = usersClient(server, 't.demo.one');
@@ -327,7 +338,7 @@ test('GetBrokerReport lists the trades; GetDividendsForeignIssuer an empty repor
 });
 
 test('the history is the same after a graceful restart and after kill -9', async () => {
-  const read = async () => Promise.all([first, second, sandboxConfigured].map((a) => allByCursor(api, a.id, 7)));
+  const read = async () => Promise.all([first, second, sandboxConfigured].map((a) => allByCursor(apiFor(a), a.id, 7)));
   const before = await read();
   const generated = await api.operations.getBrokerReport({ generateBrokerReportRequest: { accountId: first.id, from: new Date(Date.now() - 3600e3), to: new Date(Date.now() + 3600e3) } });
   const taskId = generated.generateBrokerReportResponse.taskId;
@@ -337,6 +348,7 @@ test('the history is the same after a graceful restart and after kill -9', async
   await server.stop();
   let again = await startServer({ config: configPath, dataDir: server.dataDir });
   api = sdk(again, TOKEN);
+  sandboxApi = sdk(again, TOKEN, { sandbox: true });
   assert.deepEqual(await read(), before);
   assert.deepEqual(await report(), reportBefore, 'a task survives the restart');
 
@@ -350,6 +362,7 @@ test('the history is the same after a graceful restart and after kill -9', async
   await again.stop('SIGKILL');
   again = await startServer({ config: configPath, dataDir: server.dataDir });
   api = sdk(again, TOKEN);
+  sandboxApi = sdk(again, TOKEN, { sandbox: true });
   assert.deepEqual(await read(), beforeKill);
   for (const account of [first, second]) assertReconciles(await allByCursor(api, account.id, 4), await holdings(api, account.id));
   await again.stop();

@@ -38,8 +38,8 @@ function restingBuy(accountId) {
 }
 
 /** The SDK (contract 1.24) has no helper for this service: its generated client, with the token. */
-function withStreams(api, srv, token) {
-  api.operationsStream = rawClient(srv, OperationsStreamServiceDefinition, token);
+function withStreams(api, srv, token, { sandbox = false } = {}) {
+  api.operationsStream = rawClient(srv, OperationsStreamServiceDefinition, token, { sandbox });
   return api;
 }
 
@@ -152,12 +152,24 @@ test('PositionsStream: initial positions on request, then the changed entries of
   await plain.close();
 });
 
-test('a pay-in reaches both streams; an empty account list follows every readable account', async () => {
-  const api = withStreams(sdk(server, 't.demo.full'), server, 't.demo.full');
+test('a pay-in reaches both streams; an empty account list follows every readable account of the endpoint', async () => {
   const sandbox = demoConfig.accounts.find((a) => a.sandbox).id;
+  const brokerApi = withStreams(sdk(server, 't.demo.full'), server, 't.demo.full');
+  const brokerPositions = openStream(brokerApi, 'positionsStream', { accounts: [] });
+  const brokerSub = (await brokerPositions.next((m) => m.subscriptions)).subscriptions;
+  assert.deepEqual(brokerSub.accounts.map((a) => a.accountId).sort(),
+    demoConfig.accounts.filter((a) => !a.sandbox).map((a) => a.id).sort(), 'the broker endpoint: broker accounts only');
+  await brokerPositions.close();
+  const brokerPortfolio = openStream(brokerApi, 'portfolioStream', { accounts: [sandbox] });
+  assert.deepEqual((await brokerPortfolio.next((m) => m.subscriptions)).subscriptions.accounts.map((a) => a.subscriptionStatus),
+    [PortfolioSubscriptionStatus.PORTFOLIO_SUBSCRIPTION_STATUS_ACCOUNT_NOT_FOUND], 'a sandbox account is unknown there');
+  await brokerPortfolio.close();
+
+  const api = withStreams(sdk(server, 't.demo.full', { sandbox: true }), server, 't.demo.full', { sandbox: true });
   const positions = openStream(api, 'positionsStream', { accounts: [] });
   const sub = (await positions.next((m) => m.subscriptions)).subscriptions;
-  assert.deepEqual(sub.accounts.map((a) => a.accountId).sort(), demoConfig.accounts.map((a) => a.id).sort());
+  assert.deepEqual(sub.accounts.map((a) => a.accountId).sort(),
+    demoConfig.accounts.filter((a) => a.sandbox).map((a) => a.id).sort(), 'the sandbox endpoint: sandbox accounts only');
   const portfolio = openStream(api, 'portfolioStream', { accounts: [sandbox] });
   await portfolio.next((m) => m.portfolio);
   const from = portfolio.messages.length;

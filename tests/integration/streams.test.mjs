@@ -80,9 +80,16 @@ test('OrderStateStream: subscription first, then one message per transition with
   assert.equal(sub.status, ResultSubscriptionStatus.RESULT_SUBSCRIPTION_STATUS_OK);
   assert.match(sub.trackingId, UUID_RE);
   assert.match(sub.streamId, UUID_RE);
-  const readable = demoConfig.accounts.filter((a) => demoConfig.tokens[0].accounts[a.id]).map((a) => a.id);
-  assert.deepEqual([...sub.accounts].sort(), readable.sort(), 'every account the token can read');
+  const readable = (sandbox) => demoConfig.accounts
+    .filter((a) => demoConfig.tokens[0].accounts[a.id] && Boolean(a.sandbox) === sandbox).map((a) => a.id);
+  assert.deepEqual([...sub.accounts].sort(), readable(false).sort(),
+    'every broker account the token can read: the broker endpoint knows no sandbox account');
   assert.ok(stream.messages[0].message.subscription, 'the subscription response comes first');
+  const sandboxStream = openStream(sdk(server, 't.demo.full', { sandbox: true }), 'orderStateStream', { accounts: [] });
+  const sandboxSub = (await sandboxStream.next((m) => m.subscription)).subscription;
+  assert.deepEqual([...sandboxSub.accounts].sort(), readable(true).sort(),
+    'on the sandbox endpoint: every sandbox account the token can read, and no broker account');
+  await sandboxStream.close();
 
   const order = restingOrder();
   const reply = await api.orders.postOrderAsync(order);

@@ -844,6 +844,62 @@ static void test_order_price_margin_is_checked(void) {
     core_deinit(&c);
 }
 
+/* A token seen through an endpoint (refdata_token_view_init): the broker's view knows only
+ * broker accounts, the sandbox view only sandbox accounts; an account outside the view is unknown
+ * (not "no access"), its rights are the configured token's, and a sandbox account opened through
+ * a view belongs to the configured token. */
+static void test_token_views(void) {
+    /* Only the configured accounts: an earlier test's opened ones went with its core. */
+    rd.account_count = 2;
+    core c;
+    init_core(&c);
+    token broker_view, sandbox_view, readonly_sandbox;
+    refdata_token_view_init(&broker_view, full, TOKEN_VIEW_BROKER);
+    refdata_token_view_init(&sandbox_view, full, TOKEN_VIEW_SANDBOX);
+    refdata_token_view_init(&readonly_sandbox, readonly, TOKEN_VIEW_SANDBOX);
+    const account *broker = &rd.accounts[0], *sandbox = &rd.accounts[1];
+    CHECK(refdata_token_sees(full, broker) && refdata_token_sees(full, sandbox));
+    CHECK(refdata_token_sees(&broker_view, broker) && !refdata_token_sees(&broker_view, sandbox));
+    CHECK(!refdata_token_sees(&sandbox_view, broker) && refdata_token_sees(&sandbox_view, sandbox));
+    CHECK_EQ_INT(refdata_access(&broker_view, broker), ACCESS_FULL);
+    CHECK_EQ_INT(refdata_access(&broker_view, sandbox), ACCESS_NONE);
+    CHECK_EQ_INT(refdata_access(&sandbox_view, sandbox), ACCESS_FULL);
+    CHECK_EQ_INT(refdata_access(&sandbox_view, broker), ACCESS_NONE);
+    CHECK_EQ_INT(refdata_token_index(&rd, &sandbox_view), 0);
+    CHECK_EQ_INT(refdata_token_index(&rd, &readonly_sandbox), 1);
+    CHECK(strcmp(sandbox_view.secret, full->secret) == 0);
+
+    const account *acc;
+    CHECK_EQ_INT(core_account_for(&c, &broker_view, "S1", false, &acc), CORE_ERR_ACCOUNT_NOT_FOUND);
+    CHECK_EQ_INT(core_account_for(&c, &sandbox_view, "A1", false, &acc),
+                 CORE_ERR_ACCOUNT_NOT_FOUND);
+    CHECK_EQ_INT(core_account_for(&c, &sandbox_view, "S1", true, &acc), CORE_OK);
+    CHECK_EQ_INT(core_account_for(&c, &readonly_sandbox, "S1", false, &acc),
+                 CORE_ERR_ACCOUNT_NO_ACCESS);
+
+    /* A command through the wrong view changes nothing. */
+    core_order_request r = buy(KEY1, 1, 100 * NANO);
+    r.token = &sandbox_view;
+    CHECK_EQ_INT(place_error(&c, r), CORE_ERR_ACCOUNT_NOT_FOUND);
+    CHECK_EQ_INT(recorded_count, 0);
+    r.token = &broker_view;
+    CHECK_EQ_INT(place_error(&c, r), CORE_OK);
+    int64_t balance;
+    CHECK_EQ_INT(core_pay_in(&c, &broker_view, "S1", "rub", NANO, 100, &balance),
+                 CORE_ERR_ACCOUNT_NOT_FOUND);
+
+    char opened[ORDER_ID_SIZE];
+    CHECK_EQ_INT(core_open_sandbox_account(&c, &sandbox_view, "mine", 100, opened), CORE_OK);
+    const account *mine = refdata_find_account(&rd, opened);
+    CHECK(mine != NULL);
+    CHECK_EQ_INT(refdata_access(full, mine), ACCESS_FULL);
+    CHECK_EQ_INT(refdata_access(&sandbox_view, mine), ACCESS_FULL);
+    CHECK_EQ_INT(refdata_access(&broker_view, mine), ACCESS_NONE);
+    CHECK_EQ_INT(refdata_access(readonly, mine), ACCESS_NONE);
+    core_check_invariants(&c);
+    core_deinit(&c);
+}
+
 int main(void) {
     setup_refdata();
     test_rejections_change_nothing();
@@ -863,6 +919,7 @@ int main(void) {
     test_closed_account_orders_are_cancelled_after_a_restart();
     test_valuation_refuses_what_does_not_fit();
     test_order_price_margin_is_checked();
+    test_token_views();
     refdata_deinit(&rd);
     return check_finish("core orders");
 }
