@@ -171,6 +171,11 @@ venue_line=$(grep -m1 "^venue matching" <<<"$venue_out")
 candles_line=$(grep -m1 "^candles: " <<<"$venue_out")
 recovery_out=$("$build/bench_recovery" config/demo.json $recovery_events "$work/recovery" $restart_events)
 echo "$venue_line"; echo "$recovery_out"
+# History import of one CSV file of minute candles against reading the same bytes with CRC32C.
+history_line=$("$build/bench_history" "$work" $([ "$quick" = 1 ] && echo 50000 || echo 1000000))
+echo "$history_line"
+history_rate=$(sed -n 's/^history import: \([0-9]*\) candles\/s.*/\1/p' <<<"$history_line")
+history_floor=$(sed -n 's/.*CRC32C of the same bytes: \([0-9]*\) candles\/s.*/\1/p' <<<"$history_line")
 
 a_fsync_p50=$(json "r.latency.p50_us" <<<"$async_fsync")
 a_fsync_p99=$(json "r.latency.p99_us" <<<"$async_fsync")
@@ -224,6 +229,7 @@ Machine: $machine
 | matching engine alone | ${venue_line#venue matching: } | ≥ 5 M ops/s, p99 ≤ 2 µs | |
 | candles: one print into all 16 intervals (the apply of a trade adds this) | ${candles_line#candles: } | ≤ 1 µs per print (an order's durable round trip is ~100 µs) | |
 ${md_rows%$'\n'}
+| history import, one CSV file of minute candles into an empty store: parse, check, sort, write, fsync (floor: read + CRC32C of the same bytes, $history_floor candles/s) | $history_rate candles/s | ≥ 0.02 × floor | $(ratio "$history_rate/Math.max(1,$history_floor)") × floor |
 $(recovery_row "journal bytes per limit order")
 $(recovery_row "journal bytes, the mix")
 $(recovery_row "replay, ")

@@ -8,6 +8,7 @@ debian_packages=(
     build-essential cmake pkg-config
     libgrpc-dev protobuf-compiler protobuf-c-compiler libprotobuf-c-dev libprotobuf-dev
     libjansson-dev libssl-dev openssl
+    libzip-dev zip # history archives: tinvestd history import and its tests (docs/HISTORY.md)
     clang-14 libclang-rt-14-dev # the fuzz build: clang with libFuzzer (make fuzz, make test)
 )
 need_node=0

@@ -18,6 +18,7 @@
 #include "config/config.h"
 #include "engine/engine.h"
 #include "engine/venue_link.h"
+#include "history/history_import.h"
 #include "settings/settings.h"
 #include "util/clock.h"
 #include "util/log.h"
@@ -45,6 +46,8 @@ static void usage(FILE *out) {
                  "                [--durability fsync|none] [--log-level debug|info|warn|error]\n"
                  "       tinvestd --check --config FILE --data-dir DIR\n"
                  "                (replays the journal, prints the state hash and exits)\n"
+                 "       tinvestd history import --data-dir DIR [--config FILE] FILE...\n"
+                 "                (imports history archives into DIR/history: docs/HISTORY.md)\n"
                  "Port 0 picks a free port; the first line printed names the chosen ports:\n"
                  "  listening plaintext=127.0.0.1:41234 tls=127.0.0.1:41235 "
                  "sandbox=127.0.0.1:41236 sandbox_tls=127.0.0.1:41237\n"
@@ -176,6 +179,8 @@ static int wait_for_stop_signal(api_server *server) {
 }
 
 int main(int argc, char **argv) {
+    if (argc >= 2 && strcmp(argv[1], "history") == 0)
+        return history_cli_main(argc - 1, argv + 1);
     options opt;
     if (parse_options(argc, argv, &opt) != 0) {
         usage(stderr);
