@@ -13,6 +13,7 @@
 #include "core/history.h"
 #include "util/clock.h"
 #include "util/crc32c.h"
+#include "util/durable.h"
 #include "util/log.h"
 
 #define SNAPSHOT_MAGIC "TINVSNAP"
@@ -108,23 +109,9 @@ static size_t sections_of(const core *c, const snapshot_header *h, bool writing,
     return total;
 }
 
-static int write_all(int fd, const void *data, size_t size) {
-    const char *p = data;
-    while (size > 0) {
-        ssize_t n = write(fd, p, size);
-        if (n < 0 && errno == EINTR)
-            continue;
-        if (n <= 0)
-            return -errno;
-        p += n;
-        size -= (size_t)n;
-    }
-    return 0;
-}
-
 static int write_checked(int fd, const void *data, size_t size, uint32_t *crc) {
     *crc = crc32c_update(*crc, data, size);
-    return write_all(fd, data, size);
+    return durable_write_all(fd, data, size);
 }
 
 static snapshot_candles_header candles_header_of(const candle_store *s) {
@@ -286,10 +273,10 @@ int snapshot_write(const core *c, const char *dir) {
     section parts[SECTION_COUNT];
     sections_of(c, &h, true, parts);
     uint32_t crc = crc32c_update(0, &h, sizeof h);
-    int rc = write_all(fd, &h, sizeof h);
+    int rc = durable_write_all(fd, &h, sizeof h);
     for (int i = 0; rc == 0 && i < SECTION_COUNT; i++) {
         crc = crc32c_update(crc, parts[i].data, parts[i].size);
-        rc = write_all(fd, parts[i].data, parts[i].size);
+        rc = durable_write_all(fd, parts[i].data, parts[i].size);
     }
     if (rc == 0)
         rc = write_candles(fd, &c->candles, &crc);
@@ -300,24 +287,15 @@ int snapshot_write(const core *c, const char *dir) {
     if (rc == 0)
         rc = write_favorites(fd, c, &crc);
     if (rc == 0)
-        rc = write_all(fd, &crc, sizeof crc);
-    if (rc == 0 && fsync(fd) != 0)
-        rc = -errno;
-    close(fd);
-    if (rc == 0 && rename(tmp, path) != 0)
-        rc = -errno;
+        rc = durable_write_all(fd, &crc, sizeof crc);
     if (rc != 0) {
+        close(fd);
         unlink(tmp);
         return rc;
     }
     /* The rename is durable only once the directory is: until then the snapshot does not
      * count, and the journal segments it covers must stay. */
-    int dfd = open(dir, O_RDONLY | O_DIRECTORY);
-    if (dfd < 0)
-        return -errno;
-    rc = fsync(dfd) == 0 ? 0 : -errno;
-    close(dfd);
-    return rc;
+    return durable_replace(fd, tmp, path, dir);
 }
 
 pid_t snapshot_start(const core *c, const char *dir) {

@@ -6,6 +6,8 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "util/durable.h"
+
 #define PIN_HEADER "tinvestd instruments 1\n"
 #define UID_MAX 128
 
@@ -78,18 +80,8 @@ int universe_check(const char *dir, const refdata *rd, uint32_t *pinned_count, c
     return rc;
 }
 
-static int write_all(int fd, const char *text) {
-    size_t size = strlen(text);
-    while (size > 0) {
-        ssize_t n = write(fd, text, size);
-        if (n < 0 && errno == EINTR)
-            continue;
-        if (n <= 0)
-            return -errno;
-        text += n;
-        size -= (size_t)n;
-    }
-    return 0;
+static int write_text(int fd, const char *text) {
+    return durable_write_all(fd, text, strlen(text));
 }
 
 int universe_pin(const char *dir, const refdata *rd, uint32_t pinned_count) {
@@ -101,27 +93,18 @@ int universe_pin(const char *dir, const refdata *rd, uint32_t pinned_count) {
     int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC, 0644);
     if (fd < 0)
         return -errno;
-    int rc = write_all(fd, PIN_HEADER);
+    int rc = write_text(fd, PIN_HEADER);
     for (uint32_t i = 0; rc == 0 && i < rd->instrument_count; i++) {
         char key[UID_MAX + 8];
         pin_key(&rd->instruments[i], key, sizeof key);
-        rc = write_all(fd, key);
+        rc = write_text(fd, key);
         if (rc == 0)
-            rc = write_all(fd, "\n");
+            rc = write_text(fd, "\n");
     }
-    if (rc == 0 && fsync(fd) != 0)
-        rc = -errno;
-    close(fd);
-    if (rc == 0 && rename(tmp, path) != 0)
-        rc = -errno;
     if (rc != 0) {
+        close(fd);
         unlink(tmp);
         return rc;
     }
-    int dfd = open(dir, O_RDONLY | O_DIRECTORY);
-    if (dfd < 0)
-        return -errno;
-    rc = fsync(dfd) == 0 ? 0 : -errno;
-    close(dfd);
-    return rc;
+    return durable_replace(fd, tmp, path, dir);
 }

@@ -11,6 +11,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "util/durable.h"
+
 static int path_of(char *out, size_t size, const char *data_dir, const char *uid,
                    const char *suffix) {
     int n = uid == NULL
@@ -27,19 +29,6 @@ static int read_all(int fd, uint8_t *buf, size_t len) {
             continue;
         if (n <= 0)
             return n < 0 ? -errno : -EIO;
-        done += (size_t)n;
-    }
-    return 0;
-}
-
-static int write_all(int fd, const uint8_t *buf, size_t len) {
-    size_t done = 0;
-    while (done < len) {
-        ssize_t n = write(fd, buf + done, len - done);
-        if (n < 0 && errno == EINTR)
-            continue;
-        if (n < 0)
-            return -errno;
         done += (size_t)n;
     }
     return 0;
@@ -157,12 +146,12 @@ static int write_file(int fd, const char *uid, const history_candle *candles, si
     history_header header;
     history_header_for(uid, candles, count, &header);
     history_header_encode(&header, head);
-    int rc = write_all(fd, head, sizeof head);
+    int rc = durable_write_all(fd, head, sizeof head);
     for (size_t i = 0; rc == 0 && i < count; i += BLOCK) {
         size_t n = count - i < BLOCK ? count - i : BLOCK;
         for (size_t k = 0; k < n; k++)
             history_record_encode(&candles[i + k], block + k * HISTORY_RECORD_BYTES);
-        rc = write_all(fd, block, n * HISTORY_RECORD_BYTES);
+        rc = durable_write_all(fd, block, n * HISTORY_RECORD_BYTES);
     }
     if (rc == 0 && fsync(fd) != 0)
         rc = -errno;
@@ -222,10 +211,7 @@ int history_store_sync_dir(const char *data_dir, char *error, size_t error_size)
     char dir[PATH_MAX];
     if (path_of(dir, sizeof dir, data_dir, NULL, NULL) != 0)
         return -ENAMETOOLONG;
-    int fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-    int rc = fd < 0 || fsync(fd) != 0 ? -errno : 0;
-    if (fd >= 0)
-        close(fd);
+    int rc = durable_sync_dir(dir);
     if (rc != 0)
         snprintf(error, error_size, "fsync %s: %s", dir, strerror(-rc));
     return rc;
