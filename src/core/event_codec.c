@@ -84,7 +84,9 @@ bool event_codec_valid(const core_event *ev) {
     case CORE_EVENT_FAVORITE_REMOVED: {
         const core_event_favorite *f = &ev->u.favorite;
         return terminated(f->group_id, sizeof f->group_id) &&
-               terminated(f->color, sizeof f->color) && terminated(f->name, sizeof f->name);
+               terminated(f->color, sizeof f->color) && f->name_len < FAVORITE_GROUP_NAME_SIZE &&
+               (f->name_len == 0 ||
+                (f->name != NULL && memchr(f->name, '\0', f->name_len) == NULL));
     }
     }
     return false;
@@ -193,11 +195,10 @@ static uint8_t *put_text(uint8_t *p, const char *text, size_t size) {
 
 /* A long text (a favorite group's name): its length as a varint, then its bytes, whatever they
  * are (a name that reads as a UUID stays text). */
-static uint8_t *put_long_text(uint8_t *p, const char *text, size_t size) {
-    size_t len = strnlen(text, size);
-    assert(len < size);
+static uint8_t *put_long_text(uint8_t *p, const char *text, size_t len) {
     p = put_varint(p, len);
-    memcpy(p, text, len);
+    if (len > 0)
+        memcpy(p, text, len);
     return p + len;
 }
 
@@ -206,7 +207,7 @@ static uint8_t *put_favorite(uint8_t *p, const core_event_favorite *f) {
     p = put_varint(p, f->instrument);
     p = put_text(p, f->group_id, sizeof f->group_id);
     p = put_text(p, f->color, sizeof f->color);
-    return put_long_text(p, f->name, sizeof f->name);
+    return put_long_text(p, f->name, f->name_len);
 }
 
 /* CORE_NO_ORDER (UINT32_MAX) is written as 0, slot n as n + 1: one byte for "none". */
@@ -466,16 +467,17 @@ READER_INLINE void get_text(reader *r, char *out, size_t size) {
     r->p += form;
 }
 
-/* A long text into an array of `size` bytes (zero-filled): it must fit with its terminator and
- * hold no NUL. */
-static void get_long_text(reader *r, char *out, size_t size) {
+/* A long text, shorter than `size` bytes and without a NUL, left where it is: `*out` points into
+ * the payload (NULL for an empty text) and `*out_len` counts its bytes. */
+static void get_long_text(reader *r, const char **out, uint16_t *out_len, size_t size) {
     uint64_t len = get_varint(r);
     if (!r->ok || len >= size || (uint64_t)(r->end - r->p) < len ||
         memchr(r->p, '\0', (size_t)len) != NULL) {
         r->ok = false;
         return;
     }
-    memcpy(out, r->p, (size_t)len);
+    *out = len > 0 ? (const char *)r->p : NULL;
+    *out_len = (uint16_t)len;
     r->p += len;
 }
 
@@ -484,7 +486,7 @@ static void get_favorite(reader *r, core_event_favorite *f) {
     f->instrument = get_u32_varint(r);
     get_text(r, f->group_id, sizeof f->group_id);
     get_text(r, f->color, sizeof f->color);
-    get_long_text(r, f->name, sizeof f->name);
+    get_long_text(r, &f->name, &f->name_len, FAVORITE_GROUP_NAME_SIZE);
 }
 
 READER_INLINE void get_accepted(reader *r, core_event_accepted *a) {
@@ -682,6 +684,18 @@ int event_codec_decode(uint16_t type, uint64_t seq, const uint8_t *bytes, size_t
         return -1;
     }
     return 0;
+}
+
+bool event_codec_equal(const core_event *a, const core_event *b) {
+    if (!core_event_borrows_text(a) && !core_event_borrows_text(b))
+        return memcmp(a, b, sizeof *a) == 0;
+    if (!core_event_borrows_text(a) || !core_event_borrows_text(b) ||
+        a->u.favorite.name_len != b->u.favorite.name_len ||
+        memcmp(a->u.favorite.name, b->u.favorite.name, a->u.favorite.name_len) != 0)
+        return false;
+    core_event x = *a, y = *b;
+    x.u.favorite.name = y.u.favorite.name = NULL;
+    return memcmp(&x, &y, sizeof x) == 0;
 }
 
 /* ---- Formats 3 and 4: the raw struct ---------------------------------------------------------

@@ -43,7 +43,7 @@ static size_t round_trip(const core_event *ev) {
     core_event back;
     int rc = event_codec_decode((uint16_t)ev->type, ev->seq, bytes, n, &back);
     CHECK_EQ_INT(rc, 0);
-    if (rc == 0 && memcmp(&back, ev, sizeof back) != 0) {
+    if (rc == 0 && !event_codec_equal(&back, ev)) {
         CHECK(!"decoded event differs");
         fprintf(stderr, "  type %u\n", ev->type);
     }
@@ -493,8 +493,34 @@ static void test_favorites(void) {
     ev.u.favorite.instrument = UINT32_MAX;
     strcpy(ev.u.favorite.group_id, GROUP);
     strcpy(ev.u.favorite.color, "AbCdEf");
-    memset(ev.u.favorite.name, 0xD1, FAVORITE_GROUP_NAME_SIZE - 1);
+    static char name[FAVORITE_GROUP_NAME_SIZE - 1];
+    memset(name, 0xD1, sizeof name);
+    ev.u.favorite.name = name;
+    ev.u.favorite.name_len = sizeof name;
     size_t widest = round_trip(&ev);
+    /* The decoded name is borrowed from the payload, not copied; equal by its bytes. */
+    {
+        uint8_t bytes[EVENT_CODEC_MAX_BYTES];
+        size_t n = event_codec_encode(&ev, bytes);
+        core_event back;
+        CHECK_EQ_INT(event_codec_decode((uint16_t)ev.type, ev.seq, bytes, n, &back), 0);
+        CHECK(back.u.favorite.name == (const char *)bytes + n - sizeof name);
+        CHECK(back.u.favorite.name_len == sizeof name);
+        core_event other = ev;
+        char changed[sizeof name];
+        memcpy(changed, name, sizeof name);
+        changed[100] = 'x';
+        other.u.favorite.name = changed;
+        CHECK(!event_codec_equal(&other, &back));
+        other.u.favorite.name_len--;
+        other.u.favorite.name = name;
+        CHECK(!event_codec_equal(&other, &back));
+        /* A NUL among the bytes cannot be encoded. */
+        changed[100] = '\0';
+        other = ev;
+        other.u.favorite.name = changed;
+        CHECK(!event_codec_valid(&other));
+    }
     CHECK(widest > 255 && widest <= EVENT_CODEC_MAX_BYTES);
     /* The name's length is its last varint: two bytes (255) right before the name. */
     size_t name_at = widest - 255;
