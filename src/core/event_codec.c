@@ -2,6 +2,9 @@
 
 #include <assert.h>
 #include <string.h>
+#if defined(__SSE2__)
+#include <emmintrin.h>
+#endif
 
 #include "core/types.h"
 
@@ -143,7 +146,37 @@ static bool uuid_bytes(const char *text, size_t len, uint8_t out[UUID_BYTES]) {
     return true;
 }
 
-#if __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+#if defined(__SSE2__)
+/* The 16 bytes as 32 lower-case hex digits with SSE2 (every x86-64 has it): each byte's nibbles
+ * are spread to two lanes, high nibble first, and the lanes of 10 or more are moved on to the
+ * letters; then the dashes are put between the groups. About a fifth of the instructions of the
+ * word-at-a-time form below, and replay formats a UUID for every order accepted. */
+static void uuid_text(const uint8_t bytes[UUID_BYTES], char *out) {
+    const __m128i low_nibbles = _mm_set1_epi8(0x0F);
+    __m128i in = _mm_loadu_si128((const __m128i *)bytes);
+    __m128i hi = _mm_and_si128(_mm_srli_epi16(in, 4), low_nibbles);
+    __m128i lo = _mm_and_si128(in, low_nibbles);
+    __m128i first = _mm_unpacklo_epi8(hi, lo), second = _mm_unpackhi_epi8(hi, lo);
+    const __m128i nine = _mm_set1_epi8(9), digit = _mm_set1_epi8('0'),
+                  to_letter = _mm_set1_epi8('a' - '0' - 10);
+    first = _mm_add_epi8(_mm_add_epi8(first, digit),
+                         _mm_and_si128(_mm_cmpgt_epi8(first, nine), to_letter));
+    second = _mm_add_epi8(_mm_add_epi8(second, digit),
+                          _mm_and_si128(_mm_cmpgt_epi8(second, nine), to_letter));
+    char hex[32];
+    _mm_storeu_si128((__m128i *)hex, first);
+    _mm_storeu_si128((__m128i *)(hex + 16), second);
+    memcpy(out, hex, 8);
+    out[8] = '-';
+    memcpy(out + 9, hex + 8, 4);
+    out[13] = '-';
+    memcpy(out + 14, hex + 12, 4);
+    out[18] = '-';
+    memcpy(out + 19, hex + 16, 4);
+    out[23] = '-';
+    memcpy(out + 24, hex + 20, 12);
+}
+#elif __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
 /* Four bytes as eight lower-case hex digits, in one 64-bit word: each byte goes to a 16-bit lane,
  * its high nibble to the lane's first character and its low nibble to the second, and every
  * nibble of 10 or more is moved on to the letters. */
@@ -400,10 +433,40 @@ READER_INLINE uint64_t get_varint_long(reader *r) {
     return 0;
 }
 
+#if __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+/* A number of 2 to 8 bytes read as one word (prices and amounts take 5 to 7): the first byte
+ * without its continuation bit ends it, the 7-bit groups are packed together in three steps, and
+ * the same checks hold as get_varint_long's (the last byte is not a redundant zero group). Needs
+ * 8 readable bytes; false leaves the reader as it was, for get_varint_long. */
+READER_INLINE bool get_varint_word(reader *r, uint64_t *out) {
+    uint64_t w;
+    memcpy(&w, r->p, sizeof w);
+    uint64_t stops = ~w & 0x8080808080808080ULL;
+    if (stops == 0)
+        return false;                                     /* 9 or 10 bytes */
+    unsigned bits = (unsigned)__builtin_ctzll(stops) + 1; /* through the last byte's top bit */
+    if (bits < 64)
+        w &= (1ULL << bits) - 1;
+    if ((w >> (bits - 8)) == 0 && bits > 8)
+        return false; /* a redundant zero group: get_varint_long refuses it */
+    w = (w & 0x007F007F007F007FULL) | ((w & 0x7F007F007F007F00ULL) >> 1);
+    w = (w & 0x00003FFF00003FFFULL) | ((w & 0x3FFF00003FFF0000ULL) >> 2);
+    w = (w & 0x000000000FFFFFFFULL) | ((w & 0x0FFFFFFF00000000ULL) >> 4);
+    r->p += bits / 8;
+    *out = w;
+    return true;
+}
+#endif
+
 /* Most numbers of an event (slots, accounts, lots, flags of size) fit one byte. */
 READER_INLINE uint64_t get_varint(reader *r) {
     if (r->p < r->end && *r->p < 0x80)
         return *r->p++;
+#if __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+    uint64_t v;
+    if (r->end - r->p >= 8 && get_varint_word(r, &v))
+        return v;
+#endif
     return get_varint_long(r);
 }
 
