@@ -33,14 +33,16 @@ typedef struct batch {
 #define PREFAULT_CHUNK_BYTES (2u << 20)
 
 /* How far the reader has had memory backed that the applier will fill (bigmem_prefault): the
- * order and trade records, elements below these; the two order indexes, entries below these. */
+ * order and trade records, the operations' ring and their per-order numbers, elements below
+ * these; the two order indexes, entries below these. */
 typedef struct prefaulted {
-    size_t orders, trades, key_entries, id_entries;
+    size_t orders, trades, operations, order_operations, key_entries, id_entries;
 } prefaulted;
 
 /* The applier's pools as it leaves each batch, published under the pipeline's lock. */
 typedef struct pool_marks {
     uint32_t order_high, trade_high, orders_in_use;
+    uint64_t operation_next; /* the number the next operation takes */
 } pool_marks;
 
 typedef struct pipeline {
@@ -91,7 +93,8 @@ static bool apply_event(core *c, const core_event *event) {
 static pool_marks marks_of(const core *c) {
     return (pool_marks){.order_high = c->pools.order_high,
                         .trade_high = c->pools.trade_high,
-                        .orders_in_use = c->pools.orders_in_use};
+                        .orders_in_use = c->pools.orders_in_use,
+                        .operation_next = c->operations.next};
 }
 
 /* One chunk of `array` (bigmem_alloc(count, size)) backed from `*done` towards `target`; false
@@ -111,10 +114,12 @@ static bool prefault_chunk(void *array, size_t count, size_t size, size_t *done,
 
 /* Work for the reader while the applier has every batch: a chunk of the memory the applier is
  * about to fill, so that it does not stop for the kernel to zero pages. The batches in flight
- * take at most one order slot and one trade record an event past the marks, so nothing beyond
- * that is backed. The order indexes, built after the replay, are backed too once there are so
- * many orders that their build would touch every page of them anyway (an entry per 4 KiB page);
- * with fewer orders they are left as they are. Returns false when nothing is left to do now. */
+ * take at most one order slot, one trade record and two operations an event past the marks, so
+ * nothing beyond that is backed (the operations' ring is filled in number order, from its start,
+ * until it wraps; the per-order operation numbers go with the order slots). The order indexes,
+ * built after the replay, are backed too once there are so many orders that their build would touch
+ * every page of them anyway (an entry per 4 KiB page); with fewer orders they are left as they are.
+ * Returns false when nothing is left to do now. */
 static bool prefault_step(pipeline *p, pool_marks marks) {
     core *c = p->core;
     const size_t in_flight = (size_t)BATCHES * BATCH_EVENTS;
@@ -123,6 +128,17 @@ static bool prefault_step(pipeline *p, pool_marks marks) {
         prefault_chunk(c->trades, c->config.max_trades, sizeof *c->trades, &p->ahead.trades,
                        (size_t)marks.trade_high + in_flight))
         return true;
+    const operation_store *ops = &c->operations;
+    if (prefault_chunk(ops->ring, ops->capacity, sizeof *ops->ring, &p->ahead.operations,
+                       (size_t)marks.operation_next + 2 * in_flight))
+        return true;
+    size_t from = p->ahead.order_operations;
+    if (prefault_chunk(ops->order_operation, ops->order_slots, sizeof *ops->order_operation,
+                       &p->ahead.order_operations, (size_t)marks.order_high + in_flight)) {
+        bigmem_prefault(ops->fee_operation, ops->order_slots, sizeof *ops->fee_operation, from,
+                        p->ahead.order_operations);
+        return true;
+    }
     const size_t entries_per_page = 4096 / sizeof(order_index_entry);
     size_t key_entries = c->by_key.mask + 1, id_entries = c->by_order_id.mask + 1;
     if ((size_t)marks.orders_in_use * entries_per_page >= key_entries &&
@@ -241,7 +257,12 @@ int replay_journal(core *c, journal *j, const char *dir, journal_sync sync,
     pipeline p = {.core = c,
                   .first_seq = c->next_seq,
                   .marks = marks_of(c),
-                  .ahead = {.orders = c->pools.order_high, .trades = c->pools.trade_high}};
+                  .ahead = {.orders = c->pools.order_high,
+                            .trades = c->pools.trade_high,
+                            .operations = c->operations.next < c->operations.capacity
+                                              ? (size_t)c->operations.next
+                                              : c->operations.capacity,
+                            .order_operations = c->pools.order_high}};
     pthread_t applier;
     p.batches = malloc(BATCHES * sizeof *p.batches);
     if (p.batches != NULL) {
