@@ -279,8 +279,32 @@ bool candles_on_trade(candle_store *s, uint32_t instrument, uint64_t trade_id, i
     if (trade_id <= ci->last_trade_id)
         return false;
     ci->last_trade_id = trade_id;
-    for (int i = 0; i < CANDLES_INTERVALS; i++)
+    /* The usual case first: the trade falls within the newest candle of the interval (what
+     * add_trade checks first, without the instrument's lookups for each interval and with the
+     * change marked once for all the intervals it touched). */
+    candle *base = &s->candles[(uint64_t)instrument * s->per_instrument];
+    uint32_t touched = 0;
+    for (int i = 0; i < CANDLES_INTERVALS; i++) {
+        uint32_t count = ci->count[i];
+        if (count > 0 && time_ns < ci->newest_end_ns[i]) {
+            uint32_t cap = s->config.retention[i];
+            uint32_t at = ci->head[i] + count - 1;
+            if (at >= cap)
+                at -= cap;
+            candle *newest = &base[s->ring_offset[i] + at];
+            if (time_ns >= newest->time_ns) {
+                add_to(newest, price_nano, lots, buy, true);
+                touched |= 1u << i;
+                continue;
+            }
+        }
         add_trade(s, instrument, (candle_interval)i, price_nano, lots, buy, time_ns);
+    }
+    if (touched != 0) {
+        if (s->changed_mask[instrument] == 0)
+            s->changed_list[s->changed_count++] = instrument;
+        s->changed_mask[instrument] |= touched;
+    }
     return true;
 }
 
