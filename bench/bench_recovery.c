@@ -8,14 +8,20 @@
  * rest), so the state stays as large as a server's can be.
  *
  *   bench_recovery CONFIG EVENTS DIR [RESTART_EVENTS]
+ *   bench_recovery CONFIG EVENTS DIR --replay RUNS [--existing]
  *
  * EVENTS events are replayed from the journal alone, through engine_recover() as a start does;
  * RESTART_EVENTS (default EVENTS) events are written as a server writes them, a snapshot every
  * limits.snapshot_every_events, and the restart measured just before the next snapshot would
  * have been written: the newest snapshot loaded and the most events a restart replays after it.
  * Each figure is printed on its own line with its goal. DIR is emptied first: use a scratch
- * directory. */
+ * directory.
+ *
+ * --replay measures replay alone, for profiling (perf, callgrind): the mix is written to DIR
+ * (or, with --existing, the journal already there is used and left), then replayed RUNS times,
+ * each run's wall and CPU time printed, then the best and the median. */
 #include <dirent.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -341,6 +347,11 @@ static timing recover(engine *e, const core_config *cc, const char *dir, uint64_
     return t;
 }
 
+static int by_double(const void *a, const void *b) {
+    double x = *(const double *)a, y = *(const double *)b;
+    return (x > y) - (x < y);
+}
+
 static int by_wall(const void *a, const void *b) {
     double x = ((const timing *)a)->wall_s, y = ((const timing *)b)->wall_s;
     return (x > y) - (x < y);
@@ -448,6 +459,55 @@ static void bench_restart(tinvestd_config *cfg, const char *dir, uint64_t events
         exit(1);
 }
 
+/* bench_recovery CONFIG EVENTS DIR --replay RUNS [--existing]. */
+static int replay_only(tinvestd_config *cfg, const char *dir, uint64_t events, int count,
+                       bool existing) {
+    static workload w;
+    static engine e;
+    uint64_t live_hash = 0;
+    core_config cc = core_config_of(cfg);
+    if (!existing) {
+        empty_dir(dir);
+        if (workload_init(&w, cfg, dir, 0) != 0)
+            return 1;
+        workload_run(&w, events);
+        live_hash = core_state_hash(&w.live);
+        workload_deinit(&w);
+    }
+    if (count < 1 || count > 1000)
+        count = 1;
+    double *wall = calloc((size_t)count, sizeof *wall);
+    if (wall == NULL)
+        return 1;
+    double best = 0, cpu_best = 0;
+    uint64_t replayed = 0;
+    for (int run = 0; run < count; run++) {
+        uint64_t hash;
+        timing t = recover(&e, &cc, dir, &hash);
+        replayed = e.core.next_seq - 1;
+        engine_deinit(&e);
+        if (!existing && hash != live_hash) {
+            fprintf(stderr, "replay: STATE MISMATCH\n");
+            return 1;
+        }
+        wall[run] = t.wall_s;
+        if (run == 0 || t.wall_s < best)
+            best = t.wall_s;
+        if (run == 0 || t.cpu_s < cpu_best)
+            cpu_best = t.cpu_s;
+        printf("run %d: %llu events, %.3f s wall (%.2f M events/s), %.3f s CPU, state %016llx\n",
+               run + 1, (unsigned long long)replayed, t.wall_s, replayed / t.wall_s / 1e6, t.cpu_s,
+               (unsigned long long)hash);
+    }
+    qsort(wall, (size_t)count, sizeof *wall, by_double);
+    printf("replay only, %d runs of %llu events: best %.3f s = %.2f M events/s, median %.3f s = "
+           "%.2f M events/s, least CPU %.3f s\n",
+           count, (unsigned long long)replayed, best, replayed / best / 1e6, wall[count / 2],
+           replayed / wall[count / 2] / 1e6, cpu_best);
+    free(wall);
+    return 0;
+}
+
 static long max_rss_kib(void) {
     struct rusage ru;
     getrusage(RUSAGE_SELF, &ru);
@@ -455,8 +515,11 @@ static long max_rss_kib(void) {
 }
 
 int main(int argc, char **argv) {
-    if (argc != 4 && argc != 5) {
-        fprintf(stderr, "usage: bench_recovery CONFIG EVENTS DIR [RESTART_EVENTS]\n");
+    bool replay_mode = argc >= 6 && strcmp(argv[4], "--replay") == 0;
+    if ((argc != 4 && argc != 5 && !replay_mode) ||
+        (replay_mode && argc == 7 && strcmp(argv[6], "--existing") != 0) || argc > 7) {
+        fprintf(stderr, "usage: bench_recovery CONFIG EVENTS DIR [RESTART_EVENTS]\n"
+                        "       bench_recovery CONFIG EVENTS DIR --replay RUNS [--existing]\n");
         return 2;
     }
     static tinvestd_config cfg;
@@ -471,6 +534,11 @@ int main(int argc, char **argv) {
     uint64_t events = strtoull(argv[2], NULL, 10);
     uint64_t restart_events = argc == 5 ? strtoull(argv[4], NULL, 10) : events;
     const char *dir = argv[3];
+    if (replay_mode) {
+        int rc = replay_only(&cfg, dir, events, atoi(argv[5]), argc == 7);
+        config_deinit(&cfg);
+        return rc;
+    }
     bench_durable_appends(dir);
     bench_order_bytes(&cfg, dir);
     bench_replay(&cfg, dir, events);

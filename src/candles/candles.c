@@ -183,17 +183,24 @@ int64_t candles_interval_end_ns(candle_interval interval, int64_t time_ns, int32
     return end;
 }
 
-static candle *ring_of(const candle_store *s, uint32_t instrument, candle_interval interval) {
+static inline candle *ring_of(const candle_store *s, uint32_t instrument,
+                              candle_interval interval) {
     return &s->candles[(uint64_t)instrument * s->per_instrument + s->ring_offset[interval]];
 }
 
 /* The i-th candle of a ring, oldest first. */
-static candle *ring_at(const candle_store *s, uint32_t instrument, candle_interval interval,
-                       uint32_t i) {
+/* In line: every trade reaches the newest candle of each of the 16 intervals through it. */
+static inline __attribute__((always_inline)) candle *
+ring_at(const candle_store *s, uint32_t instrument, candle_interval interval, uint32_t i) {
     const candles_instrument *ci = &s->instruments[instrument];
     assert(i < ci->count[interval]);
     uint32_t cap = s->config.retention[interval];
-    return &ring_of(s, instrument, interval)[(ci->head[interval] + i) % cap];
+    assert(ci->head[interval] < cap);
+    /* head < cap and i < cap: one subtraction wraps it (no division on every trade). */
+    uint32_t at = ci->head[interval] + i;
+    if (at >= cap)
+        at -= cap;
+    return &ring_of(s, instrument, interval)[at];
 }
 
 static void mark_changed(candle_store *s, uint32_t instrument, candle_interval interval) {
@@ -202,7 +209,8 @@ static void mark_changed(candle_store *s, uint32_t instrument, candle_interval i
     s->changed_mask[instrument] |= 1u << interval;
 }
 
-static void add_to(candle *k, int64_t price_nano, int64_t lots, bool buy, bool newest) {
+static inline __attribute__((always_inline)) void add_to(candle *k, int64_t price_nano,
+                                                         int64_t lots, bool buy, bool newest) {
     if (price_nano > k->high_nano)
         k->high_nano = price_nano;
     if (price_nano < k->low_nano)
@@ -271,8 +279,32 @@ bool candles_on_trade(candle_store *s, uint32_t instrument, uint64_t trade_id, i
     if (trade_id <= ci->last_trade_id)
         return false;
     ci->last_trade_id = trade_id;
-    for (int i = 0; i < CANDLES_INTERVALS; i++)
+    /* The usual case first: the trade falls within the newest candle of the interval (what
+     * add_trade checks first, without the instrument's lookups for each interval and with the
+     * change marked once for all the intervals it touched). */
+    candle *base = &s->candles[(uint64_t)instrument * s->per_instrument];
+    uint32_t touched = 0;
+    for (int i = 0; i < CANDLES_INTERVALS; i++) {
+        uint32_t count = ci->count[i];
+        if (count > 0 && time_ns < ci->newest_end_ns[i]) {
+            uint32_t cap = s->config.retention[i];
+            uint32_t at = ci->head[i] + count - 1;
+            if (at >= cap)
+                at -= cap;
+            candle *newest = &base[s->ring_offset[i] + at];
+            if (time_ns >= newest->time_ns) {
+                add_to(newest, price_nano, lots, buy, true);
+                touched |= 1u << i;
+                continue;
+            }
+        }
         add_trade(s, instrument, (candle_interval)i, price_nano, lots, buy, time_ns);
+    }
+    if (touched != 0) {
+        if (s->changed_mask[instrument] == 0)
+            s->changed_list[s->changed_count++] = instrument;
+        s->changed_mask[instrument] |= touched;
+    }
     return true;
 }
 

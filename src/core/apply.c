@@ -115,17 +115,31 @@ static void finish_order(core *c, core_order *o, order_status status, int64_t ti
 }
 
 /* The decimal text of `v` (at most 20 digits) and its length; printf's machinery is most of
- * the cost of an ACK otherwise. */
+ * the cost of an ACK otherwise. Written from its end two digits at a time (an exchange number has
+ * eleven: half the divisions of one digit at a time). */
 static size_t format_decimal(uint64_t v, char out[24]) {
-    char digits[20];
-    size_t n = 0;
-    do {
-        digits[n++] = (char)('0' + v % 10);
-        v /= 10;
-    } while (v != 0);
-    for (size_t i = 0; i < n; i++)
-        out[i] = digits[n - 1 - i];
+    static const char pairs[201] = "00010203040506070809101112131415161718192021222324252627282930"
+                                   "31323334353637383940414243444546474849505152535455565758596061"
+                                   "62636465666768697071727374757677787980818283848586878889909192"
+                                   "93949596979899";
+    size_t n = 1;
+    for (uint64_t rest = v / 10; rest != 0; rest /= 10)
+        n++;
     out[n] = '\0';
+    size_t at = n;
+    while (v >= 100) {
+        unsigned two = (unsigned)(v % 100);
+        v /= 100;
+        at -= 2;
+        out[at] = pairs[2 * two];
+        out[at + 1] = pairs[2 * two + 1];
+    }
+    if (v >= 10) {
+        out[at - 2] = pairs[2 * v];
+        out[at - 1] = pairs[2 * v + 1];
+    } else {
+        out[at - 1] = (char)('0' + v);
+    }
     return n;
 }
 

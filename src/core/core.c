@@ -187,10 +187,6 @@ void core_deinit(core *c) {
     order_index_deinit(&c->by_order_id);
 }
 
-const instrument *core_instrument_of(const core *c, const core_order *order) {
-    return &c->refdata->instruments[order->instrument];
-}
-
 static core_result fail(core_error error) {
     return (core_result){.error = error, .order = {.index = CORE_NO_ORDER}};
 }

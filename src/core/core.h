@@ -411,7 +411,10 @@ ledger_position core_account_position(const core *c, uint32_t account_index,
 
 /* The exchange's view of an instrument (limits, last price, best quotes), as the checks see it. */
 void core_market_view(const core *c, uint32_t instrument_index, core_market *out);
-const instrument *core_instrument_of(const core *c, const core_order *order);
+/* The order's instrument. In line: the apply asks it several times an event. */
+static inline const instrument *core_instrument_of(const core *c, const core_order *order) {
+    return &c->refdata->instruments[order->instrument];
+}
 
 /* What the events applied since the last clear changed, for the account streams: the accounts
  * (`*count` of them; the array stays the core's until the clear), then per account which cash

@@ -14,7 +14,8 @@
  * the payload must end exactly where the event does. A payload that fails any of these is
  * refused (-1), never half-read. What the state decides (is the slot free, does the account
  * exist) is core_event_applicable's job, after decoding. Decoded events are zero-filled first, so
- * two decodings of the same event compare equal byte for byte. */
+ * two decodings of the same event compare equal byte for byte, but for a favorite group's name,
+ * which the event borrows from the payload (event_codec_equal compares it by its bytes). */
 #ifndef TINVESTD_CORE_EVENT_CODEC_H
 #define TINVESTD_CORE_EVENT_CODEC_H
 
@@ -40,9 +41,14 @@ bool event_codec_valid(const core_event *ev);
 size_t event_codec_encode(const core_event *ev, uint8_t out[EVENT_CODEC_MAX_BYTES]);
 
 /* Reads a format-5 payload of a record of `type` numbered `seq` into `out`. 0, or -1 when the
- * payload is malformed (then `out` holds nothing usable). */
+ * payload is malformed (then `out` holds nothing usable). A favorite group's name is not copied:
+ * `out->u.favorite.name` points into `bytes`, so the event is good only as long as they are. */
 int event_codec_decode(uint16_t type, uint64_t seq, const uint8_t *bytes, size_t length,
                        core_event *out);
+
+/* Two events alike: every field the same, a borrowed text (core_event_borrows_text) compared by
+ * its bytes, not by where it is. */
+bool event_codec_equal(const core_event *a, const core_event *b);
 
 /* Reads a record of journal formats 3 and 4 (EVENT_CODEC_LEGACY_BYTES of raw struct; the type and
  * sequence number it holds must match the record header's). 0, or -1 when it is malformed. */

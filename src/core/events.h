@@ -180,13 +180,21 @@ typedef struct core_event_stop_changed {
 /* Favorites of `user` (the slot of the user's first token, core/favorites.h). GROUP_CREATED:
  * the group `group_id` with its color and name; GROUP_DELETED: the group `group_id` and its
  * favorites leave. ADDED / REMOVED: `instrument` enters / leaves the group `group_id`, or the
- * default list when `group_id` is empty. */
+ * default list when `group_id` is empty.
+ *
+ * The name is not held in the event: it is `name_len` bytes (no terminator) at `name`, borrowed
+ * from whoever made the event — the command's own storage on the live path, the decoded record's
+ * payload (or the replay batch that keeps a copy of it) in recovery. The borrow lasts as long as
+ * the event is encoded and applied; the apply copies the name into the group's record, and
+ * nothing keeps a favorites event after its apply (core_event_borrows_text). An empty name is
+ * `name_len` 0 and `name` NULL. */
 typedef struct core_event_favorite {
     uint32_t user;
     uint32_t instrument;
     char group_id[ORDER_ID_SIZE];
     char color[FAVORITE_COLOR_SIZE];
-    char name[FAVORITE_GROUP_NAME_SIZE];
+    uint16_t name_len;
+    const char *name;
 } core_event_favorite;
 
 typedef struct core_event {
@@ -212,5 +220,15 @@ typedef struct core_event {
         core_event_favorite favorite;
     } u;
 } core_event;
+
+/* Every event is copied through batches and queues: it stays as small as it was before texts of
+ * any length were journaled (a long text is borrowed, as a favorite group's name is). */
+_Static_assert(sizeof(core_event) <= 208, "core_event keeps long texts out of line");
+
+/* True for the events that borrow a text they do not hold (core_event_favorite's name): such an
+ * event must not outlive the storage it was made from, so it is never kept after its apply. */
+static inline bool core_event_borrows_text(const core_event *ev) {
+    return ev->type == CORE_EVENT_FAVORITE_GROUP_CREATED && ev->u.favorite.name_len > 0;
+}
 
 #endif

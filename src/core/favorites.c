@@ -123,10 +123,15 @@ static uint32_t utf8_chars(const char *s, size_t len) {
     return n;
 }
 
+/* A name as `len` bytes (an event's borrowed name has no terminator): not empty, no NUL, UTF-8,
+ * within both limits. */
+static bool name_bytes_valid(const char *name, size_t len) {
+    return len > 0 && len < FAVORITE_GROUP_NAME_SIZE && memchr(name, '\0', len) == NULL &&
+           text_utf8_valid(name, len) && utf8_chars(name, len) <= FAVORITE_GROUP_NAME_MAX_CHARS;
+}
+
 static bool name_valid(const char *name) {
-    size_t len = strnlen(name, FAVORITE_GROUP_NAME_SIZE);
-    return len > 0 && len < FAVORITE_GROUP_NAME_SIZE && text_utf8_valid(name, len) &&
-           utf8_chars(name, len) <= FAVORITE_GROUP_NAME_MAX_CHARS;
+    return name_bytes_valid(name, strnlen(name, FAVORITE_GROUP_NAME_SIZE));
 }
 
 static bool color_valid(const char *color) {
@@ -200,8 +205,10 @@ static uint32_t event_group(const core_favorites *f, const core_event_favorite *
 
 /* ---- Inserts and removals (the apply and the snapshot load) ---------------------------------- */
 
+/* `name`: `name_len` bytes, not terminated (the group's record holds the copy). */
 static uint32_t insert_group(core_favorites *f, uint32_t user, const char *id, const char *color,
-                             const char *name) {
+                             const char *name, size_t name_len) {
+    assert(name_len < FAVORITE_GROUP_NAME_SIZE);
     assert(f->free_group_count > 0);
     uint32_t g = f->free_groups[--f->free_group_count];
     core_favorite_group *r = &f->groups[g];
@@ -212,7 +219,7 @@ static uint32_t insert_group(core_favorites *f, uint32_t user, const char *id, c
     r->prev = f->group_last[user];
     snprintf(r->id, sizeof r->id, "%s", id);
     snprintf(r->color, sizeof r->color, "%s", color);
-    snprintf(r->name, sizeof r->name, "%s", name);
+    memcpy(r->name, name, name_len);
     if (r->prev != FAVORITES_NO_GROUP)
         f->groups[r->prev].next = g;
     else
@@ -298,11 +305,11 @@ bool favorites_event_well_formed(const core_event *ev) {
     if (ev->order != CORE_NO_ORDER || strnlen(e->group_id, ORDER_ID_SIZE) == ORDER_ID_SIZE)
         return false;
     /* The fields a type does not use are empty, so that an event reads one way only. */
-    bool no_terms = e->color[0] == '\0' && e->name[0] == '\0';
+    bool no_terms = e->color[0] == '\0' && e->name_len == 0 && e->name == NULL;
     switch ((core_event_type)ev->type) {
     case CORE_EVENT_FAVORITE_GROUP_CREATED:
-        return is_group_id(e->group_id) && color_valid(e->color) && name_valid(e->name) &&
-               e->instrument == 0;
+        return is_group_id(e->group_id) && color_valid(e->color) && e->name != NULL &&
+               name_bytes_valid(e->name, e->name_len) && e->instrument == 0;
     case CORE_EVENT_FAVORITE_GROUP_DELETED:
         return is_group_id(e->group_id) && no_terms && e->instrument == 0;
     case CORE_EVENT_FAVORITE_ADDED:
@@ -347,7 +354,7 @@ void favorites_apply(core *c, const core_event *ev) {
     bool found;
     switch ((core_event_type)ev->type) {
     case CORE_EVENT_FAVORITE_GROUP_CREATED:
-        insert_group(f, e->user, e->group_id, e->color, e->name);
+        insert_group(f, e->user, e->group_id, e->color, e->name, e->name_len);
         return;
     case CORE_EVENT_FAVORITE_GROUP_DELETED: {
         uint32_t g = find_group(f, e->user, e->group_id);
@@ -413,7 +420,9 @@ core_error core_create_favorite_group(core *c, const token *tok, const char *nam
     uint64_t hi = prng_splitmix64(&state);
     uuid_format_from_bits(hi, prng_splitmix64(&state), e->group_id);
     snprintf(e->color, sizeof e->color, "%s", color);
-    snprintf(e->name, sizeof e->name, "%s", name);
+    /* Borrowed from the command's caller for as long as the commit encodes and applies it. */
+    e->name = name;
+    e->name_len = (uint16_t)strlen(name);
     core_commit_event(c, &ev);
     uint32_t g = find_group(f, user, e->group_id);
     assert(g != FAVORITES_NO_GROUP);
@@ -694,7 +703,7 @@ bool favorites_load_group(core *c, const favorites_saved_group *g) {
     if (f->group_count[g->user] >= f->groups_per_user || f->free_group_count == 0 ||
         find_group(f, g->user, g->id) != FAVORITES_NO_GROUP)
         return false;
-    insert_group(f, g->user, g->id, g->color, g->name);
+    insert_group(f, g->user, g->id, g->color, g->name, strlen(g->name));
     return true;
 }
 

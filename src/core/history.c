@@ -221,6 +221,25 @@ void history_retire(core *c, uint32_t count, int64_t now_ns) {
  * a UUID-shaped key is indexed in lower case and a retry that changes the case finds its order.
  * Any other key (PostOrder takes any string up to 36 characters) stays exact. The order itself
  * keeps the key as the client spelled it, which is what replies echo. */
+/* Whether any of the `len` bytes is 'A' .. 'F': eight bytes at a time, each byte's high bit set
+ * when 0x40 < byte < 0x47 and the byte is below 0x80 (no carry crosses a byte). A key is hashed
+ * on every lookup, and all of them when the indexes are rebuilt after a replay. */
+static bool has_upper_hex(const char *s, size_t len) {
+    const uint64_t ones = 0x0101010101010101ULL, low7 = 0x7F * ones, high = 0x80 * ones;
+    size_t i = 0;
+    for (; i + 8 <= len; i += 8) {
+        uint64_t x;
+        memcpy(&x, s + i, sizeof x);
+        uint64_t seven = x & low7;
+        if (((((127 + 'G') * ones) - seven) & ~x & (seven + (127 - '@') * ones) & high) != 0)
+            return true;
+    }
+    for (; i < len; i++)
+        if (s[i] >= 'A' && s[i] <= 'F')
+            return true;
+    return false;
+}
+
 size_t history_key_bytes(uint32_t account_index, const char *key,
                          char out[sizeof(uint32_t) + ORDER_KEY_MAX_LEN]) {
     size_t len = strlen(key);
@@ -230,9 +249,7 @@ size_t history_key_bytes(uint32_t account_index, const char *key,
     memcpy(text, key, len);
     /* Only a key with an upper-case hex letter can change; the UUID check (the dearer part) is
      * left for those. */
-    bool upper_hex = false;
-    for (size_t i = 0; i < len && !upper_hex; i++)
-        upper_hex = key[i] >= 'A' && key[i] <= 'F';
+    bool upper_hex = has_upper_hex(text, len);
     if (upper_hex && uuid_is_valid(key, len))
         for (size_t i = 0; i < len; i++)
             if (text[i] >= 'A' && text[i] <= 'F')

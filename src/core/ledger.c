@@ -26,12 +26,24 @@ void ledger_deinit(ledger *lg) {
     lg->positions = NULL;
 }
 
+/* A slot's currency against a code: a few letters, compared in line (a call to strcmp for each
+ * was a tenth of replay's apply). The slot's code is terminated within its array. */
+static inline bool currency_is(const char slot[8], const char *currency) {
+    for (size_t i = 0; i < 8; i++) {
+        if (slot[i] != currency[i])
+            return false;
+        if (slot[i] == '\0')
+            return true;
+    }
+    return false;
+}
+
 const ledger_cash *ledger_cash_find(const ledger *lg, uint32_t account_index,
                                     const char *currency) {
     assert(account_index < lg->account_count);
     const ledger_cash *slots = &lg->cash[(size_t)account_index * REFDATA_MAX_CURRENCIES];
     for (int i = 0; i < REFDATA_MAX_CURRENCIES && slots[i].currency[0] != '\0'; i++)
-        if (strcmp(slots[i].currency, currency) == 0)
+        if (currency_is(slots[i].currency, currency))
             return &slots[i];
     return NULL;
 }
@@ -50,7 +62,7 @@ ledger_cash *ledger_cash_slot(ledger *lg, uint32_t account_index, const char *cu
             strcpy(slots[i].currency, currency);
             return &slots[i];
         }
-        if (strcmp(slots[i].currency, currency) == 0)
+        if (currency_is(slots[i].currency, currency))
             return &slots[i];
     }
     return NULL;

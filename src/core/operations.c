@@ -167,13 +167,21 @@ static void refresh(const core *c, core_operation *op, const core_order *o) {
         op->state = o->lots_executed > 0 ? CORE_OP_STATE_EXECUTED : CORE_OP_STATE_CANCELED;
 }
 
+/* The instrument's currency into an operation: what snprintf("%s") would write, without its
+ * format machinery (a fifth of replay's apply went to it). */
+static void set_currency(core_operation *op, const char *currency) {
+    size_t n = strnlen(currency, sizeof op->currency - 1);
+    memcpy(op->currency, currency, n);
+    op->currency[n] = '\0';
+}
+
 static core_operation *new_order_operation(core *c, const core_order *o, int64_t time_ns) {
     core_operation *op = append(c, o->account, time_ns);
     op->type = o->direction == DIRECTION_BUY ? CORE_OP_BUY : CORE_OP_SELL;
     op->order = o->index;
     op->order_seq = o->accepted_seq;
     op->instrument = o->instrument;
-    snprintf(op->currency, sizeof op->currency, "%s", core_instrument_of(c, o)->currency);
+    set_currency(op, core_instrument_of(c, o)->currency);
     c->operations.order_operation[o->index] = op->number;
     return op;
 }
@@ -196,7 +204,7 @@ void operations_on_fill(core *c, const core_order *o, const core_event *ev) {
         fee->order = o->index;
         fee->order_seq = o->accepted_seq;
         fee->instrument = o->instrument;
-        snprintf(fee->currency, sizeof fee->currency, "%s", core_instrument_of(c, o)->currency);
+        set_currency(fee, core_instrument_of(c, o)->currency);
         s->fee_operation[o->index] = fee->number;
     }
     fee->payment_nano = -o->executed_commission_nano;

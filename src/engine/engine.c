@@ -1,6 +1,7 @@
 #include "engine/engine.h"
 #include "engine/universe.h"
 
+#include <assert.h>
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -230,6 +231,9 @@ void engine_wait_for_order(engine *e, engine_job *job, uint32_t order, engine_wa
 }
 
 static void keep_change(engine *e, const core_order *order, const core_event *event) {
+    /* Kept past its apply: an event that borrows a text would outlive it (only order events
+     * come here, and none does). */
+    assert(!core_event_borrows_text(event));
     if (e->change_count == e->change_capacity) {
         uint32_t capacity = e->change_capacity ? e->change_capacity * 2 : 1024;
         engine_change *grown = realloc(e->changes, capacity * sizeof *grown);

@@ -1,5 +1,6 @@
 #include "engine/replay.h"
 
+#include <assert.h>
 #include <pthread.h>
 #include <stdbool.h>
 #include <stdio.h>
@@ -13,29 +14,35 @@ _Static_assert(EVENT_CODEC_FORMAT == JOURNAL_FORMAT_VERSION,
                "the journal's records are the event codec's payloads");
 
 /* Events handed on at once, and batches in flight: enough to keep both threads busy, few enough
- * to stay in the cache the two share (4 x 1280 x 336 bytes, as 4 x 2048 x 208 were before a
- * favorite group's 255-byte name made core_event longer: with 2048 of the longer events replay
- * measured 20-30 % slower, with 1280 as before). */
-#define BATCH_EVENTS 1280
+ * to stay in the cache the two share (4 x 2048 x 208 bytes at most). */
+#define BATCH_EVENTS 2048
 #define BATCHES 4
+/* The texts a batch's events borrow (a favorite group's name): decoded events point into the
+ * segment, which is unmapped once it has been read, so the batch keeps its own copy until the
+ * applier is done with it. A batch is handed on early when the next name might not fit. */
+#define BATCH_TEXT_BYTES (16 * FAVORITE_GROUP_NAME_SIZE)
 
 typedef struct batch {
     uint32_t count;
+    uint32_t text_used;
     core_event events[BATCH_EVENTS];
+    char text[BATCH_TEXT_BYTES];
 } batch;
 
 /* Memory is backed ahead a huge page at a time (bigmem_prefault). */
 #define PREFAULT_CHUNK_BYTES (2u << 20)
 
 /* How far the reader has had memory backed that the applier will fill (bigmem_prefault): the
- * order and trade records, elements below these; the two order indexes, entries below these. */
+ * order and trade records, the operations' ring and their per-order numbers, elements below
+ * these; the two order indexes, entries below these. */
 typedef struct prefaulted {
-    size_t orders, trades, key_entries, id_entries;
+    size_t orders, trades, operations, order_operations, key_entries, id_entries;
 } prefaulted;
 
 /* The applier's pools as it leaves each batch, published under the pipeline's lock. */
 typedef struct pool_marks {
     uint32_t order_high, trade_high, orders_in_use;
+    uint64_t operation_next; /* the number the next operation takes */
 } pool_marks;
 
 typedef struct pipeline {
@@ -86,7 +93,8 @@ static bool apply_event(core *c, const core_event *event) {
 static pool_marks marks_of(const core *c) {
     return (pool_marks){.order_high = c->pools.order_high,
                         .trade_high = c->pools.trade_high,
-                        .orders_in_use = c->pools.orders_in_use};
+                        .orders_in_use = c->pools.orders_in_use,
+                        .operation_next = c->operations.next};
 }
 
 /* One chunk of `array` (bigmem_alloc(count, size)) backed from `*done` towards `target`; false
@@ -106,10 +114,12 @@ static bool prefault_chunk(void *array, size_t count, size_t size, size_t *done,
 
 /* Work for the reader while the applier has every batch: a chunk of the memory the applier is
  * about to fill, so that it does not stop for the kernel to zero pages. The batches in flight
- * take at most one order slot and one trade record an event past the marks, so nothing beyond
- * that is backed. The order indexes, built after the replay, are backed too once there are so
- * many orders that their build would touch every page of them anyway (an entry per 4 KiB page);
- * with fewer orders they are left as they are. Returns false when nothing is left to do now. */
+ * take at most one order slot, one trade record and two operations an event past the marks, so
+ * nothing beyond that is backed (the operations' ring is filled in number order, from its start,
+ * until it wraps; the per-order operation numbers go with the order slots). The order indexes,
+ * built after the replay, are backed too once there are so many orders that their build would touch
+ * every page of them anyway (an entry per 4 KiB page); with fewer orders they are left as they are.
+ * Returns false when nothing is left to do now. */
 static bool prefault_step(pipeline *p, pool_marks marks) {
     core *c = p->core;
     const size_t in_flight = (size_t)BATCHES * BATCH_EVENTS;
@@ -118,6 +128,17 @@ static bool prefault_step(pipeline *p, pool_marks marks) {
         prefault_chunk(c->trades, c->config.max_trades, sizeof *c->trades, &p->ahead.trades,
                        (size_t)marks.trade_high + in_flight))
         return true;
+    const operation_store *ops = &c->operations;
+    if (prefault_chunk(ops->ring, ops->capacity, sizeof *ops->ring, &p->ahead.operations,
+                       (size_t)marks.operation_next + 2 * in_flight))
+        return true;
+    size_t from = p->ahead.order_operations;
+    if (prefault_chunk(ops->order_operation, ops->order_slots, sizeof *ops->order_operation,
+                       &p->ahead.order_operations, (size_t)marks.order_high + in_flight)) {
+        bigmem_prefault(ops->fee_operation, ops->order_slots, sizeof *ops->fee_operation, from,
+                        p->ahead.order_operations);
+        return true;
+    }
     const size_t entries_per_page = 4096 / sizeof(order_index_entry);
     size_t key_entries = c->by_key.mask + 1, id_entries = c->by_order_id.mask + 1;
     if ((size_t)marks.orders_in_use * entries_per_page >= key_entries &&
@@ -176,6 +197,7 @@ static int hand_on(pipeline *p) {
     bool refused = p->refused;
     pthread_mutex_unlock(&p->lock);
     p->batches[p->filling].count = 0;
+    p->batches[p->filling].text_used = 0;
     return refused ? -1 : 0;
 }
 
@@ -193,9 +215,21 @@ static int read_record(void *ctx, uint32_t format, uint16_t type, uint64_t seq, 
                    : -1;
     }
     batch *b = &p->batches[p->filling];
-    if (decode_checked(format, type, seq, payload, length, &b->events[b->count]) != 0)
+    core_event *ev = &b->events[b->count];
+    if (decode_checked(format, type, seq, payload, length, ev) != 0)
         return -1;
-    if (++b->count == BATCH_EVENTS)
+    b->count++;
+    if (core_event_borrows_text(ev)) {
+        core_event_favorite *f = &ev->u.favorite;
+        assert(f->name_len < FAVORITE_GROUP_NAME_SIZE &&
+               b->text_used + f->name_len <= BATCH_TEXT_BYTES);
+        memcpy(b->text + b->text_used, f->name, f->name_len);
+        f->name = b->text + b->text_used;
+        b->text_used += f->name_len;
+        if (BATCH_TEXT_BYTES - b->text_used < FAVORITE_GROUP_NAME_SIZE)
+            return hand_on(p);
+    }
+    if (b->count == BATCH_EVENTS)
         return hand_on(p);
     return 0;
 }
@@ -223,11 +257,17 @@ int replay_journal(core *c, journal *j, const char *dir, journal_sync sync,
     pipeline p = {.core = c,
                   .first_seq = c->next_seq,
                   .marks = marks_of(c),
-                  .ahead = {.orders = c->pools.order_high, .trades = c->pools.trade_high}};
+                  .ahead = {.orders = c->pools.order_high,
+                            .trades = c->pools.trade_high,
+                            .operations = c->operations.next < c->operations.capacity
+                                              ? (size_t)c->operations.next
+                                              : c->operations.capacity,
+                            .order_operations = c->pools.order_high}};
     pthread_t applier;
     p.batches = malloc(BATCHES * sizeof *p.batches);
     if (p.batches != NULL) {
         p.batches[0].count = 0;
+        p.batches[0].text_used = 0;
         pthread_mutex_init(&p.lock, NULL);
         pthread_cond_init(&p.changed, NULL);
         p.threaded = pthread_create(&applier, NULL, apply_batches, &p) == 0;
@@ -268,7 +308,7 @@ int replay_convert_record(void *ctx, uint32_t format, uint16_t type, uint64_t se
         return -1;
     size_t encoded = event_codec_encode(&event, out);
     if (event_codec_decode(type, seq, out, encoded, &again) != 0 ||
-        memcmp(&event, &again, sizeof event) != 0)
+        !event_codec_equal(&event, &again))
         return -1;
     return (int)encoded;
 }

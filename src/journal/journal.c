@@ -34,16 +34,25 @@ static void put_u64(uint8_t *p, uint64_t v) {
 static uint16_t get_u16(const uint8_t *p) {
     return (uint16_t)(p[0] | p[1] << 8);
 }
+/* Little-endian words; on a little-endian machine one load (every record's check is one). */
 static uint32_t get_u32(const uint8_t *p) {
     uint32_t v = 0;
+#if __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+    memcpy(&v, p, sizeof v);
+#else
     for (int i = 3; i >= 0; i--)
         v = v << 8 | p[i];
+#endif
     return v;
 }
 static uint64_t get_u64(const uint8_t *p) {
     uint64_t v = 0;
+#if __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+    memcpy(&v, p, sizeof v);
+#else
     for (int i = 7; i >= 0; i--)
         v = v << 8 | p[i];
+#endif
     return v;
 }
 

@@ -43,7 +43,7 @@ static size_t round_trip(const core_event *ev) {
     core_event back;
     int rc = event_codec_decode((uint16_t)ev->type, ev->seq, bytes, n, &back);
     CHECK_EQ_INT(rc, 0);
-    if (rc == 0 && memcmp(&back, ev, sizeof back) != 0) {
+    if (rc == 0 && !event_codec_equal(&back, ev)) {
         CHECK(!"decoded event differs");
         fprintf(stderr, "  type %u\n", ev->type);
     }
@@ -493,8 +493,34 @@ static void test_favorites(void) {
     ev.u.favorite.instrument = UINT32_MAX;
     strcpy(ev.u.favorite.group_id, GROUP);
     strcpy(ev.u.favorite.color, "AbCdEf");
-    memset(ev.u.favorite.name, 0xD1, FAVORITE_GROUP_NAME_SIZE - 1);
+    static char name[FAVORITE_GROUP_NAME_SIZE - 1];
+    memset(name, 0xD1, sizeof name);
+    ev.u.favorite.name = name;
+    ev.u.favorite.name_len = sizeof name;
     size_t widest = round_trip(&ev);
+    /* The decoded name is borrowed from the payload, not copied; equal by its bytes. */
+    {
+        uint8_t bytes[EVENT_CODEC_MAX_BYTES];
+        size_t n = event_codec_encode(&ev, bytes);
+        core_event back;
+        CHECK_EQ_INT(event_codec_decode((uint16_t)ev.type, ev.seq, bytes, n, &back), 0);
+        CHECK(back.u.favorite.name == (const char *)bytes + n - sizeof name);
+        CHECK(back.u.favorite.name_len == sizeof name);
+        core_event other = ev;
+        char changed[sizeof name];
+        memcpy(changed, name, sizeof name);
+        changed[100] = 'x';
+        other.u.favorite.name = changed;
+        CHECK(!event_codec_equal(&other, &back));
+        other.u.favorite.name_len--;
+        other.u.favorite.name = name;
+        CHECK(!event_codec_equal(&other, &back));
+        /* A NUL among the bytes cannot be encoded. */
+        changed[100] = '\0';
+        other = ev;
+        other.u.favorite.name = changed;
+        CHECK(!event_codec_valid(&other));
+    }
     CHECK(widest > 255 && widest <= EVENT_CODEC_MAX_BYTES);
     /* The name's length is its last varint: two bytes (255) right before the name. */
     size_t name_at = widest - 255;
@@ -532,7 +558,56 @@ static void test_favorites(void) {
     CHECK(accepted > 0);
 }
 
+/* Numbers of every length from 1 to 10 bytes, each at the start of a trade's fields (so that
+ * more than eight bytes follow it) and at the end of a payload: each decodes to its value, and
+ * its non-canonical forms (a redundant zero group, a tenth byte above 1) are refused wherever
+ * they stand. */
+static void test_varint_lengths(void) {
+    for (unsigned bits = 0; bits <= 64; bits++) {
+        uint64_t value = bits == 64 ? UINT64_MAX : bits == 0 ? 0 : (1ULL << bits) - 1;
+        for (int variant = 0; variant < 3; variant++) {
+            uint64_t v = variant == 0   ? value
+                         : variant == 1 ? value + 1
+                                        : value ^ 0x5555555555555555ULL;
+            core_event ev = event_of(CORE_EVENT_ORDER_TRADE, 3, 4, 5);
+            ev.u.trade = (core_event_trade){.trade_id = v,
+                                            .lots = 1,
+                                            .price_nano = 2,
+                                            .value_nano = 3,
+                                            .commission_nano = 4,
+                                            .aggressor = 1};
+            round_trip(&ev);
+            ev = event_of(CORE_EVENT_ORDER_ACKED, 3, 4, 5);
+            ev.u.acked.exchange_order_id = v;
+            round_trip(&ev);
+        }
+    }
+    /* The trade id 1 written with a redundant zero group of 1 to 8 bytes, then the rest. */
+    for (int extra = 1; extra <= 8; extra++) {
+        uint8_t bytes[64];
+        size_t n = 0;
+        bytes[n++] = 4; /* slot 3 */
+        for (int i = 0; i < 8; i++)
+            bytes[n++] = (uint8_t)i;
+        bytes[n++] = 0x81;
+        for (int i = 1; i < extra; i++)
+            bytes[n++] = 0x80;
+        bytes[n++] = 0x00;
+        const uint8_t rest[] = {2, 4, 6, 8, 1};
+        memcpy(bytes + n, rest, sizeof rest);
+        n += sizeof rest;
+        core_event out;
+        CHECK(event_codec_decode(CORE_EVENT_ORDER_TRADE, 4, bytes, n, &out) != 0);
+        /* The same with the zero group replaced by a 1: canonical, and read whole. */
+        bytes[9 + extra] = 0x01;
+        CHECK_EQ_INT(event_codec_decode(CORE_EVENT_ORDER_TRADE, 4, bytes, n, &out), 0);
+        CHECK(out.u.trade.trade_id == 1 + (1ULL << (7 * extra)));
+        CHECK(out.u.trade.lots == 1 && out.u.trade.commission_nano == 4);
+    }
+}
+
 int main(void) {
+    test_varint_lengths();
     test_favorites();
     test_accepted();
     test_typical_sizes();

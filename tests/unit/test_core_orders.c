@@ -659,6 +659,10 @@ static void test_uuid_keys_ignore_case(void) {
     core_result found = core_find_order(&c, full, "A1", mixed, true);
     CHECK_EQ_INT(found.error, CORE_OK);
     CHECK_EQ_INT(found.order.index, first.order.index);
+    /* One upper-case letter in the middle of the key (a whole 8-byte word is checked at once). */
+    found = core_find_order(&c, full, "A1", "abcdef01-2345-4789-aBcd-ef0123456789", true);
+    CHECK_EQ_INT(found.error, CORE_OK);
+    CHECK_EQ_INT(found.order.index, first.order.index);
 
     /* Keys that are not UUIDs (PostOrder takes any string) stay exact, letter case included. */
     core_order_request named = buy("My-Order", 1, 100 * NANO);
@@ -687,6 +691,14 @@ static void test_uuid_keys_ignore_case(void) {
     core_result renewed = core_place_order(&c, &later);
     CHECK_EQ_INT(renewed.error, CORE_OK);
     CHECK(!renewed.duplicate);
+    /* Upper-case letters only among the last four characters (past the last whole word). */
+    core_order_request tail = buy("00000000-0000-4000-8000-00000000abcd", 1, 100 * NANO);
+    tail.now_ns = 1000000;
+    core_result tail_first = core_place_order(&c, &tail);
+    CHECK_EQ_INT(tail_first.error, CORE_OK);
+    found = core_find_order(&c, full, "A1", "00000000-0000-4000-8000-00000000ABcD", true);
+    CHECK_EQ_INT(found.error, CORE_OK);
+    CHECK_EQ_INT(found.order.index, tail_first.order.index);
     core_check_invariants(&c);
     core_deinit(&c);
 }
