@@ -13,6 +13,7 @@
 #include <unistd.h>
 
 #include "util/crc32c.h"
+#include "util/durable.h"
 #include "util/log.h"
 
 /* Segment file header: magic, format version, segment number. */
@@ -182,29 +183,6 @@ bool journal_has_pending(const journal *j) {
     return j->pending_bytes > 0;
 }
 
-static int write_all(int fd, const uint8_t *data, size_t size) {
-    while (size > 0) {
-        ssize_t n = write(fd, data, size);
-        if (n < 0) {
-            if (errno == EINTR)
-                continue;
-            return -errno;
-        }
-        data += n;
-        size -= (size_t)n;
-    }
-    return 0;
-}
-
-static int sync_dir(const char *dir) {
-    int fd = open(dir, O_RDONLY | O_DIRECTORY);
-    if (fd < 0)
-        return -errno;
-    int rc = fsync(fd) == 0 ? 0 : -errno;
-    close(fd);
-    return rc;
-}
-
 static int open_segment(journal *j, uint32_t index, bool create) {
     char path[600];
     segment_path(j, index, path, sizeof path);
@@ -216,9 +194,9 @@ static int open_segment(journal *j, uint32_t index, bool create) {
         memcpy(header, SEGMENT_MAGIC, 8);
         put_u32(header + 8, JOURNAL_FORMAT_VERSION);
         put_u32(header + 12, index);
-        int rc = write_all(fd, header, sizeof header);
+        int rc = durable_write_all(fd, header, sizeof header);
         if (rc == 0 && j->sync == JOURNAL_SYNC_FSYNC &&
-            (fdatasync(fd) != 0 || sync_dir(j->dir) != 0))
+            (fdatasync(fd) != 0 || durable_sync_dir(j->dir) != 0))
             rc = -EIO;
         if (rc != 0) {
             close(fd);
@@ -275,7 +253,7 @@ void journal_inject_write_error(journal *j, int errno_value, uint32_t after_comm
 /* The injected fault: half of the batch reaches the file before the write fails, so the caller's
  * take-back of a partial write is exercised too. */
 static int write_injected_failure(journal *j) {
-    int rc = write_all(j->fd, j->pending, j->pending_bytes / 2);
+    int rc = durable_write_all(j->fd, j->pending, j->pending_bytes / 2);
     return rc != 0 ? rc : -j->inject_errno;
 }
 
@@ -292,7 +270,7 @@ int journal_write(journal *j) {
     off_t start = (off_t)j->segment_bytes;
     int rc = j->inject_errno != 0 && j->commits >= j->inject_from_commits
                  ? write_injected_failure(j)
-                 : write_all(j->fd, j->pending, j->pending_bytes);
+                 : durable_write_all(j->fd, j->pending, j->pending_bytes);
     if (rc != 0) {
         /* Take back a partial write, so the batch can be written whole when space returns. */
         if (ftruncate(j->fd, start) != 0)
@@ -350,7 +328,7 @@ void journal_remove_segments_before(journal *j, uint32_t index) {
         unlink(path);
     }
     free(segments);
-    sync_dir(j->dir);
+    durable_sync_dir(j->dir);
 }
 
 /* The sequence number of a segment's first record, read from its headers; false when it has
@@ -847,17 +825,13 @@ static int replace_segment(journal *j, uint32_t index, const image *m) {
     int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC, 0644);
     if (fd < 0)
         return -errno;
-    int rc = write_all(fd, m->data, m->size);
-    if (rc == 0 && fdatasync(fd) != 0)
-        rc = -errno;
-    close(fd);
-    if (rc == 0 && rename(tmp, path) != 0)
-        rc = -errno;
+    int rc = durable_write_all(fd, m->data, m->size);
     if (rc != 0) {
+        close(fd);
         unlink(tmp);
         return rc;
     }
-    return sync_dir(j->dir);
+    return durable_replace(fd, tmp, path, j->dir);
 }
 
 int journal_migrate(journal *j, journal_convert_fn convert, void *ctx, char *error,
