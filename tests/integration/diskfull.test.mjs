@@ -87,7 +87,7 @@ test('disk full before a batch: new orders get 70003 at once, reads are answered
     let refused = null;
     for (let i = 0; i < 5000 && !refused; i++) {
       const o = order();
-      const result = await settle(callRaw((opts) => orders.postOrderAsync(o, opts)), 2000);
+      const result = await settle(callRaw((opts) => orders.postOrderAsync(o, opts)), 10000);
       assert.ok(result, `order ${i} was answered, not held`);
       if (result.done.error) refused = result.done.error;
       else acknowledged.push(o);
@@ -98,13 +98,13 @@ test('disk full before a batch: new orders get 70003 at once, reads are answered
     assert.ok(acknowledged.length > 10);
 
     // Reads go through the core thread too, and are answered while changes are refused.
-    const positions = await settle(callRaw((opts) => operations.getPositions({ accountId: account }, opts)), 2000);
+    const positions = await settle(callRaw((opts) => operations.getPositions({ accountId: account }, opts)), 10000);
     assert.ok(positions?.done.response, 'GetPositions answers while the disk is full');
-    const listed = await settle(callRaw((opts) => orders.getOrders({ accountId: account }, opts)), 2000);
+    const listed = await settle(callRaw((opts) => orders.getOrders({ accountId: account }, opts)), 10000);
     assert.ok(listed?.done.response, 'GetOrders answers while the disk is full');
     const last = acknowledged.at(-1);
     const state = await settle(callRaw((opts) => orders.getOrderState({ accountId: account, orderId: last.orderId,
-      orderIdType: OrderIdType.ORDER_ID_TYPE_REQUEST }, opts)), 2000);
+      orderIdType: OrderIdType.ORDER_ID_TYPE_REQUEST }, opts)), 10000);
     assert.equal(state?.done.response?.lotsRequested, 1, 'GetOrderState answers while the disk is full');
     const again = await callRaw((opts) => orders.postOrderAsync(order(), opts));
     assert.equal(again.error?.details, '70003', 'changes are still refused');
@@ -142,7 +142,9 @@ test('disk full inside a batch (no reserve): its replies are held, new orders ge
     for (let i = 0; i < 5000 && !held; i++) {
       const o = order();
       const call = callRaw((opts) => orders.postOrderAsync(o, opts));
-      const result = await settle(call, 1000);
+      // A call not answered within 3 s is held (a loaded machine answers a written batch in
+      // milliseconds; the margin keeps a slow one from being taken for a held batch).
+      const result = await settle(call, 3000);
       if (result === null) held = { order: o, call };
       else {
         assert.ok(result.done.response, `order ${i} accepted while there is space`);
@@ -158,12 +160,12 @@ test('disk full inside a batch (no reserve): its replies are held, new orders ge
     assert.equal(await settle(held.call, 300), null, 'the held order is still not acknowledged');
     // The state holds the held batch's effects, which are not durable: reads are refused too,
     // at once, rather than answered from it or left hanging.
-    const read = await settle(callRaw((opts) => orders.getOrders({ accountId: account }, opts)), 2000);
+    const read = await settle(callRaw((opts) => orders.getOrders({ accountId: account }, opts)), 10000);
     assert.equal(read?.done.error?.code, Status.UNAVAILABLE, 'a read while a batch is held is answered at once');
     assert.equal(read?.done.error?.details, '70003');
 
     disk.grow();
-    const released = await settle(held.call, 5000);
+    const released = await settle(held.call, 15000);
     assert.ok(released?.done.response, 'the held order is acknowledged once its batch is written');
     acknowledged.push(held.order);
     const after = await api.orders.postOrderAsync(order());
