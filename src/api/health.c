@@ -135,8 +135,14 @@ static void watch(api_call *call, const ProtobufCMessage *request) {
     /* The list entry is visible before the stream exists: a broadcast skips it until then. */
     pthread_mutex_lock(&watches_lock);
     w->stream = api_stream_open(call, HEALTH_BACKLOG_MESSAGES, first, 0, NULL, on_watch_closed, w);
+    w->refs++; /* this function's, for the check below */
     pthread_mutex_unlock(&watches_lock);
     grpc_slice_unref(first);
+    /* A watch that came in as the stop's broadcast ran ends as the others did. */
+    if (atomic_load(&w->server->shutting_down))
+        api_stream_finish(w->stream, GRPC_STATUS_UNAVAILABLE, 70003, "The server is shutting down",
+                          false);
+    watch_unref(w);
 }
 
 void api_health_shutdown(api_server *srv) {

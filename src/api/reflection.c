@@ -61,7 +61,12 @@ typedef struct reflection_stream {
     api_tag recv_tag;
     pthread_mutex_t lock;
     int refs;
+    struct reflection_stream *next; /* the open streams, under streams_lock */
 } reflection_stream;
+
+/* The open streams, for api_reflection_shutdown. */
+static pthread_mutex_t streams_lock = PTHREAD_MUTEX_INITIALIZER;
+static reflection_stream *streams;
 
 static void stream_ref(reflection_stream *rs) {
     pthread_mutex_lock(&rs->lock);
@@ -84,7 +89,33 @@ static void stream_unref(reflection_stream *rs) {
 }
 
 static void on_stream_closed(api_stream *stream) {
-    stream_unref(stream->owner);
+    reflection_stream *rs = stream->owner;
+    pthread_mutex_lock(&streams_lock);
+    for (reflection_stream **at = &streams; *at != NULL; at = &(*at)->next)
+        if (*at == rs) {
+            *at = rs->next;
+            break;
+        }
+    pthread_mutex_unlock(&streams_lock);
+    stream_unref(rs);
+}
+
+void api_reflection_shutdown(api_server *srv) {
+    reflection_stream *mine[REFLECTION_MAX_STREAMS];
+    int count = 0;
+    pthread_mutex_lock(&streams_lock);
+    for (reflection_stream *rs = streams; rs != NULL && count < REFLECTION_MAX_STREAMS;
+         rs = rs->next)
+        if (rs->server == srv) {
+            stream_ref(rs);
+            mine[count++] = rs;
+        }
+    pthread_mutex_unlock(&streams_lock);
+    for (int i = 0; i < count; i++) {
+        api_stream_finish(mine[i]->stream, GRPC_STATUS_UNAVAILABLE, 70003,
+                          "The server is shutting down", false);
+        stream_unref(mine[i]);
+    }
 }
 
 static grpc_slice pack(const ProtobufCMessage *message) {
@@ -321,7 +352,16 @@ static void server_reflection_info(api_call *call, const ProtobufCMessage *reque
     rs->recv_tag.on_complete = on_request;
     pthread_mutex_init(&rs->lock, NULL);
     rs->refs = 2; /* released when the stream closes; and the first request's handling */
+    /* Listed with its stream, under the lock, so that a stop sees either both or neither. */
+    pthread_mutex_lock(&streams_lock);
     rs->stream = api_stream_start(call, REFLECTION_BACKLOG_MESSAGES, 0, NULL, on_stream_closed, rs);
+    rs->next = streams;
+    streams = rs;
+    pthread_mutex_unlock(&streams_lock);
+    /* A stream that came in as the stop's broadcast ran ends as the others did. */
+    if (atomic_load(&rs->server->shutting_down))
+        api_stream_finish(rs->stream, GRPC_STATUS_UNAVAILABLE, 70003, "The server is shutting down",
+                          false);
     answer(rs, (const reflection_request *)request);
     read_next(rs);
     stream_unref(rs);

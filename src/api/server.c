@@ -867,8 +867,9 @@ void api_server_housekeeping(api_server *srv) {
 void api_server_stop(api_server *srv, int grace_ms) {
     if (srv->servers[API_ENDPOINT_BROKER] == NULL || atomic_exchange(&srv->shutting_down, true))
         return;
-    /* Health watchers learn NOT_SERVING before the listeners close. */
+    /* Health watchers learn NOT_SERVING before the listeners close; reflection streams end. */
     api_health_shutdown(srv);
+    api_reflection_shutdown(srv);
     for (int e = 0; e < API_ENDPOINT_COUNT; e++) {
         if (srv->servers[e] == NULL)
             continue;

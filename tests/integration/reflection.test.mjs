@@ -210,6 +210,9 @@ test('Health/Watch sends the current status, then NOT_SERVING and the end of the
       const ended = new Promise((resolve) => call.on('status', resolve));
       return { seen, ended };
     };
+    // An idle reflection stream does not hold the stop: it is ended with the watches.
+    const idle = reflectionStream('v1', own.plainPort);
+    assert.ok((await idle.ask({ list_services: '' })).list_services_response.service.length > 0);
     const overall = watch('');
     const unknown = watch(`${PACKAGE}.NoSuchService`);
     const deadline = Date.now() + 10000;
@@ -217,12 +220,15 @@ test('Health/Watch sends the current status, then NOT_SERVING and the end of the
       await new Promise((resolve) => setTimeout(resolve, 20));
     assert.deepEqual(overall.seen, ['SERVING']);
     assert.deepEqual(unknown.seen, ['SERVICE_UNKNOWN'], 'an unknown service is watched, not refused');
+    const stopStarted = Date.now();
     const exit = await own.stop();
+    assert.ok(Date.now() - stopStarted < 4000, 'no open stream holds the stop for its grace period');
     assert.deepEqual(exit, { code: 0, signal: null });
     const status = await overall.ended;
     assert.deepEqual(overall.seen, ['SERVING', 'NOT_SERVING']);
     assert.equal(status.code, grpc.status.UNAVAILABLE);
     await unknown.ended;
+    assert.equal((await idle.ended).code, grpc.status.UNAVAILABLE);
     assert.deepEqual(unknown.seen, ['SERVICE_UNKNOWN'], 'its status does not change');
   } finally {
     await own.stop();
