@@ -175,6 +175,25 @@ void api_reply_error_status(api_call *call, grpc_status_code status, int code,
     start_reply(call, ops, 3);
 }
 
+void api_reply_status(api_call *call, grpc_status_code status, const char *message) {
+    if (call->answered)
+        abort();
+    call->status_details = grpc_slice_from_copied_string(message);
+    add_metadata(call, "message", message);
+    add_common_metadata(call);
+    grpc_op ops[3];
+    memset(ops, 0, sizeof ops);
+    ops[0].op = GRPC_OP_SEND_INITIAL_METADATA;
+    ops[1].op = GRPC_OP_SEND_STATUS_FROM_SERVER;
+    ops[1].data.send_status_from_server.status = status;
+    ops[1].data.send_status_from_server.status_details = &call->status_details;
+    ops[1].data.send_status_from_server.trailing_metadata_count = call->reply_metadata_count;
+    ops[1].data.send_status_from_server.trailing_metadata = call->reply_metadata;
+    ops[2].op = GRPC_OP_RECV_CLOSE_ON_SERVER;
+    ops[2].data.recv_close_on_server.cancelled = &call->client_cancelled;
+    start_reply(call, ops, 3);
+}
+
 void api_reply_error(api_call *call, int code) {
     api_reply_error_message(call, code, NULL);
 }

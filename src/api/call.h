@@ -31,11 +31,18 @@ typedef struct api_tag {
 typedef void (*api_handler)(api_call *call, const ProtobufCMessage *request);
 
 struct api_method {
+    /* The service's package; NULL for the T-Invest contract's
+     * (tinkoff.public.invest.api.contract.v1). */
+    const char *package;
     const char *service; /* "UsersService" */
     const char *name;    /* "GetAccounts" */
     const ProtobufCMessageDescriptor *request_type;
     api_handler handle;
     bool server_streaming;
+    /* Served without a token, rate budget or in-flight count (health and reflection, which
+     * tooling calls without credentials: docs/SECURITY.md); the header size is still checked and
+     * api_call.token stays NULL. */
+    bool public_access;
     /* Filled in by the server at start. */
     uint32_t index;
     int32_t rate_limit_per_minute;
@@ -121,6 +128,10 @@ void api_reply_error_message(api_call *call, int code, const char *message);
 /* A code sent with another gRPC status than the catalogue's (70003 as UNAVAILABLE while the
  * journal cannot write: a retryable condition, not an internal fault). */
 void api_reply_error_status(api_call *call, grpc_status_code status, int code, const char *message);
+
+/* A status of a protocol other than the T-Invest contract's (gRPC health checking): `message` is
+ * both the status details and the `message` trailer, with x-tracking-id as on every reply. */
+void api_reply_status(api_call *call, grpc_status_code status, const char *message);
 
 /* Value of request metadata `key` (lower case), or NULL; `len` receives its length. */
 const char *api_call_metadata(const api_call *call, const char *key, size_t *len);

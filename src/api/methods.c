@@ -23,6 +23,8 @@ static const method_table_fn service_tables[] = {
     api_signal_methods,
     api_favorites_methods,
     api_universe_methods,
+    api_reflection_methods,
+    api_health_methods,
 };
 
 api_method *api_all_methods(size_t *count) {

@@ -16,6 +16,7 @@
 #include <unistd.h>
 
 #include "api/request.h"
+#include "api/services.h"
 #include "util/clock.h"
 #include "util/log.h"
 
@@ -228,8 +229,29 @@ static bool admit_headers(api_call *call) {
     return true;
 }
 
+/* A call of a method served without a token: only its header size is checked, and it reports
+ * no rate budget. */
+static bool admit_public_call(api_call *call) {
+    call->rate = (api_rate_info){.limit = RATELIMIT_UNLIMITED_REPORTED,
+                                 .remaining = RATELIMIT_UNLIMITED_REPORTED,
+                                 .reset_s = 0};
+    size_t header_bytes = metadata_bytes(call);
+    if (header_bytes > (size_t)call->server->config->max_metadata_bytes) {
+        char text[160];
+        snprintf(text, sizeof text,
+                 "Request headers of %zu bytes exceed the limit of %d bytes "
+                 "(limits.max_metadata_bytes)",
+                 header_bytes, call->server->config->max_metadata_bytes);
+        api_reply_error_message(call, 30102, text);
+        return false;
+    }
+    return true;
+}
+
 static bool admit_call(api_call *call) {
     api_server *srv = call->server;
+    if (call->method->public_access)
+        return admit_public_call(call);
     if (!admit_headers(call))
         return false;
     uint32_t token_index = call->token_index;
@@ -646,7 +668,8 @@ static void register_methods(api_server *srv) {
     for (size_t i = 0; i < srv->method_count; i++) {
         api_method *m = &srv->methods[i];
         m->index = (uint32_t)i;
-        snprintf(m->path, sizeof m->path, "/%s.%s/%s", CONTRACT_PACKAGE, m->service, m->name);
+        snprintf(m->path, sizeof m->path, "/%s.%s/%s", m->package ? m->package : CONTRACT_PACKAGE,
+                 m->service, m->name);
         char rule[96];
         snprintf(rule, sizeof rule, "%s/%s", m->service, m->name);
         rate_limit_scope scope;
@@ -844,6 +867,9 @@ void api_server_housekeeping(api_server *srv) {
 void api_server_stop(api_server *srv, int grace_ms) {
     if (srv->servers[API_ENDPOINT_BROKER] == NULL || atomic_exchange(&srv->shutting_down, true))
         return;
+    /* Health watchers learn NOT_SERVING before the listeners close; reflection streams end. */
+    api_health_shutdown(srv);
+    api_reflection_shutdown(srv);
     for (int e = 0; e < API_ENDPOINT_COUNT; e++) {
         if (srv->servers[e] == NULL)
             continue;

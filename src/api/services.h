@@ -30,6 +30,17 @@ const api_method *api_favorites_methods(size_t *count);
 /* Options, OptionBy, OptionsBy, GetFuturesMargin, Indicatives (api/universe_service.c). */
 const api_method *api_universe_methods(size_t *count);
 
+/* grpc.reflection.v1 and v1alpha ServerReflection (api/reflection.c). */
+const api_method *api_reflection_methods(size_t *count);
+/* Ends every open reflection stream of `srv` (UNAVAILABLE 70003); called once as the server
+ * starts stopping, so that no idle stream holds the stop for its grace period. */
+void api_reflection_shutdown(api_server *srv);
+/* grpc.health.v1.Health (api/health.c). */
+const api_method *api_health_methods(size_t *count);
+/* Tells every health watcher of `srv` that it is NOT_SERVING and ends the watches; called once as
+ * the server starts stopping. */
+void api_health_shutdown(api_server *srv);
+
 /* Shared by UsersService.GetAccounts and SandboxService.GetSandboxAccounts. */
 const ProtobufCMessage *api_accounts_reply(api_call *call, const ProtobufCMessage *request);
 

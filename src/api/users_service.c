@@ -95,6 +95,8 @@ static void get_user_tariff(api_call *call, const ProtobufCMessage *request) {
     uint32_t token_index = call->token_index;
     for (size_t i = 0; i < srv->method_count; i++) {
         const api_method *m = &srv->methods[i];
+        if (m->public_access)
+            continue; /* health and reflection: no part of the contract, no budget */
         char *name = api_call_alloc(call, strlen(m->path));
         strcpy(name, m->path + 1);
         if (m->server_streaming && strcmp(m->service, "MarketDataStreamService") == 0) {
