@@ -30,3 +30,6 @@ add_executable(fuzz_make_corpus ${FUZZ_DIR}/make_corpus.c)
 target_compile_options(fuzz_make_corpus PRIVATE ${PROJECT_WARNINGS})
 target_include_directories(fuzz_make_corpus PRIVATE ${FUZZ_DIR})
 target_link_libraries(fuzz_make_corpus PRIVATE ${FUZZ_LIBRARIES})
+# The committed request corpus holds an input of every entry of the request table.
+add_test(NAME fuzz.corpus COMMAND fuzz_make_corpus --check ${CMAKE_SOURCE_DIR})
+set_tests_properties(fuzz.corpus PROPERTIES LABELS fuzz)

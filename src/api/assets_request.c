@@ -62,14 +62,9 @@ static int request_time(const Google__Protobuf__Timestamp *t, int invalid_code, 
     if (t == NULL)
         return 0;
     int64_t ns = 0;
-    switch (pb_timestamp_to_ns_checked(t, &ns)) {
-    case PB_TIME_OK:
-        break;
-    case PB_TIME_INVALID:
-        return invalid_code;
-    case PB_TIME_OUT_OF_RANGE:
-        return range_code;
-    }
+    int code = pb_timestamp_to_ns_code(t, invalid_code, range_code, &ns);
+    if (code != 0)
+        return code;
     *out_s = ns / 1000000000;
     return 0;
 }

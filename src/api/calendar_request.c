@@ -18,17 +18,7 @@ static int calendar_instrument(const refdata *rd, const char *instrument_id, con
 
 static int bound(const Google__Protobuf__Timestamp *t, int invalid_code, int range_code,
                  int64_t *out_ns) {
-    if (t == NULL)
-        return 0;
-    switch (pb_timestamp_to_ns_checked(t, out_ns)) {
-    case PB_TIME_OK:
-        return 0;
-    case PB_TIME_INVALID:
-        return invalid_code;
-    case PB_TIME_OUT_OF_RANGE:
-        return range_code;
-    }
-    return invalid_code;
+    return t == NULL ? 0 : pb_timestamp_to_ns_code(t, invalid_code, range_code, out_ns);
 }
 
 /* The optional period: 30009 / 30061, 30010 / 30062, then 30012. */

@@ -23,3 +23,16 @@ pb_time_check pb_timestamp_to_ns_checked(const Google__Protobuf__Timestamp *t, i
     *out_ns = t->seconds * 1000000000 + t->nanos;
     return PB_TIME_OK;
 }
+
+int pb_timestamp_to_ns_code(const Google__Protobuf__Timestamp *t, int invalid_code, int range_code,
+                            int64_t *out_ns) {
+    switch (pb_timestamp_to_ns_checked(t, out_ns)) {
+    case PB_TIME_OK:
+        return 0;
+    case PB_TIME_INVALID:
+        return invalid_code;
+    case PB_TIME_OUT_OF_RANGE:
+        return range_code;
+    }
+    return invalid_code;
+}

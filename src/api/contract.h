@@ -53,6 +53,11 @@ typedef enum pb_time_check {
  * (where nanoseconds cannot overflow); otherwise says why not and leaves *out_ns untouched. For
  * times a reply is built from, where the caller refuses a time outside the range. */
 pb_time_check pb_timestamp_to_ns_checked(const Google__Protobuf__Timestamp *t, int64_t *out_ns);
+/* The same as a request's code: 0, `invalid_code` for a value that is not a Timestamp,
+ * `range_code` for one outside the range (the contract's pairs are 30009 / 30061 for a `from`,
+ * 30010 / 30062 for a `to`). */
+int pb_timestamp_to_ns_code(const Google__Protobuf__Timestamp *t, int invalid_code, int range_code,
+                            int64_t *out_ns);
 
 /* Converts a request Quotation to nano; returns false on overflow or mixed signs. */
 bool pb_quotation_to_nano(const PB(Quotation) * q, int64_t *out_nano);

@@ -284,12 +284,11 @@ int api_request_report_period(const Google__Protobuf__Timestamp *from,
     if (to == NULL)
         return 30004;
     int64_t from_ns, to_ns;
-    pb_time_check check = pb_timestamp_to_ns_checked(from, &from_ns);
-    if (check != PB_TIME_OK)
-        return check == PB_TIME_INVALID ? 30009 : 30061;
-    check = pb_timestamp_to_ns_checked(to, &to_ns);
-    if (check != PB_TIME_OK)
-        return check == PB_TIME_INVALID ? 30010 : 30062;
+    int code = pb_timestamp_to_ns_code(from, 30009, 30061, &from_ns);
+    if (code == 0)
+        code = pb_timestamp_to_ns_code(to, 30010, 30062, &to_ns);
+    if (code != 0)
+        return code;
     if (to_ns < from_ns)
         return 30012;
     if (max_days > 0 && to_ns - from_ns > max_days * 86400 * INT64_C(1000000000))

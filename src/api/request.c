@@ -312,14 +312,9 @@ int api_request_find_instrument(const PB(FindInstrumentRequest) * in) {
 static int schedule_day(const Google__Protobuf__Timestamp *t, int invalid_code, int range_code,
                         int64_t *day_s) {
     int64_t time_ns = 0;
-    switch (pb_timestamp_to_ns_checked(t, &time_ns)) {
-    case PB_TIME_OK:
-        break;
-    case PB_TIME_INVALID:
-        return invalid_code;
-    case PB_TIME_OUT_OF_RANGE:
-        return range_code;
-    }
+    int code = pb_timestamp_to_ns_code(t, invalid_code, range_code, &time_ns);
+    if (code != 0)
+        return code;
     /* The range starts at 1970, so the time is not negative and division rounds down. */
     *day_s = time_ns / 1000000000 / SECONDS_PER_DAY * SECONDS_PER_DAY;
     return 0;
@@ -502,19 +497,6 @@ int64_t api_candles_max_period_s(candle_interval interval) {
     return candle_limits[interval].max_period_s;
 }
 
-static int candle_time(const Google__Protobuf__Timestamp *t, int invalid_code, int range_code,
-                       int64_t *out_ns) {
-    switch (pb_timestamp_to_ns_checked(t, out_ns)) {
-    case PB_TIME_OK:
-        return 0;
-    case PB_TIME_INVALID:
-        return invalid_code;
-    case PB_TIME_OUT_OF_RANGE:
-        return range_code;
-    }
-    return invalid_code;
-}
-
 /* Day, week and month candles ignore the time of `from` and `to` (docs faq_marketdata.md): the
  * request covers the whole intervals they fall in. */
 static bool whole_intervals(candle_interval interval) {
@@ -540,9 +522,9 @@ int api_request_candles(const refdata *rd, const PB(GetCandlesRequest) * in, int
             PB_ENUM(GET_CANDLES_REQUEST__CANDLE_SOURCE__CANDLE_SOURCE_INCLUDE_WEEKEND))
         return 30219;
     int64_t from_ns = 0, to_ns = now_ns;
-    if (in->from != NULL && (code = candle_time(in->from, 30009, 30061, &from_ns)) != 0)
+    if (in->from != NULL && (code = pb_timestamp_to_ns_code(in->from, 30009, 30061, &from_ns)) != 0)
         return code;
-    if (in->to != NULL && (code = candle_time(in->to, 30010, 30062, &to_ns)) != 0)
+    if (in->to != NULL && (code = pb_timestamp_to_ns_code(in->to, 30010, 30062, &to_ns)) != 0)
         return code;
     bool has_limit = in->_limit_case == PB_ENUM(GET_CANDLES_REQUEST___LIMIT_LIMIT);
     if (in->from == NULL && !has_limit)

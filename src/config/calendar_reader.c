@@ -8,7 +8,6 @@
 
 #include <stdio.h>
 #include <string.h>
-#include <time.h>
 
 #include "util/money.h"
 
@@ -82,13 +81,7 @@ static int64_t optional_time(config_loader *ld, json_t *obj, const char *where, 
                &minute, &second, &tail) == 6 &&
         month >= 1 && month <= 12 && day >= 1 && day <= 31 && hour < 24 && minute < 60 &&
         second < 60) {
-        struct tm tm = {.tm_year = year - 1900,
-                        .tm_mon = month - 1,
-                        .tm_mday = day,
-                        .tm_hour = hour,
-                        .tm_min = minute,
-                        .tm_sec = second};
-        return (int64_t)timegm(&tm);
+        return cfg_utc_seconds(year, month, day, hour, minute, second);
     }
     if (json_is_string(value) && strchr(json_string_value(value), 'T') == NULL)
         return cfg_date(ld, obj, where, key);

@@ -101,7 +101,16 @@ int64_t cfg_date(config_loader *ld, json_t *obj, const char *where, const char *
         cfg_fail(ld, "%s.%s: must be a date \"YYYY-MM-DD\"", where, key);
         return 0;
     }
-    struct tm tm = {.tm_year = year - 1900, .tm_mon = month - 1, .tm_mday = day};
+    return cfg_utc_seconds(year, month, day, 0, 0, 0);
+}
+
+int64_t cfg_utc_seconds(int year, int month, int day, int hour, int minute, int second) {
+    struct tm tm = {.tm_year = year - 1900,
+                    .tm_mon = month - 1,
+                    .tm_mday = day,
+                    .tm_hour = hour,
+                    .tm_min = minute,
+                    .tm_sec = second};
     return (int64_t)timegm(&tm);
 }
 

@@ -34,6 +34,8 @@ int64_t cfg_money(config_loader *ld, json_t *obj, const char *where, const char 
                   const char *fallback);
 /* A date "YYYY-MM-DD" as seconds since the epoch (UTC midnight); 0 when absent. */
 int64_t cfg_date(config_loader *ld, json_t *obj, const char *where, const char *key);
+/* A UTC civil time as seconds since 1970, normalised as timegm does (31 April is 1 May). */
+int64_t cfg_utc_seconds(int year, int month, int day, int hour, int minute, int second);
 /* An object member, or NULL when absent. */
 json_t *cfg_object(config_loader *ld, json_t *obj, const char *where, const char *key);
 /* Calls `load_item` for each object of the array member `key` (at most `max`), counting in *count

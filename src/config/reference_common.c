@@ -3,7 +3,6 @@
 #include <stdio.h>
 #include <string.h>
 #include <strings.h>
-#include <time.h>
 
 #include "util/uuid.h"
 
@@ -31,13 +30,7 @@ int64_t ref_time(config_loader *ld, json_t *obj, const char *where, const char *
                  where, key);
         return 0;
     }
-    struct tm tm = {.tm_year = year - 1900,
-                    .tm_mon = month - 1,
-                    .tm_mday = day,
-                    .tm_hour = hour,
-                    .tm_min = minute,
-                    .tm_sec = second};
-    return (int64_t)timegm(&tm);
+    return cfg_utc_seconds(year, month, day, hour, minute, second);
 }
 
 uint32_t ref_instrument(config_loader *ld, json_t *obj, const char *where, const char *key) {

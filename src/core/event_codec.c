@@ -7,6 +7,7 @@
 #endif
 
 #include "core/types.h"
+#include "util/le.h"
 
 /* Text forms: a length byte (0 .. the array's size - 1) and that many bytes, or one of these. */
 #define TEXT_UUID 0xFF        /* 16 bytes: a canonical lower-case UUID */
@@ -114,9 +115,8 @@ static uint8_t *put_signed(uint8_t *p, int64_t v) {
 }
 
 static uint8_t *put_u64(uint8_t *p, uint64_t v) {
-    for (int i = 0; i < 8; i++)
-        *p++ = (uint8_t)(v >> (8 * i));
-    return p;
+    le_put_u64(p, v);
+    return p + 8;
 }
 
 static int hex_value(char c) {
@@ -775,14 +775,6 @@ enum {
     V4_BODY = 24,
 };
 
-static uint32_t le32(const uint8_t *p) {
-    return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24;
-}
-
-static uint64_t le64(const uint8_t *p) {
-    return (uint64_t)le32(p) | (uint64_t)le32(p + 4) << 32;
-}
-
 /* A fixed-size text array: it must hold its terminator; the bytes after it are not copied. */
 static bool legacy_text(const uint8_t *p, size_t size, char *out) {
     const uint8_t *nul = memchr(p, '\0', size);
@@ -793,22 +785,22 @@ static bool legacy_text(const uint8_t *p, size_t size, char *out) {
 }
 
 static bool legacy_accepted(const uint8_t *b, core_event_accepted *a) {
-    a->account = le32(b + 0);
-    a->instrument = le32(b + 4);
+    a->account = le_get_u32(b + 0);
+    a->instrument = le_get_u32(b + 4);
     a->direction = b[8];
     a->type = b[9];
     a->tif = b[10];
     a->source = b[11];
     a->key_is_uuid = b[12];
     a->awaiting_replaced = b[13];
-    a->price_nano = (int64_t)le64(b + 16);
-    a->reserve_price_nano = (int64_t)le64(b + 24);
-    a->lots = (int64_t)le64(b + 32);
-    a->reserved_cash_nano = (int64_t)le64(b + 40);
-    a->reserved_units = (int64_t)le64(b + 48);
-    a->initial_commission_nano = (int64_t)le64(b + 56);
-    a->replaces_order = le32(b + 176);
-    a->trades_reserved = le32(b + 180);
+    a->price_nano = (int64_t)le_get_u64(b + 16);
+    a->reserve_price_nano = (int64_t)le_get_u64(b + 24);
+    a->lots = (int64_t)le_get_u64(b + 32);
+    a->reserved_cash_nano = (int64_t)le_get_u64(b + 40);
+    a->reserved_units = (int64_t)le_get_u64(b + 48);
+    a->initial_commission_nano = (int64_t)le_get_u64(b + 56);
+    a->replaces_order = le_get_u32(b + 176);
+    a->trades_reserved = le_get_u32(b + 180);
     return legacy_text(b + 64, 37, a->key) && legacy_text(b + 101, 37, a->request_id) &&
            legacy_text(b + 138, 37, a->intent_id);
 }
@@ -818,50 +810,50 @@ static bool legacy_body(const uint8_t *b, core_event *ev) {
     case CORE_EVENT_ORDER_ACCEPTED:
         return legacy_accepted(b, &ev->u.accepted);
     case CORE_EVENT_ORDER_ACKED:
-        ev->u.acked.exchange_order_id = le64(b);
+        ev->u.acked.exchange_order_id = le_get_u64(b);
         return true;
     case CORE_EVENT_ORDER_TRADE:
-        ev->u.trade.trade_id = le64(b);
-        ev->u.trade.lots = (int64_t)le64(b + 8);
-        ev->u.trade.price_nano = (int64_t)le64(b + 16);
-        ev->u.trade.value_nano = (int64_t)le64(b + 24);
-        ev->u.trade.commission_nano = (int64_t)le64(b + 32);
+        ev->u.trade.trade_id = le_get_u64(b);
+        ev->u.trade.lots = (int64_t)le_get_u64(b + 8);
+        ev->u.trade.price_nano = (int64_t)le_get_u64(b + 16);
+        ev->u.trade.value_nano = (int64_t)le_get_u64(b + 24);
+        ev->u.trade.commission_nano = (int64_t)le_get_u64(b + 32);
         ev->u.trade.aggressor = b[40];
         return true;
     case CORE_EVENT_ORDER_CANCELLED:
-        ev->u.cancelled.lots = (int64_t)le64(b);
+        ev->u.cancelled.lots = (int64_t)le_get_u64(b);
         ev->u.cancelled.cause = b[8];
         return true;
     case CORE_EVENT_ORDER_REJECTED:
         ev->u.rejected.cause = b[0];
-        ev->u.rejected.reason = (int32_t)le32(b + 4);
+        ev->u.rejected.reason = (int32_t)le_get_u32(b + 4);
         return true;
     case CORE_EVENT_CASH_ADJUSTED:
-        ev->u.cash.account = le32(b);
-        ev->u.cash.amount_nano = (int64_t)le64(b + 16);
+        ev->u.cash.account = le_get_u32(b);
+        ev->u.cash.amount_nano = (int64_t)le_get_u64(b + 16);
         return legacy_text(b + 4, 8, ev->u.cash.currency);
     case CORE_EVENT_MARKET_MAKER_MOVED:
-        ev->u.market_maker.instrument = le32(b);
-        ev->u.market_maker.reference_nano = (int64_t)le64(b + 8);
+        ev->u.market_maker.instrument = le_get_u32(b);
+        ev->u.market_maker.reference_nano = (int64_t)le_get_u64(b + 8);
         for (int i = 0; i < 4; i++)
-            ev->u.market_maker.random_state[i] = le64(b + 16 + 8 * i);
+            ev->u.market_maker.random_state[i] = le_get_u64(b + 16 + 8 * i);
         return true;
     case CORE_EVENT_ACCOUNT_OPENED:
-        ev->u.account_opened.account = le32(b);
-        ev->u.account_opened.token = le32(b + 4);
+        ev->u.account_opened.account = le_get_u32(b);
+        ev->u.account_opened.token = le_get_u32(b + 4);
         return legacy_text(b + 8, 37, ev->u.account_opened.id) &&
                legacy_text(b + 45, 64, ev->u.account_opened.name);
     case CORE_EVENT_ACCOUNT_CLOSED:
-        ev->u.account_closed.account = le32(b);
+        ev->u.account_closed.account = le_get_u32(b);
         return true;
     case CORE_EVENT_REPLACEMENT_ARMED:
-        ev->u.armed.reserve_price_nano = (int64_t)le64(b);
-        ev->u.armed.reserved_cash_nano = (int64_t)le64(b + 8);
-        ev->u.armed.reserved_units = (int64_t)le64(b + 16);
-        ev->u.armed.initial_commission_nano = (int64_t)le64(b + 24);
+        ev->u.armed.reserve_price_nano = (int64_t)le_get_u64(b);
+        ev->u.armed.reserved_cash_nano = (int64_t)le_get_u64(b + 8);
+        ev->u.armed.reserved_units = (int64_t)le_get_u64(b + 16);
+        ev->u.armed.initial_commission_nano = (int64_t)le_get_u64(b + 24);
         return true;
     case CORE_EVENT_HISTORY_RETIRED:
-        ev->u.retired.count = le32(b);
+        ev->u.retired.count = le_get_u32(b);
         return true;
     default:
         return false; /* stop orders and transfers came after formats 3 and 4 */
@@ -872,13 +864,13 @@ static bool legacy_body(const uint8_t *b, core_event *ev) {
 int event_codec_decode_legacy(uint16_t type, uint64_t seq, const uint8_t *bytes, size_t length,
                               core_event *out) {
     memset(out, 0, sizeof *out);
-    if (length != EVENT_CODEC_LEGACY_BYTES || le32(bytes + V4_TYPE) != type ||
-        le64(bytes + V4_SEQ) != seq)
+    if (length != EVENT_CODEC_LEGACY_BYTES || le_get_u32(bytes + V4_TYPE) != type ||
+        le_get_u64(bytes + V4_SEQ) != seq)
         return -1;
     out->type = type;
-    out->order = le32(bytes + V4_ORDER);
+    out->order = le_get_u32(bytes + V4_ORDER);
     out->seq = seq;
-    out->time_ns = (int64_t)le64(bytes + V4_TIME);
+    out->time_ns = (int64_t)le_get_u64(bytes + V4_TIME);
     if (!legacy_body(bytes + V4_BODY, out) || !event_codec_valid(out)) {
         memset(out, 0, sizeof *out);
         return -1;

@@ -4,6 +4,7 @@
 
 #include "history/history.h"
 #include "util/crc32c.h"
+#include "util/le.h"
 
 enum {
     OFF_MAGIC = 0,
@@ -18,41 +19,17 @@ enum {
     UID_FIELD_BYTES = 48,
 };
 
-static void put_u32(uint8_t *p, uint32_t v) {
-    for (int i = 0; i < 4; i++)
-        p[i] = (uint8_t)(v >> (8 * i));
-}
-
-static void put_u64(uint8_t *p, uint64_t v) {
-    for (int i = 0; i < 8; i++)
-        p[i] = (uint8_t)(v >> (8 * i));
-}
-
-static uint32_t get_u32(const uint8_t *p) {
-    uint32_t v = 0;
-    for (int i = 0; i < 4; i++)
-        v |= (uint32_t)p[i] << (8 * i);
-    return v;
-}
-
-static uint64_t get_u64(const uint8_t *p) {
-    uint64_t v = 0;
-    for (int i = 0; i < 8; i++)
-        v |= (uint64_t)p[i] << (8 * i);
-    return v;
-}
-
 void history_header_encode(const history_header *h, uint8_t out[HISTORY_HEADER_BYTES]) {
     memset(out, 0, HISTORY_HEADER_BYTES);
     memcpy(out + OFF_MAGIC, HISTORY_FILE_MAGIC, 8);
-    put_u32(out + OFF_VERSION, HISTORY_FILE_VERSION);
-    put_u32(out + OFF_RECORD_BYTES, HISTORY_RECORD_BYTES);
+    le_put_u32(out + OFF_VERSION, HISTORY_FILE_VERSION);
+    le_put_u32(out + OFF_RECORD_BYTES, HISTORY_RECORD_BYTES);
     memcpy(out + OFF_UID, h->uid, HISTORY_UID_LEN);
-    put_u64(out + OFF_COUNT, h->count);
-    put_u64(out + OFF_FIRST, (uint64_t)h->first_s);
-    put_u64(out + OFF_LAST, (uint64_t)h->last_s);
-    put_u32(out + OFF_RECORDS_CRC, h->records_crc32c);
-    put_u32(out + OFF_HEADER_CRC, crc32c_update(0, out, OFF_HEADER_CRC));
+    le_put_u64(out + OFF_COUNT, h->count);
+    le_put_u64(out + OFF_FIRST, (uint64_t)h->first_s);
+    le_put_u64(out + OFF_LAST, (uint64_t)h->last_s);
+    le_put_u32(out + OFF_RECORDS_CRC, h->records_crc32c);
+    le_put_u32(out + OFF_HEADER_CRC, crc32c_update(0, out, OFF_HEADER_CRC));
 }
 
 static bool zeros(const uint8_t *p, size_t len) {
@@ -66,18 +43,18 @@ history_format_status history_header_decode(const uint8_t in[HISTORY_HEADER_BYTE
                                             history_header *h) {
     if (memcmp(in + OFF_MAGIC, HISTORY_FILE_MAGIC, 8) != 0)
         return HISTORY_FORMAT_BAD_MAGIC;
-    if (get_u32(in + OFF_VERSION) != HISTORY_FILE_VERSION)
+    if (le_get_u32(in + OFF_VERSION) != HISTORY_FILE_VERSION)
         return HISTORY_FORMAT_BAD_VERSION;
-    if (get_u32(in + OFF_HEADER_CRC) != crc32c_update(0, in, OFF_HEADER_CRC))
+    if (le_get_u32(in + OFF_HEADER_CRC) != crc32c_update(0, in, OFF_HEADER_CRC))
         return HISTORY_FORMAT_BAD_HEADER_CRC;
     memset(h, 0, sizeof *h);
     memcpy(h->uid, in + OFF_UID, HISTORY_UID_LEN);
-    h->count = get_u64(in + OFF_COUNT);
-    h->first_s = (int64_t)get_u64(in + OFF_FIRST);
-    h->last_s = (int64_t)get_u64(in + OFF_LAST);
-    h->records_crc32c = get_u32(in + OFF_RECORDS_CRC);
+    h->count = le_get_u64(in + OFF_COUNT);
+    h->first_s = (int64_t)le_get_u64(in + OFF_FIRST);
+    h->last_s = (int64_t)le_get_u64(in + OFF_LAST);
+    h->records_crc32c = le_get_u32(in + OFF_RECORDS_CRC);
     bool empty_ok = h->count > 0 || (h->first_s == 0 && h->last_s == 0);
-    if (get_u32(in + OFF_RECORD_BYTES) != HISTORY_RECORD_BYTES ||
+    if (le_get_u32(in + OFF_RECORD_BYTES) != HISTORY_RECORD_BYTES ||
         !history_uid_valid(h->uid, HISTORY_UID_LEN) ||
         !zeros(in + OFF_UID + HISTORY_UID_LEN, UID_FIELD_BYTES - HISTORY_UID_LEN) ||
         !zeros(in + OFF_RECORDS_CRC + 4, OFF_HEADER_CRC - OFF_RECORDS_CRC - 4) ||
@@ -88,21 +65,21 @@ history_format_status history_header_decode(const uint8_t in[HISTORY_HEADER_BYTE
 }
 
 void history_record_encode(const history_candle *c, uint8_t out[HISTORY_RECORD_BYTES]) {
-    put_u64(out + 0, (uint64_t)c->time_s);
-    put_u64(out + 8, (uint64_t)c->open_nano);
-    put_u64(out + 16, (uint64_t)c->high_nano);
-    put_u64(out + 24, (uint64_t)c->low_nano);
-    put_u64(out + 32, (uint64_t)c->close_nano);
-    put_u64(out + 40, (uint64_t)c->volume_lots);
+    le_put_u64(out + 0, (uint64_t)c->time_s);
+    le_put_u64(out + 8, (uint64_t)c->open_nano);
+    le_put_u64(out + 16, (uint64_t)c->high_nano);
+    le_put_u64(out + 24, (uint64_t)c->low_nano);
+    le_put_u64(out + 32, (uint64_t)c->close_nano);
+    le_put_u64(out + 40, (uint64_t)c->volume_lots);
 }
 
 void history_record_decode(const uint8_t in[HISTORY_RECORD_BYTES], history_candle *c) {
-    c->time_s = (int64_t)get_u64(in + 0);
-    c->open_nano = (int64_t)get_u64(in + 8);
-    c->high_nano = (int64_t)get_u64(in + 16);
-    c->low_nano = (int64_t)get_u64(in + 24);
-    c->close_nano = (int64_t)get_u64(in + 32);
-    c->volume_lots = (int64_t)get_u64(in + 40);
+    c->time_s = (int64_t)le_get_u64(in + 0);
+    c->open_nano = (int64_t)le_get_u64(in + 8);
+    c->high_nano = (int64_t)le_get_u64(in + 16);
+    c->low_nano = (int64_t)le_get_u64(in + 24);
+    c->close_nano = (int64_t)le_get_u64(in + 32);
+    c->volume_lots = (int64_t)le_get_u64(in + 40);
 }
 
 void history_header_for(const char *uid, const history_candle *candles, size_t count,

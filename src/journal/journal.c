@@ -13,49 +13,13 @@
 #include <unistd.h>
 
 #include "util/crc32c.h"
+#include "util/le.h"
 #include "util/durable.h"
 #include "util/log.h"
 
 /* Segment file header: magic, format version, segment number. */
 #define SEGMENT_MAGIC "TINVJRNL"
 #define SEGMENT_HEADER_BYTES 16
-
-static void put_u16(uint8_t *p, uint16_t v) {
-    p[0] = (uint8_t)v;
-    p[1] = (uint8_t)(v >> 8);
-}
-static void put_u32(uint8_t *p, uint32_t v) {
-    for (int i = 0; i < 4; i++)
-        p[i] = (uint8_t)(v >> (8 * i));
-}
-static void put_u64(uint8_t *p, uint64_t v) {
-    for (int i = 0; i < 8; i++)
-        p[i] = (uint8_t)(v >> (8 * i));
-}
-static uint16_t get_u16(const uint8_t *p) {
-    return (uint16_t)(p[0] | p[1] << 8);
-}
-/* Little-endian words; on a little-endian machine one load (every record's check is one). */
-static uint32_t get_u32(const uint8_t *p) {
-    uint32_t v = 0;
-#if __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
-    memcpy(&v, p, sizeof v);
-#else
-    for (int i = 3; i >= 0; i--)
-        v = v << 8 | p[i];
-#endif
-    return v;
-}
-static uint64_t get_u64(const uint8_t *p) {
-    uint64_t v = 0;
-#if __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
-    memcpy(&v, p, sizeof v);
-#else
-    for (int i = 7; i >= 0; i--)
-        v = v << 8 | p[i];
-#endif
-    return v;
-}
 
 static void segment_path(const journal *j, uint32_t index, char *out, size_t size) {
     snprintf(out, size, "%s/journal-%08u.log", j->dir, index);
@@ -134,14 +98,14 @@ static uint32_t v3_check(const uint8_t *record, uint32_t length) {
 /* Writes one format-5 record at `r`; returns its size. */
 static size_t put_record(uint8_t *r, uint16_t type, uint64_t seq, bool carries_seq,
                          const void *payload, uint32_t length) {
-    put_u16(r, (uint16_t)length);
+    le_put_u16(r, (uint16_t)length);
     r[2] = (uint8_t)(type | (carries_seq ? SEQ_FLAG : 0));
     r[3] = header_check(r);
     size_t s = carries_seq ? JOURNAL_RECORD_SEQ_BYTES : 0;
     if (carries_seq)
-        put_u64(r + JOURNAL_RECORD_HEADER_BYTES, seq);
+        le_put_u64(r + JOURNAL_RECORD_HEADER_BYTES, seq);
     memcpy(r + JOURNAL_RECORD_HEADER_BYTES + s, payload, length);
-    put_u32(r + 4, body_check(r, s, length));
+    le_put_u32(r + 4, body_check(r, s, length));
     return JOURNAL_RECORD_HEADER_BYTES + s + length;
 }
 
@@ -192,8 +156,8 @@ static int open_segment(journal *j, uint32_t index, bool create) {
     if (create) {
         uint8_t header[SEGMENT_HEADER_BYTES] = {0};
         memcpy(header, SEGMENT_MAGIC, 8);
-        put_u32(header + 8, JOURNAL_FORMAT_VERSION);
-        put_u32(header + 12, index);
+        le_put_u32(header + 8, JOURNAL_FORMAT_VERSION);
+        le_put_u32(header + 12, index);
         int rc = durable_write_all(fd, header, sizeof header);
         if (rc == 0 && j->sync == JOURNAL_SYNC_FSYNC &&
             (fdatasync(fd) != 0 || durable_sync_dir(j->dir) != 0))
@@ -343,16 +307,16 @@ static bool first_seq_of(const char *path, uint64_t *seq) {
     if (n < SEGMENT_HEADER_BYTES || memcmp(head, SEGMENT_MAGIC, 8) != 0)
         return false;
     const uint8_t *r = head + SEGMENT_HEADER_BYTES;
-    if (get_u32(head + 8) >= 5) {
+    if (le_get_u32(head + 8) >= 5) {
         if (n < SEGMENT_HEADER_BYTES + JOURNAL_RECORD_HEADER_BYTES + JOURNAL_RECORD_SEQ_BYTES ||
             !(r[2] & SEQ_FLAG))
             return false;
-        *seq = get_u64(r + JOURNAL_RECORD_HEADER_BYTES);
+        *seq = le_get_u64(r + JOURNAL_RECORD_HEADER_BYTES);
         return true;
     }
     if (n < (ssize_t)sizeof head)
         return false;
-    *seq = get_u64(r + 16);
+    *seq = le_get_u64(r + 16);
     return true;
 }
 
@@ -470,18 +434,18 @@ static record_state v5_record_at(const uint8_t *r, size_t avail, record_view *ou
         return RECORD_INCOMPLETE;
     if (header_check(r) != r[3] || (r[2] & TYPE_MASK) == 0)
         return RECORD_BAD_HEADER;
-    uint32_t length = get_u16(r);
+    uint32_t length = le_get_u16(r);
     size_t s = seq_bytes(r);
     if (avail - JOURNAL_RECORD_HEADER_BYTES < s + length)
         return RECORD_INCOMPLETE;
-    if (body_check(r, s, length) != get_u32(r + 4))
+    if (body_check(r, s, length) != le_get_u32(r + 4))
         return RECORD_BAD_BODY;
     *out = (record_view){.size = JOURNAL_RECORD_HEADER_BYTES + s + length,
                          .payload_at = JOURNAL_RECORD_HEADER_BYTES + s,
                          .length = length,
                          .type = r[2] & TYPE_MASK,
                          .has_seq = s != 0,
-                         .seq = s != 0 ? get_u64(r + JOURNAL_RECORD_HEADER_BYTES) : 0};
+                         .seq = s != 0 ? le_get_u64(r + JOURNAL_RECORD_HEADER_BYTES) : 0};
     return RECORD_INTACT;
 }
 
@@ -489,22 +453,22 @@ static record_state v4_record_at(const uint8_t *r, size_t avail, uint32_t versio
                                  record_view *out) {
     if (avail < JOURNAL_V4_RECORD_HEADER_BYTES)
         return RECORD_INCOMPLETE;
-    uint32_t length = get_u32(r);
-    if (version >= 4 && v4_header_check(r) != get_u32(r + 12))
+    uint32_t length = le_get_u32(r);
+    if (version >= 4 && v4_header_check(r) != le_get_u32(r + 12))
         return RECORD_BAD_HEADER;
     if (length > JOURNAL_V4_MAX_PAYLOAD_BYTES)
         return RECORD_BAD_HEADER;
     if (avail - JOURNAL_V4_RECORD_HEADER_BYTES < length)
         return RECORD_INCOMPLETE;
     uint32_t check = version >= 4 ? v4_body_check(r, length) : v3_check(r, length);
-    if (check != get_u32(r + 4))
+    if (check != le_get_u32(r + 4))
         return RECORD_BAD_BODY;
     *out = (record_view){.size = JOURNAL_V4_RECORD_HEADER_BYTES + length,
                          .payload_at = JOURNAL_V4_RECORD_HEADER_BYTES,
                          .length = length,
-                         .type = get_u16(r + 8),
+                         .type = le_get_u16(r + 8),
                          .has_seq = true,
-                         .seq = get_u64(r + 16)};
+                         .seq = le_get_u64(r + 16)};
     return RECORD_INTACT;
 }
 
@@ -517,7 +481,7 @@ static record_state record_at(const uint8_t *data, size_t size, size_t off, uint
 void journal_fix_checks(uint8_t *segment, size_t size) {
     if (size < SEGMENT_HEADER_BYTES)
         return;
-    uint32_t version = get_u32(segment + 8);
+    uint32_t version = le_get_u32(segment + 8);
     for (size_t off = SEGMENT_HEADER_BYTES; off < size;) {
         uint8_t *r = segment + off;
         size_t avail = size - off;
@@ -525,24 +489,24 @@ void journal_fix_checks(uint8_t *segment, size_t size) {
             if (avail < JOURNAL_RECORD_HEADER_BYTES)
                 return;
             r[3] = header_check(r);
-            uint32_t length = get_u16(r);
+            uint32_t length = le_get_u16(r);
             size_t s = seq_bytes(r);
             if (avail - JOURNAL_RECORD_HEADER_BYTES < s + length)
                 return;
-            put_u32(r + 4, body_check(r, s, length));
+            le_put_u32(r + 4, body_check(r, s, length));
             off += JOURNAL_RECORD_HEADER_BYTES + s + length;
         } else {
             if (avail < JOURNAL_V4_RECORD_HEADER_BYTES)
                 return;
-            uint32_t length = get_u32(r);
+            uint32_t length = le_get_u32(r);
             if (length > JOURNAL_V4_MAX_PAYLOAD_BYTES ||
                 avail - JOURNAL_V4_RECORD_HEADER_BYTES < length)
                 return;
             if (version >= 4) {
-                put_u32(r + 4, v4_body_check(r, length));
-                put_u32(r + 12, v4_header_check(r));
+                le_put_u32(r + 4, v4_body_check(r, length));
+                le_put_u32(r + 12, v4_header_check(r));
             } else {
-                put_u32(r + 4, v3_check(r, length));
+                le_put_u32(r + 4, v3_check(r, length));
             }
             off += JOURNAL_V4_RECORD_HEADER_BYTES + length;
         }
@@ -568,7 +532,7 @@ static bool whole_to_the_end(const uint8_t *data, size_t size, size_t off, uint3
                 rest - JOURNAL_RECORD_HEADER_BYTES - s > JOURNAL_MAX_PAYLOAD_BYTES)
                 continue;
             uint32_t length = (uint32_t)(rest - JOURNAL_RECORD_HEADER_BYTES - s);
-            if (body_check(r, s, length) == get_u32(r + 4))
+            if (body_check(r, s, length) == le_get_u32(r + 4))
                 return true;
         }
         return false;
@@ -578,7 +542,7 @@ static bool whole_to_the_end(const uint8_t *data, size_t size, size_t off, uint3
         return false;
     uint32_t length = (uint32_t)(rest - JOURNAL_V4_RECORD_HEADER_BYTES);
     uint32_t check = version >= 4 ? v4_body_check(r, length) : v3_check(r, length);
-    return check == get_u32(r + 4);
+    return check == le_get_u32(r + 4);
 }
 
 /* A damaged record at `off` in the newest segment: is it the end a crash left (a write that
@@ -626,7 +590,7 @@ static int refuse_damage(scan *s, const char *path, size_t off, record_state sta
 }
 
 static bool segment_version_readable(const uint8_t *data, size_t size, uint32_t *version) {
-    *version = size >= SEGMENT_HEADER_BYTES ? get_u32(data + 8) : 0;
+    *version = size >= SEGMENT_HEADER_BYTES ? le_get_u32(data + 8) : 0;
     return size >= SEGMENT_HEADER_BYTES && memcmp(data, SEGMENT_MAGIC, 8) == 0 &&
            *version >= JOURNAL_OLDEST_READABLE_VERSION && *version <= JOURNAL_FORMAT_VERSION;
 }
@@ -785,8 +749,8 @@ static int convert_segment(const uint8_t *data, size_t size, uint32_t version, u
     if (image_reserve(out, SEGMENT_HEADER_BYTES) != 0)
         return -ENOMEM;
     memcpy(out->data, SEGMENT_MAGIC, 8);
-    put_u32(out->data + 8, JOURNAL_FORMAT_VERSION);
-    put_u32(out->data + 12, index);
+    le_put_u32(out->data + 8, JOURNAL_FORMAT_VERSION);
+    le_put_u32(out->data + 12, index);
     out->size = SEGMENT_HEADER_BYTES;
     uint64_t last_seq = 0;
     for (size_t off = SEGMENT_HEADER_BYTES; off < size;) {

@@ -59,8 +59,22 @@ static void test_checked(void) {
     CHECK_EQ_INT(ns, 7); /* untouched by every refusal */
 }
 
+/* The same as a request's code: the caller's pair, the time untouched by a refusal. */
+static void test_code(void) {
+    int64_t ns = 7;
+    Google__Protobuf__Timestamp t = at(PB_TIME_MAX_S + 1, 0);
+    CHECK_EQ_INT(pb_timestamp_to_ns_code(&t, 30009, 30061, &ns), 30061);
+    t = at(100, 1000000000);
+    CHECK_EQ_INT(pb_timestamp_to_ns_code(&t, 30010, 30062, &ns), 30010);
+    CHECK_EQ_INT(ns, 7);
+    t = at(1700000000, 5);
+    CHECK_EQ_INT(pb_timestamp_to_ns_code(&t, 30009, 30061, &ns), 0);
+    CHECK_EQ_INT(ns, 1700000000 * NANO + 5);
+}
+
 int main(void) {
     test_saturated();
     test_checked();
+    test_code();
     return check_finish("api pb");
 }

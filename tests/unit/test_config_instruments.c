@@ -11,15 +11,9 @@
 #include "check.h"
 #include "config/config.h"
 #include "engine/universe.h"
+#include "test_files.h"
 
 static char dir[256], config_path[300], file_path[300], indicatives_path[300];
-
-static void write_file(const char *path, const char *text) {
-    FILE *f = fopen(path, "w");
-    CHECK(f != NULL);
-    fputs(text, f);
-    fclose(f);
-}
 
 /* Writes instruments.json as given (NULL: none) and a configuration naming the directory with
  * `inline_instruments` (a JSON array, or NULL); loads it. */
@@ -29,10 +23,10 @@ static int load(const char *file, const char *inline_instruments, tinvestd_confi
     snprintf(text, sizeof text, "{\"reference_dir\": \".\"%s%s}\n",
              inline_instruments ? ", \"instruments\": " : "",
              inline_instruments ? inline_instruments : "");
-    write_file(config_path, text);
+    test_write_path(config_path, text);
     unlink(file_path);
     if (file != NULL)
-        write_file(file_path, file);
+        test_write_path(file_path, file);
     error[0] = '\0';
     return config_load(out, config_path, error, size);
 }
@@ -185,11 +179,12 @@ static void test_refusals(void) {
 static void test_indicatives(void) {
     static tinvestd_config c;
     char error[512];
-    write_file(indicatives_path,
-               "{\"indicatives\": [{\"ticker\": \"IMOEX\", \"name\": \"Index\", \"uid\": \"x1\","
-               " \"figi\": \"FX\", \"class_code\": \"SNDX\", \"currency\": \"rub\","
-               " \"exchange\": \"E\", \"instrument_kind\": \"index\", \"buy_available\": true},"
-               " {\"ticker\": \"BR\", \"name\": \"Brent\", \"instrument_kind\": \"commodity\"}]}");
+    test_write_path(
+        indicatives_path,
+        "{\"indicatives\": [{\"ticker\": \"IMOEX\", \"name\": \"Index\", \"uid\": \"x1\","
+        " \"figi\": \"FX\", \"class_code\": \"SNDX\", \"currency\": \"rub\","
+        " \"exchange\": \"E\", \"instrument_kind\": \"index\", \"buy_available\": true},"
+        " {\"ticker\": \"BR\", \"name\": \"Brent\", \"instrument_kind\": \"commodity\"}]}");
     CHECK_EQ_INT(load(NULL, NULL, &c, error, sizeof error), 0);
     CHECK_EQ_INT(c.indicatives.count, 2);
     const indicative *i = indicatives_find(&c.indicatives, "x1", NULL);
@@ -199,8 +194,8 @@ static void test_indicatives(void) {
     CHECK(indicatives_find(&c.indicatives, NULL, "FX") == i);
     CHECK(indicatives_find(&c.indicatives, "", "") == NULL);
     config_deinit(&c);
-    write_file(indicatives_path, "{\"indicatives\": [{\"ticker\": \"A\", \"name\": \"B\","
-                                 " \"instrument_kind\": \"bond\"}]}");
+    test_write_path(indicatives_path, "{\"indicatives\": [{\"ticker\": \"A\", \"name\": \"B\","
+                                      " \"instrument_kind\": \"bond\"}]}");
     CHECK_EQ_INT(load(NULL, NULL, &c, error, sizeof error), -1);
     CHECK(strstr(error, "indicatives.json: indicatives[0].instrument_kind") != NULL);
     unlink(indicatives_path);
@@ -250,10 +245,10 @@ static void test_universe_pin(void) {
         NULL);
     c.refdata.instrument_count = 4;
     /* A damaged file is refused, not taken for an empty universe. */
-    write_file(pin, "something else\n");
+    test_write_path(pin, "something else\n");
     CHECK_EQ_INT(universe_check(data, &c.refdata, &pinned, error, sizeof error), -1);
     CHECK(strstr(error, "is not a list of instruments") != NULL);
-    write_file(pin, "tinvestd instruments 1\nub");
+    test_write_path(pin, "tinvestd instruments 1\nub");
     CHECK_EQ_INT(universe_check(data, &c.refdata, &pinned, error, sizeof error), -1);
     CHECK(strstr(error, "line 2 is cut") != NULL);
     unlink(pin);

@@ -11,6 +11,7 @@
 #include "history/history.h"
 #include "history/history_import.h"
 #include "history/history_store.h"
+#include "test_files.h"
 
 #define UID "e6123145-9665-43e0-8413-cd61b8aa9b13"
 #define UID2 "962e2a95-02a9-4171-abd7-aa198dbe643a"
@@ -170,12 +171,7 @@ static void test_format(void) {
 static char dir[64];
 
 static void write_text(const char *name, const char *text) {
-    char path[256];
-    snprintf(path, sizeof path, "%s/%s", dir, name);
-    FILE *f = fopen(path, "w");
-    CHECK(f != NULL);
-    fputs(text, f);
-    fclose(f);
+    test_write_file(dir, name, text);
 }
 
 static char *read_bytes(const char *path, size_t *len) {

@@ -9,6 +9,7 @@
 #include <unistd.h>
 
 #include "check.h"
+#include "test_files.h"
 #include "config/config.h"
 
 #define SBER_UID "e6123145-9665-43e0-8413-cd61b8aa9b13"
@@ -24,14 +25,9 @@ static char dir[256], config_path[320];
 static tinvestd_config config;
 
 static void write_file(const char *name, const char *text) {
-    char path[512];
-    snprintf(path, sizeof path, "%s/ref/%s", dir, name);
-    FILE *f = fopen(path, "w");
-    CHECK(f != NULL);
-    if (f == NULL)
-        return;
-    fputs(text, f);
-    fclose(f);
+    char ref_dir[300];
+    snprintf(ref_dir, sizeof ref_dir, "%s/ref", dir);
+    test_write_file(ref_dir, name, text);
 }
 
 static void clear_files(void) {

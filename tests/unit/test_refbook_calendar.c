@@ -13,6 +13,7 @@
 #include "check.h"
 #include "config/config.h"
 #include "refbook/calendar.h"
+#include "test_files.h"
 
 #define DAY 86400
 #define NANO INT64_C(1000000000)
@@ -24,14 +25,7 @@ static tinvestd_config config;
 #define JAN_1_2024 INT64_C(1704067200)
 
 static void write_file(const char *name, const char *text) {
-    char path[400];
-    snprintf(path, sizeof path, "%s/%s", dir, name);
-    FILE *f = fopen(path, "w");
-    CHECK(f != NULL);
-    if (f == NULL)
-        return;
-    fputs(text, f);
-    fclose(f);
+    test_write_file(dir, name, text);
 }
 
 static void remove_file(const char *name) {
