@@ -83,7 +83,7 @@ function openStream(api, method, request) {
 before(async () => { server = await startServer(); });
 after(async () => {
   closeClients();
-  assert.deepEqual(await server.stop(), { code: 0, signal: null });
+  assert.deepEqual(await server.stop(), { code: 0, signal: null }, server.output().slice(-4000));
 });
 
 test('PortfolioStream: a status per account, the current portfolio, then the portfolio after a fill equal to GetPortfolio', async () => {
