@@ -210,7 +210,7 @@ static int import(const char *const *names, size_t n, uint64_t cap, char *errors
 
 static void test_import(void) {
     char errors[4096], store[256], error[256];
-    snprintf(dir, sizeof dir, "/tmp/test_history.XXXXXX");
+    snprintf(dir, sizeof dir, "%s/tinvestd-history-XXXXXX", P_tmpdir);
     CHECK(mkdtemp(dir) != NULL);
     snprintf(store, sizeof store, "%s/data/history/%s.tcs", dir, UID);
     write_text("y2024.csv",

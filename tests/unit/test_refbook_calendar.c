@@ -442,7 +442,7 @@ static void test_request_checks(void) {
 }
 
 int main(void) {
-    snprintf(dir, sizeof dir, "/tmp/tinvestd-calendar-XXXXXX");
+    snprintf(dir, sizeof dir, "%s/tinvestd-calendar-XXXXXX", P_tmpdir);
     if (mkdtemp(dir) == NULL) {
         perror("mkdtemp");
         return 1;
