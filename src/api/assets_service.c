@@ -11,10 +11,6 @@
 #include "api/server.h"
 #include "api/services.h"
 
-static const tinvestd_config *config_of(const api_call *call) {
-    return call->server->config;
-}
-
 static void reply_code(api_call *call, int code, const char *message) {
     if (code == 30102 && message[0] != '\0')
         api_reply_error_message(call, code, message);
@@ -48,7 +44,7 @@ static bool instrument_listed(const instrument *ins, const api_assets_filter *fi
 /* The asset's instruments the filter lists, into `out` (room for the asset's count). */
 static size_t listed_instruments(api_call *call, const refbook_asset *asset,
                                  const api_assets_filter *filter, PB(AssetInstrument) * *out) {
-    const refdata *rd = &config_of(call)->refdata;
+    const refdata *rd = &api_call_config(call)->refdata;
     size_t n = 0;
     for (uint32_t i = 0; i < asset->instrument_count; i++) {
         const instrument *ins = &rd->instruments[asset->instruments[i]];
@@ -66,7 +62,7 @@ static void get_assets(api_call *call, const ProtobufCMessage *request) {
         reply_code(call, code, message);
         return;
     }
-    const refbook_assets *a = &config_of(call)->assets;
+    const refbook_assets *a = &api_call_config(call)->assets;
     PB(AssetsResponse) *resp = PB_NEW(call, PB(AssetsResponse), PB_INIT(ASSETS_RESPONSE));
     resp->assets = (PB(Asset) **)pb_array(call, a->asset_count);
     for (uint32_t i = 0; i < a->asset_count; i++) {
@@ -103,7 +99,7 @@ static PB(Brand) * make_brand(api_call *call, const refbook_brand *b) {
 }
 
 static void fill_asset_ext(api_call *call, PB(AssetFull) * out, const refbook_asset *asset) {
-    const refdata *rd = &config_of(call)->refdata;
+    const refdata *rd = &api_call_config(call)->refdata;
     if (asset->type == REFBOOK_ASSET_TYPE_CURRENCY) {
         PB(AssetCurrency) *cur = PB_NEW(call, PB(AssetCurrency), PB_INIT(ASSET_CURRENCY));
         cur->base_currency = (char *)(asset->base_currency ? asset->base_currency : "");
@@ -125,7 +121,7 @@ static void get_asset_by(api_call *call, const ProtobufCMessage *request) {
     char message[API_ASSETS_MESSAGE_SIZE] = "";
     int code = api_request_asset_by(req, message);
     const refbook_asset *asset =
-        code == 0 ? refbook_find_asset(&config_of(call)->assets, req->id) : NULL;
+        code == 0 ? refbook_find_asset(&api_call_config(call)->assets, req->id) : NULL;
     if (code == 0 && asset == NULL)
         code = 50009;
     if (code != 0) {
@@ -187,7 +183,7 @@ static bool take_page(api_call *call, const PB(Page) * paging, uint32_t total,
 
 static void get_brands(api_call *call, const ProtobufCMessage *request) {
     const PB(GetBrandsRequest) *req = (const PB(GetBrandsRequest) *)request;
-    const refbook_assets *a = &config_of(call)->assets;
+    const refbook_assets *a = &api_call_config(call)->assets;
     refbook_page page;
     if (!take_page(call, req->paging, a->brand_count, 0, 30108, &page))
         return;
@@ -204,7 +200,7 @@ static void get_brand_by(api_call *call, const ProtobufCMessage *request) {
     char message[API_ASSETS_MESSAGE_SIZE] = "";
     int code = api_request_brand_by(req, message);
     const refbook_brand *brand =
-        code == 0 ? refbook_find_brand(&config_of(call)->assets, req->id) : NULL;
+        code == 0 ? refbook_find_brand(&api_call_config(call)->assets, req->id) : NULL;
     if (code == 0 && brand == NULL)
         code = 50010;
     if (code != 0) {
@@ -215,7 +211,7 @@ static void get_brand_by(api_call *call, const ProtobufCMessage *request) {
 }
 
 static void get_countries(api_call *call, const ProtobufCMessage *request) {
-    const refbook_assets *a = &config_of(call)->assets;
+    const refbook_assets *a = &api_call_config(call)->assets;
     PB(GetCountriesResponse) *resp =
         PB_NEW(call, PB(GetCountriesResponse), PB_INIT(GET_COUNTRIES_RESPONSE));
     resp->countries = (PB(CountryResponse) **)pb_array(call, a->country_count);
@@ -263,7 +259,7 @@ static void get_asset_fundamentals(api_call *call, const ProtobufCMessage *reque
         reply_code(call, code, message);
         return;
     }
-    const refbook_analytics *a = &config_of(call)->analytics;
+    const refbook_analytics *a = &api_call_config(call)->analytics;
     PB(GetAssetFundamentalsResponse) *resp =
         PB_NEW(call, PB(GetAssetFundamentalsResponse), PB_INIT(GET_ASSET_FUNDAMENTALS_RESPONSE));
     resp->fundamentals = (STATISTIC **)pb_array(call, req->n_assets);
@@ -279,13 +275,13 @@ static void get_asset_fundamentals(api_call *call, const ProtobufCMessage *reque
 
 static void get_asset_reports(api_call *call, const ProtobufCMessage *request) {
     api_asset_reports_query query;
-    int code = api_request_asset_reports(&config_of(call)->refdata,
+    int code = api_request_asset_reports(&api_call_config(call)->refdata,
                                          (const PB(GetAssetReportsRequest) *)request, &query);
     if (code != 0) {
         api_reply_error(call, code);
         return;
     }
-    const refbook_analytics *a = &config_of(call)->analytics;
+    const refbook_analytics *a = &api_call_config(call)->analytics;
     PB(GetAssetReportsResponse) *resp =
         PB_NEW(call, PB(GetAssetReportsResponse), PB_INIT(GET_ASSET_REPORTS_RESPONSE));
     resp->events = (REPORT_EVENT **)pb_array(call, a->report_count);
@@ -311,7 +307,7 @@ static void get_asset_reports(api_call *call, const ProtobufCMessage *request) {
 
 static void get_consensus_forecasts(api_call *call, const ProtobufCMessage *request) {
     const PB(GetConsensusForecastsRequest) *req = (const PB(GetConsensusForecastsRequest) *)request;
-    const tinvestd_config *cfg = config_of(call);
+    const tinvestd_config *cfg = api_call_config(call);
     const refbook_analytics *a = &cfg->analytics;
     refbook_page page;
     if (!take_page(call, req->paging, a->consensus_count, 0, 30226, &page))
@@ -382,13 +378,13 @@ static FORECAST_CONSENSUS *make_forecast_consensus(api_call *call, const instrum
 
 static void get_forecast_by(api_call *call, const ProtobufCMessage *request) {
     const instrument *ins = NULL;
-    int code = api_request_forecast_by(&config_of(call)->refdata,
+    int code = api_request_forecast_by(&api_call_config(call)->refdata,
                                        (const PB(GetForecastRequest) *)request, &ins);
     if (code != 0) {
         api_reply_error(call, code);
         return;
     }
-    const refbook_analytics *a = &config_of(call)->analytics;
+    const refbook_analytics *a = &api_call_config(call)->analytics;
     PB(GetForecastResponse) *resp =
         PB_NEW(call, PB(GetForecastResponse), PB_INIT(GET_FORECAST_RESPONSE));
     resp->targets = (TARGET_ITEM **)pb_array(call, a->target_count);
@@ -418,7 +414,7 @@ static RISK_RATE **make_rates(api_call *call, const refbook_risk_rate *rates, ui
 }
 
 static RISK_RESULT *make_risk_result(api_call *call, const char *id) {
-    const tinvestd_config *cfg = config_of(call);
+    const tinvestd_config *cfg = api_call_config(call);
     RISK_RESULT *out = PB_NEW(call, RISK_RESULT, PB_INIT(RISK_RATES_RESPONSE__RISK_RATE_RESULT));
     const instrument *ins = id[0] != '\0' ? refdata_find_instrument_id(&cfg->refdata, id) : NULL;
     if (ins == NULL) {
@@ -481,9 +477,10 @@ static INSIDER_DEAL *make_deal(api_call *call, const instrument *ins,
 static void get_insider_deals(api_call *call, const ProtobufCMessage *request) {
     api_insider_deals_query query;
     char message[API_ASSETS_MESSAGE_SIZE] = "";
-    int code = api_request_insider_deals(
-        &config_of(call)->refdata, (const PB(GetInsiderDealsRequest) *)request, &query, message);
-    const refbook_analytics *a = &config_of(call)->analytics;
+    int code =
+        api_request_insider_deals(&api_call_config(call)->refdata,
+                                  (const PB(GetInsiderDealsRequest) *)request, &query, message);
+    const refbook_analytics *a = &api_call_config(call)->analytics;
     uint32_t index = query.instrument != NULL ? query.instrument->index : 0;
     /* A cursor names a deal of this instrument: one past the last is never given out. */
     if (code == 0 && query.has_cursor &&
@@ -551,7 +548,7 @@ static PB(StructuredNote) * make_note(api_call *call, const refbook_structured_n
 static void structured_note_by(api_call *call, const ProtobufCMessage *request) {
     const PB(InstrumentRequest) *req = (const PB(InstrumentRequest) *)request;
     const instrument *ins = NULL;
-    int code = api_request_instrument_by(&config_of(call)->refdata, req, &ins);
+    int code = api_request_instrument_by(&api_call_config(call)->refdata, req, &ins);
     if (code != 0 && code != 50002) {
         api_reply_error(call, code);
         return;
@@ -559,7 +556,7 @@ static void structured_note_by(api_call *call, const ProtobufCMessage *request) 
     bool has_class_code =
         req->_class_code_case != PB_ENUM(INSTRUMENT_REQUEST___CLASS_CODE__NOT_SET);
     const refbook_structured_note *note =
-        refbook_find_note(&config_of(call)->analytics, (int)req->id_type, req->id,
+        refbook_find_note(&api_call_config(call)->analytics, (int)req->id_type, req->id,
                           has_class_code ? req->class_code : NULL);
     if (note == NULL) {
         api_reply_error(call, 50002);
@@ -581,7 +578,7 @@ static void structured_notes(api_call *call, const ProtobufCMessage *request) {
             api_reply_error(call, code);
         return;
     }
-    const refbook_analytics *a = &config_of(call)->analytics;
+    const refbook_analytics *a = &api_call_config(call)->analytics;
     PB(StructuredNotesResponse) *resp =
         PB_NEW(call, PB(StructuredNotesResponse), PB_INIT(STRUCTURED_NOTES_RESPONSE));
     resp->instruments = (PB(StructuredNote) **)pb_array(call, a->note_count);

@@ -53,7 +53,7 @@ static PB(Coupon) * make_coupon(api_call *call, const instrument *ins, const cal
 
 static void get_bond_coupons(api_call *call, const ProtobufCMessage *request) {
     api_calendar_query q;
-    int code = api_request_bond_coupons(&call->server->config->refdata,
+    int code = api_request_bond_coupons(api_call_refdata(call),
                                         (const PB(GetBondCouponsRequest) *)request, &q);
     if (code != 0) {
         api_reply_error(call, code);
@@ -113,7 +113,7 @@ static bond_event_pb *make_event(api_call *call, const instrument *ins,
 static void get_bond_events(api_call *call, const ProtobufCMessage *request) {
     api_calendar_query q;
     const char *message;
-    int code = api_request_bond_events(&call->server->config->refdata,
+    int code = api_request_bond_events(api_call_refdata(call),
                                        (const PB(GetBondEventsRequest) *)request, &q, &message);
     if (code != 0) {
         reply_refusal(call, code, message);
@@ -148,8 +148,8 @@ static PB(Dividend) * make_dividend(api_call *call, const calendar_dividend *d) 
 
 static void get_dividends(api_call *call, const ProtobufCMessage *request) {
     api_calendar_query q;
-    int code = api_request_dividends(&call->server->config->refdata,
-                                     (const PB(GetDividendsRequest) *)request, &q);
+    int code =
+        api_request_dividends(api_call_refdata(call), (const PB(GetDividendsRequest) *)request, &q);
     if (code != 0) {
         api_reply_error(call, code);
         return;
@@ -170,7 +170,7 @@ static void get_dividends(api_call *call, const ProtobufCMessage *request) {
  * without a schedule answers an empty list. */
 static void get_accrued_interests(api_call *call, const ProtobufCMessage *request) {
     api_calendar_query q;
-    int code = api_request_accrued_interests(&call->server->config->refdata,
+    int code = api_request_accrued_interests(api_call_refdata(call),
                                              (const PB(GetAccruedInterestsRequest) *)request, &q);
     if (code != 0) {
         api_reply_error(call, code);

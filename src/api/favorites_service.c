@@ -26,10 +26,6 @@ static favorites_job *new_job(api_call *call, bool mutates) {
     return job;
 }
 
-static const refdata *refdata_of(const api_call *call) {
-    return &call->server->config->refdata;
-}
-
 /* Copies the list of the default list (`group` NULL) or of a group into the call's memory. */
 static void copy_list(engine *e, favorites_job *job, const char *group) {
     const core *c = engine_core(e);
@@ -58,7 +54,7 @@ static PB(FavoriteInstrument) *
     *favorites_view(api_call *call, const favorites_job *job, size_t *count) {
     PB(FavoriteInstrument) **list =
         (PB(FavoriteInstrument) **)pb_array(call, job->instrument_count);
-    const refdata *rd = refdata_of(call);
+    const refdata *rd = api_call_refdata(call);
     for (uint32_t i = 0; i < job->instrument_count; i++)
         list[i] = favorite_view(call, &rd->instruments[job->instruments[i]]);
     *count = job->instrument_count;
@@ -146,8 +142,8 @@ static void finish_edit(engine *e, engine_job *base) {
 }
 
 static void edit_favorites(api_call *call, const ProtobufCMessage *request) {
-    int code =
-        api_request_edit_favorites(refdata_of(call), (const PB(EditFavoritesRequest) *)request);
+    int code = api_request_edit_favorites(api_call_refdata(call),
+                                          (const PB(EditFavoritesRequest) *)request);
     if (code == 30102) {
         api_reply_error_message(call, code, API_FAVORITES_ACTION_MESSAGE);
         return;
@@ -234,7 +230,7 @@ static void run_groups(engine *e, engine_job *base) {
     api_call *call = job->job.call;
     const PB(GetFavoriteGroupsRequest) *in = (const PB(GetFavoriteGroupsRequest) *)call->request;
     const core *c = engine_core(e);
-    const refdata *rd = refdata_of(call);
+    const refdata *rd = api_call_refdata(call);
     bool *wanted = NULL;
     if (in->n_instrument_id > 0) {
         /* Unknown ids match nothing. */

@@ -15,10 +15,6 @@
 
 #define SECONDS_PER_DAY 86400
 
-static const refdata *refdata_of(const api_call *call) {
-    return &call->server->config->refdata;
-}
-
 /* The fields every instrument message shares by name (their numbers differ per message). */
 #define FILL_COMMON(call, out, ins)                                                                \
     do {                                                                                           \
@@ -46,14 +42,14 @@ static const refdata *refdata_of(const api_call *call) {
         (out)->dshort = pb_quotation((call), 0);                                                   \
         (out)->dlong_min = pb_quotation((call), 0);                                                \
         (out)->dshort_min = pb_quotation((call), 0);                                               \
-        (out)->first_1min_candle_date = first_candle_date((call), (ins), false);                   \
-        (out)->first_1day_candle_date = first_candle_date((call), (ins), true);                    \
+        (out)->first_1min_candle_date = api_first_candle_date((call), (ins), false);               \
+        (out)->first_1day_candle_date = api_first_candle_date((call), (ins), true);                \
     } while (0)
 
 /* The opening of the oldest candle the exchange keeps of the instrument (1-minute or 1-day);
  * none (the field absent) before its first trade. */
-static Google__Protobuf__Timestamp *first_candle_date(api_call *call, const instrument *ins,
-                                                      bool day) {
+Google__Protobuf__Timestamp *api_first_candle_date(api_call *call, const instrument *ins,
+                                                   bool day) {
     int64_t first_1min_ns, first_1day_ns;
     refdata_first_candles(ins, &first_1min_ns, &first_1day_ns);
     int64_t ns = day ? first_1day_ns : first_1min_ns;
@@ -144,7 +140,7 @@ static PB(Instrument) * make_instrument(api_call *call, const instrument *ins) {
  * when the request is invalid or names nothing. */
 static const instrument *find_requested(api_call *call, const PB(InstrumentRequest) * req) {
     const instrument *found;
-    int code = api_request_instrument_by(refdata_of(call), req, &found);
+    int code = api_request_instrument_by(api_call_refdata(call), req, &found);
     if (code != 0)
         api_reply_error(call, code);
     return found;
@@ -198,7 +194,7 @@ static bool refused_list(api_call *call, const PB(InstrumentsRequest) * in,
         api_instruments_filter filter;                                                             \
         if (refused_list(call, (const PB(InstrumentsRequest) *)request, &filter))                  \
             return;                                                                                \
-        const refdata *rd = refdata_of(call);                                                      \
+        const refdata *rd = api_call_refdata(call);                                                \
         PB(ListResponse) *resp = PB_NEW(call, PB(ListResponse), PB_INIT(RESPN));                   \
         resp->instruments = (PB(Type) **)pb_array(call, rd->instrument_count);                     \
         for (uint32_t i = 0; i < rd->instrument_count; i++)                                        \
@@ -239,7 +235,7 @@ static void find_instrument(api_call *call, const ProtobufCMessage *request) {
     bool by_api_flag =
         req->_api_trade_available_flag_case ==
         PB_ENUM(FIND_INSTRUMENT_REQUEST___API_TRADE_AVAILABLE_FLAG_API_TRADE_AVAILABLE_FLAG);
-    const refdata *rd = refdata_of(call);
+    const refdata *rd = api_call_refdata(call);
     PB(FindInstrumentResponse) *resp =
         PB_NEW(call, PB(FindInstrumentResponse), PB_INIT(FIND_INSTRUMENT_RESPONSE));
     resp->instruments = (PB(InstrumentShort) **)pb_array(call, rd->instrument_count);
@@ -259,8 +255,8 @@ static void find_instrument(api_call *call, const ProtobufCMessage *request) {
         out->uid = (char *)ins->uid;
         out->position_uid = (char *)ins->position_uid;
         out->instrument_kind = (int)ins->kind;
-        out->first_1min_candle_date = first_candle_date(call, ins, false);
-        out->first_1day_candle_date = first_candle_date(call, ins, true);
+        out->first_1min_candle_date = api_first_candle_date(call, ins, false);
+        out->first_1day_candle_date = api_first_candle_date(call, ins, true);
         out->api_trade_available_flag = ins->api_trade_available;
         out->for_qual_investor_flag = ins->for_qual_investor;
         out->weekend_flag = ins->weekend_available;
@@ -301,7 +297,7 @@ static void trading_schedules(api_call *call, const ProtobufCMessage *request) {
     bool one_exchange =
         req->_exchange_case != PB_ENUM(TRADING_SCHEDULES_REQUEST___EXCHANGE__NOT_SET) &&
         req->exchange[0] != '\0';
-    const refdata *rd = refdata_of(call);
+    const refdata *rd = api_call_refdata(call);
     PB(TradingSchedulesResponse) *resp =
         PB_NEW(call, PB(TradingSchedulesResponse), PB_INIT(TRADING_SCHEDULES_RESPONSE));
     resp->exchanges = (PB(TradingSchedule) **)pb_array(call, rd->instrument_count);

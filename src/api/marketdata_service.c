@@ -19,10 +19,6 @@
 #define SECURITY_TRADING_STATUS_NORMAL_TRADING 5
 #define SECURITY_TRADING_STATUS_NOT_AVAILABLE 1
 
-static const refdata *refdata_of(const api_call *call) {
-    return &call->server->config->refdata;
-}
-
 /* Answers the call with `code` unless it is 0; true when it did. */
 static bool refused(api_call *call, int code) {
     if (code != 0)
@@ -46,8 +42,8 @@ static PB(Order) * *levels(api_call *call, const venue_link_level *in, uint32_t 
 
 static const ProtobufCMessage *read_order_book(engine *e, api_call *call) {
     const PB(GetOrderBookRequest) *in = (const PB(GetOrderBookRequest) *)call->request;
-    const instrument *ins =
-        refdata_find_instrument_id(refdata_of(call), api_request_order_book_instrument_id(in));
+    const instrument *ins = refdata_find_instrument_id(api_call_refdata(call),
+                                                       api_request_order_book_instrument_id(in));
     venue_link_book *book = api_call_alloc(call, sizeof *book);
     venue_link_order_book(venue_of(e), ins->index, (uint32_t)in->depth, book);
     PB(GetOrderBookResponse) *r =
@@ -72,7 +68,7 @@ static const ProtobufCMessage *read_order_book(engine *e, api_call *call) {
 
 static void get_order_book(api_call *call, const ProtobufCMessage *request) {
     const instrument *ins;
-    if (!refused(call, api_request_order_book(refdata_of(call),
+    if (!refused(call, api_request_order_book(api_call_refdata(call),
                                               (const PB(GetOrderBookRequest) *)request, &ins)))
         api_read_on_core(call, read_order_book);
 }
@@ -110,7 +106,7 @@ static PB(LastPrice) * unknown_last_price(api_call *call, const char *id, int32_
 
 static const ProtobufCMessage *read_last_prices(engine *e, api_call *call) {
     const PB(GetLastPricesRequest) *in = (const PB(GetLastPricesRequest) *)call->request;
-    const refdata *rd = refdata_of(call);
+    const refdata *rd = api_call_refdata(call);
     api_last_prices asked = api_request_last_prices_asked(in);
     size_t named = api_request_last_prices_count(in);
     PB(GetLastPricesResponse) *r =
@@ -136,8 +132,8 @@ static const ProtobufCMessage *read_last_prices(engine *e, api_call *call) {
 
 static void get_last_prices(api_call *call, const ProtobufCMessage *request) {
     api_last_prices asked;
-    int code = api_request_last_prices(refdata_of(call), (const PB(GetLastPricesRequest) *)request,
-                                       &asked);
+    int code = api_request_last_prices(api_call_refdata(call),
+                                       (const PB(GetLastPricesRequest) *)request, &asked);
     if (code != 0 && asked.message != NULL)
         api_reply_error_message(call, code, asked.message);
     else if (!refused(call, code))
@@ -166,15 +162,16 @@ static PB(GetTradingStatusResponse) * status_of(api_call *call, engine *e, const
 
 static const ProtobufCMessage *read_trading_status(engine *e, api_call *call) {
     const PB(GetTradingStatusRequest) *in = (const PB(GetTradingStatusRequest) *)call->request;
-    const instrument *ins =
-        refdata_find_instrument_id(refdata_of(call), api_request_trading_status_instrument_id(in));
+    const instrument *ins = refdata_find_instrument_id(
+        api_call_refdata(call), api_request_trading_status_instrument_id(in));
     return &status_of(call, e, ins)->base;
 }
 
 static void get_trading_status(api_call *call, const ProtobufCMessage *request) {
     const instrument *ins;
-    if (!refused(call, api_request_trading_status(
-                           refdata_of(call), (const PB(GetTradingStatusRequest) *)request, &ins)))
+    if (!refused(call,
+                 api_request_trading_status(api_call_refdata(call),
+                                            (const PB(GetTradingStatusRequest) *)request, &ins)))
         api_read_on_core(call, read_trading_status);
 }
 
@@ -184,14 +181,14 @@ static const ProtobufCMessage *read_trading_statuses(engine *e, api_call *call) 
         PB_NEW(call, PB(GetTradingStatusesResponse), PB_INIT(GET_TRADING_STATUSES_RESPONSE));
     r->trading_statuses = (PB(GetTradingStatusResponse) **)pb_array(call, in->n_instrument_id);
     for (size_t i = 0; i < in->n_instrument_id; i++)
-        r->trading_statuses[r->n_trading_statuses++] =
-            status_of(call, e, refdata_find_instrument_id(refdata_of(call), in->instrument_id[i]));
+        r->trading_statuses[r->n_trading_statuses++] = status_of(
+            call, e, refdata_find_instrument_id(api_call_refdata(call), in->instrument_id[i]));
     return &r->base;
 }
 
 static void get_trading_statuses(api_call *call, const ProtobufCMessage *request) {
     if (!refused(call, api_request_trading_statuses(
-                           refdata_of(call), (const PB(GetTradingStatusesRequest) *)request)))
+                           api_call_refdata(call), (const PB(GetTradingStatusesRequest) *)request)))
         api_read_on_core(call, read_trading_statuses);
 }
 
@@ -203,8 +200,8 @@ static int64_t time_ns_of(const Google__Protobuf__Timestamp *t, int64_t fallback
 
 static const ProtobufCMessage *read_last_trades(engine *e, api_call *call) {
     const PB(GetLastTradesRequest) *in = (const PB(GetLastTradesRequest) *)call->request;
-    const instrument *ins =
-        refdata_find_instrument_id(refdata_of(call), api_request_last_trades_instrument_id(in));
+    const instrument *ins = refdata_find_instrument_id(api_call_refdata(call),
+                                                       api_request_last_trades_instrument_id(in));
     int64_t to_ns = time_ns_of(in->to, engine_now_ns(e));
     int64_t window_start_ns;
     if (!checked_sub(to_ns, DEFAULT_TRADES_WINDOW_NS, &window_start_ns))
@@ -239,7 +236,7 @@ static void get_last_trades(api_call *call, const ProtobufCMessage *request) {
     const PB(GetLastTradesRequest) *in = (const PB(GetLastTradesRequest) *)request;
     const instrument *ins;
     const char *message = NULL;
-    int code = api_request_last_trades(refdata_of(call), in, &ins);
+    int code = api_request_last_trades(api_call_refdata(call), in, &ins);
     if (code == 0)
         code = api_request_trade_source(in, &message);
     if (code != 0 && message != NULL)
@@ -293,8 +290,9 @@ static const ProtobufCMessage *read_candles(engine *e, api_call *call) {
 
 static void get_candles(api_call *call, const ProtobufCMessage *request) {
     candles_read_args *args = api_call_alloc(call, sizeof *args);
-    if (refused(call, api_request_candles(refdata_of(call), (const PB(GetCandlesRequest) *)request,
-                                          clock_realtime_ns(), &args->instrument, &args->query)))
+    if (refused(call,
+                api_request_candles(api_call_refdata(call), (const PB(GetCandlesRequest) *)request,
+                                    clock_realtime_ns(), &args->instrument, &args->query)))
         return;
     call->user = args;
     api_read_on_core(call, read_candles);
@@ -320,7 +318,7 @@ static close_price close_price_of(engine *e, const instrument *ins) {
 
 static const ProtobufCMessage *read_close_prices(engine *e, api_call *call) {
     const PB(GetClosePricesRequest) *in = (const PB(GetClosePricesRequest) *)call->request;
-    const refdata *rd = refdata_of(call);
+    const refdata *rd = api_call_refdata(call);
     size_t wanted = in->n_instruments ? in->n_instruments : rd->instrument_count;
     PB(GetClosePricesResponse) *r =
         PB_NEW(call, PB(GetClosePricesResponse), PB_INIT(GET_CLOSE_PRICES_RESPONSE));
@@ -345,7 +343,7 @@ static const ProtobufCMessage *read_close_prices(engine *e, api_call *call) {
 }
 
 static void get_close_prices(api_call *call, const ProtobufCMessage *request) {
-    if (!refused(call, api_request_close_prices(refdata_of(call),
+    if (!refused(call, api_request_close_prices(api_call_refdata(call),
                                                 (const PB(GetClosePricesRequest) *)request)))
         api_read_on_core(call, read_close_prices);
 }
@@ -366,7 +364,7 @@ static PB(MarketValue) *
  * they are left out, as the service leaves out what an instrument does not have. */
 static const ProtobufCMessage *read_market_values(engine *e, api_call *call) {
     const PB(GetMarketValuesRequest) *in = (const PB(GetMarketValuesRequest) *)call->request;
-    const refdata *rd = refdata_of(call);
+    const refdata *rd = api_call_refdata(call);
     PB(GetMarketValuesResponse) *r =
         PB_NEW(call, PB(GetMarketValuesResponse), PB_INIT(GET_MARKET_VALUES_RESPONSE));
     r->instruments = (PB(MarketValueInstrument) **)pb_array(call, in->n_instrument_id);
@@ -397,7 +395,7 @@ static const ProtobufCMessage *read_market_values(engine *e, api_call *call) {
 }
 
 static void get_market_values(api_call *call, const ProtobufCMessage *request) {
-    if (!refused(call, api_request_market_values(refdata_of(call),
+    if (!refused(call, api_request_market_values(api_call_refdata(call),
                                                  (const PB(GetMarketValuesRequest) *)request)))
         api_read_on_core(call, read_market_values);
 }

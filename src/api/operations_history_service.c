@@ -13,10 +13,6 @@
 #include "api/server.h"
 #include "api/services.h"
 
-static const refdata *refdata_of(api_call *call) {
-    return &call->server->config->refdata;
-}
-
 static uint64_t seed_of(api_call *call) {
     return call->server->config->venue.seed;
 }
@@ -149,7 +145,7 @@ static int64_t fill_unit_price(const core_fill *f) {
 }
 
 static const instrument *instrument_of(api_call *call, const core_operation *op) {
-    const refdata *rd = refdata_of(call);
+    const refdata *rd = api_call_refdata(call);
     return op->instrument < rd->instrument_count ? &rd->instruments[op->instrument] : NULL;
 }
 
@@ -215,7 +211,7 @@ static void finish_operations(engine *e, engine_job *base) {
 static void get_operations(api_call *call, const ProtobufCMessage *request) {
     const PB(OperationsRequest) *in = (const PB(OperationsRequest) *)request;
     api_operations_query q;
-    if (!refused(call, api_request_operations(refdata_of(call), in, &q), NULL))
+    if (!refused(call, api_request_operations(api_call_refdata(call), in, &q), NULL))
         read_operations(call, in->account_id, &q, finish_operations);
 }
 
@@ -292,10 +288,10 @@ static void get_operations_by_cursor(api_call *call, const ProtobufCMessage *req
     const PB(GetOperationsByCursorRequest) *in = (const PB(GetOperationsByCursorRequest) *)request;
     api_operations_query q;
     char message[128] = "";
-    if (!refused(
-            call,
-            api_request_operations_by_cursor(refdata_of(call), in, &q, message, sizeof message),
-            message))
+    if (!refused(call,
+                 api_request_operations_by_cursor(api_call_refdata(call), in, &q, message,
+                                                  sizeof message),
+                 message))
         read_operations(call, in->account_id, &q, finish_operations_by_cursor);
 }
 
@@ -308,7 +304,7 @@ static bool task_for(api_call *call, const char *task_id, api_report_kind kind,
         api_reply_error(call, 30065);
         return false;
     }
-    const refdata *rd = refdata_of(call);
+    const refdata *rd = api_call_refdata(call);
     if (!api_report_task_parse(task_id, seed_of(call), task) || task->kind != kind ||
         task->account >= refdata_account_count(rd)) {
         api_reply_error(call, 50007);
@@ -575,7 +571,7 @@ static void get_dividends_foreign_issuer(api_call *call, const ProtobufCMessage 
  * are the owner's open broker accounts, listed with their free money. */
 static const ProtobufCMessage *read_bank_accounts(engine *e, api_call *call) {
     const core *c = engine_core(e);
-    const refdata *rd = refdata_of(call);
+    const refdata *rd = api_call_refdata(call);
     PB(GetBankAccountsResponse) *r =
         PB_NEW(call, PB(GetBankAccountsResponse), PB_INIT(GET_BANK_ACCOUNTS_RESPONSE));
     uint32_t count = refdata_account_count(rd);

@@ -56,7 +56,7 @@ static void finish_positions(engine *e, engine_job *base) {
     if (view == NULL)
         return;
     api_call *call = ((account_read_job *)base)->job.call;
-    api_reply_message(call, &api_positions_build(call, &call->server->config->refdata, view)->base);
+    api_reply_message(call, &api_positions_build(call, api_call_refdata(call), view)->base);
 }
 
 static void finish_withdraw_limits(engine *e, engine_job *base) {
@@ -75,7 +75,7 @@ static void finish_portfolio(engine *e, engine_job *base) {
     if (view == NULL)
         return;
     api_call *call = ((account_read_job *)base)->job.call;
-    const refdata *rd = &call->server->config->refdata;
+    const refdata *rd = api_call_refdata(call);
     api_portfolio_currency cur;
     int code =
         api_request_portfolio_currency(rd, (const PB(PortfolioRequest) *)call->request, &cur);
@@ -95,7 +95,7 @@ static void get_withdraw_limits(api_call *call, const ProtobufCMessage *request)
 static void get_portfolio(api_call *call, const ProtobufCMessage *request) {
     const PB(PortfolioRequest) *in = (const PB(PortfolioRequest) *)request;
     api_portfolio_currency cur;
-    int code = api_request_portfolio_currency(&call->server->config->refdata, in, &cur);
+    int code = api_request_portfolio_currency(api_call_refdata(call), in, &cur);
     if (code != 0)
         api_reply_error(call, code);
     else

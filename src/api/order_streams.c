@@ -75,7 +75,7 @@ static int select_accounts(api_call *call, char **ids, size_t n, stream_subscrib
     size_t room = n ? n : REFDATA_MAX_ACCOUNTS;
     const account **listed = api_call_alloc(call, room * sizeof *listed);
     size_t listed_count = 0;
-    int code = api_request_stream_accounts(&call->server->config->refdata, call->token, ids, n,
+    int code = api_request_stream_accounts(api_call_refdata(call), call->token, ids, n,
                                            sub->accounts, listed, &listed_count);
     reply->accounts = (char **)pb_array(call, room);
     for (size_t i = 0; i < listed_count; i++)

@@ -45,10 +45,6 @@ static void submit(api_call *call, void (*run)(engine *, engine_job *),
     api_core_job_submit(&job->job, run, finish);
 }
 
-static const refdata *refdata_of(const api_call *call) {
-    return &call->server->config->refdata;
-}
-
 /* ---- PostOrder / PostOrderAsync ------------------------------------------------------------- */
 
 static void run_place(engine *e, engine_job *base) {
@@ -76,7 +72,7 @@ static void finish_post_order(engine *e, engine_job *base) {
     }
     api_reply_message(
         job->job.call,
-        &order_view_post_response(job->job.call, refdata_of(job->job.call), order)->base);
+        &order_view_post_response(job->job.call, api_call_refdata(job->job.call), order)->base);
 }
 
 static void finish_post_order_async(engine *e, engine_job *base) {
@@ -97,7 +93,7 @@ static void finish_post_order_async(engine *e, engine_job *base) {
 /* Orders in options are refused as the real broker refuses them over the API (30094); their
  * books are the market maker's alone (docs/PROTOCOL.md, Options). */
 static bool refused_option(api_call *call, const core_order_request *req) {
-    const instrument *ins = refdata_find_instrument_id(refdata_of(call), req->instrument_id);
+    const instrument *ins = refdata_find_instrument_id(api_call_refdata(call), req->instrument_id);
     if (ins == NULL || ins->kind != INSTRUMENT_KIND_OPTION)
         return false;
     api_reply_error(call, 30094);
@@ -156,7 +152,7 @@ static void finish_get_state(engine *e, engine_job *base) {
     if (api_reply_if_failed(&job->job, job->result.error))
         return;
     api_call *call = job->job.call;
-    api_reply_message(call, &order_view_state(call, refdata_of(call), &job->result.order,
+    api_reply_message(call, &order_view_state(call, api_call_refdata(call), &job->result.order,
                                               job->stages, job->stage_count)
                                  ->base);
 }
@@ -256,7 +252,7 @@ static void finish_get_orders(engine *e, engine_job *base) {
     for (uint32_t i = 0; i < job->listed_count; i++) {
         const order_view_listed *l = &job->listed[i];
         r->orders[r->n_orders++] =
-            order_view_state(call, refdata_of(call), l->order, l->stages, l->stage_count);
+            order_view_state(call, api_call_refdata(call), l->order, l->stages, l->stage_count);
     }
     api_reply_message(call, &r->base);
 }

@@ -216,7 +216,7 @@ static void finish_subscribe(engine *e, engine_job *base) {
         api_reply_error(call, 80001);
         return;
     }
-    const refdata *rd = &call->server->config->refdata;
+    const refdata *rd = api_call_refdata(call);
     char *stream_id = api_call_alloc(call, UUID_TEXT_SIZE);
     uuid_generate_v4(stream_id);
     grpc_slice first = subscription_message(job, stream_id);
@@ -268,7 +268,7 @@ static void subscribe(api_call *call, stream_kind kind, char **accounts, size_t 
         api_reply_error_message(call, code, text);
         return;
     }
-    const refdata *rd = &call->server->config->refdata;
+    const refdata *rd = api_call_refdata(call);
     subscribe_job *job = api_core_job_new(call, sizeof *job);
     job->kind = kind;
     job->with_initial = with_initial;

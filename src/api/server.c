@@ -154,7 +154,7 @@ static bool authenticate(api_call *call) {
         strncasecmp(value, bearer, sizeof bearer - 1) != 0)
         return false;
     const char *secret = value + sizeof bearer - 1;
-    const refdata *rd = &call->server->config->refdata;
+    const refdata *rd = api_call_refdata(call);
     const token *configured = refdata_find_token(rd, secret, len - (sizeof bearer - 1));
     if (configured == NULL)
         return false;
@@ -287,7 +287,7 @@ static void on_request_received(api_tag *tag, bool ok) {
      * broker's: a SandboxService request naming any other account is answered as for an unknown
      * account. One check here covers every sandbox method. */
     if (api_request_names_broker_account(call->method->sandbox_account_field, call->request,
-                                         &call->server->config->refdata)) {
+                                         api_call_refdata(call))) {
         api_reply_error(call, 50004);
         return;
     }

@@ -95,6 +95,15 @@ struct api_server {
     bool shutdown_complete;
 };
 
+/* The configuration and the reference data a call's server was started with (immutable after
+ * start: read without locks on any thread). */
+static inline const tinvestd_config *api_call_config(const api_call *call) {
+    return call->server->config;
+}
+static inline const refdata *api_call_refdata(const api_call *call) {
+    return &call->server->config->refdata;
+}
+
 /* Registers `methods` (the table lives as long as the server), binds the listeners and starts
  * the completion-queue thread. Returns 0, or -1 with a reason in `error`. */
 int api_server_start(api_server *srv, const tinvestd_config *config, api_app *app,

@@ -6,6 +6,7 @@
 #include <stddef.h>
 
 #include "api/call.h"
+#include "api/contract.h"
 
 const api_method *api_users_methods(size_t *count);
 const api_method *api_instruments_methods(size_t *count);
@@ -40,6 +41,11 @@ const api_method *api_health_methods(size_t *count);
 /* Tells every health watcher of `srv` that it is NOT_SERVING and ends the watches; called once as
  * the server starts stopping. */
 void api_health_shutdown(api_server *srv);
+
+/* The opening of the oldest 1-minute (`day` false) or 1-day candle the exchange keeps of the
+ * instrument, or NULL (the field absent) before its first trade (api/instruments_service.c;
+ * every instrument message carries the two dates). */
+Google__Protobuf__Timestamp *api_first_candle_date(api_call *call, const instrument *ins, bool day);
 
 /* Shared by UsersService.GetAccounts and SandboxService.GetSandboxAccounts. */
 const ProtobufCMessage *api_accounts_reply(api_call *call, const ProtobufCMessage *request);

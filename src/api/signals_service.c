@@ -61,7 +61,7 @@ static void get_strategies(api_call *call, const ProtobufCMessage *request) {
 
 static PB(Signal) *
     make_signal(api_call *call, const refbook_signals *s, const refbook_signal *sig) {
-    const refdata *rd = &call->server->config->refdata;
+    const refdata *rd = api_call_refdata(call);
     PB(Signal) *out = PB_NEW(call, PB(Signal), PB_INIT(SIGNAL));
     out->signal_id = (char *)sig->uid;
     out->strategy_id = (char *)s->strategies[sig->strategy].uid;
@@ -101,7 +101,7 @@ static void get_signals(api_call *call, const ProtobufCMessage *request) {
     const refbook_signals *s = signals_of(call);
     refbook_signal_filter filter;
     char message[API_ASSETS_MESSAGE_SIZE] = "";
-    int code = api_request_signals(&call->server->config->refdata, req, &filter, message);
+    int code = api_request_signals(api_call_refdata(call), req, &filter, message);
     if (code == 0)
         code = named_ids_known(s, &filter);
     if (code != 0) {

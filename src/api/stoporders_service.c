@@ -29,10 +29,6 @@ static stop_job *new_job(api_call *call) {
     return job;
 }
 
-static const refdata *refdata_of(const api_call *call) {
-    return &call->server->config->refdata;
-}
-
 /* ---- PostStopOrder -------------------------------------------------------------------------- */
 
 static void run_post(engine *e, engine_job *base) {
@@ -67,7 +63,7 @@ static void post_stop_order(api_call *call, const ProtobufCMessage *request) {
     /* The order a stop order places would be one in an option: refused as PostOrder refuses it
      * (docs/PROTOCOL.md, Options). */
     const instrument *ins =
-        code == 0 ? refdata_find_instrument_id(refdata_of(call), req->instrument_id) : NULL;
+        code == 0 ? refdata_find_instrument_id(api_call_refdata(call), req->instrument_id) : NULL;
     if (ins != NULL && ins->kind == INSTRUMENT_KIND_OPTION)
         code = 30094;
     if (code != 0) {
@@ -129,7 +125,7 @@ static PB(StopOrder__TrailingData) * trailing_view(api_call *call, const core_st
 }
 
 static PB(StopOrder) * stop_view(api_call *call, const core_stop_order *s, const char *child) {
-    const instrument *ins = &refdata_of(call)->instruments[s->instrument];
+    const instrument *ins = &api_call_refdata(call)->instruments[s->instrument];
     PB(StopOrder) *o = PB_NEW(call, PB(StopOrder), PB_INIT(STOP_ORDER));
     o->stop_order_id = (char *)s->id;
     o->lots_requested = s->lots;

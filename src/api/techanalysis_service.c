@@ -68,9 +68,8 @@ static void finish_compute(engine *e, engine_job *base) {
 static void get_tech_analysis(api_call *call, const ProtobufCMessage *request) {
     tech_job *job = api_core_job_new(call, sizeof *job);
     const instrument *ins;
-    int code =
-        api_request_tech_analysis(&call->server->config->refdata,
-                                  (const PB(GetTechAnalysisRequest) *)request, &job->req, &ins);
+    int code = api_request_tech_analysis(
+        api_call_refdata(call), (const PB(GetTechAnalysisRequest) *)request, &job->req, &ins);
     if (code != 0) {
         api_reply_error(call, code);
         return;

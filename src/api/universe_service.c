@@ -9,17 +9,6 @@
 #include "api/request.h"
 #include "api/server.h"
 
-static const tinvestd_config *config_of(const api_call *call) {
-    return call->server->config;
-}
-
-static Google__Protobuf__Timestamp *first_candle(api_call *call, const instrument *ins, bool day) {
-    int64_t first_1min_ns, first_1day_ns;
-    refdata_first_candles(ins, &first_1min_ns, &first_1day_ns);
-    int64_t ns = day ? first_1day_ns : first_1min_ns;
-    return ns == 0 ? NULL : pb_timestamp(call, ns);
-}
-
 static PB(Option) * make_option(api_call *call, const instrument *ins) {
     PB(Option) *out = PB_NEW(call, PB(Option), PB_INIT(OPTION));
     out->uid = (char *)ins->uid;
@@ -52,8 +41,8 @@ static PB(Option) * make_option(api_call *call, const instrument *ins) {
     out->expiration_date = pb_timestamp_s(call, ins->expiration_date_s);
     out->first_trade_date = pb_timestamp_s(call, ins->first_trade_date_s);
     out->last_trade_date = pb_timestamp_s(call, ins->last_trade_date_s);
-    out->first_1min_candle_date = first_candle(call, ins, false);
-    out->first_1day_candle_date = first_candle(call, ins, true);
+    out->first_1min_candle_date = api_first_candle_date(call, ins, false);
+    out->first_1day_candle_date = api_first_candle_date(call, ins, true);
     out->short_enabled_flag = ins->short_enabled;
     out->otc_flag = ins->otc;
     out->buy_available_flag = ins->buy_available;
@@ -66,7 +55,7 @@ static PB(Option) * make_option(api_call *call, const instrument *ins) {
 
 static void option_by(api_call *call, const ProtobufCMessage *request) {
     const instrument *ins;
-    int code = api_request_instrument_by(&config_of(call)->refdata,
+    int code = api_request_instrument_by(&api_call_config(call)->refdata,
                                          (const PB(InstrumentRequest) *)request, &ins);
     if (code == 0 && ins->kind != INSTRUMENT_KIND_OPTION)
         code = 50002;
@@ -82,7 +71,7 @@ static void option_by(api_call *call, const ProtobufCMessage *request) {
 /* The options `listed` keeps, in configuration order. */
 static void reply_options(api_call *call, bool (*listed)(const instrument *, const void *),
                           const void *filter) {
-    const refdata *rd = &config_of(call)->refdata;
+    const refdata *rd = &api_call_config(call)->refdata;
     PB(OptionsResponse) *resp = PB_NEW(call, PB(OptionsResponse), PB_INIT(OPTIONS_RESPONSE));
     resp->instruments = (PB(Option) **)pb_array(call, rd->instrument_count);
     for (uint32_t i = 0; i < rd->instrument_count; i++)
@@ -125,7 +114,7 @@ static void options_by(api_call *call, const ProtobufCMessage *request) {
 
 static void get_futures_margin(api_call *call, const ProtobufCMessage *request) {
     const instrument *ins;
-    int code = api_request_futures_margin(&config_of(call)->refdata,
+    int code = api_request_futures_margin(&api_call_config(call)->refdata,
                                           (const PB(GetFuturesMarginRequest) *)request, &ins);
     if (code != 0) {
         api_reply_error(call, code);
@@ -142,7 +131,7 @@ static void get_futures_margin(api_call *call, const ProtobufCMessage *request) 
 
 static void indicatives(api_call *call, const ProtobufCMessage *request) {
     (void)request;
-    const indicative_table *t = &config_of(call)->indicatives;
+    const indicative_table *t = &api_call_config(call)->indicatives;
     PB(IndicativesResponse) *resp =
         PB_NEW(call, PB(IndicativesResponse), PB_INIT(INDICATIVES_RESPONSE));
     resp->instruments = (PB(IndicativeResponse) **)pb_array(call, t->count);

@@ -23,7 +23,7 @@ static bool status_matches(const PB(GetAccountsRequest) * req, int32_t status) {
  * closed sandbox account is gone: CloseSandboxAccount deletes it. */
 const ProtobufCMessage *api_accounts_reply(api_call *call, const ProtobufCMessage *request) {
     const PB(GetAccountsRequest) *req = (const PB(GetAccountsRequest) *)request;
-    const refdata *rd = &call->server->config->refdata;
+    const refdata *rd = api_call_refdata(call);
     PB(GetAccountsResponse) *resp =
         PB_NEW(call, PB(GetAccountsResponse), PB_INIT(GET_ACCOUNTS_RESPONSE));
     uint32_t count = refdata_account_count(rd); /* sandbox accounts may be opened meanwhile */
