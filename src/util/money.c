@@ -73,3 +73,37 @@ int money_convert(int64_t value_nano, int64_t rate_nano, int64_t *out_nano) {
     *out_nano = (int64_t)q;
     return 0;
 }
+
+size_t money_format_decimal(int64_t value_nano, char *out, size_t size) {
+    assert(size >= MONEY_DECIMAL_MAX);
+    /* The magnitude as unsigned, so INT64_MIN has one too. */
+    uint64_t magnitude = value_nano < 0 ? 0 - (uint64_t)value_nano : (uint64_t)value_nano;
+    uint64_t units = magnitude / (uint64_t)NANO_PER_UNIT;
+    uint64_t frac = magnitude % (uint64_t)NANO_PER_UNIT;
+    char digits[MONEY_DECIMAL_MAX];
+    size_t n = 0;
+    do {
+        digits[n++] = (char)('0' + units % 10);
+        units /= 10;
+    } while (units > 0);
+    size_t len = 0;
+    if (value_nano < 0)
+        out[len++] = '-';
+    while (n > 0)
+        out[len++] = digits[--n];
+    if (frac != 0) {
+        out[len++] = '.';
+        int places = 9;
+        while (frac % 10 == 0) {
+            frac /= 10;
+            places--;
+        }
+        for (int i = places - 1; i >= 0; i--) {
+            out[len + (size_t)i] = (char)('0' + frac % 10);
+            frac /= 10;
+        }
+        len += (size_t)places;
+    }
+    out[len] = '\0';
+    return len;
+}

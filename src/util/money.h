@@ -3,6 +3,7 @@
 #ifndef TINVESTD_UTIL_MONEY_H
 #define TINVESTD_UTIL_MONEY_H
 
+#include <stddef.h>
 #include <stdint.h>
 
 #define MONEY_NANO_PER_UNIT 1000000000LL
@@ -22,5 +23,14 @@ void money_to_units_nano(int64_t value_nano, int64_t *units, int32_t *nano);
  * (rate_nano > 0), rounded to the nearest nano, halves away from zero. Returns 0, or -ERANGE
  * when the result does not fit. */
 int money_convert(int64_t value_nano, int64_t rate_nano, int64_t *out_nano);
+
+/* Room for any value money_format_decimal writes, with its NUL: "-9223372036.854775808". */
+#define MONEY_DECIMAL_MAX 24
+
+/* Writes `value_nano` as an exact decimal ("1234.56", "-0.000000001", "7"): no exponent, at most
+ * 9 fractional digits with the trailing zeros trimmed, and no point when none remain. The text
+ * reads back through money_parse_decimal to the same value. `size` >= MONEY_DECIMAL_MAX. Returns
+ * the length written. */
+size_t money_format_decimal(int64_t value_nano, char *out, size_t size);
 
 #endif

@@ -1,4 +1,5 @@
 #include <errno.h>
+#include <string.h>
 
 #include "check.h"
 #include "util/money.h"
@@ -57,5 +58,32 @@ int main(void) {
     CHECK_EQ_INT(v, INT64_MAX);
     CHECK_EQ_INT(money_convert(INT64_MAX, NANO - 1, &v), -ERANGE);
     CHECK_EQ_INT(money_convert(INT64_MIN, 1, &v), -ERANGE);
+
+    /* Exact decimals: trailing zeros trimmed, no point for whole values, the int64 edges, and
+     * each one reads back to the same value. */
+    static const struct {
+        int64_t nano;
+        const char *text;
+    } formats[] = {
+        {0, "0"},
+        {1, "0.000000001"},
+        {-1, "-0.000000001"},
+        {1234 * NANO + 560000000, "1234.56"},
+        {-12 * NANO - 500000000, "-12.5"},
+        {100 * NANO, "100"},
+        {10 * NANO + 10, "10.00000001"},
+        {INT64_MAX, "9223372036.854775807"},
+        {INT64_MIN, "-9223372036.854775808"},
+    };
+    for (size_t i = 0; i < sizeof formats / sizeof formats[0]; i++) {
+        char text[MONEY_DECIMAL_MAX];
+        size_t len = money_format_decimal(formats[i].nano, text, sizeof text);
+        CHECK(strcmp(text, formats[i].text) == 0);
+        CHECK_EQ_INT(len, strlen(formats[i].text));
+        if (formats[i].nano != INT64_MIN) { /* its magnitude is past the parser's range */
+            CHECK_EQ_INT(money_parse_decimal(text, &v), 0);
+            CHECK_EQ_INT(v, formats[i].nano);
+        }
+    }
     return check_finish("money");
 }
