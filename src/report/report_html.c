@@ -25,12 +25,13 @@ static const char STYLE[] =
     "h2 small,h3 small{color:var(--muted);font-weight:400;font-size:13px;margin-left:6px}\n"
     "h3{font-size:16px;margin:18px 0 8px}\n"
     ".meta{color:var(--muted);margin:0 0 6px}\n"
-    ".cards{display:grid;grid-template-columns:repeat(auto-fill,minmax(150px,1fr));gap:10px;"
+    ".cards{display:grid;grid-template-columns:repeat(4,minmax(0,1fr));gap:10px;"
     "margin:8px 0 12px}\n"
+    "@media (max-width:720px){.cards{grid-template-columns:repeat(2,minmax(0,1fr))}}\n"
     ".card{border:1px solid var(--line);border-radius:8px;padding:10px 12px;background:#fbfcfd}\n"
     ".card "
     ".label{color:var(--muted);font-size:12px;text-transform:uppercase;letter-spacing:.04em}\n"
-    ".card .value{font-size:19px;font-weight:600;margin-top:2px;white-space:nowrap;"
+    ".card .value{font-size:20px;font-weight:600;margin-top:2px;white-space:nowrap;"
     "font-variant-numeric:tabular-nums}\n"
     ".card .sub{color:var(--muted);font-size:12px}\n"
     ".cur{color:var(--muted);font-size:12px;font-weight:400;margin-left:3px}\n"
@@ -75,6 +76,12 @@ static void time_text(FILE *out, int64_t time_ns) {
 }
 
 /* The class of a signed amount: a card's (" pos") and a word's ("pos"). */
+/* "3 fills: 2 buys, 1 sell" */
+static void counts_text(char *out, size_t size, uint32_t fills, uint32_t buys, uint32_t sells) {
+    snprintf(out, size, "%" PRIu32 " fill%s: %" PRIu32 " buy%s, %" PRIu32 " sell%s", fills,
+             fills == 1 ? "" : "s", buys, buys == 1 ? "" : "s", sells, sells == 1 ? "" : "s");
+}
+
 static const char *tone(int64_t v) {
     return v > 0 ? " pos" : v < 0 ? " neg" : "";
 }
@@ -137,15 +144,23 @@ static void write_cards(FILE *out, const report_currency *c) {
     report_money_text(out, c->drawdown_nano);
     fputs("\">", out);
     report_money_grouped(out, c->drawdown_nano);
-    fputs("</div><div class=\"sub\">", out);
+    fputs("<span class=\"cur\">", out);
+    currency_upper(out, cur);
+    fputs("</span></div><div class=\"sub\">", out);
     pct_text(out, c->drawdown_pct_known, c->drawdown_pct, false);
     fputs(" of the peak</div></div>\n", out);
     fputs("<div class=\"card\"><div class=\"label\">Exposure</div>", out);
     fputs("<div class=\"value\" data-metric=\"exposure\">", out);
     pct_text(out, true, c->exposure_pct, false);
-    fputs("</div><div class=\"sub\">of the time; max ", out);
+    fputs("</div><div class=\"sub\">of the time in a position; largest ", out);
     pct_text(out, true, c->max_gross_pct, false);
-    fputs(" of equity</div></div>\n</div>\n", out);
+    fputs(" of equity</div></div>\n", out);
+    char sub[128];
+    char counts[80];
+    counts_text(counts, sizeof counts, c->fills, c->buys, c->sells);
+    snprintf(sub, sizeof sub, "<div class=\"sub\">%s</div>", counts);
+    money_card(out, "Turnover", "turnover", c->turnover_nano, cur, false, sub);
+    fputs("</div>\n", out);
 }
 
 static void write_equity_chart(FILE *out, const report_time_axis *axis, const report_currency *c) {
@@ -245,8 +260,9 @@ static void write_position(FILE *out, const report_prepared *p, const report_tim
     report_money_grouped(out, pos->fees_nano);
     fputs("</b> \xC2\xB7 turnover <b>", out);
     report_money_grouped(out, pos->turnover_nano);
-    fprintf(out, "</b> \xC2\xB7 %" PRIu32 " fills (%" PRIu32 " buys, %" PRIu32 " sells)</p>\n",
-            pos->fills, pos->buys, pos->sells);
+    char counts[80];
+    counts_text(counts, sizeof counts, pos->fills, pos->buys, pos->sells);
+    fprintf(out, "</b> \xC2\xB7 %s</p>\n", counts);
 
     uint32_t count = price_points(ins, axis, in->from_ns, points);
     int64_t low = INT64_MAX, high = INT64_MIN;
@@ -329,19 +345,16 @@ static void write_account(FILE *out, const report_prepared *p, const report_time
     report_html_text(out, acc->name != NULL && acc->name[0] != '\0' ? acc->name : acc->id);
     fputs("<small>", out);
     report_html_text(out, acc->id);
-    fprintf(out,
-            "</small></h2>\n<p class=\"meta\">%" PRIu32 " fills: %" PRIu32 " buys, %" PRIu32
-            " sells</p>\n",
-            r->fills, r->buys, r->sells);
+    char counts[80];
+    counts_text(counts, sizeof counts, r->fills, r->buys, r->sells);
+    fprintf(out, "</small></h2>\n<p class=\"meta\">%s</p>\n", counts);
     if (r->currency_count == 0)
         fputs("<p class=\"note\">no cash and no trades</p>\n", out);
     for (uint32_t c = 0; c < r->currency_count; c++) {
         const report_currency *cur = &r->currencies[c];
-        fputs("<div class=\"currency\"><h3>Equity<small>", out);
+        fputs("<div class=\"currency\"><h3>", out);
         currency_upper(out, cur->currency);
-        fputs(" \xC2\xB7 turnover ", out);
-        report_money_grouped(out, cur->turnover_nano);
-        fputs("</small></h3>\n", out);
+        fputs("<small>cash and positions</small></h3>\n", out);
         write_cards(out, cur);
         if (cur->fills == 0)
             fputs("<p class=\"note\">no trades</p>\n", out);
@@ -354,7 +367,7 @@ static void write_account(FILE *out, const report_prepared *p, const report_time
     fputs("</section>\n", out);
 }
 
-static void write_head(FILE *out, const report_input *in) {
+static void write_head(FILE *out, const report_input *in, uint32_t sample_count) {
     const char *title = in->title != NULL && in->title[0] != '\0' ? in->title : "tinvestd report";
     fputs("<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">\n"
           "<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n<title>",
@@ -368,8 +381,12 @@ static void write_head(FILE *out, const report_input *in) {
     time_text(out, in->to_ns);
     fputs(" UTC \xC2\xB7 report at ", out);
     time_text(out, in->now_ns);
-    fprintf(out, " \xC2\xB7 state hash <code data-state-hash>%016" PRIx64 "</code></p></header>\n",
+    fprintf(out, " \xC2\xB7 state hash <code data-state-hash>%016" PRIx64 "</code></p>\n",
             in->state_hash);
+    fprintf(out,
+            "<p>%" PRIu32 " accounts \xC2\xB7 %" PRIu32 " instruments \xC2\xB7 %" PRIu32
+            " fills \xC2\xB7 %" PRIu32 " samples (every price time)</p></header>\n",
+            in->account_count, in->instrument_count, in->fill_count, sample_count);
     fputs("<main>\n", out);
 }
 
@@ -385,7 +402,7 @@ int report_write_html(const report_input *in, FILE *out, const char **why) {
     if (rc == 0) {
         report_time_axis axis;
         report_time_axis_init(&axis, &p);
-        write_head(out, in);
+        write_head(out, in, p.sample_count);
         for (uint32_t a = 0; rc == 0 && a < in->account_count; a++) {
             report_account_result r;
             rc = report_account_compute(&p, a, &r, why);
