@@ -1,21 +1,24 @@
-# The test build.layering: proves that src/core, src/venue, src/candles, src/indicators and the pure part
-# of src/history stay pure (no gRPC,
+# The test build.layering: proves that src/core, src/venue, src/candles, src/indicators, src/report and
+# the pure part of src/history stay pure (no gRPC,
 # protobuf-c, threads or clocks, and no reaching up into the modules built on them).
 #
 #   cmake -DSOURCE_DIR=... -DBUILD_DIR=... -DCORE_LINKS=<tinvestd_core's link libraries>
 #         -DINDICATORS_LINKS=<tinvestd_indicators' link libraries>
+#         -DREPORT_LINKS=<tinvestd_report's link libraries>
 #         -DEXTRA_INCLUDES=<gRPC and protobuf-c include directories> -P check_layering.cmake
 #
 # 1. Compiles small probe files with exactly the flags the build uses for src/core/core.c,
-#    src/venue/exchange.c, src/candles/candles.c and src/indicators/indicators.c (from
+#    src/venue/exchange.c, src/candles/candles.c, src/indicators/indicators.c and
+#    src/report/report_compute.c (from
 #    compile_commands.json). A probe that includes a module's header compiles; one that then
 #    includes <grpc/grpc.h>, <protobuf-c/protobuf-c.h>, <pthread.h> or <time.h> fails with
 #    "poisoned" (cmake/pure_module.h); the same probe without the forced include compiles, so the
 #    poison, not a missing header, is what stops it.
 # 2. Reads every #include of the four modules: none names a forbidden header or module (the
 #    venue knows nothing of the core, the core nothing of the venue, the candles and the
-#    indicators only util).
-# 3. tinvestd_core does not link tinvestd_venue; tinvestd_indicators links util and libm only.
+#    indicators and the report only util).
+# 3. tinvestd_core does not link tinvestd_venue; tinvestd_indicators and tinvestd_report link util
+#    and libm only.
 cmake_minimum_required(VERSION 3.19) # string(JSON)
 
 foreach(var SOURCE_DIR BUILD_DIR)
@@ -117,7 +120,7 @@ endfunction()
 
 set(forbidden_headers "grpc/grpc.h" "protobuf-c/protobuf-c.h" "pthread.h" "time.h")
 
-foreach(module core venue candles indicators history)
+foreach(module core venue candles indicators history report)
     if(module STREQUAL "core")
         set(source "${SOURCE_DIR}/src/core/core.c")
         set(header "core/core.h")
@@ -130,6 +133,9 @@ foreach(module core venue candles indicators history)
     elseif(module STREQUAL "venue")
         set(source "${SOURCE_DIR}/src/venue/exchange.c")
         set(header "venue/exchange.h")
+    elseif(module STREQUAL "report")
+        set(source "${SOURCE_DIR}/src/report/report_compute.c")
+        set(header "report/report.h")
     else()
         set(source "${SOURCE_DIR}/src/indicators/indicators.c")
         set(header "indicators/indicators.h")
@@ -167,7 +173,7 @@ endforeach()
 
 set(common_forbidden "grpc/" "protobuf-c/" "pthread\\.h" "time\\.h" "util/clock\\.h" "api/"
     "engine/" "journal/" "stream/" "config/")
-foreach(module core venue candles indicators history)
+foreach(module core venue candles indicators history report)
     set(patterns ${common_forbidden})
     if(module STREQUAL "venue")
         list(APPEND patterns "core/" "candles/" "indicators/")
@@ -175,6 +181,9 @@ foreach(module core venue candles indicators history)
         list(APPEND patterns "venue/" "indicators/") # the exchange: through core_exchange only
     elseif(module STREQUAL "candles") # util only: the core feeds it, it knows nothing above
         list(APPEND patterns "core/" "venue/" "indicators/")
+    elseif(module STREQUAL "report") # util only: the caller hands it plain data and a FILE
+        list(APPEND patterns "core/" "venue/" "candles/" "indicators/" "history/" "refbook/"
+             "settings/" "feed/" "unistd\\.h" "fcntl\\.h")
     elseif(module STREQUAL "history") # util only; its I/O files are a module of their own
         list(APPEND patterns "core/" "venue/" "candles/" "indicators/" "history/history_store\\.h"
              "history/history_import\\.h" "zip\\.h" "stdio\\.h" "unistd\\.h" "fcntl\\.h")
@@ -227,6 +236,22 @@ else()
         fail("tinvestd_indicators links more than util and libm: ${unexpected}")
     else()
         message(STATUS "layering: ok tinvestd_indicators links only: ${INDICATORS_LINKS}")
+    endif()
+endif()
+
+if(NOT DEFINED REPORT_LINKS)
+    fail("REPORT_LINKS (tinvestd_report's link libraries) was not passed")
+else()
+    set(unexpected "")
+    foreach(lib IN LISTS REPORT_LINKS)
+        if(NOT lib STREQUAL "tinvestd_util" AND NOT lib STREQUAL "m")
+            list(APPEND unexpected "${lib}")
+        endif()
+    endforeach()
+    if(unexpected)
+        fail("tinvestd_report links more than util and libm: ${unexpected}")
+    else()
+        message(STATUS "layering: ok tinvestd_report links only: ${REPORT_LINKS}")
     endif()
 endif()
 
