@@ -18,7 +18,10 @@
 #include "config/config.h"
 #include "engine/engine.h"
 #include "engine/venue_link.h"
+#include "api/replay.h"
+#include "engine/history_market.h"
 #include "history/history_import.h"
+#include "replay_setup.h"
 #include "settings/settings.h"
 #include "util/clock.h"
 #include "util/log.h"
@@ -36,6 +39,8 @@ typedef struct options {
     const char *tls_key;
     const char *durability;
     const char *log_level;
+    const char *replay;
+    const char *speed;
     bool check_only;
 } options;
 
@@ -44,6 +49,8 @@ static void usage(FILE *out) {
                  "                [--tls-listen HOST:PORT --tls-cert FILE --tls-key FILE]\n"
                  "                [--sandbox-listen HOST:PORT] [--sandbox-tls-listen HOST:PORT]\n"
                  "                [--durability fsync|none] [--log-level debug|info|warn|error]\n"
+                 "                [--replay FROM..TO [--speed N|max|step]]\n"
+                 "                (replays the history in DIR/history: docs/BACKTEST.md)\n"
                  "       tinvestd --check --config FILE --data-dir DIR\n"
                  "                (replays the journal, prints the state hash and exits)\n"
                  "       tinvestd history import --data-dir DIR [--config FILE] FILE...\n"
@@ -69,6 +76,8 @@ static int parse_options(int argc, char **argv, options *opt) {
         {"log-level", required_argument, NULL, 'L'},
         {"help", no_argument, NULL, 'h'},
         {"check", no_argument, NULL, 'k'},
+        {"replay", required_argument, NULL, 'R'},
+        {"speed", required_argument, NULL, 'V'},
         {NULL, 0, NULL, 0},
     };
     *opt = (options){.durability = "fsync", .log_level = "info"};
@@ -111,6 +120,12 @@ static int parse_options(int argc, char **argv, options *opt) {
         case 'k':
             opt->check_only = true;
             break;
+        case 'R':
+            opt->replay = optarg;
+            break;
+        case 'V':
+            opt->speed = optarg;
+            break;
         default:
             return -1;
         }
@@ -126,6 +141,10 @@ static int parse_options(int argc, char **argv, options *opt) {
         (opt->tls_cert == NULL || opt->tls_key == NULL)) {
         fprintf(stderr, "tinvestd: --tls-listen and --sandbox-tls-listen need --tls-cert and "
                         "--tls-key\n");
+        return -1;
+    }
+    if (opt->speed != NULL && opt->replay == NULL) {
+        fprintf(stderr, "tinvestd: --speed needs --replay\n");
         return -1;
     }
     if (strcmp(opt->durability, "fsync") != 0 && strcmp(opt->durability, "none") != 0) {
@@ -178,6 +197,64 @@ static int wait_for_stop_signal(api_server *server) {
     }
 }
 
+#define DAY_NS 86400000000000LL
+
+/* --replay and --speed: the broker's clock is the simulated one from here on (util/clock.h). */
+static int start_replay_clock(const options *opt, replay_setup *replay, char *error,
+                              size_t error_size) {
+    api_replay *r = &replay->api;
+    if (replay_parse_period(opt->replay, &r->from_ns, &r->to_ns, error, error_size) != 0 ||
+        replay_parse_speed(opt->speed != NULL ? opt->speed : "1", &r->mode, &replay->speed_milli,
+                           error, error_size) != 0)
+        return -1;
+    snprintf(r->speed, sizeof r->speed, "%s", opt->speed != NULL ? opt->speed : "1");
+    r->data_dir = opt->data_dir;
+    snprintf(replay->title, sizeof replay->title, "tinvestd replay %s (speed %s)", opt->replay,
+             r->speed);
+    r->title = replay->title;
+    clock_replay_start(&(clock_replay_config){.mode = r->mode,
+                                              .start_ns = r->from_ns,
+                                              .end_ns = r->to_ns,
+                                              .speed_milli = replay->speed_milli,
+                                              .quantum_ns = HISTORY_PATH_STEP_NS});
+    return 0;
+}
+
+/* After recovery: the replay's history, where the journal left it; the clock starts there. */
+static int attach_replay(const options *opt, replay_setup *replay, const tinvestd_config *config,
+                         engine *broker, engine_venue_link *venue, char *error, size_t error_size) {
+    uint64_t max_candles = HISTORY_DEFAULT_MAX_CANDLES;
+    if (history_config_max_candles(opt->config_path, &max_candles) != 0) {
+        snprintf(error, error_size, "config: history.max_candles_per_instrument");
+        return -1;
+    }
+    if (replay_setup_load(replay, &config->refdata, opt->data_dir, max_candles, error,
+                          error_size) != 0)
+        return -1;
+    api_replay *r = &replay->api;
+    const core_venue_state *printed = &broker->core.venue;
+    int64_t start_ns = r->from_ns;
+    if (printed->market_print_ns != 0) {
+        history_market_resume_after(r->market, printed->market_print_ns,
+                                    printed->market_print_instrument);
+        if (printed->market_print_ns > start_ns)
+            start_ns = printed->market_print_ns < r->to_ns ? printed->market_print_ns : r->to_ns;
+    }
+    clock_replay_start(&(clock_replay_config){.mode = r->mode,
+                                              .start_ns = start_ns,
+                                              .end_ns = r->to_ns,
+                                              .speed_milli = replay->speed_milli,
+                                              .quantum_ns = HISTORY_PATH_STEP_NS});
+    broker->step_target_ns = start_ns;
+    broker->replay_ended = api_replay_ended;
+    broker->replay_ended_ctx = r;
+    venue_link_set_history(venue, r->market);
+    log_info("replay: %s at speed %s from %s; %llu prints in the period, %u instruments",
+             opt->replay, r->speed, start_ns == r->from_ns ? "its start" : "where it stopped",
+             (unsigned long long)history_market_total(r->market), replay->source_count);
+    return 0;
+}
+
 int main(int argc, char **argv) {
     if (argc >= 2 && strcmp(argv[1], "history") == 0)
         return history_cli_main(argc - 1, argv + 1);
@@ -197,17 +274,27 @@ int main(int argc, char **argv) {
     pthread_sigmask(SIG_BLOCK, &signals, NULL);
     signal(SIGPIPE, SIG_IGN);
 
-    static tinvestd_config config;
     char error[512];
+    static replay_setup replay;
+    if (opt.replay != NULL && start_replay_clock(&opt, &replay, error, sizeof error) != 0) {
+        fprintf(stderr, "tinvestd: %s\n", error);
+        return 2;
+    }
+    static tinvestd_config config;
     if (config_load(&config, opt.config_path, error, sizeof error) != 0) {
         fprintf(stderr, "tinvestd: config: %s\n", error);
         return 1;
     }
     engine_venue_settings link_settings = settings_venue(&config);
+    link_settings.market_follows_history = opt.replay != NULL;
     engine_venue_link *venue =
-        venue_link_create(&config.refdata, &link_settings, clock_realtime_ns());
+        venue_link_create(&config.refdata, &link_settings, clock_broker_ns());
     static engine broker;
     core_config broker_config = settings_core(&config);
+    /* A replay keeps every order for its whole period, so that its report sees every fill. */
+    if (opt.replay != NULL &&
+        broker_config.order_retention_ns < replay.api.to_ns - replay.api.from_ns + DAY_NS)
+        broker_config.order_retention_ns = replay.api.to_ns - replay.api.from_ns + DAY_NS;
     engine_config engine_settings = {.inbox_capacity = (uint32_t)config.queue_capacity,
                                      .max_batch = 256,
                                      .journal_reserve_bytes =
@@ -259,7 +346,12 @@ int main(int argc, char **argv) {
         config_deinit(&config);
         return 0;
     }
-    venue_link_restore(venue, clock_realtime_ns());
+    if (opt.replay != NULL &&
+        attach_replay(&opt, &replay, &config, &broker, venue, error, sizeof error) != 0) {
+        fprintf(stderr, "tinvestd: %s\n", error);
+        return 1;
+    }
+    venue_link_restore(venue, clock_broker_ns());
     /* The feed starts from the restored exchange: what it printed before is history. */
     static marketdata_streams market_data;
     if (marketdata_streams_attach(&market_data, &broker, &market_data_hub) != 0) {
@@ -271,7 +363,10 @@ int main(int argc, char **argv) {
         return 1;
     }
     api_stream_pinger_start();
-    api_app app = {.engine = &broker, .hub = &hub, .md_hub = &market_data_hub};
+    api_app app = {.engine = &broker,
+                   .hub = &hub,
+                   .md_hub = &market_data_hub,
+                   .replay = opt.replay != NULL ? &replay.api : NULL};
     size_t method_count = 0;
     api_method *methods = api_all_methods(&method_count);
     static api_server server;
@@ -321,6 +416,8 @@ int main(int argc, char **argv) {
     stream_hub_deinit(&hub);
     free(methods);
     config_deinit(&config);
+    if (opt.replay != NULL)
+        replay_setup_unload(&replay);
     log_info("stopped");
     return 0;
 }

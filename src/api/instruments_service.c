@@ -286,7 +286,7 @@ static bool exchange_listed_before(const refdata *rd, uint32_t index) {
 
 static void trading_schedules(api_call *call, const ProtobufCMessage *request) {
     const PB(TradingSchedulesRequest) *req = (const PB(TradingSchedulesRequest) *)request;
-    int64_t today_s = clock_realtime_ns() / 1000000000 / SECONDS_PER_DAY * SECONDS_PER_DAY;
+    int64_t today_s = clock_broker_ns() / 1000000000 / SECONDS_PER_DAY * SECONDS_PER_DAY;
     api_schedule_days days;
     int code = api_request_trading_schedules(req, today_s, &days);
     if (code != 0) {

@@ -292,7 +292,7 @@ static void get_candles(api_call *call, const ProtobufCMessage *request) {
     candles_read_args *args = api_call_alloc(call, sizeof *args);
     if (refused(call,
                 api_request_candles(api_call_refdata(call), (const PB(GetCandlesRequest) *)request,
-                                    clock_realtime_ns(), &args->instrument, &args->query)))
+                                    clock_broker_ns(), &args->instrument, &args->query)))
         return;
     call->user = args;
     api_read_on_core(call, read_candles);

@@ -662,7 +662,7 @@ static bool submit(md_job *job, bool read_next_after) {
     job->read_next = read_next_after;
     job->base.run = run_job;
     job->base.finish = finish_job;
-    job->base.received_ns = clock_realtime_ns();
+    job->base.received_ns = clock_broker_ns();
     md_ref(md);
     if (engine_submit(md->server->app->engine, &job->base))
         return true;
@@ -788,7 +788,7 @@ static bool handle_request(md_stream *md, const PB(MarketDataRequest) * in) {
         job->list = true;
         break;
     case PB_ENUM(MARKET_DATA_REQUEST__PAYLOAD_PING): {
-        grpc_slice ping = encode_ping(md->stream, clock_realtime_ns(), in->ping->time);
+        grpc_slice ping = encode_ping(md->stream, clock_broker_ns(), in->ping->time);
         api_stream_write(md->stream, ping);
         grpc_slice_unref(ping);
         return false;

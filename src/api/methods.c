@@ -1,6 +1,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "api/replay.h"
 #include "api/services.h"
 #include "api/techanalysis.h"
 
@@ -25,6 +26,7 @@ static const method_table_fn service_tables[] = {
     api_universe_methods,
     api_reflection_methods,
     api_health_methods,
+    api_replay_methods,
 };
 
 api_method *api_all_methods(size_t *count) {

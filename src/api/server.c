@@ -304,7 +304,7 @@ static void on_registered_call(api_tag *tag, bool ok) {
     }
     if (!atomic_load(&srv->shutting_down))
         arm_registered(srv, call->method, call->endpoint);
-    call->received_ns = clock_realtime_ns();
+    call->received_ns = clock_broker_ns();
     uuid_generate_v4(call->tracking_id);
     call->rate.reset_s = 60;
     if (!admit_call(call))

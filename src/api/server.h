@@ -44,7 +44,8 @@ struct api_connections;
 typedef struct api_app {
     struct engine *engine;
     struct stream_hub *hub;
-    struct md_hub *md_hub; /* market-data subscriptions */
+    struct md_hub *md_hub;           /* market-data subscriptions */
+    const struct api_replay *replay; /* a replay of history (api/replay.h), or NULL */
 } api_app;
 
 #define API_MAX_QUEUE_THREADS 8

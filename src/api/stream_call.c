@@ -429,7 +429,7 @@ static void *pinger_main(void *arg) {
         int64_t next_due = now + 1000000000LL;
         for (api_stream *s = ping_head; s != NULL; s = s->ping_next) {
             if (s->next_ping_ns <= now) {
-                grpc_slice ping = s->make_ping(s, clock_realtime_ns());
+                grpc_slice ping = s->make_ping(s, clock_broker_ns());
                 api_stream_write_ping(s, ping);
                 grpc_slice_unref(ping);
                 /* Schedule from the due time, not from now, so the period does not drift. */

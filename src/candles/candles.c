@@ -271,10 +271,23 @@ static void add_trade(candle_store *s, uint32_t instrument, candle_interval inte
     mark_changed(s, instrument, interval);
 }
 
+bool candles_trade_fits(const candle_store *s, uint32_t instrument, int64_t price_nano,
+                        int64_t lots) {
+    if (instrument >= s->instrument_count || price_nano <= 0 || lots < 0)
+        return false;
+    const candles_instrument *ci = &s->instruments[instrument];
+    for (int i = 0; i < CANDLES_INTERVALS; i++)
+        if (ci->count[i] > 0 &&
+            ring_at(s, instrument, (candle_interval)i, ci->count[i] - 1)->volume_lots >
+                INT64_MAX - lots)
+            return false;
+    return true;
+}
+
 bool candles_on_trade(candle_store *s, uint32_t instrument, uint64_t trade_id, int64_t price_nano,
                       int64_t lots, bool buy, int64_t time_ns) {
     assert(instrument < s->instrument_count);
-    assert(lots > 0 && price_nano > 0);
+    assert(lots >= 0 && price_nano > 0);
     candles_instrument *ci = &s->instruments[instrument];
     if (trade_id <= ci->last_trade_id)
         return false;
@@ -405,7 +418,7 @@ void candles_loaded(candle_store *s) {
 
 static bool candle_valid(const candle *k, candle_interval interval, int32_t utc_offset_s) {
     return k->low_nano > 0 && k->low_nano <= k->open_nano && k->low_nano <= k->close_nano &&
-           k->high_nano >= k->open_nano && k->high_nano >= k->close_nano && k->volume_lots > 0 &&
+           k->high_nano >= k->open_nano && k->high_nano >= k->close_nano && k->volume_lots >= 0 &&
            k->volume_buy_lots >= 0 && k->volume_sell_lots >= 0 &&
            k->volume_buy_lots <= k->volume_lots &&
            k->volume_lots - k->volume_buy_lots == k->volume_sell_lots &&

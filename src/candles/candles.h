@@ -95,10 +95,17 @@ void candles_deinit(candle_store *s);
 /* Back to empty (no candle, no change). */
 void candles_reset(candle_store *s);
 
-/* A trade of `lots` at `price_nano`; `buy` when the incoming side bought. Returns false (and
- * changes nothing) for a trade already counted: an id at or below the newest counted one. */
+/* A trade of `lots` (0 for a print that moves the price without a trade: a market print of a
+ * replayed candle whose volume is smaller than its path) at `price_nano`; `buy` when the
+ * incoming side bought. Returns false (and changes nothing) for a trade already counted: an id
+ * at or below the newest counted one. */
 bool candles_on_trade(candle_store *s, uint32_t instrument, uint64_t trade_id, int64_t price_nano,
                       int64_t lots, bool buy, int64_t time_ns);
+
+/* Whether candles_on_trade can count such a trade: a known instrument, a price above 0, lots not
+ * below 0, and no newest candle whose volume would pass int64 with it. */
+bool candles_trade_fits(const candle_store *s, uint32_t instrument, int64_t price_nano,
+                        int64_t lots);
 
 /* The interval containing `time_ns`: its opening and the next interval's opening. */
 int64_t candles_interval_start_ns(candle_interval interval, int64_t time_ns, int32_t utc_offset_s);

@@ -273,6 +273,24 @@ static void apply_market_maker(core *c, const core_event *ev) {
     memcpy(c->venue.random_state, m->random_state, sizeof c->venue.random_state);
 }
 
+/* The market's print counts into the candles like a client's trade, moves the stop orders' last
+ * price, and is where the liquidity provider quotes now. */
+static void apply_market_print(core *c, const core_event *ev) {
+    const core_event_market_print *m = &ev->u.market_print;
+    if (candles_on_trade(&c->candles, m->instrument, m->trade_id, m->price_nano, m->lots,
+                         m->buy != 0, ev->time_ns)) {
+        instrument *ins = &c->refdata->instruments[m->instrument];
+        refdata_publish_first_candles(ins,
+                                      candles_first_ns(&c->candles, m->instrument, CANDLE_1_MIN),
+                                      candles_first_ns(&c->candles, m->instrument, CANDLE_DAY));
+    }
+    stop_orders_on_print(c, m->instrument, m->price_nano);
+    c->venue.mm_reference_nano[m->instrument] = m->price_nano;
+    c->venue.last_trade_id = m->trade_id;
+    c->venue.market_print_ns = ev->time_ns;
+    c->venue.market_print_instrument = m->instrument;
+}
+
 /* Fills the refdata slot of opened account `n` (see refdata.h DESIGN). */
 static void fill_opened(core *c, uint32_t n) {
     refdata *rd = c->refdata;
@@ -423,6 +441,7 @@ static void check_touched(const core *c, const core_event *ev) {
         return;
     }
     case CORE_EVENT_MARKET_MAKER_MOVED:
+    case CORE_EVENT_MARKET_PRINT:
     case CORE_EVENT_ACCOUNT_OPENED:
     case CORE_EVENT_ACCOUNT_CLOSED:
     case CORE_EVENT_HISTORY_RETIRED:
@@ -724,6 +743,19 @@ static bool retired_applicable(const core *c, const core_event *ev) {
     return true;
 }
 
+/* A print of a known instrument, numbered after every trade before it, in time order with the
+ * prints before it (prints of one time in instrument order), into candles that can hold it. */
+static bool market_print_applicable(const core *c, const core_event *ev) {
+    const core_event_market_print *m = &ev->u.market_print;
+    if (m->instrument >= c->refdata->instrument_count || m->trade_id <= c->venue.last_trade_id)
+        return false;
+    if (c->venue.market_print_ns != 0 && (ev->time_ns < c->venue.market_print_ns ||
+                                          (ev->time_ns == c->venue.market_print_ns &&
+                                           m->instrument <= c->venue.market_print_instrument)))
+        return false;
+    return candles_trade_fits(&c->candles, m->instrument, m->price_nano, m->lots);
+}
+
 bool core_event_well_formed(const core_event *ev) {
     if (!core_event_type_known(ev->type))
         return false;
@@ -761,6 +793,9 @@ bool core_event_well_formed(const core_event *ev) {
     case CORE_EVENT_FAVORITE_ADDED:
     case CORE_EVENT_FAVORITE_REMOVED:
         return favorites_event_well_formed(ev);
+    case CORE_EVENT_MARKET_PRINT:
+        return ev->order == CORE_NO_ORDER && ev->u.market_print.buy <= 1 &&
+               ev->u.market_print.price_nano > 0 && ev->u.market_print.lots >= 0;
     default:
         /* The other events concern no order (core_apply checks the order an event names). */
         return ev->order == CORE_NO_ORDER;
@@ -801,6 +836,7 @@ static void mark_changes(core *c, const core_event *ev) {
         return;
     case CORE_EVENT_ORDER_ACKED:
     case CORE_EVENT_MARKET_MAKER_MOVED:
+    case CORE_EVENT_MARKET_PRINT:
     case CORE_EVENT_ACCOUNT_CLOSED:
     case CORE_EVENT_HISTORY_RETIRED:
     case CORE_EVENT_STOP_ORDER_PLACED:
@@ -847,6 +883,8 @@ bool core_event_fits(const core *c, const core_event *ev) {
         return cash_applicable(c, ev);
     case CORE_EVENT_MARKET_MAKER_MOVED:
         return ev->u.market_maker.instrument < rd->instrument_count;
+    case CORE_EVENT_MARKET_PRINT:
+        return market_print_applicable(c, ev);
     case CORE_EVENT_ACCOUNT_OPENED: {
         /* Opened with another configuration, or more than it allows. */
         uint32_t slot = ev->u.account_opened.account;
@@ -911,6 +949,9 @@ void core_apply(core *c, const core_event *ev) {
         break;
     case CORE_EVENT_MARKET_MAKER_MOVED:
         apply_market_maker(c, ev);
+        break;
+    case CORE_EVENT_MARKET_PRINT:
+        apply_market_print(c, ev);
         break;
     case CORE_EVENT_ACCOUNT_OPENED:
         apply_account_opened(c, ev);
@@ -1109,6 +1150,10 @@ uint64_t core_state_hash(const core *c) {
     h = mix(mix(h, c->venue.last_exchange_order_id), c->venue.last_trade_id);
     for (uint32_t i = 0; i < c->refdata->instrument_count; i++)
         h = mix(h, (uint64_t)c->venue.mm_reference_nano[i]);
+    /* Only once the market printed, so the hash stays comparable with data directories
+     * written before market prints. */
+    if (c->venue.market_print_ns != 0)
+        h = mix(mix(h, (uint64_t)c->venue.market_print_ns), c->venue.market_print_instrument);
     for (uint32_t n = 0; n < c->accounts.opened_count; n++) {
         const core_opened_account *opened = &c->accounts.opened[n];
         h = mix_text(mix_text(h, opened->id), opened->name);

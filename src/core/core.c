@@ -138,6 +138,8 @@ void core_reset(core *c) {
     c->next_seq = 1;
     memset(c->venue.random_state, 0, sizeof c->venue.random_state);
     c->venue.last_exchange_order_id = c->venue.last_trade_id = 0;
+    c->venue.market_print_ns = 0;
+    c->venue.market_print_instrument = 0;
     memset(c->venue.mm_reference_nano, 0,
            c->refdata->instrument_count * sizeof *c->venue.mm_reference_nano);
     c->accounts.opened_count = 0;
@@ -886,6 +888,19 @@ void core_record_market_maker(core *c, uint32_t instrument_index, int64_t refere
     ev.u.market_maker.reference_nano = reference_nano;
     memcpy(ev.u.market_maker.random_state, random_state, sizeof ev.u.market_maker.random_state);
     core_commit_event(c, &ev);
+}
+
+void core_record_market_print(core *c, uint32_t instrument_index, uint64_t trade_id,
+                              int64_t price_nano, int64_t lots, bool buy, int64_t now_ns) {
+    stop_orders_expire(c, now_ns);
+    core_event ev = {.type = CORE_EVENT_MARKET_PRINT, .order = CORE_NO_ORDER, .time_ns = now_ns};
+    ev.u.market_print.instrument = instrument_index;
+    ev.u.market_print.buy = buy;
+    ev.u.market_print.price_nano = price_nano;
+    ev.u.market_print.lots = lots;
+    ev.u.market_print.trade_id = trade_id;
+    core_commit_event(c, &ev);
+    stop_orders_evaluate(c, instrument_index, now_ns);
 }
 
 core_error core_pay_in(core *c, const token *tok, const char *account_id, const char *currency,

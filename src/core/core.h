@@ -79,6 +79,10 @@ typedef struct core_venue_state {
     /* The highest exchange order number and trade id ever applied, retired orders included:
      * clients keep them, so they are never handed out again. */
     uint64_t last_exchange_order_id, last_trade_id;
+    /* The newest market print applied (CORE_EVENT_MARKET_PRINT): its time and instrument. A
+     * replay of history resumes after it; prints of one time go in instrument order. */
+    int64_t market_print_ns;
+    uint32_t market_print_instrument;
 } core_venue_state;
 
 typedef struct core_order {
@@ -343,6 +347,10 @@ void core_publish_accounts(core *c);
 /* Publishes each instrument's first 1-minute and 1-day candle times into the refdata (the apply
  * of a trade does it as it goes; after a snapshot load or a reset, this). */
 void core_publish_candles(core *c);
+/* Records a trade of the market outside the broker (see CORE_EVENT_MARKET_PRINT) and lets the
+ * stop orders of the instrument react to its price. */
+void core_record_market_print(core *c, uint32_t instrument_index, uint64_t trade_id,
+                              int64_t price_nano, int64_t lots, bool buy, int64_t now_ns);
 /* Records a move of the exchange's market maker (see CORE_EVENT_MARKET_MAKER_MOVED). */
 void core_record_market_maker(core *c, uint32_t instrument_index, int64_t reference_nano,
                               const uint64_t random_state[4], int64_t now_ns);

@@ -69,6 +69,8 @@ bool event_codec_valid(const core_event *ev) {
     case CORE_EVENT_REPLACEMENT_ARMED:
     case CORE_EVENT_HISTORY_RETIRED:
         return true;
+    case CORE_EVENT_MARKET_PRINT:
+        return ev->u.market_print.buy <= 1;
     case CORE_EVENT_STOP_ORDER_PLACED: {
         const core_event_stop_placed *p = &ev->u.stop_placed;
         return p->direction <= 3 && p->type <= 3 && p->take_profit_type <= 3 &&
@@ -339,6 +341,15 @@ size_t event_codec_encode(const core_event *ev, uint8_t out[EVENT_CODEC_MAX_BYTE
         p = put_signed(p, m->reference_nano);
         for (int i = 0; i < 4; i++)
             p = put_u64(p, m->random_state[i]);
+        break;
+    }
+    case CORE_EVENT_MARKET_PRINT: {
+        const core_event_market_print *m = &ev->u.market_print;
+        p = put_varint(p, m->instrument);
+        p = put_varint(p, m->trade_id);
+        p = put_signed(p, m->price_nano);
+        p = put_signed(p, m->lots);
+        *p++ = m->buy;
         break;
     }
     case CORE_EVENT_ACCOUNT_OPENED: {
@@ -672,6 +683,17 @@ READER_INLINE void get_body(reader *r, core_event *ev) {
         m->reference_nano = get_signed(r);
         for (int i = 0; i < 4; i++)
             m->random_state[i] = get_u64(r);
+        break;
+    }
+    case CORE_EVENT_MARKET_PRINT: {
+        core_event_market_print *m = &ev->u.market_print;
+        m->instrument = get_u32_varint(r);
+        m->trade_id = get_varint(r);
+        m->price_nano = get_signed(r);
+        m->lots = get_signed(r);
+        m->buy = get_byte(r);
+        if (m->buy > 1)
+            r->ok = false;
         break;
     }
     case CORE_EVENT_ACCOUNT_OPENED: {

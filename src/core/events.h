@@ -38,6 +38,8 @@ typedef enum {
     CORE_EVENT_FAVORITE_GROUP_DELETED = 22,
     CORE_EVENT_FAVORITE_ADDED = 23,
     CORE_EVENT_FAVORITE_REMOVED = 24,
+    /* 30 .. 39: the market outside the broker's clients (a replay of history). */
+    CORE_EVENT_MARKET_PRINT = 30,
 } core_event_type;
 
 /* The numbers 1 .. CORE_EVENT_TYPE_MAX are all defined; the operations' events are numbered from
@@ -47,11 +49,14 @@ typedef enum {
 #define CORE_EVENT_OPERATIONS_LAST CORE_EVENT_CURRENCY_TRANSFER
 #define CORE_EVENT_FAVORITES_FIRST CORE_EVENT_FAVORITE_GROUP_CREATED
 #define CORE_EVENT_FAVORITES_LAST CORE_EVENT_FAVORITE_REMOVED
+#define CORE_EVENT_MARKET_FIRST CORE_EVENT_MARKET_PRINT
+#define CORE_EVENT_MARKET_LAST CORE_EVENT_MARKET_PRINT
 
 static inline bool core_event_type_known(uint32_t type) {
     return (type >= CORE_EVENT_ORDER_ACCEPTED && type <= CORE_EVENT_TYPE_MAX) ||
            (type >= CORE_EVENT_OPERATIONS_FIRST && type <= CORE_EVENT_OPERATIONS_LAST) ||
-           (type >= CORE_EVENT_FAVORITES_FIRST && type <= CORE_EVENT_FAVORITES_LAST);
+           (type >= CORE_EVENT_FAVORITES_FIRST && type <= CORE_EVENT_FAVORITES_LAST) ||
+           (type >= CORE_EVENT_MARKET_FIRST && type <= CORE_EVENT_MARKET_LAST);
 }
 
 #define ACCOUNT_NAME_SIZE 64
@@ -197,6 +202,19 @@ typedef struct core_event_favorite {
     const char *name;
 } core_event_favorite;
 
+/* A trade of the market outside the broker's clients: in a replay of history, one point of a
+ * minute's path through its candle (engine/history_market.h). The exchange printed it with
+ * `trade_id` (numbered with the clients' trades), and its liquidity provider now quotes around
+ * `price_nano`. `lots` may be 0: a candle whose volume is smaller than the points of its path
+ * moves the price without a trade. `buy`: the incoming side bought. `order` is CORE_NO_ORDER. */
+typedef struct core_event_market_print {
+    uint32_t instrument;
+    uint8_t buy;
+    int64_t price_nano;
+    int64_t lots;
+    uint64_t trade_id;
+} core_event_market_print;
+
 typedef struct core_event {
     uint32_t type;  /* core_event_type */
     uint32_t order; /* order slot the event concerns (ACCEPTED: the slot it creates) */
@@ -218,6 +236,7 @@ typedef struct core_event {
         core_event_stop_placed stop_placed;
         core_event_stop_changed stop;
         core_event_favorite favorite;
+        core_event_market_print market_print;
     } u;
 } core_event;
 

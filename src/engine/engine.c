@@ -271,6 +271,68 @@ static void on_account_reused(void *ctx, uint32_t account_index) {
         e->account_forgotten(e->order_observer_ctx, account_index);
 }
 
+void engine_wait_for_clock(engine *e, engine_job *job, int64_t until_ns) {
+    job->wait_until_ns = until_ns;
+    if (until_ns > e->step_target_ns)
+        e->step_target_ns = until_ns;
+    if (e->now_ns >= until_ns) {
+        engine_finish_after_commit(e, job);
+        return;
+    }
+    job->next = e->clock_waiters;
+    e->clock_waiters = job;
+}
+
+int64_t engine_step_target_ns(const engine *e) {
+    return e->step_target_ns;
+}
+
+/* The batch's clock has moved: the control calls waiting for it are answered with the batch, and
+ * the replay's end is told once. */
+static void clock_moved(engine *e) {
+    for (engine_job **link = &e->clock_waiters; *link != NULL;) {
+        engine_job *job = *link;
+        if (job->wait_until_ns <= e->now_ns) {
+            *link = job->next;
+            engine_finish_after_commit(e, job);
+        } else {
+            link = &job->next;
+        }
+    }
+    if (e->replay_ended != NULL && !e->replay_end_seen &&
+        clock_replay_mode_of() != CLOCK_REPLAY_OFF && e->now_ns >= clock_replay_end_ns()) {
+        e->replay_end_seen = true;
+        e->replay_ended(e->replay_ended_ctx, e);
+    }
+}
+
+/* MAX and STEP (util/clock.h): the core thread moves the simulated clock while it has nothing to
+ * do. To the next thing due, as far as it may go: in MAX the rest of that minute goes in the same
+ * batch (the replay's prints of a minute; a minute's candle is whole in the batch that follows),
+ * in STEP each time due is a batch of its own, as the control call's client would see it. Returns
+ * true when the clock moved (a batch runs), false when there is nothing to do until a command or
+ * a control call comes. */
+static bool move_driven_clock(engine *e, clock_replay_mode mode, int64_t due_ns) {
+    int64_t now = clock_broker_ns();
+    int64_t limit = mode == CLOCK_REPLAY_MAX ? clock_replay_end_ns() : e->step_target_ns;
+    if (due_ns <= now)
+        return true;
+    if (due_ns <= limit) {
+        int64_t to = due_ns;
+        if (mode == CLOCK_REPLAY_MAX) {
+            int64_t minute_end = (due_ns / 60000000000LL + 1) * 60000000000LL - 1;
+            to = minute_end < limit ? minute_end : limit;
+        }
+        clock_replay_set(to);
+        return true;
+    }
+    if (now < limit) {
+        clock_replay_set(limit);
+        return true;
+    }
+    return false;
+}
+
 /* Waits a little for work before going to sleep: a wake across vCPUs costs 35-60 us, more than
  * the gap between requests of a busy client. */
 static void spin_for_work(engine *e) {
@@ -281,22 +343,41 @@ static void spin_for_work(engine *e) {
 
 /* Takes up to max_batch jobs; sleeps until one arrives or the venue's next timer is due. */
 static uint32_t take_batch(engine *e, engine_job **batch, bool *stop) {
-    spin_for_work(e);
+    clock_replay_mode mode = clock_replay_mode_of();
+    bool driven = mode == CLOCK_REPLAY_MAX || mode == CLOCK_REPLAY_STEP;
+    if (!driven)
+        spin_for_work(e);
     pthread_mutex_lock(&e->lock);
     while (e->count == 0 && !e->stopping) {
         int64_t due_ns = e->venue ? venue_link_next_due_ns(e->venue) : INT64_MAX;
         if (e->md_due_ns < due_ns)
             due_ns = e->md_due_ns;
-        if (engine_refusing_changes(e) && due_ns > clock_realtime_ns() + STALLED_RETRY_NS)
-            due_ns = clock_realtime_ns() + STALLED_RETRY_NS; /* try the disk again */
-        if (due_ns == INT64_MAX) {
+        bool stalled = engine_refusing_changes(e);
+        if (driven && !stalled) {
+            if (move_driven_clock(e, mode, due_ns))
+                break;
             pthread_cond_wait(&e->wake, &e->lock);
             continue;
         }
-        if (due_ns <= clock_realtime_ns())
+        /* The wall-clock instant the wait ends: when the broker's clock reaches what is due (in
+         * SPEED the simulated clock runs against the wall clock), or, while the journal cannot
+         * write, the next try of the disk. */
+        int64_t wall_ns = INT64_MAX;
+        if (due_ns != INT64_MAX && !driven) {
+            if (due_ns <= clock_broker_ns())
+                break;
+            wall_ns = mode == CLOCK_REPLAY_SPEED ? clock_replay_wall_deadline_ns(due_ns) : due_ns;
+        }
+        if (stalled && wall_ns > clock_realtime_ns() + STALLED_RETRY_NS)
+            wall_ns = clock_realtime_ns() + STALLED_RETRY_NS; /* try the disk again */
+        if (wall_ns == INT64_MAX) {
+            pthread_cond_wait(&e->wake, &e->lock);
+            continue;
+        }
+        if (wall_ns <= clock_realtime_ns())
             break;
-        struct timespec until = {.tv_sec = due_ns / 1000000000, .tv_nsec = due_ns % 1000000000};
-        /* The timed wait uses CLOCK_REALTIME, the clock commands are stamped with. */
+        struct timespec until = {.tv_sec = wall_ns / 1000000000, .tv_nsec = wall_ns % 1000000000};
+        /* The timed wait uses CLOCK_REALTIME. */
         if (pthread_cond_timedwait(&e->wake, &e->lock, &until) == ETIMEDOUT)
             break;
     }
@@ -627,6 +708,7 @@ bool engine_run_batch(engine *e, engine_job **jobs, uint32_t n, int64_t now_ns) 
     advance_clock(e, now_ns);
     if (e->venue != NULL && !engine_refusing_changes(e))
         venue_link_advance(e->venue, e->now_ns);
+    clock_moved(e);
     if (e->md_collect != NULL)
         e->md_pending = e->md_collect(e->md_ctx, e->md_pending);
     if (e->accounts_collect != NULL)
@@ -658,7 +740,13 @@ static void *engine_main(void *arg) {
     bool stop = false;
     while (!stop) {
         uint32_t n = take_batch(e, batch, &stop);
-        engine_run_batch(e, batch, n, clock_realtime_ns());
+        engine_run_batch(e, batch, n, clock_broker_ns());
+    }
+    /* Control calls still waiting for the replay's clock are answered with where it stands. */
+    while (e->clock_waiters != NULL) {
+        engine_job *job = e->clock_waiters;
+        e->clock_waiters = job->next;
+        engine_finish_after_commit(e, job);
     }
     /* Calls still waiting for the exchange get the state the order has now. */
     for (uint32_t i = 0; i < e->core.pools.order_high; i++) {

@@ -41,6 +41,8 @@ struct engine_job {
     /* Engine-owned: the next job whose wait ended on the same order slot in the current batch. */
     engine_job *ended_next;
     bool ended_listed;
+    /* engine_wait_for_clock: the broker's time the job waits for. */
+    int64_t wait_until_ns;
 };
 
 typedef enum {
@@ -167,6 +169,15 @@ struct engine {
      * release checks its batch against it (atomic: the core and committer threads both move it). */
     uint64_t durable_seq;
     bool committer_stopping, committer_asleep;
+    /* A replay of history (util/clock.h): jobs waiting for the broker's clock
+     * (engine_wait_for_clock), and in STEP mode how far the clock may go (core thread only). */
+    engine_job *clock_waiters;
+    int64_t step_target_ns;
+    /* Called once on the core thread, inside the batch in which the replay's clock reaches its
+     * end (the report is written then); NULL for none. */
+    void (*replay_ended)(void *ctx, engine *e);
+    void *replay_ended_ctx;
+    bool replay_end_seen;
 };
 
 int engine_init(engine *e, const engine_config *config, const core_config *core_settings,
@@ -206,6 +217,11 @@ void engine_finish_after_commit(engine *e, engine_job *job);
  * into job->capture first. */
 void engine_wait_for_order(engine *e, engine_job *job, uint32_t order, engine_wait_kind kind);
 int64_t engine_now_ns(const engine *e);
+/* A replay's control call: finishes the job once the broker's clock has reached `until_ns` (at
+ * once when it has). In STEP mode the clock may now go as far as `until_ns`. */
+void engine_wait_for_clock(engine *e, engine_job *job, int64_t until_ns);
+/* STEP mode: how far the clock may go before a control call lets it go further. */
+int64_t engine_step_target_ns(const engine *e);
 /* The core, for job functions on the core thread: they call its commands and queries, which
  * return copies. */
 core *engine_core(engine *e);

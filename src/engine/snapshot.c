@@ -58,6 +58,13 @@ typedef struct snapshot_favorites_header {
     uint32_t group_size, item_size, group_count, item_count;
 } snapshot_favorites_header;
 
+/* Format 10: after the favorites, where the market's prints stand (a replay of history resumes
+ * after the newest one): core_venue_state.market_print_ns and market_print_instrument. */
+typedef struct snapshot_market {
+    int64_t print_ns;
+    uint32_t print_instrument, reserved;
+} snapshot_market;
+
 typedef struct section {
     const void *data;
     size_t size;
@@ -286,6 +293,10 @@ int snapshot_write(const core *c, const char *dir) {
         rc = write_operations(fd, c, &crc);
     if (rc == 0)
         rc = write_favorites(fd, c, &crc);
+    snapshot_market market = {.print_ns = c->venue.market_print_ns,
+                              .print_instrument = c->venue.market_print_instrument};
+    if (rc == 0)
+        rc = write_checked(fd, &market, sizeof market, &crc);
     if (rc == 0)
         rc = durable_write_all(fd, &crc, sizeof crc);
     if (rc != 0) {
@@ -613,6 +624,7 @@ static load_result load_file(core *c, const char *path, char *error, size_t erro
     bool ok = fstat(fd, &st) == 0 && pread(fd, &h, sizeof h, 0) == (ssize_t)sizeof h;
     ok = ok && memcmp(h.magic, SNAPSHOT_MAGIC, 8) == 0 &&
          (h.version == SNAPSHOT_FORMAT_VERSION ||
+          h.version == SNAPSHOT_FORMAT_VERSION_NO_MARKET_PRINTS ||
           h.version == SNAPSHOT_FORMAT_VERSION_NO_FAVORITES ||
           h.version == SNAPSHOT_FORMAT_VERSION_NO_OPERATIONS ||
           h.version == SNAPSHOT_FORMAT_VERSION_NO_STOP_ORDERS ||
@@ -643,7 +655,9 @@ static load_result load_file(core *c, const char *path, char *error, size_t erro
     bool has_candles = h.version >= SNAPSHOT_FORMAT_VERSION_NO_STOP_ORDERS;
     bool has_stops = h.version >= SNAPSHOT_FORMAT_VERSION_NO_OPERATIONS;
     bool has_operations = h.version >= SNAPSHOT_FORMAT_VERSION_NO_FAVORITES;
-    bool has_favorites = h.version >= SNAPSHOT_FORMAT_VERSION;
+    bool has_favorites = h.version >= SNAPSHOT_FORMAT_VERSION_NO_MARKET_PRINTS;
+    bool has_market = h.version >= SNAPSHOT_FORMAT_VERSION;
+    uint64_t market_size = has_market ? sizeof(snapshot_market) : 0;
     if (ok && has_candles) {
         candles_fit fit = candles_fit_of(c, fd, (off_t)(sizeof h + core_size), &candles_size);
         if (fit == CANDLES_CHANGED) {
@@ -710,7 +724,8 @@ static load_result load_file(core *c, const char *path, char *error, size_t erro
         ok = fit == FAVORITES_FIT;
     }
     if (!ok || (uint64_t)st.st_size != sizeof h + core_size + candles_size + stops_size +
-                                           operations_size + favorites_size + sizeof(uint32_t)) {
+                                           operations_size + favorites_size + market_size +
+                                           sizeof(uint32_t)) {
         close(fd);
         return LOAD_SKIPPED; /* torn or foreign: nothing was written into the core */
     }
@@ -735,6 +750,16 @@ static load_result load_file(core *c, const char *path, char *error, size_t erro
         ok = read_operations(c, fd, &offset, &crc);
     if (ok && has_favorites)
         ok = read_favorites(c, fd, &offset, &crc);
+    if (ok && has_market) {
+        snapshot_market market;
+        ok = read_checked(fd, offset, &market, sizeof market, &crc) && market.print_ns >= 0 &&
+             market.reserved == 0 &&
+             (market.print_ns == 0 ? market.print_instrument == 0
+                                   : market.print_instrument < h.instrument_count);
+        offset += (off_t)sizeof market;
+        c->venue.market_print_ns = market.print_ns;
+        c->venue.market_print_instrument = market.print_instrument;
+    }
     ok = ok && pread(fd, &stored, sizeof stored, offset) == (ssize_t)sizeof stored && stored == crc;
     close(fd);
     if (!ok)

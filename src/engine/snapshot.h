@@ -19,7 +19,10 @@
  * candles start empty). 7: the stop orders follow the candles (formats 5 and 6 still load, with
  * no stop orders). 8: the operations follow the stop orders (formats 5, 6 and 7, without them,
  * still load: the operations start with the journal after the snapshot). */
-#define SNAPSHOT_FORMAT_VERSION 9
+/* 9: the favorites follow the operations. 10: the market's print position follows the
+ * favorites (a format 9 snapshot still loads: no print yet). */
+#define SNAPSHOT_FORMAT_VERSION 10
+#define SNAPSHOT_FORMAT_VERSION_NO_MARKET_PRINTS 9
 #define SNAPSHOT_FORMAT_VERSION_NO_FAVORITES 8
 #define SNAPSHOT_FORMAT_VERSION_NO_OPERATIONS 7
 #define SNAPSHOT_FORMAT_VERSION_NO_STOP_ORDERS 6

@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "engine/history_market.h"
 #include "venue/exchange.h"
 
 #define FIRST_EXCHANGE_ORDER_ID 10000000001ULL
@@ -13,6 +14,8 @@
 struct engine_venue_link {
     core *core;
     exchange *exchange;
+    history_market *history; /* a replay's market, or NULL */
+    bool market_closed;      /* engine_close_market: the replay's market prints no more */
 };
 
 static core_error reject_reason(int reason) {
@@ -106,6 +109,7 @@ engine_venue_link *venue_link_create(const refdata *rd, const engine_venue_setti
         .mm_spread_ticks = settings->market_maker_spread_ticks,
         .mm_refresh_ns = settings->market_maker_refresh_ns,
         .mm_walk_ticks = settings->market_maker_walk_ticks,
+        .mm_follows_prints = settings->market_follows_history,
         .on_report = on_report,
         .report_ctx = link,
     };
@@ -290,17 +294,52 @@ void venue_link_restore(engine_venue_link *link, int64_t now_ns) {
 
 void venue_link_close_market(engine_venue_link *link) {
     exchange_stop_market_maker(link->exchange);
+    link->market_closed = true;
+}
+
+void venue_link_set_history(engine_venue_link *link, history_market *market) {
+    link->history = market;
+}
+
+/* One point of the replay's market. The exchange prints it first and the core records it (the
+ * print's trade id is below every trade that follows it); then the exchange catches up to its
+ * time, where the market maker requotes around it and may trade with resting client orders;
+ * then what the print triggered (stop orders' children) is sent. */
+static void print_history_point(engine_venue_link *link, uint32_t instrument_index,
+                                const history_point *p) {
+    uint64_t trade_id = exchange_market_print(link->exchange, instrument_index, p->price_nano,
+                                              p->lots, p->buy, p->time_ns);
+    core_record_market_print(link->core, instrument_index, trade_id, p->price_nano, p->lots, p->buy,
+                             p->time_ns);
+    exchange_advance(link->exchange, p->time_ns);
+    venue_link_pump(link);
 }
 
 void venue_link_advance(engine_venue_link *link, int64_t now_ns) {
     /* Nothing is queued on entry: every command and the restore pump after themselves. What the
-     * exchange's reports queue (a replacement armed by a cancel) leaves now. */
+     * exchange's reports queue (a replacement armed by a cancel) leaves now. The replay's prints
+     * and the exchange's own timers go in time order. */
+    uint32_t instrument_index;
+    history_point point;
+    while (link->history != NULL && !link->market_closed &&
+           history_market_next_due_ns(link->history) <= now_ns) {
+        exchange_advance(link->exchange, history_market_next_due_ns(link->history));
+        venue_link_pump(link);
+        if (history_market_take(link->history, now_ns, &instrument_index, &point))
+            print_history_point(link, instrument_index, &point);
+    }
     exchange_advance(link->exchange, now_ns);
     venue_link_pump(link);
 }
 
 int64_t venue_link_next_due_ns(const engine_venue_link *link) {
-    return exchange_next_due_ns(link->exchange);
+    int64_t due = exchange_next_due_ns(link->exchange);
+    if (link->history != NULL && !link->market_closed) {
+        int64_t next = history_market_next_due_ns(link->history);
+        if (next < due)
+            due = next;
+    }
+    return due;
 }
 
 void venue_link_order_book(const engine_venue_link *link, uint32_t instrument_index, uint32_t depth,

@@ -21,6 +21,9 @@ typedef struct engine_venue_settings {
     int32_t market_maker_spread_ticks;
     int64_t market_maker_refresh_ns;
     int32_t market_maker_walk_ticks;
+    /* A replay of history: the market maker quotes around the market's prints instead of
+     * walking (venue_link_set_history). */
+    bool market_follows_history;
     uint32_t max_orders;
 } engine_venue_settings;
 
@@ -34,6 +37,10 @@ void venue_link_destroy(engine_venue_link *link);
 void venue_link_attach(engine_venue_link *link, core *c);
 /* Graceful stop: the market maker stops moving (see engine_close_market). */
 void venue_link_close_market(engine_venue_link *link);
+/* A replay of history: the market prints the points of `market` as the clock reaches them
+ * (CORE_EVENT_MARKET_PRINT), in time order with the exchange's own timers. The link borrows it. */
+struct history_market;
+void venue_link_set_history(engine_venue_link *link, struct history_market *market);
 /* Sends the core's queued requests (new orders, cancels) to the exchange, whose reports go back
  * to the core; repeats until nothing is queued (a report may queue more: a replacement armed by
  * a cancel). Call after every core command. */

@@ -38,7 +38,13 @@ typedef enum {
     HISTORY_ROW_HIGH_BELOW_LOW,  /* high < low */
     HISTORY_ROW_OPEN_OUTSIDE,    /* open outside [low, high] */
     HISTORY_ROW_CLOSE_OUTSIDE,   /* close outside [low, high] */
+    HISTORY_ROW_PRICE_NOT_POSITIVE, /* low at or below zero: the exchange trades above zero */
+    HISTORY_ROW_VOLUME_TOO_LARGE,   /* above HISTORY_MAX_VOLUME_LOTS */
 } history_row_status;
+
+/* The largest volume of one minute: a year of such minutes still sums within int64 in a
+ * candle of the replay (candles_trade_fits). */
+#define HISTORY_MAX_VOLUME_LOTS 1000000000000LL
 
 typedef struct history_row {
     char uid[HISTORY_UID_LEN + 1];
@@ -166,5 +172,31 @@ history_format_status history_file_decode(const uint8_t *bytes, size_t len,
 
 /* Checks one candle as a row is checked (minute, high >= low, open and close inside, volume). */
 history_row_status history_candle_check(const history_candle *candle);
+
+/* ---- A minute's path through its candle, for the replay (history_path.c) --------------------
+ *
+ * The replay's market moves through each minute's candle along a fixed path: open, then the
+ * extreme away from the close (low for a rising candle, high for a falling one), then the other
+ * extreme, then close; a rising candle is one with close >= open. Each point is printed at its
+ * quarter of the minute (:00, :15, :30, :45); a point at the price of the one before it is left
+ * out (its quarter stays empty), so a flat candle is one print at :00. The candle's volume is
+ * shared out over the points: each gets volume / points, the first volume % points one lot
+ * more; a point may get 0 lots (a volume smaller than the path), and moves the price without a
+ * trade. Printed in this way the points give back exactly the candle: open, high, low, close and
+ * volume. */
+#define HISTORY_PATH_MAX_POINTS 4
+#define HISTORY_PATH_STEP_NS 15000000000LL
+
+typedef struct history_point {
+    int64_t time_ns;
+    int64_t price_nano;
+    int64_t lots;
+    bool buy; /* the incoming side bought: the price rose (or held) from the print before */
+} history_point;
+
+/* The points of `candle`'s path, in time order; `previous_nano` is the price of the print before
+ * it (0: none). Returns their count, 1 .. HISTORY_PATH_MAX_POINTS. */
+uint32_t history_path(const history_candle *candle, int64_t previous_nano,
+                      history_point out[HISTORY_PATH_MAX_POINTS]);
 
 #endif

@@ -18,8 +18,7 @@ static void usage(FILE *out) {
                  "  rows uid;time;open;close;high;low;volume (docs/HISTORY.md)\n");
 }
 
-/* history.max_candles_per_instrument of the configuration file, when it is there. */
-static int read_history_limits(const char *path, uint64_t *max_candles) {
+int history_config_max_candles(const char *path, uint64_t *max_candles) {
     json_error_t error;
     json_t *root = json_load_file(path, 0, &error);
     if (root == NULL) {
@@ -90,7 +89,7 @@ static int import_command(int argc, char **argv) {
             fprintf(stderr, "tinvestd: config: %s\n", error);
             return 2;
         }
-        if (read_history_limits(config_path, &opt.max_candles_per_instrument) != 0) {
+        if (history_config_max_candles(config_path, &opt.max_candles_per_instrument) != 0) {
             config_deinit(&config);
             return 2;
         }

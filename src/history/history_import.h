@@ -36,6 +36,10 @@ typedef struct history_import_options {
 int history_import_files(const history_import_options *opt, const char *const *files,
                          size_t file_count);
 
+/* history.max_candles_per_instrument of the configuration file into *max_candles when it is
+ * there (left as it is otherwise). 0, or -1 with the reason printed. */
+int history_config_max_candles(const char *path, uint64_t *max_candles);
+
 /* `history ...` of the command line: argv[0] is "history". Returns the exit status. */
 int history_cli_main(int argc, char **argv);
 

@@ -122,12 +122,16 @@ history_row_status history_candle_check(const history_candle *c) {
         return HISTORY_ROW_TIME_NOT_MINUTE;
     if (c->volume_lots < 0)
         return HISTORY_ROW_NEGATIVE_VOLUME;
+    if (c->volume_lots > HISTORY_MAX_VOLUME_LOTS)
+        return HISTORY_ROW_VOLUME_TOO_LARGE;
     if (c->high_nano < c->low_nano)
         return HISTORY_ROW_HIGH_BELOW_LOW;
     if (c->open_nano < c->low_nano || c->open_nano > c->high_nano)
         return HISTORY_ROW_OPEN_OUTSIDE;
     if (c->close_nano < c->low_nano || c->close_nano > c->high_nano)
         return HISTORY_ROW_CLOSE_OUTSIDE;
+    if (c->low_nano <= 0)
+        return HISTORY_ROW_PRICE_NOT_POSITIVE;
     return HISTORY_ROW_OK;
 }
 
@@ -185,6 +189,10 @@ const char *history_row_status_text(history_row_status status) {
         return "open is outside [low, high]";
     case HISTORY_ROW_CLOSE_OUTSIDE:
         return "close is outside [low, high]";
+    case HISTORY_ROW_PRICE_NOT_POSITIVE:
+        return "a price is zero or below";
+    case HISTORY_ROW_VOLUME_TOO_LARGE:
+        return "the volume is above 10^12 lots";
     }
     return "unknown row status";
 }

@@ -67,7 +67,7 @@ typedef struct report_account {
 typedef struct report_input {
     int64_t from_ns, to_ns, now_ns; /* the replay's period and the simulated time of the report */
     const char *title;              /* may be NULL */
-    uint64_t state_hash;
+    uint64_t fingerprint;
     const report_account *accounts;
     uint32_t account_count;
     const report_instrument *instruments;

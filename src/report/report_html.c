@@ -381,8 +381,8 @@ static void write_head(FILE *out, const report_input *in, uint32_t sample_count)
     time_text(out, in->to_ns);
     fputs(" UTC \xC2\xB7 report at ", out);
     time_text(out, in->now_ns);
-    fprintf(out, " \xC2\xB7 state hash <code data-state-hash>%016" PRIx64 "</code></p>\n",
-            in->state_hash);
+    fprintf(out, " \xC2\xB7 fingerprint <code data-fingerprint>%016" PRIx64 "</code></p>\n",
+            in->fingerprint);
     fprintf(out,
             "<p>%" PRIu32 " accounts \xC2\xB7 %" PRIu32 " instruments \xC2\xB7 %" PRIu32
             " fills \xC2\xB7 %" PRIu32 " samples (every price time)</p></header>\n",

@@ -186,7 +186,7 @@ static void write_head(FILE *out, const report_prepared *p) {
     time_value(out, in->to_ns);
     fputs("},\n  \"now\": ", out);
     time_value(out, in->now_ns);
-    fprintf(out, ",\n  \"state_hash\": \"%016" PRIx64 "\",\n", in->state_hash);
+    fprintf(out, ",\n  \"fingerprint\": \"%016" PRIx64 "\",\n", in->fingerprint);
     fprintf(out, "  \"samples\": %" PRIu32 ",\n  \"max_points\": %u,\n", p->sample_count,
             REPORT_MAX_POINTS);
 }

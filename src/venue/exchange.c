@@ -643,6 +643,33 @@ void exchange_advance(exchange *x, int64_t now_ns) {
     clock_at(x, until_ns);
 }
 
+/* The band of setup_instrument around `ref`. */
+static void set_limits(exch_instrument *ins, int64_t ref) {
+    int64_t tick = ins->setup.tick_nano;
+    int64_t band = (int64_t)((__int128)ref * ins->setup.price_band_bp / 10000);
+    ins->limit_down_nano = round_to_tick(ref - band, tick, true);
+    ins->limit_up_nano = round_to_tick(ref + band, tick, false);
+}
+
+uint64_t exchange_market_print(exchange *x, uint32_t instrument, int64_t price_nano, int64_t lots,
+                               bool buy, int64_t now_ns) {
+    assert(instrument < x->config.instrument_count && price_nano > 0 && lots >= 0);
+    now_ns = clock_at(x, now_ns);
+    exch_instrument *ins = &x->instruments[instrument];
+    uint64_t trade_id = x->next_trade_id++;
+    set_limits(ins, price_nano);
+    if (lots > 0) {
+        record_trade(ins, price_nano, lots, buy ? BOOK_BUY : BOOK_SELL, now_ns);
+    } else {
+        ins->last_price_nano = price_nano;
+        ins->last_price_ns = now_ns;
+    }
+    ins->mm_reference_nano = price_nano;
+    if (x->config.market_maker && !x->mm_stopped && ins->setup.trading)
+        mm_requote(x, instrument, now_ns);
+    return trade_id;
+}
+
 void exchange_stop_market_maker(exchange *x) {
     x->mm_stopped = true;
 }
@@ -659,10 +686,8 @@ static bool setup_instrument(exchange *x, uint32_t i, const exch_instrument_setu
     ins->setup = *setup;
     if (order_book_init(&ins->book, x->config.levels_per_side) != 0)
         return false;
-    int64_t ref = setup->reference_price_nano, tick = setup->tick_nano;
-    int64_t band = (int64_t)((__int128)ref * setup->price_band_bp / 10000);
-    ins->limit_down_nano = round_to_tick(ref - band, tick, true);
-    ins->limit_up_nano = round_to_tick(ref + band, tick, false);
+    int64_t ref = setup->reference_price_nano;
+    set_limits(ins, ref);
     ins->last_price_nano = ref;
     ins->last_price_ns = start_ns;
     ins->mm_reference_nano = ref;
@@ -710,8 +735,12 @@ exchange *exchange_create(const exch_config *config, const exch_instrument_setup
     x->now_ns = start_ns;
     prng_seed(x->rng, config->seed);
     if (config->market_maker)
-        for (uint32_t i = 0; i < config->instrument_count; i++)
-            mm_refresh(x, i, start_ns);
+        for (uint32_t i = 0; i < config->instrument_count; i++) {
+            if (!config->mm_follows_prints)
+                mm_refresh(x, i, start_ns);
+            else if (x->instruments[i].setup.trading)
+                mm_requote(x, i, start_ns);
+        }
     return x;
 }
 

@@ -95,6 +95,9 @@ typedef struct exch_config {
     int32_t mm_spread_ticks;
     int64_t mm_refresh_ns;
     int32_t mm_walk_ticks;
+    /* The market maker neither walks nor requotes on a timer: it quotes around the price of
+     * each exchange_market_print (a replay of history, where the prints are the market). */
+    bool mm_follows_prints;
     exch_report_fn on_report;
     void *report_ctx;
 } exch_config;
@@ -134,6 +137,12 @@ void exchange_submit(exchange *x, const exch_new_order *order, int64_t now_ns);
  * generation of the slot) is dropped, and so is a second cancel while one is pending. */
 void exchange_cancel(exchange *x, uint64_t client_ref, int64_t now_ns);
 void exchange_advance(exchange *x, int64_t now_ns);
+/* A trade of the market outside the broker's clients (a replay of history): printed with the next
+ * trade id, which it returns, as the instrument's last price and, when `lots` > 0, among its
+ * trades; the price limits move to the instrument's band around it, and the market maker quotes
+ * around it at once. Reports nothing: the caller records the print. */
+uint64_t exchange_market_print(exchange *x, uint32_t instrument, int64_t price_nano, int64_t lots,
+                               bool buy, int64_t now_ns);
 /* The market maker stops walking and requoting on its timer (before a graceful stop). */
 void exchange_stop_market_maker(exchange *x);
 /* INT64_MAX when nothing is scheduled. */

@@ -65,9 +65,16 @@ export async function startServer({ config = demoConfigPath, args = [], dataDir 
     running.delete(child);
     resolveExit({ code, signal });
   }));
+  // Every line of standard output, for waitForLine (a replay prints one when it finishes).
+  const stdoutLines = [];
+  const lineWaiters = new Set();
   const firstLine = await new Promise((resolveLine, reject) => {
     const lines = createInterface({ input: child.stdout });
-    lines.once('line', resolveLine);
+    lines.on('line', (line) => {
+      if (stdoutLines.length === 0) resolveLine(line);
+      stdoutLines.push(line);
+      for (const waiter of lineWaiters) waiter(line);
+    });
     exited.then(({ code }) => reject(new Error(`tinvestd exited with ${code} before listening:\n${stderr}`)));
   });
   const ports = parseListening(firstLine);
@@ -80,6 +87,24 @@ export async function startServer({ config = demoConfigPath, args = [], dataDir 
     pid: child.pid,
     output: () => stderr,
     exited,
+    /** Resolves to the first line of standard output that matches `pattern` (seen or to come). */
+    waitForLine(pattern, timeoutMs = 120000) {
+      const seen = stdoutLines.find((line) => pattern.test(line));
+      if (seen !== undefined) return Promise.resolve(seen);
+      return new Promise((resolveLine, reject) => {
+        const timer = setTimeout(() => {
+          lineWaiters.delete(waiter);
+          reject(new Error(`no line matching ${pattern} within ${timeoutMs} ms:\n${stderr}`));
+        }, timeoutMs);
+        const waiter = (line) => {
+          if (!pattern.test(line)) return;
+          clearTimeout(timer);
+          lineWaiters.delete(waiter);
+          resolveLine(line);
+        };
+        lineWaiters.add(waiter);
+      });
+    },
     /** Graceful stop; resolves to the exit status. */
     async stop(signal = 'SIGTERM') {
       if (!running.has(child)) return exited;

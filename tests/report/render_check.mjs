@@ -137,7 +137,7 @@ try {
   check(exposures.length === currencies.length &&
     exposures.every((e, i) => e === `${currencies[i].exposure.time_in_market_pct.toFixed(2)}%`),
   'the exposure cards show the JSON\'s exposure');
-  check(dom.includes(report.state_hash), 'the state hash is shown');
+  check(dom.includes(report.fingerprint), 'the fingerprint is shown');
   check(dom.includes('no trades'), 'the account without fills says so');
   // The name full of markup is text: no element was made from it.
   check(!/<script/i.test(dom), 'no script element');

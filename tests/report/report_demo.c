@@ -156,7 +156,7 @@ int main(int argc, char **argv) {
         .to_ns = now,
         .now_ns = now,
         .title = "tinvestd replay 2024-01-02 .. 2024-01-04",
-        .state_hash = 0x9e3779b97f4a7c15ULL,
+        .fingerprint = 0x9e3779b97f4a7c15ULL,
         .accounts = accounts,
         .account_count = ACCOUNTS,
         .instruments = instruments,

@@ -54,7 +54,7 @@ static inline report_input scn_input(void) {
         .to_ns = SCN_T0 + 6 * SCN_MIN,
         .now_ns = SCN_T0 + 6 * SCN_MIN,
         .title = "tinvestd replay 2024-01-02",
-        .state_hash = 0x0123456789abcdefULL,
+        .fingerprint = 0x0123456789abcdefULL,
         .accounts = scn_accounts,
         .account_count = 3,
         .instruments = scn_instruments,

@@ -231,6 +231,15 @@ static void test_other_types(void) {
         ev.u.retired.count = i % 2 ? UINT32_MAX : 0;
         round_trip(&ev);
 
+        /* A market print (a replay of history): lots 0 is a price move without a trade. */
+        ev = event_of(CORE_EVENT_MARKET_PRINT, UINT32_MAX, i + 1, v);
+        ev.u.market_print.instrument = i % 2 ? UINT32_MAX : slot;
+        ev.u.market_print.trade_id = i % 2 ? UINT64_MAX : (uint64_t)i;
+        ev.u.market_print.price_nano = w;
+        ev.u.market_print.lots = i % 3 == 0 ? 0 : v;
+        ev.u.market_print.buy = (uint8_t)(i % 2);
+        CHECK(round_trip(&ev) <= 45);
+
         /* CurrencyTransfer: a UUID transaction id (16 bytes) or any other text. */
         ev = event_of(CORE_EVENT_CURRENCY_TRANSFER, slot, i + 1, v);
         ev.u.transfer.from = slot;

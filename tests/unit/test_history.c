@@ -60,6 +60,14 @@ static void test_rows(void) {
     CHECK_EQ_INT(parse(UID ";2024-01-03T07:00:00Z;1;1;1;1;99999999999999999999", &row),
                  HISTORY_ROW_BAD_VOLUME);
     CHECK_EQ_INT(parse(UID ";2024-01-03T07:00:00Z;1;1;1;1;-3", &row), HISTORY_ROW_NEGATIVE_VOLUME);
+    /* The replay prints above zero and sums a year of volumes within int64. */
+    CHECK_EQ_INT(parse(UID ";2024-01-03T07:00:00Z;1;1;1;0;3", &row),
+                 HISTORY_ROW_PRICE_NOT_POSITIVE);
+    CHECK_EQ_INT(parse(UID ";2024-01-03T07:00:00Z;0;0;0;0;3", &row),
+                 HISTORY_ROW_PRICE_NOT_POSITIVE);
+    CHECK_EQ_INT(parse(UID ";2024-01-03T07:00:00Z;1;1;1;1;1000000000000", &row), HISTORY_ROW_OK);
+    CHECK_EQ_INT(parse(UID ";2024-01-03T07:00:00Z;1;1;1;1;1000000000001", &row),
+                 HISTORY_ROW_VOLUME_TOO_LARGE);
     CHECK_EQ_INT(parse(UID ";2024-01-03T07:00:00Z;1;1;1;2;1", &row), HISTORY_ROW_HIGH_BELOW_LOW);
     CHECK_EQ_INT(parse(UID ";2024-01-03T07:00:00Z;3;2;2;1;1", &row), HISTORY_ROW_OPEN_OUTSIDE);
     CHECK_EQ_INT(parse(UID ";2024-01-03T07:00:00Z;2;0.5;2;1;1", &row), HISTORY_ROW_CLOSE_OUTSIDE);
@@ -135,7 +143,9 @@ static size_t encode_file(const history_candle *c, size_t n, uint8_t *bytes) {
 }
 
 static void test_format(void) {
-    history_candle c[] = {candle(0, -5, 0), candle(1, INT64_MAX - 2, INT64_MAX)};
+    /* The extremes a record may hold: the lowest price (low 1 nano), no volume; the highest
+     * price and the largest volume. */
+    history_candle c[] = {candle(0, 2, 0), candle(1, INT64_MAX - 2, HISTORY_MAX_VOLUME_LOTS)};
     uint8_t bytes[HISTORY_HEADER_BYTES + 2 * HISTORY_RECORD_BYTES];
     size_t len = encode_file(c, 2, bytes);
     history_header h;

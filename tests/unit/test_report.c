@@ -313,7 +313,7 @@ static void test_json(void) {
         free(text);
         return;
     }
-    CHECK(strcmp(json_string_value(json_object_get(root, "state_hash")), "0123456789abcdef") == 0);
+    CHECK(strcmp(json_string_value(json_object_get(root, "fingerprint")), "0123456789abcdef") == 0);
     json_t *period = json_object_get(root, "period");
     CHECK(strcmp(json_string_value(json_object_get(period, "from")), "2024-01-02T10:00:00Z") == 0);
     CHECK(strcmp(json_string_value(json_object_get(root, "now")), "2024-01-02T10:06:00Z") == 0);
