@@ -61,8 +61,8 @@ int replay_parse_period(const char *text, int64_t *from_ns, int64_t *to_ns, char
     return 0;
 }
 
-int replay_parse_speed(const char *text, clock_replay_mode *mode, int64_t *speed_milli,
-                       char *error, size_t error_size) {
+int replay_parse_speed(const char *text, clock_replay_mode *mode, int64_t *speed_milli, char *error,
+                       size_t error_size) {
     if (strcmp(text, "max") == 0 || strcmp(text, "step") == 0) {
         *mode = text[0] == 'm' ? CLOCK_REPLAY_MAX : CLOCK_REPLAY_STEP;
         *speed_milli = 0;

@@ -24,8 +24,8 @@ typedef struct replay_setup {
 int replay_parse_period(const char *text, int64_t *from_ns, int64_t *to_ns, char *error,
                         size_t error_size);
 /* "max", "step", or a factor of real time above 0 (at most 3 decimal places, up to 10^6). */
-int replay_parse_speed(const char *text, clock_replay_mode *mode, int64_t *speed_milli,
-                       char *error, size_t error_size);
+int replay_parse_speed(const char *text, clock_replay_mode *mode, int64_t *speed_milli, char *error,
+                       size_t error_size);
 
 /* Reads the history of every instrument of `rd` that has a store file and makes the market of
  * the period. 0, or -1 with the reason (a damaged store, no history in the period, memory). */

@@ -143,9 +143,8 @@ static bool collect_prices(replay_report *r, const api_replay *replay, int64_t n
                 continue;
             if (start_ns + 60000000000LL > now_ns)
                 break;
-            r->prices[used++] =
-                (report_price){.time_ns = start_ns + 60000000000LL,
-                               .close_nano = src->candles[k].close_nano};
+            r->prices[used++] = (report_price){.time_ns = start_ns + 60000000000LL,
+                                               .close_nano = src->candles[k].close_nano};
             ins->price_count++;
         }
     }

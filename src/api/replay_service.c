@@ -24,14 +24,15 @@ static const api_replay *replay_of(const api_call *call) {
 static bool not_replaying(api_call *call) {
     if (replay_of(call) != NULL)
         return false;
-    api_reply_error_message(call, 12001, "The server does not replay history (start it with --replay)");
+    api_reply_error_message(call, 12001,
+                            "The server does not replay history (start it with --replay)");
     return true;
 }
 
 static Tinvestd__Replay__V1__ReplayState *state_of(api_call *call, const api_replay *r,
                                                    int64_t now_ns) {
-    Tinvestd__Replay__V1__ReplayState *s = PB_NEW(call, Tinvestd__Replay__V1__ReplayState,
-                                                  TINVESTD__REPLAY__V1__REPLAY_STATE__INIT);
+    Tinvestd__Replay__V1__ReplayState *s =
+        PB_NEW(call, Tinvestd__Replay__V1__ReplayState, TINVESTD__REPLAY__V1__REPLAY_STATE__INIT);
     s->from = pb_timestamp(call, r->from_ns);
     s->to = pb_timestamp(call, r->to_ns);
     s->now = pb_timestamp(call, now_ns);
@@ -138,12 +139,13 @@ static void finish_report(engine *e, engine_job *base) {
     size_t path_size = 1100;
     char *json_path = api_call_alloc(call, path_size), *html_path = api_call_alloc(call, path_size);
     char error[512];
-    int rc = replay_report_write(job->report, r, json_path, html_path, path_size, error,
-                                 sizeof error);
+    int rc =
+        replay_report_write(job->report, r, json_path, html_path, path_size, error, sizeof error);
     replay_report_free(job->report);
     if (rc != 0) {
         log_error("replay: the report: %s", error);
-        api_reply_error_status(call, GRPC_STATUS_INTERNAL, 70001, "The report could not be written");
+        api_reply_error_status(call, GRPC_STATUS_INTERNAL, 70001,
+                               "The report could not be written");
         return;
     }
     Tinvestd__Replay__V1__WriteReportResponse *out =
@@ -177,8 +179,8 @@ static void finish_end(engine *e, engine_job *base) {
     char json_path[1100], html_path[1100], error[512];
     if (job->report == NULL) {
         log_error("replay: finished; out of memory for the report");
-    } else if (replay_report_write(job->report, job->replay, json_path, html_path,
-                                   sizeof json_path, error, sizeof error) != 0) {
+    } else if (replay_report_write(job->report, job->replay, json_path, html_path, sizeof json_path,
+                                   error, sizeof error) != 0) {
         log_error("replay: finished; the report: %s", error);
     } else {
         log_info("replay: finished; report %s", html_path);

@@ -17,7 +17,7 @@
 #include "history/history.h"
 
 typedef struct history_market_source {
-    uint32_t instrument; /* the instrument's index in the reference data */
+    uint32_t instrument;           /* the instrument's index in the reference data */
     const history_candle *candles; /* time order */
     size_t count;
 } history_market_source;

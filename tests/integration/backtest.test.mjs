@@ -270,6 +270,51 @@ test('at --speed step, no market-data method shows anything after the simulated 
   }
 });
 
+// ---- Durable and resumable ---------------------------------------------------------------------
+
+async function minuteCandles(api, uid, fromS, toS) {
+  const got = [];
+  for (let day = fromS; day < toS; day += 86400) {
+    const r = await api.marketdata.getCandles({ instrumentId: uid, interval: CandleInterval.CANDLE_INTERVAL_1_MIN,
+      from: new Date(day * 1000), to: new Date(Math.min(day + 86400, toS) * 1000) });
+    got.push(...r.candles.map((k) => [seconds(k.time), nanoOf(k.open), nanoOf(k.high), nanoOf(k.low), nanoOf(k.close), BigInt(k.volume)]));
+  }
+  return got;
+}
+
+test('a replay killed with kill -9 resumes after the newest print its journal holds', async () => {
+  const dataDir = importInto(join(work, 'resume'));
+  const args = ['--replay', PERIOD, '--speed', 'step']; // the journal is synced (the default)
+  const stopAt = new Date(`${days[0]}T07:30:07Z`);
+  let before;
+  let server = await startServer({ dataDir, args });
+  try {
+    const ctl = control(server);
+    await ctl.advance({ to: { seconds: String(stopAt.getTime() / 1000), nanos: 0 } });
+    ctl.close();
+    before = await minuteCandles(sdk(server, TOKEN), sber.uid, FROM_S, TO_S);
+    assert.ok(before.length >= 25);
+  } finally {
+    await server.stop('SIGKILL');
+  }
+  server = await startServer({ dataDir, args });
+  try {
+    const ctl = control(server);
+    const state = await ctl.state();
+    // The clock starts again at the newest print (07:30:00 of the first day).
+    assert.equal(tsNs(state.now), BigInt(Date.parse(`${days[0]}T07:30:00Z`) / 1000) * NANO);
+    const api = sdk(server, TOKEN);
+    assert.deepEqual(await minuteCandles(api, sber.uid, FROM_S, TO_S), before);
+    // To the end: every minute of the archive once, none twice.
+    await ctl.advance({ to: { seconds: String(TO_S), nanos: 0 } });
+    ctl.close();
+    const all = await minuteCandles(api, sber.uid, FROM_S, TO_S);
+    assert.deepEqual(all, history.get(sber.uid).map((c) => [c.t, c.open, c.high, c.low, c.close, c.volume]));
+  } finally {
+    await server.stop();
+  }
+});
+
 // ---- A bot: moving-average crossover, twice at step and twice at --speed ------------------------
 
 // The bot as its author writes it for the real broker (this SDK's streams key instruments by FIGI): closed one-minute candles from the stream,

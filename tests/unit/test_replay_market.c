@@ -12,8 +12,12 @@
 #define NS 1000000000LL
 
 static history_candle candle(int64_t t, int64_t o, int64_t h, int64_t l, int64_t c, int64_t v) {
-    return (history_candle){.time_s = t, .open_nano = o, .high_nano = h, .low_nano = l,
-                            .close_nano = c, .volume_lots = v};
+    return (history_candle){.time_s = t,
+                            .open_nano = o,
+                            .high_nano = h,
+                            .low_nano = l,
+                            .close_nano = c,
+                            .volume_lots = v};
 }
 
 /* The points give back the candle: open first, close last, high and low reached, volume whole. */
