@@ -8,14 +8,16 @@
 //   and at --speed, each twice: the two reports of each are the same bytes.
 import { test, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { execFileSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { execFileSync, spawnSync } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { pathToFileURL } from 'node:url';
 import { join } from 'node:path';
 import { tmpdir } from 'node:os';
 import { randomUUID } from 'node:crypto';
 import grpc from '@grpc/grpc-js';
 import protoLoader from '@grpc/proto-loader';
-import { CandleInterval, SubscriptionInterval } from 'tinkoff-invest-api/dist/generated/marketdata.js';
+import { CandleInterval, SubscriptionInterval, GetTechAnalysisRequest_IndicatorType as IndicatorType,
+  GetTechAnalysisRequest_IndicatorInterval as IndicatorInterval, GetTechAnalysisRequest_TypeOfPrice as TypeOfPrice } from 'tinkoff-invest-api/dist/generated/marketdata.js';
 import { OrderDirection, OrderType } from 'tinkoff-invest-api/dist/generated/orders.js';
 import { startServer, sdk, closeClients, demoConfig, demoConfigPath, demoInstruments, sourceDir, binary } from './harness.mjs';
 
@@ -254,6 +256,27 @@ test('at --speed step, no market-data method shows anything after the simulated 
       // GetClosePrices: not after now.
       const { closePrices } = await api.marketdata.getClosePrices({ instruments: [{ instrumentId: sber.uid }] });
       for (const c of closePrices) if (c.time) assert.ok(BigInt(c.time.getTime()) * 1000000n <= now);
+      // GetTechAnalysis over a window reaching past now: values for candles up to now only, the
+      // newest one the average of the closes the path has reached.
+      const { technicalIndicators } = await api.marketdata.getTechAnalysis({ indicatorType: IndicatorType.INDICATOR_TYPE_SMA,
+        instrumentUid: sber.uid, from: new Date((nowS - 3600) * 1000), to: new Date((nowS + 3600) * 1000),
+        interval: IndicatorInterval.INDICATOR_INTERVAL_ONE_MINUTE, typeOfPrice: TypeOfPrice.TYPE_OF_PRICE_CLOSE, length: 1 });
+      for (const v of technicalIndicators) assert.ok(BigInt(v.timestamp.getTime()) * 1000000n <= now);
+      if (candles.length > 0) {
+        assert.equal(technicalIndicators.at(-1).timestamp.getTime(), candles.at(-1).time.getTime());
+        assert.equal(nanoOf(technicalIndicators.at(-1).signal), nanoOf(candles.at(-1).close));
+      }
+      // GetTradingStatus: the instrument trades at the history's prices.
+      const status = await api.marketdata.getTradingStatus({ instrumentId: sber.uid });
+      assert.equal(status.marketOrderAvailableFlag, true);
+      // A report on demand, half way: its time is now.
+      if (probes === 20) {
+        const written = await ctl.report();
+        const json = JSON.parse(readFileSync(written.jsonPath, 'utf8'));
+        assert.equal(Date.parse(json.now), Number(now / 1000000n));
+        assert.ok(existsSync(written.htmlPath));
+        assert.equal(tsNs(written.state.now), now);
+      }
       if (state.finished) break;
     }
     assert.ok(probes >= 5, `${probes} probes`);
@@ -370,6 +393,24 @@ function crossoverBot(api, { fast = 2, slow = 5, lots = 10 } = {}) {
 }
 
 // Two quiet minutes before the first candle: at --speed 60 the bot subscribes within them.
+// The report page as headless Chromium renders it (scripts/install-deps.sh installs Chromium), or
+// null where it is not installed.
+function renderedDom(htmlPath) {
+  const chromium = ['/usr/bin/chromium', '/usr/bin/chromium-browser'].find((p) => existsSync(p));
+  if (!chromium) return null;
+  const profile = mkdtempSync(join(tmpdir(), 'tinvestd-chromium-'));
+  try {
+    const r = spawnSync(chromium, ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
+      '--disable-background-networking', '--disable-component-update', '--disable-sync', '--disable-extensions',
+      `--user-data-dir=${profile}`, '--dump-dom', pathToFileURL(htmlPath).href], { encoding: 'utf8', timeout: 120000, maxBuffer: 64 << 20 });
+    assert.equal(r.status, 0, r.stderr);
+    return r.stdout;
+  } finally {
+    rmSync(profile, { recursive: true, force: true });
+  }
+}
+const count = (text, needle) => text.split(needle).length - 1;
+
 const BOT_PERIOD_MINUTES = 42;
 const BOT_FROM_S = history.get(sber.uid)[0].t - 120;
 const BOT_PERIOD = `${new Date(BOT_FROM_S * 1000).toISOString().replace('.000', '')}..${new Date((BOT_FROM_S + BOT_PERIOD_MINUTES * 60) * 1000).toISOString().replace('.000', '')}`;
@@ -391,7 +432,8 @@ async function botRun(name, speed) {
     }
     const finished = await server.waitForLine(/^replay finished report=/, 3 * BOT_PERIOD_MINUTES * 60000 / 60 + 60000);
     const json = readFileSync(/json=(\S+)/.exec(finished)[1], 'utf8');
-    return { json, report: JSON.parse(json), handled: bot.handled(), orders: bot.orders() };
+    const html = /report=(\S+)/.exec(finished)[1];
+    return { json, html, dom: renderedDom(html), report: JSON.parse(json), handled: bot.handled(), orders: bot.orders() };
   } finally {
     await bot.stop();
     ctl.close();
@@ -406,6 +448,17 @@ test('a moving-average crossover bot over the replay at step, twice: the same re
   assert.ok(first.orders >= 2, `the bot placed ${first.orders} orders`);
   assert.equal(again.orders, first.orders);
   assert.equal(again.json, first.json);
+  // The report's page in a browser: the account's equity chart, SBER's price chart with a marker
+  // for each of the bot's fills.
+  const traded = first.report.accounts.flatMap((a) => a.instruments);
+  const sberRow = traded.find((p) => p.ticker === 'SBER');
+  assert.ok(sberRow && sberRow.buys >= 1, 'the report holds the bot\'s buys');
+  if (first.dom === null) return; // no Chromium here
+  assert.ok(first.dom.includes('</html>'));
+  assert.equal(count(first.dom, '<svg class="chart price-chart"'), traded.length);
+  assert.equal(count(first.dom, 'class="mark buy"'), traded.reduce((n, p) => n + p.buys, 0));
+  assert.equal(count(first.dom, 'class="mark sell"'), traded.reduce((n, p) => n + p.sells, 0));
+  assert.ok(count(first.dom, '<polyline class="equity"') >= 1);
 });
 
 test('the same bot at --speed 60, twice: the same report', async () => {
