@@ -352,6 +352,9 @@ static uint32_t take_batch(engine *e, engine_job **batch, bool *stop) {
         int64_t due_ns = e->venue ? venue_link_next_due_ns(e->venue) : INT64_MAX;
         if (e->md_due_ns < due_ns)
             due_ns = e->md_due_ns;
+        /* A replay's end is due too: its report is written in the batch that reaches it. */
+        if (mode != CLOCK_REPLAY_OFF && !e->replay_end_seen && clock_replay_end_ns() < due_ns)
+            due_ns = clock_replay_end_ns();
         bool stalled = engine_refusing_changes(e);
         if (driven && !stalled) {
             if (move_driven_clock(e, mode, due_ns))

@@ -180,6 +180,25 @@ test('at --speed max with no client, GetCandles over the period returns exactly 
   }
 });
 
+test('at --speed 600 with no client, the clock reaches the end on its own and the report is written', async () => {
+  // Thirty minutes past the first day's last candle: nothing but the end is due.
+  const lastS = history.get(sber.uid).filter((c) => c.t < FROM_S + 86400).at(-1).t;
+  const from = new Date((lastS - 600) * 1000).toISOString().replace('.000', '');
+  const to = new Date((lastS + 1200) * 1000).toISOString().replace('.000', '');
+  const started = Date.now();
+  const server = await startServer({ dataDir: importInto(join(work, 'speed-end')),
+    args: ['--replay', `${from}..${to}`, '--speed', '600', '--durability', 'none'] });
+  try {
+    const finished = await server.waitForLine(/^replay finished report=/, 30000);
+    const elapsed = (Date.now() - started) / 1000;
+    assert.ok(elapsed >= 2.5, `30 minutes at 600 times real time took ${elapsed} s`);
+    const json = JSON.parse(readFileSync(/json=(\S+)/.exec(finished)[1], 'utf8'));
+    assert.equal(Date.parse(json.now), Date.parse(to));
+  } finally {
+    await server.stop();
+  }
+});
+
 // ---- No look-ahead -----------------------------------------------------------------------------
 
 // A seeded generator, so that a failure names times that can be tried again.

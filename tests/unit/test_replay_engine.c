@@ -37,7 +37,7 @@ static core_config replay_config(void) {
 }
 
 static history_candle minute_candle(int64_t minute, int64_t o, int64_t h, int64_t l, int64_t c,
-                             int64_t v) {
+                                    int64_t v) {
     return (history_candle){.time_s = MINUTE_S + 60 * minute,
                             .open_nano = o * NANO / 100,
                             .high_nano = h * NANO / 100,
@@ -88,8 +88,8 @@ static void test_prints_give_back_the_history(void) {
 
     /* The one-minute candles are the history's. */
     candle got[8];
-    uint32_t n = candles_read(core_candles(&live), 0, CANDLE_1_MIN, INT64_MIN, INT64_MAX, false,
-                              got, 8);
+    uint32_t n =
+        candles_read(core_candles(&live), 0, CANDLE_1_MIN, INT64_MIN, INT64_MAX, false, got, 8);
     CHECK_EQ_INT(n, 3);
     for (uint32_t i = 0; i < n && i < 3; i++) {
         CHECK_EQ_INT(got[i].time_ns, history[i].time_s * NANO);
