@@ -20,6 +20,7 @@
 
 #include "api/request.h"
 #include "engine/engine.h"
+#include "engine/history_market.h"
 #include "engine/snapshot.h"
 #include "fixture.h"
 #include "journal/journal.h"
@@ -1061,14 +1062,24 @@ static void copy_snapshot(const core *c, const char *dir, const char *name) {
     unlink(path);
 }
 
+/* The day replayed against history (docs/BACKTEST.md): two minutes of the share's candles from
+ * the first whole minute after the start, so the journal holds market prints among the orders. */
+#define REPLAY_MINUTE_S (FIXTURE_START_NS / NANO / 60 * 60 + 60)
+static const history_candle replay_candles[] = {
+    {REPLAY_MINUTE_S, 100 * NANO, 101 * NANO, 99 * NANO, 100 * NANO + NANO / 2, 7},
+    {REPLAY_MINUTE_S + 60, 100 * NANO, 100 * NANO, 98 * NANO, 98 * NANO, 1},
+};
+
 /* Runs the day on the fixture's broker with a journal in `dir`, copying the segments and a
  * snapshot into the corpus on the way. The journal rolls to a second segment after `roll_after`
- * steps (0: never). */
-static void run_day(const char *dir, const char *snapshot_dir, size_t roll_after) {
+ * steps (0: never). With `replay`, the market follows replay_candles and the segments are copied
+ * once, at the end, as "replay-day". */
+static void run_day(const char *dir, const char *snapshot_dir, size_t roll_after, bool replay) {
     static refdata rd;
     fixture_refdata(&rd);
     core_config cfg = fixture_core_config(&rd);
     engine_venue_settings settings = fixture_venue_settings();
+    settings.market_follows_history = replay;
     engine_config engine_settings = {.inbox_capacity = 4, .max_batch = 4};
     engine_venue_link *link = venue_link_create(&rd, &settings, FIXTURE_START_NS);
     static engine e;
@@ -1079,6 +1090,12 @@ static void run_day(const char *dir, const char *snapshot_dir, size_t roll_after
         fprintf(stderr, "make_corpus: cannot start a broker in %s\n", dir);
         exit(1);
     }
+    history_market_source source = {.instrument = 0, .candles = replay_candles, .count = 2};
+    history_market *market =
+        replay ? history_market_create(&source, 1, FIXTURE_START_NS, FIXTURE_START_NS + 3600 * NANO)
+               : NULL;
+    if (replay)
+        venue_link_set_history(link, market);
     venue_link_restore(link, FIXTURE_START_NS);
     int64_t now = FIXTURE_START_NS;
     for (size_t i = 0; i < DAY_STEPS; i++) {
@@ -1095,6 +1112,13 @@ static void run_day(const char *dir, const char *snapshot_dir, size_t roll_after
             exit(1);
         }
         char name[64];
+        if (replay) {
+            if (i + 1 == DAY_STEPS) {
+                copy_segments(dir, "replay-day", 1);
+                copy_snapshot(&e.core, snapshot_dir, "replay-day");
+            }
+            continue;
+        }
         if (roll_after == 0 && (i == 2 || i == 6 || i + 1 == DAY_STEPS)) {
             snprintf(name, sizeof name, "day-%zu-steps", i + 1);
             copy_segments(dir, name, 1);
@@ -1110,6 +1134,7 @@ static void run_day(const char *dir, const char *snapshot_dir, size_t roll_after
     engine_deinit(&e);
     journal_close(&j);
     venue_link_destroy(link);
+    history_market_destroy(market);
     refdata_deinit(&rd);
 }
 
@@ -1118,9 +1143,11 @@ static void journals_and_snapshots(void) {
     snprintf(dir, sizeof dir, "%s/journal", fixture_dir());
     snprintf(snapshot_dir, sizeof snapshot_dir, "%s/snapshots", fixture_dir());
     make_dir(snapshot_dir);
-    run_day(dir, snapshot_dir, 0);
+    run_day(dir, snapshot_dir, 0, false);
     snprintf(dir, sizeof dir, "%s/journal-rolled", fixture_dir());
-    run_day(dir, snapshot_dir, 5);
+    run_day(dir, snapshot_dir, 5, false);
+    snprintf(dir, sizeof dir, "%s/journal-replay", fixture_dir());
+    run_day(dir, snapshot_dir, 0, true);
 }
 
 /* ---- Configuration files -------------------------------------------------------------------- */
