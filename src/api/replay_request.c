@@ -29,6 +29,6 @@ int api_request_check_replay_advance(const ProtobufCMessage *request,
     (void)out;
     int64_t by_ns, to_ns;
     const char *message;
-    return api_request_replay_advance((const Tinvestd__Replay__V1__AdvanceRequest *)request,
-                                      &by_ns, &to_ns, &message);
+    return api_request_replay_advance((const Tinvestd__Replay__V1__AdvanceRequest *)request, &by_ns,
+                                      &to_ns, &message);
 }

@@ -19,6 +19,7 @@
 #include <sys/stat.h>
 
 #include "api/request.h"
+#include "replay.pb-c.h"
 #include "engine/engine.h"
 #include "engine/history_market.h"
 #include "engine/snapshot.h"
@@ -730,6 +731,25 @@ static void favorites_and_universe(void) {
     request("indicatives", &indicatives.base);
 }
 
+/* tinvestd.replay.v1.ReplayService: a step by milliseconds, one to a time, and both (refused). */
+static void replay_control(void) {
+    Tinvestd__Replay__V1__GetReplayStateRequest state =
+        TINVESTD__REPLAY__V1__GET_REPLAY_STATE_REQUEST__INIT;
+    request("replay_state", &state.base);
+    Tinvestd__Replay__V1__AdvanceRequest advance = TINVESTD__REPLAY__V1__ADVANCE_REQUEST__INIT;
+    advance.by_ms = 60000;
+    request("replay_advance", &advance.base);
+    Google__Protobuf__Timestamp to = at(1704265200);
+    advance.by_ms = 0;
+    advance.to = &to;
+    request("replay_advance-to", &advance.base);
+    advance.by_ms = INT64_MAX;
+    request("replay_advance-edge", &advance.base);
+    Tinvestd__Replay__V1__WriteReportRequest report =
+        TINVESTD__REPLAY__V1__WRITE_REPORT_REQUEST__INIT;
+    request("replay_write_report", &report.base);
+}
+
 static void edge_values(void) {
     Google__Protobuf__Timestamp late = at(EDGE_LAST_SECOND), early = at(EDGE_FIRST_SECOND);
     late.nanos = 999999999;
@@ -908,6 +928,7 @@ static void requests(void) {
     calendar();
     assets_and_signals();
     favorites_and_universe();
+    replay_control();
     edge_values();
     require_every_type_seeded();
 }
