@@ -374,6 +374,12 @@ uint32_t venue_link_last_trades(const engine_venue_link *link, uint32_t instrume
     return n;
 }
 
+int64_t venue_link_last_price_ns(const engine_venue_link *link, uint32_t instrument_index) {
+    int64_t time_ns = 0;
+    exchange_last_price(link->exchange, instrument_index, &time_ns);
+    return time_ns;
+}
+
 bool venue_link_trading(const engine_venue_link *link, uint32_t instrument_index) {
     return exchange_trading(link->exchange, instrument_index);
 }

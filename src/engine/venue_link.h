@@ -84,6 +84,8 @@ uint32_t venue_link_last_trades(const engine_venue_link *link, uint32_t instrume
                                 int64_t from_ns, int64_t to_ns, venue_link_trade *out,
                                 uint32_t max);
 bool venue_link_trading(const engine_venue_link *link, uint32_t instrument_index);
+/* When the instrument last printed (its last price's time), without copying its book. */
+int64_t venue_link_last_price_ns(const engine_venue_link *link, uint32_t instrument_index);
 
 /* For the market-data streams' feed (core thread): a counter that changes whenever the
  * instrument's book does, and the prints after the first `seen` the instrument ever printed

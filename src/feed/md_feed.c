@@ -50,11 +50,9 @@ static int64_t candle_end_ns(engine *e, int32_t interval, int64_t time_ns) {
 /* The time of the candle's last trade as the exchange knows it: its last print when that falls
  * in the candle, else the candle's opening (a candle the exchange has printed past). */
 static int64_t last_trade_in(engine *e, uint32_t ins, int32_t interval, const candle *c) {
-    venue_link_book book;
-    venue_link_order_book(engine_venue(e), ins, 0, &book);
-    if (book.last_price_ns >= c->time_ns &&
-        book.last_price_ns < candle_end_ns(e, interval, c->time_ns))
-        return book.last_price_ns;
+    int64_t last_ns = venue_link_last_price_ns(engine_venue(e), ins);
+    if (last_ns >= c->time_ns && last_ns < candle_end_ns(e, interval, c->time_ns))
+        return last_ns;
     return c->time_ns;
 }
 
