@@ -776,12 +776,13 @@ static bool read_message_body(decoder *d, ProtobufCMessage *m) {
             if (!read_member(d, m, f))
                 return false;
         }
-        jsonpb_path_pop(&d->path);
+        /* The member stays on the path: a missing separator is reported after it. */
         int c = peek(d);
+        if (c != '}' && c != ',')
+            return fail(d, "expected ',' or '}'");
+        jsonpb_path_pop(&d->path);
         if (c == '}')
             break;
-        if (c != ',')
-            return fail(d, "expected ',' or '}'");
         d->pos++;
     }
     d->pos++;

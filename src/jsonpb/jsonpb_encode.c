@@ -270,8 +270,14 @@ static bool written(const encoder *e, const ProtobufCMessage *m,
     if (f->label == PROTOBUF_C_LABEL_REPEATED)
         return !(e->flags & JSONPB_OMIT_DEFAULTS) ||
                *(const size_t *)jsonpb_cmember(m, f->quantifier_offset) > 0;
-    if (f->flags & PROTOBUF_C_FIELD_FLAG_ONEOF)
-        return *(const uint32_t *)jsonpb_cmember(m, f->quantifier_offset) == f->id;
+    if (f->flags & PROTOBUF_C_FIELD_FLAG_ONEOF) {
+        if (*(const uint32_t *)jsonpb_cmember(m, f->quantifier_offset) != f->id)
+            return false;
+        /* A member chosen but pointing nowhere is absent, as protobuf-c packs it. */
+        if (f->type == PROTOBUF_C_TYPE_MESSAGE || f->type == PROTOBUF_C_TYPE_STRING)
+            return *(void *const *)value != NULL;
+        return true;
+    }
     if (f->type == PROTOBUF_C_TYPE_MESSAGE)
         return *(ProtobufCMessage *const *)value != NULL;
     if (f->label == PROTOBUF_C_LABEL_OPTIONAL) {
