@@ -5,9 +5,10 @@ enable_testing()
 
 set(FUZZ_DIR ${CMAKE_SOURCE_DIR}/tests/fuzz)
 # What the targets feed: the request path without gRPC, the engine (journal, snapshots, the
-# exchange link), the configuration loader and the history readers (src/history).
+# exchange link), the configuration loader, the history readers (src/history) and the JSON
+# mapping (src/jsonpb).
 set(FUZZ_LIBRARIES tinvestd_api_request tinvestd_engine tinvestd_config tinvestd_settings
-    tinvestd_history)
+    tinvestd_history tinvestd_jsonpb)
 set(FUZZ_TEST_SECONDS 15 CACHE STRING "How long each fuzz.<name> test fuzzes")
 
 file(GLOB FUZZ_SOURCES CONFIGURE_DEPENDS ${FUZZ_DIR}/fuzz_*.c)

@@ -25,6 +25,8 @@
 #include "engine/snapshot.h"
 #include "fixture.h"
 #include "journal/journal.h"
+#include "jsonpb/jsonpb.h"
+#include "jsonpb_types.h"
 #include "util/log.h"
 
 #define NANO FIXTURE_NANO
@@ -1229,6 +1231,69 @@ static void configs(const char *source_dir) {
 /* Every entry of the request table has an input in tests/fuzz/corpus/request that decodes as its
  * type: fails naming the types without one (a type added to the table and the corpus not
  * written again). */
+/* ---- JSON texts ------------------------------------------------------------------------------ */
+
+/* Every singular message field given an empty message, every repeated one one element, down to
+ * `depth` levels (the first member of each oneof only), so that a seed names nested fields too. */
+static void jsonpb_fill(ProtobufCMessage *m, int depth) {
+    const ProtobufCMessageDescriptor *d = m->descriptor;
+    for (unsigned i = 0; i < d->n_fields && depth > 0; i++) {
+        const ProtobufCFieldDescriptor *f = &d->fields[i];
+        if (f->type != PROTOBUF_C_TYPE_MESSAGE)
+            continue;
+        char *member = (char *)m + f->offset;
+        if (f->flags & PROTOBUF_C_FIELD_FLAG_ONEOF) {
+            uint32_t *which = (uint32_t *)((char *)m + f->quantifier_offset);
+            if (*which != 0)
+                continue;
+            *which = f->id;
+        }
+        const ProtobufCMessageDescriptor *sub = f->descriptor;
+        ProtobufCMessage *child = malloc(sub->sizeof_message);
+        if (child == NULL)
+            exit(1);
+        protobuf_c_message_init(sub, child);
+        jsonpb_fill(child, depth - 1);
+        if (f->label == PROTOBUF_C_LABEL_REPEATED) {
+            ProtobufCMessage **array = malloc(sizeof *array);
+            if (array == NULL)
+                exit(1);
+            array[0] = child;
+            *(size_t *)((char *)m + f->quantifier_offset) = 1;
+            *(ProtobufCMessage ***)member = array;
+        } else {
+            *(ProtobufCMessage **)member = child;
+        }
+    }
+}
+
+/* One text of every message type (its defaults written, two levels of messages), in the JSON
+ * names; the first two bytes pick the type as tests/fuzz/fuzz_jsonpb.c reads them. */
+static void jsonpb_texts(void) {
+    static const ProtobufCMessageDescriptor *types[JSONPB_TYPES_MAX];
+    size_t count = jsonpb_types_collect(types);
+    for (size_t i = 0; i < count; i++) {
+        ProtobufCMessage *m = malloc(types[i]->sizeof_message);
+        if (m == NULL)
+            exit(1);
+        protobuf_c_message_init(types[i], m);
+        jsonpb_fill(m, 2);
+        jsonpb_error err;
+        size_t len;
+        char *text = jsonpb_encode(m, i % 2 ? JSONPB_PROTO_NAMES : 0, &len, &err);
+        if (text == NULL) {
+            fprintf(stderr, "jsonpb seed of %s: %s\n", types[i]->name, err.text);
+            exit(1);
+        }
+        uint8_t prefix[2] = {(uint8_t)(i << 1), (uint8_t)(i >> 7)};
+        char name[300];
+        snprintf(name, sizeof name, "type-%s", types[i]->name);
+        write_input("jsonpb", name, prefix, sizeof prefix, text, len);
+        free(text);
+        protobuf_c_message_free_unpacked(m, NULL);
+    }
+}
+
 static int check_corpus(void) {
     size_t count;
     const api_request_type *types = api_request_types(&count);
@@ -1287,5 +1352,6 @@ int main(int argc, char **argv) {
     requests();
     journals_and_snapshots();
     configs(argv[1]);
+    jsonpb_texts();
     return 0;
 }
