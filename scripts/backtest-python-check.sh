@@ -67,11 +67,13 @@ PY
 # ---- One run ----------------------------------------------------------------------------------
 server_pid=""
 bot_pid=""
+# shellcheck disable=SC2317 # called by the trap
 stop_all() {
-    [ -n "$bot_pid" ] && kill "$bot_pid" 2>/dev/null || true
-    [ -n "$server_pid" ] && kill "$server_pid" 2>/dev/null || true
-    [ -n "$bot_pid" ] && wait "$bot_pid" 2>/dev/null || true
-    [ -n "$server_pid" ] && wait "$server_pid" 2>/dev/null || true
+    local pid
+    for pid in $bot_pid $server_pid; do
+        kill "$pid" 2>/dev/null || true
+        wait "$pid" 2>/dev/null || true
+    done
     bot_pid=""
     server_pid=""
 }
@@ -129,7 +131,7 @@ run() {
             --descriptor-set "$build_dir/gen/contract.desc" >"$work/$name.step.log" ||
             fail_run "$name" "the step driver failed"
     fi
-    wait_for "$work/$name.server.log" '^replay finished ' $((period_minutes * 60 / speed * 3 + 60)) \
+    wait_for "$work/$name.server.log" '^replay finished ' $((period_minutes * 60 * 3 / speed + 60)) \
         >/dev/null || fail_run "$name" "the replay did not finish"
     wait_quiet "$work/$name.bot.log"
     kill "$server_pid"
@@ -184,10 +186,19 @@ for name in speed-1 step-1; do
         status=1
     fi
 done
-if cmp -s "$work/speed-1.report.json" "$work/step-1.report.json"; then
-    echo "note: the --speed and the step reports are the same bytes too"
+# Not required (docs/BACKTEST.md), but worth knowing: the bot acted at the same simulated times
+# in both modes when the two reports differ only in their title, which names the speed.
+if "$python" - "$work/speed-1.report.json" "$work/step-1.report.json" <<'PY'
+import json, sys
+a, b = (json.load(open(p, encoding="utf-8")) for p in sys.argv[1:])
+a.pop("title", None)
+b.pop("title", None)
+sys.exit(0 if a == b else 1)
+PY
+then
+    echo "note: the --speed and the step reports differ only in their title (the speed)"
 else
-    echo "note: the --speed and the step reports differ (not required: docs/BACKTEST.md)"
+    echo "note: the --speed and the step reports differ beyond their title (not required)"
 fi
 [ "$status" = 0 ] && echo "backtest-python-check: passed" || echo "backtest-python-check: FAILED"
 exit "$status"
