@@ -28,7 +28,7 @@ work=${BACKTEST_CHECK_DIR:-run/backtest-check}
 config=config/demo.json
 token=t.demo.full
 sber_uid=e6123145-9665-43e0-8413-cd61b8aa9b13 # the bot's default ticker, SBER
-lead_minutes=2                                # quiet minutes before the first candle
+lead_minutes=3                                # quiet minutes before the first candle
 period_minutes=40
 speed=60
 
@@ -148,6 +148,11 @@ run() {
     bot_pid=""
     cp "$data/reports/report.json" "$work/$name.report.json"
     grep -q '^subscribed' "$work/$name.bot.log" || fail_run "$name" "the bot never subscribed"
+    # A bot that subscribed after the first candle closed saw less: not a fault of the replay.
+    local first_seen
+    first_seen=$(grep -m1 ' close ' "$work/$name.bot.log" | cut -c1-16)
+    [ "$first_seen" = "$(sed -E 's/^(.{10})T(.{5}).*/\1 \2/' <<<"$first_candle")" ] ||
+        fail_run "$name" "the bot's first candle is '$first_seen', not the period's first; it started too late (lead_minutes)"
 }
 
 echo "backtest-python-check: SBER from $first_candle, replay $period; the bot: ma_crossover.py ${BOT_ARGS:-}"
