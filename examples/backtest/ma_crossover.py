@@ -23,7 +23,6 @@ import argparse
 import os
 import sys
 from collections import deque
-from decimal import Decimal
 from uuid import uuid4
 
 from tinkoff.invest import (
@@ -172,19 +171,22 @@ def main():
                 if fast is not None:
                     line += f" fast {fast:.4f} slow {slow:.4f}"
                 if crossing == "up" and position == 0:
-                    lots, price = trade(
-                        client, account_id, share, OrderDirection.ORDER_DIRECTION_BUY, args.lots
-                    )
-                    position += lots
-                    line += f" -> BUY {args.lots}: {lots} filled at {plain(price)}"
+                    side, direction, wanted = "BUY", OrderDirection.ORDER_DIRECTION_BUY, args.lots
                 elif crossing == "down" and position > 0:
-                    lots, price = trade(
-                        client, account_id, share, OrderDirection.ORDER_DIRECTION_SELL, position
-                    )
-                    line += f" -> SELL {position}: {lots} filled at {plain(price)}"
-                    position -= lots
+                    side, direction, wanted = "SELL", OrderDirection.ORDER_DIRECTION_SELL, position
                 else:
+                    side = None
+                if side is None:
                     line += " -> hold"
+                else:
+                    try:
+                        lots, price = trade(client, account_id, share, direction, wanted)
+                    except RequestError as error:  # refused: the position stays as it is
+                        why = getattr(error.metadata, "message", None) or ""
+                        line += f" -> {side} {wanted} refused: {error.code.name} {error.details} {why}"
+                    else:
+                        position += lots if side == "BUY" else -lots
+                        line += f" -> {side} {wanted}: {lots} filled at {plain(price)}"
                 say(f"{line}; position {position}")
                 if args.candles and seen >= args.candles:
                     say(f"done after {seen} candles")
