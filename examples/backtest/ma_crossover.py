@@ -183,7 +183,8 @@ def main():
                         lots, price = trade(client, account_id, share, direction, wanted)
                     except RequestError as error:  # refused: the position stays as it is
                         why = getattr(error.metadata, "message", None) or ""
-                        line += f" -> {side} {wanted} refused: {error.code.name} {error.details} {why}"
+                        line += f" -> {side} {wanted} refused: {error.code.name}"
+                        line += f" {error.details} {why}".rstrip()
                     else:
                         position += lots if side == "BUY" else -lots
                         line += f" -> {side} {wanted}: {lots} filled at {plain(price)}"
