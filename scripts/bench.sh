@@ -177,6 +177,99 @@ echo "$history_line"
 history_rate=$(sed -n 's/^history import: \([0-9]*\) candles\/s.*/\1/p' <<<"$history_line")
 history_floor=$(sed -n 's/.*CRC32C of the same bytes: \([0-9]*\) candles\/s.*/\1/p' <<<"$history_line")
 
+# Backtesting: a year of minute candles (quick: two days) for every instrument of the demo's
+# reference data with a uid, written by history_gen, imported by `tinvestd history import` (the
+# import measured on this realistic input), then replayed at --speed max with no client, from
+# the server's start to its "replay finished" line (the report written), once with the default
+# --durability fsync and once with none. Each replay starts from an empty journal beside hard
+# links to the same store files.
+if [ "$quick" = 1 ]; then replay_days=2; replay_timeout_s=120; else replay_days=0; replay_timeout_s=1200; fi
+replay_year=2024
+replay_config="$work/replay-config.json"
+node -e "const c=require('./config/demo.json'); c.reference_dir=require('path').resolve('data/reference'); require('fs').writeFileSync('$replay_config', JSON.stringify(c))"
+replay_specs=$(node -e "const c=require('./data/reference/instruments.json'); console.log(c.instruments.filter(i=>i.uid&&i.min_price_increment&&i.reference_price).map(i=>i.uid+':'+i.min_price_increment+':'+i.reference_price).join(' '))")
+mkdir -p "$work/replay-csv"
+# shellcheck disable=SC2086
+gen_line=$("$build/history_gen" "$work/replay-csv" $replay_year $replay_days 1 $replay_specs)
+read -r _ replay_candles _ replay_instruments _ replay_from _ replay_to _ replay_batches <<<"$gen_line"
+import_started=$(date +%s%N)
+"$build/tinvestd" history import --data-dir "$work/replay-store" --config "$replay_config" \
+    "$work/replay-csv"/*.csv > /dev/null
+import_s=$(node -e "console.log((($(date +%s%N) - $import_started) / 1e9).toFixed(3))")
+rm -rf "$work/replay-csv"
+import_rate=$(node -e "console.log(Math.round($replay_candles / $import_s))")
+echo "history import of $replay_candles candles ($replay_instruments instruments, $replay_from..$replay_to): $import_s s = $import_rate candles/s"
+log_ns() { date -d "$1" +%s%N; }
+seconds() { node -e "console.log((($1) / 1e9).toFixed(3))"; } # an expression in ns
+# A log line's time (the log writes UTC times to the microsecond) in ns; the line is found by a
+# pattern.
+log_time_ns() { log_ns "$(grep -m1 "$2" "$1" | cut -d' ' -f1)"; }
+# Runs the replay with this durability; sets replay_total_s (start to "replay finished", the
+# report written), replay_startup_s (start to the history loaded: process, recovery, history),
+# replay_load_s (the history load alone), replay_run_s (the rest) and replay_prints.
+replay_run() {
+    local dir="$work/replay-$1" out="$work/replay-$1.out"
+    mkdir -p "$dir/history"
+    cp -l "$work/replay-store/history"/*.tcs "$dir/history/"
+    local started
+    started=$(date +%s%N)
+    "$build/tinvestd" --config "$replay_config" --data-dir "$dir" --listen 127.0.0.1:0 \
+        --durability "$1" --replay "$replay_from..$replay_to" --speed max --log-level info \
+        > "$out" 2> "$out.err" &
+    pids+=("$!")
+    local waited=0
+    until grep -q '^replay finished report=' "$out"; do
+        if ! kill -0 "${pids[-1]}" 2>/dev/null || [ $waited -ge $((replay_timeout_s * 50)) ]; then
+            echo "the replay at --durability $1 did not finish" >&2
+            cat "$out.err" >&2
+            return 1
+        fi
+        sleep 0.02
+        waited=$((waited + 1))
+    done
+    stop_last_server
+    local recovered loaded finished
+    recovered=$(log_time_ns "$out.err" " info recovered state_hash=")
+    loaded=$(log_time_ns "$out.err" " info replay: .* prints in the period")
+    finished=$(log_time_ns "$out.err" " info replay: finished")
+    replay_prints=$(sed -n 's/.* \([0-9]*\) prints in the period.*/\1/p' "$out.err" | head -1)
+    replay_total_s=$(seconds "$finished - $started")
+    replay_startup_s=$(seconds "$loaded - $started")
+    replay_load_s=$(seconds "$loaded - $recovered")
+    replay_run_s=$(seconds "$finished - $loaded")
+    rm -rf "$dir"
+    echo "replay at --speed max, --durability $1: $replay_prints prints; $replay_total_s s from the start to the report (startup $replay_startup_s s, of which the history load $replay_load_s s; replay $replay_run_s s)"
+}
+# The simulated period in minutes: whole days, from the first day's start to the last day's end.
+replay_minutes=$(node -e "console.log((Date.parse('${replay_to}T00:00:00Z') - Date.parse('${replay_from}T00:00:00Z')) / 60000 + 1440)")
+# The floors of this run: the matching engine's ops/s; the journal's durable commits/s of 16
+# records (a minute's prints of ten instruments, 20-40 events, are one batch and one commit at
+# fsync) and its append + apply without fsync (events/s, bench_recovery's mix).
+venue_ops_per_s=$(sed -n 's/.* = \([0-9.]*\) M ops\/s.*/\1/p' <<<"$venue_line" | node -e "console.log(Math.round(require('fs').readFileSync(0,'utf8')*1e6))")
+commit_floor=$(sed -n 's/^durable append: batch  *16 records: [0-9]* records\/s, \([0-9]*\) commits\/s.*/\1/p' <<<"$recovery_out")
+append_floor=$(sed -n 's/^append+apply: \([0-9]*\) events\/s.*/\1/p' <<<"$recovery_out")
+# A row of the table for the replay just run: durability, the goal's column.
+replay_row() {
+    local prints_per_s minutes_per_s batches_per_s journal
+    prints_per_s=$(node -e "console.log(Math.round($replay_prints / $replay_run_s))")
+    minutes_per_s=$(node -e "console.log(Math.round($replay_minutes / $replay_run_s))")
+    batches_per_s=$(node -e "console.log(Math.round($replay_batches / $replay_run_s))")
+    if [ "$1" = fsync ]; then
+        journal="$batches_per_s minutes of prints/s = $(ratio "$batches_per_s/$commit_floor") × the journal's durable commits/s ($commit_floor /s, 16 records)"
+    else
+        journal="$(ratio "$prints_per_s/$append_floor") × the journal's append + apply without fsync ($append_floor events/s)"
+    fi
+    local to_goal=""
+    [ "$quick" = 1 ] || to_goal="$(ratio "$replay_total_s/60") × goal; "
+    echo "| replay at --speed max, no client, --durability $1: $replay_from..$replay_to, $replay_candles candles of $replay_instruments instruments, $replay_prints prints; from the start to \"replay finished\" (report written), startup (of it the history load); after the startup, simulated minutes/s and prints/s | $replay_total_s s (startup $replay_startup_s s, load $replay_load_s s); $minutes_per_s simulated min/s; $prints_per_s prints/s | ${2} | $to_goal$journal; prints/s = $(node -e "console.log(($prints_per_s/$venue_ops_per_s).toFixed(3))") × matching ops/s ($venue_ops_per_s /s) |"
+}
+replay_goal="≤ 60 s for a year of 10 instruments (about 1.3 M candles)"
+[ "$quick" = 1 ] && replay_goal="(the goal is for the full run's year)"
+replay_run fsync
+replay_fsync_row=$(replay_row fsync "$replay_goal")
+replay_run none
+replay_none_row=$(replay_row none "$replay_goal")
+
 a_fsync_p50=$(json "r.latency.p50_us" <<<"$async_fsync")
 a_fsync_p99=$(json "r.latency.p99_us" <<<"$async_fsync")
 a_none_p50=$(json "r.latency.p50_us" <<<"$async_none")
@@ -230,6 +323,9 @@ Machine: $machine
 | candles: one print into all 16 intervals (the apply of a trade adds this) | ${candles_line#candles: } | ≤ 1 µs per print (an order's durable round trip is ~100 µs) | |
 ${md_rows%$'\n'}
 | history import, one CSV file of minute candles into an empty store: parse, check, sort, write, fsync (floor: read + CRC32C of the same bytes, $history_floor candles/s) | $history_rate candles/s | ≥ 0.02 × floor | $(ratio "$history_rate/Math.max(1,$history_floor)") × floor |
+| history import for the replay: \`tinvestd history import\` of $replay_instruments CSV files, $replay_candles candles ($replay_from..$replay_to), the whole command (floor: the row above's) | $import_rate candles/s ($import_s s) | | $(ratio "$import_rate/Math.max(1,$history_floor)") × floor |
+$replay_fsync_row
+$replay_none_row
 $(recovery_row "journal bytes per limit order")
 $(recovery_row "journal bytes, the mix")
 $(recovery_row "replay, ")

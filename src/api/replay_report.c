@@ -213,7 +213,8 @@ replay_report *replay_report_collect(engine *e, const api_replay *replay) {
         ok = collect_fills(r, c, a);
     }
     if (ok) {
-        qsort(r->fills, r->in.fill_count, sizeof *r->fills, by_time);
+        if (r->in.fill_count > 1)
+            qsort(r->fills, r->in.fill_count, sizeof *r->fills, by_time);
         for (uint32_t a = 0; a < account_count; a++)
             openings_of(r, c, a);
         ok = collect_prices(r, replay, engine_now_ns(e));

@@ -7,9 +7,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 
-#include "api/contract.h"
 #include "api/core_job.h"
 #include "api/pb.h"
+#include "api/replay_request.h"
 #include "api/server.h"
 #include "replay.pb-c.h"
 #include "util/log.h"
@@ -92,22 +92,11 @@ static void advance(api_call *call, const ProtobufCMessage *request) {
     const Tinvestd__Replay__V1__AdvanceRequest *in =
         (const Tinvestd__Replay__V1__AdvanceRequest *)request;
     advance_job *job = api_core_job_new(call, sizeof *job);
-    if (in->to != NULL && in->by_ms != 0) {
-        api_reply_error_message(call, 30010, "Give either `by_ms` or `to`, not both");
+    const char *message;
+    int code = api_request_replay_advance(in, &job->by_ns, &job->to_ns, &message);
+    if (code != 0) {
+        api_reply_error_message(call, code, message);
         return;
-    }
-    if (in->to != NULL) {
-        int code = pb_timestamp_to_ns_code(in->to, 30010, 30010, &job->to_ns);
-        if (code != 0) {
-            api_reply_error_message(call, code, "`to` is not a valid time");
-            return;
-        }
-    } else if (in->by_ms <= 0 || in->by_ms > INT64_MAX / 1000000) {
-        api_reply_error_message(call, 30004,
-                                "Give `by_ms` (at least 1 ms) or `to`: how far the clock goes");
-        return;
-    } else {
-        job->by_ns = in->by_ms * 1000000;
     }
     api_core_job_submit(&job->job, run_advance, finish_advance);
 }

@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "api/assets_request.h"
+#include "api/replay_request.h"
 #include "api/stoporders_request.h"
 #include "engine/venue_link.h"
 #include "util/money.h"
@@ -1398,6 +1399,10 @@ static const api_request_type request_types[] = {
     {&PB_DESC(filter_options_request), check_options_by},
     {&PB_DESC(get_futures_margin_request), check_futures_margin},
     {&PB_DESC(indicatives_request), check_nothing},
+    /* tinvestd.replay.v1.ReplayService, the control of a replay (src/api/replay_service.c) */
+    {&tinvestd__replay__v1__get_replay_state_request__descriptor, check_nothing},
+    {&tinvestd__replay__v1__advance_request__descriptor, api_request_check_replay_advance},
+    {&tinvestd__replay__v1__write_report_request__descriptor, check_nothing},
 };
 
 const api_request_type *api_request_types(size_t *count) {

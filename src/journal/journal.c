@@ -221,6 +221,15 @@ static int write_injected_failure(journal *j) {
     return rc != 0 ? rc : -j->inject_errno;
 }
 
+/* A segment the journal moves on from is synced before it is closed: the engine syncs the
+ * current segment's descriptor only, and may have written batches it did not sync yet (nothing of
+ * theirs was released), which the next sync must cover wherever they are. */
+static int close_previous(journal *j, int fd) {
+    int rc = j->sync == JOURNAL_SYNC_FSYNC && fdatasync(fd) != 0 ? -EIO : 0;
+    close(fd);
+    return rc;
+}
+
 int journal_write(journal *j) {
     if (j->pending_bytes == 0)
         return 0;
@@ -229,7 +238,8 @@ int journal_write(journal *j) {
         int rc = open_segment(j, j->segment_index + 1, true);
         if (rc != 0)
             return rc == -EIO ? -EIO : rc;
-        close(fd);
+        if (close_previous(j, fd) != 0)
+            return -EIO;
     }
     off_t start = (off_t)j->segment_bytes;
     int rc = j->inject_errno != 0 && j->commits >= j->inject_from_commits
@@ -273,7 +283,8 @@ int64_t journal_roll(journal *j) {
     int rc = open_segment(j, j->segment_index + 1, true);
     if (rc != 0)
         return rc;
-    close(fd);
+    if (close_previous(j, fd) != 0)
+        return -EIO;
     return j->segment_index;
 }
 

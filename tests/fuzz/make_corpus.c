@@ -19,7 +19,9 @@
 #include <sys/stat.h>
 
 #include "api/request.h"
+#include "replay.pb-c.h"
 #include "engine/engine.h"
+#include "engine/history_market.h"
 #include "engine/snapshot.h"
 #include "fixture.h"
 #include "journal/journal.h"
@@ -729,6 +731,25 @@ static void favorites_and_universe(void) {
     request("indicatives", &indicatives.base);
 }
 
+/* tinvestd.replay.v1.ReplayService: a step by milliseconds, one to a time, and both (refused). */
+static void replay_control(void) {
+    Tinvestd__Replay__V1__GetReplayStateRequest state =
+        TINVESTD__REPLAY__V1__GET_REPLAY_STATE_REQUEST__INIT;
+    request("replay_state", &state.base);
+    Tinvestd__Replay__V1__AdvanceRequest advance = TINVESTD__REPLAY__V1__ADVANCE_REQUEST__INIT;
+    advance.by_ms = 60000;
+    request("replay_advance", &advance.base);
+    Google__Protobuf__Timestamp to = at(1704265200);
+    advance.by_ms = 0;
+    advance.to = &to;
+    request("replay_advance-to", &advance.base);
+    advance.by_ms = INT64_MAX;
+    request("replay_advance-edge", &advance.base);
+    Tinvestd__Replay__V1__WriteReportRequest report =
+        TINVESTD__REPLAY__V1__WRITE_REPORT_REQUEST__INIT;
+    request("replay_write_report", &report.base);
+}
+
 static void edge_values(void) {
     Google__Protobuf__Timestamp late = at(EDGE_LAST_SECOND), early = at(EDGE_FIRST_SECOND);
     late.nanos = 999999999;
@@ -907,6 +928,7 @@ static void requests(void) {
     calendar();
     assets_and_signals();
     favorites_and_universe();
+    replay_control();
     edge_values();
     require_every_type_seeded();
 }
@@ -1061,14 +1083,24 @@ static void copy_snapshot(const core *c, const char *dir, const char *name) {
     unlink(path);
 }
 
+/* The day replayed against history (docs/BACKTEST.md): two minutes of the share's candles from
+ * the first whole minute after the start, so the journal holds market prints among the orders. */
+#define REPLAY_MINUTE_S (FIXTURE_START_NS / NANO / 60 * 60 + 60)
+static const history_candle replay_candles[] = {
+    {REPLAY_MINUTE_S, 100 * NANO, 101 * NANO, 99 * NANO, 100 * NANO + NANO / 2, 7},
+    {REPLAY_MINUTE_S + 60, 100 * NANO, 100 * NANO, 98 * NANO, 98 * NANO, 1},
+};
+
 /* Runs the day on the fixture's broker with a journal in `dir`, copying the segments and a
  * snapshot into the corpus on the way. The journal rolls to a second segment after `roll_after`
- * steps (0: never). */
-static void run_day(const char *dir, const char *snapshot_dir, size_t roll_after) {
+ * steps (0: never). With `replay`, the market follows replay_candles and the segments are copied
+ * once, at the end, as "replay-day". */
+static void run_day(const char *dir, const char *snapshot_dir, size_t roll_after, bool replay) {
     static refdata rd;
     fixture_refdata(&rd);
     core_config cfg = fixture_core_config(&rd);
     engine_venue_settings settings = fixture_venue_settings();
+    settings.market_follows_history = replay;
     engine_config engine_settings = {.inbox_capacity = 4, .max_batch = 4};
     engine_venue_link *link = venue_link_create(&rd, &settings, FIXTURE_START_NS);
     static engine e;
@@ -1079,6 +1111,12 @@ static void run_day(const char *dir, const char *snapshot_dir, size_t roll_after
         fprintf(stderr, "make_corpus: cannot start a broker in %s\n", dir);
         exit(1);
     }
+    history_market_source source = {.instrument = 0, .candles = replay_candles, .count = 2};
+    history_market *market =
+        replay ? history_market_create(&source, 1, FIXTURE_START_NS, FIXTURE_START_NS + 3600 * NANO)
+               : NULL;
+    if (replay)
+        venue_link_set_history(link, market);
     venue_link_restore(link, FIXTURE_START_NS);
     int64_t now = FIXTURE_START_NS;
     for (size_t i = 0; i < DAY_STEPS; i++) {
@@ -1095,6 +1133,13 @@ static void run_day(const char *dir, const char *snapshot_dir, size_t roll_after
             exit(1);
         }
         char name[64];
+        if (replay) {
+            if (i + 1 == DAY_STEPS) {
+                copy_segments(dir, "replay-day", 1);
+                copy_snapshot(&e.core, snapshot_dir, "replay-day");
+            }
+            continue;
+        }
         if (roll_after == 0 && (i == 2 || i == 6 || i + 1 == DAY_STEPS)) {
             snprintf(name, sizeof name, "day-%zu-steps", i + 1);
             copy_segments(dir, name, 1);
@@ -1110,6 +1155,7 @@ static void run_day(const char *dir, const char *snapshot_dir, size_t roll_after
     engine_deinit(&e);
     journal_close(&j);
     venue_link_destroy(link);
+    history_market_destroy(market);
     refdata_deinit(&rd);
 }
 
@@ -1118,9 +1164,11 @@ static void journals_and_snapshots(void) {
     snprintf(dir, sizeof dir, "%s/journal", fixture_dir());
     snprintf(snapshot_dir, sizeof snapshot_dir, "%s/snapshots", fixture_dir());
     make_dir(snapshot_dir);
-    run_day(dir, snapshot_dir, 0);
+    run_day(dir, snapshot_dir, 0, false);
     snprintf(dir, sizeof dir, "%s/journal-rolled", fixture_dir());
-    run_day(dir, snapshot_dir, 5);
+    run_day(dir, snapshot_dir, 5, false);
+    snprintf(dir, sizeof dir, "%s/journal-replay", fixture_dir());
+    run_day(dir, snapshot_dir, 0, true);
 }
 
 /* ---- Configuration files -------------------------------------------------------------------- */

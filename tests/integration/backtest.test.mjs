@@ -199,6 +199,18 @@ test('at --speed 600 with no client, the clock reaches the end on its own and th
   }
 });
 
+test('without --replay, ReplayService answers UNIMPLEMENTED 12001', async () => {
+  const server = await startServer();
+  const ctl = control(server);
+  try {
+    for (const call of [() => ctl.state(), () => ctl.advance({ byMs: 1000 }), () => ctl.report()])
+      await assert.rejects(call(), (e) => e.code === grpc.status.UNIMPLEMENTED && e.details === '12001');
+  } finally {
+    ctl.close();
+    await server.stop();
+  }
+});
+
 // ---- No look-ahead -----------------------------------------------------------------------------
 
 // A seeded generator, so that a failure names times that can be tried again.
@@ -223,6 +235,10 @@ test('at --speed step, no market-data method shows anything after the simulated 
       interval: SubscriptionInterval.SUBSCRIPTION_INTERVAL_ONE_MINUTE }], waitingClose: false }, check('candle'));
     await api.stream.market.lastPrice({ instruments: [{ figi: sber.figi, instrumentId: '' }] }, check('last price'));
     await api.stream.market.trades({ instruments: [{ figi: sber.figi, instrumentId: '' }] }, check('trade'));
+    // The control call's own errors: neither or both of its fields.
+    await assert.rejects(ctl.advance({}), (e) => e.code === grpc.status.INVALID_ARGUMENT && e.details === '30004');
+    await assert.rejects(ctl.advance({ byMs: 5, to: { seconds: '1', nanos: 0 } }), (e) => e.details === '30010');
+    await assert.rejects(ctl.advance({ to: { seconds: '1', nanos: 1e9 } }), (e) => e.details === '30010');
     const random = generator(Number(process.env.LOOKAHEAD_SEED ?? 20240101));
     const sberPoints = points.get(sber.uid);
     let probes = 0;
