@@ -11,6 +11,9 @@ LISTEN         ?= 127.0.0.1:50051
 TLS_LISTEN     ?= 127.0.0.1:50052
 SANDBOX_LISTEN ?= 127.0.0.1:50053
 SANDBOX_TLS_LISTEN ?= 127.0.0.1:50054
+BACKTEST_LISTEN ?= 127.0.0.1:50061
+BACKTEST_PERIOD ?=
+BACKTEST_SPEED  ?= 60
 SIM_SECONDS    ?= 300
 FUZZ_BUILD_DIR ?= build-fuzz
 FUZZ_CC        ?= clang-14
@@ -19,7 +22,7 @@ FUZZ_TARGETS   := $(patsubst tests/fuzz/fuzz_%.c,%,$(wildcard tests/fuzz/fuzz_*.
 FUZZ_TARGET    ?= $(FUZZ_TARGETS)
 
 .PHONY: all build deps run test fuzz-build fuzz fuzz-corpus crash-soak recycle-soak sim bench clean \
-	format
+	format backtest-demo backtest-python
 
 all: build
 
@@ -87,6 +90,18 @@ sim: build
 run: build
 	@scripts/run-demo.sh $(BUILD_DIR)/tinvestd $(RUN_DIR) $(LISTEN) $(TLS_LISTEN) $(SANDBOX_LISTEN) \
 		$(SANDBOX_TLS_LISTEN)
+
+# A replay of a synthetic demo history in the foreground on $(BACKTEST_LISTEN), fresh each time,
+# for the example bot (README, "Backtest a bot in two commands"; docs/BACKTEST.md).
+backtest-demo: build
+	@scripts/backtest-demo.sh $(BUILD_DIR)/tinvestd $(RUN_DIR) $(BACKTEST_LISTEN) "$(BACKTEST_PERIOD)" \
+		$(BACKTEST_SPEED)
+
+# The example bot with the official Python SDK (a checkout: SDK=DIR), twice at --speed 60 and twice
+# at step: each pair must write the same report. Not part of `make test` (docs/TESTING.md).
+backtest-python: build
+	@if [ -z "$(SDK)" ]; then echo "usage: make backtest-python SDK=DIR [PYTHON=python3]"; exit 2; fi
+	@scripts/backtest-python-check.sh "$(SDK)" $(BUILD_DIR)
 
 bench: build
 	@scripts/bench.sh $(BUILD_DIR)
