@@ -36,7 +36,7 @@ d = datetime.date($year, 1, 1)
 while d.weekday() >= 5:
     d += datetime.timedelta(days=1)
 print(d.isoformat())")
-    period=${first_day}T06:50:00Z..${first_day}T15:40:00Z
+    period=${first_day}T06:30:00Z..${first_day}T15:40:00Z
 fi
 port=${listen##*:}
 data_dir=$(cd "$run_dir/data" && pwd)
@@ -50,7 +50,7 @@ SBER, GAZP and LKOH, $days trading days of $year, in $run_dir/archives
   listening  : $listen (plaintext), token t.demo.full, accounts 2000000001 and 2000000002
   control    : tinvestd.replay.v1.ReplayService on the same port (docs/BACKTEST.md)
 
-Run the bot in another terminal (the first candle closes about ten seconds after the start; a bot
+Run the bot in another terminal (the first candle closes about thirty seconds after the start; a bot
 started later sees fewer candles):
   INVEST_TOKEN=t.demo.full INVEST_TARGET=127.0.0.1:$port INVEST_INSECURE=1 \\
   PYTHONPATH=examples/backtest/sdk_redirect${sdk_path:-} \\
