@@ -53,8 +53,11 @@ static bool add_fill(replay_report *r, const report_fill *f) {
     return true;
 }
 
-/* Every fill of the account's BUY and SELL operations, newest operation first (sorted later). */
-static bool collect_fills(replay_report *r, const core *c, uint32_t account_index) {
+/* Every fill of the account's BUY and SELL operations inside the replay's period up to now
+ * (a data directory used before the replay may hold others), newest operation first (sorted
+ * later). */
+static bool collect_fills(replay_report *r, const core *c, uint32_t account_index, int64_t from_ns,
+                          int64_t now_ns) {
     core_operation ops[256];
     core_fill fills[64];
     for (uint64_t below = UINT64_MAX; below != 0;) {
@@ -69,7 +72,8 @@ static bool collect_fills(replay_report *r, const core *c, uint32_t account_inde
             uint32_t got = core_operation_fills(c, &ops[i], all, total);
             bool ok = true;
             for (uint32_t k = 0; k < got && ok; k++)
-                ok = add_fill(r, &(report_fill){.account = account_index,
+                ok = all[k].trade.time_ns < from_ns || all[k].trade.time_ns > now_ns ||
+                     add_fill(r, &(report_fill){.account = account_index,
                                                 .instrument = ops[i].instrument,
                                                 .time_ns = all[k].trade.time_ns,
                                                 .buy = ops[i].type == CORE_OP_BUY,
@@ -210,7 +214,7 @@ replay_report *replay_report_collect(engine *e, const api_replay *replay) {
     }
     for (uint32_t a = 0; ok && a < account_count; a++) {
         r->accounts[a] = (report_account){.id = rd->accounts[a].id, .name = rd->accounts[a].name};
-        ok = collect_fills(r, c, a);
+        ok = collect_fills(r, c, a, replay->from_ns, engine_now_ns(e));
     }
     if (ok) {
         if (r->in.fill_count > 1)
