@@ -211,6 +211,27 @@ test('without --replay, ReplayService answers UNIMPLEMENTED 12001', async () => 
   }
 });
 
+test('a replay in a data directory that traded before it reports the fills of its own period only', async () => {
+  const dataDir = join(work, 'traded-before');
+  let server = await startServer({ dataDir });
+  try {
+    const r = await sdk(server, TOKEN).orders.postOrder({ accountId: account, instrumentId: sber.uid,
+      orderId: randomUUID(), quantity: 1, direction: OrderDirection.ORDER_DIRECTION_BUY, orderType: OrderType.ORDER_TYPE_MARKET });
+    assert.equal(Number(r.lotsExecuted), 1);
+  } finally {
+    await server.stop();
+  }
+  importInto(dataDir);
+  server = await replayServer(dataDir, 'max');
+  try {
+    const finished = await server.waitForLine(/^replay finished report=/, 60000);
+    const json = JSON.parse(readFileSync(/json=(\S+)/.exec(finished)[1], 'utf8'));
+    assert.equal(json.accounts.flatMap((a) => a.instruments).length, 0, 'the fill of today is not the replay\'s');
+  } finally {
+    await server.stop();
+  }
+});
+
 // ---- No look-ahead -----------------------------------------------------------------------------
 
 // A seeded generator, so that a failure names times that can be tried again.
