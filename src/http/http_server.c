@@ -223,6 +223,14 @@ static int on_writable(struct lws *wsi, http_session *s) {
     }
     size_t left = s->answer.body_len - s->written;
     size_t n = left < HTTP_WRITE_CHUNK ? left : HTTP_WRITE_CHUNK;
+    /* HTTP/2 flow control: no more than the peer's window allows (-1: no such limit). */
+    lws_fileofs_t allowance = lws_get_peer_write_allowance(wsi);
+    if (allowance >= 0 && (size_t)allowance < n)
+        n = (size_t)allowance;
+    if (n == 0 && left > 0) {
+        lws_callback_on_writable(wsi);
+        return 0;
+    }
     bool last = n == left;
     memcpy(srv->write_buffer + LWS_PRE, s->answer.body + s->written, n);
     if (lws_write(wsi, srv->write_buffer + LWS_PRE, n,
@@ -364,6 +372,9 @@ http_server *http_server_start(const http_server_options *options, char *error,
     info.user = srv;
     info.count_threads = 1;
     info.fd_limit_per_thread = HTTP_MAX_CONNECTIONS;
+    /* The library's per-thread buffer holds one write (its 4 KiB default would cut an HTTP/2
+     * frame of a larger chunk). */
+    info.pt_serv_buf_size = LWS_PRE + HTTP_WRITE_CHUNK + 1024;
     srv->context = lws_create_context(&info);
     if (srv->context == NULL) {
         snprintf(error, error_size, "cannot start the HTTP listener");

@@ -11,11 +11,12 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
-import { existsSync, readdirSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import https from 'node:https';
 import { join } from 'node:path';
 import grpc from '@grpc/grpc-js';
 import protobuf from 'protobufjs';
-import { startServer, demoConfig, demoInstruments, sourceDir } from './harness.mjs';
+import { startServer, demoConfig, demoInstruments, sourceDir, certPath } from './harness.mjs';
 
 const PACKAGE = 'tinkoff.public.invest.api.contract.v1';
 const TOKEN = 't.demo.full';
@@ -44,7 +45,7 @@ for (const service of root.lookup(PACKAGE).nestedArray.filter((n) => n instanceo
 let server;
 let client;
 before(async () => {
-  server = await startServer({ args: ['--http-listen', '127.0.0.1:0'] });
+  server = await startServer({ args: ['--http-listen', '127.0.0.1:0', '--https-listen', '127.0.0.1:0'] });
   client = new grpc.Client(`127.0.0.1:${server.plainPort}`, grpc.credentials.createInsecure());
 });
 after(async () => {
@@ -276,4 +277,28 @@ test('headers: a new x-tracking-id on each answer, and the rate-limit headers pa
   const first = await rest(`/rest/${PACKAGE}.UsersService/GetInfo`, {});
   const second = await rest(`/rest/${PACKAGE}.UsersService/GetInfo`, {});
   assert.notEqual(first.headers.get('x-tracking-id'), second.headers.get('x-tracking-id'));
+});
+
+test('HTTPS: the same proxy with the gRPC listeners\' certificate', async () => {
+  const path = `/rest/${PACKAGE}.InstrumentsService/Shares`;
+  const body = JSON.stringify({ instrumentStatus: 'INSTRUMENT_STATUS_ALL' });
+  const answer = await new Promise((resolve, reject) => {
+    const request = https.request({ host: '127.0.0.1', port: server.httpsPort, path, method: 'POST',
+      ca: readFileSync(certPath), servername: 'localhost',
+      headers: { authorization: `Bearer ${TOKEN}`, 'content-type': 'application/json', 'content-length': Buffer.byteLength(body) } },
+    (response) => {
+      let text = '';
+      response.setEncoding('utf8');
+      response.on('data', (chunk) => { text += chunk; });
+      response.on('end', () => resolve({ status: response.statusCode, headers: response.headers, text }));
+    });
+    request.on('error', reject);
+    request.end(body);
+  });
+  assert.equal(answer.status, 200);
+  assert.match(answer.headers['x-tracking-id'], /^[0-9a-f-]{36}$/);
+  const plain = await rest(path, JSON.parse(body));
+  // More than the library's default 4 KiB buffer, which once cut HTTP/2 answers: it comes whole.
+  assert.ok(Buffer.byteLength(answer.text) > 8192, `${answer.text.length} bytes`);
+  assert.deepEqual(JSON.parse(answer.text), plain.body);
 });
