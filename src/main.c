@@ -50,23 +50,24 @@ typedef struct options {
 } options;
 
 static void usage(FILE *out) {
-    fprintf(out, "usage: tinvestd --config FILE --data-dir DIR --listen HOST:PORT\n"
-                 "                [--tls-listen HOST:PORT --tls-cert FILE --tls-key FILE]\n"
-                 "                [--sandbox-listen HOST:PORT] [--sandbox-tls-listen HOST:PORT]\n"
-                 "                [--http-listen HOST:PORT] [--https-listen HOST:PORT]\n"
-                 "                (REST: POST /rest/<package>.<Service>/<Method>, docs/PROTOCOL.md)\n"
-                 "                [--durability fsync|none] [--log-level debug|info|warn|error]\n"
-                 "                [--replay FROM..TO [--speed N|max|step]]\n"
-                 "                (replays the history in DIR/history: docs/BACKTEST.md)\n"
-                 "       tinvestd --check --config FILE --data-dir DIR\n"
-                 "                (replays the journal, prints the state hash and exits)\n"
-                 "       tinvestd history import --data-dir DIR [--config FILE] FILE...\n"
-                 "                (imports history archives into DIR/history: docs/HISTORY.md)\n"
-                 "Port 0 picks a free port; the first line printed names the chosen ports:\n"
-                 "  listening plaintext=127.0.0.1:41234 tls=127.0.0.1:41235 "
-                 "sandbox=127.0.0.1:41236 sandbox_tls=127.0.0.1:41237 http=127.0.0.1:41238\n"
-                 "(a listener not asked for is left out). The sandbox listeners serve the same\n"
-                 "methods on the tokens' sandbox accounts; TLS ones use --tls-cert/--tls-key.\n");
+    fprintf(out,
+            "usage: tinvestd --config FILE --data-dir DIR --listen HOST:PORT\n"
+            "                [--tls-listen HOST:PORT --tls-cert FILE --tls-key FILE]\n"
+            "                [--sandbox-listen HOST:PORT] [--sandbox-tls-listen HOST:PORT]\n"
+            "                [--http-listen HOST:PORT] [--https-listen HOST:PORT]\n"
+            "                (REST: POST /rest/<package>.<Service>/<Method>, docs/PROTOCOL.md)\n"
+            "                [--durability fsync|none] [--log-level debug|info|warn|error]\n"
+            "                [--replay FROM..TO [--speed N|max|step]]\n"
+            "                (replays the history in DIR/history: docs/BACKTEST.md)\n"
+            "       tinvestd --check --config FILE --data-dir DIR\n"
+            "                (replays the journal, prints the state hash and exits)\n"
+            "       tinvestd history import --data-dir DIR [--config FILE] FILE...\n"
+            "                (imports history archives into DIR/history: docs/HISTORY.md)\n"
+            "Port 0 picks a free port; the first line printed names the chosen ports:\n"
+            "  listening plaintext=127.0.0.1:41234 tls=127.0.0.1:41235 "
+            "sandbox=127.0.0.1:41236 sandbox_tls=127.0.0.1:41237 http=127.0.0.1:41238\n"
+            "(a listener not asked for is left out). The sandbox listeners serve the same\n"
+            "methods on the tokens' sandbox accounts; TLS ones use --tls-cert/--tls-key.\n");
 }
 
 static int parse_options(int argc, char **argv, options *opt) {
@@ -152,8 +153,7 @@ static int parse_options(int argc, char **argv, options *opt) {
                         "--sandbox-listen, --sandbox-tls-listen) are required\n");
         return -1;
     }
-    if ((opt->tls_listen != NULL || opt->sandbox_tls_listen != NULL ||
-         opt->https_listen != NULL) &&
+    if ((opt->tls_listen != NULL || opt->sandbox_tls_listen != NULL || opt->https_listen != NULL) &&
         (opt->tls_cert == NULL || opt->tls_key == NULL)) {
         fprintf(stderr, "tinvestd: --tls-listen and --sandbox-tls-listen need --tls-cert and "
                         "--tls-key\n");

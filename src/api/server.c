@@ -46,8 +46,7 @@
  * plaintext and TLS of each endpoint, and the HTTP front end's internal one). */
 static int fd_reserve_for(const api_server_options *options) {
     const char *addresses[] = {options->listen_address, options->tls_listen_address,
-                               options->sandbox_listen_address,
-                               options->sandbox_tls_listen_address,
+                               options->sandbox_listen_address, options->sandbox_tls_listen_address,
                                options->internal_listen_address};
     int listeners = 0;
     for (size_t i = 0; i < sizeof addresses / sizeof addresses[0]; i++)

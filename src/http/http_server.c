@@ -90,8 +90,8 @@ static int on_request(struct lws *wsi, http_session *s, const char *uri) {
     session_release(srv, s);
     s->post = lws_hdr_total_length(wsi, WSI_TOKEN_POST_URI) > 0;
     s->route = rest_routes_find(srv->routes, srv->route_count, uri);
-    if (lws_hdr_copy(wsi, s->authorization, sizeof s->authorization,
-                     WSI_TOKEN_HTTP_AUTHORIZATION) < 0)
+    if (lws_hdr_copy(wsi, s->authorization, sizeof s->authorization, WSI_TOKEN_HTTP_AUTHORIZATION) <
+        0)
         s->authorization[0] = '\0';
     if (!s->post) {
         if (s->route == NULL)
@@ -102,12 +102,15 @@ static int on_request(struct lws *wsi, http_session *s, const char *uri) {
     if (lws_hdr_copy(wsi, length, sizeof length, WSI_TOKEN_HTTP_CONTENT_LENGTH) < 0)
         length[0] = '\0';
     /* A POST without a body gets no body callbacks: it is the request `{}`, started from the
-     * next writable event. In HTTP/1.1 that is a Content-Length of 0, or neither it nor a
-     * Transfer-Encoding; an HTTP/2 stream (its connection is another wsi) has its body ended by
-     * the stream, so only its Content-Length: 0 says so. */
+     * next writable event. That is a Content-Length of 0, or in HTTP/1.1 neither it nor a
+     * Transfer-Encoding. An HTTP/2 stream is one whose connection is another wsi. */
     bool h2 = lws_get_network_wsi(wsi) != wsi;
-    bool no_length = length[0] == '\0' &&
-                     lws_hdr_total_length(wsi, WSI_TOKEN_HTTP_TRANSFER_ENCODING) <= 0 && !h2;
+    /* libwebsockets 4.1 delivers no body of an HTTP/2 request without a Content-Length (its
+     * stream would wait until the library's timeout): such a request is refused at once. */
+    if (h2 && length[0] == '\0')
+        return answer_error(wsi, s, 3, "Content-Length is required over HTTP/2", 411);
+    bool no_length =
+        length[0] == '\0' && lws_hdr_total_length(wsi, WSI_TOKEN_HTTP_TRANSFER_ENCODING) <= 0;
     if (strcmp(length, "0") == 0 || no_length)
         lws_callback_on_writable(wsi);
     return 0;
@@ -148,7 +151,7 @@ static int dispatch(struct lws *wsi, http_session *s) {
         return answer_error(wsi, s, 3, message, 0);
     }
     jsonpb_decode_options options = {.flags = JSONPB_IGNORE_UNKNOWN,
-                                      .max_bytes = srv->max_body_bytes};
+                                     .max_bytes = srv->max_body_bytes};
     ProtobufCMessage *request = NULL;
     jsonpb_error err;
     const char *text = s->body_len ? s->body : "{}";
@@ -195,8 +198,8 @@ static int write_headers(struct lws *wsi, http_session *s) {
     unsigned char buffer[LWS_PRE + 1024];
     unsigned char *start = buffer + LWS_PRE, *p = start, *end = buffer + sizeof buffer - 1;
     const rest_answer *a = &s->answer;
-    if (lws_add_http_common_headers(wsi, (unsigned)a->http_status, "application/json",
-                                    a->body_len, &p, end) != 0 ||
+    if (lws_add_http_common_headers(wsi, (unsigned)a->http_status, "application/json", a->body_len,
+                                    &p, end) != 0 ||
         add_header(wsi, "x-tracking-id:", a->tracking_id, &p, end) != 0 ||
         add_header(wsi, "x-ratelimit-limit:", a->ratelimit_limit, &p, end) != 0 ||
         add_header(wsi, "x-ratelimit-remaining:", a->ratelimit_remaining, &p, end) != 0 ||
@@ -350,8 +353,7 @@ static int build_routes(http_server *srv, const http_server_options *options) {
     return 0;
 }
 
-http_server *http_server_start(const http_server_options *options, char *error,
-                               size_t error_size) {
+http_server *http_server_start(const http_server_options *options, char *error, size_t error_size) {
     http_server *srv = calloc(1, sizeof *srv);
     if (srv == NULL || build_routes(srv, options) != 0) {
         free(srv);

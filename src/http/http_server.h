@@ -32,8 +32,7 @@ typedef struct http_server_options {
 
 /* Binds the listeners and starts the HTTP thread. Returns the server, or NULL with a reason in
  * `error`. */
-http_server *http_server_start(const http_server_options *options, char *error,
-                               size_t error_size);
+http_server *http_server_start(const http_server_options *options, char *error, size_t error_size);
 
 /* The port each listener got (a listener asked for with port 0 gets a free one); 0 for none. */
 int http_server_port(const http_server *server);

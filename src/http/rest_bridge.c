@@ -36,9 +36,9 @@ int rest_answer_error(rest_answer *answer, int grpc_status, const char *message,
                       const char *description) {
     /* The real proxy's error body: google.rpc.Status as grpc-gateway writes it (code, message,
      * details), and the T-Invest code in `description`. */
-    json_t *body = json_pack("{s:i, s:s, s:s, s:[]}", "code", grpc_status, "message",
-                             message ? message : "", "description", description ? description : "",
-                             "details");
+    json_t *body =
+        json_pack("{s:i, s:s, s:s, s:[]}", "code", grpc_status, "message", message ? message : "",
+                  "description", description ? description : "", "details");
     char *text = body ? json_dumps(body, JSON_COMPACT) : NULL;
     json_decref(body);
     if (text == NULL)
@@ -146,8 +146,8 @@ static void release_call(rest_exchange *x) {
 static void *bridge_thread(void *arg) {
     rest_bridge *b = arg;
     for (;;) {
-        grpc_event ev = grpc_completion_queue_next(b->queue, gpr_inf_future(GPR_CLOCK_REALTIME),
-                                                   NULL);
+        grpc_event ev =
+            grpc_completion_queue_next(b->queue, gpr_inf_future(GPR_CLOCK_REALTIME), NULL);
         if (ev.type == GRPC_QUEUE_SHUTDOWN)
             break;
         if (ev.type != GRPC_OP_COMPLETE)

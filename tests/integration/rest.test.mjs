@@ -12,6 +12,7 @@ import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import http2 from 'node:http2';
 import https from 'node:https';
 import { join } from 'node:path';
 import grpc from '@grpc/grpc-js';
@@ -301,4 +302,43 @@ test('HTTPS: the same proxy with the gRPC listeners\' certificate', async () => 
   // More than the library's default 4 KiB buffer, which once cut HTTP/2 answers: it comes whole.
   assert.ok(Buffer.byteLength(answer.text) > 8192, `${answer.text.length} bytes`);
   assert.deepEqual(JSON.parse(answer.text), plain.body);
+});
+
+test('HTTP/2 over TLS: a large answer in several frames, whole', async () => {
+  const session = http2.connect(`https://127.0.0.1:${server.httpsPort}`, { ca: readFileSync(certPath), servername: 'localhost' });
+  try {
+    const path = `/rest/${PACKAGE}.InstrumentsService/Shares`;
+    const body = JSON.stringify({ instrumentStatus: 'INSTRUMENT_STATUS_ALL' });
+    const answer = await new Promise((resolve, reject) => {
+      const stream = session.request({ ':method': 'POST', ':path': path, authorization: `Bearer ${TOKEN}`,
+        'content-type': 'application/json', 'content-length': Buffer.byteLength(body) });
+      let headers;
+      let text = '';
+      stream.setEncoding('utf8');
+      stream.on('response', (h) => { headers = h; });
+      stream.on('data', (chunk) => { text += chunk; });
+      stream.on('end', () => resolve({ headers, text }));
+      stream.on('error', reject);
+      stream.end(body);
+    });
+    assert.equal(answer.headers[':status'], 200);
+    assert.match(answer.headers['x-tracking-id'], /^[0-9a-f-]{36}$/);
+    assert.ok(Buffer.byteLength(answer.text) > 8192);
+    assert.deepEqual(JSON.parse(answer.text), (await rest(path, JSON.parse(body))).body);
+    // Without a Content-Length the library would not deliver the body: refused at once.
+    const refused = await new Promise((resolve, reject) => {
+      const stream = session.request({ ':method': 'POST', ':path': path, authorization: `Bearer ${TOKEN}` });
+      let headers;
+      let text = '';
+      stream.on('response', (h) => { headers = h; });
+      stream.on('data', (chunk) => { text += chunk; });
+      stream.on('end', () => resolve({ headers, text }));
+      stream.on('error', reject);
+      stream.end(body);
+    });
+    assert.equal(refused.headers[':status'], 411);
+    assert.equal(JSON.parse(refused.text).code, 3);
+  } finally {
+    session.close();
+  }
 });
