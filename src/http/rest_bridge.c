@@ -117,8 +117,10 @@ static void make_answer(rest_exchange *x, bool ok) {
         len = sizeof code - 1;
     memcpy(code, GRPC_SLICE_START_PTR(x->status_details), len);
     copy_metadata(x, "message", message, sizeof message);
-    if (message[0] == '\0')
-        snprintf(message, sizeof message, "%s", code);
+    if (ok && x->status == GRPC_STATUS_OK)
+        snprintf(message, sizeof message, "the reply could not be written as JSON");
+    else if (message[0] == '\0')
+        snprintf(message, sizeof message, "%s", code[0] != '\0' ? code : "the call failed");
     if (rest_answer_error(a, status, message, code) != 0) {
         a->http_status = 500;
         a->body = NULL;
