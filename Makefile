@@ -11,6 +11,7 @@ LISTEN         ?= 127.0.0.1:50051
 TLS_LISTEN     ?= 127.0.0.1:50052
 SANDBOX_LISTEN ?= 127.0.0.1:50053
 SANDBOX_TLS_LISTEN ?= 127.0.0.1:50054
+HTTP_LISTEN    ?= 127.0.0.1:50055
 BACKTEST_LISTEN ?= 127.0.0.1:50061
 BACKTEST_PERIOD ?=
 BACKTEST_SPEED  ?= 60
@@ -86,10 +87,11 @@ sim: build
 		$(BUILD_DIR)/tinvestd_sim --random --seconds $(SIM_SECONDS) $(SIM_STEPS_FLAG) $(SIM_FLAGS); \
 	fi
 
-# The broker's endpoint and the sandbox endpoint, each plaintext and TLS (docs/PROTOCOL.md).
+# The broker's endpoint and the sandbox endpoint, each plaintext and TLS, and the REST proxy on
+# the HTTP listener (docs/PROTOCOL.md).
 run: build
 	@scripts/run-demo.sh $(BUILD_DIR)/tinvestd $(RUN_DIR) $(LISTEN) $(TLS_LISTEN) $(SANDBOX_LISTEN) \
-		$(SANDBOX_TLS_LISTEN)
+		$(SANDBOX_TLS_LISTEN) $(HTTP_LISTEN)
 
 # A replay of a synthetic demo history in the foreground on $(BACKTEST_LISTEN), fresh each time,
 # for the example bot (README, "Backtest a bot in two commands"; docs/BACKTEST.md).

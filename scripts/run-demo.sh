@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Starts tinvestd with the demo configuration and prints how to connect.
-# usage: scripts/run-demo.sh BINARY RUN_DIR PLAINTEXT_ADDR TLS_ADDR SANDBOX_ADDR SANDBOX_TLS_ADDR
+# usage: scripts/run-demo.sh BINARY RUN_DIR PLAINTEXT_ADDR TLS_ADDR SANDBOX_ADDR SANDBOX_TLS_ADDR HTTP_ADDR
 set -euo pipefail
 binary=$1
 run_dir=$2
@@ -8,6 +8,7 @@ listen=$3
 tls_listen=$4
 sandbox_listen=$5
 sandbox_tls_listen=$6
+http_listen=$7
 mkdir -p "$run_dir/data"
 scripts/make-cert.sh "$run_dir/tls/cert.pem" "$run_dir/tls/key.pem"
 cert_path=$(cd "$run_dir/tls" && pwd)/cert.pem
@@ -15,6 +16,7 @@ plain_port=${listen##*:}
 tls_port=${tls_listen##*:}
 sandbox_port=${sandbox_listen##*:}
 sandbox_tls_port=${sandbox_tls_listen##*:}
+http_port=${http_listen##*:}
 
 cat <<MSG
 
@@ -23,6 +25,7 @@ tinvestd demo — a T-Invest API broker with an embedded exchange
   TLS gRPC       : localhost:$tls_port   (self-signed; trust $cert_path)
   sandbox        : localhost:$sandbox_port (plaintext), localhost:$sandbox_tls_port (TLS, same certificate):
                    the same services on the tokens' sandbox accounts
+  REST (HTTP)    : http://localhost:$http_port/rest/tinkoff.public.invest.api.contract.v1.<Service>/<Method>
   tokens         : t.demo.full (both accounts), t.demo.one (first account only),
                    t.demo.readonly (read-only on both)
   accounts       : 2000000001, 2000000002, and the sandbox account
@@ -45,9 +48,14 @@ Node (npm tinkoff-invest-api, plaintext):
     const api = new TinkoffInvestApi({ token: "t.demo.full", endpoint: "localhost:$plain_port" });
     console.log(await api.users.getAccounts({})); })'
 
+REST (JSON over HTTP, as the real REST proxy):
+  curl -s -X POST -H 'Authorization: Bearer t.demo.full' -d '{}' \\
+    http://localhost:$http_port/rest/tinkoff.public.invest.api.contract.v1.UsersService/GetAccounts
+
 Stop with Ctrl-C.
 MSG
 exec "$binary" --config config/demo.json --data-dir "$run_dir/data" \
     --listen "$listen" --tls-listen "$tls_listen" \
     --sandbox-listen "$sandbox_listen" --sandbox-tls-listen "$sandbox_tls_listen" \
+    --http-listen "$http_listen" \
     --tls-cert "$run_dir/tls/cert.pem" --tls-key "$run_dir/tls/key.pem"

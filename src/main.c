@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/resource.h>
+#include <unistd.h>
 
 #include "api/server.h"
 #include "api/marketdata_stream.h"
@@ -21,10 +22,12 @@
 #include "api/replay.h"
 #include "engine/history_market.h"
 #include "history/history_import.h"
+#include "http/http_server.h"
 #include "replay_setup.h"
 #include "settings/settings.h"
 #include "util/clock.h"
 #include "util/log.h"
+#include "util/uuid.h"
 
 #define SHUTDOWN_GRACE_MS 5000
 
@@ -35,6 +38,8 @@ typedef struct options {
     const char *tls_listen;
     const char *sandbox_listen;
     const char *sandbox_tls_listen;
+    const char *http_listen;
+    const char *https_listen;
     const char *tls_cert;
     const char *tls_key;
     const char *durability;
@@ -45,21 +50,24 @@ typedef struct options {
 } options;
 
 static void usage(FILE *out) {
-    fprintf(out, "usage: tinvestd --config FILE --data-dir DIR --listen HOST:PORT\n"
-                 "                [--tls-listen HOST:PORT --tls-cert FILE --tls-key FILE]\n"
-                 "                [--sandbox-listen HOST:PORT] [--sandbox-tls-listen HOST:PORT]\n"
-                 "                [--durability fsync|none] [--log-level debug|info|warn|error]\n"
-                 "                [--replay FROM..TO [--speed N|max|step]]\n"
-                 "                (replays the history in DIR/history: docs/BACKTEST.md)\n"
-                 "       tinvestd --check --config FILE --data-dir DIR\n"
-                 "                (replays the journal, prints the state hash and exits)\n"
-                 "       tinvestd history import --data-dir DIR [--config FILE] FILE...\n"
-                 "                (imports history archives into DIR/history: docs/HISTORY.md)\n"
-                 "Port 0 picks a free port; the first line printed names the chosen ports:\n"
-                 "  listening plaintext=127.0.0.1:41234 tls=127.0.0.1:41235 "
-                 "sandbox=127.0.0.1:41236 sandbox_tls=127.0.0.1:41237\n"
-                 "(a listener not asked for is left out). The sandbox listeners serve the same\n"
-                 "methods on the tokens' sandbox accounts; TLS ones use --tls-cert/--tls-key.\n");
+    fprintf(out,
+            "usage: tinvestd --config FILE --data-dir DIR --listen HOST:PORT\n"
+            "                [--tls-listen HOST:PORT --tls-cert FILE --tls-key FILE]\n"
+            "                [--sandbox-listen HOST:PORT] [--sandbox-tls-listen HOST:PORT]\n"
+            "                [--http-listen HOST:PORT] [--https-listen HOST:PORT]\n"
+            "                (REST: POST /rest/<package>.<Service>/<Method>, docs/PROTOCOL.md)\n"
+            "                [--durability fsync|none] [--log-level debug|info|warn|error]\n"
+            "                [--replay FROM..TO [--speed N|max|step]]\n"
+            "                (replays the history in DIR/history: docs/BACKTEST.md)\n"
+            "       tinvestd --check --config FILE --data-dir DIR\n"
+            "                (replays the journal, prints the state hash and exits)\n"
+            "       tinvestd history import --data-dir DIR [--config FILE] FILE...\n"
+            "                (imports history archives into DIR/history: docs/HISTORY.md)\n"
+            "Port 0 picks a free port; the first line printed names the chosen ports:\n"
+            "  listening plaintext=127.0.0.1:41234 tls=127.0.0.1:41235 "
+            "sandbox=127.0.0.1:41236 sandbox_tls=127.0.0.1:41237 http=127.0.0.1:41238\n"
+            "(a listener not asked for is left out). The sandbox listeners serve the same\n"
+            "methods on the tokens' sandbox accounts; TLS ones use --tls-cert/--tls-key.\n");
 }
 
 static int parse_options(int argc, char **argv, options *opt) {
@@ -72,6 +80,8 @@ static int parse_options(int argc, char **argv, options *opt) {
         {"tls-key", required_argument, NULL, 'K'},
         {"sandbox-listen", required_argument, NULL, 's'},
         {"sandbox-tls-listen", required_argument, NULL, 'S'},
+        {"http-listen", required_argument, NULL, 'H'},
+        {"https-listen", required_argument, NULL, 'P'},
         {"durability", required_argument, NULL, 'D'},
         {"log-level", required_argument, NULL, 'L'},
         {"help", no_argument, NULL, 'h'},
@@ -101,6 +111,12 @@ static int parse_options(int argc, char **argv, options *opt) {
             break;
         case 'S':
             opt->sandbox_tls_listen = optarg;
+            break;
+        case 'H':
+            opt->http_listen = optarg;
+            break;
+        case 'P':
+            opt->https_listen = optarg;
             break;
         case 'C':
             opt->tls_cert = optarg;
@@ -137,7 +153,7 @@ static int parse_options(int argc, char **argv, options *opt) {
                         "--sandbox-listen, --sandbox-tls-listen) are required\n");
         return -1;
     }
-    if ((opt->tls_listen != NULL || opt->sandbox_tls_listen != NULL) &&
+    if ((opt->tls_listen != NULL || opt->sandbox_tls_listen != NULL || opt->https_listen != NULL) &&
         (opt->tls_cert == NULL || opt->tls_key == NULL)) {
         fprintf(stderr, "tinvestd: --tls-listen and --sandbox-tls-listen need --tls-cert and "
                         "--tls-key\n");
@@ -166,6 +182,43 @@ static void print_endpoint(const char *label, const char *address, int port) {
     const char *colon = strrchr(address, ':');
     int host_len = colon ? (int)(colon - address) : (int)strlen(address);
     printf(" %s=%.*s:%d", label, host_len, address, port);
+}
+
+/* The gRPC server's listener for the HTTP front end: an abstract Unix socket no other process
+ * guesses by chance (its calls still carry the client's token and pass every check). */
+static void internal_listen_address(char *out, size_t size) {
+    char id[UUID_TEXT_SIZE];
+    uuid_generate_v4(id);
+    snprintf(out, size, "unix-abstract:tinvestd-%ld-%s", (long)getpid(), id);
+}
+
+/* The HTTP listener and the REST proxy over the served unary methods (api paths are filled in by
+ * api_server_start). */
+static http_server *start_http(const options *opt, const tinvestd_config *config,
+                               const char *internal_address, const api_method *methods,
+                               size_t method_count, char *error, size_t error_size) {
+    const char **paths = calloc(method_count ? method_count : 1, sizeof *paths);
+    if (paths == NULL) {
+        snprintf(error, error_size, "out of memory");
+        return NULL;
+    }
+    size_t path_count = 0;
+    for (size_t i = 0; i < method_count; i++)
+        if (!methods[i].server_streaming && !methods[i].public_access)
+            paths[path_count++] = methods[i].path;
+    http_server_options http_options = {
+        .listen_address = opt->http_listen,
+        .tls_listen_address = opt->https_listen,
+        .tls_cert_path = opt->tls_cert,
+        .tls_key_path = opt->tls_key,
+        .grpc_target = internal_address,
+        .grpc_paths = paths,
+        .grpc_path_count = path_count,
+        .max_body_bytes = (size_t)config->max_message_bytes,
+    };
+    http_server *front = http_server_start(&http_options, error, error_size);
+    free(paths);
+    return front;
 }
 
 /* Every client connection takes a descriptor, and the server keeps its connection limit below the
@@ -378,9 +431,21 @@ int main(int argc, char **argv) {
         .tls_cert_path = opt.tls_cert,
         .tls_key_path = opt.tls_key,
     };
+    bool http = opt.http_listen != NULL || opt.https_listen != NULL;
+    char internal_address[96];
+    if (http) {
+        server_options.internal_listen_address = internal_address;
+        internal_listen_address(internal_address, sizeof internal_address);
+    }
     if (methods == NULL || api_server_start(&server, &config, &app, methods, method_count,
                                             &server_options, error, sizeof error) != 0) {
         fprintf(stderr, "tinvestd: %s\n", methods ? error : "out of memory");
+        return 1;
+    }
+    http_server *http_front = NULL;
+    if (http && (http_front = start_http(&opt, &config, internal_address, methods, method_count,
+                                         error, sizeof error)) == NULL) {
+        fprintf(stderr, "tinvestd: %s\n", error);
         return 1;
     }
     printf("listening");
@@ -392,6 +457,10 @@ int main(int argc, char **argv) {
         print_endpoint("sandbox", opt.sandbox_listen, server.sandbox_port);
     if (opt.sandbox_tls_listen != NULL)
         print_endpoint("sandbox_tls", opt.sandbox_tls_listen, server.sandbox_tls_port);
+    if (opt.http_listen != NULL)
+        print_endpoint("http", opt.http_listen, http_server_port(http_front));
+    if (opt.https_listen != NULL)
+        print_endpoint("https", opt.https_listen, http_server_tls_port(http_front));
     printf("\n");
     fflush(stdout);
     log_info("tinvestd serving %u instruments, %u accounts, %u tokens, %zu methods",
@@ -403,6 +472,7 @@ int main(int argc, char **argv) {
     engine_close_market(&broker);
     order_streams_shutdown(&hub);
     marketdata_streams_shutdown(&market_data_hub);
+    http_server_stop(http_front);
     api_server_stop(&server, SHUTDOWN_GRACE_MS);
     engine_stop(&broker);
     api_stream_pinger_stop();

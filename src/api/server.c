@@ -42,12 +42,12 @@
  * per listener. limits.max_connections is lowered at start to fit under the descriptor limit with
  * this much to spare. */
 #define FD_RESERVE_INTERNAL 64
-/* The reserve: FD_RESERVE_INTERNAL plus one listen queue per listener asked for (up to four:
- * plaintext and TLS of each endpoint). */
+/* The reserve: FD_RESERVE_INTERNAL plus one listen queue per listener asked for (up to five:
+ * plaintext and TLS of each endpoint, and the HTTP front end's internal one). */
 static int fd_reserve_for(const api_server_options *options) {
     const char *addresses[] = {options->listen_address, options->tls_listen_address,
-                               options->sandbox_listen_address,
-                               options->sandbox_tls_listen_address};
+                               options->sandbox_listen_address, options->sandbox_tls_listen_address,
+                               options->internal_listen_address};
     int listeners = 0;
     for (size_t i = 0; i < sizeof addresses / sizeof addresses[0]; i++)
         listeners += addresses[i] != NULL;
@@ -803,6 +803,12 @@ int api_server_start(api_server *srv, const tinvestd_config *config, api_app *ap
         (sandbox && add_listeners(srv, API_ENDPOINT_SANDBOX, options->sandbox_listen_address,
                                   options->sandbox_tls_listen_address, options, &srv->sandbox_port,
                                   &srv->sandbox_tls_port, error, error_size) != 0))
+        return -1;
+    /* The HTTP front end's way in (src/http): a plaintext listener of the broker's endpoint on an
+     * abstract Unix socket, so its calls pass the same checks as any client's. */
+    if (options->internal_listen_address != NULL &&
+        add_plaintext_listener(srv->servers[API_ENDPOINT_BROKER], options->internal_listen_address,
+                               error, error_size) == 0)
         return -1;
     if (srv->connections != NULL)
         shorten_listen_queues(srv->connections);

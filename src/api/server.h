@@ -63,6 +63,10 @@ typedef struct api_server_options {
      * and key). */
     const char *sandbox_listen_address, *sandbox_tls_listen_address;
     const char *tls_cert_path, *tls_key_path;
+    /* A plaintext listener of the broker's endpoint for the process itself (the HTTP front end's
+     * gRPC channel, src/http), e.g. "unix-abstract:tinvestd-PID-RANDOM"; NULL for none. Its port
+     * is not reported. */
+    const char *internal_listen_address;
 } api_server_options;
 
 struct api_server {

@@ -83,6 +83,8 @@ export async function startServer({ config = demoConfigPath, args = [], dataDir 
     tlsPort: ports.tls,
     sandboxPort: ports.sandbox,
     sandboxTlsPort: ports.sandbox_tls,
+    httpPort: ports.http,
+    httpsPort: ports.https,
     dataDir,
     pid: child.pid,
     output: () => stderr,
@@ -118,12 +120,12 @@ export async function startServer({ config = demoConfigPath, args = [], dataDir 
 }
 
 /**
- * The first line tinvestd prints, `listening plaintext=H:P tls=H:P sandbox=H:P sandbox_tls=H:P`
- * (in this order; a listener not asked for is left out), as { plaintext, tls, sandbox,
- * sandbox_tls } ports.
+ * The first line tinvestd prints, `listening plaintext=H:P tls=H:P sandbox=H:P sandbox_tls=H:P
+ * http=H:P https=H:P` (in this order; a listener not asked for is left out), as { plaintext, tls,
+ * sandbox, sandbox_tls, http, https } ports.
  */
 export function parseListening(line) {
-  const match = /^listening((?: (?:plaintext|tls|sandbox|sandbox_tls)=[\w.:-]+:\d+)+)$/.exec(line);
+  const match = /^listening((?: (?:plaintext|tls|sandbox|sandbox_tls|http|https)=[\w.:-]+:\d+)+)$/.exec(line);
   if (!match) throw new Error(`unexpected first line: ${line}`);
   const ports = {};
   const order = [];
@@ -132,7 +134,7 @@ export function parseListening(line) {
     ports[name] = Number(address.slice(address.lastIndexOf(':') + 1));
     order.push(name);
   }
-  const expected = ['plaintext', 'tls', 'sandbox', 'sandbox_tls'].filter((name) => name in ports);
+  const expected = ['plaintext', 'tls', 'sandbox', 'sandbox_tls', 'http', 'https'].filter((name) => name in ports);
   if (order.join() !== expected.join()) throw new Error(`listeners out of order: ${line}`);
   return ports;
 }

@@ -1,0 +1,45 @@
+/* The HTTP listener (libwebsockets): the REST proxy `POST /rest/<package>.<Service>/<Method>`
+ * for every unary method the gRPC server serves (docs/PROTOCOL.md, "REST").
+ *
+ * DESIGN: one thread runs the libwebsockets event loop; it reads requests, turns their JSON into
+ * the method's request message (src/jsonpb) and hands the call to the REST bridge
+ * (rest_bridge.h), which calls the process's own gRPC server through its internal listener, so
+ * a REST call passes exactly the checks of a gRPC call: the token, the rate limits, the request's
+ * checks, its answer and its errors. The bridge's thread hands answers back through a locked queue
+ * and lws_cancel_service, the library's way to wake its loop from another thread; the loop never
+ * blocks on gRPC. No HTTP is parsed here: libwebsockets parses it (HTTP/1.1, and HTTP/2 over TLS
+ * by ALPN). */
+#ifndef TINVESTD_HTTP_HTTP_SERVER_H
+#define TINVESTD_HTTP_HTTP_SERVER_H
+
+#include <stddef.h>
+
+typedef struct http_server http_server;
+
+typedef struct http_server_options {
+    const char *listen_address;     /* plaintext "HOST:PORT", or NULL */
+    const char *tls_listen_address; /* TLS "HOST:PORT", or NULL (needs the certificate) */
+    const char *tls_cert_path, *tls_key_path;
+    /* The gRPC server's internal listener ("unix-abstract:NAME"). */
+    const char *grpc_target;
+    /* The gRPC paths ("/package.Service/Method") of the unary methods served; the table is read
+     * at start only. */
+    const char *const *grpc_paths;
+    size_t grpc_path_count;
+    /* The largest request body read (limits.max_message_bytes, as the gRPC server's). */
+    size_t max_body_bytes;
+} http_server_options;
+
+/* Binds the listeners and starts the HTTP thread. Returns the server, or NULL with a reason in
+ * `error`. */
+http_server *http_server_start(const http_server_options *options, char *error, size_t error_size);
+
+/* The port each listener got (a listener asked for with port 0 gets a free one); 0 for none. */
+int http_server_port(const http_server *server);
+int http_server_tls_port(const http_server *server);
+
+/* Closes the listeners and every connection (cancelling the calls they wait for), stops the
+ * threads and frees everything. */
+void http_server_stop(http_server *server);
+
+#endif
