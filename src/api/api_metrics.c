@@ -30,8 +30,10 @@ static bool stage_value(const void *ctx, uint32_t index, char *out, size_t size)
 }
 
 #define LATENCY_BOUNDS                                                                             \
-    {25 * US,  50 * US,  100 * US, 250 * US, 500 * US, 1 * MS, 2500 * US, 5 * MS,                \
-     10 * MS, 25 * MS, 50 * MS,  100 * MS, 250 * MS, 500 * MS, 1000 * MS, 5000 * MS}
+    {                                                                                              \
+        25 * US, 50 * US, 100 * US, 250 * US, 500 * US, 1 * MS, 2500 * US, 5 * MS, 10 * MS,        \
+            25 * MS, 50 * MS, 100 * MS, 250 * MS, 500 * MS, 1000 * MS, 5000 * MS                   \
+    }
 
 static metrics_family calls = {
     .name = "tinvestd_grpc_calls_total",

@@ -780,7 +780,8 @@ int api_server_start(api_server *srv, const tinvestd_config *config, api_app *ap
     }
     /* Metrics (docs/METRICS.md): the call families and the engine's, registered once per
      * process in metrics_default(), before any thread observes. */
-    if (api_metrics_init(methods, method_count) != 0 || engine_metrics_init(&config->refdata) != 0) {
+    if (api_metrics_init(methods, method_count) != 0 ||
+        engine_metrics_init(&config->refdata) != 0) {
         snprintf(error, error_size, "cannot set up the metrics");
         return -1;
     }

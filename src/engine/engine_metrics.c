@@ -81,9 +81,9 @@ static metrics_family book_lots = {
     .label_count = 2,
 };
 
-static metrics_family *const families[] = {&batch_jobs,    &batch_events, &journal_write_time,
-                                           &journal_sync_time,  &inbox,        &sealed,
-                                           &book_levels,   &book_lots};
+static metrics_family *const families[] = {&batch_jobs,        &batch_events, &journal_write_time,
+                                           &journal_sync_time, &inbox,        &sealed,
+                                           &book_levels,       &book_lots};
 #define FAMILY_COUNT (sizeof families / sizeof families[0])
 
 /* Core thread only: the book version each instrument's gauges were read at. */
@@ -96,9 +96,9 @@ int engine_metrics_init(const refdata *rd) {
     if (rd->instrument_count == 0)
         return -EINVAL;
     metrics_label by_instrument = {.name = "instrument_uid",
-                                .count = rd->instrument_count,
-                                .value = instrument_value,
-                                .ctx = rd};
+                                   .count = rd->instrument_count,
+                                   .value = instrument_value,
+                                   .ctx = rd};
     metrics_label side = {.name = "side", .count = 2, .value = side_value};
     book_levels.labels[0] = book_lots.labels[0] = by_instrument;
     book_levels.labels[1] = book_lots.labels[1] = side;
@@ -155,7 +155,7 @@ void engine_metrics_books(engine *e) {
     if (!metrics_on(&book_levels) || e->venue == NULL)
         return;
     uint32_t n = e->core.refdata->instrument_count < seen_count ? e->core.refdata->instrument_count
-                                                            : seen_count;
+                                                                : seen_count;
     for (uint32_t i = 0; i < n; i++) {
         uint64_t version = venue_link_book_version(e->venue, i);
         if (version == seen_versions[i])

@@ -195,7 +195,8 @@ static bool code_value(const void *ctx, uint32_t index, char *out, size_t size) 
 }
 
 metrics_label metrics_code_label(const char *name, const metrics_code_table *t) {
-    return (metrics_label){.name = name, .count = METRICS_CODE_SLOTS, .value = code_value, .ctx = t};
+    return (metrics_label){
+        .name = name, .count = METRICS_CODE_SLOTS, .value = code_value, .ctx = t};
 }
 
 /* ---- Registry ------------------------------------------------------------------------------- */

@@ -131,11 +131,8 @@ static void test_refused_families(void) {
     CHECK_EQ_INT(metrics_family_init(&bad_name), -EINVAL);
     metrics_family no_help = {.name = "ok", .kind = METRICS_GAUGE};
     CHECK_EQ_INT(metrics_family_init(&no_help), -EINVAL);
-    metrics_family unsorted = {.name = "h",
-                               .help = "h",
-                               .kind = METRICS_HISTOGRAM,
-                               .bucket_count = 2,
-                               .bounds = {5, 5}};
+    metrics_family unsorted = {
+        .name = "h", .help = "h", .kind = METRICS_HISTOGRAM, .bucket_count = 2, .bounds = {5, 5}};
     CHECK_EQ_INT(metrics_family_init(&unsorted), -EINVAL);
     metrics_family le_label = {.name = "h",
                                .help = "h",
@@ -160,11 +157,8 @@ static void test_refused_families(void) {
 #define PER_THREAD 100000
 
 static metrics_family shared_counter = {.name = "c", .help = "c", .kind = METRICS_COUNTER};
-static metrics_family shared_histogram = {.name = "h",
-                                          .help = "h",
-                                          .kind = METRICS_HISTOGRAM,
-                                          .bucket_count = 2,
-                                          .bounds = {10, 100}};
+static metrics_family shared_histogram = {
+    .name = "h", .help = "h", .kind = METRICS_HISTOGRAM, .bucket_count = 2, .bounds = {10, 100}};
 static metrics_code_table shared_codes;
 
 static void *hammer(void *arg) {
