@@ -12,6 +12,7 @@ debian_packages=(
     libzip-dev zip # history archives: tinvestd history import and its tests (docs/HISTORY.md)
     clang-14 libclang-rt-14-dev # the fuzz build: clang with libFuzzer (make fuzz, make test)
     chromium # headless, for the report page's browser check (ctest report.browser, docs/REPORT.md)
+    prometheus # promtool, which checks the metrics text (ctest unit.test_metrics_text, docs/METRICS.md)
 )
 need_node=0
 command -v node >/dev/null 2>&1 || need_node=1

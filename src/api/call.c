@@ -4,6 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "api/api_metrics.h"
 #include "api/errors.h"
 #include "api/server.h"
 #include "util/log.h"
@@ -98,6 +99,7 @@ void api_call_destroy(api_call *call) {
 
 static void on_reply_sent(api_tag *tag, bool ok) {
     api_call *call = (api_call *)tag;
+    api_metrics_sent(call); /* metrics: latency from receipt */
     api_call_destroy(call);
 }
 
@@ -123,6 +125,7 @@ void api_reply_message(api_call *call, const ProtobufCMessage *response) {
     grpc_slice_unref(slice);
     add_common_metadata(call);
     call->status_details = grpc_empty_slice();
+    api_metrics_replied(call, 0); /* metrics: calls by method and code */
 
     grpc_op ops[4];
     memset(ops, 0, sizeof ops);
@@ -159,6 +162,7 @@ void api_reply_error_status(api_call *call, grpc_status_code status, int code,
     add_common_metadata(call);
     log_debug("%s tracking_id=%s error %d", call->method ? call->method->path : "unmatched",
               call->tracking_id, code);
+    api_metrics_replied(call, code); /* metrics: calls by method and code */
 
     /* Empty initial metadata in the same batch as the status: the HTTP/2 transport then sends
      * one trailers-only header block, so every entry above arrives in the block clients read. */
@@ -181,6 +185,7 @@ void api_reply_status(api_call *call, grpc_status_code status, const char *messa
     call->status_details = grpc_slice_from_copied_string(message);
     add_metadata(call, "message", message);
     add_common_metadata(call);
+    api_metrics_replied(call, -(int)status); /* metrics: another protocol's status as -status */
     grpc_op ops[3];
     memset(ops, 0, sizeof ops);
     ops[0].op = GRPC_OP_SEND_INITIAL_METADATA;

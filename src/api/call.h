@@ -95,6 +95,8 @@ struct api_call {
      * whichever endpoint it calls). */
     uint32_t token_index;
     int64_t received_ns;
+    /* Metrics: CLOCK_MONOTONIC at receipt (the broker's clock may be a replay's). */
+    int64_t received_mono_ns;
     api_rate_info rate;
     char tracking_id[UUID_TEXT_SIZE];
     /* Reply storage: must stay alive until gRPC reports the batch done. */

@@ -4,6 +4,7 @@
 
 #include <string.h>
 
+#include "api/api_metrics.h"
 #include "api/core_errors.h"
 #include "api/core_job.h"
 #include "api/order_view.h"
@@ -87,7 +88,12 @@ static void finish_post_order_async(engine *e, engine_job *base) {
     r->execution_report_status = (int)order->status;
     r->_trade_intent_id_case = PB_ENUM(POST_ORDER_ASYNC_RESPONSE___TRADE_INTENT_ID_TRADE_INTENT_ID);
     r->trade_intent_id = (char *)order->intent_id;
+    /* Metrics: the stage times are copied first; the call and its job (in the call's memory) are
+     * gone once the reply has left. */
+    int64_t received_ns = call->received_mono_ns, decided_ns = base->decided_mono_ns,
+            durable_ns = base->durable_mono_ns;
     api_reply_message(call, &r->base);
+    api_metrics_post_order_async(received_ns, decided_ns, durable_ns);
 }
 
 /* Orders in options are refused as the real broker refuses them over the API (30094); their

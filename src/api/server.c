@@ -15,8 +15,10 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "api/api_metrics.h"
 #include "api/request.h"
 #include "api/services.h"
+#include "engine/engine_metrics.h"
 #include "util/clock.h"
 #include "util/log.h"
 
@@ -305,6 +307,7 @@ static void on_registered_call(api_tag *tag, bool ok) {
     if (!atomic_load(&srv->shutting_down))
         arm_registered(srv, call->method, call->endpoint);
     call->received_ns = clock_broker_ns();
+    call->received_mono_ns = clock_monotonic_ns(); /* metrics: latency */
     uuid_generate_v4(call->tracking_id);
     call->rate.reset_s = 60;
     if (!admit_call(call))
@@ -345,6 +348,7 @@ static void on_unmatched_call(api_tag *tag, bool ok) {
         return;
     }
     uuid_generate_v4(call->tracking_id);
+    call->received_mono_ns = clock_monotonic_ns(); /* metrics: latency */
     /* No method, so no budget is spent or exhausted: a client that retries on the rate headers
      * (the official Python SDK's retrying client sleeps x-ratelimit-reset) does not wait. */
     call->rate = (api_rate_info){.limit = RATELIMIT_UNLIMITED_REPORTED,
@@ -772,6 +776,13 @@ int api_server_start(api_server *srv, const tinvestd_config *config, api_app *ap
     }
     if (init_token_views(srv) != 0) {
         snprintf(error, error_size, "out of memory");
+        return -1;
+    }
+    /* Metrics (docs/METRICS.md): the call families and the engine's, registered once per
+     * process in metrics_default(), before any thread observes. */
+    if (api_metrics_init(methods, method_count) != 0 ||
+        engine_metrics_init(&config->refdata) != 0) {
+        snprintf(error, error_size, "cannot set up the metrics");
         return -1;
     }
     int fd_limit = 0;

@@ -6,6 +6,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "api/api_metrics.h"
 #include "util/clock.h"
 #include "util/log.h"
 
@@ -28,6 +29,7 @@ static void stream_free(api_stream *stream) {
     free(stream->queue);
     free(stream->tags);
     pthread_mutex_destroy(&stream->lock);
+    api_metrics_stream_closed(stream->call); /* metrics: open streams */
     api_call_destroy(stream->call);
     free(stream);
 }
@@ -223,6 +225,7 @@ static api_stream *stream_new(api_call *call, uint32_t capacity, int64_t ping_in
         abort();
     call->answered = true;
     stream->call = call;
+    api_metrics_stream_opened(call); /* metrics: open streams */
     stream->capacity = capacity + 1; /* room for the subscription response */
     pthread_mutex_init(&stream->lock, NULL);
     /* References: the close watcher, the status batch, and the owner. */

@@ -11,6 +11,7 @@
 #include <time.h>
 
 #include "core/event_codec.h"
+#include "engine/engine_metrics.h"
 #include "engine/replay.h"
 #include "engine/snapshot.h"
 #include "engine/venue_link.h"
@@ -156,6 +157,7 @@ bool engine_submit(engine *e, engine_job *job) {
     if (accepted) {
         e->ring[(e->head + e->count) % e->config.inbox_capacity] = job;
         e->count++;
+        engine_metrics_inbox(e->count); /* metrics: inbox depth */
         if (e->count == 1)
             pthread_cond_signal(&e->wake);
     }
@@ -390,6 +392,7 @@ static uint32_t take_batch(engine *e, engine_job **batch, bool *stop) {
         e->head = (e->head + 1) % e->config.inbox_capacity;
         e->count--;
     }
+    engine_metrics_inbox(e->count); /* metrics: inbox depth */
     *stop = e->stopping && e->count == 0;
     if (e->market_closing && e->venue != NULL)
         venue_link_close_market(e->venue); /* idempotent */
@@ -423,8 +426,10 @@ static void release(engine *e, engine_job *outbox, const engine_change *changes,
                   (unsigned long long)__atomic_load_n(&e->durable_seq, __ATOMIC_ACQUIRE));
         abort();
     }
+    int64_t durable_ns = clock_monotonic_ns(); /* metrics: when the batch became durable */
     for (engine_job *job = outbox, *next; job != NULL; job = next) {
         next = job->next;
+        job->durable_mono_ns = durable_ns;
         job->finish(e, job);
     }
     for (uint32_t i = 0; i < count; i++)
@@ -484,6 +489,7 @@ static void seal_batch(engine *e) {
     slot->sync_fd = e->journal != NULL ? journal_sync_fd(e->journal) : -1;
     slot->written_seq = written_seq(e);
     __atomic_store_n(&e->sealed_count, e->sealed_count + 1, __ATOMIC_RELEASE);
+    engine_metrics_sealed(e->sealed_count); /* metrics: batches waiting for the committer */
     if (e->committer_asleep)
         pthread_cond_signal(&e->commit_work);
     pthread_mutex_unlock(&e->commit_lock);
@@ -499,10 +505,14 @@ static bool pipeline_idle(engine *e) {
 /* Makes everything written to `fd` durable (-1: the journal does not sync). A failure stops the
  * process: the kernel may have dropped the data, and recovery decides from the disk. */
 static void sync_written(int fd) {
-    if (fd >= 0 && fdatasync(fd) != 0) {
+    if (fd < 0)
+        return;
+    int64_t start_ns = clock_monotonic_ns(); /* metrics: fdatasync time */
+    if (fdatasync(fd) != 0) {
         log_error("journal: fdatasync failed; stopping so that recovery can run");
         abort();
     }
+    engine_metrics_journal_sync(clock_monotonic_ns() - start_ns);
 }
 
 /* The batch just written leaves: sealed for the committer, or (without the pipeline, whose
@@ -584,6 +594,7 @@ static void *committer_main(void *arg) {
         pthread_mutex_lock(&e->commit_lock);
         e->sealed_head = (first + taken) % ENGINE_PIPELINE_DEPTH;
         __atomic_store_n(&e->sealed_count, e->sealed_count - taken, __ATOMIC_RELEASE);
+        engine_metrics_sealed(e->sealed_count); /* metrics */
         pthread_cond_broadcast(&e->commit_space);
     }
     pthread_mutex_unlock(&e->commit_lock);
@@ -595,7 +606,9 @@ static void *committer_main(void *arg) {
 static bool commit_batch(engine *e) {
     if (e->journal == NULL)
         return true;
+    int64_t start_ns = clock_monotonic_ns(); /* metrics: journal write time */
     int rc = e->pipelined ? journal_write(e->journal) : journal_commit(e->journal);
+    engine_metrics_journal_write(clock_monotonic_ns() - start_ns);
     if (rc == 0 && !e->pipelined)
         mark_durable(e, written_seq(e)); /* the commit synced */
     if (rc == 0) {
@@ -703,6 +716,7 @@ static void run_job(engine *e, engine_job *job) {
     if (e->venue != NULL && !engine_refusing_changes(e))
         venue_link_advance(e->venue, e->now_ns);
     job->run(e, job);
+    job->decided_mono_ns = clock_monotonic_ns(); /* metrics: the core has decided */
     /* What the command asked of the exchange leaves now that the core is done with it. */
     if (e->venue != NULL)
         venue_link_pump(e->venue);
@@ -712,6 +726,7 @@ bool engine_run_batch(engine *e, engine_job **jobs, uint32_t n, int64_t now_ns) 
     if (e->pipelined && e->journal != NULL && journal_segment_full(e->journal))
         pipeline_drain(e); /* the segment rolls in this batch */
     reserve_journal(e);
+    uint64_t first_seq = e->core.next_seq; /* metrics: events per batch */
     for (uint32_t i = 0; i < n; i++)
         run_job(e, jobs[i]);
     advance_clock(e, now_ns);
@@ -723,6 +738,8 @@ bool engine_run_batch(engine *e, engine_job **jobs, uint32_t n, int64_t now_ns) 
     if (e->accounts_collect != NULL)
         e->accounts_pending = e->accounts_collect(e->accounts_ctx, e->accounts_pending);
     core_changes_clear(&e->core);
+    engine_metrics_batch(n, e->core.next_seq - first_seq); /* metrics */
+    engine_metrics_books(e);                               /* metrics: book depth */
     if (!commit_batch(e))
         return false;
     release_written(e);

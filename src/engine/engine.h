@@ -43,6 +43,9 @@ struct engine_job {
     bool ended_listed;
     /* engine_wait_for_clock: the broker's time the job waits for. */
     int64_t wait_until_ns;
+    /* Metrics (CLOCK_MONOTONIC, set by the engine): when the job's `run` ended (the core
+     * decided) and when its batch became durable (just before `finish`). */
+    int64_t decided_mono_ns, durable_mono_ns;
 };
 
 typedef enum {

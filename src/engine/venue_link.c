@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "engine/history_market.h"
+#include "util/checked.h"
 #include "venue/exchange.h"
 
 #define FIRST_EXCHANGE_ORDER_ID 10000000001ULL
@@ -386,6 +387,25 @@ bool venue_link_trading(const engine_venue_link *link, uint32_t instrument_index
 
 uint64_t venue_link_book_version(const engine_venue_link *link, uint32_t instrument_index) {
     return exchange_book_version(link->exchange, instrument_index);
+}
+
+static int64_t half_lots(const book_half *half) {
+    int64_t lots = 0;
+    for (uint32_t i = 0; i < half->count; i++)
+        if (!checked_add(lots, half->levels[i].total_lots, &lots))
+            return INT64_MAX; /* a sum past int64 reads as the largest, never wrapped */
+    return lots;
+}
+
+void venue_link_book_depth(const engine_venue_link *link, uint32_t instrument_index,
+                           venue_link_depth *out) {
+    const order_book *book = exchange_book(link->exchange, instrument_index);
+    const book_half *bids = order_book_half_const(book, BOOK_BUY);
+    const book_half *asks = order_book_half_const(book, BOOK_SELL);
+    *out = (venue_link_depth){.bid_levels = bids->count,
+                              .ask_levels = asks->count,
+                              .bid_lots = half_lots(bids),
+                              .ask_lots = half_lots(asks)};
 }
 
 uint32_t venue_link_trades_after(const engine_venue_link *link, uint32_t instrument_index,

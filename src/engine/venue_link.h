@@ -87,6 +87,15 @@ bool venue_link_trading(const engine_venue_link *link, uint32_t instrument_index
 /* When the instrument last printed (its last price's time), without copying its book. */
 int64_t venue_link_last_price_ns(const engine_venue_link *link, uint32_t instrument_index);
 
+/* The size of the instrument's book on each side (core thread; for the metrics): the number of
+ * price levels and the lots resting on them. */
+typedef struct venue_link_depth {
+    uint32_t bid_levels, ask_levels;
+    int64_t bid_lots, ask_lots;
+} venue_link_depth;
+void venue_link_book_depth(const engine_venue_link *link, uint32_t instrument_index,
+                           venue_link_depth *out);
+
 /* For the market-data streams' feed (core thread): a counter that changes whenever the
  * instrument's book does, and the prints after the first `seen` the instrument ever printed
  * (oldest first, at most `max`: the newest of them). *printed receives the new total. */
