@@ -12,7 +12,9 @@
 #include "http/rest_bridge.h"
 #include "http/rest_routes.h"
 #include "jsonpb/jsonpb.h"
+#include "metrics/metrics.h"
 #include "util/log.h"
+#include "util/uuid.h"
 
 /* Connections the HTTP thread serves at once (libwebsockets refuses those past it). */
 #define HTTP_MAX_CONNECTIONS 1024
@@ -85,6 +87,24 @@ static int answer_error(struct lws *wsi, http_session *s, int grpc_status, const
     return answer_now(wsi, s);
 }
 
+/* GET /metrics: the process's metrics in Prometheus text (docs/METRICS.md), without a token, as
+ * scrapers ask for them (docs/SECURITY.md). */
+static int answer_metrics(struct lws *wsi, http_session *s) {
+    metrics_buffer text = {0};
+    if (metrics_render(metrics_default(), &text) != 0) {
+        metrics_buffer_free(&text);
+        return answer_error(wsi, s, 8, "The metrics could not be rendered", 503);
+    }
+    char id[UUID_TEXT_SIZE];
+    uuid_generate_v4(id);
+    snprintf(s->answer.tracking_id, sizeof s->answer.tracking_id, "%s", id);
+    s->answer.http_status = 200;
+    s->answer.content_type = "text/plain; version=0.0.4; charset=utf-8";
+    s->answer.body = text.data; /* the answer frees it */
+    s->answer.body_len = text.length;
+    return answer_now(wsi, s);
+}
+
 static int on_request(struct lws *wsi, http_session *s, const char *uri) {
     http_server *srv = server_of(wsi);
     session_release(srv, s);
@@ -93,6 +113,8 @@ static int on_request(struct lws *wsi, http_session *s, const char *uri) {
     if (lws_hdr_copy(wsi, s->authorization, sizeof s->authorization, WSI_TOKEN_HTTP_AUTHORIZATION) <
         0)
         s->authorization[0] = '\0';
+    if (!s->post && strcmp(uri, "/metrics") == 0)
+        return answer_metrics(wsi, s);
     if (!s->post) {
         if (s->route == NULL)
             return answer_error(wsi, s, 5, "Not Found", 404);
@@ -198,8 +220,9 @@ static int write_headers(struct lws *wsi, http_session *s) {
     unsigned char buffer[LWS_PRE + 1024];
     unsigned char *start = buffer + LWS_PRE, *p = start, *end = buffer + sizeof buffer - 1;
     const rest_answer *a = &s->answer;
-    if (lws_add_http_common_headers(wsi, (unsigned)a->http_status, "application/json", a->body_len,
-                                    &p, end) != 0 ||
+    const char *type = a->content_type != NULL ? a->content_type : "application/json";
+    if (lws_add_http_common_headers(wsi, (unsigned)a->http_status, type, a->body_len, &p, end) !=
+            0 ||
         add_header(wsi, "x-tracking-id:", a->tracking_id, &p, end) != 0 ||
         add_header(wsi, "x-ratelimit-limit:", a->ratelimit_limit, &p, end) != 0 ||
         add_header(wsi, "x-ratelimit-remaining:", a->ratelimit_remaining, &p, end) != 0 ||

@@ -22,7 +22,8 @@
  * answer (empty strings when absent). */
 typedef struct rest_answer {
     int http_status;
-    char *body; /* malloc'd JSON */
+    const char *content_type; /* NULL: application/json */
+    char *body;               /* malloc'd JSON (or the text of content_type) */
     size_t body_len;
     char tracking_id[64];
     char ratelimit_limit[24], ratelimit_remaining[24], ratelimit_reset[24];
