@@ -26,6 +26,7 @@ tinvestd demo — a T-Invest API broker with an embedded exchange
   sandbox        : localhost:$sandbox_port (plaintext), localhost:$sandbox_tls_port (TLS, same certificate):
                    the same services on the tokens' sandbox accounts
   REST (HTTP)    : http://localhost:$http_port/rest/tinkoff.public.invest.api.contract.v1.<Service>/<Method>
+  metrics        : http://localhost:$http_port/metrics   (Prometheus text, no token)
   tokens         : t.demo.full (both accounts), t.demo.one (first account only),
                    t.demo.readonly (read-only on both)
   accounts       : 2000000001, 2000000002, and the sandbox account
