@@ -51,8 +51,7 @@ static void build(const history_data *data, history_job *job) {
                                  sizeof error);
     char message[160];
     if (rc == -ENOENT) {
-        snprintf(message, sizeof message, "no history of instrument %s in %d", job->uid,
-                 job->year);
+        snprintf(message, sizeof message, "no history of instrument %s in %d", job->uid, job->year);
         fail(a, 5, 404, message);
         return;
     }
@@ -66,8 +65,7 @@ static void build(const history_data *data, history_job *job) {
     rc = history_archive_build(&reader, job->uid, job->year, &zip, &zip_len, &candles);
     history_reader_close(&reader);
     if (rc == -ENOENT) {
-        snprintf(message, sizeof message, "no history of instrument %s in %d", job->uid,
-                 job->year);
+        snprintf(message, sizeof message, "no history of instrument %s in %d", job->uid, job->year);
         fail(a, 5, 404, message);
         return;
     }

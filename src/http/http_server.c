@@ -31,7 +31,7 @@
  * times the limit the connection is closed instead. */
 #define HTTP_DISCARD_FACTOR 4
 /* The longest query argument read (an instrument_id is a FIGI or a uid of 36 characters). */
-#define HTTP_QUERY_ARG_MAX 128
+#define HTTP_QUERY_ARG_MAX 256
 
 struct http_server {
     struct lws_context *context;
@@ -130,7 +130,7 @@ static int answer_history(struct lws *wsi, http_session *s) {
         !srv->token_valid(srv->lookup_ctx, s->authorization + sizeof bearer - 1,
                           len - (sizeof bearer - 1)))
         return answer_error(wsi, s, 16, "Authentication token is missing or invalid", 401);
-    char id_arg[HTTP_QUERY_ARG_MAX], year_arg[32];
+    char id_arg[HTTP_QUERY_ARG_MAX], year_arg[HTTP_QUERY_ARG_MAX];
     const char *id = lws_get_urlarg_by_name(wsi, "instrument_id=", id_arg, sizeof id_arg);
     if (id == NULL || id[0] == '\0')
         id = lws_get_urlarg_by_name(wsi, "figi=", id_arg, sizeof id_arg);
