@@ -192,11 +192,31 @@ static void internal_listen_address(char *out, size_t size) {
     snprintf(out, size, "unix-abstract:tinvestd-%ld-%s", (long)getpid(), id);
 }
 
+/* GET /history-data's questions to the reference data (read-only once loaded). */
+static bool http_token_valid(void *ctx, const char *secret, size_t len) {
+    return refdata_find_token(ctx, secret, len) != NULL;
+}
+
+static bool http_instrument_uid(void *ctx, const char *instrument_id, char uid[37]) {
+    const instrument *found = refdata_find_instrument_id(ctx, instrument_id);
+    if (found == NULL || found->uid == NULL || strlen(found->uid) != 36)
+        return false;
+    for (size_t i = 0; i <= 36; i++)
+        uid[i] = (char)(found->uid[i] >= 'A' && found->uid[i] <= 'F' ? found->uid[i] - 'A' + 'a'
+                                                                     : found->uid[i]);
+    return true;
+}
+
 /* The HTTP listener and the REST proxy over the served unary methods (api paths are filled in by
- * api_server_start). */
+ * api_server_start), and the history archives of the data directory's store. */
 static http_server *start_http(const options *opt, const tinvestd_config *config,
                                const char *internal_address, const api_method *methods,
                                size_t method_count, char *error, size_t error_size) {
+    uint64_t max_candles = HISTORY_DEFAULT_MAX_CANDLES;
+    if (history_config_max_candles(opt->config_path, &max_candles) != 0) {
+        snprintf(error, error_size, "config: history.max_candles_per_instrument");
+        return NULL;
+    }
     const char **paths = calloc(method_count ? method_count : 1, sizeof *paths);
     if (paths == NULL) {
         snprintf(error, error_size, "out of memory");
@@ -215,6 +235,11 @@ static http_server *start_http(const options *opt, const tinvestd_config *config
         .grpc_paths = paths,
         .grpc_path_count = path_count,
         .max_body_bytes = (size_t)config->max_message_bytes,
+        .history_data_dir = opt->data_dir,
+        .history_max_candles = max_candles,
+        .token_valid = http_token_valid,
+        .instrument_uid = http_instrument_uid,
+        .lookup_ctx = (void *)&config->refdata,
     };
     http_server *front = http_server_start(&http_options, error, error_size);
     free(paths);

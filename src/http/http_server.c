@@ -1,14 +1,18 @@
 #include "http/http_server.h"
 
+#include <assert.h>
 #include <pthread.h>
 #include <stdatomic.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include <libwebsockets.h>
 
+#include "http/history_archive.h"
+#include "http/history_data.h"
 #include "http/rest_bridge.h"
 #include "http/rest_routes.h"
 #include "jsonpb/jsonpb.h"
@@ -26,6 +30,8 @@
 /* A body past the limit is read and dropped so that its answer can be written; past this many
  * times the limit the connection is closed instead. */
 #define HTTP_DISCARD_FACTOR 4
+/* The longest query argument read (an instrument_id is a FIGI or a uid of 36 characters). */
+#define HTTP_QUERY_ARG_MAX 256
 
 struct http_server {
     struct lws_context *context;
@@ -41,6 +47,10 @@ struct http_server {
     rest_route *routes;
     size_t route_count;
     size_t max_body_bytes;
+    history_data *history; /* GET /history-data's worker, or NULL when not served */
+    bool (*token_valid)(void *ctx, const char *secret, size_t len);
+    bool (*instrument_uid)(void *ctx, const char *instrument_id, char uid[37]);
+    void *lookup_ctx;
     unsigned char write_buffer[LWS_PRE + HTTP_WRITE_CHUNK];
 };
 
@@ -53,6 +63,7 @@ typedef struct http_session {
     size_t body_len, body_cap, discarded;
     bool too_large;
     rest_exchange *exchange; /* the gRPC call under way, or NULL */
+    history_job *history;    /* the archive being built, or NULL */
     bool answered;
     rest_answer answer;
     bool headers_sent;
@@ -67,6 +78,8 @@ static http_server *server_of(struct lws *wsi) {
 static void session_release(http_server *srv, http_session *s) {
     if (s->exchange != NULL)
         rest_bridge_abandon(srv->bridge, s->exchange);
+    if (s->history != NULL)
+        history_data_abandon(srv->history, s->history);
     free(s->body);
     free(s->answer.body);
     memset(s, 0, sizeof *s);
@@ -105,6 +118,37 @@ static int answer_metrics(struct lws *wsi, http_session *s) {
     return answer_now(wsi, s);
 }
 
+/* GET /history-data?instrument_id=…&year=… (or the older figi=…): the instrument's archive of
+ * the year, which the archive worker builds (docs/PROTOCOL.md, "History archives over HTTP"). */
+static int answer_history(struct lws *wsi, http_session *s) {
+    http_server *srv = server_of(wsi);
+    if (srv->history == NULL)
+        return answer_error(wsi, s, 5, "Not Found", 404);
+    static const char bearer[] = "Bearer ";
+    size_t len = strlen(s->authorization);
+    if (len <= sizeof bearer - 1 || strncasecmp(s->authorization, bearer, sizeof bearer - 1) != 0 ||
+        !srv->token_valid(srv->lookup_ctx, s->authorization + sizeof bearer - 1,
+                          len - (sizeof bearer - 1)))
+        return answer_error(wsi, s, 16, "Authentication token is missing or invalid", 401);
+    char id_arg[HTTP_QUERY_ARG_MAX], year_arg[HTTP_QUERY_ARG_MAX];
+    const char *id = lws_get_urlarg_by_name(wsi, "instrument_id=", id_arg, sizeof id_arg);
+    if (id == NULL || id[0] == '\0')
+        id = lws_get_urlarg_by_name(wsi, "figi=", id_arg, sizeof id_arg);
+    if (id == NULL || id[0] == '\0')
+        return answer_error(wsi, s, 3, "instrument_id is required", 400);
+    const char *year_text = lws_get_urlarg_by_name(wsi, "year=", year_arg, sizeof year_arg);
+    int year;
+    if (history_archive_parse_year(year_text, &year) != 0)
+        return answer_error(wsi, s, 3, "year must be a year of four digits from 1970", 400);
+    char uid[HISTORY_UID_LEN + 1];
+    if (!srv->instrument_uid(srv->lookup_ctx, id, uid))
+        return answer_error(wsi, s, 5, "instrument not found", 404);
+    s->history = history_data_submit(srv->history, uid, year, wsi);
+    if (s->history == NULL)
+        return answer_error(wsi, s, 8, "too many archive requests at once, try again later", 429);
+    return 0;
+}
+
 static int on_request(struct lws *wsi, http_session *s, const char *uri) {
     http_server *srv = server_of(wsi);
     session_release(srv, s);
@@ -115,6 +159,8 @@ static int on_request(struct lws *wsi, http_session *s, const char *uri) {
         s->authorization[0] = '\0';
     if (!s->post && strcmp(uri, "/metrics") == 0)
         return answer_metrics(wsi, s);
+    if (!s->post && strcmp(uri, "/history-data") == 0)
+        return answer_history(wsi, s);
     if (!s->post) {
         if (s->route == NULL)
             return answer_error(wsi, s, 5, "Not Found", 404);
@@ -205,6 +251,18 @@ static void take_answers(http_server *srv) {
             answer_now(wsi, s);
         }
         rest_exchange_free(x);
+    }
+    history_job *job;
+    while (srv->history != NULL && (job = history_data_take(srv->history)) != NULL) {
+        if (!job->abandoned) {
+            http_session *s = lws_wsi_user(job->owner);
+            s->history = NULL;
+            free(s->answer.body);
+            s->answer = job->answer;
+            job->answer.body = NULL;
+            answer_now(job->owner, s);
+        }
+        history_job_free(srv->history, job);
     }
 }
 
@@ -416,7 +474,16 @@ http_server *http_server_start(const http_server_options *options, char *error, 
         return NULL;
     }
     srv->bridge = rest_bridge_create(options->grpc_target, wake, srv);
-    if (srv->bridge == NULL || pthread_create(&srv->thread, NULL, http_thread, srv) != 0) {
+    srv->token_valid = options->token_valid;
+    srv->instrument_uid = options->instrument_uid;
+    srv->lookup_ctx = options->lookup_ctx;
+    bool history = options->history_data_dir != NULL;
+    assert(!history || (srv->token_valid != NULL && srv->instrument_uid != NULL));
+    if (history)
+        srv->history =
+            history_data_create(options->history_data_dir, options->history_max_candles, wake, srv);
+    if (srv->bridge == NULL || (history && srv->history == NULL) ||
+        pthread_create(&srv->thread, NULL, http_thread, srv) != 0) {
         snprintf(error, error_size, "cannot start the HTTP threads");
         http_server_stop(srv);
         return NULL;
@@ -449,6 +516,7 @@ void http_server_stop(http_server *srv) {
     if (srv->context != NULL)
         lws_context_destroy(srv->context);
     rest_bridge_destroy(srv->bridge);
+    history_data_destroy(srv->history);
     free(srv->routes);
     pthread_mutex_destroy(&srv->wake_lock);
     free(srv);

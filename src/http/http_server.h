@@ -8,11 +8,14 @@
  * checks, its answer and its errors. The bridge's thread hands answers back through a locked queue
  * and lws_cancel_service, the library's way to wake its loop from another thread; the loop never
  * blocks on gRPC. No HTTP is parsed here: libwebsockets parses it (HTTP/1.1, and HTTP/2 over TLS
- * by ALPN). */
+ * by ALPN). `GET /history-data` (history archives) and `GET /metrics` are answered here, the
+ * archives by a worker of their own (history_data.h). */
 #ifndef TINVESTD_HTTP_HTTP_SERVER_H
 #define TINVESTD_HTTP_HTTP_SERVER_H
 
+#include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 
 typedef struct http_server http_server;
 
@@ -28,6 +31,18 @@ typedef struct http_server_options {
     size_t grpc_path_count;
     /* The largest request body read (limits.max_message_bytes, as the gRPC server's). */
     size_t max_body_bytes;
+    /* GET /history-data (docs/PROTOCOL.md, "History archives over HTTP"): the data directory
+     * whose history store is served (NULL: the path is not served), the cap on one instrument's
+     * candles (history.max_candles_per_instrument), and the server's answers to the two questions
+     * the listener cannot answer itself, asked on the HTTP thread (the listener knows neither
+     * tokens nor instruments): whether `secret` (`len` bytes) is a configured token, and the
+     * instrument uid (36 characters and a NUL into `uid`) of an `instrument_id`, a FIGI or a uid
+     * (false when unknown). */
+    const char *history_data_dir;
+    uint64_t history_max_candles;
+    bool (*token_valid)(void *ctx, const char *secret, size_t len);
+    bool (*instrument_uid)(void *ctx, const char *instrument_id, char uid[37]);
+    void *lookup_ctx;
 } http_server_options;
 
 /* Binds the listeners and starts the HTTP thread. Returns the server, or NULL with a reason in
