@@ -68,7 +68,8 @@ int main(void) {
         fprintf(stderr, "promtool is not installed: its check is skipped\n");
         skipped = 1;
     } else {
-        char path[] = "/tmp/tinvestd-metrics-XXXXXX";
+        char path[128];
+        snprintf(path, sizeof path, "%s/tinvestd-metrics-XXXXXX", P_tmpdir);
         int fd = mkstemp(path);
         CHECK(fd >= 0);
         CHECK(write(fd, b.data, b.length) == (ssize_t)b.length);
