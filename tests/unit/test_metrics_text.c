@@ -74,7 +74,7 @@ int main(void) {
         CHECK(fd >= 0);
         CHECK(write(fd, b.data, b.length) == (ssize_t)b.length);
         close(fd);
-        char command[128];
+        char command[256];
         snprintf(command, sizeof command, "promtool check metrics < %s", path);
         int rc = system(command);
         if (rc != 0)
