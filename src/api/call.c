@@ -151,21 +151,10 @@ void api_reply_error_message(api_call *call, int code, const char *message) {
     api_reply_error_status(call, entry->status, code, message != NULL ? message : entry->message);
 }
 
-void api_reply_error_status(api_call *call, grpc_status_code status, int code,
-                            const char *message) {
-    if (call->answered)
-        abort();
-    char code_text[16];
-    snprintf(code_text, sizeof code_text, "%d", code);
-    call->status_details = grpc_slice_from_copied_string(code_text);
-    add_metadata(call, "message", message);
-    add_common_metadata(call);
-    log_debug("%s tracking_id=%s error %d", call->method ? call->method->path : "unmatched",
-              call->tracking_id, code);
-    api_metrics_replied(call, code); /* metrics: calls by method and code */
-
-    /* Empty initial metadata in the same batch as the status: the HTTP/2 transport then sends
-     * one trailers-only header block, so every entry above arrives in the block clients read. */
+/* An answer of its status alone. Empty initial metadata in the same batch as the status: the
+ * HTTP/2 transport then sends one trailers-only header block, so every metadata entry added
+ * before arrives in the block clients read. */
+static void send_status_only(api_call *call, grpc_status_code status) {
     grpc_op ops[3];
     memset(ops, 0, sizeof ops);
     ops[0].op = GRPC_OP_SEND_INITIAL_METADATA;
@@ -179,6 +168,21 @@ void api_reply_error_status(api_call *call, grpc_status_code status, int code,
     start_reply(call, ops, 3);
 }
 
+void api_reply_error_status(api_call *call, grpc_status_code status, int code,
+                            const char *message) {
+    if (call->answered)
+        abort();
+    char code_text[16];
+    snprintf(code_text, sizeof code_text, "%d", code);
+    call->status_details = grpc_slice_from_copied_string(code_text);
+    add_metadata(call, "message", message);
+    add_common_metadata(call);
+    log_debug("%s tracking_id=%s error %d", call->method ? call->method->path : "unmatched",
+              call->tracking_id, code);
+    api_metrics_replied(call, code); /* metrics: calls by method and code */
+    send_status_only(call, status);
+}
+
 void api_reply_status(api_call *call, grpc_status_code status, const char *message) {
     if (call->answered)
         abort();
@@ -186,17 +190,7 @@ void api_reply_status(api_call *call, grpc_status_code status, const char *messa
     add_metadata(call, "message", message);
     add_common_metadata(call);
     api_metrics_replied(call, -(int)status); /* metrics: another protocol's status as -status */
-    grpc_op ops[3];
-    memset(ops, 0, sizeof ops);
-    ops[0].op = GRPC_OP_SEND_INITIAL_METADATA;
-    ops[1].op = GRPC_OP_SEND_STATUS_FROM_SERVER;
-    ops[1].data.send_status_from_server.status = status;
-    ops[1].data.send_status_from_server.status_details = &call->status_details;
-    ops[1].data.send_status_from_server.trailing_metadata_count = call->reply_metadata_count;
-    ops[1].data.send_status_from_server.trailing_metadata = call->reply_metadata;
-    ops[2].op = GRPC_OP_RECV_CLOSE_ON_SERVER;
-    ops[2].data.recv_close_on_server.cancelled = &call->client_cancelled;
-    start_reply(call, ops, 3);
+    send_status_only(call, status);
 }
 
 void api_reply_error(api_call *call, int code) {
