@@ -53,15 +53,15 @@ struct grpc_relay_call {
     grpc_relay_ready_fn ready;
     void *owner;
     relay_tag tags[RELAY_OP_COUNT];
-    grpc_relay_call *prev, *next;  /* the relay's list of calls */
-    grpc_relay_call *ready_next;   /* the relay's ready list */
-    bool queued_ready;             /* on the ready list */
-    bool released;                 /* the HTTP thread is done with it */
-    size_t operations;             /* its operations under way */
+    grpc_relay_call *prev, *next; /* the relay's list of calls */
+    grpc_relay_call *ready_next;  /* the relay's ready list */
+    bool queued_ready;            /* on the ready list */
+    bool released;                /* the HTTP thread is done with it */
+    size_t operations;            /* its operations under way */
     relay_event_node *events_head, *events_tail;
-    size_t pending_messages;       /* MESSAGE events not yet taken */
-    bool started;                  /* the initial metadata came */
-    bool receiving, reads_done;    /* a read is under way; the server sent its last message */
+    size_t pending_messages;    /* MESSAGE events not yet taken */
+    bool started;               /* the initial metadata came */
+    bool receiving, reads_done; /* a read is under way; the server sent its last message */
     bool status_received, status_queued;
     bool sending, close_wanted, close_sent;
     grpc_byte_buffer *outbox[GRPC_RELAY_MAX_PENDING]; /* messages waiting to be sent (a ring) */
@@ -201,8 +201,7 @@ static void start_send(grpc_relay_call *c) {
 
 /* The status is the last event: it is queued once the server's messages have all been read. */
 static void queue_status(grpc_relay_call *c) {
-    if (!c->status_received || c->status_queued || c->receiving ||
-        (c->started && !c->reads_done))
+    if (!c->status_received || c->status_queued || c->receiving || (c->started && !c->reads_done))
         return;
     grpc_relay_event event = {.kind = GRPC_RELAY_STATUS, .status = (int)c->status};
     event.headers = headers_copy(&c->trailing_metadata);
@@ -425,10 +424,10 @@ grpc_relay_call *grpc_relay_start(grpc_relay *relay, const char *path,
         pthread_mutex_unlock(&relay->lock);
         return NULL;
     }
-    gpr_timespec deadline =
-        timeout_ms > 0 ? gpr_time_add(gpr_now(GPR_CLOCK_REALTIME),
-                                      gpr_time_from_millis(timeout_ms, GPR_TIMESPAN))
-                       : gpr_inf_future(GPR_CLOCK_REALTIME);
+    gpr_timespec deadline = timeout_ms > 0
+                                ? gpr_time_add(gpr_now(GPR_CLOCK_REALTIME),
+                                               gpr_time_from_millis(timeout_ms, GPR_TIMESPAN))
+                                : gpr_inf_future(GPR_CLOCK_REALTIME);
     grpc_slice method = grpc_slice_from_copied_string(path);
     c->call = grpc_channel_create_call(relay->channel, NULL, GRPC_PROPAGATE_DEFAULTS, relay->queue,
                                        method, NULL, deadline, NULL);

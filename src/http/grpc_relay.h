@@ -60,7 +60,10 @@ typedef struct grpc_relay_event {
     char *status_detail; /* STATUS: the status details (the T-Invest code), "" when none */
 } grpc_relay_event;
 
-/* Called on the HTTP thread (from grpc_relay_dispatch) when `call` has events to take. */
+/* Called on the HTTP thread (from grpc_relay_dispatch) when `call` got events. Events the
+ * callback leaves (its client cannot take more now) bring no further callback of their own: the
+ * owner takes them when it can (for a socket, when it becomes writable); a later event calls
+ * again. */
 typedef void (*grpc_relay_ready_fn)(grpc_relay_call *call, void *owner);
 
 /* Connects to `target` (the server's internal listener, "unix-abstract:NAME"); `wake` is called
@@ -95,8 +98,7 @@ void grpc_relay_event_clear(grpc_relay_event *event);
 size_t grpc_relay_pending_messages(grpc_relay_call *call);
 
 /* The value of header `key` in `headers`, or NULL. */
-const grpc_relay_header *grpc_relay_header_find(const grpc_relay_headers *headers,
-                                                const char *key);
+const grpc_relay_header *grpc_relay_header_find(const grpc_relay_headers *headers, const char *key);
 
 /* The HTTP thread is done with the call: cancels it if it has not ended; the relay frees it. */
 void grpc_relay_release(grpc_relay_call *call);
