@@ -12,6 +12,7 @@
 #include <libwebsockets.h>
 
 #include "http/history_archive.h"
+#include "http/grpc_relay.h"
 #include "http/history_data.h"
 #include "http/rest_bridge.h"
 #include "http/rest_routes.h"
@@ -44,6 +45,7 @@ struct http_server {
     pthread_mutex_t wake_lock;
     bool closing;
     rest_bridge *bridge;
+    grpc_relay *relay; /* the calls of the WebSocket streams and gRPC-web */
     rest_route *routes;
     size_t route_count;
     size_t max_body_bytes;
@@ -348,6 +350,7 @@ static int http_callback(struct lws *wsi, enum lws_callback_reasons reason, void
         return 0;
     case LWS_CALLBACK_EVENT_WAIT_CANCELLED:
         take_answers(server_of(wsi));
+        grpc_relay_dispatch(server_of(wsi)->relay);
         return 0;
     default:
         return lws_callback_http_dummy(wsi, reason, user, in, len);
@@ -474,6 +477,7 @@ http_server *http_server_start(const http_server_options *options, char *error, 
         return NULL;
     }
     srv->bridge = rest_bridge_create(options->grpc_target, wake, srv);
+    srv->relay = grpc_relay_create(options->grpc_target, wake, srv);
     srv->token_valid = options->token_valid;
     srv->instrument_uid = options->instrument_uid;
     srv->lookup_ctx = options->lookup_ctx;
@@ -482,7 +486,7 @@ http_server *http_server_start(const http_server_options *options, char *error, 
     if (history)
         srv->history =
             history_data_create(options->history_data_dir, options->history_max_candles, wake, srv);
-    if (srv->bridge == NULL || (history && srv->history == NULL) ||
+    if (srv->bridge == NULL || srv->relay == NULL || (history && srv->history == NULL) ||
         pthread_create(&srv->thread, NULL, http_thread, srv) != 0) {
         snprintf(error, error_size, "cannot start the HTTP threads");
         http_server_stop(srv);
@@ -516,6 +520,7 @@ void http_server_stop(http_server *srv) {
     if (srv->context != NULL)
         lws_context_destroy(srv->context);
     rest_bridge_destroy(srv->bridge);
+    grpc_relay_destroy(srv->relay);
     history_data_destroy(srv->history);
     free(srv->routes);
     pthread_mutex_destroy(&srv->wake_lock);
