@@ -400,7 +400,9 @@ void venue_link_set_halt(engine_venue_link *link, uint32_t instrument_index, boo
     core_set_trading_halt(c, instrument_index, halted, now_ns, changed);
     bool configured = c->refdata->instruments[instrument_index].trading_status == 5;
     exchange_set_trading(link->exchange, instrument_index, configured && !halted);
-    venue_link_pump(link); /* stop orders a resume triggered */
+    /* A resume's requote is due now: the answer shows the market quoting again. */
+    exchange_advance(link->exchange, now_ns);
+    venue_link_pump(link); /* stop orders a resume triggered, what the requote traded */
 }
 
 venue_link_faults venue_link_get_faults(const engine_venue_link *link) {
