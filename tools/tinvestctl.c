@@ -154,8 +154,7 @@ static bool command_of(int argc, char **argv, command *out) {
     }
     if ((strcmp(name, "halt") == 0 || strcmp(name, "resume") == 0) && n == 1) {
         instrument_request.instrument_id = args[0];
-        *out = (command){name[0] == 'h' ? "HaltTrading" : "ResumeTrading",
-                         &instrument_request.base,
+        *out = (command){name[0] == 'h' ? "HaltTrading" : "ResumeTrading", &instrument_request.base,
                          &tinvestd__admin__v1__instrument_state__descriptor};
         return true;
     }
@@ -287,8 +286,8 @@ static int call_once(const options *opt, const command *cmd, call_result *out) {
     if (grpc_call_start_batch(call, ops, 6, (void *)1, NULL) != GRPC_CALL_OK) {
         rc = -1;
     } else {
-        grpc_event ev = grpc_completion_queue_pluck(queue, (void *)1,
-                                                    gpr_inf_future(GPR_CLOCK_REALTIME), NULL);
+        grpc_event ev =
+            grpc_completion_queue_pluck(queue, (void *)1, gpr_inf_future(GPR_CLOCK_REALTIME), NULL);
         rc = ev.type == GRPC_OP_COMPLETE && ev.success ? 0 : -1;
     }
     out->details = slice_text(details);
@@ -303,8 +302,9 @@ static int call_once(const options *opt, const command *cmd, call_result *out) {
     grpc_byte_buffer_destroy(request);
     grpc_call_unref(call);
     grpc_completion_queue_shutdown(queue);
-    while (grpc_completion_queue_pluck(queue, NULL, gpr_inf_future(GPR_CLOCK_REALTIME), NULL).type !=
-           GRPC_QUEUE_SHUTDOWN) {
+    while (
+        grpc_completion_queue_pluck(queue, NULL, gpr_inf_future(GPR_CLOCK_REALTIME), NULL).type !=
+        GRPC_QUEUE_SHUTDOWN) {
     }
     grpc_completion_queue_destroy(queue);
     grpc_channel_destroy(channel);

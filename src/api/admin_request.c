@@ -9,7 +9,8 @@ int api_request_admin_instrument(const refdata *rd, const char *instrument_id,
     *message = NULL;
     int code = api_request_instrument(rd, instrument_id, out);
     if (code == 30237)
-        *message = "Missing parameter: `instrument_id` (an instrument uid, FIGI or TICKER_CLASSCODE)";
+        *message =
+            "Missing parameter: `instrument_id` (an instrument uid, FIGI or TICKER_CLASSCODE)";
     return code;
 }
 
@@ -29,15 +30,19 @@ int api_request_admin_faults(const Tinvestd__Admin__V1__SetExchangeFaultsRequest
     *message = NULL;
     *out = *current;
     int code = 0;
-    if (in->_ack_delay_us_case == TINVESTD__ADMIN__V1__SET_EXCHANGE_FAULTS_REQUEST___ACK_DELAY_US_ACK_DELAY_US)
-        code = delay_of(in->ack_delay_us, "`ack_delay_us` must be 0 to 60000000 microseconds", &out->ack_delay_ns, message);
+    if (in->_ack_delay_us_case ==
+        TINVESTD__ADMIN__V1__SET_EXCHANGE_FAULTS_REQUEST___ACK_DELAY_US_ACK_DELAY_US)
+        code = delay_of(in->ack_delay_us, "`ack_delay_us` must be 0 to 60000000 microseconds",
+                        &out->ack_delay_ns, message);
     if (code == 0 &&
         in->_fill_delay_us_case ==
             TINVESTD__ADMIN__V1__SET_EXCHANGE_FAULTS_REQUEST___FILL_DELAY_US_FILL_DELAY_US)
-        code = delay_of(in->fill_delay_us, "`fill_delay_us` must be 0 to 60000000 microseconds", &out->fill_delay_ns, message);
+        code = delay_of(in->fill_delay_us, "`fill_delay_us` must be 0 to 60000000 microseconds",
+                        &out->fill_delay_ns, message);
     if (code != 0)
         return code;
-    if (in->_reject_ppm_case == TINVESTD__ADMIN__V1__SET_EXCHANGE_FAULTS_REQUEST___REJECT_PPM_REJECT_PPM) {
+    if (in->_reject_ppm_case ==
+        TINVESTD__ADMIN__V1__SET_EXCHANGE_FAULTS_REQUEST___REJECT_PPM_REJECT_PPM) {
         if (in->reject_ppm < 0 || in->reject_ppm > ADMIN_MAX_REJECT_PPM) {
             *message = "`reject_ppm` must be 0 to 1000000 (orders rejected per million)";
             return 30102;

@@ -25,6 +25,7 @@
 #define ADMIN_PACKAGE "tinvestd.admin.v1"
 #define STATUS_NORMAL_TRADING 5
 #define STATUS_NOT_AVAILABLE_FOR_TRADING 1
+#define STATUS_BREAK_IN_TRADING 4
 
 typedef Tinvestd__Admin__V1__InstrumentState admin_instrument_state;
 
@@ -39,28 +40,29 @@ static char *decimal_or_empty(api_call *call, int64_t value_nano) {
 /* The instrument as clients see it now (core thread): GetTradingStatus's status, the book's top,
  * the last price, the limits and the market maker's reference. */
 static admin_instrument_state *instrument_state(api_call *call, engine *e, const instrument *ins) {
-    admin_instrument_state *s = PB_NEW(call, admin_instrument_state,
-                                       TINVESTD__ADMIN__V1__INSTRUMENT_STATE__INIT);
+    admin_instrument_state *s =
+        PB_NEW(call, admin_instrument_state, TINVESTD__ADMIN__V1__INSTRUMENT_STATE__INIT);
     engine_venue_link *venue = engine_venue(e);
-    bool trading = ins->trading_status == STATUS_NORMAL_TRADING &&
-                   venue_link_trading(venue, ins->index);
+    bool trading =
+        ins->trading_status == STATUS_NORMAL_TRADING && venue_link_trading(venue, ins->index);
     s->instrument_uid = (char *)ins->uid;
     s->figi = (char *)ins->figi;
     s->ticker = (char *)ins->ticker;
     s->class_code = (char *)ins->class_code;
-    s->trading_status = trading ? STATUS_NORMAL_TRADING
-                                : (ins->trading_status != STATUS_NORMAL_TRADING
-                                       ? ins->trading_status
-                                       : STATUS_NOT_AVAILABLE_FOR_TRADING);
     s->halted = core_instrument_halted(engine_core(e), ins->index);
+    s->trading_status = trading                                        ? STATUS_NORMAL_TRADING
+                        : ins->trading_status != STATUS_NORMAL_TRADING ? ins->trading_status
+                        : s->halted                                    ? STATUS_BREAK_IN_TRADING
+                                    : STATUS_NOT_AVAILABLE_FOR_TRADING;
     venue_link_book book;
     venue_link_order_book(venue, ins->index, 1, &book);
     s->last_price = decimal_or_empty(call, book.last_price_nano);
     s->best_bid = decimal_or_empty(call, book.bid_count ? book.bids[0].price_nano : 0);
     s->best_ask = decimal_or_empty(call, book.ask_count ? book.asks[0].price_nano : 0);
-    s->reference_price = decimal_or_empty(
-        call, venue_link_has_market_maker(venue) ? venue_link_market_maker_reference(venue, ins->index)
-                                                 : 0);
+    s->reference_price =
+        decimal_or_empty(call, venue_link_has_market_maker(venue)
+                                   ? venue_link_market_maker_reference(venue, ins->index)
+                                   : 0);
     s->limit_down = decimal_or_empty(call, book.limit_down_nano);
     s->limit_up = decimal_or_empty(call, book.limit_up_nano);
     return s;
@@ -250,8 +252,7 @@ static void run_move(engine *e, engine_job *base) {
         job->code = 30099;
         job->message = "`price` is outside the instrument's limits (limit_down .. limit_up)";
     } else {
-        venue_link_move_price(venue, job->ins->index, job->price_nano, job->walk,
-                              engine_now_ns(e));
+        venue_link_move_price(venue, job->ins->index, job->price_nano, job->walk, engine_now_ns(e));
         job->state = instrument_state(job->job.call, e, job->ins);
     }
     engine_finish_after_commit(e, base);
@@ -330,12 +331,10 @@ static void take_snapshot(api_call *call, const ProtobufCMessage *request) {
 /* ---- The table ------------------------------------------------------------------------------ */
 
 #define ADMIN(method, request, handler)                                                            \
-    {.package = ADMIN_PACKAGE,                                                                     \
-     .service = "AdminService",                                                                    \
-     .name = method,                                                                               \
-     .request_type = &request,                                                                     \
-     .handle = handler,                                                                            \
-     .admin_access = true}
+    {                                                                                              \
+        .package = ADMIN_PACKAGE, .service = "AdminService", .name = method,                       \
+        .request_type = &request, .handle = handler, .admin_access = true                          \
+    }
 
 static const api_method admin_methods[] = {
     ADMIN("GetStats", tinvestd__admin__v1__get_stats_request__descriptor, get_stats),

@@ -108,10 +108,9 @@ int core_init(core *c, const core_config *config) {
     if (c->orders == NULL || c->trades == NULL || c->free_orders == NULL ||
         c->free_order_pos == NULL || c->free_trades == NULL || c->finished == NULL ||
         c->requests == NULL || c->venue.mm_reference_nano == NULL || c->venue.halted == NULL ||
-        c->accounts.opened == NULL ||
-        c->accounts.closed == NULL || c->account_orders == NULL || c->account_first == NULL ||
-        c->account_last == NULL || c->active_first == NULL || c->active_last == NULL ||
-        ledger_init(&c->ledger, capacity, rd->instrument_count) != 0 ||
+        c->accounts.opened == NULL || c->accounts.closed == NULL || c->account_orders == NULL ||
+        c->account_first == NULL || c->account_last == NULL || c->active_first == NULL ||
+        c->active_last == NULL || ledger_init(&c->ledger, capacity, rd->instrument_count) != 0 ||
         order_index_init(&c->by_key, config->max_orders, key_names_order, c) != 0 ||
         order_index_init(&c->by_order_id, (size_t)config->max_orders * 2, id_names_order, c) != 0 ||
         candles_init(&c->candles, &c->config.candles, rd->instrument_count) != 0 ||

@@ -682,7 +682,8 @@ static void reap_snapshot(engine *e, bool block) {
 static void maybe_snapshot(engine *e) {
     reap_snapshot(e, false);
     uint64_t seq = e->core.next_seq - 1;
-    bool due = e->snapshot_every_events != 0 && seq - e->last_snapshot_seq >= e->snapshot_every_events;
+    bool due =
+        e->snapshot_every_events != 0 && seq - e->last_snapshot_seq >= e->snapshot_every_events;
     if (e->journal == NULL || e->pending_snapshot_pid > 0 || !(due || e->snapshot_requested))
         return;
     e->snapshot_requested = false;

@@ -430,7 +430,8 @@ int64_t venue_link_move_price(engine_venue_link *link, uint32_t instrument_index
     venue_link_pump(link);
     int64_t reference = price_nano;
     if (walk_steps > 0)
-        reference = exchange_walk_market_maker(link->exchange, instrument_index, walk_steps, now_ns);
+        reference =
+            exchange_walk_market_maker(link->exchange, instrument_index, walk_steps, now_ns);
     else
         exchange_move_market_maker(link->exchange, instrument_index, price_nano, now_ns);
     venue_link_pump(link); /* what the requote's trades triggered */

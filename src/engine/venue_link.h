@@ -106,8 +106,7 @@ bool venue_link_has_market_maker(const engine_venue_link *link);
  * maker. */
 int64_t venue_link_move_price(engine_venue_link *link, uint32_t instrument_index,
                               int64_t price_nano, uint32_t walk_steps, int64_t now_ns);
-int64_t venue_link_market_maker_reference(const engine_venue_link *link,
-                                          uint32_t instrument_index);
+int64_t venue_link_market_maker_reference(const engine_venue_link *link, uint32_t instrument_index);
 /* When the instrument last printed (its last price's time), without copying its book. */
 int64_t venue_link_last_price_ns(const engine_venue_link *link, uint32_t instrument_index);
 

@@ -70,7 +70,8 @@ int rest_routes_build(const char *const *grpc_paths, size_t path_count, rest_rou
 
 const rest_route *rest_routes_find(const rest_route *routes, size_t route_count,
                                    const char *request_path) {
-    /* The operator's short form: /admin/<Method> is /rest/tinvestd.admin.v1.AdminService/<Method>. */
+    /* The operator's short form: /admin/<Method> is /rest/tinvestd.admin.v1.AdminService/<Method>.
+     */
     size_t admin = strlen(REST_ADMIN_PATH_PREFIX);
     if (strncmp(request_path, REST_ADMIN_PATH_PREFIX, admin) == 0 &&
         strchr(request_path + admin, '/') == NULL) {

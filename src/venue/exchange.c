@@ -874,7 +874,8 @@ void exchange_set_trading(exchange *x, uint32_t instrument, bool trading) {
         mm_withdraw(x, ins);
     } else if (!x->mm_stopped && !ins->mm_requote_pending) {
         ins->mm_requote_pending = true;
-        heap_push(x, (pending_event){.due_ns = x->now_ns, .kind = EV_MM_REQUOTE, .index = instrument});
+        heap_push(x,
+                  (pending_event){.due_ns = x->now_ns, .kind = EV_MM_REQUOTE, .index = instrument});
     }
 }
 

@@ -27,7 +27,7 @@ const share = demoInstruments.find((i) => i.type === 'share');
 const etf = demoInstruments.find((i) => i.type === 'etf');
 const tinvestctl = join(dirname(binary), 'tinvestctl');
 const NORMAL = SecurityTradingStatus.SECURITY_TRADING_STATUS_NORMAL_TRADING;
-const NOT_AVAILABLE = SecurityTradingStatus.SECURITY_TRADING_STATUS_NOT_AVAILABLE_FOR_TRADING;
+const BREAK = SecurityTradingStatus.SECURITY_TRADING_STATUS_BREAK_IN_TRADING;
 
 const dir = mkdtempSync(join(tmpdir(), 'tinvestd-admin-'));
 after(() => { closeClients(); rmSync(dir, { recursive: true, force: true }); });
@@ -150,13 +150,13 @@ test('tinvestctl halting an instrument while an official-SDK bot trades it; resu
     const halted = await ctl(server, ['halt', share.uid]);
     assert.equal(halted.code, 0, halted.stderr);
     assert.equal(halted.json.halted, true);
-    assert.equal(halted.json.tradingStatus, NOT_AVAILABLE);
+    assert.equal(halted.json.tradingStatus, BREAK);
     assert.equal(halted.json.instrumentUid, share.uid);
     assert.equal(halted.json.bestAsk, '', 'the market maker withdrew its quotes');
 
     // The bot's stream sees the status change, and its next order gets the real code.
     const change = await statuses.next((m) => m.tradingStatus, 10000, seen);
-    assert.equal(change.tradingStatus.tradingStatus, NOT_AVAILABLE);
+    assert.equal(change.tradingStatus.tradingStatus, BREAK);
     assert.equal(change.tradingStatus.limitOrderAvailableFlag, false);
     assert.equal(change.tradingStatus.marketOrderAvailableFlag, false);
     const refused = await callRaw((o) => orders.postOrderAsync(marketBuy(share.uid), o));
@@ -170,7 +170,7 @@ test('tinvestctl halting an instrument while an official-SDK bot trades it; resu
       idempotencyKey: randomUUID(), quantity: 1, price: { units: Number(low / 1000000000n), nano: 0 } }, o));
     assert.equal(replace.error?.details, '30079', 'ReplaceOrder is refused too');
     const status = await api.marketdata.getTradingStatus({ instrumentId: share.uid });
-    assert.equal(status.tradingStatus, NOT_AVAILABLE);
+    assert.equal(status.tradingStatus, BREAK);
     assert.equal(status.limitOrderAvailableFlag, false);
     assert.equal(status.marketOrderAvailableFlag, false);
     assert.equal(status.apiTradeAvailableFlag, false);
@@ -205,7 +205,7 @@ test('tinvestctl halting an instrument while an official-SDK bot trades it; resu
     api = sdk(server, USER_TOKEN);
     orders = rawClient(server, OrdersServiceDefinition, USER_TOKEN);
     const afterCrash = await api.marketdata.getTradingStatus({ instrumentId: share.uid });
-    assert.equal(afterCrash.tradingStatus, NOT_AVAILABLE, 'still halted after kill -9');
+    assert.equal(afterCrash.tradingStatus, BREAK, 'still halted after kill -9');
     assert.equal((await callRaw((o) => orders.postOrderAsync(marketBuy(share.uid), o))).error?.details, '30079');
     const stats = await ctl(server, ['stats']);
     assert.equal(stats.code, 0, stats.stderr);

@@ -27,7 +27,8 @@ static faults_request faults_of(bool ack, int64_t ack_us, bool fill, int64_t fil
         in.fill_delay_us = fill_us;
     }
     if (ppm) {
-        in._reject_ppm_case = TINVESTD__ADMIN__V1__SET_EXCHANGE_FAULTS_REQUEST___REJECT_PPM_REJECT_PPM;
+        in._reject_ppm_case =
+            TINVESTD__ADMIN__V1__SET_EXCHANGE_FAULTS_REQUEST___REJECT_PPM_REJECT_PPM;
         in.reject_ppm = reject_ppm;
     }
     return in;

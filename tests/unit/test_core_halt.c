@@ -341,7 +341,8 @@ static void test_exchange(void) {
     CHECK_EQ_INT(exchange_market_maker_reference(x, 0), walked);
 
     /* Faults read back as set; every arrival is rejected at 1 000 000 ppm. */
-    exch_faults f = {.ack_delay_ns = 5000, .fill_delay_ns = 7000, .reject_probability_ppm = 1000000};
+    exch_faults f = {
+        .ack_delay_ns = 5000, .fill_delay_ns = 7000, .reject_probability_ppm = 1000000};
     exchange_set_faults(x, &f);
     exch_faults got = exchange_faults(x);
     CHECK_EQ_INT(got.ack_delay_ns, 5000);
@@ -356,8 +357,8 @@ static void test_exchange(void) {
     exchange_advance(x, T0 + 8 * NANO + 5000);
     bool rejected = false;
     for (uint32_t i = 0; i < report_count; i++)
-        rejected |= reports[i].kind == EXCH_REPORT_REJECTED &&
-                    reports[i].reason == EXCH_REJECT_INJECTED;
+        rejected |=
+            reports[i].kind == EXCH_REPORT_REJECTED && reports[i].reason == EXCH_REJECT_INJECTED;
     CHECK(rejected);
     exchange_check_invariants(x);
     exchange_destroy(x);
