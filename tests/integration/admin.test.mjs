@@ -8,7 +8,7 @@ import './tls-env.mjs';
 import { test, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
-import { execFile } from 'node:child_process';
+import { execFile, execFileSync } from 'node:child_process';
 import { mkdtempSync, writeFileSync, rmSync, readdirSync, existsSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { tmpdir } from 'node:os';
@@ -18,7 +18,7 @@ import { OrderDirection, OrderType, OrderIdType, OrderExecutionReportStatus, Ord
 import { SubscriptionAction, SubscriptionStatus } from 'tinkoff-invest-api/dist/generated/marketdata.js';
 import { SecurityTradingStatus } from 'tinkoff-invest-api/dist/generated/common.js';
 import { UsersServiceDefinition } from 'tinkoff-invest-api/dist/generated/users.js';
-import { startServer, sdk, rawClient, callRaw, closeClients, demoConfig, demoInstruments, demoReferenceDir, binary } from './harness.mjs';
+import { startServer, sdk, rawClient, callRaw, closeClients, demoConfig, demoConfigPath, demoInstruments, demoReferenceDir, sourceDir, binary } from './harness.mjs';
 
 const ADMIN_TOKEN = 'adm-test-0123456789abcdef';
 const USER_TOKEN = 't.demo.full';
@@ -405,3 +405,37 @@ test('POST /admin/<Method> answers fetch() with JSON; a snapshot appears on disk
     assert.deepEqual(await server.stop(), { code: 0, signal: null });
   }
 });
+
+test('tinvestctl step moves a replay\'s clock in step mode; MovePrice is refused in a replay', async () => {
+  const archives = execFileSync('python3', [join(sourceDir, 'scripts', 'make-demo-history.py'),
+    '--out', join(dir, 'archives'), '--config', demoConfigPath, '--days', '1', '--seed', '3',
+    '--uid', share.uid], { encoding: 'utf8' }).trim().split('\n');
+  const dataDir = join(dir, 'data-step');
+  const config = demoLikeConfig('step', true);
+  execFileSync(binary, ['history', 'import', '--data-dir', dataDir, '--config', config, ...archives], { encoding: 'utf8' });
+  const day = /_(\d{4})(\d{2})(\d{2})\.csv/.exec(execFileSync('python3', ['-c',
+    'import sys, zipfile; print(zipfile.ZipFile(sys.argv[1]).namelist()[0])', archives[0]], { encoding: 'utf8' }));
+  const date = `${day[1]}-${day[2]}-${day[3]}`;
+  const server = await startServer({ config, dataDir,
+    args: ['--replay', `${date}..${date}`, '--speed', 'step', '--durability', 'none'] });
+  try {
+    const from = Date.parse(`${date}T00:00:00Z`);
+    const first = await ctl(server, ['step', '60000']);
+    assert.equal(first.code, 0, first.stderr);
+    assert.equal(first.json.speed, 'step');
+    assert.equal(Date.parse(first.json.now), from + 60000);
+    const second = await ctl(server, ['step', '1500']);
+    assert.equal(Date.parse(second.json.now), from + 61500, 'the clock goes on from where it stood');
+    const stats = await ctl(server, ['stats']);
+    assert.equal(stats.json.clock, 'step');
+    assert.equal(Date.parse(stats.json.now), from + 61500);
+    const move = await ctl(server, ['price', share.uid, '--walk', '1']);
+    assert.equal(move.code, 1);
+    assert.match(move.stderr, /code 30102: A replay's prices are the history's/);
+    // The admin token is what Advance takes here; a trading token is refused.
+    assert.match((await ctl(server, ['step', '1000'], { token: USER_TOKEN })).stderr, /code 40003/);
+  } finally {
+    assert.deepEqual(await server.stop(), { code: 0, signal: null });
+  }
+});
+
