@@ -394,9 +394,9 @@ int64_t venue_link_last_price_ns(const engine_venue_link *link, uint32_t instrum
 void venue_link_set_halt(engine_venue_link *link, uint32_t instrument_index, bool halted,
                          int64_t now_ns, bool *changed) {
     core *c = link->core;
-    /* The exchange catches up first, so that what was due before the halt happens before it. */
-    exchange_advance(link->exchange, now_ns);
-    venue_link_pump(link);
+    /* The exchange (and a replay's market) catches up first, so that what was due before the
+     * halt happens before it. */
+    venue_link_advance(link, now_ns);
     core_set_trading_halt(c, instrument_index, halted, now_ns, changed);
     bool configured = c->refdata->instruments[instrument_index].trading_status == 5;
     exchange_set_trading(link->exchange, instrument_index, configured && !halted);
@@ -426,8 +426,7 @@ bool venue_link_has_market_maker(const engine_venue_link *link) {
 int64_t venue_link_move_price(engine_venue_link *link, uint32_t instrument_index,
                               int64_t price_nano, uint32_t walk_steps, int64_t now_ns) {
     assert(link->market_maker);
-    exchange_advance(link->exchange, now_ns);
-    venue_link_pump(link);
+    venue_link_advance(link, now_ns);
     int64_t reference = price_nano;
     if (walk_steps > 0)
         reference =
