@@ -17,6 +17,23 @@ tls_port=${tls_listen##*:}
 sandbox_port=${sandbox_listen##*:}
 sandbox_tls_port=${sandbox_tls_listen##*:}
 http_port=${http_listen##*:}
+tinvestctl=$(dirname "$binary")/tinvestctl
+
+# The operator's token (AdminService, tinvestctl): a new random one each run, readable by this
+# user only, in a configuration of the run's own (the demo's, with its reference data by absolute
+# path). The listeners are on 127.0.0.1 only (docs/SECURITY.md, "The operator's token").
+umask 077
+head -c 24 /dev/urandom | od -An -tx1 | tr -d ' \n' > "$run_dir/admin-token"
+python3 - "$run_dir/admin-token" "$run_dir/demo.json" <<'PY'
+import json, os, sys
+token = open(sys.argv[1]).read().strip()
+config = json.load(open("config/demo.json"))
+config["reference_dir"] = os.path.abspath(os.path.join("config", config["reference_dir"]))
+config["admin"] = {"token": token}
+with open(sys.argv[2], "w") as f:
+    json.dump(config, f, indent=2)
+PY
+umask 022
 
 cat <<MSG
 
@@ -27,6 +44,9 @@ tinvestd demo — a T-Invest API broker with an embedded exchange
                    the same services on the tokens' sandbox accounts
   REST (HTTP)    : http://localhost:$http_port/rest/tinkoff.public.invest.api.contract.v1.<Service>/<Method>
   metrics        : http://localhost:$http_port/metrics   (Prometheus text, no token)
+  operator       : TINVESTD_ADMIN_TOKEN=\$(cat $run_dir/admin-token) $tinvestctl --target 127.0.0.1:$plain_port stats
+                   (halt ID, resume ID, faults, price ID PRICE, snapshot; or POST
+                   http://localhost:$http_port/admin/<Method> with that token: docs/PROTOCOL.md)
   tokens         : t.demo.full (both accounts), t.demo.one (first account only),
                    t.demo.readonly (read-only on both)
   accounts       : 2000000001, 2000000002, and the sandbox account
@@ -55,7 +75,7 @@ REST (JSON over HTTP, as the real REST proxy):
 
 Stop with Ctrl-C.
 MSG
-exec "$binary" --config config/demo.json --data-dir "$run_dir/data" \
+exec "$binary" --config "$run_dir/demo.json" --data-dir "$run_dir/data" \
     --listen "$listen" --tls-listen "$tls_listen" \
     --sandbox-listen "$sandbox_listen" --sandbox-tls-listen "$sandbox_tls_listen" \
     --http-listen "$http_listen" \

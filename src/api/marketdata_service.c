@@ -18,6 +18,8 @@
 #define DEFAULT_TRADES_WINDOW_NS (3600LL * 1000000000LL)
 #define SECURITY_TRADING_STATUS_NORMAL_TRADING 5
 #define SECURITY_TRADING_STATUS_NOT_AVAILABLE 1
+/* The operator's halt (AdminService/HaltTrading): the exchange's break in trading. */
+#define SECURITY_TRADING_STATUS_BREAK_IN_TRADING 4
 
 /* Answers the call with `code` unless it is 0; true when it did. */
 static bool refused(api_call *call, int code) {
@@ -146,14 +148,17 @@ static PB(GetTradingStatusResponse) * status_of(api_call *call, engine *e, const
     PB(GetTradingStatusResponse) *s =
         PB_NEW(call, PB(GetTradingStatusResponse), PB_INIT(GET_TRADING_STATUS_RESPONSE));
     s->figi = (char *)ins->figi;
+    bool halted = core_instrument_halted(engine_core(e), ins->index);
     s->trading_status = trading ? SECURITY_TRADING_STATUS_NORMAL_TRADING
                                 : (ins->trading_status != SECURITY_TRADING_STATUS_NORMAL_TRADING
                                        ? ins->trading_status
-                                       : SECURITY_TRADING_STATUS_NOT_AVAILABLE);
+                                   : halted ? SECURITY_TRADING_STATUS_BREAK_IN_TRADING
+                                            : SECURITY_TRADING_STATUS_NOT_AVAILABLE);
     s->limit_order_available_flag = trading;
     s->market_order_available_flag = trading;
     s->bestprice_order_available_flag = trading;
-    s->api_trade_available_flag = ins->api_trade_available;
+    /* The operator's halt (AdminService) closes the API to the instrument as well. */
+    s->api_trade_available_flag = ins->api_trade_available && !halted;
     s->instrument_uid = (char *)ins->uid;
     s->ticker = (char *)ins->ticker;
     s->class_code = (char *)ins->class_code;

@@ -9,6 +9,8 @@
 
 #define STATUS_NORMAL_TRADING 5
 #define STATUS_NOT_AVAILABLE 1
+/* The operator's halt (AdminService/HaltTrading): the exchange's break in trading. */
+#define STATUS_BREAK_IN_TRADING 4
 #define NS_PER_MS 1000000LL
 /* Changes taken from the candle store at a time. */
 #define CANDLE_CHANGES_CHUNK 64
@@ -157,10 +159,11 @@ void md_feed_status(engine *e, uint32_t instrument_index, md_status_record *out)
     const instrument *ins = &engine_core(e)->refdata->instruments[instrument_index];
     bool trading = ins->trading_status == STATUS_NORMAL_TRADING &&
                    venue_link_trading(engine_venue(e), instrument_index);
-    int32_t status = trading
-                         ? STATUS_NORMAL_TRADING
-                         : (ins->trading_status != STATUS_NORMAL_TRADING ? ins->trading_status
-                                                                         : STATUS_NOT_AVAILABLE);
+    int32_t status = trading                                        ? STATUS_NORMAL_TRADING
+                     : ins->trading_status != STATUS_NORMAL_TRADING ? ins->trading_status
+                     : core_instrument_halted(engine_core(e), instrument_index)
+                         ? STATUS_BREAK_IN_TRADING
+                         : STATUS_NOT_AVAILABLE;
     *out = (md_status_record){.instrument = instrument_index,
                               .trading_status = status,
                               .trading = trading,

@@ -11,6 +11,7 @@
 
 #include <protobuf-c/protobuf-c.h>
 
+#include "admin.pb-c.h"
 #include "google/protobuf/timestamp.pb-c.h"
 #include "health.pb-c.h"
 #include "instruments.pb-c.h"
@@ -39,6 +40,7 @@ static const ProtobufCServiceDescriptor *const jsonpb_services[] = {
     &grpc__reflection__v1__server_reflection__descriptor,
     &grpc__reflection__v1alpha__server_reflection__descriptor,
     &tinvestd__replay__v1__replay_service__descriptor,
+    &tinvestd__admin__v1__admin_service__descriptor,
     &tinkoff__public__invest__api__contract__v1__sandbox_service__descriptor,
     &tinkoff__public__invest__api__contract__v1__signal_service__descriptor,
     &tinkoff__public__invest__api__contract__v1__stop_orders_service__descriptor,

@@ -19,6 +19,7 @@
 #include <sys/stat.h>
 
 #include "api/request.h"
+#include "admin.pb-c.h"
 #include "replay.pb-c.h"
 #include "engine/engine.h"
 #include "engine/history_market.h"
@@ -752,6 +753,44 @@ static void replay_control(void) {
     request("replay_write_report", &report.base);
 }
 
+/* tinvestd.admin.v1.AdminService: each request, and values at and past their bounds. */
+static void admin_control(void) {
+    Tinvestd__Admin__V1__GetStatsRequest stats = TINVESTD__ADMIN__V1__GET_STATS_REQUEST__INIT;
+    request("admin_stats", &stats.base);
+    Tinvestd__Admin__V1__InstrumentRequest halt = TINVESTD__ADMIN__V1__INSTRUMENT_REQUEST__INIT;
+    halt.instrument_id = "uid-0";
+    request("admin_halt", &halt.base);
+    halt.instrument_id = "FIGI0";
+    request("admin_halt-figi", &halt.base);
+    Tinvestd__Admin__V1__SetExchangeFaultsRequest faults =
+        TINVESTD__ADMIN__V1__SET_EXCHANGE_FAULTS_REQUEST__INIT;
+    request("admin_faults-read", &faults.base);
+    faults._ack_delay_us_case =
+        TINVESTD__ADMIN__V1__SET_EXCHANGE_FAULTS_REQUEST___ACK_DELAY_US_ACK_DELAY_US;
+    faults.ack_delay_us = 60000000;
+    faults._fill_delay_us_case =
+        TINVESTD__ADMIN__V1__SET_EXCHANGE_FAULTS_REQUEST___FILL_DELAY_US_FILL_DELAY_US;
+    faults.fill_delay_us = 1000;
+    faults._reject_ppm_case =
+        TINVESTD__ADMIN__V1__SET_EXCHANGE_FAULTS_REQUEST___REJECT_PPM_REJECT_PPM;
+    faults.reject_ppm = 1000000;
+    request("admin_faults", &faults.base);
+    faults.reject_ppm = INT64_MIN;
+    request("admin_faults-edge", &faults.base);
+    Tinvestd__Admin__V1__MovePriceRequest move = TINVESTD__ADMIN__V1__MOVE_PRICE_REQUEST__INIT;
+    move.instrument_id = "uid-0";
+    move.price = "101.25";
+    request("admin_price", &move.base);
+    move.price = "";
+    move.walk = 1000;
+    request("admin_price-walk", &move.base);
+    move.price = "99999999999.999999999";
+    request("admin_price-edge", &move.base);
+    Tinvestd__Admin__V1__TakeSnapshotRequest snapshot =
+        TINVESTD__ADMIN__V1__TAKE_SNAPSHOT_REQUEST__INIT;
+    request("admin_snapshot", &snapshot.base);
+}
+
 static void edge_values(void) {
     Google__Protobuf__Timestamp late = at(EDGE_LAST_SECOND), early = at(EDGE_FIRST_SECOND);
     late.nanos = 999999999;
@@ -931,6 +970,7 @@ static void requests(void) {
     assets_and_signals();
     favorites_and_universe();
     replay_control();
+    admin_control();
     edge_values();
     require_every_type_seeded();
 }
@@ -946,6 +986,7 @@ typedef enum {
     STEP_PAY_IN,
     STEP_OPEN,
     STEP_CLOSE_OPENED,
+    STEP_HALT, /* the operator halts (lots 1) or resumes (lots 0) FIGI0 */
 } step_kind;
 
 typedef struct step {
@@ -1009,6 +1050,12 @@ static void run_step(engine *e, engine_job *base) {
     case STEP_CLOSE_OPENED:
         error = core_close_sandbox_account(c, tok, opened_account, now);
         break;
+    case STEP_HALT: {
+        bool changed;
+        venue_link_set_halt(engine_venue(e), 0, s->lots != 0, now, &changed);
+        error = changed ? CORE_OK : CORE_ERR_NOT_TRADING;
+        break;
+    }
     }
     if (error != CORE_OK) {
         fprintf(stderr, "make_corpus: step %d failed: %d\n", (int)s->kind, (int)error);
@@ -1031,8 +1078,11 @@ static const step day[] = {
     {STEP_CANCEL, "A1", "k1", NULL, 0, 0, 0, 0, NANO},
     {STEP_PLACE, "A1", "k4", NULL, BUY, LIMIT, 1, 95 * NANO, NANO},
     {STEP_REPLACE, "A1", "k5", "k4", 0, 0, 1, 96 * NANO, NANO},
+    /* The snapshot after seven steps holds the halt. */
+    {STEP_HALT, NULL, NULL, NULL, 0, 0, 1, 0, NANO},
     {STEP_PAY_IN, "S1", NULL, NULL, 0, 0, 0, 250 * NANO, NANO},
     {STEP_OPEN, NULL, NULL, NULL, 0, 0, 0, 0, NANO},
+    {STEP_HALT, NULL, NULL, NULL, 0, 0, 0, 0, NANO},
     {STEP_PLACE, "S1", "s1", NULL, BUY, LIMIT, 1, 91 * NANO, NANO},
     {STEP_CLOSE_OPENED, NULL, NULL, NULL, 0, 0, 0, 0, NANO},
     /* Past the retention: the finished orders leave the history before the next command. */

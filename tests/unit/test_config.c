@@ -98,6 +98,61 @@ static void test_currency_rates(void) {
     }
 }
 
+/* One share, one account, the trading token "trading-token-0123456789", and a top-level `admin`
+ * of `admin` (JSON, or NULL for none). */
+static int load_admin(const char *admin, tinvestd_config *out, char *error, size_t error_size) {
+    FILE *f = fopen(path, "w");
+    CHECK(f != NULL);
+    fprintf(f,
+            "{%s%s \"instruments\": [{\"type\": \"share\", \"figi\": \"F1\", \"class_code\": "
+            "\"C\",\n"
+            "  \"uid\": \"u1\", \"name\": \"I\", \"min_price_increment\": \"1\",\n"
+            "  \"reference_price\": \"10\"}],\n"
+            " \"accounts\": [{\"id\": \"A\"}],\n"
+            " \"tokens\": [{\"token\": \"trading-token-0123456789\", \"accounts\": {\"A\": "
+            "\"full\"}}]}\n",
+            admin != NULL ? "\"admin\": " : "", admin != NULL ? admin : "");
+    fclose(f);
+    return config_load(out, path, error, error_size);
+}
+
+/* `admin.token`: absent (the service is closed), a good one, and each refusal. */
+static void test_admin_token(void) {
+    static tinvestd_config config;
+    char error[512] = "";
+    CHECK_EQ_INT(load_admin(NULL, &config, error, sizeof error), 0);
+    CHECK(config.admin_token == NULL);
+    config_deinit(&config);
+    CHECK_EQ_INT(load_admin("{},", &config, error, sizeof error), 0);
+    CHECK(config.admin_token == NULL);
+    config_deinit(&config);
+    CHECK_EQ_INT(load_admin("{\"token\": \"operator-0123456789\"},", &config, error, sizeof error),
+                 0);
+    CHECK(config.admin_token != NULL && strcmp(config.admin_token, "operator-0123456789") == 0);
+    config_deinit(&config);
+    const char *refused[] = {
+        "{\"token\": \"short\"},",                    /* under 16 bytes */
+        "{\"token\": \"with a space 0123456789\"},",  /* not a header's token */
+        "{\"token\": \"trading-token-0123456789\"},", /* a trading token */
+        "{\"token\": 5},",
+        "[],",
+    };
+    for (size_t i = 0; i < sizeof refused / sizeof refused[0]; i++) {
+        error[0] = '\0';
+        CHECK_EQ_INT(load_admin(refused[i], &config, error, sizeof error), -1);
+        CHECK(strstr(error, "admin") != NULL);
+    }
+    /* 256 bytes load, 257 do not. */
+    char text[400] = "{\"token\": \"";
+    size_t prefix = strlen(text);
+    memset(text + prefix, 'x', 257);
+    strcpy(text + prefix + 257, "\"},");
+    CHECK_EQ_INT(load_admin(text, &config, error, sizeof error), -1);
+    strcpy(text + prefix + 256, "\"},");
+    CHECK_EQ_INT(load_admin(text, &config, error, sizeof error), 0);
+    config_deinit(&config);
+}
+
 int main(void) {
     snprintf(path, sizeof path, "%s/tinvestd-config-XXXXXX", P_tmpdir);
     int fd = mkstemp(path);
@@ -106,6 +161,7 @@ int main(void) {
     test_reference_price_is_bounded();
     test_bond_needs_a_nominal();
     test_currency_rates();
+    test_admin_token();
     unlink(path);
     return check_finish("config");
 }
