@@ -12,7 +12,8 @@
  *
  * A request fails when libcurl reports an error, the answer is not 200, or it carries no
  * x-tracking-id header; the exit status is 1 if any failed (the first failure's status and body
- * go to standard error).
+ * go to standard error). The failure counts include the untimed first request of each
+ * connection.
  *
  * usage: http_loadgen --target HOST:PORT [--path P] [--token T] [--account A]
  *                     [--instrument UID] [--price UNITS.NANO] [--connections N]
