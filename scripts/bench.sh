@@ -25,8 +25,9 @@ else
 fi
 
 # Starts a server binary with its arguments (in this shell, so that cleanup can stop it) and
-# sets server_port from its first line.
+# sets server_port from its first line (and server_http_port from its http=, if any).
 server_port=
+server_http_port=
 start_server() {
     local out="$work/server-$RANDOM.out"
     "$@" > "$out" 2> "$out.err" &
@@ -34,6 +35,7 @@ start_server() {
     for _ in $(seq 1 100); do
         if [ -s "$out" ]; then
             server_port=$(sed -n '1s/.*plaintext=[^:]*:\([0-9]*\).*/\1/p' "$out")
+            server_http_port=$(sed -n '1s/.* http=[^:]*:\([0-9]*\).*/\1/p' "$out")
             return 0
         fi
         sleep 0.05
@@ -94,11 +96,11 @@ echo "gRPC echo: p50 $echo_p50 us"
 echo_rate=$(json "r.calls_per_s" <<<"$echo_load")
 echo "gRPC echo: $echo_rate calls/s at 64 in flight"
 
-run_tinvestd() { # durability, extra config
+run_tinvestd() { # durability, extra config[, more arguments of tinvestd]
     local config="$work/config-$RANDOM.json"
     node -e "const c=require('./config/demo.json'); c.reference_dir=require('path').resolve('data/reference'); Object.assign(c.venue, $2); c.accounts[0].cash.rub='1000000000'; require('fs').writeFileSync('$config', JSON.stringify(c))"
     start_server "$build/tinvestd" --config "$config" --data-dir "$work/data-$RANDOM" \
-        --listen 127.0.0.1:0 --durability "$1" --log-level error
+        --listen 127.0.0.1:0 --durability "$1" --log-level error "${@:3}"
 }
 
 echo "== tinvestd"
@@ -122,6 +124,76 @@ run_tinvestd fsync '{ack_delay_us: 2000}'; port=$server_port
 burst_async=$($loadgen --target "127.0.0.1:$port" --calls $burst --concurrency $burst)
 burst_sync=$($loadgen --target "127.0.0.1:$port" --calls $burst --concurrency 1 --method sync)
 stop_last_server
+
+# REST PostOrderAsync (the HTTP listener and its proxy, docs/PROTOCOL.md "REST") against the
+# HTTP floor measured here: http_floor_server, the same library (libwebsockets) answering every
+# POST with a fixed small JSON body. Both are driven by http_loadgen (libcurl's multi interface,
+# HTTP/1.1 keep-alive) with the same two loads: one connection (latency), and rest_connections
+# connections of one request in flight each (throughput: as many in flight as the gRPC sustained
+# rows). Every order carries a fresh orderId; an answer other than 200 fails its row, and the
+# bench (after writing the table).
+rest_connections=64
+rest_failed=""
+http_loadgen="$build/http_loadgen --instrument $etf_uid --price 8.000 --json"
+# http_loadgen with these arguments against the newest server's HTTP port (rest_port); sets
+# load_json and server_cpu_us as load does, and notes a run with failed requests.
+http_load() { # label, arguments
+    local label=$1 pid=${pids[-1]} before after
+    shift
+    before=$(process_ticks "$pid")
+    if ! load_json=$($http_loadgen --target "127.0.0.1:$rest_port" "$@"); then
+        rest_failed+=" $label"
+        echo "$label: failed requests: $load_json" >&2
+    fi
+    after=$(process_ticks "$pid")
+    server_cpu_us=$(node -e "const r=JSON.parse(process.argv[1]); console.log(r.calls ? (($after - $before) / $ticks_per_s * 1e6 / r.calls).toFixed(1) : 'n/a')" "$load_json")
+}
+# A row's "measured" cell for a run: p50 / p99, requests/s, and failures if any.
+rest_cell() { # load json
+    json "r.latency.p50_us+' / '+r.latency.p99_us+' µs; '+r.calls_per_s+' /s'+(r.errors ? '; **'+r.errors+' of '+r.calls+' failed** ('+r.non_200+' not 200)' : '')" <<<"$1"
+}
+rest_runs() { # label prefix: the two loads against the newest server; sets rest_one, rest_many, their CPU
+    http_load "$1, 1 connection" --connections 1 --calls $latency_calls
+    rest_one=$load_json; rest_one_server_cpu=$server_cpu_us
+    http_load "$1, $rest_connections connections" --connections $rest_connections --calls $load_calls
+    rest_many=$load_json; rest_many_server_cpu=$server_cpu_us
+}
+echo "== REST"
+start_server "$build/http_floor_server"; rest_port=$server_port
+rest_runs "HTTP floor"
+floor_one=$rest_one; floor_many=$rest_many
+floor_one_cpu=$rest_one_server_cpu; floor_many_cpu=$rest_many_server_cpu
+stop_last_server
+echo "HTTP floor: 1 connection $floor_one; $rest_connections connections $floor_many"
+run_tinvestd fsync '{}' --http-listen 127.0.0.1:0; rest_port=$server_http_port
+rest_runs "REST PostOrderAsync durable"
+rest_fsync_one=$rest_one; rest_fsync_many=$rest_many; rest_fsync_many_cpu=$rest_many_server_cpu
+stop_last_server
+run_tinvestd none '{}' --http-listen 127.0.0.1:0; rest_port=$server_http_port
+rest_runs "REST PostOrderAsync --durability none"
+rest_none_one=$rest_one; rest_none_many=$rest_many; rest_none_many_cpu=$rest_many_server_cpu
+stop_last_server
+echo "REST durable: $rest_fsync_one; $rest_fsync_many"
+echo "REST none: $rest_none_one; $rest_none_many"
+floor_p50=$(json "r.latency.p50_us" <<<"$floor_one")
+floor_rate=$(json "r.calls_per_s" <<<"$floor_many")
+# The ratio cell of a REST row: to the floor, and to the same run's gRPC figure.
+rest_ratio_one() { # json, gRPC json at 1 in flight
+    echo "$(ratio "$(json "r.latency.p50_us" <<<"$1")/$floor_p50") × floor p50; $(ratio "$(json "r.latency.p50_us" <<<"$1")/$(json "r.latency.p50_us" <<<"$2")") × gRPC p50 ($(json "r.latency.p50_us" <<<"$2") µs)"
+}
+rest_ratio_many() { # json, gRPC json of the sustained load
+    echo "$(ratio "$(json "r.calls_per_s" <<<"$1")/$floor_rate") × floor /s; $(ratio "$(json "r.calls_per_s" <<<"$1")/$(json "r.calls_per_s" <<<"$2")") × gRPC /s ($(json "r.calls_per_s" <<<"$2") /s, 64 in flight on 4 channels)"
+}
+rest_rows=$(cat <<ROWS
+| HTTP floor: libwebsockets answering every POST with a fixed JSON body, 1 connection: p50 / p99; requests/s | $(rest_cell "$floor_one") | | 1.00 × floor |
+| the same floor, $rest_connections kept-alive connections, one request in flight each | $(rest_cell "$floor_many") | | 1.00 × floor |
+| REST PostOrderAsync durable, 1 connection | $(rest_cell "$rest_fsync_one") | | $(rest_ratio_one "$rest_fsync_one" "$async_fsync") |
+| REST PostOrderAsync durable, $rest_connections connections | $(rest_cell "$rest_fsync_many") | | $(rest_ratio_many "$rest_fsync_many" "$sustained_plain") |
+| REST PostOrderAsync --durability none, 1 connection | $(rest_cell "$rest_none_one") | | $(rest_ratio_one "$rest_none_one" "$async_none") |
+| REST PostOrderAsync --durability none, $rest_connections connections | $(rest_cell "$rest_none_many") | | $(rest_ratio_many "$rest_none_many" "$sustained_none") |
+| CPU per request at $rest_connections connections, server / load client: HTTP floor; REST durable; REST none | $floor_many_cpu / $(client_cpu_us "$floor_many"); $rest_fsync_many_cpu / $(client_cpu_us "$rest_fsync_many"); $rest_none_many_cpu / $(client_cpu_us "$rest_none_many") µs | | |
+ROWS
+)
 
 # Market-data fan-out: md_fanout's subscribers (trades of every demo instrument) on tinvestd
 # while loadgen trades market orders at a steady rate, against md_floor_server streaming one
@@ -304,6 +376,7 @@ Machine: $machine
 | fdatasync of a 4 KiB append | $fsync_p50 µs |
 | TCP loopback ping-pong | $(sed -n 's/.*p50 \([0-9.]*\) us.*/\1/p' <<<"$tcp_line") µs |
 | gRPC C-core echo, same message size | $echo_p50 µs |
+| HTTP/1.1 on libwebsockets, a fixed JSON answer to a PostOrderAsync body, 1 connection | $floor_p50 µs |
 
 | figure | measured | goal | ratio |
 |---|---|---|---|
@@ -318,6 +391,7 @@ Machine: $machine
 | sustained PostOrderAsync --durability none, same load | $sustained_none_rate /s | | $(ratio "$sustained_none_rate/$echo_rate") × echo |
 | CPU per call, server / load client: echo; echo with the contract's headers; PostOrderAsync durable; with the stream; none | $echo_server_cpu / $echo_client_cpu; $echo_md_server_cpu / $(client_cpu_us "$echo_md_load"); $sustained_server_cpu / $order_client_cpu; $sustained_stream_server_cpu / $(client_cpu_us "$sustained"); $sustained_none_server_cpu / $(client_cpu_us "$sustained_none") µs | | |
 | ceiling on these $(nproc) vCPUs for a server exactly as cheap as the echo, driven by the order client (echo's CPU per call + the order client's) | $(ratio "$echo_rate*($echo_server_cpu+$echo_client_cpu)/($echo_server_cpu+$order_client_cpu)") /s | | $(ratio "($echo_server_cpu+$echo_client_cpu)/($echo_server_cpu+$order_client_cpu)") × echo |
+$rest_rows
 | OrderStateStream: reply → stream message at 80 % of the sustained maximum ($stream_rate /s), p50 / p99 (at saturation: p50 $stream_sat_p50 µs) | $stream_p50 / $stream_p99 µs | p50 ≤ 1 ms, p99 ≤ 5 ms | |
 | matching engine alone | ${venue_line#venue matching: } | ≥ 5 M ops/s, p99 ≤ 2 µs | |
 | candles: one print into all 16 intervals (the apply of a trade adds this) | ${candles_line#candles: } | ≤ 1 µs per print (an order's durable round trip is ~100 µs) | |
@@ -337,3 +411,7 @@ mkdir -p "$(dirname "$results")"
 echo "$table" > "$results"
 echo
 echo "$table"
+if [ -n "$rest_failed" ]; then
+    echo "REST rows with failed requests:$rest_failed" >&2
+    exit 1
+fi

@@ -9,6 +9,7 @@ debian_packages=(
     libgrpc-dev protobuf-compiler protobuf-c-compiler libprotobuf-c-dev libprotobuf-dev
     libjansson-dev libssl-dev openssl
     libwebsockets-dev # the HTTP listener and the REST proxy (docs/PROTOCOL.md, REST)
+    libcurl4-openssl-dev # the REST load generator of make bench (tools/http_loadgen.c, docs/BENCHMARKS.md)
     libzip-dev zip # history archives: tinvestd history import and its tests (docs/HISTORY.md)
     clang-14 libclang-rt-14-dev # the fuzz build: clang with libFuzzer (make fuzz, make test)
     chromium # headless, for the report page's browser check (ctest report.browser, docs/REPORT.md)
