@@ -105,6 +105,15 @@ static int prefix_done(grpc_web_reader *r) {
                  (unsigned long)len, r->max_message_bytes);
         return fail(r, STATUS_RESOURCE_EXHAUSTED, text);
     }
+    /* The messages of one request together are bounded as one message is: a call that reads
+     * one message (unary, server stream) never holds more. */
+    if (len > r->max_message_bytes - r->total_bytes) {
+        char text[128];
+        snprintf(text, sizeof text, "the request's messages exceed %zu bytes together",
+                 r->max_message_bytes);
+        return fail(r, STATUS_RESOURCE_EXHAUSTED, text);
+    }
+    r->total_bytes += len;
     r->in_message = true;
     r->message_need = len;
     r->message_len = 0;

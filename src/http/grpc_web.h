@@ -4,8 +4,9 @@
  * and the relay (grpc_relay.h).
  *
  * DESIGN: the reader is fed the body as it arrives, in pieces of any size, and keeps only the
- * messages decoded so far, each bounded by the listener's message limit (the gRPC server's
- * limits.max_message_bytes), so a body is refused as soon as a frame says it is too long. Errors
+ * messages decoded so far, each and all together bounded by the listener's message limit (the
+ * gRPC server's limits.max_message_bytes), so a body is refused as soon as a frame says it is too
+ * long. Errors
  * are what a gRPC server answers for the same fault in a native request: a message over the limit
  * is RESOURCE_EXHAUSTED, a compressed message (no compression is negotiated) UNIMPLEMENTED, broken
  * framing or base64 INTERNAL. Base64 is libwebsockets' (lws_b64_*); the reader checks the alphabet
@@ -64,6 +65,7 @@ typedef struct grpc_web_reader {
     bool in_message;
     grpc_web_message messages[GRPC_WEB_MAX_MESSAGES];
     size_t message_count;
+    size_t total_bytes; /* of the messages so far (at most max_message_bytes) */
     bool failed;
     grpc_web_error error;
 } grpc_web_reader;

@@ -105,6 +105,22 @@ static void test_limit(void) {
     CHECK_EQ_INT(r.error.status, 8);
     grpc_web_reader_clear(&r);
 
+    /* Two messages that fit one by one but not together. */
+    const char *const two[] = {"01234", "567890"};
+    len = frames(body, two, 2);
+    grpc_web_reader_init(&r, false, 10);
+    CHECK_EQ_INT(grpc_web_reader_feed(&r, body, len), -1);
+    CHECK_EQ_INT(r.error.status, 8);
+    CHECK(strstr(r.error.text, "exceed 10 bytes together") != NULL);
+    CHECK_EQ_INT(r.message_count, 1);
+    grpc_web_reader_clear(&r);
+    const char *const fit[] = {"01234", "56789"};
+    len = frames(body, fit, 2);
+    grpc_web_reader_init(&r, false, 10);
+    CHECK_EQ_INT(grpc_web_reader_feed(&r, body, len), 0);
+    CHECK(holds(&r, fit, 2));
+    grpc_web_reader_clear(&r);
+
     /* More messages than the relay takes before the call runs. */
     uint8_t many[(GRPC_WEB_MAX_MESSAGES + 1) * GRPC_WEB_PREFIX_LEN];
     for (size_t i = 0; i <= GRPC_WEB_MAX_MESSAGES; i++)
