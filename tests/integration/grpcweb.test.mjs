@@ -1,7 +1,8 @@
 // gRPC-web on the HTTP listener (docs/PROTOCOL.md, "gRPC-web"): POST /<package>.<Service>/<Method>
 // with hand-built frames over fetch, against the gRPC answer of the same request on the same server.
 // - GetAccounts in binary and text mode (the text in one piece and in padded pieces), and over
-//   HTTP/2 (TLS): the reply decoded with protobufjs equals the gRPC reply field by field; the
+//   HTTP/2 (TLS), Shares there through a flow-control window smaller than the answer: the reply
+//   decoded with protobufjs equals the gRPC reply field by field and byte for byte; the
 //   trailer frame says grpc-status 0; x-tracking-id and x-ratelimit-* come as headers;
 // - PostOrderAsync: the order placed over gRPC-web, then the same request over gRPC (idempotent:
 //   the stored order) gives the same reply;
@@ -195,29 +196,44 @@ test('GetAccounts in text mode: the body in one base64 piece and in padded piece
     plain(GET_ACCOUNTS.reply, (await grpcCall(GET_ACCOUNTS, encode(GET_ACCOUNTS, { status: 'ACCOUNT_STATUS_OPEN' }))).reply));
 });
 
-test('GetAccounts over HTTP/2 (TLS) in binary mode', async () => {
-  const request = encode(GET_ACCOUNTS, {});
+/** One gRPC-web call over HTTP/2 (TLS): [headers, body]. */
+function h2Call(session, path, body) {
+  const stream = session.request({ ':method': 'POST', ':path': path,
+    'content-type': 'application/grpc-web+proto', authorization: `Bearer ${TOKEN}`,
+    'content-length': String(body.length) });
+  stream.end(body);
+  return new Promise((resolve, reject) => {
+    let h;
+    const chunks = [];
+    stream.on('response', (got) => { h = got; });
+    stream.on('data', (c) => chunks.push(c));
+    stream.on('end', () => resolve([h, Buffer.concat(chunks)]));
+    stream.on('error', reject);
+  });
+}
+
+test('over HTTP/2 (TLS): GetAccounts, and Shares through a flow-control window smaller than it', async () => {
+  // A window of 256 bytes: the answer goes out in pieces as the client grants room.
   const session = http2.connect(`https://127.0.0.1:${server.httpsPort}`, { ca: readFileSync(certPath),
-    servername: 'localhost' });
+    servername: 'localhost', settings: { initialWindowSize: 256 } });
   try {
-    const body = frame(request);
-    const stream = session.request({ ':method': 'POST', ':path': GET_ACCOUNTS.path,
-      'content-type': 'application/grpc-web+proto', authorization: `Bearer ${TOKEN}`,
-      'content-length': String(body.length) });
-    stream.end(body);
-    const [headers, raw] = await new Promise((resolve, reject) => {
-      let h;
-      const chunks = [];
-      stream.on('response', (got) => { h = got; });
-      stream.on('data', (c) => chunks.push(c));
-      stream.on('end', () => resolve([h, Buffer.concat(chunks)]));
-      stream.on('error', reject);
-    });
+    const request = encode(GET_ACCOUNTS, {});
+    const [headers, raw] = await h2Call(session, GET_ACCOUNTS.path, frame(request));
     assert.equal(headers[':status'], 200);
     assert.equal(headers['content-type'], 'application/grpc-web+proto');
+    assert.match(headers['x-tracking-id'] ?? '', /^[0-9a-f-]{36}$/);
     const parsed = parseFrames(raw);
     assert.equal(parsed.trailers['grpc-status'], '0');
     assert.deepEqual(parsed.messages[0], (await grpcCall(GET_ACCOUNTS, request)).reply);
+
+    const shares = { path: `/${PACKAGE}.InstrumentsService/Shares`, request: type('InstrumentsRequest') };
+    const sharesRequest = encode(shares, { instrumentStatus: 'INSTRUMENT_STATUS_ALL' });
+    const [sharesHeaders, sharesRaw] = await h2Call(session, shares.path, frame(sharesRequest));
+    assert.equal(sharesHeaders[':status'], 200);
+    const sharesParsed = parseFrames(sharesRaw);
+    assert.equal(sharesParsed.trailers['grpc-status'], '0');
+    assert.ok(sharesParsed.messages[0].length > 1024, `${sharesParsed.messages[0].length} bytes`);
+    assert.deepEqual(sharesParsed.messages[0], (await grpcCall(shares, sharesRequest)).reply);
   } finally {
     session.close();
   }
