@@ -6,9 +6,15 @@ enable_testing()
 set(FUZZ_DIR ${CMAKE_SOURCE_DIR}/tests/fuzz)
 # What the targets feed: the request path without gRPC, the engine (journal, snapshots, the
 # exchange link), the configuration loader, the history readers (src/history) and the JSON
-# mapping (src/jsonpb).
+# mapping (src/jsonpb), gRPC-web's request reader.
+# gRPC-web's request reader (src/http/grpc_web.c) alone of src/http, with libwebsockets' base64.
+pkg_check_modules(LWS REQUIRED IMPORTED_TARGET libwebsockets)
+add_library(tinvestd_grpc_web STATIC ${CMAKE_SOURCE_DIR}/src/http/grpc_web.c)
+target_include_directories(tinvestd_grpc_web PUBLIC ${CMAKE_SOURCE_DIR}/src)
+target_compile_options(tinvestd_grpc_web PRIVATE ${PROJECT_WARNINGS})
+target_link_libraries(tinvestd_grpc_web PUBLIC PkgConfig::LWS)
 set(FUZZ_LIBRARIES tinvestd_api_request tinvestd_engine tinvestd_config tinvestd_settings
-    tinvestd_history tinvestd_jsonpb)
+    tinvestd_history tinvestd_jsonpb tinvestd_grpc_web)
 set(FUZZ_TEST_SECONDS 15 CACHE STRING "How long each fuzz.<name> test fuzzes")
 
 file(GLOB FUZZ_SOURCES CONFIGURE_DEPENDS ${FUZZ_DIR}/fuzz_*.c)

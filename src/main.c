@@ -226,6 +226,21 @@ static http_server *start_http(const options *opt, const tinvestd_config *config
     for (size_t i = 0; i < method_count; i++)
         if (!methods[i].server_streaming && !methods[i].public_access)
             paths[path_count++] = methods[i].path;
+    /* gRPC-web: every method of the API (health and reflection are tooling for gRPC clients). */
+    grpc_web_method *web_methods = calloc(method_count ? method_count : 1, sizeof *web_methods);
+    if (web_methods == NULL) {
+        free(paths);
+        snprintf(error, error_size, "out of memory");
+        return NULL;
+    }
+    size_t web_count = 0;
+    for (size_t i = 0; i < method_count; i++)
+        if (!methods[i].public_access)
+            web_methods[web_count++] = (grpc_web_method){
+                .path = methods[i].path,
+                .server_streaming = methods[i].server_streaming,
+                .client_streaming = methods[i].client_streaming,
+            };
     http_server_options http_options = {
         .listen_address = opt->http_listen,
         .tls_listen_address = opt->https_listen,
@@ -234,6 +249,8 @@ static http_server *start_http(const options *opt, const tinvestd_config *config
         .grpc_target = internal_address,
         .grpc_paths = paths,
         .grpc_path_count = path_count,
+        .grpc_web_methods = web_methods,
+        .grpc_web_method_count = web_count,
         .max_body_bytes = (size_t)config->max_message_bytes,
         .history_data_dir = opt->data_dir,
         .history_max_candles = max_candles,
@@ -243,6 +260,7 @@ static http_server *start_http(const options *opt, const tinvestd_config *config
     };
     http_server *front = http_server_start(&http_options, error, error_size);
     free(paths);
+    free(web_methods);
     return front;
 }
 

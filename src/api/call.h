@@ -39,6 +39,8 @@ struct api_method {
     const ProtobufCMessageDescriptor *request_type;
     api_handler handle;
     bool server_streaming;
+    /* The client sends a stream (MarketDataStream, ServerReflectionInfo: bidirectional). */
+    bool client_streaming;
     /* Served without a token, rate budget or in-flight count (health and reflection, which
      * tooling calls without credentials: docs/SECURITY.md); the header size is still checked and
      * api_call.token stays NULL. */

@@ -1065,7 +1065,7 @@ void marketdata_streams_shutdown(md_hub *hub) {
 #define MD_STREAMS(method, type, fn, bidi)                                                         \
     {                                                                                              \
         .service = "MarketDataStreamService", .name = method, .request_type = &PB_DESC(type),      \
-        .handle = fn, .server_streaming = true                                                     \
+        .handle = fn, .server_streaming = true, .client_streaming = bidi                           \
     }
 static api_method md_stream_methods[] = {
     MD_STREAMS("MarketDataStream", market_data_request, market_data_stream, true),

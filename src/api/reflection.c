@@ -371,7 +371,8 @@ static void server_reflection_info(api_call *call, const ProtobufCMessage *reque
     {                                                                                              \
         .package = pkg, .service = "ServerReflection", .name = "ServerReflectionInfo",             \
         .request_type = &grpc__reflection__v1__server_reflection_request__descriptor,              \
-        .handle = server_reflection_info, .server_streaming = true, .public_access = true          \
+        .handle = server_reflection_info, .server_streaming = true, .client_streaming = true,      \
+        .public_access = true                                                                      \
     }
 static const api_method reflection_methods[] = {
     REFLECTION_METHOD("grpc.reflection.v1"),

@@ -13,6 +13,7 @@
 
 #include "http/history_archive.h"
 #include "http/grpc_relay.h"
+#include "http/grpc_web_call.h"
 #include "http/history_data.h"
 #include "http/rest_bridge.h"
 #include "http/rest_routes.h"
@@ -46,6 +47,7 @@ struct http_server {
     bool closing;
     rest_bridge *bridge;
     grpc_relay *relay; /* the calls of the WebSocket streams and gRPC-web */
+    grpc_web *web;     /* gRPC-web's methods and buffer */
     rest_route *routes;
     size_t route_count;
     size_t max_body_bytes;
@@ -66,6 +68,7 @@ typedef struct http_session {
     bool too_large;
     rest_exchange *exchange; /* the gRPC call under way, or NULL */
     history_job *history;    /* the archive being built, or NULL */
+    grpc_web_call *web;      /* a gRPC-web request (or its preflight), or NULL */
     bool answered;
     rest_answer answer;
     bool headers_sent;
@@ -82,6 +85,7 @@ static void session_release(http_server *srv, http_session *s) {
         rest_bridge_abandon(srv->bridge, s->exchange);
     if (s->history != NULL)
         history_data_abandon(srv->history, s->history);
+    grpc_web_call_free(s->web);
     free(s->body);
     free(s->answer.body);
     memset(s, 0, sizeof *s);
@@ -159,6 +163,11 @@ static int on_request(struct lws *wsi, http_session *s, const char *uri) {
     if (lws_hdr_copy(wsi, s->authorization, sizeof s->authorization, WSI_TOKEN_HTTP_AUTHORIZATION) <
         0)
         s->authorization[0] = '\0';
+    bool options = lws_hdr_total_length(wsi, WSI_TOKEN_OPTIONS_URI) > 0;
+    if ((options && grpc_web_is_preflight_path(uri)) || grpc_web_is_request(wsi)) {
+        s->web = grpc_web_call_start(srv->web, wsi, uri, options);
+        return s->web != NULL ? 0 : -1;
+    }
     if (!s->post && strcmp(uri, "/metrics") == 0)
         return answer_metrics(wsi, s);
     if (!s->post && strcmp(uri, "/history-data") == 0)
@@ -188,6 +197,8 @@ static int on_request(struct lws *wsi, http_session *s, const char *uri) {
 
 static int on_body(struct lws *wsi, http_session *s, const char *data, size_t len) {
     http_server *srv = server_of(wsi);
+    if (s->web != NULL)
+        return grpc_web_call_body(s->web, data, len);
     if (len == 0)
         return 0;
     if (s->too_large || len > srv->max_body_bytes - s->body_len) {
@@ -295,6 +306,13 @@ static int write_headers(struct lws *wsi, http_session *s) {
 
 static int on_writable(struct lws *wsi, http_session *s) {
     http_server *srv = server_of(wsi);
+    if (s->web != NULL) {
+        int rc = grpc_web_call_writable(s->web);
+        if (rc <= 0)
+            return rc;
+        session_release(srv, s);
+        return lws_http_transaction_completed(wsi) ? -1 : 0;
+    }
     if (!s->answered) {
         /* A POST without a body (on_request asked for this event to start it). */
         if (s->exchange == NULL && s->post && !s->too_large && s->body_len == 0)
@@ -340,6 +358,10 @@ static int http_callback(struct lws *wsi, enum lws_callback_reasons reason, void
     case LWS_CALLBACK_HTTP_BODY:
         return on_body(wsi, s, in, len);
     case LWS_CALLBACK_HTTP_BODY_COMPLETION:
+        if (s->web != NULL) {
+            grpc_web_call_body_done(s->web);
+            return 0;
+        }
         return dispatch(wsi, s);
     case LWS_CALLBACK_HTTP_WRITEABLE:
         return on_writable(wsi, s);
@@ -478,6 +500,9 @@ http_server *http_server_start(const http_server_options *options, char *error, 
     }
     srv->bridge = rest_bridge_create(options->grpc_target, wake, srv);
     srv->relay = grpc_relay_create(options->grpc_target, wake, srv);
+    if (srv->relay != NULL)
+        srv->web = grpc_web_create(srv->relay, options->grpc_web_methods,
+                                   options->grpc_web_method_count, options->max_body_bytes);
     srv->token_valid = options->token_valid;
     srv->instrument_uid = options->instrument_uid;
     srv->lookup_ctx = options->lookup_ctx;
@@ -486,7 +511,8 @@ http_server *http_server_start(const http_server_options *options, char *error, 
     if (history)
         srv->history =
             history_data_create(options->history_data_dir, options->history_max_candles, wake, srv);
-    if (srv->bridge == NULL || srv->relay == NULL || (history && srv->history == NULL) ||
+    if (srv->bridge == NULL || srv->relay == NULL || srv->web == NULL ||
+        (history && srv->history == NULL) ||
         pthread_create(&srv->thread, NULL, http_thread, srv) != 0) {
         snprintf(error, error_size, "cannot start the HTTP threads");
         http_server_stop(srv);
@@ -521,6 +547,7 @@ void http_server_stop(http_server *srv) {
         lws_context_destroy(srv->context);
     rest_bridge_destroy(srv->bridge);
     grpc_relay_destroy(srv->relay);
+    grpc_web_destroy(srv->web);
     history_data_destroy(srv->history);
     free(srv->routes);
     pthread_mutex_destroy(&srv->wake_lock);

@@ -9,13 +9,17 @@
  * and lws_cancel_service, the library's way to wake its loop from another thread; the loop never
  * blocks on gRPC. No HTTP is parsed here: libwebsockets parses it (HTTP/1.1, and HTTP/2 over TLS
  * by ALPN). `GET /history-data` (history archives) and `GET /metrics` are answered here, the
- * archives by a worker of their own (history_data.h). */
+ * archives by a worker of their own (history_data.h). gRPC-web (`POST
+ * /<package>.<Service>/<Method>` with a gRPC-web content type, and its CORS preflight) rides on the
+ * relay (grpc_web_call.h). */
 #ifndef TINVESTD_HTTP_HTTP_SERVER_H
 #define TINVESTD_HTTP_HTTP_SERVER_H
 
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+
+#include "http/grpc_web_call.h"
 
 typedef struct http_server http_server;
 
@@ -29,6 +33,10 @@ typedef struct http_server_options {
      * at start only. */
     const char *const *grpc_paths;
     size_t grpc_path_count;
+    /* gRPC-web (docs/PROTOCOL.md, "gRPC-web"): every method served, its path and kind; the table
+     * is copied at start. */
+    const grpc_web_method *grpc_web_methods;
+    size_t grpc_web_method_count;
     /* The largest request body read (limits.max_message_bytes, as the gRPC server's). */
     size_t max_body_bytes;
     /* GET /history-data (docs/PROTOCOL.md, "History archives over HTTP"): the data directory
