@@ -142,6 +142,14 @@ static void close_with_status(struct lws *wsi, ws_session *s, int status, const 
     close_with(wsi, s, WS_CLOSE_GRPC_BASE + status, message, frame);
 }
 
+/* Keeps `len` bytes of `text` as the token; one longer than WS_TOKEN_MAX is no token (refused). */
+static void set_token(ws_session *s, const char *text, size_t len) {
+    if (len > WS_TOKEN_MAX)
+        len = 0;
+    memcpy(s->token, text, len);
+    s->token[len] = '\0';
+}
+
 /* `Authorization: Bearer <token>`, else the first item of the subprotocol list that names no
  * subprotocol (`json, <token>`). */
 static void read_token(struct lws *wsi, ws_session *s) {
@@ -150,7 +158,7 @@ static void read_token(struct lws *wsi, ws_session *s) {
     s->token[0] = '\0';
     if (lws_hdr_copy(wsi, header, sizeof header, WSI_TOKEN_HTTP_AUTHORIZATION) > 0) {
         if (strncasecmp(header, bearer, sizeof bearer - 1) == 0)
-            snprintf(s->token, sizeof s->token, "%s", header + sizeof bearer - 1);
+            set_token(s, header + sizeof bearer - 1, strlen(header + sizeof bearer - 1));
         return;
     }
     if (lws_hdr_copy(wsi, header, sizeof header, WSI_TOKEN_PROTOCOL) <= 0)
@@ -164,7 +172,7 @@ static void read_token(struct lws *wsi, ws_session *s) {
         if (len == 0 || strcmp(item, WS_PROTOCOL_JSON) == 0 ||
             strcmp(item, WS_PROTOCOL_JSON_PROTO) == 0)
             continue;
-        snprintf(s->token, sizeof s->token, "%s", item);
+        set_token(s, item, len);
         return;
     }
 }
