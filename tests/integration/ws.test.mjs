@@ -9,13 +9,17 @@
 //   then a bad message closes the socket with 4003;
 // - no token, an unknown token: 4016; no subprotocol: the handshake is refused; an unknown path:
 //   4012; the per-token stream cap: 4008 (80001); a message over the size limit: 1009;
+// - a browser (headless Chromium, when installed) follows OrderStateStream with the token in the
+//   subprotocol list, the only place its WebSocket can put one;
 // - a reader that stops reading is cut off by the stream's own slow-consumer rule, and the
 //   server's memory stays bounded.
 import './tls-env.mjs';
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
-import { readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import http from 'node:http';
+import { spawn } from 'node:child_process';
 import { join } from 'node:path';
 import { tmpdir } from 'node:os';
 import grpc from '@grpc/grpc-js';
@@ -435,5 +439,54 @@ test('a reader that stops reading is cut off by the stream\'s slow-consumer rule
     console.log(`slow reader: ${slow.messages.length} frames read of ${3 * ORDERS + 1}; the server grew by ${grown} bytes (${baseline} without a stream)`);
   } finally {
     assert.deepEqual(await limited.stop(), { code: 0, signal: null });
+  }
+});
+
+test('a browser follows OrderStateStream with the token in the subprotocol list', async (t) => {
+  const chromium = ['/usr/bin/chromium', '/usr/bin/chromium-browser'].find((path) => existsSync(path));
+  if (!chromium) {
+    t.skip('chromium is not installed (scripts/install-deps.sh installs it)');
+    return;
+  }
+  // The page reports what its WebSocket saw to the server that served it.
+  const page = `<!doctype html><html><body><script>
+const ws = new WebSocket('ws://127.0.0.1:${server.httpPort}/ws/${ORDER_STATE}', ['json', '${TOKEN}']);
+const seen = [];
+ws.onopen = () => { seen.push('open ' + ws.protocol); ws.send(JSON.stringify({ accounts: [] })); };
+ws.onmessage = (e) => { seen.push(JSON.parse(e.data)); ws.close(1000); };
+ws.onclose = (e) => { seen.push('close ' + e.code); fetch('/result', { method: 'POST', body: JSON.stringify(seen) }); };
+</script></body></html>`;
+  let report;
+  const reported = new Promise((resolve) => { report = resolve; });
+  const web = http.createServer((req, res) => {
+    if (req.url !== '/result') {
+      res.writeHead(200, { 'content-type': 'text/html' });
+      res.end(page);
+      return;
+    }
+    let body = '';
+    req.on('data', (chunk) => { body += chunk; });
+    req.on('end', () => { res.end(); report(JSON.parse(body)); });
+  });
+  await new Promise((resolve) => web.listen(0, '127.0.0.1', resolve));
+  const profile = join(tmpdir(), `tinvestd-ws-browser-${process.pid}`);
+  const browser = spawn(chromium, ['--headless=new', '--no-sandbox', '--disable-gpu', '--remote-debugging-port=0',
+    `--user-data-dir=${profile}`,
+    `http://127.0.0.1:${web.address().port}/`], { stdio: 'ignore' });
+  const timer = setTimeout(() => report(['timed out']), 60000);
+  try {
+    const seen = await reported;
+    assert.equal(seen[0], 'open json', JSON.stringify(seen));
+    assert.equal(seen[1].subscription.status, 'RESULT_SUBSCRIPTION_STATUS_OK');
+    assert.deepEqual([...seen[1].subscription.accounts].sort(),
+      demoConfig.accounts.filter((a) => !a.sandbox).map((a) => a.id).sort());
+    assert.equal(seen[2], 'close 1000');
+  } finally {
+    clearTimeout(timer);
+    const exited = new Promise((resolve) => browser.once('exit', resolve));
+    if (browser.exitCode === null && browser.signalCode === null) browser.kill('SIGTERM');
+    await exited;
+    web.close();
+    rmSync(profile, { recursive: true, force: true, maxRetries: 20, retryDelay: 100 });
   }
 });
