@@ -43,7 +43,8 @@ before(async () => {
 });
 after(async () => {
   closeClients();
-  assert.deepEqual(await server.stop(), { code: 0, signal: null });
+  const status = await server.stop();
+  assert.deepEqual(status, { code: 0, signal: null }, server.output().slice(-4000));
 });
 
 function configWith(limits) {
@@ -246,6 +247,27 @@ test('a WebSocket and a gRPC client of the same stream receive the same messages
   await socket.close();
 });
 
+test('every other stream answers over its WebSocket: TradesStream, PortfolioStream, PositionsStream, MarketDataServerSideStream', async () => {
+  const cases = [
+    ['OrdersStreamService/TradesStream', { accounts: [account] }, (m) => m.subscription?.status === 'RESULT_SUBSCRIPTION_STATUS_OK'],
+    ['OperationsStreamService/PortfolioStream', { accounts: [account] },
+      (m) => m.subscriptions?.accounts?.[0]?.subscriptionStatus === 'PORTFOLIO_SUBSCRIPTION_STATUS_SUCCESS'],
+    ['OperationsStreamService/PortfolioStream', { accounts: [account] }, (m) => m.portfolio?.accountId === account],
+    ['OperationsStreamService/PositionsStream', { accounts: [account], withInitialPositions: true },
+      (m) => m.initialPositions?.accountId === account && Array.isArray(m.initialPositions.money)],
+    ['MarketDataStreamService/MarketDataServerSideStream',
+      { subscribeLastPriceRequest: { subscriptionAction: 'SUBSCRIPTION_ACTION_SUBSCRIBE', instruments: [{ instrumentId: share.uid }] } },
+      (m) => m.subscribeLastPriceResponse?.lastPriceSubscriptions?.[0]?.subscriptionStatus === 'SUBSCRIPTION_STATUS_SUCCESS'],
+  ];
+  for (const [path, request, expected] of cases) {
+    const socket = openWs(server, `${PACKAGE}.${path}`, { protocols: ['json', TOKEN] });
+    await socket.opened;
+    socket.send(request);
+    await socket.next(expected);
+    assert.deepEqual(await socket.close(), { code: 1000, reason: '' }, path);
+  }
+});
+
 test('MarketDataStream: subscribe to candles, last price and order book, receive, unsubscribe, then a bad message', async () => {
   for (const protocol of ['json', 'json-proto']) {
     const name = protocol === 'json' ? (camel) => camel : (camel) => camel.replace(/[A-Z]/g, (c) => `_${c.toLowerCase()}`);
@@ -381,7 +403,7 @@ async function placeAndCancel(api, count) {
 }
 
 test('a reader that stops reading is cut off by the stream\'s slow-consumer rule; memory stays bounded', async () => {
-  const ORDERS = Number(process.env.WS_SLOW_ORDERS ?? 3000);
+  const ORDERS = Number(process.env.WS_SLOW_ORDERS ?? 1500);
   // Finished orders leave after a second, so the order pool's pages are reused; AddressSanitizer's
   // quarantine (which keeps freed memory for a while) is off, so that the resident size measures
   // what the server holds.
