@@ -14,6 +14,9 @@
 #include "util/log.h"
 #include "util/uuid.h"
 
+/* A reassembly buffer larger than this is freed once its message is handled, so an idle connection
+ * keeps no large buffer after one large message. */
+#define WS_RX_KEEP_BYTES 65536
 /* RFC 6455: a close frame's reason is at most 123 bytes (125 with the code). */
 #define WS_CLOSE_REASON_MAX 123
 
@@ -311,6 +314,11 @@ static int on_receive(struct lws *wsi, ws_session *s, const char *in, size_t len
         return 0;
     on_message(wsi, s);
     s->rx_len = 0;
+    if (s->rx_cap > WS_RX_KEEP_BYTES) {
+        free(s->rx);
+        s->rx = NULL;
+        s->rx_cap = 0;
+    }
     return 0;
 }
 
