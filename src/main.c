@@ -222,10 +222,14 @@ static http_server *start_http(const options *opt, const tinvestd_config *config
         snprintf(error, error_size, "out of memory");
         return NULL;
     }
-    size_t path_count = 0;
+    /* Unary methods first (the REST routes), then the streaming ones (the WebSocket routes). */
+    size_t path_count = 0, stream_count = 0;
     for (size_t i = 0; i < method_count; i++)
         if (!methods[i].server_streaming && !methods[i].public_access)
             paths[path_count++] = methods[i].path;
+    for (size_t i = 0; i < method_count; i++)
+        if (methods[i].server_streaming && !methods[i].public_access)
+            paths[path_count + stream_count++] = methods[i].path;
     /* gRPC-web: every method of the API (health and reflection are tooling for gRPC clients). */
     grpc_web_method *web_methods = calloc(method_count ? method_count : 1, sizeof *web_methods);
     if (web_methods == NULL) {
@@ -251,6 +255,8 @@ static http_server *start_http(const options *opt, const tinvestd_config *config
         .grpc_path_count = path_count,
         .grpc_web_methods = web_methods,
         .grpc_web_method_count = web_count,
+        .stream_paths = paths + path_count,
+        .stream_path_count = stream_count,
         .max_body_bytes = (size_t)config->max_message_bytes,
         .history_data_dir = opt->data_dir,
         .history_max_candles = max_candles,

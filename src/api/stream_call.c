@@ -228,8 +228,10 @@ static api_stream *stream_new(api_call *call, uint32_t capacity, int64_t ping_in
     api_metrics_stream_opened(call); /* metrics: open streams */
     stream->capacity = capacity + 1; /* room for the subscription response */
     pthread_mutex_init(&stream->lock, NULL);
-    /* References: the close watcher, the status batch, and the owner. */
-    stream->refs = 3;
+    /* References: the close watcher, the status batch, and the owner; and the ping registry's,
+     * taken here, before the close watch starts: a client that cancels at once can close and
+     * release the stream on the completion-queue thread before register_ping runs. */
+    stream->refs = make_ping != NULL ? 4 : 3;
     stream->write_tag.on_complete = on_write_done;
     stream->close_tag.on_complete = on_close;
     stream->status_tag.on_complete = on_status_done;
@@ -388,15 +390,24 @@ static api_stream *ping_head;
 static bool ping_running;
 static pthread_t ping_thread;
 
+/* Adds the stream to the registry with the reference stream_new took for it. A stream already
+ * closed (its unregister_ping has run and found nothing) is not added, and that reference is
+ * returned: notify_closed marks the stream closed before it takes ping_lock, and this checks the
+ * mark under ping_lock, so each stream is either registered and later unregistered, or never
+ * registered. */
 static void register_ping(api_stream *stream) {
     pthread_mutex_lock(&ping_lock);
     pthread_mutex_lock(&stream->lock);
-    stream->refs++; /* the ping registry's reference */
+    bool closed = stream->closed_notified;
     pthread_mutex_unlock(&stream->lock);
-    stream->ping_next = ping_head;
-    ping_head = stream;
-    pthread_cond_signal(&ping_wake);
+    if (!closed) {
+        stream->ping_next = ping_head;
+        ping_head = stream;
+        pthread_cond_signal(&ping_wake);
+    }
     pthread_mutex_unlock(&ping_lock);
+    if (closed)
+        unref(stream);
 }
 
 static void unregister_ping(api_stream *stream) {

@@ -11,7 +11,8 @@
  * by ALPN). `GET /history-data` (history archives) and `GET /metrics` are answered here, the
  * archives by a worker of their own (history_data.h). gRPC-web (`POST
  * /<package>.<Service>/<Method>` with a gRPC-web content type, and its CORS preflight) rides on the
- * relay (grpc_web_call.h). */
+ * relay (grpc_web_call.h), and so do the WebSocket upgrades with the subprotocol `json` or
+ * `json-proto`: the streams at /ws/ (ws_streams.h). */
 #ifndef TINVESTD_HTTP_HTTP_SERVER_H
 #define TINVESTD_HTTP_HTTP_SERVER_H
 
@@ -37,6 +38,10 @@ typedef struct http_server_options {
      * is copied at start. */
     const grpc_web_method *grpc_web_methods;
     size_t grpc_web_method_count;
+    /* The gRPC paths of the streaming methods served, for the WebSocket streams at /ws/
+     * (ws_streams.h); read at start only. */
+    const char *const *stream_paths;
+    size_t stream_path_count;
     /* The largest request body read (limits.max_message_bytes, as the gRPC server's). */
     size_t max_body_bytes;
     /* GET /history-data (docs/PROTOCOL.md, "History archives over HTTP"): the data directory
