@@ -242,10 +242,14 @@ static http_server *start_http(const options *opt, const tinvestd_config *config
         snprintf(error, error_size, "out of memory");
         return NULL;
     }
-    size_t path_count = 0;
+    /* Unary methods first (the REST routes), then the streaming ones (the WebSocket routes). */
+    size_t path_count = 0, stream_count = 0;
     for (size_t i = 0; i < method_count; i++)
         if (!methods[i].server_streaming && !methods[i].public_access)
             paths[path_count++] = methods[i].path;
+    for (size_t i = 0; i < method_count; i++)
+        if (methods[i].server_streaming && !methods[i].public_access)
+            paths[path_count + stream_count++] = methods[i].path;
     http_server_options http_options = {
         .listen_address = opt->http_listen,
         .tls_listen_address = opt->https_listen,
@@ -254,6 +258,8 @@ static http_server *start_http(const options *opt, const tinvestd_config *config
         .grpc_target = internal_address,
         .grpc_paths = paths,
         .grpc_path_count = path_count,
+        .stream_paths = paths + path_count,
+        .stream_path_count = stream_count,
         .max_body_bytes = (size_t)config->max_message_bytes,
         .history_data_dir = opt->data_dir,
         .history_max_candles = max_candles,

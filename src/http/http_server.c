@@ -17,6 +17,7 @@
 #include "http/history_data.h"
 #include "http/rest_bridge.h"
 #include "http/rest_routes.h"
+#include "http/ws_streams.h"
 #include "jsonpb/jsonpb.h"
 #include "metrics/metrics.h"
 #include "util/log.h"
@@ -47,6 +48,9 @@ struct http_server {
     bool closing;
     rest_bridge *bridge;
     grpc_relay *relay; /* the calls of the WebSocket streams and gRPC-web */
+    ws_streams *ws;    /* the WebSocket streams (their protocols' `user`) */
+    /* The protocols of both vhosts: "http" first, then the WebSocket subprotocols. */
+    struct lws_protocols protocols[4];
     rest_route *routes;
     size_t route_count;
     size_t max_body_bytes;
@@ -354,6 +358,10 @@ static int http_callback(struct lws *wsi, enum lws_callback_reasons reason, void
         return 0;
     case LWS_CALLBACK_ADD_HEADERS: /* a file of the dashboard's mount */
         return dashboard_add_headers(wsi, in);
+    case LWS_CALLBACK_FILTER_PROTOCOL_CONNECTION:
+        /* A WebSocket upgrade naming neither `json` nor `json-proto`: the streams need one
+         * (docs/PROTOCOL.md, "WebSocket streams"), so the handshake is refused. */
+        return -1;
     case LWS_CALLBACK_EVENT_WAIT_CANCELLED:
         take_answers(server_of(wsi));
         grpc_relay_dispatch(server_of(wsi)->relay);
@@ -363,10 +371,15 @@ static int http_callback(struct lws *wsi, enum lws_callback_reasons reason, void
     }
 }
 
-static const struct lws_protocols protocols[] = {
-    {"http", http_callback, sizeof(http_session), 0, 0, NULL, 0},
-    {NULL, NULL, 0, 0, 0, NULL, 0},
-};
+static void set_protocols(http_server *srv) {
+    srv->protocols[0] =
+        (struct lws_protocols){"http", http_callback, sizeof(http_session), 0, 0, NULL, 0};
+    srv->protocols[1] = (struct lws_protocols){
+        WS_PROTOCOL_JSON, ws_streams_callback, ws_streams_session_size(), 0, 1, srv->ws, 0};
+    srv->protocols[2] = (struct lws_protocols){
+        WS_PROTOCOL_JSON_PROTO, ws_streams_callback, ws_streams_session_size(), 0, 2, srv->ws, 0};
+    memset(&srv->protocols[3], 0, sizeof srv->protocols[3]);
+}
 
 static void wake(void *ctx) {
     http_server *srv = ctx;
@@ -420,7 +433,7 @@ static struct lws_vhost *create_vhost(http_server *srv, const char *name, const 
     info.vhost_name = name;
     info.port = wanted;
     info.iface = host[0] == '\0' || strcmp(host, "0.0.0.0") == 0 ? NULL : host;
-    info.protocols = protocols;
+    info.protocols = srv->protocols;
     info.mounts = dashboard_mounts(&srv->web);
     if (tls) {
         info.options |= LWS_SERVER_OPTION_DO_SSL_GLOBAL_INIT;
@@ -459,6 +472,22 @@ http_server *http_server_start(const http_server_options *options, char *error, 
         http_server_stop(srv);
         return NULL;
     }
+    /* The relay and the WebSocket streams come before the context: its protocols name them. */
+    srv->relay = grpc_relay_create(options->grpc_target, wake, srv);
+    ws_streams_options ws_options = {.stream_paths = options->stream_paths,
+                                     .stream_path_count = options->stream_path_count,
+                                     .relay = srv->relay,
+                                     .max_message_bytes = options->max_body_bytes,
+                                     .token_valid = options->token_valid,
+                                     .lookup_ctx = options->lookup_ctx};
+    srv->ws = srv->relay != NULL ? ws_streams_create(&ws_options) : NULL;
+    if (srv->ws == NULL) {
+        snprintf(error, error_size, "cannot start the WebSocket streams");
+        http_server_stop(srv);
+        return NULL;
+    }
+    log_info("http: %zu WebSocket stream routes", ws_streams_route_count(srv->ws));
+    set_protocols(srv);
     lws_set_log_level(LLL_ERR, emit_log);
     struct lws_context_creation_info info;
     memset(&info, 0, sizeof info);
@@ -466,7 +495,7 @@ http_server *http_server_start(const http_server_options *options, char *error, 
     if (options->tls_listen_address != NULL)
         info.options |= LWS_SERVER_OPTION_DO_SSL_GLOBAL_INIT;
     info.port = CONTEXT_PORT_NO_LISTEN;
-    info.protocols = protocols;
+    info.protocols = srv->protocols;
     info.user = srv;
     info.count_threads = 1;
     info.fd_limit_per_thread = HTTP_MAX_CONNECTIONS;
@@ -489,7 +518,6 @@ http_server *http_server_start(const http_server_options *options, char *error, 
         return NULL;
     }
     srv->bridge = rest_bridge_create(options->grpc_target, wake, srv);
-    srv->relay = grpc_relay_create(options->grpc_target, wake, srv);
     srv->token_valid = options->token_valid;
     srv->instrument_uid = options->instrument_uid;
     srv->lookup_ctx = options->lookup_ctx;
@@ -533,6 +561,7 @@ void http_server_stop(http_server *srv) {
         lws_context_destroy(srv->context);
     rest_bridge_destroy(srv->bridge);
     grpc_relay_destroy(srv->relay);
+    ws_streams_destroy(srv->ws);
     history_data_destroy(srv->history);
     free(srv->routes);
     pthread_mutex_destroy(&srv->wake_lock);

@@ -9,7 +9,8 @@
  * and lws_cancel_service, the library's way to wake its loop from another thread; the loop never
  * blocks on gRPC. No HTTP is parsed here: libwebsockets parses it (HTTP/1.1, and HTTP/2 over TLS
  * by ALPN). `GET /history-data` (history archives) and `GET /metrics` are answered here, the
- * archives by a worker of their own (history_data.h). */
+ * archives by a worker of their own (history_data.h). WebSocket upgrades with the subprotocol
+ * `json` or `json-proto` are the streams at /ws/ (ws_streams.h). */
 #ifndef TINVESTD_HTTP_HTTP_SERVER_H
 #define TINVESTD_HTTP_HTTP_SERVER_H
 
@@ -29,6 +30,10 @@ typedef struct http_server_options {
      * at start only. */
     const char *const *grpc_paths;
     size_t grpc_path_count;
+    /* The gRPC paths of the streaming methods served, for the WebSocket streams at /ws/
+     * (ws_streams.h); read at start only. */
+    const char *const *stream_paths;
+    size_t stream_path_count;
     /* The largest request body read (limits.max_message_bytes, as the gRPC server's). */
     size_t max_body_bytes;
     /* GET /history-data (docs/PROTOCOL.md, "History archives over HTTP"): the data directory

@@ -13,13 +13,18 @@
 #include "stoporders.pb-c.h"
 #include "users.pb-c.h"
 
-/* Every service of proto/ that the REST proxy may reach. Health and reflection are tooling for
- * gRPC clients, and the real proxy has no route for them. */
+/* Every service of proto/ that the REST proxy or the WebSocket streams may reach (the REST routes
+ * take the unary methods, the WebSocket routes the streaming ones: the caller's paths decide).
+ * Health and reflection are tooling for gRPC clients, and the real proxies have no route for
+ * them. */
 static const ProtobufCServiceDescriptor *const services[] = {
     &tinkoff__public__invest__api__contract__v1__instruments_service__descriptor,
     &tinkoff__public__invest__api__contract__v1__market_data_service__descriptor,
+    &tinkoff__public__invest__api__contract__v1__market_data_stream_service__descriptor,
     &tinkoff__public__invest__api__contract__v1__operations_service__descriptor,
+    &tinkoff__public__invest__api__contract__v1__operations_stream_service__descriptor,
     &tinkoff__public__invest__api__contract__v1__orders_service__descriptor,
+    &tinkoff__public__invest__api__contract__v1__orders_stream_service__descriptor,
     &tinkoff__public__invest__api__contract__v1__sandbox_service__descriptor,
     &tinkoff__public__invest__api__contract__v1__signal_service__descriptor,
     &tinkoff__public__invest__api__contract__v1__stop_orders_service__descriptor,
@@ -27,7 +32,7 @@ static const ProtobufCServiceDescriptor *const services[] = {
     &tinvestd__replay__v1__replay_service__descriptor,
 };
 
-static const ProtobufCMethodDescriptor *find_method(const char *grpc_path) {
+const ProtobufCMethodDescriptor *rest_routes_method(const char *grpc_path) {
     if (grpc_path[0] != '/')
         return NULL;
     const char *slash = strchr(grpc_path + 1, '/');
@@ -53,7 +58,7 @@ int rest_routes_build(const char *const *grpc_paths, size_t path_count, rest_rou
         return -1;
     size_t n = 0;
     for (size_t i = 0; i < path_count; i++) {
-        const ProtobufCMethodDescriptor *method = find_method(grpc_paths[i]);
+        const ProtobufCMethodDescriptor *method = rest_routes_method(grpc_paths[i]);
         if (method == NULL || strlen(grpc_paths[i]) >= sizeof out[n].grpc_path)
             continue;
         strcpy(out[n].grpc_path, grpc_paths[i]);

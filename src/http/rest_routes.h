@@ -28,6 +28,10 @@ typedef struct rest_route {
 int rest_routes_build(const char *const *grpc_paths, size_t path_count, rest_route **routes,
                       size_t *route_count);
 
+/* The generated descriptor of the method at `grpc_path` ("/package.Service/Method") among the
+ * services the HTTP front ends may reach, or NULL (the WebSocket routes use it too). */
+const ProtobufCMethodDescriptor *rest_routes_method(const char *grpc_path);
+
 /* The route of a request path ("/rest/package.Service/Method"), or NULL. */
 const rest_route *rest_routes_find(const rest_route *routes, size_t route_count,
                                    const char *request_path);

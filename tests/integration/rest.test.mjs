@@ -11,28 +11,22 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
-import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import http2 from 'node:http2';
 import https from 'node:https';
-import { join } from 'node:path';
 import grpc from '@grpc/grpc-js';
 import protobuf from 'protobufjs';
-import { startServer, demoConfig, demoInstruments, sourceDir, certPath } from './harness.mjs';
+import { startServer, demoConfig, demoInstruments, certPath } from './harness.mjs';
+import { asJson, loadContract } from './proto-json.mjs';
 
 const PACKAGE = 'tinkoff.public.invest.api.contract.v1';
 const TOKEN = 't.demo.full';
-const protoDir = join(sourceDir, 'proto');
 const [account] = demoConfig.accounts.map((a) => a.id);
 const share = demoInstruments.find((i) => i.type === 'share');
 // A limit buy well inside the price limits that the market maker does not fill.
 const price = { units: String(Math.floor(Number(share.reference_price) * 0.97)), nano: 0 };
 
-const root = new protobuf.Root();
-// Our files first, then the system's google/protobuf/*.proto.
-root.resolvePath = (origin, target) =>
-  [protoDir, '/usr/include'].map((dir) => join(dir, target)).find((path) => existsSync(path)) ?? target;
-root.loadSync(readdirSync(protoDir).filter((f) => f.endsWith('.proto')), { keepCase: false });
-root.resolveAll();
+const root = loadContract();
 
 const methods = [];
 for (const service of root.lookup(PACKAGE).nestedArray.filter((n) => n instanceof protobuf.Service)) {
@@ -79,36 +73,6 @@ function grpcCall(method, request, token = TOKEN) {
 }
 
 const HTTP_STATUS = { 3: 400, 4: 504, 5: 404, 7: 403, 8: 429, 9: 400, 12: 501, 13: 500, 14: 503, 16: 401 };
-
-function rfc3339(seconds, nanos) {
-  const base = new Date(Number(seconds) * 1000).toISOString().slice(0, 19);
-  if (!nanos) return `${base}Z`;
-  let digits = String(nanos).padStart(9, '0');
-  while (digits.length > 3 && digits.endsWith('000')) digits = digits.slice(0, -3);
-  return `${base}.${digits}Z`;
-}
-
-/** A decoded message as the proto3 JSON mapping writes it (jsonpb: defaults written, message
- * fields and oneof members only when set). */
-function asJson(type, message) {
-  if (type.fullName === '.google.protobuf.Timestamp') return rfc3339(message.seconds, message.nanos);
-  const out = {};
-  for (const field of type.fieldsArray) {
-    const value = message[field.name];
-    const set = Object.prototype.hasOwnProperty.call(message, field.name);
-    const isMessage = field.resolvedType instanceof protobuf.Type;
-    if (!field.repeated && (field.partOf || isMessage) && (!set || value == null)) continue;
-    const one = (v) => {
-      if (isMessage) return asJson(field.resolvedType, v);
-      if (field.resolvedType instanceof protobuf.Enum) return field.resolvedType.valuesById[v] ?? v;
-      if (/^(u?int64|s?fixed64|sint64)$/.test(field.type)) return String(v);
-      if (field.type === 'bytes') return Buffer.from(v).toString('base64');
-      return v;
-    };
-    out[field.name] = field.repeated ? (value ?? []).map(one) : one(value);
-  }
-  return out;
-}
 
 /** Compares a REST answer with the gRPC answer of the same request. */
 function assertSame(label, method, restAnswer, grpcAnswer, { ignore = [] } = {}) {
