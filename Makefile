@@ -22,7 +22,7 @@ FUZZ_SECONDS   ?= 300
 FUZZ_TARGETS   := $(patsubst tests/fuzz/fuzz_%.c,%,$(wildcard tests/fuzz/fuzz_*.c))
 FUZZ_TARGET    ?= $(FUZZ_TARGETS)
 
-.PHONY: all build deps run test fuzz-build fuzz fuzz-corpus crash-soak recycle-soak sim bench clean \
+.PHONY: all build tinvestctl deps run test fuzz-build fuzz fuzz-corpus crash-soak recycle-soak sim bench clean \
 	format backtest-demo backtest-python
 
 all: build
@@ -33,6 +33,11 @@ deps:
 build: deps
 	@cmake -S . -B $(BUILD_DIR) -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
 	@cmake --build $(BUILD_DIR) -j $(JOBS)
+
+# The operator's command line alone (make build makes it too), next to tinvestd in $(BUILD_DIR).
+tinvestctl: deps
+	@cmake -S . -B $(BUILD_DIR) -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
+	@cmake --build $(BUILD_DIR) -j $(JOBS) --target tinvestctl
 
 # The test build runs everything under AddressSanitizer + UndefinedBehaviorSanitizer; the plain
 # build is compiled too so that both sets of warnings are errors. Then each fuzz target of

@@ -43,6 +43,10 @@ struct api_method {
      * tooling calls without credentials: docs/SECURITY.md); the header size is still checked and
      * api_call.token stays NULL. */
     bool public_access;
+    /* The operator's (tinvestd.admin.v1.AdminService): authorised by the configured admin token
+     * alone (never a trading token), with no rate budget or in-flight count; api_call.token stays
+     * NULL (docs/SECURITY.md). */
+    bool admin_access;
     /* Filled in by the server at start. */
     uint32_t index;
     int32_t rate_limit_per_minute;

@@ -153,7 +153,9 @@ static PB(GetTradingStatusResponse) * status_of(api_call *call, engine *e, const
     s->limit_order_available_flag = trading;
     s->market_order_available_flag = trading;
     s->bestprice_order_available_flag = trading;
-    s->api_trade_available_flag = ins->api_trade_available;
+    /* The operator's halt (AdminService) closes the API to the instrument as well. */
+    s->api_trade_available_flag =
+        ins->api_trade_available && !core_instrument_halted(engine_core(e), ins->index);
     s->instrument_uid = (char *)ins->uid;
     s->ticker = (char *)ins->ticker;
     s->class_code = (char *)ins->class_code;

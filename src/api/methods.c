@@ -27,6 +27,7 @@ static const method_table_fn service_tables[] = {
     api_reflection_methods,
     api_health_methods,
     api_replay_methods,
+    api_admin_methods,
 };
 
 api_method *api_all_methods(size_t *count) {

@@ -46,5 +46,8 @@ void replay_report_free(replay_report *report);
 void api_replay_ended(void *ctx, engine *e);
 
 const api_method *api_replay_methods(size_t *count);
+/* ReplayService/Advance's handler, which AdminService/Advance serves as well (12001 without
+ * --replay). */
+void api_replay_advance(api_call *call, const ProtobufCMessage *request);
 
 #endif

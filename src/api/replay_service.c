@@ -86,7 +86,7 @@ static void finish_advance(engine *e, engine_job *base) {
     api_reply_message(call, &state_of(call, replay_of(call), job->to_ns)->base);
 }
 
-static void advance(api_call *call, const ProtobufCMessage *request) {
+void api_replay_advance(api_call *call, const ProtobufCMessage *request) {
     if (not_replaying(call))
         return;
     const Tinvestd__Replay__V1__AdvanceRequest *in =
@@ -197,7 +197,7 @@ static const api_method replay_methods[] = {
      .service = "ReplayService",
      .name = "Advance",
      .request_type = &tinvestd__replay__v1__advance_request__descriptor,
-     .handle = advance},
+     .handle = api_replay_advance},
     {.package = REPLAY_PACKAGE,
      .service = "ReplayService",
      .name = "WriteReport",

@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "api/assets_request.h"
+#include "api/admin_request.h"
 #include "api/replay_request.h"
 #include "api/stoporders_request.h"
 #include "engine/venue_link.h"
@@ -1403,6 +1404,13 @@ static const api_request_type request_types[] = {
     {&tinvestd__replay__v1__get_replay_state_request__descriptor, check_nothing},
     {&tinvestd__replay__v1__advance_request__descriptor, api_request_check_replay_advance},
     {&tinvestd__replay__v1__write_report_request__descriptor, check_nothing},
+    /* tinvestd.admin.v1.AdminService, the operator's (src/api/admin_service.c); its Advance takes
+     * ReplayService's AdvanceRequest, above */
+    {&tinvestd__admin__v1__get_stats_request__descriptor, check_nothing},
+    {&tinvestd__admin__v1__instrument_request__descriptor, api_request_check_admin_instrument},
+    {&tinvestd__admin__v1__set_exchange_faults_request__descriptor, api_request_check_admin_faults},
+    {&tinvestd__admin__v1__move_price_request__descriptor, api_request_check_admin_move_price},
+    {&tinvestd__admin__v1__take_snapshot_request__descriptor, check_nothing},
 };
 
 const api_request_type *api_request_types(size_t *count) {

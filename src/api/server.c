@@ -250,10 +250,45 @@ static bool admit_public_call(api_call *call) {
     return true;
 }
 
+/* Compares in time that depends on the lengths only, not on where the texts first differ. */
+static bool same_secret(const char *given, size_t given_len, const char *secret) {
+    size_t len = strlen(secret);
+    unsigned char diff = given_len != len;
+    for (size_t i = 0; i < len; i++)
+        diff |= (unsigned char)(secret[i] ^ (i < given_len ? given[i] : 0));
+    return diff == 0;
+}
+
+/* A call of the operator's service: the admin token, and nothing else, admits it. A trading
+ * token is refused as any wrong token is; the operator spends no client's budget. */
+static bool admit_admin_call(api_call *call) {
+    if (!admit_public_call(call))
+        return false;
+    const char *secret = api_call_config(call)->admin_token;
+    if (secret == NULL) {
+        api_reply_error_message(call, 40003,
+                                "The operator's service is closed: no admin token is configured "
+                                "(admin.token)");
+        return false;
+    }
+    size_t len = 0;
+    const char *value = api_call_metadata(call, "authorization", &len);
+    static const char bearer[] = "Bearer ";
+    if (value == NULL || len <= sizeof bearer - 1 ||
+        strncasecmp(value, bearer, sizeof bearer - 1) != 0 ||
+        !same_secret(value + sizeof bearer - 1, len - (sizeof bearer - 1), secret)) {
+        api_reply_error_message(call, 40003, "The admin token is missing or invalid");
+        return false;
+    }
+    return true;
+}
+
 static bool admit_call(api_call *call) {
     api_server *srv = call->server;
     if (call->method->public_access)
         return admit_public_call(call);
+    if (call->method->admin_access)
+        return admit_admin_call(call);
     if (!admit_headers(call))
         return false;
     uint32_t token_index = call->token_index;

@@ -31,6 +31,9 @@ const api_method *api_favorites_methods(size_t *count);
 /* Options, OptionBy, OptionsBy, GetFuturesMargin, Indicatives (api/universe_service.c). */
 const api_method *api_universe_methods(size_t *count);
 
+/* tinvestd.admin.v1.AdminService, the operator's (api/admin_service.c). */
+const api_method *api_admin_methods(size_t *count);
+
 /* grpc.reflection.v1 and v1alpha ServerReflection (api/reflection.c). */
 const api_method *api_reflection_methods(size_t *count);
 /* Ends every open reflection stream of `srv` (UNAVAILABLE 70003); called once as the server

@@ -346,6 +346,36 @@ static void set_defaults(tinvestd_config *cfg) {
 }
 
 /* `reference_dir`: kept as given when absolute, else joined to the directory of `config_path`. */
+/* `admin`: the operator's token (docs/SECURITY.md). It must not be a trading token: a holder of
+ * one must never gain the operator's rights, nor the operator a client's. */
+static void load_admin(config_loader *ld, json_t *root) {
+    json_t *admin = cfg_object(ld, root, "", "admin");
+    if (admin == NULL)
+        return;
+    json_t *value = json_object_get(admin, "token");
+    if (value == NULL || json_is_null(value))
+        return;
+    const char *secret = cfg_string(ld, admin, "admin", "token", NULL);
+    if (secret == NULL)
+        return;
+    size_t len = strlen(secret);
+    if (len < CONFIG_ADMIN_TOKEN_MIN_BYTES || len > CONFIG_ADMIN_TOKEN_MAX_BYTES) {
+        cfg_fail(ld, "admin.token: must be %d to %d bytes long", CONFIG_ADMIN_TOKEN_MIN_BYTES,
+                 CONFIG_ADMIN_TOKEN_MAX_BYTES);
+        return;
+    }
+    for (size_t i = 0; i < len; i++)
+        if ((unsigned char)secret[i] <= ' ' || (unsigned char)secret[i] >= 0x7f) {
+            cfg_fail(ld, "admin.token: printable ASCII without spaces only");
+            return;
+        }
+    if (refdata_find_token(&ld->cfg->refdata, secret, len) != NULL) {
+        cfg_fail(ld, "admin.token: is also a trading token of `tokens`; give the operator its own");
+        return;
+    }
+    ld->cfg->admin_token = secret;
+}
+
 static void load_reference_dir(config_loader *ld, json_t *root, const char *config_path) {
     json_t *value = json_object_get(root, "reference_dir");
     if (value == NULL)
@@ -391,6 +421,7 @@ int config_load(tinvestd_config *cfg, const char *path, char *error, size_t erro
     load_venue(&ld, root);
     load_candles(&ld, root);
     load_currency_rates(&ld, root);
+    load_admin(&ld, root);
     json_decref(root);
     config_load_reference(&ld);
     /* An order's record is reused once its retention has passed; the exchange must have long

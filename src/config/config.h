@@ -53,6 +53,10 @@ typedef struct venue_settings {
     int32_t market_maker_walk_ticks;
 } venue_settings;
 
+/* admin.token's length bounds: long enough not to be guessed, short enough for one header. */
+#define CONFIG_ADMIN_TOKEN_MIN_BYTES 16
+#define CONFIG_ADMIN_TOKEN_MAX_BYTES 256
+
 typedef struct tinvestd_config {
     refdata refdata;
     /* Unary rate limit applied to every method without its own rule; 0 means unlimited. */
@@ -127,6 +131,9 @@ typedef struct tinvestd_config {
     uint32_t max_favorites_per_user, max_favorite_groups_per_user;
     /* Indices and commodities (indicatives.json of the reference directory). */
     indicative_table indicatives;
+    /* The operator's token for tinvestd.admin.v1.AdminService (`admin.token`); NULL: none is
+     * configured and every admin call is refused. Never a trading token (docs/SECURITY.md). */
+    const char *admin_token;
 } tinvestd_config;
 
 /* Fills defaults, then reads `path`. On failure returns -1 and writes a one-line reason

@@ -291,6 +291,13 @@ static void apply_market_print(core *c, const core_event *ev) {
     c->venue.market_print_instrument = m->instrument;
 }
 
+static void apply_trading_halt(core *c, const core_event *ev) {
+    const core_event_halt *h = &ev->u.halt;
+    assert(h->instrument < c->refdata->instrument_count && h->halted <= 1);
+    assert(c->venue.halted[h->instrument] != h->halted);
+    c->venue.halted[h->instrument] = h->halted;
+}
+
 /* Fills the refdata slot of opened account `n` (see refdata.h DESIGN). */
 static void fill_opened(core *c, uint32_t n) {
     refdata *rd = c->refdata;
@@ -442,6 +449,7 @@ static void check_touched(const core *c, const core_event *ev) {
     }
     case CORE_EVENT_MARKET_MAKER_MOVED:
     case CORE_EVENT_MARKET_PRINT:
+    case CORE_EVENT_TRADING_HALT:
     case CORE_EVENT_ACCOUNT_OPENED:
     case CORE_EVENT_ACCOUNT_CLOSED:
     case CORE_EVENT_HISTORY_RETIRED:
@@ -796,6 +804,8 @@ bool core_event_well_formed(const core_event *ev) {
     case CORE_EVENT_MARKET_PRINT:
         return ev->order == CORE_NO_ORDER && ev->u.market_print.buy <= 1 &&
                ev->u.market_print.price_nano > 0 && ev->u.market_print.lots >= 0;
+    case CORE_EVENT_TRADING_HALT:
+        return ev->order == CORE_NO_ORDER && ev->u.halt.halted <= 1;
     default:
         /* The other events concern no order (core_apply checks the order an event names). */
         return ev->order == CORE_NO_ORDER;
@@ -837,6 +847,7 @@ static void mark_changes(core *c, const core_event *ev) {
     case CORE_EVENT_ORDER_ACKED:
     case CORE_EVENT_MARKET_MAKER_MOVED:
     case CORE_EVENT_MARKET_PRINT:
+    case CORE_EVENT_TRADING_HALT:
     case CORE_EVENT_ACCOUNT_CLOSED:
     case CORE_EVENT_HISTORY_RETIRED:
     case CORE_EVENT_STOP_ORDER_PLACED:
@@ -885,6 +896,10 @@ bool core_event_fits(const core *c, const core_event *ev) {
         return ev->u.market_maker.instrument < rd->instrument_count;
     case CORE_EVENT_MARKET_PRINT:
         return market_print_applicable(c, ev);
+    case CORE_EVENT_TRADING_HALT:
+        /* Only a change is ever written (core_set_trading_halt). */
+        return ev->u.halt.instrument < rd->instrument_count &&
+               c->venue.halted[ev->u.halt.instrument] != ev->u.halt.halted;
     case CORE_EVENT_ACCOUNT_OPENED: {
         /* Opened with another configuration, or more than it allows. */
         uint32_t slot = ev->u.account_opened.account;
@@ -952,6 +967,9 @@ void core_apply(core *c, const core_event *ev) {
         break;
     case CORE_EVENT_MARKET_PRINT:
         apply_market_print(c, ev);
+        break;
+    case CORE_EVENT_TRADING_HALT:
+        apply_trading_halt(c, ev);
         break;
     case CORE_EVENT_ACCOUNT_OPENED:
         apply_account_opened(c, ev);
@@ -1154,6 +1172,11 @@ uint64_t core_state_hash(const core *c) {
      * written before market prints. */
     if (c->venue.market_print_ns != 0)
         h = mix(mix(h, (uint64_t)c->venue.market_print_ns), c->venue.market_print_instrument);
+    /* Only the halted instruments, so the hash stays comparable with data directories written
+     * before halts. */
+    for (uint32_t i = 0; i < c->refdata->instrument_count; i++)
+        if (c->venue.halted[i])
+            h = mix(mix(h, 0x48414c54ULL), i);
     for (uint32_t n = 0; n < c->accounts.opened_count; n++) {
         const core_opened_account *opened = &c->accounts.opened[n];
         h = mix_text(mix_text(h, opened->id), opened->name);

@@ -104,9 +104,11 @@ int core_init(core *c, const core_config *config) {
     c->requests = bigmem_alloc((size_t)config->max_orders * 2, sizeof *c->requests);
     c->venue.mm_reference_nano =
         calloc(rd->instrument_count ? rd->instrument_count : 1, sizeof(int64_t));
+    c->venue.halted = calloc(rd->instrument_count ? rd->instrument_count : 1, 1);
     if (c->orders == NULL || c->trades == NULL || c->free_orders == NULL ||
         c->free_order_pos == NULL || c->free_trades == NULL || c->finished == NULL ||
-        c->requests == NULL || c->venue.mm_reference_nano == NULL || c->accounts.opened == NULL ||
+        c->requests == NULL || c->venue.mm_reference_nano == NULL || c->venue.halted == NULL ||
+        c->accounts.opened == NULL ||
         c->accounts.closed == NULL || c->account_orders == NULL || c->account_first == NULL ||
         c->account_last == NULL || c->active_first == NULL || c->active_last == NULL ||
         ledger_init(&c->ledger, capacity, rd->instrument_count) != 0 ||
@@ -142,6 +144,7 @@ void core_reset(core *c) {
     c->venue.market_print_instrument = 0;
     memset(c->venue.mm_reference_nano, 0,
            c->refdata->instrument_count * sizeof *c->venue.mm_reference_nano);
+    memset(c->venue.halted, 0, c->refdata->instrument_count);
     c->accounts.opened_count = 0;
     memset(c->accounts.closed, 0, c->accounts.capacity);
     order_index_clear(&c->by_key);
@@ -164,6 +167,7 @@ void core_deinit(core *c) {
     bigmem_free(c->finished, c->config.max_orders, sizeof *c->finished);
     bigmem_free(c->requests, (size_t)c->config.max_orders * 2, sizeof *c->requests);
     free(c->venue.mm_reference_nano);
+    free(c->venue.halted);
     changes_deinit(&c->changes);
     free(c->accounts.opened);
     free(c->accounts.closed);
@@ -177,6 +181,7 @@ void core_deinit(core *c) {
     c->free_orders = c->free_order_pos = c->free_trades = c->finished = NULL;
     c->requests = NULL;
     c->venue.mm_reference_nano = NULL;
+    c->venue.halted = NULL;
     c->accounts.opened = NULL;
     c->accounts.closed = NULL;
     c->account_orders = c->account_first = c->account_last = NULL;
@@ -366,11 +371,12 @@ typedef struct reservation {
     int64_t cash_nano, units, commission_nano;
 } reservation;
 
-static core_error check_trading(const instrument *ins, const order_terms *t,
+static core_error check_trading(const core *c, const instrument *ins, const order_terms *t,
                                 const core_market *market) {
     if (!ins->api_trade_available)
         return CORE_ERR_API_TRADING_FORBIDDEN;
     if (ins->trading_status != SECURITY_TRADING_STATUS_NORMAL_TRADING || !market->trading ||
+        core_instrument_halted(c, ins->index) ||
         (t->direction == DIRECTION_BUY ? !ins->buy_available : !ins->sell_available))
         return CORE_ERR_NOT_TRADING;
     return CORE_OK;
@@ -423,7 +429,7 @@ static core_error check_funds(const core *c, const order_terms *t, int64_t credi
     const instrument *ins = t->instrument;
     core_market market;
     core_market_view(c, ins->index, &market);
-    core_error err = check_trading(ins, t, &market);
+    core_error err = check_trading(c, ins, t, &market);
     if (err != CORE_OK)
         return err;
     int64_t units;
@@ -888,6 +894,28 @@ void core_record_market_maker(core *c, uint32_t instrument_index, int64_t refere
     ev.u.market_maker.reference_nano = reference_nano;
     memcpy(ev.u.market_maker.random_state, random_state, sizeof ev.u.market_maker.random_state);
     core_commit_event(c, &ev);
+}
+
+void core_set_trading_halt(core *c, uint32_t instrument_index, bool halted, int64_t now_ns,
+                           bool *changed) {
+    assert(instrument_index < c->refdata->instrument_count);
+    *changed = core_instrument_halted(c, instrument_index) != halted;
+    if (!*changed)
+        return;
+    stop_orders_expire(c, now_ns);
+    core_event ev = {.type = CORE_EVENT_TRADING_HALT, .order = CORE_NO_ORDER, .time_ns = now_ns};
+    ev.u.halt.instrument = instrument_index;
+    ev.u.halt.halted = halted;
+    core_commit_event(c, &ev);
+    if (!halted)
+        stop_orders_evaluate(c, instrument_index, now_ns);
+}
+
+uint32_t core_halted_count(const core *c) {
+    uint32_t n = 0;
+    for (uint32_t i = 0; i < c->refdata->instrument_count; i++)
+        n += c->venue.halted[i] != 0;
+    return n;
 }
 
 void core_record_market_print(core *c, uint32_t instrument_index, uint64_t trade_id,

@@ -83,6 +83,10 @@ typedef struct core_venue_state {
      * replay of history resumes after it; prints of one time go in instrument order. */
     int64_t market_print_ns;
     uint32_t market_print_instrument;
+    /* Per instrument: 1 while the operator has halted its trading (CORE_EVENT_TRADING_HALT).
+     * Orders in it are refused (30079), its stop orders wait, and the exchange link keeps the
+     * exchange's trading flag off (venue_link_restore after a restart). */
+    uint8_t *halted;
 } core_venue_state;
 
 typedef struct core_order {
@@ -351,6 +355,18 @@ void core_publish_candles(core *c);
  * stop orders of the instrument react to its price. */
 void core_record_market_print(core *c, uint32_t instrument_index, uint64_t trade_id,
                               int64_t price_nano, int64_t lots, bool buy, int64_t now_ns);
+/* The operator halts (`halted` true) or resumes trading in an instrument: one
+ * CORE_EVENT_TRADING_HALT when that changes anything (*changed says whether it did), nothing when
+ * the instrument already is so. Resuming lets the instrument's stop orders react to its last
+ * print at once. The caller keeps the exchange's trading flag in step (venue_link_set_halt). */
+void core_set_trading_halt(core *c, uint32_t instrument_index, bool halted, int64_t now_ns,
+                           bool *changed);
+/* Whether the operator has halted trading in the instrument. */
+static inline bool core_instrument_halted(const core *c, uint32_t instrument_index) {
+    return c->venue.halted[instrument_index] != 0;
+}
+/* How many instruments are halted (for the state hash and the statistics). */
+uint32_t core_halted_count(const core *c);
 /* Records a move of the exchange's market maker (see CORE_EVENT_MARKET_MAKER_MOVED). */
 void core_record_market_maker(core *c, uint32_t instrument_index, int64_t reference_nano,
                               const uint64_t random_state[4], int64_t now_ns);

@@ -71,6 +71,8 @@ bool event_codec_valid(const core_event *ev) {
         return true;
     case CORE_EVENT_MARKET_PRINT:
         return ev->u.market_print.buy <= 1;
+    case CORE_EVENT_TRADING_HALT:
+        return ev->u.halt.halted <= 1;
     case CORE_EVENT_STOP_ORDER_PLACED: {
         const core_event_stop_placed *p = &ev->u.stop_placed;
         return p->direction <= 3 && p->type <= 3 && p->take_profit_type <= 3 &&
@@ -352,6 +354,10 @@ size_t event_codec_encode(const core_event *ev, uint8_t out[EVENT_CODEC_MAX_BYTE
         *p++ = m->buy;
         break;
     }
+    case CORE_EVENT_TRADING_HALT:
+        p = put_varint(p, ev->u.halt.instrument);
+        *p++ = ev->u.halt.halted;
+        break;
     case CORE_EVENT_ACCOUNT_OPENED: {
         const core_event_account_opened *o = &ev->u.account_opened;
         p = put_varint(p, o->account);
@@ -696,6 +702,12 @@ READER_INLINE void get_body(reader *r, core_event *ev) {
             r->ok = false;
         break;
     }
+    case CORE_EVENT_TRADING_HALT:
+        ev->u.halt.instrument = get_u32_varint(r);
+        ev->u.halt.halted = get_byte(r);
+        if (ev->u.halt.halted > 1)
+            r->ok = false;
+        break;
     case CORE_EVENT_ACCOUNT_OPENED: {
         core_event_account_opened *o = &ev->u.account_opened;
         o->account = get_u32_varint(r);

@@ -40,6 +40,9 @@ typedef enum {
     CORE_EVENT_FAVORITE_REMOVED = 24,
     /* 30 .. 39: the market outside the broker's clients (a replay of history). */
     CORE_EVENT_MARKET_PRINT = 30,
+    /* The operator halted or resumed trading in an instrument (tinvestd.admin.v1.AdminService):
+     * broker state, journaled, so that a halted instrument stays halted across a restart. */
+    CORE_EVENT_TRADING_HALT = 31,
 } core_event_type;
 
 /* The numbers 1 .. CORE_EVENT_TYPE_MAX are all defined; the operations' events are numbered from
@@ -50,7 +53,7 @@ typedef enum {
 #define CORE_EVENT_FAVORITES_FIRST CORE_EVENT_FAVORITE_GROUP_CREATED
 #define CORE_EVENT_FAVORITES_LAST CORE_EVENT_FAVORITE_REMOVED
 #define CORE_EVENT_MARKET_FIRST CORE_EVENT_MARKET_PRINT
-#define CORE_EVENT_MARKET_LAST CORE_EVENT_MARKET_PRINT
+#define CORE_EVENT_MARKET_LAST CORE_EVENT_TRADING_HALT
 
 static inline bool core_event_type_known(uint32_t type) {
     return (type >= CORE_EVENT_ORDER_ACCEPTED && type <= CORE_EVENT_TYPE_MAX) ||
@@ -215,6 +218,13 @@ typedef struct core_event_market_print {
     uint64_t trade_id;
 } core_event_market_print;
 
+/* TRADING_HALT: trading in `instrument` stops (`halted` 1) or starts again (`halted` 0). Only a
+ * change is an event: halting a halted instrument writes nothing. `order` is CORE_NO_ORDER. */
+typedef struct core_event_halt {
+    uint32_t instrument;
+    uint8_t halted;
+} core_event_halt;
+
 typedef struct core_event {
     uint32_t type;  /* core_event_type */
     uint32_t order; /* order slot the event concerns (ACCEPTED: the slot it creates) */
@@ -237,6 +247,7 @@ typedef struct core_event {
         core_event_stop_changed stop;
         core_event_favorite favorite;
         core_event_market_print market_print;
+        core_event_halt halt;
     } u;
 } core_event;
 

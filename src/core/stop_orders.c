@@ -527,8 +527,11 @@ static void trigger(core *c, core_stop_order *o, int64_t price, int64_t now_ns) 
 
 void stop_orders_evaluate(core *c, uint32_t instrument_index, int64_t now_ns) {
     core_stop_book *b = &c->stops;
+    /* A halted instrument's stop orders wait: nothing may trade, and a child would be refused
+     * (30079) and end its stop order. Resuming evaluates them again (core_set_trading_halt). */
     if (instrument_index >= c->refdata->instrument_count ||
-        b->active_per_instrument[instrument_index] == 0)
+        b->active_per_instrument[instrument_index] == 0 ||
+        core_instrument_halted(c, instrument_index))
         return;
     int64_t price = b->last_price_nano[instrument_index];
     if (price <= 0)

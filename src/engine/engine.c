@@ -247,8 +247,30 @@ static void keep_change(engine *e, const core_order *order, const core_event *ev
     e->changes[e->change_count++] = (engine_change){.order = *order, .event = *event};
 }
 
+/* The operator's statistics (AdminService/GetStats): what the live path did since start. */
+static void count_change(engine_stats *stats, const core_order *order, const core_event *event) {
+    switch ((core_event_type)event->type) {
+    case CORE_EVENT_ORDER_ACCEPTED:
+        stats->orders_accepted++;
+        break;
+    case CORE_EVENT_ORDER_REJECTED:
+        stats->orders_rejected++;
+        break;
+    case CORE_EVENT_ORDER_TRADE:
+        stats->trades++;
+        stats->orders_filled += order->status == ORDER_STATUS_FILL;
+        break;
+    case CORE_EVENT_ORDER_CANCELLED:
+        stats->orders_cancelled++;
+        break;
+    default:
+        break;
+    }
+}
+
 static void on_order_changed(void *ctx, const core_order *order, const core_event *event) {
     engine *e = ctx;
+    count_change(&e->stats, order, event);
     if (e->ended[order->index] != NULL)
         refresh_captures(e, order);
     engine_job **link = &e->waiters[order->index];
@@ -660,9 +682,10 @@ static void reap_snapshot(engine *e, bool block) {
 static void maybe_snapshot(engine *e) {
     reap_snapshot(e, false);
     uint64_t seq = e->core.next_seq - 1;
-    if (e->journal == NULL || e->snapshot_every_events == 0 || e->pending_snapshot_pid > 0 ||
-        seq - e->last_snapshot_seq < e->snapshot_every_events)
+    bool due = e->snapshot_every_events != 0 && seq - e->last_snapshot_seq >= e->snapshot_every_events;
+    if (e->journal == NULL || e->pending_snapshot_pid > 0 || !(due || e->snapshot_requested))
         return;
+    e->snapshot_requested = false;
     pipeline_drain(e); /* the snapshot holds nothing that is not durable */
     int64_t segment = journal_roll(e->journal);
     if (segment < 0)
@@ -682,6 +705,27 @@ static void maybe_snapshot(engine *e) {
 static void advance_clock(engine *e, int64_t now_ns) {
     if (now_ns > e->now_ns)
         e->now_ns = now_ns;
+}
+
+bool engine_request_snapshot(engine *e, uint64_t *seq) {
+    reap_snapshot(e, false);
+    *seq = e->core.next_seq - 1;
+    if (e->journal == NULL || e->pending_snapshot_pid > 0) {
+        if (e->pending_snapshot_pid > 0)
+            *seq = e->pending_snapshot_seq;
+        return false;
+    }
+    if (*seq == e->last_snapshot_seq)
+        return false; /* the newest snapshot holds everything already */
+    e->snapshot_requested = true;
+    return true;
+}
+
+uint32_t engine_inbox_depth(engine *e) {
+    pthread_mutex_lock(&e->lock);
+    uint32_t n = e->count;
+    pthread_mutex_unlock(&e->lock);
+    return n;
 }
 
 bool engine_refusing_changes(const engine *e) {

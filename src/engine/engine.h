@@ -79,6 +79,12 @@ typedef struct engine_sealed {
 /* Batches written but not yet released; the core thread waits when all are taken. */
 #define ENGINE_PIPELINE_DEPTH 8
 
+/* What the live path did since the process started (not state: recovery does not count), for
+ * the operator's statistics; core thread only. */
+typedef struct engine_stats {
+    uint64_t orders_accepted, orders_rejected, orders_filled, orders_cancelled, trades;
+} engine_stats;
+
 typedef struct engine_config {
     uint32_t inbox_capacity;
     uint32_t max_batch;
@@ -181,6 +187,9 @@ struct engine {
     void (*replay_ended)(void *ctx, engine *e);
     void *replay_ended_ctx;
     bool replay_end_seen;
+    /* The operator asked for a snapshot (engine_request_snapshot): written after this batch. */
+    bool snapshot_requested;
+    engine_stats stats;
 };
 
 int engine_init(engine *e, const engine_config *config, const core_config *core_settings,
@@ -225,6 +234,13 @@ int64_t engine_now_ns(const engine *e);
 void engine_wait_for_clock(engine *e, engine_job *job, int64_t until_ns);
 /* STEP mode: how far the clock may go before a control call lets it go further. */
 int64_t engine_step_target_ns(const engine *e);
+/* The operator's snapshot (core thread): one is written after the current batch, holding at
+ * least the events up to *seq; true when it was asked for. False when one is being written
+ * already (*seq its last event), when the newest holds everything (*seq), or without a
+ * journal. */
+bool engine_request_snapshot(engine *e, uint64_t *seq);
+/* Jobs waiting in the inbox (any thread; takes the inbox's lock). */
+uint32_t engine_inbox_depth(engine *e);
 /* The core, for job functions on the core thread: they call its commands and queries, which
  * return copies. */
 core *engine_core(engine *e);

@@ -65,6 +65,12 @@ typedef struct snapshot_market {
     uint32_t print_instrument, reserved;
 } snapshot_market;
 
+/* Format 11: after the print position, the operator's halts (core_venue_state.halted): this
+ * header, then one byte (0 or 1) per instrument of the snapshot. */
+typedef struct snapshot_halts_header {
+    uint32_t instrument_count, reserved;
+} snapshot_halts_header;
+
 typedef struct section {
     const void *data;
     size_t size;
@@ -297,6 +303,11 @@ int snapshot_write(const core *c, const char *dir) {
                               .print_instrument = c->venue.market_print_instrument};
     if (rc == 0)
         rc = write_checked(fd, &market, sizeof market, &crc);
+    snapshot_halts_header halts = {.instrument_count = h.instrument_count};
+    if (rc == 0)
+        rc = write_checked(fd, &halts, sizeof halts, &crc);
+    if (rc == 0)
+        rc = write_checked(fd, c->venue.halted, h.instrument_count, &crc);
     if (rc == 0)
         rc = durable_write_all(fd, &crc, sizeof crc);
     if (rc != 0) {
@@ -623,7 +634,7 @@ static load_result load_file(core *c, const char *path, char *error, size_t erro
     snapshot_header h;
     bool ok = fstat(fd, &st) == 0 && pread(fd, &h, sizeof h, 0) == (ssize_t)sizeof h;
     ok = ok && memcmp(h.magic, SNAPSHOT_MAGIC, 8) == 0 &&
-         (h.version == SNAPSHOT_FORMAT_VERSION ||
+         (h.version == SNAPSHOT_FORMAT_VERSION || h.version == SNAPSHOT_FORMAT_VERSION_NO_HALTS ||
           h.version == SNAPSHOT_FORMAT_VERSION_NO_MARKET_PRINTS ||
           h.version == SNAPSHOT_FORMAT_VERSION_NO_FAVORITES ||
           h.version == SNAPSHOT_FORMAT_VERSION_NO_OPERATIONS ||
@@ -656,8 +667,11 @@ static load_result load_file(core *c, const char *path, char *error, size_t erro
     bool has_stops = h.version >= SNAPSHOT_FORMAT_VERSION_NO_OPERATIONS;
     bool has_operations = h.version >= SNAPSHOT_FORMAT_VERSION_NO_FAVORITES;
     bool has_favorites = h.version >= SNAPSHOT_FORMAT_VERSION_NO_MARKET_PRINTS;
-    bool has_market = h.version >= SNAPSHOT_FORMAT_VERSION;
+    bool has_market = h.version >= SNAPSHOT_FORMAT_VERSION_NO_HALTS;
     uint64_t market_size = has_market ? sizeof(snapshot_market) : 0;
+    bool has_halts = h.version >= SNAPSHOT_FORMAT_VERSION;
+    if (has_halts)
+        market_size += sizeof(snapshot_halts_header) + h.instrument_count;
     if (ok && has_candles) {
         candles_fit fit = candles_fit_of(c, fd, (off_t)(sizeof h + core_size), &candles_size);
         if (fit == CANDLES_CHANGED) {
@@ -759,6 +773,16 @@ static load_result load_file(core *c, const char *path, char *error, size_t erro
         offset += (off_t)sizeof market;
         c->venue.market_print_ns = market.print_ns;
         c->venue.market_print_instrument = market.print_instrument;
+    }
+    if (ok && has_halts) {
+        snapshot_halts_header halts;
+        ok = read_checked(fd, offset, &halts, sizeof halts, &crc) &&
+             halts.instrument_count == h.instrument_count && halts.reserved == 0;
+        offset += (off_t)sizeof halts;
+        ok = ok && read_checked(fd, offset, c->venue.halted, h.instrument_count, &crc);
+        offset += (off_t)h.instrument_count;
+        for (uint32_t i = 0; ok && i < h.instrument_count; i++)
+            ok = c->venue.halted[i] <= 1;
     }
     ok = ok && pread(fd, &stored, sizeof stored, offset) == (ssize_t)sizeof stored && stored == crc;
     close(fd);

@@ -20,8 +20,10 @@
  * no stop orders). 8: the operations follow the stop orders (formats 5, 6 and 7, without them,
  * still load: the operations start with the journal after the snapshot). */
 /* 9: the favorites follow the operations. 10: the market's print position follows the
- * favorites (a format 9 snapshot still loads: no print yet). */
-#define SNAPSHOT_FORMAT_VERSION 10
+ * favorites (a format 9 snapshot still loads: no print yet). 11: the instruments the operator
+ * halted follow the print position (a format 10 snapshot still loads: none halted). */
+#define SNAPSHOT_FORMAT_VERSION 11
+#define SNAPSHOT_FORMAT_VERSION_NO_HALTS 10
 #define SNAPSHOT_FORMAT_VERSION_NO_MARKET_PRINTS 9
 #define SNAPSHOT_FORMAT_VERSION_NO_FAVORITES 8
 #define SNAPSHOT_FORMAT_VERSION_NO_OPERATIONS 7

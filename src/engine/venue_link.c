@@ -2,6 +2,7 @@
  * exchange. Everything runs on the core thread. */
 #include "engine/venue_link.h"
 
+#include <assert.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -17,6 +18,7 @@ struct engine_venue_link {
     exchange *exchange;
     history_market *history; /* a replay's market, or NULL */
     bool market_closed;      /* engine_close_market: the replay's market prints no more */
+    bool market_maker;       /* the exchange runs its market maker */
 };
 
 static core_error reject_reason(int reason) {
@@ -114,6 +116,7 @@ engine_venue_link *venue_link_create(const refdata *rd, const engine_venue_setti
         .on_report = on_report,
         .report_ctx = link,
     };
+    link->market_maker = settings->market_maker_enabled;
     link->exchange = exchange_create(&config, setups, start_ns);
     free(setups);
     if (link->exchange == NULL) {
@@ -287,6 +290,11 @@ void venue_link_restore(engine_venue_link *link, int64_t now_ns) {
     free(ended_slots);
     free(open);
     restore_prints(link);
+    /* The operator's halts are the broker's state: the exchange is told before its maker quotes
+     * again, so a halted instrument gets no quotes. */
+    for (uint32_t i = 0; i < c->refdata->instrument_count; i++)
+        if (core_instrument_halted(c, i))
+            exchange_set_trading(link->exchange, i, false);
     exchange_restore_market_maker(link->exchange, c->venue.mm_reference_nano, c->venue.random_state,
                                   now_ns);
     core_resume(c, now_ns);
@@ -379,6 +387,59 @@ int64_t venue_link_last_price_ns(const engine_venue_link *link, uint32_t instrum
     int64_t time_ns = 0;
     exchange_last_price(link->exchange, instrument_index, &time_ns);
     return time_ns;
+}
+
+/* ---- The operator's controls (tinvestd.admin.v1.AdminService) ------------------------------- */
+
+void venue_link_set_halt(engine_venue_link *link, uint32_t instrument_index, bool halted,
+                         int64_t now_ns, bool *changed) {
+    core *c = link->core;
+    /* The exchange catches up first, so that what was due before the halt happens before it. */
+    exchange_advance(link->exchange, now_ns);
+    venue_link_pump(link);
+    core_set_trading_halt(c, instrument_index, halted, now_ns, changed);
+    bool configured = c->refdata->instruments[instrument_index].trading_status == 5;
+    exchange_set_trading(link->exchange, instrument_index, configured && !halted);
+    /* A resume's requote is due now: the answer shows the market quoting again. */
+    exchange_advance(link->exchange, now_ns);
+    venue_link_pump(link); /* stop orders a resume triggered, what the requote traded */
+}
+
+venue_link_faults venue_link_get_faults(const engine_venue_link *link) {
+    exch_faults f = exchange_faults(link->exchange);
+    return (venue_link_faults){.ack_delay_ns = f.ack_delay_ns,
+                               .fill_delay_ns = f.fill_delay_ns,
+                               .reject_probability_ppm = f.reject_probability_ppm};
+}
+
+void venue_link_set_faults(engine_venue_link *link, const venue_link_faults *faults) {
+    exch_faults f = {.ack_delay_ns = faults->ack_delay_ns,
+                     .fill_delay_ns = faults->fill_delay_ns,
+                     .reject_probability_ppm = faults->reject_probability_ppm};
+    exchange_set_faults(link->exchange, &f);
+}
+
+bool venue_link_has_market_maker(const engine_venue_link *link) {
+    return link->market_maker;
+}
+
+int64_t venue_link_move_price(engine_venue_link *link, uint32_t instrument_index,
+                              int64_t price_nano, uint32_t walk_steps, int64_t now_ns) {
+    assert(link->market_maker);
+    exchange_advance(link->exchange, now_ns);
+    venue_link_pump(link);
+    int64_t reference = price_nano;
+    if (walk_steps > 0)
+        reference = exchange_walk_market_maker(link->exchange, instrument_index, walk_steps, now_ns);
+    else
+        exchange_move_market_maker(link->exchange, instrument_index, price_nano, now_ns);
+    venue_link_pump(link); /* what the requote's trades triggered */
+    return reference;
+}
+
+int64_t venue_link_market_maker_reference(const engine_venue_link *link,
+                                          uint32_t instrument_index) {
+    return exchange_market_maker_reference(link->exchange, instrument_index);
 }
 
 bool venue_link_trading(const engine_venue_link *link, uint32_t instrument_index) {

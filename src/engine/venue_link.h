@@ -84,6 +84,30 @@ uint32_t venue_link_last_trades(const engine_venue_link *link, uint32_t instrume
                                 int64_t from_ns, int64_t to_ns, venue_link_trade *out,
                                 uint32_t max);
 bool venue_link_trading(const engine_venue_link *link, uint32_t instrument_index);
+
+/* The operator's controls (api/admin_service.c), on the core thread. */
+/* Halts or resumes trading in the instrument: the exchange catches up to `now_ns`, the core
+ * records the change (core_set_trading_halt; *changed false when there was none), and the
+ * exchange's trading flag follows (the configured status and the halt together). */
+void venue_link_set_halt(engine_venue_link *link, uint32_t instrument_index, bool halted,
+                         int64_t now_ns, bool *changed);
+/* The exchange's latency and reject model now (venue_settings at start, then the operator's). */
+typedef struct venue_link_faults {
+    int64_t ack_delay_ns, fill_delay_ns;
+    uint32_t reject_probability_ppm;
+} venue_link_faults;
+venue_link_faults venue_link_get_faults(const engine_venue_link *link);
+/* The caller has checked the values (no negative delay, at most 1 000 000 ppm). */
+void venue_link_set_faults(engine_venue_link *link, const venue_link_faults *faults);
+bool venue_link_has_market_maker(const engine_venue_link *link);
+/* Moves the market maker's reference to `price_nano` (walk_steps 0), or walks it `walk_steps`
+ * steps; the move is journaled (CORE_EVENT_MARKET_MAKER_MOVED) and the maker requotes around it,
+ * which may trade with resting client orders. Returns the new reference. Needs the market
+ * maker. */
+int64_t venue_link_move_price(engine_venue_link *link, uint32_t instrument_index,
+                              int64_t price_nano, uint32_t walk_steps, int64_t now_ns);
+int64_t venue_link_market_maker_reference(const engine_venue_link *link,
+                                          uint32_t instrument_index);
 /* When the instrument last printed (its last price's time), without copying its book. */
 int64_t venue_link_last_price_ns(const engine_venue_link *link, uint32_t instrument_index);
 

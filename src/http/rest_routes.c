@@ -3,6 +3,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "admin.pb-c.h"
 #include "instruments.pb-c.h"
 #include "marketdata.pb-c.h"
 #include "operations.pb-c.h"
@@ -30,6 +31,7 @@ static const ProtobufCServiceDescriptor *const services[] = {
     &tinkoff__public__invest__api__contract__v1__stop_orders_service__descriptor,
     &tinkoff__public__invest__api__contract__v1__users_service__descriptor,
     &tinvestd__replay__v1__replay_service__descriptor,
+    &tinvestd__admin__v1__admin_service__descriptor,
 };
 
 const ProtobufCMethodDescriptor *rest_routes_method(const char *grpc_path) {
@@ -73,6 +75,17 @@ int rest_routes_build(const char *const *grpc_paths, size_t path_count, rest_rou
 
 const rest_route *rest_routes_find(const rest_route *routes, size_t route_count,
                                    const char *request_path) {
+    /* The operator's short form: /admin/<Method> is /rest/tinvestd.admin.v1.AdminService/<Method>. */
+    size_t admin = strlen(REST_ADMIN_PATH_PREFIX);
+    if (strncmp(request_path, REST_ADMIN_PATH_PREFIX, admin) == 0 &&
+        strchr(request_path + admin, '/') == NULL) {
+        static const char service[] = "/" REST_ADMIN_SERVICE "/";
+        for (size_t i = 0; i < route_count; i++)
+            if (strncmp(routes[i].grpc_path, service, sizeof service - 1) == 0 &&
+                strcmp(routes[i].grpc_path + sizeof service - 1, request_path + admin) == 0)
+                return &routes[i];
+        return NULL;
+    }
     size_t prefix = strlen(REST_PATH_PREFIX);
     if (strncmp(request_path, REST_PATH_PREFIX, prefix) != 0)
         return NULL;

@@ -13,6 +13,9 @@
 #include <protobuf-c/protobuf-c.h>
 
 #define REST_PATH_PREFIX "/rest"
+/* The operator's service (tinvestd.admin.v1.AdminService) also at POST /admin/<Method>. */
+#define REST_ADMIN_PATH_PREFIX "/admin/"
+#define REST_ADMIN_SERVICE "tinvestd.admin.v1.AdminService"
 
 typedef struct rest_route {
     /* "/tinkoff.public.invest.api.contract.v1.UsersService/GetAccounts" (the gRPC path; the REST

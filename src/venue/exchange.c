@@ -575,7 +575,8 @@ static void mm_refresh(exchange *x, uint32_t instrument, int64_t now_ns) {
     exch_instrument *ins = &x->instruments[instrument];
     int64_t tick = ins->setup.tick_nano;
     int64_t walk = x->config.mm_walk_ticks;
-    if (walk > 0) {
+    /* A halted market does not move: the walk waits for trading to resume. */
+    if (walk > 0 && ins->setup.trading) {
         int64_t step = (int64_t)prng_below(x->rng, (uint64_t)(2 * walk + 1)) - walk;
         __int128 margin = (__int128)(x->config.mm_spread_ticks + x->config.mm_levels) * tick;
         ins->mm_reference_nano =
@@ -861,7 +862,77 @@ bool exchange_trading(const exchange *x, uint32_t instrument) {
 }
 
 void exchange_set_trading(exchange *x, uint32_t instrument, bool trading) {
-    x->instruments[instrument].setup.trading = trading;
+    exch_instrument *ins = &x->instruments[instrument];
+    if (ins->setup.trading == trading)
+        return;
+    ins->setup.trading = trading;
+    if (!x->config.market_maker)
+        return;
+    /* Halted: the market maker's quotes leave the book at once (clients' resting orders stay,
+     * as on an exchange that suspends trading). Resumed: it quotes again at the next advance. */
+    if (!trading) {
+        mm_withdraw(x, ins);
+    } else if (!x->mm_stopped && !ins->mm_requote_pending) {
+        ins->mm_requote_pending = true;
+        heap_push(x, (pending_event){.due_ns = x->now_ns, .kind = EV_MM_REQUOTE, .index = instrument});
+    }
+}
+
+void exchange_set_faults(exchange *x, const exch_faults *faults) {
+    assert(faults->ack_delay_ns >= 0 && faults->fill_delay_ns >= 0 &&
+           faults->reject_probability_ppm <= 1000000);
+    x->config.ack_delay_ns = faults->ack_delay_ns;
+    x->config.fill_delay_ns = faults->fill_delay_ns;
+    x->config.reject_probability_ppm = faults->reject_probability_ppm;
+}
+
+exch_faults exchange_faults(const exchange *x) {
+    return (exch_faults){.ack_delay_ns = x->config.ack_delay_ns,
+                         .fill_delay_ns = x->config.fill_delay_ns,
+                         .reject_probability_ppm = x->config.reject_probability_ppm};
+}
+
+/* The move is reported like a step of the walk (the broker records it: a restart quotes around
+ * it again), then the maker quotes around it at once; a requote may trade with resting orders. */
+static void mm_moved(exchange *x, uint32_t instrument, int64_t now_ns) {
+    exch_instrument *ins = &x->instruments[instrument];
+    exch_report moved = {.kind = EXCH_REPORT_MARKET_MAKER_MOVED,
+                         .instrument = instrument,
+                         .price_nano = ins->mm_reference_nano,
+                         .time_ns = now_ns};
+    x->config.on_report(x->config.report_ctx, &moved);
+    if (!x->mm_stopped && ins->setup.trading)
+        mm_requote(x, instrument, now_ns);
+}
+
+void exchange_move_market_maker(exchange *x, uint32_t instrument, int64_t reference_nano,
+                                int64_t now_ns) {
+    assert(instrument < x->config.instrument_count && reference_nano > 0 && x->config.market_maker);
+    now_ns = clock_at(x, now_ns);
+    x->instruments[instrument].mm_reference_nano = reference_nano;
+    mm_moved(x, instrument, now_ns);
+}
+
+int64_t exchange_walk_market_maker(exchange *x, uint32_t instrument, uint32_t steps,
+                                   int64_t now_ns) {
+    assert(instrument < x->config.instrument_count && x->config.market_maker);
+    now_ns = clock_at(x, now_ns);
+    exch_instrument *ins = &x->instruments[instrument];
+    int64_t tick = ins->setup.tick_nano;
+    int64_t walk = x->config.mm_walk_ticks > 0 ? x->config.mm_walk_ticks : 1;
+    __int128 margin = (__int128)(x->config.mm_spread_ticks + x->config.mm_levels) * tick;
+    for (uint32_t i = 0; i < steps; i++) {
+        int64_t step = (int64_t)prng_below(x->rng, (uint64_t)(2 * walk + 1)) - walk;
+        ins->mm_reference_nano =
+            clamp_wide((__int128)ins->mm_reference_nano + (__int128)step * tick,
+                       ins->limit_down_nano + margin, ins->limit_up_nano - margin);
+    }
+    mm_moved(x, instrument, now_ns);
+    return ins->mm_reference_nano;
+}
+
+int64_t exchange_market_maker_reference(const exchange *x, uint32_t instrument) {
+    return x->instruments[instrument].mm_reference_nano;
 }
 
 uint32_t exchange_trades(const exchange *x, uint32_t instrument, int64_t from_ns, int64_t to_ns,

@@ -173,7 +173,32 @@ void exchange_limits(const exchange *x, uint32_t instrument, int64_t *limit_down
                      int64_t *limit_up_nano);
 int64_t exchange_last_price(const exchange *x, uint32_t instrument, int64_t *time_ns);
 bool exchange_trading(const exchange *x, uint32_t instrument);
+/* Opens or closes trading in the instrument. Closed: arriving orders are rejected
+ * (EXCH_REJECT_NOT_TRADING), the market maker withdraws its quotes and neither walks nor quotes;
+ * resting client orders stay in the book and may be cancelled. Opened again: the maker quotes
+ * at the next advance. */
 void exchange_set_trading(exchange *x, uint32_t instrument, bool trading);
+
+/* The latency and reject model, changed at run time (the operator's fault injection): the
+ * delays apply to orders and cancels submitted from then on, the reject probability to orders
+ * arriving from then on. */
+typedef struct exch_faults {
+    int64_t ack_delay_ns, fill_delay_ns;
+    uint32_t reject_probability_ppm; /* at most 1 000 000 */
+} exch_faults;
+void exchange_set_faults(exchange *x, const exch_faults *faults);
+exch_faults exchange_faults(const exchange *x);
+
+/* The operator moves the market maker's reference price to `reference_nano` (> 0; the caller
+ * keeps it inside the instrument's limits), or lets it walk `steps` random-walk steps at once
+ * (clamped as the walk is; returns the new reference). Either is reported as
+ * EXCH_REPORT_MARKET_MAKER_MOVED, and the maker requotes around it at once unless the instrument
+ * is halted. Needs the market maker (exch_config.market_maker). */
+void exchange_move_market_maker(exchange *x, uint32_t instrument, int64_t reference_nano,
+                                int64_t now_ns);
+int64_t exchange_walk_market_maker(exchange *x, uint32_t instrument, uint32_t steps,
+                                   int64_t now_ns);
+int64_t exchange_market_maker_reference(const exchange *x, uint32_t instrument);
 /* Copies the newest `max` trades with time in [from, to] (the exchange keeps the last 1024),
  * oldest first. */
 uint32_t exchange_trades(const exchange *x, uint32_t instrument, int64_t from_ns, int64_t to_ns,

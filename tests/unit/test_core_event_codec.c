@@ -240,6 +240,12 @@ static void test_other_types(void) {
         ev.u.market_print.buy = (uint8_t)(i % 2);
         CHECK(round_trip(&ev) <= 45);
 
+        /* The operator's halt and resume. */
+        ev = event_of(CORE_EVENT_TRADING_HALT, UINT32_MAX, i + 1, v);
+        ev.u.halt.instrument = slot;
+        ev.u.halt.halted = (uint8_t)(i % 2);
+        CHECK(round_trip(&ev) <= 16);
+
         /* CurrencyTransfer: a UUID transaction id (16 bytes) or any other text. */
         ev = event_of(CORE_EVENT_CURRENCY_TRANSFER, slot, i + 1, v);
         ev.u.transfer.from = slot;
@@ -266,6 +272,20 @@ static void refuse_changed(const core_event *ev, size_t at, uint8_t value, const
 }
 
 /* Out-of-domain values and forms, each at the byte that carries it. */
+static void test_halt_refusals(void) {
+    core_event ev = event_of(CORE_EVENT_TRADING_HALT, UINT32_MAX, 1, 0);
+    ev.u.halt.instrument = 3;
+    ev.u.halt.halted = 1;
+    uint8_t bytes[EVENT_CODEC_MAX_BYTES];
+    size_t n = event_codec_encode(&ev, bytes);
+    /* The flag is the last byte: 0 and 1 only. */
+    CHECK_EQ_INT(bytes[n - 1], 1);
+    refuse_changed(&ev, n - 1, 2, "a halt flag of 2");
+    refuse_changed(&ev, n - 1, 0xFF, "a halt flag of 255");
+    ev.u.halt.halted = 2;
+    CHECK(!event_codec_valid(&ev));
+}
+
 static void test_refusals(void) {
     core_event ev = event_of(CORE_EVENT_ORDER_ACCEPTED, 0, 1, 0); /* slot 1 byte, time 8 */
     core_event_accepted *a = &ev.u.accepted;
@@ -622,6 +642,7 @@ int main(void) {
     test_typical_sizes();
     test_other_types();
     test_refusals();
+    test_halt_refusals();
     test_garbage();
     test_legacy();
     return check_finish("core_event_codec");
