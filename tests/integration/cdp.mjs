@@ -142,8 +142,11 @@ export async function launchBrowser({ width = 1600, height = 1000 } = {}) {
       await page.send('Input.dispatchKeyEvent', { type: 'keyDown', key, code, windowsVirtualKeyCode: keyCode, text });
       await page.send('Input.dispatchKeyEvent', { type: 'keyUp', key, code, windowsVirtualKeyCode: keyCode });
     };
+    // The whole page, from its top, whatever is scrolled into view.
     page.screenshot = async (file) => {
-      const { data } = await page.send('Page.captureScreenshot', { format: 'png' });
+      const { cssContentSize } = await page.send('Page.getLayoutMetrics');
+      const clip = { x: 0, y: 0, width: Math.ceil(cssContentSize.width), height: Math.ceil(cssContentSize.height), scale: 1 };
+      const { data } = await page.send('Page.captureScreenshot', { format: 'png', clip, captureBeyondViewport: true });
       fs.writeFileSync(file, Buffer.from(data, 'base64'));
       return file;
     };

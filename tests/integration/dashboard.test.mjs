@@ -9,7 +9,10 @@ import './tls-env.mjs';
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
+import { writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
+import { SecurityTradingStatus } from 'tinkoff-invest-api/dist/generated/common.js';
 import { OrderDirection, OrderType, OrdersServiceDefinition } from 'tinkoff-invest-api/dist/generated/orders.js';
 import { binary, callRaw, closeClients, rawClient, startServer, sdk, demoConfig, demoInstruments } from './harness.mjs';
 import { findChromium, launchBrowser } from './cdp.mjs';
@@ -27,9 +30,15 @@ let base;
 
 const shot = (name) => page.screenshot(join(artifacts, `dashboard-${name}.png`));
 
+const ADMIN_TOKEN = 'dashboard-operator-token';
+const configPath = join(tmpdir(), `tinvestd-dashboard-${process.pid}.json`);
+
 before(async () => {
   if (skip) return;
-  server = await startServer({ args: ['--http-listen', '127.0.0.1:0'] });
+  const config = structuredClone(demoConfig);
+  config.admin = { token: ADMIN_TOKEN };
+  writeFileSync(configPath, JSON.stringify(config));
+  server = await startServer({ config: configPath, args: ['--http-listen', '127.0.0.1:0'] });
   base = `http://127.0.0.1:${server.httpPort}`;
   browser = await launchBrowser();
   page = await browser.newPage();
@@ -70,6 +79,8 @@ test('a token typed in connects; the market, the account and the health panel fi
   await page.type(TOKEN);
   await page.key('Enter', 'Enter', 13, '\r');
   await page.waitFor(`document.querySelector('#connection').dataset.state === 'online'`, 15000);
+  // The streams are the WebSocket ones (MarketDataStream, OrderStateStream), not polling.
+  await page.waitFor(`document.querySelector('#connection').textContent.includes('live streams')`, 5000);
   await page.waitFor(`document.querySelector("#watchlist tbody").textContent.includes("SBER")`);
   assert.equal(await page.eval(`sessionStorage.getItem('tinvestd.token')`), TOKEN, 'the token stays in the tab');
   await page.eval(`tinvestdDashboard.market.select(${JSON.stringify(share.uid)})`);
@@ -129,19 +140,55 @@ test('a refused order shows its T-Invest code and message, as the SDK gets them'
   await shot('rejected');
 });
 
+test('the operator halts the chosen instrument from the page: a bot is refused 30079 and sees the status', { skip }, async () => {
+  await page.eval(`document.querySelector('#admin-token').focus()`);
+  await page.type(ADMIN_TOKEN);
+  await page.key('Enter', 'Enter', 13, '\r');
+  await page.waitFor(`document.querySelector('#op-stats').textContent.includes('halted: none')`, 5000);
+  // A bot's market-data stream (the official SDK's) sees the halt as soon as it is made.
+  const bot = sdk(server, TOKEN);
+  const statuses = [];
+  const unsubscribe = await bot.stream.market.info({ instruments: [{ figi: share.figi, instrumentId: share.uid }] },
+    (s) => statuses.push(s.tradingStatus));
+  await new Promise((r) => setTimeout(r, 500));
+  await page.eval(`document.querySelector('#op-halt').click()`);
+  await page.waitFor(`document.querySelector('#op-result').textContent.startsWith('SBER: halted')`, 3000);
+  await page.waitFor(`document.querySelector('#trading-status').textContent === 'halted'`, 3000);
+  await page.waitFor(`document.querySelector('#watchlist tr.halted') !== null`, 3000);
+  const raw = await callRaw((options) => rawClient(server, OrdersServiceDefinition, TOKEN).postOrder({
+    instrumentId: share.uid, quantity: 1, direction: OrderDirection.ORDER_DIRECTION_BUY, accountId: account,
+    orderType: OrderType.ORDER_TYPE_MARKET, orderId: randomUUID() }, options));
+  assert.equal(raw.error?.details, '30079');
+  await page.waitFor(`[...document.querySelectorAll('#health-errors tbody td.code')].some((td) => td.textContent === '30079')`, 4000);
+  await shot('halted');
+  await page.eval(`document.querySelector('#op-resume').click()`);
+  await page.waitFor(`document.querySelector('#trading-status').textContent === 'trading'`, 3000);
+  await unsubscribe();
+  await bot.stream.market.cancel();
+  assert.ok(statuses.includes(SecurityTradingStatus.SECURITY_TRADING_STATUS_NOT_AVAILABLE_FOR_TRADING), `the bot saw the halt: ${statuses}`);
+  // A price move reaches the book the page shows.
+  await page.eval(`(() => { const f = document.querySelector('#op-move'); f.price.value = '310'; f.requestSubmit(); })()`);
+  await page.waitFor(`document.querySelector('#op-result').textContent.includes('maker at 310')`, 3000);
+  await page.waitFor(`parseFloat(document.querySelectorAll('#book tbody td.bid')[0].textContent.replace(/\u202f/g, '')) > 305`, 3000);
+});
+
 test('after a restart of the server the page reconnects and shows the next trade', { skip }, async () => {
   const httpPort = server.httpPort;
   const dataDir = server.dataDir;
   assert.deepEqual(await server.stop(), { code: 0, signal: null });
   await page.waitFor(`document.querySelector('#connection').dataset.state === 'offline'`, 10000);
   await shot('offline');
-  server = await startServer({ dataDir, args: ['--http-listen', `127.0.0.1:${httpPort}`] });
+  server = await startServer({ config: configPath, dataDir, args: ['--http-listen', `127.0.0.1:${httpPort}`] });
   await page.waitFor(`document.querySelector('#connection').dataset.state === 'online'`, 15000);
+  await page.waitFor(`document.querySelector('#connection').textContent.includes('live streams')`, 15000);
   const api = sdk(server, TOKEN);
   const before = await page.eval(tapeCount);
   const { orderId } = await marketBuy(api);
-  await page.waitFor(`document.querySelector('#orders tr[data-order="${orderId}"]') !== null && ${tapeCount} > ${before}`, 5000);
-  await shot('reconnected');
+  try {
+    await page.waitFor(`document.querySelector('#orders tr[data-order="${orderId}"]') !== null && ${tapeCount} > ${before}`, 5000);
+  } finally {
+    await shot('reconnected');
+  }
 });
 
 test('nothing was asked of another origin and nothing went wrong in the page', { skip }, async () => {

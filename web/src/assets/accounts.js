@@ -41,7 +41,11 @@ export class Accounts {
     this.app = app;
     this.token = null;
     this.accountId = null;
-    this.orders = new Map(); // orderId → the newest state we know
+    // The newest state known of each order, by the client's key (order_request_id) where known:
+    // the broker names an order by its own id until the exchange acknowledges it and by the
+    // exchange's number after, so one order can arrive under two ids.
+    this.orders = new Map();
+    this.alias = new Map(); // an order id → the key its order is kept under
     this.executions = [];
     this.rejections = [];
     this.data = null;
@@ -76,6 +80,7 @@ export class Accounts {
     if (id === this.accountId) return;
     this.accountId = id;
     this.orders.clear();
+    this.alias.clear();
     this.executions = [];
     this.openStreams();
     await this.refresh();
@@ -134,9 +139,23 @@ export class Accounts {
     }, 150);
   }
 
+  keyOf(orderId, requestId) {
+    const key = requestId || this.alias.get(orderId) || orderId;
+    if (orderId && key !== orderId) {
+      this.alias.set(orderId, key);
+      const stray = this.orders.get(orderId);
+      if (stray) {
+        this.orders.delete(orderId);
+        this.orders.set(key, { ...stray, ...this.orders.get(key) });
+      }
+    }
+    return key;
+  }
+
   onOrderState(o) {
-    const known = this.orders.get(o.orderId) ?? {};
-    this.orders.set(o.orderId, {
+    const key = this.keyOf(o.orderId, o.orderRequestId);
+    const known = this.orders.get(key) ?? {};
+    this.orders.set(key, {
       ...known,
       orderId: o.orderId,
       instrumentUid: o.instrumentUid,
@@ -181,8 +200,9 @@ export class Accounts {
     const value = (i) => (calls[i].status === 'fulfilled' ? calls[i].value : null);
     const [portfolio, positions, orders, stops, operations] = [0, 1, 2, 3, 4].map(value);
     for (const o of orders?.orders ?? []) {
-      const known = this.orders.get(o.orderId) ?? {};
-      this.orders.set(o.orderId, {
+      const key = this.keyOf(o.orderId, o.orderRequestId);
+      const known = this.orders.get(key) ?? {};
+      this.orders.set(key, {
         ...known, orderId: o.orderId, instrumentUid: o.instrumentUid, direction: o.direction,
         orderType: o.orderType, status: o.executionReportStatus, lotsRequested: o.lotsRequested,
         lotsExecuted: o.lotsExecuted, price: o.initialSecurityPrice ?? o.initialOrderPrice,
@@ -191,8 +211,8 @@ export class Accounts {
     }
     // An order no longer listed as open has ended; the stream (or the operations) says how.
     const openIds = new Set((orders?.orders ?? []).map((o) => o.orderId));
-    for (const [oid, o] of this.orders) {
-      if (o.open && !openIds.has(oid)) {
+    for (const o of this.orders.values()) {
+      if (o.open && !openIds.has(o.orderId)) {
         o.open = false;
         if (!o.live && o.status === 'EXECUTION_REPORT_STATUS_NEW') o.status = 'ended';
       }
@@ -201,11 +221,12 @@ export class Accounts {
     // (whose id is the order's) tells what became of it.
     for (const op of operations?.operations ?? []) {
       if (op.operationType !== 'OPERATION_TYPE_BUY' && op.operationType !== 'OPERATION_TYPE_SELL') continue;
-      const known = this.orders.get(op.id);
+      const key = this.keyOf(op.id);
+      const known = this.orders.get(key);
       if (known?.live || known?.open) continue;
       const lot = this.app.market.instrument(op.instrumentUid)?.lot ?? 1;
       const executed = Math.round(Number(op.quantity ?? 0) - Number(op.quantityRest ?? 0)) / lot;
-      this.orders.set(op.id, {
+      this.orders.set(key, {
         ...known, orderId: op.id, instrumentUid: op.instrumentUid,
         direction: op.operationType === 'OPERATION_TYPE_SELL' ? 'ORDER_DIRECTION_SELL' : 'ORDER_DIRECTION_BUY',
         status: { OPERATION_STATE_EXECUTED: 'EXECUTION_REPORT_STATUS_FILL',
@@ -262,7 +283,7 @@ export class Accounts {
     result.textContent = 'Sending…';
     try {
       const r = await rest('OrdersService', 'PostOrder', body, this.token);
-      this.onOrderState({ orderId: r.orderId, instrumentUid: instrument.uid, ticker: instrument.ticker,
+      this.onOrderState({ orderId: r.orderId, orderRequestId: r.orderRequestId || body.orderId, instrumentUid: instrument.uid, ticker: instrument.ticker,
         direction: body.direction, orderType: type, executionReportStatus: r.executionReportStatus,
         lotsRequested: r.lotsRequested, lotsExecuted: r.lotsExecuted,
         orderPrice: r.initialOrderPrice, createdAt: new Date().toISOString() });

@@ -5,6 +5,8 @@
 
 export const CONTRACT = 'tinkoff.public.invest.api.contract.v1';
 export const REPLAY = 'tinvestd.replay.v1';
+// The longest wait between two attempts to open a stream.
+const STREAM_RETRY_MAX_MS = 2000;
 
 export class ApiError extends Error {
   constructor(httpStatus, body, trackingId) {
@@ -124,9 +126,16 @@ export class Stream {
       } else {
         this.onState('closed', event.code);
       }
-      const delay = Math.min(5000, 250 * 2 ** Math.min(this.failures, 5));
+      const delay = Math.min(STREAM_RETRY_MAX_MS, 250 * 2 ** Math.min(this.failures, 5));
       this.timer = setTimeout(() => this.connect(), delay);
     };
+  }
+
+  // The server answers again (a REST call went through): a stream waiting to retry retries now.
+  kick() {
+    if (this.stopped || this.socket) return;
+    clearTimeout(this.timer);
+    this.connect();
   }
 
   send(message) {

@@ -96,7 +96,12 @@ class App {
 
   reachable(ok, error) {
     if (ok === this.online) return;
+    const back = ok && this.online === false;
     this.online = ok;
+    if (back) {
+      this.market.stream?.kick();
+      for (const s of this.accounts.streams) s.kick();
+    }
     if (ok) this.setConnection('online', this.feedLabel());
     else this.setConnection('offline', `server unreachable, reconnecting… ${error?.message ?? ''}`);
   }

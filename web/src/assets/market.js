@@ -4,7 +4,7 @@
 // WebSocket streams. Messages only change state; drawing happens once per animation frame.
 
 import { CandlestickSeries, createChart } from './lib/lightweight-charts.js';
-import { rest, Stream, REPLAY } from './api.js';
+import { ApiError, rest, Stream, REPLAY } from './api.js';
 import { $, fixedRows, setText } from './dom.js';
 import { directionMark, enumName, formatNano, formatTime, stepDecimals, toNano, toNumber } from './format.js';
 
@@ -171,6 +171,7 @@ export class Market {
     if (state === 'open') {
       this.setMode('stream');
       clearTimeout(this.pollTimer);
+      if (!this.replay) this.pollReplay();
       // The stream has it from here; what happened while it was away is read once.
       this.loadSelected();
     } else if (state === 'unavailable') {
@@ -308,10 +309,12 @@ export class Market {
   async pollReplay() {
     clearTimeout(this.replayTimer);
     try {
-      const r = await rest('ReplayService', 'GetReplayState', {}, this.token, REPLAY);
-      this.replay = r;
-    } catch {
-      this.replay = null; // not a replay (the route is not served), or the server is away
+      this.replay = await rest('ReplayService', 'GetReplayState', {}, this.token, REPLAY);
+    } catch (error) {
+      this.replay = null;
+      this.dirty.add('replay');
+      // Not a replay (UNIMPLEMENTED, or no route): asked again after the next (re)connection.
+      if (error instanceof ApiError && (error.httpStatus === 501 || error.httpStatus === 404)) return;
     }
     this.dirty.add('replay');
     this.replayTimer = setTimeout(() => this.pollReplay(), 1000);
@@ -425,13 +428,17 @@ export class Market {
       : directionMark(s.last > s.prev ? 'X_BUY' : 'X_SELL');
     setText(row.price, s.last == null ? '—' : `${formatNano(s.last, i.decimals)} ${mark ? mark.glyph : ' '}`);
     row.price.className = `num ${mark ? mark.cls : ''}`;
-    setText(row.status, this.statusWord(s.status));
+    const word = this.statusWord(s.status);
+    setText(row.status, word === 'trading' ? '' : word);
+    row.tr.classList.toggle('halted', word !== '' && word !== 'trading');
   }
 
   statusWord(status) {
     if (!status) return '';
     const word = enumName(status.tradingStatus, 'SECURITY_TRADING_STATUS_');
-    return word === 'NORMAL_TRADING' ? 'trading' : word.toLowerCase().replace(/_/g, ' ');
+    if (word === 'NORMAL_TRADING') return 'trading';
+    if (word === 'NOT_AVAILABLE_FOR_TRADING') return 'halted';
+    return word.toLowerCase().replace(/_/g, ' ');
   }
 
   renderBook() {
