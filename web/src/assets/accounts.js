@@ -10,10 +10,15 @@ import { directionMark, enumName, formatMoney, formatNano, formatQuotation, form
   onStep, parseDecimal, toNano } from './format.js';
 
 const POLL_MS = 1000;
+// Under a busy stream the tables are read again at most this often.
+const REFRESH_MIN_MS = 1000;
+// Orders kept in memory: the open ones and the newest ended ones up to this many in all.
+const ORDERS_KEPT = 300;
 const ORDERS_SHOWN = 30;
 const OPERATIONS_SHOWN = 20;
 const EXECUTIONS_SHOWN = 20;
 const REJECTIONS_KEPT = 10;
+const RENDER_MIN_MS = 200;
 
 function uuid() {
   if (crypto.randomUUID) return crypto.randomUUID();
@@ -133,10 +138,23 @@ export class Accounts {
 
   refreshSoon() {
     if (this.refreshTimer) return;
+    const wait = Math.max(150, REFRESH_MIN_MS - (performance.now() - (this.lastRefresh ?? -Infinity)));
     this.refreshTimer = setTimeout(() => {
       this.refreshTimer = null;
       this.refresh();
-    }, 150);
+    }, wait);
+  }
+
+  // The oldest ended orders leave once more than ORDERS_KEPT are held.
+  trimOrders() {
+    if (this.orders.size <= ORDERS_KEPT) return;
+    for (const [key, o] of this.orders) {
+      if (this.orders.size <= ORDERS_KEPT) break;
+      if (o.open) continue;
+      this.orders.delete(key);
+      if (o.orderId && this.alias.get(o.orderId) === key) this.alias.delete(o.orderId);
+    }
+    if (this.alias.size > 4 * ORDERS_KEPT) this.alias.clear();
   }
 
   keyOf(orderId, requestId) {
@@ -170,6 +188,7 @@ export class Accounts {
       time: o.createdAt,
       live: true,
     });
+    this.trimOrders();
     this.dirty = true;
   }
 
@@ -185,14 +204,15 @@ export class Accounts {
   async refresh() {
     const id = this.accountId;
     if (!id) return;
+    this.lastRefresh = performance.now();
     const token = this.token;
     const calls = await Promise.allSettled([
       rest('OperationsService', 'GetPortfolio', { accountId: id, currency: 'RUB' }, token),
       rest('OperationsService', 'GetPositions', { accountId: id }, token),
       rest('OrdersService', 'GetOrders', { accountId: id }, token),
       rest('StopOrdersService', 'GetStopOrders', { accountId: id }, token),
-      rest('OperationsService', 'GetOperations', { accountId: id, from: '1970-01-01T00:00:00Z',
-        to: '2099-12-31T00:00:00Z' }, token),
+      // The newest page only: an account that trades all day has many operations.
+      rest('OperationsService', 'GetOperationsByCursor', { accountId: id, limit: OPERATIONS_SHOWN }, token),
     ]);
     if (id !== this.accountId) return;
     const offline = calls.every((c) => c.status === 'rejected' && c.reason instanceof OfflineError);
@@ -219,8 +239,8 @@ export class Accounts {
     }
     // An order that filled or ended between two readings is never listed as open: its operation
     // (whose id is the order's) tells what became of it.
-    for (const op of operations?.operations ?? []) {
-      if (op.operationType !== 'OPERATION_TYPE_BUY' && op.operationType !== 'OPERATION_TYPE_SELL') continue;
+    for (const op of operations?.items ?? []) {
+      if (op.type !== 'OPERATION_TYPE_BUY' && op.type !== 'OPERATION_TYPE_SELL') continue;
       const key = this.keyOf(op.id);
       const known = this.orders.get(key);
       if (known?.live || known?.open) continue;
@@ -228,24 +248,25 @@ export class Accounts {
       const executed = Math.round(Number(op.quantity ?? 0) - Number(op.quantityRest ?? 0)) / lot;
       this.orders.set(key, {
         ...known, orderId: op.id, instrumentUid: op.instrumentUid,
-        direction: op.operationType === 'OPERATION_TYPE_SELL' ? 'ORDER_DIRECTION_SELL' : 'ORDER_DIRECTION_BUY',
+        direction: op.type === 'OPERATION_TYPE_SELL' ? 'ORDER_DIRECTION_SELL' : 'ORDER_DIRECTION_BUY',
         status: { OPERATION_STATE_EXECUTED: 'EXECUTION_REPORT_STATUS_FILL',
           OPERATION_STATE_CANCELED: 'EXECUTION_REPORT_STATUS_CANCELLED' }[op.state] ?? 'EXECUTION_REPORT_STATUS_PARTIALLYFILL',
         lotsExecuted: executed, lotsRequested: known?.lotsRequested ?? Math.round(Number(op.quantity ?? 0) / lot),
         price: known?.price ?? op.price, time: known?.time ?? op.date,
       });
     }
+    this.trimOrders();
     if (this.executions.length === 0) {
-      for (const op of operations?.operations ?? []) {
-        for (const t of op.trades ?? []) {
-          this.executions.push({ time: t.dateTime, orderId: op.id, instrumentUid: op.instrumentUid,
-            direction: op.operationType === 'OPERATION_TYPE_SELL' ? 'ORDER_DIRECTION_SELL' : 'ORDER_DIRECTION_BUY',
-            price: t.price, quantity: t.quantity, id: t.tradeId });
+      for (const op of operations?.items ?? []) {
+        for (const t of op.tradesInfo?.trades ?? []) {
+          this.executions.push({ time: t.date, orderId: op.id, instrumentUid: op.instrumentUid,
+            direction: op.type === 'OPERATION_TYPE_SELL' ? 'ORDER_DIRECTION_SELL' : 'ORDER_DIRECTION_BUY',
+            price: t.price, quantity: t.quantity, id: t.num });
         }
       }
       this.executions.sort((a, b) => (a.time < b.time ? 1 : -1));
     }
-    this.data = { portfolio, positions, stops: stops?.stopOrders ?? [], operations: operations?.operations ?? [],
+    this.data = { portfolio, positions, stops: stops?.stopOrders ?? [], operations: operations?.items ?? [],
       errors: calls.filter((c) => c.status === 'rejected').map((c) => c.reason) };
     this.dirty = true;
   }
@@ -331,8 +352,10 @@ export class Accounts {
     return this.app.market.instrument(uid)?.decimals ?? 2;
   }
 
-  render() {
-    if (!this.dirty) return;
+  // Drawn at most every RENDER_MIN_MS: a bot's orders can change them a thousand times a second.
+  render(now) {
+    if (!this.dirty || now - (this.lastRender ?? -Infinity) < RENDER_MIN_MS) return;
+    this.lastRender = now;
     this.dirty = false;
     this.renderMoney();
     this.renderPositions();
@@ -420,7 +443,7 @@ export class Accounts {
     const list = (this.data?.operations ?? []).slice().sort((a, b) => (a.date < b.date ? 1 : -1)).slice(0, OPERATIONS_SHOWN);
     $('#operations tbody', this.root).innerHTML = list.map((op) => {
       const pay = op.payment ? toNano(op.payment) : null;
-      return `<tr><td>${formatTime(op.date, true)}</td><td>${esc(op.type || enumName(op.operationType, 'OPERATION_TYPE_'))}</td>` +
+      return `<tr><td>${formatTime(op.date, true)}</td><td>${esc(op.description || op.name || enumName(op.type, 'OPERATION_TYPE_'))}</td>` +
         `<th scope="row">${esc(op.instrumentUid ? this.ticker(op.instrumentUid, op.figi) : '')}</th>` +
         `<td class="num ${signClass(pay)}">${formatMoney(op.payment)}</td>` +
         `<td>${esc(enumName(op.state, 'OPERATION_STATE_').toLowerCase())}</td></tr>`;

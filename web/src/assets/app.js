@@ -160,12 +160,12 @@ class App {
     setTimeout(() => this.pollHealth(), HEALTH_MS);
   }
 
-  frame() {
+  frame(now = performance.now()) {
     this.market.render();
-    this.accounts.render();
+    this.accounts.render(now);
     this.health.render();
     this.operator.render();
-    requestAnimationFrame(() => this.frame());
+    requestAnimationFrame((t) => this.frame(t));
   }
 }
 

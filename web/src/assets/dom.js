@@ -31,3 +31,11 @@ export function fixedRows(tbody, count, cells, numeric = []) {
 export function setText(el, text) {
   if (el.textContent !== text) el.textContent = text;
 }
+
+export function setClass(el, name) {
+  if (el.className !== name) el.className = name;
+}
+
+export function setVar(el, name, value) {
+  if (el.style.getPropertyValue(name) !== value) el.style.setProperty(name, value);
+}

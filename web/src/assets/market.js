@@ -5,7 +5,7 @@
 
 import { CandlestickSeries, createChart } from './lib/lightweight-charts.js';
 import { ApiError, rest, Stream, REPLAY } from './api.js';
-import { $, fixedRows, setText } from './dom.js';
+import { $, fixedRows, setClass, setText, setVar } from './dom.js';
 import { directionMark, enumName, formatNano, formatTime, stepDecimals, toNano, toNumber } from './format.js';
 
 const BOOK_DEPTH = 20; // a depth the contract allows (1, 10, 20, 30, 40, 50)
@@ -13,6 +13,8 @@ const TAPE_ROWS = 40;
 const TAPE_KEEP = 200;
 const CANDLES_LOADED = 500;
 const POLL_MS = 500;
+const CHART_MIN_MS = 200;
+const DRAW_MIN_MS = 100;
 
 export const INTERVALS = [
   { key: '1m', label: '1 min', candle: 'CANDLE_INTERVAL_1_MIN', sub: 'SUBSCRIPTION_INTERVAL_ONE_MINUTE' },
@@ -47,6 +49,8 @@ export class Market {
     this.chart = null;
     this.series = null;
     this.lastBarTime = 0;
+    this.lastChartDraw = 0;
+    this.lastDraw = 0;
     this.messages = 0;
   }
 
@@ -140,7 +144,6 @@ export class Market {
     const requests = [
       { subscribeLastPriceRequest: { subscriptionAction: action, instruments: all } },
       { subscribeInfoRequest: { subscriptionAction: action, instruments: all } },
-      { subscribeTradesRequest: { subscriptionAction: action, instruments: all } },
     ];
     return requests.concat(this.selectedSubscriptions(action));
   }
@@ -152,6 +155,7 @@ export class Market {
         instruments: [{ instrumentId: uid, depth: BOOK_DEPTH }] } },
       { subscribeCandlesRequest: { subscriptionAction: action, waitingClose: false,
         instruments: [{ instrumentId: uid, interval: interval.sub }] } },
+      { subscribeTradesRequest: { subscriptionAction: action, instruments: [{ instrumentId: uid }] } },
     ];
   }
 
@@ -325,8 +329,7 @@ export class Market {
   async select(uid) {
     if (!this.byUid.has(uid) || uid === this.selected) return;
     const old = this.selected;
-    this.stream?.send(this.selectedSubscriptions('SUBSCRIPTION_ACTION_UNSUBSCRIBE', old)[0]);
-    this.stream?.send(this.selectedSubscriptions('SUBSCRIPTION_ACTION_UNSUBSCRIBE', old)[1]);
+    for (const r of this.selectedSubscriptions('SUBSCRIPTION_ACTION_UNSUBSCRIBE', old)) this.stream?.send(r);
     this.selected = uid;
     this.pendingBar = null;
     this.configureChart();
@@ -388,8 +391,14 @@ export class Market {
 
   // --- drawing (once per frame) ------------------------------------------------------------
 
+  // The tables are drawn at most every DRAW_MIN_MS (the contract's order book changes at most
+  // every 100 ms; a tape faster than that cannot be read): a frame with nothing to draw costs the
+  // browser nothing, so the page keeps its frame rate however busy the market is.
   render() {
     if (!this.dirty.size) return;
+    const now = performance.now();
+    if (now - this.lastDraw < DRAW_MIN_MS) return;
+    this.lastDraw = now;
     const dirty = this.dirty;
     this.dirty = new Set();
     for (const key of dirty) {
@@ -399,7 +408,10 @@ export class Market {
     if (dirty.has('book')) this.renderBook();
     if (dirty.has('tape')) this.renderTape();
     if (dirty.has('status')) this.renderStatus();
-    if (dirty.has('chart') && this.pendingBar) {
+    // The chart redraws its canvas whole: at most every CHART_MIN_MS.
+    if (this.pendingBar && now - this.lastChartDraw < CHART_MIN_MS) this.dirty.add('chart');
+    else if (dirty.has('chart') && this.pendingBar) {
+      this.lastChartDraw = now;
       if (this.pendingBar.time >= this.lastBarTime) {
         this.series.update(this.pendingBar);
         this.lastBarTime = this.pendingBar.time;
@@ -427,7 +439,7 @@ export class Market {
     const mark = s.prev == null || s.last == null || s.last === s.prev ? null
       : directionMark(s.last > s.prev ? 'X_BUY' : 'X_SELL');
     setText(row.price, s.last == null ? '—' : `${formatNano(s.last, i.decimals)} ${mark ? mark.glyph : ' '}`);
-    row.price.className = `num ${mark ? mark.cls : ''}`;
+    setClass(row.price, `num ${mark ? mark.cls : ''}`);
     const word = this.statusWord(s.status);
     setText(row.status, word === 'trading' ? '' : word);
     row.tr.classList.toggle('halted', word !== '' && word !== 'trading');
@@ -458,12 +470,12 @@ export class Market {
       setText(tds[1], bid ? formatNano(toNano(bid.price), i?.decimals ?? 2) : '');
       setText(tds[2], ask ? formatNano(toNano(ask.price), i?.decimals ?? 2) : '');
       setText(tds[3], ask ? String(ask.quantity) : '');
-      tds[0].style.setProperty('--depth', bid ? `${(100 * Number(bid.quantity)) / max}%` : '0%');
-      tds[3].style.setProperty('--depth', ask ? `${(100 * Number(ask.quantity)) / max}%` : '0%');
-      tds[0].className = 'num bid-qty';
-      tds[1].className = 'num bid';
-      tds[2].className = 'num ask';
-      tds[3].className = 'num ask-qty';
+      setVar(tds[0], '--depth', bid ? `${Math.round((100 * Number(bid.quantity)) / max)}%` : '0%');
+      setVar(tds[3], '--depth', ask ? `${Math.round((100 * Number(ask.quantity)) / max)}%` : '0%');
+      setClass(tds[0], 'num bid-qty');
+      setClass(tds[1], 'num bid');
+      setClass(tds[2], 'num ask');
+      setClass(tds[3], 'num ask-qty');
     }
     const limits = book?.limitDown || book?.limitUp
       ? `limits ${formatNano(toNano(book.limitDown), i?.decimals ?? 2)} … ${formatNano(toNano(book.limitUp), i?.decimals ?? 2)}`
@@ -480,7 +492,7 @@ export class Market {
       const t = trades[r];
       if (!t) {
         for (const td of tds) setText(td, '');
-        tr.className = '';
+        setClass(tr, '');
         continue;
       }
       const mark = directionMark(t.direction);
@@ -488,7 +500,7 @@ export class Market {
       setText(tds[1], formatNano(toNano(t.price), i?.decimals ?? 2));
       setText(tds[2], String(t.quantity));
       setText(tds[3], `${mark.glyph} ${mark.word}`);
-      tr.className = `trade ${mark.cls}`;
+      setClass(tr, `trade ${mark.cls}`);
     }
   }
 
