@@ -17,6 +17,16 @@ tls_port=${tls_listen##*:}
 sandbox_port=${sandbox_listen##*:}
 sandbox_tls_port=${sandbox_tls_listen##*:}
 http_port=${http_listen##*:}
+# The demo configuration with an operator's token, so that the dashboard's operator controls and
+# tinvestctl work against `make run` (the reference directory by absolute path).
+admin_token=t.demo.admin.operator
+config="$run_dir/demo-config.json"
+node -e '
+const fs = require("fs"), path = require("path");
+const c = JSON.parse(fs.readFileSync("config/demo.json", "utf8"));
+c.reference_dir = path.resolve("config", c.reference_dir);
+c.admin = { token: process.argv[1] };
+fs.writeFileSync(process.argv[2], JSON.stringify(c, null, 1));' "$admin_token" "$config"
 
 cat <<MSG
 
@@ -27,6 +37,8 @@ tinvestd demo — a T-Invest API broker with an embedded exchange
                    the same services on the tokens' sandbox accounts
   REST (HTTP)    : http://localhost:$http_port/rest/tinkoff.public.invest.api.contract.v1.<Service>/<Method>
   metrics        : http://localhost:$http_port/metrics   (Prometheus text, no token)
+  dashboard      : http://localhost:$http_port/   (enter a token below; operator controls: the
+                   admin token $admin_token)
   tokens         : t.demo.full (both accounts), t.demo.one (first account only),
                    t.demo.readonly (read-only on both)
   accounts       : 2000000001, 2000000002, and the sandbox account
@@ -55,7 +67,7 @@ REST (JSON over HTTP, as the real REST proxy):
 
 Stop with Ctrl-C.
 MSG
-exec "$binary" --config config/demo.json --data-dir "$run_dir/data" \
+exec "$binary" --config "$config" --data-dir "$run_dir/data" \
     --listen "$listen" --tls-listen "$tls_listen" \
     --sandbox-listen "$sandbox_listen" --sandbox-tls-listen "$sandbox_tls_listen" \
     --http-listen "$http_listen" \
