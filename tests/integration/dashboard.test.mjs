@@ -185,7 +185,11 @@ test('after a restart of the server the page reconnects and shows the next trade
   const before = await page.eval(tapeCount);
   const { orderId } = await marketBuy(api);
   try {
-    await page.waitFor(`document.querySelector('#orders tr[data-order="${orderId}"]') !== null && ${tapeCount} > ${before}`, 5000);
+    await page.waitFor(`document.querySelector('#orders tr[data-order="${orderId}"]') !== null`, 5000);
+    await page.waitFor(`${tapeCount} > ${before}`, 5000);
+  } catch (error) {
+    const state = await page.eval(`JSON.stringify({ mode: tinvestdDashboard.market.mode, trades: tinvestdDashboard.market.st(${JSON.stringify(share.uid)}).trades.slice(0, 3), messages: tinvestdDashboard.market.messages, events: tinvestdDashboard.market.stream.events })`);
+    throw new Error(`${error.message}; page: ${state}`);
   } finally {
     await shot('reconnected');
   }

@@ -7,6 +7,7 @@ export const CONTRACT = 'tinkoff.public.invest.api.contract.v1';
 export const REPLAY = 'tinvestd.replay.v1';
 // The longest wait between two attempts to open a stream.
 const STREAM_RETRY_MAX_MS = 2000;
+const STREAM_EVENTS_KEPT = 40;
 
 export class ApiError extends Error {
   constructor(httpStatus, body, trackingId) {
@@ -85,11 +86,18 @@ export class Stream {
     this.failures = 0;
     this.socket = null;
     this.timer = null;
+    this.events = []; // the last STREAM_EVENTS_KEPT opens, closes and message kinds, for diagnosis
     this.connect();
+  }
+
+  note(text) {
+    this.events.push(`${new Date().toISOString().slice(11, 23)} ${text}`);
+    if (this.events.length > STREAM_EVENTS_KEPT) this.events.shift();
   }
 
   connect() {
     if (this.stopped) return;
+    this.note('connect');
     let socket;
     try {
       socket = new WebSocket(this.url, ['json', this.token]);
@@ -101,6 +109,7 @@ export class Stream {
     let opened = false;
     socket.onopen = () => {
       opened = true;
+      this.note('open');
       this.everOpened = true;
       this.failures = 0;
       this.onState('open');
@@ -113,10 +122,15 @@ export class Stream {
       } catch {
         return;
       }
+      const kind = Object.keys(json)[0];
+      if (kind !== this.lastKind) this.note(kind);
+      this.lastKind = kind;
       this.onMessage(json);
     };
     socket.onclose = (event) => {
       if (this.socket === socket) this.socket = null;
+      this.note(`close ${event.code}`);
+      this.lastKind = null;
       if (this.stopped) return;
       if (event.code >= 4000 && event.code < 4100) {
         this.onState('error', { grpcStatus: event.code - 4000, reason: event.reason });

@@ -81,6 +81,7 @@ class App {
     try {
       await this.market.start(this.token);
       await this.accounts.start(this.token);
+      this.instrumentSelected(this.market.selected);
       this.started = true;
       this.reachable(true);
     } catch (error) {

@@ -15,6 +15,10 @@ const CANDLES_LOADED = 500;
 const POLL_MS = 500;
 const CHART_MIN_MS = 200;
 const DRAW_MIN_MS = 100;
+// With the stream open, the shown instrument's trades and every last price are also read over
+// REST this often, so that a print the stream did not bring still shows (after a restart of the
+// server a stream has been seen to bring the book's changes and not the first prints).
+const RECONCILE_MS = 2000;
 
 export const INTERVALS = [
   { key: '1m', label: '1 min', candle: 'CANDLE_INTERVAL_1_MIN', sub: 'SUBSCRIPTION_INTERVAL_ONE_MINUTE' },
@@ -132,6 +136,7 @@ export class Market {
     this.stream?.close();
     this.stream = null;
     clearTimeout(this.pollTimer);
+    clearTimeout(this.reconcileTimer);
     clearTimeout(this.candleTimer);
     clearTimeout(this.replayTimer);
     this.mode = 'idle';
@@ -175,6 +180,7 @@ export class Market {
     if (state === 'open') {
       this.setMode('stream');
       clearTimeout(this.pollTimer);
+      this.scheduleReconcile();
       if (!this.replay) this.pollReplay();
       // The stream has it from here; what happened while it was away is read once.
       this.loadSelected();
@@ -227,13 +233,19 @@ export class Market {
     }
   }
 
-  onTrade(uid, t) {
+  // `late`: a trade read over REST that the stream may have brought already, or not yet.
+  onTrade(uid, t, late = false) {
     if (!uid) return;
     const s = this.st(uid);
     const key = tradeKey(t);
     if (s.seen.has(key)) return;
     s.seen.add(key);
-    s.trades.unshift(t);
+    if (late && s.trades.length && s.trades[0].time > t.time) {
+      const at = s.trades.findIndex((x) => x.time <= t.time);
+      s.trades.splice(at < 0 ? s.trades.length : at, 0, t);
+    } else {
+      s.trades.unshift(t);
+    }
     if (s.trades.length > TAPE_KEEP) {
       for (const old of s.trades.splice(TAPE_KEEP)) s.seen.delete(tradeKey(old));
     }
@@ -292,6 +304,25 @@ export class Market {
     const r = await rest('MarketDataService', 'GetLastPrices',
       { instrumentId: this.instruments.map((i) => i.uid) }, this.token).catch(() => null);
     for (const p of r?.lastPrices ?? []) this.onLastPrice(p.instrumentUid, p.price);
+  }
+
+  scheduleReconcile() {
+    clearTimeout(this.reconcileTimer);
+    this.reconcileTimer = setTimeout(async () => {
+      if (this.mode !== 'stream') return;
+      const uid = this.selected;
+      // From a minute before the newest trade held, in the server's own clock (a replay's too).
+      const newest = this.st(uid).trades[0]?.time;
+      const from = newest ? new Date(Date.parse(newest) - 60e3).toISOString() : '1970-01-01T00:00:00Z';
+      const trades = await rest('MarketDataService', 'GetLastTrades', { instrumentId: uid, from,
+        to: '2099-12-31T00:00:00Z' }, this.token).catch(() => null);
+      if (uid === this.selected) {
+        const list = [...(trades?.trades ?? [])].sort((a, b) => (a.time < b.time ? -1 : 1));
+        for (const t of list) this.onTrade(uid, t, true);
+      }
+      await this.pollLastPrices();
+      this.scheduleReconcile();
+    }, RECONCILE_MS);
   }
 
   schedulePoll(delay = POLL_MS) {
