@@ -17,6 +17,7 @@ const ORDERS_KEPT = 300;
 const ORDERS_SHOWN = 30;
 const OPERATIONS_SHOWN = 20;
 const EXECUTIONS_SHOWN = 20;
+const EXECUTIONS_KEPT = 200;
 const REJECTIONS_KEPT = 10;
 const RENDER_MIN_MS = 200;
 
@@ -27,6 +28,12 @@ function uuid() {
   b[8] = (b[8] & 0x3f) | 0x80;
   const h = [...b].map((x) => x.toString(16).padStart(2, '0')).join('');
   return `${h.slice(0, 8)}-${h.slice(8, 12)}-${h.slice(12, 16)}-${h.slice(16, 20)}-${h.slice(20)}`;
+}
+
+// An execution by its time, quantity and price (the stream's trade id and the operation's trade
+// number need not agree).
+function executionKey(e) {
+  return `${e.time}|${e.quantity}|${e.price?.units}|${e.price?.nano}`;
 }
 
 function signClass(nano) {
@@ -197,7 +204,7 @@ export class Accounts {
       this.executions.unshift({ time: trade.dateTime, orderId: t.orderId, instrumentUid: t.instrumentUid,
         direction: t.direction, price: trade.price, quantity: trade.quantity, id: trade.tradeId });
     }
-    this.executions.length = Math.min(this.executions.length, 200);
+    this.executions.length = Math.min(this.executions.length, EXECUTIONS_KEPT);
     this.dirty = true;
   }
 
@@ -256,15 +263,24 @@ export class Accounts {
       });
     }
     this.trimOrders();
-    if (this.executions.length === 0) {
-      for (const op of operations?.items ?? []) {
-        for (const t of op.tradesInfo?.trades ?? []) {
-          this.executions.push({ time: t.date, orderId: op.id, instrumentUid: op.instrumentUid,
-            direction: op.type === 'OPERATION_TYPE_SELL' ? 'ORDER_DIRECTION_SELL' : 'ORDER_DIRECTION_BUY',
-            price: t.price, quantity: t.quantity, id: t.num });
-        }
+    // Executions the stream did not bring (before the page opened, or while it was away) come
+    // from the operations' trades.
+    const known = new Set(this.executions.map(executionKey));
+    let added = false;
+    for (const op of operations?.items ?? []) {
+      for (const t of op.tradesInfo?.trades ?? []) {
+        const e = { time: t.date, orderId: op.id, instrumentUid: op.instrumentUid,
+          direction: op.type === 'OPERATION_TYPE_SELL' ? 'ORDER_DIRECTION_SELL' : 'ORDER_DIRECTION_BUY',
+          price: t.price, quantity: t.quantity, id: t.num };
+        if (known.has(executionKey(e))) continue;
+        known.add(executionKey(e));
+        this.executions.push(e);
+        added = true;
       }
+    }
+    if (added) {
       this.executions.sort((a, b) => (a.time < b.time ? 1 : -1));
+      this.executions.length = Math.min(this.executions.length, EXECUTIONS_KEPT);
     }
     this.data = { portfolio, positions, stops: stops?.stopOrders ?? [], operations: operations?.items ?? [],
       errors: calls.filter((c) => c.status === 'rejected').map((c) => c.reason) };

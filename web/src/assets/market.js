@@ -9,7 +9,7 @@ import { $, fixedRows, setClass, setText, setVar } from './dom.js';
 import { directionMark, enumName, formatNano, formatTime, stepDecimals, toNano, toNumber } from './format.js';
 
 const BOOK_DEPTH = 20; // a depth the contract allows (1, 10, 20, 30, 40, 50)
-const TAPE_ROWS = 40;
+const TAPE_ROWS = 20;
 const TAPE_KEEP = 200;
 const CANDLES_LOADED = 500;
 const POLL_MS = 500;
@@ -19,6 +19,7 @@ const DRAW_MIN_MS = 100;
 // REST this often, so that a print the stream did not bring still shows (after a restart of the
 // server a stream has been seen to bring the book's changes and not the first prints).
 const RECONCILE_MS = 2000;
+const RECONCILE_BACK_MS = 5000;
 
 export const INTERVALS = [
   { key: '1m', label: '1 min', candle: 'CANDLE_INTERVAL_1_MIN', sub: 'SUBSCRIPTION_INTERVAL_ONE_MINUTE' },
@@ -178,6 +179,7 @@ export class Market {
 
   onStreamState(state, detail) {
     if (state === 'open') {
+      this.app.notice('');
       this.setMode('stream');
       clearTimeout(this.pollTimer);
       this.scheduleReconcile();
@@ -311,9 +313,9 @@ export class Market {
     this.reconcileTimer = setTimeout(async () => {
       if (this.mode !== 'stream') return;
       const uid = this.selected;
-      // From a minute before the newest trade held, in the server's own clock (a replay's too).
+      // From RECONCILE_BACK_MS before the newest trade held, in the server's clock (a replay's too).
       const newest = this.st(uid).trades[0]?.time;
-      const from = newest ? new Date(Date.parse(newest) - 60e3).toISOString() : '1970-01-01T00:00:00Z';
+      const from = newest ? new Date(Date.parse(newest) - RECONCILE_BACK_MS).toISOString() : '1970-01-01T00:00:00Z';
       const trades = await rest('MarketDataService', 'GetLastTrades', { instrumentId: uid, from,
         to: '2099-12-31T00:00:00Z' }, this.token).catch(() => null);
       if (uid === this.selected) {
@@ -321,6 +323,18 @@ export class Market {
         for (const t of list) this.onTrade(uid, t, true);
       }
       await this.pollLastPrices();
+      // The newest two candles of the shown interval, for the same reason.
+      const candles = await rest('MarketDataService', 'GetCandles', { instrumentId: uid,
+        interval: this.interval.candle, limit: 2 }, this.token).catch(() => null);
+      if (uid === this.selected && this.series) {
+        for (const c of candles?.candles ?? []) {
+          const bar = this.bar(c);
+          if (bar.time >= this.lastBarTime) {
+            this.series.update(bar);
+            this.lastBarTime = bar.time;
+          }
+        }
+      }
       this.scheduleReconcile();
     }, RECONCILE_MS);
   }
