@@ -364,6 +364,25 @@ recovery_row() {
     echo "| $name | ${rest%; goal *} | ${goal%%: *} | ${goal#*: } |"
 }
 
+# The dashboard's frame rate in headless Chromium (tests/integration/dashboard-fps.mjs): ten shares
+# traded 100 times a second each by the C load generator, the page showing them live; then the
+# same load with the page left unconnected (the floor: what the machine's load alone leaves).
+echo "== dashboard frame rate"
+fps_seconds=$([ "$quick" = 1 ] && echo 3 || echo 15)
+build_abs=$(cd "$build" && pwd)
+dashboard_fps() { # page: connected|idle
+    (cd tests/integration && TINVESTD_BIN="$build_abs/tinvestd" TINVESTD_SOURCE_DIR="$PWD/../.." \
+        DASHBOARD_FPS_SECONDS=$fps_seconds DASHBOARD_FPS_PAGE=$1 DASHBOARD_ARTIFACTS="$build_abs" \
+        node dashboard-fps.mjs) || true
+}
+fps_run=$(dashboard_fps connected | tail -1)
+fps_floor_run=$(dashboard_fps idle | tail -1)
+if grep -q '"fps"' <<<"$fps_run" && grep -q '"fps"' <<<"$fps_floor_run"; then
+    fps_row="| dashboard in headless Chromium, 10 instruments × $(json r.rate_per_instrument <<<"$fps_run") trades/s (load generator $(json r.loadgen_calls_per_s <<<"$fps_run") orders/s; the page received $(json r.messages_per_s <<<"$fps_run") stream messages/s, its main thread busy $(json "(100*r.page_busy).toFixed(0)" <<<"$fps_run") %, script $(json "(100*r.page_script).toFixed(0)" <<<"$fps_run") %; load average $(json "r.load_average.toFixed(1)" <<<"$fps_run")); floor: the page unconnected under the same load, $(json r.fps <<<"$fps_floor_run") fps | $(json r.fps <<<"$fps_run") frames/s | ≥ 50 frames/s | $(ratio "$(json r.fps <<<"$fps_run")/50") × goal |"
+else
+    fps_row="| dashboard in headless Chromium, 10 instruments × 100 trades/s | skipped (no Chromium, or the run failed: $fps_run) | ≥ 50 frames/s | |"
+fi
+
 machine="$(lscpu | sed -n 's/^Model name: *//p' | head -1), $(nproc) vCPU, kernel $(uname -r), data on $(df -hT "$work" | awk 'NR==2{print $2", "$3}') ($(lsblk -dno ROTA 2>/dev/null | head -1 | tr -d ' ' | sed 's/1/rotational/;s/0/non-rotational/') disk)"
 mode=$([ "$quick" = 1 ] && echo "quick (smoke)" || echo "full")
 table=$(cat <<TABLE
@@ -404,6 +423,7 @@ $(recovery_row "journal bytes per limit order")
 $(recovery_row "journal bytes, the mix")
 $(recovery_row "replay, ")
 $(recovery_row "restart, ")
+$fps_row
 TABLE
 )
 results=${BENCH_RESULTS:-bench/results/latest.md}

@@ -43,3 +43,11 @@ if [ ! -d "$sdk_dir/node_modules" ] || [ "$sdk_dir/package-lock.json" -nt "$sdk_
     echo "install-deps: npm ci in $sdk_dir"
     (cd "$sdk_dir" && npm ci --no-audit --no-fund --loglevel=error)
 fi
+
+# The dashboard's front end (docs/DASHBOARD.md): the charting library it serves, and the
+# DevTools client of its browser test, pinned by web/package-lock.json.
+web_dir=web
+if [ ! -d "$web_dir/node_modules" ] || [ "$web_dir/package-lock.json" -nt "$web_dir/node_modules/.package-lock.json" ]; then
+    echo "install-deps: npm ci in $web_dir"
+    (cd "$web_dir" && npm ci --no-audit --no-fund --loglevel=error)
+fi

@@ -47,6 +47,8 @@ tinvestd demo — a T-Invest API broker with an embedded exchange
   operator       : TINVESTD_ADMIN_TOKEN=\$(cat $run_dir/admin-token) $tinvestctl --target 127.0.0.1:$plain_port stats
                    (halt ID, resume ID, faults, price ID PRICE, snapshot; or POST
                    http://localhost:$http_port/admin/<Method> with that token: docs/PROTOCOL.md)
+  dashboard      : http://localhost:$http_port/   (enter a token below; for the operator's
+                   controls, the token in $run_dir/admin-token)
   tokens         : t.demo.full (both accounts), t.demo.one (first account only),
                    t.demo.readonly (read-only on both)
   accounts       : 2000000001, 2000000002, and the sandbox account

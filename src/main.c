@@ -40,6 +40,7 @@ typedef struct options {
     const char *sandbox_tls_listen;
     const char *http_listen;
     const char *https_listen;
+    const char *web_dir;
     const char *tls_cert;
     const char *tls_key;
     const char *durability;
@@ -56,6 +57,8 @@ static void usage(FILE *out) {
             "                [--sandbox-listen HOST:PORT] [--sandbox-tls-listen HOST:PORT]\n"
             "                [--http-listen HOST:PORT] [--https-listen HOST:PORT]\n"
             "                (REST: POST /rest/<package>.<Service>/<Method>, docs/PROTOCOL.md)\n"
+            "                [--web-dir DIR] (the dashboard at / of the HTTP listener;\n"
+            "                the build's web/ by default, \"\" for none: docs/DASHBOARD.md)\n"
             "                [--durability fsync|none] [--log-level debug|info|warn|error]\n"
             "                [--replay FROM..TO [--speed N|max|step]]\n"
             "                (replays the history in DIR/history: docs/BACKTEST.md)\n"
@@ -82,6 +85,7 @@ static int parse_options(int argc, char **argv, options *opt) {
         {"sandbox-tls-listen", required_argument, NULL, 'S'},
         {"http-listen", required_argument, NULL, 'H'},
         {"https-listen", required_argument, NULL, 'P'},
+        {"web-dir", required_argument, NULL, 'W'},
         {"durability", required_argument, NULL, 'D'},
         {"log-level", required_argument, NULL, 'L'},
         {"help", no_argument, NULL, 'h'},
@@ -117,6 +121,9 @@ static int parse_options(int argc, char **argv, options *opt) {
             break;
         case 'P':
             opt->https_listen = optarg;
+            break;
+        case 'W':
+            opt->web_dir = optarg;
             break;
         case 'C':
             opt->tls_cert = optarg;
@@ -207,6 +214,19 @@ static bool http_instrument_uid(void *ctx, const char *instrument_id, char uid[3
     return true;
 }
 
+/* The dashboard's directory: --web-dir when given ("" serves none), else the build's web output
+ * when it was built (TINVESTD_WEB_DIR), else none. */
+static const char *dashboard_dir(const options *opt) {
+    if (opt->web_dir != NULL)
+        return opt->web_dir[0] != '\0' ? opt->web_dir : NULL;
+#ifdef TINVESTD_WEB_DIR
+    if (access(TINVESTD_WEB_DIR "/index.html", R_OK) == 0)
+        return TINVESTD_WEB_DIR;
+    log_warn("the dashboard is not built (%s): / is not served", TINVESTD_WEB_DIR);
+#endif
+    return NULL;
+}
+
 /* The HTTP listener and the REST proxy over the served unary methods (api paths are filled in by
  * api_server_start), and the history archives of the data directory's store. */
 static http_server *start_http(const options *opt, const tinvestd_config *config,
@@ -263,6 +283,7 @@ static http_server *start_http(const options *opt, const tinvestd_config *config
         .token_valid = http_token_valid,
         .instrument_uid = http_instrument_uid,
         .lookup_ctx = (void *)&config->refdata,
+        .web_dir = dashboard_dir(opt),
     };
     http_server *front = http_server_start(&http_options, error, error_size);
     free(paths);

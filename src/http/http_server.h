@@ -56,6 +56,9 @@ typedef struct http_server_options {
     bool (*token_valid)(void *ctx, const char *secret, size_t len);
     bool (*instrument_uid)(void *ctx, const char *instrument_id, char uid[37]);
     void *lookup_ctx;
+    /* The dashboard's built files (dashboard.h, docs/DASHBOARD.md), served at GET / and
+     * /assets/…; NULL: not served. */
+    const char *web_dir;
 } http_server_options;
 
 /* Binds the listeners and starts the HTTP thread. Returns the server, or NULL with a reason in
