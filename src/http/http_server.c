@@ -60,7 +60,7 @@ struct http_server {
     bool (*token_valid)(void *ctx, const char *secret, size_t len);
     bool (*instrument_uid)(void *ctx, const char *instrument_id, char uid[37]);
     void *lookup_ctx;
-    dashboard web; /* GET / and /assets/… */
+    dashboard dashboard; /* GET / and /assets/… */
     unsigned char write_buffer[LWS_PRE + HTTP_WRITE_CHUNK];
 };
 
@@ -178,8 +178,8 @@ static int on_request(struct lws *wsi, http_session *s, const char *uri) {
         return answer_metrics(wsi, s);
     if (!s->post && strcmp(uri, "/history-data") == 0)
         return answer_history(wsi, s);
-    if (!s->post && dashboard_is_page(&srv->web, uri))
-        return dashboard_serve_page(&srv->web, wsi);
+    if (!s->post && dashboard_is_page(&srv->dashboard, uri))
+        return dashboard_serve_page(&srv->dashboard, wsi);
     if (!s->post) {
         if (s->route == NULL)
             return answer_error(wsi, s, 5, "Not Found", 404);
@@ -456,7 +456,7 @@ static struct lws_vhost *create_vhost(http_server *srv, const char *name, const 
     info.port = wanted;
     info.iface = host[0] == '\0' || strcmp(host, "0.0.0.0") == 0 ? NULL : host;
     info.protocols = srv->protocols;
-    info.mounts = dashboard_mounts(&srv->web);
+    info.mounts = dashboard_mounts(&srv->dashboard);
     if (tls) {
         info.options |= LWS_SERVER_OPTION_DO_SSL_GLOBAL_INIT;
         info.ssl_cert_filepath = options->tls_cert_path;
@@ -489,7 +489,7 @@ http_server *http_server_start(const http_server_options *options, char *error, 
     pthread_mutex_init(&srv->wake_lock, NULL);
     atomic_init(&srv->stop, false);
     srv->max_body_bytes = options->max_body_bytes;
-    if (dashboard_init(&srv->web, options->web_dir) != 0) {
+    if (dashboard_init(&srv->dashboard, options->web_dir) != 0) {
         snprintf(error, error_size, "no dashboard (index.html) in %s", options->web_dir);
         http_server_stop(srv);
         return NULL;

@@ -150,22 +150,26 @@ test('the operator halts the chosen instrument from the page: a bot is refused 3
   const statuses = [];
   const unsubscribe = await bot.stream.market.info({ instruments: [{ figi: share.figi, instrumentId: share.uid }] },
     (s) => statuses.push(s.tradingStatus));
-  await new Promise((r) => setTimeout(r, 500));
-  await page.eval(`document.querySelector('#op-halt').click()`);
-  await page.waitFor(`document.querySelector('#op-result').textContent.startsWith('SBER: halted')`, 3000);
-  await page.waitFor(`document.querySelector('#trading-status').textContent === 'halted'`, 3000);
-  await page.waitFor(`document.querySelector('#watchlist tr.halted') !== null`, 3000);
-  const raw = await callRaw((options) => rawClient(server, OrdersServiceDefinition, TOKEN).postOrder({
-    instrumentId: share.uid, quantity: 1, direction: OrderDirection.ORDER_DIRECTION_BUY, accountId: account,
-    orderType: OrderType.ORDER_TYPE_MARKET, orderId: randomUUID() }, options));
-  assert.equal(raw.error?.details, '30079');
-  await page.waitFor(`[...document.querySelectorAll('#health-errors tbody td.code')].some((td) => td.textContent === '30079')`, 4000);
-  await shot('halted');
-  await page.eval(`document.querySelector('#op-resume').click()`);
-  await page.waitFor(`document.querySelector('#trading-status').textContent === 'trading'`, 3000);
-  await unsubscribe();
-  await bot.stream.market.cancel();
-  assert.ok(statuses.includes(SecurityTradingStatus.SECURITY_TRADING_STATUS_NOT_AVAILABLE_FOR_TRADING), `the bot saw the halt: ${statuses}`);
+  try {
+    await new Promise((r) => setTimeout(r, 500));
+    await page.eval(`document.querySelector('#op-halt').click()`);
+    await page.waitFor(`document.querySelector('#op-result').textContent.startsWith('SBER: halted')`, 3000);
+    await page.waitFor(`document.querySelector('#trading-status').textContent === 'halted'`, 3000);
+    await page.waitFor(`document.querySelector('#watchlist tr.halted') !== null`, 3000);
+    const raw = await callRaw((options) => rawClient(server, OrdersServiceDefinition, TOKEN).postOrder({
+      instrumentId: share.uid, quantity: 1, direction: OrderDirection.ORDER_DIRECTION_BUY, accountId: account,
+      orderType: OrderType.ORDER_TYPE_MARKET, orderId: randomUUID() }, options));
+    assert.equal(raw.error?.details, '30079');
+    await page.waitFor(`[...document.querySelectorAll('#health-errors tbody td.code')].some((td) => td.textContent === '30079')`, 4000);
+    await shot('halted');
+    await page.eval(`document.querySelector('#op-resume').click()`);
+    await page.waitFor(`document.querySelector('#trading-status').textContent === 'trading'`, 3000);
+    assert.ok(statuses.includes(SecurityTradingStatus.SECURITY_TRADING_STATUS_BREAK_IN_TRADING), `the bot saw the halt: ${statuses}`);
+  } finally {
+    // The bot's stream is closed whatever failed, so that the test's process can end.
+    await unsubscribe();
+    await bot.stream.market.cancel();
+  }
   // A price move reaches the book the page shows.
   await page.eval(`(() => { const f = document.querySelector('#op-move'); f.price.value = '310'; f.requestSubmit(); })()`);
   await page.waitFor(`document.querySelector('#op-result').textContent.includes('maker at 310')`, 3000);

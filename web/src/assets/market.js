@@ -494,7 +494,9 @@ export class Market {
     if (!status) return '';
     const word = enumName(status.tradingStatus, 'SECURITY_TRADING_STATUS_');
     if (word === 'NORMAL_TRADING') return 'trading';
-    if (word === 'NOT_AVAILABLE_FOR_TRADING') return 'halted';
+    // The operator's halt is the exchange's break (BREAK_IN_TRADING), as the real exchange sets it.
+    if (word === 'BREAK_IN_TRADING') return 'halted';
+    if (word === 'NOT_AVAILABLE_FOR_TRADING') return 'not available';
     return word.toLowerCase().replace(/_/g, ' ');
   }
 
