@@ -464,7 +464,11 @@ int grpc_relay_send(grpc_relay_call *c, const void *bytes, size_t len) {
     grpc_relay *r = c->relay;
     pthread_mutex_lock(&r->lock);
     int rc = -1;
-    if (!c->status_received && !c->close_wanted && c->outbox_count < GRPC_RELAY_MAX_PENDING) {
+    if (c->status_received && !c->close_wanted) {
+        /* The server has ended the call (it may refuse a call before its first message is
+         * sent: a bad token): the message is dropped and the status event says why. */
+        rc = 0;
+    } else if (!c->close_wanted && c->outbox_count < GRPC_RELAY_MAX_PENDING) {
         grpc_slice slice = grpc_slice_from_copied_buffer(bytes, len);
         grpc_byte_buffer *buffer = grpc_raw_byte_buffer_create(&slice, 1);
         grpc_slice_unref(slice);

@@ -80,9 +80,10 @@ grpc_relay_call *grpc_relay_start(grpc_relay *relay, const char *path,
                                   const grpc_relay_header *headers, size_t count,
                                   int64_t timeout_ms, grpc_relay_ready_fn ready, void *owner);
 
-/* Queues one message to the server (`len` bytes, copied). Returns 0, or -1 when the call has
- * ended, its sending side was closed, more than GRPC_RELAY_MAX_PENDING messages wait to be sent,
- * or memory runs out. */
+/* Queues one message to the server (`len` bytes, copied). Returns 0, or -1 when its sending
+ * side was closed, more than GRPC_RELAY_MAX_PENDING messages wait to be sent, or memory runs out.
+ * A message sent after the server ended the call (a server may answer before the client's first
+ * message, as for a bad token) is dropped with 0: the call's status event tells the end. */
 int grpc_relay_send(grpc_relay_call *call, const void *bytes, size_t len);
 
 /* No more messages from the client (after those queued). */
