@@ -1,6 +1,7 @@
 #include "api/admin_request.h"
 
 #include <stdint.h>
+#include <stdio.h>
 
 #include "util/money.h"
 
@@ -98,12 +99,20 @@ int api_request_admin_move_price(const refdata *rd, const Tinvestd__Admin__V1__M
     return 0;
 }
 
+/* The table's checks give the text of a code that has one of their own (api_request_values). */
+static int with_message(int code, const char *message, api_request_values *out) {
+    if (code != 0 && message != NULL)
+        snprintf(out->message, sizeof out->message, "%s", message);
+    return code;
+}
+
 int api_request_check_admin_instrument(const ProtobufCMessage *request,
                                        const api_request_context *ctx, api_request_values *out) {
     const char *message;
-    return api_request_admin_instrument(
+    int code = api_request_admin_instrument(
         ctx->refdata, ((const Tinvestd__Admin__V1__InstrumentRequest *)request)->instrument_id,
         &out->instrument, &message);
+    return with_message(code, message, out);
 }
 
 int api_request_check_admin_faults(const ProtobufCMessage *request, const api_request_context *ctx,
@@ -112,16 +121,19 @@ int api_request_check_admin_faults(const ProtobufCMessage *request, const api_re
     (void)out;
     api_admin_faults current = {0}, next;
     const char *message;
-    return api_request_admin_faults((const Tinvestd__Admin__V1__SetExchangeFaultsRequest *)request,
-                                    &current, INT64_MAX, &next, &message);
+    int code =
+        api_request_admin_faults((const Tinvestd__Admin__V1__SetExchangeFaultsRequest *)request,
+                                 &current, INT64_MAX, &next, &message);
+    return with_message(code, message, out);
 }
 
 int api_request_check_admin_move_price(const ProtobufCMessage *request,
                                        const api_request_context *ctx, api_request_values *out) {
     int64_t price_nano;
     uint32_t walk;
-    const char *message;
-    return api_request_admin_move_price(ctx->refdata,
-                                        (const Tinvestd__Admin__V1__MovePriceRequest *)request,
-                                        &out->instrument, &price_nano, &walk, &message);
+    const char *message = NULL;
+    int code = api_request_admin_move_price(ctx->refdata,
+                                            (const Tinvestd__Admin__V1__MovePriceRequest *)request,
+                                            &out->instrument, &price_nano, &walk, &message);
+    return with_message(code, message, out);
 }
