@@ -12,26 +12,12 @@ import http from 'node:http';
 import os from 'node:os';
 import path from 'node:path';
 import grpc from '@grpc/grpc-js';
+import { findChromium } from './cdp.mjs';
 import { startServer } from './harness.mjs';
 
 const TOKEN = 't.demo.full';
 const PATH = '/tinkoff.public.invest.api.contract.v1.UsersService/GetAccounts';
 
-function findChromium() {
-  if (process.env.CHROMIUM) return process.env.CHROMIUM;
-  for (const dir of (process.env.PATH || '').split(path.delimiter)) {
-    for (const name of ['chromium', 'chromium-browser']) {
-      const candidate = path.join(dir, name);
-      try {
-        fs.accessSync(candidate, fs.constants.X_OK);
-        return candidate;
-      } catch {
-        // not here
-      }
-    }
-  }
-  return null;
-}
 const chromium = findChromium();
 
 let server;

@@ -17,16 +17,17 @@ import './tls-env.mjs';
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
-import { existsSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { readFileSync, rmSync, writeFileSync } from 'node:fs';
 import http from 'node:http';
 import { spawn } from 'node:child_process';
-import { delimiter, join } from 'node:path';
+import { join } from 'node:path';
 import { tmpdir } from 'node:os';
 import grpc from '@grpc/grpc-js';
 import WebSocket from 'ws';
 import { OrderDirection, OrderType, OrderIdType } from 'tinkoff-invest-api/dist/generated/orders.js';
 import { startServer, sdk, closeClients, demoConfig, demoInstruments, UUID_RE } from './harness.mjs';
 import { PACKAGE, asJson, loadContract } from './proto-json.mjs';
+import { findChromium } from './cdp.mjs';
 
 const TOKEN = 't.demo.full';
 const [account] = demoConfig.accounts.map((a) => a.id);
@@ -468,10 +469,7 @@ test('a reader that stops reading is cut off by the stream\'s slow-consumer rule
 });
 
 test('a browser follows OrderStateStream with the token in the subprotocol list', async (t) => {
-  // As tests/report/render_check.mjs finds it: $CHROMIUM, else chromium on the PATH.
-  const chromium = process.env.CHROMIUM ?? (process.env.PATH ?? '').split(delimiter)
-    .flatMap((dir) => ['chromium', 'chromium-browser'].map((name) => join(dir, name)))
-    .find((candidate) => existsSync(candidate));
+  const chromium = findChromium();
   if (!chromium) {
     t.skip('chromium is not installed (scripts/install-deps.sh installs it)');
     return;
