@@ -355,6 +355,18 @@ static void *relay_thread(void *arg) {
     return NULL;
 }
 
+grpc_channel *grpc_relay_internal_channel(const char *target) {
+    /* Answers are the server's own, already bounded by what it sends: no limit on receipt. */
+    grpc_arg arg = {.type = GRPC_ARG_INTEGER,
+                    .key = (char *)GRPC_ARG_MAX_RECEIVE_MESSAGE_LENGTH,
+                    .value.integer = -1};
+    grpc_channel_args args = {.num_args = 1, .args = &arg};
+    grpc_channel_credentials *creds = grpc_insecure_credentials_create();
+    grpc_channel *channel = grpc_channel_create(target, creds, &args);
+    grpc_channel_credentials_release(creds);
+    return channel;
+}
+
 grpc_relay *grpc_relay_create(const char *target, void (*wake)(void *ctx), void *wake_ctx) {
     grpc_relay *r = calloc(1, sizeof *r);
     if (r == NULL)
@@ -363,14 +375,7 @@ grpc_relay *grpc_relay_create(const char *target, void (*wake)(void *ctx), void 
     r->wake_ctx = wake_ctx;
     pthread_mutex_init(&r->lock, NULL);
     pthread_cond_init(&r->idle, NULL);
-    /* Messages are the server's own, already bounded by what it sends: no limit on receipt. */
-    grpc_arg arg = {.type = GRPC_ARG_INTEGER,
-                    .key = (char *)GRPC_ARG_MAX_RECEIVE_MESSAGE_LENGTH,
-                    .value.integer = -1};
-    grpc_channel_args args = {.num_args = 1, .args = &arg};
-    grpc_channel_credentials *creds = grpc_insecure_credentials_create();
-    r->channel = grpc_channel_create(target, creds, &args);
-    grpc_channel_credentials_release(creds);
+    r->channel = grpc_relay_internal_channel(target);
     r->queue = grpc_completion_queue_create_for_next(NULL);
     if (pthread_create(&r->thread, NULL, relay_thread, r) != 0) {
         grpc_completion_queue_shutdown(r->queue);

@@ -26,6 +26,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include <grpc/grpc.h>
+
 /* Messages of one call read from the server and not yet taken, at most. */
 #define GRPC_RELAY_MAX_PENDING 16
 
@@ -65,6 +67,11 @@ typedef struct grpc_relay_event {
  * owner takes them when it can (for a socket, when it becomes writable); a later event calls
  * again. */
 typedef void (*grpc_relay_ready_fn)(grpc_relay_call *call, void *owner);
+
+/* A channel to the server's internal listener `target` (insecure: an abstract unix socket of
+ * the process's own), with no limit on what it receives (the server bounds what it sends). The
+ * REST bridge and the relay each make one. */
+grpc_channel *grpc_relay_internal_channel(const char *target);
 
 /* Connects to `target` (the server's internal listener, "unix-abstract:NAME"); `wake` is called
  * from the relay's thread after a call became ready. NULL when memory runs out or the thread

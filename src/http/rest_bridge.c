@@ -10,6 +10,7 @@
 #include <grpc/slice.h>
 #include <jansson.h>
 
+#include "http/grpc_relay.h"
 #include "jsonpb/jsonpb.h"
 #include "util/log.h"
 #include "util/uuid.h"
@@ -183,14 +184,7 @@ rest_bridge *rest_bridge_create(const char *target, void (*wake)(void *ctx), voi
     b->wake_ctx = wake_ctx;
     pthread_mutex_init(&b->lock, NULL);
     pthread_cond_init(&b->idle, NULL);
-    /* Replies are the server's own, already bounded by what it sends: no limit on receipt. */
-    grpc_arg arg = {.type = GRPC_ARG_INTEGER,
-                    .key = (char *)GRPC_ARG_MAX_RECEIVE_MESSAGE_LENGTH,
-                    .value.integer = -1};
-    grpc_channel_args args = {.num_args = 1, .args = &arg};
-    grpc_channel_credentials *creds = grpc_insecure_credentials_create();
-    b->channel = grpc_channel_create(target, creds, &args);
-    grpc_channel_credentials_release(creds);
+    b->channel = grpc_relay_internal_channel(target);
     b->queue = grpc_completion_queue_create_for_next(NULL);
     if (pthread_create(&b->thread, NULL, bridge_thread, b) != 0) {
         grpc_completion_queue_shutdown(b->queue);
