@@ -136,6 +136,21 @@ typedef struct core_value_limit {
     int64_t max_value_nano;
 } core_value_limit;
 
+/* Futures clearings a day, at most. */
+#define CORE_MAX_CLEARINGS 4
+
+/* The broker's side of margin trading (core/margin.h). */
+typedef struct core_margin_config {
+    /* The exchange's clearings each day, seconds from midnight UTC, ascending: futures'
+     * variation margin is paid at each of them. */
+    uint32_t clearing_count;
+    int32_t clearing_s[CORE_MAX_CLEARINGS];
+    /* Overnight fees, charged at the day's last clearing on margin accounts: per day, as fractions
+     * in nano (0.0005 = 500000), of the borrowed money (a negative balance, in roubles at the
+     * configured rates) and of the value of the securities sold short. */
+    int64_t money_rate_per_day_nano, shares_rate_per_day_nano;
+} core_margin_config;
+
 typedef struct core_config {
     refdata *refdata; /* the core publishes the accounts opened at run time into it */
     int32_t commission_bp;
@@ -165,6 +180,7 @@ typedef struct core_config {
     /* Favorites (core/favorites.h): instruments and groups one user may hold; 0 takes the
      * defaults. The pools are these times the number of users. */
     uint32_t max_favorites_per_user, max_favorite_groups_per_user;
+    core_margin_config margin;
 } core_config;
 
 /* What the core knows of the market, asked from the exchange link at check time. */

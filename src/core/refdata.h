@@ -56,6 +56,11 @@ typedef struct instrument {
     int32_t price_band_bp;
     int32_t trading_status; /* contract SecurityTradingStatus value */
     bool api_trade_available, buy_available, sell_available, short_enabled;
+    /* Risk rates of margin trading (core/margin.h), fractions in nano (0.25 = 250000000): the
+     * starting margin's rate of a long and of a short position for a client of the standard risk
+     * level (dlong, dshort) and of the high one (dlong_min, dshort_min). 0: the instrument has no
+     * rate on that side: it is not liquid for a long, or may not be shorted. */
+    int64_t dlong_nano, dshort_nano, dlong_min_nano, dshort_min_nano;
     bool for_qual_investor, otc, weekend_available;
     /* Traded with the broker's dealer rather than on an exchange (the contract's
      * INSTRUMENT_EXCHANGE_DEALER): instrument lists show it only when asked for dealer
@@ -74,6 +79,9 @@ typedef struct instrument {
     int64_t first_trade_date_s, last_trade_date_s, expiration_date_s;
     int64_t min_price_increment_amount_nano;
     int64_t initial_margin_nano;
+    /* The guarantee (GetFuturesMargin) one contract takes when bought and when sold, per unit of
+     * the instrument's currency; both default to initial_margin_nano. */
+    int64_t initial_margin_on_buy_nano, initial_margin_on_sell_nano;
     /* Option (also uses basic_asset, asset_type, basic_asset_size_nano and the trade and
      * expiration dates of a future). The enums hold the contract's OptionDirection,
      * OptionPaymentType, OptionStyle and OptionSettlementType values. */
@@ -102,6 +110,10 @@ typedef struct currency_rate {
     int64_t rub_nano; /* positive */
 } currency_rate;
 
+/* The client's risk level for margin trading: standard (KSUR, klong/kshort 2) takes the
+ * instruments' dlong/dshort rates, high (KPUR, klong/kshort 1) their dlong_min/dshort_min. */
+typedef enum { ACCOUNT_RISK_STANDARD = 0, ACCOUNT_RISK_HIGH = 1 } account_risk_level;
+
 /* AccountStatus values of the contract used here. */
 #define ACCOUNT_STATUS_OPEN 2
 #define ACCOUNT_STATUS_CLOSED 3
@@ -116,6 +128,13 @@ typedef struct account {
     uint32_t version;
     int64_t opened_date_s;
     bool sandbox;
+    /* Margin trading (core/margin.h): a margin account may buy on credit and sell short within
+     * its margin; a cash account (`margin` false) may not, nor trade futures. `risk_level` says
+     * which risk rates apply; with `margin_call` the broker closes positions when the liquid
+     * portfolio falls below the minimal margin. */
+    bool margin;
+    account_risk_level risk_level;
+    bool margin_call;
     uint32_t cash_count;
     money_amount cash[REFDATA_MAX_CURRENCIES]; /* opening balances */
 } account;
