@@ -108,6 +108,10 @@ static const api_core_error table[] = {
     [CORE_ERR_FAVORITES_ACTION_INVALID] = {30102, "Invalid parameter: `action_type` must be "
                                                   "EDIT_FAVORITES_ACTION_TYPE_ADD or "
                                                   "EDIT_FAVORITES_ACTION_TYPE_DEL"},
+    [CORE_ERR_MARGIN_DISABLED] = {30051, NULL},
+    [CORE_ERR_MARGIN_NOT_ENOUGH] = {30042, NULL},
+    [CORE_ERR_SHORT_NOT_ALLOWED] = {30042, "Not enough assets for a margin trade: the instrument "
+                                           "may not be sold short"},
 };
 
 _Static_assert(sizeof table / sizeof table[0] == CORE_ERROR_COUNT,

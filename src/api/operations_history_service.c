@@ -42,6 +42,16 @@ static const char *type_name(uint8_t type) {
         return "Вывод денежных средств со счёта";
     case CORE_OP_INP_MULTI:
         return "Пополнение денежных средств со счёта";
+    case CORE_OP_MARGIN_FEE:
+        return "Удержание комиссии за непокрытую позицию";
+    case CORE_OP_SELL_MARGIN:
+        return "Продажа в результате маржин-колла";
+    case CORE_OP_BUY_MARGIN:
+        return "Покупка в результате маржин-колла";
+    case CORE_OP_ACCRUING_VARMARGIN:
+        return "Зачисление вариационной маржи";
+    case CORE_OP_WRITING_OFF_VARMARGIN:
+        return "Списание вариационной маржи";
     }
     return "";
 }
@@ -100,7 +110,7 @@ static void run_operations(engine *e, engine_job *base) {
         if (op->type == CORE_OP_BROKER_FEE &&
             !core_operation_get(c, op->account, op->parent, &job->parents[i]))
             job->parents[i].number = 0;
-        if (q->without_trades || (op->type != CORE_OP_BUY && op->type != CORE_OP_SELL))
+        if (q->without_trades || !core_op_is_trade(op->type))
             continue;
         uint32_t want = core_operation_fill_count(c, op);
         if (want > budget) {
@@ -250,7 +260,7 @@ static PB(OperationItem) * item_of(api_call *call, const operations_job *job, ui
     o->quantity_rest = op->quantity - op->quantity_done;
     o->quantity_done = op->quantity_done;
     uint32_t n = job->fill_count[i];
-    if (op->type == CORE_OP_BUY || op->type == CORE_OP_SELL) {
+    if (core_op_is_trade(op->type)) {
         o->trades_info = PB_NEW(call, PB(OperationItemTrades), PB_INIT(OPERATION_ITEM_TRADES));
         o->trades_info->trades = (PB(OperationItemTrade) **)pb_array(call, n);
     }
@@ -362,7 +372,7 @@ typedef struct report_walk {
 
 static bool report_visit(const core_operation *op, const void *ctx) {
     report_walk *w = (report_walk *)ctx;
-    if (op->type != CORE_OP_BUY && op->type != CORE_OP_SELL)
+    if (!core_op_is_trade(op->type))
         return false;
     uint32_t n = core_operation_fills(w->c, op, w->scratch, w->scratch_size);
     for (uint32_t k = n; k-- > 0;) {
@@ -406,7 +416,7 @@ static void run_broker_report(engine *e, engine_job *base) {
 }
 
 static const char *direction_name(uint8_t type) {
-    return type == CORE_OP_BUY ? "Покупка" : "Продажа";
+    return core_op_is_buy(type) ? "Покупка" : "Продажа";
 }
 
 static PB(BrokerReport) * report_row_of(api_call *call, const report_row *row) {
@@ -430,8 +440,8 @@ static PB(BrokerReport) * report_row_of(api_call *call, const report_row *row) {
     b->order_amount = pb_money(call, op->currency, f->value_nano);
     b->aci_value = pb_quotation(call, 0);
     /* What the trade moved, commission included. */
-    int64_t total = op->type == CORE_OP_BUY ? f->value_nano + f->commission_nano
-                                            : f->value_nano - f->commission_nano;
+    int64_t total = core_op_is_buy(op->type) ? f->value_nano + f->commission_nano
+                                             : f->value_nano - f->commission_nano;
     b->total_order_amount = pb_money(call, op->currency, total);
     b->broker_commission = pb_money(call, op->currency, f->commission_nano);
     b->exchange_commission = pb_money(call, op->currency, 0);

@@ -37,7 +37,7 @@ void replay_report_free(replay_report *r) {
 
 static bool trade_operation(const core_operation *op, const void *ctx) {
     (void)ctx;
-    return op->type == CORE_OP_BUY || op->type == CORE_OP_SELL;
+    return core_op_is_trade(op->type);
 }
 
 static bool add_fill(replay_report *r, const report_fill *f) {
@@ -76,7 +76,7 @@ static bool collect_fills(replay_report *r, const core *c, uint32_t account_inde
                      add_fill(r, &(report_fill){.account = account_index,
                                                 .instrument = ops[i].instrument,
                                                 .time_ns = all[k].trade.time_ns,
-                                                .buy = ops[i].type == CORE_OP_BUY,
+                                                .buy = core_op_is_buy(ops[i].type),
                                                 .units = all[k].units,
                                                 .price_nano = all[k].trade.price_nano,
                                                 .value_nano = all[k].value_nano,

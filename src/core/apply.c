@@ -215,16 +215,37 @@ static void settle_buy(core *c, core_order *o, const core_event_trade *t, int64_
     assert(ok);
     (void)ok;
     CHECKED_SUB_ASSERT(cash->balance_nano, cost);
-    ledger_position_buy(ledger_position_of(&c->ledger, o->account, o->instrument), units,
-                        t->value_nano);
+    ledger_position_trade(ledger_position_of(&c->ledger, o->account, o->instrument), units,
+                          t->value_nano);
 }
 
+/* A sell settles the units it held back first; a margin account's sell beyond them goes short. */
 static void settle_sell(core *c, core_order *o, const core_event_trade *t, int64_t units) {
     ledger_position *pos = ledger_position_of(&c->ledger, o->account, o->instrument);
-    CHECKED_SUB_ASSERT(pos->blocked_units, units);
-    CHECKED_SUB_ASSERT(o->reserved_units, units);
-    ledger_position_sell(pos, units);
+    int64_t held = units < o->reserved_units ? units : o->reserved_units;
+    CHECKED_SUB_ASSERT(pos->blocked_units, held);
+    CHECKED_SUB_ASSERT(o->reserved_units, held);
+    ledger_position_trade(pos, -units, t->value_nano);
     CHECKED_ADD_ASSERT(cash_of(c, o)->balance_nano, t->value_nano - t->commission_nano);
+}
+
+/* A futures fill moves no value: the order's share of its held guarantee is released, the
+ * commission paid, and the position takes its guarantee and counts its variation margin
+ * (margin_on_futures_fill). */
+static void settle_future(core *c, core_order *o, const core_event_trade *t, int64_t units) {
+    int64_t lots_open = o->lots_requested - o->lots_executed;
+    int64_t release = t->lots == lots_open
+                          ? o->reserved_cash_nano
+                          : (int64_t)((__int128)o->reserved_cash_nano * t->lots / lots_open);
+    ledger_cash *cash = cash_of(c, o);
+    CHECKED_SUB_ASSERT(cash->blocked_nano, release);
+    CHECKED_SUB_ASSERT(o->reserved_cash_nano, release);
+    CHECKED_SUB_ASSERT(cash->balance_nano, t->commission_nano);
+    ledger_position *pos = ledger_position_of(&c->ledger, o->account, o->instrument);
+    int64_t signed_units = o->direction == DIRECTION_BUY ? units : -units;
+    margin_on_futures_fill(c, o->account, o->instrument, pos->balance_units, signed_units,
+                           t->price_nano);
+    ledger_position_trade(pos, signed_units, t->value_nano);
 }
 
 static void apply_trade(core *c, const core_event *ev) {
@@ -237,7 +258,9 @@ static void apply_trade(core *c, const core_event *ev) {
     bool ok = checked_mul(t->lots, core_instrument_of(c, o)->lot, &units);
     assert(ok);
     (void)ok;
-    if (o->direction == DIRECTION_BUY)
+    if (core_instrument_of(c, o)->kind == INSTRUMENT_KIND_FUTURE)
+        settle_future(c, o, t, units);
+    else if (o->direction == DIRECTION_BUY)
         settle_buy(c, o, t, units);
     else
         settle_sell(c, o, t, units);
@@ -398,18 +421,68 @@ static void apply_transfer(core *c, const core_event *ev) {
     operations_on_transfer(c, ev);
 }
 
+/* A clearing pays every position in the instrument its variation margin since the last one (and
+ * what its trades since then realised), then counts from the clearing's price. */
+static void apply_clearing(core *c, const core_event *ev) {
+    const core_event_clearing *e = &ev->u.clearing;
+    const instrument *ins = &c->refdata->instruments[e->instrument];
+    for (uint32_t a = 0; a < c->accounts.capacity; a++) {
+        int64_t units = ledger_position_get(&c->ledger, a, e->instrument)->balance_units;
+        margin_future *f = margin_future_of(c, a, e->instrument);
+        if (units == 0 && f->pending_vm_nano == 0)
+            continue;
+        int64_t vm = 0;
+        bool ok = margin_points_value(ins, e->price_nano - f->clearing_price_nano, units, &vm);
+        assert(ok);
+        (void)ok;
+        CHECKED_ADD_ASSERT(vm, f->pending_vm_nano);
+        f->pending_vm_nano = 0;
+        f->clearing_price_nano = units != 0 ? e->price_nano : 0;
+        if (vm == 0)
+            continue;
+        ledger_cash *cash = ledger_cash_slot(&c->ledger, a, ins->currency);
+        assert(cash != NULL);
+        CHECKED_ADD_ASSERT(cash->balance_nano, vm);
+        operations_on_payment(c, a, e->instrument, ins->currency,
+                              vm > 0 ? CORE_OP_ACCRUING_VARMARGIN : CORE_OP_WRITING_OFF_VARMARGIN,
+                              vm, ev->time_ns);
+        core_mark_cash_changed(c, a, ins->currency);
+    }
+    if (e->clearing_ns > c->margin.last_clearing_ns)
+        c->margin.last_clearing_ns = e->clearing_ns;
+}
+
+static void apply_margin_fee(core *c, const core_event *ev) {
+    const core_event_margin_fee *e = &ev->u.margin_fee;
+    ledger_cash *cash = ledger_cash_slot(&c->ledger, e->account, e->currency);
+    assert(cash != NULL);
+    CHECKED_SUB_ASSERT(cash->balance_nano, e->amount_nano);
+    operations_on_payment(c, e->account,
+                          e->instrument == UINT32_MAX ? CORE_OP_NO_INSTRUMENT : e->instrument,
+                          e->currency, CORE_OP_MARGIN_FEE, -e->amount_nano, ev->time_ns);
+    if (e->clearing_ns > c->margin.last_clearing_ns)
+        c->margin.last_clearing_ns = e->clearing_ns;
+}
+
 /* Ledger invariants: what the broker may never show, whatever the clients did. Cash accounts
  * cannot go below zero, nothing is blocked beyond the balance, no reservation or position is
- * negative. */
-static void check_cash(const ledger_cash *cash) {
-    assert(cash->balance_nano >= 0);
+ * negative. A margin account may owe money and securities (a negative balance or position); what
+ * it holds back is never negative, and securities are held back only from what it has. */
+static void check_cash(const ledger_cash *cash, bool margin) {
     assert(cash->blocked_nano >= 0);
+    if (margin)
+        return;
+    assert(cash->balance_nano >= 0);
     assert(cash->blocked_nano <= cash->balance_nano);
 }
 
-static void check_position(const ledger_position *pos) {
-    assert(pos->balance_units >= 0);
+static void check_position(const ledger_position *pos, bool margin) {
     assert(pos->blocked_units >= 0);
+    if (margin) {
+        assert(pos->blocked_units <= (pos->balance_units > 0 ? pos->balance_units : 0));
+        return;
+    }
+    assert(pos->balance_units >= 0);
     assert(pos->blocked_units <= pos->balance_units);
 }
 
@@ -419,11 +492,12 @@ static void check_account(const core *c, uint32_t account_index) {
     const ledger *lg = &c->ledger;
     assert(account_index < lg->account_count);
     const ledger_cash *cash = &lg->cash[(size_t)account_index * REFDATA_MAX_CURRENCIES];
+    bool margin = core_account_is_margin(c, account_index);
     for (uint32_t i = 0; i < REFDATA_MAX_CURRENCIES && cash[i].currency[0] != '\0'; i++)
-        check_cash(&cash[i]);
+        check_cash(&cash[i], margin);
     const ledger_position *pos = &lg->positions[(size_t)account_index * lg->instrument_count];
     for (uint32_t i = 0; i < lg->instrument_count; i++)
-        check_position(&pos[i]);
+        check_position(&pos[i], margin);
 }
 
 /* After every event, the invariants of the holdings it changed. An order's event changes its
@@ -438,15 +512,23 @@ static void check_touched(const core *c, const core_event *ev) {
         const ledger_cash *cash =
             ledger_cash_find(&c->ledger, ev->u.cash.account, ev->u.cash.currency);
         assert(cash != NULL);
-        check_cash(cash);
+        check_cash(cash, core_account_is_margin(c, ev->u.cash.account));
         return;
     }
     case CORE_EVENT_CURRENCY_TRANSFER: {
         const core_event_transfer *t = &ev->u.transfer;
-        check_cash(ledger_cash_find(&c->ledger, t->from, t->currency));
-        check_cash(ledger_cash_find(&c->ledger, t->to, t->currency));
+        check_cash(ledger_cash_find(&c->ledger, t->from, t->currency),
+                   core_account_is_margin(c, t->from));
+        check_cash(ledger_cash_find(&c->ledger, t->to, t->currency),
+                   core_account_is_margin(c, t->to));
         return;
     }
+    case CORE_EVENT_MARGIN_FEE:
+        check_account(c, ev->u.margin_fee.account);
+        return;
+    case CORE_EVENT_FUTURES_CLEARING:
+        /* Only margin accounts hold futures: their cash may go below zero. */
+        return;
     case CORE_EVENT_MARKET_MAKER_MOVED:
     case CORE_EVENT_MARKET_PRINT:
     case CORE_EVENT_TRADING_HALT:
@@ -468,9 +550,10 @@ static void check_touched(const core *c, const core_event *ev) {
         /* Looked up, never made: an order that held no cash may have none in its currency. */
         const ledger_cash *cash =
             ledger_cash_find(&c->ledger, o->account, core_instrument_of(c, o)->currency);
+        bool margin = core_account_is_margin(c, o->account);
         if (cash != NULL)
-            check_cash(cash);
-        check_position(ledger_position_get(&c->ledger, o->account, o->instrument));
+            check_cash(cash, margin);
+        check_position(ledger_position_get(&c->ledger, o->account, o->instrument), margin);
         return;
     }
     }
@@ -492,9 +575,19 @@ static void check_order(const core_order *o) {
  * (the ledger and order invariants included) and leaves a state the rest of the core can work
  * with, the state the live path could have reached. */
 
-/* A cash or position figure as the ledger invariants allow it. */
+/* A cash or position figure as the ledger invariants allow it (check_cash, check_position). */
 static bool holding_ok(int64_t balance, int64_t blocked) {
     return balance >= 0 && blocked >= 0 && blocked <= balance;
+}
+
+static bool cash_ok(const core *c, uint32_t account_index, int64_t balance, int64_t blocked) {
+    return core_account_is_margin(c, account_index) ? blocked >= 0 : holding_ok(balance, blocked);
+}
+
+static bool units_ok(const core *c, uint32_t account_index, int64_t balance, int64_t blocked) {
+    return core_account_is_margin(c, account_index)
+               ? blocked >= 0 && blocked <= (balance > 0 ? balance : 0)
+               : holding_ok(balance, blocked);
 }
 
 /* What the account's cash in `currency` is, or an empty one when it has none yet and room for
@@ -532,12 +625,25 @@ static bool reservation_as_made(const core *c, const order_reservation *r) {
         r->commission_nano != valuation_commission(value, c->config.commission_bp) ||
         !checked_add(value, r->commission_nano, &cash))
         return false;
+    bool margin = core_account_is_margin(c, r->account);
+    if (ins->kind == INSTRUMENT_KIND_FUTURE) {
+        /* A futures order holds the guarantee of its contracts (margin accounts only). */
+        int64_t guarantee;
+        return margin && r->units == 0 &&
+               margin_guarantee(ins, r->direction == DIRECTION_BUY ? units : -units, &guarantee) &&
+               checked_add(guarantee, r->commission_nano, &cash) && r->cash_nano == cash;
+    }
+    int64_t free_units = ledger_units_free(&c->ledger, r->account, r->instrument);
+    if (r->direction == DIRECTION_SELL && margin)
+        /* What it had free, at most the order's units; the rest is sold short. */
+        return r->cash_nano == 0 && r->units == (free_units < 0       ? 0
+                                                 : free_units < units ? free_units
+                                                                      : units);
     if (r->direction == DIRECTION_SELL)
-        return r->cash_nano == 0 && r->units == units &&
-               ledger_units_free(&c->ledger, r->account, r->instrument) >= units;
+        return r->cash_nano == 0 && r->units == units && free_units >= units;
     /* An order worth nothing (a bond priced at a few nano) holds nothing, in any currency. */
     return r->units == 0 && r->cash_nano == cash &&
-           ledger_cash_free(&c->ledger, r->account, ins->currency) >= cash;
+           (margin || ledger_cash_free(&c->ledger, r->account, ins->currency) >= cash);
 }
 
 static bool text_fits(const char *text, size_t size) {
@@ -565,7 +671,7 @@ static bool accepted_well_formed(const core_event_accepted *a) {
     if (a->lots <= 0 || (a->direction != DIRECTION_BUY && a->direction != DIRECTION_SELL) ||
         a->type < ORDER_TYPE_LIMIT || a->type > ORDER_TYPE_BESTPRICE || a->tif < TIF_DAY ||
         a->tif > TIF_FILL_OR_KILL || a->source < ORDER_SOURCE_SYNC ||
-        a->source > ORDER_SOURCE_REPLACE || a->trades_reserved == 0 ||
+        a->source > ORDER_SOURCE_MARGIN_CALL || a->trades_reserved == 0 ||
         !text_fits(a->key, sizeof a->key) || !uuid_text(a->intent_id, sizeof a->intent_id) ||
         !uuid_text(a->request_id, sizeof a->request_id))
         return false;
@@ -644,8 +750,9 @@ static bool buy_fill_fits(const core *c, const core_order *o, const core_event_t
     return cash_or_room(c, o->account, core_instrument_of(c, o)->currency, &cash) &&
            checked_add(t->value_nano, t->commission_nano, &cost) &&
            checked_sub(cash.balance_nano, cost, &balance) &&
-           holding_ok(balance, cash.blocked_nano - release) &&
-           checked_add(pos->balance_units, units, &held);
+           cash_ok(c, o->account, balance, cash.blocked_nano - release) &&
+           checked_add(pos->balance_units, units, &held) &&
+           ledger_trade_fits(pos, units, t->value_nano);
 }
 
 /* A fill of a sell: the units leave the position, the proceeds less commission come in. */
@@ -653,13 +760,41 @@ static bool sell_fill_fits(const core *c, const core_order *o, const core_event_
                            int64_t units) {
     const ledger_position *pos = ledger_position_get(&c->ledger, o->account, o->instrument);
     ledger_cash cash;
-    int64_t proceeds, balance;
-    return o->reserved_units >= units &&
-           holding_ok(pos->balance_units - units, pos->blocked_units - units) &&
+    int64_t proceeds, balance, after;
+    /* A cash account sells only what it held back; a margin account sells the rest short. */
+    int64_t held = units < o->reserved_units ? units : o->reserved_units;
+    bool margin = core_account_is_margin(c, o->account);
+    return (margin || o->reserved_units >= units) &&
+           checked_sub(pos->balance_units, units, &after) &&
+           units_ok(c, o->account, after, pos->blocked_units - held) &&
+           ledger_trade_fits(pos, -units, t->value_nano) &&
            cash_or_room(c, o->account, core_instrument_of(c, o)->currency, &cash) &&
            checked_sub(t->value_nano, t->commission_nano, &proceeds) &&
            checked_add(cash.balance_nano, proceeds, &balance) &&
-           holding_ok(balance, cash.blocked_nano);
+           cash_ok(c, o->account, balance, cash.blocked_nano);
+}
+
+/* A futures fill: the commission leaves the balance, the position's guarantee and variation
+ * margin count fit (margin accounts only hold futures). */
+static bool future_fill_fits(const core *c, const core_order *o, const core_event_trade *t,
+                             int64_t units) {
+    const instrument *ins = core_instrument_of(c, o);
+    const ledger_position *pos = ledger_position_get(&c->ledger, o->account, o->instrument);
+    const margin_future *f = margin_future_get(c, o->account, o->instrument);
+    int64_t signed_units = o->direction == DIRECTION_BUY ? units : -units, after, guarantee, vm,
+            pending, balance, blocked;
+    int64_t reference =
+        pos->balance_units == 0 && f->pending_vm_nano == 0 ? t->price_nano : f->clearing_price_nano;
+    ledger_cash cash;
+    return core_account_is_margin(c, o->account) && t->price_nano > 0 &&
+           checked_add(pos->balance_units, signed_units, &after) &&
+           margin_guarantee(ins, after, &guarantee) &&
+           margin_points_value(ins, reference - t->price_nano, signed_units, &vm) &&
+           checked_add(f->pending_vm_nano, vm, &pending) &&
+           ledger_trade_fits(pos, signed_units, t->value_nano) &&
+           cash_or_room(c, o->account, ins->currency, &cash) &&
+           checked_sub(cash.balance_nano, t->commission_nano, &balance) &&
+           checked_add(cash.blocked_nano, guarantee - f->guarantee_nano, &blocked) && blocked >= 0;
 }
 
 static bool trade_applicable(const core *c, const core_event *ev) {
@@ -673,6 +808,8 @@ static bool trade_applicable(const core *c, const core_event *ev) {
         !checked_add(o->executed_value_nano, t->value_nano, &sum) ||
         !checked_add(o->executed_commission_nano, t->commission_nano, &sum))
         return false;
+    if (core_instrument_of(c, o)->kind == INSTRUMENT_KIND_FUTURE)
+        return future_fill_fits(c, o, t, units);
     return o->direction == DIRECTION_BUY ? buy_fill_fits(c, o, t, units)
                                          : sell_fill_fits(c, o, t, units);
 }
@@ -717,7 +854,7 @@ static bool cash_applicable(const core *c, const core_event *ev) {
     return e->account < c->refdata->account_count &&
            cash_or_room(c, e->account, e->currency, &cash) &&
            checked_add(cash.balance_nano, e->amount_nano, &balance) &&
-           holding_ok(balance, cash.blocked_nano);
+           cash_ok(c, e->account, balance, cash.blocked_nano);
 }
 
 /* A transfer between two different accounts of the ledger: the money is free on the one side and
@@ -731,9 +868,49 @@ static bool transfer_applicable(const core *c, const core_event *ev) {
     ledger_cash to;
     int64_t left, after;
     return from != NULL && checked_sub(from->balance_nano, t->amount_nano, &left) &&
-           holding_ok(left, from->blocked_nano) && cash_or_room(c, t->to, t->currency, &to) &&
+           cash_ok(c, t->from, left, from->blocked_nano) &&
+           cash_or_room(c, t->to, t->currency, &to) &&
            checked_add(to.balance_nano, t->amount_nano, &after) &&
-           holding_ok(after, to.blocked_nano);
+           cash_ok(c, t->to, after, to.blocked_nano);
+}
+
+/* A clearing of a futures instrument at a positive price, no older than the newest applied, whose
+ * payments fit every balance. */
+static bool clearing_applicable(const core *c, const core_event *ev) {
+    const core_event_clearing *e = &ev->u.clearing;
+    if (e->instrument >= c->refdata->instrument_count || e->price_nano <= 0 ||
+        e->clearing_ns < c->margin.last_clearing_ns)
+        return false;
+    const instrument *ins = &c->refdata->instruments[e->instrument];
+    if (ins->kind != INSTRUMENT_KIND_FUTURE)
+        return false;
+    for (uint32_t a = 0; a < c->accounts.capacity; a++) {
+        int64_t units = ledger_position_get(&c->ledger, a, e->instrument)->balance_units;
+        const margin_future *f = margin_future_get(c, a, e->instrument);
+        if (units == 0 && f->pending_vm_nano == 0)
+            continue;
+        ledger_cash cash;
+        int64_t vm, total, balance;
+        if (!core_account_is_margin(c, a) ||
+            !margin_points_value(ins, e->price_nano - f->clearing_price_nano, units, &vm) ||
+            !checked_add(vm, f->pending_vm_nano, &total) ||
+            !cash_or_room(c, a, ins->currency, &cash) ||
+            !checked_add(cash.balance_nano, total, &balance))
+            return false;
+    }
+    return true;
+}
+
+/* An overnight fee of a margin account: positive, in a currency it can hold. */
+static bool margin_fee_applicable(const core *c, const core_event *ev) {
+    const core_event_margin_fee *e = &ev->u.margin_fee;
+    ledger_cash cash;
+    int64_t balance;
+    return e->account < c->refdata->account_count && core_account_is_margin(c, e->account) &&
+           (e->instrument == UINT32_MAX || e->instrument < c->refdata->instrument_count) &&
+           e->amount_nano > 0 && e->clearing_ns >= c->margin.last_clearing_ns &&
+           cash_or_room(c, e->account, e->currency, &cash) &&
+           checked_sub(cash.balance_nano, e->amount_nano, &balance);
 }
 
 /* The finished orders a retirement takes, none of them one a replacement still waits for. */
@@ -806,6 +983,10 @@ bool core_event_well_formed(const core_event *ev) {
                ev->u.market_print.price_nano > 0 && ev->u.market_print.lots >= 0;
     case CORE_EVENT_TRADING_HALT:
         return ev->order == CORE_NO_ORDER && ev->u.halt.halted <= 1;
+    case CORE_EVENT_MARGIN_FEE:
+        return ev->order == CORE_NO_ORDER &&
+               text_fits(ev->u.margin_fee.currency, sizeof ev->u.margin_fee.currency) &&
+               ev->u.margin_fee.currency[0] != '\0';
     default:
         /* The other events concern no order (core_apply checks the order an event names). */
         return ev->order == CORE_NO_ORDER;
@@ -844,6 +1025,11 @@ static void mark_changes(core *c, const core_event *ev) {
     case CORE_EVENT_ACCOUNT_OPENED:
         changes_mark_account(&c->changes, ev->u.account_opened.account);
         return;
+    case CORE_EVENT_MARGIN_FEE:
+        core_mark_cash_changed(c, ev->u.margin_fee.account, ev->u.margin_fee.currency);
+        return;
+    case CORE_EVENT_FUTURES_CLEARING:
+        return; /* apply_clearing marks the cash it paid */
     case CORE_EVENT_ORDER_ACKED:
     case CORE_EVENT_MARKET_MAKER_MOVED:
     case CORE_EVENT_MARKET_PRINT:
@@ -922,6 +1108,10 @@ bool core_event_fits(const core *c, const core_event *ev) {
         return stop_orders_event_fits(c, ev);
     case CORE_EVENT_CURRENCY_TRANSFER:
         return transfer_applicable(c, ev);
+    case CORE_EVENT_FUTURES_CLEARING:
+        return clearing_applicable(c, ev);
+    case CORE_EVENT_MARGIN_FEE:
+        return margin_fee_applicable(c, ev);
     case CORE_EVENT_FAVORITE_GROUP_CREATED:
     case CORE_EVENT_FAVORITE_GROUP_DELETED:
     case CORE_EVENT_FAVORITE_ADDED:
@@ -993,6 +1183,12 @@ void core_apply(core *c, const core_event *ev) {
     case CORE_EVENT_CURRENCY_TRANSFER:
         apply_transfer(c, ev);
         break;
+    case CORE_EVENT_FUTURES_CLEARING:
+        apply_clearing(c, ev);
+        break;
+    case CORE_EVENT_MARGIN_FEE:
+        apply_margin_fee(c, ev);
+        break;
     case CORE_EVENT_FAVORITE_GROUP_CREATED:
     case CORE_EVENT_FAVORITE_GROUP_DELETED:
     case CORE_EVENT_FAVORITE_ADDED:
@@ -1022,6 +1218,9 @@ static void check_reservations(const core *c) {
                  s = c->orders[s].account_next)
                 if (strcmp(core_instrument_of(c, &c->orders[s])->currency, cash[k].currency) == 0)
                     CHECKED_ADD_ASSERT(held, c->orders[s].reserved_cash_nano);
+            for (uint32_t i = 0; i < lg->instrument_count; i++)
+                if (strcmp(c->refdata->instruments[i].currency, cash[k].currency) == 0)
+                    CHECKED_ADD_ASSERT(held, margin_future_get(c, a, i)->guarantee_nano);
             assert(held == cash[k].blocked_nano);
         }
         for (uint32_t i = 0; i < lg->instrument_count; i++) {
@@ -1184,5 +1383,5 @@ uint64_t core_state_hash(const core *c) {
     }
     for (uint32_t slot = 0; slot < c->accounts.capacity; slot++)
         h = mix(h, c->accounts.closed[slot]);
-    return favorites_hash(c, stop_orders_hash(c, h));
+    return margin_hash(c, favorites_hash(c, stop_orders_hash(c, h)));
 }

@@ -116,7 +116,8 @@ int core_init(core *c, const core_config *config) {
         candles_init(&c->candles, &c->config.candles, rd->instrument_count) != 0 ||
         stop_orders_init(&c->stops, config->max_stop_orders, config->max_stop_orders_per_account,
                          capacity, rd->instrument_count) != 0 ||
-        operations_init(c) != 0 || changes_init(&c->changes, capacity, rd->instrument_count) != 0 ||
+        operations_init(c) != 0 || margin_init(c) != 0 ||
+        changes_init(&c->changes, capacity, rd->instrument_count) != 0 ||
         favorites_init(&c->favorites, rd->tokens, rd->token_count, config->max_favorites_per_user,
                        config->max_favorite_groups_per_user) != 0) {
         core_deinit(c);
@@ -154,10 +155,12 @@ void core_reset(core *c) {
     stop_orders_reset(&c->stops, c->accounts.capacity, c->refdata->instrument_count);
     changes_clear(&c->changes);
     favorites_reset(&c->favorites);
+    margin_reset(c);
 }
 
 void core_deinit(core *c) {
     operations_deinit(c);
+    margin_deinit(c);
     bigmem_free(c->orders, c->config.max_orders, sizeof *c->orders);
     bigmem_free(c->trades, c->config.max_trades, sizeof *c->trades);
     bigmem_free(c->free_orders, c->config.max_orders, sizeof *c->free_orders);
@@ -381,9 +384,12 @@ static core_error check_trading(const core *c, const instrument *ins, const orde
     return CORE_OK;
 }
 
-/* A buy: cash for the value at the reserve price plus commission, and room in the position. */
+/* A buy: cash for the value at the reserve price plus commission, and room in the position. A
+ * margin account holds the cash back even beyond its balance: whether it may buy on credit is the
+ * margin check's (check_margin). */
 static core_error reserve_buy(const core *c, const order_terms *t, int64_t units,
-                              int64_t value_nano, int64_t credit_nano, reservation *r) {
+                              int64_t value_nano, int64_t credit_nano, bool margin,
+                              reservation *r) {
     const instrument *ins = t->instrument;
     if (!checked_add(value_nano, r->commission_nano, &r->cash_nano) ||
         r->cash_nano > CORE_MAX_MONEY_NANO)
@@ -391,6 +397,10 @@ static core_error reserve_buy(const core *c, const order_terms *t, int64_t units
     int64_t held, free_nano;
     if (!checked_add(ledger_units_free(&c->ledger, t->account->index, ins->index), units, &held))
         return CORE_ERR_AMOUNT_TOO_LARGE;
+    if (margin)
+        return ledger_cash_has_room(&c->ledger, t->account->index, ins->currency)
+                   ? CORE_OK
+                   : CORE_ERR_AMOUNT_TOO_LARGE;
     if (!checked_add(ledger_cash_free(&c->ledger, t->account->index, ins->currency), credit_nano,
                      &free_nano) ||
         free_nano < r->cash_nano)
@@ -398,9 +408,10 @@ static core_error reserve_buy(const core *c, const order_terms *t, int64_t units
     return CORE_OK;
 }
 
-/* A sell: the securities, and room in the balance for the most it could bring. */
+/* A sell: the securities, and room in the balance for the most it could bring. A margin account
+ * holds back what it has free and sells the rest short (check_margin decides whether it may). */
 static core_error reserve_sell(const core *c, const order_terms *t, const core_market *market,
-                               int64_t units, int64_t credit_units, reservation *r) {
+                               int64_t units, int64_t credit_units, bool margin, reservation *r) {
     const instrument *ins = t->instrument;
     int64_t proceeds, balance = 0;
     const ledger_cash *cash = ledger_cash_find(&c->ledger, t->account->index, ins->currency);
@@ -414,10 +425,53 @@ static core_error reserve_sell(const core *c, const order_terms *t, const core_m
     r->units = units;
     int64_t free_units;
     if (!checked_add(ledger_units_free(&c->ledger, t->account->index, ins->index), credit_units,
-                     &free_units) ||
-        free_units < units)
+                     &free_units))
+        return CORE_ERR_AMOUNT_TOO_LARGE;
+    if (margin) {
+        r->units = free_units < 0 ? 0 : free_units < units ? free_units : units;
+        return CORE_OK;
+    }
+    if (free_units < units)
         return CORE_ERR_NOT_ENOUGH_ASSETS;
     return CORE_OK;
+}
+
+/* A futures order (margin accounts only): the guarantee its contracts would take, and the
+ * commission, held in the cash of its currency. */
+static core_error reserve_future(const core *c, const order_terms *t, int64_t units,
+                                 reservation *r) {
+    int64_t guarantee;
+    if (!margin_guarantee(t->instrument, t->direction == DIRECTION_BUY ? units : -units,
+                          &guarantee) ||
+        !checked_add(guarantee, r->commission_nano, &r->cash_nano) ||
+        r->cash_nano > CORE_MAX_MONEY_NANO)
+        return CORE_ERR_AMOUNT_TOO_LARGE;
+    return ledger_cash_has_room(&c->ledger, t->account->index, t->instrument->currency)
+               ? CORE_OK
+               : CORE_ERR_AMOUNT_TOO_LARGE;
+}
+
+/* A margin account's order that adds exposure: a short only where the instrument allows it, a
+ * long on credit only of a liquid instrument, and the corrected margin with the order within the
+ * liquid portfolio (core/margin.h). An order that only reduces exposure always passes. */
+static core_error check_margin(const core *c, const order_terms *t, int64_t units,
+                               const reservation *r) {
+    const instrument *ins = t->instrument;
+    uint32_t a = t->account->index;
+    bool buy = t->direction == DIRECTION_BUY;
+    if (core_margin_reduces(c, a, ins->index, buy ? units : -units))
+        return CORE_OK;
+    if (ins->kind != INSTRUMENT_KIND_FUTURE) {
+        account_risk_level level = t->account->risk_level;
+        if (!buy && ledger_units_free(&c->ledger, a, ins->index) < units &&
+            (!ins->short_enabled || margin_rate(ins, level, false) == 0))
+            return CORE_ERR_SHORT_NOT_ALLOWED;
+        /* An instrument without a long rate is not liquid: bought with the account's own money. */
+        if (buy && margin_rate(ins, level, true) == 0 &&
+            ledger_cash_free(&c->ledger, a, ins->currency) < r->cash_nano)
+            return CORE_ERR_NOT_ENOUGH_ASSETS;
+    }
+    return core_margin_check(c, a, ins->index, buy ? units : -units);
 }
 
 /* Trading status, order value limit and free cash or securities. `credit_nano` and
@@ -450,9 +504,19 @@ static core_error check_funds(const core *c, const order_terms *t, int64_t credi
     if (quoted_value > value_limit_for(c, ins->currency))
         return CORE_ERR_PRICE_TOO_HIGH;
     r->commission_nano = valuation_commission(value_nano, c->config.commission_bp);
-    if (t->direction == DIRECTION_BUY)
-        return reserve_buy(c, t, units, value_nano, credit_nano, r);
-    return reserve_sell(c, t, &market, units, credit_units, r);
+    bool margin = core_account_is_margin(c, t->account->index);
+    if (ins->kind == INSTRUMENT_KIND_FUTURE) {
+        if (!margin)
+            return CORE_ERR_MARGIN_DISABLED;
+        err = reserve_future(c, t, units, r);
+    } else if (t->direction == DIRECTION_BUY) {
+        err = reserve_buy(c, t, units, value_nano, credit_nano, margin, r);
+    } else {
+        err = reserve_sell(c, t, &market, units, credit_units, margin, r);
+    }
+    if (err != CORE_OK || !margin)
+        return err;
+    return check_margin(c, t, units, r);
 }
 
 /* Trade records an order may need: one per fill, and it cannot fill more often than it has
@@ -481,6 +545,10 @@ static void derive_uuid(const core *c, uint64_t salt, char out[ORDER_ID_SIZE]) {
     uint64_t hi = prng_splitmix64(&state);
     state = hi;
     uuid_format_from_bits(hi, prng_splitmix64(&state), out);
+}
+
+void core_broker_key(const core *c, uint64_t salt, char out[ORDER_ID_SIZE]) {
+    derive_uuid(c, salt, out);
 }
 
 #define ACCOUNT_ID_SALT 0xacc0000000000000ULL

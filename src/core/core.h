@@ -25,6 +25,7 @@
 #include "core/events.h"
 #include "core/favorites.h"
 #include "core/ledger.h"
+#include "core/margin.h"
 #include "core/operations.h"
 #include "core/order_index.h"
 #include "core/refdata.h"
@@ -306,6 +307,9 @@ typedef struct core {
     operation_store operations;
     /* Each user's favorite instruments and groups (core/favorites.h): journaled records. */
     core_favorites favorites;
+    /* Margin trading (core/margin.h): the futures positions' guarantee and variation margin, and
+     * the newest clearing. Journaled through the fills, clearings and fees that change it. */
+    core_margin_state margin;
     uint64_t next_seq;
     /* Recovery only: while set, core_apply() leaves the two indexes alone (inserts and erases
      * alike), and whoever set it rebuilds them from the orders once the journal is replayed
@@ -424,6 +428,10 @@ core_error core_order_price_for(const core *c, const token *tok, const char *acc
 /* SandboxPayIn: credits a sandbox account, with the new balance. */
 core_error core_pay_in(core *c, const token *tok, const char *account_id, const char *currency,
                        int64_t amount_nano, int64_t now_ns, int64_t *balance_nano);
+
+/* A key for an order the broker places itself (a margin call): a UUID derived from the id seed
+ * and `salt`, so that a run with the same seed makes the same keys. */
+void core_broker_key(const core *c, uint64_t salt, char out[ORDER_ID_SIZE]);
 
 /* Resolves an account for reading or trading. A NULL token is the broker acting on the account's
  * own earlier instruction (a stop order's child): no access check. */

@@ -98,6 +98,10 @@ typedef enum core_error {
     CORE_ERR_FAVORITES_LIMIT = 77,
     CORE_ERR_FAVORITE_GROUPS_LIMIT = 78,
     CORE_ERR_FAVORITES_ACTION_INVALID = 79,
+    /* Margin trading (core/margin.h). */
+    CORE_ERR_MARGIN_DISABLED = 80,   /* a cash account: no futures, no credit, no short */
+    CORE_ERR_MARGIN_NOT_ENOUGH = 81, /* the order's starting margin exceeds the portfolio */
+    CORE_ERR_SHORT_NOT_ALLOWED = 82, /* the instrument may not be sold short */
     CORE_ERROR_COUNT
 } core_error;
 

@@ -18,6 +18,9 @@
 /* ORDER_ACCEPTED's flags. */
 #define FLAG_KEY_IS_UUID 0x01
 #define FLAG_AWAITING_REPLACED 0x02
+/* ORDER_SOURCE_MARGIN_CALL, which the terms byte's two bits of source do not hold: written as
+ * source 0 with this flag. */
+#define FLAG_MARGIN_CALL 0x04
 
 /* ---- Domains --------------------------------------------------------------------------------- */
 
@@ -32,7 +35,7 @@ static bool terms_valid(const core_event_accepted *a) {
     return a->direction >= DIRECTION_BUY && a->direction <= DIRECTION_SELL &&
            a->type >= ORDER_TYPE_LIMIT && a->type <= ORDER_TYPE_BESTPRICE && a->tif >= TIF_DAY &&
            a->tif <= TIF_FILL_OR_KILL && a->source >= ORDER_SOURCE_SYNC &&
-           a->source <= ORDER_SOURCE_REPLACE;
+           a->source <= ORDER_SOURCE_MARGIN_CALL;
 }
 
 static bool terminated(const char *text, size_t size) {
@@ -73,6 +76,10 @@ bool event_codec_valid(const core_event *ev) {
         return ev->u.market_print.buy <= 1;
     case CORE_EVENT_TRADING_HALT:
         return ev->u.halt.halted <= 1;
+    case CORE_EVENT_MARGIN_FEE:
+        return terminated(ev->u.margin_fee.currency, sizeof ev->u.margin_fee.currency);
+    case CORE_EVENT_FUTURES_CLEARING:
+        return true;
     case CORE_EVENT_STOP_ORDER_PLACED: {
         const core_event_stop_placed *p = &ev->u.stop_placed;
         return p->direction <= 3 && p->type <= 3 && p->take_profit_type <= 3 &&
@@ -255,9 +262,12 @@ static uint8_t *put_slot(uint8_t *p, uint32_t slot) {
 static uint8_t *put_accepted(uint8_t *p, const core_event_accepted *a) {
     p = put_varint(p, a->account);
     p = put_varint(p, a->instrument);
-    *p++ = (uint8_t)(a->direction | a->type << 2 | a->tif << 4 | a->source << 6);
+    bool margin_call = a->source == ORDER_SOURCE_MARGIN_CALL;
+    *p++ =
+        (uint8_t)(a->direction | a->type << 2 | a->tif << 4 | (margin_call ? 0 : a->source) << 6);
     *p++ = (uint8_t)((a->key_is_uuid ? FLAG_KEY_IS_UUID : 0) |
-                     (a->awaiting_replaced ? FLAG_AWAITING_REPLACED : 0));
+                     (a->awaiting_replaced ? FLAG_AWAITING_REPLACED : 0) |
+                     (margin_call ? FLAG_MARGIN_CALL : 0));
     p = put_signed(p, a->price_nano);
     p = put_signed(p, a->reserve_price_nano);
     p = put_signed(p, a->lots);
@@ -357,6 +367,18 @@ size_t event_codec_encode(const core_event *ev, uint8_t out[EVENT_CODEC_MAX_BYTE
     case CORE_EVENT_TRADING_HALT:
         p = put_varint(p, ev->u.halt.instrument);
         *p++ = ev->u.halt.halted;
+        break;
+    case CORE_EVENT_FUTURES_CLEARING:
+        p = put_varint(p, ev->u.clearing.instrument);
+        p = put_signed(p, ev->u.clearing.price_nano);
+        p = put_signed(p, ev->u.clearing.clearing_ns);
+        break;
+    case CORE_EVENT_MARGIN_FEE:
+        p = put_varint(p, ev->u.margin_fee.account);
+        p = put_slot(p, ev->u.margin_fee.instrument);
+        p = put_text(p, ev->u.margin_fee.currency, sizeof ev->u.margin_fee.currency);
+        p = put_signed(p, ev->u.margin_fee.amount_nano);
+        p = put_signed(p, ev->u.margin_fee.clearing_ns);
         break;
     case CORE_EVENT_ACCOUNT_OPENED: {
         const core_event_account_opened *o = &ev->u.account_opened;
@@ -578,7 +600,13 @@ READER_INLINE void get_accepted(reader *r, core_event_accepted *a) {
     a->tif = terms >> 4 & 3;
     a->source = terms >> 6 & 3;
     uint8_t flags = get_byte(r);
-    if ((flags & ~(FLAG_KEY_IS_UUID | FLAG_AWAITING_REPLACED)) != 0 || !terms_valid(a))
+    if ((flags & FLAG_MARGIN_CALL) != 0) {
+        if (a->source != 0)
+            r->ok = false;
+        a->source = ORDER_SOURCE_MARGIN_CALL;
+    }
+    if ((flags & ~(FLAG_KEY_IS_UUID | FLAG_AWAITING_REPLACED | FLAG_MARGIN_CALL)) != 0 ||
+        !terms_valid(a))
         r->ok = false;
     a->key_is_uuid = (flags & FLAG_KEY_IS_UUID) != 0;
     a->awaiting_replaced = (flags & FLAG_AWAITING_REPLACED) != 0;
@@ -707,6 +735,18 @@ READER_INLINE void get_body(reader *r, core_event *ev) {
         ev->u.halt.halted = get_byte(r);
         if (ev->u.halt.halted > 1)
             r->ok = false;
+        break;
+    case CORE_EVENT_FUTURES_CLEARING:
+        ev->u.clearing.instrument = get_u32_varint(r);
+        ev->u.clearing.price_nano = get_signed(r);
+        ev->u.clearing.clearing_ns = get_signed(r);
+        break;
+    case CORE_EVENT_MARGIN_FEE:
+        ev->u.margin_fee.account = get_u32_varint(r);
+        ev->u.margin_fee.instrument = get_slot(r);
+        get_text(r, ev->u.margin_fee.currency, sizeof ev->u.margin_fee.currency);
+        ev->u.margin_fee.amount_nano = get_signed(r);
+        ev->u.margin_fee.clearing_ns = get_signed(r);
         break;
     case CORE_EVENT_ACCOUNT_OPENED: {
         core_event_account_opened *o = &ev->u.account_opened;

@@ -43,6 +43,9 @@ typedef enum {
     /* The operator halted or resumed trading in an instrument (tinvestd.admin.v1.AdminService):
      * broker state, journaled, so that a halted instrument stays halted across a restart. */
     CORE_EVENT_TRADING_HALT = 31,
+    /* 40 .. 49: margin trading (core/margin.h). `order` is CORE_NO_ORDER. */
+    CORE_EVENT_FUTURES_CLEARING = 40,
+    CORE_EVENT_MARGIN_FEE = 41,
 } core_event_type;
 
 /* The numbers 1 .. CORE_EVENT_TYPE_MAX are all defined; the operations' events are numbered from
@@ -54,12 +57,15 @@ typedef enum {
 #define CORE_EVENT_FAVORITES_LAST CORE_EVENT_FAVORITE_REMOVED
 #define CORE_EVENT_MARKET_FIRST CORE_EVENT_MARKET_PRINT
 #define CORE_EVENT_MARKET_LAST CORE_EVENT_TRADING_HALT
+#define CORE_EVENT_MARGIN_FIRST CORE_EVENT_FUTURES_CLEARING
+#define CORE_EVENT_MARGIN_LAST CORE_EVENT_MARGIN_FEE
 
 static inline bool core_event_type_known(uint32_t type) {
     return (type >= CORE_EVENT_ORDER_ACCEPTED && type <= CORE_EVENT_TYPE_MAX) ||
            (type >= CORE_EVENT_OPERATIONS_FIRST && type <= CORE_EVENT_OPERATIONS_LAST) ||
            (type >= CORE_EVENT_FAVORITES_FIRST && type <= CORE_EVENT_FAVORITES_LAST) ||
-           (type >= CORE_EVENT_MARKET_FIRST && type <= CORE_EVENT_MARKET_LAST);
+           (type >= CORE_EVENT_MARKET_FIRST && type <= CORE_EVENT_MARKET_LAST) ||
+           (type >= CORE_EVENT_MARGIN_FIRST && type <= CORE_EVENT_MARGIN_LAST);
 }
 
 #define ACCOUNT_NAME_SIZE 64
@@ -225,6 +231,25 @@ typedef struct core_event_halt {
     uint8_t halted;
 } core_event_halt;
 
+/* FUTURES_CLEARING: the clearing scheduled at `clearing_ns` settles `instrument` at `price_nano`:
+ * every position in it is paid its variation margin since the last clearing, and counts from
+ * `price_nano` on. */
+typedef struct core_event_clearing {
+    uint32_t instrument;
+    int64_t price_nano;
+    int64_t clearing_ns;
+} core_event_clearing;
+
+/* MARGIN_FEE: the overnight fee `amount_nano` (positive) of `currency`, charged to `account` at
+ * the clearing of `clearing_ns`, for borrowed money (`instrument` UINT32_MAX) or for the short
+ * position in `instrument`. */
+typedef struct core_event_margin_fee {
+    uint32_t account, instrument;
+    char currency[8];
+    int64_t amount_nano;
+    int64_t clearing_ns;
+} core_event_margin_fee;
+
 typedef struct core_event {
     uint32_t type;  /* core_event_type */
     uint32_t order; /* order slot the event concerns (ACCEPTED: the slot it creates) */
@@ -248,6 +273,8 @@ typedef struct core_event {
         core_event_favorite favorite;
         core_event_market_print market_print;
         core_event_halt halt;
+        core_event_clearing clearing;
+        core_event_margin_fee margin_fee;
     } u;
 } core_event;
 

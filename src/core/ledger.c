@@ -89,20 +89,44 @@ int64_t ledger_units_free(const ledger *lg, uint32_t account_index, uint32_t ins
     return pos->balance_units - pos->blocked_units;
 }
 
-void ledger_position_buy(ledger_position *pos, int64_t units, int64_t cost_nano) {
-    assert(units > 0);
-    __int128 held_cost = (__int128)pos->average_price_nano * pos->balance_units + cost_nano;
-    bool fits = !__builtin_add_overflow(pos->balance_units, units, &pos->balance_units);
-    assert(fits); /* the buy was checked for room in the position when it was accepted */
-    (void)fits;
-    pos->average_price_nano = (int64_t)(held_cost / pos->balance_units);
+/* The average after a trade: a trade on the position's side (or opening one) averages in its
+ * value; one against it keeps the average of what is left, and one that turns the position past
+ * zero starts the new side at its own price. False when a figure does not fit. */
+static bool traded_position(const ledger_position *pos, int64_t units, int64_t value_nano,
+                            int64_t *balance, int64_t *average) {
+    int64_t before = pos->balance_units;
+    if (units == 0 || value_nano < 0 || units == INT64_MIN ||
+        __builtin_add_overflow(before, units, balance))
+        return false;
+    int64_t size = before < 0 ? -before : before, traded = units < 0 ? -units : units;
+    if (before == 0 || (before > 0) == (units > 0)) {
+        __int128 cost = (__int128)pos->average_price_nano * size + value_nano;
+        __int128 avg = cost / ((__int128)size + traded);
+        if (avg > INT64_MAX)
+            return false;
+        *average = (int64_t)avg;
+    } else if (*balance == 0) {
+        *average = 0;
+    } else if ((*balance > 0) != (before > 0)) {
+        *average = value_nano / traded;
+    } else {
+        *average = pos->average_price_nano;
+    }
+    return true;
 }
 
-void ledger_position_sell(ledger_position *pos, int64_t units) {
-    assert(units > 0 && units <= pos->balance_units);
-    pos->balance_units -= units;
-    if (pos->balance_units == 0)
-        pos->average_price_nano = 0;
+bool ledger_trade_fits(const ledger_position *pos, int64_t units, int64_t value_nano) {
+    int64_t balance, average;
+    return traded_position(pos, units, value_nano, &balance, &average);
+}
+
+void ledger_position_trade(ledger_position *pos, int64_t units, int64_t value_nano) {
+    int64_t balance, average;
+    bool fits = traded_position(pos, units, value_nano, &balance, &average);
+    assert(fits); /* the trade was checked for room in the position when it was accepted */
+    (void)fits;
+    pos->balance_units = balance;
+    pos->average_price_nano = average;
 }
 
 void ledger_clear_account(ledger *lg, uint32_t account_index) {

@@ -22,7 +22,8 @@ typedef struct ledger_cash {
 typedef struct ledger_position {
     int64_t balance_units;
     int64_t blocked_units;
-    /* Weighted average buy price of what is held, per unit, nano. */
+    /* Weighted average price of what is held, per unit, nano: of the buys of a long position,
+     * of the sells of a short one. */
     int64_t average_price_nano;
 } ledger_position;
 
@@ -48,10 +49,12 @@ const ledger_position *ledger_position_get(const ledger *lg, uint32_t account_in
 int64_t ledger_cash_free(const ledger *lg, uint32_t account_index, const char *currency);
 int64_t ledger_units_free(const ledger *lg, uint32_t account_index, uint32_t instrument_index);
 
-/* Records a buy of `units` costing `cost_nano` (commission excluded) into the position and
- * its average price; a sell reduces the position and keeps the average. */
-void ledger_position_buy(ledger_position *pos, int64_t units, int64_t cost_nano);
-void ledger_position_sell(ledger_position *pos, int64_t units);
+/* Records a trade of `units` (signed: a buy adds, a sell takes away) worth `value_nano`
+ * (commission excluded) into the position and its average price per unit: the average of what is
+ * held on the position's side (a long's buys, a short's sells). A margin account's position may
+ * go below zero (a short). ledger_trade_fits says whether the figures fit. */
+bool ledger_trade_fits(const ledger_position *pos, int64_t units, int64_t value_nano);
+void ledger_position_trade(ledger_position *pos, int64_t units, int64_t value_nano);
 
 /* Empties an account's cash and positions (a sandbox slot given to a new account). */
 void ledger_clear_account(ledger *lg, uint32_t account_index);

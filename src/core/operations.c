@@ -157,8 +157,12 @@ static void refresh(const core *c, core_operation *op, const core_order *o) {
     op->exchange_order_id = o->exchange_order_id;
     op->quantity = units_of(c, o, o->lots_requested);
     op->quantity_done = units_of(c, o, o->lots_executed);
-    op->payment_nano =
-        o->direction == DIRECTION_BUY ? -o->executed_value_nano : o->executed_value_nano;
+    /* A futures trade moves no value: the position's variation margin is paid at clearings. */
+    if (core_instrument_of(c, o)->kind == INSTRUMENT_KIND_FUTURE)
+        op->payment_nano = 0;
+    else
+        op->payment_nano =
+            o->direction == DIRECTION_BUY ? -o->executed_value_nano : o->executed_value_nano;
     op->price_nano = op->quantity_done > 0 ? o->executed_value_nano / op->quantity_done : 0;
     op->commission_nano = o->executed_commission_nano;
     if (!order_status_is_final(o->status))
@@ -177,7 +181,10 @@ static void set_currency(core_operation *op, const char *currency) {
 
 static core_operation *new_order_operation(core *c, const core_order *o, int64_t time_ns) {
     core_operation *op = append(c, o->account, time_ns);
-    op->type = o->direction == DIRECTION_BUY ? CORE_OP_BUY : CORE_OP_SELL;
+    if (o->source == ORDER_SOURCE_MARGIN_CALL)
+        op->type = o->direction == DIRECTION_BUY ? CORE_OP_BUY_MARGIN : CORE_OP_SELL_MARGIN;
+    else
+        op->type = o->direction == DIRECTION_BUY ? CORE_OP_BUY : CORE_OP_SELL;
     op->order = o->index;
     op->order_seq = o->accepted_seq;
     op->instrument = o->instrument;
@@ -223,6 +230,16 @@ void operations_on_order_end(core *c, const core_order *o, const core_event *ev)
 }
 
 /* ---- Money ---------------------------------------------------------------------------------- */
+
+void operations_on_payment(core *c, uint32_t account_index, uint32_t instrument_index,
+                           const char *currency, uint8_t type, int64_t payment_nano,
+                           int64_t time_ns) {
+    core_operation *op = append(c, account_index, time_ns);
+    op->type = type;
+    op->instrument = instrument_index;
+    op->payment_nano = payment_nano;
+    set_currency(op, currency);
+}
 
 void operations_on_pay_in(core *c, const core_event *ev) {
     core_operation *op = append(c, ev->u.cash.account, ev->time_ns);
@@ -322,14 +339,14 @@ uint32_t core_list_operations(const core *c, uint32_t account_index, uint64_t be
 
 uint32_t core_operation_trades(const core *c, const core_operation *op, core_trade *out,
                                uint32_t max) {
-    if ((op->type != CORE_OP_BUY && op->type != CORE_OP_SELL) || op->order >= c->config.max_orders)
+    if (!core_op_is_trade(op->type) || op->order >= c->config.max_orders)
         return 0;
     core_order ref = {.index = op->order, .accepted_seq = op->order_seq};
     return core_order_trades(c, &ref, out, max);
 }
 
 uint32_t core_operation_fill_count(const core *c, const core_operation *op) {
-    if ((op->type != CORE_OP_BUY && op->type != CORE_OP_SELL) || op->order >= c->config.max_orders)
+    if (!core_op_is_trade(op->type) || op->order >= c->config.max_orders)
         return 0;
     const core_order *o = &c->orders[op->order];
     return o->status != 0 && o->accepted_seq == op->order_seq ? o->trade_count : 0;
@@ -337,7 +354,7 @@ uint32_t core_operation_fill_count(const core *c, const core_operation *op) {
 
 uint32_t core_operation_fills(const core *c, const core_operation *op, core_fill *out,
                               uint32_t max) {
-    if ((op->type != CORE_OP_BUY && op->type != CORE_OP_SELL) || op->order >= c->config.max_orders)
+    if (!core_op_is_trade(op->type) || op->order >= c->config.max_orders)
         return 0;
     const core_order *o = &c->orders[op->order];
     if (o->status == 0 || o->accepted_seq != op->order_seq)
@@ -437,8 +454,9 @@ static bool text_ok(const char *text, size_t size) {
 }
 
 static bool type_known(uint8_t type) {
-    return type == CORE_OP_INPUT || type == CORE_OP_BUY || type == CORE_OP_BROKER_FEE ||
-           type == CORE_OP_SELL || type == CORE_OP_OUT_MULTI || type == CORE_OP_INP_MULTI;
+    return type == CORE_OP_INPUT || core_op_is_trade(type) || type == CORE_OP_BROKER_FEE ||
+           type == CORE_OP_OUT_MULTI || type == CORE_OP_INP_MULTI || type == CORE_OP_MARGIN_FEE ||
+           type == CORE_OP_ACCRUING_VARMARGIN || type == CORE_OP_WRITING_OFF_VARMARGIN;
 }
 
 bool operations_loaded(core *c) {

@@ -13,6 +13,12 @@
  *                from the configuration at start, numbered 1 .. opening_count, never retire).
  *   OUT_MULTI /  the two sides of a CurrencyTransfer between two accounts of one owner.
  *   INP_MULTI
+ *   BUY_MARGIN / the BUY / SELL of an order the broker placed to close a position (margin call).
+ *   SELL_MARGIN
+ *   ACCRUING_ /  a futures position's variation margin paid at a clearing (in / out).
+ *   WRITING_OFF_VARMARGIN
+ *   MARGIN_FEE   an overnight fee of a margin account: on borrowed money, or on a short position
+ *                (then with its instrument).
  *
  * Every operation has a number (1, 2, 3 ... for ever, in the order they were made, hence in
  * time order): it is the cursor. The store is a ring of `capacity` records (limits.max_operations)
@@ -32,15 +38,29 @@
 
 /* The contract's OperationType values the broker makes. */
 #define CORE_OP_INPUT 1
+#define CORE_OP_MARGIN_FEE 14
 #define CORE_OP_BUY 15
+#define CORE_OP_SELL_MARGIN 18 /* a sell of the broker's margin call */
+#define CORE_OP_BUY_MARGIN 20  /* a buy of the broker's margin call */
 #define CORE_OP_BROKER_FEE 19
 #define CORE_OP_SELL 22
+#define CORE_OP_ACCRUING_VARMARGIN 26
+#define CORE_OP_WRITING_OFF_VARMARGIN 27
 #define CORE_OP_OUT_MULTI 59
 #define CORE_OP_INP_MULTI 60
 /* The contract's OperationState values. */
 #define CORE_OP_STATE_EXECUTED 1
 #define CORE_OP_STATE_CANCELED 2
 #define CORE_OP_STATE_PROGRESS 3
+
+/* The operations of an order's trades (their trades are the order's), and of its buying side. */
+static inline bool core_op_is_trade(uint8_t type) {
+    return type == CORE_OP_BUY || type == CORE_OP_SELL || type == CORE_OP_BUY_MARGIN ||
+           type == CORE_OP_SELL_MARGIN;
+}
+static inline bool core_op_is_buy(uint8_t type) {
+    return type == CORE_OP_BUY || type == CORE_OP_BUY_MARGIN;
+}
 
 #define CORE_OP_NO_INSTRUMENT UINT32_MAX
 #define CORE_OP_NONE UINT32_MAX
@@ -102,6 +122,10 @@ void operations_on_order_end(struct core *c, const struct core_order *o,
                              const struct core_event *ev);
 void operations_on_pay_in(struct core *c, const struct core_event *ev);
 void operations_on_transfer(struct core *c, const struct core_event *ev);
+/* A payment without an order: variation margin, an overnight fee. */
+void operations_on_payment(struct core *c, uint32_t account_index, uint32_t instrument_index,
+                           const char *currency, uint8_t type, int64_t payment_nano,
+                           int64_t time_ns);
 /* A sandbox slot goes to a new account: the old account's operations are forgotten. */
 void operations_forget_account(struct core *c, uint32_t account_index);
 

@@ -36,7 +36,10 @@ typedef enum {
 typedef enum {
     ORDER_SOURCE_SYNC = 1,
     ORDER_SOURCE_ASYNC = 2,
-    ORDER_SOURCE_REPLACE = 3
+    ORDER_SOURCE_REPLACE = 3,
+    /* Placed by the broker to close a position of a margin account below its minimal margin
+     * (core_margin_watch): nobody waits for a reply. */
+    ORDER_SOURCE_MARGIN_CALL = 4
 } order_source;
 
 static inline bool order_status_is_final(order_status status) {

@@ -60,7 +60,10 @@ static bool order_valid(const core *c, uint32_t slot) {
         o->tif > TIF_FILL_OR_KILL || o->lots_requested <= 0 || o->lots_executed < 0 ||
         o->lots_cancelled < 0 || !checked_add(o->lots_executed, o->lots_cancelled, &ended) ||
         ended > o->lots_requested || o->reserved_cash_nano < 0 || o->reserved_units < 0 ||
-        (o->direction == DIRECTION_BUY ? o->reserved_units : o->reserved_cash_nano) != 0 ||
+        /* A buy holds cash, a sell securities; a futures order of either side its guarantee. */
+        (c->refdata->instruments[o->instrument].kind == INSTRUMENT_KIND_FUTURE ? o->reserved_units
+         : o->direction == DIRECTION_BUY                                       ? o->reserved_units
+                                         : o->reserved_cash_nano) != 0 ||
         o->executed_value_nano < 0 || o->executed_commission_nano < 0)
         return false;
     if (final && (o->reserved_cash_nano != 0 || o->reserved_units != 0 || o->trades_reserved != 0 ||
@@ -155,6 +158,7 @@ static bool finished_valid(const core *c, uint32_t finished, uint8_t *seen) {
 static bool ledger_valid(const core *c, const int64_t *cash_held, const int64_t *units_held) {
     const ledger *lg = &c->ledger;
     for (uint32_t a = 0; a < lg->account_count; a++) {
+        bool margin = core_account_is_margin(c, a);
         bool empty = false;
         for (uint32_t k = 0; k < REFDATA_MAX_CURRENCIES; k++) {
             const ledger_cash *cash = &lg->cash[(size_t)a * REFDATA_MAX_CURRENCIES + k];
@@ -164,13 +168,17 @@ static bool ledger_valid(const core *c, const int64_t *cash_held, const int64_t 
             if (empty ? cash->currency[0] != '\0' || cash->balance_nano != 0 ||
                             cash->blocked_nano != 0
                       : !text_fits(cash->currency, sizeof cash->currency) ||
-                            !holding_ok(cash->balance_nano, cash->blocked_nano) ||
+                            !(margin ? cash->blocked_nano >= 0
+                                     : holding_ok(cash->balance_nano, cash->blocked_nano)) ||
                             cash->blocked_nano != cash_held[at])
                 return false;
         }
         for (uint32_t i = 0; i < lg->instrument_count; i++) {
             const ledger_position *pos = ledger_position_get(lg, a, i);
-            if (!holding_ok(pos->balance_units, pos->blocked_units) ||
+            if (!(margin
+                      ? pos->blocked_units >= 0 &&
+                            pos->blocked_units <= (pos->balance_units > 0 ? pos->balance_units : 0)
+                      : holding_ok(pos->balance_units, pos->blocked_units)) ||
                 pos->blocked_units != units_held[(size_t)a * lg->instrument_count + i])
                 return false;
         }
@@ -216,6 +224,37 @@ typedef struct scratch {
     int64_t *cash_held, *units_held;
 } scratch;
 
+/* Each futures position's guarantee is what its units take, blocked in its currency's cash (added
+ * to `cash_held`); only margin accounts hold futures, and nothing else has futures state. */
+static bool futures_valid(const core *c, int64_t *cash_held) {
+    const ledger *lg = &c->ledger;
+    for (uint32_t a = 0; a < lg->account_count; a++)
+        for (uint32_t i = 0; i < lg->instrument_count; i++) {
+            const margin_future *f = margin_future_get(c, a, i);
+            const instrument *ins = &c->refdata->instruments[i];
+            int64_t units = ledger_position_get(lg, a, i)->balance_units, guarantee;
+            if (ins->kind != INSTRUMENT_KIND_FUTURE) {
+                if (f->guarantee_nano != 0 || f->clearing_price_nano != 0 ||
+                    f->pending_vm_nano != 0)
+                    return false;
+                continue;
+            }
+            if (!margin_guarantee(ins, units, &guarantee) || guarantee != f->guarantee_nano ||
+                f->clearing_price_nano < 0 ||
+                ((units != 0 || f->pending_vm_nano != 0) && !core_account_is_margin(c, a)))
+                return false;
+            if (guarantee == 0)
+                continue;
+            const ledger_cash *cash = ledger_cash_find(lg, a, ins->currency);
+            if (cash == NULL)
+                return false;
+            size_t at = (size_t)(cash - lg->cash);
+            if (!checked_add(cash_held[at], guarantee, &cash_held[at]))
+                return false;
+        }
+    return c->margin.last_clearing_ns >= 0;
+}
+
 static bool records_valid(const core *c, const scratch *s) {
     const core_pools *p = &c->pools;
     uint32_t in_use = 0, finished = 0, trades = 0;
@@ -235,7 +274,7 @@ static bool records_valid(const core *c, const scratch *s) {
            reserved == p->trades_reserved &&
            (uint64_t)p->trades_in_use + p->trades_reserved <= c->config.max_trades &&
            accounts_valid(c) && lists_valid(c, in_use, finished) &&
-           finished_valid(c, finished, s->finished_seen) &&
+           finished_valid(c, finished, s->finished_seen) && futures_valid(c, s->cash_held) &&
            ledger_valid(c, s->cash_held, s->units_held);
 }
 

@@ -376,6 +376,8 @@ static uint32_t take_batch(engine *e, engine_job **batch, bool *stop) {
         int64_t due_ns = e->venue ? venue_link_next_due_ns(e->venue) : INT64_MAX;
         if (e->md_due_ns < due_ns)
             due_ns = e->md_due_ns;
+        if (core_margin_next_due_ns(&e->core) < due_ns)
+            due_ns = core_margin_next_due_ns(&e->core);
         /* A replay's end is due too: its report is written in the batch that reaches it. */
         if (mode != CLOCK_REPLAY_OFF && !e->replay_end_seen && clock_replay_end_ns() < due_ns)
             due_ns = clock_replay_end_ns();
@@ -777,6 +779,13 @@ bool engine_run_batch(engine *e, engine_job **jobs, uint32_t n, int64_t now_ns) 
     advance_clock(e, now_ns);
     if (e->venue != NULL && !engine_refusing_changes(e))
         venue_link_advance(e->venue, e->now_ns);
+    /* The margin desk: a clearing due, overnight fees, margin calls; the orders of a margin call
+     * leave for the exchange at once. */
+    if (!engine_refusing_changes(e)) {
+        core_margin_tick(&e->core, e->now_ns);
+        if (e->venue != NULL)
+            venue_link_pump(e->venue);
+    }
     clock_moved(e);
     if (e->md_collect != NULL)
         e->md_pending = e->md_collect(e->md_ctx, e->md_pending);

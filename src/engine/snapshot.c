@@ -71,6 +71,18 @@ typedef struct snapshot_halts_header {
     uint32_t instrument_count, reserved;
 } snapshot_halts_header;
 
+/* Format 12: after the halts, the margin state: this header, then per account slot the futures
+ * records of the snapshot's instruments (margin_future), accounts in slot order. */
+typedef struct snapshot_margin_header {
+    uint32_t record_size, account_count, instrument_count, reserved;
+    int64_t last_clearing_ns;
+} snapshot_margin_header;
+
+static uint64_t margin_section_size(uint32_t account_count, uint32_t instrument_count) {
+    return sizeof(snapshot_margin_header) +
+           (uint64_t)account_count * instrument_count * sizeof(margin_future);
+}
+
 typedef struct section {
     const void *data;
     size_t size;
@@ -308,6 +320,15 @@ int snapshot_write(const core *c, const char *dir) {
         rc = write_checked(fd, &halts, sizeof halts, &crc);
     if (rc == 0)
         rc = write_checked(fd, c->venue.halted, h.instrument_count, &crc);
+    snapshot_margin_header margin = {.record_size = sizeof(margin_future),
+                                     .account_count = c->accounts.capacity,
+                                     .instrument_count = h.instrument_count,
+                                     .last_clearing_ns = c->margin.last_clearing_ns};
+    if (rc == 0)
+        rc = write_checked(fd, &margin, sizeof margin, &crc);
+    for (uint32_t a = 0; rc == 0 && a < c->accounts.capacity; a++)
+        rc = write_checked(fd, margin_future_get(c, a, 0),
+                           (size_t)h.instrument_count * sizeof(margin_future), &crc);
     if (rc == 0)
         rc = durable_write_all(fd, &crc, sizeof crc);
     if (rc != 0) {
@@ -634,7 +655,8 @@ static load_result load_file(core *c, const char *path, char *error, size_t erro
     snapshot_header h;
     bool ok = fstat(fd, &st) == 0 && pread(fd, &h, sizeof h, 0) == (ssize_t)sizeof h;
     ok = ok && memcmp(h.magic, SNAPSHOT_MAGIC, 8) == 0 &&
-         (h.version == SNAPSHOT_FORMAT_VERSION || h.version == SNAPSHOT_FORMAT_VERSION_NO_HALTS ||
+         (h.version == SNAPSHOT_FORMAT_VERSION || h.version == SNAPSHOT_FORMAT_VERSION_NO_MARGIN ||
+          h.version == SNAPSHOT_FORMAT_VERSION_NO_HALTS ||
           h.version == SNAPSHOT_FORMAT_VERSION_NO_MARKET_PRINTS ||
           h.version == SNAPSHOT_FORMAT_VERSION_NO_FAVORITES ||
           h.version == SNAPSHOT_FORMAT_VERSION_NO_OPERATIONS ||
@@ -669,9 +691,12 @@ static load_result load_file(core *c, const char *path, char *error, size_t erro
     bool has_favorites = h.version >= SNAPSHOT_FORMAT_VERSION_NO_MARKET_PRINTS;
     bool has_market = h.version >= SNAPSHOT_FORMAT_VERSION_NO_HALTS;
     uint64_t market_size = has_market ? sizeof(snapshot_market) : 0;
-    bool has_halts = h.version >= SNAPSHOT_FORMAT_VERSION;
+    bool has_halts = h.version >= SNAPSHOT_FORMAT_VERSION_NO_MARGIN;
     if (has_halts)
         market_size += sizeof(snapshot_halts_header) + h.instrument_count;
+    bool has_margin = h.version >= SNAPSHOT_FORMAT_VERSION;
+    if (has_margin)
+        market_size += margin_section_size(c->accounts.capacity, h.instrument_count);
     if (ok && has_candles) {
         candles_fit fit = candles_fit_of(c, fd, (off_t)(sizeof h + core_size), &candles_size);
         if (fit == CANDLES_CHANGED) {
@@ -783,6 +808,21 @@ static load_result load_file(core *c, const char *path, char *error, size_t erro
         offset += (off_t)h.instrument_count;
         for (uint32_t i = 0; ok && i < h.instrument_count; i++)
             ok = c->venue.halted[i] <= 1;
+    }
+    if (ok && has_margin) {
+        snapshot_margin_header margin;
+        ok = read_checked(fd, offset, &margin, sizeof margin, &crc) &&
+             margin.record_size == sizeof(margin_future) &&
+             margin.account_count == c->accounts.capacity &&
+             margin.instrument_count == h.instrument_count && margin.reserved == 0 &&
+             margin.last_clearing_ns >= 0;
+        offset += (off_t)sizeof margin;
+        c->margin.last_clearing_ns = ok ? margin.last_clearing_ns : 0;
+        size_t row = (size_t)h.instrument_count * sizeof(margin_future);
+        for (uint32_t a = 0; ok && a < c->accounts.capacity; a++) {
+            ok = read_checked(fd, offset, margin_future_of(c, a, 0), row, &crc);
+            offset += (off_t)row;
+        }
     }
     ok = ok && pread(fd, &stored, sizeof stored, offset) == (ssize_t)sizeof stored && stored == crc;
     close(fd);

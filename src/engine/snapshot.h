@@ -22,7 +22,11 @@
 /* 9: the favorites follow the operations. 10: the market's print position follows the
  * favorites (a format 9 snapshot still loads: no print yet). 11: the instruments the operator
  * halted follow the print position (a format 10 snapshot still loads: none halted). */
-#define SNAPSHOT_FORMAT_VERSION 11
+/* 12: the margin state (core_margin_state: the newest clearing, each futures position's
+ * guarantee and variation margin count) follows the halts (a format 11 snapshot still loads:
+ * no futures position, no clearing yet). */
+#define SNAPSHOT_FORMAT_VERSION 12
+#define SNAPSHOT_FORMAT_VERSION_NO_MARGIN 11
 #define SNAPSHOT_FORMAT_VERSION_NO_HALTS 10
 #define SNAPSHOT_FORMAT_VERSION_NO_MARKET_PRINTS 9
 #define SNAPSHOT_FORMAT_VERSION_NO_FAVORITES 8
