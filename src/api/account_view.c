@@ -7,6 +7,23 @@
 #include "core/valuation.h"
 #include "util/money.h"
 
+/* The futures position's variation margin since the last clearing, at the last price. */
+static int64_t futures_var_margin(const core *c, uint32_t account_index,
+                                  uint32_t instrument_index) {
+    const instrument *ins = &c->refdata->instruments[instrument_index];
+    if (ins->kind != INSTRUMENT_KIND_FUTURE)
+        return 0;
+    const margin_future *f = margin_future_get(c, account_index, instrument_index);
+    int64_t units = core_account_position(c, account_index, instrument_index).balance_units;
+    core_market m;
+    core_market_view(c, instrument_index, &m);
+    int64_t price = m.last_price_nano ? m.last_price_nano : ins->reference_price_nano, vm = 0;
+    if (units != 0 && !margin_points_value(ins, price - f->clearing_price_nano, units, &vm))
+        return 0;
+    __int128 total = (__int128)vm + f->pending_vm_nano;
+    return total > INT64_MAX || total < -INT64_MAX ? 0 : (int64_t)total;
+}
+
 void api_account_view_read(const core *c, const account *acc, api_account_view *view) {
     view->account = acc;
     view->cash_count = core_account_cash(c, acc->index, view->cash);
@@ -14,6 +31,8 @@ void api_account_view_read(const core *c, const account *acc, api_account_view *
         view->positions[i] = core_account_position(c, acc->index, i);
         if (view->markets != NULL)
             core_market_view(c, i, &view->markets[i]);
+        if (view->var_margin != NULL)
+            view->var_margin[i] = futures_var_margin(c, acc->index, i);
     }
 }
 
@@ -118,7 +137,7 @@ static int64_t position_value(const instrument *ins, int64_t price_nano, int64_t
 
 static PB(PortfolioPosition) *
     portfolio_position(api_call *call, const instrument *ins, const core_market *market,
-                       const ledger_position *pos, portfolio_totals *totals) {
+                       const ledger_position *pos, int64_t var_margin, portfolio_totals *totals) {
     int64_t price = market->last_price_nano ? market->last_price_nano : ins->reference_price_nano;
     int64_t value = position_value(ins, price, pos->balance_units);
     int64_t cost = position_value(ins, pos->average_price_nano, pos->balance_units);
@@ -139,7 +158,7 @@ static PB(PortfolioPosition) *
     p->blocked_lots = pb_quotation(call, count_nano(pos->blocked_units / ins->lot));
     p->position_uid = (char *)ins->position_uid;
     p->instrument_uid = (char *)ins->uid;
-    p->var_margin = pb_money(call, ins->currency, 0);
+    p->var_margin = pb_money(call, ins->currency, var_margin);
     p->daily_yield = pb_money(call, ins->currency, 0);
     p->ticker = (char *)ins->ticker;
     p->class_code = (char *)ins->class_code;
@@ -201,7 +220,8 @@ PB(PortfolioResponse) * api_portfolio_build(api_call *call, const refdata *rd,
         const ledger_position *pos = &view->positions[i];
         if (pos->balance_units != 0)
             r->positions[r->n_positions++] =
-                portfolio_position(call, &rd->instruments[i], &view->markets[i], pos, &totals);
+                portfolio_position(call, &rd->instruments[i], &view->markets[i], pos,
+                                   view->var_margin != NULL ? view->var_margin[i] : 0, &totals);
     }
     totals.cash_rub = rub ? rub->balance_nano : 0;
     r->total_amount_shares = total_in(call, cur, totals.by_kind[INSTRUMENT_KIND_SHARE]);

@@ -19,6 +19,9 @@ typedef struct api_account_view {
     uint32_t cash_count;
     ledger_position *positions; /* per instrument, the caller's memory */
     core_market *markets;       /* per instrument, the caller's memory; NULL for positions only */
+    /* Per instrument, the caller's memory or NULL: a futures position's variation margin not paid
+     * yet (since the last clearing, at the last price), 0 for other instruments. */
+    int64_t *var_margin;
 } api_account_view;
 
 /* On the core thread: copies the account's cash and positions (and, with view->markets set, the

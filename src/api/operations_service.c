@@ -31,6 +31,7 @@ static void run_read_account(engine *e, engine_job *base) {
         uint32_t n = c->refdata->instrument_count;
         job->view.positions = api_call_alloc(call, (size_t)(n ? n : 1) * sizeof(ledger_position));
         job->view.markets = api_call_alloc(call, (size_t)(n ? n : 1) * sizeof(core_market));
+        job->view.var_margin = api_call_alloc(call, (size_t)(n ? n : 1) * sizeof(int64_t));
         api_account_view_read(c, acc, &job->view);
     }
     engine_finish_after_commit(e, base);

@@ -336,11 +336,21 @@ static void finish_max_lots(engine *e, engine_job *base) {
         PB_NEW(call, PB(GetMaxLotsResponse__SellLimitsView),
                PB_INIT(GET_MAX_LOTS_RESPONSE__SELL_LIMITS_VIEW));
     sell->sell_max_lots = m->sell_max_lots;
-    /* A cash account has no margin: the margin views equal the plain ones. */
+    /* A cash account has no margin: its margin views equal the plain ones. */
+    PB(GetMaxLotsResponse__BuyLimitsView) *buy_margin =
+        PB_NEW(call, PB(GetMaxLotsResponse__BuyLimitsView),
+               PB_INIT(GET_MAX_LOTS_RESPONSE__BUY_LIMITS_VIEW));
+    buy_margin->buy_money_amount = pb_quotation(call, m->buy_margin_money_nano);
+    buy_margin->buy_max_lots = m->buy_margin_max_lots;
+    buy_margin->buy_max_market_lots = m->buy_margin_max_market_lots;
+    PB(GetMaxLotsResponse__SellLimitsView) *sell_margin =
+        PB_NEW(call, PB(GetMaxLotsResponse__SellLimitsView),
+               PB_INIT(GET_MAX_LOTS_RESPONSE__SELL_LIMITS_VIEW));
+    sell_margin->sell_max_lots = m->sell_margin_max_lots;
     r->buy_limits = buy;
-    r->buy_margin_limits = buy;
+    r->buy_margin_limits = buy_margin;
     r->sell_limits = sell;
-    r->sell_margin_limits = sell;
+    r->sell_margin_limits = sell_margin;
     api_reply_message(call, &r->base);
 }
 

@@ -136,6 +136,9 @@ static void run_subscribe(engine *e, engine_job *base) {
             api_account_view *v = &job->views[job->view_count++];
             v->positions = api_call_alloc(call, n * sizeof *v->positions);
             v->markets = NULL;
+            v->var_margin = job->kind == STREAM_KIND_PORTFOLIO
+                                ? api_call_alloc(call, n * sizeof *v->var_margin)
+                                : NULL;
             api_account_view_read(c, &c->refdata->accounts[a], v);
             v->markets = job->markets;
         }
@@ -357,6 +360,8 @@ static void *collect(void *ctx, void *pending) {
             continue;
         account_change *ch = &batch->changes[batch->count];
         ch->view.positions = &positions[(size_t)batch->count * n];
+        ch->view.markets = NULL;
+        ch->view.var_margin = NULL;
         ch->position_changed = &flags[(size_t)batch->count * n];
         batch->count++;
         api_account_view_read(c, &c->refdata->accounts[a], &ch->view);

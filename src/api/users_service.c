@@ -4,6 +4,8 @@
 #include <string.h>
 
 #include "api/access.h"
+#include "api/core_errors.h"
+#include "api/core_job.h"
 #include "api/pb.h"
 #include "api/server.h"
 #include "stream/hub.h"
@@ -138,20 +140,37 @@ static void get_user_tariff(api_call *call, const ProtobufCMessage *request) {
     api_reply_message(call, &resp->base);
 }
 
-/* Accounts here are cash accounts without margin trading, so every margin figure is zero. */
-static void get_margin_attributes(api_call *call, const ProtobufCMessage *request) {
-    const PB(GetMarginAttributesRequest) *req = (const PB(GetMarginAttributesRequest) *)request;
-    if (api_account_checked(call, req->account_id, ACCESS_NEED_READ) == NULL)
-        return;
+/* The figures of core/margin.h, in roubles, read on the core thread. */
+static const ProtobufCMessage *read_margin_attributes(engine *e, api_call *call) {
+    const PB(GetMarginAttributesRequest) *req =
+        (const PB(GetMarginAttributesRequest) *)call->request;
     PB(GetMarginAttributesResponse) *resp =
         PB_NEW(call, PB(GetMarginAttributesResponse), PB_INIT(GET_MARGIN_ATTRIBUTES_RESPONSE));
-    resp->liquid_portfolio = pb_money(call, "rub", 0);
-    resp->starting_margin = pb_money(call, "rub", 0);
-    resp->minimal_margin = pb_money(call, "rub", 0);
-    resp->funds_sufficiency_level = pb_quotation(call, 0);
-    resp->amount_of_missing_funds = pb_money(call, "rub", 0);
-    resp->corrected_margin = pb_money(call, "rub", 0);
-    api_reply_message(call, &resp->base);
+    margin_figures f = {0};
+    const account *acc = refdata_find_account(api_call_refdata(call), req->account_id);
+    /* A figure past int64 (no real portfolio) shows as zeros rather than a wrapped number. */
+    if (acc != NULL && !core_margin_figures(engine_core(e), acc->index, NULL, &f))
+        memset(&f, 0, sizeof f);
+    resp->liquid_portfolio = pb_money(call, "rub", f.liquid_portfolio_nano);
+    resp->starting_margin = pb_money(call, "rub", f.starting_margin_nano);
+    resp->minimal_margin = pb_money(call, "rub", f.minimal_margin_nano);
+    resp->funds_sufficiency_level = pb_quotation(call, f.funds_sufficiency_nano);
+    resp->amount_of_missing_funds = pb_money(call, "rub", f.missing_funds_nano);
+    resp->corrected_margin = pb_money(call, "rub", f.corrected_margin_nano);
+    return &resp->base;
+}
+
+/* A cash account has no margin figures: the real service answers 30051 for it. */
+static void get_margin_attributes(api_call *call, const ProtobufCMessage *request) {
+    const PB(GetMarginAttributesRequest) *req = (const PB(GetMarginAttributesRequest) *)request;
+    const account *acc = api_account_checked(call, req->account_id, ACCESS_NEED_READ);
+    if (acc == NULL)
+        return;
+    if (!acc->margin) {
+        api_reply_core_error(call, CORE_ERR_MARGIN_DISABLED);
+        return;
+    }
+    api_read_on_core(call, read_margin_attributes);
 }
 
 #define USERS(method, type, fn)                                                                    \

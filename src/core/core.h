@@ -410,6 +410,10 @@ typedef struct core_max_lots {
     const char *currency;
     int64_t buy_money_nano;
     int64_t buy_max_lots, buy_max_market_lots, sell_max_lots;
+    /* With the margin of a margin account (equal to the above for a cash account): the liquid
+     * portfolio over the corrected margin, and the lots the margin check would take. */
+    int64_t buy_margin_money_nano;
+    int64_t buy_margin_max_lots, buy_margin_max_market_lots, sell_margin_max_lots;
 } core_max_lots;
 core_error core_max_lots_for(const core *c, const token *tok, const char *account_id,
                              const char *instrument_id, bool has_price, int64_t price_nano,

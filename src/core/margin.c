@@ -28,8 +28,7 @@ void margin_deinit(core *c) {
 
 void margin_reset(core *c) {
     core_margin_state *m = &c->margin;
-    memset(m->futures, 0,
-           (size_t)c->accounts.capacity * m->instrument_count * sizeof *m->futures);
+    memset(m->futures, 0, (size_t)c->accounts.capacity * m->instrument_count * sizeof *m->futures);
     m->last_clearing_ns = m->cleared_through_ns = m->watched_ns = 0;
 }
 
@@ -40,13 +39,15 @@ bool core_account_is_margin(const core *c, uint32_t account_index) {
 
 margin_future *margin_future_of(core *c, uint32_t account_index, uint32_t instrument_index) {
     assert(account_index < c->accounts.capacity && instrument_index < c->margin.instrument_count);
-    return &c->margin.futures[(size_t)account_index * c->margin.instrument_count + instrument_index];
+    return &c->margin
+                .futures[(size_t)account_index * c->margin.instrument_count + instrument_index];
 }
 
 const margin_future *margin_future_get(const core *c, uint32_t account_index,
                                        uint32_t instrument_index) {
     assert(account_index < c->accounts.capacity && instrument_index < c->margin.instrument_count);
-    return &c->margin.futures[(size_t)account_index * c->margin.instrument_count + instrument_index];
+    return &c->margin
+                .futures[(size_t)account_index * c->margin.instrument_count + instrument_index];
 }
 
 static bool fits(__int128 v, int64_t *out) {
@@ -169,8 +170,7 @@ static bool position_liquid(const core *c, const instrument *ins, account_risk_l
     if (ins->kind == INSTRUMENT_KIND_FUTURE) {
         const margin_future *f = margin_future_get(c, account_index, ins->index);
         int64_t vm = 0;
-        if (units != 0 &&
-            !margin_points_value(ins, price - f->clearing_price_nano, units, &vm))
+        if (units != 0 && !margin_points_value(ins, price - f->clearing_price_nano, units, &vm))
             return false;
         __int128 total = (__int128)vm + f->pending_vm_nano;
         if (!in_roubles(c->refdata, ins->currency, total, out))
@@ -206,9 +206,9 @@ static bool sum_figures(const core *c, uint32_t account_index, const margin_extr
         free(planned);
         return false;
     }
-    if (extra != NULL && (extra->instrument >= count ||
-                          !checked_add(planned[extra->instrument], extra->units,
-                                       &planned[extra->instrument]))) {
+    if (extra != NULL &&
+        (extra->instrument >= count ||
+         !checked_add(planned[extra->instrument], extra->units, &planned[extra->instrument]))) {
         free(planned);
         return false;
     }
@@ -246,8 +246,7 @@ bool core_margin_figures(const core *c, uint32_t account_index, const margin_ext
     if (!fits(s.liquid, &out->liquid_portfolio_nano) ||
         !fits(s.starting, &out->starting_margin_nano) ||
         !fits(s.minimal, &out->minimal_margin_nano) ||
-        !fits(s.corrected, &out->corrected_margin_nano) ||
-        !fits(missing, &out->missing_funds_nano))
+        !fits(s.corrected, &out->corrected_margin_nano) || !fits(missing, &out->missing_funds_nano))
         return false;
     __int128 span = s.starting - s.minimal;
     if (span > 0) {
@@ -309,8 +308,8 @@ core_error core_margin_check(const core *c, uint32_t account_index, uint32_t ins
                                                               : CORE_ERR_MARGIN_NOT_ENOUGH;
 }
 
-int64_t core_margin_max_lots(const core *c, uint32_t account_index, const instrument *ins,
-                             bool buy, int64_t max_lots) {
+int64_t core_margin_max_lots(const core *c, uint32_t account_index, const instrument *ins, bool buy,
+                             int64_t max_lots) {
     /* The check is monotone in the lots (more exposure never takes less margin once past the
      * position), so the largest that passes is found by bisection. */
     int64_t lo = 0, hi = max_lots;
@@ -360,8 +359,8 @@ static uint64_t mix(uint64_t h, uint64_t v) {
 uint64_t margin_hash(const core *c, uint64_t seed) {
     /* Nothing mixed in before margin trading left a trace: the hash stays comparable with data
      * directories written before it. */
-    uint64_t h = c->margin.last_clearing_ns != 0 ? mix(seed, (uint64_t)c->margin.last_clearing_ns)
-                                                 : seed;
+    uint64_t h =
+        c->margin.last_clearing_ns != 0 ? mix(seed, (uint64_t)c->margin.last_clearing_ns) : seed;
     size_t n = (size_t)c->accounts.capacity * c->margin.instrument_count;
     for (size_t i = 0; i < n; i++) {
         const margin_future *f = &c->margin.futures[i];

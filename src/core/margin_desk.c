@@ -80,8 +80,8 @@ static int64_t fee_of(int64_t amount_nano, int64_t rate_nano) {
     return fee > CORE_MAX_MONEY_NANO ? CORE_MAX_MONEY_NANO : (int64_t)fee;
 }
 
-static void charge(core *c, uint32_t account_index, uint32_t instrument_index,
-                   const char *currency, int64_t fee, int64_t clearing_ns, int64_t now_ns) {
+static void charge(core *c, uint32_t account_index, uint32_t instrument_index, const char *currency,
+                   int64_t fee, int64_t clearing_ns, int64_t now_ns) {
     if (fee <= 0)
         return;
     core_event ev = {.type = CORE_EVENT_MARGIN_FEE, .order = CORE_NO_ORDER, .time_ns = now_ns};
@@ -165,8 +165,7 @@ static void margin_call(core *c, uint32_t account_index, int64_t now_ns) {
         return;
     uint32_t candidates[MARGIN_CALL_CANDIDATES];
     int64_t margin[MARGIN_CALL_CANDIDATES];
-    uint32_t n =
-        positions_by_margin(c, account_index, candidates, margin, MARGIN_CALL_CANDIDATES);
+    uint32_t n = positions_by_margin(c, account_index, candidates, margin, MARGIN_CALL_CANDIDATES);
     for (uint32_t k = 0; k < n; k++) {
         const instrument *ins = &c->refdata->instruments[candidates[k]];
         int64_t units = ledger_position_get(&c->ledger, account_index, ins->index)->balance_units;

@@ -67,6 +67,38 @@ core_error core_max_lots_for(const core *c, const token *tok, const char *accoun
     out->buy_max_market_lots = lots_affordable(c, ins, market_price, out->buy_money_nano);
     int64_t free_units = ledger_units_free(&c->ledger, acc->index, ins->index);
     out->sell_max_lots = free_units > 0 ? free_units / ins->lot : 0;
+    if (ins->kind == INSTRUMENT_KIND_FUTURE && !core_account_is_margin(c, acc->index)) {
+        /* A cash account trades no futures (30051). */
+        out->buy_max_lots = out->buy_max_market_lots = out->sell_max_lots = 0;
+    }
+    out->buy_margin_money_nano = out->buy_money_nano;
+    out->buy_margin_max_lots = out->buy_max_lots;
+    out->buy_margin_max_market_lots = out->buy_max_market_lots;
+    out->sell_margin_max_lots = out->sell_max_lots;
+    if (core_account_is_margin(c, acc->index)) {
+        /* What the margin allows: the most lots whose corrected margin the liquid portfolio
+         * covers, searched up to what the order value limit lets one order be. */
+        margin_figures f;
+        if (core_margin_figures(c, acc->index, NULL, &f))
+            out->buy_margin_money_nano = f.liquid_portfolio_nano - f.corrected_margin_nano;
+        int64_t lot_value, cap = 1000000000;
+        if (valuation_amount(ins, limit_price, ins->lot, &lot_value) && lot_value > 0) {
+            int64_t limit = CORE_MAX_MONEY_NANO;
+            for (uint32_t i = 0; i < c->config.value_limit_count; i++)
+                if (strcmp(c->config.value_limits[i].currency, ins->currency) == 0)
+                    limit = c->config.value_limits[i].max_value_nano;
+            cap = limit / lot_value;
+        }
+        out->buy_margin_max_lots = core_margin_max_lots(c, acc->index, ins, true, cap);
+        out->buy_margin_max_market_lots = out->buy_margin_max_lots;
+        out->sell_margin_max_lots = core_margin_max_lots(c, acc->index, ins, false, cap);
+        if (ins->kind == INSTRUMENT_KIND_FUTURE) {
+            /* Futures are bought only on margin: the plain view is the margin one. */
+            out->buy_money_nano = out->buy_margin_money_nano;
+            out->buy_max_lots = out->buy_max_market_lots = out->buy_margin_max_lots;
+            out->sell_max_lots = out->sell_margin_max_lots;
+        }
+    }
     return CORE_OK;
 }
 
@@ -96,8 +128,8 @@ core_error core_order_price_for(const core *c, const token *tok, const char *acc
         return CORE_ERR_AMOUNT_TOO_LARGE;
     int64_t margin = 0;
     if (ins->kind == INSTRUMENT_KIND_FUTURE &&
-        (!checked_mul(ins->initial_margin_nano, quantity, &margin) || margin < 0 ||
-         margin > CORE_MAX_MONEY_NANO))
+        (!margin_guarantee(ins, direction == DIRECTION_BUY ? units : -units, &margin) ||
+         margin < 0 || margin > CORE_MAX_MONEY_NANO))
         return CORE_ERR_AMOUNT_TOO_LARGE;
     out->initial_margin_nano = margin;
     out->instrument = ins;

@@ -86,11 +86,15 @@ static void setup_refdata(void) {
     rd.account_count = 3;
     const char *ids[3] = {"CASH", "MARGIN", "HIGH"};
     for (uint32_t a = 0; a < 3; a++) {
-        rd.accounts[a] = (account){.index = a, .id = ids[a], .name = "", .cash_count = 1,
-                                   .status = ACCOUNT_STATUS_OPEN, .margin = a > 0,
-                                   .margin_call = a == 1,
-                                   .risk_level = a == 2 ? ACCOUNT_RISK_HIGH
-                                                        : ACCOUNT_RISK_STANDARD};
+        rd.accounts[a] =
+            (account){.index = a,
+                      .id = ids[a],
+                      .name = "",
+                      .cash_count = 1,
+                      .status = ACCOUNT_STATUS_OPEN,
+                      .margin = a > 0,
+                      .margin_call = a == 1,
+                      .risk_level = a == 2 ? ACCOUNT_RISK_HIGH : ACCOUNT_RISK_STANDARD};
         strcpy(rd.accounts[a].cash[0].currency, "rub");
         rd.accounts[a].cash[0].value_nano = 100000 * NANO;
     }
@@ -102,19 +106,18 @@ static void setup_refdata(void) {
 }
 
 static core_config make_config(void) {
-    return (core_config){
-        .refdata = &rd,
-        .commission_bp = 0,
-        .max_orders = 256,
-        .max_trades = 512,
-        .order_retention_ns = 30LL * 86400 * NANO,
-        .max_orders_per_account = 1000,
-        .max_trades_per_order = 16,
-        .id_seed = 11,
-        .margin = {.clearing_count = 2,
-                   .clearing_s = {11 * 3600, 15 * 3600 + 50 * 60},
-                   .money_rate_per_day_nano = NANO / 1000,  /* 0.1 % */
-                   .shares_rate_per_day_nano = NANO / 500}}; /* 0.2 % */
+    return (core_config){.refdata = &rd,
+                         .commission_bp = 0,
+                         .max_orders = 256,
+                         .max_trades = 512,
+                         .order_retention_ns = 30LL * 86400 * NANO,
+                         .max_orders_per_account = 1000,
+                         .max_trades_per_order = 16,
+                         .id_seed = 11,
+                         .margin = {.clearing_count = 2,
+                                    .clearing_s = {11 * 3600, 15 * 3600 + 50 * 60},
+                                    .money_rate_per_day_nano = NANO / 1000,   /* 0.1 % */
+                                    .shares_rate_per_day_nano = NANO / 500}}; /* 0.2 % */
 }
 
 static void init_core(core *c) {
@@ -203,8 +206,7 @@ static void test_cash_account_refuses_margin(void) {
     core c;
     init_core(&c);
     uint64_t before = core_state_hash(&c);
-    CHECK_EQ_INT(place(&c, "CASH", "FUT", DIRECTION_BUY, 1, 1000).error,
-                 CORE_ERR_MARGIN_DISABLED);
+    CHECK_EQ_INT(place(&c, "CASH", "FUT", DIRECTION_BUY, 1, 1000).error, CORE_ERR_MARGIN_DISABLED);
     CHECK_EQ_INT(place(&c, "CASH", "SHORTABLE", DIRECTION_SELL, 1, 1000).error,
                  CORE_ERR_NOT_ENOUGH_ASSETS);
     /* 101 lots x 10 x 100 = 101000 > 100000 rub. */
@@ -347,8 +349,8 @@ static void test_overnight_fees(void) {
     /* 0.1 % of 200000 = 200 rub. */
     CHECK_EQ_INT(rub(&c, 1).balance_nano, -200200 * NANO);
     /* A short in HIGH: 0.2 % of its value. */
-    fill(&c, place(&c, "HIGH", "SHORTABLE", DIRECTION_SELL, 10, day + 17 * 3600 * NANO),
-         100 * NANO, day + 17 * 3600 * NANO);
+    fill(&c, place(&c, "HIGH", "SHORTABLE", DIRECTION_SELL, 10, day + 17 * 3600 * NANO), 100 * NANO,
+         day + 17 * 3600 * NANO);
     core_margin_tick(&c, day + DAY_NS + 16 * 3600 * NANO);
     CHECK_EQ_INT(rub(&c, 2).balance_nano, (110000 - 20) * NANO);
     core_check_invariants(&c);
