@@ -80,6 +80,8 @@ bool margin_points_value(const instrument *ins, int64_t price_diff_nano, int64_t
 
 bool margin_guarantee(const instrument *ins, int64_t units, int64_t *out_nano) {
     int64_t per = units >= 0 ? ins->initial_margin_on_buy_nano : ins->initial_margin_on_sell_nano;
+    if (per == 0)
+        per = ins->initial_margin_nano; /* one guarantee for both sides */
     return fits((__int128)per * (units < 0 ? -(__int128)units : units), out_nano);
 }
 

@@ -88,7 +88,7 @@ const margin_future *margin_future_get(const struct core *c, uint32_t account_in
 bool margin_points_value(const instrument *ins, int64_t price_diff_nano, int64_t units,
                          int64_t *out_nano);
 /* The guarantee `units` contracts hold (signed: long takes the buy side's, short the sell
- * side's); false on overflow. */
+ * side's, either initial_margin when that side has none of its own); false on overflow. */
 bool margin_guarantee(const instrument *ins, int64_t units, int64_t *out_nano);
 /* The starting-margin rate of a long (`long_side`) or short position at the account's risk
  * level, nano; 0 when the instrument has none on that side. */

@@ -83,6 +83,10 @@ static uint64_t margin_section_size(uint32_t account_count, uint32_t instrument_
            (uint64_t)account_count * instrument_count * sizeof(margin_future);
 }
 
+size_t snapshot_margin_bytes(const core *c, uint32_t instrument_count) {
+    return (size_t)margin_section_size(c->accounts.capacity, instrument_count);
+}
+
 typedef struct section {
     const void *data;
     size_t size;
@@ -327,7 +331,7 @@ int snapshot_write(const core *c, const char *dir) {
     if (rc == 0)
         rc = write_checked(fd, &margin, sizeof margin, &crc);
     for (uint32_t a = 0; rc == 0 && a < c->accounts.capacity; a++)
-        rc = write_checked(fd, margin_future_get(c, a, 0),
+        rc = write_checked(fd, &c->margin.futures[(size_t)a * c->margin.instrument_count],
                            (size_t)h.instrument_count * sizeof(margin_future), &crc);
     if (rc == 0)
         rc = durable_write_all(fd, &crc, sizeof crc);
@@ -820,7 +824,8 @@ static load_result load_file(core *c, const char *path, char *error, size_t erro
         c->margin.last_clearing_ns = ok ? margin.last_clearing_ns : 0;
         size_t row = (size_t)h.instrument_count * sizeof(margin_future);
         for (uint32_t a = 0; ok && a < c->accounts.capacity; a++) {
-            ok = read_checked(fd, offset, margin_future_of(c, a, 0), row, &crc);
+            ok = read_checked(
+                fd, offset, &c->margin.futures[(size_t)a * c->margin.instrument_count], row, &crc);
             offset += (off_t)row;
         }
     }

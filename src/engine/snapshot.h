@@ -53,4 +53,8 @@ void snapshot_prune(const char *dir, uint64_t keep_seq);
  * the caller). */
 void snapshot_rebuild_indexes(core *c);
 
+/* The length of a snapshot's margin section (format 12) for the core's accounts and
+ * `instrument_count` instruments: what a snapshot of an older format lacks at its end. */
+size_t snapshot_margin_bytes(const core *c, uint32_t instrument_count);
+
 #endif

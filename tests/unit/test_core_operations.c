@@ -362,11 +362,13 @@ static void test_snapshot_without_operations(void) {
         fclose(f);
     /* The operations section: a 32-byte header and the records held; then the favorites' (format
      * 9), none here: its 16-byte header alone; then the market's print position (format 10, 16
-     * bytes); then the halts (format 11: an 8-byte header and a byte per instrument). */
+     * bytes); then the halts (format 11: an 8-byte header and a byte per instrument); then the
+     * margin state (format 12). */
     CHECK_EQ_INT(favorites_group_total(&live) + favorites_item_total(&live), 0);
     size_t ops = 32 +
                  (size_t)(live.operations.next - live.operations.first) * sizeof(core_operation) +
-                 16 + 16 + 8 + live.refdata->instrument_count;
+                 16 + 16 + 8 + live.refdata->instrument_count +
+                 snapshot_margin_bytes(&live, live.refdata->instrument_count);
     CHECK(size > ops + 16 && size < sizeof bytes);
     uint32_t version;
     memcpy(&version, bytes + 8, sizeof version);

@@ -843,7 +843,8 @@ static void test_order_price_margin_is_checked(void) {
     CHECK_EQ_INT(
         core_order_price_for(&c, full, "A1", "uid-0", DIRECTION_BUY, 3, true, 100 * NANO, &price),
         CORE_OK);
-    CHECK_EQ_INT(price.initial_margin_nano, 3000 * NANO);
+    /* The guarantee is per contract: 3 lots of 10. */
+    CHECK_EQ_INT(price.initial_margin_nano, 30000 * NANO);
     rd.instruments[0].initial_margin_nano = INT64_MAX / 2;
     CHECK_EQ_INT(
         core_order_price_for(&c, full, "A1", "uid-0", DIRECTION_BUY, 3, true, 100 * NANO, &price),
