@@ -8,6 +8,7 @@
 #include "api/assets_request.h"
 #include "api/pb.h"
 #include "api/request.h"
+#include "api/risk_rates.h"
 #include "api/server.h"
 #include "api/services.h"
 
@@ -413,6 +414,40 @@ static RISK_RATE **make_rates(api_call *call, const refbook_risk_rate *rates, ui
     return out;
 }
 
+static RISK_RATE *make_level_rate(api_call *call, const char *code, int64_t value_nano) {
+    RISK_RATE *out = PB_NEW(call, RISK_RATE, PB_INIT(RISK_RATES_RESPONSE__RISK_RATE));
+    out->risk_level_code = (char *)code;
+    out->value = pb_quotation(call, value_nano);
+    return out;
+}
+
+/* One side's available rates: the standard level's, then the high level's, each only when the
+ * instrument has it (0: none). */
+static RISK_RATE **make_level_rates(api_call *call, int64_t standard_nano, int64_t high_nano,
+                                    size_t *count) {
+    RISK_RATE **out = (RISK_RATE **)pb_array(call, 2);
+    *count = 0;
+    if (standard_nano > 0)
+        out[(*count)++] = make_level_rate(call, API_RISK_LEVEL_STANDARD, standard_nano);
+    if (high_nano > 0)
+        out[(*count)++] = make_level_rate(call, API_RISK_LEVEL_HIGH, high_nano);
+    return out;
+}
+
+/* The rates the instrument's reference data configures (dlong, dshort, dlong_min, dshort_min);
+ * the caller's own are the standard level's, which the instrument messages show as
+ * dlong_client/dshort_client too. */
+static void fill_configured_rates(api_call *call, RISK_RESULT *out, const instrument *ins) {
+    if (ins->dshort_nano > 0)
+        out->short_risk_rate = make_level_rate(call, API_RISK_LEVEL_STANDARD, ins->dshort_nano);
+    if (ins->dlong_nano > 0)
+        out->long_risk_rate = make_level_rate(call, API_RISK_LEVEL_STANDARD, ins->dlong_nano);
+    out->short_risk_rates =
+        make_level_rates(call, ins->dshort_nano, ins->dshort_min_nano, &out->n_short_risk_rates);
+    out->long_risk_rates =
+        make_level_rates(call, ins->dlong_nano, ins->dlong_min_nano, &out->n_long_risk_rates);
+}
+
 static RISK_RESULT *make_risk_result(api_call *call, const char *id) {
     const tinvestd_config *cfg = api_call_config(call);
     RISK_RESULT *out = PB_NEW(call, RISK_RESULT, PB_INIT(RISK_RATES_RESPONSE__RISK_RATE_RESULT));
@@ -426,8 +461,10 @@ static RISK_RESULT *make_risk_result(api_call *call, const char *id) {
     }
     out->instrument_uid = (char *)ins->uid;
     const refbook_risk_rates *r = refbook_find_risk_rates(&cfg->analytics, ins->index);
-    if (r == NULL)
+    if (r == NULL) {
+        fill_configured_rates(call, out, ins);
         return out;
+    }
     out->short_risk_rate = r->has_short ? make_rate(call, &r->short_rate) : NULL;
     out->long_risk_rate = r->has_long ? make_rate(call, &r->long_rate) : NULL;
     out->short_risk_rates = make_rates(call, r->short_rates, r->short_count);

@@ -9,6 +9,7 @@
 
 #include "api/pb.h"
 #include "api/request.h"
+#include "api/risk_rates.h"
 #include "api/server.h"
 #include "util/clock.h"
 #include "util/text.h"
@@ -38,10 +39,7 @@
         (out)->real_exchange = PB_ENUM(REAL_EXCHANGE__REAL_EXCHANGE_MOEX);                         \
         (out)->for_qual_investor_flag = (ins)->for_qual_investor;                                  \
         (out)->weekend_flag = (ins)->weekend_available;                                            \
-        (out)->dlong = pb_quotation((call), 0);                                                    \
-        (out)->dshort = pb_quotation((call), 0);                                                   \
-        (out)->dlong_min = pb_quotation((call), 0);                                                \
-        (out)->dshort_min = pb_quotation((call), 0);                                               \
+        API_FILL_RISK_RATES(call, out, ins);                                                       \
         (out)->first_1min_candle_date = api_first_candle_date((call), (ins), false);               \
         (out)->first_1day_candle_date = api_first_candle_date((call), (ins), true);                \
     } while (0)
@@ -112,8 +110,8 @@ static PB(Future) * make_future(api_call *call, const instrument *ins) {
     out->last_trade_date = pb_timestamp_s(call, ins->last_trade_date_s);
     out->expiration_date = pb_timestamp_s(call, ins->expiration_date_s);
     out->min_price_increment_amount = pb_quotation(call, ins->min_price_increment_amount_nano);
-    out->initial_margin_on_buy = pb_money(call, ins->currency, ins->initial_margin_nano);
-    out->initial_margin_on_sell = pb_money(call, ins->currency, ins->initial_margin_nano);
+    out->initial_margin_on_buy = pb_money(call, ins->currency, ins->initial_margin_on_buy_nano);
+    out->initial_margin_on_sell = pb_money(call, ins->currency, ins->initial_margin_on_sell_nano);
     return out;
 }
 

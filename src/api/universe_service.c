@@ -7,6 +7,7 @@
 
 #include "api/pb.h"
 #include "api/request.h"
+#include "api/risk_rates.h"
 #include "api/server.h"
 
 static PB(Option) * make_option(api_call *call, const instrument *ins) {
@@ -32,10 +33,7 @@ static PB(Option) * make_option(api_call *call, const instrument *ins) {
     out->sector = (char *)ins->sector;
     out->lot = ins->lot;
     out->basic_asset_size = pb_quotation(call, ins->basic_asset_size_nano);
-    out->dlong = pb_quotation(call, 0);
-    out->dshort = pb_quotation(call, 0);
-    out->dlong_min = pb_quotation(call, 0);
-    out->dshort_min = pb_quotation(call, 0);
+    API_FILL_RISK_RATES(call, out, ins);
     out->min_price_increment = pb_quotation(call, ins->min_price_increment_nano);
     out->strike_price = pb_money(call, ins->currency, ins->strike_price_nano);
     out->expiration_date = pb_timestamp_s(call, ins->expiration_date_s);
@@ -122,8 +120,8 @@ static void get_futures_margin(api_call *call, const ProtobufCMessage *request) 
     }
     PB(GetFuturesMarginResponse) *resp =
         PB_NEW(call, PB(GetFuturesMarginResponse), PB_INIT(GET_FUTURES_MARGIN_RESPONSE));
-    resp->initial_margin_on_buy = pb_money(call, ins->currency, ins->initial_margin_nano);
-    resp->initial_margin_on_sell = pb_money(call, ins->currency, ins->initial_margin_nano);
+    resp->initial_margin_on_buy = pb_money(call, ins->currency, ins->initial_margin_on_buy_nano);
+    resp->initial_margin_on_sell = pb_money(call, ins->currency, ins->initial_margin_on_sell_nano);
     resp->min_price_increment = pb_quotation(call, ins->min_price_increment_nano);
     resp->min_price_increment_amount = pb_quotation(call, ins->min_price_increment_amount_nano);
     api_reply_message(call, &resp->base);

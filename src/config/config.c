@@ -34,6 +34,44 @@ static void load_cash(config_loader *ld, account *acc, json_t *cash, const char 
     }
 }
 
+/* An account's `kind` ("cash" or "margin"), and for a margin account its `risk_level`
+ * ("standard": KSUR, "high": KPUR) and `margin_call`. The sandbox has no margin trading, and a
+ * cash account takes neither of the other two keys: a setting that would do nothing is refused
+ * rather than ignored. */
+static void load_account_margin(config_loader *ld, account *acc, json_t *item, const char *where) {
+    const char *kind = cfg_string(ld, item, where, "kind", "cash");
+    if (ld->failed)
+        return;
+    if (strcmp(kind, "margin") == 0)
+        acc->margin = true;
+    else if (strcmp(kind, "cash") != 0) {
+        cfg_fail(ld, "%s.kind: must be \"cash\" or \"margin\"", where);
+        return;
+    }
+    if (acc->margin && acc->sandbox) {
+        cfg_fail(ld, "%s.kind: a sandbox account cannot be a margin account", where);
+        return;
+    }
+    if (!acc->margin) {
+        if (json_object_get(item, "risk_level") != NULL ||
+            json_object_get(item, "margin_call") != NULL)
+            cfg_fail(ld, "%s: risk_level and margin_call need \"kind\": \"margin\"", where);
+        return;
+    }
+    const char *level = cfg_string(ld, item, where, "risk_level", "standard");
+    if (ld->failed)
+        return;
+    if (strcmp(level, "high") == 0)
+        acc->risk_level = ACCOUNT_RISK_HIGH;
+    else if (strcmp(level, "standard") == 0)
+        acc->risk_level = ACCOUNT_RISK_STANDARD;
+    else {
+        cfg_fail(ld, "%s.risk_level: must be \"standard\" or \"high\"", where);
+        return;
+    }
+    acc->margin_call = cfg_bool(ld, item, where, "margin_call", true);
+}
+
 static void load_account(config_loader *ld, json_t *item, uint32_t index) {
     char where[48];
     snprintf(where, sizeof where, "accounts[%u]", index);
@@ -45,6 +83,7 @@ static void load_account(config_loader *ld, json_t *item, uint32_t index) {
     acc->status = (int32_t)cfg_int(ld, item, where, "status", 2, 0, 3);
     acc->opened_date_s = cfg_date(ld, item, where, "opened_date");
     acc->sandbox = cfg_bool(ld, item, where, "sandbox", false);
+    load_account_margin(ld, acc, item, where);
     load_cash(ld, acc, json_object_get(item, "cash"), where);
     for (uint32_t i = 0; !ld->failed && i < index; i++)
         if (strcmp(ld->cfg->refdata.accounts[i].id, acc->id) == 0)
@@ -302,6 +341,68 @@ static void load_currency_rates(config_loader *ld, json_t *root) {
     }
 }
 
+/* "HH:MM" as seconds from midnight; -1 when it is not such a time. */
+static int32_t clearing_seconds(json_t *value) {
+    int hour, minute;
+    char tail;
+    const char *text = json_is_string(value) ? json_string_value(value) : "";
+    if (strlen(text) != 5 || text[2] != ':' ||
+        sscanf(text, "%2d:%2d%c", &hour, &minute, &tail) != 2 || hour < 0 || hour > 23 ||
+        minute < 0 || minute > 59)
+        return -1;
+    return hour * 3600 + minute * 60;
+}
+
+static void load_clearings(config_loader *ld, json_t *margin, core_margin_config *m) {
+    json_t *times = json_object_get(margin, "clearings_utc");
+    if (times == NULL)
+        return;
+    if (!json_is_array(times) || json_array_size(times) == 0 ||
+        json_array_size(times) > CORE_MAX_CLEARINGS) {
+        cfg_fail(ld, "margin.clearings_utc: must be an array of 1 to %d times \"HH:MM\"",
+                 CORE_MAX_CLEARINGS);
+        return;
+    }
+    m->clearing_count = 0;
+    size_t i;
+    json_t *value;
+    json_array_foreach(times, i, value) {
+        int32_t s = clearing_seconds(value);
+        if (s < 0) {
+            cfg_fail(ld, "margin.clearings_utc[%zu]: must be a time \"HH:MM\" (UTC)", i);
+            return;
+        }
+        if (i > 0 && s <= m->clearing_s[i - 1]) {
+            cfg_fail(ld, "margin.clearings_utc[%zu]: the times must be ascending", i);
+            return;
+        }
+        m->clearing_s[m->clearing_count++] = s;
+    }
+}
+
+/* A fraction per day as a decimal string, 0 <= rate < 1, in nano. */
+static int64_t load_day_rate(config_loader *ld, json_t *margin, const char *key, int64_t fallback) {
+    if (json_object_get(margin, key) == NULL)
+        return fallback;
+    int64_t nano = cfg_money(ld, margin, "margin", key, NULL);
+    if (!ld->failed && (nano < 0 || nano >= CONFIG_FRACTION_ONE_NANO))
+        cfg_fail(ld, "margin.%s: a fraction per day, at least 0 and below 1", key);
+    return nano;
+}
+
+/* `margin`: the broker's side of margin trading (core_margin_config). */
+static void load_margin(config_loader *ld, json_t *root) {
+    json_t *margin = cfg_object(ld, root, "", "margin");
+    core_margin_config *m = &ld->cfg->margin;
+    if (margin == NULL)
+        return;
+    load_clearings(ld, margin, m);
+    m->money_rate_per_day_nano =
+        load_day_rate(ld, margin, "money_rate_per_day", m->money_rate_per_day_nano);
+    m->shares_rate_per_day_nano =
+        load_day_rate(ld, margin, "shares_rate_per_day", m->shares_rate_per_day_nano);
+}
+
 static void set_defaults(tinvestd_config *cfg) {
     cfg->default_rate_limit_per_minute = 0;
     cfg->streams_per_token_per_method = 16;
@@ -333,6 +434,12 @@ static void set_defaults(tinvestd_config *cfg) {
     cfg->journal_reserve_bytes = 4 << 20;
     cfg->sandbox_accounts = 32;
     cfg->candles = candles_default_config();
+    cfg->margin = (core_margin_config){
+        .clearing_count = 2,
+        .clearing_s = {CONFIG_DEFAULT_CLEARING_1_S, CONFIG_DEFAULT_CLEARING_2_S},
+        .money_rate_per_day_nano = CONFIG_DEFAULT_MONEY_RATE_PER_DAY_NANO,
+        .shares_rate_per_day_nano = CONFIG_DEFAULT_SHARES_RATE_PER_DAY_NANO,
+    };
     cfg->commission_bp = 4;
     cfg->venue = (venue_settings){
         .seed = 42,
@@ -421,6 +528,7 @@ int config_load(tinvestd_config *cfg, const char *path, char *error, size_t erro
     load_venue(&ld, root);
     load_candles(&ld, root);
     load_currency_rates(&ld, root);
+    load_margin(&ld, root);
     load_admin(&ld, root);
     json_decref(root);
     config_load_reference(&ld);

@@ -10,6 +10,7 @@
 #include <stdint.h>
 
 #include "candles/candles.h"
+#include "core/core.h"
 #include "core/refdata.h"
 #include "refbook/calendar.h"
 #include "refbook/refbook.h"
@@ -19,6 +20,15 @@
 #define CONFIG_MAX_ORDER_VALUE_LIMITS 8
 /* The largest rouble rate `currency_rates` takes: 10^9 roubles a unit. */
 #define CONFIG_MAX_CURRENCY_RATE_NANO 1000000000000000000LL
+
+/* A fraction (a risk rate, a rate per day) of 1 in nano units. */
+#define CONFIG_FRACTION_ONE_NANO 1000000000LL
+/* `margin`'s defaults: the exchange's two clearings (11:00 and 15:50 UTC, 14:00 and 18:50 in
+ * Moscow) and overnight rates of 0.06 % a day on borrowed money and 0.04 % on shares sold short. */
+#define CONFIG_DEFAULT_CLEARING_1_S (11 * 3600)
+#define CONFIG_DEFAULT_CLEARING_2_S (15 * 3600 + 50 * 60)
+#define CONFIG_DEFAULT_MONEY_RATE_PER_DAY_NANO 600000LL
+#define CONFIG_DEFAULT_SHARES_RATE_PER_DAY_NANO 400000LL
 
 typedef struct rate_limit_rule {
     /* "Service/Method" (the method's own budget, e.g. "OrdersService/PostOrder") or "Service" (one
@@ -131,6 +141,9 @@ typedef struct tinvestd_config {
     uint32_t max_favorites_per_user, max_favorite_groups_per_user;
     /* Indices and commodities (indicatives.json of the reference directory). */
     indicative_table indicatives;
+    /* Margin trading (`margin`): the clearings and overnight rates, handed to the core as they
+     * are (settings_core). */
+    core_margin_config margin;
     /* The operator's token for tinvestd.admin.v1.AdminService (`admin.token`); NULL: none is
      * configured and every admin call is refused. Never a trading token (docs/SECURITY.md). */
     const char *admin_token;

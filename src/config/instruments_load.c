@@ -65,6 +65,38 @@ static void load_option(config_loader *ld, instrument *ins, json_t *option, cons
         cfg_fail(ld, "%s.option.strike_price: must be positive", where);
 }
 
+/* A future's guarantee on one side: a decimal string, not negative; `fallback` when absent. */
+static int64_t guarantee(config_loader *ld, json_t *future, const char *where, const char *key,
+                         int64_t fallback) {
+    if (json_object_get(future, key) == NULL)
+        return fallback;
+    int64_t nano = cfg_money(ld, future, where, key, NULL);
+    if (!ld->failed && nano < 0)
+        cfg_fail(ld, "%s.future.%s: must not be negative", where, key);
+    return nano;
+}
+
+/* A risk rate: a decimal fraction from 0 to 1 (0: no rate on that side), in nano. */
+static int64_t risk_rate(config_loader *ld, json_t *item, const char *where, const char *key) {
+    int64_t nano = cfg_money(ld, item, where, key, "0");
+    if (!ld->failed && (nano < 0 || nano > CONFIG_FRACTION_ONE_NANO))
+        cfg_fail(ld, "%s.%s: a risk rate is a fraction from 0 to 1", where, key);
+    return nano;
+}
+
+/* The risk rates of margin trading (dlong, dshort for the standard risk level, dlong_min,
+ * dshort_min for the high one). A short rate on an instrument that may not be sold short would
+ * promise what the broker refuses. */
+static void load_risk_rates(config_loader *ld, instrument *ins, json_t *item, const char *where) {
+    ins->dlong_nano = risk_rate(ld, item, where, "dlong");
+    ins->dshort_nano = risk_rate(ld, item, where, "dshort");
+    ins->dlong_min_nano = risk_rate(ld, item, where, "dlong_min");
+    ins->dshort_min_nano = risk_rate(ld, item, where, "dshort_min");
+    if (!ld->failed && !ins->short_enabled && (ins->dshort_nano > 0 || ins->dshort_min_nano > 0))
+        cfg_fail(ld, "%s.%s: a short rate needs \"short_enabled\": true", where,
+                 ins->dshort_nano > 0 ? "dshort" : "dshort_min");
+}
+
 static void load_kind_specific(config_loader *ld, instrument *ins, json_t *item,
                                const char *where) {
     json_t *bond = cfg_object(ld, item, where, "bond");
@@ -89,6 +121,10 @@ static void load_kind_specific(config_loader *ld, instrument *ins, json_t *item,
         ins->min_price_increment_amount_nano =
             cfg_money(ld, future, where, "min_price_increment_amount", "0");
         ins->initial_margin_nano = cfg_money(ld, future, where, "initial_margin", "0");
+        ins->initial_margin_on_buy_nano =
+            guarantee(ld, future, where, "initial_margin_on_buy", ins->initial_margin_nano);
+        ins->initial_margin_on_sell_nano =
+            guarantee(ld, future, where, "initial_margin_on_sell", ins->initial_margin_nano);
     }
     json_t *currency = cfg_object(ld, item, where, "currency_pair");
     if (currency != NULL)
@@ -183,6 +219,7 @@ static void load_instrument(config_loader *ld, json_t *item, uint32_t index, con
     ins->for_qual_investor = cfg_bool(ld, item, where, "for_qual_investor", false);
     ins->weekend_available = cfg_bool(ld, item, where, "weekend_available", true);
     ins->dealer = cfg_bool(ld, item, where, "dealer", false);
+    load_risk_rates(ld, ins, item, where);
     if (ld->failed)
         return;
     load_kind_specific(ld, ins, item, where);

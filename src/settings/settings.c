@@ -22,6 +22,7 @@ core_config settings_core(tinvestd_config *config) {
         .max_stop_orders_per_account = config->max_stop_orders_per_account,
         .max_favorites_per_user = config->max_favorites_per_user,
         .max_favorite_groups_per_user = config->max_favorite_groups_per_user,
+        .margin = config->margin,
     };
     for (uint32_t i = 0; i < config->order_value_limit_count && i < CORE_MAX_VALUE_LIMITS; i++) {
         memcpy(cc.value_limits[i].currency, config->order_value_limits[i].currency, 8);

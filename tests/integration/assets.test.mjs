@@ -136,7 +136,22 @@ test('demo data: the SBER asset derived from the universe, the countries, empty 
   assert.equal(none.paging.totalCount, 0);
   const rates = await ownCall(demo, 'GetRiskRates', { instrument_id: [sber.figi] });
   assert.equal(rates.response.instrument_risk_rates[0].instrument_uid, sber.uid);
-  assert.equal(rates.response.instrument_risk_rates[0].short_risk_rate, null);
+  // No risk_rates.json entry: the rates come from the instrument's dlong, dshort, dlong_min and
+  // dshort_min; the caller's own are the standard level's (KSUR).
+  const r = rates.response.instrument_risk_rates[0];
+  const rate = (code, nano) => ({ risk_level_code: code, value: { units: '0', nano } });
+  assert.deepEqual(r.short_risk_rate, rate('KSUR', 280000000));
+  assert.deepEqual(r.long_risk_rate, rate('KSUR', 250000000));
+  assert.deepEqual(r.long_risk_rates, [rate('KSUR', 250000000), rate('KPUR', 125000000)]);
+  assert.deepEqual(r.short_risk_rates, [rate('KSUR', 280000000), rate('KPUR', 140000000)]);
+  const more = (await ownCall(demo, 'GetRiskRates', { instrument_id: [gazp.uid, ofz.uid] })).response.instrument_risk_rates;
+  assert.equal(more[0].short_risk_rate, null, 'GAZP may not be sold short');
+  assert.deepEqual(more[0].short_risk_rates, []);
+  assert.deepEqual(more[0].long_risk_rate, rate('KSUR', 250000000));
+  assert.equal(more[1].instrument_uid, ofz.uid);
+  assert.equal(more[1].long_risk_rate, null, 'an instrument without rates has none');
+  assert.deepEqual(more[1].long_risk_rates, []);
+  assert.equal(more[1].error ?? '', '');
   const deals = await ownCall(demo, 'GetInsiderDeals', { instrument_id: sber.figi, limit: 10 });
   assert.deepEqual(deals.response.insider_deals, []);
   assert.equal(deals.response.next_cursor ?? '', '');
@@ -221,6 +236,11 @@ test('GetRiskRates answers each instrument, an unknown one with an error of its 
   assert.ok(unknown.error);
   assert.equal(g.instrument_uid, gazp.uid);
   assert.equal(g.error ?? '', '');
+  // risk_rates.json has SBER, and its entry wins over the instrument's configured rates; GAZP has
+  // none there, so its own rates answer.
+  assert.equal(s.long_risk_rates[0].risk_level_code, '1');
+  assert.equal(g.long_risk_rate.risk_level_code, 'KSUR');
+  assert.deepEqual(g.long_risk_rate.value, { units: '0', nano: 250000000 });
   const empty = await ownCall(scratch, 'GetRiskRates', { instrument_id: [] });
   assert.equal(empty.error.code, grpc.status.INVALID_ARGUMENT);
   assert.equal(empty.error.details, '30237');

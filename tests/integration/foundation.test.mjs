@@ -14,6 +14,7 @@ import { InstrumentType } from 'tinkoff-invest-api/dist/generated/common.js';
 import { startServer, sdk, rawClient, callRaw, closeClients, demoConfig, demoInstruments, UUID_RE } from './harness.mjs';
 
 const [firstAccount, secondAccount] = demoConfig.accounts.map((a) => a.id);
+const marginAccount = demoConfig.accounts.find((a) => a.kind === 'margin').id;
 const share = demoInstruments.find((i) => i.type === 'share');
 const bond = demoInstruments.find((i) => i.type === 'bond');
 let server;
@@ -50,16 +51,19 @@ for (const tls of [false, true]) {
     assert.deepEqual(accessOf(full.accounts), {
       [firstAccount]: AccessLevel.ACCOUNT_ACCESS_LEVEL_FULL_ACCESS,
       [secondAccount]: AccessLevel.ACCOUNT_ACCESS_LEVEL_FULL_ACCESS,
+      [marginAccount]: AccessLevel.ACCOUNT_ACCESS_LEVEL_FULL_ACCESS,
     });
     const one = await sdk(server, 't.demo.one', { tls }).users.getAccounts({});
     assert.deepEqual(accessOf(one.accounts), {
       [firstAccount]: AccessLevel.ACCOUNT_ACCESS_LEVEL_FULL_ACCESS,
       [secondAccount]: AccessLevel.ACCOUNT_ACCESS_LEVEL_NO_ACCESS,
+      [marginAccount]: AccessLevel.ACCOUNT_ACCESS_LEVEL_FULL_ACCESS,
     });
     const readonly = await sdk(server, 't.demo.readonly', { tls }).users.getAccounts({});
     assert.deepEqual(accessOf(readonly.accounts), {
       [firstAccount]: AccessLevel.ACCOUNT_ACCESS_LEVEL_READ_ONLY,
       [secondAccount]: AccessLevel.ACCOUNT_ACCESS_LEVEL_READ_ONLY,
+      [marginAccount]: AccessLevel.ACCOUNT_ACCESS_LEVEL_READ_ONLY,
     });
     assert.equal(full.accounts[0].name, demoConfig.accounts[0].name);
   });
@@ -272,7 +276,7 @@ test('malformed protobuf is INVALID_ARGUMENT with a code, and changes nothing', 
   assert.match(String(result.trailer.get('x-tracking-id')[0]), UUID_RE);
   // The server still answers normally afterwards.
   const accounts = await sdk(server, 't.demo.full').users.getAccounts({});
-  assert.equal(accounts.accounts.length, 2);
+  assert.equal(accounts.accounts.length, 3, 'the two broker accounts and the margin account');
 });
 
 test('a request above 4 MiB is refused before decoding', async () => {

@@ -297,7 +297,10 @@ test('CurrencyTransfer refuses with the catalogue codes and moves nothing', asyn
 
   const { response } = await users.bankAccounts();
   users.close();
-  assert.deepEqual(response.bank_accounts.map((b) => b.id).sort(), [first.id, second.id].sort());
+  // Every broker account the token sees: the demo's two and its margin account.
+  const brokerAccounts = demoConfig.accounts.filter((a) => !a.sandbox).map((a) => a.id);
+  assert.equal(brokerAccounts.length, 3);
+  assert.deepEqual(response.bank_accounts.map((b) => b.id).sort(), brokerAccounts.sort());
   const rub = response.bank_accounts.find((b) => b.id === second.id).money.find((m) => m.currency === 'rub');
   assert.equal(nanoOf(rub), before[1].cash.get('rub'));
 });

@@ -56,7 +56,7 @@ test('random bytes to every served method: every call is answered, nothing break
   const afterwards = await sdk(server, 't.demo.full').orders.getOrders({ accountId: account });
   assert.ok(afterwards.orders.length >= before.orders.length);
   const accounts = await sdk(server, 't.demo.full').users.getAccounts({});
-  assert.equal(accounts.accounts.length, 2);
+  assert.equal(accounts.accounts.length, 3, 'the two broker accounts and the margin account');
 });
 
 test('extreme values are refused with a code, never overflow', async () => {

@@ -1,7 +1,8 @@
 // InstrumentsService over the instrument universe: options (Options, OptionBy, OptionsBy, and
 // GetInstrumentBy/FindInstrument/GetTradingStatus knowing them; orders in them refused with
-// 30094), GetFuturesMargin from the futures' data, Indicatives from indicatives.json, the list
-// filters on options, and the demo's real identifiers that the official SDK's examples name.
+// 30094), GetFuturesMargin from the futures' data (each side's guarantee), the risk rates every
+// instrument message shows, Indicatives from indicatives.json, the list filters on options, and
+// the demo's real identifiers that the official SDK's examples name.
 import './tls-env.mjs';
 import { test, after } from 'node:test';
 import assert from 'node:assert/strict';
@@ -128,6 +129,48 @@ test('GetFuturesMargin', async () => {
   assertApiError(await callRaw((opt) => raw.getFuturesMargin({ figi: '', instrumentId: call.uid }, opt)), { status: 3, code: 30041 });
   assertApiError(await callRaw((opt) => raw.getFuturesMargin({ figi: '', instrumentId: 'FUTNOTHING00' }, opt)), { status: 5, code: 50002 });
   assertApiError(await callRaw((opt) => raw.getFuturesMargin({ figi: '', instrumentId: '' }, opt)), { status: 3, code: 30237 });
+});
+
+// The demo's futures of 2027 (docs/REFERENCE-DATA.md): a guarantee of its own on each side.
+const si = demoInstruments.find((i) => i.ticker === 'SiH7');
+const q = (units, nano = 0) => ({ units, nano });
+
+test('GetFuturesMargin and the Future message give each side its own guarantee', async () => {
+  const m = await api.instruments.getFuturesMargin({ figi: '', instrumentId: si.figi });
+  assert.deepEqual(m.initialMarginOnBuy, { currency: 'rub', units: 13250, nano: 0 });
+  assert.deepEqual(m.initialMarginOnSell, { currency: 'rub', units: 12750, nano: 0 });
+  assert.deepEqual(m.minPriceIncrement, q(1));
+  assert.deepEqual(m.minPriceIncrementAmount, q(1));
+  const { instrument } = await api.instruments.futureBy({ idType: 1, id: si.figi });
+  assert.deepEqual(instrument.initialMarginOnBuy, m.initialMarginOnBuy);
+  assert.deepEqual(instrument.initialMarginOnSell, m.initialMarginOnSell);
+  assert.equal(instrument.exchange, 'FORTS');
+  assert.equal(instrument.tradingStatus, 5); // SECURITY_TRADING_STATUS_NORMAL_TRADING
+  assert.ok(instrument.expirationDate > new Date(), 'not expired');
+  assert.equal(instrument.expirationDate.toISOString(), '2027-03-18T00:00:00.000Z');
+  const listed = await api.instruments.futures({});
+  assert.ok(listed.instruments.some((f) => f.figi === si.figi));
+});
+
+test('instrument messages show the configured risk rates, klong/kshort and the client\'s rates', async () => {
+  const { instrument: s } = await api.instruments.shareBy({ idType: 3, id: sber.uid });
+  const rated = { klong: q(2), kshort: q(2), dlong: q(0, 250000000), dshort: q(0, 280000000),
+    dlongMin: q(0, 125000000), dshortMin: q(0, 140000000), dlongClient: q(0, 250000000), dshortClient: q(0, 280000000) };
+  for (const [field, value] of Object.entries(rated)) assert.deepEqual(s[field], value, `Share.${field}`);
+  const { instrument: i } = await api.instruments.getInstrumentBy({ idType: 3, id: sber.uid });
+  for (const [field, value] of Object.entries(rated)) assert.deepEqual(i[field], value, `Instrument.${field}`);
+  // A long rate only: no short side, so kshort is 0 like dshort.
+  const gazp = (await api.instruments.shares({})).instruments.find((x) => x.ticker === 'GAZP');
+  assert.deepEqual([gazp.klong, gazp.kshort, gazp.dlong, gazp.dshort, gazp.dlongMin, gazp.dshortMin, gazp.dshortClient],
+    [q(2), q(0), q(0, 250000000), q(0), q(0, 125000000), q(0), q(0)]);
+  const { instrument: etf } = await api.instruments.etfBy({ idType: 2, id: 'TRUR', classCode: 'TQTF' });
+  assert.deepEqual([etf.dlong, etf.dlongMin, etf.klong], [q(0, 150000000), q(0, 75000000), q(2)]);
+  // Without rates (the bond, the currency, the option of this test) every field is 0.
+  const bond = (await api.instruments.bonds({})).instruments[0];
+  const usd = (await api.instruments.currencies({})).instruments.find((c) => c.ticker === 'USD000UTSTOM');
+  const { instrument: option } = await api.instruments.optionBy({ idType: 3, id: call.uid });
+  for (const x of [bond, usd, option])
+    for (const field of Object.keys(rated)) assert.deepEqual(x[field], q(0), `${x.name}: ${field}`);
 });
 
 test('Indicatives come from indicatives.json', async () => {

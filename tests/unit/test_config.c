@@ -9,6 +9,7 @@
 
 #include "check.h"
 #include "config/config.h"
+#include "settings/settings.h"
 
 static char path[256];
 
@@ -153,6 +154,127 @@ static void test_admin_token(void) {
     config_deinit(&config);
 }
 
+/* One share, the accounts `accounts` (a JSON array) and `extra` top-level members; the
+ * configuration stays in *out when it loads. */
+static int load_accounts(const char *accounts, const char *extra, tinvestd_config *out, char *error,
+                         size_t error_size) {
+    FILE *f = fopen(path, "w");
+    CHECK(f != NULL);
+    fprintf(f,
+            "{%s \"instruments\": [{\"type\": \"share\", \"figi\": \"F1\", \"class_code\": "
+            "\"C\", \"uid\": \"u1\", \"name\": \"I\", \"min_price_increment\": \"1\",\n"
+            "  \"reference_price\": \"10\"}],\n"
+            " \"accounts\": %s}\n",
+            extra, accounts);
+    fclose(f);
+    error[0] = '\0';
+    return config_load(out, path, error, error_size);
+}
+
+/* `kind`, `risk_level` and `margin_call` of accounts: defaults, each value, each refusal. */
+static void test_margin_accounts(void) {
+    static tinvestd_config config;
+    char error[512] = "";
+    CHECK_EQ_INT(load_accounts("[{\"id\": \"A\"}, {\"id\": \"B\", \"kind\": \"margin\"},"
+                               " {\"id\": \"C\", \"kind\": \"margin\", \"risk_level\": \"high\","
+                               "  \"margin_call\": false},"
+                               " {\"id\": \"D\", \"kind\": \"cash\", \"sandbox\": true}]",
+                               "", &config, error, sizeof error),
+                 0);
+    const account *a = &config.refdata.accounts[0], *b = &config.refdata.accounts[1],
+                  *c = &config.refdata.accounts[2], *d = &config.refdata.accounts[3];
+    CHECK(!a->margin && !a->margin_call && a->risk_level == ACCOUNT_RISK_STANDARD);
+    CHECK(b->margin && b->margin_call && b->risk_level == ACCOUNT_RISK_STANDARD);
+    CHECK(c->margin && !c->margin_call && c->risk_level == ACCOUNT_RISK_HIGH);
+    CHECK(!d->margin && d->sandbox);
+    config_deinit(&config);
+    static const struct {
+        const char *accounts, *expect;
+    } refused[] = {
+        {"[{\"id\": \"A\", \"kind\": \"credit\"}]", "accounts[0].kind: must be"},
+        {"[{\"id\": \"A\", \"kind\": 1}]", "accounts[0].kind: must be a string"},
+        {"[{\"id\": \"A\", \"sandbox\": true, \"kind\": \"margin\"}]",
+         "accounts[0].kind: a sandbox account cannot be a margin account"},
+        {"[{\"id\": \"A\", \"risk_level\": \"high\"}]", "accounts[0]: risk_level and margin_call"},
+        {"[{\"id\": \"A\", \"kind\": \"cash\", \"margin_call\": true}]",
+         "accounts[0]: risk_level and margin_call"},
+        {"[{\"id\": \"A\", \"kind\": \"margin\", \"risk_level\": \"KSUR\"}]",
+         "accounts[0].risk_level: must be \"standard\" or \"high\""},
+        {"[{\"id\": \"A\", \"kind\": \"margin\", \"margin_call\": \"yes\"}]",
+         "accounts[0].margin_call: must be true or false"},
+    };
+    for (size_t i = 0; i < sizeof refused / sizeof refused[0]; i++) {
+        CHECK_EQ_INT(load_accounts(refused[i].accounts, "", &config, error, sizeof error), -1);
+        if (strstr(error, refused[i].expect) == NULL)
+            fprintf(stderr, "case %zu: \"%s\" lacks \"%s\"\n", i, error, refused[i].expect);
+        CHECK(strstr(error, refused[i].expect) != NULL);
+    }
+}
+
+/* The `margin` section: its defaults, every key, each refusal, and the core's copy. */
+static void test_margin_section(void) {
+    static tinvestd_config config;
+    char error[512] = "";
+    CHECK_EQ_INT(load_accounts("[]", "", &config, error, sizeof error), 0);
+    const core_margin_config *m = &config.margin;
+    CHECK_EQ_INT(m->clearing_count, 2);
+    CHECK_EQ_INT(m->clearing_s[0], 11 * 3600);
+    CHECK_EQ_INT(m->clearing_s[1], 15 * 3600 + 50 * 60);
+    CHECK(m->money_rate_per_day_nano == 600000 && m->shares_rate_per_day_nano == 400000);
+    config_deinit(&config);
+    CHECK_EQ_INT(load_accounts("[]",
+                               "\"margin\": {\"clearings_utc\": [\"00:00\", \"07:05\", \"12:30\","
+                               " \"23:59\"], \"money_rate_per_day\": \"0.001\","
+                               " \"shares_rate_per_day\": \"0\"},",
+                               &config, error, sizeof error),
+                 0);
+    CHECK_EQ_INT(m->clearing_count, 4);
+    CHECK(m->clearing_s[0] == 0 && m->clearing_s[1] == 7 * 3600 + 5 * 60 &&
+          m->clearing_s[2] == 12 * 3600 + 30 * 60 && m->clearing_s[3] == 23 * 3600 + 59 * 60);
+    CHECK(m->money_rate_per_day_nano == 1000000 && m->shares_rate_per_day_nano == 0);
+    core_config cc = settings_core(&config);
+    CHECK(cc.margin.clearing_count == 4 && cc.margin.clearing_s[3] == m->clearing_s[3] &&
+          cc.margin.money_rate_per_day_nano == 1000000);
+    config_deinit(&config);
+    /* One key alone leaves the others at their defaults. */
+    CHECK_EQ_INT(load_accounts("[]", "\"margin\": {\"shares_rate_per_day\": \"0.0005\"},", &config,
+                               error, sizeof error),
+                 0);
+    CHECK(m->clearing_count == 2 && m->money_rate_per_day_nano == 600000 &&
+          m->shares_rate_per_day_nano == 500000);
+    config_deinit(&config);
+    static const struct {
+        const char *margin, *expect;
+    } refused[] = {
+        {"[]", "margin: must be an object"},
+        {"{\"clearings_utc\": []}", "margin.clearings_utc: must be an array of 1 to 4"},
+        {"{\"clearings_utc\": \"11:00\"}", "margin.clearings_utc: must be an array"},
+        {"{\"clearings_utc\": [\"01:00\", \"02:00\", \"03:00\", \"04:00\", \"05:00\"]}",
+         "margin.clearings_utc: must be an array of 1 to 4"},
+        {"{\"clearings_utc\": [\"15:50\", \"11:00\"]}",
+         "margin.clearings_utc[1]: the times must be ascending"},
+        {"{\"clearings_utc\": [\"11:00\", \"11:00\"]}",
+         "margin.clearings_utc[1]: the times must be ascending"},
+        {"{\"clearings_utc\": [\"24:00\"]}", "margin.clearings_utc[0]: must be a time"},
+        {"{\"clearings_utc\": [\"11:60\"]}", "margin.clearings_utc[0]: must be a time"},
+        {"{\"clearings_utc\": [\"1:00\"]}", "margin.clearings_utc[0]: must be a time"},
+        {"{\"clearings_utc\": [\"11:00 \"]}", "margin.clearings_utc[0]: must be a time"},
+        {"{\"clearings_utc\": [1100]}", "margin.clearings_utc[0]: must be a time"},
+        {"{\"money_rate_per_day\": \"1\"}", "margin.money_rate_per_day: a fraction per day"},
+        {"{\"money_rate_per_day\": \"-0.0001\"}", "margin.money_rate_per_day: a fraction"},
+        {"{\"shares_rate_per_day\": 0.0004}", "margin.shares_rate_per_day: must be a decimal"},
+        {"{\"shares_rate_per_day\": \"4%\"}", "margin.shares_rate_per_day: \"4%\" is not"},
+    };
+    for (size_t i = 0; i < sizeof refused / sizeof refused[0]; i++) {
+        char extra[256];
+        snprintf(extra, sizeof extra, "\"margin\": %s,", refused[i].margin);
+        CHECK_EQ_INT(load_accounts("[]", extra, &config, error, sizeof error), -1);
+        if (strstr(error, refused[i].expect) == NULL)
+            fprintf(stderr, "case %zu: \"%s\" lacks \"%s\"\n", i, error, refused[i].expect);
+        CHECK(strstr(error, refused[i].expect) != NULL);
+    }
+}
+
 int main(void) {
     snprintf(path, sizeof path, "%s/tinvestd-config-XXXXXX", P_tmpdir);
     int fd = mkstemp(path);
@@ -162,6 +284,8 @@ int main(void) {
     test_bond_needs_a_nominal();
     test_currency_rates();
     test_admin_token();
+    test_margin_accounts();
+    test_margin_section();
     unlink(path);
     return check_finish("config");
 }

@@ -176,6 +176,72 @@ static void test_refusals(void) {
           NULL);
 }
 
+/* The risk rates of margin trading and a future's guarantee per side: values, defaults, and the
+ * refusals with their JSON paths. */
+static void test_risk_rates(void) {
+    static tinvestd_config c;
+    char error[512];
+    const char *file =
+        "{\"instruments\": [\n"
+        " {\"type\": \"share\", \"figi\": \"S1\", \"class_code\": \"TQBR\", \"name\": \"Rated\","
+        "  \"min_price_increment\": \"0.01\", \"reference_price\": \"300\", \"short_enabled\": "
+        "true,"
+        "  \"dlong\": \"0.25\", \"dshort\": \"0.28\", \"dlong_min\": \"0.125\","
+        "  \"dshort_min\": \"0.14\"},\n"
+        " {\"type\": \"share\", \"figi\": \"S2\", \"class_code\": \"TQBR\", \"name\": \"Long "
+        "only\","
+        "  \"min_price_increment\": \"1\", \"reference_price\": \"10\", \"dlong\": \"1\"},\n"
+        " {\"type\": \"future\", \"figi\": \"F1\", \"class_code\": \"SPBFUT\", \"name\": \"Two\","
+        "  \"min_price_increment\": \"1\", \"reference_price\": \"95000\","
+        "  \"future\": {\"initial_margin\": \"13000\", \"initial_margin_on_buy\": \"13250.5\","
+        "   \"initial_margin_on_sell\": \"12750\"}},\n"
+        " {\"type\": \"future\", \"figi\": \"F2\", \"class_code\": \"SPBFUT\", \"name\": \"One\","
+        "  \"min_price_increment\": \"1\", \"reference_price\": \"100\","
+        "  \"future\": {\"initial_margin\": \"9000\"}}\n"
+        "]}\n";
+    CHECK_EQ_INT(load(file, NULL, &c, error, sizeof error), 0);
+    const instrument *s = &c.refdata.instruments[0], *l = &c.refdata.instruments[1];
+    CHECK(s->dlong_nano == 250000000 && s->dshort_nano == 280000000 &&
+          s->dlong_min_nano == 125000000 && s->dshort_min_nano == 140000000);
+    CHECK(l->dlong_nano == 1000000000 && l->dshort_nano == 0 && l->dlong_min_nano == 0 &&
+          l->dshort_min_nano == 0);
+    const instrument *two = &c.refdata.instruments[2], *one = &c.refdata.instruments[3];
+    CHECK(two->initial_margin_nano == 13000000000000LL &&
+          two->initial_margin_on_buy_nano == 13250500000000LL &&
+          two->initial_margin_on_sell_nano == 12750000000000LL);
+    CHECK(one->initial_margin_on_buy_nano == 9000000000000LL &&
+          one->initial_margin_on_sell_nano == 9000000000000LL);
+    config_deinit(&c);
+    static const struct {
+        const char *members, *expect;
+    } refused[] = {
+        {"\"dlong\": \"1.01\"",
+         "instruments.json: instruments[0].dlong: a risk rate is a fraction"},
+        {"\"dlong_min\": \"-0.1\"", "instruments.json: instruments[0].dlong_min: a risk rate"},
+        {"\"dlong\": 0.25", "instruments.json: instruments[0].dlong: must be a decimal string"},
+        {"\"short_enabled\": true, \"dshort\": \"2\"", "instruments[0].dshort: a risk rate"},
+        {"\"dshort\": \"0.28\"",
+         "instruments.json: instruments[0].dshort: a short rate needs \"short_enabled\": true"},
+        {"\"dshort_min\": \"0.14\"", "instruments[0].dshort_min: a short rate needs"},
+        {"\"future\": {\"initial_margin_on_buy\": \"-1\"}",
+         "instruments[0].future.initial_margin_on_buy: must not be negative"},
+        {"\"future\": {\"initial_margin_on_sell\": \"x\"}",
+         "instruments[0].initial_margin_on_sell: \"x\" is not a decimal amount"},
+    };
+    for (size_t i = 0; i < sizeof refused / sizeof refused[0]; i++) {
+        char text[512];
+        snprintf(text, sizeof text,
+                 "{\"instruments\": [{\"type\": \"future\", \"figi\": \"F\", \"class_code\": \"C\","
+                 " \"name\": \"N\", \"min_price_increment\": \"1\", \"reference_price\": \"1\","
+                 " %s}]}",
+                 refused[i].members);
+        CHECK_EQ_INT(load(text, NULL, &c, error, sizeof error), -1);
+        if (strstr(error, refused[i].expect) == NULL)
+            fprintf(stderr, "case %zu: \"%s\" lacks \"%s\"\n", i, error, refused[i].expect);
+        CHECK(strstr(error, refused[i].expect) != NULL);
+    }
+}
+
 static void test_indicatives(void) {
     static tinvestd_config c;
     char error[512];
@@ -265,6 +331,7 @@ int main(void) {
     test_every_field();
     test_inline_first_then_file();
     test_refusals();
+    test_risk_rates();
     test_indicatives();
     test_universe_pin();
     unlink(config_path);
