@@ -341,16 +341,20 @@ static void load_currency_rates(config_loader *ld, json_t *root) {
     }
 }
 
-/* "HH:MM" as seconds from midnight; -1 when it is not such a time. */
+/* "HH:MM" or "HH:MM:SS" (a clearing to the second: tests, and exchanges that clear so). */
 static int32_t clearing_seconds(json_t *value) {
-    int hour, minute;
+    int hour, minute, second = 0;
     char tail;
     const char *text = json_is_string(value) ? json_string_value(value) : "";
-    if (strlen(text) != 5 || text[2] != ':' ||
-        sscanf(text, "%2d:%2d%c", &hour, &minute, &tail) != 2 || hour < 0 || hour > 23 ||
-        minute < 0 || minute > 59)
+    size_t len = strlen(text);
+    if ((len != 5 && len != 8) || text[2] != ':' || (len == 8 && text[5] != ':'))
         return -1;
-    return hour * 3600 + minute * 60;
+    int fields = len == 5 ? sscanf(text, "%2d:%2d%c", &hour, &minute, &tail)
+                          : sscanf(text, "%2d:%2d:%2d%c", &hour, &minute, &second, &tail);
+    if (fields != (len == 5 ? 2 : 3) || hour < 0 || hour > 23 || minute < 0 || minute > 59 ||
+        second < 0 || second > 59)
+        return -1;
+    return hour * 3600 + minute * 60 + second;
 }
 
 static void load_clearings(config_loader *ld, json_t *margin, core_margin_config *m) {
@@ -359,7 +363,9 @@ static void load_clearings(config_loader *ld, json_t *margin, core_margin_config
         return;
     if (!json_is_array(times) || json_array_size(times) == 0 ||
         json_array_size(times) > CORE_MAX_CLEARINGS) {
-        cfg_fail(ld, "margin.clearings_utc: must be an array of 1 to %d times \"HH:MM\"",
+        cfg_fail(ld,
+                 "margin.clearings_utc: must be an array of 1 to %d times \"HH:MM\" or "
+                 "\"HH:MM:SS\"",
                  CORE_MAX_CLEARINGS);
         return;
     }
@@ -369,7 +375,8 @@ static void load_clearings(config_loader *ld, json_t *margin, core_margin_config
     json_array_foreach(times, i, value) {
         int32_t s = clearing_seconds(value);
         if (s < 0) {
-            cfg_fail(ld, "margin.clearings_utc[%zu]: must be a time \"HH:MM\" (UTC)", i);
+            cfg_fail(
+                ld, "margin.clearings_utc[%zu]: must be a time \"HH:MM\" or \"HH:MM:SS\" (UTC)", i);
             return;
         }
         if (i > 0 && s <= m->clearing_s[i - 1]) {

@@ -222,15 +222,16 @@ static void test_margin_section(void) {
     CHECK_EQ_INT(m->clearing_s[1], 15 * 3600 + 50 * 60);
     CHECK(m->money_rate_per_day_nano == 600000 && m->shares_rate_per_day_nano == 400000);
     config_deinit(&config);
-    CHECK_EQ_INT(load_accounts("[]",
-                               "\"margin\": {\"clearings_utc\": [\"00:00\", \"07:05\", \"12:30\","
-                               " \"23:59\"], \"money_rate_per_day\": \"0.001\","
-                               " \"shares_rate_per_day\": \"0\"},",
-                               &config, error, sizeof error),
-                 0);
+    CHECK_EQ_INT(
+        load_accounts("[]",
+                      "\"margin\": {\"clearings_utc\": [\"00:00\", \"07:05\", \"12:30:15\","
+                      " \"23:59\"], \"money_rate_per_day\": \"0.001\","
+                      " \"shares_rate_per_day\": \"0\"},",
+                      &config, error, sizeof error),
+        0);
     CHECK_EQ_INT(m->clearing_count, 4);
     CHECK(m->clearing_s[0] == 0 && m->clearing_s[1] == 7 * 3600 + 5 * 60 &&
-          m->clearing_s[2] == 12 * 3600 + 30 * 60 && m->clearing_s[3] == 23 * 3600 + 59 * 60);
+          m->clearing_s[2] == 12 * 3600 + 30 * 60 + 15 && m->clearing_s[3] == 23 * 3600 + 59 * 60);
     CHECK(m->money_rate_per_day_nano == 1000000 && m->shares_rate_per_day_nano == 0);
     core_config cc = settings_core(&config);
     CHECK(cc.margin.clearing_count == 4 && cc.margin.clearing_s[3] == m->clearing_s[3] &&
@@ -257,6 +258,8 @@ static void test_margin_section(void) {
          "margin.clearings_utc[1]: the times must be ascending"},
         {"{\"clearings_utc\": [\"24:00\"]}", "margin.clearings_utc[0]: must be a time"},
         {"{\"clearings_utc\": [\"11:60\"]}", "margin.clearings_utc[0]: must be a time"},
+        {"{\"clearings_utc\": [\"11:00:60\"]}", "margin.clearings_utc[0]: must be a time"},
+        {"{\"clearings_utc\": [\"11:00:5\"]}", "margin.clearings_utc[0]: must be a time"},
         {"{\"clearings_utc\": [\"1:00\"]}", "margin.clearings_utc[0]: must be a time"},
         {"{\"clearings_utc\": [\"11:00 \"]}", "margin.clearings_utc[0]: must be a time"},
         {"{\"clearings_utc\": [1100]}", "margin.clearings_utc[0]: must be a time"},
