@@ -207,6 +207,7 @@ static const char *const job_kind_names[JOB_KIND_COUNT] = {
 typedef struct sim_restrictions {
     bool restore_immediate_orders;
     bool snapshot_header_damage;
+    bool margin_sell_behind_held;
 } sim_restrictions;
 
 typedef struct sim_restriction_name {
@@ -223,6 +224,10 @@ static const sim_restriction_name restriction_names[] = {
      false},
     {"snapshot-header-damage", offsetof(sim_restrictions, snapshot_header_damage),
      "damaged snapshots are damaged past their header (fixed)", false},
+    {"margin-sell-behind-held", offsetof(sim_restrictions, margin_sell_behind_held),
+     "a margin account gets no new sell (order or stop order) in an instrument while another "
+     "of its sells there is active or generated in the same batch",
+     true},
 };
 #define SIM_RESTRICTION_COUNT (sizeof restriction_names / sizeof restriction_names[0])
 
@@ -324,7 +329,7 @@ typedef __int128 wide;
 /* What the ledger holds beyond the orders still in the history, as the events said: opening
  * cash, pay-ins, the executions of orders that left the history, and a sandbox slot emptied for
  * a new account. Kept by event number, so that a crash that loses events loses their entries. */
-typedef enum { BOOK_PAY_IN, BOOK_RETIRED, BOOK_RESET } book_kind;
+typedef enum { BOOK_PAY_IN, BOOK_RETIRED, BOOK_RESET, BOOK_PAYMENT } book_kind;
 
 typedef struct sim_book_entry {
     uint64_t seq;
@@ -364,6 +369,14 @@ typedef struct sim_trade {
     order_direction direction;
 } sim_trade;
 
+/* A futures clearing as its event said: the simulator counts variation margin from these and
+ * the fills, on its own (vm_expect). */
+typedef struct sim_clearing {
+    uint64_t seq;
+    uint32_t instrument;
+    int64_t price_nano;
+} sim_clearing;
+
 /* The state at an event boundary of the batch a torn tail cuts into. */
 typedef struct sim_boundary {
     uint64_t hash;
@@ -375,6 +388,7 @@ typedef struct sim_counts {
     uint64_t batches, jobs, refused, crashes, torn, enospc, snapshots, snapshots_lost;
     uint64_t snapshots_damaged, replays, events, crashes_deferred;
     uint64_t accepted, fills, retirements, accounts_reused;
+    uint64_t clearings, vm_payments, margin_fees, margin_calls, margin_accepted, futures_fills;
     uint64_t by_kind[JOB_KIND_COUNT], ok_by_kind[JOB_KIND_COUNT];
     /* Answers to placements by error, for --verbose: is the generator mostly valid? */
     uint64_t place_errors[CORE_ERROR_COUNT];
@@ -453,6 +467,17 @@ struct sim {
     char last_stop_key[64]; /* the last stop order key generated, to repeat it */
     uint32_t last_accepted_slot;
     uint64_t last_accepted_seq;
+    /* Margin trading: the clearings in event order (cut with lost events like the fills), and
+     * the clearing whose payments are checked once it has applied (vm_check): what each account
+     * is to be paid, its balance before, and what the market maker makes. */
+    sim_clearing *clearings;
+    size_t clearing_count, clearing_capacity;
+    uint64_t *margin_sell_batch; /* per account x instrument: the batch a sell was made for + 1 */
+    bool vm_open;
+    uint64_t vm_seq;
+    uint32_t vm_instrument;
+    wide *vm_expected, *vm_before; /* account_capacity each */
+    wide vm_maker;
     sim_counts n;
 };
 
@@ -557,6 +582,20 @@ static void build_instrument(sim *s, uint32_t i) {
     ins->api_trade_available = prng_percent(r, 98);
     ins->buy_available = prng_percent(r, 98);
     ins->sell_available = prng_percent(r, 98);
+    /* Margin trading: risk rates (none on one instrument in five: it is not liquid, bought with
+     * the account's own money and never shorted), shorts allowed or not, and a futures contract's
+     * guarantee on each side. */
+    if (prng_percent(r, 80)) {
+        ins->dlong_nano = prng_range(r, 5, 90) * (NANO / 100);
+        ins->dshort_nano = prng_range(r, 5, 90) * (NANO / 100);
+        ins->dlong_min_nano = prng_range(r, 1, ins->dlong_nano / (NANO / 100)) * (NANO / 100);
+        ins->dshort_min_nano = prng_range(r, 1, ins->dshort_nano / (NANO / 100)) * (NANO / 100);
+    }
+    ins->short_enabled = prng_percent(r, 70);
+    if (ins->kind == INSTRUMENT_KIND_FUTURE) {
+        ins->initial_margin_on_buy_nano = prng_range(r, 500, 20000) * NANO;
+        ins->initial_margin_on_sell_nano = prng_range(r, 500, 20000) * NANO;
+    }
 }
 
 static void build_refdata(sim *s) {
@@ -567,6 +606,9 @@ static void build_refdata(sim *s) {
     for (uint32_t i = 0; i < rd->instrument_count; i++)
         build_instrument(s, i);
     rd->account_count = s->sc.account_count;
+    /* Dollars count in the margin figures at this rate. */
+    rd->currency_rate_count = 1;
+    rd->currency_rates[0] = (currency_rate){.currency = "usd", .rub_nano = 90 * NANO};
     static const char *const secrets[SIM_TOKENS] = {"sim.full", "sim.read", "sim.none"};
     rd->token_count = SIM_TOKENS;
     for (uint32_t t = 0; t < SIM_TOKENS; t++)
@@ -603,10 +645,45 @@ static void build_refdata(sim *s) {
             strcpy(m->currency, "usd");
             m->value_nano = prng_range(r, 0, 100000) * NANO;
         }
+        /* Margin trading: half the configured accounts, at either risk level, some with the
+         * broker's margin call. */
+        acc->margin = prng_percent(r, 50);
+        acc->risk_level = prng_percent(r, 30) ? ACCOUNT_RISK_HIGH : ACCOUNT_RISK_STANDARD;
+        acc->margin_call = acc->margin && prng_percent(r, 60);
         rd->tokens[SIM_TOKEN_FULL].access[a] = ACCESS_FULL;
         rd->tokens[SIM_TOKEN_READ].access[a] = ACCESS_READ_ONLY;
         rd->tokens[SIM_TOKEN_NONE].access[a] = ACCESS_NONE;
     }
+}
+
+/* Futures clearings (1 to CORE_MAX_CLEARINGS a day) at whole seconds that fall inside the run:
+ * the run starts at a seeded second of the day, and its length is about its steps times the mean
+ * step of advance_clock (a crash's restart adds more); overnight fees at the day's last one. */
+static void pick_clearings(sim *s) {
+    prng *r = &s->rng;
+    core_margin_config *m = &s->core_cfg.margin;
+    int64_t mean_step_ns = 6300000 + s->sc.max_step_ns / 20;
+    int64_t run_s = (int64_t)s->sc.steps * mean_step_ns / NANO;
+    if (run_s < 4)
+        run_s = 4;
+    if (run_s > 80000)
+        run_s = 80000;
+    m->clearing_count = (uint32_t)prng_range(r, 1, CORE_MAX_CLEARINGS);
+    int32_t start_s = (int32_t)((s->now_ns - SIM_START_NS) / NANO % 86400), at = 0;
+    for (uint32_t k = 0; k < m->clearing_count; k++) {
+        int64_t room = run_s - at - (int64_t)(m->clearing_count - k);
+        at += (int32_t)prng_range(r, 1, room > 1 ? room / (int64_t)(m->clearing_count - k) : 1);
+        m->clearing_s[k] = (start_s + at) % 86400;
+    }
+    /* Seconds of the day, ascending (the run may cross midnight). */
+    for (uint32_t k = 1; k < m->clearing_count; k++)
+        for (uint32_t j = k; j > 0 && m->clearing_s[j - 1] > m->clearing_s[j]; j--) {
+            int32_t t = m->clearing_s[j];
+            m->clearing_s[j] = m->clearing_s[j - 1];
+            m->clearing_s[j - 1] = t;
+        }
+    m->money_rate_per_day_nano = prng_range(r, 0, 2000000); /* up to 0.2 % a day */
+    m->shares_rate_per_day_nano = prng_range(r, 0, 2000000);
 }
 
 static void pick_scenario(sim *s, uint64_t steps_override) {
@@ -698,6 +775,16 @@ static void pick_scenario(sim *s, uint64_t steps_override) {
 
 static void print_scenario(const sim *s) {
     const scenario *sc = &s->sc;
+    const core_margin_config *mc = &s->core_cfg.margin;
+    uint32_t margin_accounts = 0, futures = 0;
+    for (uint32_t a = 0; a < sc->account_count; a++)
+        margin_accounts += s->pristine.accounts[a].margin;
+    for (uint32_t i = 0; i < sc->instrument_count; i++)
+        futures += s->pristine.instruments[i].kind == INSTRUMENT_KIND_FUTURE;
+    printf("sim: seed=%" PRIu64 " margin: accounts=%u futures=%u clearings=%u first_s=%d "
+           "last_s=%d\n",
+           s->seed, margin_accounts, futures, mc->clearing_count, mc->clearing_s[0],
+           mc->clearing_s[mc->clearing_count - 1]);
     const engine_venue_settings *v = &sc->venue;
     printf("sim: seed=%" PRIu64 " scenario: steps=%" PRIu64
            " instruments=%u accounts=%u openable=%u commission_bp=%d max_orders=%u "
@@ -797,6 +884,12 @@ static uint32_t owner_token(const refdata *rd, uint32_t account_index) {
         if (rd->tokens[t].access[account_index] == ACCESS_FULL)
             return t;
     return SIM_TOKEN_NONE;
+}
+
+/* Whether the account trades on margin, from the configuration (accounts opened at run time are
+ * cash accounts). */
+static bool sim_margin_account(const sim *s, uint32_t account_index) {
+    return account_index < s->sc.account_count && s->pristine.accounts[account_index].margin;
 }
 
 static bool account_closed(const core *c, uint32_t account_index) {
@@ -1017,6 +1110,66 @@ static void expect_new_order(sim *s, sim_job *job, call_mark before) {
     expect_accepted(s, job, before);
 }
 
+/* Whether an order of `units` (signed) only reduces the account's position: with the active
+ * orders of its side it never turns the position past zero. Counted from the order records. */
+static bool sim_reduces(const core *c, uint32_t account_index, uint32_t instrument_index,
+                        wide units) {
+    int64_t position =
+        ledger_position_get(&c->ledger, account_index, instrument_index)->balance_units;
+    if (units == 0 || position == 0 || (units > 0) == (position > 0))
+        return false;
+    wide open = units > 0 ? units : -units;
+    order_direction side = units > 0 ? DIRECTION_BUY : DIRECTION_SELL;
+    for (uint32_t i = 0; i < c->pools.order_high; i++) {
+        const core_order *o = &c->orders[i];
+        if (o->status == 0 || order_status_is_final(o->status) || o->account != account_index ||
+            o->instrument != instrument_index || o->direction != side)
+            continue;
+        open += (wide)(o->lots_requested - o->lots_executed - o->lots_cancelled) *
+                c->refdata->instruments[instrument_index].lot;
+    }
+    return open <= (position < 0 ? -(wide)position : position);
+}
+
+static const char *describe_order(const core_order *o, char *out, size_t size);
+
+/* A placement and margin trading: futures only on margin accounts (30051 otherwise, and never
+ * on a margin account or another instrument), and a margin account's new order that adds
+ * exposure leaves its corrected margin within its liquid portfolio (the figures right after
+ * the acceptance, the order counted among the active ones). */
+static void expect_margin_verdict(sim *s, const sim_job *job, const account *acc,
+                                  const instrument *ins, bool reduces) {
+    const core *c = live_core(s);
+    const core_result *res = &job->result;
+    bool margin = acc != NULL && sim_margin_account(s, acc->index);
+    if (res->error == CORE_ERR_MARGIN_DISABLED &&
+        (margin || ins == NULL || ins->kind != INSTRUMENT_KIND_FUTURE))
+        sim_fail("job %" PRIu64 ": 30051 for an order of a %s account in %s", job->number,
+                 margin ? "margin" : "cash", ins != NULL ? ins->ticker : "no instrument");
+    if (res->error != CORE_OK || res->duplicate || acc == NULL || ins == NULL)
+        return;
+    if (!margin) {
+        if (ins->kind == INSTRUMENT_KIND_FUTURE)
+            sim_fail("job %" PRIu64 ": cash account %u bought or sold futures %s", job->number,
+                     acc->index, ins->ticker);
+        return;
+    }
+    s->n.margin_accepted++;
+    if (reduces)
+        return;
+    margin_figures f;
+    char text[320];
+    if (!core_margin_figures(c, acc->index, NULL, &f))
+        sim_fail("job %" PRIu64 ": the margin figures of account %u do not fit after accepting "
+                 "%s",
+                 job->number, acc->index, describe_order(&res->order, text, sizeof text));
+    if (f.corrected_margin_nano > f.liquid_portfolio_nano)
+        sim_fail("job %" PRIu64 ": account %u accepted %s with a corrected margin of %" PRId64
+                 " over its liquid portfolio of %" PRId64,
+                 job->number, acc->index, describe_order(&res->order, text, sizeof text),
+                 f.corrected_margin_nano, f.liquid_portfolio_nano);
+}
+
 static void run_place(engine *e, engine_job *base) {
     sim_job *job = (sim_job *)base;
     expect_runnable(e, job);
@@ -1035,11 +1188,19 @@ static void run_place(engine *e, engine_job *base) {
         if (stored != CORE_NO_ORDER)
             stored_seq = c->orders[stored].accepted_seq;
     }
+    const account *acc = refdata_find_account(c->refdata, job->account_id);
+    const instrument *ins = refdata_find_instrument_id(c->refdata, job->instrument_id);
+    bool reduces = acc != NULL && ins != NULL && acc->index < c->ledger.account_count &&
+                   (job->req.direction == DIRECTION_BUY || job->req.direction == DIRECTION_SELL) &&
+                   sim_reduces(c, acc->index, ins->index,
+                               (wide)job->req.quantity * ins->lot *
+                                   (job->req.direction == DIRECTION_BUY ? 1 : -1));
     call_mark before = mark_call(s);
     job->result = core_place_order(c, &job->req);
     if ((unsigned)job->result.error >= CORE_ERROR_COUNT)
         sim_fail("job %" PRIu64 ": placing answered error %d, not a core_error", job->number,
                  (int)job->result.error);
+    expect_margin_verdict(s, job, acc, ins, reduces);
     expect_key_answer(s, job, stored, stored_seq, before);
     expect_new_order(s, job, before);
     s->n.place_errors[job->result.error]++;
@@ -1560,6 +1721,29 @@ static const sim_retired *recently_retired(sim *s, uint32_t account_index) {
     return NULL;
 }
 
+/* The restriction margin-sell-behind-held: whether a sell of the margin account in the instrument
+ * must not be generated now (another sell of it there is active, or made for this batch); marks
+ * the sell made otherwise. */
+static bool margin_sell_held_back(sim *s, uint32_t account_index, const char *instrument_id) {
+    const core *c = live_core(s);
+    const instrument *ins = refdata_find_instrument_id(c->refdata, instrument_id);
+    if (!s->restrict_to.margin_sell_behind_held || ins == NULL ||
+        !sim_margin_account(s, account_index))
+        return false;
+    uint64_t *mark =
+        &s->margin_sell_batch[(size_t)account_index * s->sc.instrument_count + ins->index];
+    if (*mark == s->batch_no + 1)
+        return true;
+    for (uint32_t i = 0; i < c->pools.order_high; i++) {
+        const core_order *o = &c->orders[i];
+        if (o->status != 0 && !order_status_is_final(o->status) && o->account == account_index &&
+            o->instrument == ins->index && o->direction == DIRECTION_SELL)
+            return true;
+    }
+    *mark = s->batch_no + 1;
+    return false;
+}
+
 static void gen_place(sim *s, sim_job *job) {
     prng *r = &s->rng;
     const core *c = live_core(s);
@@ -1637,6 +1821,9 @@ static void gen_place(sim *s, sim_job *job) {
         if (req->direction == DIRECTION_SELL && account_index != CORE_NO_ORDER &&
             prng_percent(r, 70))
             sell_what_is_held(s, job, account_index);
+        if (req->direction == DIRECTION_SELL && account_index != CORE_NO_ORDER &&
+            margin_sell_held_back(s, account_index, job->instrument_id))
+            req->direction = DIRECTION_BUY;
     }
     uint32_t pt = (uint32_t)sim_prng_below(r, 100);
     req->price_type = pt < 90 ? 0 : pt < 99 ? (int32_t)prng_range(r, 1, 2) : 3;
@@ -1798,7 +1985,7 @@ static void gen_stop_place(sim *s, sim_job *job) {
     job->base.run = run_stop_place;
     job->base.finish = finish_plain;
     job->base.mutates = true;
-    pick_account(s, job, false);
+    uint32_t account_index = pick_account(s, job, false);
     const instrument *ins = pick_instrument(s, job);
     core_stop_request *q = &job->stop;
     q->account_id = job->account_id;
@@ -1811,6 +1998,11 @@ static void gen_stop_place(sim *s, sim_job *job) {
     q->key = job->key;
     q->quantity = prng_percent(r, 97) ? prng_range(r, 1, 5) : prng_range(r, -1, 0);
     q->direction = prng_percent(r, 98) ? (int32_t)prng_range(r, 1, 2) : 0;
+    /* margin-sell-behind-held: a stop order's sell is placed when it triggers, whatever else
+     * the account sells then. */
+    if (q->direction == DIRECTION_SELL && s->restrict_to.margin_sell_behind_held &&
+        account_index != CORE_NO_ORDER && sim_margin_account(s, account_index))
+        q->direction = DIRECTION_BUY;
     q->stop_type = prng_percent(r, 98) ? (int32_t)prng_range(r, 1, 3) : 4;
     q->expiration = prng_percent(r, 70) ? STOP_EXPIRES_NEVER : STOP_EXPIRES_AT_DATE;
     q->has_expire = q->expiration == STOP_EXPIRES_AT_DATE;
@@ -2033,6 +2225,7 @@ static void book_apply(sim *s, const sim_book_entry *e) {
     size_t instruments = s->sc.instrument_count;
     switch (e->kind) {
     case BOOK_PAY_IN:
+    case BOOK_PAYMENT:
         book_cash_of(s, e->account, e->currency)->amount_nano += e->cash_nano;
         break;
     case BOOK_RETIRED:
@@ -2079,6 +2272,8 @@ static void forget_lost_events(sim *s, uint64_t next_seq) {
         s->retired_count--;
     while (s->gone_count > 0 && s->gone[s->gone_count - 1].seq >= next_seq)
         s->gone_count--;
+    while (s->clearing_count > 0 && s->clearings[s->clearing_count - 1].seq >= next_seq)
+        s->clearing_count--;
     if (s->pending_count != s->trade_count - s->trades_checked)
         sim_fail("%zu fills pending a check, %zu unchecked", s->pending_count,
                  s->trade_count - s->trades_checked);
@@ -2210,8 +2405,9 @@ static void check_order_record(const core *c, uint32_t slot) {
         bad = "a finished order still holds a reservation";
     else if (o->direction == DIRECTION_BUY && o->reserved_units != 0)
         bad = "a buy holds securities";
-    else if (o->direction == DIRECTION_SELL && o->reserved_cash_nano != 0)
-        bad = "a sell holds cash";
+    else if (o->direction == DIRECTION_SELL && o->reserved_cash_nano != 0 &&
+             core_instrument_of(c, o)->kind != INSTRUMENT_KIND_FUTURE)
+        bad = "a sell holds cash"; /* a futures sell holds its guarantee */
     else if ((o->status == ORDER_STATUS_FILL) != (o->lots_executed == o->lots_requested))
         bad = "FILL status and executed lots disagree";
     else if (o->status == ORDER_STATUS_PARTIALLYFILL && o->lots_executed == 0)
@@ -2361,7 +2557,10 @@ static void check_new_trades(sim *s, const core *c) {
  * (every SIM_FULL_CHECK_EVERY batches, after a recovery, at the end) the core's own check
  * (core_check_invariants asserts; it finds every order by its key and ids, which costs as much
  * as the rest of a run on a large history). */
+static void vm_check(sim *s, const core *c);
+
 static void sim_check_invariants(sim *s, const core *c, bool full) {
+    vm_check(s, c); /* a clearing that was the batch's last event */
     if (full)
         core_check_invariants(c);
     const ledger *lg = &c->ledger;
@@ -2467,7 +2666,25 @@ static void sim_check_invariants(sim *s, const core *c, bool full) {
         if (o->lots_executed > 0 && slot < 0)
             sim_fail("order %u traded in %s, which account %u has no slot for", i, ins->currency,
                      o->account);
-        if (o->direction == DIRECTION_BUY) {
+        if (ins->kind == INSTRUMENT_KIND_FUTURE) {
+            /* Futures (margin accounts only): a fill moves no value, only the commission; an
+             * order of either side holds its guarantee and commission in cash. */
+            if (!sim_margin_account(s, o->account))
+                sim_fail("order %u of account %u, a cash account, is in futures %s", i, o->account,
+                         ins->ticker);
+            if (slot >= 0)
+                expected_cash[slot] -= (wide)o->executed_commission_nano;
+            expected_units[pos] +=
+                (wide)o->lots_executed * ins->lot * (o->direction == DIRECTION_BUY ? 1 : -1);
+            if (o->reserved_units != 0)
+                sim_fail("futures order %u holds %" PRId64 " units", i, o->reserved_units);
+            if (!order_status_is_final(o->status) && o->reserved_cash_nano > 0) {
+                if (slot < 0)
+                    sim_fail("order %u reserves %s that account %u has no slot for", i,
+                             ins->currency, o->account);
+                reserved_cash[slot] += o->reserved_cash_nano;
+            }
+        } else if (o->direction == DIRECTION_BUY) {
             if (slot >= 0)
                 expected_cash[slot] -= (wide)o->executed_value_nano + o->executed_commission_nano;
             expected_units[pos] += (wide)o->lots_executed * ins->lot;
@@ -2485,22 +2702,42 @@ static void sim_check_invariants(sim *s, const core *c, bool full) {
                 reserved_units[pos] += o->reserved_units;
         }
     }
+    /* Each futures position holds its guarantee in the cash of its currency: its contracts
+     * times the guarantee of its side. */
+    for (uint32_t a = 0; a < lg->account_count; a++)
+        for (uint32_t i = 0; i < lg->instrument_count; i++) {
+            const instrument *ins = &rd->instruments[i];
+            int64_t units = ledger_position_get(lg, a, i)->balance_units;
+            if (ins->kind != INSTRUMENT_KIND_FUTURE || units == 0)
+                continue;
+            if (!sim_margin_account(s, a))
+                sim_fail("account %u, a cash account, holds %" PRId64 " units of futures %s", a,
+                         units, ins->ticker);
+            long slot = cash_slot(lg, a, ins->currency);
+            if (slot < 0)
+                sim_fail("account %u holds futures %s without %s cash for its guarantee", a,
+                         ins->ticker, ins->currency);
+            reserved_cash[slot] += units > 0 ? (wide)units * ins->initial_margin_on_buy_nano
+                                             : -(wide)units * ins->initial_margin_on_sell_nano;
+        }
     for (size_t slot = 0; slot < cash_slots; slot++) {
         const ledger_cash *cash = &lg->cash[slot];
         if (cash->currency[0] == '\0')
             continue;
         uint32_t a = (uint32_t)(slot / REFDATA_MAX_CURRENCIES);
+        bool margin = sim_margin_account(s, a);
         if (cash->blocked_nano != reserved_cash[slot])
-            sim_fail("account %u %s: blocked %" PRId64 " but active orders reserve %s", a,
-                     cash->currency, cash->blocked_nano, wide_text(reserved_cash[slot], sum));
+            sim_fail("account %u %s: blocked %" PRId64 " but active orders and futures "
+                     "guarantees reserve %s",
+                     a, cash->currency, cash->blocked_nano, wide_text(reserved_cash[slot], sum));
         if (cash->balance_nano != expected_cash[slot])
             sim_fail("account %u %s: balance %" PRId64 " but opening + pay-ins + executions give "
                      "%s",
                      a, cash->currency, cash->balance_nano, wide_text(expected_cash[slot], sum));
-        if (cash->balance_nano < 0 || cash->blocked_nano < 0)
+        if (cash->blocked_nano < 0 || (!margin && cash->balance_nano < 0))
             sim_fail("account %u %s: balance %" PRId64 ", blocked %" PRId64 " (negative)", a,
                      cash->currency, cash->balance_nano, cash->blocked_nano);
-        if (cash->blocked_nano > cash->balance_nano)
+        if (!margin && cash->blocked_nano > cash->balance_nano)
             sim_fail("account %u %s: blocked %" PRId64 " exceeds balance %" PRId64
                      " (free cash negative); %s",
                      a, cash->currency, cash->blocked_nano, cash->balance_nano,
@@ -2517,7 +2754,10 @@ static void sim_check_invariants(sim *s, const core *c, bool full) {
         if (ps->balance_units != expected_units[pos])
             sim_fail("account %u instrument %u: holds %" PRId64 " units but executions give %s", a,
                      ins, ps->balance_units, wide_text(expected_units[pos], sum));
-        if (ps->balance_units < 0 || ps->blocked_units < 0 || ps->blocked_units > ps->balance_units)
+        /* A margin account may be short; it holds back only units it has. */
+        bool margin = sim_margin_account(s, a);
+        if ((!margin && ps->balance_units < 0) || ps->blocked_units < 0 ||
+            ps->blocked_units > (ps->balance_units > 0 ? ps->balance_units : 0))
             sim_fail("account %u instrument %u: %" PRId64 " units held, %" PRId64 " blocked; %s", a,
                      ins, ps->balance_units, ps->blocked_units, describe_holders(c, a, ins, NULL));
     }
@@ -2658,7 +2898,12 @@ static void on_retired(sim *s, const core *c, const core_event *ev) {
                             .instrument = o->instrument};
         snprintf(e.currency, sizeof e.currency, "%s", ins->currency);
         wide units = (wide)o->lots_executed * ins->lot;
-        if (o->direction == DIRECTION_BUY) {
+        if (ins->kind == INSTRUMENT_KIND_FUTURE) {
+            /* A futures fill moves no value: the commission only (variation margin is paid at
+             * the clearings, booked on their events). */
+            e.cash_nano = -(wide)o->executed_commission_nano;
+            e.units = o->direction == DIRECTION_BUY ? units : -units;
+        } else if (o->direction == DIRECTION_BUY) {
             e.cash_nano = -((wide)o->executed_value_nano + o->executed_commission_nano);
             e.units = units;
         } else {
@@ -2705,6 +2950,7 @@ static void on_trade(sim *s, const core *c, const core_event *ev) {
     s->pending = grow(s->pending, &s->pending_capacity, s->pending_count, sizeof *s->pending);
     s->pending[s->pending_count++] = *o;
     s->n.fills++;
+    s->n.futures_fills += c->refdata->instruments[o->instrument].kind == INSTRUMENT_KIND_FUTURE;
 }
 
 /* ReplaceOrder is cancel-then-place: a replacement is armed (reserves and goes to the exchange)
@@ -2736,6 +2982,134 @@ static void on_replacement_settled(const core *c, const core_event *ev) {
                  describe_order(o, text, sizeof text), old != NULL ? (int)old->status : -1);
 }
 
+/* A price difference times units, in money: each step of the tick is worth its amount. The
+ * simulator's prices are on the tick, so the count is exact; anything else is a failure. */
+static wide points_money(const instrument *ins, wide points) {
+    char text[48];
+    if (points % ins->min_price_increment_nano != 0)
+        sim_fail("variation margin of %s: %s nano x units is not a whole number of ticks",
+                 ins->ticker, wide_text(points, text));
+    return points / ins->min_price_increment_nano * ins->min_price_increment_amount_nano;
+}
+
+/* FUTURES_CLEARING, before it is applied: what each account is to be paid, counted from the fills
+ * and the earlier clearings alone (each fill at price f makes (S - f) x units, each clearing
+ * (S - S_prev) x the position), and what the market maker — the other side of every fill whose
+ * trade has only one client side — makes by the same rule. Booked as payments; vm_check compares
+ * them with what the clearing did once it has applied. */
+static void vm_expect(sim *s, const core *c, const core_event *ev) {
+    const core_event_clearing *e = &ev->u.clearing;
+    const instrument *ins = &c->refdata->instruments[e->instrument];
+    if (ins->kind != INSTRUMENT_KIND_FUTURE)
+        sim_fail("event %" PRIu64 " clears %s, which is no futures contract", ev->seq, ins->ticker);
+    size_t parties = (size_t)s->account_capacity + 1, maker = s->account_capacity;
+    wide *pos = calloc(parties * 3, sizeof *pos);
+    if (pos == NULL)
+        sim_fail("out of memory");
+    wide *pos_prev = pos + parties, *fu = pos + 2 * parties;
+    wide s_prev = 0;
+    size_t k = 0;
+    for (size_t t = 0; t <= s->trade_count; t++) {
+        uint64_t seq = t < s->trade_count ? s->trades[t].seq : ev->seq;
+        for (; k < s->clearing_count && s->clearings[k].seq < seq; k++) {
+            if (s->clearings[k].instrument != e->instrument)
+                continue;
+            memcpy(pos_prev, pos, parties * sizeof *pos);
+            memset(fu, 0, parties * sizeof *fu);
+            s_prev = s->clearings[k].price_nano;
+        }
+        if (t == s->trade_count)
+            break;
+        const sim_trade *tr = &s->trades[t];
+        if (tr->instrument != e->instrument)
+            continue;
+        wide u = (wide)tr->lots * ins->lot * (tr->direction == DIRECTION_BUY ? 1 : -1);
+        pos[tr->account] += u;
+        fu[tr->account] += u * tr->price_nano;
+        bool paired = (t > 0 && s->trades[t - 1].trade_id == tr->trade_id) ||
+                      (t + 1 < s->trade_count && s->trades[t + 1].trade_id == tr->trade_id);
+        if (!paired) {
+            pos[maker] -= u;
+            fu[maker] -= u * tr->price_nano;
+        }
+    }
+    for (size_t a = 0; a < parties; a++) {
+        wide vm = points_money(ins, pos[a] * e->price_nano - pos_prev[a] * s_prev - fu[a]);
+        if (a == maker) {
+            s->vm_maker = vm;
+            continue;
+        }
+        s->vm_expected[a] = vm;
+        const ledger_cash *cash = ledger_cash_find(&c->ledger, (uint32_t)a, ins->currency);
+        s->vm_before[a] = cash != NULL ? cash->balance_nano : 0;
+        if (vm == 0)
+            continue;
+        if (!sim_margin_account(s, (uint32_t)a))
+            sim_fail("event %" PRIu64 ": account %zu, a cash account, is owed variation margin "
+                     "in %s",
+                     ev->seq, a, ins->ticker);
+        sim_book_entry b = {.seq = ev->seq,
+                            .kind = BOOK_PAYMENT,
+                            .account = (uint32_t)a,
+                            .instrument = e->instrument,
+                            .cash_nano = vm};
+        snprintf(b.currency, sizeof b.currency, "%s", ins->currency);
+        book_add(s, b);
+        s->n.vm_payments++;
+    }
+    free(pos);
+    s->clearings =
+        grow(s->clearings, &s->clearing_capacity, s->clearing_count, sizeof *s->clearings);
+    s->clearings[s->clearing_count++] =
+        (sim_clearing){.seq = ev->seq, .instrument = e->instrument, .price_nano = e->price_nano};
+    s->vm_open = true;
+    s->vm_seq = ev->seq;
+    s->vm_instrument = e->instrument;
+    s->n.clearings++;
+}
+
+/* Once the clearing has applied: each account was paid what vm_expect counted, and the clients'
+ * payments and the market maker's variation margin sum to zero. */
+static void vm_check(sim *s, const core *c) {
+    if (!s->vm_open)
+        return;
+    s->vm_open = false;
+    const instrument *ins = &c->refdata->instruments[s->vm_instrument];
+    wide paid = 0;
+    char a_text[48], b_text[48];
+    for (uint32_t a = 0; a < c->ledger.account_count && a < s->account_capacity; a++) {
+        const ledger_cash *cash = ledger_cash_find(&c->ledger, a, ins->currency);
+        wide moved = (cash != NULL ? (wide)cash->balance_nano : 0) - s->vm_before[a];
+        if (moved != s->vm_expected[a])
+            sim_fail("clearing %" PRIu64 " of %s paid account %u %s nano, the fills and "
+                     "clearings give %s",
+                     s->vm_seq, ins->ticker, a, wide_text(moved, a_text),
+                     wide_text(s->vm_expected[a], b_text));
+        paid += moved;
+    }
+    if (paid + s->vm_maker != 0)
+        sim_fail("clearing %" PRIu64 " of %s: clients paid %s nano, the market maker %s: "
+                 "variation margin does not sum to zero",
+                 s->vm_seq, ins->ticker, wide_text(paid, a_text), wide_text(s->vm_maker, b_text));
+}
+
+/* MARGIN_FEE, before it is applied: a margin account's overnight fee, at a clearing. */
+static void on_margin_fee(sim *s, const core_event *ev) {
+    const core_event_margin_fee *f = &ev->u.margin_fee;
+    if (!sim_margin_account(s, f->account) || f->amount_nano <= 0 ||
+        s->core_cfg.margin.clearing_count == 0)
+        sim_fail("event %" PRIu64 " charges account %u (%s) a fee of %" PRId64, ev->seq, f->account,
+                 sim_margin_account(s, f->account) ? "margin" : "cash", f->amount_nano);
+    sim_book_entry b = {.seq = ev->seq,
+                        .kind = BOOK_PAYMENT,
+                        .account = f->account,
+                        .instrument = f->instrument,
+                        .cash_nano = -(wide)f->amount_nano};
+    snprintf(b.currency, sizeof b.currency, "%s", f->currency);
+    book_add(s, b);
+    s->n.margin_fees++;
+}
+
 static void sim_sink(void *ctx, const core_event *ev) {
     sim *s = ctx;
     const core *c = live_core(s);
@@ -2746,7 +3120,14 @@ static void sim_sink(void *ctx, const core_event *ev) {
                  "at %" PRId64,
                  ev->seq, ev->type, ev->time_ns, s->last_event_ns);
     s->last_event_ns = ev->time_ns;
+    vm_check(s, c); /* the clearing before this event has applied */
     switch ((core_event_type)ev->type) {
+    case CORE_EVENT_FUTURES_CLEARING:
+        vm_expect(s, c, ev);
+        break;
+    case CORE_EVENT_MARGIN_FEE:
+        on_margin_fee(s, ev);
+        break;
     case CORE_EVENT_CASH_ADJUSTED: {
         sim_book_entry e = {.seq = ev->seq,
                             .kind = BOOK_PAY_IN,
@@ -2760,6 +3141,14 @@ static void sim_sink(void *ctx, const core_event *ev) {
         if (slot_used(c, ev->order))
             sim_fail("event %" PRIu64 " accepts an order into slot %u, which holds order %" PRIu64,
                      ev->seq, ev->order, c->orders[ev->order].accepted_seq);
+        if (ev->u.accepted.source == ORDER_SOURCE_MARGIN_CALL) {
+            /* The broker closes positions only of margin accounts with the margin call on. */
+            uint32_t a = ev->u.accepted.account;
+            if (!sim_margin_account(s, a) || !s->pristine.accounts[a].margin_call)
+                sim_fail("event %" PRIu64 ": a margin call on account %u, which has none", ev->seq,
+                         a);
+            s->n.margin_calls++;
+        }
         s->accepted_events++;
         s->last_accepted_slot = ev->order;
         s->last_accepted_seq = ev->seq;
@@ -3331,12 +3720,19 @@ static int sim_run(uint64_t seed, uint64_t steps_override, const char *dir, bool
     sim_prng_seed(&s.faults, seed ^ 0x5851f42d4c957f2dULL);
     pick_scenario(&s, steps_override);
     s.now_ns = SIM_START_NS + prng_range(&s.rng, 0, 86400) * NANO;
+    pick_clearings(&s);
     s.account_capacity = s.sc.account_count + s.sc.openable_accounts;
     if (s.account_capacity > REFDATA_MAX_ACCOUNTS)
         s.account_capacity = REFDATA_MAX_ACCOUNTS;
     s.book_cash = calloc((size_t)s.account_capacity * REFDATA_MAX_CURRENCIES, sizeof *s.book_cash);
     s.book_units = calloc((size_t)s.account_capacity * s.sc.instrument_count, sizeof *s.book_units);
-    if (s.book_cash == NULL || s.book_units == NULL)
+    s.vm_expected = calloc((size_t)s.account_capacity * 2, sizeof *s.vm_expected);
+    s.vm_before = s.vm_expected + s.account_capacity;
+    s.margin_sell_batch =
+        calloc((size_t)s.account_capacity * s.sc.instrument_count, sizeof *s.margin_sell_batch);
+    if (s.margin_sell_batch == NULL)
+        sim_fail("out of memory");
+    if (s.book_cash == NULL || s.book_units == NULL || s.vm_expected == NULL)
         sim_fail("out of memory");
     books_rebuild(&s);
     s.last_retired_completion_ns = INT64_MIN;
@@ -3361,6 +3757,11 @@ static int sim_run(uint64_t seed, uint64_t steps_override, const char *dir, bool
            c->next_seq - 1, s.n.crashes, s.n.torn, s.n.enospc, s.n.refused, s.n.snapshots,
            s.n.snapshots_damaged, s.n.snapshots_lost, s.n.replays, state_hash(c));
     if (verbose) {
+        printf("  margin: accepted=%" PRIu64 " futures_fills=%" PRIu64 " clearings=%" PRIu64
+               " vm_payments=%" PRIu64 " fees=%" PRIu64 " margin_calls=%" PRIu64 " run_s=%" PRId64
+               "\n",
+               s.n.margin_accepted, s.n.futures_fills, s.n.clearings, s.n.vm_payments,
+               s.n.margin_fees, s.n.margin_calls, (int64_t)((s.now_ns - SIM_START_NS) / NANO));
         printf("  stop order events: placed=%" PRIu64 " triggered=%" PRIu64 " cancelled=%" PRIu64
                " expired=%" PRIu64 " retired=%" PRIu64 "\n",
                s.n.stop_events[0], s.n.stop_events[1], s.n.stop_events[2], s.n.stop_events[3],
@@ -3383,6 +3784,9 @@ static int sim_run(uint64_t seed, uint64_t steps_override, const char *dir, bool
     free(s.book);
     free(s.book_cash);
     free(s.book_units);
+    free(s.vm_expected);
+    free(s.margin_sell_batch);
+    free(s.clearings);
     free(s.retired);
     free(s.gone);
     free(s.trades);
