@@ -219,7 +219,7 @@ static void settle_buy(core *c, core_order *o, const core_event_trade *t, int64_
                           t->value_nano);
 }
 
-/* A sell settles the units it held back first; a margin account's sell beyond them goes short. */
+/* A sell settles the units it held back (a margin account's holds none, and may go short). */
 static void settle_sell(core *c, core_order *o, const core_event_trade *t, int64_t units) {
     ledger_position *pos = ledger_position_of(&c->ledger, o->account, o->instrument);
     int64_t held = units < o->reserved_units ? units : o->reserved_units;
@@ -635,10 +635,7 @@ static bool reservation_as_made(const core *c, const order_reservation *r) {
     }
     int64_t free_units = ledger_units_free(&c->ledger, r->account, r->instrument);
     if (r->direction == DIRECTION_SELL && margin)
-        /* What it had free, at most the order's units; the rest is sold short. */
-        return r->cash_nano == 0 && r->units == (free_units < 0       ? 0
-                                                 : free_units < units ? free_units
-                                                                      : units);
+        return r->cash_nano == 0 && r->units == 0; /* a margin account's sell holds nothing */
     if (r->direction == DIRECTION_SELL)
         return r->cash_nano == 0 && r->units == units && free_units >= units;
     /* An order worth nothing (a bond priced at a few nano) holds nothing, in any currency. */

@@ -409,7 +409,7 @@ static core_error reserve_buy(const core *c, const order_terms *t, int64_t units
 }
 
 /* A sell: the securities, and room in the balance for the most it could bring. A margin account
- * holds back what it has free and sells the rest short (check_margin decides whether it may). */
+ * holds nothing back (see below). */
 static core_error reserve_sell(const core *c, const order_terms *t, const core_market *market,
                                int64_t units, int64_t credit_units, bool margin, reservation *r) {
     const instrument *ins = t->instrument;
@@ -428,7 +428,11 @@ static core_error reserve_sell(const core *c, const order_terms *t, const core_m
                      &free_units))
         return CORE_ERR_AMOUNT_TOO_LARGE;
     if (margin) {
-        r->units = free_units < 0 ? 0 : free_units < units ? free_units : units;
+        /* A margin account's sell holds nothing back: whatever it sells beyond the position is
+         * sold short, and whether it may is the margin check's (check_margin), which counts the
+         * account's other active sells. Holding back units that another sell may take first
+         * would leave more held back than held. */
+        r->units = 0;
         return CORE_OK;
     }
     if (free_units < units)
@@ -463,8 +467,8 @@ static core_error check_margin(const core *c, const order_terms *t, int64_t unit
         return CORE_OK;
     if (ins->kind != INSTRUMENT_KIND_FUTURE) {
         account_risk_level level = t->account->risk_level;
-        if (!buy && ledger_units_free(&c->ledger, a, ins->index) < units &&
-            (!ins->short_enabled || margin_rate(ins, level, false) == 0))
+        /* Not only reducing: a sell goes (at least partly) short. */
+        if (!buy && (!ins->short_enabled || margin_rate(ins, level, false) == 0))
             return CORE_ERR_SHORT_NOT_ALLOWED;
         /* An instrument without a long rate is not liquid: bought with the account's own money. */
         if (buy && margin_rate(ins, level, true) == 0 &&

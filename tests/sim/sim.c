@@ -226,8 +226,9 @@ static const sim_restriction_name restriction_names[] = {
      "damaged snapshots are damaged past their header (fixed)", false},
     {"margin-sell-behind-held", offsetof(sim_restrictions, margin_sell_behind_held),
      "a margin account gets no new sell (order or stop order) in an instrument while another "
-     "of its sells there is active or generated in the same batch",
-     true},
+     "of its sells there is active or generated in the same batch (fixed: a margin account's "
+     "sell holds nothing back)",
+     false},
 };
 #define SIM_RESTRICTION_COUNT (sizeof restriction_names / sizeof restriction_names[0])
 

@@ -401,6 +401,27 @@ static void test_margin_call(void) {
     core_deinit(&c);
 }
 
+/* A margin account's sells held back the units they found free: a second sell, finding none free,
+ * went short and filled first, and the position fell below what the first still held back (the
+ * core refused the exchange's fill and asserted). Its sells hold nothing back now. */
+static void test_sells_behind_a_held_sell(void) {
+    core c;
+    init_core(&c);
+    fill(&c, place(&c, "MARGIN", "SHORTABLE", DIRECTION_BUY, 10, 1000), 100 * NANO, 1000);
+    core_result first = place(&c, "MARGIN", "SHORTABLE", DIRECTION_SELL, 10, 2000);
+    CHECK_EQ_INT(first.error, CORE_OK);
+    CHECK_EQ_INT(first.order.reserved_units, 0);
+    core_result second = place(&c, "MARGIN", "SHORTABLE", DIRECTION_SELL, 5, 2000);
+    fill(&c, second, 100 * NANO, 3000);
+    CHECK_EQ_INT(units(&c, 1, 0), 50);
+    fill(&c, first, 100 * NANO, 4000);
+    CHECK_EQ_INT(units(&c, 1, 0), -50);
+    CHECK_EQ_INT(core_account_position(&c, 1, 0).blocked_units, 0);
+    core_check_invariants(&c);
+    check_replay(&c);
+    core_deinit(&c);
+}
+
 int main(void) {
     setup_refdata();
     test_cash_account_refuses_margin();
@@ -409,6 +430,7 @@ int main(void) {
     test_futures_guarantee_and_variation_margin();
     test_overnight_fees();
     test_margin_call();
+    test_sells_behind_a_held_sell();
     refdata_deinit(&rd);
     return check_finish("core margin");
 }
