@@ -18,6 +18,7 @@ int margin_init(core *c) {
     size_t n = (size_t)c->accounts.capacity * m->instrument_count;
     m->futures = calloc(n ? n : 1, sizeof *m->futures);
     m->last_clearing_ns = m->cleared_through_ns = m->watched_ns = 0;
+    m->watch_pending = false;
     return m->futures == NULL ? -1 : 0;
 }
 
@@ -30,6 +31,7 @@ void margin_reset(core *c) {
     core_margin_state *m = &c->margin;
     memset(m->futures, 0, (size_t)c->accounts.capacity * m->instrument_count * sizeof *m->futures);
     m->last_clearing_ns = m->cleared_through_ns = m->watched_ns = 0;
+    m->watch_pending = false;
 }
 
 bool core_account_is_margin(const core *c, uint32_t account_index) {

@@ -55,6 +55,7 @@ typedef struct core_margin_state {
     /* Live-path bookkeeping, not part of the recorded state (core_margin_tick): the clearings
      * done or passed over up to this time, and when margin calls were last looked for. */
     int64_t cleared_through_ns, watched_ns;
+    bool watch_pending; /* a look was put off by the spacing: due at watched_ns + 100 ms */
 } core_margin_state;
 
 typedef struct margin_figures {

@@ -189,9 +189,14 @@ static void margin_call(core *c, uint32_t account_index, int64_t now_ns) {
 }
 
 int64_t core_margin_next_due_ns(const core *c) {
-    if (c->config.margin.clearing_count == 0 || c->margin.cleared_through_ns == 0)
-        return INT64_MAX;
-    return clearing_after(&c->config.margin, c->margin.cleared_through_ns);
+    int64_t due = INT64_MAX;
+    if (c->config.margin.clearing_count > 0 && c->margin.cleared_through_ns != 0)
+        due = clearing_after(&c->config.margin, c->margin.cleared_through_ns);
+    /* A look for margin calls put off by the 100 ms spacing is due when the spacing ends: the
+     * prices it would judge may not move again for a long time. */
+    if (c->margin.watch_pending && c->margin.watched_ns + MARGIN_WATCH_EVERY_NS < due)
+        due = c->margin.watched_ns + MARGIN_WATCH_EVERY_NS;
+    return due;
 }
 
 void core_margin_tick(core *c, int64_t now_ns) {
@@ -213,9 +218,12 @@ void core_margin_tick(core *c, int64_t now_ns) {
             c->margin.cleared_through_ns = due;
         }
     }
-    if (now_ns - c->margin.watched_ns < MARGIN_WATCH_EVERY_NS && c->margin.watched_ns != 0)
+    if (now_ns - c->margin.watched_ns < MARGIN_WATCH_EVERY_NS && c->margin.watched_ns != 0) {
+        c->margin.watch_pending = true;
         return;
+    }
     c->margin.watched_ns = now_ns;
+    c->margin.watch_pending = false;
     for (uint32_t a = 0; a < c->accounts.configured_count; a++)
         if (core_account_is_margin(c, a) && c->refdata->accounts[a].margin_call &&
             refdata_account_status(&c->refdata->accounts[a]) == ACCOUNT_STATUS_OPEN)
