@@ -60,6 +60,30 @@ async function marketBuy(api, lots = 1) {
 }
 
 const tapeCount = `document.querySelectorAll('#tape tbody tr.trade').length`;
+// Every subscription of the page's MarketDataStream is answered: a print from now on is streamed.
+const live = `document.querySelector('#connection').dataset.live === 'true'`;
+
+// The shown instrument's trades the page holds, each with the paths that brought it, first first
+// ('stream', or over REST 'load' and 'reconcile').
+async function heldTrades() {
+  return JSON.parse(await page.eval(`JSON.stringify(tinvestdDashboard.market.st(${JSON.stringify(share.uid)}).trades
+    .map((t) => ({ key: [t.time, t.price?.units, t.price?.nano, t.quantity].join('|'), via: t.via })))`));
+}
+
+// The trades held now that were not held before (the SDK's order's), each brought by the stream:
+// the 2-second REST reconciliation alone would leave 'stream' out of its paths.
+// (A stream message that lost the race to a reconciliation still adds 'stream': a second is allowed.)
+async function assertStreamed(before) {
+  const old = new Set(before.map((t) => t.key));
+  let fresh = [];
+  for (const until = Date.now() + 1000; ;) {
+    fresh = (await heldTrades()).filter((t) => !old.has(t.key));
+    if ((fresh.length && fresh.every((t) => t.via.includes('stream'))) || Date.now() > until) break;
+    await new Promise((r) => setTimeout(r, 50));
+  }
+  assert.ok(fresh.length > 0, "the order's trade is held");
+  for (const t of fresh) assert.ok(t.via.includes('stream'), `trade ${t.key} came through ${t.via}, not the stream`);
+}
 
 test('the page loads from the HTTP listener offline, with its security policy', { skip }, async () => {
   await page.goto(`${base}/`);
@@ -97,11 +121,14 @@ test('a token typed in connects; the market, the account and the health panel fi
 
 test('a trade through the official SDK shows in the tape and the orders within a second', { skip }, async () => {
   const api = sdk(server, TOKEN);
+  await page.waitFor(live, 5000);
   const before = await page.eval(tapeCount);
+  const held = await heldTrades();
   const { orderId, at } = await marketBuy(api);
   const { ms } = await page.waitFor(`document.querySelector('#orders tr[data-order="${orderId}"]') !== null && ${tapeCount} > ${before}`, 5000);
   const shown = Date.now() - at;
   assert.ok(shown <= 1000, `shown ${shown} ms after the SDK's reply (${ms} ms of polling)`);
+  await assertStreamed(held);
   await page.waitFor(`document.querySelector('#orders tr[data-order="${orderId}"] .state').textContent.includes('FILL')`, 3000);
   await page.waitFor(`document.querySelector('#positions tbody').textContent.includes('SBER')`, 3000);
   await page.waitFor(`document.querySelector('#executions tbody').textContent.includes('SBER')`, 3000);
@@ -185,12 +212,15 @@ test('after a restart of the server the page reconnects and shows the next trade
   server = await startServer({ config: configPath, dataDir, args: ['--http-listen', `127.0.0.1:${httpPort}`] });
   await page.waitFor(`document.querySelector('#connection').dataset.state === 'online'`, 15000);
   await page.waitFor(`document.querySelector('#connection').textContent.includes('live streams')`, 15000);
+  assert.equal(await page.eval(live), true, 'the label says live once every subscription is answered');
   const api = sdk(server, TOKEN);
   const before = await page.eval(tapeCount);
+  const held = await heldTrades();
   const { orderId } = await marketBuy(api);
   try {
     await page.waitFor(`document.querySelector('#orders tr[data-order="${orderId}"]') !== null`, 5000);
     await page.waitFor(`${tapeCount} > ${before}`, 5000);
+    await assertStreamed(held);
   } catch (error) {
     const state = await page.eval(`JSON.stringify({ mode: tinvestdDashboard.market.mode, trades: tinvestdDashboard.market.st(${JSON.stringify(share.uid)}).trades.slice(0, 3), messages: tinvestdDashboard.market.messages, events: tinvestdDashboard.market.stream.events })`);
     throw new Error(`${error.message}; page: ${state}`);
