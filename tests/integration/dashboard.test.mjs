@@ -116,6 +116,9 @@ test('a token typed in connects; the market, the account and the health panel fi
   assert.equal(await page.eval(`getComputedStyle(document.querySelector('#book tbody td.bid')).textAlign`), 'right');
   await page.waitFor(`document.querySelector('#cash tbody').textContent.includes('RUB')`);
   await page.waitFor(`document.querySelector('#health-calls tbody th') !== null`, 5000);
+  // The slowest subscribers: the page's own streams, by method, queued and share of the limit.
+  await page.waitFor(`[...document.querySelectorAll('#health-slowest tbody tr[data-stream] th')].some((th) => th.textContent.includes('Stream'))`, 5000);
+  assert.match(await page.eval(`document.querySelector('#health-slowest tbody tr[data-stream] .share').textContent`), /^\d+\.\d %$/);
   await page.waitFor(`document.querySelector('#canvas, #chart canvas') !== null`);
 });
 
