@@ -191,6 +191,10 @@ test('the operator halts the chosen instrument from the page: a bot is refused 3
       orderType: OrderType.ORDER_TYPE_MARKET, orderId: randomUUID() }, options));
     assert.equal(raw.error?.details, '30079');
     await page.waitFor(`[...document.querySelectorAll('#health-errors tbody td.code')].some((td) => td.textContent === '30079')`, 4000);
+    // With its T-Invest message, from the server's own table (assets/errors.json): the one the bot got.
+    assert.equal(await page.eval(`document.querySelector('#health-errors tbody td.message[data-code="30079"]').textContent`),
+      `30079 — ${raw.trailer?.get('message')}`);
+    assert.equal(raw.trailer?.get('message'), 'Instrument is not available for trading');
     await shot('halted');
     await page.eval(`document.querySelector('#op-resume').click()`);
     await page.waitFor(`document.querySelector('#trading-status').textContent === 'trading'`, 3000);

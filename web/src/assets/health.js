@@ -68,10 +68,20 @@ export class Health {
     this.view = null;
     this.errors = new Map(); // "method code" → count seen since the page opened
     this.baseline = null;
+    // The server's error table (assets/errors.json, generated from src/api/errors_table.c at
+    // build time): code → {message, grpcStatus, grpcStatusName}.
+    this.catalogue = null;
+  }
+
+  async loadCatalogue() {
+    if (this.catalogue) return;
+    const res = await fetch('/assets/errors.json');
+    if (res.ok) this.catalogue = await res.json();
   }
 
   async poll() {
     const text = await metricsText();
+    await this.loadCatalogue().catch(() => {});
     const now = performance.now();
     const samples = parseMetrics(text);
     const calls = new Map();
@@ -182,8 +192,10 @@ export class Health {
     const errors = this.root.querySelector('#health-errors tbody');
     errors.innerHTML = [...this.errors].sort((a, b) => b[1] - a[1]).slice(0, 10).map(([key, n]) => {
       const [method, code] = key.split(' ');
-      return `<tr><th scope="row">${shortMethod(method)}</th><td class="num code">${code}</td>` +
-        `<td class="num">${n}</td></tr>`;
-    }).join('') || '<tr><td colspan="3" class="empty">no refusals since the page opened</td></tr>';
+      const known = this.catalogue?.[code];
+      const message = known ? `${code} — ${known.message}` : code;
+      return `<tr><th scope="row">${escapeHtml(shortMethod(method))}</th><td class="num code">${escapeHtml(code)}</td>` +
+        `<td class="message" data-code="${escapeHtml(code)}">${escapeHtml(message)}</td><td class="num">${n}</td></tr>`;
+    }).join('') || '<tr><td colspan="4" class="empty">no refusals since the page opened</td></tr>';
   }
 }
