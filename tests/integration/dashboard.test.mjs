@@ -9,12 +9,13 @@ import './tls-env.mjs';
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
-import { writeFileSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { SecurityTradingStatus } from 'tinkoff-invest-api/dist/generated/common.js';
 import { OrderDirection, OrderType, OrdersServiceDefinition } from 'tinkoff-invest-api/dist/generated/orders.js';
-import { binary, callRaw, closeClients, rawClient, startServer, sdk, demoConfig, demoInstruments } from './harness.mjs';
+import { binary, callRaw, closeClients, rawClient, startServer, sdk, demoConfig, demoInstruments, sourceDir } from './harness.mjs';
 import { findChromium, launchBrowser } from './cdp.mjs';
 
 const TOKEN = 't.demo.full';
@@ -175,6 +176,7 @@ test('the operator halts the chosen instrument from the page: a bot is refused 3
   await page.type(ADMIN_TOKEN);
   await page.key('Enter', 'Enter', 13, '\r');
   await page.waitFor(`document.querySelector('#op-stats').textContent.includes('halted: none')`, 5000);
+  assert.equal(await page.eval(`document.querySelector('#op-speed').hidden`), true, 'no speed control without a replay');
   // A bot's market-data stream (the official SDK's) sees the halt as soon as it is made.
   const bot = sdk(server, TOKEN);
   const statuses = [];
@@ -245,4 +247,55 @@ test('nothing was asked of another origin and nothing went wrong in the page', {
   const errors = page.console.filter((c) => c.type === 'error' && !/ERR_CONNECTION_REFUSED|net::ERR_|Failed to load resource|WebSocket connection/.test(c.text));
   assert.deepEqual(errors, []);
   assert.ok(!page.console.some((c) => /Content Security Policy/.test(c.text)), 'no policy violation');
+});
+
+test('in a replay the operator changes its speed from the page: faster, then step mode stops the clock', { skip }, async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'tinvestd-dashboard-replay-'));
+  let replay;
+  let speedPage;
+  try {
+    const archives = execFileSync('python3', [join(sourceDir, 'scripts', 'make-demo-history.py'),
+      '--out', join(dir, 'archives'), '--config', configPath, '--days', '1', '--seed', '5',
+      '--uid', share.uid], { encoding: 'utf8' }).trim().split('\n');
+    const dataDir = join(dir, 'data');
+    execFileSync(binary, ['history', 'import', '--data-dir', dataDir, '--config', configPath, ...archives], { encoding: 'utf8' });
+    const day = /_(\d{4})(\d{2})(\d{2})\.csv/.exec(execFileSync('python3', ['-c',
+      'import sys, zipfile; print(zipfile.ZipFile(sys.argv[1]).namelist()[0])', archives[0]], { encoding: 'utf8' }));
+    const date = `${day[1]}-${day[2]}-${day[3]}`;
+    replay = await startServer({ config: configPath, dataDir,
+      args: ['--replay', `${date}..${date}`, '--speed', 'step', '--durability', 'none', '--http-listen', '127.0.0.1:0'] });
+    const origin = `http://127.0.0.1:${replay.httpPort}`;
+    const stats = async () => (await fetch(`${origin}/admin/GetStats`, { method: 'POST',
+      headers: { authorization: `Bearer ${ADMIN_TOKEN}` }, body: '{}' })).json();
+    speedPage = await browser.newPage();
+    await speedPage.goto(`${origin}/`);
+    await speedPage.eval(`document.querySelector('#admin-token').focus()`);
+    await speedPage.type(ADMIN_TOKEN);
+    await speedPage.key('Enter', 'Enter', 13, '\r');
+    // Shown only in a replay, once the operator's statistics say the clock is one.
+    await speedPage.waitFor(`document.querySelector('#op-speed').hidden === false`, 5000);
+    const setSpeed = (speed) => speedPage.eval(`(() => { const f = document.querySelector('#op-speed');
+      f.speed.value = ${JSON.stringify(speed)}; f.requestSubmit(); })()`);
+    const standing = Date.parse((await stats()).now);
+    await setSpeed('3600');
+    await speedPage.waitFor(`document.querySelector('#op-result').textContent.includes('speed 3600')`, 3000);
+    await new Promise((r) => setTimeout(r, 1000));
+    const fast = await stats();
+    assert.equal(fast.clock, '3600');
+    assert.ok(Date.parse(fast.now) - standing >= 1800000, `an hour a second: ${fast.now} from ${new Date(standing).toISOString()}`);
+    await setSpeed('step');
+    await speedPage.waitFor(`document.querySelector('#op-result').textContent.includes('speed step')`, 3000);
+    const stopped = Date.parse((await stats()).now);
+    await new Promise((r) => setTimeout(r, 500));
+    assert.equal(Date.parse((await stats()).now), stopped, 'step mode: the clock stands');
+    // A bad value is refused with its code and changes nothing.
+    await setSpeed('fast');
+    await speedPage.waitFor(`document.querySelector('#op-result').textContent.startsWith('Refused 30102')`, 3000);
+    assert.equal((await stats()).clock, 'step');
+    assert.deepEqual(speedPage.exceptions, []);
+  } finally {
+    await speedPage?.close?.();
+    if (replay) await replay.stop();
+    rmSync(dir, { recursive: true, force: true });
+  }
 });
