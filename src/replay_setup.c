@@ -9,7 +9,6 @@
 #include "history/history.h"
 
 #define NS_PER_S 1000000000LL
-#define MAX_SPEED_MILLI 1000000000LL /* 10^6 times real time */
 
 /* YYYY-MM-DD, or YYYY-MM-DDTHH:MM:SSZ: seconds since 1970 UTC; *whole_day tells which. */
 static bool parse_time(const char *text, size_t len, int64_t *out_s, bool *whole_day) {
@@ -63,44 +62,12 @@ int replay_parse_period(const char *text, int64_t *from_ns, int64_t *to_ns, char
 
 int replay_parse_speed(const char *text, clock_replay_mode *mode, int64_t *speed_milli, char *error,
                        size_t error_size) {
-    if (strcmp(text, "max") == 0 || strcmp(text, "step") == 0) {
-        *mode = text[0] == 'm' ? CLOCK_REPLAY_MAX : CLOCK_REPLAY_STEP;
-        *speed_milli = 0;
+    if (clock_replay_parse_speed(text, mode, speed_milli) == 0)
         return 0;
-    }
-    int64_t whole = 0, milli = 0;
-    int places = -1;
-    const char *p = text;
-    for (; *p != '\0'; p++) {
-        if (*p == '.' && places < 0 && p != text) {
-            places = 0;
-        } else if (*p >= '0' && *p <= '9' && places < 3) {
-            if (places < 0) {
-                if (whole > MAX_SPEED_MILLI / 1000)
-                    break;
-                whole = whole * 10 + (*p - '0');
-            } else {
-                milli = milli * 10 + (*p - '0');
-                places++;
-            }
-        } else {
-            break;
-        }
-    }
-    while (places > 0 && places < 3) {
-        milli *= 10;
-        places++;
-    }
-    int64_t total = whole * 1000 + milli;
-    if (*p != '\0' || p == text || total <= 0 || total > MAX_SPEED_MILLI) {
-        snprintf(error, error_size,
-                 "--speed: \"max\", \"step\", or how many times real time (above 0, up to "
-                 "1000000, at most 3 decimal places), e.g. 60");
-        return -1;
-    }
-    *mode = CLOCK_REPLAY_SPEED;
-    *speed_milli = total;
-    return 0;
+    snprintf(error, error_size,
+             "--speed: \"max\", \"step\", or how many times real time (above 0, up to "
+             "1000000, at most 3 decimal places), e.g. 60");
+    return -1;
 }
 
 int replay_setup_load(replay_setup *r, const refdata *rd, const char *data_dir,

@@ -5,7 +5,7 @@
  *              <command> [args]
  *
  * Commands: stats; halt ID; resume ID; faults [--ack-delay-us N] [--fill-delay-us N]
- * [--reject-ppm N]; price ID PRICE; price ID --walk N; snapshot; step MS.
+ * [--reject-ppm N]; price ID PRICE; price ID --walk N; snapshot; step MS; speed X.
  *
  * The token comes from --token or the environment variable TINVESTD_ADMIN_TOKEN. The answer is
  * printed as JSON (proto3 JSON mapping, src/jsonpb). Exit codes: 0 the server answered, 1 the
@@ -56,6 +56,8 @@ static void usage(void) {
             "  price ID PRICE | price ID --walk N move the market maker's price, or walk it\n"
             "  snapshot                           write a snapshot now\n"
             "  step MS                            a replay in step mode: the clock goes MS on\n"
+            "  speed X                            a replay's speed from now on: max, step, or a\n"
+            "                                     factor of real time (as --speed)\n"
             "the token: --token or TINVESTD_ADMIN_TOKEN; the default target " DEFAULT_TARGET "\n");
 }
 
@@ -92,6 +94,8 @@ static Tinvestd__Admin__V1__TakeSnapshotRequest snapshot_request =
     TINVESTD__ADMIN__V1__TAKE_SNAPSHOT_REQUEST__INIT;
 static Tinvestd__Replay__V1__AdvanceRequest advance_request =
     TINVESTD__REPLAY__V1__ADVANCE_REQUEST__INIT;
+static Tinvestd__Admin__V1__SetReplaySpeedRequest speed_request =
+    TINVESTD__ADMIN__V1__SET_REPLAY_SPEED_REQUEST__INIT;
 
 static bool faults_command(int argc, char **argv, command *out) {
     for (int i = 0; i < argc; i += 2) {
@@ -175,6 +179,13 @@ static bool command_of(int argc, char **argv, command *out) {
         }
         advance_request.by_ms = ms;
         *out = (command){"Advance", &advance_request.base,
+                         &tinvestd__replay__v1__replay_state__descriptor};
+        return true;
+    }
+    if (strcmp(name, "speed") == 0 && n == 1) {
+        /* Checked by the server (30102 names the forms), as every other argument's range is. */
+        speed_request.speed = args[0];
+        *out = (command){"SetReplaySpeed", &speed_request.base,
                          &tinvestd__replay__v1__replay_state__descriptor};
         return true;
     }

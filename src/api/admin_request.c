@@ -137,3 +137,29 @@ int api_request_check_admin_move_price(const ProtobufCMessage *request,
                                             &out->instrument, &price_nano, &walk, &message);
     return with_message(code, message, out);
 }
+
+int api_request_admin_replay_speed(const Tinvestd__Admin__V1__SetReplaySpeedRequest *in,
+                                   clock_replay_mode *mode, int64_t *speed_milli,
+                                   const char **message) {
+    if (in->speed == NULL || in->speed[0] == '\0') {
+        *message = "speed is missing: \"max\", \"step\", or how many times real time, e.g. 60";
+        return 30102;
+    }
+    if (clock_replay_parse_speed(in->speed, mode, speed_milli) != 0) {
+        *message = "speed: \"max\", \"step\", or how many times real time (above 0, up to "
+                   "1000000, at most 3 decimal places), e.g. 60";
+        return 30102;
+    }
+    return 0;
+}
+
+int api_request_check_admin_replay_speed(const ProtobufCMessage *request,
+                                         const api_request_context *ctx, api_request_values *out) {
+    (void)ctx;
+    clock_replay_mode mode;
+    int64_t speed_milli;
+    const char *message = NULL;
+    int code = api_request_admin_replay_speed(
+        (const Tinvestd__Admin__V1__SetReplaySpeedRequest *)request, &mode, &speed_milli, &message);
+    return with_message(code, message, out);
+}

@@ -12,6 +12,7 @@
 
 #include "admin.pb-c.h"
 #include "api/request.h"
+#include "util/clock.h"
 
 /* The longest ack or fill delay the operator may set (60 s), and the most steps one walk takes.
  * Delays are also held below the order retention (the configuration's own rule). */
@@ -41,11 +42,19 @@ int api_request_admin_move_price(const refdata *rd, const Tinvestd__Admin__V1__M
                                  const instrument **ins, int64_t *price_nano, uint32_t *walk,
                                  const char **message);
 
+/* SetReplaySpeed: `speed` as --speed takes it (clock_replay_parse_speed): 30102 none given or
+ * anything else, with a message naming the forms. */
+int api_request_admin_replay_speed(const Tinvestd__Admin__V1__SetReplaySpeedRequest *in,
+                                   clock_replay_mode *mode, int64_t *speed_milli,
+                                   const char **message);
+
 int api_request_check_admin_instrument(const ProtobufCMessage *request,
                                        const api_request_context *ctx, api_request_values *out);
 int api_request_check_admin_faults(const ProtobufCMessage *request, const api_request_context *ctx,
                                    api_request_values *out);
 int api_request_check_admin_move_price(const ProtobufCMessage *request,
                                        const api_request_context *ctx, api_request_values *out);
+int api_request_check_admin_replay_speed(const ProtobufCMessage *request,
+                                         const api_request_context *ctx, api_request_values *out);
 
 #endif

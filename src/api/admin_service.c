@@ -99,8 +99,8 @@ static const ProtobufCMessage *read_stats(engine *e, api_call *call) {
     s->halted_instruments = core_halted_count(c);
     s->inbox_depth = engine_inbox_depth(e);
     s->faults = faults_of(call, e);
-    const struct api_replay *replay = call->server->app->replay;
-    s->clock = replay != NULL ? (char *)replay->speed : "live";
+    s->clock = api_call_alloc(call, 24);
+    clock_replay_speed_text(s->clock, 24); /* "live" without --replay */
     s->instruments = (admin_instrument_state **)pb_array(call, rd->instrument_count);
     for (uint32_t i = 0; i < rd->instrument_count; i++)
         s->instruments[s->n_instruments++] = instrument_state(call, e, &rd->instruments[i]);
@@ -346,6 +346,9 @@ static const api_method admin_methods[] = {
     ADMIN("TakeSnapshot", tinvestd__admin__v1__take_snapshot_request__descriptor, take_snapshot),
     /* The replay's own Advance, behind the admin token (12001 without --replay). */
     ADMIN("Advance", tinvestd__replay__v1__advance_request__descriptor, api_replay_advance),
+    /* The replay's speed from now on (12001 without --replay). */
+    ADMIN("SetReplaySpeed", tinvestd__admin__v1__set_replay_speed_request__descriptor,
+          api_replay_set_speed),
 };
 
 const api_method *api_admin_methods(size_t *count) {

@@ -1,8 +1,10 @@
 #include "api/api_metrics.h"
 
 #include <errno.h>
+#include <inttypes.h>
 #include <stdio.h>
 
+#include "api/stream_call.h"
 #include "metrics/metrics.h"
 #include "util/clock.h"
 
@@ -69,7 +71,46 @@ static metrics_family streams = {
     .label_count = 1,
 };
 
-static metrics_family *const families[] = {&calls, &latency, &stages, &streams};
+/* The slowest subscribers: the API_METRICS_SLOWEST_STREAMS streams with the most messages
+ * waiting, gathered at scrape time (api_stream_slowest), labelled by method and the stream's
+ * number (no token, no account). The second family is each one's backlog limit, for its share. */
+static uint32_t collect_slowest(const void *ctx, metrics_sample *out, uint32_t capacity) {
+    bool limits = ctx != NULL;
+    api_stream_backlog top[API_METRICS_SLOWEST_STREAMS];
+    size_t max = capacity < API_METRICS_SLOWEST_STREAMS ? capacity : API_METRICS_SLOWEST_STREAMS;
+    size_t n = api_stream_slowest(top, max);
+    for (size_t i = 0; i < n; i++) {
+        const api_method *m = top[i].method;
+        snprintf(out[i].labels[0], sizeof out[i].labels[0], "%s",
+                 m != NULL ? m->path : "unmatched");
+        snprintf(out[i].labels[1], sizeof out[i].labels[1], "%" PRIu64, top[i].number);
+        out[i].value = limits ? top[i].limit : top[i].queued;
+    }
+    return (uint32_t)n;
+}
+
+static const bool limits_ctx = true;
+static metrics_family slowest = {
+    .name = "tinvestd_stream_backlog_messages",
+    .help = "The streams with the most messages waiting to be sent (at most 5), by method and "
+            "stream number.",
+    .kind = METRICS_GAUGE,
+    .label_count = 2,
+    .labels = {{.name = "method"}, {.name = "stream"}},
+    .collect = collect_slowest,
+};
+static metrics_family slowest_limits = {
+    .name = "tinvestd_stream_backlog_limit_messages",
+    .help = "The backlog at which each of those streams is cut off (its configured limit).",
+    .kind = METRICS_GAUGE,
+    .label_count = 2,
+    .labels = {{.name = "method"}, {.name = "stream"}},
+    .collect = collect_slowest,
+    .collect_ctx = &limits_ctx,
+};
+
+static metrics_family *const families[] = {&calls,   &latency, &stages,
+                                           &streams, &slowest, &slowest_limits};
 #define FAMILY_COUNT (sizeof families / sizeof families[0])
 
 int api_metrics_init(const api_method *methods, size_t count) {

@@ -13,6 +13,9 @@
 
 #include "api/call.h"
 
+/* How many streams the backlog figures of /metrics name (the slowest first). */
+#define API_METRICS_SLOWEST_STREAMS 5
+
 /* Returns 0 (also when already done) or a negative errno. `methods` must outlive the registry's
  * use (labels are their paths). */
 int api_metrics_init(const api_method *methods, size_t count);

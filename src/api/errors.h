@@ -4,6 +4,7 @@
 #define TINVESTD_API_ERRORS_H
 
 #include <grpc/status.h>
+#include <stddef.h>
 
 typedef struct api_error_entry {
     int code;
@@ -13,5 +14,7 @@ typedef struct api_error_entry {
 
 /* NULL for a code the catalogue does not know (a programmer error at the call site). */
 const api_error_entry *api_error_lookup(int code);
+/* The whole table, sorted by code (*count entries; static storage). */
+const api_error_entry *api_error_table(size_t *count);
 
 #endif

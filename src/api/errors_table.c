@@ -194,6 +194,11 @@ static const api_error_entry entries[] = {
     {90003, GRPC_STATUS_FAILED_PRECONDITION, "The price is too high"},
 };
 
+const api_error_entry *api_error_table(size_t *count) {
+    *count = sizeof entries / sizeof entries[0];
+    return entries;
+}
+
 const api_error_entry *api_error_lookup(int code) {
     size_t lo = 0, hi = sizeof entries / sizeof entries[0];
     while (lo < hi) {

@@ -22,7 +22,8 @@
 typedef struct api_replay {
     int64_t from_ns, to_ns;
     clock_replay_mode mode;
-    char speed[24]; /* "max", "step", or the factor as given */
+    char speed[24]; /* at the start: "max", "step", or the factor as given (the clock has the
+                     * speed in force: clock_replay_speed_text) */
     const char *data_dir;
     const char *title;
     /* The replayed instruments' candles (read-only for the life of the server). */
@@ -49,5 +50,8 @@ const api_method *api_replay_methods(size_t *count);
 /* ReplayService/Advance's handler, which AdminService/Advance serves as well (12001 without
  * --replay). */
 void api_replay_advance(api_call *call, const ProtobufCMessage *request);
+/* AdminService/SetReplaySpeed's handler: the clock's mode and speed change on the core thread,
+ * between two batches, and the answer is the replay's state then (12001 without --replay). */
+void api_replay_set_speed(api_call *call, const ProtobufCMessage *request);
 
 #endif

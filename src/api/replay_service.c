@@ -7,6 +7,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 
+#include "admin.pb-c.h"
+#include "api/admin_request.h"
 #include "api/core_job.h"
 #include "api/pb.h"
 #include "api/replay_request.h"
@@ -36,7 +38,8 @@ static Tinvestd__Replay__V1__ReplayState *state_of(api_call *call, const api_rep
     s->from = pb_timestamp(call, r->from_ns);
     s->to = pb_timestamp(call, r->to_ns);
     s->now = pb_timestamp(call, now_ns);
-    s->speed = (char *)r->speed;
+    s->speed = api_call_alloc(call, 24);
+    clock_replay_speed_text(s->speed, 24); /* the speed in force (SetReplaySpeed changes it) */
     s->finished = now_ns >= r->to_ns;
     return s;
 }
@@ -99,6 +102,52 @@ void api_replay_advance(api_call *call, const ProtobufCMessage *request) {
         return;
     }
     api_core_job_submit(&job->job, run_advance, finish_advance);
+}
+
+/* ---- SetReplaySpeed (AdminService): the clock changes on the core thread --------------------- */
+
+typedef struct speed_job {
+    api_core_job job; /* must stay first */
+    clock_replay_mode mode;
+    int64_t speed_milli, now_ns;
+    uint64_t prints_done, prints_total;
+} speed_job;
+
+static void run_set_speed(engine *e, engine_job *base) {
+    speed_job *job = (speed_job *)base;
+    const api_replay *r = replay_of(job->job.call);
+    /* The core thread is the clock's one writer (it moves MAX's and STEP's time too); the next
+     * take of a batch reads the new mode. */
+    clock_replay_set_speed(job->mode, job->speed_milli);
+    job->now_ns = engine_now_ns(e);
+    job->prints_done = history_market_taken(r->market);
+    job->prints_total = history_market_total(r->market);
+    engine_finish_after_commit(e, base);
+}
+
+static void finish_set_speed(engine *e, engine_job *base) {
+    (void)e;
+    speed_job *job = (speed_job *)base;
+    api_call *call = job->job.call;
+    Tinvestd__Replay__V1__ReplayState *s = state_of(call, replay_of(call), job->now_ns);
+    s->prints_done = job->prints_done;
+    s->prints_total = job->prints_total;
+    api_reply_message(call, &s->base);
+}
+
+void api_replay_set_speed(api_call *call, const ProtobufCMessage *request) {
+    if (not_replaying(call))
+        return;
+    speed_job *job = api_core_job_new(call, sizeof *job);
+    const char *message = NULL;
+    int code =
+        api_request_admin_replay_speed((const Tinvestd__Admin__V1__SetReplaySpeedRequest *)request,
+                                       &job->mode, &job->speed_milli, &message);
+    if (code != 0) {
+        api_reply_error_message(call, code, message);
+        return;
+    }
+    api_core_job_submit(&job->job, run_set_speed, finish_set_speed);
 }
 
 /* ---- WriteReport: copied on the core thread, written once durable --------------------------- */

@@ -1411,6 +1411,8 @@ static const api_request_type request_types[] = {
     {&tinvestd__admin__v1__set_exchange_faults_request__descriptor, api_request_check_admin_faults},
     {&tinvestd__admin__v1__move_price_request__descriptor, api_request_check_admin_move_price},
     {&tinvestd__admin__v1__take_snapshot_request__descriptor, check_nothing},
+    {&tinvestd__admin__v1__set_replay_speed_request__descriptor,
+     api_request_check_admin_replay_speed},
 };
 
 const api_request_type *api_request_types(size_t *count) {

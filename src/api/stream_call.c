@@ -13,11 +13,70 @@
 static void register_ping(api_stream *stream);
 static void unregister_ping(api_stream *stream);
 
+/* Every stream from stream_new to stream_free (the backlog figures). Lock order: all_lock, then a
+ * stream's lock; nothing takes all_lock while holding a stream's lock. */
+static pthread_mutex_t all_lock = PTHREAD_MUTEX_INITIALIZER;
+static api_stream *all_head;
+static uint64_t all_opened;
+
+static void all_add(api_stream *stream) {
+    pthread_mutex_lock(&all_lock);
+    stream->number = ++all_opened;
+    stream->all_next = all_head;
+    if (all_head != NULL)
+        all_head->all_prev = stream;
+    all_head = stream;
+    pthread_mutex_unlock(&all_lock);
+}
+
+static void all_remove(api_stream *stream) {
+    pthread_mutex_lock(&all_lock);
+    if (stream->all_prev != NULL)
+        stream->all_prev->all_next = stream->all_next;
+    else
+        all_head = stream->all_next;
+    if (stream->all_next != NULL)
+        stream->all_next->all_prev = stream->all_prev;
+    pthread_mutex_unlock(&all_lock);
+}
+
+/* Whether backlog `a` ranks before `b`: more queued, then the older stream. */
+static bool ranks_before(const api_stream_backlog *a, const api_stream_backlog *b) {
+    return a->queued != b->queued ? a->queued > b->queued : a->number < b->number;
+}
+
+size_t api_stream_slowest(api_stream_backlog *out, size_t max) {
+    size_t n = 0;
+    pthread_mutex_lock(&all_lock);
+    for (api_stream *s = all_head; s != NULL && max > 0; s = s->all_next) {
+        pthread_mutex_lock(&s->lock);
+        api_stream_backlog b = {.method = s->call->method,
+                                .number = s->number,
+                                .queued = s->count,
+                                .limit = s->capacity - 1};
+        pthread_mutex_unlock(&s->lock);
+        /* Insertion into the sorted top `max`. */
+        size_t at = n;
+        while (at > 0 && ranks_before(&b, &out[at - 1]))
+            at--;
+        if (at >= max)
+            continue;
+        size_t last = n < max ? n : max - 1;
+        memmove(&out[at + 1], &out[at], (last - at) * sizeof *out);
+        out[at] = b;
+        if (n < max)
+            n++;
+    }
+    pthread_mutex_unlock(&all_lock);
+    return n;
+}
+
 static void stream_unref_locked(api_stream *stream, bool *free_it) {
     *free_it = --stream->refs == 0;
 }
 
 static void stream_free(api_stream *stream) {
+    all_remove(stream);
     for (uint32_t i = 0; i < stream->count; i++)
         grpc_slice_unref(stream->queue[(stream->head + i) % stream->capacity]);
     for (size_t i = 0; i < stream->final_metadata_count; i++)
@@ -244,6 +303,7 @@ static api_stream *stream_new(api_call *call, uint32_t capacity, int64_t ping_in
     stream->make_ping = make_ping;
     stream->on_closed = on_closed;
     stream->owner = owner;
+    all_add(stream);
 
     grpc_op close_op;
     memset(&close_op, 0, sizeof close_op);

@@ -52,7 +52,23 @@ struct api_stream {
     api_stream_closed_fn on_closed;
     void *owner;
     api_stream *ping_next; /* ping registry link */
+    /* Every open stream, for the backlog figures (api_stream_slowest); from open to free. */
+    api_stream *all_prev, *all_next;
+    uint64_t number; /* 1, 2, … in the order streams were opened since the process started */
 };
+
+/* One stream's backlog as api_stream_slowest reads it. */
+typedef struct api_stream_backlog {
+    const api_method *method; /* NULL for a call without one */
+    uint64_t number;
+    uint32_t queued; /* messages waiting to be written (not the one in flight) */
+    uint32_t limit;  /* the backlog at which the client is cut off (the configured limit) */
+} api_stream_backlog;
+
+/* The `max` open streams with the most messages waiting, most first (the older stream first
+ * among equals); returns how many were written. Read at scrape time under the registry's lock
+ * and each stream's own lock, briefly: the write path takes no lock of its own for it. */
+size_t api_stream_slowest(api_stream_backlog *out, size_t max);
 
 /* Turns `call` into a stream (the stream now owns the call), sends the initial metadata with
  * `first` (the subscription response) and starts watching for the client going away. */

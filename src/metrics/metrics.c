@@ -32,12 +32,15 @@ static bool valid_family(const metrics_family *f) {
         return false;
     for (uint32_t i = 0; i < f->label_count; i++) {
         const metrics_label *l = &f->labels[i];
-        if (!valid_name(l->name, false) || strncmp(l->name, "__", 2) == 0 || l->count == 0 ||
-            l->value == NULL)
+        if (!valid_name(l->name, false) || strncmp(l->name, "__", 2) == 0)
+            return false;
+        if (f->collect == NULL && (l->count == 0 || l->value == NULL))
             return false;
         if (f->kind == METRICS_HISTOGRAM && strcmp(l->name, "le") == 0)
             return false;
     }
+    if (f->collect != NULL && f->kind != METRICS_GAUGE)
+        return false;
     if (f->kind != METRICS_HISTOGRAM)
         return f->bucket_count == 0;
     if (f->bucket_count == 0 || f->bucket_count > METRICS_MAX_BUCKETS)
@@ -52,7 +55,7 @@ int metrics_family_init(metrics_family *f) {
     if (!valid_family(f))
         return -EINVAL;
     uint64_t series = 1;
-    for (uint32_t i = 0; i < f->label_count; i++)
+    for (uint32_t i = 0; f->collect == NULL && i < f->label_count; i++)
         series *= f->labels[i].count;
     /* A histogram: its buckets, +Inf, and the sum. */
     uint32_t per_series = f->kind == METRICS_HISTOGRAM ? f->bucket_count + 2 : 1;
@@ -61,7 +64,8 @@ int metrics_family_init(metrics_family *f) {
     f->cells = calloc((size_t)series * per_series, sizeof *f->cells);
     if (f->cells == NULL)
         return -ENOMEM;
-    f->series_count = (uint32_t)series;
+    /* A collected family keeps one unused cell (its storage marks it initialized) and no series. */
+    f->series_count = f->collect != NULL ? 0 : (uint32_t)series;
     f->cells_per_series = per_series;
     return 0;
 }
@@ -396,6 +400,25 @@ static bool label_values(const metrics_family *f, uint32_t series, series_labels
     return true;
 }
 
+static int render_collected(metrics_buffer *b, const metrics_family *f) {
+    metrics_sample samples[METRICS_COLLECTED_MAX];
+    uint32_t n = f->collect(f->collect_ctx, samples, METRICS_COLLECTED_MAX);
+    assert(n <= METRICS_COLLECTED_MAX);
+    int rc = 0;
+    for (uint32_t i = 0; rc == 0 && i < n; i++) {
+        series_labels v;
+        for (uint32_t l = 0; l < f->label_count; l++) {
+            /* Cut at the buffer's end: the collector's text is its own. */
+            memcpy(v.values[l], samples[i].labels[l], sizeof v.values[l]);
+            v.values[l][sizeof v.values[l] - 1] = '\0';
+        }
+        char value[32];
+        snprintf(value, sizeof value, "%" PRId64, samples[i].value);
+        rc = put_sample(b, f, "", &v, NULL, value);
+    }
+    return rc;
+}
+
 static int render_family(metrics_buffer *b, const metrics_family *f) {
     static const char *const type_names[] = {"counter", "gauge", "histogram"};
     int rc = puts_(b, "# HELP ");
@@ -415,6 +438,8 @@ static int render_family(metrics_buffer *b, const metrics_family *f) {
         rc = puts_(b, type_names[f->kind]);
     if (rc == 0)
         rc = puts_(b, "\n");
+    if (rc == 0 && f->collect != NULL)
+        return render_collected(b, f);
     series_labels v;
     for (uint32_t s = 0; rc == 0 && s < f->series_count; s++) {
         const _Atomic uint64_t *cells = f->cells + (size_t)s * f->cells_per_series;

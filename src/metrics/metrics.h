@@ -48,6 +48,14 @@ typedef struct metrics_label {
     const void *ctx;
 } metrics_label;
 
+/* A series gathered when the text is written (a family's `collect`): its label values in the
+ * family's label order, and its value. */
+#define METRICS_COLLECTED_MAX 16
+typedef struct metrics_sample {
+    char labels[METRICS_MAX_LABELS][METRICS_LABEL_VALUE_MAX];
+    int64_t value;
+} metrics_sample;
+
 typedef struct metrics_family {
     /* Set by the owner before metrics_family_init. */
     const char *name, *help;
@@ -61,6 +69,12 @@ typedef struct metrics_family {
     /* Counters and histograms: series never observed are left out of the text (a calls counter
      * by method and code has thousands of possible series and a few dozen real ones). */
     bool sparse;
+    /* A gauge whose few series are not known in advance (the slowest streams): when set, the
+     * text writes the series `collect` fills in (at most `capacity`, which is
+     * METRICS_COLLECTED_MAX) each time it is written, instead of cells; its labels need only a
+     * name. It runs on the rendering thread and may take its owner's locks. */
+    uint32_t (*collect)(const void *ctx, metrics_sample *out, uint32_t capacity);
+    const void *collect_ctx;
     /* Storage (metrics_family_init): counters and histogram cells are unsigned and never wrap in
      * practice (2^64 events); a histogram's sum saturates at UINT64_MAX instead of wrapping.
      * A gauge's cell holds its int64 value. */

@@ -11,7 +11,10 @@
  *   quantum acts at the same simulated time run after run;
  * - MAX and STEP: the core thread moves it (clock_replay_set): to each next thing due as soon as
  *   it is idle (MAX), or only up to where a control call told it to go (STEP).
- * It never goes backwards and never passes the replay's end. */
+ * It never goes backwards and never passes the replay's end.
+ *
+ * The mode and the speed may change while the replay runs (clock_replay_set_speed, the
+ * operator's SetReplaySpeed): the simulated time goes on from where it stands. */
 #ifndef TINVESTD_UTIL_CLOCK_H
 #define TINVESTD_UTIL_CLOCK_H
 
@@ -49,5 +52,23 @@ void clock_replay_set(int64_t sim_ns);
 
 /* SPEED: the wall-clock instant (CLOCK_REALTIME) at which the simulated clock reaches `sim_ns`. */
 int64_t clock_replay_wall_deadline_ns(int64_t sim_ns);
+
+/* The fastest SPEED: 10^6 times real time, in thousandths. */
+#define CLOCK_REPLAY_MAX_SPEED_MILLI 1000000000LL
+
+/* "max", "step", or a factor of real time above 0 with at most 3 decimal places, up to 10^6
+ * ("60", "0.5"): 0 with the mode and, for SPEED, the factor in thousandths (0 otherwise); -1 for
+ * anything else. */
+int clock_replay_parse_speed(const char *text, clock_replay_mode *mode, int64_t *speed_milli);
+
+/* A running replay's mode and speed change from now on (a replay's modes only, `speed_milli`
+ * 1 .. CLOCK_REPLAY_MAX_SPEED_MILLI for SPEED): the simulated time stays where it is and goes on
+ * in the new way. One writer: the core thread (which moves the clock in MAX and STEP too), or
+ * the start before the threads. Readers on other threads never see the time go backwards: the
+ * time it goes on from is read inside the change, after any reading of the old speed. */
+void clock_replay_set_speed(clock_replay_mode mode, int64_t speed_milli);
+
+/* The speed as text: "max", "step", or the factor without trailing zeros ("60", "0.5"). */
+void clock_replay_speed_text(char *out, int size);
 
 #endif

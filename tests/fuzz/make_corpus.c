@@ -789,6 +789,14 @@ static void admin_control(void) {
     Tinvestd__Admin__V1__TakeSnapshotRequest snapshot =
         TINVESTD__ADMIN__V1__TAKE_SNAPSHOT_REQUEST__INIT;
     request("admin_snapshot", &snapshot.base);
+    Tinvestd__Admin__V1__SetReplaySpeedRequest speed =
+        TINVESTD__ADMIN__V1__SET_REPLAY_SPEED_REQUEST__INIT;
+    speed.speed = "60";
+    request("admin_speed", &speed.base);
+    speed.speed = "step";
+    request("admin_speed-step", &speed.base);
+    speed.speed = "1000000.000";
+    request("admin_speed-edge", &speed.base);
 }
 
 static void edge_values(void) {

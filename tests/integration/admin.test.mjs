@@ -252,13 +252,15 @@ test('only the admin token opens the operator\'s service; it is no trading token
     const asTrader = await callRaw((o) => users.getAccounts({}, o));
     assert.equal(asTrader.error?.details, '40003');
     // Usage errors.
-    for (const args of [['halt'], ['price', share.uid], ['faults', '--reject-ppm'], ['step', '0'], ['nonsense']])
+    for (const args of [['halt'], ['price', share.uid], ['faults', '--reject-ppm'], ['step', '0'], ['speed'], ['nonsense']])
       assert.equal((await ctl(server, args)).code, 2, args.join(' '));
     // Bad input is refused with a clear code and changes nothing.
     const unknown = await ctl(server, ['halt', 'NO_SUCH_INSTRUMENT']);
     assert.match(unknown.stderr, /code 50002/);
     assert.match((await ctl(server, ['halt', ''])).stderr, /code 30237/);
     assert.match((await ctl(server, ['step', '1000'])).stderr, /code 12001/, 'Advance without --replay');
+    assert.match((await ctl(server, ['speed', 'max'])).stderr, /code 12001/, 'SetReplaySpeed without --replay');
+    assert.equal((await ctl(server, ['stats'])).json.clock, 'live');
   } finally {
     assert.deepEqual(await server.stop(), { code: 0, signal: null });
   }
@@ -406,7 +408,7 @@ test('POST /admin/<Method> answers fetch() with JSON; a snapshot appears on disk
   }
 });
 
-test('tinvestctl step moves a replay\'s clock in step mode; MovePrice is refused in a replay', async () => {
+test('tinvestctl step moves a replay\'s clock in step mode; its speed changes at run time; MovePrice is refused in a replay', async () => {
   const archives = execFileSync('python3', [join(sourceDir, 'scripts', 'make-demo-history.py'),
     '--out', join(dir, 'archives'), '--config', demoConfigPath, '--days', '1', '--seed', '3',
     '--uid', share.uid], { encoding: 'utf8' }).trim().split('\n');
@@ -417,7 +419,7 @@ test('tinvestctl step moves a replay\'s clock in step mode; MovePrice is refused
     'import sys, zipfile; print(zipfile.ZipFile(sys.argv[1]).namelist()[0])', archives[0]], { encoding: 'utf8' }));
   const date = `${day[1]}-${day[2]}-${day[3]}`;
   const server = await startServer({ config, dataDir,
-    args: ['--replay', `${date}..${date}`, '--speed', 'step', '--durability', 'none'] });
+    args: ['--replay', `${date}..${date}`, '--speed', 'step', '--durability', 'none', '--http-listen', '127.0.0.1:0'] });
   try {
     const from = Date.parse(`${date}T00:00:00Z`);
     const first = await ctl(server, ['step', '60000']);
@@ -434,6 +436,59 @@ test('tinvestctl step moves a replay\'s clock in step mode; MovePrice is refused
     assert.match(move.stderr, /code 30102: A replay's prices are the history's/);
     // The admin token is what Advance takes here; a trading token is refused.
     assert.match((await ctl(server, ['step', '1000'], { token: USER_TOKEN })).stderr, /code 40003/);
+    assert.match((await ctl(server, ['speed', 'max'], { token: USER_TOKEN })).stderr, /code 40003/);
+
+    // SetReplaySpeed: bad values are refused 30102 and change nothing (the clock stands in step).
+    for (const bad of ['fast', '0', '-1', '1.0001', '2000000', '', 'MAX'])
+      assert.match((await ctl(server, ['speed', bad])).stderr, /status 3, code 30102: speed/, `speed ${JSON.stringify(bad)}`);
+    const still = await ctl(server, ['stats']);
+    assert.equal(still.json.clock, 'step');
+    assert.equal(Date.parse(still.json.now), from + 61500);
+    // A factor: the clock runs from where it stood, an hour a second (in 15 s quanta).
+    const sent = Date.now();
+    const fast = await ctl(server, ['speed', '3600']);
+    const answered = Date.now();
+    assert.equal(fast.code, 0, fast.stderr);
+    assert.equal(fast.json.speed, '3600');
+    assert.equal(Date.parse(fast.json.now), from + 61500, 'the time goes on from where it stood');
+    await new Promise((r) => setTimeout(r, 1000));
+    const asked = Date.now();
+    const ran = await ctl(server, ['stats']);
+    const read = Date.now();
+    assert.equal(ran.json.clock, '3600');
+    // 3600 simulated ms a wall ms, in 15 s quanta: between the wall time surely gone (answer to
+    // question) and the most that can have gone (request to answer), the process starts of
+    // tinvestctl included.
+    const gone = Date.parse(ran.json.now) - (from + 61500);
+    assert.ok(gone >= 3600 * (asked - answered) - 15000 && gone <= 3600 * (read - sent),
+      `an hour a second: ${gone} ms simulated in ${asked - answered}..${read - sent} ms of wall time`);
+    // Back to step over HTTP (POST /admin/SetReplaySpeed): the clock stops where it is, and Advance moves it.
+    const answer = await fetch(`http://127.0.0.1:${server.httpPort}/admin/SetReplaySpeed`, {
+      method: 'POST', headers: { authorization: `Bearer ${ADMIN_TOKEN}`, 'content-type': 'application/json' },
+      body: JSON.stringify({ speed: 'step' }) });
+    assert.equal(answer.status, 200);
+    const stepped = await answer.json();
+    assert.equal(stepped.speed, 'step');
+    const stop = Date.parse(stepped.now);
+    assert.ok(stop >= Date.parse(ran.json.now), 'not backwards');
+    await new Promise((r) => setTimeout(r, 500));
+    assert.equal(Date.parse((await ctl(server, ['stats'])).json.now), stop, 'step mode: the clock stands still');
+    assert.equal(Date.parse((await ctl(server, ['step', '1000'])).json.now), stop + 1000);
+    const refused = await fetch(`http://127.0.0.1:${server.httpPort}/admin/SetReplaySpeed`, {
+      method: 'POST', headers: { authorization: `Bearer ${ADMIN_TOKEN}`, 'content-type': 'application/json' },
+      body: JSON.stringify({ speed: 'slow' }) });
+    assert.equal(refused.status, 400);
+    assert.equal((await refused.json()).description, '30102');
+    // max: the replay runs to its end by itself.
+    assert.equal((await ctl(server, ['speed', 'max'])).json.speed, 'max');
+    const deadline = Date.now() + 30000;
+    let state;
+    do {
+      await new Promise((r) => setTimeout(r, 200));
+      state = await ctl(server, ['stats']);
+    } while (Date.parse(state.json.now) < from + 86400000 - 1 && Date.now() < deadline);
+    assert.equal(state.json.clock, 'max');
+    assert.ok(Date.parse(state.json.now) >= from + 86400000 - 1, `the end is reached: ${state.json.now}`);
   } finally {
     assert.deepEqual(await server.stop(), { code: 0, signal: null });
   }

@@ -9,12 +9,13 @@ import './tls-env.mjs';
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
-import { writeFileSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { SecurityTradingStatus } from 'tinkoff-invest-api/dist/generated/common.js';
 import { OrderDirection, OrderType, OrdersServiceDefinition } from 'tinkoff-invest-api/dist/generated/orders.js';
-import { binary, callRaw, closeClients, rawClient, startServer, sdk, demoConfig, demoInstruments } from './harness.mjs';
+import { binary, callRaw, closeClients, rawClient, startServer, sdk, demoConfig, demoInstruments, sourceDir } from './harness.mjs';
 import { findChromium, launchBrowser } from './cdp.mjs';
 
 const TOKEN = 't.demo.full';
@@ -60,6 +61,30 @@ async function marketBuy(api, lots = 1) {
 }
 
 const tapeCount = `document.querySelectorAll('#tape tbody tr.trade').length`;
+// Every subscription of the page's MarketDataStream is answered: a print from now on is streamed.
+const live = `document.querySelector('#connection').dataset.live === 'true'`;
+
+// The shown instrument's trades the page holds, each with the paths that brought it, first first
+// ('stream', or over REST 'load' and 'reconcile').
+async function heldTrades() {
+  return JSON.parse(await page.eval(`JSON.stringify(tinvestdDashboard.market.st(${JSON.stringify(share.uid)}).trades
+    .map((t) => ({ key: [t.time, t.price?.units, t.price?.nano, t.quantity].join('|'), via: t.via })))`));
+}
+
+// The trades held now that were not held before (the SDK's order's), each brought by the stream:
+// the 2-second REST reconciliation alone would leave 'stream' out of its paths.
+// (A stream message that lost the race to a reconciliation still adds 'stream': a second is allowed.)
+async function assertStreamed(before) {
+  const old = new Set(before.map((t) => t.key));
+  let fresh = [];
+  for (const until = Date.now() + 1000; ;) {
+    fresh = (await heldTrades()).filter((t) => !old.has(t.key));
+    if ((fresh.length && fresh.every((t) => t.via.includes('stream'))) || Date.now() > until) break;
+    await new Promise((r) => setTimeout(r, 50));
+  }
+  assert.ok(fresh.length > 0, "the order's trade is held");
+  for (const t of fresh) assert.ok(t.via.includes('stream'), `trade ${t.key} came through ${t.via}, not the stream`);
+}
 
 test('the page loads from the HTTP listener offline, with its security policy', { skip }, async () => {
   await page.goto(`${base}/`);
@@ -92,16 +117,22 @@ test('a token typed in connects; the market, the account and the health panel fi
   assert.equal(await page.eval(`getComputedStyle(document.querySelector('#book tbody td.bid')).textAlign`), 'right');
   await page.waitFor(`document.querySelector('#cash tbody').textContent.includes('RUB')`);
   await page.waitFor(`document.querySelector('#health-calls tbody th') !== null`, 5000);
+  // The slowest subscribers: the page's own streams, by method, queued and share of the limit.
+  await page.waitFor(`[...document.querySelectorAll('#health-slowest tbody tr[data-stream] th')].some((th) => th.textContent.includes('Stream'))`, 5000);
+  assert.match(await page.eval(`document.querySelector('#health-slowest tbody tr[data-stream] .share').textContent`), /^\d+\.\d %$/);
   await page.waitFor(`document.querySelector('#canvas, #chart canvas') !== null`);
 });
 
 test('a trade through the official SDK shows in the tape and the orders within a second', { skip }, async () => {
   const api = sdk(server, TOKEN);
+  await page.waitFor(live, 5000);
   const before = await page.eval(tapeCount);
+  const held = await heldTrades();
   const { orderId, at } = await marketBuy(api);
   const { ms } = await page.waitFor(`document.querySelector('#orders tr[data-order="${orderId}"]') !== null && ${tapeCount} > ${before}`, 5000);
   const shown = Date.now() - at;
   assert.ok(shown <= 1000, `shown ${shown} ms after the SDK's reply (${ms} ms of polling)`);
+  await assertStreamed(held);
   await page.waitFor(`document.querySelector('#orders tr[data-order="${orderId}"] .state').textContent.includes('FILL')`, 3000);
   await page.waitFor(`document.querySelector('#positions tbody').textContent.includes('SBER')`, 3000);
   await page.waitFor(`document.querySelector('#executions tbody').textContent.includes('SBER')`, 3000);
@@ -145,6 +176,7 @@ test('the operator halts the chosen instrument from the page: a bot is refused 3
   await page.type(ADMIN_TOKEN);
   await page.key('Enter', 'Enter', 13, '\r');
   await page.waitFor(`document.querySelector('#op-stats').textContent.includes('halted: none')`, 5000);
+  assert.equal(await page.eval(`document.querySelector('#op-speed').hidden`), true, 'no speed control without a replay');
   // A bot's market-data stream (the official SDK's) sees the halt as soon as it is made.
   const bot = sdk(server, TOKEN);
   const statuses = [];
@@ -161,6 +193,10 @@ test('the operator halts the chosen instrument from the page: a bot is refused 3
       orderType: OrderType.ORDER_TYPE_MARKET, orderId: randomUUID() }, options));
     assert.equal(raw.error?.details, '30079');
     await page.waitFor(`[...document.querySelectorAll('#health-errors tbody td.code')].some((td) => td.textContent === '30079')`, 4000);
+    // With its T-Invest message, from the server's own table (assets/errors.json): the one the bot got.
+    assert.equal(await page.eval(`document.querySelector('#health-errors tbody td.message[data-code="30079"]').textContent`),
+      `30079 — ${raw.trailer?.get('message')}`);
+    assert.equal(raw.trailer?.get('message'), 'Instrument is not available for trading');
     await shot('halted');
     await page.eval(`document.querySelector('#op-resume').click()`);
     await page.waitFor(`document.querySelector('#trading-status').textContent === 'trading'`, 3000);
@@ -185,12 +221,15 @@ test('after a restart of the server the page reconnects and shows the next trade
   server = await startServer({ config: configPath, dataDir, args: ['--http-listen', `127.0.0.1:${httpPort}`] });
   await page.waitFor(`document.querySelector('#connection').dataset.state === 'online'`, 15000);
   await page.waitFor(`document.querySelector('#connection').textContent.includes('live streams')`, 15000);
+  assert.equal(await page.eval(live), true, 'the label says live once every subscription is answered');
   const api = sdk(server, TOKEN);
   const before = await page.eval(tapeCount);
+  const held = await heldTrades();
   const { orderId } = await marketBuy(api);
   try {
     await page.waitFor(`document.querySelector('#orders tr[data-order="${orderId}"]') !== null`, 5000);
     await page.waitFor(`${tapeCount} > ${before}`, 5000);
+    await assertStreamed(held);
   } catch (error) {
     const state = await page.eval(`JSON.stringify({ mode: tinvestdDashboard.market.mode, trades: tinvestdDashboard.market.st(${JSON.stringify(share.uid)}).trades.slice(0, 3), messages: tinvestdDashboard.market.messages, events: tinvestdDashboard.market.stream.events })`);
     throw new Error(`${error.message}; page: ${state}`);
@@ -208,4 +247,55 @@ test('nothing was asked of another origin and nothing went wrong in the page', {
   const errors = page.console.filter((c) => c.type === 'error' && !/ERR_CONNECTION_REFUSED|net::ERR_|Failed to load resource|WebSocket connection/.test(c.text));
   assert.deepEqual(errors, []);
   assert.ok(!page.console.some((c) => /Content Security Policy/.test(c.text)), 'no policy violation');
+});
+
+test('in a replay the operator changes its speed from the page: faster, then step mode stops the clock', { skip }, async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'tinvestd-dashboard-replay-'));
+  let replay;
+  let speedPage;
+  try {
+    const archives = execFileSync('python3', [join(sourceDir, 'scripts', 'make-demo-history.py'),
+      '--out', join(dir, 'archives'), '--config', configPath, '--days', '1', '--seed', '5',
+      '--uid', share.uid], { encoding: 'utf8' }).trim().split('\n');
+    const dataDir = join(dir, 'data');
+    execFileSync(binary, ['history', 'import', '--data-dir', dataDir, '--config', configPath, ...archives], { encoding: 'utf8' });
+    const day = /_(\d{4})(\d{2})(\d{2})\.csv/.exec(execFileSync('python3', ['-c',
+      'import sys, zipfile; print(zipfile.ZipFile(sys.argv[1]).namelist()[0])', archives[0]], { encoding: 'utf8' }));
+    const date = `${day[1]}-${day[2]}-${day[3]}`;
+    replay = await startServer({ config: configPath, dataDir,
+      args: ['--replay', `${date}..${date}`, '--speed', 'step', '--durability', 'none', '--http-listen', '127.0.0.1:0'] });
+    const origin = `http://127.0.0.1:${replay.httpPort}`;
+    const stats = async () => (await fetch(`${origin}/admin/GetStats`, { method: 'POST',
+      headers: { authorization: `Bearer ${ADMIN_TOKEN}` }, body: '{}' })).json();
+    speedPage = await browser.newPage();
+    await speedPage.goto(`${origin}/`);
+    await speedPage.eval(`document.querySelector('#admin-token').focus()`);
+    await speedPage.type(ADMIN_TOKEN);
+    await speedPage.key('Enter', 'Enter', 13, '\r');
+    // Shown only in a replay, once the operator's statistics say the clock is one.
+    await speedPage.waitFor(`document.querySelector('#op-speed').hidden === false`, 5000);
+    const setSpeed = (speed) => speedPage.eval(`(() => { const f = document.querySelector('#op-speed');
+      f.speed.value = ${JSON.stringify(speed)}; f.requestSubmit(); })()`);
+    const standing = Date.parse((await stats()).now);
+    await setSpeed('3600');
+    await speedPage.waitFor(`document.querySelector('#op-result').textContent.includes('speed 3600')`, 3000);
+    await new Promise((r) => setTimeout(r, 1000));
+    const fast = await stats();
+    assert.equal(fast.clock, '3600');
+    assert.ok(Date.parse(fast.now) - standing >= 1800000, `an hour a second: ${fast.now} from ${new Date(standing).toISOString()}`);
+    await setSpeed('step');
+    await speedPage.waitFor(`document.querySelector('#op-result').textContent.includes('speed step')`, 3000);
+    const stopped = Date.parse((await stats()).now);
+    await new Promise((r) => setTimeout(r, 500));
+    assert.equal(Date.parse((await stats()).now), stopped, 'step mode: the clock stands');
+    // A bad value is refused with its code and changes nothing.
+    await setSpeed('fast');
+    await speedPage.waitFor(`document.querySelector('#op-result').textContent.startsWith('Refused 30102')`, 3000);
+    assert.equal((await stats()).clock, 'step');
+    assert.deepEqual(speedPage.exceptions, []);
+  } finally {
+    await speedPage?.close?.();
+    if (replay) await replay.stop();
+    rmSync(dir, { recursive: true, force: true });
+  }
 });

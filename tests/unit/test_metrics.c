@@ -197,7 +197,49 @@ static void test_threads_add_up(void) {
     metrics_family_deinit(&shared_histogram);
 }
 
+/* A collected family: the series its collector gives at each rendering, escaped, and nothing
+ * when it gives none; a collected counter is refused. */
+static uint32_t collected_n;
+
+static uint32_t collect_demo(const void *ctx, metrics_sample *out, uint32_t capacity) {
+    CHECK(capacity == METRICS_COLLECTED_MAX);
+    for (uint32_t i = 0; i < collected_n; i++) {
+        snprintf(out[i].labels[0], sizeof out[i].labels[0], "%s", i == 0 ? "/a" : "q\"x");
+        snprintf(out[i].labels[1], sizeof out[i].labels[1], "%u", 7 + i);
+        out[i].value = 100 - (int64_t)i;
+    }
+    return collected_n;
+}
+
+static void test_collected(void) {
+    metrics_registry r = {0};
+    metrics_family slow = {.name = "demo_backlog",
+                           .help = "Backlogs.",
+                           .kind = METRICS_GAUGE,
+                           .label_count = 2,
+                           .labels = {{.name = "method"}, {.name = "stream"}},
+                           .collect = collect_demo};
+    CHECK_EQ_INT(metrics_family_init(&slow), 0);
+    CHECK_EQ_INT(metrics_register(&r, &slow), 0);
+    metrics_buffer b = {0};
+    collected_n = 0;
+    CHECK_EQ_INT(metrics_render(&r, &b), 0);
+    CHECK(strcmp(b.data, "# HELP demo_backlog Backlogs.\n# TYPE demo_backlog gauge\n") == 0);
+    collected_n = 2;
+    b.length = 0;
+    CHECK_EQ_INT(metrics_render(&r, &b), 0);
+    CHECK(strstr(b.data, "demo_backlog{method=\"/a\",stream=\"7\"} 100\n"
+                         "demo_backlog{method=\"q\\\"x\",stream=\"8\"} 99\n") != NULL);
+    metrics_buffer_free(&b);
+    metrics_family_deinit(&slow);
+    metrics_family counter = slow;
+    counter.kind = METRICS_COUNTER;
+    counter.cells = NULL;
+    CHECK_EQ_INT(metrics_family_init(&counter), -EINVAL);
+}
+
 int main(void) {
+    test_collected();
     test_exact_text();
     test_codes_and_sparse();
     test_refused_families();

@@ -172,9 +172,70 @@ static void test_clock(void) {
     CHECK(clock_broker_ns() - clock_realtime_ns() < NS);
 }
 
+/* The speed changed at run time (SetReplaySpeed): the time goes on from where it stands in every
+ * direction of change, never backwards; the text of the speed in force; the parser's forms. */
+static void test_clock_speed_change(void) {
+    int64_t start = MINUTE_S * NS, end = start + 86400 * NS, q = 15 * NS;
+    clock_replay_start(&(clock_replay_config){
+        .mode = CLOCK_REPLAY_STEP, .start_ns = start, .end_ns = end, .quantum_ns = q});
+    clock_replay_set(start + 100 * NS);
+    char text[24];
+    clock_replay_speed_text(text, sizeof text);
+    CHECK(strcmp(text, "step") == 0);
+    /* STEP → a factor of 10^6: a second of simulated time a microsecond; from where it stood. */
+    clock_replay_set_speed(CLOCK_REPLAY_SPEED, CLOCK_REPLAY_MAX_SPEED_MILLI);
+    CHECK_EQ_INT(clock_replay_mode_of(), CLOCK_REPLAY_SPEED);
+    int64_t a = clock_broker_ns();
+    CHECK(a >= start + 100 * NS);
+    CHECK_EQ_INT((a - (start + 100 * NS)) % q, 0);  /* quanta from where it stood */
+    int64_t until = clock_monotonic_ns() + 2000000; /* 2 ms of wall: 2000 s simulated */
+    while (clock_monotonic_ns() < until) {
+    }
+    int64_t b = clock_broker_ns();
+    CHECK(b >= a + 1000 * NS);
+    clock_replay_speed_text(text, sizeof text);
+    CHECK(strcmp(text, "1000000") == 0);
+    /* → STEP: it stands where the factor had brought it, not before what a reader saw. */
+    clock_replay_set_speed(CLOCK_REPLAY_STEP, 0);
+    int64_t c = clock_broker_ns();
+    CHECK(c >= b);
+    until = clock_monotonic_ns() + 1000000;
+    while (clock_monotonic_ns() < until) {
+    }
+    CHECK_EQ_INT(clock_broker_ns(), c);
+    /* → a slow factor, then MAX: on from there; the text drops trailing zeros. */
+    clock_replay_set_speed(CLOCK_REPLAY_SPEED, 2500);
+    CHECK(clock_broker_ns() >= c);
+    clock_replay_speed_text(text, sizeof text);
+    CHECK(strcmp(text, "2.5") == 0);
+    clock_replay_set_speed(CLOCK_REPLAY_MAX, 0);
+    CHECK(clock_broker_ns() >= c);
+    clock_replay_speed_text(text, sizeof text);
+    CHECK(strcmp(text, "max") == 0);
+    /* The parser: the forms of --speed, and nothing else. */
+    clock_replay_mode mode;
+    int64_t milli;
+    CHECK_EQ_INT(clock_replay_parse_speed("60", &mode, &milli), 0);
+    CHECK(mode == CLOCK_REPLAY_SPEED && milli == 60000);
+    CHECK_EQ_INT(clock_replay_parse_speed("0.125", &mode, &milli), 0);
+    CHECK_EQ_INT(milli, 125);
+    CHECK_EQ_INT(clock_replay_parse_speed("step", &mode, &milli), 0);
+    CHECK(mode == CLOCK_REPLAY_STEP);
+    const char *bad[] = {"",     "0",   "-1", "1.0001", "1000000.001", "2000000",
+                         "max ", "Max", ".5", "1e3",    NULL};
+    for (int i = 0; bad[i] != NULL; i++)
+        CHECK_EQ_INT(clock_replay_parse_speed(bad[i], &mode, &milli), -1);
+    CHECK_EQ_INT(clock_replay_parse_speed(NULL, &mode, &milli), -1);
+    clock_replay_start(&(clock_replay_config){.mode = CLOCK_REPLAY_OFF});
+    /* Not a replay: nothing changes. */
+    clock_replay_set_speed(CLOCK_REPLAY_MAX, 0);
+    CHECK_EQ_INT(clock_replay_mode_of(), CLOCK_REPLAY_OFF);
+}
+
 int main(void) {
     test_path();
     test_market_order();
     test_clock();
+    test_clock_speed_change();
     return check_finish("test_replay_market");
 }

@@ -152,8 +152,11 @@ export class Stream {
     this.connect();
   }
 
+  // True when the message was handed to the open socket.
   send(message) {
-    if (this.socket?.readyState === WebSocket.OPEN) this.socket.send(JSON.stringify(message));
+    if (this.socket?.readyState !== WebSocket.OPEN) return false;
+    this.socket.send(JSON.stringify(message));
+    return true;
   }
 
   close() {

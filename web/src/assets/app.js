@@ -107,14 +107,24 @@ class App {
     else this.setConnection('offline', `server unreachable, reconnecting… ${error?.message ?? ''}`);
   }
 
+  // "live streams" only once every subscription of the market's stream is answered: a print made
+  // before that is not streamed (the server answers a stream's requests one at a time).
   feedLabel() {
-    return this.feed === 'stream' ? 'connected · live streams' : this.feed === 'polling'
+    if (this.feed === 'stream') return this.market.live ? 'connected · live streams' : 'connected · subscribing…';
+    return this.feed === 'polling'
       ? 'connected · polling REST (no WebSocket streams served)' : 'connected';
   }
 
   setFeedMode(mode) {
     this.feed = mode;
     if (mode === 'stream') this.reachable(true);
+    if (this.online) this.setConnection('online', this.feedLabel());
+  }
+
+  // The market's stream has every subscription answered (or no longer has): `data-live` on the
+  // connection's status, which announces the change.
+  setLive(live) {
+    $('#connection').dataset.live = String(live);
     if (this.online) this.setConnection('online', this.feedLabel());
   }
 

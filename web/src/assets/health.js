@@ -53,6 +53,10 @@ function seconds(value) {
   return `≤ ${value} s`;
 }
 
+function escapeHtml(text) {
+  return String(text).replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
+}
+
 const SHORT = /^\/(?:tinkoff\.public\.invest\.api\.contract\.v1|tinvestd\.\w+\.v1)\./;
 const shortMethod = (m) => m.replace(SHORT, '');
 
@@ -64,10 +68,20 @@ export class Health {
     this.view = null;
     this.errors = new Map(); // "method code" → count seen since the page opened
     this.baseline = null;
+    // The server's error table (assets/errors.json, generated from src/api/errors_table.c at
+    // build time): code → {message, grpcStatus, grpcStatusName}.
+    this.catalogue = null;
+  }
+
+  async loadCatalogue() {
+    if (this.catalogue) return;
+    const res = await fetch('/assets/errors.json');
+    if (res.ok) this.catalogue = await res.json();
   }
 
   async poll() {
     const text = await metricsText();
+    await this.loadCatalogue().catch(() => {});
     const now = performance.now();
     const samples = parseMetrics(text);
     const calls = new Map();
@@ -86,6 +100,7 @@ export class Health {
       streams: samples.filter((s) => s.name === 'tinvestd_open_streams'),
       inbox: samples.find((s) => s.name === 'tinvestd_engine_inbox_jobs')?.value ?? null,
       sealed: samples.find((s) => s.name === 'tinvestd_engine_sealed_batches')?.value ?? null,
+      slowest: this.slowest(samples),
     };
     const reading = { at: now, calls, hist };
     const prev = this.previous;
@@ -115,10 +130,22 @@ export class Health {
       streams: gauges.streams,
       inbox: gauges.inbox,
       sealed: gauges.sealed,
+      slowest: gauges.slowest,
       dt,
     };
     this.previous = reading;
     this.dirty = true;
+  }
+
+  // The streams with the most messages waiting (tinvestd_stream_backlog_messages), each with its
+  // limit (tinvestd_stream_backlog_limit_messages of the same stream) when the scrape has it.
+  slowest(samples) {
+    const limits = new Map(samples.filter((s) => s.name === 'tinvestd_stream_backlog_limit_messages')
+      .map((s) => [s.labels.stream, s.value]));
+    return samples.filter((s) => s.name === 'tinvestd_stream_backlog_messages').map((s) => ({
+      method: s.labels.method ?? '', stream: s.labels.stream ?? '', queued: s.value,
+      limit: limits.get(s.labels.stream) ?? null,
+    })).sort((a, b) => b.queued - a.queued);
   }
 
   percentiles(now, before) {
@@ -155,11 +182,20 @@ export class Health {
       .join('') || '<tr><td colspan="2" class="empty">no open streams</td></tr>';
     this.root.querySelector('#health-queues').textContent =
       `core inbox ${v.inbox ?? '—'} jobs · batches waiting for fdatasync ${v.sealed ?? '—'}`;
+    const slowest = this.root.querySelector('#health-slowest tbody');
+    slowest.innerHTML = v.slowest.map((s) => {
+      const share = s.limit ? `${((100 * s.queued) / s.limit).toFixed(1)} %` : '—';
+      return `<tr data-stream="${Number(s.stream)}"><th scope="row">${escapeHtml(shortMethod(s.method))}</th>` +
+        `<td class="num">${Number(s.stream)}</td><td class="num queued">${s.queued}</td>` +
+        `<td class="num share">${share}</td></tr>`;
+    }).join('') || '<tr><td colspan="4" class="empty">no open streams</td></tr>';
     const errors = this.root.querySelector('#health-errors tbody');
     errors.innerHTML = [...this.errors].sort((a, b) => b[1] - a[1]).slice(0, 10).map(([key, n]) => {
       const [method, code] = key.split(' ');
-      return `<tr><th scope="row">${shortMethod(method)}</th><td class="num code">${code}</td>` +
-        `<td class="num">${n}</td></tr>`;
-    }).join('') || '<tr><td colspan="3" class="empty">no refusals since the page opened</td></tr>';
+      const known = this.catalogue?.[code];
+      const message = known ? `${code} — ${known.message}` : code;
+      return `<tr><th scope="row">${escapeHtml(shortMethod(method))}</th><td class="num code">${escapeHtml(code)}</td>` +
+        `<td class="message" data-code="${escapeHtml(code)}">${escapeHtml(message)}</td><td class="num">${n}</td></tr>`;
+    }).join('') || '<tr><td colspan="4" class="empty">no refusals since the page opened</td></tr>';
   }
 }

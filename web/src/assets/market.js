@@ -32,6 +32,10 @@ export const INTERVALS = [
 const UP = '#1d6fd1';
 const DOWN = '#e07b00';
 
+// The subscription answer that confirms each request: subscribeTradesRequest → subscribeTradesResponse.
+const SUBSCRIPTION_KINDS = ['subscribeOrderBook', 'subscribeTrades', 'subscribeCandles', 'subscribeInfo',
+  'subscribeLastPrice'];
+
 function tradeKey(t) {
   return `${t.time}|${t.price?.units}|${t.price?.nano}|${t.quantity}|${t.direction}`;
 }
@@ -43,6 +47,12 @@ export class Market {
     this.instruments = [];
     this.byUid = new Map();
     this.state = new Map(); // uid → {last, prev, status, trades, book, seen}
+    // Subscription requests sent on the open stream and not answered yet, by request kind. The
+    // server takes a stream's requests one at a time (each after the previous one's batch is
+    // durable), so a print made before its subscription is answered is not streamed: the stream
+    // is called live only when nothing is waiting here.
+    this.awaiting = new Map();
+    this.live = false;
     this.selected = null;
     this.interval = INTERVALS[0];
     this.stream = null;
@@ -66,7 +76,9 @@ export class Market {
   st(uid) {
     let s = this.state.get(uid);
     if (!s) {
-      s = { last: null, prev: null, status: null, trades: [], seen: new Set(), book: null };
+      // seen: trade key → the trade; each trade's `via` lists the paths that brought it
+      // ('stream', 'reconcile', 'load'), first first.
+      s = { last: null, prev: null, status: null, trades: [], seen: new Map(), book: null };
       this.state.set(uid, s);
     }
     return s;
@@ -136,6 +148,8 @@ export class Market {
   stop() {
     this.stream?.close();
     this.stream = null;
+    this.awaiting.clear();
+    this.setLive(false);
     clearTimeout(this.pollTimer);
     clearTimeout(this.reconcileTimer);
     clearTimeout(this.candleTimer);
@@ -171,13 +185,52 @@ export class Market {
       service: 'MarketDataStreamService',
       method: 'MarketDataStream',
       token: this.token,
-      requests: () => this.subscriptions('SUBSCRIPTION_ACTION_SUBSCRIBE'),
+      requests: () => {
+        const requests = this.subscriptions('SUBSCRIPTION_ACTION_SUBSCRIBE');
+        this.awaiting.clear();
+        for (const r of requests) this.expectAnswer(r);
+        this.checkLive();
+        return requests;
+      },
       onMessage: (m) => this.onMessage(m),
       onState: (state, detail) => this.onStreamState(state, detail),
     });
   }
 
+  // A subscription request sent on the open stream, counted until its answer comes.
+  send(request) {
+    if (!this.stream?.send(request)) return;
+    this.expectAnswer(request);
+    this.checkLive();
+  }
+
+  expectAnswer(request) {
+    const kind = Object.keys(request)[0].replace(/Request$/, '');
+    this.awaiting.set(kind, (this.awaiting.get(kind) ?? 0) + 1);
+  }
+
+  onAnswer(kind) {
+    const n = this.awaiting.get(kind) ?? 0;
+    if (n <= 1) this.awaiting.delete(kind);
+    else this.awaiting.set(kind, n - 1);
+    this.checkLive();
+  }
+
+  checkLive() {
+    this.setLive(this.mode === 'stream' && this.awaiting.size === 0);
+  }
+
+  setLive(live) {
+    if (live === this.live) return;
+    this.live = live;
+    this.app.setLive(live);
+  }
+
   onStreamState(state, detail) {
+    if (state !== 'open') {
+      this.awaiting.clear();
+      this.setLive(false);
+    }
     if (state === 'open') {
       this.app.notice('');
       this.setMode('stream');
@@ -207,19 +260,21 @@ export class Market {
   onMessage(m) {
     this.messages++;
     if (m.lastPrice) this.onLastPrice(m.lastPrice.instrumentUid, m.lastPrice.price);
-    else if (m.trade) this.onTrade(m.trade.instrumentUid, m.trade);
+    else if (m.trade) this.onTrade(m.trade.instrumentUid, m.trade, 'stream');
     else if (m.orderbook) this.onBook(m.orderbook.instrumentUid, m.orderbook);
     else if (m.tradingStatus) this.onStatus(m.tradingStatus.instrumentUid, m.tradingStatus);
     else if (m.candle) this.onCandle(m.candle);
     else {
-      for (const kind of ['subscribeOrderBookResponse', 'subscribeTradesResponse', 'subscribeCandlesResponse',
-        'subscribeInfoResponse', 'subscribeLastPriceResponse']) {
-        const list = m[kind]?.orderBookSubscriptions ?? m[kind]?.tradeSubscriptions ??
-          m[kind]?.candlesSubscriptions ?? m[kind]?.infoSubscriptions ?? m[kind]?.lastPriceSubscriptions;
+      for (const kind of SUBSCRIPTION_KINDS) {
+        const answer = m[`${kind}Response`];
+        if (!answer) continue;
+        const list = answer.orderBookSubscriptions ?? answer.tradeSubscriptions ?? answer.candlesSubscriptions ??
+          answer.infoSubscriptions ?? answer.lastPriceSubscriptions;
         for (const s of list ?? []) {
           if (s.subscriptionStatus && s.subscriptionStatus !== 'SUBSCRIPTION_STATUS_SUCCESS')
             this.app.notice(`subscription ${kind}: ${s.subscriptionStatus}`);
         }
+        this.onAnswer(kind);
       }
     }
   }
@@ -235,14 +290,20 @@ export class Market {
     }
   }
 
-  // `late`: a trade read over REST that the stream may have brought already, or not yet.
-  onTrade(uid, t, late = false) {
+  // `via`: the path that brought it: 'stream', or over REST 'load' (the first state) or
+  // 'reconcile' (a trade the stream may have brought already, or not yet).
+  onTrade(uid, t, via) {
     if (!uid) return;
     const s = this.st(uid);
     const key = tradeKey(t);
-    if (s.seen.has(key)) return;
-    s.seen.add(key);
-    if (late && s.trades.length && s.trades[0].time > t.time) {
+    const held = s.seen.get(key);
+    if (held) {
+      if (!held.via.includes(via)) held.via.push(via);
+      return;
+    }
+    t.via = [via];
+    s.seen.set(key, t);
+    if (via !== 'stream' && s.trades.length && s.trades[0].time > t.time) {
       const at = s.trades.findIndex((x) => x.time <= t.time);
       s.trades.splice(at < 0 ? s.trades.length : at, 0, t);
     } else {
@@ -291,7 +352,7 @@ export class Market {
     if (book.status === 'fulfilled') this.onBook(uid, book.value);
     if (trades.status === 'fulfilled') {
       const list = [...(trades.value.trades ?? [])].sort((a, b) => (a.time < b.time ? -1 : 1));
-      for (const t of list) this.onTrade(uid, t);
+      for (const t of list) this.onTrade(uid, t, 'load');
     }
     if (status.status === 'fulfilled') this.onStatus(uid, { ...status.value, instrumentUid: uid });
     if (candles.status === 'fulfilled' && this.series) {
@@ -320,7 +381,7 @@ export class Market {
         to: '2099-12-31T00:00:00Z' }, this.token).catch(() => null);
       if (uid === this.selected) {
         const list = [...(trades?.trades ?? [])].sort((a, b) => (a.time < b.time ? -1 : 1));
-        for (const t of list) this.onTrade(uid, t, true);
+        for (const t of list) this.onTrade(uid, t, 'reconcile');
       }
       await this.pollLastPrices();
       // The newest two candles of the shown interval, for the same reason.
@@ -374,11 +435,11 @@ export class Market {
   async select(uid) {
     if (!this.byUid.has(uid) || uid === this.selected) return;
     const old = this.selected;
-    for (const r of this.selectedSubscriptions('SUBSCRIPTION_ACTION_UNSUBSCRIBE', old)) this.stream?.send(r);
+    for (const r of this.selectedSubscriptions('SUBSCRIPTION_ACTION_UNSUBSCRIBE', old)) this.send(r);
     this.selected = uid;
     this.pendingBar = null;
     this.configureChart();
-    for (const r of this.selectedSubscriptions('SUBSCRIPTION_ACTION_SUBSCRIBE')) this.stream?.send(r);
+    for (const r of this.selectedSubscriptions('SUBSCRIPTION_ACTION_SUBSCRIBE')) this.send(r);
     this.dirty.add('tape').add('book').add('status').add('selection');
     this.app.instrumentSelected(uid);
     await this.loadSelected();
@@ -388,9 +449,9 @@ export class Market {
     const next = INTERVALS.find((i) => i.key === key);
     if (!next || next === this.interval) return;
     const old = this.interval;
-    this.stream?.send(this.selectedSubscriptions('SUBSCRIPTION_ACTION_UNSUBSCRIBE', this.selected, old)[1]);
+    this.send(this.selectedSubscriptions('SUBSCRIPTION_ACTION_UNSUBSCRIBE', this.selected, old)[1]);
     this.interval = next;
-    this.stream?.send(this.selectedSubscriptions('SUBSCRIPTION_ACTION_SUBSCRIBE')[1]);
+    this.send(this.selectedSubscriptions('SUBSCRIPTION_ACTION_SUBSCRIBE')[1]);
     this.pendingBar = null;
     this.configureChart();
     this.dirty.add('selection');

@@ -1,6 +1,6 @@
 // The operator's controls (tinvestd.admin.v1.AdminService as JSON at POST /admin/<Method>, with
 // the admin token): halt and resume the chosen instrument, the exchange's latency and reject
-// injection, price moves, and the replay clock's step. Whatever the operator does reaches every
+// injection, price moves, and a replay's clock: its step and its speed (shown when replaying). Whatever the operator does reaches every
 // connected bot through the same streams the page reads.
 
 import { admin, ApiError } from './api.js';
@@ -63,6 +63,15 @@ export class Operator {
       const ms = e.target.byMs.value.trim();
       this.run(() => admin('Advance', { byMs: ms }, this.token));
     });
+    $('#op-speed', this.root).addEventListener('submit', (e) => {
+      e.preventDefault();
+      const speed = e.target.speed.value.trim();
+      if (speed === '') {
+        this.show('Type a speed: max, step, or how many times real time.', true);
+        return;
+      }
+      this.run(() => admin('SetReplaySpeed', { speed }, this.token));
+    });
     if (this.token) this.pollStats();
   }
 
@@ -92,7 +101,7 @@ export class Operator {
         `bid ${r.bestBid || '—'} · ask ${r.bestAsk || '—'} · maker at ${r.referencePrice || '—'}`;
     }
     if ('rejectPpm' in r || 'ackDelayUs' in r) return `faults: ack ${r.ackDelayUs ?? 0} µs · fill ${r.fillDelayUs ?? 0} µs · reject ${r.rejectPpm ?? 0} ppm`;
-    if (r.now) return `replay clock ${r.now}`;
+    if (r.now) return `replay clock ${r.now}${r.speed ? ` · speed ${r.speed}` : ''}`;
     return 'done';
   }
 
@@ -127,6 +136,8 @@ export class Operator {
       el.textContent = `stats: ${s.error}`;
       return;
     }
+    // The speed control only where there is a replay's clock to change.
+    $('#op-speed', this.root).hidden = !s.clock || s.clock === 'live';
     const halted = (s.instruments ?? []).filter((i) => i.halted).map((i) => i.ticker);
     const f = s.faults ?? {};
     el.innerHTML = `<span>clock ${esc(s.clock)}</span> · <span>journal #${esc(s.journalSeq)}</span> · ` +
