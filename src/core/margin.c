@@ -17,6 +17,11 @@ int margin_init(core *c) {
     m->instrument_count = c->ledger.instrument_count;
     size_t n = (size_t)c->accounts.capacity * m->instrument_count;
     m->futures = calloc(n ? n : 1, sizeof *m->futures);
+    m->planned = calloc(m->instrument_count ? m->instrument_count : 1, sizeof *m->planned);
+    if (m->planned == NULL) {
+        free(m->futures);
+        m->futures = NULL;
+    }
     m->last_clearing_ns = m->cleared_through_ns = m->watched_ns = 0;
     m->watch_pending = false;
     return m->futures == NULL ? -1 : 0;
@@ -24,7 +29,9 @@ int margin_init(core *c) {
 
 void margin_deinit(core *c) {
     free(c->margin.futures);
+    free(c->margin.planned);
     c->margin.futures = NULL;
+    c->margin.planned = NULL;
 }
 
 void margin_reset(core *c) {
@@ -205,17 +212,14 @@ static bool sum_figures(const core *c, uint32_t account_index, const margin_extr
             s->liquid += rub;
     }
     uint32_t count = c->ledger.instrument_count;
-    int64_t *planned = calloc(count ? count : 1, sizeof *planned);
-    if (planned == NULL || !add_active_orders(c, account_index, planned)) {
-        free(planned);
+    int64_t *planned = c->margin.planned; /* scratch of the core thread */
+    memset(planned, 0, (count ? count : 1) * sizeof *planned);
+    if (!add_active_orders(c, account_index, planned))
         return false;
-    }
     if (extra != NULL &&
         (extra->instrument >= count ||
-         !checked_add(planned[extra->instrument], extra->units, &planned[extra->instrument]))) {
-        free(planned);
+         !checked_add(planned[extra->instrument], extra->units, &planned[extra->instrument])))
         return false;
-    }
     bool ok = true;
     for (uint32_t i = 0; ok && i < count; i++) {
         int64_t units = ledger_position_get(&c->ledger, account_index, i)->balance_units;
@@ -236,7 +240,6 @@ static bool sum_figures(const core *c, uint32_t account_index, const margin_extr
             s->corrected += corrected;
         }
     }
-    free(planned);
     return ok;
 }
 

@@ -56,6 +56,9 @@ typedef struct core_margin_state {
      * done or passed over up to this time, and when margin calls were last looked for. */
     int64_t cleared_through_ns, watched_ns;
     bool watch_pending; /* a look was put off by the spacing: due at watched_ns + 100 ms */
+    /* Scratch of the figures (instrument_count entries): what the active orders add to each
+     * position. The core is single-threaded; nothing keeps it between calls. */
+    int64_t *planned;
 } core_margin_state;
 
 typedef struct margin_figures {

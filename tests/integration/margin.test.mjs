@@ -218,6 +218,15 @@ test('a margin call closes a leveraged position when the price walks against it'
     assert.equal(bought.executionReportStatus, FILLED);
     const levered = await api.users.getMarginAttributes({ accountId: MARGIN });
     assert.ok(num(levered.liquidPortfolio) > num(levered.minimalMargin));
+    // Bought on credit: the rouble balance is a loan, in GetPositions and GetPortfolio alike.
+    const credit = await api.operations.getPositions({ accountId: MARGIN });
+    assert.ok(num(credit.money.find((m) => m.currency === 'rub')) < -280000, JSON.stringify(credit.money));
+    const portfolio = await api.operations.getPortfolio({ accountId: MARGIN });
+    assert.ok(num(portfolio.totalAmountCurrencies) < -280000);
+    assert.equal(num(portfolio.positions.find((p) => p.figi === sber.figi).quantity), 1300);
+    const maxLots = await api.orders.getMaxLots({ accountId: MARGIN, instrumentId: sber.uid });
+    assert.equal(maxLots.buyLimits.buyMaxLots, 0, 'no money of its own left');
+    assert.ok(maxLots.buyMarginLimits.buyMaxLots >= 0 && maxLots.buyMarginLimits.buyMaxLots < 10);
     // The price falls 17 %; a trade of the cash account prints there.
     const price = num(bought.executedOrderPrice);
     const target = Math.round(price * 0.83 * 100) / 100;
