@@ -18,7 +18,9 @@ int margin_init(core *c) {
     size_t n = (size_t)c->accounts.capacity * m->instrument_count;
     m->futures = calloc(n ? n : 1, sizeof *m->futures);
     m->planned = calloc(m->instrument_count ? m->instrument_count : 1, sizeof *m->planned);
-    if (m->planned == NULL) {
+    m->next_call_ns =
+        calloc(c->accounts.capacity ? c->accounts.capacity : 1, sizeof *m->next_call_ns);
+    if (m->planned == NULL || m->next_call_ns == NULL) {
         free(m->futures);
         m->futures = NULL;
     }
@@ -30,8 +32,10 @@ int margin_init(core *c) {
 void margin_deinit(core *c) {
     free(c->margin.futures);
     free(c->margin.planned);
+    free(c->margin.next_call_ns);
     c->margin.futures = NULL;
     c->margin.planned = NULL;
+    c->margin.next_call_ns = NULL;
 }
 
 void margin_reset(core *c) {
@@ -39,6 +43,7 @@ void margin_reset(core *c) {
     memset(m->futures, 0, (size_t)c->accounts.capacity * m->instrument_count * sizeof *m->futures);
     m->last_clearing_ns = m->cleared_through_ns = m->watched_ns = 0;
     m->watch_pending = false;
+    memset(m->next_call_ns, 0, (size_t)c->accounts.capacity * sizeof *m->next_call_ns);
 }
 
 bool core_account_is_margin(const core *c, uint32_t account_index) {

@@ -59,6 +59,9 @@ typedef struct core_margin_state {
     /* Scratch of the figures (instrument_count entries): what the active orders add to each
      * position. The core is single-threaded; nothing keeps it between calls. */
     int64_t *planned;
+    /* Live-path bookkeeping per account slot: no margin call before this time (5 s after the
+     * last one was placed, so that an order the exchange ends unfilled is not repeated at once). */
+    int64_t *next_call_ns;
 } core_margin_state;
 
 typedef struct margin_figures {
@@ -123,7 +126,8 @@ int64_t core_margin_position_starting(const struct core *c, uint32_t account_ind
  * broker's time: makes the clearing due since the last one (CORE_EVENT_FUTURES_CLEARING per
  * futures instrument held; at the day's last clearing the overnight fees, CORE_EVENT_MARGIN_FEE)
  * and, every 100 ms, closes a position of each margin account below its minimal margin whose
- * `margin_call` is on (a market order of source ORDER_SOURCE_MARGIN_CALL). */
+ * `margin_call` is on (a market order of source ORDER_SOURCE_MARGIN_CALL; one at a time, at most
+ * one every 5 s per account). */
 void core_margin_tick(struct core *c, int64_t now_ns);
 /* When the next clearing is due (INT64_MAX: none configured, or not looked at yet), so that the
  * core thread wakes for it. */

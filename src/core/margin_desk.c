@@ -155,12 +155,14 @@ static uint32_t positions_by_margin(const core *c, uint32_t account_index, uint3
 }
 
 #define MARGIN_CALL_CANDIDATES 8
+#define MARGIN_CALL_SPACING_NS (5LL * NANO)
 
 /* Below the minimal margin, the broker closes the position that takes the most margin with a
  * market order (one at a time: the next look comes after it ended). */
 static void margin_call(core *c, uint32_t account_index, int64_t now_ns) {
     margin_figures f;
-    if (!core_margin_figures(c, account_index, NULL, &f) ||
+    if (now_ns < c->margin.next_call_ns[account_index] ||
+        !core_margin_figures(c, account_index, NULL, &f) ||
         f.liquid_portfolio_nano >= f.minimal_margin_nano || has_margin_call_order(c, account_index))
         return;
     uint32_t candidates[MARGIN_CALL_CANDIDATES];
@@ -183,8 +185,12 @@ static void margin_call(core *c, uint32_t account_index, int64_t now_ns) {
                                   .type = ORDER_TYPE_MARKET,
                                   .source = ORDER_SOURCE_MARGIN_CALL,
                                   .now_ns = now_ns};
-        if (core_place_order(c, &req).error == CORE_OK)
+        if (core_place_order(c, &req).error == CORE_OK) {
+            /* An order the exchange ends unfilled (an empty book) is not sent again at once:
+             * one margin call per account per MARGIN_CALL_SPACING_NS. */
+            c->margin.next_call_ns[account_index] = now_ns + MARGIN_CALL_SPACING_NS;
             return;
+        }
     }
 }
 

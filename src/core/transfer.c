@@ -74,6 +74,17 @@ core_error core_currency_transfer(core *c, const token *tok, const char *from_ac
         return CORE_ERR_TRANSFER_CURRENCY;
     if (ledger_cash_free(&c->ledger, from->index, currency) < amount_nano)
         return CORE_ERR_TRANSFER_NOT_ENOUGH;
+    /* A margin account keeps what its positions and orders need: the money leaving counts off
+     * its liquid portfolio, which must still cover the corrected margin. */
+    if (core_account_is_margin(c, from->index)) {
+        margin_figures f;
+        __int128 left;
+        if (!core_margin_figures(c, from->index, NULL, &f))
+            return CORE_ERR_TRANSFER_NOT_ENOUGH;
+        left = (__int128)f.liquid_portfolio_nano - amount_nano;
+        if (left < f.corrected_margin_nano)
+            return CORE_ERR_TRANSFER_NOT_ENOUGH;
+    }
     if (!ledger_cash_has_room(&c->ledger, to->index, currency))
         return CORE_ERR_CURRENCY_LIMIT;
     const ledger_cash *target = ledger_cash_find(&c->ledger, to->index, currency);

@@ -422,6 +422,28 @@ static void test_sells_behind_a_held_sell(void) {
     core_deinit(&c);
 }
 
+/* Money leaving a margin account by CurrencyTransfer must leave its liquid portfolio covering the
+ * corrected margin, even when the cash is free (a short's proceeds). */
+static void test_transfer_keeps_the_margin(void) {
+    core c;
+    init_core(&c);
+    fill(&c, place(&c, "MARGIN", "SHORTABLE", DIRECTION_SELL, 100, 1000), 100 * NANO, 1000);
+    /* Cash 200000 (free), liquid 100000, corrected margin 50000. */
+    bool duplicate;
+    uint64_t before = core_state_hash(&c);
+    CHECK_EQ_INT(core_currency_transfer(&c, full, "MARGIN", "CASH", "rub", 60000 * NANO,
+                                        "00000000-0000-4000-8000-00000000aaaa", 2000, &duplicate),
+                 CORE_ERR_TRANSFER_NOT_ENOUGH);
+    CHECK(core_state_hash(&c) == before);
+    CHECK_EQ_INT(core_currency_transfer(&c, full, "MARGIN", "CASH", "rub", 50000 * NANO,
+                                        "00000000-0000-4000-8000-00000000bbbb", 2000, &duplicate),
+                 CORE_OK);
+    CHECK_EQ_INT(rub(&c, 1).balance_nano, 150000 * NANO);
+    core_check_invariants(&c);
+    check_replay(&c);
+    core_deinit(&c);
+}
+
 int main(void) {
     setup_refdata();
     test_cash_account_refuses_margin();
@@ -431,6 +453,7 @@ int main(void) {
     test_overnight_fees();
     test_margin_call();
     test_sells_behind_a_held_sell();
+    test_transfer_keeps_the_margin();
     refdata_deinit(&rd);
     return check_finish("core margin");
 }
