@@ -117,8 +117,16 @@ test('GetInfo, GetUserTariff and GetMarginAttributes', async () => {
   const tariff = await api.users.getUserTariff({});
   const unaryMethods = tariff.unaryLimits.flatMap((l) => l.methods);
   assert.ok(unaryMethods.includes('tinkoff.public.invest.api.contract.v1.UsersService/GetAccounts'));
-  const margin = await api.users.getMarginAttributes({ accountId: firstAccount });
+  // The margin account has figures (no position yet: its cash is its liquid portfolio); a cash
+  // account has none, and the real service answers 30051 for it.
+  const margin = await api.users.getMarginAttributes({ accountId: marginAccount });
   assert.equal(margin.liquidPortfolio.currency, 'rub');
+  assert.equal(margin.liquidPortfolio.units, 1000000);
+  assert.equal(margin.startingMargin.units, 0);
+  const users = rawClient(server, UsersServiceDefinition, 't.demo.full');
+  assertApiError(await callRaw((o) => users.getMarginAttributes({ accountId: firstAccount }, o)), {
+    status: Status.INVALID_ARGUMENT, code: 30051, message: 'Account margin status is disabled',
+  });
 });
 
 test('GetMarginAttributes: unknown account 50004, foreign account 40002', async () => {
