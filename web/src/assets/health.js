@@ -3,6 +3,7 @@
 // start when it has none yet).
 
 import { metricsText } from './api.js';
+import { esc } from './dom.js';
 
 // Prometheus text → [{name, labels: {k: v}, value}].
 export function parseMetrics(text) {
@@ -51,10 +52,6 @@ function seconds(value) {
   if (value < 1e-3) return `≤ ${Math.round(value * 1e6)} µs`;
   if (value < 1) return `≤ ${+(value * 1e3).toFixed(1)} ms`;
   return `≤ ${value} s`;
-}
-
-function escapeHtml(text) {
-  return String(text).replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
 }
 
 const SHORT = /^\/(?:tinkoff\.public\.invest\.api\.contract\.v1|tinvestd\.\w+\.v1)\./;
@@ -185,7 +182,7 @@ export class Health {
     const slowest = this.root.querySelector('#health-slowest tbody');
     slowest.innerHTML = v.slowest.map((s) => {
       const share = s.limit ? `${((100 * s.queued) / s.limit).toFixed(1)} %` : '—';
-      return `<tr data-stream="${Number(s.stream)}"><th scope="row">${escapeHtml(shortMethod(s.method))}</th>` +
+      return `<tr data-stream="${Number(s.stream)}"><th scope="row">${esc(shortMethod(s.method))}</th>` +
         `<td class="num">${Number(s.stream)}</td><td class="num queued">${s.queued}</td>` +
         `<td class="num share">${share}</td></tr>`;
     }).join('') || '<tr><td colspan="4" class="empty">no open streams</td></tr>';
@@ -194,8 +191,8 @@ export class Health {
       const [method, code] = key.split(' ');
       const known = this.catalogue?.[code];
       const message = known ? `${code} — ${known.message}` : code;
-      return `<tr><th scope="row">${escapeHtml(shortMethod(method))}</th><td class="num code">${escapeHtml(code)}</td>` +
-        `<td class="message" data-code="${escapeHtml(code)}">${escapeHtml(message)}</td><td class="num">${n}</td></tr>`;
+      return `<tr><th scope="row">${esc(shortMethod(method))}</th><td class="num code">${esc(code)}</td>` +
+        `<td class="message" data-code="${esc(code)}">${esc(message)}</td><td class="num">${n}</td></tr>`;
     }).join('') || '<tr><td colspan="4" class="empty">no refusals since the page opened</td></tr>';
   }
 }
