@@ -7,7 +7,8 @@
 #include "core/valuation.h"
 #include "util/money.h"
 
-/* The futures position's variation margin since the last clearing, at the last price. */
+/* The futures position's variation margin since the last clearing, at the price a clearing now
+ * would settle at (core_margin_mark_price). */
 static int64_t futures_var_margin(const core *c, uint32_t account_index,
                                   uint32_t instrument_index) {
     const instrument *ins = &c->refdata->instruments[instrument_index];
@@ -15,9 +16,7 @@ static int64_t futures_var_margin(const core *c, uint32_t account_index,
         return 0;
     const margin_future *f = margin_future_get(c, account_index, instrument_index);
     int64_t units = core_account_position(c, account_index, instrument_index).balance_units;
-    core_market m;
-    core_market_view(c, instrument_index, &m);
-    int64_t price = m.last_price_nano ? m.last_price_nano : ins->reference_price_nano, vm = 0;
+    int64_t price = core_margin_mark_price(c, ins), vm = 0; /* as the clearing will */
     if (units != 0 && !margin_points_value(ins, price - f->clearing_price_nano, units, &vm))
         return 0;
     __int128 total = (__int128)vm + f->pending_vm_nano;

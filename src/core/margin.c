@@ -118,11 +118,20 @@ static bool in_roubles(const refdata *rd, const char *currency, __int128 amount,
     return true;
 }
 
-/* The price positions are valued at: the last trade's, or the reference price before any. */
-static int64_t mark_price(const core *c, const instrument *ins) {
+int64_t core_margin_mark_price(const core *c, const instrument *ins) {
     core_market m;
     core_market_view(c, ins->index, &m);
-    return m.last_price_nano > 0 ? m.last_price_nano : ins->reference_price_nano;
+    int64_t price = m.last_price_nano > 0 ? m.last_price_nano : ins->reference_price_nano;
+    /* A last trade outside the quotes is stale: the market has moved away from it. */
+    if (m.best_bid_nano > 0 && price < m.best_bid_nano)
+        price = m.best_bid_nano;
+    if (m.best_ask_nano > 0 && price > m.best_ask_nano)
+        price = m.best_ask_nano;
+    return price;
+}
+
+static int64_t mark_price(const core *c, const instrument *ins) {
+    return core_margin_mark_price(c, ins);
 }
 
 /* What the account's active orders would add to each position (signed units), into `planned`

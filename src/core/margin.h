@@ -17,7 +17,9 @@
  *   sufficiency level  (liquid - minimal) / (starting - minimal), to two decimals;
  *   missing funds      starting - liquid.
  *
- * Positions are valued at the instrument's last price (its reference price before any trade). An
+ * Positions are valued at the instrument's last price (its reference price before any trade),
+ * brought inside the best bid and ask when the quotes have moved away from it (a market maker's
+ * move with no trade since: the last trade is stale then). An
  * order that adds exposure is accepted when the corrected margin with it stays within the liquid
  * portfolio; one that only reduces exposure always is. Below the minimal margin the broker closes
  * positions (core_margin_watch). A futures position holds its guarantee blocked in the cash of its
@@ -100,6 +102,10 @@ bool margin_guarantee(const instrument *ins, int64_t units, int64_t *out_nano);
 /* The starting-margin rate of a long (`long_side`) or short position at the account's risk
  * level, nano; 0 when the instrument has none on that side. */
 int64_t margin_rate(const instrument *ins, account_risk_level level, bool long_side);
+
+/* The price a position is valued at: the last trade's (the reference price before any), brought
+ * inside the best bid and ask when the quotes have moved away from it. */
+int64_t core_margin_mark_price(const struct core *c, const instrument *ins);
 
 /* The account's figures now; `extra` (or NULL) counted in the corrected margin. False when a sum
  * does not fit in int64 (the order that asked is refused). */

@@ -44,10 +44,7 @@ static bool last_of_day(const core_margin_config *m, int64_t clearing_ns) {
 }
 
 static int64_t mark_price(const core *c, uint32_t instrument_index) {
-    core_market m;
-    core_market_view(c, instrument_index, &m);
-    return m.last_price_nano > 0 ? m.last_price_nano
-                                 : c->refdata->instruments[instrument_index].reference_price_nano;
+    return core_margin_mark_price(c, &c->refdata->instruments[instrument_index]);
 }
 
 /* Settles every futures instrument that any account holds or has traded since the last clearing,

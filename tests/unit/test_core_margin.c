@@ -19,6 +19,7 @@ static token *full;
 static core_event recorded[MAX_EVENTS];
 static int recorded_count;
 static int64_t price[3] = {100 * NANO, 100 * NANO, 80000 * NANO};
+static int64_t bid[3], ask[3]; /* the quotes; 0: none */
 
 static void record(void *ctx, const core_event *ev) {
     (void)ctx;
@@ -38,6 +39,8 @@ static void on_market(void *ctx, uint32_t instrument_index, core_market *out) {
     out->last_price_nano = price[instrument_index];
     out->limit_up_nano = price[instrument_index] * 6 / 5;
     out->limit_down_nano = price[instrument_index] * 4 / 5;
+    out->best_bid_nano = bid[instrument_index];
+    out->best_ask_nano = ask[instrument_index];
 }
 
 /* Instruments: 0 a share that may be shorted (dlong 0.25, dshort 0.5; high level 0.125 / 0.25),
@@ -128,6 +131,8 @@ static void init_core(core *c) {
     recorded_count = 0;
     price[0] = price[1] = 100 * NANO;
     price[2] = 80000 * NANO;
+    memset(bid, 0, sizeof bid);
+    memset(ask, 0, sizeof ask);
 }
 
 static int key_counter;
@@ -444,6 +449,26 @@ static void test_transfer_keeps_the_margin(void) {
     core_deinit(&c);
 }
 
+/* The market maker walks its quotes down with no trade since: the last trade is stale, positions
+ * are valued inside the quotes, and the margin call comes without waiting for a print. */
+static void test_margin_call_on_quotes_alone(void) {
+    core c;
+    init_core(&c);
+    fill(&c, place(&c, "MARGIN", "SHORTABLE", DIRECTION_BUY, 400, 1000), 100 * NANO, 1000);
+    bid[0] = 99 * NANO;
+    ask[0] = 101 * NANO;
+    CHECK_EQ_INT(core_margin_mark_price(&c, &rd.instruments[0]), 100 * NANO);
+    core_margin_tick(&c, 2 * NANO);
+    CHECK_EQ_INT(c.pools.orders_in_use, 1);
+    bid[0] = 84 * NANO;
+    ask[0] = 85 * NANO;
+    CHECK_EQ_INT(core_margin_mark_price(&c, &rd.instruments[0]), 85 * NANO);
+    core_margin_tick(&c, 3 * NANO);
+    CHECK_EQ_INT(c.pools.orders_in_use, 2);
+    core_check_invariants(&c);
+    core_deinit(&c);
+}
+
 int main(void) {
     setup_refdata();
     test_cash_account_refuses_margin();
@@ -454,6 +479,7 @@ int main(void) {
     test_margin_call();
     test_sells_behind_a_held_sell();
     test_transfer_keeps_the_margin();
+    test_margin_call_on_quotes_alone();
     refdata_deinit(&rd);
     return check_finish("core margin");
 }
