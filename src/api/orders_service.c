@@ -317,6 +317,25 @@ static void run_max_lots(engine *e, engine_job *base) {
     engine_finish_after_commit(e, base);
 }
 
+static PB(GetMaxLotsResponse__BuyLimitsView) *
+    buy_view(api_call *call, int64_t money_nano, int64_t lots, int64_t market_lots) {
+    PB(GetMaxLotsResponse__BuyLimitsView) *v =
+        PB_NEW(call, PB(GetMaxLotsResponse__BuyLimitsView),
+               PB_INIT(GET_MAX_LOTS_RESPONSE__BUY_LIMITS_VIEW));
+    v->buy_money_amount = pb_quotation(call, money_nano);
+    v->buy_max_lots = lots;
+    v->buy_max_market_lots = market_lots;
+    return v;
+}
+
+static PB(GetMaxLotsResponse__SellLimitsView) * sell_view(api_call *call, int64_t lots) {
+    PB(GetMaxLotsResponse__SellLimitsView) *v =
+        PB_NEW(call, PB(GetMaxLotsResponse__SellLimitsView),
+               PB_INIT(GET_MAX_LOTS_RESPONSE__SELL_LIMITS_VIEW));
+    v->sell_max_lots = lots;
+    return v;
+}
+
 static void finish_max_lots(engine *e, engine_job *base) {
     order_job *job = (order_job *)base;
     if (api_reply_if_failed(&job->job, job->result.error))
@@ -326,27 +345,13 @@ static void finish_max_lots(engine *e, engine_job *base) {
     PB(GetMaxLotsResponse) *r =
         PB_NEW(call, PB(GetMaxLotsResponse), PB_INIT(GET_MAX_LOTS_RESPONSE));
     r->currency = (char *)m->currency;
-    PB(GetMaxLotsResponse__BuyLimitsView) *buy =
-        PB_NEW(call, PB(GetMaxLotsResponse__BuyLimitsView),
-               PB_INIT(GET_MAX_LOTS_RESPONSE__BUY_LIMITS_VIEW));
-    buy->buy_money_amount = pb_quotation(call, m->buy_money_nano);
-    buy->buy_max_lots = m->buy_max_lots;
-    buy->buy_max_market_lots = m->buy_max_market_lots;
-    PB(GetMaxLotsResponse__SellLimitsView) *sell =
-        PB_NEW(call, PB(GetMaxLotsResponse__SellLimitsView),
-               PB_INIT(GET_MAX_LOTS_RESPONSE__SELL_LIMITS_VIEW));
-    sell->sell_max_lots = m->sell_max_lots;
     /* A cash account has no margin: its margin views equal the plain ones. */
-    PB(GetMaxLotsResponse__BuyLimitsView) *buy_margin =
-        PB_NEW(call, PB(GetMaxLotsResponse__BuyLimitsView),
-               PB_INIT(GET_MAX_LOTS_RESPONSE__BUY_LIMITS_VIEW));
-    buy_margin->buy_money_amount = pb_quotation(call, m->buy_margin_money_nano);
-    buy_margin->buy_max_lots = m->buy_margin_max_lots;
-    buy_margin->buy_max_market_lots = m->buy_margin_max_market_lots;
-    PB(GetMaxLotsResponse__SellLimitsView) *sell_margin =
-        PB_NEW(call, PB(GetMaxLotsResponse__SellLimitsView),
-               PB_INIT(GET_MAX_LOTS_RESPONSE__SELL_LIMITS_VIEW));
-    sell_margin->sell_max_lots = m->sell_margin_max_lots;
+    PB(GetMaxLotsResponse__BuyLimitsView) *buy =
+        buy_view(call, m->buy_money_nano, m->buy_max_lots, m->buy_max_market_lots);
+    PB(GetMaxLotsResponse__BuyLimitsView) *buy_margin = buy_view(
+        call, m->buy_margin_money_nano, m->buy_margin_max_lots, m->buy_margin_max_market_lots);
+    PB(GetMaxLotsResponse__SellLimitsView) *sell = sell_view(call, m->sell_max_lots);
+    PB(GetMaxLotsResponse__SellLimitsView) *sell_margin = sell_view(call, m->sell_margin_max_lots);
     r->buy_limits = buy;
     r->buy_margin_limits = buy_margin;
     r->sell_limits = sell;

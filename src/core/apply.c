@@ -200,16 +200,25 @@ void core_publish_candles(core *c) {
                                       candles_first_ns(&c->candles, i, CANDLE_DAY));
 }
 
-static void settle_buy(core *c, core_order *o, const core_event_trade *t, int64_t units) {
+/* The share of an order's held cash a fill of `lots` releases: in proportion to the lots filled;
+ * the last fill releases the remainder, so rounding never leaves cash blocked. */
+static int64_t cash_released(const core_order *o, int64_t lots) {
     int64_t lots_open = o->lots_requested - o->lots_executed;
-    /* Release the reservation in proportion to the lots filled; the last fill releases the
-     * remainder, so rounding never leaves cash blocked. */
-    int64_t release = t->lots == lots_open
-                          ? o->reserved_cash_nano
-                          : (int64_t)((__int128)o->reserved_cash_nano * t->lots / lots_open);
+    return lots == lots_open ? o->reserved_cash_nano
+                             : (int64_t)((__int128)o->reserved_cash_nano * lots / lots_open);
+}
+
+/* Releases the fill's share of what the order holds in cash; returns the cash. */
+static ledger_cash *release_for_fill(core *c, core_order *o, int64_t lots) {
+    int64_t release = cash_released(o, lots);
     ledger_cash *cash = cash_of(c, o);
     CHECKED_SUB_ASSERT(cash->blocked_nano, release);
     CHECKED_SUB_ASSERT(o->reserved_cash_nano, release);
+    return cash;
+}
+
+static void settle_buy(core *c, core_order *o, const core_event_trade *t, int64_t units) {
+    ledger_cash *cash = release_for_fill(c, o, t->lots);
     int64_t cost;
     bool ok = checked_add(t->value_nano, t->commission_nano, &cost);
     assert(ok);
@@ -233,13 +242,7 @@ static void settle_sell(core *c, core_order *o, const core_event_trade *t, int64
  * commission paid, and the position takes its guarantee and counts its variation margin
  * (margin_on_futures_fill). */
 static void settle_future(core *c, core_order *o, const core_event_trade *t, int64_t units) {
-    int64_t lots_open = o->lots_requested - o->lots_executed;
-    int64_t release = t->lots == lots_open
-                          ? o->reserved_cash_nano
-                          : (int64_t)((__int128)o->reserved_cash_nano * t->lots / lots_open);
-    ledger_cash *cash = cash_of(c, o);
-    CHECKED_SUB_ASSERT(cash->blocked_nano, release);
-    CHECKED_SUB_ASSERT(o->reserved_cash_nano, release);
+    ledger_cash *cash = release_for_fill(c, o, t->lots);
     CHECKED_SUB_ASSERT(cash->balance_nano, t->commission_nano);
     ledger_position *pos = ledger_position_of(&c->ledger, o->account, o->instrument);
     int64_t signed_units = o->direction == DIRECTION_BUY ? units : -units;
@@ -738,10 +741,7 @@ static bool acked_applicable(const core *c, const core_event *ev) {
 static bool buy_fill_fits(const core *c, const core_order *o, const core_event_trade *t,
                           int64_t units) {
     const ledger_position *pos = ledger_position_get(&c->ledger, o->account, o->instrument);
-    int64_t lots_open = o->lots_requested - o->lots_executed;
-    int64_t release = t->lots == lots_open
-                          ? o->reserved_cash_nano
-                          : (int64_t)((__int128)o->reserved_cash_nano * t->lots / lots_open);
+    int64_t release = cash_released(o, t->lots);
     ledger_cash cash;
     int64_t cost, balance, held;
     return cash_or_room(c, o->account, core_instrument_of(c, o)->currency, &cash) &&
