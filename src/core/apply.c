@@ -428,6 +428,10 @@ static void apply_transfer(core *c, const core_event *ev) {
  * what its trades since then realised), then counts from the clearing's price. */
 static void apply_clearing(core *c, const core_event *ev) {
     const core_event_clearing *e = &ev->u.clearing;
+    if (e->clearing_ns > c->margin.last_clearing_ns)
+        c->margin.last_clearing_ns = e->clearing_ns;
+    if (e->instrument == UINT32_MAX)
+        return; /* a clearing with nothing to settle: recorded as passed */
     const instrument *ins = &c->refdata->instruments[e->instrument];
     for (uint32_t a = 0; a < c->accounts.capacity; a++) {
         int64_t units = ledger_position_get(&c->ledger, a, e->instrument)->balance_units;
@@ -451,8 +455,6 @@ static void apply_clearing(core *c, const core_event *ev) {
                               vm, ev->time_ns);
         core_mark_cash_changed(c, a, ins->currency);
     }
-    if (e->clearing_ns > c->margin.last_clearing_ns)
-        c->margin.last_clearing_ns = e->clearing_ns;
 }
 
 static void apply_margin_fee(core *c, const core_event *ev) {
@@ -875,8 +877,11 @@ static bool transfer_applicable(const core *c, const core_event *ev) {
  * payments fit every balance. */
 static bool clearing_applicable(const core *c, const core_event *ev) {
     const core_event_clearing *e = &ev->u.clearing;
-    if (e->instrument >= c->refdata->instrument_count || e->price_nano <= 0 ||
-        e->clearing_ns < c->margin.last_clearing_ns)
+    if (e->clearing_ns < c->margin.last_clearing_ns)
+        return false;
+    if (e->instrument == UINT32_MAX)
+        return e->price_nano == 0 && e->clearing_ns > 0; /* the record of a clearing alone */
+    if (e->instrument >= c->refdata->instrument_count || e->price_nano <= 0)
         return false;
     const instrument *ins = &c->refdata->instruments[e->instrument];
     if (ins->kind != INSTRUMENT_KIND_FUTURE)

@@ -455,34 +455,15 @@ static core_error reserve_future(const core *c, const order_terms *t, int64_t un
                : CORE_ERR_AMOUNT_TOO_LARGE;
 }
 
-/* A margin account's order that adds exposure: a short only where the instrument allows it, a
- * long on credit only of a liquid instrument, and the corrected margin with the order within the
- * liquid portfolio (core/margin.h). An order that only reduces exposure always passes. */
-static core_error check_margin(const core *c, const order_terms *t, int64_t units,
-                               const reservation *r) {
-    const instrument *ins = t->instrument;
-    uint32_t a = t->account->index;
-    bool buy = t->direction == DIRECTION_BUY;
-    if (core_margin_reduces(c, a, ins->index, buy ? units : -units))
-        return CORE_OK;
-    if (ins->kind != INSTRUMENT_KIND_FUTURE) {
-        account_risk_level level = t->account->risk_level;
-        /* Not only reducing: a sell goes (at least partly) short. */
-        if (!buy && (!ins->short_enabled || margin_rate(ins, level, false) == 0))
-            return CORE_ERR_SHORT_NOT_ALLOWED;
-        /* An instrument without a long rate is not liquid: bought with the account's own money. */
-        if (buy && margin_rate(ins, level, true) == 0 &&
-            ledger_cash_free(&c->ledger, a, ins->currency) < r->cash_nano)
-            return CORE_ERR_NOT_ENOUGH_ASSETS;
-    }
-    return core_margin_check(c, a, ins->index, buy ? units : -units);
-}
-
-/* Trading status, order value limit and free cash or securities. `credit_nano` and
- * `credit_units` are amounts about to be released (ReplaceOrder's old order). Every amount is
- * computed with overflow checks: a value that does not fit is refused, never wrapped. */
+/* Trading status, order value limit and free cash or securities, or a margin account's margin
+ * (core_margin_admit). `credit_nano` and `credit_units` are amounts about to be released
+ * (ReplaceOrder's old order), `skip` an active order the margin does not count (the old order, or
+ * the replacement being armed). The broker's own margin call (`broker_close`) only reduces
+ * exposure and is never refused for margin. Every amount is computed with overflow checks: a
+ * value that does not fit is refused, never wrapped. */
 static core_error check_funds(const core *c, const order_terms *t, int64_t credit_nano,
-                              int64_t credit_units, reservation *r) {
+                              int64_t credit_units, uint32_t skip, bool broker_close,
+                              reservation *r) {
     const instrument *ins = t->instrument;
     core_market market;
     core_market_view(c, ins->index, &market);
@@ -518,9 +499,16 @@ static core_error check_funds(const core *c, const order_terms *t, int64_t credi
     } else {
         err = reserve_sell(c, t, &market, units, credit_units, margin, r);
     }
-    if (err != CORE_OK || !margin)
+    if (err != CORE_OK || !margin || broker_close)
         return err;
-    return check_margin(c, t, units, r);
+    /* What a margin account's order holds: no more than a sum the ledger can add up. */
+    const ledger_cash *cash = ledger_cash_find(&c->ledger, t->account->index, ins->currency);
+    int64_t blocked;
+    if (!checked_add(cash != NULL ? cash->blocked_nano : 0, r->cash_nano, &blocked) ||
+        blocked > CORE_MAX_MONEY_NANO)
+        return CORE_ERR_AMOUNT_TOO_LARGE;
+    return core_margin_admit(c, t->account, ins, t->direction == DIRECTION_BUY ? units : -units,
+                             r->cash_nano, skip);
 }
 
 /* Trade records an order may need: one per fill, and it cannot fill more often than it has
@@ -625,7 +613,7 @@ core_result core_place_order(core *c, const core_order_request *req) {
     if (stored != ORDER_INDEX_EMPTY)
         return duplicate_of(c, stored, &t);
     reservation r;
-    err = check_funds(c, &t, 0, 0, &r);
+    err = check_funds(c, &t, 0, 0, CORE_NO_ORDER, req->source == ORDER_SOURCE_MARGIN_CALL, &r);
     if (err == CORE_OK)
         err = check_capacity(c, t.account->index, t.lots);
     if (err != CORE_OK)
@@ -745,7 +733,7 @@ core_result core_replace_order(core *c, const token *tok, const char *account_id
      * be afforded is refused now. The reservation itself is made once the cancel is confirmed
      * (replacement_settle), against the money that is free then. */
     reservation r;
-    err = check_funds(c, &t, old->reserved_cash_nano, old->reserved_units, &r);
+    err = check_funds(c, &t, old->reserved_cash_nano, old->reserved_units, slot, false, &r);
     if (err == CORE_OK)
         err = check_capacity(c, acc->index, t.lots);
     if (err != CORE_OK)
@@ -783,7 +771,7 @@ static void replacement_settle(core *c, const core_order *old, int64_t now_ns) {
                      .lots = o->lots_requested,
                      .price_nano = o->price_nano};
     reservation r;
-    core_error err = check_funds(c, &t, 0, 0, &r);
+    core_error err = check_funds(c, &t, 0, 0, o->index, false, &r);
     if (err != CORE_OK) {
         reject_order(c, o, err, now_ns);
         return;

@@ -233,7 +233,8 @@ typedef struct core_event_halt {
 
 /* FUTURES_CLEARING: the clearing scheduled at `clearing_ns` settles `instrument` at `price_nano`:
  * every position in it is paid its variation margin since the last clearing, and counts from
- * `price_nano` on. */
+ * `price_nano` on. `instrument` UINT32_MAX (price 0): a clearing that had nothing to settle,
+ * recorded so that a restart knows it passed. */
 typedef struct core_event_clearing {
     uint32_t instrument;
     int64_t price_nano;

@@ -24,7 +24,7 @@ int margin_init(core *c) {
         free(m->futures);
         m->futures = NULL;
     }
-    m->last_clearing_ns = m->cleared_through_ns = m->watched_ns = 0;
+    m->last_clearing_ns = m->cleared_through_ns = m->watched_ns = m->retry_ns = 0;
     m->watch_pending = false;
     return m->futures == NULL ? -1 : 0;
 }
@@ -41,7 +41,7 @@ void margin_deinit(core *c) {
 void margin_reset(core *c) {
     core_margin_state *m = &c->margin;
     memset(m->futures, 0, (size_t)c->accounts.capacity * m->instrument_count * sizeof *m->futures);
-    m->last_clearing_ns = m->cleared_through_ns = m->watched_ns = 0;
+    m->last_clearing_ns = m->cleared_through_ns = m->watched_ns = m->retry_ns = 0;
     m->watch_pending = false;
     memset(m->next_call_ns, 0, (size_t)c->accounts.capacity * sizeof *m->next_call_ns);
 }
@@ -78,7 +78,9 @@ bool margin_points_value(const instrument *ins, int64_t price_diff_nano, int64_t
         return false;
     __int128 points = (__int128)price_diff_nano * units;
     /* |points| < 2^126; times the step's worth (< 2^63) may not fit: divide first when exact. */
-    __int128 worth = ins->min_price_increment_amount_nano;
+    /* Without a step value, points are money (as valuation_amount takes them). */
+    __int128 worth =
+        ins->min_price_increment_amount_nano > 0 ? ins->min_price_increment_amount_nano : step;
     __int128 v;
     if (points % step == 0)
         v = points / step * worth;
@@ -136,13 +138,16 @@ static int64_t mark_price(const core *c, const instrument *ins) {
 
 /* What the account's active orders would add to each position (signed units), into `planned`
  * (instrument_count entries, zeroed by the caller). */
-static bool add_active_orders(const core *c, uint32_t account_index, int64_t *planned) {
+static bool add_active_orders(const core *c, uint32_t account_index, uint32_t skip,
+                              int64_t *planned) {
     uint32_t steps = 0;
     for (uint32_t s = c->active_first[account_index]; s != CORE_NO_ORDER;
          s = c->orders[s].active_next) {
         const core_order *o = &c->orders[s];
         assert(++steps <= c->pools.order_high);
         (void)steps;
+        if (s == skip)
+            continue;
         int64_t lots = o->lots_requested - o->lots_executed - o->lots_cancelled, units;
         if (!checked_mul(lots, core_instrument_of(c, o)->lot, &units))
             return false;
@@ -211,6 +216,21 @@ static bool position_liquid(const core *c, const instrument *ins, account_risk_l
     return true;
 }
 
+/* A planned buy of an instrument without a long rate spends money the portfolio counted and buys
+ * what it does not count: the corrected margin takes its whole value. */
+static bool unpaid_illiquid(const core *c, const instrument *ins, account_risk_level level,
+                            int64_t price, int64_t units, int64_t plan, __int128 *corrected) {
+    int64_t held = units > 0 ? units : 0, amount;
+    if (ins->kind == INSTRUMENT_KIND_FUTURE || plan <= held || margin_rate(ins, level, true) != 0)
+        return true;
+    if (!valuation_amount(ins, price, plan - held, &amount))
+        return false;
+    __int128 rub;
+    if (in_roubles(c->refdata, ins->currency, amount, &rub))
+        *corrected += rub;
+    return true;
+}
+
 static bool sum_figures(const core *c, uint32_t account_index, const margin_extra *extra,
                         margin_sums *s) {
     memset(s, 0, sizeof *s);
@@ -228,7 +248,7 @@ static bool sum_figures(const core *c, uint32_t account_index, const margin_extr
     uint32_t count = c->ledger.instrument_count;
     int64_t *planned = c->margin.planned; /* scratch of the core thread */
     memset(planned, 0, (count ? count : 1) * sizeof *planned);
-    if (!add_active_orders(c, account_index, planned))
+    if (!add_active_orders(c, account_index, extra != NULL ? extra->skip : CORE_NO_ORDER, planned))
         return false;
     if (extra != NULL &&
         (extra->instrument >= count ||
@@ -246,7 +266,8 @@ static bool sum_figures(const core *c, uint32_t account_index, const margin_extr
         ok = checked_add(units, planned[i], &plan) &&
              position_liquid(c, ins, level, account_index, price, units, &liquid) &&
              position_margin(c, ins, level, price, units, &margin) &&
-             position_margin(c, ins, level, price, plan, &corrected);
+             position_margin(c, ins, level, price, plan, &corrected) &&
+             unpaid_illiquid(c, ins, level, price, units, plan, &corrected);
         if (ok) {
             s->liquid += liquid;
             s->starting += margin;
@@ -295,7 +316,7 @@ int64_t core_margin_position_starting(const core *c, uint32_t account_index,
 }
 
 bool core_margin_reduces(const core *c, uint32_t account_index, uint32_t instrument_index,
-                         int64_t units) {
+                         int64_t units, uint32_t skip) {
     int64_t position =
         ledger_position_get(&c->ledger, account_index, instrument_index)->balance_units;
     if (units == 0 || position == 0 || (units > 0) == (position > 0))
@@ -308,7 +329,8 @@ bool core_margin_reduces(const core *c, uint32_t account_index, uint32_t instrum
         const core_order *o = &c->orders[s];
         assert(++steps <= c->pools.order_high);
         (void)steps;
-        if (o->instrument != instrument_index || (o->direction == DIRECTION_BUY) != (units > 0))
+        if (s == skip || o->instrument != instrument_index ||
+            (o->direction == DIRECTION_BUY) != (units > 0))
             continue;
         int64_t lots = o->lots_requested - o->lots_executed - o->lots_cancelled, open;
         if (!checked_mul(lots, core_instrument_of(c, o)->lot, &open) ||
@@ -319,26 +341,76 @@ bool core_margin_reduces(const core *c, uint32_t account_index, uint32_t instrum
     return -same <= size;
 }
 
-core_error core_margin_check(const core *c, uint32_t account_index, uint32_t instrument_index,
-                             int64_t units) {
-    margin_extra extra = {.instrument = instrument_index, .units = units};
+bool core_margin_in_roubles(const refdata *rd, const char *currency, int64_t amount_nano,
+                            int64_t *out_nano) {
+    __int128 rub;
+    return in_roubles(rd, currency, amount_nano, &rub) && fits(rub, out_nano);
+}
+
+/* The corrected margin with the order within the liquid portfolio. */
+static core_error margin_covers(const core *c, uint32_t account_index, const margin_extra *extra) {
     margin_figures f;
-    if (!core_margin_figures(c, account_index, &extra, &f))
+    if (!core_margin_figures(c, account_index, extra, &f))
         return CORE_ERR_AMOUNT_TOO_LARGE;
     return f.corrected_margin_nano <= f.liquid_portfolio_nano ? CORE_OK
                                                               : CORE_ERR_MARGIN_NOT_ENOUGH;
 }
 
-int64_t core_margin_max_lots(const core *c, uint32_t account_index, const instrument *ins, bool buy,
-                             int64_t max_lots) {
-    /* The check is monotone in the lots (more exposure never takes less margin once past the
-     * position), so the largest that passes is found by bisection. */
+core_error core_margin_admit(const core *c, const account *acc, const instrument *ins,
+                             int64_t units, int64_t own_cash_nano, uint32_t skip) {
+    uint32_t a = acc->index;
+    if (core_margin_reduces(c, a, ins->index, units, skip))
+        return CORE_OK;
+    bool buy = units > 0, future = ins->kind == INSTRUMENT_KIND_FUTURE;
+    int64_t rub;
+    if (!core_margin_in_roubles(c->refdata, ins->currency, 0, &rub)) {
+        /* A currency without a rouble rate is outside the figures: no credit, no short, no
+         * future in it; the cash account's rules. */
+        if (future)
+            return CORE_ERR_MARGIN_NOT_ENOUGH;
+        if (buy ? ledger_cash_free(&c->ledger, a, ins->currency) < own_cash_nano
+                : ledger_units_free(&c->ledger, a, ins->index) < -units)
+            return CORE_ERR_NOT_ENOUGH_ASSETS;
+        return CORE_OK;
+    }
+    if (future) {
+        /* A future without a guarantee on its side has no margin to take; and a position whose
+         * value at twice the price would not fit could not be counted (its variation margin). */
+        int64_t guarantee, after, value;
+        const ledger_position *pos = ledger_position_get(&c->ledger, a, ins->index);
+        if (!margin_guarantee(ins, buy ? 1 : -1, &guarantee) || guarantee <= 0)
+            return CORE_ERR_MARGIN_NOT_ENOUGH;
+        if (!checked_add(pos->balance_units, units, &after) ||
+            !valuation_amount(ins, mark_price(c, ins), after < 0 ? -after : after, &value) ||
+            value > CORE_MAX_MONEY_NANO / 2)
+            return CORE_ERR_AMOUNT_TOO_LARGE;
+    } else if (!buy && (!ins->short_enabled || margin_rate(ins, acc->risk_level, false) == 0)) {
+        /* Not only reducing: a sell goes (at least partly) short. */
+        return CORE_ERR_SHORT_NOT_ALLOWED;
+    } else if (buy && margin_rate(ins, acc->risk_level, true) == 0 &&
+               ledger_cash_free(&c->ledger, a, ins->currency) < own_cash_nano) {
+        /* An instrument without a long rate is not liquid: bought with the account's own money
+         * (and the corrected margin counts planned buys of it in full). */
+        return CORE_ERR_NOT_ENOUGH_ASSETS;
+    }
+    margin_extra extra = {.instrument = ins->index, .units = units, .skip = skip};
+    return margin_covers(c, a, &extra);
+}
+
+int64_t core_margin_max_lots(const core *c, const account *acc, const instrument *ins, bool buy,
+                             int64_t price_nano, int64_t max_lots) {
+    /* Admission is monotone in the lots (more exposure never takes less margin once past the
+     * position), so the largest admitted is found by bisection. */
     int64_t lo = 0, hi = max_lots;
     while (lo < hi) {
-        int64_t mid = lo + (hi - lo + 1) / 2, units;
+        int64_t mid = lo + (hi - lo + 1) / 2, units, value = 0, cost = 0;
         bool ok = checked_mul(mid, ins->lot, &units);
-        if (ok && !core_margin_reduces(c, account_index, ins->index, buy ? units : -units))
-            ok = core_margin_check(c, account_index, ins->index, buy ? units : -units) == CORE_OK;
+        if (ok && buy)
+            ok = valuation_amount(ins, price_nano, units, &value) &&
+                 checked_add(value, valuation_commission(value, c->config.commission_bp), &cost);
+        if (ok)
+            ok = core_margin_admit(c, acc, ins, buy ? units : -units, cost, CORE_NO_ORDER) ==
+                 CORE_OK;
         if (ok)
             lo = mid;
         else

@@ -58,6 +58,7 @@ typedef struct core_margin_state {
      * done or passed over up to this time, and when margin calls were last looked for. */
     int64_t cleared_through_ns, watched_ns;
     bool watch_pending; /* a look was put off by the spacing: due at watched_ns + 100 ms */
+    int64_t retry_ns;   /* a margin call put off by its 5 s spacing is due then (0: none) */
     /* Scratch of the figures (instrument_count entries): what the active orders add to each
      * position. The core is single-threaded; nothing keeps it between calls. */
     int64_t *planned;
@@ -75,10 +76,12 @@ typedef struct margin_figures {
     int64_t missing_funds_nano;
 } margin_figures;
 
-/* An order not placed yet, counted in the planned positions. */
+/* An order not placed yet, counted in the planned positions; `skip` an active order it replaces
+ * (not counted: ReplaceOrder's old order, a replacement being armed), or CORE_NO_ORDER. */
 typedef struct margin_extra {
     uint32_t instrument;
     int64_t units; /* signed: a buy adds, a sell takes away */
+    uint32_t skip;
 } margin_extra;
 
 int margin_init(struct core *c);
@@ -113,16 +116,24 @@ bool core_margin_figures(const struct core *c, uint32_t account_index, const mar
                          margin_figures *out);
 
 /* Whether an order of `units` (signed) only reduces the account's exposure in the instrument:
- * with the active orders of its side it never turns the position past zero. */
+ * with the active orders of its side (`skip` not counted) it never turns the position past zero. */
 bool core_margin_reduces(const struct core *c, uint32_t account_index, uint32_t instrument_index,
-                         int64_t units);
-/* The margin check of an order that adds exposure: CORE_OK when the corrected margin with it
- * stays within the liquid portfolio. */
-core_error core_margin_check(const struct core *c, uint32_t account_index,
-                             uint32_t instrument_index, int64_t units);
-/* The most lots of `ins` the margin lets the account buy (`buy`) or sell, 0 .. max_lots. */
-int64_t core_margin_max_lots(const struct core *c, uint32_t account_index, const instrument *ins,
-                             bool buy, int64_t max_lots);
+                         int64_t units, uint32_t skip);
+/* Whether a margin account may place an order of `units` (signed) of `ins`: one that only reduces
+ * exposure always may; otherwise a short needs short_enabled and a short rate, a buy of an
+ * instrument without a long rate `own_cash_nano` of free money (what the buy holds), a future a
+ * guarantee on its side, an instrument in a currency without a rouble rate the cash account's
+ * rules, and the corrected margin with the order must stay within the liquid portfolio. `skip`:
+ * an active order the new one replaces, or CORE_NO_ORDER. */
+core_error core_margin_admit(const struct core *c, const account *acc, const instrument *ins,
+                             int64_t units, int64_t own_cash_nano, uint32_t skip);
+/* The most lots of `ins` the account may buy (`buy`) or sell by core_margin_admit, 0 ..
+ * max_lots, a buy's own money counted at `price_nano`. */
+int64_t core_margin_max_lots(const struct core *c, const account *acc, const instrument *ins,
+                             bool buy, int64_t price_nano, int64_t max_lots);
+/* `amount_nano` of `currency` in roubles; false without a rate (or past int64). */
+bool core_margin_in_roubles(const refdata *rd, const char *currency, int64_t amount_nano,
+                            int64_t *out_nano);
 
 /* The starting margin the account's position in the instrument takes now, roubles (0: none). */
 int64_t core_margin_position_starting(const struct core *c, uint32_t account_index,

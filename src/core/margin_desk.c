@@ -18,13 +18,22 @@
 
 /* The newest scheduled clearing at or before `now_ns`; 0 when none is configured. */
 static int64_t clearing_at_or_before(const core_margin_config *m, int64_t now_ns) {
-    if (m->clearing_count == 0 || now_ns < DAY_NS)
+    if (m->clearing_count == 0 || now_ns <= 0)
         return 0;
     int64_t day = now_ns / DAY_NS * DAY_NS;
     for (int k = (int)m->clearing_count - 1; k >= 0; k--)
         if (day + m->clearing_s[k] * NANO <= now_ns)
             return day + m->clearing_s[k] * NANO;
-    return day - DAY_NS + m->clearing_s[m->clearing_count - 1] * NANO;
+    return day >= DAY_NS ? day - DAY_NS + m->clearing_s[m->clearing_count - 1] * NANO : 0;
+}
+
+/* The newest day's last clearing at or before `now_ns` (0: none). */
+static int64_t day_end_at_or_before(const core_margin_config *m, int64_t now_ns) {
+    int64_t day = now_ns / DAY_NS * DAY_NS;
+    int64_t last = day + m->clearing_s[m->clearing_count - 1] * NANO;
+    if (last <= now_ns)
+        return last;
+    return day >= DAY_NS ? last - DAY_NS : 0;
 }
 
 /* The first scheduled clearing after `after_ns`. */
@@ -39,10 +48,6 @@ static int64_t clearing_after(const core_margin_config *m, int64_t after_ns) {
     return INT64_MAX;
 }
 
-static bool last_of_day(const core_margin_config *m, int64_t clearing_ns) {
-    return clearing_ns % DAY_NS == m->clearing_s[m->clearing_count - 1] * NANO;
-}
-
 static int64_t mark_price(const core *c, uint32_t instrument_index) {
     return core_margin_mark_price(c, &c->refdata->instruments[instrument_index]);
 }
@@ -51,6 +56,7 @@ static int64_t mark_price(const core *c, uint32_t instrument_index) {
  * at its last price. */
 static void run_clearing(core *c, int64_t clearing_ns, int64_t now_ns) {
     const refdata *rd = c->refdata;
+    bool made = false;
     for (uint32_t i = 0; i < rd->instrument_count; i++) {
         if (rd->instruments[i].kind != INSTRUMENT_KIND_FUTURE)
             continue;
@@ -64,6 +70,18 @@ static void run_clearing(core *c, int64_t clearing_ns, int64_t now_ns) {
             .type = CORE_EVENT_FUTURES_CLEARING, .order = CORE_NO_ORDER, .time_ns = now_ns};
         ev.u.clearing = (core_event_clearing){
             .instrument = i, .price_nano = mark_price(c, i), .clearing_ns = clearing_ns};
+        ev.seq = c->next_seq;
+        if (core_event_applicable(c, &ev)) {
+            core_commit_event(c, &ev);
+            made = true;
+        }
+    }
+    if (!made) {
+        /* Nothing to settle: the clearing is recorded all the same (no instrument), so that a
+         * restart knows it passed and neither makes it again nor charges its fees twice. */
+        core_event ev = {
+            .type = CORE_EVENT_FUTURES_CLEARING, .order = CORE_NO_ORDER, .time_ns = now_ns};
+        ev.u.clearing = (core_event_clearing){.instrument = UINT32_MAX, .clearing_ns = clearing_ns};
         ev.seq = c->next_seq;
         if (core_event_applicable(c, &ev))
             core_commit_event(c, &ev);
@@ -100,7 +118,8 @@ static void charge(core *c, uint32_t account_index, uint32_t instrument_index, c
 static void charge_overnight(core *c, int64_t clearing_ns, int64_t now_ns) {
     const core_margin_config *m = &c->config.margin;
     for (uint32_t a = 0; a < c->accounts.configured_count; a++) {
-        if (!core_account_is_margin(c, a))
+        if (!core_account_is_margin(c, a) ||
+            refdata_account_status(&c->refdata->accounts[a]) != ACCOUNT_STATUS_OPEN)
             continue;
         ledger_cash cash[REFDATA_MAX_CURRENCIES];
         uint32_t n = core_account_cash(c, a, cash);
@@ -137,9 +156,9 @@ static uint32_t positions_by_margin(const core *c, uint32_t account_index, uint3
         int64_t m = core_margin_position_starting(c, account_index, i);
         if (m <= 0)
             continue;
+        if (n == max && m <= margin[max - 1])
+            continue; /* smaller than every one kept */
         uint32_t at = n < max ? n++ : max - 1;
-        if (at == max - 1 && n == max && m <= margin[at])
-            continue;
         while (at > 0 && margin[at - 1] < m) {
             out[at] = out[at - 1];
             margin[at] = margin[at - 1];
@@ -151,6 +170,19 @@ static uint32_t positions_by_margin(const core *c, uint32_t account_index, uint3
     return n;
 }
 
+/* At most the lots one order may be worth (the order value limit of the instrument's currency):
+ * a larger position is closed in several orders, one at a time. */
+static int64_t lots_within_limit(const core *c, const instrument *ins, int64_t lots) {
+    int64_t limit = INT64_MAX, lot_value;
+    for (uint32_t i = 0; i < c->config.value_limit_count; i++)
+        if (strcmp(c->config.value_limits[i].currency, ins->currency) == 0)
+            limit = c->config.value_limits[i].max_value_nano;
+    if (!valuation_amount(ins, mark_price(c, ins->index), ins->lot, &lot_value) || lot_value <= 0)
+        return lots;
+    int64_t most = limit / lot_value;
+    return lots < most ? lots : most;
+}
+
 #define MARGIN_CALL_CANDIDATES 8
 #define MARGIN_CALL_SPACING_NS (5LL * NANO)
 
@@ -158,17 +190,22 @@ static uint32_t positions_by_margin(const core *c, uint32_t account_index, uint3
  * market order (one at a time: the next look comes after it ended). */
 static void margin_call(core *c, uint32_t account_index, int64_t now_ns) {
     margin_figures f;
-    if (now_ns < c->margin.next_call_ns[account_index] ||
-        !core_margin_figures(c, account_index, NULL, &f) ||
+    if (!core_margin_figures(c, account_index, NULL, &f) ||
         f.liquid_portfolio_nano >= f.minimal_margin_nano || has_margin_call_order(c, account_index))
         return;
+    if (now_ns < c->margin.next_call_ns[account_index]) {
+        /* Spaced: the next try is due then, even if nothing else happens meanwhile. */
+        if (c->margin.retry_ns == 0 || c->margin.next_call_ns[account_index] < c->margin.retry_ns)
+            c->margin.retry_ns = c->margin.next_call_ns[account_index];
+        return;
+    }
     uint32_t candidates[MARGIN_CALL_CANDIDATES];
     int64_t margin[MARGIN_CALL_CANDIDATES];
     uint32_t n = positions_by_margin(c, account_index, candidates, margin, MARGIN_CALL_CANDIDATES);
     for (uint32_t k = 0; k < n; k++) {
         const instrument *ins = &c->refdata->instruments[candidates[k]];
         int64_t units = ledger_position_get(&c->ledger, account_index, ins->index)->balance_units;
-        int64_t lots = (units < 0 ? -units : units) / ins->lot;
+        int64_t lots = lots_within_limit(c, ins, (units < 0 ? -units : units) / ins->lot);
         if (lots == 0)
             continue;
         char key[ORDER_ID_SIZE];
@@ -199,6 +236,8 @@ int64_t core_margin_next_due_ns(const core *c) {
      * prices it would judge may not move again for a long time. */
     if (c->margin.watch_pending && c->margin.watched_ns + MARGIN_WATCH_EVERY_NS < due)
         due = c->margin.watched_ns + MARGIN_WATCH_EVERY_NS;
+    if (c->margin.retry_ns != 0 && c->margin.retry_ns < due)
+        due = c->margin.retry_ns;
     return due;
 }
 
@@ -215,9 +254,12 @@ void core_margin_tick(core *c, int64_t now_ns) {
                 c->margin.cleared_through_ns = 1;
         }
         if (due > c->margin.cleared_through_ns) {
-            run_clearing(c, due, now_ns);
-            if (last_of_day(m, due))
+            /* The fees of the newest day's end passed since (made at its clearing, or at the
+             * catch-up after a restart that missed it), before the clearing is recorded. */
+            int64_t day_end = day_end_at_or_before(m, due);
+            if (day_end > c->margin.cleared_through_ns)
                 charge_overnight(c, due, now_ns);
+            run_clearing(c, due, now_ns);
             c->margin.cleared_through_ns = due;
         }
     }
@@ -227,6 +269,7 @@ void core_margin_tick(core *c, int64_t now_ns) {
     }
     c->margin.watched_ns = now_ns;
     c->margin.watch_pending = false;
+    c->margin.retry_ns = 0;
     for (uint32_t a = 0; a < c->accounts.configured_count; a++)
         if (core_account_is_margin(c, a) && c->refdata->accounts[a].margin_call &&
             refdata_account_status(&c->refdata->accounts[a]) == ACCOUNT_STATUS_OPEN)

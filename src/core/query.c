@@ -79,8 +79,14 @@ core_error core_max_lots_for(const core *c, const token *tok, const char *accoun
         /* What the margin allows: the most lots whose corrected margin the liquid portfolio
          * covers, searched up to what the order value limit lets one order be. */
         margin_figures f;
-        if (core_margin_figures(c, acc->index, NULL, &f))
-            out->buy_margin_money_nano = f.liquid_portfolio_nano - f.corrected_margin_nano;
+        int64_t rate_nano;
+        /* The margin's room, in the instrument's currency (the figures are in roubles). */
+        if (core_margin_figures(c, acc->index, NULL, &f) &&
+            core_margin_in_roubles(c->refdata, ins->currency, 1000000000, &rate_nano) &&
+            rate_nano > 0)
+            out->buy_margin_money_nano =
+                (int64_t)((__int128)(f.liquid_portfolio_nano - f.corrected_margin_nano) *
+                          1000000000 / rate_nano);
         int64_t lot_value, cap = 1000000000;
         if (valuation_amount(ins, limit_price, ins->lot, &lot_value) && lot_value > 0) {
             int64_t limit = CORE_MAX_MONEY_NANO;
@@ -89,9 +95,10 @@ core_error core_max_lots_for(const core *c, const token *tok, const char *accoun
                     limit = c->config.value_limits[i].max_value_nano;
             cap = limit / lot_value;
         }
-        out->buy_margin_max_lots = core_margin_max_lots(c, acc->index, ins, true, cap);
-        out->buy_margin_max_market_lots = out->buy_margin_max_lots;
-        out->sell_margin_max_lots = core_margin_max_lots(c, acc->index, ins, false, cap);
+        out->buy_margin_max_lots = core_margin_max_lots(c, acc, ins, true, limit_price, cap);
+        out->buy_margin_max_market_lots =
+            core_margin_max_lots(c, acc, ins, true, market_price, cap);
+        out->sell_margin_max_lots = core_margin_max_lots(c, acc, ins, false, limit_price, cap);
         if (ins->kind == INSTRUMENT_KIND_FUTURE) {
             /* Futures are bought only on margin: the plain view is the margin one. */
             out->buy_money_nano = out->buy_margin_money_nano;

@@ -75,14 +75,16 @@ core_error core_currency_transfer(core *c, const token *tok, const char *from_ac
     if (ledger_cash_free(&c->ledger, from->index, currency) < amount_nano)
         return CORE_ERR_TRANSFER_NOT_ENOUGH;
     /* A margin account keeps what its positions and orders need: the money leaving counts off
-     * its liquid portfolio, which must still cover the corrected margin. */
+     * its liquid portfolio (in roubles; a currency without a rate is outside it), which must
+     * still cover the corrected margin. */
     if (core_account_is_margin(c, from->index)) {
         margin_figures f;
-        __int128 left;
+        int64_t leaving = 0;
         if (!core_margin_figures(c, from->index, NULL, &f))
             return CORE_ERR_TRANSFER_NOT_ENOUGH;
-        left = (__int128)f.liquid_portfolio_nano - amount_nano;
-        if (left < f.corrected_margin_nano)
+        if (!core_margin_in_roubles(c->refdata, currency, amount_nano, &leaving))
+            leaving = 0;
+        if ((__int128)f.liquid_portfolio_nano - leaving < f.corrected_margin_nano)
             return CORE_ERR_TRANSFER_NOT_ENOUGH;
     }
     if (!ledger_cash_has_room(&c->ledger, to->index, currency))

@@ -2990,7 +2990,10 @@ static wide points_money(const instrument *ins, wide points) {
     if (points % ins->min_price_increment_nano != 0)
         sim_fail("variation margin of %s: %s nano x units is not a whole number of ticks",
                  ins->ticker, wide_text(points, text));
-    return points / ins->min_price_increment_nano * ins->min_price_increment_amount_nano;
+    /* Without a step value, points are money (valuation_amount, margin_points_value). */
+    wide worth = ins->min_price_increment_amount_nano > 0 ? ins->min_price_increment_amount_nano
+                                                          : ins->min_price_increment_nano;
+    return points / ins->min_price_increment_nano * worth;
 }
 
 /* FUTURES_CLEARING, before it is applied: what each account is to be paid, counted from the fills
@@ -3000,6 +3003,18 @@ static wide points_money(const instrument *ins, wide points) {
  * them with what the clearing did once it has applied. */
 static void vm_expect(sim *s, const core *c, const core_event *ev) {
     const core_event_clearing *e = &ev->u.clearing;
+    if (e->instrument == UINT32_MAX) {
+        /* A clearing with nothing to settle: no position nor anything due in any future. */
+        for (uint32_t i = 0; i < c->refdata->instrument_count; i++)
+            if (c->refdata->instruments[i].kind == INSTRUMENT_KIND_FUTURE)
+                for (uint32_t a = 0; a < s->account_capacity; a++)
+                    if (ledger_position_get(&c->ledger, a, i)->balance_units != 0 ||
+                        margin_future_get(c, a, i)->pending_vm_nano != 0)
+                        sim_fail("event %" PRIu64 " records a clearing with nothing to settle, "
+                                 "but account %u holds %s",
+                                 ev->seq, a, c->refdata->instruments[i].ticker);
+        return;
+    }
     const instrument *ins = &c->refdata->instruments[e->instrument];
     if (ins->kind != INSTRUMENT_KIND_FUTURE)
         sim_fail("event %" PRIu64 " clears %s, which is no futures contract", ev->seq, ins->ticker);

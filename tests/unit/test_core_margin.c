@@ -18,8 +18,8 @@ static refdata rd;
 static token *full;
 static core_event recorded[MAX_EVENTS];
 static int recorded_count;
-static int64_t price[3] = {100 * NANO, 100 * NANO, 80000 * NANO};
-static int64_t bid[3], ask[3]; /* the quotes; 0: none */
+static int64_t price[4] = {100 * NANO, 100 * NANO, 80000 * NANO, 100 * NANO};
+static int64_t bid[4], ask[4]; /* the quotes; 0: none */
 
 static void record(void *ctx, const core_event *ev) {
     (void)ctx;
@@ -48,7 +48,7 @@ static void on_market(void *ctx, uint32_t instrument_index, core_market *out) {
  * Accounts: 0 cash, 1 margin (margin call on), 2 margin at the high risk level. */
 static void setup_refdata(void) {
     refdata_init(&rd);
-    rd.instrument_count = 3;
+    rd.instrument_count = 4;
     instrument share = {.kind = INSTRUMENT_KIND_SHARE,
                         .ticker = "T",
                         .class_code = "TQBR",
@@ -86,6 +86,12 @@ static void setup_refdata(void) {
     rd.instruments[2].reference_price_nano = 80000 * NANO;
     rd.instruments[2].initial_margin_on_buy_nano = 10000 * NANO;
     rd.instruments[2].initial_margin_on_sell_nano = 12000 * NANO;
+    /* 3: a shortable share with rates, quoted in a currency without a rouble rate. */
+    rd.instruments[3] = rd.instruments[0];
+    rd.instruments[3].index = 3;
+    rd.instruments[3].figi = "NORATE";
+    rd.instruments[3].uid = "u3";
+    rd.instruments[3].currency = "xxx";
     rd.account_count = 3;
     const char *ids[3] = {"CASH", "MARGIN", "HIGH"};
     for (uint32_t a = 0; a < 3; a++) {
@@ -129,7 +135,7 @@ static void init_core(core *c) {
     c->exchange = (core_exchange){.market = on_market};
     c->sink = (core_event_sink){.append = record};
     recorded_count = 0;
-    price[0] = price[1] = 100 * NANO;
+    price[0] = price[1] = price[3] = 100 * NANO;
     price[2] = 80000 * NANO;
     memset(bid, 0, sizeof bid);
     memset(ask, 0, sizeof ask);
@@ -148,6 +154,26 @@ static core_result place(core *c, const char *account_id, const char *figi, int 
                               .quantity = lots,
                               .direction = direction,
                               .type = ORDER_TYPE_MARKET,
+                              .source = ORDER_SOURCE_ASYNC,
+                              .now_ns = now_ns};
+    core_result r = core_place_order(c, &req);
+    drain(c);
+    return r;
+}
+
+static core_result place_limit(core *c, const char *account_id, const char *figi, int direction,
+                               int64_t lots, int64_t price_nano, int64_t now_ns) {
+    char key[40];
+    snprintf(key, sizeof key, "00000000-0000-4000-8000-%012d", ++key_counter);
+    core_order_request req = {.token = full,
+                              .account_id = account_id,
+                              .instrument_id = figi,
+                              .key = key,
+                              .quantity = lots,
+                              .has_price = true,
+                              .price_nano = price_nano,
+                              .direction = direction,
+                              .type = ORDER_TYPE_LIMIT,
                               .source = ORDER_SOURCE_ASYNC,
                               .now_ns = now_ns};
     core_result r = core_place_order(c, &req);
@@ -284,7 +310,9 @@ static void test_credit_and_risk_levels(void) {
                  CORE_ERR_MARGIN_NOT_ENOUGH);
     CHECK_EQ_INT(place(&c, "HIGH", "SHORTABLE", DIRECTION_BUY, 800, 1000).error, CORE_OK);
     /* The most lots GetMaxLots shows are the ones the check takes. */
-    CHECK_EQ_INT(core_margin_max_lots(&c, 1, &rd.instruments[0], true, 1000000), 100);
+    CHECK_EQ_INT(
+        core_margin_max_lots(&c, &rd.accounts[1], &rd.instruments[0], true, 100 * NANO, 1000000),
+        100);
     core_check_invariants(&c);
     check_replay(&c);
     core_deinit(&c);
@@ -469,6 +497,107 @@ static void test_margin_call_on_quotes_alone(void) {
     core_deinit(&c);
 }
 
+/* Review findings, each failing on the code before its fix. */
+
+/* An instrument in a currency without a rouble rate was outside the figures: bought on credit
+ * without limit. Now the cash account's rules apply to it. */
+static void test_currency_without_rate_takes_no_credit(void) {
+    core c;
+    init_core(&c);
+    CHECK_EQ_INT(place(&c, "MARGIN", "NORATE", DIRECTION_BUY, 1, 1000).error,
+                 CORE_ERR_NOT_ENOUGH_ASSETS);
+    CHECK_EQ_INT(place(&c, "MARGIN", "NORATE", DIRECTION_SELL, 1, 1000).error,
+                 CORE_ERR_NOT_ENOUGH_ASSETS);
+    CHECK_EQ_INT(recorded_count, 0);
+    core_deinit(&c);
+}
+
+/* A buy of an instrument without a long rate spent money the liquid portfolio counted and bought
+ * what it does not count; only free cash was checked. */
+static void test_illiquid_buy_counts_in_full(void) {
+    core c;
+    init_core(&c);
+    /* Short 100 lots: cash 200 000 (free), liquid 100 000, corrected margin 50 000. */
+    fill(&c, place(&c, "MARGIN", "SHORTABLE", DIRECTION_SELL, 100, 1000), 100 * NANO, 1000);
+    /* 60 000 of the plain share: free cash has it, the margin does not (50 000 + 60 000). */
+    CHECK_EQ_INT(place(&c, "MARGIN", "PLAIN", DIRECTION_BUY, 60, 2000).error,
+                 CORE_ERR_MARGIN_NOT_ENOUGH);
+    CHECK_EQ_INT(place(&c, "MARGIN", "PLAIN", DIRECTION_BUY, 40, 2000).error, CORE_OK);
+    margin_figures f;
+    CHECK(core_margin_figures(&c, 1, NULL, &f));
+    CHECK_EQ_INT(f.corrected_margin_nano, 90000 * NANO);
+    core_deinit(&c);
+}
+
+/* The margin call counted the client's resting sell of the same position and was refused as a
+ * short beyond the margin: it never fired. It is the broker's own close now. */
+static void test_margin_call_despite_a_resting_sell(void) {
+    core c;
+    init_core(&c);
+    fill(&c, place(&c, "MARGIN", "SHORTABLE", DIRECTION_BUY, 400, 1000), 100 * NANO, 1000);
+    CHECK_EQ_INT(
+        place_limit(&c, "MARGIN", "SHORTABLE", DIRECTION_SELL, 400, 150 * NANO, 1500).error,
+        CORE_OK);
+    price[0] = 85 * NANO;
+    core_margin_tick(&c, 3 * NANO);
+    uint32_t calls = 0;
+    for (uint32_t s = 0; s < c.pools.order_high; s++)
+        calls += c.orders[s].status != 0 && c.orders[s].source == ORDER_SOURCE_MARGIN_CALL;
+    CHECK_EQ_INT(calls, 1);
+    core_check_invariants(&c);
+    core_deinit(&c);
+}
+
+/* ReplaceOrder of a sell that only reduces the position counted the old order too, and was
+ * refused as a short of an instrument that may not be shorted. */
+static void test_replace_of_a_reducing_sell(void) {
+    core c;
+    init_core(&c);
+    fill(&c, place(&c, "MARGIN", "PLAIN", DIRECTION_BUY, 10, 1000), 100 * NANO, 1000);
+    core_result sell = place_limit(&c, "MARGIN", "PLAIN", DIRECTION_SELL, 10, 150 * NANO, 1500);
+    CHECK_EQ_INT(sell.error, CORE_OK);
+    core_result replaced =
+        core_replace_order(&c, full, "MARGIN", sell.order.intent_id,
+                           "00000000-0000-4000-8000-0000000fffff", 10, true, 140 * NANO, 0, 2000);
+    CHECK_EQ_INT(replaced.error, CORE_OK);
+    core_deinit(&c);
+}
+
+/* A clearing with nothing to settle left no trace: after a restart it was made again, and
+ * charged the day's fees on a loan taken after it. */
+static void test_a_passed_clearing_is_not_made_again(void) {
+    core c;
+    init_core(&c);
+    int64_t day = 20000 * DAY_NS, h = 3600 * NANO;
+    core_margin_tick(&c, day + 9 * h);
+    core_result r = place(&c, "MARGIN", "FUT", DIRECTION_BUY, 1, day + 9 * h);
+    fill(&c, r, 80000 * NANO, day + 9 * h);
+    core_margin_tick(&c, day + 11 * h + 1); /* the 11:00 clearing settles the future */
+    fill(&c, place(&c, "MARGIN", "FUT", DIRECTION_SELL, 1, day + 12 * h), 80000 * NANO,
+         day + 12 * h);
+    core_margin_tick(&c, day + 16 * h); /* 15:50: the future's last VM, no loan yet */
+    /* A loan after the day's last clearing, then a restart. */
+    fill(&c, place(&c, "MARGIN", "SHORTABLE", DIRECTION_BUY, 300, day + 16 * h + h / 6), 100 * NANO,
+         day + 16 * h + h / 6);
+    int64_t balance = rub(&c, 1).balance_nano;
+    core_config cfg = make_config();
+    core replica;
+    CHECK(core_init(&replica, &cfg) == 0);
+    replica.exchange = (core_exchange){.market = on_market};
+    for (int i = 0; i < recorded_count; i++) {
+        CHECK(core_event_applicable(&replica, &recorded[i]));
+        core_apply(&replica, &recorded[i]);
+    }
+    replica.sink = (core_event_sink){.append = record};
+    core_margin_tick(&replica, day + 17 * h);
+    CHECK_EQ_INT(rub(&replica, 1).balance_nano, balance);
+    /* The next day's last clearing charges it once. */
+    core_margin_tick(&replica, day + DAY_NS + 16 * h);
+    CHECK(rub(&replica, 1).balance_nano < balance);
+    core_deinit(&replica);
+    core_deinit(&c);
+}
+
 int main(void) {
     setup_refdata();
     test_cash_account_refuses_margin();
@@ -480,6 +609,11 @@ int main(void) {
     test_sells_behind_a_held_sell();
     test_transfer_keeps_the_margin();
     test_margin_call_on_quotes_alone();
+    test_currency_without_rate_takes_no_credit();
+    test_illiquid_buy_counts_in_full();
+    test_margin_call_despite_a_resting_sell();
+    test_replace_of_a_reducing_sell();
+    test_a_passed_clearing_is_not_made_again();
     refdata_deinit(&rd);
     return check_finish("core margin");
 }
