@@ -116,6 +116,15 @@ test('a token typed in connects; the market, the account and the health panel fi
   assert.match(bid, /^\d[\d\u202f]*\.\d{2}$/);
   assert.equal(await page.eval(`getComputedStyle(document.querySelector('#book tbody td.bid')).textAlign`), 'right');
   await page.waitFor(`document.querySelector('#cash tbody').textContent.includes('RUB')`);
+  // A cash account has no margin figures (GetMarginAttributes answers 30051): none shown, and
+  // no error either. The margin account's show its liquid portfolio.
+  assert.equal(await page.eval(`document.querySelector('#margin').hidden`), true);
+  const marginAccount = demoConfig.accounts.find((a) => a.kind === 'margin').id;
+  await page.eval(`tinvestdDashboard.accounts.selectAccount(${JSON.stringify(marginAccount)})`);
+  await page.waitFor(`!document.querySelector('#margin').hidden && document.querySelector('#margin-liquid').textContent.includes('1\u202f000\u202f000')`, 5000);
+  assert.match(await page.eval(`document.querySelector('#margin-level').textContent`), /^0\.00/);
+  await page.eval(`tinvestdDashboard.accounts.selectAccount(${JSON.stringify(demoConfig.accounts[0].id)})`);
+  await page.waitFor(`document.querySelector('#margin').hidden`, 5000);
   await page.waitFor(`document.querySelector('#health-calls tbody th') !== null`, 5000);
   // The slowest subscribers: the page's own streams, by method, queued and share of the limit.
   await page.waitFor(`[...document.querySelectorAll('#health-slowest tbody tr[data-stream] th')].some((th) => th.textContent.includes('Stream'))`, 5000);

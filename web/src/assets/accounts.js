@@ -9,6 +9,11 @@ import { $, esc } from './dom.js';
 import { directionMark, enumName, formatMoney, formatNano, formatQuotation, formatTime,
   onStep, parseDecimal, toNano } from './format.js';
 
+// The operations of an order's trades, the broker's margin call's included.
+const TRADE_OPERATIONS = new Set(['OPERATION_TYPE_BUY', 'OPERATION_TYPE_SELL',
+  'OPERATION_TYPE_BUY_MARGIN', 'OPERATION_TYPE_SELL_MARGIN']);
+const SELL_OPERATIONS = new Set(['OPERATION_TYPE_SELL', 'OPERATION_TYPE_SELL_MARGIN']);
+
 const POLL_MS = 1000;
 // Under a busy stream the tables are read again at most this often.
 const REFRESH_MIN_MS = 1000;
@@ -220,12 +225,15 @@ export class Accounts {
       rest('StopOrdersService', 'GetStopOrders', { accountId: id }, token),
       // The newest page only: an account that trades all day has many operations.
       rest('OperationsService', 'GetOperationsByCursor', { accountId: id, limit: OPERATIONS_SHOWN }, token),
+      // A margin account's figures; a cash account is answered 30051 (no margin trading).
+      rest('UsersService', 'GetMarginAttributes', { accountId: id }, token),
     ]);
     if (id !== this.accountId) return;
     const offline = calls.every((c) => c.status === 'rejected' && c.reason instanceof OfflineError);
     this.app.reachable(!offline, offline ? calls[0].reason : null);
     const value = (i) => (calls[i].status === 'fulfilled' ? calls[i].value : null);
-    const [portfolio, positions, orders, stops, operations] = [0, 1, 2, 3, 4].map(value);
+    const [portfolio, positions, orders, stops, operations, margin] = [0, 1, 2, 3, 4, 5].map(value);
+    const cashAccount = (c) => c.status === 'rejected' && c.reason instanceof ApiError && c.reason.code === '30051';
     for (const o of orders?.orders ?? []) {
       const key = this.keyOf(o.orderId, o.orderRequestId);
       const known = this.orders.get(key) ?? {};
@@ -247,7 +255,7 @@ export class Accounts {
     // An order that filled or ended between two readings is never listed as open: its operation
     // (whose id is the order's) tells what became of it.
     for (const op of operations?.items ?? []) {
-      if (op.type !== 'OPERATION_TYPE_BUY' && op.type !== 'OPERATION_TYPE_SELL') continue;
+      if (!TRADE_OPERATIONS.has(op.type)) continue;
       const key = this.keyOf(op.id);
       const known = this.orders.get(key);
       if (known?.live || known?.open) continue;
@@ -255,7 +263,7 @@ export class Accounts {
       const executed = Math.round(Number(op.quantity ?? 0) - Number(op.quantityRest ?? 0)) / lot;
       this.orders.set(key, {
         ...known, orderId: op.id, instrumentUid: op.instrumentUid,
-        direction: op.type === 'OPERATION_TYPE_SELL' ? 'ORDER_DIRECTION_SELL' : 'ORDER_DIRECTION_BUY',
+        direction: SELL_OPERATIONS.has(op.type) ? 'ORDER_DIRECTION_SELL' : 'ORDER_DIRECTION_BUY',
         status: { OPERATION_STATE_EXECUTED: 'EXECUTION_REPORT_STATUS_FILL',
           OPERATION_STATE_CANCELED: 'EXECUTION_REPORT_STATUS_CANCELLED' }[op.state] ?? 'EXECUTION_REPORT_STATUS_PARTIALLYFILL',
         lotsExecuted: executed, lotsRequested: known?.lotsRequested ?? Math.round(Number(op.quantity ?? 0) / lot),
@@ -270,7 +278,7 @@ export class Accounts {
     for (const op of operations?.items ?? []) {
       for (const t of op.tradesInfo?.trades ?? []) {
         const e = { time: t.date, orderId: op.id, instrumentUid: op.instrumentUid,
-          direction: op.type === 'OPERATION_TYPE_SELL' ? 'ORDER_DIRECTION_SELL' : 'ORDER_DIRECTION_BUY',
+          direction: SELL_OPERATIONS.has(op.type) ? 'ORDER_DIRECTION_SELL' : 'ORDER_DIRECTION_BUY',
           price: t.price, quantity: t.quantity, id: t.num };
         if (known.has(executionKey(e))) continue;
         known.add(executionKey(e));
@@ -282,8 +290,8 @@ export class Accounts {
       this.executions.sort((a, b) => (a.time < b.time ? 1 : -1));
       this.executions.length = Math.min(this.executions.length, EXECUTIONS_KEPT);
     }
-    this.data = { portfolio, positions, stops: stops?.stopOrders ?? [], operations: operations?.items ?? [],
-      errors: calls.filter((c) => c.status === 'rejected').map((c) => c.reason) };
+    this.data = { portfolio, positions, margin, stops: stops?.stopOrders ?? [], operations: operations?.items ?? [],
+      errors: calls.filter((c) => c.status === 'rejected' && !cashAccount(c)).map((c) => c.reason) };
     this.dirty = true;
   }
 
@@ -399,6 +407,17 @@ export class Accounts {
     const abs = $('#portfolio-pnl');
     abs.textContent = p ? `${signed(total, 2)} RUB` : '—';
     abs.className = `num ${signClass(total)}`;
+    const m = this.data?.margin;
+    $('#margin').hidden = !m;
+    if (m) {
+      $('#margin-liquid').textContent = formatMoney(m.liquidPortfolio);
+      $('#margin-levels').textContent = `${formatMoney(m.startingMargin, false)} / ${formatMoney(m.minimalMargin)}`;
+      const level = toNano(m.fundsSufficiencyLevel ?? { units: '0', nano: 0 });
+      const below = toNano(m.liquidPortfolio) < toNano(m.minimalMargin);
+      const el = $('#margin-level');
+      el.textContent = `${formatNano(level, 2)}${below ? ' — below the minimal margin' : ''}`;
+      el.className = `num ${below ? 'down' : ''}`;
+    }
   }
 
   renderPositions() {
