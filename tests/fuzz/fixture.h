@@ -1,9 +1,11 @@
 /* What the fuzz targets and the corpus writer (make_corpus.c) share: the broker they feed and a
  * scratch directory for the files they read.
  *
- * The broker is the unit tests' one share (tests/unit/one_share.h) with a broker account "A1", a
- * sandbox account "S1" and one token with full access to both, room for two more sandbox
- * accounts, and small pools, so that a core is cheap to build for every input. The corpus is
+ * The broker is the unit tests' one share (tests/unit/one_share.h), which may be sold short on
+ * margin, and a future "FUT0" on guarantee margin, with a broker account "A1", a sandbox account
+ * "S1", a margin account "M1" and one token with full access to them, room for two more sandbox
+ * accounts, clearings a few seconds after the start, and small pools, so that a core is cheap to
+ * build for every input. The corpus is
  * written with exactly this configuration, so its journals and snapshots fit it. */
 #ifndef TINVESTD_TESTS_FUZZ_FIXTURE_H
 #define TINVESTD_TESTS_FUZZ_FIXTURE_H
@@ -32,6 +34,42 @@ static inline void fixture_refdata(refdata *rd) {
     strcpy(rd->accounts[1].cash[0].currency, "rub");
     rd->accounts[1].cash[0].value_nano = 5000 * FIXTURE_NANO;
     rd->tokens[0].access[1] = ACCESS_FULL;
+    instrument *share = &rd->instruments[0];
+    share->short_enabled = true;
+    share->dlong_nano = FIXTURE_NANO / 4;
+    share->dshort_nano = FIXTURE_NANO / 2;
+    share->dlong_min_nano = FIXTURE_NANO / 8;
+    share->dshort_min_nano = FIXTURE_NANO / 4;
+    rd->instrument_count = 2;
+    rd->instruments[1] = *share;
+    instrument *future = &rd->instruments[1];
+    future->index = 1;
+    future->kind = INSTRUMENT_KIND_FUTURE;
+    future->figi = "FUT0";
+    future->ticker = "FUT";
+    future->class_code = "SPBFUT";
+    future->uid = "uid-fut";
+    future->position_uid = "pos-fut";
+    future->name = "Future";
+    future->min_price_increment_nano = FIXTURE_NANO;
+    future->min_price_increment_amount_nano = FIXTURE_NANO / 2;
+    future->reference_price_nano = 1000 * FIXTURE_NANO;
+    future->initial_margin_nano = 100 * FIXTURE_NANO;
+    future->initial_margin_on_buy_nano = 100 * FIXTURE_NANO;
+    future->initial_margin_on_sell_nano = 120 * FIXTURE_NANO;
+    future->dlong_nano = future->dshort_nano = 0;
+    future->dlong_min_nano = future->dshort_min_nano = 0;
+    rd->account_count = 3;
+    rd->accounts[2] = (account){.index = 2,
+                                .id = "M1",
+                                .name = "margin",
+                                .margin = true,
+                                .margin_call = true,
+                                .status = ACCOUNT_STATUS_OPEN};
+    rd->accounts[2].cash_count = 1;
+    strcpy(rd->accounts[2].cash[0].currency, "rub");
+    rd->accounts[2].cash[0].value_nano = 20000 * FIXTURE_NANO;
+    rd->tokens[0].access[2] = ACCESS_FULL;
 }
 
 static inline core_config fixture_core_config(refdata *rd) {
@@ -44,7 +82,12 @@ static inline core_config fixture_core_config(refdata *rd) {
                        .max_trades_per_order = 4,
                        .value_limit_count = 1,
                        .id_seed = 7,
-                       .openable_sandbox_accounts = 2};
+                       .openable_sandbox_accounts = 2,
+                       /* Two clearings 5 and 30 s after the start (22:13:20 UTC). */
+                       .margin = {.clearing_count = 2,
+                                  .clearing_s = {80005, 80030},
+                                  .money_rate_per_day_nano = FIXTURE_NANO / 1000,
+                                  .shares_rate_per_day_nano = FIXTURE_NANO / 1000}};
     strcpy(cfg.value_limits[0].currency, "rub");
     cfg.value_limits[0].max_value_nano = 1000000 * FIXTURE_NANO;
     return cfg;

@@ -1003,6 +1003,7 @@ typedef struct step {
     int32_t direction, type;
     int64_t lots, price_nano;
     int64_t after_ns; /* since the previous step */
+    const char *figi; /* STEP_PLACE: the instrument (NULL: FIGI0) */
 } step;
 
 typedef struct day_job {
@@ -1023,7 +1024,7 @@ static void run_step(engine *e, engine_job *base) {
     case STEP_PLACE: {
         core_order_request req = {.token = tok,
                                   .account_id = s->account,
-                                  .instrument_id = "FIGI0",
+                                  .instrument_id = s->figi != NULL ? s->figi : "FIGI0",
                                   .key = s->key,
                                   .quantity = s->lots,
                                   .has_price = s->price_nano != 0,
@@ -1080,21 +1081,27 @@ static void finish_step(engine *e, engine_job *base) {}
 #define MARKET ORDER_TYPE_MARKET
 
 static const step day[] = {
-    {STEP_PLACE, "A1", "k1", NULL, BUY, LIMIT, 2, 90 * NANO, NANO},
-    {STEP_PLACE, "A1", "k2", NULL, BUY, MARKET, 3, 0, NANO},
-    {STEP_PLACE, "A1", "k3", NULL, SELL, LIMIT, 1, 99 * NANO, NANO},
-    {STEP_CANCEL, "A1", "k1", NULL, 0, 0, 0, 0, NANO},
-    {STEP_PLACE, "A1", "k4", NULL, BUY, LIMIT, 1, 95 * NANO, NANO},
-    {STEP_REPLACE, "A1", "k5", "k4", 0, 0, 1, 96 * NANO, NANO},
+    {STEP_PLACE, "A1", "k1", NULL, BUY, LIMIT, 2, 90 * NANO, NANO, NULL},
+    {STEP_PLACE, "A1", "k2", NULL, BUY, MARKET, 3, 0, NANO, NULL},
+    {STEP_PLACE, "A1", "k3", NULL, SELL, LIMIT, 1, 99 * NANO, NANO, NULL},
+    {STEP_CANCEL, "A1", "k1", NULL, 0, 0, 0, 0, NANO, NULL},
+    {STEP_PLACE, "A1", "k4", NULL, BUY, LIMIT, 1, 95 * NANO, NANO, NULL},
+    {STEP_REPLACE, "A1", "k5", "k4", 0, 0, 1, 96 * NANO, NANO, NULL},
     /* The snapshot after seven steps holds the halt. */
-    {STEP_HALT, NULL, NULL, NULL, 0, 0, 1, 0, NANO},
-    {STEP_PAY_IN, "S1", NULL, NULL, 0, 0, 0, 250 * NANO, NANO},
-    {STEP_OPEN, NULL, NULL, NULL, 0, 0, 0, 0, NANO},
-    {STEP_HALT, NULL, NULL, NULL, 0, 0, 0, 0, NANO},
-    {STEP_PLACE, "S1", "s1", NULL, BUY, LIMIT, 1, 91 * NANO, NANO},
-    {STEP_CLOSE_OPENED, NULL, NULL, NULL, 0, 0, 0, 0, NANO},
+    {STEP_HALT, NULL, NULL, NULL, 0, 0, 1, 0, NANO, NULL},
+    {STEP_PAY_IN, "S1", NULL, NULL, 0, 0, 0, 250 * NANO, NANO, NULL},
+    {STEP_OPEN, NULL, NULL, NULL, 0, 0, 0, 0, NANO, NULL},
+    {STEP_HALT, NULL, NULL, NULL, 0, 0, 0, 0, NANO, NULL},
+    /* Margin: a short of the share, a future bought and closed in part (the first clearing
+     * passed before, with nothing to settle: recorded alone); the second clearing settles the
+     * future, and charges the day's fee on the short, before the last step. */
+    {STEP_PLACE, "M1", "m1", NULL, SELL, MARKET, 5, 0, NANO, NULL},
+    {STEP_PLACE, "M1", "m2", NULL, BUY, MARKET, 2, 0, NANO, "FUT0"},
+    {STEP_PLACE, "M1", "m3", NULL, SELL, MARKET, 1, 0, 2 * NANO, "FUT0"},
+    {STEP_PLACE, "S1", "s1", NULL, BUY, LIMIT, 1, 91 * NANO, NANO, NULL},
+    {STEP_CLOSE_OPENED, NULL, NULL, NULL, 0, 0, 0, 0, NANO, NULL},
     /* Past the retention: the finished orders leave the history before the next command. */
-    {STEP_PLACE, "A1", "k6", NULL, BUY, MARKET, 1, 0, 70 * NANO},
+    {STEP_PLACE, "A1", "k6", NULL, BUY, MARKET, 1, 0, 70 * NANO, NULL},
 };
 #define DAY_STEPS (sizeof day / sizeof day[0])
 
