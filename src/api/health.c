@@ -142,6 +142,7 @@ static void watch(api_call *call, const ProtobufCMessage *request) {
     if (atomic_load(&w->server->shutting_down))
         api_stream_finish(w->stream, GRPC_STATUS_UNAVAILABLE, 70003, "The server is shutting down",
                           false);
+    api_stream_ready(w->stream);
     watch_unref(w);
 }
 

@@ -884,7 +884,8 @@ static void market_data_stream(api_call *call, const ProtobufCMessage *request) 
     md_stream *md = open_stream(call);
     if (md == NULL)
         return;
-    md_ref(md); /* the first request's handling, as for a read */
+    md_ref(md);                   /* the first request's handling, as for a read */
+    api_stream_ready(md->stream); /* md->stream is set and held by that reference */
     bool handed_over = handle_request(md, (const PB(MarketDataRequest) *)request);
     if (!handed_over)
         read_next(md);
@@ -897,8 +898,12 @@ static void market_data_server_side_stream(api_call *call, const ProtobufCMessag
     md_stream *md = open_stream(call);
     if (md == NULL)
         return;
-    if (request_refused(md, request))
+    md_ref(md); /* this function's, while it uses md */
+    api_stream_ready(md->stream);
+    if (request_refused(md, request)) {
+        md_unref(md);
         return;
+    }
     apply_ping_settings(md, in->ping_settings);
     /* The request's subscriptions in the order of the bidirectional stream's payloads; each is
      * answered as there. */
@@ -912,6 +917,7 @@ static void market_data_server_side_stream(api_call *call, const ProtobufCMessag
         submit(info_job(md, in->subscribe_info_request), false);
     if (in->subscribe_last_price_request != NULL)
         submit(last_price_job(md, in->subscribe_last_price_request), false);
+    md_unref(md);
 }
 
 /* ---- Fan-out of each batch's market data (the releasing thread) ---------------------------- */

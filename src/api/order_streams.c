@@ -155,11 +155,13 @@ static void subscribe(api_call *call, const stream_request *req) {
         free(s);
         api_stream_finish(stream, GRPC_STATUS_PERMISSION_DENIED, code, "Insufficient privileges",
                           false);
+        api_stream_ready(stream);
         api_stream_release(stream);
         return;
     }
     s->stream = stream;
     stream_hub_set_sink(s->hub, &s->sub, stream);
+    api_stream_ready(stream);
 }
 
 static void order_state_stream(api_call *call, const ProtobufCMessage *request) {

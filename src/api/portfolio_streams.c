@@ -251,6 +251,7 @@ static void finish_subscribe(engine *e, engine_job *base) {
     }
     free(initial);
     stream_hub_set_sink(s->hub, &s->sub, stream);
+    api_stream_ready(stream);
 }
 
 static bool readable(const token *tok, const account *acc) {

@@ -362,6 +362,7 @@ static void server_reflection_info(api_call *call, const ProtobufCMessage *reque
     if (atomic_load(&rs->server->shutting_down))
         api_stream_finish(rs->stream, GRPC_STATUS_UNAVAILABLE, 70003, "The server is shutting down",
                           false);
+    api_stream_ready(rs->stream);
     answer(rs, (const reflection_request *)request);
     read_next(rs);
     stream_unref(rs);

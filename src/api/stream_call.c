@@ -166,7 +166,11 @@ static void pump_locked(api_stream *stream) {
 static void notify_closed(api_stream *stream) {
     bool notify = false;
     pthread_mutex_lock(&stream->lock);
-    if (!stream->closed_notified) {
+    if (stream->held) {
+        /* The owner is still setting the stream up (api_stream_ready): it hears of the close
+         * once it is done, not while it may still be using what its callback frees. */
+        stream->close_deferred = true;
+    } else if (!stream->closed_notified) {
         stream->closed_notified = true;
         notify = true;
     }
@@ -303,6 +307,7 @@ static api_stream *stream_new(api_call *call, uint32_t capacity, int64_t ping_in
     stream->make_ping = make_ping;
     stream->on_closed = on_closed;
     stream->owner = owner;
+    stream->held = true; /* until the owner's api_stream_ready */
     all_add(stream);
 
     grpc_op close_op;
@@ -440,6 +445,16 @@ void api_stream_finish(api_stream *stream, grpc_status_code status, int code, co
 
 void api_stream_release(api_stream *stream) {
     unref(stream);
+}
+
+void api_stream_ready(api_stream *stream) {
+    pthread_mutex_lock(&stream->lock);
+    stream->held = false;
+    bool deferred = stream->close_deferred;
+    stream->close_deferred = false;
+    pthread_mutex_unlock(&stream->lock);
+    if (deferred)
+        notify_closed(stream);
 }
 
 /* ---- Pinger: one thread keeps every stream's ping period, independent of core load. ------ */

@@ -34,6 +34,9 @@ struct api_stream {
     uint32_t head, count, capacity;
     bool write_in_flight, initial_metadata_sent;
     bool finishing, status_started, close_received, closed_notified;
+    /* Between open and the owner's api_stream_ready: a close is noted (close_deferred), and the
+     * owner's on_closed runs only once the owner is ready. */
+    bool held, close_deferred;
     /* The call is over for gRPC (a write failed, or it closed before any status): nothing more
      * is started on it, not even the status (see settle_without_status_locked). */
     bool call_over;
@@ -112,6 +115,11 @@ void api_stream_finish(api_stream *stream, grpc_status_code status, int code, co
 
 /* The owner's reference: drop it when the owner no longer refers to the stream. */
 void api_stream_release(api_stream *stream);
+/* The owner has finished setting the stream up (its first messages queued, its own records
+ * pointing at it). Until then a close of the call (the client gone at once) does not run
+ * on_closed, which frees what the owner is still using; a close that came meanwhile runs it
+ * now, on the owner's thread. Every owner calls it once, after api_stream_open/start. */
+void api_stream_ready(api_stream *stream);
 
 /* Ping scheduling, run by the pinger thread. */
 void api_stream_pinger_start(void);

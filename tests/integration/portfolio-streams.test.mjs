@@ -217,6 +217,31 @@ test('two streams of each method per token (limits.md); the third is refused wit
   }
 });
 
+// A stream whose client goes away as it opens: the close could reach the server while the
+// subscription was still being set up, whose callback then freed what the setup went on using
+// (a use-after-free the sanitizer build caught). Many quick cancels in a row, of every
+// subscription-with-setup stream the server has; the server must stay up and stop cleanly.
+test('streams cancelled as they open, many times in a row, leave the server running', async () => {
+  const api = withStreams(sdk(server, 't.demo.full'), server, 't.demo.full');
+  for (let round = 0; round < 40; round++) {
+    const streams = ['portfolioStream', 'positionsStream'].map((method) =>
+      openStream(api, method, { accounts: [firstAccount] }));
+    const controller = new AbortController();
+    const orders = (async () => {
+      try {
+        for await (const _ of api.ordersStream.orderStateStream({ accounts: [firstAccount] }, { signal: controller.signal })) break;
+      } catch { /* cancelled */ }
+    })();
+    await new Promise((r) => setTimeout(r, round % 4));
+    controller.abort();
+    await Promise.all([...streams.map((s) => s.close()), orders]);
+  }
+  // Still serving, with room for new streams (every cancelled one gave its place back).
+  const after = openStream(api, 'portfolioStream', { accounts: [firstAccount] });
+  await after.next((m) => m.subscriptions, 10000);
+  await after.close();
+});
+
 // Two positions readers that read nothing are cut off; one is then drained (the cut-off status
 // after what was buffered), the other is still cut off and unread when the server stops: the stop
 // must be clean (a stream whose write fails at stop starts nothing more on its call).
