@@ -26,11 +26,15 @@ int64_t clock_monotonic_ns(void) {
 static clock_replay_config replay;
 static _Atomic int replay_mode;
 static _Atomic uint32_t anchor_seq;
-static _Atomic int64_t anchor_sim_ns, anchor_mono_ns, anchor_speed_milli;
+static _Atomic int64_t anchor_sim_ns, anchor_mono_ns, anchor_speed_milli, anchor_floor_ns;
 static _Atomic int64_t sim_now;
 
+/* SPEED counts from `sim_ns`, the exact (unrounded) simulated time at `mono_ns`; readers see it
+ * in whole quanta from the period's start, never before `floor_ns` (what readers saw when the
+ * anchor was set), so a change of speed neither loses the progress toward the next quantum nor
+ * takes the time back. */
 typedef struct speed_anchor {
-    int64_t sim_ns, mono_ns, speed_milli;
+    int64_t sim_ns, mono_ns, speed_milli, floor_ns;
 } speed_anchor;
 
 /* SPEED's anchor and the monotonic time read with it, consistent. */
@@ -41,7 +45,8 @@ static speed_anchor read_anchor(int64_t *mono_now) {
             continue;
         speed_anchor a = {atomic_load_explicit(&anchor_sim_ns, memory_order_relaxed),
                           atomic_load_explicit(&anchor_mono_ns, memory_order_relaxed),
-                          atomic_load_explicit(&anchor_speed_milli, memory_order_relaxed)};
+                          atomic_load_explicit(&anchor_speed_milli, memory_order_relaxed),
+                          atomic_load_explicit(&anchor_floor_ns, memory_order_relaxed)};
         *mono_now = clock_monotonic_ns();
         atomic_thread_fence(memory_order_acquire);
         if (atomic_load_explicit(&anchor_seq, memory_order_relaxed) == seq)
@@ -49,17 +54,25 @@ static speed_anchor read_anchor(int64_t *mono_now) {
     }
 }
 
-/* The simulated time of anchor `a` at monotonic time `mono`: whole quanta from the anchor. */
-static int64_t speed_at(const speed_anchor *a, int64_t mono) {
+/* The exact simulated time of anchor `a` at monotonic time `mono` (at most the end). */
+static int64_t exact_at(const speed_anchor *a, int64_t mono) {
     __int128 elapsed = (__int128)(mono - a->mono_ns) * a->speed_milli / 1000;
-    __int128 span = (__int128)replay.end_ns - a->sim_ns;
-    if (elapsed > span)
-        elapsed = span;
     if (elapsed < 0)
         elapsed = 0;
-    int64_t quanta = (int64_t)(elapsed / replay.quantum_ns);
-    int64_t now = a->sim_ns + quanta * replay.quantum_ns;
-    return now < replay.end_ns ? now : replay.end_ns;
+    __int128 exact = (__int128)a->sim_ns + elapsed;
+    return exact < replay.end_ns ? (int64_t)exact : replay.end_ns;
+}
+
+/* The simulated time readers see: whole quanta from the period's start, the end exactly once it
+ * is reached, and never before the anchor's floor. */
+static int64_t speed_at(const speed_anchor *a, int64_t mono) {
+    int64_t exact = exact_at(a, mono);
+    if (exact >= replay.end_ns)
+        return replay.end_ns;
+    int64_t grid = exact;
+    if (exact > replay.start_ns)
+        grid = replay.start_ns + (exact - replay.start_ns) / replay.quantum_ns * replay.quantum_ns;
+    return grid > a->floor_ns ? grid : a->floor_ns;
 }
 
 static void write_anchor_begin(void) {
@@ -67,10 +80,12 @@ static void write_anchor_begin(void) {
     atomic_thread_fence(memory_order_release);
 }
 
-static void write_anchor_end(int64_t sim_ns, int64_t mono_ns, int64_t speed_milli) {
+static void write_anchor_end(int64_t sim_ns, int64_t mono_ns, int64_t speed_milli,
+                             int64_t floor_ns) {
     atomic_store_explicit(&anchor_sim_ns, sim_ns, memory_order_relaxed);
     atomic_store_explicit(&anchor_mono_ns, mono_ns, memory_order_relaxed);
     atomic_store_explicit(&anchor_speed_milli, speed_milli, memory_order_relaxed);
+    atomic_store_explicit(&anchor_floor_ns, floor_ns, memory_order_relaxed);
     atomic_fetch_add_explicit(&anchor_seq, 1, memory_order_release);
 }
 
@@ -81,7 +96,7 @@ void clock_replay_start(const clock_replay_config *config) {
     if (replay.speed_milli <= 0)
         replay.speed_milli = 1000;
     write_anchor_begin();
-    write_anchor_end(config->start_ns, clock_monotonic_ns(), replay.speed_milli);
+    write_anchor_end(config->start_ns, clock_monotonic_ns(), replay.speed_milli, config->start_ns);
     atomic_store(&sim_now, config->start_ns);
     atomic_store(&replay_mode, (int)config->mode);
 }
@@ -122,25 +137,33 @@ void clock_replay_set(int64_t sim_ns) {
 
 void clock_replay_set_speed(clock_replay_mode mode, int64_t speed_milli) {
     clock_replay_mode old = clock_replay_mode_of();
-    if (old == CLOCK_REPLAY_OFF || mode == CLOCK_REPLAY_OFF)
-        return; /* not a replay: nothing to change (the callers refuse it first) */
+    if (old == CLOCK_REPLAY_OFF || mode == CLOCK_REPLAY_OFF ||
+        (mode == CLOCK_REPLAY_SPEED && speed_milli <= 0))
+        return; /* not a replay, or no speed: nothing to change (the callers refuse it first) */
     /* The anchor is taken inside the change: a reader that read the old anchor validly read its
      * monotonic time before this one, so the time it computed is not after `now`. While the
      * change is under way SPEED's readers wait; afterwards SPEED goes on from `now`, and MAX and
      * STEP stand at `now`. */
     write_anchor_begin();
     int64_t mono = clock_monotonic_ns();
-    int64_t now;
+    int64_t now, exact;
     if (old == CLOCK_REPLAY_SPEED) {
         speed_anchor a = {atomic_load_explicit(&anchor_sim_ns, memory_order_relaxed),
                           atomic_load_explicit(&anchor_mono_ns, memory_order_relaxed),
-                          atomic_load_explicit(&anchor_speed_milli, memory_order_relaxed)};
+                          atomic_load_explicit(&anchor_speed_milli, memory_order_relaxed),
+                          atomic_load_explicit(&anchor_floor_ns, memory_order_relaxed)};
         now = speed_at(&a, mono);
+        exact = exact_at(&a, mono);
     } else {
-        now = atomic_load_explicit(&sim_now, memory_order_relaxed);
+        now = exact = atomic_load_explicit(&sim_now, memory_order_relaxed);
     }
-    /* Outside SPEED the anchor stands still at `now` (a reader of an old mode sees no jump). */
-    write_anchor_end(now, mono, mode == CLOCK_REPLAY_SPEED ? speed_milli : 0);
+    /* SPEED goes on from the exact time (no progress toward the next quantum is lost), never
+     * showing less than `now`; outside SPEED the anchor stands still at `now` (a reader of an old
+     * mode sees no jump). */
+    if (mode == CLOCK_REPLAY_SPEED)
+        write_anchor_end(exact, mono, speed_milli, now);
+    else
+        write_anchor_end(now, mono, 0, now);
     clock_replay_set(now);
     atomic_store_explicit(&replay_mode, (int)mode, memory_order_release);
 }
@@ -152,16 +175,21 @@ int64_t clock_replay_wall_deadline_ns(int64_t sim_ns) {
         return INT64_MAX; /* not running: no instant reaches it */
     if (sim_ns > replay.end_ns)
         sim_ns = replay.end_ns;
-    if (sim_ns < a.sim_ns)
-        sim_ns = a.sim_ns;
-    /* The quantum that reaches it, unless it is the end (which the clock reaches exactly). */
-    __int128 span = (__int128)sim_ns - a.sim_ns;
-    if (sim_ns < replay.end_ns && span % replay.quantum_ns != 0)
-        span += replay.quantum_ns - span % replay.quantum_ns;
-    /* Rounded up: at that instant the simulated clock has reached it. */
+    /* The grid point that shows it (speed_at), unless it is the end (reached exactly). */
+    __int128 target = sim_ns;
+    if (sim_ns < replay.end_ns && sim_ns > replay.start_ns &&
+        (sim_ns - replay.start_ns) % replay.quantum_ns != 0)
+        target += replay.quantum_ns - (sim_ns - replay.start_ns) % replay.quantum_ns;
+    if (target > replay.end_ns)
+        target = replay.end_ns;
+    __int128 span = target - a.sim_ns;
+    if (span < 0 || sim_ns <= a.floor_ns)
+        span = 0; /* shown already */
+    /* Rounded up: at that instant the simulated clock has reached it. All in 128 bits: a slow
+     * speed and a far target give a wall time past int64, which is "never" here. */
     __int128 wall = (span * 1000 + a.speed_milli - 1) / a.speed_milli;
-    int64_t mono_deadline = a.mono_ns + (int64_t)wall;
-    return clock_realtime_ns() + (mono_deadline - clock_monotonic_ns());
+    __int128 deadline = (__int128)clock_realtime_ns() + a.mono_ns + wall - clock_monotonic_ns();
+    return deadline > INT64_MAX ? INT64_MAX : (int64_t)deadline;
 }
 
 int clock_replay_parse_speed(const char *text, clock_replay_mode *mode, int64_t *speed_milli) {
