@@ -119,7 +119,12 @@ static void run_set_speed(engine *e, engine_job *base) {
     /* The core thread is the clock's one writer (it moves MAX's and STEP's time too); the next
      * take of a batch reads the new mode. */
     clock_replay_set_speed(job->mode, job->speed_milli);
-    job->now_ns = engine_now_ns(e);
+    /* Where the clock stands after the change: the batch's own time was read before it, and a
+     * quantum may have passed since (a reply that showed it would then disagree with every read
+     * after it, in STEP a whole quantum behind the clock that stands). */
+    job->now_ns = clock_broker_ns();
+    if (job->now_ns < engine_now_ns(e))
+        job->now_ns = engine_now_ns(e);
     job->prints_done = history_market_taken(r->market);
     job->prints_total = history_market_total(r->market);
     engine_finish_after_commit(e, base);
