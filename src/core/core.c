@@ -361,7 +361,7 @@ static int64_t highest_sell_price(const order_terms *t, const core_market *m) {
     return price > up ? price : up;
 }
 
-static int64_t value_limit_for(const core *c, const char *currency) {
+int64_t core_order_value_limit(const core *c, const char *currency) {
     for (uint32_t i = 0; i < c->config.value_limit_count; i++)
         if (strcmp(c->config.value_limits[i].currency, currency) == 0)
             return c->config.value_limits[i].max_value_nano;
@@ -486,7 +486,7 @@ static core_error check_funds(const core *c, const order_terms *t, int64_t credi
     int64_t quoted_value;
     if (!valuation_amount(ins, quoted_price, units, &quoted_value))
         return CORE_ERR_AMOUNT_TOO_LARGE;
-    if (quoted_value > value_limit_for(c, ins->currency))
+    if (quoted_value > core_order_value_limit(c, ins->currency))
         return CORE_ERR_PRICE_TOO_HIGH;
     r->commission_nano = valuation_commission(value_nano, c->config.commission_bp);
     bool margin = core_account_is_margin(c, t->account->index);

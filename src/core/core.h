@@ -437,6 +437,10 @@ core_error core_pay_in(core *c, const token *tok, const char *account_id, const 
  * and `salt`, so that a run with the same seed makes the same keys. */
 void core_broker_key(const core *c, uint64_t salt, char out[ORDER_ID_SIZE]);
 
+/* The most one order in `currency` may be worth (limits.max_order_value), INT64_MAX without a
+ * limit. */
+int64_t core_order_value_limit(const core *c, const char *currency);
+
 /* Resolves an account for reading or trading. A NULL token is the broker acting on the account's
  * own earlier instruction (a stop order's child): no access check. */
 core_error core_account_for(const core *c, const token *tok, const char *account_id,

@@ -132,10 +132,6 @@ int64_t core_margin_mark_price(const core *c, const instrument *ins) {
     return price;
 }
 
-static int64_t mark_price(const core *c, const instrument *ins) {
-    return core_margin_mark_price(c, ins);
-}
-
 /* What the account's active orders would add to each position (signed units), into `planned`
  * (instrument_count entries, zeroed by the caller). */
 static bool add_active_orders(const core *c, uint32_t account_index, uint32_t skip,
@@ -261,7 +257,7 @@ static bool sum_figures(const core *c, uint32_t account_index, const margin_extr
         if (units == 0 && planned[i] == 0 && f->pending_vm_nano == 0)
             continue;
         const instrument *ins = &rd->instruments[i];
-        int64_t price = mark_price(c, ins), plan;
+        int64_t price = core_margin_mark_price(c, ins), plan;
         __int128 liquid, margin, corrected;
         ok = checked_add(units, planned[i], &plan) &&
              position_liquid(c, ins, level, account_index, price, units, &liquid) &&
@@ -310,7 +306,8 @@ int64_t core_margin_position_starting(const core *c, uint32_t account_index,
     int64_t units = ledger_position_get(&c->ledger, account_index, instrument_index)->balance_units;
     account_risk_level level = c->refdata->accounts[account_index].risk_level;
     __int128 margin;
-    if (units == 0 || !position_margin(c, ins, level, mark_price(c, ins), units, &margin))
+    if (units == 0 ||
+        !position_margin(c, ins, level, core_margin_mark_price(c, ins), units, &margin))
         return 0;
     return margin > INT64_MAX ? INT64_MAX : (int64_t)margin;
 }
@@ -381,7 +378,8 @@ core_error core_margin_admit(const core *c, const account *acc, const instrument
         if (!margin_guarantee(ins, buy ? 1 : -1, &guarantee) || guarantee <= 0)
             return CORE_ERR_MARGIN_NOT_ENOUGH;
         if (!checked_add(pos->balance_units, units, &after) ||
-            !valuation_amount(ins, mark_price(c, ins), after < 0 ? -after : after, &value) ||
+            !valuation_amount(ins, core_margin_mark_price(c, ins), after < 0 ? -after : after,
+                              &value) ||
             value > CORE_MAX_MONEY_NANO / 2)
             return CORE_ERR_AMOUNT_TOO_LARGE;
     } else if (!buy && (!ins->short_enabled || margin_rate(ins, acc->risk_level, false) == 0)) {

@@ -48,10 +48,6 @@ static int64_t clearing_after(const core_margin_config *m, int64_t after_ns) {
     return INT64_MAX;
 }
 
-static int64_t mark_price(const core *c, uint32_t instrument_index) {
-    return core_margin_mark_price(c, &c->refdata->instruments[instrument_index]);
-}
-
 /* Settles every futures instrument that any account holds or has traded since the last clearing,
  * at its last price. */
 static void run_clearing(core *c, int64_t clearing_ns, int64_t now_ns) {
@@ -68,8 +64,10 @@ static void run_clearing(core *c, int64_t clearing_ns, int64_t now_ns) {
             continue;
         core_event ev = {
             .type = CORE_EVENT_FUTURES_CLEARING, .order = CORE_NO_ORDER, .time_ns = now_ns};
-        ev.u.clearing = (core_event_clearing){
-            .instrument = i, .price_nano = mark_price(c, i), .clearing_ns = clearing_ns};
+        ev.u.clearing =
+            (core_event_clearing){.instrument = i,
+                                  .price_nano = core_margin_mark_price(c, &rd->instruments[i]),
+                                  .clearing_ns = clearing_ns};
         ev.seq = c->next_seq;
         if (core_event_applicable(c, &ev)) {
             core_commit_event(c, &ev);
@@ -132,7 +130,7 @@ static void charge_overnight(core *c, int64_t clearing_ns, int64_t now_ns) {
             const instrument *ins = &c->refdata->instruments[i];
             int64_t units = ledger_position_get(&c->ledger, a, i)->balance_units, value;
             if (units >= 0 || ins->kind == INSTRUMENT_KIND_FUTURE ||
-                !valuation_amount(ins, mark_price(c, i), -units, &value))
+                !valuation_amount(ins, core_margin_mark_price(c, ins), -units, &value))
                 continue;
             charge(c, a, i, ins->currency, fee_of(value, m->shares_rate_per_day_nano), clearing_ns,
                    now_ns);
@@ -173,13 +171,11 @@ static uint32_t positions_by_margin(const core *c, uint32_t account_index, uint3
 /* At most the lots one order may be worth (the order value limit of the instrument's currency):
  * a larger position is closed in several orders, one at a time. */
 static int64_t lots_within_limit(const core *c, const instrument *ins, int64_t lots) {
-    int64_t limit = INT64_MAX, lot_value;
-    for (uint32_t i = 0; i < c->config.value_limit_count; i++)
-        if (strcmp(c->config.value_limits[i].currency, ins->currency) == 0)
-            limit = c->config.value_limits[i].max_value_nano;
-    if (!valuation_amount(ins, mark_price(c, ins->index), ins->lot, &lot_value) || lot_value <= 0)
+    int64_t lot_value;
+    if (!valuation_amount(ins, core_margin_mark_price(c, ins), ins->lot, &lot_value) ||
+        lot_value <= 0)
         return lots;
-    int64_t most = limit / lot_value;
+    int64_t most = core_order_value_limit(c, ins->currency) / lot_value;
     return lots < most ? lots : most;
 }
 

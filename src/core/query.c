@@ -89,11 +89,8 @@ core_error core_max_lots_for(const core *c, const token *tok, const char *accoun
                           1000000000 / rate_nano);
         int64_t lot_value, cap = 1000000000;
         if (valuation_amount(ins, limit_price, ins->lot, &lot_value) && lot_value > 0) {
-            int64_t limit = CORE_MAX_MONEY_NANO;
-            for (uint32_t i = 0; i < c->config.value_limit_count; i++)
-                if (strcmp(c->config.value_limits[i].currency, ins->currency) == 0)
-                    limit = c->config.value_limits[i].max_value_nano;
-            cap = limit / lot_value;
+            int64_t limit = core_order_value_limit(c, ins->currency);
+            cap = (limit < CORE_MAX_MONEY_NANO ? limit : CORE_MAX_MONEY_NANO) / lot_value;
         }
         out->buy_margin_max_lots = core_margin_max_lots(c, acc, ins, true, limit_price, cap);
         out->buy_margin_max_market_lots =
