@@ -143,24 +143,7 @@ static void init_core(core *c) {
 
 static int key_counter;
 
-static core_result place(core *c, const char *account_id, const char *figi, int direction,
-                         int64_t lots, int64_t now_ns) {
-    char key[40];
-    snprintf(key, sizeof key, "00000000-0000-4000-8000-%012d", ++key_counter);
-    core_order_request req = {.token = full,
-                              .account_id = account_id,
-                              .instrument_id = figi,
-                              .key = key,
-                              .quantity = lots,
-                              .direction = direction,
-                              .type = ORDER_TYPE_MARKET,
-                              .source = ORDER_SOURCE_ASYNC,
-                              .now_ns = now_ns};
-    core_result r = core_place_order(c, &req);
-    drain(c);
-    return r;
-}
-
+/* A limit order at `price_nano`, or a market order with price 0, under a fresh key. */
 static core_result place_limit(core *c, const char *account_id, const char *figi, int direction,
                                int64_t lots, int64_t price_nano, int64_t now_ns) {
     char key[40];
@@ -170,15 +153,20 @@ static core_result place_limit(core *c, const char *account_id, const char *figi
                               .instrument_id = figi,
                               .key = key,
                               .quantity = lots,
-                              .has_price = true,
+                              .has_price = price_nano != 0,
                               .price_nano = price_nano,
                               .direction = direction,
-                              .type = ORDER_TYPE_LIMIT,
+                              .type = price_nano != 0 ? ORDER_TYPE_LIMIT : ORDER_TYPE_MARKET,
                               .source = ORDER_SOURCE_ASYNC,
                               .now_ns = now_ns};
     core_result r = core_place_order(c, &req);
     drain(c);
     return r;
+}
+
+static core_result place(core *c, const char *account_id, const char *figi, int direction,
+                         int64_t lots, int64_t now_ns) {
+    return place_limit(c, account_id, figi, direction, lots, 0, now_ns);
 }
 
 static uint64_t next_trade = 1;
