@@ -31,6 +31,11 @@ static void load_cash(config_loader *ld, account *acc, json_t *cash, const char 
         money_amount *slot = &acc->cash[acc->cash_count++];
         snprintf(slot->currency, sizeof slot->currency, "%s", currency);
         slot->value_nano = cfg_money(ld, cash, where, currency, NULL);
+        /* An opening balance is money the account has: a debt is no configuration. */
+        if (!ld->failed && slot->value_nano < 0) {
+            cfg_fail(ld, "%s.cash.%s: must not be negative", where, currency);
+            return;
+        }
     }
 }
 

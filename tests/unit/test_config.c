@@ -175,6 +175,12 @@ static int load_accounts(const char *accounts, const char *extra, tinvestd_confi
 static void test_margin_accounts(void) {
     static tinvestd_config config;
     char error[512] = "";
+    /* A negative opening balance was loaded, and the core's ledger invariants asserted on it at
+     * start (fuzz.config found it). */
+    CHECK_EQ_INT(load_accounts("[{\"id\": \"A\", \"cash\": {\"rub\": \"100\", \"usd\": \"-10\"}}]",
+                               "", &config, error, sizeof error),
+                 -1);
+    CHECK(strstr(error, "accounts[0].cash.usd: must not be negative") != NULL);
     CHECK_EQ_INT(load_accounts("[{\"id\": \"A\"}, {\"id\": \"B\", \"kind\": \"margin\"},"
                                " {\"id\": \"C\", \"kind\": \"margin\", \"risk_level\": \"high\","
                                "  \"margin_call\": false},"
